@@ -1,0 +1,144 @@
+/*
+ * apic.c: the local APIC (periodic timer, EOI) and the legacy PIC.
+ *
+ * The 8259 pair is remapped to vectors 32-47 and fully masked: Spindle takes
+ * its tick from the local APIC, and masking (after remapping) keeps a stray
+ * legacy interrupt off the exception vectors.  The local APIC is driven
+ * through x2APIC MSRs when CPUID reports x2APIC (KVM), else through the xAPIC
+ * MMIO page (TCG has no x2APIC), mapped uncached in the direct map.  The
+ * timer divides by 16 and is calibrated against the TSC over 10 ms.
+ */
+#include <spindle/errno.h>
+
+#include <arch/cpu.h>
+#include <arch/irq.h>
+#include <arch/mmu.h>
+#include <arch/timer.h>
+#include <arch/x86.h>
+
+#define APIC_ID       0x020
+#define APIC_EOI      0x0b0
+#define APIC_SVR      0x0f0
+#define APIC_LVT_TMR  0x320
+#define APIC_LVT_LINT0 0x350
+#define APIC_LVT_LINT1 0x360
+#define APIC_TMR_INIT 0x380
+#define APIC_TMR_CUR  0x390
+#define APIC_TMR_DIV  0x3e0
+
+#define APIC_BASE_ENABLE (1u << 11)
+#define APIC_BASE_X2     (1u << 10)
+#define LVT_MASKED       (1u << 16)
+#define LVT_PERIODIC     (1u << 17)
+
+static volatile uint32_t *apic_mmio;
+static bool apic_x2;
+static bool apic_ready;
+
+static uint32_t apic_read(unsigned reg)
+{
+	if (apic_x2)
+		return (uint32_t)rdmsr(0x800 + (reg >> 4));
+	return apic_mmio[reg / 4];
+}
+
+static void apic_write(unsigned reg, uint32_t v)
+{
+	if (apic_x2)
+		wrmsr(0x800 + (reg >> 4), v);
+	else
+		apic_mmio[reg / 4] = v;
+}
+
+static void pic_mask_all(void)
+{
+	/* ICW1-4: cascade, vectors 32-39 and 40-47, 8086 mode; then mask. */
+	outb(0x20, 0x11);
+	outb(0xa0, 0x11);
+	outb(0x21, ARCH_IRQ_LEGACY_BASE);
+	outb(0xa1, ARCH_IRQ_LEGACY_BASE + 8);
+	outb(0x21, 4);
+	outb(0xa1, 2);
+	outb(0x21, 1);
+	outb(0xa1, 1);
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+}
+
+bool arch_irq_spurious(unsigned vector)
+{
+	return vector == ARCH_IRQ_SPURIOUS || vector == ARCH_IRQ_LEGACY_BASE + 7 ||
+	       vector == ARCH_IRQ_LEGACY_BASE + 15;
+}
+
+void arch_irq_eoi(unsigned vector)
+{
+	if (vector >= ARCH_IRQ_LEGACY_BASE && vector < ARCH_IRQ_LEGACY_BASE + ARCH_IRQ_LEGACY_LINES) {
+		if (vector >= ARCH_IRQ_LEGACY_BASE + 8)
+			outb(0xa0, 0x20);
+		outb(0x20, 0x20);
+		return;
+	}
+	if (apic_ready)
+		apic_write(APIC_EOI, 0);
+}
+
+int arch_timer_init(void)
+{
+	uint32_t a, b, c, d;
+	uint64_t base;
+	int err;
+
+	pic_mask_all();
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (!(d & (1u << 9)))
+		return -ENODEV;
+	base = rdmsr(MSR_APIC_BASE);
+	if (c & (1u << 21)) {
+		apic_x2 = true;
+		wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE | APIC_BASE_X2);
+	} else {
+		uint64_t pa = base & 0xffffff000ull;
+
+		wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
+		err = mmu_map(DIRECT_MAP_BASE + pa, pa, MMU_PAGE_SIZE, MMU_W | MMU_NOCACHE);
+		if (err && err != -EEXIST)
+			return err;
+		apic_mmio = phys_to_virt(pa);
+	}
+	apic_write(APIC_SVR, 0x100 | ARCH_IRQ_SPURIOUS);        /* software enable */
+	apic_write(APIC_LVT_TMR, LVT_MASKED);
+	apic_write(APIC_LVT_LINT0, LVT_MASKED);
+	apic_write(APIC_LVT_LINT1, LVT_MASKED);
+	apic_ready = true;
+	return 0;
+}
+
+int arch_timer_start(unsigned hz, uint64_t cycles_hz)
+{
+	uint64_t t0, wait, per_sec;
+	uint32_t elapsed;
+
+	if (!apic_ready || hz == 0 || cycles_hz == 0)
+		return -EINVAL;
+	apic_write(APIC_TMR_DIV, 0x3);                          /* divide by 16 */
+	apic_write(APIC_LVT_TMR, LVT_MASKED);
+	apic_write(APIC_TMR_INIT, 0xffffffff);
+	t0 = rdtsc();
+	wait = cycles_hz / 100;                                 /* 10 ms */
+	while (rdtsc() - t0 < wait)
+		arch_cpu_relax();
+	elapsed = 0xffffffff - apic_read(APIC_TMR_CUR);
+	per_sec = (uint64_t)elapsed * 100;
+	if (per_sec / hz == 0)
+		return -EINVAL;
+	apic_write(APIC_TMR_INIT, 0);
+	apic_write(APIC_LVT_TMR, LVT_PERIODIC | ARCH_IRQ_TIMER);
+	apic_write(APIC_TMR_INIT, (uint32_t)(per_sec / hz));
+	return 0;
+}
+
+const char *arch_timer_kind(void)
+{
+	return !apic_ready ? "none" : apic_x2 ? "x2APIC" : "xAPIC";
+}

@@ -1,0 +1,142 @@
+/*
+ * trap.c: what happens after entry.S saved a trap frame.
+ *
+ * Vectors 32-255 are interrupts and go to irq_dispatch() (kernel/irq.c).
+ * Vectors 0-31 are exceptions.  The kernel does not expect any, except when
+ * a test armed a fault catch (<arch/fault.h>) for that vector: then the
+ * exception is recorded and execution resumes at the catch's arm point.
+ * Anything else is reported in full - name, error code decoded, every
+ * register, CR2 for a page fault, a symbolized backtrace - and the machine
+ * stops with a failure status.  A fault while reporting is detected and cut
+ * short, so a broken kernel still ends with a failure exit, never a reboot.
+ */
+#include <stdbool.h>
+
+#include <arch/cpu.h>
+#include <arch/fault.h>
+#include <arch/layout.h>
+#include <arch/trap.h>
+#include <arch/x86.h>
+
+#include "kernel/irq.h"
+#include "kernel/kprintf.h"
+#include "kernel/panic.h"
+
+struct fault_catch *fault_catch_current;
+static int trap_fatal_depth;
+
+static const char *const trap_names[32][2] = {
+	{ "#DE", "divide error" },           { "#DB", "debug" },
+	{ "NMI", "non-maskable interrupt" }, { "#BP", "breakpoint" },
+	{ "#OF", "overflow" },               { "#BR", "bound range exceeded" },
+	{ "#UD", "invalid opcode" },         { "#NM", "device not available" },
+	{ "#DF", "double fault" },           { "#CSO", "coprocessor segment overrun" },
+	{ "#TS", "invalid TSS" },            { "#NP", "segment not present" },
+	{ "#SS", "stack-segment fault" },    { "#GP", "general protection fault" },
+	{ "#PF", "page fault" },             { "#15", "reserved vector 15" },
+	{ "#MF", "x87 floating-point error" }, { "#AC", "alignment check" },
+	{ "#MC", "machine check" },          { "#XM", "SIMD floating-point error" },
+	{ "#VE", "virtualization exception" }, { "#CP", "control protection" },
+	{ "#22", "reserved vector 22" },     { "#23", "reserved vector 23" },
+	{ "#24", "reserved vector 24" },     { "#25", "reserved vector 25" },
+	{ "#26", "reserved vector 26" },     { "#27", "reserved vector 27" },
+	{ "#HV", "hypervisor injection" },   { "#VC", "VMM communication" },
+	{ "#SX", "security exception" },     { "#31", "reserved vector 31" },
+};
+
+const char *trap_mnemonic(unsigned vector)
+{
+	return vector < 32 ? trap_names[vector][0] : "IRQ";
+}
+
+const char *trap_name(unsigned vector)
+{
+	return vector < 32 ? trap_names[vector][1] : "interrupt";
+}
+
+void fault_catch_disarm(struct fault_catch *fc)
+{
+	if (fault_catch_current == fc)
+		fault_catch_current = 0;
+}
+
+void fault_catch_reset(void)
+{
+	fault_catch_current = 0;
+}
+
+/* The longjmp half of fault_catch_arm (fault.S). */
+static bool fault_catch_take(struct trap_frame *f)
+{
+	struct fault_catch *fc = fault_catch_current;
+
+	if (!fc || (fc->vector != FAULT_ANY && fc->vector != (int)f->vector) || (f->cs & 3))
+		return false;
+	fault_catch_current = 0;
+	fc->caught_vector = (int)f->vector;
+	fc->error = f->error;
+	fc->addr = f->vector == TRAP_PF ? read_cr2() : 0;
+	fc->pc = f->rip;
+	f->rbx = fc->ctx[0];
+	f->rbp = fc->ctx[1];
+	f->r12 = fc->ctx[2];
+	f->r13 = fc->ctx[3];
+	f->r14 = fc->ctx[4];
+	f->r15 = fc->ctx[5];
+	f->rsp = fc->ctx[6];
+	f->rip = fc->ctx[7];
+	f->rax = 1;
+	return true;
+}
+
+static void trap_decode_pf(uint64_t err)
+{
+	kprintf(" [%s, %s, %s%s%s%s]", (err & 1) ? "protection violation" : "not present",
+		(err & 2) ? "write" : "read", (err & 4) ? "user" : "kernel",
+		(err & 8) ? ", reserved bit set" : "", (err & 16) ? ", instruction fetch" : "",
+		(err & 32) ? ", protection key" : "");
+}
+
+static __attribute__((noreturn)) void trap_fatal(struct trap_frame *f)
+{
+	unsigned v = (unsigned)f->vector;
+
+	if (++trap_fatal_depth > 1) {
+		kprintf("\n*** nested %s (vector %u) at %lx while reporting a fault; stopping\n",
+			trap_mnemonic(v), v, f->rip);
+		arch_exit(EXIT_CODE_PANIC);
+	}
+	kprintf("\n*** unexpected exception %s (%s, vector %u), error code 0x%lx", trap_mnemonic(v),
+		trap_name(v), v, f->error);
+	if (v == TRAP_PF)
+		trap_decode_pf(f->error);
+	kprintf("\n");
+	if (v == TRAP_PF)
+		kprintf("  CR2 %016lx  (faulting address)\n", read_cr2());
+	kprintf("  RIP %016lx  ", f->rip);
+	panic_print_symbol(f->rip);
+	kprintf("\n  CS  %04lx  SS %04lx  RFLAGS %016lx\n", f->cs, f->ss, f->rflags);
+	kprintf("  RAX %016lx  RBX %016lx  RCX %016lx\n", f->rax, f->rbx, f->rcx);
+	kprintf("  RDX %016lx  RSI %016lx  RDI %016lx\n", f->rdx, f->rsi, f->rdi);
+	kprintf("  RBP %016lx  RSP %016lx  R8  %016lx\n", f->rbp, f->rsp, f->r8);
+	kprintf("  R9  %016lx  R10 %016lx  R11 %016lx\n", f->r9, f->r10, f->r11);
+	kprintf("  R12 %016lx  R13 %016lx  R14 %016lx\n", f->r12, f->r13, f->r14);
+	kprintf("  R15 %016lx  CR0 %016lx  CR3 %016lx\n", f->r15, read_cr0(), read_cr3());
+	kprintf("  CR4 %016lx\n", read_cr4());
+	if (fault_catch_current)
+		kprintf("  (a fault catch was armed for vector %d)\n", fault_catch_current->vector);
+	panic_backtrace(f->rip, f->rbp);
+	kprintf("*** stopping: unexpected exception\n");
+	arch_exit(EXIT_CODE_PANIC);
+}
+
+void trap_dispatch(struct trap_frame *f)
+{
+	if (f->vector >= 32) {
+		irq_dispatch((unsigned)f->vector);
+		return;
+	}
+	if (fault_catch_take(f))
+		return;
+	trap_fatal(f);
+}

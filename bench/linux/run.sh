@@ -1,0 +1,34 @@
+#!/bin/sh
+# run.sh SMP LOG [lbench arguments]: boot the Linux baseline (vmlinuz and
+# initramfs.cpio in $LINUX_DIR, default build/bench/linux) in QEMU with the
+# same machine options as Spindle's guest benchmarks and keep the serial
+# output in LOG.  Fails unless the guest printed BENCHEND and left through
+# isa-debug-exit with status 67 (code 33).
+#
+# Environment: QEMU (qemu-system-x86_64), QEMU_ACCEL (default
+# "-accel tcg -cpu max"), ICOUNT (default "-icount shift=0,sleep=off";
+# set it empty for wall-clock runs under KVM), TIMEOUT seconds (600),
+# LINUX_CMDLINE (default "console=ttyS0 quiet").
+set -u
+smp=$1 log=$2
+shift 2
+dir=${LINUX_DIR:-build/bench/linux}
+qemu=${QEMU:-qemu-system-x86_64}
+accel=${QEMU_ACCEL:--accel tcg -cpu max}
+icount=${ICOUNT--icount shift=0,sleep=off}
+cmdline=${LINUX_CMDLINE:-console=ttyS0 quiet}
+[ $# -gt 0 ] && cmdline="$cmdline -- $*"
+# shellcheck disable=SC2086 # accel and icount are option lists
+timeout --foreground -k 5 "${TIMEOUT:-600}" "$qemu" $accel $icount -m 512M -smp "$smp" \
+	-nodefaults -bios /usr/share/qemu/qboot.rom -no-reboot -display none -serial stdio \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-kernel "$dir/vmlinuz" -initrd "$dir/initramfs.cpio" -append "$cmdline" \
+	</dev/null >"$log.tmp" 2>&1
+rc=$?
+tr -d '\r' <"$log.tmp" >"$log"
+rm -f "$log.tmp"
+if [ "$rc" -ne 67 ] || ! grep -q '^BENCHEND' "$log"; then
+	echo "run.sh: Linux guest (smp $smp) failed: QEMU exit $rc (124 = timeout); log $log" >&2
+	tail -n 20 "$log" >&2
+	exit 1
+fi

@@ -1,0 +1,1148 @@
+/*
+ * dispatch.c: the event dispatcher.
+ *
+ * Design.  Every event owns a slot in a static table.  The mutable state an
+ * installer changes (the ordered list of bindings, the authorizer, the
+ * result and default handlers) lives in the event and is touched only with
+ * dispatch_lock held.  What a raiser needs is compiled, on every change,
+ * into an immutable struct dispatch_set: the handlers that can run, in
+ * order, flattened into an array of entries (handler address, closure,
+ * guards, fuel), plus the result and default handlers.  The new set is
+ * published with one release store into ev->set; then ev->fast is pointed
+ * either at the sole handler (direct call) or at the slot's trampoline,
+ * which walks the set.  The set walk is chosen when the set is built:
+ * dispatch_walk_simple for native, unguarded, closure-free synchronous
+ * handlers without a result handler, dispatch_walk_general otherwise.  The
+ * trampolines and set->walk are the seam where a code generator will later
+ * emit one routine per set (unrolled direct calls, inlined guards).
+ *
+ * Reclamation.  The old set, and any binding removed with it, goes to a
+ * limbo list tagged with the grace-period counter (dispatch_gp) incremented
+ * at retirement.  Each CPU records the counter it saw when it last left its
+ * outermost raise (or passed any other quiescent point); an object is freed
+ * when every CPU's record has reached its tag, or, for the calling CPU, when
+ * it is not inside a raise.  The raise path writes only its own CPU's
+ * counters, so it never waits and needs no fence.
+ *
+ * Extension handlers are called through the JIT ABI with a fuel budget.  An
+ * aborted run (rt_status != RT_RUN_OK) does not count as fired; the
+ * references it acquired through interfaces are released from the
+ * invocation's ledger (dispatch_note_acquire) and the binding's abort policy
+ * applies: DISABLE sets a flag every later raise checks, REPORT calls the
+ * authority's abort hook, which may decide to unload the extension.
+ */
+#include "kernel/dispatch.h"
+
+/* ---------------------------------------------------------------- types */
+
+struct dispatch_limbo {
+	struct dispatch_limbo *next;
+	uint64_t tag;
+};
+
+struct dispatch_binding {
+	struct dispatch_limbo limbo; /* first: the limbo list links bindings too */
+	struct dispatch_binding *next, *prev;
+	struct dispatch_event *ev;
+	const struct module *owner;
+	struct dispatch_proc handler;
+	void *closure;
+	uint32_t options;
+	uint64_t fuel;
+	enum dispatch_abort_policy policy;
+	struct dispatch_guard guards[DISPATCH_MAX_GUARDS];
+	uint32_t nguards;
+	bool installed;
+	bool disabled;   /* atomic: set by the raise path on abort */
+	uint32_t aborts; /* atomic */
+};
+
+struct dispatch_gentry {
+	dispatch_fn native;
+	rt_jit_fn jit;
+	void *closure;
+	bool has_closure;
+};
+
+struct dispatch_entry {
+	dispatch_fn native;
+	rt_jit_fn jit;
+	void *closure;
+	bool has_closure;
+	uint8_t nguards;
+	uint64_t fuel;
+	struct dispatch_binding *b;
+	struct dispatch_gentry g[DISPATCH_MAX_GUARDS];
+};
+
+struct dispatch_set;
+typedef int (*dispatch_walk_fn)(const struct dispatch_set *s, const uint64_t a[5],
+				struct dispatch_outcome *o);
+
+struct dispatch_set {
+	struct dispatch_limbo limbo;
+	dispatch_walk_fn walk;
+	dispatch_result_fn result_fn;
+	void *result_arg;
+	uint64_t default_result;
+	struct dispatch_entry def;   /* default handler; def.native or def.jit set if any */
+	bool has_default;
+	struct dispatch_event *ev;
+	uint32_t n;
+	struct dispatch_entry e[];
+};
+
+struct dispatch_frame {
+	struct dispatch_frame *up;
+	uint32_t n;
+	bool overflow;
+	struct {
+		void *ref;
+		void (*release)(void *ref);
+	} held[DISPATCH_MAX_HELD];
+};
+
+struct dispatch_cpu {
+	uint32_t nest;               /* depth of raises on this CPU */
+	uint64_t seen;               /* dispatch_gp at its last quiescent point */
+	struct dispatch_frame *frame; /* innermost extension invocation */
+} __attribute__((aligned(64)));
+
+/* ---------------------------------------------------------------- state */
+
+static struct dispatch_event dispatch_events[DISPATCH_MAX_EVENTS];
+static struct dispatch_cpu dispatch_cpus[DISPATCH_MAX_CPUS];
+static uint32_t dispatch_ncpus = 1;
+static uint64_t dispatch_gp = 1;          /* grace-period counter */
+static struct dispatch_limbo *dispatch_limbo_head;
+static uint32_t dispatch_lock_owner;      /* 0 free, else cpu + 1 */
+
+uint32_t dispatch_cpu_self(void)
+{
+	return 0; /* single CPU until the SMP bring-up provides a per-CPU id */
+}
+
+static int dispatch_lock(void)
+{
+	uint32_t me = dispatch_cpu_self() + 1, expect = 0;
+	while (!__atomic_compare_exchange_n(&dispatch_lock_owner, &expect, me, false,
+					    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		if (expect == me)
+			return -EBUSY; /* re-entered from an authorizer: would deadlock */
+		expect = 0;
+	}
+	return 0;
+}
+
+static void dispatch_unlock(void)
+{
+	__atomic_store_n(&dispatch_lock_owner, 0, __ATOMIC_RELEASE);
+}
+
+/* ---------------------------------------------------------- trampolines */
+
+static uint64_t dispatch_slot_run(uint32_t slot, uint64_t a1, uint64_t a2, uint64_t a3,
+				  uint64_t a4, uint64_t a5);
+
+#define DISPATCH_TRAMP(hi, lo)                                                             \
+	static uint64_t dispatch_tramp_##hi##_##lo(uint64_t a1, uint64_t a2, uint64_t a3,  \
+						   uint64_t a4, uint64_t a5)               \
+	{                                                                                  \
+		return dispatch_slot_run((hi) * 16 + (lo), a1, a2, a3, a4, a5);            \
+	}
+#define DISPATCH_TRAMP16(hi)                                                               \
+	DISPATCH_TRAMP(hi, 0) DISPATCH_TRAMP(hi, 1) DISPATCH_TRAMP(hi, 2)                  \
+	DISPATCH_TRAMP(hi, 3) DISPATCH_TRAMP(hi, 4) DISPATCH_TRAMP(hi, 5)                  \
+	DISPATCH_TRAMP(hi, 6) DISPATCH_TRAMP(hi, 7) DISPATCH_TRAMP(hi, 8)                  \
+	DISPATCH_TRAMP(hi, 9) DISPATCH_TRAMP(hi, 10) DISPATCH_TRAMP(hi, 11)                \
+	DISPATCH_TRAMP(hi, 12) DISPATCH_TRAMP(hi, 13) DISPATCH_TRAMP(hi, 14)               \
+	DISPATCH_TRAMP(hi, 15)
+DISPATCH_TRAMP16(0) DISPATCH_TRAMP16(1) DISPATCH_TRAMP16(2) DISPATCH_TRAMP16(3)
+DISPATCH_TRAMP16(4) DISPATCH_TRAMP16(5) DISPATCH_TRAMP16(6) DISPATCH_TRAMP16(7)
+DISPATCH_TRAMP16(8) DISPATCH_TRAMP16(9) DISPATCH_TRAMP16(10) DISPATCH_TRAMP16(11)
+DISPATCH_TRAMP16(12) DISPATCH_TRAMP16(13) DISPATCH_TRAMP16(14) DISPATCH_TRAMP16(15)
+
+#define DISPATCH_TRAMP_REF(hi, lo) dispatch_tramp_##hi##_##lo,
+#define DISPATCH_TRAMP_REF16(hi)                                                           \
+	DISPATCH_TRAMP_REF(hi, 0) DISPATCH_TRAMP_REF(hi, 1) DISPATCH_TRAMP_REF(hi, 2)      \
+	DISPATCH_TRAMP_REF(hi, 3) DISPATCH_TRAMP_REF(hi, 4) DISPATCH_TRAMP_REF(hi, 5)      \
+	DISPATCH_TRAMP_REF(hi, 6) DISPATCH_TRAMP_REF(hi, 7) DISPATCH_TRAMP_REF(hi, 8)      \
+	DISPATCH_TRAMP_REF(hi, 9) DISPATCH_TRAMP_REF(hi, 10) DISPATCH_TRAMP_REF(hi, 11)    \
+	DISPATCH_TRAMP_REF(hi, 12) DISPATCH_TRAMP_REF(hi, 13) DISPATCH_TRAMP_REF(hi, 14)   \
+	DISPATCH_TRAMP_REF(hi, 15)
+static const dispatch_fn dispatch_tramps[DISPATCH_MAX_EVENTS] = {
+	DISPATCH_TRAMP_REF16(0) DISPATCH_TRAMP_REF16(1) DISPATCH_TRAMP_REF16(2)
+	DISPATCH_TRAMP_REF16(3) DISPATCH_TRAMP_REF16(4) DISPATCH_TRAMP_REF16(5)
+	DISPATCH_TRAMP_REF16(6) DISPATCH_TRAMP_REF16(7) DISPATCH_TRAMP_REF16(8)
+	DISPATCH_TRAMP_REF16(9) DISPATCH_TRAMP_REF16(10) DISPATCH_TRAMP_REF16(11)
+	DISPATCH_TRAMP_REF16(12) DISPATCH_TRAMP_REF16(13) DISPATCH_TRAMP_REF16(14)
+	DISPATCH_TRAMP_REF16(15)
+};
+_Static_assert(DISPATCH_MAX_EVENTS == 256, "one trampoline per event slot");
+
+/* ------------------------------------------------------------ quiescence */
+
+static void dispatch_retire(struct dispatch_limbo *l)
+{
+	/* Tag with the next grace period: only CPUs that pass a quiescent point
+	 * after this increment are known not to hold l. */
+	l->tag = __atomic_add_fetch(&dispatch_gp, 1, __ATOMIC_ACQ_REL);
+	l->next = dispatch_limbo_head;
+	dispatch_limbo_head = l;
+}
+
+static bool dispatch_quiet_since(uint64_t tag)
+{
+	uint32_t self = dispatch_cpu_self();
+	for (uint32_t c = 0; c < dispatch_ncpus; c++) {
+		if (c == self && dispatch_cpus[c].nest == 0)
+			continue;
+		if (__atomic_load_n(&dispatch_cpus[c].seen, __ATOMIC_ACQUIRE) < tag)
+			return false;
+	}
+	return true;
+}
+
+/* Called with the lock held. */
+static uint32_t dispatch_reclaim_locked(void)
+{
+	struct dispatch_limbo **pp = &dispatch_limbo_head;
+	uint32_t waiting = 0;
+	while (*pp) {
+		struct dispatch_limbo *l = *pp;
+		if (dispatch_quiet_since(l->tag)) {
+			*pp = l->next;
+			model_free(l);
+		} else {
+			pp = &l->next;
+			waiting++;
+		}
+	}
+	return waiting;
+}
+
+uint32_t dispatch_reclaim(void)
+{
+	uint32_t waiting;
+	struct dispatch_cpu *cpu = &dispatch_cpus[dispatch_cpu_self()];
+	if (cpu->nest == 0)
+		__atomic_store_n(&cpu->seen, __atomic_load_n(&dispatch_gp, __ATOMIC_ACQUIRE),
+				 __ATOMIC_RELEASE);
+	if (dispatch_lock())
+		return UINT32_MAX;
+	waiting = dispatch_reclaim_locked();
+	dispatch_unlock();
+	return waiting;
+}
+
+/* -------------------------------------------------------------- ledger */
+
+void dispatch_note_acquire(void *ref, void (*release)(void *ref))
+{
+	struct dispatch_frame *f = dispatch_cpus[dispatch_cpu_self()].frame;
+	if (!f || !ref)
+		return;
+	if (f->n == DISPATCH_MAX_HELD) {
+		f->overflow = true;
+		return;
+	}
+	f->held[f->n].ref = ref;
+	f->held[f->n].release = release;
+	f->n++;
+}
+
+void dispatch_note_release(void *ref)
+{
+	struct dispatch_frame *f = dispatch_cpus[dispatch_cpu_self()].frame;
+	if (!f)
+		return;
+	for (uint32_t i = f->n; i-- > 0;) {
+		if (f->held[i].ref == ref) {
+			for (uint32_t j = i; j + 1 < f->n; j++)
+				f->held[j] = f->held[j + 1];
+			f->n--;
+			return;
+		}
+	}
+}
+
+/* ------------------------------------------------------------ raising */
+
+/* Run an extension procedure with the invocation ledger in place.  Returns
+ * false if the run was aborted (everything it held has been released). */
+static bool dispatch_run_ext(rt_jit_fn fn, bool has_closure, void *closure, const uint64_t a[5],
+			     uint64_t fuel, uint64_t *r0, uint32_t *status)
+{
+	struct dispatch_cpu *cpu = &dispatch_cpus[dispatch_cpu_self()];
+	struct dispatch_frame fr;
+	struct rt_jit_ret r;
+
+	fr.up = cpu->frame;
+	fr.n = 0;
+	fr.overflow = false;
+	cpu->frame = &fr;
+	if (has_closure)
+		r = fn((uint64_t)(uintptr_t)closure, a[0], a[1], a[2], a[3], fuel);
+	else
+		r = fn(a[0], a[1], a[2], a[3], a[4], fuel);
+	cpu->frame = fr.up;
+	/* A normal exit holds nothing (the verifier proves it); an abort may. */
+	for (uint32_t i = fr.n; i-- > 0;)
+		if (fr.held[i].release)
+			fr.held[i].release(fr.held[i].ref);
+	*r0 = r.r0;
+	*status = (uint32_t)r.status;
+	return r.status == RT_RUN_OK;
+}
+
+static uint64_t dispatch_call_native(dispatch_fn fn, bool has_closure, void *closure,
+				     const uint64_t a[5])
+{
+	if (has_closure)
+		return fn((uint64_t)(uintptr_t)closure, a[0], a[1], a[2], a[3]);
+	return fn(a[0], a[1], a[2], a[3], a[4]);
+}
+
+static void dispatch_aborted(const struct dispatch_set *s, struct dispatch_binding *b,
+			     uint32_t status, struct dispatch_outcome *o)
+{
+	o->aborted++;
+	__atomic_add_fetch(&b->aborts, 1, __ATOMIC_RELAXED);
+	if (b->policy == DISPATCH_ABORT_DISABLE)
+		__atomic_store_n(&b->disabled, true, __ATOMIC_RELEASE);
+	if (s->ev->on_abort)
+		s->ev->on_abort(s->ev->on_abort_arg, b, status);
+}
+
+static bool dispatch_guards_hold(const struct dispatch_entry *e, const uint64_t a[5])
+{
+	for (uint32_t i = 0; i < e->nguards; i++) {
+		const struct dispatch_gentry *g = &e->g[i];
+		uint64_t r;
+		uint32_t st;
+		if (g->jit) {
+			if (!dispatch_run_ext(g->jit, g->has_closure, g->closure, a, e->fuel, &r, &st))
+				return false; /* an aborted guard is false */
+		} else {
+			r = dispatch_call_native(g->native, g->has_closure, g->closure, a);
+		}
+		if (!r)
+			return false;
+	}
+	return true;
+}
+
+/* Native, unguarded, closure-free handlers and no result handler. */
+static int dispatch_walk_simple(const struct dispatch_set *s, const uint64_t a[5],
+				struct dispatch_outcome *o)
+{
+	uint64_t r = 0;
+	for (uint32_t i = 0; i < s->n; i++)
+		r = s->e[i].native(a[0], a[1], a[2], a[3], a[4]);
+	o->result = r;
+	o->fired = s->n;
+	return DISPATCH_HANDLED;
+}
+
+static int dispatch_walk_general(const struct dispatch_set *s, const uint64_t a[5],
+				 struct dispatch_outcome *o)
+{
+	uint64_t acc = s->default_result, last = 0, r;
+	uint32_t st;
+
+	for (uint32_t i = 0; i < s->n; i++) {
+		const struct dispatch_entry *e = &s->e[i];
+		if (__atomic_load_n(&e->b->disabled, __ATOMIC_ACQUIRE))
+			continue;
+		if (e->nguards && !dispatch_guards_hold(e, a))
+			continue;
+		if (e->jit) {
+			if (!dispatch_run_ext(e->jit, e->has_closure, e->closure, a, e->fuel, &r, &st)) {
+				dispatch_aborted(s, e->b, st, o);
+				continue;
+			}
+		} else {
+			r = dispatch_call_native(e->native, e->has_closure, e->closure, a);
+		}
+		if (s->result_fn)
+			acc = s->result_fn(s->result_arg, acc, r, o->fired);
+		last = r;
+		o->fired++;
+	}
+	if (o->fired == 0) {
+		o->result = s->default_result;
+		return DISPATCH_UNHANDLED;
+	}
+	/* One result is returned as a procedure call's would be; several are
+	 * combined by the result handler (default: the last one). */
+	o->result = (o->fired == 1 || !s->result_fn) ? last : acc;
+	return DISPATCH_HANDLED;
+}
+
+static int dispatch_run_set(const struct dispatch_set *s, const uint64_t a[5],
+			    struct dispatch_outcome *o)
+{
+	int st = s->n ? s->walk(s, a, o) : (o->result = s->default_result, DISPATCH_UNHANDLED);
+	if (st == DISPATCH_UNHANDLED && s->has_default) {
+		const struct dispatch_entry *d = &s->def;
+		uint64_t r;
+		uint32_t rs;
+		if (d->jit) {
+			if (!dispatch_run_ext(d->jit, d->has_closure, d->closure, a, d->fuel, &r, &rs)) {
+				o->aborted++;
+				return DISPATCH_UNHANDLED;
+			}
+		} else {
+			r = dispatch_call_native(d->native, d->has_closure, d->closure, a);
+		}
+		o->result = r;
+		o->fired++;
+		o->defaulted = true;
+		st = DISPATCH_HANDLED;
+	}
+	return st;
+}
+
+static int dispatch_enter_run(struct dispatch_event *ev, const uint64_t a[5],
+			      struct dispatch_outcome *o)
+{
+	struct dispatch_cpu *cpu = &dispatch_cpus[dispatch_cpu_self()];
+	const struct dispatch_set *s;
+	int st;
+
+	cpu->nest++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	s = __atomic_load_n(&ev->set, __ATOMIC_ACQUIRE);
+	st = dispatch_run_set(s, a, o);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (--cpu->nest == 0)
+		__atomic_store_n(&cpu->seen, __atomic_load_n(&dispatch_gp, __ATOMIC_ACQUIRE),
+				 __ATOMIC_RELEASE);
+	return st;
+}
+
+static uint64_t dispatch_slot_run(uint32_t slot, uint64_t a1, uint64_t a2, uint64_t a3,
+				  uint64_t a4, uint64_t a5)
+{
+	struct dispatch_event *ev = &dispatch_events[slot];
+	uint64_t a[5] = {a1, a2, a3, a4, a5};
+	struct dispatch_outcome o = {0};
+	if (dispatch_enter_run(ev, a, &o) == DISPATCH_UNHANDLED)
+		__atomic_add_fetch(&ev->unhandled, 1, __ATOMIC_RELAXED);
+	return o.result;
+}
+
+static bool dispatch_event_valid(const struct dispatch_event *ev)
+{
+	uintptr_t p = (uintptr_t)ev, base = (uintptr_t)dispatch_events;
+	if (p < base || p >= base + sizeof(dispatch_events))
+		return false;
+	if ((p - base) % sizeof(*ev) != 0)
+		return false;
+	return __atomic_load_n(&ev->live, __ATOMIC_ACQUIRE);
+}
+
+int dispatch_raise(struct dispatch_event *ev, const uint64_t args[5], struct dispatch_outcome *out)
+{
+	struct dispatch_outcome o = {0};
+	uint64_t zero[5] = {0};
+	int st;
+
+	if (!dispatch_event_valid(ev))
+		return -ENOENT;
+	st = dispatch_enter_run(ev, args ? args : zero, &o);
+	if (out)
+		*out = o;
+	return st;
+}
+
+/* ------------------------------------------------------------ set build */
+
+static void dispatch_fill_entry(struct dispatch_entry *e, const struct dispatch_proc *p,
+				void *closure, bool has_closure, uint64_t fuel)
+{
+	e->jit = p->jit;
+	e->native = p->jit ? NULL : (dispatch_fn)p->sig->fn;
+	e->closure = closure;
+	e->has_closure = has_closure;
+	e->fuel = fuel;
+}
+
+static bool dispatch_runnable(const struct dispatch_binding *b)
+{
+	return b->installed && !(b->options & DISPATCH_ASYNC) &&
+	       !__atomic_load_n(&b->disabled, __ATOMIC_ACQUIRE);
+}
+
+/* Build the set for ev's current state (lock held).  NULL on ENOMEM. */
+static struct dispatch_set *dispatch_build(struct dispatch_event *ev)
+{
+	struct dispatch_set *s;
+	uint32_t n = 0, i = 0;
+	bool simple = !ev->result_fn;
+
+	for (struct dispatch_binding *b = ev->bindings; b; b = b->next)
+		n += dispatch_runnable(b);
+	s = model_zalloc(sizeof(*s) + n * sizeof(s->e[0]));
+	if (!s)
+		return NULL;
+	s->ev = ev;
+	s->n = n;
+	s->result_fn = ev->result_fn;
+	s->result_arg = ev->result_arg;
+	s->default_result = ev->default_result;
+	if (ev->has_default) {
+		s->has_default = true;
+		dispatch_fill_entry(&s->def, &ev->default_handler, ev->default_closure,
+				    ev->default_has_closure, ev->default_fuel);
+	}
+	for (struct dispatch_binding *b = ev->bindings; b; b = b->next) {
+		struct dispatch_entry *e;
+		if (!dispatch_runnable(b))
+			continue;
+		e = &s->e[i++];
+		dispatch_fill_entry(e, &b->handler, b->closure, b->options & DISPATCH_CLOSURE, b->fuel);
+		e->b = b;
+		e->nguards = (uint8_t)b->nguards;
+		for (uint32_t g = 0; g < b->nguards; g++) {
+			const struct dispatch_guard *bg = &b->guards[g];
+			e->g[g].jit = bg->proc.jit;
+			e->g[g].native = bg->proc.jit ? NULL : (dispatch_fn)bg->proc.sig->fn;
+			e->g[g].closure = bg->closure;
+			e->g[g].has_closure = bg->has_closure;
+		}
+		if (e->jit || e->has_closure || e->nguards)
+			simple = false;
+	}
+	s->walk = simple ? dispatch_walk_simple : dispatch_walk_general;
+	return s;
+}
+
+/* Publish s as ev's set (lock held); the old one goes to limbo. */
+static void dispatch_publish(struct dispatch_event *ev, struct dispatch_set *s)
+{
+	struct dispatch_set *old = ev->set;
+	dispatch_fn fast = dispatch_tramps[ev->slot];
+
+	__atomic_store_n(&ev->set, s, __ATOMIC_RELEASE);
+	if (s->n == 1 && !s->e[0].jit && !s->e[0].has_closure && !s->e[0].nguards)
+		fast = s->e[0].native; /* the raise is now a direct call */
+	__atomic_store_n(&ev->fast, fast, __ATOMIC_RELEASE);
+	if (old)
+		dispatch_retire(&old->limbo);
+}
+
+/* ---------------------------------------------------------- type checks */
+
+static bool dispatch_arg_equal(const struct rt_arg *x, const struct rt_arg *y)
+{
+	return x->kind == y->kind && x->type == y->type && x->size == y->size &&
+	       x->release == y->release;
+}
+
+/* A handler (or, with guard, a guard) of event sig `ev`. */
+static int dispatch_check_proc(const struct rt_sig *ev, const struct dispatch_proc *p,
+			       bool closure, bool guard)
+{
+	const struct rt_sig *s = p->sig;
+	uint32_t skip = closure ? 1 : 0;
+
+	if (!s || (!p->jit && !s->fn))
+		return -EINVAL;
+	if (closure && ev->nargs > 4)
+		return -ESIG; /* no register left for the closure */
+	if (s->nargs != ev->nargs + skip)
+		return -ESIG;
+	if (closure && s->args[0].kind != RT_ARG_SCALAR && s->args[0].kind != RT_ARG_REF &&
+	    s->args[0].kind != RT_ARG_REF_OR_NULL)
+		return -ESIG;
+	for (uint32_t i = 0; i < ev->nargs; i++)
+		if (!dispatch_arg_equal(&s->args[i + skip], &ev->args[i]))
+			return -ESIG;
+	if (guard) {
+		if (s->ret.kind != RT_RET_SCALAR)
+			return -ESIG;
+		if (!(s->flags & RT_SIG_PURE))
+			return -EIMPURE;
+		return 0;
+	}
+	if (s->ret.kind != ev->ret.kind || s->ret.type != ev->ret.type ||
+	    s->ret.acquire != ev->ret.acquire)
+		return -ESIG;
+	return 0;
+}
+
+static bool dispatch_same_proc(const struct dispatch_proc *x, const struct dispatch_proc *y)
+{
+	if (x->jit || y->jit)
+		return x->jit == y->jit;
+	return x->sig->fn == y->sig->fn;
+}
+
+/* --------------------------------------------------------------- events */
+
+int dispatch_init(void)
+{
+	for (uint32_t c = 0; c < DISPATCH_MAX_CPUS; c++)
+		dispatch_cpus[c].seen = dispatch_gp;
+	return 0;
+}
+
+struct dispatch_event *dispatch_event_lookup(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (uint32_t i = 0; i < DISPATCH_MAX_EVENTS; i++)
+		if (dispatch_events[i].live && strcmp(dispatch_events[i].name, name) == 0)
+			return &dispatch_events[i];
+	return NULL;
+}
+
+static struct dispatch_binding *dispatch_new_binding(struct dispatch_event *ev,
+						     const struct module *owner,
+						     const struct dispatch_proc *h)
+{
+	struct dispatch_binding *b = model_zalloc(sizeof(*b));
+	if (!b)
+		return NULL;
+	b->ev = ev;
+	b->owner = owner;
+	b->handler = *h;
+	b->fuel = ev->default_fuel;
+	return b;
+}
+
+int dispatch_event_create(const char *name, const struct rt_sig *sig,
+			  const struct module *authority, const struct dispatch_proc *intrinsic,
+			  struct dispatch_event **out)
+{
+	struct dispatch_event *ev = NULL;
+	struct dispatch_binding *b = NULL;
+	struct dispatch_set *s = NULL;
+	int err;
+
+	if (!name || !sig || !authority || !out || sig->nargs > 5)
+		return -EINVAL;
+	if (intrinsic && (err = dispatch_check_proc(sig, intrinsic, false, false)))
+		return err;
+	if ((err = dispatch_lock()))
+		return err;
+	if (dispatch_event_lookup(name)) {
+		err = -EEXIST;
+		goto out_unlock;
+	}
+	for (uint32_t i = 0; i < DISPATCH_MAX_EVENTS && !ev; i++)
+		if (!dispatch_events[i].live)
+			ev = &dispatch_events[i];
+	if (!ev) {
+		err = -ENOSPC;
+		goto out_unlock;
+	}
+	{
+		/* A reused slot still holds its last set: retire it via publish. */
+		struct dispatch_set *last = ev->set;
+		memset(ev, 0, sizeof(*ev));
+		ev->set = last;
+	}
+	ev->slot = (uint32_t)(ev - dispatch_events);
+	ev->name = name;
+	ev->sig = sig;
+	ev->authority = authority;
+	ev->default_fuel = DISPATCH_DEFAULT_FUEL;
+	if (intrinsic) {
+		b = dispatch_new_binding(ev, authority, intrinsic);
+		if (!b) {
+			err = -ENOMEM;
+			goto out_unlock;
+		}
+		b->installed = true;
+		ev->bindings = b;
+		ev->intrinsic = b;
+	}
+	s = dispatch_build(ev);
+	if (!s) {
+		err = -ENOMEM;
+		goto err_free_binding;
+	}
+	dispatch_publish(ev, s);
+	__atomic_store_n(&ev->live, true, __ATOMIC_RELEASE);
+	*out = ev;
+	dispatch_unlock();
+	return 0;
+
+err_free_binding:
+	model_free(b);
+	ev->bindings = NULL;
+	ev->intrinsic = NULL;
+out_unlock:
+	dispatch_unlock();
+	return err;
+}
+
+int dispatch_event_destroy(struct dispatch_event *ev, const struct module *requester)
+{
+	struct dispatch_binding *b, *next;
+	struct dispatch_set *empty;
+	int err;
+
+	if ((err = dispatch_lock()))
+		return err;
+	if (!dispatch_event_valid(ev)) {
+		err = -ENOENT;
+		goto out_unlock;
+	}
+	if (requester != ev->authority) {
+		err = -EPERM;
+		goto out_unlock;
+	}
+	for (b = ev->bindings; b; b = b->next)
+		if (b->owner != ev->authority) {
+			err = -EBUSY;
+			goto out_unlock;
+		}
+	/* Raisers still holding ev->fast reach the trampoline, which finds an
+	 * empty set: nothing handles it.  That set stays until the slot is
+	 * reused. */
+	empty = model_zalloc(sizeof(*empty));
+	if (!empty) {
+		err = -ENOMEM;
+		goto out_unlock;
+	}
+	empty->ev = ev;
+	empty->walk = dispatch_walk_general;
+	__atomic_store_n(&ev->live, false, __ATOMIC_RELEASE);
+	dispatch_publish(ev, empty);
+	for (b = ev->bindings; b; b = next) {
+		next = b->next;
+		b->installed = false;
+		dispatch_retire(&b->limbo);
+	}
+	ev->bindings = NULL;
+	ev->intrinsic = NULL;
+	dispatch_reclaim_locked();
+	err = 0;
+out_unlock:
+	dispatch_unlock();
+	return err;
+}
+
+static int dispatch_authority_only(struct dispatch_event *ev, const struct module *requester)
+{
+	if (!dispatch_event_valid(ev))
+		return -ENOENT;
+	if (requester != ev->authority)
+		return -EPERM;
+	return 0;
+}
+
+int dispatch_set_authorizer(struct dispatch_event *ev, dispatch_authorizer_fn fn, void *arg,
+			    const struct module *requester)
+{
+	int err;
+	if ((err = dispatch_lock()))
+		return err;
+	err = dispatch_authority_only(ev, requester);
+	if (!err) {
+		ev->authorizer = fn;
+		ev->authorizer_arg = arg;
+	}
+	dispatch_unlock();
+	return err;
+}
+
+int dispatch_set_abort_hook(struct dispatch_event *ev, dispatch_abort_fn fn, void *arg,
+			    const struct module *requester)
+{
+	int err;
+	if ((err = dispatch_lock()))
+		return err;
+	err = dispatch_authority_only(ev, requester);
+	if (!err) {
+		ev->on_abort_arg = arg;
+		__atomic_store_n(&ev->on_abort, fn, __ATOMIC_RELEASE);
+	}
+	dispatch_unlock();
+	return err;
+}
+
+/* Ask the authority about op (lock held).  0 to go ahead. */
+static int dispatch_authorize(struct dispatch_event *ev, struct dispatch_decision *d)
+{
+	if (d->requester == ev->authority)
+		return 0;
+	if (!ev->authorizer)
+		return d->op == DISPATCH_OP_INSTALL ? 0 : -EPERM;
+	return ev->authorizer(ev->authorizer_arg, d);
+}
+
+int dispatch_impose_guard(struct dispatch_decision *d, const struct dispatch_guard *g)
+{
+	if (!d || !g)
+		return -EINVAL;
+	if (d->nimposed == DISPATCH_MAX_GUARDS)
+		return -ENOSPC;
+	d->imposed[d->nimposed++] = *g;
+	return 0;
+}
+
+int dispatch_set_result(struct dispatch_event *ev, dispatch_result_fn fn, void *arg,
+			uint64_t default_result, const struct module *requester)
+{
+	struct dispatch_decision d = {0};
+	dispatch_result_fn old_fn;
+	void *old_arg;
+	uint64_t old_def;
+	struct dispatch_set *s;
+	int err;
+
+	if ((err = dispatch_lock()))
+		return err;
+	if (!dispatch_event_valid(ev)) {
+		err = -ENOENT;
+		goto out_unlock;
+	}
+	d.op = DISPATCH_OP_SET_RESULT;
+	d.event = ev;
+	d.requester = requester;
+	if ((err = dispatch_authorize(ev, &d)))
+		goto out_unlock;
+	old_fn = ev->result_fn;
+	old_arg = ev->result_arg;
+	old_def = ev->default_result;
+	ev->result_fn = fn;
+	ev->result_arg = arg;
+	ev->default_result = default_result;
+	s = dispatch_build(ev);
+	if (!s) {
+		ev->result_fn = old_fn;
+		ev->result_arg = old_arg;
+		ev->default_result = old_def;
+		err = -ENOMEM;
+		goto out_unlock;
+	}
+	dispatch_publish(ev, s);
+	dispatch_reclaim_locked();
+out_unlock:
+	dispatch_unlock();
+	return err;
+}
+
+int dispatch_set_default(struct dispatch_event *ev, const struct dispatch_proc *handler,
+			 void *closure, bool has_closure, const struct module *requester)
+{
+	struct dispatch_decision d = {0};
+	struct dispatch_proc old_h;
+	void *old_c;
+	bool old_has, old_hc;
+	struct dispatch_set *s;
+	int err;
+
+	if ((err = dispatch_lock()))
+		return err;
+	if (!dispatch_event_valid(ev)) {
+		err = -ENOENT;
+		goto out_unlock;
+	}
+	if (handler && (err = dispatch_check_proc(ev->sig, handler, has_closure, false)))
+		goto out_unlock;
+	d.op = DISPATCH_OP_SET_DEFAULT;
+	d.event = ev;
+	d.requester = requester;
+	if ((err = dispatch_authorize(ev, &d)))
+		goto out_unlock;
+	old_h = ev->default_handler;
+	old_c = ev->default_closure;
+	old_has = ev->has_default;
+	old_hc = ev->default_has_closure;
+	ev->has_default = handler != NULL;
+	if (handler)
+		ev->default_handler = *handler;
+	ev->default_closure = closure;
+	ev->default_has_closure = has_closure;
+	s = dispatch_build(ev);
+	if (!s) {
+		ev->default_handler = old_h;
+		ev->default_closure = old_c;
+		ev->has_default = old_has;
+		ev->default_has_closure = old_hc;
+		err = -ENOMEM;
+		goto out_unlock;
+	}
+	dispatch_publish(ev, s);
+	dispatch_reclaim_locked();
+out_unlock:
+	dispatch_unlock();
+	return err;
+}
+
+/* ----------------------------------------------------------- bindings */
+
+static int dispatch_check_order(struct dispatch_event *ev, uint32_t options,
+				const struct dispatch_binding *anchor)
+{
+	uint32_t order = options & DISPATCH_ORDER_MASK;
+	if (options & ~(DISPATCH_ORDER_MASK | DISPATCH_CLOSURE | DISPATCH_ASYNC))
+		return -EINVAL;
+	if (order & (order - 1))
+		return -EINVAL; /* at most one ordering constraint */
+	if (order & (DISPATCH_BEFORE | DISPATCH_AFTER)) {
+		if (!anchor || anchor->ev != ev || !anchor->installed)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* Link b into ev's ordered list (lock held, cannot fail).  Groups: FIRST
+ * bindings, then unconstrained ones, then LAST ones, each group in install
+ * order; BEFORE/AFTER place b next to its anchor and in its anchor's group. */
+static void dispatch_link(struct dispatch_event *ev, struct dispatch_binding *b,
+			  struct dispatch_binding *anchor)
+{
+	struct dispatch_binding *pos = NULL, *prev = NULL; /* insert between prev and pos */
+	uint32_t order = b->options & DISPATCH_ORDER_MASK;
+
+	if (order == DISPATCH_BEFORE) {
+		pos = anchor;
+		prev = anchor->prev;
+		b->options |= anchor->options & (DISPATCH_FIRST | DISPATCH_LAST);
+	} else if (order == DISPATCH_AFTER) {
+		prev = anchor;
+		pos = anchor->next;
+		b->options |= anchor->options & (DISPATCH_FIRST | DISPATCH_LAST);
+	} else {
+		/* Walk to the end of b's group. */
+		for (pos = ev->bindings; pos; prev = pos, pos = pos->next) {
+			bool pos_first = pos->options & DISPATCH_FIRST;
+			bool pos_last = pos->options & DISPATCH_LAST;
+			if (order == DISPATCH_FIRST && !pos_first)
+				break;
+			if (order == 0 && pos_last)
+				break;
+		}
+	}
+	b->prev = prev;
+	b->next = pos;
+	if (prev)
+		prev->next = b;
+	else
+		ev->bindings = b;
+	if (pos)
+		pos->prev = b;
+}
+
+static void dispatch_unlink(struct dispatch_event *ev, struct dispatch_binding *b)
+{
+	if (b->prev)
+		b->prev->next = b->next;
+	else
+		ev->bindings = b->next;
+	if (b->next)
+		b->next->prev = b->prev;
+	b->next = b->prev = NULL;
+}
+
+int dispatch_install(struct dispatch_event *ev, const struct dispatch_install_req *req,
+		     const struct module *requester, struct dispatch_binding **out)
+{
+	struct dispatch_decision d = {0};
+	struct dispatch_binding *b = NULL;
+	struct dispatch_set *s;
+	bool closure;
+	int err;
+
+	if (!req || !requester || !out)
+		return -EINVAL;
+	if ((err = dispatch_lock()))
+		return err;
+	if (!dispatch_event_valid(ev)) {
+		err = -ENOENT;
+		goto out_unlock;
+	}
+	if ((err = dispatch_check_order(ev, req->options, req->anchor)))
+		goto out_unlock;
+	closure = req->options & DISPATCH_CLOSURE;
+	if ((err = dispatch_check_proc(ev->sig, &req->handler, closure, false)))
+		goto out_unlock;
+	if (req->guard && (err = dispatch_check_proc(ev->sig, &req->guard->proc,
+						     req->guard->has_closure, true)))
+		goto out_unlock;
+	for (struct dispatch_binding *x = ev->bindings; x; x = x->next)
+		if (x->owner == requester && dispatch_same_proc(&x->handler, &req->handler) &&
+		    x->closure == (closure ? req->closure : NULL)) {
+			err = -EEXIST;
+			goto out_unlock;
+		}
+
+	/* Ask the authority; it may add constraints and impose guards. */
+	d.op = DISPATCH_OP_INSTALL;
+	d.event = ev;
+	d.requester = requester;
+	d.req = req;
+	d.options = req->options;
+	d.fuel = req->fuel ? req->fuel : ev->default_fuel;
+	d.policy = DISPATCH_ABORT_DISABLE;
+	if ((err = dispatch_authorize(ev, &d)))
+		goto out_unlock;
+	if ((d.options & DISPATCH_CLOSURE) != (req->options & DISPATCH_CLOSURE) || d.fuel == 0) {
+		err = -EINVAL;
+		goto out_unlock;
+	}
+	if ((err = dispatch_check_order(ev, d.options, req->anchor)))
+		goto out_unlock;
+	if (d.nimposed + (req->guard ? 1 : 0) > DISPATCH_MAX_GUARDS) {
+		err = -EINVAL;
+		goto out_unlock;
+	}
+	for (uint32_t i = 0; i < d.nimposed; i++)
+		if ((err = dispatch_check_proc(ev->sig, &d.imposed[i].proc, d.imposed[i].has_closure,
+					       true)))
+			goto out_unlock;
+
+	b = dispatch_new_binding(ev, requester, &req->handler);
+	if (!b) {
+		err = -ENOMEM;
+		goto out_unlock;
+	}
+	b->closure = closure ? req->closure : NULL;
+	b->options = d.options;
+	b->fuel = d.fuel;
+	b->policy = d.policy;
+	/* Imposed guards first: the authority's checks run before the
+	 * installer's own. */
+	for (uint32_t i = 0; i < d.nimposed; i++)
+		b->guards[b->nguards++] = d.imposed[i];
+	if (req->guard)
+		b->guards[b->nguards++] = *req->guard;
+	b->installed = true;
+	dispatch_link(ev, b, req->anchor);
+	s = dispatch_build(ev);
+	if (!s) {
+		dispatch_unlink(ev, b);
+		model_free(b);
+		err = -ENOMEM;
+		goto out_unlock;
+	}
+	dispatch_publish(ev, s);
+	dispatch_reclaim_locked();
+	*out = b;
+out_unlock:
+	dispatch_unlock();
+	return err;
+}
+
+/* Find b among the installed bindings of the live events (lock held). */
+static bool dispatch_binding_known(const struct dispatch_binding *b)
+{
+	for (uint32_t i = 0; i < DISPATCH_MAX_EVENTS; i++) {
+		if (!dispatch_events[i].live)
+			continue;
+		for (struct dispatch_binding *x = dispatch_events[i].bindings; x; x = x->next)
+			if (x == b)
+				return true;
+	}
+	return false;
+}
+
+static int dispatch_uninstall_locked(struct dispatch_binding *b, const struct module *requester)
+{
+	struct dispatch_event *ev;
+	struct dispatch_set *s;
+	int err;
+
+	if (!b || !dispatch_binding_known(b))
+		return -ENOENT;
+	ev = b->ev;
+	if (requester != b->owner && requester != ev->authority) {
+		/* Only the intrinsic handler may be removed by a third party, and
+		 * only with the authority's consent. */
+		struct dispatch_decision d = {0};
+		if (b != ev->intrinsic)
+			return -EPERM;
+		d.op = DISPATCH_OP_UNINSTALL;
+		d.event = ev;
+		d.requester = requester;
+		d.binding = b;
+		if ((err = dispatch_authorize(ev, &d)))
+			return err;
+	}
+	b->installed = false;
+	s = dispatch_build(ev);
+	if (!s) {
+		b->installed = true;
+		return -ENOMEM;
+	}
+	dispatch_unlink(ev, b);
+	if (ev->intrinsic == b)
+		ev->intrinsic = NULL;
+	dispatch_publish(ev, s);
+	dispatch_retire(&b->limbo);
+	return 0;
+}
+
+int dispatch_uninstall(struct dispatch_binding *b, const struct module *requester)
+{
+	int err;
+	if (!requester)
+		return -EINVAL;
+	if ((err = dispatch_lock()))
+		return err;
+	err = dispatch_uninstall_locked(b, requester);
+	dispatch_reclaim_locked();
+	dispatch_unlock();
+	return err;
+}
+
+int dispatch_uninstall_all(const struct module *m)
+{
+	int err = 0;
+	if (!m)
+		return -EINVAL;
+	if ((err = dispatch_lock()))
+		return err;
+	for (uint32_t i = 0; i < DISPATCH_MAX_EVENTS && !err; i++) {
+		struct dispatch_event *ev = &dispatch_events[i];
+		struct dispatch_binding *b, *next;
+		if (!ev->live)
+			continue;
+		for (b = ev->bindings; b && !err; b = next) {
+			next = b->next;
+			if (b->owner == m)
+				err = dispatch_uninstall_locked(b, m);
+		}
+	}
+	dispatch_reclaim_locked();
+	dispatch_unlock();
+	return err;
+}
+
+/* -------------------------------------------------------- introspection */
+
+bool dispatch_is_direct(const struct dispatch_event *ev)
+{
+	return ev && ev->fast != dispatch_tramps[ev->slot];
+}
+
+uint32_t dispatch_handler_count(const struct dispatch_event *ev)
+{
+	uint32_t n = 0;
+	if (!ev)
+		return 0;
+	for (struct dispatch_binding *b = ev->bindings; b; b = b->next)
+		n++;
+	return n;
+}
+
+bool dispatch_binding_disabled(const struct dispatch_binding *b)
+{
+	return __atomic_load_n(&b->disabled, __ATOMIC_ACQUIRE);
+}
+
+uint32_t dispatch_binding_aborts(const struct dispatch_binding *b)
+{
+	return __atomic_load_n(&b->aborts, __ATOMIC_RELAXED);
+}
+
+const struct module *dispatch_binding_owner(const struct dispatch_binding *b)
+{
+	return b->owner;
+}

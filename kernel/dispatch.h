@@ -1,0 +1,256 @@
+/*
+ * dispatch: events, handlers, guards and the dispatcher (SPIN §3.2, OSDI'96).
+ *
+ * An event is a declared interface procedure (interfaces/ *.idl, `event`).
+ * Its authority is the module that declares it and provides its intrinsic
+ * handler.  Raising the event is calling the procedure: the generated raise
+ * stub Interface_Event() calls through one pointer, dispatch_event.fast.
+ *
+ *   - With exactly one handler that is native, unguarded, synchronous and
+ *     takes no closure, `fast` IS that handler: a raise is a direct call.
+ *   - Otherwise `fast` is the event's dispatch routine: today one of a pool
+ *     of per-slot trampolines that walk the current handler set (a compact
+ *     array specialised at build time: see dispatch.c).  This is the seam
+ *     where a code generator using the JIT's encoder will store a routine
+ *     unrolled for the current set.
+ *
+ * Owns: the event table (DISPATCH_MAX_EVENTS slots), every binding (one
+ * installed handler with its guards, closure and constraints), each event's
+ * immutable handler set, and the retired sets waiting for quiescence.
+ *
+ * Invariants:
+ *   - a handler set is immutable once published; install and uninstall build
+ *     a new one and publish it with one atomic pointer store, so a raiser
+ *     sees either the old set or the new one, never a mixture;
+ *   - a retired set (and a binding uninstalled with it) is freed only after
+ *     every CPU has passed a quiescent state since it was retired (epochs,
+ *     below), so no raiser can be reading it;
+ *   - a handler's type equals the event's (plus a leading closure argument
+ *     when it takes one); a guard takes the same arguments (and closure) and
+ *     returns a boolean and is declared pure (RT_SIG_PURE; for extension
+ *     guards the verifier enforces it through rt_entry.guard);
+ *   - every change to an event's handlers is approved by the authority's
+ *     authorizer, which may deny, allow, impose guards or add constraints;
+ *   - a failing call changes nothing.
+ *
+ * Epochs and quiescence: each CPU counts how deeply it is inside raises
+ * (nest) and how many times it has left the outermost one (qs).  A set
+ * retired at time T records every CPU's qs; it may be freed when each CPU is
+ * either at nest 0 or has advanced its qs since T.  Raisers only touch their
+ * own CPU's counters (no shared writes, no fences on the raise path); the
+ * reclaimer reads the others'.  SMP rules: a raise runs with migration
+ * disabled (it stays on one CPU), the reclaimer reads other CPUs' counters
+ * with acquire loads, and the raiser's counter stores are release stores.
+ * Single CPU today: dispatch_cpu_self() is 0.
+ *
+ * Callers: core and trusted modules call everything here; extensions reach
+ * installation through the Dispatcher interface with their module identity.
+ *
+ * Locking: mutations (create, install, uninstall, set_*) are serialised by
+ * one spinlock; raises take no lock and never wait for a mutation.
+ *
+ * Errors: -EINVAL (bad option, anchor on another event, too many guards or
+ * arguments), -ENOENT (unknown event), -ESIG (handler or guard of the wrong
+ * type), -EIMPURE (guard not side-effect free), -EEXIST (double install),
+ * -EPERM (not the binding's owner nor the authority), -EACCES (authorizer
+ * denied), -ENOMEM, -ENOSPC.  dispatch_raise() returns DISPATCH_HANDLED or
+ * DISPATCH_UNHANDLED (nothing handled it), or -ENOENT.
+ */
+#ifndef SPINDLE_KERNEL_DISPATCH_H
+#define SPINDLE_KERNEL_DISPATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/interface.h"
+#include "runtime/exec.h"
+
+#define DISPATCH_MAX_EVENTS 256
+#define DISPATCH_MAX_GUARDS 4   /* per binding: the installer's plus imposed ones */
+#define DISPATCH_MAX_HELD 8     /* references one extension invocation may hold */
+#define DISPATCH_MAX_CPUS 64
+#define DISPATCH_DEFAULT_FUEL 100000u
+
+/* Native handlers and guards: up to five 64-bit arguments (SysV). */
+typedef uint64_t (*dispatch_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
+
+/* A handler or guard procedure: native C (sig->fn) or a JIT-compiled
+ * extension entry (jit, called with a fuel budget). */
+struct dispatch_proc {
+	const struct rt_sig *sig; /* its declared type */
+	rt_jit_fn jit;            /* non-NULL: extension entry; sig->fn is ignored */
+	const struct module *ext; /* the extension it belongs to (abort reports) */
+};
+
+/* Install options. */
+#define DISPATCH_FIRST 0x01   /* run before every handler not marked FIRST */
+#define DISPATCH_LAST 0x02    /* run after every handler not marked LAST */
+#define DISPATCH_BEFORE 0x04  /* run immediately before `anchor` */
+#define DISPATCH_AFTER 0x08   /* run immediately after `anchor` */
+#define DISPATCH_CLOSURE 0x10 /* pass `closure` as a leading argument */
+#define DISPATCH_ASYNC 0x20   /* asynchronous: recorded; runs once strands exist */
+#define DISPATCH_ORDER_MASK (DISPATCH_FIRST | DISPATCH_LAST | DISPATCH_BEFORE | DISPATCH_AFTER)
+
+/* What happens to an extension handler whose run was aborted (fuel, fault). */
+enum dispatch_abort_policy {
+	DISPATCH_ABORT_DISABLE = 0, /* disable the binding; it stays until uninstalled */
+	DISPATCH_ABORT_REPORT,      /* keep it and tell the authority (it may unload) */
+};
+
+struct dispatch_binding;
+struct dispatch_event;
+
+/* A guard: all of a binding's guards must hold for its handler to run. */
+struct dispatch_guard {
+	struct dispatch_proc proc;
+	void *closure;
+	bool has_closure;
+};
+
+/* What an installer asks for. */
+struct dispatch_install_req {
+	struct dispatch_proc handler;
+	const struct dispatch_guard *guard;   /* optional */
+	void *closure;                        /* with DISPATCH_CLOSURE */
+	uint32_t options;                     /* DISPATCH_* */
+	struct dispatch_binding *anchor;      /* with BEFORE / AFTER */
+	uint64_t fuel;                        /* extension handlers: time bound (0: event's) */
+	const void *key;                      /* opaque token for the authorizer (passwords) */
+};
+
+enum dispatch_op {
+	DISPATCH_OP_INSTALL = 1,
+	DISPATCH_OP_UNINSTALL,        /* someone other than the owner removes a binding */
+	DISPATCH_OP_SET_DEFAULT,
+	DISPATCH_OP_SET_RESULT,
+};
+
+/* What the authorizer sees and may change.  On entry `options`, `fuel` and
+ * `policy` hold the request; the authorizer may add constraints (order,
+ * async, a smaller fuel bound, the abort policy) and impose guards with
+ * dispatch_impose_guard().  It returns 0 to allow or a negative code
+ * (normally -EACCES) to deny. */
+struct dispatch_decision {
+	enum dispatch_op op;
+	const struct dispatch_event *event;
+	const struct module *requester;
+	const struct dispatch_install_req *req;   /* INSTALL: the request */
+	const struct dispatch_binding *binding;   /* UNINSTALL: the victim */
+	uint32_t options;
+	uint64_t fuel;
+	enum dispatch_abort_policy policy;
+	struct dispatch_guard imposed[DISPATCH_MAX_GUARDS];
+	uint32_t nimposed;
+};
+typedef int (*dispatch_authorizer_fn)(void *arg, struct dispatch_decision *d);
+int dispatch_impose_guard(struct dispatch_decision *d, const struct dispatch_guard *g);
+
+/* Result handler: called once per handler result, in order; returns the new
+ * accumulated result.  index is 0 for the first result (acc is then the
+ * event's default result). */
+typedef uint64_t (*dispatch_result_fn)(void *arg, uint64_t acc, uint64_t result, uint32_t index);
+
+/* Told when an extension handler was aborted (status is an rt_status). */
+typedef void (*dispatch_abort_fn)(void *arg, struct dispatch_binding *b, uint32_t status);
+
+/* An event.  Only `fast` is for raisers; the rest is the dispatcher's. */
+struct dispatch_event {
+	dispatch_fn fast;                  /* call site: the handler or the routine */
+	const char *name;
+	const struct rt_sig *sig;
+	const struct module *authority;
+	struct dispatch_set *set;          /* current handler set (atomic) */
+	struct dispatch_binding *bindings; /* installed, in order (mutators only) */
+	struct dispatch_binding *intrinsic;
+	dispatch_authorizer_fn authorizer;
+	void *authorizer_arg;
+	dispatch_result_fn result_fn;
+	void *result_arg;
+	uint64_t default_result;
+	struct dispatch_proc default_handler;
+	void *default_closure;
+	bool has_default, default_has_closure;
+	dispatch_abort_fn on_abort;
+	void *on_abort_arg;
+	uint64_t default_fuel;
+	uint64_t unhandled;                /* raises through `fast` that nothing handled */
+	uint32_t slot;
+	bool live;
+};
+
+/* How one raise went. */
+#define DISPATCH_HANDLED 0
+#define DISPATCH_UNHANDLED 1
+
+struct dispatch_outcome {
+	uint64_t result;
+	uint32_t fired;     /* handlers that ran to completion (default included) */
+	uint32_t aborted;   /* extension handlers aborted */
+	bool defaulted;     /* the default handler ran */
+};
+
+int dispatch_init(void);
+
+/* Declare an event.  intrinsic (optional) is the authority's own handler,
+ * installed as the first binding and owned by the authority. */
+int dispatch_event_create(const char *name, const struct rt_sig *sig,
+			  const struct module *authority, const struct dispatch_proc *intrinsic,
+			  struct dispatch_event **out);
+/* Remove an event: authority only, and only with no other module's bindings. */
+int dispatch_event_destroy(struct dispatch_event *ev, const struct module *requester);
+struct dispatch_event *dispatch_event_lookup(const char *name);
+
+/* Authority only. */
+int dispatch_set_authorizer(struct dispatch_event *ev, dispatch_authorizer_fn fn, void *arg,
+			    const struct module *requester);
+int dispatch_set_abort_hook(struct dispatch_event *ev, dispatch_abort_fn fn, void *arg,
+			    const struct module *requester);
+/* The authority, or anyone its authorizer allows. */
+int dispatch_set_result(struct dispatch_event *ev, dispatch_result_fn fn, void *arg,
+			uint64_t default_result, const struct module *requester);
+int dispatch_set_default(struct dispatch_event *ev, const struct dispatch_proc *handler,
+			 void *closure, bool has_closure, const struct module *requester);
+
+int dispatch_install(struct dispatch_event *ev, const struct dispatch_install_req *req,
+		     const struct module *requester, struct dispatch_binding **out);
+int dispatch_uninstall(struct dispatch_binding *b, const struct module *requester);
+/* Drop every binding owned by m (extension unload). */
+int dispatch_uninstall_all(const struct module *m);
+
+/* Raise with an explicit status; out (optional) tells what ran. */
+int dispatch_raise(struct dispatch_event *ev, const uint64_t args[5], struct dispatch_outcome *out);
+
+/* Raise as a call (what the generated stubs do): a direct call when the set
+ * allows it.  Nothing handled it: returns the default result and counts. */
+static inline uint64_t dispatch_call(const struct dispatch_event *ev, uint64_t a1, uint64_t a2,
+				     uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	dispatch_fn f = __atomic_load_n(&ev->fast, __ATOMIC_ACQUIRE);
+	return f(a1, a2, a3, a4, a5);
+}
+
+/* Introspection (tests, the shell). */
+bool dispatch_is_direct(const struct dispatch_event *ev);
+uint32_t dispatch_handler_count(const struct dispatch_event *ev);
+bool dispatch_binding_disabled(const struct dispatch_binding *b);
+uint32_t dispatch_binding_aborts(const struct dispatch_binding *b);
+const struct module *dispatch_binding_owner(const struct dispatch_binding *b);
+
+/*
+ * Acquisition ledger.  While an extension handler runs, interface
+ * procedures that hand it a reference it must release (`acquire` in the
+ * IDL) note it here, and those that take one back (`release`) strike it
+ * out.  If the handler is aborted, the dispatcher calls each release hook
+ * still noted, so nothing it acquired leaks.  Outside an extension
+ * invocation these are no-ops.  The generated wrappers for extension
+ * imports call them; kernel code never needs to.
+ */
+void dispatch_note_acquire(void *ref, void (*release)(void *ref));
+void dispatch_note_release(void *ref);
+
+/* Quiescence: free what no raiser can still see.  Returns how many objects
+ * are still waiting.  The scheduler calls it at quiescent points. */
+uint32_t dispatch_reclaim(void);
+uint32_t dispatch_cpu_self(void);
+
+#endif /* SPINDLE_KERNEL_DISPATCH_H */

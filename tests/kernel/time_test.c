@@ -1,0 +1,88 @@
+/*
+ * time_test.c: the clock is monotonic and agrees with the PIT, timer
+ * interrupts arrive at about CLOCK_HZ, and the irq registration interface
+ * validates and dispatches.
+ */
+#include <spindle/errno.h>
+
+#include <arch/cpu.h>
+#include <arch/irq.h>
+#include <arch/timer.h>
+
+#include "kernel/clock.h"
+#include "kernel/irq.h"
+#include "kernel/ktest.h"
+
+KTEST(clock_monotonic)
+{
+	uint64_t prev = clock_ns();
+
+	KT_ASSERT(prev > 0);
+	for (int i = 0; i < 10000; i++) {
+		uint64_t now = clock_ns();
+
+		if (now < prev)
+			KT_FAIL("clock went back from %lu to %lu", (unsigned long)prev, (unsigned long)now);
+		prev = now;
+	}
+}
+
+KTEST(clock_matches_pit)
+{
+	uint64_t t0 = clock_ns(), dt;
+
+	arch_pit_wait_ms(20);
+	dt = clock_ns() - t0;
+	/* Generous bounds: a shared host can stretch one window. */
+	if (dt < 16000000 || dt > 30000000)
+		KT_FAIL("20 ms on the PIT measured %lu ns on the clock", (unsigned long)dt);
+	KT_ASSERT(clock_cycles_hz() > 10000000);
+}
+
+KTEST(timer_ticks_arrive)
+{
+	uint64_t t0 = clock_ns(), k0 = clock_ticks(), dt;
+
+	KT_ASSERT(arch_irq_enabled());
+	while (clock_ticks() - k0 < 5) {
+		if (clock_ns() - t0 > 1000000000)
+			KT_FAIL("only %lu timer ticks in 1 s", (unsigned long)(clock_ticks() - k0));
+		arch_cpu_relax();
+	}
+	dt = clock_ns() - t0;
+	/* 5 ticks at 100 Hz: 40-50 ms; allow a loaded host some slack. */
+	if (dt < 30000000 || dt > 200000000)
+		KT_FAIL("5 ticks took %lu ns at %u Hz", (unsigned long)dt, CLOCK_HZ);
+	KT_ASSERT(irq_count(ARCH_IRQ_TIMER) >= 5);
+}
+
+static volatile unsigned irq_test_hits, irq_test_vector;
+
+static void irq_test_handler(unsigned vector, void *arg)
+{
+	irq_test_vector = vector;
+	irq_test_hits += (unsigned)(uintptr_t)arg;
+}
+
+static void irq_test_other(unsigned vector, void *arg)
+{
+	(void)vector;
+	(void)arg;
+}
+
+KTEST(irq_register_dispatch)
+{
+	KT_ASSERT_EQ(irq_register(0x81, irq_test_handler, (void *)3), 0);
+	KT_ASSERT_EQ(irq_register(0x81, irq_test_other, 0), -EBUSY);
+	KT_ASSERT_EQ(irq_register(14, irq_test_other, 0), -EINVAL);         /* an exception */
+	KT_ASSERT_EQ(irq_register(ARCH_IRQ_SPURIOUS, irq_test_other, 0), -EINVAL);
+	KT_ASSERT_EQ(irq_register(0x82, 0, 0), -EINVAL);
+	KT_ASSERT_EQ(irq_register(ARCH_IRQ_TIMER, irq_test_other, 0), -EBUSY);
+	__asm__ volatile("int $0x81");
+	KT_ASSERT_EQ(irq_test_hits, 3);
+	KT_ASSERT_EQ(irq_test_vector, 0x81);
+	KT_ASSERT_EQ(irq_unregister(0x81, irq_test_other), -ENOENT);
+	KT_ASSERT_EQ(irq_unregister(0x81, irq_test_handler), 0);
+	KT_ASSERT_EQ(irq_register(0x81, irq_test_other, 0), 0);
+	KT_ASSERT_EQ(irq_unregister(0x81, irq_test_other), 0);
+}
