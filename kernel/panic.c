@@ -18,7 +18,8 @@
 #include "kernel/ksyms.h"
 #include "kernel/panic.h"
 
-#define PANIC_MAX_FRAMES 32
+#define PANIC_MAX_FRAMES 32       /* lines printed */
+#define PANIC_MAX_WALK   4096     /* records followed (recursion is folded) */
 
 static int panic_depth;
 
@@ -43,22 +44,36 @@ void panic_backtrace(uintptr_t pc, uintptr_t fp)
 		panic_print_symbol(pc);
 		kprintf("\n");
 	}
-	for (; i < PANIC_MAX_FRAMES && fp; i++) {
+	uintptr_t last = 0;
+	int repeats = 0;
+
+	for (int depth = 0; i < PANIC_MAX_FRAMES && fp && depth < PANIC_MAX_WALK; depth++) {
 		uintptr_t ret;
 
 		if ((fp & 7) || !mmu_readable(fp, 16)) {
 			kprintf("  (frame pointer %016lx is not readable; stopping)\n", (unsigned long)fp);
-			return;
+			break;
 		}
 		ret = ((uintptr_t *)fp)[1];
 		fp = ((uintptr_t *)fp)[0];
 		if (!ret)
-			return;
-		kprintf("  #%-2d %016lx  ", i, (unsigned long)ret);
+			break;
+		if (ret == last) {              /* deep recursion: say it once */
+			repeats++;
+			continue;
+		}
+		if (repeats)
+			kprintf("  ... previous frame repeated %d more times\n", repeats);
+		repeats = 0;
+		last = ret;
+		kprintf("  #%-2d %016lx  ", i++, (unsigned long)ret);
 		/* A return address points after the call; name the call. */
 		panic_print_symbol(ret - 1);
 		kprintf("\n");
 	}
+	if (repeats)
+		kprintf("  ... previous frame repeated %d%s more times\n", repeats,
+			fp ? "+" : "");
 }
 
 void panic(const char *fmt, ...)

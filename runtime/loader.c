@@ -558,7 +558,7 @@ static int ld_reloc_call(struct ld *l, const struct ld_sec *code, uint32_t pc, u
 	struct bpf_insn *i = &p->insns[pc];
 	const struct ld_sec *target;
 	int64_t t;
-	uint32_t imp;
+	uint32_t imp = 0;
 	int rc;
 
 	if (i->code != (BPF_JMP | BPF_CALL) || i->src != BPF_PSEUDO_CALL)

@@ -71,7 +71,7 @@ static int call_local(struct venv *e, struct vst *s, const struct bpf_insn *in)
  * fixed size fsize). */
 static int check_mem_arg(struct venv *e, struct vst *s, const struct rt_sig *sig, uint32_t ri,
 			 const struct rt_arg *a, const struct vreg *sz, uint32_t fsize, bool *clobber,
-			 int64_t *clo, int64_t *chi)
+			 int64_t *clo, int64_t *chi, int64_t *cmax)
 {
 	struct vframe *f = vst_frame(s);
 	const struct vreg *r = &f->regs[ri];
@@ -106,12 +106,23 @@ static int check_mem_arg(struct venv *e, struct vst *s, const struct rt_sig *sig
 		return verify_reject(e, s->insn, RT_VERR_ARG_TYPE,
 				     "r%u passed to %s must be %s (r%u=%s)", ri, sig->name,
 				     arg_kind_name(a->kind), ri, desc);
+	rc = verify_access(e, s, ri, r, 0, smin, smax, rw, !rw && r->type == V_PTR_STACK,
+			   "argument");
+	if (rc == -RT_EREJECT) {
+		/* Say it in terms of the call where the call is what is wrong. */
+		int c = e->res->code;
+		if (c == RT_VERR_UNINIT_STACK)
+			e->res->code = RT_VERR_ARG_UNINIT;
+		else if (c == RT_VERR_STACK_OOB || c == RT_VERR_CTX_OOB || c == RT_VERR_GLOBAL_OOB ||
+			 c == RT_VERR_MEM_OOB || c == RT_VERR_UNBOUNDED)
+			e->res->code = sz ? RT_VERR_ARG_SIZE : RT_VERR_ARG_CONST_SIZE;
+		return rc;
+	}
+	if (rc)
+		return rc;
 	if (r->type == V_PTR_STACK) {
-		/* Reading memory that holds a spilled pointer would leak it. */
-		rc = verify_access(e, s, ri, r, 0, smin, smax, rw, !rw, "argument");
-		if (rc)
-			return rc;
-		/* Writable: the callee may read it too; refuse pointer spills. */
+		/* Writable memory may be read by the callee too: no pointer
+		 * spills inside, or they would leak. */
 		struct vframe *sf = s->frames[r->frameno];
 		for (int64_t o = r->smin; o < r->smax + (int64_t)smax; o++) {
 			uint32_t k = (uint32_t)((-o - 1) / 8);
@@ -125,19 +136,10 @@ static int check_mem_arg(struct venv *e, struct vst *s, const struct rt_sig *sig
 			*clobber = true;
 			*clo = r->smin;
 			*chi = r->smin == r->smax ? r->smin + (int64_t)smin : r->smin;
+			*cmax = r->smax + (int64_t)smax;
 		}
-		return 0;
 	}
-	rc = verify_access(e, s, ri, r, 0, smin, smax, rw, false, "argument");
-	if (rc == -RT_EREJECT && sz && e->res->code != RT_VERR_NULL_DEREF &&
-	    e->res->code != RT_VERR_READONLY && e->res->code != RT_VERR_GUARD_STORE) {
-		/* Say it in terms of the call: the size is what is wrong. */
-		e->res->code = RT_VERR_ARG_SIZE;
-	} else if (rc == -RT_EREJECT && !sz && e->res->code != RT_VERR_NULL_DEREF &&
-		   e->res->code != RT_VERR_READONLY && e->res->code != RT_VERR_GUARD_STORE) {
-		e->res->code = RT_VERR_ARG_CONST_SIZE;
-	}
-	return rc;
+	return 0;
 }
 
 static int call_import(struct venv *e, struct vst *s, const struct bpf_insn *in)
@@ -146,9 +148,9 @@ static int call_import(struct venv *e, struct vst *s, const struct bpf_insn *in)
 	const struct rt_sig *sig = e->p->imports[in->imm].sig;
 	struct vframe *f = vst_frame(s);
 	uint32_t release = 0;
-	bool clobber = false;
-	int64_t clo = 0, chi = 0;
-	struct vreg clobber_ptr;
+	/* Stack ranges written by the call, applied after every check. */
+	struct { struct vreg ptr; int64_t lo, hi, max; } cl[5];
+	uint32_t ncl = 0;
 	char desc[96];
 	int rc;
 
@@ -156,7 +158,6 @@ static int call_import(struct venv *e, struct vst *s, const struct bpf_insn *in)
 		return verify_reject(e, pc, RT_VERR_GUARD_CALL,
 				     "a guard may only call pure procedures; %s has side effects",
 				     sig->name);
-	memset(&clobber_ptr, 0, sizeof(clobber_ptr));
 	for (uint32_t i = 0; i < sig->nargs && i < 5; i++) {
 		const struct rt_arg *a = &sig->args[i];
 		uint32_t ri = i + 1;
@@ -183,22 +184,24 @@ static int call_import(struct venv *e, struct vst *s, const struct bpf_insn *in)
 			const struct vreg *sz = NULL;
 			if (i + 1 < sig->nargs && sig->args[i + 1].kind == RT_ARG_SIZE)
 				sz = &f->regs[ri + 1];
-			bool was = clobber;
-			rc = check_mem_arg(e, s, sig, ri, a, sz, 0, &clobber, &clo, &chi);
+			bool w = false;
+			rc = check_mem_arg(e, s, sig, ri, a, sz, 0, &w, &cl[ncl].lo, &cl[ncl].hi,
+					   &cl[ncl].max);
 			if (rc)
 				return rc;
-			if (clobber && !was)
-				clobber_ptr = *r;
+			if (w)
+				cl[ncl++].ptr = *r;
 			break;
 		}
 		case RT_ARG_CONST_MEM:
 		case RT_ARG_CONST_MEM_RW: {
-			bool was = clobber;
-			rc = check_mem_arg(e, s, sig, ri, a, NULL, a->size, &clobber, &clo, &chi);
+			bool w = false;
+			rc = check_mem_arg(e, s, sig, ri, a, NULL, a->size, &w, &cl[ncl].lo, &cl[ncl].hi,
+					   &cl[ncl].max);
 			if (rc)
 				return rc;
-			if (clobber && !was)
-				clobber_ptr = *r;
+			if (w)
+				cl[ncl++].ptr = *r;
 			break;
 		}
 		case RT_ARG_REF:
@@ -251,8 +254,8 @@ static int call_import(struct venv *e, struct vst *s, const struct bpf_insn *in)
 	}
 
 	/* Effects, in an order that cannot fail for the program's reasons. */
-	if (clobber && chi > clo)
-		verify_stack_clobber(s, &clobber_ptr, clo, chi);
+	for (uint32_t k = 0; k < ncl; k++)
+		verify_stack_clobber(s, &cl[k].ptr, cl[k].lo, cl[k].hi, cl[k].max);
 	if (release)
 		verify_release_ref(s, release);
 	f = vst_frame(s);

@@ -27,14 +27,6 @@
  */
 #include "runtime/verify_impl.h"
 
-static bool cfg_is_cond_jump(const struct bpf_insn *in)
-{
-	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
-
-	return (cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_JA && op != BPF_CALL &&
-	       op != BPF_EXIT;
-}
-
 static int cfg_check_reg(struct venv *e, uint32_t pc, uint8_t r, bool written)
 {
 	if (r > BPF_REG_FP)

@@ -179,7 +179,9 @@ int verify_atomic(struct venv *e, struct vst *s, const struct bpf_insn *in);
 int verify_access(struct venv *e, struct vst *s, uint32_t regno, const struct vreg *ptr,
 		  int64_t off, uint64_t size_min, uint64_t size_max, bool write,
 		  bool need_init, const char *what);
-void verify_stack_clobber(struct vst *s, const struct vreg *ptr, int64_t lo, int64_t hi);
+/* A call wrote [lo, hi_certain) for sure and maybe up to hi_max. */
+void verify_stack_clobber(struct vst *s, const struct vreg *ptr, int64_t lo, int64_t hi_certain,
+			  int64_t hi_max);
 
 /* verify_call.c */
 int verify_call(struct venv *e, struct vst *s, const struct bpf_insn *in);

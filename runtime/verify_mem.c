@@ -150,7 +150,9 @@ int verify_access(struct venv *e, struct vst *s, uint32_t regno, const struct vr
 				uint32_t b;
 				struct vslot_st *sl = slot_at(f, o, &b);
 				if (sl && sl->kind == S_SPILL && sl->spill.type != V_SCALAR)
-					return verify_reject(e, pc, RT_VERR_ARG_PTR_SPILL,
+					return verify_reject(e, pc,
+							     strcmp(what, "argument") ? RT_VERR_PTR_PARTIAL
+										      : RT_VERR_ARG_PTR_SPILL,
 							     "%s of fp%lld reads part of a spilled pointer",
 							     what, (long long)o);
 				if (!slot_byte_init(sl, b))
@@ -187,9 +189,11 @@ static void stack_write(struct vst *s, const struct vreg *ptr, int64_t lo, int64
 	}
 }
 
-void verify_stack_clobber(struct vst *s, const struct vreg *ptr, int64_t lo, int64_t hi)
+void verify_stack_clobber(struct vst *s, const struct vreg *ptr, int64_t lo, int64_t hi_certain,
+			  int64_t hi_max)
 {
-	stack_write(s, ptr, lo, hi, true);
+	stack_write(s, ptr, lo, hi_max, false);
+	stack_write(s, ptr, lo, hi_certain, true);
 }
 
 static int check_align(struct venv *e, struct vst *s, uint32_t regno, const struct vreg *ptr,
@@ -314,6 +318,8 @@ int verify_st(struct venv *e, struct vst *s, const struct bpf_insn *in)
 		/* A spill: keep the whole register. */
 		uint32_t b;
 		struct vslot_st *sl = slot_at(s->frames[ptr.frameno], lo, &b);
+		if (!sl) /* verify_access grew the frame; cannot happen */
+			return -RT_EINVAL;
 		memset(sl, 0, sizeof(*sl));
 		sl->kind = S_SPILL;
 		sl->spill = val;

@@ -15,6 +15,7 @@
 #include <arch/cpu.h>
 #include <arch/fault.h>
 #include <arch/layout.h>
+#include <arch/mmu.h>
 #include <arch/trap.h>
 #include <arch/x86.h>
 
@@ -97,6 +98,23 @@ static void trap_decode_pf(uint64_t err)
 		(err & 32) ? ", protection key" : "");
 }
 
+/* Name the stack whose guard page RSP or CR2 is in: a stack overflow. */
+static void trap_explain_overflow(struct trap_frame *f)
+{
+	const struct mmu_stack *s;
+	size_t n = mmu_stacks(&s);
+	uint64_t cr2 = f->vector == TRAP_PF ? read_cr2() : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uintptr_t guard = s[i].bottom - MMU_PAGE_SIZE;
+
+		if ((f->rsp >= guard && f->rsp < s[i].bottom + 64) || (cr2 >= guard && cr2 < s[i].bottom))
+			kprintf("  stack overflow: %s at the guard page below the %s stack [%lx-%lx)\n",
+				cr2 >= guard && cr2 < s[i].bottom ? "CR2" : "RSP", s[i].name,
+				(unsigned long)s[i].bottom, (unsigned long)s[i].top);
+	}
+}
+
 static __attribute__((noreturn)) void trap_fatal(struct trap_frame *f)
 {
 	unsigned v = (unsigned)f->vector;
@@ -123,6 +141,7 @@ static __attribute__((noreturn)) void trap_fatal(struct trap_frame *f)
 	kprintf("  R12 %016lx  R13 %016lx  R14 %016lx\n", f->r12, f->r13, f->r14);
 	kprintf("  R15 %016lx  CR0 %016lx  CR3 %016lx\n", f->r15, read_cr0(), read_cr3());
 	kprintf("  CR4 %016lx\n", read_cr4());
+	trap_explain_overflow(f);
 	if (fault_catch_current)
 		kprintf("  (a fault catch was armed for vector %d)\n", fault_catch_current->vector);
 	panic_backtrace(f->rip, f->rbp);

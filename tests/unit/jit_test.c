@@ -1,0 +1,866 @@
+/*
+ * jit_test.c - host tests of the x86-64 JIT (arch/x86_64/jit.c).
+ *
+ * Two kinds of test:
+ *   - hand-written programs per instruction class and per edge case (the
+ *     register map's awkward spots: rcx as shift count and eBPF r4, rax/rdx
+ *     as div operands and eBPF r0/r3, r0 in atomics; fuel at back-edges,
+ *     calls and nested calls; aborting imports; callee-saved registers),
+ *     each run on the interpreter AND the JIT and compared, plus an expected
+ *     value written in the test;
+ *   - a differential test over every program of the bpf_conformance suite
+ *     (CONFORMANCE_DIR, default ../shared/bpf-conformance/tests) and of the
+ *     verifier's corpus (tests/verifier/ *.data): same memory, same fuel,
+ *     comparing r0, status, fuel left and the memory afterwards.
+ * Programs are verified when the verifier accepts them; a program the
+ * verifier refuses is still compared if the interpreter (in checking mode)
+ * runs it without a fault, so the test does not depend on the verifier's
+ * progress, and is skipped otherwise (its JIT code could fault the host).
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/asm.h"
+#include "runtime/exec.h"
+#include "runtime/prog.h"
+#include "runtime/verify.h"
+#include "tests/unit/check.h"
+
+/* ---- imports the tests call (numbered helpers) ---------------------- */
+
+static uint64_t helper_calls;
+
+/* 1: a weighted sum that shows every argument arrived in its place. */
+static uint64_t h_sum5(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
+{
+	helper_calls++;
+	return a + 2 * b + 3 * c + 4 * d + 5 * e;
+}
+
+/* 5: uBPF's unwind: returns its argument, ends the program when it is 0. */
+static struct rt_jit_ret h_unwind(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
+{
+	struct rt_jit_ret r = {a, a == 0};
+
+	(void)b, (void)c, (void)d, (void)e;
+	helper_calls++;
+	return r;
+}
+
+/* 6: an abortable import that never aborts (the JIT must not either). */
+static struct rt_jit_ret h_noabort(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
+{
+	struct rt_jit_ret r = {a ^ b ^ c ^ d ^ e, 0};
+
+	helper_calls++;
+	return r;
+}
+
+static const struct rt_sig sig_sum5 = {
+	.name = "sum5", .fn = (void *)h_sum5, .nargs = 5,
+	.args = {{.kind = RT_ARG_SCALAR}, {.kind = RT_ARG_SCALAR}, {.kind = RT_ARG_SCALAR},
+		 {.kind = RT_ARG_SCALAR}, {.kind = RT_ARG_SCALAR}},
+	.ret = {.kind = RT_RET_SCALAR},
+};
+static const struct rt_sig sig_unwind = {
+	.name = "unwind", .fn = (void *)h_unwind, .nargs = 1,
+	.args = {{.kind = RT_ARG_SCALAR}}, .ret = {.kind = RT_RET_SCALAR},
+	.flags = RT_SIG_MAYABORT,
+};
+static const struct rt_sig sig_noabort = {
+	.name = "noabort", .fn = (void *)h_noabort, .nargs = 5,
+	.args = {{.kind = RT_ARG_SCALAR}, {.kind = RT_ARG_SCALAR}, {.kind = RT_ARG_SCALAR},
+		 {.kind = RT_ARG_SCALAR}, {.kind = RT_ARG_SCALAR}},
+	.ret = {.kind = RT_RET_SCALAR},
+	.flags = RT_SIG_MAYABORT,
+};
+
+static const struct rt_sig *t_helper(void *arg, int32_t id)
+{
+	(void)arg;
+	switch (id) {
+	case 1: return &sig_sum5;
+	case 5: return &sig_unwind;
+	case 6: return &sig_noabort;
+	}
+	return NULL;
+}
+
+static const struct rt_sig *t_lookup(void *arg, const char *name)
+{
+	(void)arg, (void)name;
+	return NULL;
+}
+
+static const struct rt_embed t_embed = {.lookup = t_lookup, .helper = t_helper};
+
+/* ---- building and running ------------------------------------------ */
+
+static struct rt_prog *build_insns(const struct bpf_insn *insns, uint32_t n)
+{
+	struct rt_prog *p = NULL;
+	char err[512] = "";
+
+	if (rt_prog_from_raw(insns, n, &p, err, sizeof(err))) {
+		printf("  load: %s\n", err);
+		return NULL;
+	}
+	if (rt_prog_link(p, &t_embed, err, sizeof(err))) {
+		printf("  link: %s\n", err);
+		rt_prog_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static struct rt_prog *build(const char *text)
+{
+	struct bpf_insn *insns = NULL;
+	struct rt_prog *p;
+	uint32_t n = 0;
+	char err[512] = "";
+
+	if (rt_asm(text, strlen(text), &insns, &n, err, sizeof(err))) {
+		printf("  asm: %s\n", err);
+		return NULL;
+	}
+	p = build_insns(insns, n);
+	rt_free(insns);
+	return p;
+}
+
+struct outcome {
+	struct rt_run run;
+	uint8_t mem[256];
+	uint64_t helper_calls;
+};
+
+/*
+ * Run function `func` of p on both engines: r1 = a private copy of mem
+ * (or args[0] if memlen is 0), r2 = memlen, the rest from args.  Returns
+ * false (after reporting) if the engines disagree in any way.
+ */
+static bool run_both_args(const struct rt_prog *p, uint32_t func, const void *mem, uint32_t memlen,
+			  const uint64_t args_in[5], uint64_t fuel, struct outcome *out_jit)
+{
+	struct outcome oi, oj;
+	struct rt_region reg;
+	struct rt_check check;
+	struct rt_jit *j = NULL;
+	uint64_t args[5] = {0, 0, 0, 0, 0};
+	char err[512] = "";
+	int rc;
+
+	memset(&oi, 0, sizeof(oi));
+	memset(&oj, 0, sizeof(oj));
+	if (memlen > sizeof(oi.mem))
+		return false;
+	if (args_in)
+		memcpy(args, args_in, sizeof(args));
+
+	/* Interpreter, checking mode. */
+	if (mem)
+		memcpy(oi.mem, mem, memlen);
+	if (memlen) {
+		args[0] = (uintptr_t)oi.mem;
+		args[1] = memlen;
+	}
+	reg.base = (uintptr_t)oi.mem;
+	reg.size = memlen;
+	reg.writable = true;
+	check.regions = &reg;
+	check.nregions = 1;
+	check.enabled = true;
+	oi.run.fuel = fuel;
+	helper_calls = 0;
+	rc = rt_interp_run(p, func, args, &oi.run, &check);
+	oi.helper_calls = helper_calls;
+	if (rc) {
+		printf("  interp: error %d\n", rc);
+		return false;
+	}
+
+	/* JIT, same memory contents and fuel. */
+	rc = rt_jit_compile(p, &j, err, sizeof(err));
+	if (rc) {
+		printf("  jit: %s\n", err);
+		return false;
+	}
+	if (mem)
+		memcpy(oj.mem, mem, memlen);
+	if (memlen)
+		args[0] = (uintptr_t)oj.mem;
+	oj.run.fuel = fuel;
+	helper_calls = 0;
+	rc = rt_jit_run(j, func, args, &oj.run);
+	oj.helper_calls = helper_calls;
+	rt_jit_free(j);
+	if (rc) {
+		printf("  jit run: error %d\n", rc);
+		return false;
+	}
+	if (out_jit)
+		*out_jit = oj;
+	if (oi.run.r0 != oj.run.r0 || oi.run.status != oj.run.status ||
+	    oi.run.fuel != oj.run.fuel || oi.helper_calls != oj.helper_calls ||
+	    memcmp(oi.mem, oj.mem, memlen) != 0) {
+		printf("  mismatch: interp r0=%#llx status=%d fuel=%llu calls=%llu | "
+		       "jit r0=%#llx status=%d fuel=%llu calls=%llu | mem %s\n",
+		       (unsigned long long)oi.run.r0, oi.run.status,
+		       (unsigned long long)oi.run.fuel, (unsigned long long)oi.helper_calls,
+		       (unsigned long long)oj.run.r0, oj.run.status,
+		       (unsigned long long)oj.run.fuel, (unsigned long long)oj.helper_calls,
+		       memcmp(oi.mem, oj.mem, memlen) ? "differs" : "same");
+		return false;
+	}
+	return true;
+}
+
+/* Assemble, run on both engines, and check r0 and the status. */
+static void expect_full(const char *text, const void *mem, uint32_t memlen, const uint64_t *args,
+			uint64_t fuel, uint64_t want_r0, enum rt_status want_status, int line)
+{
+	struct rt_prog *p = build(text);
+	struct outcome o;
+
+	if (!p) {
+		printf("  (program at line %d did not build)\n", line);
+		CHECK(p != NULL);
+		return;
+	}
+	if (!run_both_args(p, 0, mem, memlen, args, fuel, &o)) {
+		printf("  (program at line %d)\n", line);
+		CHECK(!"interpreter and JIT disagree");
+	} else {
+		if (o.run.r0 != want_r0 || o.run.status != want_status)
+			printf("  (program at line %d)\n", line);
+		CHECK_EQ(o.run.r0, want_r0);
+		CHECK_EQ(o.run.status, want_status);
+	}
+	rt_prog_free(p);
+}
+
+#define FUEL 1000000
+#define EXPECT(text, want) expect_full(text, NULL, 0, NULL, FUEL, want, RT_RUN_OK, __LINE__)
+#define EXPECT_MEM(text, mem, want) \
+	expect_full(text, mem, sizeof(mem), NULL, FUEL, want, RT_RUN_OK, __LINE__)
+
+/* ---- hand-written programs ------------------------------------------ */
+
+static void alu64(void)
+{
+	EXPECT("mov %r0, 7\nadd %r0, -10\nexit", (uint64_t)-3);
+	EXPECT("mov %r0, 7\nmov %r1, 5\nsub %r0, %r1\nexit", 2);
+	EXPECT("lddw %r0, 0x123456789abcdef0\nmov %r9, -1\nand %r0, %r9\nexit",
+	       0x123456789abcdef0ull);
+	EXPECT("lddw %r0, 0xff00ff00ff00ff00\nor %r0, 0xff\nexit", 0xff00ff00ff00ffffull);
+	EXPECT("lddw %r0, 0xff00ff00ff00ff00\nxor %r0, -1\nexit", 0x00ff00ff00ff00ffull);
+	EXPECT("mov %r0, -1\nexit", UINT64_MAX);
+	EXPECT("mov %r6, 3\nmul %r6, -5\nmov %r0, %r6\nexit", (uint64_t)-15);
+	EXPECT("lddw %r7, 0x100000001\nmov %r8, %r7\nmul %r8, %r7\nmov %r0, %r8\nexit",
+	       0x200000001ull);
+	EXPECT("mov %r0, 5\nneg %r0\nexit", (uint64_t)-5);
+	EXPECT("mov %r5, 5\nmov %r0, 100000\nmul %r0, 100000\nexit", 10000000000ull);
+}
+
+static void alu32_zero_extends(void)
+{
+	/* Every 32-bit operation clears the upper half. */
+	EXPECT("mov %r0, -1\nadd32 %r0, 1\nexit", 0);
+	EXPECT("mov %r0, -1\nmov32 %r0, %r0\nexit", 0xffffffffull);
+	EXPECT("mov %r0, -1\nmov32 %r0, -1\nexit", 0xffffffffull);
+	EXPECT("mov %r0, -1\nor32 %r0, 0\nexit", 0xffffffffull);
+	EXPECT("mov %r0, -1\nmul32 %r0, 3\nexit", 0xfffffffdull);
+	EXPECT("mov %r0, -1\nneg32 %r0\nexit", 1);
+	EXPECT("mov %r0, -1\nlsh32 %r0, 0\nexit", 0xffffffffull);
+	EXPECT("mov %r0, -1\nmov %r4, 32\nlsh32 %r0, %r4\nexit", 0xffffffffull);
+	EXPECT("mov %r0, -1\nmov %r3, 0\ndiv32 %r0, %r3\nexit", 0);
+	EXPECT("mov %r0, -1\nmov %r3, 0\nmod32 %r0, %r3\nexit", 0xffffffffull);
+	EXPECT("mov %r0, -1\nmod32 %r0, 0\nexit", 0xffffffffull);
+	EXPECT("mov %r0, -1\nle32 %r0\nexit", 0xffffffffull);
+	EXPECT("mov %r0, -1\nle16 %r0\nexit", 0xffff);
+	EXPECT("lddw %r0, 0x1122334455667788\nsub32 %r0, 0x8\nexit", 0x55667780);
+}
+
+static void shifts_through_rcx(void)
+{
+	/* r4 is rcx, the only count register x86 has. */
+	EXPECT("mov %r0, 1\nmov %r4, 4\nlsh %r0, %r4\nadd %r0, %r4\nexit", 20);
+	EXPECT("mov %r4, 3\nlsh %r4, %r4\nmov %r0, %r4\nexit", 24);
+	EXPECT("mov %r4, 1\nmov %r1, 5\nlsh %r4, %r1\nmov %r0, %r4\nexit", 32);
+	EXPECT("mov %r4, 77\nmov %r1, 1\nmov %r2, 3\nlsh %r1, %r2\nmov %r0, %r1\nadd %r0, %r4\nexit",
+	       85);
+	EXPECT("mov %r0, -16\nmov %r4, 2\narsh %r0, %r4\nexit", (uint64_t)-4);
+	EXPECT("mov %r0, -16\nmov %r4, 2\nrsh %r0, %r4\nexit", 0x3ffffffffffffffcull);
+	EXPECT("mov32 %r0, -16\nmov %r4, 2\narsh32 %r0, %r4\nexit", 0xfffffffcull);
+	EXPECT("mov %r0, 1\nmov %r4, 65\nlsh %r0, %r4\nexit", 2);   /* masked to 1 */
+	EXPECT("mov %r0, 1\nmov %r4, 33\nlsh32 %r0, %r4\nexit", 2); /* masked to 1 */
+	EXPECT("mov %r0, -1\nrsh %r0, 60\nexit", 15);
+	EXPECT("mov %r0, -1\narsh32 %r0, 4\nexit", 0xffffffffull);
+	EXPECT("mov %r4, -1\nmov %r9, 36\nrsh32 %r4, %r9\nmov %r0, %r4\nexit", 0x0fffffff);
+}
+
+static void divmod(void)
+{
+	/* dst and divisor in every awkward register: r0 = rax, r3 = rdx. */
+	EXPECT("mov %r0, 100\nmov %r3, 7\ndiv %r0, %r3\nexit", 14);
+	EXPECT("mov %r0, 100\nmov %r3, 7\nmod %r0, %r3\nexit", 2);
+	EXPECT("mov %r3, 100\nmov %r0, 7\ndiv %r3, %r0\nmov %r0, %r3\nexit", 14);
+	EXPECT("mov %r3, 100\nmov %r0, 7\nmod %r3, %r0\nadd %r0, %r3\nexit", 9);
+	EXPECT("mov %r0, 11\nmov %r3, 22\nmov %r1, 100\nmov %r2, 9\ndiv %r1, %r2\n"
+	       "add %r0, %r3\nadd %r0, %r1\nexit", 44);
+	EXPECT("mov %r0, 11\nmov %r3, 22\nmov %r1, 100\nmov %r2, 9\nmod %r1, %r2\n"
+	       "add %r0, %r3\nadd %r0, %r1\nexit", 34);
+	EXPECT("mov %r6, 100\ndiv %r6, 0\nmov %r0, %r6\nexit", 0);
+	EXPECT("mov %r6, 100\nmod %r6, 0\nmov %r0, %r6\nexit", 100);
+	EXPECT("mov %r6, 100\nmov %r7, 0\ndiv %r6, %r7\nmov %r0, %r6\nexit", 0);
+	EXPECT("mov %r6, 100\nmov %r7, 0\nmod %r6, %r7\nmov %r0, %r6\nexit", 100);
+	EXPECT("mov %r0, -1\ndiv %r0, -1\nexit", 1);             /* unsigned */
+	EXPECT("mov %r0, -7\ndiv32 %r0, 2\nexit", 0x7ffffffc);
+	/* Signed: INT_MIN / -1 must not trap. */
+	EXPECT("lddw %r0, 0x8000000000000000\nsdiv %r0, -1\nexit", 0x8000000000000000ull);
+	EXPECT("lddw %r0, 0x8000000000000000\nmov %r1, -1\nsdiv %r0, %r1\nexit",
+	       0x8000000000000000ull);
+	EXPECT("lddw %r0, 0x8000000000000000\nmov %r1, -1\nsmod %r0, %r1\nexit", 0);
+	EXPECT("mov32 %r0, 0x80000000\nmov %r1, -1\nsdiv32 %r0, %r1\nexit", 0x80000000);
+	EXPECT("mov32 %r0, 0x80000000\nsmod32 %r0, -1\nexit", 0);
+	EXPECT("mov %r0, -7\nsdiv %r0, 2\nexit", (uint64_t)-3);
+	EXPECT("mov %r0, -7\nsmod %r0, 2\nexit", (uint64_t)-1);
+	EXPECT("mov %r0, 7\nmov %r2, -2\nsmod %r0, %r2\nexit", 1);
+	EXPECT("mov %r0, -7\nmov %r2, 0\nsmod %r0, %r2\nexit", (uint64_t)-7);
+	EXPECT("mov %r0, -7\nmov %r2, 0\nsdiv32 %r0, %r2\nexit", 0);
+	EXPECT("mov %r0, -7\nsmod32 %r0, 0\nexit", 0xfffffff9ull);
+	EXPECT("mov %r3, -9\nmov %r0, 2\nsdiv32 %r3, %r0\nmov %r0, %r3\nexit", 0xfffffffcull);
+}
+
+static void movsx_and_swaps(void)
+{
+	EXPECT("mov %r1, 0x80\nmovsx864 %r0, %r1\nexit", 0xffffffffffffff80ull);
+	EXPECT("mov %r1, 0x8000\nmovsx1664 %r0, %r1\nexit", 0xffffffffffff8000ull);
+	EXPECT("mov32 %r1, 0x80000000\nmovsx3264 %r0, %r1\nexit", 0xffffffff80000000ull);
+	EXPECT("mov %r1, 0x80\nmovsx832 %r0, %r1\nexit", 0xffffff80ull);
+	EXPECT("mov %r2, 0x8001\nmovsx1632 %r0, %r2\nexit", 0xffff8001ull);
+	/* sil/dil as byte sources need a REX prefix. */
+	EXPECT("mov %r2, 0xff\nmovsx864 %r2, %r2\nmov %r0, %r2\nexit", UINT64_MAX);
+	EXPECT("lddw %r0, 0x1122334455667788\nbe16 %r0\nexit", 0x8877);
+	EXPECT("lddw %r0, 0x1122334455667788\nbe32 %r0\nexit", 0x88776655);
+	EXPECT("lddw %r0, 0x1122334455667788\nbe64 %r0\nexit", 0x8877665544332211ull);
+	EXPECT("lddw %r0, 0x1122334455667788\nswap16 %r0\nexit", 0x8877);
+	EXPECT("lddw %r0, 0x1122334455667788\nswap32 %r0\nexit", 0x88776655);
+	EXPECT("lddw %r9, 0x1122334455667788\nswap64 %r9\nmov %r0, %r9\nexit",
+	       0x8877665544332211ull);
+	EXPECT("lddw %r0, 0x1122334455667788\nle64 %r0\nexit", 0x1122334455667788ull);
+}
+
+static void jumps(void)
+{
+	EXPECT("mov %r0, 0\nmov %r1, -1\njsgt %r1, 0, +1\nmov %r0, 1\nexit", 1);
+	EXPECT("mov %r0, 0\nmov %r1, -1\njgt %r1, 0, +1\nmov %r0, 1\nexit", 0);
+	EXPECT("mov %r0, 0\nmov %r1, -1\njgt32 %r1, -2, +1\nmov %r0, 1\nexit", 0);
+	EXPECT("mov %r0, 0\nlddw %r1, 0x100000000\njeq32 %r1, 0, +1\nmov %r0, 1\nexit", 0);
+	EXPECT("mov %r0, 0\nlddw %r1, 0x100000000\njeq %r1, 0, +1\nmov %r0, 1\nexit", 1);
+	EXPECT("mov %r0, 0\nmov %r1, 6\njset %r1, 2, +1\nmov %r0, 1\nexit", 0);
+	EXPECT("mov %r0, 0\nlddw %r1, 0x600000000\njset32 %r1, -1, +1\nmov %r0, 1\nexit", 1);
+	EXPECT("mov %r0, 0\nmov %r1, -5\nmov %r2, 3\njslt %r1, %r2, +1\nmov %r0, 1\nexit", 0);
+	EXPECT("mov %r0, 0\nmov %r1, -5\nmov %r2, 3\njlt %r1, %r2, +1\nmov %r0, 1\nexit", 1);
+	EXPECT("mov %r0, 0\nmov %r1, 3\nmov %r2, 3\njsle %r1, %r2, +1\nmov %r0, 1\nexit", 0);
+	EXPECT("mov %r0, 0\nmov %r1, 3\njsge32 %r1, 4, +1\nmov %r0, 1\nexit", 1);
+	EXPECT("mov %r0, 0\nmov %r1, 3\njne %r1, 4, +1\nmov %r0, 1\nexit", 0);
+	EXPECT("mov %r0, 0\nmov %r1, 3\njle %r1, 2, +1\nmov %r0, 1\nexit", 1);
+	/* gotol and a far forward jump that needs a 32-bit displacement. */
+	EXPECT("mov %r0, 1\nja32 +1\nmov %r0, 2\nexit", 1);
+	{
+		char text[20000];
+		size_t n = 0;
+		int k;
+
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "mov %%r0, 0\nmov %%r1, 1\n"
+				      "jeq %%r1, 1, skip\n");
+		for (k = 0; k < 400; k++)
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "add %%r0, 1\n");
+		snprintf(text + n, sizeof(text) - n, "skip:\nadd %%r0, 1000\nexit\n");
+		EXPECT(text, 1000);
+	}
+}
+
+static void memory(void)
+{
+	uint8_t mem[32];
+	int k;
+
+	for (k = 0; k < 32; k++)
+		mem[k] = (uint8_t)(0x80 + k);
+	EXPECT_MEM("ldxb %r0, [%r1+1]\nexit", mem, 0x81);
+	EXPECT_MEM("ldxh %r0, [%r1+2]\nexit", mem, 0x8382);
+	EXPECT_MEM("ldxw %r0, [%r1+4]\nexit", mem, 0x87868584);
+	EXPECT_MEM("ldxdw %r0, [%r1+8]\nexit", mem, 0x8f8e8d8c8b8a8988ull);
+	EXPECT_MEM("ldxsb %r0, [%r1+1]\nexit", mem, 0xffffffffffffff81ull);
+	EXPECT_MEM("ldxsh %r0, [%r1+2]\nexit", mem, 0xffffffffffff8382ull);
+	EXPECT_MEM("ldxsw %r0, [%r1+4]\nexit", mem, 0xffffffff87868584ull);
+	EXPECT_MEM("stb [%r1+0], 0x11\nsth [%r1+2], 0x2233\nstw [%r1+4], -2\nstdw [%r1+8], -3\n"
+		   "ldxdw %r0, [%r1+8]\nexit", mem, (uint64_t)-3);
+	/* Byte stores from rsi/rdi (r2/r1) need REX to mean sil/dil. */
+	EXPECT_MEM("mov %r2, 0x55\nstxb [%r1+3], %r2\nmov %r9, %r1\nmov %r1, 0x66\n"
+		   "stxb [%r9+4], %r1\nldxh %r0, [%r9+3]\nexit", mem, 0x6655);
+	EXPECT_MEM("mov %r7, %r1\nlddw %r3, 0x0102030405060708\nstxdw [%r7+16], %r3\n"
+		   "stxw [%r7+24], %r3\nstxh [%r7+28], %r3\nldxdw %r0, [%r7+24]\nexit", mem,
+		   0x9f9e070805060708ull);
+	/* Stack: r10-relative, and an escaped stack pointer. */
+	EXPECT("stdw [%r10-8], 5\nmov %r1, %r10\nadd %r1, -8\nldxdw %r0, [%r1+0]\nexit", 5);
+	EXPECT("mov %r6, 9\nstxdw [%r10-512], %r6\nldxdw %r0, [%r10-512]\nexit", 9);
+	EXPECT("stb [%r10-1], 0x7f\nldxsb %r0, [%r10-1]\nexit", 0x7f);
+}
+
+static void atomics(void)
+{
+	uint8_t mem[16] = {0};
+
+	mem[0] = 0xf0;
+	EXPECT_MEM("mov %r2, 3\nlock add [%r1+0], %r2\nldxdw %r0, [%r1+0]\nexit", mem, 0xf3);
+	EXPECT_MEM("mov %r2, 3\nlock or32 [%r1+0], %r2\nldxw %r0, [%r1+0]\nexit", mem, 0xf3);
+	EXPECT_MEM("mov %r2, 0x3c\nlock and [%r1+0], %r2\nldxdw %r0, [%r1+0]\nexit", mem, 0x30);
+	EXPECT_MEM("mov %r2, 0xff\nlock xor32 [%r1+0], %r2\nldxw %r0, [%r1+0]\nexit", mem, 0x0f);
+	EXPECT_MEM("mov %r2, 1\nlock fetch add [%r1+0], %r2\nmov %r0, %r2\nexit", mem, 0xf0);
+	EXPECT_MEM("mov %r2, -1\nlock fetch add32 [%r1+0], %r2\nmov %r0, %r2\nexit", mem, 0xf0);
+	/* fetch or/and/xor: a cmpxchg loop around rax = r0. */
+	EXPECT_MEM("mov %r0, 77\nmov %r2, 0x0f\nlock fetch or [%r1+0], %r2\n"
+		   "ldxdw %r3, [%r1+0]\nadd %r0, %r2\nadd %r0, %r3\nexit", mem, 77 + 0xf0 + 0xff);
+	EXPECT_MEM("mov %r0, 0x0f\nlock fetch or [%r1+0], %r0\nldxdw %r3, [%r1+0]\n"
+		   "add %r0, %r3\nexit", mem, 0xf0 + 0xff);
+	EXPECT_MEM("mov %r0, %r1\nmov %r2, 0x30\nlock fetch and32 [%r0+0], %r2\n"
+		   "ldxw %r3, [%r1+0]\nmov %r0, %r2\nlsh %r0, 8\nor %r0, %r3\nexit", mem,
+		   0xf030);
+	EXPECT_MEM("mov %r0, 1\nmov %r2, -1\nlock fetch xor32 [%r1+4], %r2\nadd %r0, %r2\n"
+		   "exit", mem, 1);
+	EXPECT_MEM("mov %r2, 0x42\nlock xchg [%r1+0], %r2\nldxdw %r0, [%r1+0]\nadd %r0, %r2\n"
+		   "exit", mem, 0x42 + 0xf0);
+	EXPECT_MEM("mov %r2, 0x42\nlock xchg32 [%r1+0], %r2\nmov %r0, %r2\nexit", mem, 0xf0);
+	/* cmpxchg: success stores src; r0 gets the old value either way. */
+	EXPECT_MEM("mov %r0, 0xf0\nmov %r2, 0x11\nlock cmpxchg [%r1+0], %r2\nldxdw %r3, [%r1+0]\n"
+		   "lsh %r0, 8\nor %r0, %r3\nexit", mem, 0xf011);
+	EXPECT_MEM("mov %r0, 0x99\nmov %r2, 0x11\nlock cmpxchg [%r1+0], %r2\nldxdw %r3, [%r1+0]\n"
+		   "lsh %r0, 8\nor %r0, %r3\nexit", mem, 0xf0f0);
+	/* 32-bit success must still zero-extend r0. */
+	EXPECT_MEM("lddw %r0, 0xffffffff000000f0\nmov %r2, 1\nlock cmpxchg32 [%r1+0], %r2\nexit",
+		   mem, 0xf0);
+	EXPECT("stdw [%r10-8], 5\nmov %r1, 2\nlock fetch add [%r10-8], %r1\nldxdw %r0, [%r10-8]\n"
+	       "add %r0, %r1\nexit", 12);
+}
+
+static void lddw_and_globals(void)
+{
+	/* Built as a plain lddw, then turned into the loader's pseudo form
+	 * (r1 = &globals[0] + 8) once the region exists. */
+	static const struct bpf_insn insns[] = {
+		{.code = BPF_LD | BPF_IMM | BPF_DW, .dst = 1, .imm = 0},
+		{.code = 0, .imm = 8},
+		{.code = BPF_LDX | BPF_MEM | BPF_DW, .dst = 0, .src = 1, .off = 0},
+		{.code = BPF_ST | BPF_MEM | BPF_W, .dst = 1, .off = -8, .imm = 0x1234},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	struct rt_prog *p = build_insns(insns, 5);
+	struct outcome o;
+	uint64_t v = 0x1122334455667788ull;
+
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	p->globals[0].data = rt_alloc(16);
+	p->globals[0].size = 16;
+	p->globals[0].kind = RT_GLOBAL_DATA;
+	memcpy(p->globals[0].name, ".data", 6);
+	p->nglobals = 1;
+	memcpy(p->globals[0].data + 8, &v, 8);
+	p->insns[0].src = BPF_PSEUDO_GLOBAL;
+	p->insns[1].imm = 8;
+	CHECK(run_both_args(p, 0, NULL, 0, NULL, FUEL, &o));
+	CHECK_EQ(o.run.r0, v);
+	CHECK_EQ(p->globals[0].data[0], 0x34); /* written twice: interp, then JIT */
+	rt_prog_free(p);
+
+	EXPECT("lddw %r0, 0x8000000000000000\nexit", 0x8000000000000000ull);
+	EXPECT("lddw %r0, 0xffffffff\nexit", 0xffffffffull);
+	EXPECT("lddw %r0, 0xffffffff80000000\nexit", 0xffffffff80000000ull);
+	EXPECT("lddw %r0, 0\nexit", 0);
+}
+
+static void local_calls(void)
+{
+	/* r6-r9 survive a call; the callee gets its own stack frame. */
+	EXPECT("mov %r6, 1\nmov %r7, 2\nmov %r8, 3\nmov %r9, 4\nstdw [%r10-8], 100\n"
+	       "mov %r1, 10\ncall local f\nadd %r0, %r6\nadd %r0, %r7\nadd %r0, %r8\n"
+	       "add %r0, %r9\nldxdw %r1, [%r10-8]\nadd %r0, %r1\nexit\n"
+	       "f:\nmov %r6, 50\nmov %r7, 50\nmov %r8, 50\nmov %r9, 50\nstdw [%r10-8], 7\n"
+	       "ldxdw %r0, [%r10-8]\nadd %r0, %r1\nexit", 10 + 7 + 10 + 100);
+	/* Nested calls, a caller's stack pointer passed down. */
+	EXPECT("stdw [%r10-16], 3\nmov %r1, %r10\nadd %r1, -16\ncall local a\nexit\n"
+	       "a:\nmov %r6, %r1\ncall local b\nldxdw %r1, [%r6+0]\nadd %r0, %r1\nexit\n"
+	       "b:\nldxdw %r0, [%r1+0]\nmul %r0, 10\nstdw [%r1+0], 4\nexit", 34);
+	/* Recursion-free depth 7 chain, arguments in all five registers. */
+	EXPECT("mov %r1, 1\nmov %r2, 2\nmov %r3, 3\nmov %r4, 4\nmov %r5, 5\ncall local f1\nexit\n"
+	       "f1:\ncall local f2\nadd %r0, 1\nexit\n"
+	       "f2:\ncall local f3\nadd %r0, 1\nexit\n"
+	       "f3:\ncall local f4\nadd %r0, 1\nexit\n"
+	       "f4:\ncall local f5\nadd %r0, 1\nexit\n"
+	       "f5:\nmov %r0, %r1\nadd %r0, %r2\nadd %r0, %r3\nadd %r0, %r4\nadd %r0, %r5\nexit",
+	       19);
+}
+
+static void imports(void)
+{
+	EXPECT("mov %r1, 1\nmov %r2, 2\nmov %r3, 3\nmov %r4, 4\nmov %r5, 5\nmov %r6, 9\n"
+	       "call 1\nadd %r0, %r6\nexit", 1 + 4 + 9 + 16 + 25 + 9);
+	/* An abortable import that does not abort returns normally. */
+	EXPECT("mov %r1, 1\nmov %r2, 2\nmov %r3, 4\nmov %r4, 8\nmov %r5, 16\ncall 6\nexit", 31);
+	/* Unwind with a non-zero argument continues; with 0 it ends the run. */
+	EXPECT("mov %r1, 42\ncall 5\nadd %r0, 1\nexit", 43);
+	expect_full("mov %r1, 0\ncall 5\nmov %r0, 99\nexit", NULL, 0, NULL, FUEL, 0,
+		    RT_RUN_HELPER, __LINE__);
+	/* ... also from deep inside nested local calls, with r6-r9 in use. */
+	expect_full("mov %r6, 1\nmov %r7, 2\ncall local a\nmov %r0, 99\nexit\n"
+		    "a:\nmov %r8, 3\ncall local b\nexit\n"
+		    "b:\nmov %r9, 4\nmov %r1, 0\ncall 5\nmov %r0, 98\nexit", NULL, 0, NULL, FUEL, 0,
+		    RT_RUN_HELPER, __LINE__);
+}
+
+static void fuel(void)
+{
+	const char *loop = "mov %r0, 0\nloop:\nadd %r0, 1\njlt %r0, 100, loop\nexit";
+
+	/* 99 back-edges taken: a budget of 99 is enough, 98 is not. */
+	expect_full(loop, NULL, 0, NULL, 99, 100, RT_RUN_OK, __LINE__);
+	expect_full(loop, NULL, 0, NULL, 98, 0, RT_RUN_FUEL, __LINE__);
+	expect_full(loop, NULL, 0, NULL, 0, 0, RT_RUN_FUEL, __LINE__);
+	expect_full(loop, NULL, 0, NULL, RT_FUEL_UNLIMITED, 100, RT_RUN_OK, __LINE__);
+	/* An infinite loop ends. */
+	expect_full("mov %r0, 1\nja -1\nexit", NULL, 0, NULL, 1000, 0, RT_RUN_FUEL, __LINE__);
+	expect_full("mov %r0, 1\nl:\nja32 l\nexit", NULL, 0, NULL, 1000, 0, RT_RUN_FUEL, __LINE__);
+	/* Calls cost fuel: 1 import + 2 local. */
+	expect_full("mov %r1, 1\ncall 1\ncall local f\nexit\nf:\ncall local g\nexit\n"
+		    "g:\nmov %r0, 5\nexit", NULL, 0, NULL, 3, 5, RT_RUN_OK, __LINE__);
+	expect_full("mov %r1, 1\ncall 1\ncall local f\nexit\nf:\ncall local g\nexit\n"
+		    "g:\nmov %r0, 5\nexit", NULL, 0, NULL, 2, 0, RT_RUN_FUEL, __LINE__);
+	/* Running out inside a nested loop, with callee-saved registers live
+	 * in every frame: the unwind must restore the C caller's state. */
+	expect_full("mov %r6, 1\ncall local a\nexit\n"
+		    "a:\nmov %r7, 2\ncall local b\nexit\n"
+		    "b:\nmov %r8, 0\nl:\nadd %r8, 1\nmov %r9, %r8\njne %r8, 0, l\nmov %r0, %r9\nexit",
+		    NULL, 0, NULL, 500, 0, RT_RUN_FUEL, __LINE__);
+	/* A loop with a forward exit and a JMP32 back-edge. */
+	expect_full("mov %r0, 0\nmov %r1, 10\nl:\njeq %r1, 0, out\nadd %r0, %r1\nsub %r1, 1\n"
+		    "jne32 %r1, -1, l\nout:\nexit", NULL, 0, NULL, 10, 55, RT_RUN_OK, __LINE__);
+}
+
+/* The entry point keeps the SysV callee-saved registers, including after
+ * an abort from a nested frame.  The trampoline loads known values into
+ * rbx, rbp, r12-r15, calls fn(r1=0, ..., fuel), and returns a bit mask of
+ * the registers that changed. */
+uint64_t jit_test_call_checked(void *fn, uint64_t fuel);
+__asm__(".text\n"
+	".globl jit_test_call_checked\n"
+	"jit_test_call_checked:\n"
+	"  push %rbx\n  push %rbp\n  push %r12\n  push %r13\n  push %r14\n  push %r15\n"
+	"  sub $8, %rsp\n"
+	"  mov %rdi, %rax\n  mov %rsi, %r9\n"
+	"  mov $0x1111, %rbx\n  mov $0x2222, %rbp\n  mov $0x3333, %r12\n"
+	"  mov $0x4444, %r13\n  mov $0x5555, %r14\n  mov $0x6666, %r15\n"
+	"  xor %edi, %edi\n  xor %esi, %esi\n  xor %edx, %edx\n  xor %ecx, %ecx\n  xor %r8d, %r8d\n"
+	"  call *%rax\n"
+	"  xor %eax, %eax\n"
+	"  cmp $0x1111, %rbx\n  setne %al\n"
+	"  cmp $0x2222, %rbp\n  setne %cl\n  shl $1, %cl\n  or %cl, %al\n"
+	"  cmp $0x3333, %r12\n  setne %cl\n  shl $2, %cl\n  or %cl, %al\n"
+	"  cmp $0x4444, %r13\n  setne %cl\n  shl $3, %cl\n  or %cl, %al\n"
+	"  cmp $0x5555, %r14\n  setne %cl\n  shl $4, %cl\n  or %cl, %al\n"
+	"  cmp $0x6666, %r15\n  setne %cl\n  shl $5, %cl\n  or %cl, %al\n"
+	"  add $8, %rsp\n"
+	"  pop %r15\n  pop %r14\n  pop %r13\n  pop %r12\n  pop %rbp\n  pop %rbx\n"
+	"  ret\n");
+
+static void callee_saved(void)
+{
+	static const char *progs[] = {
+		/* unmetered, writes every callee-saved eBPF register */
+		"mov %r6, 1\nmov %r7, 2\nmov %r8, 3\nmov %r9, 4\nstdw [%r10-8], 1\nmov %r0, 0\nexit",
+		/* metered, completes */
+		"mov %r6, 1\ncall local f\nexit\nf:\nmov %r9, 4\nmov %r0, 0\nexit",
+		/* metered, aborted by fuel in a nested frame */
+		"mov %r6, 1\ncall local f\nexit\nf:\nmov %r9, 4\nl:\nmov %r7, 1\nja l\nexit",
+		/* metered, aborted by an import */
+		"mov %r8, 1\ncall local f\nexit\nf:\nmov %r6, 4\nmov %r1, 0\ncall 5\nexit",
+	};
+	unsigned k;
+
+	for (k = 0; k < sizeof(progs) / sizeof(progs[0]); k++) {
+		struct rt_prog *p = build(progs[k]);
+		struct rt_jit *j = NULL;
+		char err[256];
+
+		CHECK(p != NULL);
+		if (!p)
+			continue;
+		CHECK_EQ(rt_jit_compile(p, &j, err, sizeof(err)), 0);
+		if (j)
+			CHECK_EQ(jit_test_call_checked((void *)rt_jit_entry(j, 0), 100), 0);
+		rt_jit_free(j);
+		rt_prog_free(p);
+	}
+}
+
+static void refusals(void)
+{
+	static const struct bpf_insn bad_op[] = {
+		{.code = 0xe7, .dst = 0}, /* ALU64 op 0xe0: undefined */
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	static const struct bpf_insn jump_out[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst = 0, .imm = 0},
+		{.code = BPF_JMP | BPF_JA, .off = 5},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	static const struct bpf_insn callx[] = {
+		{.code = BPF_OPCODE_CALLX, .dst = 1},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	static const struct bpf_insn fp_write[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst = 10, .imm = 0},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	static const struct bpf_insn into_lddw[] = {
+		{.code = BPF_JMP | BPF_JA, .off = 1},
+		{.code = BPF_LD | BPF_IMM | BPF_DW, .dst = 0, .imm = 1},
+		{.code = 0, .imm = 2},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	static const struct { const struct bpf_insn *insns; uint32_t n; } cases[] = {
+		{bad_op, 2}, {jump_out, 3}, {callx, 2}, {fp_write, 2}, {into_lddw, 4},
+	};
+	unsigned k;
+
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct rt_prog *p = NULL;
+		struct rt_jit *j = NULL;
+		char err[256] = "";
+
+		/* The loader refuses some of these itself; the JIT must refuse
+		 * on its own, so load a harmless program of the same length
+		 * and put the bad instructions in afterwards. */
+		struct bpf_insn ok[4];
+		uint32_t i;
+
+		for (i = 0; i < cases[k].n; i++)
+			ok[i] = (struct bpf_insn){.code = BPF_ALU64 | BPF_MOV | BPF_K};
+		ok[cases[k].n - 1] = (struct bpf_insn){.code = BPF_JMP | BPF_EXIT};
+		if (rt_prog_from_raw(ok, cases[k].n, &p, err, sizeof(err))) {
+			CHECK(!"loader refused a harmless program");
+			continue;
+		}
+		memcpy(p->insns, cases[k].insns, sizeof(ok[0]) * cases[k].n);
+		CHECK_EQ(rt_jit_compile(p, &j, err, sizeof(err)), -RT_EINVAL);
+		CHECK(j == NULL);
+		CHECK(strstr(err, "jit: insn") != NULL);
+		rt_jit_free(j);
+		rt_prog_free(p);
+	}
+}
+
+/* ---- differential test over the .data corpora ----------------------- */
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	if (buf) {
+		buf[n] = 0;
+		*len = (size_t)n;
+	}
+	return buf;
+}
+
+struct diff_stats {
+	unsigned files, compared, agreed, skipped;
+};
+
+static void diff_entry_for(struct rt_entry *e, bool has_mem, uint32_t memlen)
+{
+	memset(e, 0, sizeof(*e));
+	if (has_mem && memlen) {
+		e->args[0].kind = RT_ARG_CONST_MEM_RW;
+		e->args[0].size = memlen;
+	} else {
+		e->args[0].kind = RT_ARG_SCALAR;
+	}
+	e->args[1].kind = RT_ARG_SCALAR;
+}
+
+/* One .data file: false on a disagreement (or a wrong result). */
+static bool diff_one(const char *path, struct diff_stats *st)
+{
+	struct rt_asm_test t;
+	struct bpf_insn *insns = NULL;
+	struct rt_prog *p = NULL;
+	struct rt_verify_result vr;
+	struct rt_entry entry;
+	struct outcome o;
+	uint32_t n = 0;
+	size_t len = 0;
+	char err[512] = "";
+	char *text = read_file(path, &len);
+	bool ok = true, verified;
+
+	st->files++;
+	if (!text || rt_asm_parse_test(text, len, &t, err, sizeof(err))) {
+		printf("  %s: cannot read or parse: %s\n", path, err);
+		free(text);
+		return false;
+	}
+	if (t.raw) {
+		insns = rt_alloc(sizeof(*insns) * (t.nraw ? t.nraw : 1));
+		if (insns)
+			memcpy(insns, t.raw, sizeof(*insns) * t.nraw);
+		n = t.nraw;
+	} else if (!t.asm_text || rt_asm(t.asm_text, t.asm_len, &insns, &n, err, sizeof(err))) {
+		/* A program the assembler refuses cannot be run by anyone. */
+		st->skipped++;
+		goto out;
+	}
+	if (!insns || !(p = build_insns(insns, n))) {
+		st->skipped++;
+		goto out;
+	}
+	diff_entry_for(&entry, t.has_mem, t.memlen);
+	memset(&vr, 0, sizeof(vr));
+	verified = rt_verify(p, 0, &entry, NULL, &vr) == 0;
+	if (!verified && t.expect_error) {
+		st->skipped++;
+		goto out;
+	}
+	if (!verified) {
+		/* Without the verifier's word, only compare what the
+		 * interpreter runs cleanly in checking mode. */
+		struct rt_run r = {.fuel = FUEL};
+		uint8_t m[256];
+		struct rt_region reg = {(uintptr_t)m, t.memlen, true};
+		struct rt_check chk = {&reg, 1, true};
+		uint64_t a[5] = {0};
+
+		if (t.memlen > sizeof(m)) {
+			st->skipped++;
+			goto out;
+		}
+		memcpy(m, t.mem ? t.mem : m, t.memlen);
+		if (t.memlen) {
+			a[0] = (uintptr_t)m;
+			a[1] = t.memlen;
+		}
+		if (rt_interp_run(p, 0, a, &r, &chk) != 0 ||
+		    (r.status != RT_RUN_OK && r.status != RT_RUN_FUEL && r.status != RT_RUN_HELPER)) {
+			st->skipped++;
+			goto out;
+		}
+	}
+	st->compared++;
+	if (!run_both_args(p, 0, t.mem, t.has_mem ? t.memlen : 0, NULL, FUEL, &o)) {
+		printf("  %s: engines disagree\n", path);
+		ok = false;
+	} else if (t.has_result && !t.expect_error && o.run.status == RT_RUN_OK &&
+		   o.run.r0 != t.result) {
+		printf("  %s: r0 %#llx, expected %#llx\n", path, (unsigned long long)o.run.r0,
+		       (unsigned long long)t.result);
+		ok = false;
+	} else {
+		st->agreed++;
+	}
+out:
+	rt_prog_free(p);
+	rt_free(insns);
+	rt_asm_test_free(&t);
+	free(text);
+	return ok;
+}
+
+static bool diff_dir(const char *dir, struct diff_stats *st, bool required)
+{
+	struct dirent **names;
+	int n, k;
+	bool ok = true;
+
+	n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0) {
+		if (required)
+			printf("  cannot open %s\n", dir);
+		return !required;
+	}
+	for (k = 0; k < n; k++) {
+		size_t l = strlen(names[k]->d_name);
+		char path[1024];
+
+		if (l > 5 && strcmp(names[k]->d_name + l - 5, ".data") == 0) {
+			snprintf(path, sizeof(path), "%s/%s", dir, names[k]->d_name);
+			if (!diff_one(path, st))
+				ok = false;
+		}
+		free(names[k]);
+	}
+	free(names);
+	return ok;
+}
+
+static void differential_conformance(void)
+{
+	const char *dir = getenv("CONFORMANCE_DIR");
+	struct diff_stats st = {0};
+
+	if (!dir)
+		dir = "../shared/bpf-conformance/tests";
+	CHECK(diff_dir(dir, &st, true));
+	printf("  conformance: %u files, %u compared, %u agreed, %u skipped (refused or "
+	       "not runnable)\n", st.files, st.compared, st.agreed, st.skipped);
+	/* The suite has ~300 programs; comparing almost none is a failure. */
+	CHECK(st.compared >= 250);
+}
+
+static void differential_verifier_corpus(void)
+{
+	struct diff_stats st = {0};
+
+	CHECK(diff_dir("tests/verifier", &st, false));
+	printf("  verifier corpus: %u files, %u compared, %u agreed, %u skipped\n", st.files,
+	       st.compared, st.agreed, st.skipped);
+}
+
+int main(void)
+{
+	RUN(alu64);
+	RUN(alu32_zero_extends);
+	RUN(shifts_through_rcx);
+	RUN(divmod);
+	RUN(movsx_and_swaps);
+	RUN(jumps);
+	RUN(memory);
+	RUN(atomics);
+	RUN(lddw_and_globals);
+	RUN(local_calls);
+	RUN(imports);
+	RUN(fuel);
+	RUN(callee_saved);
+	RUN(refusals);
+	RUN(differential_conformance);
+	RUN(differential_verifier_corpus);
+	return check_done();
+}
