@@ -19,21 +19,21 @@
 
 #include "kernel/memmap.h"
 
-#define BOOT_CMDLINE_MAX   512
-#define BOOT_MEM_MAX       MEMMAP_MAX_RAW
-#define BOOT_RESERVED_MAX  4
+#define BOOT_CMDLINE_MAX  512
+#define BOOT_MEM_MAX      MEMMAP_MAX_RAW
+#define BOOT_RESERVED_MAX 4
 
 enum boot_error {
-	BOOT_E_NOINFO = -1,   /* no boot information structure, or a bad magic */
-	BOOT_E_NOMAP = -2,    /* the loader gave no memory map */
-	BOOT_E_BADMAP = -3,   /* the map is unreadable (too many entries, bad sizes) */
+	BOOT_E_NOINFO = -1, /* no boot information structure, or a bad magic */
+	BOOT_E_NOMAP = -2,  /* the loader gave no memory map */
+	BOOT_E_BADMAP = -3, /* the map is unreadable (too many entries, bad sizes) */
 };
 
 struct boot_info {
-	const char *protocol;                       /* "pvh", "multiboot2" */
+	const char *protocol; /* "pvh", "multiboot2" */
 	char cmdline[BOOT_CMDLINE_MAX];
 	size_t nmem;
-	struct memmap_entry mem[BOOT_MEM_MAX];      /* E820 type numbering */
+	struct memmap_entry mem[BOOT_MEM_MAX]; /* E820 type numbering */
 	size_t nreserved;
 	struct memmap_range reserved[BOOT_RESERVED_MAX]; /* the loader's structures */
 	const char *error;

@@ -3,9 +3,8 @@
  *
  * ns = (cycles - cycles_at_boot) * mult >> 32, with mult = 1e9 * 2^32 / hz,
  * computed with a 128-bit product so it neither overflows nor loses
- * precision for centuries of uptime.  The rate is the median of three 10 ms
- * PIT measurements, which keeps one preempted window on a busy host from
- * skewing it.
+ * precision for centuries of uptime.  The rate is the smallest of five 8 ms
+ * PIT measurements (see clock_calibrate).
  */
 #include <spindle/errno.h>
 
@@ -29,25 +28,37 @@ static void clock_tick(unsigned vector, void *arg)
 	clock_tick_count++;
 }
 
-static uint64_t clock_median3(uint64_t a, uint64_t b, uint64_t c)
+#define CLOCK_CAL_RUNS 5
+#define CLOCK_CAL_MS   8
+
+/*
+ * The smallest of the runs.  A window can only come out too long, never too
+ * short: the cycle count brackets the PIT countdown, and a descheduled vCPU
+ * (TCG on a busy host) or an SMI only delays noticing that it ended.
+ */
+static uint64_t clock_calibrate(void)
 {
-	if (a > b) { uint64_t t = a; a = b; b = t; }
-	if (b > c) { uint64_t t = b; b = c; c = t; }
-	if (a > b) { uint64_t t = a; a = b; b = t; }
-	return b;
+	uint64_t r[CLOCK_CAL_RUNS];
+
+	for (int i = 0; i < CLOCK_CAL_RUNS; i++) {
+		uint64_t v = arch_cycles_calibrate(CLOCK_CAL_MS);
+		int j = i;
+
+		for (; j > 0 && r[j - 1] > v; j--)
+			r[j] = r[j - 1];
+		r[j] = v;
+	}
+	return r[0];
 }
 
 int clock_init(void)
 {
-	uint64_t a = arch_cycles_calibrate(10);
-	uint64_t b = arch_cycles_calibrate(10);
-	uint64_t c = arch_cycles_calibrate(10);
 	int err;
 
-	clock_hz = clock_median3(a, b, c);
+	clock_hz = clock_calibrate();
 	if (clock_hz == 0)
 		return -EIO;
-	clock_mult = (1000000000ull << 32) / clock_hz;     /* 4.3e18: fits in 64 bits */
+	clock_mult = (1000000000ull << 32) / clock_hz; /* 4.3e18: fits in 64 bits */
 	clock_base = arch_cycles();
 	err = arch_timer_init();
 	if (!err)

@@ -29,7 +29,8 @@ static const char *cmdline_find(const char *key)
 			p++;
 		if (!*p)
 			break;
-		if (strncmp(p, key, klen) == 0 && (p[klen] == 0 || p[klen] == ' ' || p[klen] == '='))
+		if (strncmp(p, key, klen) == 0 &&
+		    (p[klen] == 0 || p[klen] == ' ' || p[klen] == '='))
 			return p;
 		while (*p && *p != ' ')
 			p++;

@@ -1132,6 +1132,16 @@ uint32_t dispatch_handler_count(const struct dispatch_event *ev)
 	return n;
 }
 
+uint32_t dispatch_foreign_bindings(const struct dispatch_event *ev)
+{
+	uint32_t n = 0;
+	if (!ev)
+		return 0;
+	for (struct dispatch_binding *b = ev->bindings; b; b = b->next)
+		n += b->owner != ev->authority;
+	return n;
+}
+
 bool dispatch_binding_disabled(const struct dispatch_binding *b)
 {
 	return __atomic_load_n(&b->disabled, __ATOMIC_ACQUIRE);

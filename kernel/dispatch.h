@@ -232,6 +232,8 @@ static inline uint64_t dispatch_call(const struct dispatch_event *ev, uint64_t a
 /* Introspection (tests, the shell). */
 bool dispatch_is_direct(const struct dispatch_event *ev);
 uint32_t dispatch_handler_count(const struct dispatch_event *ev);
+/* Bindings on ev owned by modules other than its authority. */
+uint32_t dispatch_foreign_bindings(const struct dispatch_event *ev);
 bool dispatch_binding_disabled(const struct dispatch_binding *b);
 uint32_t dispatch_binding_aborts(const struct dispatch_binding *b);
 const struct module *dispatch_binding_owner(const struct dispatch_binding *b);

@@ -17,9 +17,9 @@
  *
  * Locking: none here (everything is immutable).
  *
- * Errors: commands across the model return 0 or a negated code below.  The
- * codes keep the Linux errno numbers where one fits, so hosted tests and the
- * kernel agree, and add four of the model's own from 200 up.
+ * Errors: commands across the model return 0 or a negated code below: the
+ * Linux numbers of include/spindle/errno.h (those it lacks are added here
+ * with Linux's values) and four of the model's own from 200 up.
  */
 #ifndef SPINDLE_KERNEL_INTERFACE_H
 #define SPINDLE_KERNEL_INTERFACE_H
@@ -37,7 +37,8 @@
 #endif
 #include "kernel/heap.h"
 
-/* Error codes (returned negated). */
+/* Error codes (returned negated): spindle/errno.h's, plus the model's. */
+#include "spindle/errno.h"
 #ifndef EPERM
 #define EPERM 1 /* not the owner or the authority of the object */
 #endif
@@ -95,7 +96,9 @@ struct iface_item {
 	const struct rt_sig *sig; /* for events, sig->fn is the raise stub */
 	uint32_t flags;        /* IFACE_* */
 	const char *authority; /* module that owns it (events: the intrinsic's module) */
-	void *intrinsic;       /* events: Interface_Proc_intrinsic if linked in, else NULL */
+	void *impl;            /* procs: the implementation; events: the intrinsic
+				* handler Interface_Proc_intrinsic; NULL if this
+				* image does not link one in (weak reference) */
 	struct dispatch_event **event; /* events: where the raise stub finds its event */
 };
 

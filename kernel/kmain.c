@@ -54,14 +54,15 @@ static void kmain_inject_boot(struct boot_info *bi, const char *what)
 				continue;
 			if (e->base == 0)
 				e->base = 0x1000;
-			e->length = ~0ull - e->base + 0x2000;   /* base + length wraps */
+			e->length = ~0ull - e->base + 0x2000; /* base + length wraps */
 		}
 	} else if (strcmp(what, "overlap") == 0 && bi->nmem < BOOT_MEM_MAX) {
-		bi->mem[bi->nmem++] = (struct memmap_entry){ 0x200000, 0x100000, MEMMAP_RESERVED };
+		bi->mem[bi->nmem++] = (struct memmap_entry){0x200000, 0x100000, MEMMAP_RESERVED};
 	} else if (strcmp(what, "toomany") == 0) {
 		while (bi->nmem < BOOT_MEM_MAX)
-			bi->mem[bi->nmem++] = (struct memmap_entry){ 1ull << 40, 4096, MEMMAP_RESERVED };
-		bi->nmem++;     /* one more than memmap accepts: it must say so */
+			bi->mem[bi->nmem++] =
+			    (struct memmap_entry){1ull << 40, 4096, MEMMAP_RESERVED};
+		bi->nmem++; /* one more than memmap accepts: it must say so */
 	}
 }
 
@@ -115,12 +116,14 @@ void kmain(uint32_t boot_proto, uint32_t boot_info)
 	cmdline_value("inject", inject, sizeof(inject));
 	kmain_inject_boot(&kmain_boot, inject);
 
-	mem_init(&kmain_boot, cmdline_has("memmap") && cmdline_value("memmap", pattern, sizeof(pattern)) &&
-				      strcmp(pattern, "strict") == 0);
+	mem_init(&kmain_boot, cmdline_has("memmap") &&
+	                          cmdline_value("memmap", pattern, sizeof(pattern)) &&
+	                          strcmp(pattern, "strict") == 0);
 	unsigned feat = arch_cpu_protect();
-	kprintf("cpu: NX %s, SMEP %s, SMAP %s, UMIP %s, WP %s\n", (feat & ARCH_FEAT_NX) ? "on" : "off",
-		(feat & ARCH_FEAT_SMEP) ? "on" : "off", (feat & ARCH_FEAT_SMAP) ? "on" : "off",
-		(feat & ARCH_FEAT_UMIP) ? "on" : "off", (feat & ARCH_FEAT_WP) ? "on" : "off");
+	kprintf("cpu: NX %s, SMEP %s, SMAP %s, UMIP %s, WP %s\n",
+	        (feat & ARCH_FEAT_NX) ? "on" : "off", (feat & ARCH_FEAT_SMEP) ? "on" : "off",
+	        (feat & ARCH_FEAT_SMAP) ? "on" : "off", (feat & ARCH_FEAT_UMIP) ? "on" : "off",
+	        (feat & ARCH_FEAT_WP) ? "on" : "off");
 	err = arch_cpu_init_ist();
 	if (err)
 		panic("no memory for the IST stacks (%d)", err);
@@ -129,7 +132,7 @@ void kmain(uint32_t boot_proto, uint32_t boot_info)
 	if (err)
 		kprintf("clock: no timer interrupt (%d); running without a tick\n", err);
 	kprintf("clock: cycle counter %lu kHz, %s timer at %u Hz\n",
-		(unsigned long)(clock_cycles_hz() / 1000), arch_timer_kind(), CLOCK_HZ);
+	        (unsigned long)(clock_cycles_hz() / 1000), arch_timer_kind(), CLOCK_HZ);
 	arch_irq_enable();
 	kprintf("bench: kmain_entry_cycles=%lu\n", (unsigned long)kmain_entry_cycles);
 

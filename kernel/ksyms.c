@@ -38,7 +38,8 @@ const char *ksyms_lookup(uintptr_t addr, uintptr_t *offset, uintptr_t *size)
 	if (offset)
 		*offset = addr - ksyms_addrs[lo];
 	if (size)
-		*size = (lo + 1 < ksyms_count ? ksyms_addrs[lo + 1] : ksyms_text_end) - ksyms_addrs[lo];
+		*size =
+		    (lo + 1 < ksyms_count ? ksyms_addrs[lo + 1] : ksyms_text_end) - ksyms_addrs[lo];
 	return ksyms_strs + ksyms_name_offs[lo];
 }
 

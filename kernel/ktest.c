@@ -94,7 +94,7 @@ int ktest_run(const char *patterns, int *passed)
 	int pass = 0, fail = 0;
 
 	for (const struct ktest *t = __ktest_start; t < __ktest_end; t++) {
-		struct ktest_ctx kt = { t->name, false };
+		struct ktest_ctx kt = {t->name, false};
 
 		if (!ktest_selected(patterns, t->name))
 			continue;

@@ -40,32 +40,32 @@ struct ktest {
 	void (*fn)(struct ktest_ctx *kt);
 };
 
-#define KTEST(n)                                                                        \
-	static void ktest_fn_##n(struct ktest_ctx *kt);                                 \
-	static const struct ktest ktest_desc_##n                                        \
-		__attribute__((used, section(".ktest"), aligned(8))) = { #n, ktest_fn_##n }; \
+#define KTEST(n)                                                                                   \
+	static void ktest_fn_##n(struct ktest_ctx *kt);                                            \
+	static const struct ktest ktest_desc_##n                                                   \
+	    __attribute__((used, section(".ktest"), aligned(8))) = {#n, ktest_fn_##n};             \
 	static void ktest_fn_##n(__attribute__((unused)) struct ktest_ctx *kt)
 
 /* Record a failure with a reason; the first failure's reason is printed. */
 __attribute__((format(printf, 4, 5))) void ktest_fail(struct ktest_ctx *kt, const char *file,
-						      int line, const char *fmt, ...);
+                                                      int line, const char *fmt, ...);
 
-#define KT_FAIL(...)                                                   \
-	do {                                                           \
-		ktest_fail(kt, __FILE__, __LINE__, __VA_ARGS__);       \
-		return;                                                \
+#define KT_FAIL(...)                                                                               \
+	do {                                                                                       \
+		ktest_fail(kt, __FILE__, __LINE__, __VA_ARGS__);                                   \
+		return;                                                                            \
 	} while (0)
-#define KT_ASSERT(cond)                                                \
-	do {                                                           \
-		if (!(cond))                                           \
-			KT_FAIL("assertion %s failed", #cond);         \
+#define KT_ASSERT(cond)                                                                            \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			KT_FAIL("assertion %s failed", #cond);                                     \
 	} while (0)
-#define KT_ASSERT_EQ(a, b)                                                              \
-	do {                                                                            \
-		uint64_t ka_ = (uint64_t)(a), kb_ = (uint64_t)(b);                      \
-		if (ka_ != kb_)                                                         \
-			KT_FAIL("%s == %s failed: 0x%lx != 0x%lx", #a, #b,              \
-				(unsigned long)ka_, (unsigned long)kb_);                \
+#define KT_ASSERT_EQ(a, b)                                                                         \
+	do {                                                                                       \
+		uint64_t ka_ = (uint64_t)(a), kb_ = (uint64_t)(b);                                 \
+		if (ka_ != kb_)                                                                    \
+			KT_FAIL("%s == %s failed: 0x%lx != 0x%lx", #a, #b, (unsigned long)ka_,     \
+			        (unsigned long)kb_);                                               \
 	} while (0)
 
 /* Run the tests selected by patterns (NULL or "" = all); returns failures.

@@ -22,7 +22,7 @@
 
 extern char __kernel_start[], __kernel_end[];
 
-static struct memmap mem_boot_map;      /* ~16 KiB: keep it off the stack */
+static struct memmap mem_boot_map; /* ~16 KiB: keep it off the stack */
 
 const struct memmap *mem_map(void)
 {
@@ -73,7 +73,7 @@ static void mem_print_map(const struct memmap *m)
 		const struct memmap_entry *e = &m->entries[i];
 
 		kprintf("  [%012lx-%012lx) %s\n", (unsigned long)e->base,
-			(unsigned long)(e->base + e->length), memmap_type_name(e->type));
+		        (unsigned long)(e->base + e->length), memmap_type_name(e->type));
 	}
 }
 
@@ -100,24 +100,27 @@ void mem_init(const struct boot_info *bi, bool strict)
 	if (err) {
 		memmap_diag_format(&m->error, line, sizeof(line));
 		boot_fail("memory map from %s rejected: %s (%s)", bi->protocol, line,
-			  memmap_strerror(err));
+		          memmap_strerror(err));
 	}
 	/* memmap accepts any 64-bit range; the kernel can only map so much. */
 	for (uint32_t i = 0; i < m->count; i++)
 		if (m->entries[i].type == MEMMAP_USABLE &&
 		    m->entries[i].base + m->entries[i].length > MEM_MAX_PHYS)
-			boot_fail("memory map from %s is malformed: usable RAM claimed up to %#lx, beyond"
-				  " the %lu GiB of physical memory the kernel can map", bi->protocol,
-				  (unsigned long)(m->entries[i].base + m->entries[i].length),
-				  (unsigned long)(MEM_MAX_PHYS >> 30));
+			boot_fail(
+			    "memory map from %s is malformed: usable RAM claimed up to %#lx, beyond"
+			    " the %lu GiB of physical memory the kernel can map",
+			    bi->protocol,
+			    (unsigned long)(m->entries[i].base + m->entries[i].length),
+			    (unsigned long)(MEM_MAX_PHYS >> 30));
 	usable = memmap_usable_bytes(m);
 	kprintf("memory: %lu KiB usable (%u map entries from %s)\n", (unsigned long)(usable >> 10),
-		m->count, bi->protocol);
+	        m->count, bi->protocol);
 	if (usable < MEM_MIN_USABLE) {
 		mem_print_map(m);
-		boot_fail("not enough memory: %lu KiB usable above 1 MiB, Spindle needs at least %lu KiB"
-			  " (give QEMU more with -m)", (unsigned long)(usable >> 10),
-			  (unsigned long)(MEM_MIN_USABLE >> 10));
+		boot_fail(
+		    "not enough memory: %lu KiB usable above 1 MiB, Spindle needs at least %lu KiB"
+		    " (give QEMU more with -m)",
+		    (unsigned long)(usable >> 10), (unsigned long)(MEM_MIN_USABLE >> 10));
 	}
 
 	meta_bytes = pmm_metadata_size(m);
@@ -133,9 +136,9 @@ void mem_init(const struct boot_info *bi, bool strict)
 		panic("building the kernel page tables failed (%d)", err);
 
 	struct heap_ops ops = {
-		.page_alloc = mem_heap_page_alloc,
-		.page_free = mem_heap_page_free,
-		.report = mem_heap_report,
+	    .page_alloc = mem_heap_page_alloc,
+	    .page_free = mem_heap_page_free,
+	    .report = mem_heap_report,
 	};
 	err = heap_init(&ops);
 	if (err)

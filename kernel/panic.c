@@ -18,8 +18,8 @@
 #include "kernel/ksyms.h"
 #include "kernel/panic.h"
 
-#define PANIC_MAX_FRAMES 32       /* lines printed */
-#define PANIC_MAX_WALK   4096     /* records followed (recursion is folded) */
+#define PANIC_MAX_FRAMES 32   /* lines printed */
+#define PANIC_MAX_WALK   4096 /* records followed (recursion is folded) */
 
 static int panic_depth;
 
@@ -51,14 +51,15 @@ void panic_backtrace(uintptr_t pc, uintptr_t fp)
 		uintptr_t ret;
 
 		if ((fp & 7) || !mmu_readable(fp, 16)) {
-			kprintf("  (frame pointer %016lx is not readable; stopping)\n", (unsigned long)fp);
+			kprintf("  (frame pointer %016lx is not readable; stopping)\n",
+			        (unsigned long)fp);
 			break;
 		}
 		ret = ((uintptr_t *)fp)[1];
 		fp = ((uintptr_t *)fp)[0];
 		if (!ret)
 			break;
-		if (ret == last) {              /* deep recursion: say it once */
+		if (ret == last) { /* deep recursion: say it once */
 			repeats++;
 			continue;
 		}
@@ -72,8 +73,7 @@ void panic_backtrace(uintptr_t pc, uintptr_t fp)
 		kprintf("\n");
 	}
 	if (repeats)
-		kprintf("  ... previous frame repeated %d%s more times\n", repeats,
-			fp ? "+" : "");
+		kprintf("  ... previous frame repeated %d%s more times\n", repeats, fp ? "+" : "");
 }
 
 void panic(const char *fmt, ...)

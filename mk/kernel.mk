@@ -76,12 +76,12 @@ QEMU_COMMON   := $(QEMU_ACCEL) -m $(QEMU_MEM) -no-reboot -display none \
 RUN_TIMEOUT   ?= 86400
 CMDLINE       ?=
 
-run: $(KERNEL_ELF)
+run: deps $(KERNEL_ELF)
 	@echo "spindle: serial console below; quit QEMU with Ctrl-A X"
 	timeout --foreground $(RUN_TIMEOUT) $(QEMU) $(QEMU_FIRMWARE) $(QEMU_COMMON) \
 		-serial mon:stdio -kernel $(KERNEL_ELF) -append "$(CMDLINE)"
 
-debug: $(KERNEL_ELF)
+debug: deps $(KERNEL_ELF)
 	@echo "spindle: QEMU waits for gdb on :1234; in another terminal run:"
 	@echo "  gdb -q $(abspath $(KERNEL_ELF)) -ex 'target remote localhost:1234' -ex 'hbreak kmain' -ex continue"
 	@echo "quit QEMU with Ctrl-A X"

@@ -101,6 +101,20 @@ UNIT_LDFLAGS_loader += $(RT_HOST_LIB)
 UNIT_LDFLAGS_interp += $(RT_HOST_LIB)
 UNIT_LDFLAGS_asm += $(RT_HOST_LIB)
 
+# The loader tests' committed inputs: clang output of tests/loader/ext.c and
+# tests/loader/src/*.c, and the corruption corpus tests/loader/bad/ generated
+# from ext.elf.  Named .elf, not .o, because .gitignore drops *.o.  Only
+# needed when those sources change: the objects are committed so that the
+# tests do not depend on the installed clang.
+.PHONY: loader-objects
+loader-objects: $(BUILD)/host/tests/loader
+	$(BPF_CC) -O2 -g -target bpf -mcpu=v3 -c tests/loader/ext.c -o tests/loader/ext.elf
+	for f in tests/loader/src/*.c; do \
+		$(BPF_CC) -O2 -g -target bpf -mcpu=v3 -c $$f -o tests/loader/$$(basename $$f .c).elf \
+			|| exit 1; done
+	rm -f tests/loader/bad/*
+	$(BUILD)/host/tests/loader --write-corpus tests/loader/bad
+
 # ---- suites ----
 test-conformance: $(BUILD)/bin/bpf-conformance
 	@$(BUILD)/bin/bpf-conformance --both --skip-list tests/conformance-skips.txt \

@@ -12,8 +12,8 @@
 #include "runtime/asm.h"
 #include "runtime/prog_impl.h"
 
-#define ASM_MAX_OPS 4
-#define ASM_MAX_TOK 64
+#define ASM_MAX_OPS    4
+#define ASM_MAX_TOK    64
 #define ASM_MAX_LABELS 4096
 
 struct asm_label {
@@ -25,7 +25,7 @@ struct asm_fixup {
 	char name[ASM_MAX_TOK];
 	uint32_t pc;
 	uint32_t line;
-	bool in_imm;              /* call local / ja32: patch imm, else off */
+	bool in_imm; /* call local / ja32: patch imm, else off */
 };
 
 struct asm_state {
@@ -45,7 +45,7 @@ struct asm_state {
 static int asm_fail(struct asm_state *s, const char *what, const char *tok)
 {
 	return rt_err(s->err, s->errlen, RT_EINVAL, "line %u: %s%s%s%s", s->line, what,
-		      tok ? " '" : "", tok ? tok : "", tok ? "'" : "");
+	              tok ? " '" : "", tok ? tok : "", tok ? "'" : "");
 }
 
 static bool asm_is_space(char c)
@@ -268,20 +268,19 @@ static const struct {
 	uint8_t op;
 	int16_t off;
 } asm_alu_ops[] = {
-	{"add", BPF_ADD, 0},  {"sub", BPF_SUB, 0},  {"mul", BPF_MUL, 0},
-	{"div", BPF_DIV, 0},  {"sdiv", BPF_DIV, 1}, {"or", BPF_OR, 0},
-	{"and", BPF_AND, 0},  {"lsh", BPF_LSH, 0},  {"rsh", BPF_RSH, 0},
-	{"neg", BPF_NEG, 0},  {"mod", BPF_MOD, 0},  {"smod", BPF_MOD, 1},
-	{"xor", BPF_XOR, 0},  {"mov", BPF_MOV, 0},  {"arsh", BPF_ARSH, 0},
+    {"add", BPF_ADD, 0},  {"sub", BPF_SUB, 0}, {"mul", BPF_MUL, 0},   {"div", BPF_DIV, 0},
+    {"sdiv", BPF_DIV, 1}, {"or", BPF_OR, 0},   {"and", BPF_AND, 0},   {"lsh", BPF_LSH, 0},
+    {"rsh", BPF_RSH, 0},  {"neg", BPF_NEG, 0}, {"mod", BPF_MOD, 0},   {"smod", BPF_MOD, 1},
+    {"xor", BPF_XOR, 0},  {"mov", BPF_MOV, 0}, {"arsh", BPF_ARSH, 0},
 };
 
 static const struct {
 	const char *name;
 	uint8_t op;
 } asm_jmp_ops[] = {
-	{"jeq", BPF_JEQ},   {"jgt", BPF_JGT},   {"jge", BPF_JGE},   {"jset", BPF_JSET},
-	{"jne", BPF_JNE},   {"jsgt", BPF_JSGT}, {"jsge", BPF_JSGE}, {"jlt", BPF_JLT},
-	{"jle", BPF_JLE},   {"jslt", BPF_JSLT}, {"jsle", BPF_JSLE},
+    {"jeq", BPF_JEQ}, {"jgt", BPF_JGT},   {"jge", BPF_JGE},   {"jset", BPF_JSET},
+    {"jne", BPF_JNE}, {"jsgt", BPF_JSGT}, {"jsge", BPF_JSGE}, {"jlt", BPF_JLT},
+    {"jle", BPF_JLE}, {"jslt", BPF_JSLT}, {"jsle", BPF_JSLE},
 };
 
 static uint8_t asm_size_suffix(const char *t, bool *ok)
@@ -317,8 +316,8 @@ static int asm_nops(struct asm_state *s, const char *m, int have, int want)
 {
 	if (have != want)
 		return rt_err(s->err, s->errlen, RT_EINVAL,
-			      "line %u: '%s' takes %d operand%s, got %d", s->line, m, want,
-			      want == 1 ? "" : "s", have);
+		              "line %u: '%s' takes %d operand%s, got %d", s->line, m, want,
+		              want == 1 ? "" : "s", have);
 	return 0;
 }
 
@@ -491,8 +490,8 @@ static int asm_insn(struct asm_state *s, const char *m, char ops[][ASM_MAX_TOK],
 			uint8_t cls;
 			int16_t off;
 		} forms[] = {
-			{"832", BPF_ALU, 8},    {"1632", BPF_ALU, 16},  {"864", BPF_ALU64, 8},
-			{"1664", BPF_ALU64, 16}, {"3264", BPF_ALU64, 32},
+		    {"832", BPF_ALU, 8},     {"1632", BPF_ALU, 16},   {"864", BPF_ALU64, 8},
+		    {"1664", BPF_ALU64, 16}, {"3264", BPF_ALU64, 32},
 		};
 		for (k = 0; k < sizeof(forms) / sizeof(forms[0]); k++)
 			if (asm_streq(m + 5, forms[k].suffix))
@@ -646,7 +645,7 @@ static int asm_fixups(struct asm_state *s)
 }
 
 int rt_asm(const char *text, size_t len, struct bpf_insn **out, uint32_t *n, char *err,
-	   size_t errlen)
+           size_t errlen)
 {
 	struct asm_state s;
 	const char *p = text, *end = text + len;
@@ -735,7 +734,7 @@ static bool asm_word(const char **p, const char *end, char *w, size_t size, bool
 }
 
 static int asm_parse_mem(const char *p, const char *end, struct rt_asm_test *t, char *err,
-			 size_t errlen)
+                         size_t errlen)
 {
 	uint32_t cap = (uint32_t)(end - p) / 2 + 1, n = 0;
 	char w[ASM_MAX_TOK];
@@ -755,7 +754,7 @@ static int asm_parse_mem(const char *p, const char *end, struct rt_asm_test *t, 
 
 			if (!asm_hexdigit(w[k], &hi) || !asm_hexdigit(w[k + 1], &lo))
 				return rt_err(err, errlen, RT_EINVAL, "-- mem: bad hex word '%s'",
-					      w);
+				              w);
 			t->mem[n++] = (uint8_t)(hi << 4 | lo);
 		}
 	}
@@ -765,7 +764,7 @@ static int asm_parse_mem(const char *p, const char *end, struct rt_asm_test *t, 
 }
 
 static int asm_parse_raw(const char *p, const char *end, struct rt_asm_test *t, char *err,
-			 size_t errlen)
+                         size_t errlen)
 {
 	uint32_t cap = (uint32_t)(end - p) / 2 + 1, n = 0;
 	char w[ASM_MAX_TOK];
@@ -791,7 +790,7 @@ static int asm_parse_raw(const char *p, const char *end, struct rt_asm_test *t, 
 }
 
 static int asm_parse_result(const char *p, const char *end, struct rt_asm_test *t, char *err,
-			    size_t errlen)
+                            size_t errlen)
 {
 	char w[ASM_MAX_TOK];
 	bool toolong;
@@ -812,8 +811,7 @@ static int asm_parse_result(const char *p, const char *end, struct rt_asm_test *
 	return rt_err(err, errlen, RT_EINVAL, "-- result: no value");
 }
 
-int rt_asm_parse_test(const char *text, size_t len, struct rt_asm_test *t, char *err,
-		      size_t errlen)
+int rt_asm_parse_test(const char *text, size_t len, struct rt_asm_test *t, char *err, size_t errlen)
 {
 	const char *p = text, *end = text + len;
 	const char *sec = NULL, *body = NULL;

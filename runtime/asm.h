@@ -39,29 +39,29 @@
 /* Assemble len bytes of text.  On success *out is an rt_alloc'd array of *n
  * instructions (the caller rt_free()s it). */
 int rt_asm(const char *text, size_t len, struct bpf_insn **out, uint32_t *n, char *err,
-	   size_t errlen);
+           size_t errlen);
 
 /* One `.data` test: its sections, pointing into the caller's text where
  * they are text, decoded where they are data. */
 struct rt_asm_test {
-	const char *asm_text;     /* "-- asm" body, NULL if absent */
+	const char *asm_text; /* "-- asm" body, NULL if absent */
 	size_t asm_len;
-	struct bpf_insn *raw;     /* "-- raw" words, rt_alloc'd, NULL if absent */
+	struct bpf_insn *raw; /* "-- raw" words, rt_alloc'd, NULL if absent */
 	uint32_t nraw;
-	uint8_t *mem;             /* "-- mem" bytes, rt_alloc'd, NULL if absent */
+	uint8_t *mem; /* "-- mem" bytes, rt_alloc'd, NULL if absent */
 	uint32_t memlen;
 	bool has_mem;
-	bool has_result;          /* "-- result" */
+	bool has_result; /* "-- result" */
 	uint64_t result;
-	bool expect_error;        /* "-- error": the program must be refused */
-	const char *error_text;   /* its body (the reference's message) */
+	bool expect_error;      /* "-- error": the program must be refused */
+	const char *error_text; /* its body (the reference's message) */
 	size_t error_len;
 };
 
 /* Split a `.data` file into sections and decode mem/raw/result.  Unknown
  * sections ("-- c", "-- no register offset", ...) are ignored. */
 int rt_asm_parse_test(const char *text, size_t len, struct rt_asm_test *t, char *err,
-		      size_t errlen);
+                      size_t errlen);
 void rt_asm_test_free(struct rt_asm_test *t);
 
 #endif

@@ -40,18 +40,35 @@ static uint16_t btf_u16(const uint8_t *p)
 static bool btf_trailer(uint32_t kind, uint32_t vlen, uint64_t *size)
 {
 	switch (kind) {
-	case RT_BTF_INT: case RT_BTF_VAR: case RT_BTF_DECL_TAG:
-		*size = 4; return true;
-	case RT_BTF_PTR: case RT_BTF_FWD: case RT_BTF_TYPEDEF: case RT_BTF_VOLATILE:
-	case RT_BTF_CONST: case RT_BTF_RESTRICT: case RT_BTF_FUNC: case RT_BTF_FLOAT:
+	case RT_BTF_INT:
+	case RT_BTF_VAR:
+	case RT_BTF_DECL_TAG:
+		*size = 4;
+		return true;
+	case RT_BTF_PTR:
+	case RT_BTF_FWD:
+	case RT_BTF_TYPEDEF:
+	case RT_BTF_VOLATILE:
+	case RT_BTF_CONST:
+	case RT_BTF_RESTRICT:
+	case RT_BTF_FUNC:
+	case RT_BTF_FLOAT:
 	case RT_BTF_TYPE_TAG:
-		*size = 0; return true;
+		*size = 0;
+		return true;
 	case RT_BTF_ARRAY:
-		*size = 12; return true;
-	case RT_BTF_STRUCT: case RT_BTF_UNION: case RT_BTF_DATASEC: case RT_BTF_ENUM64:
-		*size = (uint64_t)vlen * 12; return true;
-	case RT_BTF_ENUM: case RT_BTF_FUNC_PROTO:
-		*size = (uint64_t)vlen * 8; return true;
+		*size = 12;
+		return true;
+	case RT_BTF_STRUCT:
+	case RT_BTF_UNION:
+	case RT_BTF_DATASEC:
+	case RT_BTF_ENUM64:
+		*size = (uint64_t)vlen * 12;
+		return true;
+	case RT_BTF_ENUM:
+	case RT_BTF_FUNC_PROTO:
+		*size = (uint64_t)vlen * 8;
+		return true;
 	default:
 		return false;
 	}
@@ -77,8 +94,8 @@ int rt_btf_parse(const void *sec, size_t len, struct rt_btf **out, char *err, si
 
 	*out = NULL;
 	if (len < 24)
-		return rt_err(err, errlen, RT_EMALFORMED, ".BTF: %zu bytes, shorter than its header",
-			      len);
+		return rt_err(err, errlen, RT_EMALFORMED,
+		              ".BTF: %zu bytes, shorter than its header", len);
 	if (len > 0x7fffffff)
 		return rt_err(err, errlen, RT_E2BIG, ".BTF: too large");
 	d = sec;
@@ -89,10 +106,10 @@ int rt_btf_parse(const void *sec, size_t len, struct rt_btf **out, char *err, si
 	type_len = btf_u32(d + 12);
 	str_off = btf_u32(d + 16);
 	str_len = btf_u32(d + 20);
-	if (hdr_len < 24 || hdr_len > len ||
-	    (uint64_t)type_off + type_len > len - hdr_len ||
+	if (hdr_len < 24 || hdr_len > len || (uint64_t)type_off + type_len > len - hdr_len ||
 	    (uint64_t)str_off + str_len > len - hdr_len)
-		return rt_err(err, errlen, RT_EMALFORMED, ".BTF: header points outside the section");
+		return rt_err(err, errlen, RT_EMALFORMED,
+		              ".BTF: header points outside the section");
 	if (str_len == 0 || ((const char *)d)[hdr_len + str_off + str_len - 1] != 0)
 		return rt_err(err, errlen, RT_EMALFORMED, ".BTF: string table not NUL-terminated");
 	if (type_len % 4)
@@ -121,23 +138,24 @@ int rt_btf_parse(const void *sec, size_t len, struct rt_btf **out, char *err, si
 
 		if (type_len - pos < 12) {
 			rc = rt_err(err, errlen, RT_EMALFORMED, ".BTF: truncated type record at %u",
-				    pos);
+			            pos);
 			goto err_free;
 		}
 		info = btf_u32(b->types + pos + 4);
 		if (!btf_trailer((info >> 24) & 0x1f, info & 0xffff, &extra)) {
 			rc = rt_err(err, errlen, RT_EMALFORMED, ".BTF: type %u has unknown kind %u",
-				    n, (info >> 24) & 0x1f);
+			            n, (info >> 24) & 0x1f);
 			goto err_free;
 		}
 		if (extra > type_len - pos - 12) {
-			rc = rt_err(err, errlen, RT_EMALFORMED, ".BTF: type %u runs past the end", n);
+			rc = rt_err(err, errlen, RT_EMALFORMED, ".BTF: type %u runs past the end",
+			            n);
 			goto err_free;
 		}
 		pos += 12 + (uint32_t)extra;
 		if (++n > RT_BTF_MAX_TYPES) {
 			rc = rt_err(err, errlen, RT_E2BIG, ".BTF: more than %u types",
-				    RT_BTF_MAX_TYPES);
+			            RT_BTF_MAX_TYPES);
 			goto err_free;
 		}
 	}
@@ -158,7 +176,8 @@ int rt_btf_parse(const void *sec, size_t len, struct rt_btf **out, char *err, si
 		btf_trailer(rt_btf_kind(t), rt_btf_vlen(t), &extra);
 		pos += 12 + (uint32_t)extra;
 		if (t->name_off >= str_len) {
-			rc = rt_err(err, errlen, RT_EMALFORMED, ".BTF: type %u name out of range", n);
+			rc = rt_err(err, errlen, RT_EMALFORMED, ".BTF: type %u name out of range",
+			            n);
 			goto err_free;
 		}
 	}
@@ -229,7 +248,7 @@ static void btf_sort_lines(struct rt_line *l, uint32_t n)
 }
 
 int rt_btf_ext_lines(struct rt_prog *p, const struct rt_btf *b, const void *ext, size_t len,
-		     const struct rt_btf_secmap *secs, uint32_t nsecs, char *err, size_t errlen)
+                     const struct rt_btf_secmap *secs, uint32_t nsecs, char *err, size_t errlen)
 {
 	const uint8_t *d = ext;
 	uint32_t hdr_len, lo, ll, rec, pos, total = 0, k, pass;
@@ -246,7 +265,7 @@ int rt_btf_ext_lines(struct rt_prog *p, const struct rt_btf *b, const void *ext,
 	ll = btf_u32(d + 20);
 	if (hdr_len < 24 || hdr_len > len || (uint64_t)lo + ll > len - hdr_len)
 		return rt_err(err, errlen, RT_EMALFORMED,
-			      ".BTF.ext: line info outside the section");
+		              ".BTF.ext: line info outside the section");
 	if (ll == 0)
 		return 0;
 	d += hdr_len + lo;
@@ -268,7 +287,7 @@ int rt_btf_ext_lines(struct rt_prog *p, const struct rt_btf *b, const void *ext,
 
 			if (ll - pos < 8) {
 				rc = rt_err(err, errlen, RT_EMALFORMED,
-					    ".BTF.ext: truncated line info block");
+				            ".BTF.ext: truncated line info block");
 				goto out;
 			}
 			secname = rt_btf_str(b, btf_u32(d + pos));
@@ -276,7 +295,7 @@ int rt_btf_ext_lines(struct rt_prog *p, const struct rt_btf *b, const void *ext,
 			pos += 8;
 			if (!secname || (uint64_t)num * rec > ll - pos) {
 				rc = rt_err(err, errlen, RT_EMALFORMED,
-					    ".BTF.ext: bad line info block");
+				            ".BTF.ext: bad line info block");
 				goto out;
 			}
 			for (k = 0; k < nsecs; k++)
@@ -290,9 +309,9 @@ int rt_btf_ext_lines(struct rt_prog *p, const struct rt_btf *b, const void *ext,
 
 				if (!sm || off % 8 || off / 8 >= sm->ninsns || !file) {
 					rc = rt_err(err, errlen, RT_EMALFORMED,
-						    ".BTF.ext: line record for '%s'+%u points "
-						    "outside the code",
-						    secname, off);
+					            ".BTF.ext: line record for '%s'+%u points "
+					            "outside the code",
+					            secname, off);
 					goto out;
 				}
 				if (pass == 0) {

@@ -25,27 +25,42 @@
 
 /* BTF kinds (the values of the kernel's BTF_KIND_*). */
 enum {
-	RT_BTF_INT = 1, RT_BTF_PTR, RT_BTF_ARRAY, RT_BTF_STRUCT, RT_BTF_UNION, RT_BTF_ENUM,
-	RT_BTF_FWD, RT_BTF_TYPEDEF, RT_BTF_VOLATILE, RT_BTF_CONST, RT_BTF_RESTRICT,
-	RT_BTF_FUNC, RT_BTF_FUNC_PROTO, RT_BTF_VAR, RT_BTF_DATASEC, RT_BTF_FLOAT,
-	RT_BTF_DECL_TAG, RT_BTF_TYPE_TAG, RT_BTF_ENUM64,
+	RT_BTF_INT = 1,
+	RT_BTF_PTR,
+	RT_BTF_ARRAY,
+	RT_BTF_STRUCT,
+	RT_BTF_UNION,
+	RT_BTF_ENUM,
+	RT_BTF_FWD,
+	RT_BTF_TYPEDEF,
+	RT_BTF_VOLATILE,
+	RT_BTF_CONST,
+	RT_BTF_RESTRICT,
+	RT_BTF_FUNC,
+	RT_BTF_FUNC_PROTO,
+	RT_BTF_VAR,
+	RT_BTF_DATASEC,
+	RT_BTF_FLOAT,
+	RT_BTF_DECL_TAG,
+	RT_BTF_TYPE_TAG,
+	RT_BTF_ENUM64,
 };
 
 #define RT_BTF_MAX_TYPES 65536
 
 struct rt_btf_type {
 	uint32_t name_off;
-	uint32_t info;            /* vlen [0,16), kind [24,29), kind_flag 31 */
-	uint32_t size_type;       /* size or referenced type id, per kind */
-	uint32_t extra;           /* byte offset of the kind-specific data */
+	uint32_t info;      /* vlen [0,16), kind [24,29), kind_flag 31 */
+	uint32_t size_type; /* size or referenced type id, per kind */
+	uint32_t extra;     /* byte offset of the kind-specific data */
 };
 
 struct rt_btf {
-	uint8_t *data;            /* a copy of the whole .BTF section */
+	uint8_t *data; /* a copy of the whole .BTF section */
 	uint32_t len;
-	const char *strs;         /* inside data */
+	const char *strs; /* inside data */
 	uint32_t strs_len;
-	const uint8_t *types;     /* inside data */
+	const uint8_t *types; /* inside data */
 	uint32_t types_len;
 	struct rt_btf_type *type; /* index: type[id], id 0 is void */
 	uint32_t ntypes;          /* including void */
@@ -81,6 +96,6 @@ struct rt_btf_secmap {
 	uint32_t base, ninsns;
 };
 int rt_btf_ext_lines(struct rt_prog *p, const struct rt_btf *b, const void *ext, size_t len,
-		     const struct rt_btf_secmap *secs, uint32_t nsecs, char *err, size_t errlen);
+                     const struct rt_btf_secmap *secs, uint32_t nsecs, char *err, size_t errlen);
 
 #endif

@@ -44,7 +44,7 @@ void *rt_code_alloc(size_t size)
 	if (size == 0 || size > ((size_t)1 << 30))
 		return NULL;
 	p = mmap(NULL, host_page_round(size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		 -1, 0);
+	         -1, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
 

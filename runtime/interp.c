@@ -44,15 +44,15 @@
 
 /* Per-call saved state. */
 struct interp_frame {
-	uint64_t saved[5];        /* r6..r10 of the caller */
-	uint32_t ret_pc;          /* caller's instruction after the call */
+	uint64_t saved[5]; /* r6..r10 of the caller */
+	uint32_t ret_pc;   /* caller's instruction after the call */
 };
 
 struct interp {
 	const struct rt_prog *p;
 	const struct rt_check *check;
-	uint8_t *stack;           /* BPF_MAX_CALL_DEPTH frames of BPF_STACK_SIZE */
-	uint32_t depth;           /* frames in use beyond the entry's */
+	uint8_t *stack; /* BPF_MAX_CALL_DEPTH frames of BPF_STACK_SIZE */
+	uint32_t depth; /* frames in use beyond the entry's */
 };
 
 /* Is [addr, addr+size) inside [base, base+len)?  Overflow-safe. */
@@ -67,7 +67,7 @@ static bool interp_access_ok(const struct interp *in, uint64_t addr, uint64_t si
 	uint32_t i;
 
 	if (interp_within(addr, size, (uintptr_t)in->stack,
-			  (uint64_t)(in->depth + 1) * BPF_STACK_SIZE))
+	                  (uint64_t)(in->depth + 1) * BPF_STACK_SIZE))
 		return true;
 	for (i = 0; i < p->nglobals; i++) {
 		const struct rt_global *g = &p->globals[i];
@@ -95,10 +95,18 @@ static uint64_t interp_load(uint64_t addr, uint32_t size)
 	/* Fixed-size __builtin_memcpy: an unaligned access is legal eBPF and
 	 * must not be UB in the host; gcc turns these into single moves. */
 	switch (size) {
-	case 1: __builtin_memcpy(&b, src, 1); return b;
-	case 2: __builtin_memcpy(&h, src, 2); return h;
-	case 4: __builtin_memcpy(&w, src, 4); return w;
-	default: __builtin_memcpy(&d, src, 8); return d;
+	case 1:
+		__builtin_memcpy(&b, src, 1);
+		return b;
+	case 2:
+		__builtin_memcpy(&h, src, 2);
+		return h;
+	case 4:
+		__builtin_memcpy(&w, src, 4);
+		return w;
+	default:
+		__builtin_memcpy(&d, src, 8);
+		return d;
 	}
 }
 
@@ -110,20 +118,32 @@ static void interp_store(uint64_t addr, uint32_t size, uint64_t v)
 	uint32_t w = (uint32_t)v;
 
 	switch (size) {
-	case 1: __builtin_memcpy(dst, &b, 1); break;
-	case 2: __builtin_memcpy(dst, &h, 2); break;
-	case 4: __builtin_memcpy(dst, &w, 4); break;
-	default: __builtin_memcpy(dst, &v, 8); break;
+	case 1:
+		__builtin_memcpy(dst, &b, 1);
+		break;
+	case 2:
+		__builtin_memcpy(dst, &h, 2);
+		break;
+	case 4:
+		__builtin_memcpy(dst, &w, 4);
+		break;
+	default:
+		__builtin_memcpy(dst, &v, 8);
+		break;
 	}
 }
 
 static uint32_t interp_size(uint8_t code)
 {
 	switch (BPF_SIZE(code)) {
-	case BPF_B: return 1;
-	case BPF_H: return 2;
-	case BPF_W: return 4;
-	default: return 8;
+	case BPF_B:
+		return 1;
+	case BPF_H:
+		return 2;
+	case BPF_W:
+		return 4;
+	default:
+		return 8;
 	}
 }
 
@@ -146,10 +166,17 @@ static uint64_t interp_bswap64(uint64_t v)
 static bool interp_end(uint64_t *r, int32_t imm, bool swap)
 {
 	switch (imm) {
-	case 16: *r = swap ? interp_bswap16((uint16_t)*r) : (uint16_t)*r; return true;
-	case 32: *r = swap ? interp_bswap32((uint32_t)*r) : (uint32_t)*r; return true;
-	case 64: *r = swap ? interp_bswap64(*r) : *r; return true;
-	default: return false;
+	case 16:
+		*r = swap ? interp_bswap16((uint16_t)*r) : (uint16_t)*r;
+		return true;
+	case 32:
+		*r = swap ? interp_bswap32((uint32_t)*r) : (uint32_t)*r;
+		return true;
+	case 64:
+		*r = swap ? interp_bswap64(*r) : *r;
+		return true;
+	default:
+		return false;
 	}
 }
 
@@ -160,14 +187,30 @@ static bool interp_end(uint64_t *r, int32_t imm, bool swap)
 static bool interp_alu64(uint8_t op, int16_t off, uint64_t *d, uint64_t s)
 {
 	switch (op) {
-	case BPF_ADD: *d += s; break;
-	case BPF_SUB: *d -= s; break;
-	case BPF_MUL: *d *= s; break;
-	case BPF_OR:  *d |= s; break;
-	case BPF_AND: *d &= s; break;
-	case BPF_XOR: *d ^= s; break;
-	case BPF_LSH: *d <<= (s & 63); break;
-	case BPF_RSH: *d >>= (s & 63); break;
+	case BPF_ADD:
+		*d += s;
+		break;
+	case BPF_SUB:
+		*d -= s;
+		break;
+	case BPF_MUL:
+		*d *= s;
+		break;
+	case BPF_OR:
+		*d |= s;
+		break;
+	case BPF_AND:
+		*d &= s;
+		break;
+	case BPF_XOR:
+		*d ^= s;
+		break;
+	case BPF_LSH:
+		*d <<= (s & 63);
+		break;
+	case BPF_RSH:
+		*d >>= (s & 63);
+		break;
 	case BPF_ARSH:
 		/* Arithmetic shift on the two's complement pattern without
 		 * relying on implementation-defined signed right shift. */
@@ -216,14 +259,30 @@ static bool interp_alu64(uint8_t op, int16_t off, uint64_t *d, uint64_t s)
 static bool interp_alu32(uint8_t op, int16_t off, uint32_t *d, uint32_t s)
 {
 	switch (op) {
-	case BPF_ADD: *d += s; break;
-	case BPF_SUB: *d -= s; break;
-	case BPF_MUL: *d *= s; break;
-	case BPF_OR:  *d |= s; break;
-	case BPF_AND: *d &= s; break;
-	case BPF_XOR: *d ^= s; break;
-	case BPF_LSH: *d <<= (s & 31); break;
-	case BPF_RSH: *d >>= (s & 31); break;
+	case BPF_ADD:
+		*d += s;
+		break;
+	case BPF_SUB:
+		*d -= s;
+		break;
+	case BPF_MUL:
+		*d *= s;
+		break;
+	case BPF_OR:
+		*d |= s;
+		break;
+	case BPF_AND:
+		*d &= s;
+		break;
+	case BPF_XOR:
+		*d ^= s;
+		break;
+	case BPF_LSH:
+		*d <<= (s & 31);
+		break;
+	case BPF_RSH:
+		*d >>= (s & 31);
+		break;
 	case BPF_ARSH:
 		s &= 31;
 		if (s && (*d >> 31))
@@ -282,17 +341,28 @@ static bool interp_cond(uint8_t op, uint64_t a, uint64_t b, bool is32, bool *ok)
 	}
 	*ok = true;
 	switch (op) {
-	case BPF_JEQ:  return a == b;
-	case BPF_JNE:  return a != b;
-	case BPF_JGT:  return a > b;
-	case BPF_JGE:  return a >= b;
-	case BPF_JLT:  return a < b;
-	case BPF_JLE:  return a <= b;
-	case BPF_JSET: return (a & b) != 0;
-	case BPF_JSGT: return sa > sb;
-	case BPF_JSGE: return sa >= sb;
-	case BPF_JSLT: return sa < sb;
-	case BPF_JSLE: return sa <= sb;
+	case BPF_JEQ:
+		return a == b;
+	case BPF_JNE:
+		return a != b;
+	case BPF_JGT:
+		return a > b;
+	case BPF_JGE:
+		return a >= b;
+	case BPF_JLT:
+		return a < b;
+	case BPF_JLE:
+		return a <= b;
+	case BPF_JSET:
+		return (a & b) != 0;
+	case BPF_JSGT:
+		return sa > sb;
+	case BPF_JSGE:
+		return sa >= sb;
+	case BPF_JSLT:
+		return sa < sb;
+	case BPF_JSLE:
+		return sa <= sb;
 	default:
 		*ok = false;
 		return false;
@@ -306,22 +376,31 @@ static bool interp_atomic(uint64_t addr, bool dw, int32_t op, uint64_t *src, uin
 		uint64_t old;
 
 		switch (op) {
-		case BPF_ADD: case BPF_ADD | BPF_FETCH:
-			old = __atomic_fetch_add(m, *src, __ATOMIC_SEQ_CST); break;
-		case BPF_OR: case BPF_OR | BPF_FETCH:
-			old = __atomic_fetch_or(m, *src, __ATOMIC_SEQ_CST); break;
-		case BPF_AND: case BPF_AND | BPF_FETCH:
-			old = __atomic_fetch_and(m, *src, __ATOMIC_SEQ_CST); break;
-		case BPF_XOR: case BPF_XOR | BPF_FETCH:
-			old = __atomic_fetch_xor(m, *src, __ATOMIC_SEQ_CST); break;
+		case BPF_ADD:
+		case BPF_ADD | BPF_FETCH:
+			old = __atomic_fetch_add(m, *src, __ATOMIC_SEQ_CST);
+			break;
+		case BPF_OR:
+		case BPF_OR | BPF_FETCH:
+			old = __atomic_fetch_or(m, *src, __ATOMIC_SEQ_CST);
+			break;
+		case BPF_AND:
+		case BPF_AND | BPF_FETCH:
+			old = __atomic_fetch_and(m, *src, __ATOMIC_SEQ_CST);
+			break;
+		case BPF_XOR:
+		case BPF_XOR | BPF_FETCH:
+			old = __atomic_fetch_xor(m, *src, __ATOMIC_SEQ_CST);
+			break;
 		case BPF_XCHG:
-			old = __atomic_exchange_n(m, *src, __ATOMIC_SEQ_CST); break;
+			old = __atomic_exchange_n(m, *src, __ATOMIC_SEQ_CST);
+			break;
 		case BPF_CMPXCHG:
 			old = *r0;
 			/* On failure `old` receives the current value; either way
 			 * r0 ends up holding what memory held before. */
 			__atomic_compare_exchange_n(m, &old, *src, false, __ATOMIC_SEQ_CST,
-						    __ATOMIC_SEQ_CST);
+			                            __ATOMIC_SEQ_CST);
 			*r0 = old;
 			return true;
 		default:
@@ -334,20 +413,29 @@ static bool interp_atomic(uint64_t addr, bool dw, int32_t op, uint64_t *src, uin
 		uint32_t v = (uint32_t)*src, old;
 
 		switch (op) {
-		case BPF_ADD: case BPF_ADD | BPF_FETCH:
-			old = __atomic_fetch_add(m, v, __ATOMIC_SEQ_CST); break;
-		case BPF_OR: case BPF_OR | BPF_FETCH:
-			old = __atomic_fetch_or(m, v, __ATOMIC_SEQ_CST); break;
-		case BPF_AND: case BPF_AND | BPF_FETCH:
-			old = __atomic_fetch_and(m, v, __ATOMIC_SEQ_CST); break;
-		case BPF_XOR: case BPF_XOR | BPF_FETCH:
-			old = __atomic_fetch_xor(m, v, __ATOMIC_SEQ_CST); break;
+		case BPF_ADD:
+		case BPF_ADD | BPF_FETCH:
+			old = __atomic_fetch_add(m, v, __ATOMIC_SEQ_CST);
+			break;
+		case BPF_OR:
+		case BPF_OR | BPF_FETCH:
+			old = __atomic_fetch_or(m, v, __ATOMIC_SEQ_CST);
+			break;
+		case BPF_AND:
+		case BPF_AND | BPF_FETCH:
+			old = __atomic_fetch_and(m, v, __ATOMIC_SEQ_CST);
+			break;
+		case BPF_XOR:
+		case BPF_XOR | BPF_FETCH:
+			old = __atomic_fetch_xor(m, v, __ATOMIC_SEQ_CST);
+			break;
 		case BPF_XCHG:
-			old = __atomic_exchange_n(m, v, __ATOMIC_SEQ_CST); break;
+			old = __atomic_exchange_n(m, v, __ATOMIC_SEQ_CST);
+			break;
 		case BPF_CMPXCHG:
 			old = (uint32_t)*r0;
 			__atomic_compare_exchange_n(m, &old, v, false, __ATOMIC_SEQ_CST,
-						    __ATOMIC_SEQ_CST);
+			                            __ATOMIC_SEQ_CST);
 			*r0 = old;
 			return true;
 		default:
@@ -362,11 +450,16 @@ static bool interp_atomic(uint64_t addr, bool dw, int32_t op, uint64_t *src, uin
 static bool interp_valid_atomic_op(int32_t op)
 {
 	switch (op) {
-	case BPF_ADD: case BPF_ADD | BPF_FETCH:
-	case BPF_OR: case BPF_OR | BPF_FETCH:
-	case BPF_AND: case BPF_AND | BPF_FETCH:
-	case BPF_XOR: case BPF_XOR | BPF_FETCH:
-	case BPF_XCHG: case BPF_CMPXCHG:
+	case BPF_ADD:
+	case BPF_ADD | BPF_FETCH:
+	case BPF_OR:
+	case BPF_OR | BPF_FETCH:
+	case BPF_AND:
+	case BPF_AND | BPF_FETCH:
+	case BPF_XOR:
+	case BPF_XOR | BPF_FETCH:
+	case BPF_XCHG:
+	case BPF_CMPXCHG:
 		return true;
 	default:
 		return false;
@@ -383,8 +476,7 @@ static bool interp_charge(struct rt_run *run)
 	return true;
 }
 
-static enum rt_status interp_loop(struct interp *in, uint32_t pc, uint64_t *reg,
-				  struct rt_run *run)
+static enum rt_status interp_loop(struct interp *in, uint32_t pc, uint64_t *reg, struct rt_run *run)
 {
 	const struct rt_prog *p = in->p;
 	const struct bpf_insn *insns = p->insns;
@@ -437,7 +529,8 @@ static enum rt_status interp_loop(struct interp *in, uint32_t pc, uint64_t *reg,
 				    !interp_end(&reg[i->dst], i->imm, true))
 					goto badinsn;
 			} else {
-				src = BPF_SRC(code) == BPF_K ? (uint64_t)(int64_t)i->imm : reg[i->src];
+				src = BPF_SRC(code) == BPF_K ? (uint64_t)(int64_t)i->imm
+				                             : reg[i->src];
 				if (!interp_alu64(op, i->off, &reg[i->dst], src))
 					goto badinsn;
 			}
@@ -476,7 +569,8 @@ static enum rt_status interp_loop(struct interp *in, uint32_t pc, uint64_t *reg,
 					goto badinsn;
 			} else {
 				d = (uint32_t)reg[i->dst];
-				src = BPF_SRC(code) == BPF_K ? (uint32_t)i->imm : (uint32_t)reg[i->src];
+				src = BPF_SRC(code) == BPF_K ? (uint32_t)i->imm
+				                             : (uint32_t)reg[i->src];
 				if (!interp_alu32(op, i->off, &d, (uint32_t)src))
 					goto badinsn;
 				reg[i->dst] = d;
@@ -494,7 +588,8 @@ static enum rt_status interp_loop(struct interp *in, uint32_t pc, uint64_t *reg,
 				if (BPF_SRC(code) != BPF_K)
 					goto badinsn;
 				/* JMP32 | JA is gotol: the offset is the 32-bit imm. */
-				target = (uint64_t)pc + 1 + (uint64_t)(int64_t)(is32 ? i->imm : i->off);
+				target =
+				    (uint64_t)pc + 1 + (uint64_t)(int64_t)(is32 ? i->imm : i->off);
 				taken = true;
 			} else if (op == BPF_CALL) {
 				if (is32 || BPF_SRC(code) != BPF_K || i->dst != 0 || i->off != 0)
@@ -509,11 +604,13 @@ static enum rt_status interp_loop(struct interp *in, uint32_t pc, uint64_t *reg,
 						run->pc = pc;
 						return RT_RUN_DEPTH;
 					}
-					memcpy(frames[in->depth].saved, &reg[6], 5 * sizeof(uint64_t));
+					memcpy(frames[in->depth].saved, &reg[6],
+					       5 * sizeof(uint64_t));
 					frames[in->depth].ret_pc = pc + 1;
 					in->depth++;
-					reg[BPF_REG_FP] = (uintptr_t)in->stack +
-							  (uint64_t)(in->depth + 1) * BPF_STACK_SIZE;
+					reg[BPF_REG_FP] =
+					    (uintptr_t)in->stack +
+					    (uint64_t)(in->depth + 1) * BPF_STACK_SIZE;
 					pc = (uint32_t)target;
 					break;
 				}
@@ -524,9 +621,8 @@ static enum rt_status interp_loop(struct interp *in, uint32_t pc, uint64_t *reg,
 					    !(sig = p->imports[(uint32_t)i->imm].sig) || !sig->fn)
 						goto badinsn;
 					if (sig->flags & RT_SIG_MAYABORT) {
-						struct rt_jit_ret r =
-							((rt_abortable_fn)sig->fn)(reg[1], reg[2], reg[3],
-										   reg[4], reg[5]);
+						struct rt_jit_ret r = ((rt_abortable_fn)sig->fn)(
+						    reg[1], reg[2], reg[3], reg[4], reg[5]);
 						if (r.status) {
 							run->pc = pc;
 							reg[0] = 0;
@@ -534,8 +630,8 @@ static enum rt_status interp_loop(struct interp *in, uint32_t pc, uint64_t *reg,
 						}
 						reg[0] = r.r0;
 					} else {
-						reg[0] = ((rt_import_fn)sig->fn)(reg[1], reg[2], reg[3],
-										 reg[4], reg[5]);
+						reg[0] = ((rt_import_fn)sig->fn)(
+						    reg[1], reg[2], reg[3], reg[4], reg[5]);
 					}
 					pc++;
 					break;
@@ -556,7 +652,8 @@ static enum rt_status interp_loop(struct interp *in, uint32_t pc, uint64_t *reg,
 				pc = frames[in->depth].ret_pc;
 				break;
 			} else {
-				src = BPF_SRC(code) == BPF_K ? (uint64_t)(int64_t)i->imm : reg[i->src];
+				src = BPF_SRC(code) == BPF_K ? (uint64_t)(int64_t)i->imm
+				                             : reg[i->src];
 				taken = interp_cond(op, reg[i->dst], src, is32, &ok);
 				if (!ok)
 					goto badinsn;
@@ -583,12 +680,12 @@ static enum rt_status interp_loop(struct interp *in, uint32_t pc, uint64_t *reg,
 				goto badinsn;
 			if (i->src == 0) {
 				reg[i->dst] = (uint32_t)i->imm |
-					      ((uint64_t)(uint32_t)insns[pc + 1].imm << 32);
+				              ((uint64_t)(uint32_t)insns[pc + 1].imm << 32);
 			} else if (i->src == BPF_PSEUDO_GLOBAL) {
 				if ((uint32_t)i->imm >= p->nglobals)
 					goto badinsn;
 				reg[i->dst] = (uintptr_t)p->globals[i->imm].data +
-					      (uint64_t)(int64_t)insns[pc + 1].imm;
+				              (uint64_t)(int64_t)insns[pc + 1].imm;
 			} else {
 				goto badinsn;
 			}
@@ -599,7 +696,8 @@ static enum rt_status interp_loop(struct interp *in, uint32_t pc, uint64_t *reg,
 			if (i->dst == BPF_REG_FP || i->imm != 0)
 				goto badinsn;
 			size = interp_size(code);
-			if (BPF_MODE(code) != BPF_MEM && !(BPF_MODE(code) == BPF_MEMSX && size != 8))
+			if (BPF_MODE(code) != BPF_MEM &&
+			    !(BPF_MODE(code) == BPF_MEMSX && size != 8))
 				goto badinsn;
 			addr = reg[i->src] + (uint64_t)(int64_t)i->off;
 			if (checking && !interp_access_ok(in, addr, size, false))
@@ -644,8 +742,8 @@ static enum rt_status interp_loop(struct interp *in, uint32_t pc, uint64_t *reg,
 				if ((i->imm & BPF_FETCH) && i->imm != BPF_CMPXCHG &&
 				    i->src == BPF_REG_FP)
 					goto badinsn;
-				if (checking && (addr % size != 0 ||
-						 !interp_access_ok(in, addr, size, true)))
+				if (checking &&
+				    (addr % size != 0 || !interp_access_ok(in, addr, size, true)))
 					goto fault;
 				if (!interp_atomic(addr, size == 8, i->imm, &reg[i->src], &reg[0]))
 					goto badinsn;
@@ -669,7 +767,7 @@ fuel:
 }
 
 int rt_interp_run(const struct rt_prog *p, uint32_t func, const uint64_t args[5],
-		  struct rt_run *run, const struct rt_check *check)
+                  struct rt_run *run, const struct rt_check *check)
 {
 	struct interp in;
 	uint64_t reg[BPF_NREGS];

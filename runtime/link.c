@@ -115,18 +115,18 @@ int rt_prog_link(struct rt_prog *p, const struct rt_embed *env, char *err, size_
 		if (!sigs[i]) {
 			if (link_helper_id(imp[i].name, &id))
 				rc = rt_err(err, errlen, RT_ENOENT,
-					    "unknown helper %d: the environment does not offer it",
-					    id);
+				            "unknown helper %d: the environment does not offer it",
+				            id);
 			else
 				rc = rt_err(err, errlen, RT_ENOENT,
-					    "unresolved import '%s': not visible to this program",
-					    imp[i].name);
+				            "unresolved import '%s': not visible to this program",
+				            imp[i].name);
 			goto out;
 		}
 		if (sigs[i]->nargs > 5 || !sigs[i]->fn) {
 			rc = rt_err(err, errlen, RT_EINVAL,
-				    "import '%s': the environment's signature is invalid",
-				    imp[i].name);
+			            "import '%s': the environment's signature is invalid",
+			            imp[i].name);
 			goto out;
 		}
 	}

@@ -65,28 +65,28 @@ int rt_prog_scan_code(const struct rt_prog *p, char *err, size_t errlen)
 
 		if (i->code == BPF_OPCODE_CALLX)
 			return rt_err(err, errlen, RT_EUNSUPP,
-				      "insn %u: callx (indirect call through a register) is not "
-				      "supported: every call target must be known at load time",
-				      pc);
+			              "insn %u: callx (indirect call through a register) is not "
+			              "supported: every call target must be known at load time",
+			              pc);
 		if ((cls == BPF_LD || cls == BPF_LDX) &&
 		    (BPF_MODE(i->code) == BPF_ABS || BPF_MODE(i->code) == BPF_IND))
-			return rt_err(err, errlen, RT_EUNSUPP,
-				      "insn %u: legacy packet load (BPF_ABS/BPF_IND) is not supported",
-				      pc);
+			return rt_err(
+			    err, errlen, RT_EUNSUPP,
+			    "insn %u: legacy packet load (BPF_ABS/BPF_IND) is not supported", pc);
 		if (bpf_is_lddw(i)) {
 			if (pc + 1 >= p->ninsns)
 				return rt_err(err, errlen, RT_EMALFORMED,
-					      "insn %u: lddw split across the end of the code", pc);
+				              "insn %u: lddw split across the end of the code", pc);
 			if (i->src == BPF_PSEUDO_GLOBAL) {
 				if ((uint32_t)i->imm >= p->nglobals)
 					return rt_err(err, errlen, RT_EMALFORMED,
-						      "insn %u: lddw names global region %d of %u",
-						      pc, i->imm, p->nglobals);
+					              "insn %u: lddw names global region %d of %u",
+					              pc, i->imm, p->nglobals);
 			} else if (i->src != 0) {
 				return rt_err(err, errlen, RT_EUNSUPP,
-					      "insn %u: lddw with pseudo source %u (maps and "
-					      "other kernel objects) is not supported",
-					      pc, i->src);
+				              "insn %u: lddw with pseudo source %u (maps and "
+				              "other kernel objects) is not supported",
+				              pc, i->src);
 			}
 			pc++; /* the second slot is data */
 			continue;
@@ -97,17 +97,17 @@ int rt_prog_scan_code(const struct rt_prog *p, char *err, size_t errlen)
 
 				if (t < 0 || t >= (int64_t)p->ninsns)
 					return rt_err(err, errlen, RT_EMALFORMED,
-						      "insn %u: local call to %lld, outside the "
-						      "code (%u insns)",
-						      pc, (long long)t, p->ninsns);
+					              "insn %u: local call to %lld, outside the "
+					              "code (%u insns)",
+					              pc, (long long)t, p->ninsns);
 			} else if (i->src == BPF_PSEUDO_IMPORT) {
 				if ((uint32_t)i->imm >= p->nimports)
 					return rt_err(err, errlen, RT_EMALFORMED,
-						      "insn %u: call of import %d of %u", pc,
-						      i->imm, p->nimports);
+					              "insn %u: call of import %d of %u", pc,
+					              i->imm, p->nimports);
 			} else if (i->src != 0) {
 				return rt_err(err, errlen, RT_EUNSUPP,
-					      "insn %u: call with unknown source %u", pc, i->src);
+				              "insn %u: call with unknown source %u", pc, i->src);
 			}
 		}
 	}
@@ -137,7 +137,7 @@ static void raw_sort(uint32_t *v, uint32_t n)
 }
 
 int rt_prog_from_raw(const struct bpf_insn *insns, uint32_t n, struct rt_prog **out, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	struct rt_prog *p;
 	uint32_t *starts = NULL, nstarts = 0, pc, k;
@@ -150,7 +150,7 @@ int rt_prog_from_raw(const struct bpf_insn *insns, uint32_t n, struct rt_prog **
 		return rt_err(err, errlen, RT_EMALFORMED, "empty program");
 	if (n > RT_MAX_INSNS)
 		return rt_err(err, errlen, RT_E2BIG, "program has %u insns, limit %u", n,
-			      RT_MAX_INSNS);
+		              RT_MAX_INSNS);
 
 	p = rt_prog_alloc(n);
 	if (!p)
@@ -187,8 +187,7 @@ int rt_prog_from_raw(const struct bpf_insn *insns, uint32_t n, struct rt_prog **
 			starts[k++] = starts[pc];
 	nstarts = k;
 	if (nstarts > RT_MAX_FUNCS) {
-		rc = rt_err(err, errlen, RT_E2BIG, "%u functions, limit %u", nstarts,
-			    RT_MAX_FUNCS);
+		rc = rt_err(err, errlen, RT_E2BIG, "%u functions, limit %u", nstarts, RT_MAX_FUNCS);
 		goto err_free;
 	}
 

@@ -11,7 +11,7 @@
 
 /* Write the one-line message (if err) and return -code. */
 int rt_err(char *err, size_t errlen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* A zeroed program with an instruction array of n slots. */
 struct rt_prog *rt_prog_alloc(uint32_t n);

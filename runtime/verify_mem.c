@@ -112,6 +112,10 @@ int verify_access(struct venv *e, struct vst *s, uint32_t regno, const struct vr
 		for (uint32_t i = 0; t && i < t->nfields; i++) {
 			const struct rt_field *fl = &t->fields[i];
 			if (lo >= (int64_t)fl->off && hi <= (int64_t)fl->off + fl->size) {
+				if (write && e->entry->guard)
+					return verify_reject(e, pc, RT_VERR_GUARD_STORE,
+							     "a guard may not store into field %s of %s",
+							     fl->name, t->name);
 				if (write && !fl->writable)
 					return verify_reject(e, pc, RT_VERR_READONLY,
 							     "field %s of %s is read-only", fl->name, t->name);
@@ -130,12 +134,12 @@ int verify_access(struct venv *e, struct vst *s, uint32_t regno, const struct vr
 				     "%s of bytes [%lld,%lld) is outside the object [%lld,%lld) (r%u=%s)",
 				     what, (long long)lo, (long long)hi, (long long)limit_lo,
 				     (long long)limit_hi, regno, desc);
-	if (write && ptr->type != V_PTR_STACK && !ptr->writable)
-		return verify_reject(e, pc, RT_VERR_READONLY, "%s into read-only memory (r%u=%s)",
-				     what, regno, desc);
 	if (write && e->entry->guard && ptr->type != V_PTR_STACK)
 		return verify_reject(e, pc, RT_VERR_GUARD_STORE,
 				     "a guard may not store outside its own stack (r%u=%s)", regno, desc);
+	if (write && ptr->type != V_PTR_STACK && !ptr->writable)
+		return verify_reject(e, pc, RT_VERR_READONLY, "%s into read-only memory (r%u=%s)",
+				     what, regno, desc);
 	if (ptr->type == V_PTR_STACK) {
 		struct vframe *f = s->frames[ptr->frameno];
 		uint32_t depth = (uint32_t)((-lo + 7) & ~7ll);

@@ -100,7 +100,7 @@ static int load_skips(const char *path)
 			p++;
 		if (!*p) {
 			fprintf(stderr, "bpf-conformance: %s: '%s' has no written reason\n", path,
-				name);
+			        name);
 			free(text);
 			return -1;
 		}
@@ -134,7 +134,7 @@ static struct skip *find_skip(const char *path)
 enum verdict { V_PASS, V_FAIL };
 
 struct outcome {
-	bool refused;             /* some stage refused the program */
+	bool refused; /* some stage refused the program */
 	uint64_t r0;
 	enum rt_status status;
 	uint8_t *mem;
@@ -142,7 +142,7 @@ struct outcome {
 
 /* Run one engine; a refusal or abort is recorded, not an error. */
 static int run_engine(const struct rt_prog *p, enum bpf_engine eng, const struct rt_asm_test *t,
-		      struct outcome *o, char *msg, size_t msglen)
+                      struct outcome *o, char *msg, size_t msglen)
 {
 	struct rt_run run;
 	int rc;
@@ -159,14 +159,14 @@ static int run_engine(const struct rt_prog *p, enum bpf_engine eng, const struct
 	if (run.status != RT_RUN_OK && run.status != RT_RUN_HELPER) {
 		o->refused = true;
 		snprintf(msg, msglen, "%s run aborted at insn %u: %s",
-			 eng == BPF_ENGINE_JIT ? "jit" : "interpreter", run.pc,
-			 bpf_env_status_name(run.status));
+		         eng == BPF_ENGINE_JIT ? "jit" : "interpreter", run.pc,
+		         bpf_env_status_name(run.status));
 	}
 	return 0;
 }
 
 static enum verdict run_test(const char *path, bool use_interp, bool use_jit, bool verify,
-			     char *why, size_t whylen)
+                             char *why, size_t whylen)
 {
 	size_t len;
 	char *text = read_file(path, &len);
@@ -229,9 +229,9 @@ static enum verdict run_test(const char *path, bool use_interp, bool use_jit, bo
 	if (use_interp && use_jit && !refused) {
 		if (oi.r0 != oj.r0 || oi.status != oj.status) {
 			snprintf(why, whylen,
-				 "engines disagree: interpreter r0=0x%llx (%s), jit r0=0x%llx (%s)",
-				 (unsigned long long)oi.r0, bpf_env_status_name(oi.status),
-				 (unsigned long long)oj.r0, bpf_env_status_name(oj.status));
+			         "engines disagree: interpreter r0=0x%llx (%s), jit r0=0x%llx (%s)",
+			         (unsigned long long)oi.r0, bpf_env_status_name(oi.status),
+			         (unsigned long long)oj.r0, bpf_env_status_name(oj.status));
 			goto out;
 		}
 		if (t.memlen && memcmp(oi.mem, oj.mem, t.memlen)) {
@@ -247,7 +247,7 @@ judge:
 			v = V_PASS;
 		} else {
 			snprintf(why, whylen, "expected an error, but it ran and returned 0x%llx",
-				 (unsigned long long)(use_interp ? oi.r0 : oj.r0));
+			         (unsigned long long)(use_interp ? oi.r0 : oj.r0));
 		}
 		goto out;
 	}
@@ -259,8 +259,8 @@ judge:
 		uint64_t r0 = use_interp ? oi.r0 : oj.r0;
 
 		if (r0 != t.result) {
-			snprintf(why, whylen, "r0 = 0x%llx, expected 0x%llx", (unsigned long long)r0,
-				 (unsigned long long)t.result);
+			snprintf(why, whylen, "r0 = 0x%llx, expected 0x%llx",
+			         (unsigned long long)r0, (unsigned long long)t.result);
 			goto out;
 		}
 		snprintf(why, whylen, "r0 = 0x%llx", (unsigned long long)r0);
@@ -346,7 +346,7 @@ static int cmp_str(const void *a, const void *b)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bpf-conformance [--interp|--jit|--both] [--no-verify] "
-			"[--skip-list FILE] [-v] PATH...\n");
+	                "[--skip-list FILE] [-v] PATH...\n");
 	exit(2);
 }
 
@@ -402,7 +402,7 @@ int main(int argc, char **argv)
 			skipped++;
 			printf("SKIP %s: %s%s\n", base, s->reason,
 			       v == V_PASS ? " (note: it passes now; remove it from the skip list)"
-					   : "");
+			                   : "");
 			if (verbose)
 				printf("     %s\n", why);
 		} else if (v == V_PASS) {

@@ -88,12 +88,13 @@ int main(int argc, char **argv)
 			has_mem = true;
 		} else {
 			fprintf(stderr, "usage: bpf-run [--interp|--jit] [--no-verify] [MEMHEX] "
-					"< bytecode\n");
+			                "< bytecode\n");
 			return 2;
 		}
 	}
 	if (!verify && eng == BPF_ENGINE_JIT) {
-		fprintf(stderr, "bpf-run: --no-verify needs --interp: the JIT runs verified code only\n");
+		fprintf(stderr,
+		        "bpf-run: --no-verify needs --interp: the JIT runs verified code only\n");
 		return 2;
 	}
 
@@ -114,8 +115,9 @@ int main(int argc, char **argv)
 		len += r;
 	} while (r > 0);
 	if (len % BPF_INSN_SIZE) {
-		fprintf(stderr, "bpf-run: %zu bytes of bytecode is not a whole number of instructions\n",
-			len);
+		fprintf(stderr,
+		        "bpf-run: %zu bytes of bytecode is not a whole number of instructions\n",
+		        len);
 		goto out;
 	}
 	n = (uint32_t)(len / BPF_INSN_SIZE);
@@ -131,7 +133,7 @@ int main(int argc, char **argv)
 	/* The unwind helper ending the program is a normal end with r0 = 0. */
 	if (run.status != RT_RUN_OK && run.status != RT_RUN_HELPER) {
 		fprintf(stderr, "bpf-run: run aborted at insn %u: %s\n", run.pc,
-			bpf_env_status_name(run.status));
+		        bpf_env_status_name(run.status));
 		goto out;
 	}
 	printf("%llx\n", (unsigned long long)run.r0);

@@ -31,8 +31,7 @@
 
 enum bpf_engine { BPF_ENGINE_INTERP, BPF_ENGINE_JIT };
 
-static struct rt_jit_ret bpf_env_unwind(uint64_t a, uint64_t b, uint64_t c, uint64_t d,
-					uint64_t e)
+static struct rt_jit_ret bpf_env_unwind(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
 {
 	struct rt_jit_ret r = {a, a == 0 ? 1 : 0};
 
@@ -41,12 +40,12 @@ static struct rt_jit_ret bpf_env_unwind(uint64_t a, uint64_t b, uint64_t c, uint
 }
 
 static const struct rt_sig bpf_env_helper_unwind = {
-	.name = "unwind",
-	.fn = (void *)bpf_env_unwind,
-	.nargs = 1,
-	.args = {{.kind = RT_ARG_SCALAR}},
-	.ret = {.kind = RT_RET_SCALAR},
-	.flags = RT_SIG_MAYABORT,
+    .name = "unwind",
+    .fn = (void *)bpf_env_unwind,
+    .nargs = 1,
+    .args = {{.kind = RT_ARG_SCALAR}},
+    .ret = {.kind = RT_RET_SCALAR},
+    .flags = RT_SIG_MAYABORT,
 };
 
 static const struct rt_sig *bpf_env_helper(void *arg, int32_t id)
@@ -62,9 +61,9 @@ static const struct rt_sig *bpf_env_lookup(void *arg, const char *name)
 }
 
 static const struct rt_embed bpf_env_embed = {
-	.lookup = bpf_env_lookup,
-	.helper = bpf_env_helper,
-	.arg = NULL,
+    .lookup = bpf_env_lookup,
+    .helper = bpf_env_helper,
+    .arg = NULL,
 };
 
 static void bpf_env_entry(struct rt_entry *e, bool has_mem, uint32_t memlen)
@@ -82,7 +81,7 @@ static void bpf_env_entry(struct rt_entry *e, bool has_mem, uint32_t memlen)
 /* Load, link and (unless verify is false) verify; msg gets the reason on
  * refusal.  Returns 0 or a negative RT_E* code. */
 static int bpf_env_prepare(const struct bpf_insn *insns, uint32_t n, bool has_mem, uint32_t memlen,
-			   bool verify, struct rt_prog **out, char *msg, size_t msglen)
+                           bool verify, struct rt_prog **out, char *msg, size_t msglen)
 {
 	struct rt_prog *p;
 	struct rt_entry entry;
@@ -119,12 +118,18 @@ static int bpf_env_prepare(const struct bpf_insn *insns, uint32_t n, bool has_me
 static const char *bpf_env_status_name(enum rt_status s)
 {
 	switch (s) {
-	case RT_RUN_OK: return "ok";
-	case RT_RUN_FUEL: return "out of fuel";
-	case RT_RUN_FAULT: return "memory fault (checking mode)";
-	case RT_RUN_DEPTH: return "call depth exceeded";
-	case RT_RUN_BADINSN: return "bad instruction";
-	case RT_RUN_HELPER: return "aborted by a helper";
+	case RT_RUN_OK:
+		return "ok";
+	case RT_RUN_FUEL:
+		return "out of fuel";
+	case RT_RUN_FAULT:
+		return "memory fault (checking mode)";
+	case RT_RUN_DEPTH:
+		return "call depth exceeded";
+	case RT_RUN_BADINSN:
+		return "bad instruction";
+	case RT_RUN_HELPER:
+		return "aborted by a helper";
 	}
 	return "unknown status";
 }
@@ -132,8 +137,8 @@ static const char *bpf_env_status_name(enum rt_status s)
 /* Run on one engine with a private copy of mem (left in *memout, which the
  * caller frees).  Returns 0 with run filled, or a negative code with msg. */
 static int bpf_env_run(const struct rt_prog *p, enum bpf_engine eng, const uint8_t *mem,
-		       uint32_t memlen, bool has_mem, struct rt_run *run, uint8_t **memout,
-		       char *msg, size_t msglen)
+                       uint32_t memlen, bool has_mem, struct rt_run *run, uint8_t **memout,
+                       char *msg, size_t msglen)
 {
 	uint8_t *m = calloc(1, memlen ? memlen : 1);
 	uint64_t args[5] = {0};

@@ -6,7 +6,7 @@
  * legacy interrupt off the exception vectors.  The local APIC is driven
  * through x2APIC MSRs when CPUID reports x2APIC (KVM), else through the xAPIC
  * MMIO page (TCG has no x2APIC), mapped uncached in the direct map.  The
- * timer divides by 16 and is calibrated against the TSC over 10 ms.
+ * timer divides by 16 and is calibrated against the TSC (apic_timer_rate).
  */
 #include <spindle/errno.h>
 
@@ -16,15 +16,15 @@
 #include <arch/timer.h>
 #include <arch/x86.h>
 
-#define APIC_ID       0x020
-#define APIC_EOI      0x0b0
-#define APIC_SVR      0x0f0
-#define APIC_LVT_TMR  0x320
+#define APIC_ID        0x020
+#define APIC_EOI       0x0b0
+#define APIC_SVR       0x0f0
+#define APIC_LVT_TMR   0x320
 #define APIC_LVT_LINT0 0x350
 #define APIC_LVT_LINT1 0x360
-#define APIC_TMR_INIT 0x380
-#define APIC_TMR_CUR  0x390
-#define APIC_TMR_DIV  0x3e0
+#define APIC_TMR_INIT  0x380
+#define APIC_TMR_CUR   0x390
+#define APIC_TMR_DIV   0x3e0
 
 #define APIC_BASE_ENABLE (1u << 11)
 #define APIC_BASE_X2     (1u << 10)
@@ -73,7 +73,8 @@ bool arch_irq_spurious(unsigned vector)
 
 void arch_irq_eoi(unsigned vector)
 {
-	if (vector >= ARCH_IRQ_LEGACY_BASE && vector < ARCH_IRQ_LEGACY_BASE + ARCH_IRQ_LEGACY_LINES) {
+	if (vector >= ARCH_IRQ_LEGACY_BASE &&
+	    vector < ARCH_IRQ_LEGACY_BASE + ARCH_IRQ_LEGACY_LINES) {
 		if (vector >= ARCH_IRQ_LEGACY_BASE + 8)
 			outb(0xa0, 0x20);
 		outb(0x20, 0x20);
@@ -106,7 +107,7 @@ int arch_timer_init(void)
 			return err;
 		apic_mmio = phys_to_virt(pa);
 	}
-	apic_write(APIC_SVR, 0x100 | ARCH_IRQ_SPURIOUS);        /* software enable */
+	apic_write(APIC_SVR, 0x100 | ARCH_IRQ_SPURIOUS); /* software enable */
 	apic_write(APIC_LVT_TMR, LVT_MASKED);
 	apic_write(APIC_LVT_LINT0, LVT_MASKED);
 	apic_write(APIC_LVT_LINT1, LVT_MASKED);
@@ -114,23 +115,58 @@ int arch_timer_init(void)
 	return 0;
 }
 
+/*
+ * APIC timer counts per second.  The cycle counter is read again right after
+ * the APIC count, so a vCPU descheduled between the end of the wait and the
+ * read (TCG on a busy host) stretches both sides of the ratio alike.  The
+ * median of three runs absorbs the rest.
+ */
+static uint64_t apic_timer_rate(uint64_t cycles_hz)
+{
+	uint64_t r[3];
+
+	for (int i = 0; i < 3; i++) {
+		uint64_t t0, t1, ns, wait = cycles_hz / 200; /* 5 ms */
+		uint32_t elapsed;
+
+		apic_write(APIC_TMR_INIT, 0xffffffff);
+		t0 = rdtsc();
+		while (rdtsc() - t0 < wait)
+			arch_cpu_relax();
+		elapsed = 0xffffffff - apic_read(APIC_TMR_CUR);
+		t1 = rdtsc();
+		/* In 64 bits: a window of ns < 18 s, elapsed < 2^32. */
+		ns = (t1 - t0) * 1000000000ull / cycles_hz;
+		r[i] = ns ? (uint64_t)elapsed * 1000000000ull / ns : 0;
+	}
+	if (r[0] > r[1]) {
+		uint64_t t = r[0];
+		r[0] = r[1];
+		r[1] = t;
+	}
+	if (r[1] > r[2]) {
+		uint64_t t = r[1];
+		r[1] = r[2];
+		r[2] = t;
+	}
+	if (r[0] > r[1]) {
+		uint64_t t = r[0];
+		r[0] = r[1];
+		r[1] = t;
+	}
+	return r[1];
+}
+
 int arch_timer_start(unsigned hz, uint64_t cycles_hz)
 {
-	uint64_t t0, wait, per_sec;
-	uint32_t elapsed;
+	uint64_t per_sec;
 
 	if (!apic_ready || hz == 0 || cycles_hz == 0)
 		return -EINVAL;
-	apic_write(APIC_TMR_DIV, 0x3);                          /* divide by 16 */
+	apic_write(APIC_TMR_DIV, 0x3); /* divide by 16 */
 	apic_write(APIC_LVT_TMR, LVT_MASKED);
-	apic_write(APIC_TMR_INIT, 0xffffffff);
-	t0 = rdtsc();
-	wait = cycles_hz / 100;                                 /* 10 ms */
-	while (rdtsc() - t0 < wait)
-		arch_cpu_relax();
-	elapsed = 0xffffffff - apic_read(APIC_TMR_CUR);
-	per_sec = (uint64_t)elapsed * 100;
-	if (per_sec / hz == 0)
+	per_sec = apic_timer_rate(cycles_hz);
+	if (per_sec / hz == 0 || per_sec / hz > 0xffffffff)
 		return -EINVAL;
 	apic_write(APIC_TMR_INIT, 0);
 	apic_write(APIC_LVT_TMR, LVT_PERIODIC | ARCH_IRQ_TIMER);

@@ -26,7 +26,7 @@ struct hvm_start_info {
 	uint64_t modlist_paddr;
 	uint64_t cmdline_paddr;
 	uint64_t rsdp_paddr;
-	uint64_t memmap_paddr;      /* version >= 1 */
+	uint64_t memmap_paddr; /* version >= 1 */
 	uint32_t memmap_entries;
 	uint32_t reserved;
 };
@@ -46,7 +46,7 @@ struct mb2_tag {
 #define MB2_TAG_END     0
 #define MB2_TAG_CMDLINE 1
 #define MB2_TAG_MMAP    6
-#define MB2_INFO_MAX    (1u << 20)   /* sanity bound on total_size */
+#define MB2_INFO_MAX    (1u << 20) /* sanity bound on total_size */
 
 /* The boot page tables identity-map the first 4 GiB. */
 static bool boot_phys_ok(uint64_t pa, uint64_t len)
@@ -117,7 +117,7 @@ static int boot_parse_pvh(uint64_t pa, struct boot_info *bi)
 			continue;
 		bi->mem[bi->nmem].base = e[i].addr;
 		bi->mem[bi->nmem].length = e[i].size;
-		bi->mem[bi->nmem].type = e[i].type;     /* E820 numbering */
+		bi->mem[bi->nmem].type = e[i].type; /* E820 numbering */
 		bi->nmem++;
 	}
 	return 0;
@@ -163,7 +163,8 @@ static int boot_parse_mb2(uint64_t pa, struct boot_info *bi)
 			}
 			n = (t->size - 16) / esize;
 			if (n > BOOT_MEM_MAX) {
-				bi->error = "multiboot2 memory map has more entries than the kernel accepts (128)";
+				bi->error = "multiboot2 memory map has more entries than the "
+				            "kernel accepts (128)";
 				return BOOT_E_BADMAP;
 			}
 			for (uint32_t i = 0; i < n; i++, p += esize) {
@@ -193,7 +194,8 @@ int arch_boot_parse(uint32_t proto, uint64_t info_phys, struct boot_info *bi)
 	case BOOT_PROTO_MB2:
 		return boot_parse_mb2(info_phys, bi);
 	default:
-		bi->error = "no boot information: entered without PVH start info or multiboot2 magic";
+		bi->error =
+		    "no boot information: entered without PVH start info or multiboot2 magic";
 		return BOOT_E_NOINFO;
 	}
 }

@@ -54,12 +54,13 @@ struct desc_ptr {
 extern const uint64_t trap_stub_table[256];
 
 static uint64_t cpu_gdt[7] __attribute__((aligned(16))) = {
-	0,
-	0x00af9a000000ffff,     /* 0x08 kernel code: 64-bit, DPL 0 */
-	0x00cf92000000ffff,     /* 0x10 kernel data */
-	0x00cff2000000ffff,     /* 0x18 user data, DPL 3 */
-	0x00affa000000ffff,     /* 0x20 user code: 64-bit, DPL 3 */
-	0, 0,                   /* 0x28 TSS (16 bytes), filled in below */
+    0,
+    0x00af9a000000ffff, /* 0x08 kernel code: 64-bit, DPL 0 */
+    0x00cf92000000ffff, /* 0x10 kernel data */
+    0x00cff2000000ffff, /* 0x18 user data, DPL 3 */
+    0x00affa000000ffff, /* 0x20 user code: 64-bit, DPL 3 */
+    0,
+    0, /* 0x28 TSS (16 bytes), filled in below */
 };
 static struct tss cpu_tss __attribute__((aligned(16)));
 static struct idt_gate cpu_idt[256] __attribute__((aligned(16)));
@@ -68,12 +69,12 @@ static unsigned cpu_feat;
 static void cpu_set_gate(unsigned v, uint64_t handler, unsigned ist)
 {
 	cpu_idt[v] = (struct idt_gate){
-		.off_lo = handler & 0xffff,
-		.sel = GDT_KCODE,
-		.ist = ist,
-		.type = 0x8e,           /* present, DPL 0, 64-bit interrupt gate */
-		.off_mid = (handler >> 16) & 0xffff,
-		.off_hi = handler >> 32,
+	    .off_lo = handler & 0xffff,
+	    .sel = GDT_KCODE,
+	    .ist = ist,
+	    .type = 0x8e, /* present, DPL 0, 64-bit interrupt gate */
+	    .off_mid = (handler >> 16) & 0xffff,
+	    .off_hi = handler >> 32,
 	};
 }
 
@@ -81,29 +82,31 @@ void arch_cpu_init(void)
 {
 	uint64_t base = (uint64_t)&cpu_tss;
 	uint64_t limit = sizeof(cpu_tss) - 1;
-	struct desc_ptr gdtr = { sizeof(cpu_gdt) - 1, (uint64_t)cpu_gdt };
-	struct desc_ptr idtr = { sizeof(cpu_idt) - 1, (uint64_t)cpu_idt };
+	struct desc_ptr gdtr = {sizeof(cpu_gdt) - 1, (uint64_t)cpu_gdt};
+	struct desc_ptr idtr = {sizeof(cpu_idt) - 1, (uint64_t)cpu_idt};
 
-	cpu_tss.iomap_base = sizeof(cpu_tss);   /* no I/O bitmap */
+	cpu_tss.iomap_base = sizeof(cpu_tss); /* no I/O bitmap */
 	cpu_gdt[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
-		     ((limit >> 16) << 48) | (((base >> 24) & 0xff) << 56);
+	             ((limit >> 16) << 48) | (((base >> 24) & 0xff) << 56);
 	cpu_gdt[6] = base >> 32;
 
 	__asm__ volatile("lgdt %0" : : "m"(gdtr));
 	/* Reload CS with a far return, then the data segments and TR. */
 	__asm__ volatile("pushq %0\n\t"
-			 "leaq 1f(%%rip), %%rax\n\t"
-			 "pushq %%rax\n\t"
-			 "lretq\n"
-			 "1:\n\t"
-			 "movl %1, %%eax\n\t"
-			 "movl %%eax, %%ds\n\t"
-			 "movl %%eax, %%es\n\t"
-			 "movl %%eax, %%ss\n\t"
-			 "xorl %%eax, %%eax\n\t"
-			 "movl %%eax, %%fs\n\t"
-			 "movl %%eax, %%gs\n\t"
-			 : : "i"(GDT_KCODE), "i"(GDT_KDATA) : "rax", "memory");
+	                 "leaq 1f(%%rip), %%rax\n\t"
+	                 "pushq %%rax\n\t"
+	                 "lretq\n"
+	                 "1:\n\t"
+	                 "movl %1, %%eax\n\t"
+	                 "movl %%eax, %%ds\n\t"
+	                 "movl %%eax, %%es\n\t"
+	                 "movl %%eax, %%ss\n\t"
+	                 "xorl %%eax, %%eax\n\t"
+	                 "movl %%eax, %%fs\n\t"
+	                 "movl %%eax, %%gs\n\t"
+	                 :
+	                 : "i"(GDT_KCODE), "i"(GDT_KDATA)
+	                 : "rax", "memory");
 	__asm__ volatile("ltr %w0" : : "r"(GDT_TSS));
 
 	for (unsigned v = 0; v < 256; v++)
@@ -113,10 +116,13 @@ void arch_cpu_init(void)
 
 int arch_cpu_init_ist(void)
 {
-	static const struct { unsigned vector, ist; const char *name; } ists[] = {
-		{ TRAP_DF, IST_DF, "ist-df" },
-		{ TRAP_NMI, IST_NMI, "ist-nmi" },
-		{ TRAP_MC, IST_MC, "ist-mc" },
+	static const struct {
+		unsigned vector, ist;
+		const char *name;
+	} ists[] = {
+	    {TRAP_DF, IST_DF, "ist-df"},
+	    {TRAP_NMI, IST_NMI, "ist-nmi"},
+	    {TRAP_MC, IST_MC, "ist-mc"},
 	};
 
 	for (unsigned i = 0; i < sizeof(ists) / sizeof(ists[0]); i++) {

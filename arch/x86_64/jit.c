@@ -97,7 +97,17 @@ static const uint8_t jit_reg[BPF_NREGS] = {
 #define JIT_FUEL X86_R12
 #define JIT_MAX_PASSES 40
 
-/* Labels of the common code, after the per-insn and per-function labels. */
+/* Labels of each function, after the per-insn labels. */
+enum {
+	JF_BODY,        /* the native function */
+	JF_ENTRY,       /* its SysV entry point (the body unless nested) */
+	JF_ABORT_FUEL,  /* flat functions: local abort landings */
+	JF_ABORT_HELPER,
+	JF_ABORT_OUT,
+	JF_COUNT
+};
+
+/* Labels of the common code, after the per-function labels. */
 enum {
 	JL_COMMON_ENTRY,
 	JL_RA,
@@ -107,16 +117,29 @@ enum {
 	JL_ABORT,
 	JL_WALK,
 	JL_FOUND,
-	JL_RUN_ENTRY,
+	JL_RUN_SHIM,
 	JL_END,
 	JL_COUNT
 };
 
+/*
+ * Function kinds:
+ *   plain   no back-edge, no call: no fuel; entered directly from C.
+ *   flat    metered, but makes no local call and is no local call's
+ *           target: entered directly from C, it saves r12 and loads the
+ *           budget itself, and aborts by jumping to its own epilogue
+ *           (rsp is known everywhere in it).  The usual handler shape.
+ *   nested  metered and part of a local call chain: entered through the
+ *           common entry, aborts by unwinding to it.
+ */
 struct jit_func {
 	uint32_t stack;      /* bytes reserved below rbp, a multiple of 16 */
 	uint8_t saved;       /* bit k: eBPF r(6+k) is written, so saved */
 	bool metered;        /* has a back-edge or a call: fuel checks */
-	bool calls;
+	bool calls;          /* any call: keep rsp 16-byte aligned */
+	bool calls_local;
+	bool callee;         /* the target of some local call */
+	bool flat;
 	bool frame;          /* push rbp; mov rbp, rsp */
 	bool pad;            /* sub rsp, 8 to keep calls 16-byte aligned */
 };
@@ -127,8 +150,9 @@ struct jit_ctx {
 	struct jit_func *fn;
 	int32_t *func_at;     /* insn index -> function starting there, or -1 */
 	bool *slot2;          /* insn index is the second slot of an lddw */
+	bool *target;         /* insn index is a jump target */
 	bool *near_import;    /* per import: call rel32 reaches it */
-	/* Labels: insns 0..n, then BODY(f), ENTRY(f), then JL_*. */
+	/* Labels: insns 0..n, then JF_* of each function, then JL_*. */
 	uint32_t nlabels;
 	uint32_t *prev;       /* offsets from the previous pass */
 	uint32_t *cur;        /* offsets being recorded in this pass */
@@ -139,23 +163,27 @@ struct jit_ctx {
 	bool any_metered;
 	uint8_t saved_union;  /* every callee-saved reg any function writes */
 	uint32_t cur_insn;
+	uint32_t cur_func;
 	char *err;
 	size_t errlen;
 };
 
-static uint32_t jl_body(const struct jit_ctx *c, uint32_t f)
+static uint32_t jl_func(const struct jit_ctx *c, uint32_t f, uint32_t k)
 {
-	return c->p->ninsns + 1 + f;
-}
-
-static uint32_t jl_entry(const struct jit_ctx *c, uint32_t f)
-{
-	return c->p->ninsns + 1 + c->p->nfuncs + f;
+	return c->p->ninsns + 1 + f * JF_COUNT + k;
 }
 
 static uint32_t jl_common(const struct jit_ctx *c, uint32_t l)
 {
-	return c->p->ninsns + 1 + 2 * c->p->nfuncs + l;
+	return c->p->ninsns + 1 + c->p->nfuncs * JF_COUNT + l;
+}
+
+/* Where a fuel or helper abort goes from the current function. */
+static uint32_t jl_abort(const struct jit_ctx *c, bool fuel)
+{
+	if (c->fn[c->cur_func].flat)
+		return jl_func(c, c->cur_func, fuel ? JF_ABORT_FUEL : JF_ABORT_HELPER);
+	return jl_common(c, fuel ? JL_ABORT_FUEL : JL_ABORT_HELPER);
 }
 
 static int jit_fail(struct jit_ctx *c, const char *why)
@@ -238,7 +266,7 @@ static void jit_land8(struct jit_buf *b, uint32_t at)
 static void jit_fuel(struct jit_ctx *c)
 {
 	x86_alu_ri(&c->b, true, X86_EXT_SUB, JIT_FUEL, 1);   /* sub r12, 1 */
-	jit_jump(c, X86_CC_B, jl_common(c, JL_ABORT_FUEL));  /* jb abort_fuel */
+	jit_jump(c, X86_CC_B, jl_abort(c, true));            /* jb abort_fuel */
 }
 
 /* ---- per-function analysis ------------------------------------------- */
@@ -320,8 +348,21 @@ static void jit_analyse(struct jit_ctx *c, uint32_t f)
 			if (op == BPF_CALL) {
 				fi->calls = true;
 				fi->metered = true;
+				if (in->src == BPF_PSEUDO_CALL) {
+					target = (int64_t)i + 1 + in->imm;
+					fi->calls_local = true;
+					if (target >= 0 && target < p->ninsns &&
+					    c->func_at[target] >= 0)
+						c->fn[c->func_at[target]].callee = true;
+				}
 				break;
 			}
+			if (op == BPF_EXIT)
+				break;
+			target = cls == BPF_JMP32 && op == BPF_JA ? (int64_t)i + 1 + in->imm
+								  : (int64_t)i + 1 + in->off;
+			if (target >= rf->start && target < rf->end)
+				c->target[target] = true;
 			if (op == BPF_EXIT)
 				break;
 			if (BPF_SRC(in->code) == BPF_X && in->src == BPF_REG_FP)
@@ -341,7 +382,17 @@ static void jit_analyse(struct jit_ctx *c, uint32_t f)
 		fi->stack = (depth + 15) & ~15u;
 	/* The abort unwind walks the rbp chain, so metered code keeps frames. */
 	fi->frame = fi->stack > 0 || fp_used || fp_escapes || fi->metered;
-	fi->pad = fi->calls && (jit_popcount4(fi->saved) & 1);
+}
+
+/* After every function is analysed (callee is known only then). */
+static void jit_classify(struct jit_func *fi)
+{
+	unsigned npush = jit_popcount4(fi->saved);
+
+	fi->flat = fi->metered && !fi->calls_local && !fi->callee;
+	if (fi->flat)
+		npush++; /* r12 */
+	fi->pad = fi->calls && (npush & 1);
 }
 
 /* ---- prologue / epilogue --------------------------------------------- */
@@ -356,14 +407,20 @@ static void jit_prologue(struct jit_ctx *c, const struct jit_func *fi)
 		if (fi->stack)
 			x86_alu_ri(&c->b, true, X86_EXT_SUB, X86_RSP, (int32_t)fi->stack); /* sub rsp, STACK */
 	}
+	if (fi->flat)
+		x86_push(&c->b, JIT_FUEL);                          /* push r12 */
 	for (k = 0; k < 4; k++)
 		if (fi->saved & (1u << k))
 			x86_push(&c->b, jit_saved_regs[k]);         /* push rbx/r13/r14/r15 */
 	if (fi->pad)
 		x86_alu_ri(&c->b, true, X86_EXT_SUB, X86_RSP, 8);   /* sub rsp, 8 */
+	if (fi->flat)
+		x86_alu_rr(&c->b, true, X86_OP_MOV, JIT_FUEL, X86_R9); /* mov r12, r9 (the budget) */
 }
 
-static void jit_epilogue(struct jit_ctx *c, const struct jit_func *fi)
+/* `ok`: a normal exit (status 0) rather than an abort landing (status
+ * already in edx). */
+static void jit_epilogue(struct jit_ctx *c, const struct jit_func *fi, bool ok)
 {
 	int k;
 
@@ -372,13 +429,37 @@ static void jit_epilogue(struct jit_ctx *c, const struct jit_func *fi)
 	for (k = 3; k >= 0; k--)
 		if (fi->saved & (1u << k))
 			x86_pop(&c->b, jit_saved_regs[k]);          /* pop r15/r14/r13/rbx */
+	if (fi->flat) {
+		/* What is left of the budget, for rt_jit_run's shim. */
+		x86_alu_rr(&c->b, true, X86_OP_MOV, X86_R9, JIT_FUEL); /* mov r9, r12 */
+		x86_pop(&c->b, JIT_FUEL);                           /* pop r12 */
+	}
 	if (fi->frame)
 		x86_leave(&c->b);                                   /* leave */
-	/* Non-metered functions are entered directly from C and must return
-	 * status 0 in rdx; metered ones return through the common entry. */
-	if (!fi->metered)
+	/* Plain and flat functions are entered directly from C and return
+	 * the status in rdx; nested ones return through the common entry. */
+	if (ok && (!fi->metered || fi->flat))
 		x86_alu_rr(&c->b, false, X86_OP_XOR, X86_RDX, X86_RDX); /* xor edx, edx */
 	x86_ret(&c->b);                                             /* ret */
+}
+
+/* A flat function's abort landings: r0 = 0, status in edx, then its own
+ * epilogue.  Every abort point is at the function's top level (after an
+ * import returned, or at a fuel check), where rsp is the prologue's. */
+static void jit_flat_aborts(struct jit_ctx *c, uint32_t f)
+{
+	struct jit_buf *b = &c->b;
+
+	jit_label(c, jl_func(c, f, JF_ABORT_HELPER));
+	x86_mov_ri32(b, X86_RDX, RT_RUN_HELPER);                    /* mov edx, RT_RUN_HELPER */
+	jit_jump(c, -1, jl_func(c, f, JF_ABORT_OUT));               /* jmp out */
+	jit_label(c, jl_func(c, f, JF_ABORT_FUEL));
+	/* The failed `sub r12, 1` wrapped the budget; what is left is 0. */
+	x86_alu_rr(b, false, X86_OP_XOR, JIT_FUEL, JIT_FUEL);       /* xor r12d, r12d */
+	x86_mov_ri32(b, X86_RDX, RT_RUN_FUEL);                      /* mov edx, RT_RUN_FUEL */
+	jit_label(c, jl_func(c, f, JF_ABORT_OUT));
+	x86_alu_rr(b, false, X86_OP_XOR, X86_RAX, X86_RAX);         /* xor eax, eax */
+	jit_epilogue(c, &c->fn[f], false);
 }
 
 /* ---- common entry and abort paths ------------------------------------ */
@@ -387,36 +468,30 @@ static void jit_common(struct jit_ctx *c)
 {
 	struct jit_buf *b = &c->b;
 	unsigned nsaved = jit_popcount4(c->saved_union), k;
-	bool pad = nsaved & 1; /* entry rsp = 8 mod 16; 3 + nsaved pushes */
-	uint32_t skip;
+	bool pad = !(nsaved & 1); /* entry rsp = 8 mod 16; 2 + nsaved pushes */
 	int j;
 
-	/* r11 = body, r10 = fuel-out pointer or NULL, r9 = fuel. */
+	/* Nested entry: r11 = body, r9 = fuel, rdi..r8 = r1..r5. */
 	jit_label(c, jl_common(c, JL_COMMON_ENTRY));
 	x86_push(b, X86_RBP);                                       /* push rbp */
-	x86_push(b, X86_R12);                                       /* push r12 */
+	x86_push(b, JIT_FUEL);                                      /* push r12 */
 	for (k = 0; k < 4; k++)
 		if (c->saved_union & (1u << k))
 			x86_push(b, jit_saved_regs[k]);             /* push rbx/r13/r14/r15 */
-	x86_push(b, X86_R10);                                       /* push r10 (fuel out) */
 	if (pad)
 		x86_alu_ri(b, true, X86_EXT_SUB, X86_RSP, 8);       /* sub rsp, 8 */
 	x86_alu_rr(b, true, X86_OP_MOV, JIT_FUEL, X86_R9);          /* mov r12, r9 */
 	x86_call_r(b, X86_R11);                                     /* call r11 */
 	jit_label(c, jl_common(c, JL_RA));
 	x86_alu_rr(b, false, X86_OP_XOR, X86_RDX, X86_RDX);         /* xor edx, edx */
-	jit_label(c, jl_common(c, JL_FINISH));
+	jit_label(c, jl_common(c, JL_FINISH));                      /* rax, rdx: result */
 	if (pad)
 		x86_alu_ri(b, true, X86_EXT_ADD, X86_RSP, 8);       /* add rsp, 8 */
-	x86_pop(b, X86_R10);                                        /* pop r10 */
-	x86_alu_rr(b, true, X86_OP_TEST, X86_R10, X86_R10);         /* test r10, r10 */
-	skip = jit_fwd8(b, X86_CC_E);                               /* jz 1f */
-	x86_store(b, 8, X86_R10, 0, JIT_FUEL);                      /* mov [r10], r12 */
-	jit_land8(b, skip);                                         /* 1: */
 	for (j = 3; j >= 0; j--)
 		if (c->saved_union & (1u << j))
 			x86_pop(b, jit_saved_regs[j]);              /* pop r15/r14/r13/rbx */
-	x86_pop(b, X86_R12);                                        /* pop r12 */
+	x86_alu_rr(b, true, X86_OP_MOV, X86_R9, JIT_FUEL);          /* mov r9, r12 (fuel left) */
+	x86_pop(b, JIT_FUEL);                                       /* pop r12 */
 	x86_pop(b, X86_RBP);                                        /* pop rbp */
 	x86_ret(b);                                                 /* ret */
 
@@ -438,13 +513,25 @@ static void jit_common(struct jit_ctx *c)
 	x86_lea(b, X86_RSP, X86_RBP, 16);                           /* lea rsp, [rbp+16] */
 	x86_alu_rr(b, false, X86_OP_XOR, X86_RAX, X86_RAX);         /* xor eax, eax */
 	jit_jump(c, -1, jl_common(c, JL_FINISH));                   /* jmp finish */
+}
 
-	/* rt_jit_run's entry: body and fuel-out pointer are the 7th and 8th
-	 * arguments, on the stack above the return address. */
-	jit_label(c, jl_common(c, JL_RUN_ENTRY));
-	x86_load(b, 8, X86_R11, X86_RSP, 8);                        /* mov r11, [rsp+8] */
-	x86_load(b, 8, X86_R10, X86_RSP, 16);                       /* mov r10, [rsp+16] */
-	jit_jump(c, -1, jl_common(c, JL_COMMON_ENTRY));             /* jmp common_entry */
+/*
+ * rt_jit_run's shim: shim(r1..r5, fuel, entry, &left) calls a metered
+ * entry (flat or nested) and stores what is left of the budget, which
+ * both kinds hand back in r9 (a scratch register the SysV caller ignores).
+ */
+static void jit_run_shim(struct jit_ctx *c)
+{
+	struct jit_buf *b = &c->b;
+
+	jit_label(c, jl_common(c, JL_RUN_SHIM));
+	x86_push(b, X86_RBX);                                       /* push rbx */
+	x86_load(b, 8, X86_RBX, X86_RSP, 24);                       /* mov rbx, [rsp+24] (&left) */
+	x86_load(b, 8, X86_R11, X86_RSP, 16);                       /* mov r11, [rsp+16] (entry) */
+	x86_call_r(b, X86_R11);                                     /* call r11 */
+	x86_store(b, 8, X86_RBX, 0, X86_R9);                        /* mov [rbx], r9 */
+	x86_pop(b, X86_RBX);                                        /* pop rbx */
+	x86_ret(b);                                                 /* ret */
 }
 
 /* ---- instructions ---------------------------------------------------- */

@@ -28,15 +28,15 @@
 #include "kernel/pmm.h"
 #include "kernel/string.h"
 
-#define PTE_P     (1ull << 0)
-#define PTE_W     (1ull << 1)
-#define PTE_U     (1ull << 2)
-#define PTE_PWT   (1ull << 3)
-#define PTE_PCD   (1ull << 4)
-#define PTE_PS    (1ull << 7)
-#define PTE_G     (1ull << 8)
-#define PTE_NX    (1ull << 63)
-#define PTE_ADDR  0x000ffffffffff000ull
+#define PTE_P    (1ull << 0)
+#define PTE_W    (1ull << 1)
+#define PTE_U    (1ull << 2)
+#define PTE_PWT  (1ull << 3)
+#define PTE_PCD  (1ull << 4)
+#define PTE_PS   (1ull << 7)
+#define PTE_G    (1ull << 8)
+#define PTE_NX   (1ull << 63)
+#define PTE_ADDR 0x000ffffffffff000ull
 
 #define SZ_2M (2ull << 20)
 
@@ -44,9 +44,9 @@ extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern char __data_start[], __data_end[], __kernel_start[], __kernel_end[];
 extern char boot_stack_guard[], boot_stack_bottom[], boot_stack_top[];
 
-static uint64_t *mmu_pml4;          /* direct-map address of the live PML4 */
-static uint64_t mmu_nx;             /* PTE_NX when EFER.NXE is on, else 0 */
-static bool mmu_switched;           /* full direct map is live */
+static uint64_t *mmu_pml4; /* direct-map address of the live PML4 */
+static uint64_t mmu_nx;    /* PTE_NX when EFER.NXE is on, else 0 */
+static bool mmu_switched;  /* full direct map is live */
 static uintptr_t mmu_stack_next = KSTACK_AREA_BASE;
 
 #define MMU_MAX_STACKS 16
@@ -112,8 +112,8 @@ static int mmu_map_in(uint64_t *pml4, uintptr_t va, uint64_t pa, size_t size, un
 {
 	uint64_t bits;
 
-	if ((va | pa | size) & (MMU_PAGE_SIZE - 1) || (flags & (MMU_W | MMU_X)) == (MMU_W | MMU_X) ||
-	    (flags & MMU_USER))
+	if ((va | pa | size) & (MMU_PAGE_SIZE - 1) ||
+	    (flags & (MMU_W | MMU_X)) == (MMU_W | MMU_X) || (flags & MMU_USER))
 		return -EINVAL;
 	bits = mmu_leaf_bits(flags);
 	while (size) {
@@ -154,13 +154,14 @@ int mmu_map(uintptr_t va, uint64_t pa, size_t size, unsigned flags)
 
 static int mmu_map_image(uint64_t *pml4, char *start, char *end, unsigned flags)
 {
-	return mmu_map_in(pml4, (uintptr_t)start, virt_to_phys(start), (size_t)(end - start), flags);
+	return mmu_map_in(pml4, (uintptr_t)start, virt_to_phys(start), (size_t)(end - start),
+	                  flags);
 }
 
 static void mmu_add_stack(const char *name, uintptr_t bottom, uintptr_t top)
 {
 	if (mmu_nstacks < MMU_MAX_STACKS)
-		mmu_stack_list[mmu_nstacks++] = (struct mmu_stack){ name, bottom, top };
+		mmu_stack_list[mmu_nstacks++] = (struct mmu_stack){name, bottom, top};
 }
 
 /* Walk to the leaf for va; returns the entry and its size, or NULL. */
@@ -233,7 +234,8 @@ static uintptr_t mmu_canonical(uint64_t va)
 	return (va & (1ull << 47)) ? (va | 0xffff000000000000ull) : va;
 }
 
-static void mmu_walk_level(uint64_t *t, int level, uint64_t va, unsigned inh, mmu_walk_fn fn, void *arg)
+static void mmu_walk_level(uint64_t *t, int level, uint64_t va, unsigned inh, mmu_walk_fn fn,
+                           void *arg)
 {
 	for (unsigned i = 0; i < 512; i++) {
 		uint64_t e = t[i];
@@ -262,7 +264,8 @@ static void mmu_walk_level(uint64_t *t, int level, uint64_t va, unsigned inh, mm
 void mmu_walk(mmu_walk_fn fn, void *arg)
 {
 	/* Walk what the CPU uses, not what we believe it uses. */
-	mmu_walk_level(phys_to_virt(read_cr3() & PTE_ADDR), 3, 0, MMU_W | MMU_X | MMU_USER, fn, arg);
+	mmu_walk_level(phys_to_virt(read_cr3() & PTE_ADDR), 3, 0, MMU_W | MMU_X | MMU_USER, fn,
+	               arg);
 }
 
 int mmu_stack_alloc(const char *name, size_t size, struct mmu_stack *out)
@@ -273,7 +276,7 @@ int mmu_stack_alloc(const char *name, size_t size, struct mmu_stack *out)
 
 	if (!size || size % MMU_PAGE_SIZE || !mmu_switched)
 		return -EINVAL;
-	bottom = mmu_stack_next + MMU_PAGE_SIZE;        /* the guard page stays unmapped */
+	bottom = mmu_stack_next + MMU_PAGE_SIZE; /* the guard page stays unmapped */
 	if (bottom + size > KSTACK_AREA_BASE + KSTACK_AREA_SIZE)
 		return -ENOMEM;
 	if (pmm_alloc(size / MMU_PAGE_SIZE, 1, 0, &pa) != 0)

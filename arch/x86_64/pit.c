@@ -11,10 +11,10 @@
 #include <arch/timer.h>
 #include <arch/x86.h>
 
-#define PIT_HZ      1193182u
-#define PIT_CH2     0x42
-#define PIT_CMD     0x43
-#define PIT_GATE    0x61
+#define PIT_HZ   1193182u
+#define PIT_CH2  0x42
+#define PIT_CMD  0x43
+#define PIT_GATE 0x61
 
 /* One countdown of at most 50 ms. */
 static void pit_countdown(unsigned ms)
@@ -22,8 +22,8 @@ static void pit_countdown(unsigned ms)
 	uint32_t count = PIT_HZ * ms / 1000;
 	uint8_t gate = inb(PIT_GATE);
 
-	outb(PIT_GATE, (gate & ~0x02) | 0x01);      /* speaker off, gate on */
-	outb(PIT_CMD, 0xb0);                        /* channel 2, lo/hi, mode 0, binary */
+	outb(PIT_GATE, (gate & ~0x02) | 0x01); /* speaker off, gate on */
+	outb(PIT_CMD, 0xb0);                   /* channel 2, lo/hi, mode 0, binary */
 	outb(PIT_CH2, count & 0xff);
 	outb(PIT_CH2, count >> 8);
 	/* Restart the gate so counting starts now. */

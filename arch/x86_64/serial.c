@@ -12,13 +12,13 @@
 
 void arch_console_init(void)
 {
-	outb(COM1 + 1, 0x00);   /* no interrupts */
-	outb(COM1 + 3, 0x80);   /* DLAB on */
-	outb(COM1 + 0, 0x01);   /* divisor 1: 115200 baud */
+	outb(COM1 + 1, 0x00); /* no interrupts */
+	outb(COM1 + 3, 0x80); /* DLAB on */
+	outb(COM1 + 0, 0x01); /* divisor 1: 115200 baud */
 	outb(COM1 + 1, 0x00);
-	outb(COM1 + 3, 0x03);   /* 8N1, DLAB off */
-	outb(COM1 + 2, 0xc7);   /* FIFO on, cleared, 14-byte threshold */
-	outb(COM1 + 4, 0x03);   /* DTR, RTS */
+	outb(COM1 + 3, 0x03); /* 8N1, DLAB off */
+	outb(COM1 + 2, 0xc7); /* FIFO on, cleared, 14-byte threshold */
+	outb(COM1 + 4, 0x03); /* DTR, RTS */
 }
 
 static void serial_put(char c)

@@ -27,22 +27,38 @@ struct fault_catch *fault_catch_current;
 static int trap_fatal_depth;
 
 static const char *const trap_names[32][2] = {
-	{ "#DE", "divide error" },           { "#DB", "debug" },
-	{ "NMI", "non-maskable interrupt" }, { "#BP", "breakpoint" },
-	{ "#OF", "overflow" },               { "#BR", "bound range exceeded" },
-	{ "#UD", "invalid opcode" },         { "#NM", "device not available" },
-	{ "#DF", "double fault" },           { "#CSO", "coprocessor segment overrun" },
-	{ "#TS", "invalid TSS" },            { "#NP", "segment not present" },
-	{ "#SS", "stack-segment fault" },    { "#GP", "general protection fault" },
-	{ "#PF", "page fault" },             { "#15", "reserved vector 15" },
-	{ "#MF", "x87 floating-point error" }, { "#AC", "alignment check" },
-	{ "#MC", "machine check" },          { "#XM", "SIMD floating-point error" },
-	{ "#VE", "virtualization exception" }, { "#CP", "control protection" },
-	{ "#22", "reserved vector 22" },     { "#23", "reserved vector 23" },
-	{ "#24", "reserved vector 24" },     { "#25", "reserved vector 25" },
-	{ "#26", "reserved vector 26" },     { "#27", "reserved vector 27" },
-	{ "#HV", "hypervisor injection" },   { "#VC", "VMM communication" },
-	{ "#SX", "security exception" },     { "#31", "reserved vector 31" },
+    {"#DE", "divide error"},
+    {"#DB", "debug"},
+    {"NMI", "non-maskable interrupt"},
+    {"#BP", "breakpoint"},
+    {"#OF", "overflow"},
+    {"#BR", "bound range exceeded"},
+    {"#UD", "invalid opcode"},
+    {"#NM", "device not available"},
+    {"#DF", "double fault"},
+    {"#CSO", "coprocessor segment overrun"},
+    {"#TS", "invalid TSS"},
+    {"#NP", "segment not present"},
+    {"#SS", "stack-segment fault"},
+    {"#GP", "general protection fault"},
+    {"#PF", "page fault"},
+    {"#15", "reserved vector 15"},
+    {"#MF", "x87 floating-point error"},
+    {"#AC", "alignment check"},
+    {"#MC", "machine check"},
+    {"#XM", "SIMD floating-point error"},
+    {"#VE", "virtualization exception"},
+    {"#CP", "control protection"},
+    {"#22", "reserved vector 22"},
+    {"#23", "reserved vector 23"},
+    {"#24", "reserved vector 24"},
+    {"#25", "reserved vector 25"},
+    {"#26", "reserved vector 26"},
+    {"#27", "reserved vector 27"},
+    {"#HV", "hypervisor injection"},
+    {"#VC", "VMM communication"},
+    {"#SX", "security exception"},
+    {"#31", "reserved vector 31"},
 };
 
 const char *trap_mnemonic(unsigned vector)
@@ -93,9 +109,9 @@ static bool fault_catch_take(struct trap_frame *f)
 static void trap_decode_pf(uint64_t err)
 {
 	kprintf(" [%s, %s, %s%s%s%s]", (err & 1) ? "protection violation" : "not present",
-		(err & 2) ? "write" : "read", (err & 4) ? "user" : "kernel",
-		(err & 8) ? ", reserved bit set" : "", (err & 16) ? ", instruction fetch" : "",
-		(err & 32) ? ", protection key" : "");
+	        (err & 2) ? "write" : "read", (err & 4) ? "user" : "kernel",
+	        (err & 8) ? ", reserved bit set" : "", (err & 16) ? ", instruction fetch" : "",
+	        (err & 32) ? ", protection key" : "");
 }
 
 /* Name the stack whose guard page RSP or CR2 is in: a stack overflow. */
@@ -108,10 +124,12 @@ static void trap_explain_overflow(struct trap_frame *f)
 	for (size_t i = 0; i < n; i++) {
 		uintptr_t guard = s[i].bottom - MMU_PAGE_SIZE;
 
-		if ((f->rsp >= guard && f->rsp < s[i].bottom + 64) || (cr2 >= guard && cr2 < s[i].bottom))
-			kprintf("  stack overflow: %s at the guard page below the %s stack [%lx-%lx)\n",
-				cr2 >= guard && cr2 < s[i].bottom ? "CR2" : "RSP", s[i].name,
-				(unsigned long)s[i].bottom, (unsigned long)s[i].top);
+		if ((f->rsp >= guard && f->rsp < s[i].bottom + 64) ||
+		    (cr2 >= guard && cr2 < s[i].bottom))
+			kprintf(
+			    "  stack overflow: %s at the guard page below the %s stack [%lx-%lx)\n",
+			    cr2 >= guard && cr2 < s[i].bottom ? "CR2" : "RSP", s[i].name,
+			    (unsigned long)s[i].bottom, (unsigned long)s[i].top);
 	}
 }
 
@@ -121,11 +139,11 @@ static __attribute__((noreturn)) void trap_fatal(struct trap_frame *f)
 
 	if (++trap_fatal_depth > 1) {
 		kprintf("\n*** nested %s (vector %u) at %lx while reporting a fault; stopping\n",
-			trap_mnemonic(v), v, f->rip);
+		        trap_mnemonic(v), v, f->rip);
 		arch_exit(EXIT_CODE_PANIC);
 	}
 	kprintf("\n*** unexpected exception %s (%s, vector %u), error code 0x%lx", trap_mnemonic(v),
-		trap_name(v), v, f->error);
+	        trap_name(v), v, f->error);
 	if (v == TRAP_PF)
 		trap_decode_pf(f->error);
 	kprintf("\n");

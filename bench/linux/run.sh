@@ -8,7 +8,8 @@
 # Environment: QEMU (qemu-system-x86_64), QEMU_ACCEL (default
 # "-accel tcg -cpu max"), ICOUNT (default "-icount shift=0,sleep=off";
 # set it empty for wall-clock runs under KVM), TIMEOUT seconds (600),
-# LINUX_CMDLINE (default "console=ttyS0 quiet").
+# LINUX_CMDLINE (default "console=ttyS0 quiet"; "maxcpus=1" is added
+# when SMP > 1, see below).
 set -u
 smp=$1 log=$2
 shift 2
@@ -17,6 +18,12 @@ qemu=${QEMU:-qemu-system-x86_64}
 accel=${QEMU_ACCEL:--accel tcg -cpu max}
 icount=${ICOUNT--icount shift=0,sleep=off}
 cmdline=${LINUX_CMDLINE:-console=ttyS0 quiet}
+# Under -icount, QEMU 7.2's round-robin vCPU scheduler livelocks Linux's
+# boot-time bring-up of the second CPU (it spins in wait_for_master_cpu
+# with interrupts off, the boot CPU never gets past "Booting SMP
+# configuration").  Bringing it up later by CPU hotplug works: boot with
+# maxcpus=1 and let /init online the rest.
+[ "$smp" -gt 1 ] && cmdline="$cmdline maxcpus=1"
 [ $# -gt 0 ] && cmdline="$cmdline -- $*"
 # shellcheck disable=SC2086 # accel and icount are option lists
 timeout --foreground -k 5 "${TIMEOUT:-600}" "$qemu" $accel $icount -m 512M -smp "$smp" \

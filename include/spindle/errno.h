@@ -9,17 +9,17 @@
 #ifndef SPINDLE_ERRNO_H
 #define SPINDLE_ERRNO_H
 
-#define EPERM    1
-#define ENOENT   2
-#define EIO      5
-#define ENOMEM  12
-#define EFAULT  14
-#define EBUSY   16
-#define EEXIST  17
-#define ENODEV  19
-#define EINVAL  22
-#define ENOSPC  28
-#define ERANGE  34
-#define ENOSYS  38
+#define EPERM  1
+#define ENOENT 2
+#define EIO    5
+#define ENOMEM 12
+#define EFAULT 14
+#define EBUSY  16
+#define EEXIST 17
+#define ENODEV 19
+#define EINVAL 22
+#define ENOSPC 28
+#define ERANGE 34
+#define ENOSYS 38
 
 #endif

@@ -14,7 +14,7 @@ KTEST(ktest_patterns)
 	KT_ASSERT(!ktest_match("mmu_*", "trap_pf_caught"));
 	KT_ASSERT(ktest_match("*_caught", "trap_pf_caught"));
 	KT_ASSERT(ktest_match("trap_?d_caught", "trap_ud_caught"));
-	KT_ASSERT(ktest_match("guard", "mmu_guard_pages_unmapped"));    /* substring */
+	KT_ASSERT(ktest_match("guard", "mmu_guard_pages_unmapped")); /* substring */
 	KT_ASSERT(!ktest_match("guardx", "mmu_guard_pages_unmapped"));
 }
 

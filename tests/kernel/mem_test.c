@@ -47,7 +47,7 @@ KTEST(pmm_smoke)
 	KT_ASSERT(run + 16 * PMM_PAGE_SIZE <= one || one + PMM_PAGE_SIZE <= run);
 	KT_ASSERT_EQ(pmm_frame_info(run + 3 * PMM_PAGE_SIZE, &fr), 0);
 	KT_ASSERT_EQ(fr.state, PMM_FRAME_ALLOCATED);
-	memset(phys_to_virt(run), 0x5a, 16 * PMM_PAGE_SIZE);     /* the frames are real memory */
+	memset(phys_to_virt(run), 0x5a, 16 * PMM_PAGE_SIZE); /* the frames are real memory */
 	KT_ASSERT_EQ(pmm_free(one, 1), 0);
 	KT_ASSERT_EQ(pmm_free(one, 1), PMM_E_DOUBLE_FREE);
 	KT_ASSERT_EQ(pmm_free(run, 16), 0);
@@ -58,7 +58,7 @@ KTEST(pmm_smoke)
 
 KTEST(heap_smoke)
 {
-	static const size_t sizes[] = { 1, 16, 17, 100, 2048, 2049, 5000, 70000 };
+	static const size_t sizes[] = {1, 16, 17, 100, 2048, 2049, 5000, 70000};
 	void *p[8];
 	struct heap_stats st;
 

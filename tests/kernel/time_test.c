@@ -22,36 +22,54 @@ KTEST(clock_monotonic)
 		uint64_t now = clock_ns();
 
 		if (now < prev)
-			KT_FAIL("clock went back from %lu to %lu", (unsigned long)prev, (unsigned long)now);
+			KT_FAIL("clock went back from %lu to %lu", (unsigned long)prev,
+			        (unsigned long)now);
 		prev = now;
 	}
 }
 
+/*
+ * Timing tests run under TCG on shared hosts, where the vCPU thread can be
+ * descheduled in the middle of a window: each takes the best of a few tries.
+ */
+#define TIME_TEST_TRIES 4
+
 KTEST(clock_matches_pit)
 {
-	uint64_t t0 = clock_ns(), dt;
+	uint64_t dt = 0;
 
-	arch_pit_wait_ms(20);
-	dt = clock_ns() - t0;
-	/* Generous bounds: a shared host can stretch one window. */
-	if (dt < 16000000 || dt > 30000000)
-		KT_FAIL("20 ms on the PIT measured %lu ns on the clock", (unsigned long)dt);
 	KT_ASSERT(clock_cycles_hz() > 10000000);
+	for (int i = 0; i < TIME_TEST_TRIES; i++) {
+		uint64_t t0 = clock_ns();
+
+		arch_pit_wait_ms(20);
+		dt = clock_ns() - t0;
+		if (dt >= 17000000 && dt <= 25000000) /* within -15% / +25% */
+			return;
+	}
+	KT_FAIL("20 ms on the PIT measured %lu ns on the clock", (unsigned long)dt);
 }
 
 KTEST(timer_ticks_arrive)
 {
-	uint64_t t0 = clock_ns(), k0 = clock_ticks(), dt;
+	uint64_t dt = 0;
 
 	KT_ASSERT(arch_irq_enabled());
-	while (clock_ticks() - k0 < 5) {
-		if (clock_ns() - t0 > 1000000000)
-			KT_FAIL("only %lu timer ticks in 1 s", (unsigned long)(clock_ticks() - k0));
-		arch_cpu_relax();
+	for (int i = 0; i < TIME_TEST_TRIES; i++) {
+		uint64_t t0 = clock_ns(), k0 = clock_ticks();
+
+		while (clock_ticks() - k0 < 5) {
+			if (clock_ns() - t0 > 1000000000)
+				KT_FAIL("only %lu timer ticks in 1 s",
+				        (unsigned long)(clock_ticks() - k0));
+			arch_cpu_relax();
+		}
+		dt = clock_ns() - t0;
+		/* 5 ticks at 100 Hz: 40-50 ms from a random phase. */
+		if (dt >= 35000000 && dt <= 75000000)
+			break;
 	}
-	dt = clock_ns() - t0;
-	/* 5 ticks at 100 Hz: 40-50 ms; allow a loaded host some slack. */
-	if (dt < 30000000 || dt > 200000000)
+	if (dt < 35000000 || dt > 75000000)
 		KT_FAIL("5 ticks took %lu ns at %u Hz", (unsigned long)dt, CLOCK_HZ);
 	KT_ASSERT(irq_count(ARCH_IRQ_TIMER) >= 5);
 }
@@ -74,7 +92,7 @@ KTEST(irq_register_dispatch)
 {
 	KT_ASSERT_EQ(irq_register(0x81, irq_test_handler, (void *)3), 0);
 	KT_ASSERT_EQ(irq_register(0x81, irq_test_other, 0), -EBUSY);
-	KT_ASSERT_EQ(irq_register(14, irq_test_other, 0), -EINVAL);         /* an exception */
+	KT_ASSERT_EQ(irq_register(14, irq_test_other, 0), -EINVAL); /* an exception */
 	KT_ASSERT_EQ(irq_register(ARCH_IRQ_SPURIOUS, irq_test_other, 0), -EINVAL);
 	KT_ASSERT_EQ(irq_register(0x82, 0, 0), -EINVAL);
 	KT_ASSERT_EQ(irq_register(ARCH_IRQ_TIMER, irq_test_other, 0), -EBUSY);

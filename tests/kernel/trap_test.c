@@ -22,7 +22,7 @@ static volatile uintptr_t trap_test_noncanonical = 0x8000000000000000ull;
 
 KTEST(trap_pf_caught)
 {
-	struct fault_catch fc = { .vector = TRAP_PF };
+	struct fault_catch fc = {.vector = TRAP_PF};
 
 	if (fault_catch_arm(&fc) == 0) {
 		(void)*(volatile int *)trap_test_null;
@@ -31,13 +31,13 @@ KTEST(trap_pf_caught)
 	}
 	KT_ASSERT_EQ(fc.caught_vector, TRAP_PF);
 	KT_ASSERT_EQ(fc.addr, 0x10);
-	KT_ASSERT_EQ(fc.error & 0x7, 0);        /* not present, read, kernel */
+	KT_ASSERT_EQ(fc.error & 0x7, 0); /* not present, read, kernel */
 	KT_ASSERT(ksyms_lookup(fc.pc, NULL, NULL) != NULL);
 }
 
 KTEST(trap_ud_caught)
 {
-	struct fault_catch fc = { .vector = TRAP_UD };
+	struct fault_catch fc = {.vector = TRAP_UD};
 
 	if (fault_catch_arm(&fc) == 0) {
 		__asm__ volatile("ud2");
@@ -45,13 +45,13 @@ KTEST(trap_ud_caught)
 		KT_FAIL("ud2 did not raise #UD");
 	}
 	KT_ASSERT_EQ(fc.caught_vector, TRAP_UD);
-	KT_ASSERT_EQ(((const uint8_t *)fc.pc)[0], 0x0f);    /* pc is the ud2 itself */
+	KT_ASSERT_EQ(((const uint8_t *)fc.pc)[0], 0x0f); /* pc is the ud2 itself */
 	KT_ASSERT_EQ(((const uint8_t *)fc.pc)[1], 0x0b);
 }
 
 KTEST(trap_gp_caught)
 {
-	struct fault_catch fc = { .vector = TRAP_GP };
+	struct fault_catch fc = {.vector = TRAP_GP};
 
 	if (fault_catch_arm(&fc) == 0) {
 		(void)*(volatile uint64_t *)trap_test_noncanonical;
@@ -64,7 +64,7 @@ KTEST(trap_gp_caught)
 
 KTEST(trap_de_caught_any)
 {
-	struct fault_catch fc = { .vector = FAULT_ANY };
+	struct fault_catch fc = {.vector = FAULT_ANY};
 	volatile int zero = 0, r;
 
 	if (fault_catch_arm(&fc) == 0) {
@@ -79,7 +79,7 @@ KTEST(trap_de_caught_any)
 /* Values live across the fault in callee-saved registers must survive. */
 static __attribute__((noinline)) uint64_t trap_test_work(uint64_t a, uint64_t b, int *caught)
 {
-	struct fault_catch fc = { .vector = TRAP_UD };
+	struct fault_catch fc = {.vector = TRAP_UD};
 	uint64_t x = a * 3, y = b ^ 0x5555, z = a + b;
 
 	if (fault_catch_arm(&fc) == 0) {
@@ -102,7 +102,7 @@ KTEST(trap_resume_keeps_state)
 
 KTEST(trap_catch_disarm)
 {
-	struct fault_catch fc = { .vector = TRAP_PF };
+	struct fault_catch fc = {.vector = TRAP_PF};
 
 	if (fault_catch_arm(&fc) != 0)
 		KT_FAIL("resumed without a fault");

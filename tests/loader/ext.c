@@ -1,8 +1,10 @@
 /*
  * ext.c - the loader tests' reference extension: everything the loader must
- * handle in clang's output (tests/unit/loader_test.c; ext.o is this file
- * compiled by `make -C . tests/loader/ext.o`, committed so the corruption
- * corpus does not depend on the installed clang).
+ * handle in clang's output (tests/unit/loader_test.c).  ext.elf is this file
+ * compiled by `make loader-objects` (clang-19 -O2 -g -target bpf -mcpu=v3),
+ * committed so that the corruption corpus in tests/loader/bad/ does not
+ * depend on the installed clang; regenerate the corpus after rebuilding it
+ * (see mk/runtime.mk).
  *   two imports (one called twice), .data/.rodata/.bss globals, a static
  *   global, a string constant (.rodata.str1.1), a static helper in .text
  *   called from two handler sections, a same-section call, a loop.
@@ -12,10 +14,10 @@ typedef unsigned long u64;
 extern u64 kx_log(const char *msg, u64 len);
 extern u64 kx_now(void);
 
-u64 counter = 7;                 /* .data */
+u64 counter = 7;                   /* .data */
 const u64 table[4] = {1, 2, 3, 5}; /* .rodata */
-u64 scratch[2];                  /* .bss */
-static u64 hidden;               /* .bss, static: section symbol + offset */
+u64 scratch[2];                    /* .bss */
+static u64 hidden;                 /* .bss, static: section symbol + offset */
 char _license[] __attribute__((section("license"))) = "GPL";
 
 static __attribute__((noinline)) u64 mix(u64 a, u64 b)

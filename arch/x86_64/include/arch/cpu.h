@@ -11,8 +11,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-static inline void arch_irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
-static inline void arch_irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
+static inline void arch_irq_enable(void)
+{
+	__asm__ volatile("sti" ::: "memory");
+}
+static inline void arch_irq_disable(void)
+{
+	__asm__ volatile("cli" ::: "memory");
+}
 static inline bool arch_irq_enabled(void)
 {
 	uint64_t f;
@@ -20,8 +26,14 @@ static inline bool arch_irq_enabled(void)
 	return f & (1u << 9);
 }
 /* Wait for the next interrupt (interrupts must be enabled to wake up). */
-static inline void arch_wait_for_interrupt(void) { __asm__ volatile("hlt" ::: "memory"); }
-static inline void arch_cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
+static inline void arch_wait_for_interrupt(void)
+{
+	__asm__ volatile("hlt" ::: "memory");
+}
+static inline void arch_cpu_relax(void)
+{
+	__asm__ volatile("pause" ::: "memory");
+}
 
 /* Free-running cycle counter (the TSC); instructions under -icount. */
 static inline uint64_t arch_cycles(void)
@@ -52,6 +64,9 @@ __attribute__((noreturn)) void arch_exit(unsigned code);
 __attribute__((noreturn)) void arch_halt(void);
 
 /* The frame pointer of the caller, for backtraces. */
-static inline uintptr_t arch_frame_pointer(void) { return (uintptr_t)__builtin_frame_address(0); }
+static inline uintptr_t arch_frame_pointer(void)
+{
+	return (uintptr_t)__builtin_frame_address(0);
+}
 
 #endif

@@ -27,12 +27,12 @@
 #define FAULT_ANY (-1)
 
 struct fault_catch {
-	uint64_t ctx[8];          /* private: rbx rbp r12 r13 r14 r15 rsp rip */
-	int vector;               /* armed vector or FAULT_ANY */
-	int caught_vector;        /* -1 until caught */
-	uint64_t error;           /* the exception's error code (0 if none) */
-	uint64_t addr;            /* CR2 for a page fault */
-	uint64_t pc;              /* where the fault happened */
+	uint64_t ctx[8];   /* private: rbx rbp r12 r13 r14 r15 rsp rip */
+	int vector;        /* armed vector or FAULT_ANY */
+	int caught_vector; /* -1 until caught */
+	uint64_t error;    /* the exception's error code (0 if none) */
+	uint64_t addr;     /* CR2 for a page fault */
+	uint64_t pc;       /* where the fault happened */
 };
 
 /* 0 when armed; 1 when resumed after the fault.  Sets caught_vector = -1. */

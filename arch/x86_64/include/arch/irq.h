@@ -13,12 +13,12 @@
 
 #include <stdbool.h>
 
-#define ARCH_IRQ_VECTOR_FIRST  32
-#define ARCH_IRQ_VECTOR_LAST   255
-#define ARCH_IRQ_LEGACY_BASE   32
-#define ARCH_IRQ_LEGACY_LINES  16
-#define ARCH_IRQ_TIMER         0xec
-#define ARCH_IRQ_SPURIOUS      0xff
+#define ARCH_IRQ_VECTOR_FIRST 32
+#define ARCH_IRQ_VECTOR_LAST  255
+#define ARCH_IRQ_LEGACY_BASE  32
+#define ARCH_IRQ_LEGACY_LINES 16
+#define ARCH_IRQ_TIMER        0xec
+#define ARCH_IRQ_SPURIOUS     0xff
 
 /* Acknowledge vector at the interrupt controller (no-op for spurious ones). */
 void arch_irq_eoi(unsigned vector);

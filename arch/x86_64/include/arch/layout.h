@@ -13,28 +13,28 @@
 #ifndef ARCH_LAYOUT_H
 #define ARCH_LAYOUT_H
 
-#define KERNEL_VMA        0xffffffff80000000
-#define KERNEL_PHYS       0x100000
+#define KERNEL_VMA  0xffffffff80000000
+#define KERNEL_PHYS 0x100000
 /* All physical memory is mapped here, read/write, never executable. */
-#define DIRECT_MAP_BASE   0xffff888000000000
-#define DIRECT_MAP_MAX    (1ULL << 42)        /* 4 TiB of physical address space */
+#define DIRECT_MAP_BASE 0xffff888000000000
+#define DIRECT_MAP_MAX  (1ULL << 42) /* 4 TiB of physical address space */
 /* Kernel stacks allocated at run time (IST stacks, later strands), each with
  * an unmapped guard page below it. */
-#define KSTACK_AREA_BASE  0xffffc90000000000
-#define KSTACK_AREA_SIZE  (1ULL << 30)
+#define KSTACK_AREA_BASE 0xffffc90000000000
+#define KSTACK_AREA_SIZE (1ULL << 30)
 
-#define BOOT_STACK_SIZE   (16 * 1024)
-#define IST_STACK_SIZE    (16 * 1024)
+#define BOOT_STACK_SIZE (16 * 1024)
+#define IST_STACK_SIZE  (16 * 1024)
 
 /* Boot protocol seen by the 32-bit entry (boot_proto_raw). */
-#define BOOT_PROTO_NONE   0
-#define BOOT_PROTO_PVH    1
-#define BOOT_PROTO_MB2    2
+#define BOOT_PROTO_NONE 0
+#define BOOT_PROTO_PVH  1
+#define BOOT_PROTO_MB2  2
 
 /* Values for isa-debug-exit: QEMU exits with (value << 1) | 1. */
-#define EXIT_CODE_SUCCESS     0x10   /* status 33: all tests passed */
-#define EXIT_CODE_TEST_FAIL   0x11   /* status 35: some test failed */
-#define EXIT_CODE_PANIC       0x12   /* status 37: panic or unexpected exception */
-#define EXIT_CODE_BOOT_ERROR  0x13   /* status 39: unusable boot input */
+#define EXIT_CODE_SUCCESS    0x10 /* status 33: all tests passed */
+#define EXIT_CODE_TEST_FAIL  0x11 /* status 35: some test failed */
+#define EXIT_CODE_PANIC      0x12 /* status 37: panic or unexpected exception */
+#define EXIT_CODE_BOOT_ERROR 0x13 /* status 39: unusable boot input */
 
 #endif

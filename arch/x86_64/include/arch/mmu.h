@@ -27,12 +27,15 @@
 #define MMU_PAGE_SIZE 4096ul
 
 /* Mapping attributes (readable is implied). */
-#define MMU_W        0x1u   /* writable */
-#define MMU_X        0x2u   /* executable */
-#define MMU_NOCACHE  0x4u   /* uncached (MMIO) */
-#define MMU_USER     0x8u   /* reported by query/walk only; never mapped by the kernel */
+#define MMU_W       0x1u /* writable */
+#define MMU_X       0x2u /* executable */
+#define MMU_NOCACHE 0x4u /* uncached (MMIO) */
+#define MMU_USER    0x8u /* reported by query/walk only; never mapped by the kernel */
 
-static inline void *phys_to_virt(uint64_t pa) { return (void *)(uintptr_t)(DIRECT_MAP_BASE + pa); }
+static inline void *phys_to_virt(uint64_t pa)
+{
+	return (void *)(uintptr_t)(DIRECT_MAP_BASE + pa);
+}
 /* Physical address of a direct-map or kernel-image address. */
 uint64_t virt_to_phys(const void *va);
 

@@ -15,18 +15,18 @@ struct trap_frame {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
 	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
 	uint64_t vector, error;
-	uint64_t rip, cs, rflags, rsp, ss;      /* pushed by the CPU */
+	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
 };
 
-#define TRAP_DE   0
-#define TRAP_DB   1
-#define TRAP_NMI  2
-#define TRAP_BP   3
-#define TRAP_UD   6
-#define TRAP_DF   8
-#define TRAP_GP   13
-#define TRAP_PF   14
-#define TRAP_MC   18
+#define TRAP_DE  0
+#define TRAP_DB  1
+#define TRAP_NMI 2
+#define TRAP_BP  3
+#define TRAP_UD  6
+#define TRAP_DF  8
+#define TRAP_GP  13
+#define TRAP_PF  14
+#define TRAP_MC  18
 
 /* Called from entry.S with interrupts off. */
 void trap_dispatch(struct trap_frame *f);

@@ -1,0 +1,49 @@
+# The verifier's tools and suite.
+#
+#   build/bin/spin-verify        verify a clang BPF object against the sample
+#                                embedder (tests/ext/ext_env.h)
+#   build/bin/verifier-corpus    run tests/verifier/*.data (accept/refuse with
+#                                rejection codes, accepted ones run on the
+#                                interpreter and the JIT) and tests/ext/*.c
+#                                (compiled by $(BPF_CC), verdicts from
+#                                tests/ext/expect.txt)
+# Suite test-verifier: the corpus, the C extensions, and the verifier's unit
+# tests (tests/unit/verify_test.c, built by mk/unit.mk).
+#
+# Both tools need the sample embedder, so they get explicit rules that
+# override runtime.mk's generic tools/NAME.c rule.
+
+EXT_ENV_SRC := tests/ext/ext_env.c
+VERIFIER_TOOLS := spin-verify verifier-corpus
+EXT_SRCS := $(sort $(wildcard tests/ext/*.c))
+EXT_PROGS := $(filter-out $(EXT_ENV_SRC),$(EXT_SRCS))
+EXT_OBJS := $(EXT_PROGS:tests/ext/%.c=$(BUILD)/ext/%.o)
+BPF_EXT_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wno-unused-function -I. -Iinclude
+
+$(VERIFIER_TOOLS:%=$(BUILD)/bin/%): $(BUILD)/bin/%: tools/%.c $(EXT_ENV_SRC) tests/ext/ext_env.h $(RT_HOST_LIB)
+	@mkdir -p $(@D) $(BUILD)/host/obj/tools
+	$(HOST_CC) $(HOST_CFLAGS) -MMD -MP -MF $(BUILD)/host/obj/tools/$*.d -MT $@ $< $(EXT_ENV_SRC) \
+		$(RT_HOST_LIB) $(HOST_LDFLAGS) -o $@
+
+$(VERIFIER_TOOLS:%=$(BUILD)/host-opt/bin/%): $(BUILD)/host-opt/bin/%: tools/%.c $(EXT_ENV_SRC) $(RT_HOST_OPT_LIB)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_OPT_CFLAGS) $< $(EXT_ENV_SRC) $(RT_HOST_OPT_LIB) -o $@
+
+$(BUILD)/ext/%.o: tests/ext/%.c
+	@mkdir -p $(@D)
+	$(BPF_CC) $(BPF_EXT_CFLAGS) -c $< -o $@
+
+# The unit test links the library and the sample embedder.
+$(BUILD)/host/tests/verify: $(RT_HOST_LIB)
+UNIT_SRCS_verify += $(EXT_ENV_SRC)
+UNIT_LDFLAGS_verify += $(RT_HOST_LIB)
+
+ALL_TARGETS += $(VERIFIER_TOOLS:%=$(BUILD)/bin/%)
+TEST_SUITES += verifier
+
+.PHONY: test-verifier ext-objs
+ext-objs: $(EXT_OBJS)
+
+test-verifier: $(VERIFIER_TOOLS:%=$(BUILD)/bin/%) $(EXT_OBJS)
+	@$(BUILD)/bin/verifier-corpus \
+		--ext tests/ext/expect.txt $(BUILD)/ext tests/verifier
