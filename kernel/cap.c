@@ -9,22 +9,22 @@
 #include "kernel/cap.h"
 #include "kernel/interface.h"
 
-#define CAP_NO_FREE UINT32_MAX
+#define CAP_NO_FREE  UINT32_MAX
 #define CAP_GEN_LAST UINT32_MAX
 
 struct cap_slot {
-	void *obj;             /* NULL while free */
-	uint32_t gen;          /* current generation, >= 1 */
-	uint8_t type;          /* CAP_TYPE_NONE while free */
-	bool retired;          /* generation exhausted: never reused */
-	uint32_t next_free;    /* free-list link while free */
+	void *obj;          /* NULL while free */
+	uint32_t gen;       /* current generation, >= 1 */
+	uint8_t type;       /* CAP_TYPE_NONE while free */
+	bool retired;       /* generation exhausted: never reused */
+	uint32_t next_free; /* free-list link while free */
 };
 
 struct cap_table {
 	struct cap_slot **chunks; /* nchunks_max pointers, filled on demand */
 	uint32_t nchunks;         /* chunks allocated */
 	uint32_t nchunks_max;
-	uint32_t free_head;       /* index of the first free slot or CAP_NO_FREE */
+	uint32_t free_head; /* index of the first free slot or CAP_NO_FREE */
 	uint32_t live;
 };
 

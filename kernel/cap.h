@@ -48,10 +48,10 @@
 
 typedef uint64_t cap_t;
 
-#define CAP_NULL ((cap_t)0)
-#define CAP_CHUNK 256u             /* slots per chunk */
+#define CAP_NULL       ((cap_t)0)
+#define CAP_CHUNK      256u /* slots per chunk */
 #define CAP_INDEX_BITS 24u
-#define CAP_MAX_SLOTS (1u << CAP_INDEX_BITS)
+#define CAP_MAX_SLOTS  (1u << CAP_INDEX_BITS)
 
 /* Capability types.  0 is never a valid type. */
 enum cap_type {

@@ -77,7 +77,7 @@ struct dispatch_entry {
 
 struct dispatch_set;
 typedef int (*dispatch_walk_fn)(const struct dispatch_set *s, const uint64_t a[5],
-				struct dispatch_outcome *o);
+                                struct dispatch_outcome *o);
 
 struct dispatch_set {
 	struct dispatch_limbo limbo;
@@ -85,7 +85,7 @@ struct dispatch_set {
 	dispatch_result_fn result_fn;
 	void *result_arg;
 	uint64_t default_result;
-	struct dispatch_entry def;   /* default handler; def.native or def.jit set if any */
+	struct dispatch_entry def; /* default handler; def.native or def.jit set if any */
 	bool has_default;
 	struct dispatch_event *ev;
 	uint32_t n;
@@ -103,8 +103,8 @@ struct dispatch_frame {
 };
 
 struct dispatch_cpu {
-	uint32_t nest;               /* depth of raises on this CPU */
-	uint64_t seen;               /* dispatch_gp at its last quiescent point */
+	uint32_t nest;                /* depth of raises on this CPU */
+	uint64_t seen;                /* dispatch_gp at its last quiescent point */
 	struct dispatch_frame *frame; /* innermost extension invocation */
 } __attribute__((aligned(64)));
 
@@ -113,9 +113,9 @@ struct dispatch_cpu {
 static struct dispatch_event dispatch_events[DISPATCH_MAX_EVENTS];
 static struct dispatch_cpu dispatch_cpus[DISPATCH_MAX_CPUS];
 static uint32_t dispatch_ncpus = 1;
-static uint64_t dispatch_gp = 1;          /* grace-period counter */
+static uint64_t dispatch_gp = 1; /* grace-period counter */
 static struct dispatch_limbo *dispatch_limbo_head;
-static uint32_t dispatch_lock_owner;      /* 0 free, else cpu + 1 */
+static uint32_t dispatch_lock_owner; /* 0 free, else cpu + 1 */
 
 uint32_t dispatch_cpu_self(void)
 {
@@ -126,7 +126,7 @@ static int dispatch_lock(void)
 {
 	uint32_t me = dispatch_cpu_self() + 1, expect = 0;
 	while (!__atomic_compare_exchange_n(&dispatch_lock_owner, &expect, me, false,
-					    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+	                                    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 		if (expect == me)
 			return -EBUSY; /* re-entered from an authorizer: would deadlock */
 		expect = 0;
@@ -141,43 +141,45 @@ static void dispatch_unlock(void)
 
 /* ---------------------------------------------------------- trampolines */
 
-static uint64_t dispatch_slot_run(uint32_t slot, uint64_t a1, uint64_t a2, uint64_t a3,
-				  uint64_t a4, uint64_t a5);
+static uint64_t dispatch_slot_run(uint32_t slot, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                                  uint64_t a5);
 
-#define DISPATCH_TRAMP(hi, lo)                                                             \
-	static uint64_t dispatch_tramp_##hi##_##lo(uint64_t a1, uint64_t a2, uint64_t a3,  \
-						   uint64_t a4, uint64_t a5)               \
-	{                                                                                  \
-		return dispatch_slot_run((hi) * 16 + (lo), a1, a2, a3, a4, a5);            \
+#define DISPATCH_TRAMP(hi, lo)                                                                     \
+	static uint64_t dispatch_tramp_##hi##_##lo(uint64_t a1, uint64_t a2, uint64_t a3,          \
+	                                           uint64_t a4, uint64_t a5)                       \
+	{                                                                                          \
+		return dispatch_slot_run((hi)*16 + (lo), a1, a2, a3, a4, a5);                      \
 	}
-#define DISPATCH_TRAMP16(hi)                                                               \
-	DISPATCH_TRAMP(hi, 0) DISPATCH_TRAMP(hi, 1) DISPATCH_TRAMP(hi, 2)                  \
-	DISPATCH_TRAMP(hi, 3) DISPATCH_TRAMP(hi, 4) DISPATCH_TRAMP(hi, 5)                  \
-	DISPATCH_TRAMP(hi, 6) DISPATCH_TRAMP(hi, 7) DISPATCH_TRAMP(hi, 8)                  \
-	DISPATCH_TRAMP(hi, 9) DISPATCH_TRAMP(hi, 10) DISPATCH_TRAMP(hi, 11)                \
-	DISPATCH_TRAMP(hi, 12) DISPATCH_TRAMP(hi, 13) DISPATCH_TRAMP(hi, 14)               \
-	DISPATCH_TRAMP(hi, 15)
-DISPATCH_TRAMP16(0) DISPATCH_TRAMP16(1) DISPATCH_TRAMP16(2) DISPATCH_TRAMP16(3)
-DISPATCH_TRAMP16(4) DISPATCH_TRAMP16(5) DISPATCH_TRAMP16(6) DISPATCH_TRAMP16(7)
-DISPATCH_TRAMP16(8) DISPATCH_TRAMP16(9) DISPATCH_TRAMP16(10) DISPATCH_TRAMP16(11)
-DISPATCH_TRAMP16(12) DISPATCH_TRAMP16(13) DISPATCH_TRAMP16(14) DISPATCH_TRAMP16(15)
+#define DISPATCH_TRAMP16(hi)                                                                       \
+	DISPATCH_TRAMP(hi, 0)                                                                      \
+	DISPATCH_TRAMP(hi, 1) DISPATCH_TRAMP(hi, 2) DISPATCH_TRAMP(hi, 3) DISPATCH_TRAMP(hi, 4)    \
+	    DISPATCH_TRAMP(hi, 5) DISPATCH_TRAMP(hi, 6) DISPATCH_TRAMP(hi, 7)                      \
+	        DISPATCH_TRAMP(hi, 8) DISPATCH_TRAMP(hi, 9) DISPATCH_TRAMP(hi, 10)                 \
+	            DISPATCH_TRAMP(hi, 11) DISPATCH_TRAMP(hi, 12) DISPATCH_TRAMP(hi, 13)           \
+	                DISPATCH_TRAMP(hi, 14) DISPATCH_TRAMP(hi, 15)
+DISPATCH_TRAMP16(0)
+DISPATCH_TRAMP16(1) DISPATCH_TRAMP16(2) DISPATCH_TRAMP16(3) DISPATCH_TRAMP16(4) DISPATCH_TRAMP16(5)
+    DISPATCH_TRAMP16(6) DISPATCH_TRAMP16(7) DISPATCH_TRAMP16(8) DISPATCH_TRAMP16(9)
+        DISPATCH_TRAMP16(10) DISPATCH_TRAMP16(11) DISPATCH_TRAMP16(12) DISPATCH_TRAMP16(13)
+            DISPATCH_TRAMP16(14) DISPATCH_TRAMP16(15)
 
 #define DISPATCH_TRAMP_REF(hi, lo) dispatch_tramp_##hi##_##lo,
-#define DISPATCH_TRAMP_REF16(hi)                                                           \
-	DISPATCH_TRAMP_REF(hi, 0) DISPATCH_TRAMP_REF(hi, 1) DISPATCH_TRAMP_REF(hi, 2)      \
-	DISPATCH_TRAMP_REF(hi, 3) DISPATCH_TRAMP_REF(hi, 4) DISPATCH_TRAMP_REF(hi, 5)      \
-	DISPATCH_TRAMP_REF(hi, 6) DISPATCH_TRAMP_REF(hi, 7) DISPATCH_TRAMP_REF(hi, 8)      \
-	DISPATCH_TRAMP_REF(hi, 9) DISPATCH_TRAMP_REF(hi, 10) DISPATCH_TRAMP_REF(hi, 11)    \
-	DISPATCH_TRAMP_REF(hi, 12) DISPATCH_TRAMP_REF(hi, 13) DISPATCH_TRAMP_REF(hi, 14)   \
-	DISPATCH_TRAMP_REF(hi, 15)
-static const dispatch_fn dispatch_tramps[DISPATCH_MAX_EVENTS] = {
-	DISPATCH_TRAMP_REF16(0) DISPATCH_TRAMP_REF16(1) DISPATCH_TRAMP_REF16(2)
-	DISPATCH_TRAMP_REF16(3) DISPATCH_TRAMP_REF16(4) DISPATCH_TRAMP_REF16(5)
-	DISPATCH_TRAMP_REF16(6) DISPATCH_TRAMP_REF16(7) DISPATCH_TRAMP_REF16(8)
-	DISPATCH_TRAMP_REF16(9) DISPATCH_TRAMP_REF16(10) DISPATCH_TRAMP_REF16(11)
-	DISPATCH_TRAMP_REF16(12) DISPATCH_TRAMP_REF16(13) DISPATCH_TRAMP_REF16(14)
-	DISPATCH_TRAMP_REF16(15)
-};
+#define DISPATCH_TRAMP_REF16(hi)                                                                   \
+	DISPATCH_TRAMP_REF(hi, 0)                                                                  \
+	DISPATCH_TRAMP_REF(hi, 1) DISPATCH_TRAMP_REF(hi, 2) DISPATCH_TRAMP_REF(hi, 3)              \
+	    DISPATCH_TRAMP_REF(hi, 4) DISPATCH_TRAMP_REF(hi, 5) DISPATCH_TRAMP_REF(hi, 6)          \
+	        DISPATCH_TRAMP_REF(hi, 7) DISPATCH_TRAMP_REF(hi, 8) DISPATCH_TRAMP_REF(hi, 9)      \
+	            DISPATCH_TRAMP_REF(hi, 10) DISPATCH_TRAMP_REF(hi, 11)                          \
+	                DISPATCH_TRAMP_REF(hi, 12) DISPATCH_TRAMP_REF(hi, 13)                      \
+	                    DISPATCH_TRAMP_REF(hi, 14) DISPATCH_TRAMP_REF(hi, 15)
+                static const dispatch_fn dispatch_tramps[DISPATCH_MAX_EVENTS] = {
+                    DISPATCH_TRAMP_REF16(0) DISPATCH_TRAMP_REF16(1) DISPATCH_TRAMP_REF16(2)
+                        DISPATCH_TRAMP_REF16(3) DISPATCH_TRAMP_REF16(4) DISPATCH_TRAMP_REF16(5)
+                            DISPATCH_TRAMP_REF16(6) DISPATCH_TRAMP_REF16(7) DISPATCH_TRAMP_REF16(8)
+                                DISPATCH_TRAMP_REF16(9) DISPATCH_TRAMP_REF16(10)
+                                    DISPATCH_TRAMP_REF16(11) DISPATCH_TRAMP_REF16(12)
+                                        DISPATCH_TRAMP_REF16(13) DISPATCH_TRAMP_REF16(14)
+                                            DISPATCH_TRAMP_REF16(15)};
 _Static_assert(DISPATCH_MAX_EVENTS == 256, "one trampoline per event slot");
 
 /* ------------------------------------------------------------ quiescence */
@@ -227,7 +229,7 @@ uint32_t dispatch_reclaim(void)
 	struct dispatch_cpu *cpu = &dispatch_cpus[dispatch_cpu_self()];
 	if (cpu->nest == 0)
 		__atomic_store_n(&cpu->seen, __atomic_load_n(&dispatch_gp, __ATOMIC_ACQUIRE),
-				 __ATOMIC_RELEASE);
+		                 __ATOMIC_RELEASE);
 	if (dispatch_lock())
 		return UINT32_MAX;
 	waiting = dispatch_reclaim_locked();
@@ -271,7 +273,7 @@ void dispatch_note_release(void *ref)
 /* Run an extension procedure with the invocation ledger in place.  Returns
  * false if the run was aborted (everything it held has been released). */
 static bool dispatch_run_ext(rt_jit_fn fn, bool has_closure, void *closure, const uint64_t a[5],
-			     uint64_t fuel, uint64_t *r0, uint32_t *status)
+                             uint64_t fuel, uint64_t *r0, uint32_t *status)
 {
 	struct dispatch_cpu *cpu = &dispatch_cpus[dispatch_cpu_self()];
 	struct dispatch_frame fr;
@@ -296,7 +298,7 @@ static bool dispatch_run_ext(rt_jit_fn fn, bool has_closure, void *closure, cons
 }
 
 static uint64_t dispatch_call_native(dispatch_fn fn, bool has_closure, void *closure,
-				     const uint64_t a[5])
+                                     const uint64_t a[5])
 {
 	if (has_closure)
 		return fn((uint64_t)(uintptr_t)closure, a[0], a[1], a[2], a[3]);
@@ -304,7 +306,7 @@ static uint64_t dispatch_call_native(dispatch_fn fn, bool has_closure, void *clo
 }
 
 static void dispatch_aborted(const struct dispatch_set *s, struct dispatch_binding *b,
-			     uint32_t status, struct dispatch_outcome *o)
+                             uint32_t status, struct dispatch_outcome *o)
 {
 	o->aborted++;
 	__atomic_add_fetch(&b->aborts, 1, __ATOMIC_RELAXED);
@@ -321,7 +323,8 @@ static bool dispatch_guards_hold(const struct dispatch_entry *e, const uint64_t 
 		uint64_t r;
 		uint32_t st;
 		if (g->jit) {
-			if (!dispatch_run_ext(g->jit, g->has_closure, g->closure, a, e->fuel, &r, &st))
+			if (!dispatch_run_ext(g->jit, g->has_closure, g->closure, a, e->fuel, &r,
+			                      &st))
 				return false; /* an aborted guard is false */
 		} else {
 			r = dispatch_call_native(g->native, g->has_closure, g->closure, a);
@@ -334,7 +337,7 @@ static bool dispatch_guards_hold(const struct dispatch_entry *e, const uint64_t 
 
 /* Native, unguarded, closure-free handlers and no result handler. */
 static int dispatch_walk_simple(const struct dispatch_set *s, const uint64_t a[5],
-				struct dispatch_outcome *o)
+                                struct dispatch_outcome *o)
 {
 	uint64_t r = 0;
 	for (uint32_t i = 0; i < s->n; i++)
@@ -344,8 +347,38 @@ static int dispatch_walk_simple(const struct dispatch_set *s, const uint64_t a[5
 	return DISPATCH_HANDLED;
 }
 
+/* Native handlers and guards (closures and a result handler allowed): no
+ * fuel, no ledger, nothing can be disabled. */
+static int dispatch_walk_native(const struct dispatch_set *s, const uint64_t a[5],
+                                struct dispatch_outcome *o)
+{
+	uint64_t acc = s->default_result, last = 0, r;
+
+	for (uint32_t i = 0; i < s->n; i++) {
+		const struct dispatch_entry *e = &s->e[i];
+		uint32_t g = 0;
+		for (; g < e->nguards; g++)
+			if (!dispatch_call_native(e->g[g].native, e->g[g].has_closure,
+			                          e->g[g].closure, a))
+				break;
+		if (g < e->nguards)
+			continue;
+		r = dispatch_call_native(e->native, e->has_closure, e->closure, a);
+		if (s->result_fn)
+			acc = s->result_fn(s->result_arg, acc, r, o->fired);
+		last = r;
+		o->fired++;
+	}
+	if (o->fired == 0) {
+		o->result = s->default_result;
+		return DISPATCH_UNHANDLED;
+	}
+	o->result = (o->fired == 1 || !s->result_fn) ? last : acc;
+	return DISPATCH_HANDLED;
+}
+
 static int dispatch_walk_general(const struct dispatch_set *s, const uint64_t a[5],
-				 struct dispatch_outcome *o)
+                                 struct dispatch_outcome *o)
 {
 	uint64_t acc = s->default_result, last = 0, r;
 	uint32_t st;
@@ -357,7 +390,8 @@ static int dispatch_walk_general(const struct dispatch_set *s, const uint64_t a[
 		if (e->nguards && !dispatch_guards_hold(e, a))
 			continue;
 		if (e->jit) {
-			if (!dispatch_run_ext(e->jit, e->has_closure, e->closure, a, e->fuel, &r, &st)) {
+			if (!dispatch_run_ext(e->jit, e->has_closure, e->closure, a, e->fuel, &r,
+			                      &st)) {
 				dispatch_aborted(s, e->b, st, o);
 				continue;
 			}
@@ -380,7 +414,7 @@ static int dispatch_walk_general(const struct dispatch_set *s, const uint64_t a[
 }
 
 static int dispatch_run_set(const struct dispatch_set *s, const uint64_t a[5],
-			    struct dispatch_outcome *o)
+                            struct dispatch_outcome *o)
 {
 	int st = s->n ? s->walk(s, a, o) : (o->result = s->default_result, DISPATCH_UNHANDLED);
 	if (st == DISPATCH_UNHANDLED && s->has_default) {
@@ -388,7 +422,8 @@ static int dispatch_run_set(const struct dispatch_set *s, const uint64_t a[5],
 		uint64_t r;
 		uint32_t rs;
 		if (d->jit) {
-			if (!dispatch_run_ext(d->jit, d->has_closure, d->closure, a, d->fuel, &r, &rs)) {
+			if (!dispatch_run_ext(d->jit, d->has_closure, d->closure, a, d->fuel, &r,
+			                      &rs)) {
 				o->aborted++;
 				return DISPATCH_UNHANDLED;
 			}
@@ -404,7 +439,7 @@ static int dispatch_run_set(const struct dispatch_set *s, const uint64_t a[5],
 }
 
 static int dispatch_enter_run(struct dispatch_event *ev, const uint64_t a[5],
-			      struct dispatch_outcome *o)
+                              struct dispatch_outcome *o)
 {
 	struct dispatch_cpu *cpu = &dispatch_cpus[dispatch_cpu_self()];
 	const struct dispatch_set *s;
@@ -417,12 +452,12 @@ static int dispatch_enter_run(struct dispatch_event *ev, const uint64_t a[5],
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (--cpu->nest == 0)
 		__atomic_store_n(&cpu->seen, __atomic_load_n(&dispatch_gp, __ATOMIC_ACQUIRE),
-				 __ATOMIC_RELEASE);
+		                 __ATOMIC_RELEASE);
 	return st;
 }
 
-static uint64_t dispatch_slot_run(uint32_t slot, uint64_t a1, uint64_t a2, uint64_t a3,
-				  uint64_t a4, uint64_t a5)
+static uint64_t dispatch_slot_run(uint32_t slot, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                                  uint64_t a5)
 {
 	struct dispatch_event *ev = &dispatch_events[slot];
 	uint64_t a[5] = {a1, a2, a3, a4, a5};
@@ -459,7 +494,7 @@ int dispatch_raise(struct dispatch_event *ev, const uint64_t args[5], struct dis
 /* ------------------------------------------------------------ set build */
 
 static void dispatch_fill_entry(struct dispatch_entry *e, const struct dispatch_proc *p,
-				void *closure, bool has_closure, uint64_t fuel)
+                                void *closure, bool has_closure, uint64_t fuel)
 {
 	e->jit = p->jit;
 	e->native = p->jit ? NULL : (dispatch_fn)p->sig->fn;
@@ -479,7 +514,7 @@ static struct dispatch_set *dispatch_build(struct dispatch_event *ev)
 {
 	struct dispatch_set *s;
 	uint32_t n = 0, i = 0;
-	bool simple = !ev->result_fn;
+	bool simple = !ev->result_fn, native = true;
 
 	for (struct dispatch_binding *b = ev->bindings; b; b = b->next)
 		n += dispatch_runnable(b);
@@ -494,14 +529,15 @@ static struct dispatch_set *dispatch_build(struct dispatch_event *ev)
 	if (ev->has_default) {
 		s->has_default = true;
 		dispatch_fill_entry(&s->def, &ev->default_handler, ev->default_closure,
-				    ev->default_has_closure, ev->default_fuel);
+		                    ev->default_has_closure, ev->default_fuel);
 	}
 	for (struct dispatch_binding *b = ev->bindings; b; b = b->next) {
 		struct dispatch_entry *e;
 		if (!dispatch_runnable(b))
 			continue;
 		e = &s->e[i++];
-		dispatch_fill_entry(e, &b->handler, b->closure, b->options & DISPATCH_CLOSURE, b->fuel);
+		dispatch_fill_entry(e, &b->handler, b->closure, b->options & DISPATCH_CLOSURE,
+		                    b->fuel);
 		e->b = b;
 		e->nguards = (uint8_t)b->nguards;
 		for (uint32_t g = 0; g < b->nguards; g++) {
@@ -510,11 +546,17 @@ static struct dispatch_set *dispatch_build(struct dispatch_event *ev)
 			e->g[g].native = bg->proc.jit ? NULL : (dispatch_fn)bg->proc.sig->fn;
 			e->g[g].closure = bg->closure;
 			e->g[g].has_closure = bg->has_closure;
+			if (bg->proc.jit)
+				native = false;
 		}
+		if (e->jit)
+			native = false;
 		if (e->jit || e->has_closure || e->nguards)
 			simple = false;
 	}
-	s->walk = simple ? dispatch_walk_simple : dispatch_walk_general;
+	s->walk = simple   ? dispatch_walk_simple
+	          : native ? dispatch_walk_native
+	                   : dispatch_walk_general;
 	return s;
 }
 
@@ -541,8 +583,8 @@ static bool dispatch_arg_equal(const struct rt_arg *x, const struct rt_arg *y)
 }
 
 /* A handler (or, with guard, a guard) of event sig `ev`. */
-static int dispatch_check_proc(const struct rt_sig *ev, const struct dispatch_proc *p,
-			       bool closure, bool guard)
+static int dispatch_check_proc(const struct rt_sig *ev, const struct dispatch_proc *p, bool closure,
+                               bool guard)
 {
 	const struct rt_sig *s = p->sig;
 	uint32_t skip = closure ? 1 : 0;
@@ -599,8 +641,8 @@ struct dispatch_event *dispatch_event_lookup(const char *name)
 }
 
 static struct dispatch_binding *dispatch_new_binding(struct dispatch_event *ev,
-						     const struct module *owner,
-						     const struct dispatch_proc *h)
+                                                     const struct module *owner,
+                                                     const struct dispatch_proc *h)
 {
 	struct dispatch_binding *b = model_zalloc(sizeof(*b));
 	if (!b)
@@ -613,8 +655,8 @@ static struct dispatch_binding *dispatch_new_binding(struct dispatch_event *ev,
 }
 
 int dispatch_event_create(const char *name, const struct rt_sig *sig,
-			  const struct module *authority, const struct dispatch_proc *intrinsic,
-			  struct dispatch_event **out)
+                          const struct module *authority, const struct dispatch_proc *intrinsic,
+                          struct dispatch_event **out)
 {
 	struct dispatch_event *ev = NULL;
 	struct dispatch_binding *b = NULL;
@@ -736,7 +778,7 @@ static int dispatch_authority_only(struct dispatch_event *ev, const struct modul
 }
 
 int dispatch_set_authorizer(struct dispatch_event *ev, dispatch_authorizer_fn fn, void *arg,
-			    const struct module *requester)
+                            const struct module *requester)
 {
 	int err;
 	if ((err = dispatch_lock()))
@@ -751,7 +793,7 @@ int dispatch_set_authorizer(struct dispatch_event *ev, dispatch_authorizer_fn fn
 }
 
 int dispatch_set_abort_hook(struct dispatch_event *ev, dispatch_abort_fn fn, void *arg,
-			    const struct module *requester)
+                            const struct module *requester)
 {
 	int err;
 	if ((err = dispatch_lock()))
@@ -786,7 +828,7 @@ int dispatch_impose_guard(struct dispatch_decision *d, const struct dispatch_gua
 }
 
 int dispatch_set_result(struct dispatch_event *ev, dispatch_result_fn fn, void *arg,
-			uint64_t default_result, const struct module *requester)
+                        uint64_t default_result, const struct module *requester)
 {
 	struct dispatch_decision d = {0};
 	dispatch_result_fn old_fn;
@@ -828,7 +870,7 @@ out_unlock:
 }
 
 int dispatch_set_default(struct dispatch_event *ev, const struct dispatch_proc *handler,
-			 void *closure, bool has_closure, const struct module *requester)
+                         void *closure, bool has_closure, const struct module *requester)
 {
 	struct dispatch_decision d = {0};
 	struct dispatch_proc old_h;
@@ -878,7 +920,7 @@ out_unlock:
 /* ----------------------------------------------------------- bindings */
 
 static int dispatch_check_order(struct dispatch_event *ev, uint32_t options,
-				const struct dispatch_binding *anchor)
+                                const struct dispatch_binding *anchor)
 {
 	uint32_t order = options & DISPATCH_ORDER_MASK;
 	if (options & ~(DISPATCH_ORDER_MASK | DISPATCH_CLOSURE | DISPATCH_ASYNC))
@@ -896,7 +938,7 @@ static int dispatch_check_order(struct dispatch_event *ev, uint32_t options,
  * bindings, then unconstrained ones, then LAST ones, each group in install
  * order; BEFORE/AFTER place b next to its anchor and in its anchor's group. */
 static void dispatch_link(struct dispatch_event *ev, struct dispatch_binding *b,
-			  struct dispatch_binding *anchor)
+                          struct dispatch_binding *anchor)
 {
 	struct dispatch_binding *pos = NULL, *prev = NULL; /* insert between prev and pos */
 	uint32_t order = b->options & DISPATCH_ORDER_MASK;
@@ -942,7 +984,7 @@ static void dispatch_unlink(struct dispatch_event *ev, struct dispatch_binding *
 }
 
 int dispatch_install(struct dispatch_event *ev, const struct dispatch_install_req *req,
-		     const struct module *requester, struct dispatch_binding **out)
+                     const struct module *requester, struct dispatch_binding **out)
 {
 	struct dispatch_decision d = {0};
 	struct dispatch_binding *b = NULL;
@@ -963,8 +1005,8 @@ int dispatch_install(struct dispatch_event *ev, const struct dispatch_install_re
 	closure = req->options & DISPATCH_CLOSURE;
 	if ((err = dispatch_check_proc(ev->sig, &req->handler, closure, false)))
 		goto out_unlock;
-	if (req->guard && (err = dispatch_check_proc(ev->sig, &req->guard->proc,
-						     req->guard->has_closure, true)))
+	if (req->guard &&
+	    (err = dispatch_check_proc(ev->sig, &req->guard->proc, req->guard->has_closure, true)))
 		goto out_unlock;
 	for (struct dispatch_binding *x = ev->bindings; x; x = x->next)
 		if (x->owner == requester && dispatch_same_proc(&x->handler, &req->handler) &&
@@ -994,8 +1036,8 @@ int dispatch_install(struct dispatch_event *ev, const struct dispatch_install_re
 		goto out_unlock;
 	}
 	for (uint32_t i = 0; i < d.nimposed; i++)
-		if ((err = dispatch_check_proc(ev->sig, &d.imposed[i].proc, d.imposed[i].has_closure,
-					       true)))
+		if ((err = dispatch_check_proc(ev->sig, &d.imposed[i].proc,
+		                               d.imposed[i].has_closure, true)))
 			goto out_unlock;
 
 	b = dispatch_new_binding(ev, requester, &req->handler);

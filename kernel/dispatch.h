@@ -65,10 +65,10 @@
 #include "kernel/interface.h"
 #include "runtime/exec.h"
 
-#define DISPATCH_MAX_EVENTS 256
-#define DISPATCH_MAX_GUARDS 4   /* per binding: the installer's plus imposed ones */
-#define DISPATCH_MAX_HELD 8     /* references one extension invocation may hold */
-#define DISPATCH_MAX_CPUS 64
+#define DISPATCH_MAX_EVENTS   256
+#define DISPATCH_MAX_GUARDS   4 /* per binding: the installer's plus imposed ones */
+#define DISPATCH_MAX_HELD     8 /* references one extension invocation may hold */
+#define DISPATCH_MAX_CPUS     64
 #define DISPATCH_DEFAULT_FUEL 100000u
 
 /* Native handlers and guards: up to five 64-bit arguments (SysV). */
@@ -83,12 +83,12 @@ struct dispatch_proc {
 };
 
 /* Install options. */
-#define DISPATCH_FIRST 0x01   /* run before every handler not marked FIRST */
-#define DISPATCH_LAST 0x02    /* run after every handler not marked LAST */
-#define DISPATCH_BEFORE 0x04  /* run immediately before `anchor` */
-#define DISPATCH_AFTER 0x08   /* run immediately after `anchor` */
-#define DISPATCH_CLOSURE 0x10 /* pass `closure` as a leading argument */
-#define DISPATCH_ASYNC 0x20   /* asynchronous: recorded; runs once strands exist */
+#define DISPATCH_FIRST      0x01 /* run before every handler not marked FIRST */
+#define DISPATCH_LAST       0x02 /* run after every handler not marked LAST */
+#define DISPATCH_BEFORE     0x04 /* run immediately before `anchor` */
+#define DISPATCH_AFTER      0x08 /* run immediately after `anchor` */
+#define DISPATCH_CLOSURE    0x10 /* pass `closure` as a leading argument */
+#define DISPATCH_ASYNC      0x20 /* asynchronous: recorded; runs once strands exist */
 #define DISPATCH_ORDER_MASK (DISPATCH_FIRST | DISPATCH_LAST | DISPATCH_BEFORE | DISPATCH_AFTER)
 
 /* What happens to an extension handler whose run was aborted (fuel, fault). */
@@ -110,17 +110,17 @@ struct dispatch_guard {
 /* What an installer asks for. */
 struct dispatch_install_req {
 	struct dispatch_proc handler;
-	const struct dispatch_guard *guard;   /* optional */
-	void *closure;                        /* with DISPATCH_CLOSURE */
-	uint32_t options;                     /* DISPATCH_* */
-	struct dispatch_binding *anchor;      /* with BEFORE / AFTER */
-	uint64_t fuel;                        /* extension handlers: time bound (0: event's) */
-	const void *key;                      /* opaque token for the authorizer (passwords) */
+	const struct dispatch_guard *guard; /* optional */
+	void *closure;                      /* with DISPATCH_CLOSURE */
+	uint32_t options;                   /* DISPATCH_* */
+	struct dispatch_binding *anchor;    /* with BEFORE / AFTER */
+	uint64_t fuel;                      /* extension handlers: time bound (0: event's) */
+	const void *key;                    /* opaque token for the authorizer (passwords) */
 };
 
 enum dispatch_op {
 	DISPATCH_OP_INSTALL = 1,
-	DISPATCH_OP_UNINSTALL,        /* someone other than the owner removes a binding */
+	DISPATCH_OP_UNINSTALL, /* someone other than the owner removes a binding */
 	DISPATCH_OP_SET_DEFAULT,
 	DISPATCH_OP_SET_RESULT,
 };
@@ -134,8 +134,8 @@ struct dispatch_decision {
 	enum dispatch_op op;
 	const struct dispatch_event *event;
 	const struct module *requester;
-	const struct dispatch_install_req *req;   /* INSTALL: the request */
-	const struct dispatch_binding *binding;   /* UNINSTALL: the victim */
+	const struct dispatch_install_req *req; /* INSTALL: the request */
+	const struct dispatch_binding *binding; /* UNINSTALL: the victim */
 	uint32_t options;
 	uint64_t fuel;
 	enum dispatch_abort_policy policy;
@@ -155,7 +155,7 @@ typedef void (*dispatch_abort_fn)(void *arg, struct dispatch_binding *b, uint32_
 
 /* An event.  Only `fast` is for raisers; the rest is the dispatcher's. */
 struct dispatch_event {
-	dispatch_fn fast;                  /* call site: the handler or the routine */
+	dispatch_fn fast; /* call site: the handler or the routine */
 	const char *name;
 	const struct rt_sig *sig;
 	const struct module *authority;
@@ -173,20 +173,20 @@ struct dispatch_event {
 	dispatch_abort_fn on_abort;
 	void *on_abort_arg;
 	uint64_t default_fuel;
-	uint64_t unhandled;                /* raises through `fast` that nothing handled */
+	uint64_t unhandled; /* raises through `fast` that nothing handled */
 	uint32_t slot;
 	bool live;
 };
 
 /* How one raise went. */
-#define DISPATCH_HANDLED 0
+#define DISPATCH_HANDLED   0
 #define DISPATCH_UNHANDLED 1
 
 struct dispatch_outcome {
 	uint64_t result;
-	uint32_t fired;     /* handlers that ran to completion (default included) */
-	uint32_t aborted;   /* extension handlers aborted */
-	bool defaulted;     /* the default handler ran */
+	uint32_t fired;   /* handlers that ran to completion (default included) */
+	uint32_t aborted; /* extension handlers aborted */
+	bool defaulted;   /* the default handler ran */
 };
 
 int dispatch_init(void);
@@ -194,25 +194,25 @@ int dispatch_init(void);
 /* Declare an event.  intrinsic (optional) is the authority's own handler,
  * installed as the first binding and owned by the authority. */
 int dispatch_event_create(const char *name, const struct rt_sig *sig,
-			  const struct module *authority, const struct dispatch_proc *intrinsic,
-			  struct dispatch_event **out);
+                          const struct module *authority, const struct dispatch_proc *intrinsic,
+                          struct dispatch_event **out);
 /* Remove an event: authority only, and only with no other module's bindings. */
 int dispatch_event_destroy(struct dispatch_event *ev, const struct module *requester);
 struct dispatch_event *dispatch_event_lookup(const char *name);
 
 /* Authority only. */
 int dispatch_set_authorizer(struct dispatch_event *ev, dispatch_authorizer_fn fn, void *arg,
-			    const struct module *requester);
+                            const struct module *requester);
 int dispatch_set_abort_hook(struct dispatch_event *ev, dispatch_abort_fn fn, void *arg,
-			    const struct module *requester);
+                            const struct module *requester);
 /* The authority, or anyone its authorizer allows. */
 int dispatch_set_result(struct dispatch_event *ev, dispatch_result_fn fn, void *arg,
-			uint64_t default_result, const struct module *requester);
+                        uint64_t default_result, const struct module *requester);
 int dispatch_set_default(struct dispatch_event *ev, const struct dispatch_proc *handler,
-			 void *closure, bool has_closure, const struct module *requester);
+                         void *closure, bool has_closure, const struct module *requester);
 
 int dispatch_install(struct dispatch_event *ev, const struct dispatch_install_req *req,
-		     const struct module *requester, struct dispatch_binding **out);
+                     const struct module *requester, struct dispatch_binding **out);
 int dispatch_uninstall(struct dispatch_binding *b, const struct module *requester);
 /* Drop every binding owned by m (extension unload). */
 int dispatch_uninstall_all(const struct module *m);
@@ -223,7 +223,7 @@ int dispatch_raise(struct dispatch_event *ev, const uint64_t args[5], struct dis
 /* Raise as a call (what the generated stubs do): a direct call when the set
  * allows it.  Nothing handled it: returns the default result and counts. */
 static inline uint64_t dispatch_call(const struct dispatch_event *ev, uint64_t a1, uint64_t a2,
-				     uint64_t a3, uint64_t a4, uint64_t a5)
+                                     uint64_t a3, uint64_t a4, uint64_t a5)
 {
 	dispatch_fn f = __atomic_load_n(&ev->fast, __ATOMIC_ACQUIRE);
 	return f(a1, a2, a3, a4, a5);

@@ -64,7 +64,7 @@ static int domain_grow_syms(struct domain *d, uint32_t more)
 }
 
 static const struct domain_sym *domain_lookup_depth(const struct domain *d, const char *name,
-						    uint32_t depth)
+                                                    uint32_t depth)
 {
 	if (!d || depth > DOMAIN_MAX_DEPTH)
 		return NULL;
@@ -98,7 +98,7 @@ static int domain_check_declared(const struct rt_sig *sig, const struct iface_it
 }
 
 int domain_create_from_interface(const struct iface_desc *iface, const struct module *m,
-				 struct domain **out)
+                                 struct domain **out)
 {
 	struct domain *d;
 	int err;
@@ -114,7 +114,8 @@ int domain_create_from_interface(const struct iface_desc *iface, const struct mo
 		if ((it->flags & IFACE_EVENT) && *it->event)
 			return -EEXIST; /* already declared by an earlier create */
 	}
-	d = domain_create(iface->name, DOMAIN_MODULE | ((iface->flags & IFACE_PRIVATE) ? DOMAIN_PRIVATE : 0));
+	d = domain_create(iface->name,
+	                  DOMAIN_MODULE | ((iface->flags & IFACE_PRIVATE) ? DOMAIN_PRIVATE : 0));
 	if (!d)
 		return -ENOMEM;
 	d->module = m;
@@ -138,7 +139,8 @@ int domain_create_from_interface(const struct iface_desc *iface, const struct mo
 			isig->fn = it->impl;
 		}
 		intrinsic = (struct dispatch_proc){isig, NULL, NULL};
-		err = dispatch_event_create(it->name, it->sig, m, isig ? &intrinsic : NULL, it->event);
+		err = dispatch_event_create(it->name, it->sig, m, isig ? &intrinsic : NULL,
+		                            it->event);
 		if (err) {
 			model_free(isig);
 			goto err_events;
@@ -174,7 +176,7 @@ err_free:
 }
 
 int domain_create_from_module(const struct module *m, const struct rt_sig *const *exports,
-			      uint32_t n, struct domain **out)
+                              uint32_t n, struct domain **out)
 {
 	struct domain *d;
 	int err;
@@ -209,7 +211,7 @@ int domain_create_from_module(const struct module *m, const struct rt_sig *const
 }
 
 int domain_create_from_prog(const char *name, struct rt_prog *p, const struct module *ext,
-			    struct domain **out)
+                            struct domain **out)
 {
 	struct domain *d;
 	int err = -ENOMEM;
@@ -230,7 +232,8 @@ int domain_create_from_prog(const char *name, struct rt_prog *p, const struct mo
 	for (uint32_t i = 0; i < p->nfuncs; i++) {
 		const struct rt_func *f = &p->funcs[i];
 		const struct iface_item *it;
-		if (!f->global || !(it = iface_find_item(f->name, NULL)) || (it->flags & IFACE_EVENT))
+		if (!f->global || !(it = iface_find_item(f->name, NULL)) ||
+		    (it->flags & IFACE_EVENT))
 			continue;
 		if ((err = domain_grow_syms(d, 1)))
 			goto err_free;
@@ -334,7 +337,7 @@ int domain_release(struct domain *d)
 /* Does the importer's BTF prototype (when the object has one) take as many
  * arguments as sig, and return something exactly when sig does? */
 static bool domain_btf_agrees(const struct rt_prog *p, const struct rt_import *imp,
-			      const struct rt_sig *sig)
+                              const struct rt_sig *sig)
 {
 	const struct rt_btf *b = p->btf;
 	const struct rt_btf_type *t;
@@ -495,7 +498,7 @@ int domain_check_resolved(const struct domain *d, char *err, size_t errlen)
 	for (uint32_t i = 0; i < d->prog->nimports; i++) {
 		if (!d->prog->imports[i].sig) {
 			domain_err(err, errlen, "unresolved import '", d->prog->imports[i].name,
-				   "': not exported by any domain it was linked against");
+			           "': not exported by any domain it was linked against");
 			return -EUNRESOLVED;
 		}
 	}
@@ -507,7 +510,7 @@ int domain_link(struct domain *target, struct domain *source, char *err, size_t 
 	int r = domain_resolve(source, target);
 	if (r < 0) {
 		domain_err(err, errlen, "cannot link against domain '", source ? source->name : "?",
-			   "': a symbol's type differs from its declaration");
+		           "': a symbol's type differs from its declaration");
 		return r;
 	}
 	return domain_check_resolved(target, err, errlen);

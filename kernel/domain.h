@@ -54,10 +54,10 @@
 
 #define DOMAIN_NAME_MAX 64
 
-#define DOMAIN_MODULE 0x1    /* a trusted module's code */
+#define DOMAIN_MODULE    0x1 /* a trusted module's code */
 #define DOMAIN_EXTENSION 0x2 /* an extension's code (an rt_prog) */
 #define DOMAIN_AGGREGATE 0x4 /* a combination of other domains */
-#define DOMAIN_PRIVATE 0x8   /* holds privileged interfaces: never in SpinPublic */
+#define DOMAIN_PRIVATE   0x8 /* holds privileged interfaces: never in SpinPublic */
 
 struct domain_sym {
 	const char *name;
@@ -69,14 +69,14 @@ struct domain_sym {
 struct domain {
 	char name[DOMAIN_NAME_MAX];
 	uint32_t flags;
-	uint32_t refs;             /* creator, aggregates, nameserver, resolutions */
-	uint32_t resolvers;        /* imports elsewhere resolved against this domain */
+	uint32_t refs;      /* creator, aggregates, nameserver, resolutions */
+	uint32_t resolvers; /* imports elsewhere resolved against this domain */
 	const struct module *module;
 	struct domain_sym *syms;
 	uint32_t nsyms, symcap;
-	struct domain **members;   /* aggregates */
+	struct domain **members; /* aggregates */
 	uint32_t nmembers, memcap;
-	struct rt_prog *prog;      /* extension domains: not owned */
+	struct rt_prog *prog;       /* extension domains: not owned */
 	struct domain **import_src; /* per import of prog: who resolved it */
 };
 
@@ -91,11 +91,11 @@ int domain_publish(struct domain *d);
 
 struct domain *domain_create(const char *name, uint32_t flags);
 int domain_create_from_interface(const struct iface_desc *iface, const struct module *m,
-				 struct domain **out);
+                                 struct domain **out);
 int domain_create_from_module(const struct module *m, const struct rt_sig *const *exports,
-			      uint32_t n, struct domain **out);
+                              uint32_t n, struct domain **out);
 int domain_create_from_prog(const char *name, struct rt_prog *p, const struct module *ext,
-			    struct domain **out);
+                            struct domain **out);
 /* Give an extension symbol its JIT-compiled entry (the loader does this). */
 int domain_set_entry(struct domain *d, const char *name, rt_jit_fn fn);
 

@@ -8,13 +8,13 @@
 #include "kernel/extref.h"
 #include "kernel/interface.h"
 
-#define EXTREF_GEN_MASK 0x7fffu
+#define EXTREF_GEN_MASK   0x7fffu
 #define EXTREF_HASH_EMPTY 0u
-#define EXTREF_HASH_TOMB UINT32_MAX
+#define EXTREF_HASH_TOMB  UINT32_MAX
 
 struct extref_slot {
-	cap_t cap;          /* CAP_NULL while free */
-	uint16_t gen;       /* 1..0x7fff */
+	cap_t cap;    /* CAP_NULL while free */
+	uint16_t gen; /* 1..0x7fff */
 	uint32_t next_free;
 };
 
@@ -22,10 +22,10 @@ struct extref_table {
 	const struct cap_table *caps;
 	struct extref_slot *slots;
 	uint32_t nslots;
-	uint32_t free_head;     /* slot index or UINT32_MAX */
+	uint32_t free_head; /* slot index or UINT32_MAX */
 	uint32_t live;
-	uint32_t *hash;         /* slot index + 1, EMPTY or TOMB */
-	uint32_t hash_size;     /* power of two, >= 2 * nslots */
+	uint32_t *hash;     /* slot index + 1, EMPTY or TOMB */
+	uint32_t hash_size; /* power of two, >= 2 * nslots */
 	uint32_t tombs;
 };
 
@@ -196,7 +196,8 @@ int extref_delete(struct extref_table *t, int32_t x)
 		t->tombs++;
 	}
 	t->slots[index].cap = CAP_NULL;
-	t->slots[index].gen = (uint16_t)(t->slots[index].gen == EXTREF_GEN_MASK ? 1 : t->slots[index].gen + 1);
+	t->slots[index].gen =
+	    (uint16_t)(t->slots[index].gen == EXTREF_GEN_MASK ? 1 : t->slots[index].gen + 1);
 	t->slots[index].next_free = t->free_head;
 	t->free_head = index;
 	t->live--;

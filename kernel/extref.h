@@ -40,7 +40,7 @@
 
 #include "kernel/cap.h"
 
-#define EXTREF_NIL 0
+#define EXTREF_NIL       0
 #define EXTREF_MAX_SLOTS 65535u
 
 struct extref_table;

@@ -69,15 +69,15 @@
 #ifndef ESTALE
 #define ESTALE 116 /* a capability or externalized reference was revoked */
 #endif
-#define ESIG 200        /* a procedure's type does not match the declared signature */
+#define ESIG        200 /* a procedure's type does not match the declared signature */
 #define EUNRESOLVED 201 /* a domain still has unresolved imports */
-#define ECAPTYPE 202    /* a handle of one type presented as another */
-#define EIMPURE 203     /* a guard that is not declared side-effect free */
+#define ECAPTYPE    202 /* a handle of one type presented as another */
+#define EIMPURE     203 /* a guard that is not declared side-effect free */
 
 /* Module flags. */
-#define MODULE_TRUSTED 0x1    /* built with the kernel (native C) */
+#define MODULE_TRUSTED    0x1 /* built with the kernel (native C) */
 #define MODULE_PRIVILEGED 0x2 /* may import SpinPrivate */
-#define MODULE_EXTENSION 0x4  /* verified extension */
+#define MODULE_EXTENSION  0x4 /* verified extension */
 
 /* A module: the unit of identity.  Compare by address, never by name. */
 struct module {
@@ -88,25 +88,25 @@ struct module {
 struct dispatch_event;
 
 /* One declared procedure or event, as generated from interfaces/ *.idl. */
-#define IFACE_EVENT 0x1   /* an event: raised through the dispatcher */
+#define IFACE_EVENT   0x1 /* an event: raised through the dispatcher */
 #define IFACE_PRIVATE 0x2 /* only in SpinPrivate */
 
 struct iface_item {
-	const char *name;      /* C and link name: Interface_Proc */
-	const struct rt_sig *sig; /* for events, sig->fn is the raise stub */
-	uint32_t flags;        /* IFACE_* */
-	const char *authority; /* module that owns it (events: the intrinsic's module) */
-	void *impl;            /* procs: the implementation; events: the intrinsic
-				* handler Interface_Proc_intrinsic; NULL if this
-				* image does not link one in (weak reference) */
+	const char *name;              /* C and link name: Interface_Proc */
+	const struct rt_sig *sig;      /* for events, sig->fn is the raise stub */
+	uint32_t flags;                /* IFACE_* */
+	const char *authority;         /* module that owns it (events: the intrinsic's module) */
+	void *impl;                    /* procs: the implementation; events: the intrinsic
+	                                * handler Interface_Proc_intrinsic; NULL if this
+	                                * image does not link one in (weak reference) */
 	struct dispatch_event **event; /* events: where the raise stub finds its event */
 };
 
 struct iface_desc {
-	const char *name;          /* interface name, e.g. "Console" */
-	const char *export_name;   /* nameserver name, e.g. "ConsoleService" */
+	const char *name;        /* interface name, e.g. "Console" */
+	const char *export_name; /* nameserver name, e.g. "ConsoleService" */
 	const char *authority;
-	uint32_t flags;            /* IFACE_PRIVATE for a private interface */
+	uint32_t flags; /* IFACE_PRIVATE for a private interface */
 	const struct iface_item *items;
 	uint32_t nitems;
 	const struct rt_type *const *types;

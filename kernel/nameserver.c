@@ -26,7 +26,7 @@ static struct nameserver_entry **nameserver_find(const char *name)
 }
 
 int nameserver_export(const char *name, struct domain *d, nameserver_authorizer_fn auth, void *arg,
-		      const struct module *exporter)
+                      const struct module *exporter)
 {
 	struct nameserver_entry *e;
 
@@ -53,7 +53,8 @@ int nameserver_export(const char *name, struct domain *d, nameserver_authorizer_
 }
 
 int nameserver_export_interface(const struct iface_desc *iface, struct domain *d,
-				nameserver_authorizer_fn auth, void *arg, const struct module *exporter)
+                                nameserver_authorizer_fn auth, void *arg,
+                                const struct module *exporter)
 {
 	if (!iface)
 		return -EINVAL;

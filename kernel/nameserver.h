@@ -35,13 +35,14 @@
 typedef int (*nameserver_authorizer_fn)(void *arg, const char *name, const struct module *importer);
 
 int nameserver_export(const char *name, struct domain *d, nameserver_authorizer_fn auth, void *arg,
-		      const struct module *exporter);
+                      const struct module *exporter);
 int nameserver_unexport(const char *name, const struct module *exporter);
 /* On success *out holds a new reference (domain_release it). */
 int nameserver_import(const char *name, const struct module *importer, struct domain **out);
 /* Export a trusted module's interface under the name its IDL gives. */
 int nameserver_export_interface(const struct iface_desc *iface, struct domain *d,
-				nameserver_authorizer_fn auth, void *arg, const struct module *exporter);
+                                nameserver_authorizer_fn auth, void *arg,
+                                const struct module *exporter);
 uint32_t nameserver_count(void);
 
 #endif /* SPINDLE_KERNEL_NAMESERVER_H */

@@ -4,21 +4,21 @@
 #                                embedder (tests/ext/ext_env.h)
 #   build/bin/verifier-corpus    run tests/verifier/*.data (accept/refuse with
 #                                rejection codes, accepted ones run on the
-#                                interpreter and the JIT) and tests/ext/*.c
-#                                (compiled by $(BPF_CC), verdicts from
-#                                tests/ext/expect.txt)
-# Suite test-verifier: the corpus, the C extensions, and the verifier's unit
-# tests (tests/unit/verify_test.c, built by mk/unit.mk).
+#                                interpreter and the JIT) and the C extensions
+#                                tests/ext/NAME.c (compiled by $(BPF_CC) into
+#                                build/ext/NAME.o, verdicts in tests/ext/expect.txt)
+# Suite "verifier": the verifier's unit tests (tests/unit/verify_test.c, built
+# by mk/unit.mk, so also part of test-unit), the .data corpus and the C
+# extensions, with one combined count.
 #
 # Both tools need the sample embedder, so they get explicit rules that
 # override runtime.mk's generic tools/NAME.c rule.
 
 EXT_ENV_SRC := tests/ext/ext_env.c
 VERIFIER_TOOLS := spin-verify verifier-corpus
-EXT_SRCS := $(sort $(wildcard tests/ext/*.c))
-EXT_PROGS := $(filter-out $(EXT_ENV_SRC),$(EXT_SRCS))
+EXT_PROGS := $(filter-out $(EXT_ENV_SRC),$(sort $(wildcard tests/ext/*.c)))
 EXT_OBJS := $(EXT_PROGS:tests/ext/%.c=$(BUILD)/ext/%.o)
-BPF_EXT_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wno-unused-function -I. -Iinclude
+BPF_EXT_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wno-unused-function
 
 $(VERIFIER_TOOLS:%=$(BUILD)/bin/%): $(BUILD)/bin/%: tools/%.c $(EXT_ENV_SRC) tests/ext/ext_env.h $(RT_HOST_LIB)
 	@mkdir -p $(@D) $(BUILD)/host/obj/tools
@@ -29,7 +29,7 @@ $(VERIFIER_TOOLS:%=$(BUILD)/host-opt/bin/%): $(BUILD)/host-opt/bin/%: tools/%.c 
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_OPT_CFLAGS) $< $(EXT_ENV_SRC) $(RT_HOST_OPT_LIB) -o $@
 
-$(BUILD)/ext/%.o: tests/ext/%.c
+$(BUILD)/ext/%.o: tests/ext/%.c tests/ext/ext_api.h
 	@mkdir -p $(@D)
 	$(BPF_CC) $(BPF_EXT_CFLAGS) -c $< -o $@
 
@@ -44,6 +44,15 @@ TEST_SUITES += verifier
 .PHONY: test-verifier ext-objs
 ext-objs: $(EXT_OBJS)
 
-test-verifier: $(VERIFIER_TOOLS:%=$(BUILD)/bin/%) $(EXT_OBJS)
-	@$(BUILD)/bin/verifier-corpus \
-		--ext tests/ext/expect.txt $(BUILD)/ext tests/verifier
+test-verifier: $(VERIFIER_TOOLS:%=$(BUILD)/bin/%) $(EXT_OBJS) $(BUILD)/host/tests/verify
+	@mkdir -p $(BUILD)/test
+	@$(BUILD)/host/tests/verify >$(BUILD)/test/verify-unit.out 2>&1; \
+	cat $(BUILD)/test/verify-unit.out; \
+	$(BUILD)/bin/verifier-corpus --ext tests/ext/expect.txt $(BUILD)/ext tests/verifier \
+		>$(BUILD)/test/verifier-corpus.out 2>&1; \
+	cat $(BUILD)/test/verifier-corpus.out; \
+	set -- $$(grep -E '^[0-9]+ passed, [0-9]+ failed' $(BUILD)/test/verify-unit.out | tail -n 1); \
+	u1=$${1:-0}; u2=$${3:-1}; \
+	set -- $$(grep -E '^[0-9]+ passed, [0-9]+ failed' $(BUILD)/test/verifier-corpus.out | tail -n 1); \
+	c1=$${1:-0}; c2=$${3:-1}; \
+	echo "$$((u1 + c1)) passed, $$((u2 + c2)) failed"; [ $$((u2 + c2)) -eq 0 ]

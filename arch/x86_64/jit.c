@@ -161,6 +161,7 @@ struct jit_ctx {
 	bool force_long;      /* first pass: every jump in its long form */
 	uintptr_t base;       /* address of the code block, 0 while unknown */
 	bool any_metered;
+	bool any_nested;
 	uint8_t saved_union;  /* every callee-saved reg any function writes */
 	uint32_t cur_insn;
 	uint32_t cur_func;
@@ -363,14 +364,8 @@ static void jit_analyse(struct jit_ctx *c, uint32_t f)
 								  : (int64_t)i + 1 + in->off;
 			if (target >= rf->start && target < rf->end)
 				c->target[target] = true;
-			if (op == BPF_EXIT)
-				break;
 			if (BPF_SRC(in->code) == BPF_X && in->src == BPF_REG_FP)
 				fp_escapes = true;
-			if (cls == BPF_JMP32 && op == BPF_JA)
-				target = (int64_t)i + 1 + in->imm;
-			else
-				target = (int64_t)i + 1 + in->off;
 			if (target <= (int64_t)i)
 				fi->metered = true;
 			break;
@@ -794,7 +789,7 @@ static int jit_call(struct jit_ctx *c, uint32_t i, const struct bpf_insn *in)
 		if (t < 0 || t >= p->ninsns || c->func_at[t] < 0)
 			return jit_fail(c, "local call to something that is not a function start");
 		jit_fuel(c);
-		jit_call_label(c, jl_body(c, (uint32_t)c->func_at[t]));   /* call body */
+		jit_call_label(c, jl_func(c, (uint32_t)c->func_at[t], JF_BODY)); /* call body */
 		return 1;
 	}
 	if (in->src == BPF_PSEUDO_IMPORT) {
@@ -816,7 +811,7 @@ static int jit_call(struct jit_ctx *c, uint32_t i, const struct bpf_insn *in)
 		}
 		if (sig->flags & RT_SIG_MAYABORT) {
 			x86_alu_rr(b, true, X86_OP_TEST, X86_RDX, X86_RDX); /* test rdx, rdx */
-			jit_jump(c, X86_CC_NE, jl_common(c, JL_ABORT_HELPER)); /* jnz abort_helper */
+			jit_jump(c, X86_CC_NE, jl_abort(c, false));     /* jnz abort_helper */
 		}
 		return 1;
 	}
@@ -839,7 +834,7 @@ static int jit_jmp(struct jit_ctx *c, uint32_t f, uint32_t i, const struct bpf_i
 	if (op == BPF_EXIT) {
 		if (in->code != (BPF_JMP | BPF_EXIT) || in->dst || in->src || in->off || in->imm)
 			return jit_fail(c, "malformed exit");
-		jit_epilogue(c, fi);
+		jit_epilogue(c, fi, true);
 		return 1;
 	}
 	if (op == BPF_JA) {
@@ -871,6 +866,8 @@ static int jit_jmp(struct jit_ctx *c, uint32_t f, uint32_t i, const struct bpf_i
 			x86_alu_rr(b, !is32, X86_OP_CMP, d, s);         /* cmp d, s */
 	} else if (op == BPF_JSET) {
 		x86_test_ri(b, !is32, d, in->imm);                      /* test d, imm */
+	} else if (in->imm == 0) {
+		x86_alu_rr(b, !is32, X86_OP_TEST, d, d);                /* test d, d (= cmp d, 0) */
 	} else {
 		x86_alu_ri(b, !is32, X86_EXT_CMP, d, in->imm);          /* cmp d, imm */
 	}
@@ -1043,37 +1040,72 @@ static int jit_insn(struct jit_ctx *c, uint32_t f, uint32_t i)
 
 /* ---- passes ---------------------------------------------------------- */
 
+/*
+ * Peephole: clang computes an indexed address as
+ *     rA = rB; rA += rC; rA = *(size *)(rA + off)
+ * which x86 does in one instruction, mov/movzx rA, [rB + rC + off].  rA's
+ * intermediate value is dead (the load overwrites it), so the fusion is
+ * exact as long as nothing jumps to the second or third instruction.
+ * Returns the number of instructions consumed (3), or 0.
+ */
+static int jit_fuse_index_load(struct jit_ctx *c, uint32_t f, uint32_t i)
+{
+	const struct bpf_insn *in = &c->p->insns[i];
+	const struct rt_func *rf = &c->p->funcs[f];
+	unsigned size;
+
+	if (i + 2 >= rf->end || c->target[i + 1] || c->target[i + 2])
+		return 0;
+	if (in[0].code != (BPF_ALU64 | BPF_MOV | BPF_X) || in[0].off || in[0].imm ||
+	    in[1].code != (BPF_ALU64 | BPF_ADD | BPF_X) || in[1].off || in[1].imm ||
+	    in[1].dst != in[0].dst || in[1].src == in[0].dst ||
+	    (in[2].code & ~0x18) != (BPF_LDX | BPF_MEM) || in[2].imm ||
+	    in[2].dst != in[0].dst || in[2].src != in[0].dst)
+		return 0;
+	if (in[0].dst >= BPF_REG_FP || in[0].src >= BPF_NREGS || in[1].src >= BPF_NREGS)
+		return 0;
+	size = jit_size(in[2].code);
+	x86_load_idx(&c->b, size, jit_reg[in[0].dst], jit_reg[in[0].src], jit_reg[in[1].src],
+		     in[2].off);                                /* mov/movzx rA, [rB+rC+off] */
+	return 3;
+}
+
 /* One code generation pass; sizes only unless c->b.code is set. */
 static int jit_pass(struct jit_ctx *c)
 {
 	const struct rt_prog *p = c->p;
-	uint32_t f, i;
+	uint32_t f, i, k;
 	int n;
 
 	c->b.len = 0;
 	c->anchor_cur = c->anchor_prev = 0;
-	if (c->any_metered)
+	if (c->any_nested)
 		jit_common(c);
+	if (c->any_metered)
+		jit_run_shim(c);
 	for (f = 0; f < p->nfuncs; f++) {
-		if (!c->fn[f].metered)
+		if (!c->fn[f].metered || c->fn[f].flat)
 			continue;
-		jit_label(c, jl_entry(c, f));
-		jit_lea_label(c, X86_R11, jl_body(c, f));            /* lea r11, [rip + body] */
-		x86_alu_rr(&c->b, false, X86_OP_XOR, X86_R10, X86_R10); /* xor r10d, r10d */
-		jit_jump(c, -1, jl_common(c, JL_COMMON_ENTRY));      /* jmp common_entry */
+		jit_label(c, jl_func(c, f, JF_ENTRY));
+		jit_lea_label(c, X86_R11, jl_func(c, f, JF_BODY));  /* lea r11, [rip + body] */
+		jit_jump(c, -1, jl_common(c, JL_COMMON_ENTRY));     /* jmp common_entry */
 	}
 	for (f = 0; f < p->nfuncs; f++) {
 		const struct rt_func *rf = &p->funcs[f];
 
-		jit_label(c, jl_body(c, f));
-		if (!c->fn[f].metered)
-			jit_label(c, jl_entry(c, f));
+		c->cur_func = f;
+		jit_label(c, jl_func(c, f, JF_BODY));
+		if (!c->fn[f].metered || c->fn[f].flat)
+			jit_label(c, jl_func(c, f, JF_ENTRY));
 		jit_prologue(c, &c->fn[f]);
 		for (i = rf->start; i < rf->end; i += (uint32_t)n) {
 			uint32_t start = c->b.len;
 
 			jit_label(c, i);
-			n = jit_insn(c, f, i);
+			c->cur_insn = i;
+			n = jit_fuse_index_load(c, f, i);
+			if (!n)
+				n = jit_insn(c, f, i);
 			if (n < 0) {
 				/* Dead code the verifier never reached may be
 				 * anything; it must never run, so trap. */
@@ -1083,10 +1115,12 @@ static int jit_pass(struct jit_ctx *c)
 				x86_int3(&c->b);                     /* int3 */
 				n = 1;
 			}
-			if (n == 2)
-				c->cur[i + 1] = c->b.len;
+			for (k = 1; k < (uint32_t)n; k++)
+				c->cur[i + k] = c->b.len;
 		}
 		x86_int3(&c->b);          /* int3: never fall off a function */
+		if (c->fn[f].flat)
+			jit_flat_aborts(c, f);
 	}
 	jit_label(c, jl_common(c, JL_END));
 	return 0;
@@ -1130,7 +1164,6 @@ static bool jit_near(uintptr_t target, uintptr_t base, size_t size)
 
 struct jit_entry {
 	uint32_t entry;       /* offset of the SysV entry point */
-	uint32_t body;        /* offset of the body (for rt_jit_run) */
 	bool metered;
 };
 
@@ -1139,7 +1172,7 @@ struct rt_jit {
 	size_t alloc;         /* bytes from rt_code_alloc */
 	size_t len;           /* bytes of code */
 	uint32_t nfuncs;
-	uint32_t run_entry;   /* offset of the 8-argument entry, if any_metered */
+	uint32_t run_shim;    /* offset of rt_jit_run's shim, if any function is metered */
 	struct jit_entry *fn;
 };
 
@@ -1150,14 +1183,16 @@ static int jit_setup(struct jit_ctx *c, const struct rt_prog *p)
 	if (p->ninsns == 0 || p->nfuncs == 0 || !p->insns || !p->funcs ||
 	    p->ninsns > RT_MAX_INSNS || p->nfuncs > RT_MAX_FUNCS)
 		return jit_fail(c, "empty or oversized program");
-	c->nlabels = p->ninsns + 1 + 2 * p->nfuncs + JL_COUNT;
+	c->nlabels = p->ninsns + 1 + p->nfuncs * JF_COUNT + JL_COUNT;
 	c->prev = rt_alloc(sizeof(uint32_t) * c->nlabels);
 	c->cur = rt_alloc(sizeof(uint32_t) * c->nlabels);
 	c->fn = rt_alloc(sizeof(struct jit_func) * p->nfuncs);
 	c->func_at = rt_alloc(sizeof(int32_t) * p->ninsns);
 	c->slot2 = rt_alloc(sizeof(bool) * p->ninsns);
+	c->target = rt_alloc(sizeof(bool) * p->ninsns);
 	c->near_import = rt_alloc(p->nimports ? p->nimports : 1);
-	if (!c->prev || !c->cur || !c->fn || !c->func_at || !c->slot2 || !c->near_import)
+	if (!c->prev || !c->cur || !c->fn || !c->func_at || !c->slot2 || !c->target ||
+	    !c->near_import)
 		return -RT_ENOMEM;
 	for (i = 0; i < p->ninsns; i++)
 		c->func_at[i] = -1;
@@ -1181,10 +1216,14 @@ static int jit_setup(struct jit_ctx *c, const struct rt_prog *p)
 		for (i = p->funcs[f].start; i < p->funcs[f].end; i++)
 			if (bpf_is_lddw(&p->insns[i]) && i + 1 < p->funcs[f].end)
 				c->slot2[++i] = true;
-	for (f = 0; f < p->nfuncs; f++) {
+	for (f = 0; f < p->nfuncs; f++)
 		jit_analyse(c, f);
+	for (f = 0; f < p->nfuncs; f++) {
+		jit_classify(&c->fn[f]);
 		if (c->fn[f].metered)
 			c->any_metered = true;
+		if (c->fn[f].metered && !c->fn[f].flat)
+			c->any_nested = true;
 		c->saved_union |= c->fn[f].saved;
 	}
 	return 0;
@@ -1197,6 +1236,7 @@ static void jit_ctx_free(struct jit_ctx *c)
 	rt_free(c->fn);
 	rt_free(c->func_at);
 	rt_free(c->slot2);
+	rt_free(c->target);
 	rt_free(c->near_import);
 }
 
@@ -1268,10 +1308,9 @@ int rt_jit_compile(const struct rt_prog *p, struct rt_jit **out, char *err, size
 	if (ret)
 		goto out;
 	j->nfuncs = p->nfuncs;
-	j->run_entry = c.prev[jl_common(&c, JL_RUN_ENTRY)];
+	j->run_shim = c.prev[jl_common(&c, JL_RUN_SHIM)];
 	for (f = 0; f < p->nfuncs; f++) {
-		j->fn[f].entry = c.prev[jl_entry(&c, f)];
-		j->fn[f].body = c.prev[jl_body(&c, f)];
+		j->fn[f].entry = c.prev[jl_func(&c, f, JF_ENTRY)];
 		j->fn[f].metered = c.fn[f].metered;
 	}
 	*out = j;
@@ -1309,8 +1348,8 @@ void rt_jit_free(struct rt_jit *j)
 	rt_free(j);
 }
 
-/* The common entry reached with the body and a fuel-out pointer as extra
- * stack arguments (see jit_common). */
+/* rt_jit_run's shim (jit_run_shim): the entry and a fuel-out pointer ride
+ * as 7th and 8th arguments. */
 typedef struct rt_jit_ret (*jit_run_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
 					uint64_t, uintptr_t, uint64_t *);
 
@@ -1326,10 +1365,10 @@ int rt_jit_run(const struct rt_jit *j, uint32_t func, const uint64_t args[5], st
 		a[k] = args[k];
 	left = run->fuel;
 	if (j->fn[func].metered) {
-		jit_run_fn fn = (jit_run_fn)(uintptr_t)(j->code + j->run_entry);
+		jit_run_fn fn = (jit_run_fn)(uintptr_t)(j->code + j->run_shim);
 
 		r = fn(a[0], a[1], a[2], a[3], a[4], run->fuel,
-		       (uintptr_t)(j->code + j->fn[func].body), &left);
+		       (uintptr_t)(j->code + j->fn[func].entry), &left);
 	} else {
 		r = rt_jit_entry(j, func)(a[0], a[1], a[2], a[3], a[4], run->fuel);
 	}

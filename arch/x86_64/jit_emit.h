@@ -354,6 +354,40 @@ static inline void x86_load(struct jit_buf *b, unsigned size, unsigned dst, unsi
 	x86_modrm_mem(b, dst, base, disp);
 }
 
+/* Zero-extending load from [base + index + disp] (SIB, scale 1), the
+ * forms of x86_load.  index must not be rsp; a base of rbp/r13 needs a
+ * displacement, so mod=00 is used only when base is neither. */
+static inline void x86_load_idx(struct jit_buf *b, unsigned size, unsigned dst, unsigned base,
+				unsigned index, int32_t disp)
+{
+	uint8_t mod;
+
+	/* REX (always emitted: harmless when empty, keeps the size fixed) */
+	x86_byte(b, (uint8_t)(0x40 | (size == 8 ? 8 : 0) | ((dst >> 3) << 2) | ((index >> 3) << 1) |
+			      (base >> 3)));
+	if (size == 1) {
+		x86_byte(b, 0x0f);
+		x86_byte(b, 0xb6);
+	} else if (size == 2) {
+		x86_byte(b, 0x0f);
+		x86_byte(b, 0xb7);
+	} else {
+		x86_byte(b, 0x8b);
+	}
+	if (disp == 0 && (base & 7) != X86_RBP)
+		mod = 0;
+	else if (x86_is_imm8(disp))
+		mod = 1;
+	else
+		mod = 2;
+	x86_byte(b, (uint8_t)((mod << 6) | ((dst & 7) << 3) | 4));        /* ModRM: SIB follows */
+	x86_byte(b, (uint8_t)(((index & 7) << 3) | (base & 7)));          /* SIB: scale 1 */
+	if (mod == 1)
+		x86_byte(b, (uint8_t)disp);
+	else if (mod == 2)
+		x86_imm32(b, (uint32_t)disp);
+}
+
 /* Sign-extending load to 64 bits: movsx r64, byte [m] (REX.W 0F BE) /
  * movsx r64, word [m] (REX.W 0F BF) / movsxd r64, dword [m] (REX.W 63). */
 static inline void x86_load_sx(struct jit_buf *b, unsigned size, unsigned dst, unsigned base,

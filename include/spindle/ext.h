@@ -40,8 +40,8 @@ typedef unsigned int u32;
 typedef unsigned char u8;
 
 #define SPINDLE_HANDLER(event) __attribute__((section("handler/" #event), used))
-#define SPINDLE_GUARD(event) __attribute__((section("guard/" #event), used))
-#define SPINDLE_EXPORT __attribute__((section(".text"), used))
-#define SPINDLE_LICENSE(text) char _license[] __attribute__((section("license"), used)) = text
+#define SPINDLE_GUARD(event)   __attribute__((section("guard/" #event), used))
+#define SPINDLE_EXPORT         __attribute__((section(".text"), used))
+#define SPINDLE_LICENSE(text)  char _license[] __attribute__((section("license"), used)) = text
 
 #endif

@@ -12,7 +12,8 @@
 
 static const struct module console_mod __attribute__((unused)) = {"Console", MODULE_TRUSTED};
 static const struct module gatekeeper_mod __attribute__((unused)) = {"Gatekeeper", MODULE_TRUSTED};
-static const struct module spl_mod __attribute__((unused)) = {"SPL", MODULE_TRUSTED | MODULE_PRIVILEGED};
+static const struct module spl_mod
+    __attribute__((unused)) = {"SPL", MODULE_TRUSTED | MODULE_PRIVILEGED};
 static const struct module trap_mod __attribute__((unused)) = {"Trap", MODULE_TRUSTED};
 static const struct module ext_mod __attribute__((unused)) = {"AlertLogger", MODULE_EXTENSION};
 

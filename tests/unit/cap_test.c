@@ -71,7 +71,8 @@ static void forged_and_null_handles_fail(void)
 	CHECK_EQ(cap_check(t, CAP_NULL, T_PAGE, NULL), -EBADF);
 	CHECK_EQ(cap_create(t, T_PAGE, &x, &a), 0);
 	/* An index beyond the table, and a generation never issued. */
-	CHECK_EQ(cap_check(t, ((cap_t)1 << 32) | ((cap_t)5000 << 8) | T_PAGE, T_PAGE, NULL), -EBADF);
+	CHECK_EQ(cap_check(t, ((cap_t)1 << 32) | ((cap_t)5000 << 8) | T_PAGE, T_PAGE, NULL),
+	         -EBADF);
 	CHECK_EQ(cap_check(t, a + ((cap_t)7 << 32), T_PAGE, NULL), -EBADF);
 	/* A free slot that was never handed out. */
 	CHECK_EQ(cap_check(t, ((cap_t)1 << 32) | ((cap_t)3 << 8) | T_PAGE, T_PAGE, NULL), -EBADF);

@@ -31,10 +31,20 @@ static void log_reset(void)
 }
 
 /* Event type: uint64 Console.Write(uint64 level, uint64 code). */
-#define SCALAR2 {{RT_ARG_SCALAR, NULL, 0, false}, {RT_ARG_SCALAR, NULL, 0, false}}
-#define SCALAR3                                                                            \
-	{{RT_ARG_SCALAR, NULL, 0, false}, {RT_ARG_SCALAR, NULL, 0, false},                 \
-	 {RT_ARG_SCALAR, NULL, 0, false}}
+#define SCALAR2                                                                                    \
+	{                                                                                          \
+		{RT_ARG_SCALAR, NULL, 0, false},                                                   \
+		{                                                                                  \
+			RT_ARG_SCALAR, NULL, 0, false                                              \
+		}                                                                                  \
+	}
+#define SCALAR3                                                                                    \
+	{                                                                                          \
+		{RT_ARG_SCALAR, NULL, 0, false}, {RT_ARG_SCALAR, NULL, 0, false},                  \
+		{                                                                                  \
+			RT_ARG_SCALAR, NULL, 0, false                                              \
+		}                                                                                  \
+	}
 
 static uint64_t h_intrinsic(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
 {
@@ -93,26 +103,40 @@ static uint64_t g_code_is(uint64_t clo, uint64_t a, uint64_t b, uint64_t c, uint
 	return b == *(uint64_t *)(uintptr_t)clo;
 }
 
-static const struct rt_sig write_sig = {"Console_Write", (void *)h_intrinsic, 2, SCALAR2,
-					{RT_RET_SCALAR, NULL, 0, false, false}, 0};
-#define HSIG(fn) {#fn, (void *)fn, 2, SCALAR2, {RT_RET_SCALAR, NULL, 0, false, false}, 0}
+static const struct rt_sig write_sig = {
+    "Console_Write", (void *)h_intrinsic, 2, SCALAR2, {RT_RET_SCALAR, NULL, 0, false, false}, 0};
+#define HSIG(fn)                                                                                   \
+	{                                                                                          \
+#fn, (void *)fn, 2, SCALAR2, {RT_RET_SCALAR, NULL, 0, false, false }, 0            \
+	}
 static const struct rt_sig sig_a = HSIG(h_a), sig_b = HSIG(h_b), sig_c = HSIG(h_c),
-			   sig_d = HSIG(h_d), sig_default = HSIG(h_default);
-static const struct rt_sig sig_closure = {"h_closure", (void *)h_closure, 3, SCALAR3,
-					  {RT_RET_SCALAR, NULL, 0, false, false}, 0};
-static const struct rt_sig sig_g_level = {"g_level_high", (void *)g_level_high, 2, SCALAR2,
-					  {RT_RET_SCALAR, NULL, 0, false, false}, RT_SIG_PURE};
-static const struct rt_sig sig_g_level_impure = {"g_level_high", (void *)g_level_high, 2, SCALAR2,
-						 {RT_RET_SCALAR, NULL, 0, false, false}, 0};
-static const struct rt_sig sig_g_code = {"g_code_is", (void *)g_code_is, 3, SCALAR3,
-					 {RT_RET_SCALAR, NULL, 0, false, false}, RT_SIG_PURE};
+                           sig_d = HSIG(h_d), sig_default = HSIG(h_default);
+static const struct rt_sig sig_closure = {
+    "h_closure", (void *)h_closure, 3, SCALAR3, {RT_RET_SCALAR, NULL, 0, false, false}, 0};
+static const struct rt_sig sig_g_level = {
+    "g_level_high", (void *)g_level_high, 2, SCALAR2, {RT_RET_SCALAR, NULL, 0, false, false},
+    RT_SIG_PURE};
+static const struct rt_sig sig_g_level_impure = {
+    "g_level_high", (void *)g_level_high, 2, SCALAR2, {RT_RET_SCALAR, NULL, 0, false, false}, 0};
+static const struct rt_sig sig_g_code = {
+    "g_code_is", (void *)g_code_is, 3, SCALAR3, {RT_RET_SCALAR, NULL, 0, false, false},
+    RT_SIG_PURE};
 /* Wrong types: one argument too few; a void result; a pointer argument. */
-static const struct rt_sig sig_bad_nargs = {"h_a", (void *)h_a, 1, {{RT_ARG_SCALAR, NULL, 0, false}},
-					    {RT_RET_SCALAR, NULL, 0, false, false}, 0};
-static const struct rt_sig sig_bad_ret = {"h_a", (void *)h_a, 2, SCALAR2, {RT_RET_VOID, NULL, 0, false, false}, 0};
-static const struct rt_sig sig_bad_arg = {"h_a", (void *)h_a, 2,
-					  {{RT_ARG_SCALAR, NULL, 0, false}, {RT_ARG_MEM, NULL, 0, false}},
-					  {RT_RET_SCALAR, NULL, 0, false, false}, 0};
+static const struct rt_sig sig_bad_nargs = {"h_a",
+                                            (void *)h_a,
+                                            1,
+                                            {{RT_ARG_SCALAR, NULL, 0, false}},
+                                            {RT_RET_SCALAR, NULL, 0, false, false},
+                                            0};
+static const struct rt_sig sig_bad_ret = {
+    "h_a", (void *)h_a, 2, SCALAR2, {RT_RET_VOID, NULL, 0, false, false}, 0};
+static const struct rt_sig sig_bad_arg = {
+    "h_a",
+    (void *)h_a,
+    2,
+    {{RT_ARG_SCALAR, NULL, 0, false}, {RT_ARG_MEM, NULL, 0, false}},
+    {RT_RET_SCALAR, NULL, 0, false, false},
+    0};
 
 #define NATIVE(s) ((struct dispatch_proc){&(s), NULL, NULL})
 
@@ -257,7 +281,7 @@ static void authorizer_denies_and_imposes(void)
 	dispatch_fn fast_before;
 
 	CHECK_EQ(dispatch_set_authorizer(ev, console_authorizer, &granted_code, &gatekeeper_mod),
-		 -EPERM); /* only the authority */
+	         -EPERM); /* only the authority */
 	CHECK_EQ(dispatch_set_authorizer(ev, console_authorizer, &granted_code, &console_mod), 0);
 	fast_before = ev->fast;
 	authorizer_calls = 0;
@@ -331,7 +355,8 @@ static void default_handler_and_nothing_handled(void)
 	struct dispatch_outcome o;
 
 	/* An event without an intrinsic handler. */
-	CHECK_EQ(dispatch_event_create("Console.Write.default", &write_sig, &console_mod, NULL, &ev), 0);
+	CHECK_EQ(
+	    dispatch_event_create("Console.Write.default", &write_sig, &console_mod, NULL, &ev), 0);
 	log_reset();
 	CHECK(!dispatch_is_direct(ev));
 	CHECK_EQ(dispatch_raise(ev, NULL, &o), DISPATCH_UNHANDLED);
@@ -442,8 +467,9 @@ static void bad_inputs_leave_state_unchanged(void)
 	/* Duplicate event names; destroying someone else's event. */
 	{
 		struct dispatch_event *dup = NULL;
-		CHECK_EQ(dispatch_event_create("Console.Write.bad", &write_sig, &console_mod, NULL, &dup),
-			 -EEXIST);
+		CHECK_EQ(dispatch_event_create("Console.Write.bad", &write_sig, &console_mod, NULL,
+		                               &dup),
+		         -EEXIST);
 		CHECK_EQ(dispatch_event_destroy(ev, &gatekeeper_mod), -EPERM);
 	}
 	CHECK(dispatch_event_lookup("Console.Write.bad") == ev);
@@ -555,7 +581,7 @@ static void console_release(void *ref)
 	consoles_open--;
 }
 static struct rt_jit_ret ext_runaway(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
-				     uint64_t r5, uint64_t fuel)
+                                     uint64_t r5, uint64_t fuel)
 {
 	(void)r1, (void)r2, (void)r3, (void)r4, (void)r5;
 	consoles_open++;
@@ -565,8 +591,8 @@ static struct rt_jit_ret ext_runaway(uint64_t r1, uint64_t r2, uint64_t r3, uint
 	note('R');
 	return (struct rt_jit_ret){0, RT_RUN_FUEL};
 }
-static struct rt_jit_ret ext_polite(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
-				    uint64_t r5, uint64_t fuel)
+static struct rt_jit_ret ext_polite(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                    uint64_t fuel)
 {
 	(void)r2, (void)r3, (void)r4, (void)r5, (void)fuel;
 	consoles_open++;
@@ -596,8 +622,8 @@ static int fuel_authorizer(void *arg, struct dispatch_decision *d)
 static void runaway_extension_is_aborted(void)
 {
 	struct dispatch_event *ev = make_event("Console.Write.ext");
-	static const struct rt_sig ext_sig = {"ext", NULL, 2, SCALAR2,
-					      {RT_RET_SCALAR, NULL, 0, false, false}, 0};
+	static const struct rt_sig ext_sig = {
+	    "ext", NULL, 2, SCALAR2, {RT_RET_SCALAR, NULL, 0, false, false}, 0};
 	struct dispatch_install_req r = {0};
 	struct dispatch_binding *run = NULL, *pol = NULL;
 	struct dispatch_outcome o;

@@ -25,7 +25,8 @@ static struct rt_prog *fake_prog(const char *const *imports, uint32_t n)
 	for (uint32_t i = 0; i < n; i++)
 		snprintf(ext_imports[i].name, sizeof(ext_imports[i].name), "%s", imports[i]);
 	snprintf(ext_funcs[0].name, sizeof(ext_funcs[0].name), "on_alert");
-	snprintf(ext_funcs[0].section, sizeof(ext_funcs[0].section), "handler/Gatekeeper_IntruderAlert");
+	snprintf(ext_funcs[0].section, sizeof(ext_funcs[0].section),
+	         "handler/Gatekeeper_IntruderAlert");
 	ext_funcs[0].global = ext_funcs[0].entry = true;
 	snprintf(ext_funcs[1].name, sizeof(ext_funcs[1].name), "Gatekeeper_Level");
 	snprintf(ext_funcs[1].section, sizeof(ext_funcs[1].section), ".text");
@@ -106,8 +107,9 @@ static void gatekeeper_console_native(void)
 	CHECK_EQ(Gatekeeper_IntruderAlert(1, 1), 0);
 
 	/* Console installs a handler of the event's type. */
-	CHECK_EQ(dispatch_set_authorizer(Gatekeeper_IntruderAlert_event, gatekeeper_authorizer, NULL,
-					 &gatekeeper_mod), 0);
+	CHECK_EQ(dispatch_set_authorizer(Gatekeeper_IntruderAlert_event, gatekeeper_authorizer,
+	                                 NULL, &gatekeeper_mod),
+	         0);
 	hsig.fn = (void *)console_on_alert;
 	r.handler = (struct dispatch_proc){&hsig, NULL, NULL};
 	CHECK_EQ(dispatch_install(Gatekeeper_IntruderAlert_event, &r, &ext_mod, &b), -EACCES);
@@ -130,7 +132,7 @@ static void gatekeeper_console_native(void)
 static void spin_public_and_private(void)
 {
 	static const char *const imports[] = {"Console_Open", "Console_Write", "Console_Close",
-					      "SPL_High"};
+	                                      "SPL_High"};
 	struct domain *cd = NULL, *sd = NULL, *gd = NULL, *td = NULL, *ed = NULL;
 	char err[160] = "";
 
@@ -197,7 +199,8 @@ static void resolve_unresolve_combine(void)
 {
 	static const char *const imports[] = {"Console_Write", "SPL_Restore"};
 	struct domain *cd = NULL, *sd = NULL, *od = NULL, *agg = NULL, *ed = NULL;
-	struct rt_sig other = Console_Write_sig, wrong = Console_Write_sig, undeclared = Console_Write_sig;
+	struct rt_sig other = Console_Write_sig, wrong = Console_Write_sig,
+	              undeclared = Console_Write_sig;
 	const struct rt_sig *exports[1];
 	char err[160];
 
@@ -248,7 +251,7 @@ static void resolve_unresolve_combine(void)
  * away.  The dispatcher must close the console for it. */
 static const struct rt_sig *ext_open_import;
 static struct rt_jit_ret ext_runaway(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
-				     uint64_t r5, uint64_t fuel)
+                                     uint64_t r5, uint64_t fuel)
 {
 	void *(*open_fn)(void) = (void *(*)(void))ext_open_import->fn;
 	(void)r1, (void)r2, (void)r3, (void)r4, (void)r5;
@@ -257,8 +260,8 @@ static struct rt_jit_ret ext_runaway(uint64_t r1, uint64_t r2, uint64_t r3, uint
 		fuel--;
 	return (struct rt_jit_ret){0, RT_RUN_FUEL};
 }
-static struct rt_jit_ret ext_tidy(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
-				  uint64_t r5, uint64_t fuel)
+static struct rt_jit_ret ext_tidy(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                  uint64_t fuel)
 {
 	void *(*open_fn)(void) = (void *(*)(void))Console_Open_sig.fn;
 	void (*close_fn)(void *) = (void (*)(void *))Console_Close_sig.fn;
@@ -292,7 +295,7 @@ static void ledger_releases_aborted_acquisitions(void)
 	r.handler = (struct dispatch_proc){&Gatekeeper_IntruderAlert_sig, ext_tidy, &ext_mod};
 	CHECK_EQ(dispatch_install(Gatekeeper_IntruderAlert_event, &r, &ext_mod, &b2), 0);
 	CHECK_EQ(dispatch_raise(Gatekeeper_IntruderAlert_event, (uint64_t[5]){4, 0}, &o),
-		 DISPATCH_HANDLED);
+	         DISPATCH_HANDLED);
 	CHECK_EQ(o.aborted, 1);
 	CHECK_EQ(o.fired, 2);
 	CHECK_EQ(o.result, 5);
@@ -321,7 +324,6 @@ static void unimplemented_interface_refused(void)
 	CHECK_EQ(domain_create_from_interface(NULL, &console_mod, &d), -EINVAL);
 	CHECK_EQ(domain_create_from_prog("x", NULL, &ext_mod, &d), -EINVAL);
 }
-
 
 /*
  * Real extensions: C compiled by clang-19 -O2 -g -target bpf
@@ -368,12 +370,12 @@ static int ext_load(const char *name, struct loaded_ext *x, char *err, size_t er
 }
 
 static int ext_verify_jit(struct loaded_ext *x, const char *const *entries, const bool *guard,
-			  uint32_t n, rt_jit_fn *fns, char *err, size_t errlen)
+                          uint32_t n, rt_jit_fn *fns, char *err, size_t errlen)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		const struct rt_func *f = rt_prog_find_func(x->prog, entries[i]);
-		struct rt_entry e = {{{RT_ARG_SCALAR, NULL, 0, false}, {RT_ARG_SCALAR, NULL, 0, false}},
-				     guard[i]};
+		struct rt_entry e = {
+		    {{RT_ARG_SCALAR, NULL, 0, false}, {RT_ARG_SCALAR, NULL, 0, false}}, guard[i]};
 		struct rt_verify_result res;
 		int rc;
 		if (!f)
@@ -410,7 +412,8 @@ static void publish_modules(void)
 {
 	CHECK_EQ(domain_init(), 0);
 	CHECK_EQ(domain_create_from_interface(&iface_Console, &console_mod, &pub_console), 0);
-	CHECK_EQ(domain_create_from_interface(&iface_Gatekeeper, &gatekeeper_mod, &pub_gatekeeper), 0);
+	CHECK_EQ(domain_create_from_interface(&iface_Gatekeeper, &gatekeeper_mod, &pub_gatekeeper),
+	         0);
 	CHECK_EQ(domain_create_from_interface(&iface_SPL, &spl_mod, &pub_spl), 0);
 	CHECK_EQ(domain_publish(pub_console), 0);
 	CHECK_EQ(domain_publish(pub_gatekeeper), 0);
@@ -463,7 +466,7 @@ static void real_extension_handler_and_guard(void)
 	CHECK_EQ(console_closes, 1);
 	/* Below Gatekeeper's level the guard says no: only the intrinsic. */
 	CHECK_EQ(dispatch_raise(Gatekeeper_IntruderAlert_event, (uint64_t[5]){1, 2}, &o),
-		 DISPATCH_HANDLED);
+	         DISPATCH_HANDLED);
 	CHECK_EQ(o.fired, 1);
 	CHECK_EQ(o.result, 0);
 	CHECK_EQ(console_opens, 1);
@@ -520,7 +523,7 @@ static void real_runaway_handler_aborted_by_fuel(void)
 	r.fuel = 10000;
 	CHECK_EQ(dispatch_install(Gatekeeper_IntruderAlert_event, &r, &ext_mod, &b), 0);
 	CHECK_EQ(dispatch_raise(Gatekeeper_IntruderAlert_event, (uint64_t[5]){7, 0}, &o),
-		 DISPATCH_HANDLED);
+	         DISPATCH_HANDLED);
 	CHECK_EQ(o.aborted, 1);
 	CHECK_EQ(o.fired, 1);  /* the intrinsic */
 	CHECK_EQ(o.result, 7); /* the intrinsic's result: the aborted one has none */

@@ -46,8 +46,8 @@ static void bad_and_stale_integers(void)
 	CHECK_EQ(extref_externalize(t, c, &x), 0);
 	CHECK_EQ(extref_internalize(t, EXTREF_NIL, T_FILE, &o), -EBADF);
 	CHECK_EQ(extref_internalize(t, -5, T_FILE, &o), -EBADF);
-	CHECK_EQ(extref_internalize(t, x + 1, T_FILE, &o), -EBADF);     /* never issued */
-	CHECK_EQ(extref_internalize(t, x, T_PAGE, &o), -ECAPTYPE);      /* wrong type */
+	CHECK_EQ(extref_internalize(t, x + 1, T_FILE, &o), -EBADF); /* never issued */
+	CHECK_EQ(extref_internalize(t, x, T_PAGE, &o), -ECAPTYPE);  /* wrong type */
 	CHECK_EQ(extref_delete(t, x), 0);
 	CHECK_EQ(extref_internalize(t, x, T_FILE, &o), -ESTALE);
 	CHECK_EQ(extref_delete(t, x), -ESTALE);
@@ -114,7 +114,8 @@ static void full_table_and_churn(void)
 static void copy_keeps_integers(void)
 {
 	struct cap_table *caps = cap_table_create(256);
-	struct extref_table *p = extref_table_create(caps, 8), *child = extref_table_create(caps, 8);
+	struct extref_table *p = extref_table_create(caps, 8),
+	                    *child = extref_table_create(caps, 8);
 	int f = 1, g = 2;
 	cap_t cf = 0, cg = 0;
 	int32_t xf = 0, xg = 0, again = 0;

@@ -26,6 +26,7 @@
 #include "runtime/exec.h"
 #include "runtime/prog.h"
 #include "runtime/verify.h"
+#include "tests/ext/ext_env.h"
 #include "tests/unit/check.h"
 
 /* ---- imports the tests call (numbered helpers) ---------------------- */
@@ -98,7 +99,8 @@ static const struct rt_embed t_embed = {.lookup = t_lookup, .helper = t_helper};
 
 /* ---- building and running ------------------------------------------ */
 
-static struct rt_prog *build_insns(const struct bpf_insn *insns, uint32_t n)
+static struct rt_prog *build_insns_env(const struct bpf_insn *insns, uint32_t n,
+				       const struct rt_embed *env)
 {
 	struct rt_prog *p = NULL;
 	char err[512] = "";
@@ -107,12 +109,17 @@ static struct rt_prog *build_insns(const struct bpf_insn *insns, uint32_t n)
 		printf("  load: %s\n", err);
 		return NULL;
 	}
-	if (rt_prog_link(p, &t_embed, err, sizeof(err))) {
+	if (rt_prog_link(p, env, err, sizeof(err))) {
 		printf("  link: %s\n", err);
 		rt_prog_free(p);
 		return NULL;
 	}
 	return p;
+}
+
+static struct rt_prog *build_insns(const struct bpf_insn *insns, uint32_t n)
+{
+	return build_insns_env(insns, n, &t_embed);
 }
 
 static struct rt_prog *build(const char *text)
@@ -137,85 +144,124 @@ struct outcome {
 	uint64_t helper_calls;
 };
 
-/*
- * Run function `func` of p on both engines: r1 = a private copy of mem
- * (or args[0] if memlen is 0), r2 = memlen, the rest from args.  Returns
- * false (after reporting) if the engines disagree in any way.
- */
-static bool run_both_args(const struct rt_prog *p, uint32_t func, const void *mem, uint32_t memlen,
-			  const uint64_t args_in[5], uint64_t fuel, struct outcome *out_jit)
+/* How to call an entry: mem is copied fresh for each engine and its
+ * address passed in the arguments named by mem_args (a bit mask). */
+struct run_spec {
+	const void *mem;
+	uint32_t memlen;
+	uint64_t args[5];
+	uint32_t mem_args;
+	const struct rt_region *extra; /* more checking-mode regions */
+	uint32_t nextra;
+	uint64_t fuel;
+};
+
+/* One engine: interp (checking mode) or JIT.  Globals are restored from
+ * `gsave` first, so both engines start from the same program state. */
+static bool run_engine(const struct rt_prog *p, uint32_t func, const struct run_spec *rs, bool jit,
+		       uint8_t *const *gsave, struct outcome *o)
 {
-	struct outcome oi, oj;
-	struct rt_region reg;
+	struct rt_region reg[17];
 	struct rt_check check;
-	struct rt_jit *j = NULL;
-	uint64_t args[5] = {0, 0, 0, 0, 0};
+	uint64_t args[5];
+	uint32_t k, nreg = 0;
 	char err[512] = "";
 	int rc;
 
-	memset(&oi, 0, sizeof(oi));
-	memset(&oj, 0, sizeof(oj));
-	if (memlen > sizeof(oi.mem))
-		return false;
-	if (args_in)
-		memcpy(args, args_in, sizeof(args));
-
-	/* Interpreter, checking mode. */
-	if (mem)
-		memcpy(oi.mem, mem, memlen);
-	if (memlen) {
-		args[0] = (uintptr_t)oi.mem;
-		args[1] = memlen;
-	}
-	reg.base = (uintptr_t)oi.mem;
-	reg.size = memlen;
-	reg.writable = true;
-	check.regions = &reg;
-	check.nregions = 1;
-	check.enabled = true;
-	oi.run.fuel = fuel;
+	memset(o, 0, sizeof(*o));
+	for (k = 0; gsave && k < p->nglobals; k++)
+		memcpy(p->globals[k].data, gsave[k], p->globals[k].size);
+	if (rs->mem)
+		memcpy(o->mem, rs->mem, rs->memlen);
+	for (k = 0; k < 5; k++)
+		args[k] = (rs->mem_args & (1u << k)) ? (uintptr_t)o->mem : rs->args[k];
+	o->run.fuel = rs->fuel;
 	helper_calls = 0;
-	rc = rt_interp_run(p, func, args, &oi.run, &check);
-	oi.helper_calls = helper_calls;
-	if (rc) {
-		printf("  interp: error %d\n", rc);
-		return false;
-	}
+	if (!jit) {
+		reg[nreg++] = (struct rt_region){(uintptr_t)o->mem, rs->memlen, true};
+		for (k = 0; k < rs->nextra && nreg < 17; k++)
+			reg[nreg++] = rs->extra[k];
+		check.regions = reg;
+		check.nregions = nreg;
+		check.enabled = true;
+		rc = rt_interp_run(p, func, args, &o->run, &check);
+	} else {
+		struct rt_jit *j = NULL;
 
-	/* JIT, same memory contents and fuel. */
-	rc = rt_jit_compile(p, &j, err, sizeof(err));
+		rc = rt_jit_compile(p, &j, err, sizeof(err));
+		if (rc) {
+			printf("  jit: %s\n", err);
+			return false;
+		}
+		rc = rt_jit_run(j, func, args, &o->run);
+		rt_jit_free(j);
+	}
+	o->helper_calls = helper_calls;
 	if (rc) {
-		printf("  jit: %s\n", err);
+		printf("  %s: error %d\n", jit ? "jit run" : "interp", rc);
 		return false;
 	}
-	if (mem)
-		memcpy(oj.mem, mem, memlen);
-	if (memlen)
-		args[0] = (uintptr_t)oj.mem;
-	oj.run.fuel = fuel;
-	helper_calls = 0;
-	rc = rt_jit_run(j, func, args, &oj.run);
-	oj.helper_calls = helper_calls;
-	rt_jit_free(j);
-	if (rc) {
-		printf("  jit run: error %d\n", rc);
+	return true;
+}
+
+/*
+ * Run function `func` of p on both engines with identical memory, globals
+ * and fuel.  Returns false (after reporting) if they disagree in any way:
+ * r0, status, fuel left, number of helper calls, final memory.
+ */
+static bool run_both_spec(const struct rt_prog *p, uint32_t func, const struct run_spec *rs,
+			  struct outcome *out_jit)
+{
+	struct outcome oi, oj;
+	uint8_t *gsave[RT_MAX_GLOBALS] = {0};
+	uint32_t k;
+	bool ok;
+
+	if (rs->memlen > sizeof(oi.mem))
 		return false;
+	for (k = 0; k < p->nglobals; k++) {
+		gsave[k] = malloc(p->globals[k].size + 1);
+		memcpy(gsave[k], p->globals[k].data, p->globals[k].size);
 	}
+	ok = run_engine(p, func, rs, false, gsave, &oi) && run_engine(p, func, rs, true, gsave, &oj);
+	for (k = 0; k < p->nglobals; k++)
+		free(gsave[k]);
+	if (!ok)
+		return false;
 	if (out_jit)
 		*out_jit = oj;
 	if (oi.run.r0 != oj.run.r0 || oi.run.status != oj.run.status ||
 	    oi.run.fuel != oj.run.fuel || oi.helper_calls != oj.helper_calls ||
-	    memcmp(oi.mem, oj.mem, memlen) != 0) {
+	    memcmp(oi.mem, oj.mem, rs->memlen) != 0) {
 		printf("  mismatch: interp r0=%#llx status=%d fuel=%llu calls=%llu | "
 		       "jit r0=%#llx status=%d fuel=%llu calls=%llu | mem %s\n",
 		       (unsigned long long)oi.run.r0, oi.run.status,
 		       (unsigned long long)oi.run.fuel, (unsigned long long)oi.helper_calls,
 		       (unsigned long long)oj.run.r0, oj.run.status,
 		       (unsigned long long)oj.run.fuel, (unsigned long long)oj.helper_calls,
-		       memcmp(oi.mem, oj.mem, memlen) ? "differs" : "same");
+		       memcmp(oi.mem, oj.mem, rs->memlen) ? "differs" : "same");
 		return false;
 	}
 	return true;
+}
+
+/* The conformance convention: r1 = the memory, r2 = its length. */
+static bool run_both_args(const struct rt_prog *p, uint32_t func, const void *mem, uint32_t memlen,
+			  const uint64_t args_in[5], uint64_t fuel, struct outcome *out_jit)
+{
+	struct run_spec rs;
+
+	memset(&rs, 0, sizeof(rs));
+	rs.mem = mem;
+	rs.memlen = memlen;
+	rs.fuel = fuel;
+	if (args_in)
+		memcpy(rs.args, args_in, sizeof(rs.args));
+	if (memlen) {
+		rs.mem_args = 1;
+		rs.args[1] = memlen;
+	}
+	return run_both_spec(p, func, &rs, out_jit);
 }
 
 /* Assemble, run on both engines, and check r0 and the status. */
@@ -696,30 +742,46 @@ struct diff_stats {
 	unsigned files, compared, agreed, skipped;
 };
 
-static void diff_entry_for(struct rt_entry *e, bool has_mem, uint32_t memlen)
+/* "-- NAME ARG" on one line: ARG into out. */
+static bool diff_section_arg(const char *text, const char *name, char *out, size_t outlen)
 {
-	memset(e, 0, sizeof(*e));
-	if (has_mem && memlen) {
-		e->args[0].kind = RT_ARG_CONST_MEM_RW;
-		e->args[0].size = memlen;
-	} else {
-		e->args[0].kind = RT_ARG_SCALAR;
+	char hdr[64];
+	const char *q;
+	size_t n = 0;
+
+	snprintf(hdr, sizeof(hdr), "-- %s ", name);
+	for (q = text; (q = strstr(q, hdr)); q++) {
+		if (q != text && q[-1] != '\n')
+			continue;
+		q += strlen(hdr);
+		while (q[n] && q[n] != '\n' && q[n] != ' ' && n + 1 < outlen) {
+			out[n] = q[n];
+			n++;
+		}
+		out[n] = 0;
+		return n > 0;
 	}
-	e->args[1].kind = RT_ARG_SCALAR;
+	return false;
 }
 
-/* One .data file: false on a disagreement (or a wrong result). */
-static bool diff_one(const char *path, struct diff_stats *st)
+/*
+ * One .data file: false on a disagreement (or a wrong result).  `ext`
+ * selects the verifier corpus's environment (tests/ext/ext_env.h: its
+ * numbered procedures and `-- entry` kinds); otherwise the conformance
+ * suite's (helper 5 = unwind, r1 = memory, r2 = its length).
+ */
+static bool diff_one(const char *path, bool ext, struct diff_stats *st)
 {
 	struct rt_asm_test t;
 	struct bpf_insn *insns = NULL;
 	struct rt_prog *p = NULL;
 	struct rt_verify_result vr;
 	struct rt_entry entry;
+	struct run_spec rs;
 	struct outcome o;
-	uint32_t n = 0;
+	uint32_t n = 0, k, nreg = 0;
 	size_t len = 0;
-	char err[512] = "";
+	char err[512] = "", arg[64];
 	char *text = read_file(path, &len);
 	bool ok = true, verified;
 
@@ -739,11 +801,57 @@ static bool diff_one(const char *path, struct diff_stats *st)
 		st->skipped++;
 		goto out;
 	}
-	if (!insns || !(p = build_insns(insns, n))) {
+	if (!insns || !(p = build_insns_env(insns, n, ext ? &ext_env_embed : &t_embed))) {
 		st->skipped++;
 		goto out;
 	}
-	diff_entry_for(&entry, t.has_mem, t.memlen);
+	memset(&entry, 0, sizeof(entry));
+	if (ext && diff_section_arg(text, "entry", arg, sizeof(arg))) {
+		if (!ext_env_entry_for(arg, &entry)) {
+			printf("  %s: unknown entry %s\n", path, arg);
+			ok = false;
+			goto out;
+		}
+	} else {
+		if (t.has_mem && t.memlen) {
+			entry.args[0].kind = RT_ARG_CONST_MEM_RW;
+			entry.args[0].size = t.memlen;
+		} else {
+			entry.args[0].kind = RT_ARG_SCALAR;
+		}
+		entry.args[1].kind = RT_ARG_SCALAR;
+	}
+	memset(&rs, 0, sizeof(rs));
+	rs.mem = t.mem;
+	rs.memlen = t.has_mem ? t.memlen : 0;
+	rs.fuel = FUEL;
+	for (k = 0; k < 5; k++) {
+		switch (entry.args[k].kind) {
+		case RT_ARG_CONST_MEM:
+		case RT_ARG_CONST_MEM_RW:
+			/* A declared context is as big as declared. */
+			if (entry.args[k].size > rs.memlen)
+				rs.memlen = entry.args[k].size;
+			rs.mem_args |= 1u << k;
+			break;
+		case RT_ARG_REF:
+		case RT_ARG_REF_OR_NULL:
+			rs.args[k] = ext ? (uintptr_t)ext_env_pkt() : 0;
+			break;
+		case RT_ARG_SCALAR:
+			rs.args[k] = k == 1 ? (t.has_mem ? t.memlen : 0) : 0;
+			break;
+		default:
+			break;
+		}
+	}
+	if (ext)
+		rs.extra = ext_env_regions(&nreg);
+	rs.nextra = nreg;
+	if (rs.memlen > sizeof(o.mem)) {
+		st->skipped++;
+		goto out;
+	}
 	memset(&vr, 0, sizeof(vr));
 	verified = rt_verify(p, 0, &entry, NULL, &vr) == 0;
 	if (!verified && t.expect_error) {
@@ -753,29 +861,17 @@ static bool diff_one(const char *path, struct diff_stats *st)
 	if (!verified) {
 		/* Without the verifier's word, only compare what the
 		 * interpreter runs cleanly in checking mode. */
-		struct rt_run r = {.fuel = FUEL};
-		uint8_t m[256];
-		struct rt_region reg = {(uintptr_t)m, t.memlen, true};
-		struct rt_check chk = {&reg, 1, true};
-		uint64_t a[5] = {0};
-
-		if (t.memlen > sizeof(m)) {
-			st->skipped++;
-			goto out;
-		}
-		memcpy(m, t.mem ? t.mem : m, t.memlen);
-		if (t.memlen) {
-			a[0] = (uintptr_t)m;
-			a[1] = t.memlen;
-		}
-		if (rt_interp_run(p, 0, a, &r, &chk) != 0 ||
-		    (r.status != RT_RUN_OK && r.status != RT_RUN_FUEL && r.status != RT_RUN_HELPER)) {
+		if (!run_engine(p, 0, &rs, false, NULL, &o) ||
+		    (o.run.status != RT_RUN_OK && o.run.status != RT_RUN_FUEL &&
+		     o.run.status != RT_RUN_HELPER)) {
 			st->skipped++;
 			goto out;
 		}
 	}
 	st->compared++;
-	if (!run_both_args(p, 0, t.mem, t.has_mem ? t.memlen : 0, NULL, FUEL, &o)) {
+	if (ext)
+		ext_env_reset();
+	if (!run_both_spec(p, 0, &rs, &o)) {
 		printf("  %s: engines disagree\n", path);
 		ok = false;
 	} else if (t.has_result && !t.expect_error && o.run.status == RT_RUN_OK &&
@@ -794,7 +890,7 @@ out:
 	return ok;
 }
 
-static bool diff_dir(const char *dir, struct diff_stats *st, bool required)
+static bool diff_dir(const char *dir, bool ext, struct diff_stats *st, bool required)
 {
 	struct dirent **names;
 	int n, k;
@@ -812,7 +908,7 @@ static bool diff_dir(const char *dir, struct diff_stats *st, bool required)
 
 		if (l > 5 && strcmp(names[k]->d_name + l - 5, ".data") == 0) {
 			snprintf(path, sizeof(path), "%s/%s", dir, names[k]->d_name);
-			if (!diff_one(path, st))
+			if (!diff_one(path, ext, st))
 				ok = false;
 		}
 		free(names[k]);
@@ -828,7 +924,7 @@ static void differential_conformance(void)
 
 	if (!dir)
 		dir = "../shared/bpf-conformance/tests";
-	CHECK(diff_dir(dir, &st, true));
+	CHECK(diff_dir(dir, false, &st, true));
 	printf("  conformance: %u files, %u compared, %u agreed, %u skipped (refused or "
 	       "not runnable)\n", st.files, st.compared, st.agreed, st.skipped);
 	/* The suite has ~300 programs; comparing almost none is a failure. */
@@ -839,7 +935,7 @@ static void differential_verifier_corpus(void)
 {
 	struct diff_stats st = {0};
 
-	CHECK(diff_dir("tests/verifier", &st, false));
+	CHECK(diff_dir("tests/verifier", true, &st, false));
 	printf("  verifier corpus: %u files, %u compared, %u agreed, %u skipped\n", st.files,
 	       st.compared, st.agreed, st.skipped);
 }

@@ -21,7 +21,8 @@ static void export_import_authorized(void)
 	struct domain *cd = NULL, *got = NULL;
 	CHECK_EQ(domain_create_from_interface(&iface_Console, &console_mod, &cd), 0);
 	CHECK_EQ(nameserver_export_interface(&iface_Console, cd, console_import_authorizer,
-					     &console_dev, &console_mod), 0);
+	                                     &console_dev, &console_mod),
+	         0);
 	CHECK_EQ(nameserver_count(), 1);
 	auth_calls = 0;
 	CHECK_EQ(nameserver_import("ConsoleService", &gatekeeper_mod, &got), 0);

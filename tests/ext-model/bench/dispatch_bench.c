@@ -31,7 +31,7 @@
 #include "runtime/verify.h"
 #include "spindle_interfaces.h"
 
-#define RUNS 301
+#define RUNS  301
 #define BATCH 1000
 
 static inline uint64_t tsc(void)
@@ -56,35 +56,34 @@ static double median(uint64_t *v, int n)
 /* Handlers do nothing; guards compare a global to a constant. */
 static volatile uint64_t guard_global = 1;
 static volatile uint64_t sink;
-__attribute__((noinline)) static uint64_t nop_handler(uint64_t a, uint64_t b, uint64_t c,
-						      uint64_t d, uint64_t e)
+__attribute__((noipa)) static uint64_t nop_handler(uint64_t a, uint64_t b, uint64_t c, uint64_t d,
+                                                   uint64_t e)
 {
 	(void)b, (void)c, (void)d, (void)e;
 	__asm__ volatile("");
 	return a;
 }
-__attribute__((noinline)) static uint64_t const_guard(uint64_t a, uint64_t b, uint64_t c,
-						      uint64_t d, uint64_t e)
+__attribute__((noipa)) static uint64_t const_guard(uint64_t a, uint64_t b, uint64_t c, uint64_t d,
+                                                   uint64_t e)
 {
 	(void)a, (void)b, (void)c, (void)d, (void)e;
 	return guard_global == 1;
 }
 
 static const struct module bench_mod = {"Bench", MODULE_TRUSTED};
-#define SC {RT_ARG_SCALAR, NULL, 0, false}
-static const struct rt_sig ev_sig = {"Bench_Event", NULL, 2, {SC, SC},
-				     {RT_RET_SCALAR, NULL, 0, false, false}, 0};
-/* One signature per handler: the dispatcher refuses a double install of the
- * same procedure by the same module, so each binding gets its own closure-free
- * copy of nop_handler through a distinct (but identical-typed) sig. */
+#define SC                                                                                         \
+	{                                                                                          \
+		RT_ARG_SCALAR, NULL, 0, false                                                      \
+	}
+static const struct rt_sig ev_sig = {
+    "Bench_Event", NULL, 2, {SC, SC}, {RT_RET_SCALAR, NULL, 0, false, false}, 0};
 static struct rt_sig hsigs[50];
-static const struct rt_sig guard_sig = {"const_guard", (void *)const_guard, 2, {SC, SC},
-					{RT_RET_SCALAR, NULL, 0, false, false}, RT_SIG_PURE};
+static const struct rt_sig guard_sig = {
+    "const_guard", (void *)const_guard, 2, {SC, SC}, {RT_RET_SCALAR, NULL, 0, false, false},
+    RT_SIG_PURE};
 
-/* Direct-call baselines: the compiler cannot fold these loops away. */
-typedef uint64_t (*fn5)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
-static fn5 volatile direct_handler = nop_handler;
-static fn5 volatile direct_guard = const_guard;
+/* Baselines are direct calls to the same procedures; noipa keeps gcc from
+ * inlining them or proving them pure and dropping repeated calls. */
 
 struct result {
 	char name[48];
@@ -105,10 +104,8 @@ static void record(const char *name, double s, double b, int handlers, const cha
 	r->what = what;
 }
 
-/* One binding per handler slot; the k-th uses a procedure address that is
- * distinct per binding (nop_handler thunks would change the cost), so the
- * double-install check is satisfied by giving each its own closure-free
- * "module" identity. */
+/* The dispatcher refuses a second install of one procedure by one module,
+ * so each of the N bindings of nop_handler has its own owner. */
 static struct module owners[50];
 
 static void bench_raise(int n, bool guarded)
@@ -118,7 +115,6 @@ static void bench_raise(int n, bool guarded)
 	struct dispatch_guard g = {{&guard_sig, NULL, NULL}, NULL, false};
 	uint64_t t[RUNS], base[RUNS];
 	char name[48];
-	fn5 h, gd;
 
 	if (dispatch_event_create("Bench.Event", &ev_sig, &bench_mod, NULL, &ev)) {
 		fprintf(stderr, "dispatch_bench: cannot create the event\n");
@@ -138,13 +134,11 @@ static void bench_raise(int n, bool guarded)
 		for (int i = 0; i < BATCH; i++)
 			sink = dispatch_call(ev, (uint64_t)i, 2, 0, 0, 0);
 		uint64_t t1 = tsc();
-		h = direct_handler;
-		gd = direct_guard;
 		for (int i = 0; i < BATCH; i++) {
 			uint64_t r = 0;
 			for (int k = 0; k < n; k++)
-				if (!guarded || gd((uint64_t)i, 2, 0, 0, 0))
-					r = h((uint64_t)i, 2, 0, 0, 0);
+				if (!guarded || const_guard((uint64_t)i, 2, 0, 0, 0))
+					r = nop_handler((uint64_t)i, 2, 0, 0, 0);
 			sink = r;
 		}
 		uint64_t t2 = tsc();
@@ -154,8 +148,8 @@ static void bench_raise(int n, bool guarded)
 	snprintf(name, sizeof(name), "dispatch.raise.%dh%s", n, guarded ? ".guard" : "");
 	record(name, median(t, RUNS) / BATCH, median(base, RUNS) / BATCH, n,
 	       guarded ? "raise, N guarded handlers vs N direct guard+handler calls"
-		       : (n == 1 ? "raise, 1 unguarded handler (direct call) vs 1 direct call"
-				 : "raise, N handlers vs N direct calls"));
+	               : (n == 1 ? "raise, 1 unguarded handler (direct call) vs 1 direct call"
+	                         : "raise, N handlers vs N direct calls"));
 	for (int k = 0; k < n; k++)
 		dispatch_uninstall(b[k], &owners[k]);
 	dispatch_event_destroy(ev, &bench_mod);
@@ -165,25 +159,23 @@ static void bench_raise(int n, bool guarded)
 /* ---- protected calls through the JIT ---- */
 
 static uint64_t level_value = 3;
-uint64_t Gatekeeper_Level(void)
+__attribute__((noipa)) uint64_t Gatekeeper_Level(void)
 {
 	__asm__ volatile("");
 	return level_value;
 }
-__attribute__((noinline)) static uint64_t c_add2(uint64_t a, uint64_t b)
+__attribute__((noipa)) static uint64_t c_add2(uint64_t a, uint64_t b)
 {
 	__asm__ volatile("");
 	return a + b;
 }
-__attribute__((noinline)) static uint64_t c_call_level(uint64_t n)
+__attribute__((noipa)) static uint64_t c_call_level(uint64_t n)
 {
 	uint64_t s = 0;
 	for (uint64_t i = 0; i < n && i < 100000; i++)
 		s += Gatekeeper_Level();
 	return s;
 }
-static uint64_t (*volatile c_add2_p)(uint64_t, uint64_t) = c_add2;
-static uint64_t (*volatile c_call_level_p)(uint64_t) = c_call_level;
 
 static int bench_ext(const char *path)
 {
@@ -237,7 +229,7 @@ static int bench_ext(const char *path)
 			sink = add2((uint64_t)i, 2, 0, 0, 0, 1000).r0;
 		uint64_t t1 = tsc();
 		for (int i = 0; i < BATCH; i++)
-			sink = c_add2_p((uint64_t)i, 2);
+			sink = c_add2((uint64_t)i, 2);
 		uint64_t t2 = tsc();
 		t[run] = t1 - t0;
 		base[run] = t2 - t1;
@@ -248,7 +240,7 @@ static int bench_ext(const char *path)
 		uint64_t t0 = tsc();
 		sink = loop(BATCH, 0, 0, 0, 0, 1u << 20).r0;
 		uint64_t t1 = tsc();
-		sink = c_call_level_p(BATCH);
+		sink = c_call_level(BATCH);
 		uint64_t t2 = tsc();
 		t[run] = t1 - t0;
 		base[run] = t2 - t1;
@@ -257,7 +249,7 @@ static int bench_ext(const char *path)
 	       "extension calls an imported kernel procedure, per call in a loop, vs a C loop");
 	if (sink != (uint64_t)BATCH * level_value)
 		fprintf(stderr, "dispatch_bench: extension loop returned %llu\n",
-			(unsigned long long)sink);
+		        (unsigned long long)sink);
 	rt_jit_free(j);
 	domain_release(ed);
 	domain_release(gd);
@@ -271,8 +263,12 @@ int main(int argc, char **argv)
 
 	dispatch_init();
 	for (int k = 0; k < 50; k++) {
-		hsigs[k] = (struct rt_sig){"nop_handler", (void *)nop_handler, 2, {SC, SC},
-					   {RT_RET_SCALAR, NULL, 0, false, false}, 0};
+		hsigs[k] = (struct rt_sig){"nop_handler",
+		                           (void *)nop_handler,
+		                           2,
+		                           {SC, SC},
+		                           {RT_RET_SCALAR, NULL, 0, false, false},
+		                           0};
 		owners[k] = (struct module){"BenchOwner", MODULE_TRUSTED};
 	}
 	for (int i = 0; i < 4; i++) {
@@ -284,11 +280,13 @@ int main(int argc, char **argv)
 	printf("[\n");
 	for (int i = 0; i < nresults; i++) {
 		const struct result *r = &results[i];
-		printf("  {\"name\": \"%s\", \"unit\": \"cycles\", \"spindle\": %.2f, \"section\": \"host\", "
+		printf("  {\"name\": \"%s\", \"unit\": \"cycles\", \"spindle\": %.2f, \"section\": "
+		       "\"host\", "
 		       "\"baseline\": %.2f, \"ratio\": %.3f, \"handlers\": %d, \"runs\": %d, "
 		       "\"batch\": %d, \"what\": \"%s\"}%s\n",
-		       r->name, r->spindle, r->baseline, r->baseline > 0 ? r->spindle / r->baseline : 0.0,
-		       r->handlers, RUNS, BATCH, r->what, i + 1 < nresults ? "," : "");
+		       r->name, r->spindle, r->baseline,
+		       r->baseline > 0 ? r->spindle / r->baseline : 0.0, r->handlers, RUNS, BATCH,
+		       r->what, i + 1 < nresults ? "," : "");
 	}
 	printf("]\n");
 	return 0;

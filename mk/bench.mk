@@ -1,0 +1,84 @@
+# Benchmark harness (docs/benchmarks.md).
+#
+#   make bench              run every BENCH_PARTS target (bench-X writes
+#                           build/bench/parts/X.json), load the Linux
+#                           baseline (built and run once, then cached) and
+#                           print ONE table; writes build/bench/results.json
+#                           and build/bench/results.png
+#   make bench-linux        only the Linux baseline (-smp 1 and -smp 2)
+#   make test-bench-repeat  two short runs must give identical figures
+#
+# The Linux baseline lives in build/bench/linux/: the kernel .deb and its
+# vmlinuz (fetched once; rm -r build/bench/linux to move to a newer Debian
+# kernel), the initramfs, the serial logs and smp1.json / smp2.json.
+#
+# Guest parts that want their figures checked for repeatability add a name
+# X to BENCH_REPEAT and a phony target bench-quick-X that prints a short
+# run's BENCH lines (bench/benchmarks.def format) on stdout.
+
+BENCH_OUT   := $(BUILD)/bench
+BENCH_PARTS_DIR := $(BENCH_OUT)/parts
+LINUX_DIR   := $(BENCH_OUT)/linux
+LINUX_SMPS  := 1 2
+BENCH_REPEAT += linux
+# The report and the test scripts use Debian's python3 (standard library
+# only); an absolute PYTHON from config.mk is used as it is.
+BENCH_PYTHON := $(if $(filter /%,$(PYTHON)),$(PYTHON),/usr/bin/$(PYTHON))
+BENCH_REPORT := $(BENCH_PYTHON) bench/report.py
+MUSL_CC     := musl-gcc
+LBENCH_CFLAGS := -static -O2 -std=gnu11 -Wall -Wextra -Werror
+
+ALL_TARGETS += $(LINUX_DIR)/lbench
+TEST_SUITES += bench-repeat
+
+.PHONY: bench bench-linux bench-quick-linux test-bench-repeat
+
+$(LINUX_DIR)/lbench: bench/linux/lbench.c bench/benchmarks.def
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(LBENCH_CFLAGS) -o $@ bench/linux/lbench.c
+
+# No prerequisites on purpose: fetched once, never again.
+$(LINUX_DIR)/vmlinuz:
+	sh bench/linux/fetch-kernel.sh $(LINUX_DIR)
+
+$(LINUX_DIR)/initramfs.cpio: $(LINUX_DIR)/lbench bench/linux/init bench/linux/mkinitramfs.sh
+	sh bench/linux/mkinitramfs.sh $@ $(LINUX_DIR)/lbench bench/linux/init
+
+# One boot per smp configuration; the log is kept next to the JSON.
+$(LINUX_DIR)/smp%.json: $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initramfs.cpio bench/linux/run.sh bench/report.py
+	LINUX_DIR=$(LINUX_DIR) QEMU=$(QEMU) sh bench/linux/run.sh $* $(LINUX_DIR)/smp$*.log
+	$(BENCH_REPORT) serial2part --side linux --smp $* -o $@ $(LINUX_DIR)/smp$*.log
+
+bench-linux: $(foreach s,$(LINUX_SMPS),$(LINUX_DIR)/smp$(s).json)
+
+# Each part runs in its own make; one that fails is reported, not fatal,
+# and leaves no stale figures behind.
+bench: bench-linux
+	@mkdir -p $(BENCH_PARTS_DIR)
+	@failed=""; for p in $(BENCH_PARTS); do \
+		rm -f $(BENCH_PARTS_DIR)/$$p.json; \
+		echo "bench: part $$p"; \
+		if ! $(MAKE) --no-print-directory bench-$$p >$(BENCH_PARTS_DIR)/$$p.log 2>&1; then \
+			echo "bench: part $$p FAILED; see $(BENCH_PARTS_DIR)/$$p.log"; \
+			rm -f $(BENCH_PARTS_DIR)/$$p.json; failed="$$failed $$p"; \
+		fi; \
+	done; \
+	for f in $(BENCH_PARTS_DIR)/*.json; do \
+		[ -e "$$f" ] || continue; n=$$(basename $$f .json); \
+		case " $(BENCH_PARTS) " in *" $$n "*) ;; *) echo "bench: removing stale part $$n"; rm -f $$f;; esac; \
+	done; \
+	$(BENCH_REPORT) table $(foreach s,$(LINUX_SMPS),--linux $(LINUX_DIR)/smp$(s).json) \
+		--parts $(BENCH_PARTS_DIR) --out $(BENCH_OUT) \
+		--expected $(BENCH_PARTS) --failed $$failed
+
+# A short Linux run for the repeatability test: a few deterministic
+# benchmarks, 21 samples each, printed on stdout.
+BENCH_QUICK_LINUX_IDS := null_syscall xas_call pingpong_futex vm_trap vm_prot1 vm_dirty
+bench-quick-linux: $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initramfs.cpio
+	@log=$$(mktemp); \
+	LINUX_DIR=$(LINUX_DIR) QEMU=$(QEMU) TIMEOUT=120 sh bench/linux/run.sh 1 $$log \
+		-n 21 $(BENCH_QUICK_LINUX_IDS) || { rm -f $$log; exit 1; }; \
+	grep '^BENCH' $$log; rm -f $$log
+
+test-bench-repeat: $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initramfs.cpio
+	@BENCH_PYTHON=$(BENCH_PYTHON) sh bench/repeat.sh $(BENCH_REPEAT)

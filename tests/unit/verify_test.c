@@ -1,0 +1,373 @@
+/*
+ * verify_test.c - host unit tests of the verifier, pass by pass, for what
+ * the data-driven corpus (tests/verifier) cannot express: encodings the
+ * loader already refuses (callx, legacy loads, broken lddw, unlinked calls),
+ * hand-built programs with globals and line info, budgets, prog->aux, the
+ * code table, and pruning/widening efficiency.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/asm.h"
+#include "runtime/prog.h"
+#include "runtime/verify.h"
+#include "runtime/verify_impl.h"
+#include "tests/ext/ext_env.h"
+#include "tests/unit/check.h"
+
+/* Assemble, load raw and link against the sample embedder. */
+static struct rt_prog *build(const char *text)
+{
+	struct bpf_insn *insns;
+	uint32_t n;
+	struct rt_prog *p = NULL;
+	char err[256];
+
+	if (rt_asm(text, strlen(text), &insns, &n, err, sizeof(err))) {
+		printf("asm: %s\n", err);
+		return NULL;
+	}
+	if (rt_prog_from_raw(insns, n, &p, err, sizeof(err)) ||
+	    rt_prog_link(p, &ext_env_embed, err, sizeof(err))) {
+		printf("load: %s\n", err);
+		rt_prog_free(p);
+		p = NULL;
+	}
+	rt_free(insns);
+	return p;
+}
+
+static int verify_as(struct rt_prog *p, const char *section, struct rt_verify_result *res,
+		     uint32_t max_states)
+{
+	struct rt_entry e;
+	struct rt_verify_opts o = { .max_states = max_states };
+
+	ext_env_entry_for(section, &e);
+	return rt_verify(p, 0, &e, &o, res);
+}
+
+/* Verify text as ext/none after patching insn `at` with `patch`. */
+static int code_after_patch(const char *text, uint32_t at, struct bpf_insn patch)
+{
+	struct rt_prog *p = build(text);
+	struct rt_verify_result res;
+	int rc;
+
+	if (!p)
+		return -1000;
+	p->insns[at] = patch;
+	rc = verify_as(p, "ext/none", &res, 0);
+	rt_prog_free(p);
+	return rc == -RT_EREJECT ? res.code : rc;
+}
+
+static const char *three = "mov %r0, 0\nmov %r0, 1\nexit\n";
+
+static void cfg_refuses_callx(void)
+{
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0x8d, .dst = 3 }),
+		 RT_VERR_CALLX);
+}
+
+static void cfg_refuses_legacy_loads(void)
+{
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = BPF_LD | BPF_ABS | BPF_W }),
+		 RT_VERR_LEGACY_LD);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = BPF_LD | BPF_IND | BPF_B }),
+		 RT_VERR_LEGACY_LD);
+}
+
+static void cfg_refuses_broken_lddw(void)
+{
+	/* lddw as the last instruction: no second slot. */
+	CHECK_EQ(code_after_patch(three, 2, (struct bpf_insn){ .code = 0x18 }), RT_VERR_LDDW);
+	/* lddw naming a global region the program does not have. */
+	CHECK_EQ(code_after_patch("mov %r0, 0\nlddw %r1, 0\nexit\n", 1,
+				  (struct bpf_insn){ .code = 0x18, .dst = 1, .src = 2, .imm = 3 }),
+		 RT_VERR_BAD_GLOBAL);
+	/* unknown pseudo source (map fd in Linux) */
+	CHECK_EQ(code_after_patch("mov %r0, 0\nlddw %r1, 0\nexit\n", 1,
+				  (struct bpf_insn){ .code = 0x18, .dst = 1, .src = 1 }),
+		 RT_VERR_LDDW);
+}
+
+static void cfg_refuses_unlinked_calls(void)
+{
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0x85, .src = 2, .imm = 7 }),
+		 RT_VERR_BAD_IMPORT);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0x85, .imm = 5 }),
+		 RT_VERR_BAD_HELPER);
+	/* a local call into the middle of lddw / outside the program */
+	CHECK_EQ(code_after_patch("mov %r0, 0\ncall 5\nexit\nlddw %r0, 5\nexit\n", 1,
+				  (struct bpf_insn){ .code = 0x85, .src = 1, .imm = 2 }),
+		 RT_VERR_CALL_TARGET);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0x85, .src = 1, .imm = 50 }),
+		 RT_VERR_CALL_TARGET);
+}
+
+static void cfg_refuses_bad_calls_and_reserved(void)
+{
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0x85, .src = 7 }),
+		 RT_VERR_RESERVED);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0x05, .dst = 1 }),
+		 RT_VERR_RESERVED);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0xb7, .off = 3 }),
+		 RT_VERR_RESERVED);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0xbf, .src = 1, .off = 7 }),
+		 RT_VERR_RESERVED);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0xe5 }), RT_VERR_BAD_OPCODE);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0x8f }), RT_VERR_BAD_OPCODE);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0xdf, .imm = 16 }),
+		 RT_VERR_BAD_OPCODE);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0x61, .src = 12 }),
+		 RT_VERR_BAD_REG);
+}
+
+static void aux_flags_filled(void)
+{
+	struct rt_prog *p = build("mov %r0, 0\nlddw %r1, 7\nloop:\nadd %r0, 1\njlt %r0, 3, loop\nexit\n");
+	struct rt_verify_result res;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	CHECK_EQ(verify_as(p, "ext/none", &res, 0), 0);
+	CHECK(p->aux != NULL);
+	CHECK(p->aux[2].flags & RT_AUX_LDDW2);
+	CHECK(p->aux[4].flags & RT_AUX_BACKEDGE);
+	CHECK(!(p->aux[3].flags & RT_AUX_BACKEDGE));
+	for (uint32_t i = 0; i < p->ninsns; i++)
+		CHECK(p->aux[i].flags & RT_AUX_SEEN);
+	rt_prog_free(p);
+}
+
+static void aux_unseen_dead_branch(void)
+{
+	/* The branch is decided (r0 == 0), so the verifier never sees insn 3;
+	 * the CFG pass still finds it reachable, so the program is accepted. */
+	struct rt_prog *p = build("mov %r0, 0\njeq %r0, 0, +1\nmov %r0, 1\nexit\n");
+	struct rt_verify_result res;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	CHECK_EQ(verify_as(p, "ext/none", &res, 0), 0);
+	CHECK(!(p->aux[2].flags & RT_AUX_SEEN));
+	CHECK(p->aux[3].flags & RT_AUX_SEEN);
+	rt_prog_free(p);
+}
+
+static void too_complex_budget(void)
+{
+	struct rt_prog *p = build("mov %r0, 0\nmov %r1, 0\nloop:\nadd %r1, 1\njlt %r1, 100, loop\nexit\n");
+	struct rt_verify_result res;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	CHECK_EQ(verify_as(p, "ext/none", &res, 3), -RT_EREJECT);
+	CHECK_EQ(res.code, RT_VERR_TOO_COMPLEX);
+	CHECK_EQ(verify_as(p, "ext/none", &res, 0), 0);
+	rt_prog_free(p);
+}
+
+static void widening_converges(void)
+{
+	/* A million iterations with a data-dependent path inside: the loop head
+	 * is explored exactly for a while, then widened. */
+	struct rt_prog *p = build("mov %r0, 0\nmov %r1, 0\nloop:\njset %r1, 1, odd\nadd %r0, 2\nja next\n"
+				  "odd:\nadd %r0, 1\nnext:\nadd %r1, 1\njlt %r1, 1000000, loop\nexit\n");
+	struct rt_verify_result res;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	CHECK_EQ(verify_as(p, "ext/none", &res, 0), 0);
+	CHECK(res.insns_processed < 20000);
+	rt_prog_free(p);
+}
+
+static void pruning_diamonds(void)
+{
+	/* 24 if/else diamonds on bytes of the context: 2^24 paths without
+	 * pruning; with it, each join point keeps a couple of states. */
+	char text[8192] = "mov %r0, 0\nmov %r2, 0\n";
+	for (int i = 0; i < 24; i++) {
+		char l[200];
+		snprintf(l, sizeof(l),
+			 "ldxb %%r3, [%%r1+%d]\njset %%r3, 1, a%d\nadd %%r2, 1\nja b%d\na%d:\nadd %%r2, 2\nb%d:\nmov %%r2, 0\n",
+			 i, i, i, i, i);
+		strcat(text, l);
+	}
+	strcat(text, "exit\n");
+	struct rt_prog *p = build(text);
+	struct rt_verify_result res;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	CHECK_EQ(verify_as(p, "ext/ctx24", &res, 0), 0);
+	printf("  %u insns processed, %u states\n", res.insns_processed, res.states);
+	CHECK(res.insns_processed < 2000);
+	rt_prog_free(p);
+}
+
+/* A hand-made global region, as the ELF loader would give. */
+static int with_global(const char *text, enum rt_global_kind kind, uint32_t size)
+{
+	struct rt_prog *p = build(text);
+	struct rt_verify_result res;
+	int rc;
+
+	if (!p)
+		return -1000;
+	p->globals[0].kind = kind;
+	p->globals[0].size = size;
+	p->globals[0].data = rt_alloc(size);
+	strcpy(p->globals[0].name, kind == RT_GLOBAL_RODATA ? ".rodata" : ".data");
+	p->nglobals = 1;
+	/* turn every "lddw rX, 0" into the global's address */
+	for (uint32_t i = 0; i + 1 < p->ninsns; i++)
+		if (bpf_is_lddw(&p->insns[i]) && p->insns[i].imm == 0 && p->insns[i + 1].imm == 0) {
+			p->insns[i].src = BPF_PSEUDO_GLOBAL;
+			i++;
+		}
+	rc = verify_as(p, "ext/ctx8", &res, 0);
+	rt_prog_free(p);
+	return rc == -RT_EREJECT ? res.code : rc;
+}
+
+static void globals(void)
+{
+	const char *store = "lddw %r1, 0\nstw [%r1+4], 1\nldxw %r0, [%r1+4]\nexit\n";
+	const char *oob = "lddw %r1, 0\nldxw %r0, [%r1+6]\nexit\n";
+	const char *idx = "ldxw %r2, [%r1+0]\nlddw %r1, 0\nand %r2, 7\nadd %r1, %r2\nldxb %r0, [%r1+0]\nexit\n";
+	const char *leak = "lddw %r1, 0\nstxdw [%r1+0], %r10\nmov %r0, 0\nexit\n";
+
+	CHECK_EQ(with_global(store, RT_GLOBAL_DATA, 8), 0);
+	CHECK_EQ(with_global(store, RT_GLOBAL_RODATA, 8), RT_VERR_READONLY);
+	CHECK_EQ(with_global(oob, RT_GLOBAL_DATA, 8), RT_VERR_GLOBAL_OOB);
+	CHECK_EQ(with_global(idx, RT_GLOBAL_BSS, 8), 0);
+	CHECK_EQ(with_global(idx, RT_GLOBAL_BSS, 7), RT_VERR_GLOBAL_OOB);
+	CHECK_EQ(with_global(leak, RT_GLOBAL_DATA, 8), RT_VERR_PTR_STORE);
+}
+
+static void message_has_source_line(void)
+{
+	struct rt_prog *p = build("mov %r0, 0\nldxdw %r0, [%r10-8]\nexit\n");
+	struct rt_verify_result res;
+	struct rt_line *saved;
+	uint32_t nsaved;
+	static struct rt_line lines[] = {
+		{ 0, "ext.c", NULL, 41, 1 },
+		{ 1, "ext.c", NULL, 42, 9 },
+		{ 2, "ext.c", NULL, 43, 1 },
+	};
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	saved = p->lines;
+	nsaved = p->nlines;
+	p->lines = lines;
+	p->nlines = 3;
+	CHECK_EQ(verify_as(p, "ext/none", &res, 0), -RT_EREJECT);
+	CHECK_EQ(res.code, RT_VERR_UNINIT_STACK);
+	CHECK_EQ(res.insn, 1);
+	CHECK(strncmp(res.msg, "ext.c:42: error: insn 1: ", 25) == 0);
+	printf("  message: %s\n", res.msg);
+	p->lines = saved;
+	p->nlines = nsaved;
+	rt_prog_free(p);
+}
+
+static void message_names_state(void)
+{
+	struct rt_prog *p = build("mov %r1, 1\ncall 2\nmov %r6, %r0\nstdw [%r10-8], 0\nmov %r2, %r10\n"
+				  "add %r2, -8\nmov %r3, 8\nmov %r1, %r6\ncall 3\nmov %r0, 0\nexit\n");
+	struct rt_verify_result res;
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	CHECK_EQ(verify_as(p, "ext/none", &res, 0), -RT_EREJECT);
+	CHECK_EQ(res.code, RT_VERR_NULL_DEREF);
+	CHECK(strstr(res.msg, "r1 is a possibly-null reference to Console.T") != NULL);
+	CHECK(strstr(res.msg, "r1=ref_or_null(Console.T)") != NULL);
+	rt_prog_free(p);
+}
+
+static void code_names_are_distinct(void)
+{
+	for (int a = 1; a <= RT_VERR_ARG_PTR_SPILL; a++) {
+		const char *n = verify_code_name(a);
+		if (!strcmp(n, "unknown"))
+			continue;
+		CHECK_EQ(verify_code_from_name(n), a);
+	}
+	CHECK_EQ(verify_code_from_name("no-such-code"), -1);
+}
+
+static void bad_requests(void)
+{
+	struct rt_prog *p = build(three);
+	struct rt_verify_result res;
+	struct rt_entry e = { 0 };
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	CHECK_EQ(rt_verify(p, 5, &e, NULL, &res), -RT_EINVAL);
+	CHECK_EQ(rt_verify(NULL, 0, &e, NULL, &res), -RT_EINVAL);
+	e.args[0].kind = RT_ARG_REF; /* a reference with no type */
+	CHECK_EQ(rt_verify(p, 0, &e, NULL, &res), -RT_EINVAL);
+	rt_prog_free(p);
+}
+
+static void log_is_written(void)
+{
+	struct rt_prog *p = build("mov %r0, 5\nexit\n");
+	struct rt_verify_result res;
+	struct rt_entry e = { 0 };
+	char log[512];
+	struct rt_verify_opts o = { .log = log, .loglen = sizeof(log) };
+
+	if (!p) {
+		CHECK(p);
+		return;
+	}
+	CHECK_EQ(rt_verify(p, 0, &e, &o, &res), 0);
+	CHECK(strstr(log, "accepted") != NULL);
+	rt_prog_free(p);
+}
+
+int main(void)
+{
+	RUN(cfg_refuses_callx);
+	RUN(cfg_refuses_legacy_loads);
+	RUN(cfg_refuses_broken_lddw);
+	RUN(cfg_refuses_unlinked_calls);
+	RUN(cfg_refuses_bad_calls_and_reserved);
+	RUN(aux_flags_filled);
+	RUN(aux_unseen_dead_branch);
+	RUN(too_complex_budget);
+	RUN(widening_converges);
+	RUN(pruning_diamonds);
+	RUN(globals);
+	RUN(message_has_source_line);
+	RUN(message_names_state);
+	RUN(code_names_are_distinct);
+	RUN(bad_requests);
+	RUN(log_is_written);
+	return check_done();
+}
