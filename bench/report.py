@@ -125,8 +125,10 @@ def cmd_serial2part(args):
         sys.exit("serial2part: %s: no BENCHEND line (run incomplete)" % args.log)
     out = []
     for name, r in res.items():
-        obj = {"name": name,
-               "unit": defs[name]["unit"] if name in defs else args.unit,
+        unit = defs[name]["unit"] if name in defs else args.unit
+        if args.unit_override and unit == "insns":
+            unit = args.unit_override
+        obj = {"name": name, "unit": unit,
                args.side: r["median"],
                "section": args.section, "smp": args.smp}
         for k in SPREAD:
@@ -459,6 +461,8 @@ def main():
     s.add_argument("--section", default="guest")
     s.add_argument("--side", choices=("spindle", "linux"), default="spindle")
     s.add_argument("--unit", default="insns", help="unit of ids not in benchmarks.def")
+    s.add_argument("--unit-override", help="unit replacing \"insns\" (e.g. cycles "
+                   "for runs without icount, where the TSC counts time)")
 
     r = sub.add_parser("repeat", help="compare two serial logs (same medians)")
     r.add_argument("log_a")

@@ -144,42 +144,42 @@ static void dispatch_unlock(void)
 static uint64_t dispatch_slot_run(uint32_t slot, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
                                   uint64_t a5);
 
-#define DISPATCH_TRAMP(hi, lo)                                                                     \
-	static uint64_t dispatch_tramp_##hi##_##lo(uint64_t a1, uint64_t a2, uint64_t a3,          \
-	                                           uint64_t a4, uint64_t a5)                       \
-	{                                                                                          \
-		return dispatch_slot_run((hi)*16 + (lo), a1, a2, a3, a4, a5);                      \
+/* clang-format off */
+#define DISPATCH_TRAMP(hi, lo)                                                          \
+	static uint64_t dispatch_tramp_##hi##_##lo(uint64_t a1, uint64_t a2, uint64_t a3, \
+						   uint64_t a4, uint64_t a5)              \
+	{                                                                               \
+		return dispatch_slot_run((hi) * 16 + (lo), a1, a2, a3, a4, a5);         \
 	}
-#define DISPATCH_TRAMP16(hi)                                                                       \
-	DISPATCH_TRAMP(hi, 0)                                                                      \
-	DISPATCH_TRAMP(hi, 1) DISPATCH_TRAMP(hi, 2) DISPATCH_TRAMP(hi, 3) DISPATCH_TRAMP(hi, 4)    \
-	    DISPATCH_TRAMP(hi, 5) DISPATCH_TRAMP(hi, 6) DISPATCH_TRAMP(hi, 7)                      \
-	        DISPATCH_TRAMP(hi, 8) DISPATCH_TRAMP(hi, 9) DISPATCH_TRAMP(hi, 10)                 \
-	            DISPATCH_TRAMP(hi, 11) DISPATCH_TRAMP(hi, 12) DISPATCH_TRAMP(hi, 13)           \
-	                DISPATCH_TRAMP(hi, 14) DISPATCH_TRAMP(hi, 15)
-DISPATCH_TRAMP16(0)
-DISPATCH_TRAMP16(1) DISPATCH_TRAMP16(2) DISPATCH_TRAMP16(3) DISPATCH_TRAMP16(4) DISPATCH_TRAMP16(5)
-    DISPATCH_TRAMP16(6) DISPATCH_TRAMP16(7) DISPATCH_TRAMP16(8) DISPATCH_TRAMP16(9)
-        DISPATCH_TRAMP16(10) DISPATCH_TRAMP16(11) DISPATCH_TRAMP16(12) DISPATCH_TRAMP16(13)
-            DISPATCH_TRAMP16(14) DISPATCH_TRAMP16(15)
+#define DISPATCH_TRAMP16(hi)                                                            \
+	DISPATCH_TRAMP(hi, 0) DISPATCH_TRAMP(hi, 1) DISPATCH_TRAMP(hi, 2)               \
+	DISPATCH_TRAMP(hi, 3) DISPATCH_TRAMP(hi, 4) DISPATCH_TRAMP(hi, 5)               \
+	DISPATCH_TRAMP(hi, 6) DISPATCH_TRAMP(hi, 7) DISPATCH_TRAMP(hi, 8)               \
+	DISPATCH_TRAMP(hi, 9) DISPATCH_TRAMP(hi, 10) DISPATCH_TRAMP(hi, 11)             \
+	DISPATCH_TRAMP(hi, 12) DISPATCH_TRAMP(hi, 13) DISPATCH_TRAMP(hi, 14)            \
+	DISPATCH_TRAMP(hi, 15)
+DISPATCH_TRAMP16(0) DISPATCH_TRAMP16(1) DISPATCH_TRAMP16(2) DISPATCH_TRAMP16(3)
+DISPATCH_TRAMP16(4) DISPATCH_TRAMP16(5) DISPATCH_TRAMP16(6) DISPATCH_TRAMP16(7)
+DISPATCH_TRAMP16(8) DISPATCH_TRAMP16(9) DISPATCH_TRAMP16(10) DISPATCH_TRAMP16(11)
+DISPATCH_TRAMP16(12) DISPATCH_TRAMP16(13) DISPATCH_TRAMP16(14) DISPATCH_TRAMP16(15)
 
 #define DISPATCH_TRAMP_REF(hi, lo) dispatch_tramp_##hi##_##lo,
-#define DISPATCH_TRAMP_REF16(hi)                                                                   \
-	DISPATCH_TRAMP_REF(hi, 0)                                                                  \
-	DISPATCH_TRAMP_REF(hi, 1) DISPATCH_TRAMP_REF(hi, 2) DISPATCH_TRAMP_REF(hi, 3)              \
-	    DISPATCH_TRAMP_REF(hi, 4) DISPATCH_TRAMP_REF(hi, 5) DISPATCH_TRAMP_REF(hi, 6)          \
-	        DISPATCH_TRAMP_REF(hi, 7) DISPATCH_TRAMP_REF(hi, 8) DISPATCH_TRAMP_REF(hi, 9)      \
-	            DISPATCH_TRAMP_REF(hi, 10) DISPATCH_TRAMP_REF(hi, 11)                          \
-	                DISPATCH_TRAMP_REF(hi, 12) DISPATCH_TRAMP_REF(hi, 13)                      \
-	                    DISPATCH_TRAMP_REF(hi, 14) DISPATCH_TRAMP_REF(hi, 15)
-                static const dispatch_fn dispatch_tramps[DISPATCH_MAX_EVENTS] = {
-                    DISPATCH_TRAMP_REF16(0) DISPATCH_TRAMP_REF16(1) DISPATCH_TRAMP_REF16(2)
-                        DISPATCH_TRAMP_REF16(3) DISPATCH_TRAMP_REF16(4) DISPATCH_TRAMP_REF16(5)
-                            DISPATCH_TRAMP_REF16(6) DISPATCH_TRAMP_REF16(7) DISPATCH_TRAMP_REF16(8)
-                                DISPATCH_TRAMP_REF16(9) DISPATCH_TRAMP_REF16(10)
-                                    DISPATCH_TRAMP_REF16(11) DISPATCH_TRAMP_REF16(12)
-                                        DISPATCH_TRAMP_REF16(13) DISPATCH_TRAMP_REF16(14)
-                                            DISPATCH_TRAMP_REF16(15)};
+#define DISPATCH_TRAMP_REF16(hi)                                                        \
+	DISPATCH_TRAMP_REF(hi, 0) DISPATCH_TRAMP_REF(hi, 1) DISPATCH_TRAMP_REF(hi, 2)   \
+	DISPATCH_TRAMP_REF(hi, 3) DISPATCH_TRAMP_REF(hi, 4) DISPATCH_TRAMP_REF(hi, 5)   \
+	DISPATCH_TRAMP_REF(hi, 6) DISPATCH_TRAMP_REF(hi, 7) DISPATCH_TRAMP_REF(hi, 8)   \
+	DISPATCH_TRAMP_REF(hi, 9) DISPATCH_TRAMP_REF(hi, 10) DISPATCH_TRAMP_REF(hi, 11) \
+	DISPATCH_TRAMP_REF(hi, 12) DISPATCH_TRAMP_REF(hi, 13) DISPATCH_TRAMP_REF(hi, 14) \
+	DISPATCH_TRAMP_REF(hi, 15)
+static const dispatch_fn dispatch_tramps[DISPATCH_MAX_EVENTS] = {
+	DISPATCH_TRAMP_REF16(0) DISPATCH_TRAMP_REF16(1) DISPATCH_TRAMP_REF16(2)
+	DISPATCH_TRAMP_REF16(3) DISPATCH_TRAMP_REF16(4) DISPATCH_TRAMP_REF16(5)
+	DISPATCH_TRAMP_REF16(6) DISPATCH_TRAMP_REF16(7) DISPATCH_TRAMP_REF16(8)
+	DISPATCH_TRAMP_REF16(9) DISPATCH_TRAMP_REF16(10) DISPATCH_TRAMP_REF16(11)
+	DISPATCH_TRAMP_REF16(12) DISPATCH_TRAMP_REF16(13) DISPATCH_TRAMP_REF16(14)
+	DISPATCH_TRAMP_REF16(15)
+};
+/* clang-format on */
 _Static_assert(DISPATCH_MAX_EVENTS == 256, "one trampoline per event slot");
 
 /* ------------------------------------------------------------ quiescence */
@@ -1028,6 +1028,12 @@ int dispatch_install(struct dispatch_event *ev, const struct dispatch_install_re
 	if ((d.options & DISPATCH_CLOSURE) != (req->options & DISPATCH_CLOSURE) || d.fuel == 0) {
 		err = -EINVAL;
 		goto out_unlock;
+	}
+	/* An ordering constraint the authority added replaces the installer's. */
+	{
+		uint32_t added = d.options & ~req->options & DISPATCH_ORDER_MASK;
+		if (added)
+			d.options = (d.options & ~DISPATCH_ORDER_MASK) | added;
 	}
 	if ((err = dispatch_check_order(ev, d.options, req->anchor)))
 		goto out_unlock;

@@ -128,8 +128,10 @@ enum dispatch_op {
 /* What the authorizer sees and may change.  On entry `options`, `fuel` and
  * `policy` hold the request; the authorizer may add constraints (order,
  * async, a smaller fuel bound, the abort policy) and impose guards with
- * dispatch_impose_guard().  It returns 0 to allow or a negative code
- * (normally -EACCES) to deny. */
+ * dispatch_impose_guard().  An ordering constraint it adds replaces the
+ * installer's.  It returns 0 to allow or a negative code (normally -EACCES)
+ * to deny.  Authorizers run with the dispatcher's lock held: they must not
+ * install or uninstall (that returns -EBUSY). */
 struct dispatch_decision {
 	enum dispatch_op op;
 	const struct dispatch_event *event;

@@ -23,6 +23,7 @@
 #include <arch/layout.h>
 #include <arch/timer.h>
 
+#include "kernel/bench.h"
 #include "kernel/bootinfo.h"
 #include "kernel/clock.h"
 #include "kernel/cmdline.h"
@@ -30,6 +31,7 @@
 #include "kernel/ktest.h"
 #include "kernel/mem.h"
 #include "kernel/panic.h"
+#include "kernel/sched.h"
 #include "kernel/string.h"
 
 void kmain(uint32_t boot_proto, uint32_t boot_info);
@@ -133,10 +135,13 @@ void kmain(uint32_t boot_proto, uint32_t boot_info)
 		kprintf("clock: no timer interrupt (%d); running without a tick\n", err);
 	kprintf("clock: cycle counter %lu kHz, %s timer at %u Hz\n",
 	        (unsigned long)(clock_cycles_hz() / 1000), arch_timer_kind(), CLOCK_HZ);
+	if (sched_init())
+		panic("no memory to start the scheduler");
 	arch_irq_enable();
 	kprintf("bench: kmain_entry_cycles=%lu\n", (unsigned long)kmain_entry_cycles);
 
 	kmain_inject_crash(inject);
+	bench_run_from_cmdline();
 
 	if (cmdline_has("test")) {
 		const char *p = cmdline_value("test", pattern, sizeof(pattern));

@@ -68,7 +68,12 @@ void sched_make_ready(struct strand *s);
 __attribute__((noreturn)) void sched_exit_current(bool reap);
 /* Take one reaped (dead, detached, off-CPU) strand, or NULL. */
 struct strand *sched_reap_take(void);
+/* Change s's priority (requeueing it if ready); the caller then calls
+ * sched_preempt_check() once it holds no lock. */
 int sched_set_priority(struct strand *s, int prio);
+/* First call of every new strand, on its own stack (strand.c trampoline):
+ * finishes the switch that started it and enables interrupts. */
+void sched_strand_started(void);
 
 /* Block for at least ns nanoseconds (woken on the first tick after). */
 int sched_sleep_ns(uint64_t ns);

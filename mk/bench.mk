@@ -10,15 +10,40 @@
 #
 # The Linux baseline lives in build/bench/linux/: the kernel .deb and its
 # vmlinuz (fetched once; rm -r build/bench/linux to move to a newer Debian
-# kernel), the initramfs, the serial logs and smp1.json / smp2.json.
+# kernel), the initramfs, and per mode (icount/, or kvm/ with ACCEL=kvm)
+# the serial logs smpN.log and the figures smpN.json.
 #
 # Guest parts that want their figures checked for repeatability add a name
 # X to BENCH_REPEAT and a phony target bench-quick-X that prints a short
 # run's BENCH lines (bench/benchmarks.def format) on stdout.
 
+# THE GUEST BENCHMARK MACHINE, for the Linux baseline and for Spindle's
+# guest parts alike (add -smp N, -kernel/-initrd or a boot image, and run it
+# under timeout).  -seed and -rtc do not change the virtual hardware: they
+# fix what the host would otherwise feed in (the random numbers behind
+# RDRAND/RDSEED, the RTC's start time), which makes a run bit-for-bit
+# repeatable.  With ACCEL=kvm there is no icount: figures are then TSC
+# cycles of the host, in $(BENCH_OUT)/linux/kvm/.
+ifeq ($(ACCEL),kvm)
+BENCH_ICOUNT :=
+BENCH_MODE   := kvm
+BENCH_GUEST_UNIT := cycles
+else
+BENCH_ICOUNT := -icount shift=0,sleep=off
+BENCH_MODE   := icount
+BENCH_GUEST_UNIT :=
+endif
+BENCH_FIXED_INPUTS := -seed 1 -rtc base=2024-01-01T00:00:00,clock=vm
+BENCH_GUEST_QEMU := $(QEMU_ACCEL) $(BENCH_ICOUNT) $(BENCH_FIXED_INPUTS) -m 512M \
+	-nodefaults -bios /usr/share/qemu/qboot.rom -no-reboot -display none \
+	-serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04
+export BENCH_GUEST_QEMU
+
 BENCH_OUT   := $(BUILD)/bench
 BENCH_PARTS_DIR := $(BENCH_OUT)/parts
 LINUX_DIR   := $(BENCH_OUT)/linux
+# Logs and figures of the baseline runs: build/bench/linux/icount/smpN.json
+LINUX_RES   := $(LINUX_DIR)/$(BENCH_MODE)
 LINUX_SMPS  := 1 2
 BENCH_REPEAT += linux
 # The report and the test scripts use Debian's python3 (standard library
@@ -44,12 +69,18 @@ $(LINUX_DIR)/vmlinuz:
 $(LINUX_DIR)/initramfs.cpio: $(LINUX_DIR)/lbench bench/linux/init bench/linux/mkinitramfs.sh
 	sh bench/linux/mkinitramfs.sh $@ $(LINUX_DIR)/lbench bench/linux/init
 
-# One boot per smp configuration; the log is kept next to the JSON.
-$(LINUX_DIR)/smp%.json: $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initramfs.cpio bench/linux/run.sh bench/report.py
-	LINUX_DIR=$(LINUX_DIR) QEMU=$(QEMU) sh bench/linux/run.sh $* $(LINUX_DIR)/smp$*.log
-	$(BENCH_REPORT) serial2part --side linux --smp $* -o $@ $(LINUX_DIR)/smp$*.log
+# One boot per smp configuration; its serial log is kept next to the JSON.
+# The log also depends on mk/bench.mk, which holds the machine options.
+.PRECIOUS: $(LINUX_RES)/smp%.log
+$(LINUX_RES)/smp%.log: $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initramfs.cpio bench/linux/run.sh mk/bench.mk
+	@mkdir -p $(@D)
+	LINUX_DIR=$(LINUX_DIR) QEMU=$(QEMU) sh bench/linux/run.sh $* $@
 
-bench-linux: $(foreach s,$(LINUX_SMPS),$(LINUX_DIR)/smp$(s).json)
+$(LINUX_RES)/smp%.json: $(LINUX_RES)/smp%.log bench/report.py bench/benchmarks.def
+	$(BENCH_REPORT) serial2part --side linux --smp $* \
+		$(if $(BENCH_GUEST_UNIT),--unit-override $(BENCH_GUEST_UNIT)) -o $@ $<
+
+bench-linux: $(foreach s,$(LINUX_SMPS),$(LINUX_RES)/smp$(s).json)
 
 # Each part runs in its own make; one that fails is reported, not fatal,
 # and leaves no stale figures behind.
@@ -67,7 +98,7 @@ bench: bench-linux
 		[ -e "$$f" ] || continue; n=$$(basename $$f .json); \
 		case " $(BENCH_PARTS) " in *" $$n "*) ;; *) echo "bench: removing stale part $$n"; rm -f $$f;; esac; \
 	done; \
-	$(BENCH_REPORT) table $(foreach s,$(LINUX_SMPS),--linux $(LINUX_DIR)/smp$(s).json) \
+	$(BENCH_REPORT) table $(foreach s,$(LINUX_SMPS),--linux $(LINUX_RES)/smp$(s).json) \
 		--parts $(BENCH_PARTS_DIR) --out $(BENCH_OUT) \
 		--expected $(BENCH_PARTS) --failed $$failed
 

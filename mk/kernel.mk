@@ -16,8 +16,10 @@ KERNEL_TEST_ISO := $(KBUILD)/spindle-test.iso
 # Arch and portable kernel sources are listed, not globbed: files appear in
 # these folders from several engineers and each must be wired in on purpose.
 KERNEL_PORTABLE := kmain kprintf panic ksyms ktest irq clock cmdline mem \
-                   fmt string memmap pmm heap
-KERNEL_ARCH := boot.S entry.S cpu.c trap.c fault.S serial.c mmu.c bootinfo.c pit.c apic.c
+                   fmt string memmap pmm heap \
+                   sync strand sched bench bench_strands
+KERNEL_ARCH := boot.S entry.S cpu.c trap.c fault.S serial.c mmu.c bootinfo.c pit.c apic.c \
+               switch.S kstack.c
 KERNEL_SRCS := $(addprefix arch/x86_64/,$(KERNEL_ARCH)) \
                $(patsubst %,kernel/%.c,$(KERNEL_PORTABLE)) \
                $(wildcard tests/kernel/*.c)

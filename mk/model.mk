@@ -15,8 +15,11 @@ GEN_OUT := $(GEN_DIR)/spindle_interfaces.h $(GEN_DIR)/spindle_interfaces.c
 GEN_TOOL := tools/gen-interfaces.py
 
 # One invocation writes every output (committed ones only if changed).
+# The tool leaves unchanged files alone; touch the targets so make sees them
+# as current.
 $(GEN_DIR)/spindle_interfaces.c: $(GEN_IDL) $(GEN_TOOL)
 	$(PYTHON) $(GEN_TOOL) --gen $(GEN_DIR)
+	@touch $(GEN_DIR)/spindle_interfaces.h $@
 $(GEN_DIR)/spindle_interfaces.h: $(GEN_DIR)/spindle_interfaces.c
 
 .PHONY: interfaces lint-interfaces

@@ -3,6 +3,7 @@
  * in order and owns the per-run memory.
  *
  *   1. verify_cfg (verify_cfg.c): encoding, jumps, functions, call graph.
+ *      verify_liveness (verify_cfg.c): registers live at each instruction.
  *   2. verify_explore (verify_state.c, with verify_mem.c for memory and
  *      verify_call.c for calls): path-sensitive abstract interpretation.
  *   3. verify_check_stack_depth (verify_cfg.c): the deepest call chain's
@@ -37,6 +38,7 @@ static void free_env(struct venv *e)
 	rt_free(e->stored);
 	rt_free(e->nstored);
 	rt_free(e->iflags);
+	rt_free(e->live);
 	rt_free(e->subof);
 	rt_free(e->subs);
 	rt_free(e->stack);
@@ -98,15 +100,17 @@ int rt_verify(struct rt_prog *p, uint32_t func, const struct rt_entry *entry,
 	e.subof = rt_alloc((size_t)p->ninsns * sizeof(*e.subof));
 	e.stored = rt_alloc((size_t)p->ninsns * sizeof(*e.stored));
 	e.nstored = rt_alloc((size_t)p->ninsns * sizeof(*e.nstored));
-	if (!e.iflags || !e.subof || !e.stored || !e.nstored) {
+	e.live = rt_alloc((size_t)p->ninsns * sizeof(*e.live));
+	if (!e.iflags || !e.subof || !e.stored || !e.nstored || !e.live) {
 		rc = -RT_ENOMEM;
 		goto out;
 	}
 
 	verify_log(&e, "verifying %s (insns %u..%u)\n", p->funcs[func].name, p->funcs[func].start,
 		   p->funcs[func].end);
-	if ((rc = verify_cfg(&e)))
+	if ((rc = verify_cfg(&e)) || (rc = verify_liveness(&e)))
 		goto out;
+	verify_thresholds(&e);
 	if ((rc = verify_explore(&e)))
 		goto out;
 	rc = verify_check_stack_depth(&e);

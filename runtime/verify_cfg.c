@@ -540,6 +540,162 @@ out:
 	return rc;
 }
 
+/*
+ * Register liveness (backward dataflow per subprogram): a register that is
+ * written before it is read on every path from an instruction is dead
+ * there.  The state pass forgets dead registers at prune points, so states
+ * that differ only in values nobody will read are recognised as the same.
+ */
+static void live_use_def(const struct rt_prog *p, uint32_t pc, uint16_t *use, uint16_t *def)
+{
+	const struct bpf_insn *in = &p->insns[pc];
+	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+	bool x = BPF_SRC(in->code) == BPF_X;
+
+	*use = *def = 0;
+	switch (cls) {
+	case BPF_ALU:
+	case BPF_ALU64:
+		*def = 1u << in->dst;
+		if (op != BPF_MOV)
+			*use |= 1u << in->dst;
+		if (x && op != BPF_NEG && op != BPF_END)
+			*use |= 1u << in->src;
+		break;
+	case BPF_LD:
+		*def = 1u << in->dst;
+		break;
+	case BPF_LDX:
+		*use = 1u << in->src;
+		*def = 1u << in->dst;
+		break;
+	case BPF_ST:
+		*use = 1u << in->dst;
+		break;
+	case BPF_STX:
+		*use = (1u << in->dst) | (1u << in->src);
+		if (BPF_MODE(in->code) == BPF_ATOMIC) {
+			if (in->imm == BPF_CMPXCHG) {
+				*use |= 1u;
+				*def = 1u;
+			} else if (in->imm & BPF_FETCH) {
+				*def = 1u << in->src;
+			}
+		}
+		break;
+	case BPF_JMP:
+	case BPF_JMP32:
+		if (op == BPF_EXIT) {
+			*use = 1u;
+		} else if (op == BPF_CALL) {
+			uint32_t n = 5;
+			if (in->src == BPF_PSEUDO_IMPORT && (uint32_t)in->imm < p->nimports &&
+			    p->imports[in->imm].sig)
+				n = p->imports[in->imm].sig->nargs;
+			for (uint32_t r = 1; r <= n && r <= 5; r++)
+				*use |= 1u << r;
+			*def = 0x3f; /* r0..r5 */
+		} else if (op != BPF_JA) {
+			*use = 1u << in->dst;
+			if (x)
+				*use |= 1u << in->src;
+		}
+		break;
+	}
+}
+
+int verify_liveness(struct venv *e)
+{
+	const struct rt_prog *p = e->p;
+
+	for (uint32_t s = 0; s < e->nsubs; s++) {
+		const struct vsub *sub = &e->subs[s];
+		bool changed = true;
+		if (!sub->reached)
+			continue;
+		while (changed) {
+			changed = false;
+			for (uint32_t pc = sub->end; pc-- > sub->start;) {
+				const struct bpf_insn *in = &p->insns[pc];
+				uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+				uint16_t use, def, out = 0, nl;
+				if (p->aux[pc].flags & RT_AUX_LDDW2)
+					continue;
+				live_use_def(p, pc, &use, &def);
+				if ((cls == BPF_JMP || cls == BPF_JMP32) && op == BPF_EXIT) {
+					out = 0;
+				} else if ((cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_CALL) {
+					int64_t t = cfg_target(in, pc);
+					out = e->live[t];
+					if (op != BPF_JA && pc + 1 < sub->end)
+						out |= e->live[pc + 1];
+				} else {
+					uint32_t nx = pc + (bpf_is_lddw(in) ? 2 : 1);
+					if (nx < sub->end)
+						out = e->live[nx];
+				}
+				nl = (uint16_t)(use | (out & ~def));
+				if (nl != e->live[pc]) {
+					e->live[pc] = nl;
+					changed = true;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+/* Constants of conditional jumps, for widening with thresholds: a loop
+ * counter checked against 96 widens to 96, not to infinity. */
+static void thr_add(struct venv *e, uint64_t v)
+{
+	uint32_t i, n = e->nthr;
+
+	if (n == V_MAX_THRESH)
+		return;
+	for (i = 0; i < n; i++)
+		if (e->uthr[i] == v)
+			return;
+	e->uthr[n] = v;
+	e->sthr[n] = (int64_t)v;
+	e->nthr = n + 1;
+}
+
+void verify_thresholds(struct venv *e)
+{
+	const struct rt_prog *p = e->p;
+
+	for (uint32_t s = 0; s < e->nsubs; s++) {
+		if (!e->subs[s].reached)
+			continue;
+		for (uint32_t pc = e->subs[s].start; pc < e->subs[s].end; pc++) {
+			const struct bpf_insn *in = &p->insns[pc];
+			uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+			if ((p->aux[pc].flags & RT_AUX_LDDW2) || (cls != BPF_JMP && cls != BPF_JMP32) ||
+			    op == BPF_JA || op == BPF_CALL || op == BPF_EXIT ||
+			    BPF_SRC(in->code) != BPF_K)
+				continue;
+			uint64_t c = cls == BPF_JMP32 ? (uint32_t)in->imm : (uint64_t)(int64_t)in->imm;
+			thr_add(e, c - 1);
+			thr_add(e, c);
+			thr_add(e, c + 1);
+		}
+	}
+	/* insertion sorts: few entries */
+	for (uint32_t i = 1; i < e->nthr; i++)
+		for (uint32_t j = i; j > 0 && e->uthr[j - 1] > e->uthr[j]; j--) {
+			uint64_t t = e->uthr[j];
+			e->uthr[j] = e->uthr[j - 1];
+			e->uthr[j - 1] = t;
+		}
+	for (uint32_t i = 1; i < e->nthr; i++)
+		for (uint32_t j = i; j > 0 && e->sthr[j - 1] > e->sthr[j]; j--) {
+			int64_t t = e->sthr[j];
+			e->sthr[j] = e->sthr[j - 1];
+			e->sthr[j - 1] = t;
+		}
+}
+
 bool verify_is_prune(const struct venv *e, uint32_t insn)
 {
 	return e->iflags[insn] & VI_PRUNE;

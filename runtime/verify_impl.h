@@ -119,6 +119,8 @@ struct vsub {
 
 /* Every rejection code lives in verify.h (enum rt_verr). */
 
+#define V_MAX_THRESH 256
+
 struct venv {
 	struct rt_prog *p;
 	const struct rt_entry *entry;
@@ -127,6 +129,12 @@ struct venv {
 	uint32_t entry_func;
 
 	uint8_t *iflags;          /* ninsns: VI_* */
+	uint16_t *live;           /* ninsns: registers live on entry to each insn */
+	/* Widening thresholds: constants the program compares with (and +-1),
+	 * sorted, as unsigned and as signed values. */
+	uint64_t uthr[V_MAX_THRESH];
+	int64_t sthr[V_MAX_THRESH];
+	uint32_t nthr;
 	uint32_t *subof;          /* ninsns: subprogram index of each insn, ~0 if none */
 	struct vsub *subs;
 	uint32_t nsubs;
@@ -149,6 +157,8 @@ struct venv {
 /* verify_cfg.c */
 int verify_cfg(struct venv *e);
 bool verify_is_prune(const struct venv *e, uint32_t insn);
+int verify_liveness(struct venv *e);
+void verify_thresholds(struct venv *e);
 int verify_check_stack_depth(struct venv *e);
 
 /* verify_state.c: scalar domain */

@@ -28,7 +28,7 @@ static uint32_t size_bytes(uint8_t code)
 	return 8;
 }
 
-#define V_OFF_LIMIT (1ll << 30)
+#define V_OFF_LIMIT (1ll << 40)
 
 static struct vslot_st *slot_at(struct vframe *f, int64_t off, uint32_t *byte)
 {
@@ -80,7 +80,7 @@ int verify_access(struct venv *e, struct vst *s, uint32_t regno, const struct vr
 								    : "possibly-null memory",
 				     regno, desc);
 	}
-	if (ptr->smin < -V_OFF_LIMIT || ptr->smax > V_OFF_LIMIT || size_max > (uint64_t)V_OFF_LIMIT)
+	if (ptr->smin < -V_OFF_LIMIT || ptr->smax > V_OFF_LIMIT || size_max > (1ull << 30))
 		return verify_reject(e, pc, RT_VERR_UNBOUNDED,
 				     "%s through r%u: its offset is not bounded; compare it against the object's size first (r%u=%s)",
 				     what, regno, regno, desc);

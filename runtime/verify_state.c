@@ -43,7 +43,7 @@
  */
 #include "runtime/verify_impl.h"
 
-#define V_WIDEN_AFTER 24
+#define V_WIDEN_AFTER 4096
 #define V_DEFAULT_MAX_STATES 32768
 #define RT_VERIFY_MAX_INSNS 2000000
 
@@ -872,25 +872,55 @@ static bool vst_same_shape(const struct vst *o, const struct vst *c)
 	return true;
 }
 
-/* c := something covering both o and c, with any bound that moved pushed
- * to its extreme. */
-static void widen_val(const struct vreg *o, struct vreg *c)
+/* c := something covering both o and c.  A bound that moved jumps to the
+ * next threshold beyond it (a constant the program compares with), or to
+ * its extreme when there is none: finitely many steps, so loops converge. */
+static void widen_val(const struct venv *e, const struct vreg *o, struct vreg *c)
 {
 	bool grew = false;
+	uint32_t i;
 
-	if (c->umin < o->umin) { c->umin = 0; grew = true; } else c->umin = o->umin;
-	if (c->umax > o->umax) { c->umax = UINT64_MAX; grew = true; } else c->umax = o->umax;
-	if (c->smin < o->smin) { c->smin = INT64_MIN; grew = true; } else c->smin = o->smin;
-	if (c->smax > o->smax) { c->smax = INT64_MAX; grew = true; } else c->smax = o->smax;
-	c->var = grew ? tnum_unknown() : tnum_join(o->var, c->var);
-	if (grew && c->umin == 0 && c->umax == UINT64_MAX) {
-		c->smin = INT64_MIN;
-		c->smax = INT64_MAX;
+	if (c->umin < o->umin) {
+		uint64_t v = 0;
+		for (i = e->nthr; i-- > 0;)
+			if (e->uthr[i] <= c->umin) { v = e->uthr[i]; break; }
+		c->umin = v;
+		grew = true;
+	} else {
+		c->umin = o->umin;
 	}
+	if (c->umax > o->umax) {
+		uint64_t v = UINT64_MAX;
+		for (i = 0; i < e->nthr; i++)
+			if (e->uthr[i] >= c->umax) { v = e->uthr[i]; break; }
+		c->umax = v;
+		grew = true;
+	} else {
+		c->umax = o->umax;
+	}
+	if (c->smin < o->smin) {
+		int64_t v = INT64_MIN;
+		for (i = e->nthr; i-- > 0;)
+			if (e->sthr[i] <= c->smin) { v = e->sthr[i]; break; }
+		c->smin = v;
+		grew = true;
+	} else {
+		c->smin = o->smin;
+	}
+	if (c->smax > o->smax) {
+		int64_t v = INT64_MAX;
+		for (i = 0; i < e->nthr; i++)
+			if (e->sthr[i] >= c->smax) { v = e->sthr[i]; break; }
+		c->smax = v;
+		grew = true;
+	} else {
+		c->smax = o->smax;
+	}
+	c->var = grew ? tnum_unknown() : tnum_join(o->var, c->var);
 	vreg_sync(c);
 }
 
-static void widen_reg(const struct vreg *o, struct vreg *c)
+static void widen_reg(const struct venv *e, const struct vreg *o, struct vreg *c)
 {
 	if (c->type == V_NOT_INIT)
 		return;
@@ -899,24 +929,24 @@ static void widen_reg(const struct vreg *o, struct vreg *c)
 		memset(c, 0, sizeof(*c));
 		return;
 	}
-	widen_val(o, c);
+	widen_val(e, o, c);
 	if (o->id != c->id && c->type == V_SCALAR)
 		c->id = 0;
 }
 
-static void widen_state(const struct vst *o, struct vst *c)
+static void widen_state(const struct venv *e, const struct vst *o, struct vst *c)
 {
 	for (uint32_t i = 0; i <= c->curframe; i++) {
 		const struct vframe *fo = o->frames[i];
 		struct vframe *fc = c->frames[i];
 		for (uint32_t r = 0; r < BPF_NREGS; r++)
-			widen_reg(&fo->regs[r], &fc->regs[r]);
+			widen_reg(e, &fo->regs[r], &fc->regs[r]);
 		for (uint32_t k = 0; k < fc->nslots; k++) {
 			struct vslot_st *sc = &fc->slots[k];
 			const struct vslot_st *so = k < fo->nslots ? &fo->slots[k] : NULL;
 			if (so && so->kind == S_SPILL && sc->kind == S_SPILL &&
 			    so->spill.type == sc->spill.type) {
-				widen_reg(&so->spill, &sc->spill);
+				widen_reg(e, &so->spill, &sc->spill);
 				if (sc->spill.type != V_NOT_INIT)
 					continue;
 			}
@@ -932,10 +962,29 @@ static void widen_state(const struct vst *o, struct vst *c)
 
 /* Returns 1 if cur is covered by a kept state (drop it), 0 after keeping a
  * copy (possibly after widening cur), or a negative error. */
+/* Forget registers nobody reads again: in the current frame those dead at
+ * pc, in each caller those dead at its return site (r0-r5 are rewritten by
+ * the return). */
+static void forget_dead(struct venv *e, struct vst *cur)
+{
+	uint16_t live = e->live[cur->insn];
+
+	for (uint32_t i = cur->curframe + 1; i-- > 0;) {
+		struct vframe *f = cur->frames[i];
+		for (uint32_t r = 0; r < BPF_REG_FP; r++)
+			if (!(live & (1u << r)))
+				memset(&f->regs[r], 0, sizeof(f->regs[r]));
+		if (i > 0)
+			live = e->live[cur->frames[i]->callsite + 1] & (uint16_t)~0x3fu;
+	}
+}
+
 static int prune_or_keep(struct venv *e, struct vst *cur)
 {
 	uint32_t pc = cur->insn;
 	struct vstored *k, *n;
+
+	forget_dead(e, cur);
 
 	for (k = e->stored[pc]; k; k = k->next)
 		if (vst_covers(&k->st, cur))
@@ -945,7 +994,8 @@ static int prune_or_keep(struct venv *e, struct vst *cur)
 			if (vst_same_shape(&k->st, cur))
 				break;
 		if (k) {
-			widen_state(&k->st, cur);
+			verify_log(e, "insn %u: widening after %u kept states\n", pc, e->nstored[pc]);
+			widen_state(e, &k->st, cur);
 			for (k = e->stored[pc]; k; k = k->next)
 				if (vst_covers(&k->st, cur))
 					return 1;

@@ -418,7 +418,9 @@ def gen_ext_header(i):
     guard = "SPINDLE_PUBLIC_%s_H" % i.name.upper()
     o = ["/* %s */" % GENERATED,
          "/*",
-         " * interface %s%s: %s" % (i.name, " (private: SpinPrivate only)" if i.private else "", i.doc),
+         " * interface %s%s" % (i.name, " (private: SpinPrivate only)" if i.private else ""),
+         " * %s" % i.doc,
+         " *",
          " * For extensions (clang -O2 -g -target bpf).  Calls are imports resolved",
          " * against the extension's domain at link time.",
          " */",
@@ -484,6 +486,20 @@ def gen_docs(ifaces):
     return "\n".join(o)
 
 
+def clang_format(text, path):
+    """Committed C headers are checked by `make lint-format`, so they are
+    written as clang-format (with the project's .clang-format) would write
+    them.  Without clang-format the text is used as generated."""
+    import shutil
+    import subprocess
+    exe = shutil.which("clang-format")
+    if not exe:
+        return text
+    r = subprocess.run([exe, "--style=file", "--assume-filename=" + path], input=text,
+                       capture_output=True, text=True)
+    return r.stdout if r.returncode == 0 else text
+
+
 def outputs(ifaces, gen_dir, inc_dir, docs):
     files = {
         os.path.join(gen_dir, "spindle_interfaces.h"): (gen_header(ifaces), False),
@@ -491,7 +507,8 @@ def outputs(ifaces, gen_dir, inc_dir, docs):
         docs: (gen_docs(ifaces), True),
     }
     for i in ifaces:
-        files[os.path.join(inc_dir, i.name.lower() + ".h")] = (gen_ext_header(i), True)
+        path = os.path.join(inc_dir, i.name.lower() + ".h")
+        files[path] = (clang_format(gen_ext_header(i), path), True)
     return files
 
 

@@ -151,8 +151,11 @@ struct jit_ctx {
 	int32_t *func_at;     /* insn index -> function starting there, or -1 */
 	bool *slot2;          /* insn index is the second slot of an lddw */
 	bool *target;         /* insn index is a jump target */
+	bool *backtarget;     /* ... of a back-edge: it gets a fuel pad */
+	bool fallthrough;     /* the code emitted last can fall through */
 	bool *near_import;    /* per import: call rel32 reaches it */
-	/* Labels: insns 0..n, then JF_* of each function, then JL_*. */
+	/* Labels: insns 0..n, fuel pads 0..n, then JF_* of each function,
+	 * then JL_*. */
 	uint32_t nlabels;
 	uint32_t *prev;       /* offsets from the previous pass */
 	uint32_t *cur;        /* offsets being recorded in this pass */
@@ -169,14 +172,26 @@ struct jit_ctx {
 	size_t errlen;
 };
 
+/* The fuel pad in front of back-edge target t. */
+static uint32_t jl_pad(const struct jit_ctx *c, uint32_t t)
+{
+	return c->p->ninsns + 1 + t;
+}
+
 static uint32_t jl_func(const struct jit_ctx *c, uint32_t f, uint32_t k)
 {
-	return c->p->ninsns + 1 + f * JF_COUNT + k;
+	return 2 * (c->p->ninsns + 1) + f * JF_COUNT + k;
 }
 
 static uint32_t jl_common(const struct jit_ctx *c, uint32_t l)
 {
-	return c->p->ninsns + 1 + c->p->nfuncs * JF_COUNT + l;
+	return 2 * (c->p->ninsns + 1) + c->p->nfuncs * JF_COUNT + l;
+}
+
+/* The literal holding the address of far import k. */
+static uint32_t jl_lit(const struct jit_ctx *c, uint32_t k)
+{
+	return jl_common(c, JL_COUNT) + k;
 }
 
 /* Where a fuel or helper abort goes from the current function. */
@@ -362,8 +377,11 @@ static void jit_analyse(struct jit_ctx *c, uint32_t f)
 				break;
 			target = cls == BPF_JMP32 && op == BPF_JA ? (int64_t)i + 1 + in->imm
 								  : (int64_t)i + 1 + in->off;
-			if (target >= rf->start && target < rf->end)
+			if (target >= rf->start && target < rf->end) {
 				c->target[target] = true;
+				if (target <= (int64_t)i)
+					c->backtarget[target] = true;
+			}
 			if (BPF_SRC(in->code) == BPF_X && in->src == BPF_REG_FP)
 				fp_escapes = true;
 			if (target <= (int64_t)i)
@@ -375,8 +393,7 @@ static void jit_analyse(struct jit_ctx *c, uint32_t f)
 		fi->stack = BPF_STACK_SIZE;
 	else
 		fi->stack = (depth + 15) & ~15u;
-	/* The abort unwind walks the rbp chain, so metered code keeps frames. */
-	fi->frame = fi->stack > 0 || fp_used || fp_escapes || fi->metered;
+	fi->frame = fi->stack > 0 || fp_used || fp_escapes;
 }
 
 /* After every function is analysed (callee is known only then). */
@@ -385,9 +402,15 @@ static void jit_classify(struct jit_func *fi)
 	unsigned npush = jit_popcount4(fi->saved);
 
 	fi->flat = fi->metered && !fi->calls_local && !fi->callee;
+	/* The nested abort unwind walks the rbp chain: those keep frames. */
+	if (fi->metered && !fi->flat)
+		fi->frame = true;
 	if (fi->flat)
 		npush++; /* r12 */
-	fi->pad = fi->calls && (npush & 1);
+	if (fi->frame)
+		npush++; /* rbp */
+	/* Entered with rsp = 8 mod 16; calls need it 0 mod 16. */
+	fi->pad = fi->calls && !(npush & 1);
 }
 
 /* ---- prologue / epilogue --------------------------------------------- */
@@ -806,8 +829,10 @@ static int jit_call(struct jit_ctx *c, uint32_t i, const struct bpf_insn *in)
 
 			x86_call_rel32(b, (int32_t)rel);                /* call fn */
 		} else {
-			x86_movabs(b, X86_R11, fn);                     /* movabs r11, fn */
-			x86_call_r(b, X86_R11);                         /* call r11 */
+			int64_t here = jit_here_prev(c);
+
+			x86_call_rip(b, (int32_t)((int64_t)c->prev[jl_lit(c, k)] -
+						  (here + X86_CALL_RIP_LEN))); /* call [rip + lit] */
 		}
 		if (sig->flags & RT_SIG_MAYABORT) {
 			x86_alu_rr(b, true, X86_OP_TEST, X86_RDX, X86_RDX); /* test rdx, rdx */
@@ -835,6 +860,7 @@ static int jit_jmp(struct jit_ctx *c, uint32_t f, uint32_t i, const struct bpf_i
 		if (in->code != (BPF_JMP | BPF_EXIT) || in->dst || in->src || in->off || in->imm)
 			return jit_fail(c, "malformed exit");
 		jit_epilogue(c, fi, true);
+		c->fallthrough = false;
 		return 1;
 	}
 	if (op == BPF_JA) {
@@ -843,12 +869,11 @@ static int jit_jmp(struct jit_ctx *c, uint32_t f, uint32_t i, const struct bpf_i
 		t = (int64_t)i + 1 + (is32 ? in->imm : in->off);
 		if (!jit_target_ok(c, rf, t))
 			return jit_fail(c, "jump outside its function");
-		if (t <= i) {
-			jit_fuel(c);
+		if (t <= i)
+			jit_jump(c, -1, jl_pad(c, (uint32_t)t));        /* jmp pad(target) */
+		else if (t != i + 1)
 			jit_jump(c, -1, (uint32_t)t);                   /* jmp target */
-		} else if (t != i + 1) {
-			jit_jump(c, -1, (uint32_t)t);                   /* jmp target */
-		}
+		c->fallthrough = false;
 		return 1;
 	}
 	cc = jit_cc[op >> 4];
@@ -871,17 +896,23 @@ static int jit_jmp(struct jit_ctx *c, uint32_t f, uint32_t i, const struct bpf_i
 	} else {
 		x86_alu_ri(b, !is32, X86_EXT_CMP, d, in->imm);          /* cmp d, imm */
 	}
-	if (t > i) {
-		jit_jump(c, cc, (uint32_t)t);                           /* jcc target */
-	} else {
-		/* A taken back-edge costs fuel: jump over the charge when not
-		 * taken, so the loop's fall-through path pays nothing. */
-		uint32_t skip = jit_fwd8(b, cc ^ 1);                    /* j!cc 1f */
+	/* "if cond goto +1; goto T" (clang's loop latch) is "if !cond goto T",
+	 * provided nothing else jumps to the goto. */
+	if (in->off == 1 && i + 1 < rf->end && !c->target[i + 1] &&
+	    (in[1].code == (BPF_JMP | BPF_JA) || in[1].code == (BPF_JMP32 | BPF_JA)) &&
+	    !in[1].dst && !in[1].src) {
+		int64_t t2 = (int64_t)i + 2 + (in[1].code == (BPF_JMP | BPF_JA) ? in[1].off : in[1].imm);
 
-		jit_fuel(c);
-		jit_jump(c, -1, (uint32_t)t);                           /* jmp target */
-		jit_land8(b, skip);                                     /* 1: */
+		if (!jit_target_ok(c, rf, t2))
+			return jit_fail(c, "jump outside its function");
+		if (t2 <= i + 1)
+			jit_jump(c, cc ^ 1, jl_pad(c, (uint32_t)t2));   /* j!cc pad(T) */
+		else if (t2 != i + 2)
+			jit_jump(c, cc ^ 1, (uint32_t)t2);              /* j!cc T */
+		return 2;
 	}
+	/* A taken back-edge costs fuel, charged in the target's pad. */
+	jit_jump(c, cc, t > i ? (uint32_t)t : jl_pad(c, (uint32_t)t)); /* jcc target/pad */
 	return 1;
 }
 
@@ -1098,11 +1129,23 @@ static int jit_pass(struct jit_ctx *c)
 		if (!c->fn[f].metered || c->fn[f].flat)
 			jit_label(c, jl_func(c, f, JF_ENTRY));
 		jit_prologue(c, &c->fn[f]);
+		c->fallthrough = true;
 		for (i = rf->start; i < rf->end; i += (uint32_t)n) {
-			uint32_t start = c->b.len;
+			uint32_t start;
 
+			if (c->backtarget[i]) {
+				/* Back-edges charge their unit of fuel here,
+				 * on the way in; forward paths skip it. */
+				if (c->fallthrough)
+					jit_jump(c, -1, i);          /* jmp target */
+				jit_label(c, jl_pad(c, i));
+				c->cur_insn = i;
+				jit_fuel(c);
+			}
 			jit_label(c, i);
+			start = c->b.len;
 			c->cur_insn = i;
+			c->fallthrough = true;
 			n = jit_fuse_index_load(c, f, i);
 			if (!n)
 				n = jit_insn(c, f, i);
@@ -1121,6 +1164,17 @@ static int jit_pass(struct jit_ctx *c)
 		x86_int3(&c->b);          /* int3: never fall off a function */
 		if (c->fn[f].flat)
 			jit_flat_aborts(c, f);
+	}
+	/* Addresses of the imports out of call rel32's reach. */
+	while (c->b.len & 7)
+		x86_int3(&c->b);                                    /* int3 (alignment) */
+	for (k = 0; k < p->nimports; k++) {
+		const struct rt_sig *sig = p->imports[k].sig;
+
+		if (c->near_import[k] || !sig || !sig->fn)
+			continue;
+		jit_label(c, jl_lit(c, k));
+		x86_imm64(&c->b, (uint64_t)(uintptr_t)sig->fn);    /* .quad fn */
 	}
 	jit_label(c, jl_common(c, JL_END));
 	return 0;
@@ -1183,15 +1237,16 @@ static int jit_setup(struct jit_ctx *c, const struct rt_prog *p)
 	if (p->ninsns == 0 || p->nfuncs == 0 || !p->insns || !p->funcs ||
 	    p->ninsns > RT_MAX_INSNS || p->nfuncs > RT_MAX_FUNCS)
 		return jit_fail(c, "empty or oversized program");
-	c->nlabels = p->ninsns + 1 + p->nfuncs * JF_COUNT + JL_COUNT;
+	c->nlabels = 2 * (p->ninsns + 1) + p->nfuncs * JF_COUNT + JL_COUNT + p->nimports;
 	c->prev = rt_alloc(sizeof(uint32_t) * c->nlabels);
 	c->cur = rt_alloc(sizeof(uint32_t) * c->nlabels);
 	c->fn = rt_alloc(sizeof(struct jit_func) * p->nfuncs);
 	c->func_at = rt_alloc(sizeof(int32_t) * p->ninsns);
 	c->slot2 = rt_alloc(sizeof(bool) * p->ninsns);
 	c->target = rt_alloc(sizeof(bool) * p->ninsns);
+	c->backtarget = rt_alloc(sizeof(bool) * p->ninsns);
 	c->near_import = rt_alloc(p->nimports ? p->nimports : 1);
-	if (!c->prev || !c->cur || !c->fn || !c->func_at || !c->slot2 || !c->target ||
+	if (!c->prev || !c->cur || !c->fn || !c->func_at || !c->slot2 || !c->target || !c->backtarget ||
 	    !c->near_import)
 		return -RT_ENOMEM;
 	for (i = 0; i < p->ninsns; i++)
@@ -1237,6 +1292,7 @@ static void jit_ctx_free(struct jit_ctx *c)
 	rt_free(c->func_at);
 	rt_free(c->slot2);
 	rt_free(c->target);
+	rt_free(c->backtarget);
 	rt_free(c->near_import);
 }
 

@@ -528,6 +528,16 @@ static inline void x86_call_rel32(struct jit_buf *b, int32_t rel)
 }
 #define X86_CALL_REL32_LEN 5
 
+/* call qword [rip + rel32]: FF /2, mod=00 rm=101 (6 bytes; rel32 is
+ * relative to the end).  Calls through a literal in the code block. */
+static inline void x86_call_rip(struct jit_buf *b, int32_t rel)
+{
+	x86_byte(b, 0xff);
+	x86_byte(b, 0x15);
+	x86_imm32(b, (uint32_t)rel);
+}
+#define X86_CALL_RIP_LEN 6
+
 /* call r64: [41] FF /2. */
 static inline void x86_call_r(struct jit_buf *b, unsigned r)
 {

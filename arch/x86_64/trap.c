@@ -22,6 +22,7 @@
 #include "kernel/irq.h"
 #include "kernel/kprintf.h"
 #include "kernel/panic.h"
+#include "kernel/sched.h"
 
 struct fault_catch *fault_catch_current;
 static int trap_fatal_depth;
@@ -171,6 +172,7 @@ void trap_dispatch(struct trap_frame *f)
 {
 	if (f->vector >= 32) {
 		irq_dispatch((unsigned)f->vector);
+		sched_irq_exit();        /* may switch strands: the frame stays on this stack */
 		return;
 	}
 	if (fault_catch_take(f))

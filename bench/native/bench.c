@@ -91,56 +91,50 @@ static volatile uint64_t sink;
 
 typedef uint64_t (*native_fn)(const void *);
 
-static struct stat3 time_native(native_fn fn, const void *ctx, int iters)
+/*
+ * What one timed round runs: a native function, a JIT'd entry, or C's
+ * direct calls, `iters` times.  The two sides of a comparison alternate
+ * round by round, so a neighbour's load on this shared machine hits both.
+ */
+struct subject {
+	native_fn native;
+	rt_jit_fn jit;
+	bool direct_calls;
+	const void *ctx;
+};
+
+static double time_round(const struct subject *su, int iters)
 {
-	double v[ROUNDS];
-	int r, k;
+	uint64_t acc = 0, t0 = tsc();
+	int k;
 
-	for (k = 0; k < iters; k++) /* warm up */
-		sink += fn(ctx);
-	for (r = 0; r < ROUNDS; r++) {
-		uint64_t acc = 0, t0 = tsc();
-
+	if (su->jit)
 		for (k = 0; k < iters; k++)
-			acc += fn(ctx);
-		v[r] = (double)(tsc() - t0) / iters;
-		sink += acc;
-	}
-	return stats(v, ROUNDS);
+			acc += su->jit((uintptr_t)su->ctx, 0, 0, 0, 0, BUDGET).r0;
+	else if (su->direct_calls)
+		for (k = 0; k < iters; k++)
+			acc += direct_calls(((const struct bench_arg *)su->ctx)->x + (uint64_t)k);
+	else
+		for (k = 0; k < iters; k++)
+			acc += su->native(su->ctx);
+	sink += acc;
+	return (double)(tsc() - t0) / iters;
 }
 
-static struct stat3 time_jit(rt_jit_fn fn, const void *ctx, int iters)
+static void time_pair(const struct subject *a, const struct subject *b, int iters,
+		      struct stat3 *sa, struct stat3 *sb)
 {
-	double v[ROUNDS];
-	int r, k;
+	double va[ROUNDS], vb[ROUNDS];
+	int r;
 
-	for (k = 0; k < iters; k++)
-		sink += fn((uintptr_t)ctx, 0, 0, 0, 0, BUDGET).r0;
+	time_round(a, iters); /* warm up caches and predictors */
+	time_round(b, iters);
 	for (r = 0; r < ROUNDS; r++) {
-		uint64_t acc = 0, t0 = tsc();
-
-		for (k = 0; k < iters; k++)
-			acc += fn((uintptr_t)ctx, 0, 0, 0, 0, BUDGET).r0;
-		v[r] = (double)(tsc() - t0) / iters;
-		sink += acc;
+		va[r] = time_round(a, iters);
+		vb[r] = time_round(b, iters);
 	}
-	return stats(v, ROUNDS);
-}
-
-static struct stat3 time_direct_calls(uint64_t x, int iters)
-{
-	double v[ROUNDS];
-	int r, k;
-
-	for (r = 0; r < ROUNDS; r++) {
-		uint64_t acc = 0, t0 = tsc();
-
-		for (k = 0; k < iters; k++)
-			acc += direct_calls(x + (uint64_t)k);
-		v[r] = (double)(tsc() - t0) / iters;
-		sink += acc;
-	}
-	return stats(v, ROUNDS);
+	*sa = stats(va, ROUNDS);
+	*sb = stats(vb, ROUNDS);
 }
 
 /* ---- loading extensions ---------------------------------------------- */
@@ -246,7 +240,8 @@ static void unload(struct loaded *l)
 /* ---- results ----------------------------------------------------------- */
 
 struct result {
-	const char *name, *unit, *what, *goal;
+	const char *name, *unit, *what, *baseline_name;
+	int rounds;
 	struct stat3 spindle, baseline;
 	bool has_baseline;
 	double goal_ratio;      /* 0: no goal */
@@ -258,11 +253,14 @@ static struct result results[16];
 static int nresults;
 
 static void add(const char *name, const char *unit, const char *what, struct stat3 s,
-		const struct stat3 *base, double goal_ratio, bool verified, const char *note)
+		const struct stat3 *base, const char *base_name, double goal_ratio, bool verified,
+		const char *note, int rounds)
 {
 	struct result *r = &results[nresults++];
 
 	r->name = name;
+	r->baseline_name = base_name;
+	r->rounds = rounds;
 	r->unit = unit;
 	r->what = what;
 	r->spindle = s;
@@ -286,6 +284,8 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* The part schema of bench/report.py: name, unit, spindle (median),
+ * p10/p90/n, baseline (+ its name) and ratio, section "host", note. */
 static int write_json(const char *path)
 {
 	FILE *f = fopen(path, "w");
@@ -298,26 +298,34 @@ static int write_json(const char *path)
 	fprintf(f, "[\n");
 	for (k = 0; k < nresults; k++) {
 		const struct result *r = &results[k];
+		char note[512];
 
+		if (r->goal_ratio > 0) {
+			char g[64];
+
+			snprintf(g, sizeof(g), "%s%.2f", r->has_baseline ? "ratio <= " : "< ",
+				 r->goal_ratio);
+			snprintf(note, sizeof(note), "%s; goal %s%s%s%s", r->what, g,
+				 r->verified ? "" : "; NOT VERIFIED", r->note ? "; " : "",
+				 r->note ? r->note : "");
+		} else {
+			snprintf(note, sizeof(note), "%s%s%s%s", r->what,
+				 r->verified ? "" : "; NOT VERIFIED", r->note ? "; " : "",
+				 r->note ? r->note : "");
+		}
 		fprintf(f, "  {\"name\": ");
 		json_str(f, r->name);
 		fprintf(f, ", \"section\": \"host\", \"unit\": ");
 		json_str(f, r->unit);
-		fprintf(f, ", \"spindle\": %.1f, \"spread\": [%.1f, %.1f]", r->spindle.median,
-			r->spindle.p10, r->spindle.p90);
-		if (r->has_baseline)
-			fprintf(f, ", \"baseline\": %.1f, \"baseline_spread\": [%.1f, %.1f], "
-				   "\"ratio\": %.3f",
-				r->baseline.median, r->baseline.p10, r->baseline.p90,
-				r->spindle.median / r->baseline.median);
-		if (r->goal_ratio > 0)
-			fprintf(f, ", \"goal_ratio\": %.2f", r->goal_ratio);
-		fprintf(f, ", \"verified\": %s, \"what\": ", r->verified ? "true" : "false");
-		json_str(f, r->what);
-		if (r->note) {
-			fprintf(f, ", \"note\": ");
-			json_str(f, r->note);
+		fprintf(f, ", \"spindle\": %.2f, \"p10\": %.2f, \"p90\": %.2f, \"n\": %d",
+			r->spindle.median, r->spindle.p10, r->spindle.p90, r->rounds);
+		if (r->has_baseline) {
+			fprintf(f, ", \"baseline\": %.2f, \"baseline_name\": ", r->baseline.median);
+			json_str(f, r->baseline_name);
+			fprintf(f, ", \"ratio\": %.3f", r->spindle.median / r->baseline.median);
 		}
+		fprintf(f, ", \"note\": ");
+		json_str(f, note);
 		fprintf(f, "}%s\n", k + 1 < nresults ? "," : "");
 	}
 	fprintf(f, "]\n");
@@ -441,10 +449,10 @@ static void bench_compile_time(void)
 	sv = stats(tv, 11);
 	sj = stats(tj, 11);
 	st = stats(tt, 11);
-	add("verify_jit_10k", "ms", "verify + JIT a 10,000-insn program", st, NULL, 20, verified,
-	    verified ? NULL : note);
-	add("verify_10k", "ms", "verify alone", sv, NULL, 0, verified, NULL);
-	add("jit_10k", "ms", "JIT alone", sj, NULL, 0, true, NULL);
+	add("verify_jit_10k", "ms", "verify + JIT a 10,000-insn program", st, NULL, NULL, 20,
+	    verified, verified ? NULL : note, 11);
+	add("verify_10k", "ms", "verify alone", sv, NULL, NULL, 0, verified, NULL, 11);
+	add("jit_10k", "ms", "JIT alone", sj, NULL, NULL, 0, true, NULL, 11);
 }
 
 /* ---- main ---------------------------------------------------------------- */
@@ -532,12 +540,16 @@ int main(int argc, char **argv)
 				kernels[k].fn, (unsigned long long)rj, (unsigned long long)rn);
 			bad = 1;
 		}
-		sn = time_native(kernels[k].native, kernels[k].ctx, kernels[k].iters);
-		sj = time_jit(l.fn, kernels[k].ctx, kernels[k].iters);
+		{
+			struct subject a = {.native = kernels[k].native, .ctx = kernels[k].ctx};
+			struct subject b = {.jit = l.fn, .ctx = kernels[k].ctx};
+
+			time_pair(&b, &a, kernels[k].iters, &sj, &sn);
+		}
 		if (!l.verified)
 			snprintf(notes[k], sizeof(notes[k]), "verifier refused: %.260s", l.why);
-		add(kernels[k].name, "cycles", kernels[k].what, sj, &sn, 1.25, l.verified,
-		    l.verified ? NULL : notes[k]);
+		add(kernels[k].name, "cycles", kernels[k].what, sj, &sn, "gcc -O2", 1.25,
+		    l.verified, l.verified ? NULL : notes[k], ROUNDS);
 		unload(&l);
 	}
 
@@ -549,10 +561,14 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bench-native: bench_calls: wrong result\n");
 			bad = 1;
 		}
-		sd = time_direct_calls(arg.x, 20000);
-		sj = time_jit(l.fn, &arg, 20000);
+		{
+			struct subject a = {.direct_calls = true, .ctx = &arg};
+			struct subject b = {.jit = l.fn, .ctx = &arg};
+
+			time_pair(&b, &a, 20000, &sj, &sd);
+		}
 		add("jit_calls_c_x8", "cycles", "JIT'd code making 8 calls into C vs C making them",
-		    sj, &sd, 1.2, l.verified, l.verified ? NULL : "not verified");
+		    sj, &sd, "direct C calls", 1.2, l.verified, NULL, ROUNDS);
 		unload(&l);
 	} else {
 		bad = 1;
@@ -560,10 +576,12 @@ int main(int argc, char **argv)
 	if (load_kernel(elf, len, "bench_inc", sizeof(arg), &l) == 0) {
 		struct stat3 sn, sj;
 
-		sn = time_native((native_fn)(void (*)(void))bench_inc, &arg, 50000);
-		sj = time_jit(l.fn, &arg, 50000);
+		struct subject a = {.native = (native_fn)(void (*)(void))bench_inc, .ctx = &arg};
+		struct subject b = {.jit = l.fn, .ctx = &arg};
+
+		time_pair(&b, &a, 50000, &sj, &sn);
 		add("c_calls_jit_entry", "cycles", "C calling a JIT'd entry vs the same C function",
-		    sj, &sn, 0, l.verified, l.verified ? NULL : "not verified");
+		    sj, &sn, "C function", 0, l.verified, NULL, ROUNDS);
 		unload(&l);
 	} else {
 		bad = 1;

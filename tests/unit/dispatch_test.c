@@ -313,6 +313,12 @@ static void authorizer_denies_and_imposes(void)
 	log_reset();
 	dispatch_call(ev, 9, 42, 0, 0, 0);
 	CHECK_STR(order_log, "IBhgA"); /* A was made LAST by the authorizer */
+	/* The authority's LAST replaces the installer's FIRST. */
+	r = req_of(&sig_c, DISPATCH_FIRST);
+	CHECK_EQ(dispatch_install(ev, &r, &gatekeeper_mod, &b), 0);
+	log_reset();
+	dispatch_call(ev, 9, 42, 0, 0, 0);
+	CHECK_STR(order_log, "IBhgAhC");
 	drop_event(ev);
 }
 
