@@ -147,7 +147,7 @@ def cmd_serial2part(args):
 
 
 def cmd_repeat(args):
-    """Two runs of the same benchmarks must give identical medians."""
+    """Two runs of the same benchmarks must give identical figures."""
     a, _, enda = parse_serial(args.log_a)
     b, _, endb = parse_serial(args.log_b)
     passed = failed = 0
@@ -167,14 +167,16 @@ def cmd_repeat(args):
             print("FAIL %s%s: only in one run" % (label, name))
             failed += 1
             continue
-        fields = ["median"] + (["p10", "p90"] if args.strict else [])
+        fields = ["median"] if args.median_only else \
+            ["median", "p10", "p90", "min", "max", "n"]
         diff = [f for f in fields if a[name][f] != b[name][f]]
         if diff:
             print("FAIL %s%s: %s" % (label, name, ", ".join(
                 "%s %d vs %d" % (f, a[name][f], b[name][f]) for f in diff)))
             failed += 1
         else:
-            print("ok   %s%s: median %d in both runs" % (label, name, a[name]["median"]))
+            print("ok   %s%s: median %d (%s) in both runs"
+                  % (label, name, a[name]["median"], "/".join(fields)))
             passed += 1
     print("%d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 else 1
@@ -464,13 +466,14 @@ def main():
     s.add_argument("--unit-override", help="unit replacing \"insns\" (e.g. cycles "
                    "for runs without icount, where the TSC counts time)")
 
-    r = sub.add_parser("repeat", help="compare two serial logs (same medians)")
+    r = sub.add_parser("repeat", help="compare two serial logs (same figures)")
     r.add_argument("log_a")
     r.add_argument("log_b")
     r.add_argument("--label", default="")
     r.add_argument("--skip", nargs="*", default=["boot_to_init"],
                    help="ids not expected to repeat (default: boot_to_init)")
-    r.add_argument("--strict", action="store_true", help="also compare p10 and p90")
+    r.add_argument("--median-only", action="store_true",
+                   help="compare medians only (default: every figure of the line)")
 
     args = ap.parse_args()
     if args.cmd == "table":

@@ -17,9 +17,10 @@ KERNEL_TEST_ISO := $(KBUILD)/spindle-test.iso
 # these folders from several engineers and each must be wired in on purpose.
 KERNEL_PORTABLE := kmain kprintf panic ksyms ktest irq clock cmdline mem \
                    fmt string memmap pmm heap \
-                   sync strand sched bench bench_strands
+                   sync strand sched bench bench_strands \
+                   rt_env kext bench_kext
 KERNEL_ARCH := boot.S entry.S cpu.c trap.c fault.S serial.c mmu.c bootinfo.c pit.c apic.c \
-               switch.S kstack.c
+               switch.S kstack.c mmu_prot.c
 KERNEL_SRCS := $(addprefix arch/x86_64/,$(KERNEL_ARCH)) \
                $(patsubst %,kernel/%.c,$(KERNEL_PORTABLE)) \
                $(wildcard tests/kernel/*.c)
@@ -60,10 +61,10 @@ $(KERNEL_ELF): $(KERNEL_OBJS) $(KERNEL_LDS) tools/gen-ksyms
 	@$(if $(V),:,echo "  LD      $@ (two passes, symbol table from nm)")
 	$(KQ)tools/gen-ksyms --empty $(KBUILD)/ksyms0.S
 	$(KQ)$(KERNEL_CC) $(KERNEL_CFLAGS) -c $(KBUILD)/ksyms0.S -o $(KBUILD)/ksyms0.o
-	$(KQ)$(KERNEL_CC) $(KERNEL_LDFLAGS) -o $(KBUILD)/spindle.pass1.elf $(KERNEL_OBJS) $(KBUILD)/ksyms0.o
+	$(KQ)$(KERNEL_CC) $(KERNEL_LDFLAGS) -o $(KBUILD)/spindle.pass1.elf $(KERNEL_OBJS) $(KERNEL_EXTRA_OBJS) $(KBUILD)/ksyms0.o
 	$(KQ)tools/gen-ksyms $(KBUILD)/spindle.pass1.elf $(KBUILD)/ksyms1.S
 	$(KQ)$(KERNEL_CC) $(KERNEL_CFLAGS) -c $(KBUILD)/ksyms1.S -o $(KBUILD)/ksyms1.o
-	$(KQ)$(KERNEL_CC) $(KERNEL_LDFLAGS) -o $@.tmp $(KERNEL_OBJS) $(KBUILD)/ksyms1.o
+	$(KQ)$(KERNEL_CC) $(KERNEL_LDFLAGS) -o $@.tmp $(KERNEL_OBJS) $(KERNEL_EXTRA_OBJS) $(KBUILD)/ksyms1.o
 	@tools/gen-ksyms $@.tmp $(KBUILD)/ksyms.check.S
 	@cmp -s $(KBUILD)/ksyms1.S $(KBUILD)/ksyms.check.S || \
 		{ echo "kernel: symbol table moved between link passes" >&2; exit 1; }

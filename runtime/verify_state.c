@@ -27,23 +27,33 @@
  *
  * Loops.  Spindle accepts loops without a proven bound: the runtime meters
  * fuel on back edges, so termination is not the verifier's business, only
- * safety is.  A loop head is visited precisely for its first V_WIDEN_AFTER
+ * safety is.  A loop head is visited precisely for its first V_WIDEN_SOFT
  * states (a counted loop of small trip count is thereby explored exactly,
  * as Linux does); after that, a new state there is widened against the most
- * recent kept one: any scalar bound that grew jumps to infinity, registers
- * of different kinds become NOT_INIT, stack bytes that differ become
- * uninitialised.  The widened state covers the new one, so exploring it
+ * recent kept one of the same shape, softly (values that are constants in
+ * both stay exact, so a counted loop keeps its counter) until V_WIDEN_HARD
+ * states, then fully: any scalar bound that grew jumps to the next threshold
+ * (a constant the program compares with, +-1: "widening with thresholds"),
+ * or to infinity when there is none; registers of different kinds become
+ * NOT_INIT, stack bytes that differ become uninitialised.  The widened state covers the new one, so exploring it
  * instead is sound, and the lattice has finite height, so the loop
  * converges.  Whatever the body then does with the widened values (index an
  * array with a counter whose bound was lost) is checked like anything else:
  * the bounds check the program itself performs refines the value again.
+ *
+ * Liveness (verify_cfg.c) lets prune points forget registers that are
+ * written before they are read again, so those never split states.  There
+ * is no precision tracking (Linux's mark_chain_precision): a scalar that
+ * takes many values along paths through a loop (a counter that is only
+ * returned) multiplies the states kept at the loop head until widening.
  *
  * Budgets: opts->max_states kept states and RT_VERIFY_MAX_INSNS processed
  * instructions; exceeding either rejects with RT_VERR_TOO_COMPLEX.
  */
 #include "runtime/verify_impl.h"
 
-#define V_WIDEN_AFTER 4096
+#define V_WIDEN_SOFT 32    /* kept states at a loop head before ranges widen */
+#define V_WIDEN_HARD 2048  /* ... before constants widen too */
 #define V_DEFAULT_MAX_STATES 32768
 #define RT_VERIFY_MAX_INSNS 2000000
 
@@ -875,10 +885,16 @@ static bool vst_same_shape(const struct vst *o, const struct vst *c)
 /* c := something covering both o and c.  A bound that moved jumps to the
  * next threshold beyond it (a constant the program compares with), or to
  * its extreme when there is none: finitely many steps, so loops converge. */
-static void widen_val(const struct venv *e, const struct vreg *o, struct vreg *c)
+static void widen_val(const struct venv *e, const struct vreg *o, struct vreg *c, bool hard)
 {
 	bool grew = false;
 	uint32_t i;
+
+	/* Soft widening keeps constants: a counted loop's counter (and the
+	 * pointer walking with it) stays exact, which is what proves accesses
+	 * whose bound is a relation between the two. */
+	if (!hard && tnum_is_const(o->var) && tnum_is_const(c->var))
+		return;
 
 	if (c->umin < o->umin) {
 		uint64_t v = 0;
@@ -920,7 +936,7 @@ static void widen_val(const struct venv *e, const struct vreg *o, struct vreg *c
 	vreg_sync(c);
 }
 
-static void widen_reg(const struct venv *e, const struct vreg *o, struct vreg *c)
+static void widen_reg(const struct venv *e, const struct vreg *o, struct vreg *c, bool hard)
 {
 	if (c->type == V_NOT_INIT)
 		return;
@@ -929,24 +945,24 @@ static void widen_reg(const struct venv *e, const struct vreg *o, struct vreg *c
 		memset(c, 0, sizeof(*c));
 		return;
 	}
-	widen_val(e, o, c);
+	widen_val(e, o, c, hard);
 	if (o->id != c->id && c->type == V_SCALAR)
 		c->id = 0;
 }
 
-static void widen_state(const struct venv *e, const struct vst *o, struct vst *c)
+static void widen_state(const struct venv *e, const struct vst *o, struct vst *c, bool hard)
 {
 	for (uint32_t i = 0; i <= c->curframe; i++) {
 		const struct vframe *fo = o->frames[i];
 		struct vframe *fc = c->frames[i];
 		for (uint32_t r = 0; r < BPF_NREGS; r++)
-			widen_reg(e, &fo->regs[r], &fc->regs[r]);
+			widen_reg(e, &fo->regs[r], &fc->regs[r], hard);
 		for (uint32_t k = 0; k < fc->nslots; k++) {
 			struct vslot_st *sc = &fc->slots[k];
 			const struct vslot_st *so = k < fo->nslots ? &fo->slots[k] : NULL;
 			if (so && so->kind == S_SPILL && sc->kind == S_SPILL &&
 			    so->spill.type == sc->spill.type) {
-				widen_reg(e, &so->spill, &sc->spill);
+				widen_reg(e, &so->spill, &sc->spill, hard);
 				if (sc->spill.type != V_NOT_INIT)
 					continue;
 			}
@@ -989,13 +1005,15 @@ static int prune_or_keep(struct venv *e, struct vst *cur)
 	for (k = e->stored[pc]; k; k = k->next)
 		if (vst_covers(&k->st, cur))
 			return 1;
-	if ((e->iflags[pc] & VI_LOOP_HEAD) && e->nstored[pc] >= V_WIDEN_AFTER) {
+	if ((e->iflags[pc] & VI_LOOP_HEAD) && e->nstored[pc] >= V_WIDEN_SOFT) {
+		bool hard = e->nstored[pc] >= V_WIDEN_HARD;
 		for (k = e->stored[pc]; k; k = k->next)
 			if (vst_same_shape(&k->st, cur))
 				break;
 		if (k) {
-			verify_log(e, "insn %u: widening after %u kept states\n", pc, e->nstored[pc]);
-			widen_state(e, &k->st, cur);
+			verify_log(e, "insn %u: %s widening after %u kept states\n", pc,
+				   hard ? "hard" : "soft", e->nstored[pc]);
+			widen_state(e, &k->st, cur, hard);
 			for (k = e->stored[pc]; k; k = k->next)
 				if (vst_covers(&k->st, cur))
 					return 1;
@@ -1368,13 +1386,22 @@ static bool rel_refine(int rel, struct vreg *x, struct vreg *y)
 	return vreg_feasible(x) && vreg_feasible(y);
 }
 
-/* Is a pointer certainly not 0?  Bases are never in the first 4 GiB of the
- * kernel's or a host process's address space; with an offset bounded well
- * below that, the sum cannot wrap to 0. */
-static bool ptr_nonzero(const struct vreg *r)
+/* Is a pointer certainly not 0?  Only while it points into (or one past)
+ * its object: a real object is never at address 0, whatever the address
+ * space layout; a pointer moved out of its object could be anything. */
+static bool ptr_nonzero(const struct venv *e, const struct vreg *r)
 {
-	return r->type != V_PTR_MEM_OR_NULL && r->type != V_PTR_REF_OR_NULL &&
-	       r->smin > -(1ll << 30) && r->smax < (1ll << 30);
+	int64_t lo = 0, hi;
+
+	switch (r->type) {
+	case V_PTR_STACK: lo = -BPF_STACK_SIZE; hi = 0; break;
+	case V_PTR_CTX:
+	case V_PTR_MEM: hi = r->size; break;
+	case V_PTR_GLOBAL: hi = r->region < e->p->nglobals ? e->p->globals[r->region].size : 0; break;
+	case V_PTR_REF: hi = r->rtype ? r->rtype->size : 0; break;
+	default: return false;
+	}
+	return r->smin >= lo && r->smax <= hi;
 }
 
 /* Conditional jump: returns 0 and sets *follow to 0 (fall through only), 1
@@ -1445,7 +1472,7 @@ static int branch(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_i
 				*other = t;
 				return 2;
 			}
-			decided = ptr_nonzero(p) ? (op == BPF_JNE) : -1;
+			decided = ptr_nonzero(e, p) ? (op == BPF_JNE) : -1;
 		}
 		if (decided >= 0)
 			return decided;

@@ -25,6 +25,7 @@
 #include "kernel/sched.h"
 
 struct fault_catch *fault_catch_current;
+bool (*trap_pf_hook)(struct trap_frame *f);
 static int trap_fatal_depth;
 
 static const char *const trap_names[32][2] = {
@@ -175,6 +176,8 @@ void trap_dispatch(struct trap_frame *f)
 		sched_irq_exit();        /* may switch strands: the frame stays on this stack */
 		return;
 	}
+	if (f->vector == TRAP_PF && trap_pf_hook && trap_pf_hook(f))
+		return;
 	if (fault_catch_take(f))
 		return;
 	trap_fatal(f);

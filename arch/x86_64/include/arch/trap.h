@@ -9,6 +9,7 @@
 #ifndef ARCH_TRAP_H
 #define ARCH_TRAP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct trap_frame {
@@ -30,6 +31,10 @@ struct trap_frame {
 
 /* Called from entry.S with interrupts off. */
 void trap_dispatch(struct trap_frame *f);
+/* Page-fault hook (installed by arch/pagetable.c for Translation): consulted
+ * first for #PF; true means the fault was resolved and the access restarts,
+ * false lets the fault catch or the fatal report have it. */
+extern bool (*trap_pf_hook)(struct trap_frame *f);
 /* "page fault", ... for a vector below 32; "interrupt" otherwise. */
 const char *trap_name(unsigned vector);
 /* Short mnemonic: "#PF". */

@@ -1,0 +1,176 @@
+/*
+ * bench_kext.c: the extension runtime in the kernel, measured (ids kcall_c,
+ * kcall_ext, kcall_interp, ext_kcall and verify_jit_small of
+ * bench/benchmarks.def; suite "kext", command line bench=kext).
+ *
+ *   kcall_c           a direct call of a noinline C procedure: the baseline.
+ *   kcall_ext         the kernel calls a JIT-compiled extension entry
+ *                     (bench_null of tests/kernel-ext/rt_bench.c: r0 = r1)
+ *                     through its native entry point with a fuel budget,
+ *                     exactly as a dispatcher would.
+ *   kcall_interp      the same entry run by the interpreter (rt_interp_run).
+ *   ext_kcall         an extension calling a kernel procedure: bench_kcall16
+ *                     makes 16 calls of kx_get; one sample is (its time minus
+ *                     the median kcall_ext time) / 16.
+ *   verify_jit_small  kext_load of rt_basic: ELF load, link, verify, JIT.
+ *
+ * Every figure is in guest instructions under -icount, corrected for the
+ * timestamp pair (bench_report).  A failure to load prints why and skips
+ * the figures that need it (no BENCH line rather than a wrong one).
+ */
+#include <arch/cpu.h>
+
+#include "kernel/bench.h"
+#include "kernel/heap.h"
+#include "kernel/kext.h"
+#include "kernel/kprintf.h"
+#include "kernel/rt_env.h"
+
+#define BENCH_KEXT_MAX 1000
+
+static uint64_t bench_kext_s[BENCH_KEXT_MAX];
+static volatile uint64_t bench_kext_sink;
+
+static __attribute__((noinline)) uint64_t bench_kext_cfn(uint64_t a, uint64_t b)
+{
+	__asm__ volatile("");
+	return a + b;
+}
+
+static int bench_kext_n(const char *id)
+{
+	int n = bench_samples(id);
+
+	return n > BENCH_KEXT_MAX ? BENCH_KEXT_MAX : n;
+}
+
+static void bench_kext_cdirect(uint64_t pair)
+{
+	int n = bench_kext_n("kcall_c");
+
+	for (int i = -bench_warmup(n); i < n; i++) {
+		uint64_t t0 = arch_cycles();
+		uint64_t r = bench_kext_cfn((uint64_t)i, 1);
+		uint64_t t1 = arch_cycles();
+
+		bench_kext_sink = r;
+		if (i >= 0)
+			bench_kext_s[i] = t1 - t0;
+	}
+	bench_report("kcall_c", bench_kext_s, n, pair);
+}
+
+/* Returns the median raw (uncorrected) time of one JIT call, 0 on failure. */
+static uint64_t bench_kext_jit(const struct kext_prog *kp, uint64_t pair)
+{
+	int n = bench_kext_n("kcall_ext");
+	uint64_t med;
+
+	for (int i = -bench_warmup(n); i < n; i++) {
+		uint64_t t0 = arch_cycles();
+		struct rt_jit_ret r = kp->fn((uint64_t)i, 1, 0, 0, 0, RT_ENV_FUEL_DEFAULT);
+		uint64_t t1 = arch_cycles();
+
+		if (r.status != RT_RUN_OK || r.r0 != (uint64_t)i) {
+			kprintf("bench-kext: bench_null returned %lu status %lu\n",
+			        (unsigned long)r.r0, (unsigned long)r.status);
+			return 0;
+		}
+		if (i >= 0)
+			bench_kext_s[i] = t1 - t0;
+	}
+	bench_report("kcall_ext", bench_kext_s, n, pair);
+	med = bench_kext_s[n / 2] + pair; /* bench_report sorted and corrected */
+	return med;
+}
+
+static void bench_kext_interp(const struct kext_prog *kp, uint64_t pair)
+{
+	int n = bench_kext_n("kcall_interp");
+
+	for (int i = -bench_warmup(n); i < n; i++) {
+		uint64_t args[5] = {(uint64_t)i, 1, 0, 0, 0};
+		struct rt_run run = {.fuel = RT_ENV_FUEL_DEFAULT};
+		uint64_t t0 = arch_cycles();
+		int err = rt_interp_run(kp->prog, kp->func, args, &run, NULL);
+		uint64_t t1 = arch_cycles();
+
+		if (err || run.status != RT_RUN_OK || run.r0 != (uint64_t)i) {
+			kprintf("bench-kext: interpreter run failed (%d, status %d)\n", err,
+			        (int)run.status);
+			return;
+		}
+		if (i >= 0)
+			bench_kext_s[i] = t1 - t0;
+	}
+	bench_report("kcall_interp", bench_kext_s, n, pair);
+}
+
+static void bench_kext_ext_kcall(const struct kext_prog *kp, uint64_t null_raw)
+{
+	int n = bench_kext_n("ext_kcall");
+
+	kext_value = 1;
+	for (int i = -bench_warmup(n); i < n; i++) {
+		uint64_t t0 = arch_cycles();
+		struct rt_jit_ret r = kp->fn((uint64_t)i, 1, 0, 0, 0, RT_ENV_FUEL_DEFAULT);
+		uint64_t t1 = arch_cycles();
+
+		if (r.status != RT_RUN_OK || r.r0 != (uint64_t)i + 17) {
+			kprintf("bench-kext: bench_kcall16 returned %lu status %lu\n",
+			        (unsigned long)r.r0, (unsigned long)r.status);
+			return;
+		}
+		if (i >= 0)
+			bench_kext_s[i] = (t1 - t0 > null_raw ? t1 - t0 - null_raw : 0) / 16;
+	}
+	bench_report("ext_kcall", bench_kext_s, n, 0);
+}
+
+static void bench_kext_load(uint64_t pair)
+{
+	int n = bench_kext_n("verify_jit_small");
+	char err[200];
+
+	for (int i = -bench_warmup(n); i < n; i++) {
+		struct kext_prog kp;
+		uint64_t t0 = arch_cycles();
+		int ret = kext_load("rt_basic", NULL, 0, "rt_basic", &kp, err, sizeof(err), NULL);
+		uint64_t t1 = arch_cycles();
+
+		if (ret) {
+			kprintf("bench-kext: loading rt_basic failed (%d): %s\n", ret, err);
+			return;
+		}
+		kext_unload(&kp);
+		if (i >= 0)
+			bench_kext_s[i] = t1 - t0;
+	}
+	bench_report("verify_jit_small", bench_kext_s, n, pair);
+}
+
+void bench_kext_run(uint64_t pair)
+{
+	struct kext_prog null_p, k16_p;
+	char err[200];
+	uint64_t null_raw;
+	int ret;
+
+	bench_kext_cdirect(pair);
+	ret = kext_load("rt_bench", NULL, 0, "bench_null", &null_p, err, sizeof(err), NULL);
+	if (ret) {
+		kprintf("bench-kext: loading rt_bench failed (%d): %s\n", ret, err);
+		return;
+	}
+	null_raw = bench_kext_jit(&null_p, pair);
+	bench_kext_interp(&null_p, pair);
+	ret = kext_load("rt_bench", NULL, 0, "bench_kcall16", &k16_p, err, sizeof(err), NULL);
+	if (ret)
+		kprintf("bench-kext: loading rt_bench failed (%d): %s\n", ret, err);
+	else if (null_raw)
+		bench_kext_ext_kcall(&k16_p, null_raw);
+	if (!ret)
+		kext_unload(&k16_p);
+	kext_unload(&null_p);
+	bench_kext_load(pair);
+}
