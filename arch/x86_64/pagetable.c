@@ -382,7 +382,7 @@ static bool pagetable_page_fault(struct trap_frame *f)
 		if (t && (t[pt_index(va, 0)] & PTE_NOACC))
 			access |= PAGETABLE_ACCESS_PRESENT;
 	}
-	return pagetable_fault(va, access);
+	return pagetable_fault(va, access, f->rip);
 }
 
 bool pagetable_has_pcid(void)

@@ -75,9 +75,9 @@ struct pagetable {
 #define PAGETABLE_ACCESS_PRESENT 0x10u /* the PTE was present (a protection fault) */
 
 /* Probe the CPU (PCID) and install the page-fault hook fn in the trap path:
- * fn(va, access) returns true when the fault was resolved (the access is
+ * fn(va, access, pc) returns true when the fault was resolved (the access is
  * restarted) and false to let the trap path report it. */
-typedef bool (*pagetable_fault_fn)(uintptr_t va, unsigned access);
+typedef bool (*pagetable_fault_fn)(uintptr_t va, unsigned access, uintptr_t pc);
 void pagetable_init(pagetable_fault_fn fn);
 bool pagetable_has_pcid(void);
 
