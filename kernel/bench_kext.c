@@ -37,6 +37,18 @@ static __attribute__((noinline)) uint64_t bench_kext_cfn(uint64_t a, uint64_t b)
 	return a + b;
 }
 
+static void bench_kext_sort(uint64_t *s, int n)
+{
+	for (int i = 1; i < n; i++) {
+		uint64_t v = s[i];
+		int j = i;
+
+		for (; j > 0 && s[j - 1] > v; j--)
+			s[j] = s[j - 1];
+		s[j] = v;
+	}
+}
+
 static int bench_kext_n(const char *id)
 {
 	int n = bench_samples(id);
@@ -127,11 +139,47 @@ static void bench_kext_ext_kcall(const struct kext_prog *kp, uint64_t null_raw)
 	bench_report("ext_kcall", bench_kext_s, n, 0);
 }
 
+/* One pipeline run in phases (for the BENCHINFO breakdown); 0 or -RT_E*. */
+static struct rt_verify_result bench_kext_vr;
+
+static int bench_kext_phases(const struct kext_image *im, uint64_t t[5])
+{
+	struct rt_verify_result *vr = &bench_kext_vr;
+	struct rt_prog *p = NULL;
+	struct rt_jit *j = NULL;
+	const struct rt_func *f;
+	int ret;
+
+	t[0] = arch_cycles();
+	ret = rt_prog_load_elf(im->data, im->size, &p, NULL, 0);
+	t[1] = arch_cycles();
+	if (!ret)
+		ret = rt_prog_link(p, &kext_embed, NULL, 0);
+	t[2] = arch_cycles();
+	f = ret ? NULL : rt_prog_find_func(p, "rt_basic");
+	if (!ret && !f)
+		ret = -RT_ENOENT;
+	if (!ret)
+		ret = rt_verify(p, (uint32_t)(f - p->funcs), &kext_entry, NULL, vr);
+	t[3] = arch_cycles();
+	if (!ret)
+		ret = rt_jit_compile(p, &j, NULL, 0);
+	t[4] = arch_cycles();
+	rt_jit_free(j);
+	rt_prog_free(p);
+	return ret;
+}
+
 static void bench_kext_load(uint64_t pair)
 {
+	static const char *const phase[4] = {"load", "link", "verify", "jit"};
+	const struct kext_image *im = kext_find("rt_basic");
 	int n = bench_kext_n("verify_jit_small");
+	uint64_t ph[4][BENCH_KEXT_MAX / 10 + 1];
 	char err[200];
 
+	if (!im || n > BENCH_KEXT_MAX / 10)
+		return;
 	for (int i = -bench_warmup(n); i < n; i++) {
 		struct kext_prog kp;
 		uint64_t t0 = arch_cycles();
@@ -147,6 +195,23 @@ static void bench_kext_load(uint64_t pair)
 			bench_kext_s[i] = t1 - t0;
 	}
 	bench_report("verify_jit_small", bench_kext_s, n, pair);
+
+	/* Where the time goes: the same pipeline, phase by phase (medians). */
+	for (int i = 0; i < n; i++) {
+		uint64_t t[5];
+
+		if (bench_kext_phases(im, t) != 0)
+			return;
+		for (int k = 0; k < 4; k++)
+			ph[k][i] = t[k + 1] - t[k];
+	}
+	for (int k = 0; k < 4; k++) {
+		bench_kext_sort(ph[k], n);
+		kprintf("BENCHINFO verify_jit_small_%s %lu insns (median of %d)\n", phase[k],
+		        (unsigned long)ph[k][n / 2], n);
+	}
+	kprintf("BENCHINFO verify_jit_small_states %u states, %u insns processed, %u stack bytes\n",
+	        bench_kext_vr.states, bench_kext_vr.insns_processed, bench_kext_vr.max_stack);
 }
 
 void bench_kext_run(uint64_t pair)

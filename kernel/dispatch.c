@@ -32,12 +32,14 @@
  * authority's abort hook, which may decide to unload the extension.
  */
 #include "kernel/dispatch.h"
+#include "kernel/dispatch_gen.h"
 
 /* ---------------------------------------------------------------- types */
 
 struct dispatch_limbo {
 	struct dispatch_limbo *next;
 	uint64_t tag;
+	bool is_set; /* a struct dispatch_set: its generated routine goes too */
 };
 
 struct dispatch_binding {
@@ -88,6 +90,8 @@ struct dispatch_set {
 	struct dispatch_entry def; /* default handler; def.native or def.jit set if any */
 	bool has_default;
 	struct dispatch_event *ev;
+	struct dispatch_gen_code code; /* its generated routine (code.fn NULL: the walk) */
+	bool direct;                   /* n == 1, native, unguarded, no closure */
 	uint32_t n;
 	struct dispatch_entry e[];
 };
@@ -116,6 +120,7 @@ static uint32_t dispatch_ncpus = 1;
 static uint64_t dispatch_gp = 1; /* grace-period counter */
 static struct dispatch_limbo *dispatch_limbo_head;
 static uint32_t dispatch_lock_owner; /* 0 free, else cpu + 1 */
+static bool dispatch_codegen = true; /* generate routines (tests may turn it off) */
 
 uint32_t dispatch_cpu_self(void)
 {
@@ -214,6 +219,8 @@ static uint32_t dispatch_reclaim_locked(void)
 		struct dispatch_limbo *l = *pp;
 		if (dispatch_quiet_since(l->tag)) {
 			*pp = l->next;
+			if (l->is_set)
+				dispatch_gen_free(&((struct dispatch_set *)l)->code);
 			model_free(l);
 		} else {
 			pp = &l->next;
@@ -413,29 +420,70 @@ static int dispatch_walk_general(const struct dispatch_set *s, const uint64_t a[
 	return DISPATCH_HANDLED;
 }
 
+/* Nothing fired: run the default handler if there is one. */
+static int dispatch_run_default(const struct dispatch_set *s, const uint64_t a[5],
+                                struct dispatch_outcome *o)
+{
+	const struct dispatch_entry *d = &s->def;
+	uint64_t r;
+	uint32_t rs;
+
+	if (!s->has_default)
+		return DISPATCH_UNHANDLED;
+	if (d->jit) {
+		if (!dispatch_run_ext(d->jit, d->has_closure, d->closure, a, d->fuel, &r, &rs)) {
+			o->aborted++;
+			return DISPATCH_UNHANDLED;
+		}
+	} else {
+		r = dispatch_call_native(d->native, d->has_closure, d->closure, a);
+	}
+	o->result = r;
+	o->fired++;
+	o->defaulted = true;
+	return DISPATCH_HANDLED;
+}
+
 static int dispatch_run_set(const struct dispatch_set *s, const uint64_t a[5],
                             struct dispatch_outcome *o)
 {
 	int st = s->n ? s->walk(s, a, o) : (o->result = s->default_result, DISPATCH_UNHANDLED);
-	if (st == DISPATCH_UNHANDLED && s->has_default) {
-		const struct dispatch_entry *d = &s->def;
-		uint64_t r;
-		uint32_t rs;
-		if (d->jit) {
-			if (!dispatch_run_ext(d->jit, d->has_closure, d->closure, a, d->fuel, &r,
-			                      &rs)) {
-				o->aborted++;
-				return DISPATCH_UNHANDLED;
-			}
-		} else {
-			r = dispatch_call_native(d->native, d->has_closure, d->closure, a);
-		}
-		o->result = r;
-		o->fired++;
-		o->defaulted = true;
-		st = DISPATCH_HANDLED;
-	}
+	if (st == DISPATCH_UNHANDLED)
+		st = dispatch_run_default(s, a, o);
 	return st;
+}
+
+/* Slow paths of the generated routines (kernel/dispatch_gen.h). */
+
+/* Extension handler i ended with a status, or with references still in its
+ * ledger frame: release them; on a status, apply the abort policy.  Returns
+ * non-zero when the run was aborted (it does not count as fired). */
+static int dispatch_gen_ext_slow(const void *set, uint32_t i, uint64_t status, void *frame)
+{
+	const struct dispatch_set *s = set;
+	struct dispatch_frame *fr = frame;
+	struct dispatch_outcome o = {0};
+
+	for (uint32_t k = fr->n; k-- > 0;)
+		if (fr->held[k].release)
+			fr->held[k].release(fr->held[k].ref);
+	fr->n = 0;
+	if (status == RT_RUN_OK)
+		return 0;
+	dispatch_aborted(s, s->e[i].b, (uint32_t)status, &o);
+	return 1;
+}
+
+/* Nothing fired and there is no native default handler to call in line. */
+static uint64_t dispatch_gen_unhandled(const void *set, const uint64_t a[5])
+{
+	const struct dispatch_set *s = set;
+	struct dispatch_outcome o = {0};
+
+	o.result = s->default_result;
+	if (dispatch_run_default(s, a, &o) == DISPATCH_UNHANDLED)
+		__atomic_add_fetch(&s->ev->unhandled, 1, __ATOMIC_RELAXED);
+	return o.result;
 }
 
 static int dispatch_enter_run(struct dispatch_event *ev, const uint64_t a[5],
@@ -509,6 +557,60 @@ static bool dispatch_runnable(const struct dispatch_binding *b)
 	       !__atomic_load_n(&b->disabled, __ATOMIC_ACQUIRE);
 }
 
+/* Generate s's dispatch routine (lock held).  Failure (no code memory)
+ * leaves s->code empty and the trampoline walks the set instead. */
+static void dispatch_generate(struct dispatch_set *s)
+{
+	struct dispatch_cpu *cpu = &dispatch_cpus[dispatch_cpu_self()];
+	struct dispatch_gen_desc d = {0};
+	struct dispatch_gen_entry *ge;
+
+	ge = model_zalloc(sizeof(*ge) * (s->n ? s->n : 1));
+	if (!ge)
+		return;
+	for (uint32_t i = 0; i < s->n; i++) {
+		const struct dispatch_entry *e = &s->e[i];
+		ge[i].h.fn = e->jit ? (const void *)e->jit : (const void *)e->native;
+		ge[i].h.jit = e->jit != NULL;
+		ge[i].h.closure = (uint64_t)(uintptr_t)e->closure;
+		ge[i].h.has_closure = e->has_closure;
+		ge[i].nguards = e->nguards;
+		ge[i].fuel = e->fuel;
+		ge[i].disabled = &e->b->disabled;
+		for (uint32_t g = 0; g < e->nguards; g++) {
+			const struct dispatch_gentry *x = &e->g[g];
+			ge[i].g[g].fn = x->jit ? (const void *)x->jit : (const void *)x->native;
+			ge[i].g[g].jit = x->jit != NULL;
+			ge[i].g[g].closure = (uint64_t)(uintptr_t)x->closure;
+			ge[i].g[g].has_closure = x->has_closure;
+		}
+	}
+	d.e = ge;
+	d.n = s->n;
+	d.result_fn = s->result_fn;
+	d.result_arg = s->result_arg;
+	d.default_result = s->default_result;
+	if (s->has_default && !s->def.jit) {
+		d.native_default = true;
+		d.def.fn = (const void *)s->def.native;
+		d.def.closure = (uint64_t)(uintptr_t)s->def.closure;
+		d.def.has_closure = s->def.has_closure;
+	}
+	d.set = s;
+	d.nest = &cpu->nest;
+	d.seen = &cpu->seen;
+	d.gp = &dispatch_gp;
+	d.frame_slot = (void **)&cpu->frame;
+	d.frame_size = sizeof(struct dispatch_frame);
+	d.frame_up_off = offsetof(struct dispatch_frame, up);
+	d.frame_n_off = offsetof(struct dispatch_frame, n);
+	d.frame_overflow_off = offsetof(struct dispatch_frame, overflow);
+	d.ext_slow = dispatch_gen_ext_slow;
+	d.unhandled = dispatch_gen_unhandled;
+	(void)dispatch_gen_build(&d, &s->code);
+	model_free(ge);
+}
+
 /* Build the set for ev's current state (lock held).  NULL on ENOMEM. */
 static struct dispatch_set *dispatch_build(struct dispatch_event *ev)
 {
@@ -557,6 +659,10 @@ static struct dispatch_set *dispatch_build(struct dispatch_event *ev)
 	s->walk = simple   ? dispatch_walk_simple
 	          : native ? dispatch_walk_native
 	                   : dispatch_walk_general;
+	s->limbo.is_set = true;
+	s->direct = n == 1 && !s->e[0].jit && !s->e[0].has_closure && !s->e[0].nguards;
+	if (!s->direct && dispatch_codegen)
+		dispatch_generate(s); /* on failure the walk serves */
 	return s;
 }
 
@@ -567,8 +673,10 @@ static void dispatch_publish(struct dispatch_event *ev, struct dispatch_set *s)
 	dispatch_fn fast = dispatch_tramps[ev->slot];
 
 	__atomic_store_n(&ev->set, s, __ATOMIC_RELEASE);
-	if (s->n == 1 && !s->e[0].jit && !s->e[0].has_closure && !s->e[0].nguards)
+	if (s->direct)
 		fast = s->e[0].native; /* the raise is now a direct call */
+	else if (s->code.fn)
+		fast = s->code.fn; /* the routine generated for this set */
 	__atomic_store_n(&ev->fast, fast, __ATOMIC_RELEASE);
 	if (old)
 		dispatch_retire(&old->limbo);
@@ -1167,7 +1275,21 @@ int dispatch_uninstall_all(const struct module *m)
 
 bool dispatch_is_direct(const struct dispatch_event *ev)
 {
-	return ev && ev->fast != dispatch_tramps[ev->slot];
+	const struct dispatch_set *s = ev ? __atomic_load_n(&ev->set, __ATOMIC_ACQUIRE) : NULL;
+	return s && s->direct;
+}
+
+bool dispatch_is_generated(const struct dispatch_event *ev)
+{
+	const struct dispatch_set *s = ev ? __atomic_load_n(&ev->set, __ATOMIC_ACQUIRE) : NULL;
+	return s && !s->direct && s->code.fn && ev->fast == s->code.fn;
+}
+
+bool dispatch_set_codegen(bool on)
+{
+	bool old = dispatch_codegen;
+	dispatch_codegen = on;
+	return old;
 }
 
 uint32_t dispatch_handler_count(const struct dispatch_event *ev)

@@ -60,6 +60,7 @@
 #define SPINDLE_KERNEL_DISPATCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kernel/interface.h"
@@ -233,6 +234,12 @@ static inline uint64_t dispatch_call(const struct dispatch_event *ev, uint64_t a
 
 /* Introspection (tests, the shell). */
 bool dispatch_is_direct(const struct dispatch_event *ev);
+/* The call site is a routine generated for the current set (not the walk). */
+bool dispatch_is_generated(const struct dispatch_event *ev);
+/* Generate routines for sets built from now on (default on); off, every
+ * non-direct event walks its set.  Returns the previous setting.  Tests and
+ * the benchmark compare the two. */
+bool dispatch_set_codegen(bool on);
 uint32_t dispatch_handler_count(const struct dispatch_event *ev);
 /* Bindings on ev owned by modules other than its authority. */
 uint32_t dispatch_foreign_bindings(const struct dispatch_event *ev);

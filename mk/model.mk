@@ -6,7 +6,12 @@
 MODEL_SHIM := tests/ext-model/kheap_shim.c
 UNIT_SRCS_cap += kernel/cap.c $(MODEL_SHIM)
 UNIT_SRCS_extref += kernel/extref.c kernel/cap.c $(MODEL_SHIM)
-UNIT_SRCS_dispatch += kernel/dispatch.c $(MODEL_SHIM)
+# The dispatcher generates its routines with the JIT's encoder: the x86-64
+# backend is arch/x86_64/dispatch_gen.c, code memory comes from the runtime.
+DISPATCH_SRCS := kernel/dispatch.c arch/x86_64/dispatch_gen.c
+UNIT_SRCS_dispatch += $(DISPATCH_SRCS) $(MODEL_SHIM)
+UNIT_LDFLAGS_dispatch += $(RT_HOST_LIB)
+$(BUILD)/host/tests/dispatch: $(RT_HOST_LIB)
 
 # Interfaces: one declaration in interfaces/*.idl, everything else generated.
 GEN_IDL := $(sort $(wildcard interfaces/*.idl))
@@ -28,7 +33,7 @@ lint-interfaces:
 	$(PYTHON) $(GEN_TOOL) --gen $(GEN_DIR) --check
 lint: lint-interfaces
 
-MODEL_GEN_SRCS := kernel/domain.c kernel/interface.c kernel/dispatch.c $(GEN_DIR)/spindle_interfaces.c
+MODEL_GEN_SRCS := kernel/domain.c kernel/interface.c $(DISPATCH_SRCS) $(GEN_DIR)/spindle_interfaces.c
 UNIT_SRCS_domain += $(MODEL_GEN_SRCS) $(MODEL_SHIM)
 UNIT_CFLAGS_domain += -I$(GEN_DIR)
 UNIT_SRCS_nameserver += kernel/nameserver.c $(MODEL_GEN_SRCS) $(MODEL_SHIM)
@@ -41,15 +46,19 @@ $(UNIT_OBJDIR)/nameserver/tests/unit/nameserver_test.o: $(GEN_DIR)/spindle_inter
 # generated tables compile with KERNEL_CFLAGS and need nothing but each other,
 # kernel/string and the kernel heap.  (Weak references to interface
 # implementations are allowed to stay undefined.)
-MODEL_KERNEL_SRCS := kernel/cap.c kernel/extref.c kernel/dispatch.c kernel/domain.c \
+MODEL_KERNEL_SRCS := kernel/cap.c kernel/extref.c $(DISPATCH_SRCS) kernel/domain.c \
                      kernel/nameserver.c kernel/interface.c $(GEN_DIR)/spindle_interfaces.c
 MODEL_KOBJ_DIR := $(BUILD)/model-freestanding
 MODEL_KOBJS := $(patsubst %.c,$(MODEL_KOBJ_DIR)/%.o,$(patsubst $(GEN_DIR)/%,gen/%,$(MODEL_KERNEL_SRCS)))
 MODEL_FREESTANDING_OK := $(MODEL_KOBJ_DIR)/check.ok
-MODEL_ALLOWED_UNDEF := kzalloc kfree memcpy memset memcmp memmove strcmp strncmp strlen strnlen
+MODEL_ALLOWED_UNDEF := kzalloc kfree memcpy memset memcmp memmove strcmp strncmp strlen strnlen \
+                       rt_alloc rt_free rt_code_alloc rt_code_seal rt_code_free
 ALL_TARGETS += $(MODEL_FREESTANDING_OK)
 
 $(MODEL_KOBJ_DIR)/kernel/%.o: kernel/%.c $(GEN_DIR)/spindle_interfaces.h
+	@mkdir -p $(@D)
+	$(KERNEL_CC) $(KERNEL_CFLAGS) -I$(GEN_DIR) -MMD -MP -c $< -o $@
+$(MODEL_KOBJ_DIR)/arch/%.o: arch/%.c $(GEN_DIR)/spindle_interfaces.h
 	@mkdir -p $(@D)
 	$(KERNEL_CC) $(KERNEL_CFLAGS) -I$(GEN_DIR) -MMD -MP -c $< -o $@
 $(MODEL_KOBJ_DIR)/gen/%.o: $(GEN_DIR)/%.c $(GEN_DIR)/spindle_interfaces.h

@@ -21,7 +21,7 @@
 #
 # Suites: test-conformance (bpf-conformance --both over CONFORMANCE_DIR).
 
-CONFORMANCE_DIR ?= ../shared/bpf-conformance/tests
+CONFORMANCE_DIR ?= tests/bpf-conformance/tests
 
 RT_SRCS := $(sort $(filter-out runtime/host_env.c,$(wildcard runtime/*.c))) \
            $(sort $(wildcard arch/x86_64/jit*.c))

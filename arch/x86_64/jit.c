@@ -26,46 +26,72 @@
  * are already in rdi..r8, the result comes back in rax, and C preserves
  * exactly the registers eBPF promises to preserve (r6-r9, r10) plus r12.
  *
- * Functions.  Every eBPF function becomes a native function with its own
- * frame: `push rbp; mov rbp, rsp; sub rsp, STACK`, so r10 = rbp points to
- * the top of its stack area.  STACK is the function's actual use (the
- * deepest r10-relative access, rounded to 16) unless r10 escapes into
- * another register, in which case the full 512 bytes are reserved.  The
- * function then saves the callee-saved registers it writes (among r6-r9),
- * which is both what eBPF's local calls and what SysV require.  A function
- * that neither calls, loops nor touches r10 gets no frame at all.
+ * Functions.  Every eBPF function becomes a native function.  One that
+ * touches r10 gets a frame, `push rbp; mov rbp, rsp; sub rsp, STACK`, so
+ * r10 = rbp points to the top of its stack area.  STACK is the function's
+ * actual use (the deepest r10-relative access, rounded to 16) unless r10
+ * escapes into another register, in which case the full 512 bytes are
+ * reserved.  The function then saves the callee-saved registers it writes
+ * (among r6-r9), which is both what eBPF's local calls and what SysV
+ * require.  Stack alignment is kept so that every call sees rsp = 0 mod 16.
  *
  * Fuel.  exec.h charges one unit per taken backward jump and per call,
  * before the instruction acts; a budget of N allows exactly N.  The JIT
- * keeps the budget in r12 and emits `sub r12, 1; jb abort_fuel` at each
- * such point (jb fires when r12 was already 0).  Only "metered" functions
- * (those with a back-edge or a call) contain such checks; a program with no
- * loops and no calls has no fuel machinery at all: its entry point is the
- * function body itself, called directly from C.
+ * keeps the budget in r12 and charges with `sub r12, 1; jb abort_fuel` (jb
+ * fires when r12 was already 0, leaving the budget untouched in effect).
+ * Calls are charged just before the call.  Back-edges are charged at the
+ * target: every instruction some backward jump reaches gets a "fuel pad"
+ * in front of it,
  *
- * A metered function is entered through a per-function stub that jumps to
- * one common entry sequence per code block:
+ *         jmp T                ; only if the code before can fall through
+ *     pad(T): sub r12, 1
+ *         jb abort_fuel
+ *     T:  ...
  *
- *     common_entry:  push rbp, r12, the callee-saved regs the program uses,
- *                    a fuel-out pointer; mov r12, r9 (the fuel); call body
+ * and backward jumps go to pad(T) while forward paths land on T.  A loop
+ * latch `if cond goto T` therefore stays one jcc, and the taken edge pays
+ * one fused sub/jb.  clang's latch idiom "if !cond goto +1; goto T" is
+ * compiled as one inverted jcc to pad(T).
+ *
+ * Function kinds:
+ *   plain   no back-edge and no call: no fuel machinery at all.  The entry
+ *           point is the body, called directly from C; it returns status 0
+ *           with `xor edx, edx`.  A program of plain functions (no loops, no
+ *           calls) costs nothing for being metered.
+ *   flat    metered (loops and/or import calls) but no local call in or
+ *           out: the usual handler.  The body is also the entry point: its
+ *           prologue saves r12 and loads the budget from r9, and its abort
+ *           landings (one per function, close enough for 2-byte jumps) set
+ *           r0 = 0 and the status and leave through its own epilogue; rsp is
+ *           the prologue's at every abort point, so nothing needs unwinding.
+ *   nested  metered and part of a local call chain.  Its entry is a stub
+ *           `lea r11, [body]; jmp common_entry`:
+ *
+ *     common_entry:  push rbp, r12 and every callee-saved register any
+ *                    function writes; mov r12, r9; call r11
  *     ra:            xor edx, edx                 ; status = RT_RUN_OK
- *     finish:        store r12 through the fuel-out pointer if non-NULL,
- *                    restore, ret                 ; rax = r0, rdx = status
+ *     finish:        restore, ret                 ; rax = r0, rdx = status
  *
- * One budget per invocation: nested local calls share r12.  Aborting from
- * any depth is an unwind to that frame: abort_fuel sets edx = RT_RUN_FUEL and
- * walks the rbp chain (every body of a metered program keeps a frame) until
- * it finds the frame whose return address is `ra`; rsp is reset above it,
- * rax = 0, and finish restores everything the common entry saved.  Because
- * the common entry saved every callee-saved register any function writes,
- * skipping the nested epilogues loses nothing.
+ *           All nested bodies keep rbp frames, and share r12: one budget per
+ *           invocation.  Aborting from any depth is an unwind: abort_fuel
+ *           sets edx = RT_RUN_FUEL and walks the rbp chain until the frame
+ *           whose return address is `ra`, resets rsp above it, sets rax = 0
+ *           and jumps to finish, which restores what common_entry saved (so
+ *           the skipped nested epilogues lose nothing).
+ * Flat and nested entries both return the fuel left in r9 (a scratch
+ * register a SysV caller ignores), which rt_jit_run's shim stores for its
+ * caller, so tests can compare fuel accounting with the interpreter's.
  *
  * Aborting imports.  An import whose signature has RT_SIG_MAYABORT has the
  * native type rt_abortable_fn (exec.h): it returns {r0, status} in rax:rdx.
  * After such a call the JIT emits `test rdx, rdx; jnz abort_helper`, which
- * unwinds as above with status RT_RUN_HELPER.  rdx is eBPF r3, which a
+ * ends the run as above with status RT_RUN_HELPER.  rdx is eBPF r3, which a
  * call clobbers anyway, so the protocol costs two instructions and no
  * shared state: it is safe under preemption and on several CPUs at once.
+ *
+ * Peepholes (exact; both need that nothing jumps into the middle):
+ *   rA = rB; rA += rC; rA = *(rA + off)  ->  mov rA, [rB + rC + off]
+ *   if cond goto +1; goto T              ->  j!cond T   (or its pad)
  *
  * Sizing.  Code is generated by running the same emitter several times.
  * Every jump target is a label whose offset comes from the previous pass;
@@ -75,8 +101,9 @@
  * memory from rt_code_alloc (read+write), which is then sealed read+execute
  * with rt_code_seal: code is never writable and executable at once.  Import
  * calls use `call rel32` when the target is within +-2 GiB of the whole
- * block (the kernel case), else `movabs r11, addr; call r11`; that choice is
- * made once the block's address is known and only shrinks code.
+ * block (the kernel case), else `call [rip + literal]` through an 8-byte
+ * literal at the end of the block; that choice is made once the block's
+ * address is known and only shrinks code.
  *
  * Validation.  The JIT runs only on verified programs but never emits code
  * for something it does not understand: register numbers, opcodes, lddw

@@ -9,7 +9,7 @@
  *     each run on the interpreter AND the JIT and compared, plus an expected
  *     value written in the test;
  *   - a differential test over every program of the bpf_conformance suite
- *     (CONFORMANCE_DIR, default ../shared/bpf-conformance/tests) and of the
+ *     (CONFORMANCE_DIR, default tests/bpf-conformance/tests) and of the
  *     verifier's corpus (tests/verifier/ *.data): same memory, same fuel,
  *     comparing r0, status, fuel left and the memory afterwards.
  * Programs are verified when the verifier accepts them; a program the
@@ -923,7 +923,7 @@ static void differential_conformance(void)
 	struct diff_stats st = {0};
 
 	if (!dir)
-		dir = "../shared/bpf-conformance/tests";
+		dir = "tests/bpf-conformance/tests";
 	CHECK(diff_dir(dir, false, &st, true));
 	printf("  conformance: %u files, %u compared, %u agreed, %u skipped (refused or "
 	       "not runnable)\n", st.files, st.compared, st.agreed, st.skipped);

@@ -1,0 +1,428 @@
+/*
+ * dispatch_gen.c: x86-64 dispatch routines generated per handler set.
+ *
+ * Design.  kernel/dispatch.c describes a handler set (kernel/dispatch_gen.h)
+ * and this file emits one SysV function for it with the JIT's encoder
+ * (jit_emit.h): no loop and no table, every guard and handler a direct call
+ * (call rel32 when the target is within +-2 GiB of the routine, else movabs
+ * rax, target; call rax), guard results tested inline, closures and fuel as
+ * immediates, the result handler and a native default handler called in
+ * line.  What cannot happen on the fast path (an extension run that aborted
+ * or left references in its ledger, an unhandled raise with an extension
+ * default or none) leaves through an out-of-line stub that calls back into
+ * the dispatcher.
+ *
+ * Register and frame plan (callee-saved registers keep the raise's
+ * arguments across calls):
+ *
+ *     rbx rbp r12 r13 r14   a1 a2 a3 a4 a5
+ *     r15                   the last result
+ *     [rsp + LOC_FIRED]     handlers fired so far (dword)
+ *     [rsp + LOC_ACC]       the result handler's accumulator
+ *     [rsp + LOC_TMP]       a result kept across a slow path
+ *     [rsp + LOC_ARGS]      a1..a5 as an array, for the unhandled path
+ *     [rsp + LOC_FRAME]     the ledger frame of an extension handler run
+ *
+ *   prologue   push rbx, rbp, r12..r15; sub rsp, LOCALS (16-byte aligned)
+ *              mov callee-saved <- rdi..r8; add dword [nest], 1
+ *   entry i    [ext] movabs rax, disabled; cmp byte [rax], 0; jne next
+ *              per guard: args; call g; [ext: test rdx; jnz next]; test rax; jz next
+ *              [ext] push the ledger frame; args; mov r9, fuel; call h;
+ *                    pop it; test rdx; jnz slow_i; cmp dword [n], 0; jne slow_i
+ *              resume_i: fold rax into r15 / acc; add dword [fired], 1
+ *   tail       cmp fired, 0; je unhandled; choose r15 or acc
+ *   done       sub dword [nest], 1; jnz; mov [seen], [gp]; epilogue; ret
+ *
+ * Jumps are emitted as rel32 and patched once every label is known; the
+ * code is sized first with every call in its long form, so the buffer is an
+ * upper bound and the second pass can only be shorter.
+ */
+#include "kernel/dispatch_gen.h"
+
+#include "arch/x86_64/jit_emit.h"
+#include "runtime/rt.h"
+
+#define LOC_FIRED 0
+#define LOC_ACC   8
+#define LOC_TMP   16
+#define LOC_ARGS  24
+#define LOC_FRAME 64
+
+#define DG_MAX_FIXUPS 1024
+
+static const unsigned dg_argreg[5] = {X86_RBX, X86_RBP, X86_R12, X86_R13, X86_R14};
+static const unsigned dg_callreg[6] = {X86_RDI, X86_RSI, X86_RDX, X86_RCX, X86_R8, X86_R9};
+
+struct dg {
+	struct jit_buf b;
+	const struct dispatch_gen_desc *d;
+	uint32_t *label; /* positions; UINT32_MAX until bound */
+	uint32_t nlabels;
+	struct {
+		uint32_t at; /* position of the rel32 */
+		uint32_t label;
+	} fix[DG_MAX_FIXUPS];
+	uint32_t nfix;
+	bool overflow;
+	uint32_t locals;
+};
+
+/* Labels: start[i] for i in 0..n (start[n] is the tail), then resume[i],
+ * slow[i], unhandled, done. */
+static uint32_t dg_start(const struct dg *g, uint32_t i)
+{
+	(void)g;
+	return i;
+}
+static uint32_t dg_resume(const struct dg *g, uint32_t i)
+{
+	return g->d->n + 1 + i;
+}
+static uint32_t dg_slow(const struct dg *g, uint32_t i)
+{
+	return 2 * g->d->n + 1 + i;
+}
+static uint32_t dg_unhandled(const struct dg *g)
+{
+	return 3 * g->d->n + 1;
+}
+static uint32_t dg_done(const struct dg *g)
+{
+	return 3 * g->d->n + 2;
+}
+
+static void dg_bind(struct dg *g, uint32_t l)
+{
+	g->label[l] = g->b.len;
+}
+
+static void dg_fixup(struct dg *g, uint32_t label)
+{
+	if (g->nfix == DG_MAX_FIXUPS) {
+		g->overflow = true;
+		return;
+	}
+	g->fix[g->nfix].at = g->b.len - 4;
+	g->fix[g->nfix].label = label;
+	g->nfix++;
+}
+
+static void dg_jmp(struct dg *g, uint32_t label)
+{
+	x86_jmp_rel32(&g->b, 0); /* jmp rel32 (patched) */
+	dg_fixup(g, label);
+}
+
+static void dg_jcc(struct dg *g, unsigned cc, uint32_t label)
+{
+	x86_jcc_rel32(&g->b, cc, 0); /* jcc rel32 (patched) */
+	dg_fixup(g, label);
+}
+
+static void dg_mov(struct jit_buf *b, unsigned dst, unsigned src)
+{
+	x86_alu_rr(b, true, X86_OP_MOV, dst, src); /* mov dst, src */
+}
+
+/* Local encoder helpers jit_emit.h lacks (memory-operand immediates). */
+
+/* add/sub/cmp dword [base + disp], imm8: 83 /ext ib. */
+static void dg_mem32_imm8(struct jit_buf *b, unsigned ext, unsigned base, int32_t disp, int8_t imm)
+{
+	x86_rex(b, false, 0, base, false);
+	x86_byte(b, 0x83);
+	x86_modrm_mem(b, ext, base, disp);
+	x86_byte(b, (uint8_t)imm);
+}
+
+/* cmp byte [base + disp], imm8: 80 /7 ib. */
+static void dg_cmp_mem8(struct jit_buf *b, unsigned base, int32_t disp, int8_t imm)
+{
+	x86_rex(b, false, 0, base, false);
+	x86_byte(b, 0x80);
+	x86_modrm_mem(b, X86_EXT_CMP, base, disp);
+	x86_byte(b, (uint8_t)imm);
+}
+
+/* call target: rel32 when it reaches, else movabs rax, target; call rax.
+ * While sizing (code == NULL) always the long form. */
+static void dg_call(struct dg *g, const void *target)
+{
+	struct jit_buf *b = &g->b;
+	if (b->code) {
+		int64_t rel = (int64_t)(uintptr_t)target -
+		              (int64_t)(uintptr_t)(b->code + b->len + X86_CALL_REL32_LEN);
+		if (x86_is_simm32(rel)) {
+			x86_call_rel32(b, (int32_t)rel); /* call rel32 */
+			return;
+		}
+	}
+	x86_movabs(b, X86_RAX, (uint64_t)(uintptr_t)target); /* movabs rax, target */
+	x86_call_r(b, X86_RAX);                              /* call rax */
+}
+
+/* Load the call's arguments: closure first when it has one, then the
+ * raise's arguments; extension procedures get their fuel last (r9). */
+static void dg_args(struct dg *g, const struct dispatch_gen_call *c, uint64_t fuel)
+{
+	uint32_t k = 0;
+	if (c->has_closure)
+		x86_movabs(&g->b, dg_callreg[k++], c->closure); /* movabs rdi, closure */
+	for (uint32_t a = 0; k < 5; a++)
+		dg_mov(&g->b, dg_callreg[k++], dg_argreg[a]); /* mov rsi.., rbx.. */
+	if (c->jit)
+		x86_load_imm64(&g->b, X86_R9, fuel); /* mov r9, fuel */
+}
+
+static void dg_entry(struct dg *g, uint32_t i)
+{
+	const struct dispatch_gen_desc *d = g->d;
+	const struct dispatch_gen_entry *e = &d->e[i];
+	struct jit_buf *b = &g->b;
+	uint32_t next = dg_start(g, i + 1);
+	int32_t fr = LOC_FRAME;
+
+	dg_bind(g, dg_start(g, i));
+	if (e->h.jit && e->disabled) {
+		x86_movabs(b, X86_RAX, (uint64_t)(uintptr_t)e->disabled); /* movabs rax, &disabled */
+		dg_cmp_mem8(b, X86_RAX, 0, 0);                             /* cmp byte [rax], 0 */
+		dg_jcc(g, X86_CC_NE, next);                                /* jne next */
+	}
+	for (uint32_t k = 0; k < e->nguards; k++) {
+		const struct dispatch_gen_call *c = &e->g[k];
+		dg_args(g, c, e->fuel);
+		dg_call(g, c->fn);
+		if (c->jit) {
+			x86_alu_rr(b, true, X86_OP_TEST, X86_RDX, X86_RDX); /* test rdx, rdx */
+			dg_jcc(g, X86_CC_NE, next);                         /* jnz next: aborted */
+		}
+		x86_alu_rr(b, true, X86_OP_TEST, X86_RAX, X86_RAX); /* test rax, rax */
+		dg_jcc(g, X86_CC_E, next);                          /* jz next: guard false */
+	}
+	if (e->h.jit) {
+		/* Push a ledger frame: fr.up = *slot; fr.n = 0; fr.overflow = 0;
+		 * *slot = &fr. */
+		x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->frame_slot); /* movabs rcx, slot */
+		x86_load(b, 8, X86_RAX, X86_RCX, 0);                         /* mov rax, [rcx] */
+		x86_store(b, 8, X86_RSP, fr + (int32_t)d->frame_up_off, X86_RAX); /* mov [fr.up], rax */
+		x86_store_imm(b, 4, X86_RSP, fr + (int32_t)d->frame_n_off, 0);  /* mov [fr.n], 0 */
+		x86_store_imm(b, 1, X86_RSP, fr + (int32_t)d->frame_overflow_off, 0);
+		x86_lea(b, X86_RAX, X86_RSP, fr);    /* lea rax, [fr] */
+		x86_store(b, 8, X86_RCX, 0, X86_RAX); /* mov [rcx], rax */
+		dg_args(g, &e->h, e->fuel);
+		dg_call(g, e->h.fn);
+		/* Pop it: *slot = fr.up (rax and rdx hold the result). */
+		x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->frame_slot); /* movabs rcx, slot */
+		x86_load(b, 8, X86_RSI, X86_RSP, fr + (int32_t)d->frame_up_off); /* mov rsi, [fr.up] */
+		x86_store(b, 8, X86_RCX, 0, X86_RSI);                            /* mov [rcx], rsi */
+		x86_alu_rr(b, true, X86_OP_TEST, X86_RDX, X86_RDX); /* test rdx, rdx */
+		dg_jcc(g, X86_CC_NE, dg_slow(g, i));                /* jnz slow_i */
+		dg_mem32_imm8(b, X86_EXT_CMP, X86_RSP, fr + (int32_t)d->frame_n_off, 0);
+		dg_jcc(g, X86_CC_NE, dg_slow(g, i)); /* cmp dword [fr.n], 0; jne slow_i */
+	} else {
+		dg_args(g, &e->h, 0);
+		dg_call(g, e->h.fn);
+	}
+	dg_bind(g, dg_resume(g, i));
+	dg_mov(b, X86_R15, X86_RAX); /* mov r15, rax: the last result */
+	if (d->result_fn) {
+		x86_movabs(b, X86_RDI, (uint64_t)(uintptr_t)d->result_arg); /* movabs rdi, arg */
+		x86_load(b, 8, X86_RSI, X86_RSP, LOC_ACC);                   /* mov rsi, [acc] */
+		dg_mov(b, X86_RDX, X86_RAX);                                 /* mov rdx, rax */
+		x86_load(b, 4, X86_RCX, X86_RSP, LOC_FIRED);                 /* mov ecx, [fired] */
+		dg_call(g, (const void *)d->result_fn);
+		x86_store(b, 8, X86_RSP, LOC_ACC, X86_RAX); /* mov [acc], rax */
+	}
+	dg_mem32_imm8(b, X86_EXT_ADD, X86_RSP, LOC_FIRED, 1); /* add dword [fired], 1 */
+}
+
+/* Out of line: an extension handler ended with a status or with references
+ * in its ledger.  ext_slow returns non-zero when the run was aborted. */
+static void dg_slow_stub(struct dg *g, uint32_t i)
+{
+	const struct dispatch_gen_desc *d = g->d;
+	struct jit_buf *b = &g->b;
+
+	dg_bind(g, dg_slow(g, i));
+	x86_store(b, 8, X86_RSP, LOC_TMP, X86_RAX);                 /* mov [tmp], rax */
+	x86_movabs(b, X86_RDI, (uint64_t)(uintptr_t)d->set);        /* movabs rdi, set */
+	x86_mov_ri32(b, X86_RSI, i);                                /* mov esi, i */
+	/* rdx already holds the status. */
+	x86_lea(b, X86_RCX, X86_RSP, LOC_FRAME); /* lea rcx, [frame] */
+	dg_call(g, (const void *)d->ext_slow);
+	x86_alu_rr(b, false, X86_OP_TEST, X86_RAX, X86_RAX); /* test eax, eax */
+	dg_jcc(g, X86_CC_NE, dg_start(g, i + 1));           /* jnz next: aborted */
+	x86_load(b, 8, X86_RAX, X86_RSP, LOC_TMP);           /* mov rax, [tmp] */
+	dg_jmp(g, dg_resume(g, i));                          /* jmp resume_i */
+}
+
+static void dg_emit(struct dg *g)
+{
+	const struct dispatch_gen_desc *d = g->d;
+	struct jit_buf *b = &g->b;
+	static const unsigned saved[6] = {X86_RBX, X86_RBP, X86_R12, X86_R13, X86_R14, X86_R15};
+
+	for (uint32_t l = 0; l < g->nlabels; l++)
+		g->label[l] = UINT32_MAX;
+	g->nfix = 0;
+
+	/* Prologue. */
+	for (int k = 0; k < 6; k++)
+		x86_push(b, saved[k]); /* push rbx .. r15 */
+	x86_alu_ri(b, true, X86_EXT_SUB, X86_RSP, (int32_t)g->locals); /* sub rsp, locals */
+	for (int k = 0; k < 5; k++)
+		dg_mov(b, dg_argreg[k], dg_callreg[k]); /* mov rbx, rdi .. r14, r8 */
+	x86_movabs(b, X86_RAX, (uint64_t)(uintptr_t)d->nest); /* movabs rax, &nest */
+	dg_mem32_imm8(b, X86_EXT_ADD, X86_RAX, 0, 1);          /* add dword [rax], 1 */
+	x86_store_imm(b, 4, X86_RSP, LOC_FIRED, 0);            /* mov dword [fired], 0 */
+	if (d->result_fn) {
+		x86_load_imm64(b, X86_RAX, d->default_result); /* mov rax, default_result */
+		x86_store(b, 8, X86_RSP, LOC_ACC, X86_RAX);    /* mov [acc], rax */
+	}
+	x86_alu_rr(b, false, X86_OP_XOR, X86_R15, X86_R15); /* xor r15d, r15d */
+
+	for (uint32_t i = 0; i < d->n; i++)
+		dg_entry(g, i);
+
+	/* Tail: pick the result. */
+	dg_bind(g, dg_start(g, d->n));
+	dg_mem32_imm8(b, X86_EXT_CMP, X86_RSP, LOC_FIRED, 0); /* cmp dword [fired], 0 */
+	dg_jcc(g, X86_CC_E, dg_unhandled(g));                 /* je unhandled */
+	dg_mov(b, X86_RAX, X86_R15);                          /* mov rax, r15 */
+	if (d->result_fn) {
+		dg_mem32_imm8(b, X86_EXT_CMP, X86_RSP, LOC_FIRED, 1); /* cmp dword [fired], 1 */
+		dg_jcc(g, X86_CC_E, dg_done(g));                      /* je done: one result */
+		x86_load(b, 8, X86_RAX, X86_RSP, LOC_ACC);            /* mov rax, [acc] */
+	}
+
+	/* Leave: *nest -= 1; at 0, *seen = *gp.  rax is the result. */
+	dg_bind(g, dg_done(g));
+	x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->nest); /* movabs rcx, &nest */
+	dg_mem32_imm8(b, X86_EXT_SUB, X86_RCX, 0, 1);          /* sub dword [rcx], 1 */
+	x86_jcc_rel8(b, X86_CC_NE, 0);                         /* jnz out (patched below) */
+	{
+		uint32_t jnz_end = b->len;
+		x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->gp);   /* movabs rcx, &gp */
+		x86_load(b, 8, X86_RDX, X86_RCX, 0);                  /* mov rdx, [rcx] */
+		x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->seen); /* movabs rcx, &seen */
+		x86_store(b, 8, X86_RCX, 0, X86_RDX);                 /* mov [rcx], rdx */
+		if (b->code && jnz_end <= b->cap)
+			b->code[jnz_end - 1] = (uint8_t)(b->len - jnz_end);
+	}
+	x86_alu_ri(b, true, X86_EXT_ADD, X86_RSP, (int32_t)g->locals); /* add rsp, locals */
+	for (int k = 5; k >= 0; k--)
+		x86_pop(b, saved[k]); /* pop r15 .. rbx */
+	x86_ret(b);                   /* ret */
+
+	/* Nothing fired. */
+	dg_bind(g, dg_unhandled(g));
+	if (d->native_default) {
+		dg_args(g, &d->def, 0);
+		dg_call(g, d->def.fn);
+	} else {
+		for (int k = 0; k < 5; k++)
+			x86_store(b, 8, X86_RSP, LOC_ARGS + 8 * k, dg_argreg[k]); /* mov [args+k], a */
+		x86_movabs(b, X86_RDI, (uint64_t)(uintptr_t)d->set); /* movabs rdi, set */
+		x86_lea(b, X86_RSI, X86_RSP, LOC_ARGS);              /* lea rsi, [args] */
+		dg_call(g, (const void *)d->unhandled);
+	}
+	dg_jmp(g, dg_done(g));
+
+	for (uint32_t i = 0; i < d->n; i++)
+		if (d->e[i].h.jit)
+			dg_slow_stub(g, i);
+}
+
+static int dg_patch(struct dg *g)
+{
+	if (g->overflow)
+		return -EINVAL;
+	for (uint32_t k = 0; k < g->nfix; k++) {
+		uint32_t at = g->fix[k].at, to = g->label[g->fix[k].label];
+		int32_t rel;
+		if (to == UINT32_MAX)
+			return -EINVAL;
+		rel = (int32_t)to - (int32_t)(at + 4);
+		g->b.code[at] = (uint8_t)rel;
+		g->b.code[at + 1] = (uint8_t)(rel >> 8);
+		g->b.code[at + 2] = (uint8_t)(rel >> 16);
+		g->b.code[at + 3] = (uint8_t)(rel >> 24);
+	}
+	return 0;
+}
+
+int dispatch_gen_build(const struct dispatch_gen_desc *d, struct dispatch_gen_code *out)
+{
+	struct dg *g;
+	uint32_t fs;
+	size_t size;
+	uint8_t *mem;
+	int err;
+
+	if (!d || !out || (d->n && !d->e) || !d->nest || !d->seen || !d->gp || !d->frame_slot ||
+	    !d->ext_slow || !d->unhandled || (d->native_default && !d->def.fn))
+		return -EINVAL;
+	g = rt_alloc(sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->d = d;
+	g->nlabels = 3 * d->n + 3;
+	g->label = rt_alloc(sizeof(*g->label) * g->nlabels);
+	if (!g->label) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	/* Locals: fixed slots, then the ledger frame; rsp stays 16-byte
+	 * aligned at calls (six pushes and the return address leave it 8 off). */
+	fs = (d->frame_size + 7) & ~7u;
+	g->locals = LOC_FRAME + fs;
+	if (g->locals % 16 != 8)
+		g->locals += 8;
+
+	/* Pass 1: size with every call in its long form. */
+	g->b = (struct jit_buf){NULL, 0, 0};
+	dg_emit(g);
+	if (g->overflow) {
+		err = -EINVAL;
+		goto out_free;
+	}
+	size = g->b.len;
+	mem = rt_code_alloc(size);
+	if (!mem) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	/* Pass 2: emit at the final address (never longer than pass 1). */
+	g->b = (struct jit_buf){mem, 0, (uint32_t)size};
+	dg_emit(g);
+	if (g->b.len > size || (err = dg_patch(g))) {
+		rt_code_free(mem, size);
+		err = -EINVAL;
+		goto out_free;
+	}
+	/* Pad with int3 so nothing after ret decodes as code by accident. */
+	for (uint32_t k = g->b.len; k < size; k++)
+		mem[k] = 0xcc;
+	if (rt_code_seal(mem, size)) {
+		rt_code_free(mem, size);
+		err = -ENOMEM;
+		goto out_free;
+	}
+	out->mem = mem;
+	out->size = size;
+	out->fn = (dispatch_fn)(uintptr_t)mem;
+	err = 0;
+out_free:
+	rt_free(g->label);
+	rt_free(g);
+	return err;
+}
+
+void dispatch_gen_free(struct dispatch_gen_code *c)
+{
+	if (c && c->mem) {
+		rt_code_free(c->mem, c->size);
+		c->mem = NULL;
+		c->fn = NULL;
+	}
+}

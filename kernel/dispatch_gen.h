@@ -1,0 +1,91 @@
+/*
+ * dispatch_gen: the dispatcher's contract with an architecture's code
+ * generator for dispatch routines (SPIN OSDI'96: "runtime code generation
+ * specializes the routine to the argument count, unrolls the loop into
+ * direct calls").
+ *
+ * Owns nothing: kernel/dispatch.c describes one immutable handler set in a
+ * struct dispatch_gen_desc (portable: addresses and flags only) and the
+ * backend (arch/x86_64/dispatch_gen.c) turns it into one sealed routine with
+ * the dispatch_fn type, which the dispatcher stores in the event's call site.
+ * The routine is the set's: it is freed (dispatch_gen_free) when the set is
+ * reclaimed, after quiescence.
+ *
+ * What the routine must do, in order, for the raise (a1..a5):
+ *   - count itself in the CPU's raise nesting (*nest += 1);
+ *   - for each entry: if it is an extension handler whose binding was
+ *     disabled (*disabled), skip it; call each guard (closure first when it
+ *     has one; extension guards with the entry's fuel: a non-zero status is
+ *     false); if any is false skip it; call the handler (extension handlers
+ *     inside a ledger frame pushed on *frame_slot, with their fuel; after
+ *     the call, if the status is non-zero or the frame holds references, the
+ *     out-of-line ext_slow(set, i, status, frame) releases them and applies
+ *     the abort policy, and returns non-zero when the run was aborted, which
+ *     skips the entry); fold the result (result_fn(result_arg, acc, r,
+ *     fired) when there is one, acc starting at default_result); count it;
+ *   - nothing fired: call a native default handler directly, or
+ *     unhandled(set, a) for everything else (extension default, no default);
+ *   - one fired or no result handler: the last result; else the acc;
+ *   - leave: *nest -= 1, and at nest 0 record *seen = *gp.
+ * That is exactly the walk in dispatch.c, which stays the reference (tests
+ * compare the two) and the fallback when code memory is exhausted.
+ *
+ * Callers: kernel/dispatch.c only, with its lock held.
+ *
+ * Errors: -ENOMEM (no code memory: the caller keeps the walk), -EINVAL.
+ */
+#ifndef SPINDLE_KERNEL_DISPATCH_GEN_H
+#define SPINDLE_KERNEL_DISPATCH_GEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/dispatch.h"
+
+/* One call: a handler or a guard. */
+struct dispatch_gen_call {
+	const void *fn;   /* native: dispatch_fn; extension: rt_jit_fn */
+	uint64_t closure; /* passed first when has_closure */
+	bool has_closure;
+	bool jit; /* the JIT ABI: fuel sixth, {r0, status} in rax:rdx */
+};
+
+struct dispatch_gen_entry {
+	struct dispatch_gen_call h;
+	struct dispatch_gen_call g[DISPATCH_MAX_GUARDS];
+	uint32_t nguards;
+	uint64_t fuel;        /* extension handlers and guards */
+	const bool *disabled; /* extension handlers: the binding's flag */
+};
+
+struct dispatch_gen_desc {
+	const struct dispatch_gen_entry *e;
+	uint32_t n;
+	dispatch_result_fn result_fn; /* NULL: the last result */
+	void *result_arg;
+	uint64_t default_result;
+	bool native_default; /* def is a native default handler, called inline */
+	struct dispatch_gen_call def;
+	const void *set; /* first argument of the slow paths */
+	/* This CPU's raise bookkeeping (CPU 0 until SMP; then per-CPU based). */
+	uint32_t *nest;
+	uint64_t *seen;
+	const uint64_t *gp;
+	void **frame_slot; /* the CPU's innermost ledger frame */
+	uint32_t frame_size, frame_up_off, frame_n_off, frame_overflow_off;
+	int (*ext_slow)(const void *set, uint32_t i, uint64_t status, void *frame);
+	uint64_t (*unhandled)(const void *set, const uint64_t a[5]);
+};
+
+struct dispatch_gen_code {
+	void *mem;
+	size_t size;
+	dispatch_fn fn;
+};
+
+/* Build and seal the routine for d.  On failure *out is untouched. */
+int dispatch_gen_build(const struct dispatch_gen_desc *d, struct dispatch_gen_code *out);
+void dispatch_gen_free(struct dispatch_gen_code *c);
+
+#endif /* SPINDLE_KERNEL_DISPATCH_GEN_H */

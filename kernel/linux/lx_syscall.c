@@ -1,0 +1,194 @@
+/*
+ * lx_syscall.c: the Linux personality's entry (lx_syscall: number to
+ * call), its per-process state, and the calls that touch neither files
+ * nor memory areas: identity, uname, time, arch_prctl, set_tid_address,
+ * exit and exit_group.
+ *
+ * The table is a switch on the number: every number not listed returns
+ * -ENOSYS (glibc and musl handle that for the calls they probe), and
+ * numbers are 64-bit, so rax = 2^32 + 1 is not "write".  As in Linux, fd
+ * arguments are C ints: only their low 32 bits count.
+ */
+#include "kernel/heap.h"
+#include "kernel/linux/lx.h"
+#include "kernel/string.h"
+#include "kernel/uaccess.h"
+#include "kernel/uerrno.h"
+
+#define LX_ARCH_SET_GS 0x1001
+#define LX_ARCH_SET_FS 0x1002
+#define LX_ARCH_GET_FS 0x1003
+#define LX_ARCH_GET_GS 0x1004
+
+static const struct lx_file lx_console_template = {LX_FILE_CONSOLE, 3, 2 /* O_RDWR */, NULL, 0};
+
+int lx_proc_init(struct lx_proc *p, const struct lx_host_ops *ops, void *ctx,
+                 const struct rootfs *fs, int pid, int ppid, uint64_t brk_start,
+                 uint64_t mmap_min, uint64_t mmap_top)
+{
+	struct lx_file *con;
+
+	if (!p || !ops || !fs || (brk_start & (LX_PAGE - 1)) || (mmap_min & (LX_PAGE - 1)) ||
+	    (mmap_top & (LX_PAGE - 1)) || mmap_min >= mmap_top || mmap_top > USER_TOP)
+		return -EINVAL;
+	memset(p, 0, sizeof(*p));
+	con = kmalloc(sizeof(*con));
+	if (!con)
+		return -ENOMEM;
+	*con = lx_console_template;
+	p->ops = ops;
+	p->ctx = ctx;
+	p->fs = fs;
+	p->cwd = fs->root;
+	p->pid = pid;
+	p->ppid = ppid;
+	p->brk_start = p->brk_cur = brk_start;
+	p->mmap_min = mmap_min;
+	p->mmap_top = mmap_top;
+	p->fd[0] = p->fd[1] = p->fd[2] = con;
+	return 0;
+}
+
+void lx_proc_fini(struct lx_proc *p)
+{
+	for (uint64_t i = 0; i < LX_MAX_FD; i++)
+		if (p->fd[i])
+			lx_sys_close(p, i);
+}
+
+static long lx_sys_uname(uint64_t buf)
+{
+	static const char *const fields[6] = {"Spindle", "spindle", "6.1.0-spindle",
+	                                      "#1 SPIN-style extensible kernel", "x86_64",
+	                                      "(none)"};
+	char u[6][65];
+
+	memset(u, 0, sizeof(u));
+	for (int i = 0; i < 6; i++)
+		strlcpy(u[i], fields[i], sizeof(u[i]));
+	return copy_to_user(buf, u, sizeof(u)) ? -EFAULT : 0;
+}
+
+static long lx_sys_clock_gettime(struct lx_proc *p, uint64_t clk, uint64_t tp)
+{
+	uint64_t ns, ts[2];
+
+	/* REALTIME, MONOTONIC, the CPU-time clocks, RAW, the COARSE ones,
+	 * BOOTTIME: all read the one clock (no wall-clock source yet). */
+	if (clk > 7)
+		return -EINVAL;
+	ns = p->ops->now_ns(p->ctx);
+	ts[0] = ns / 1000000000ull;
+	ts[1] = ns % 1000000000ull;
+	return copy_to_user(tp, ts, sizeof(ts)) ? -EFAULT : 0;
+}
+
+static long lx_sys_nanosleep(struct lx_proc *p, uint64_t req, uint64_t rem)
+{
+	int64_t ts[2];
+
+	(void)rem; /* never interrupted: rem is not written */
+	if (copy_from_user(ts, req, sizeof(ts)))
+		return -EFAULT;
+	if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+		return -EINVAL;
+	/* Cap at about 30 years' worth of ns that fits 64 bits. */
+	if ((uint64_t)ts[0] > 18000000000ull)
+		ts[0] = 18000000000;
+	p->ops->sleep_ns(p->ctx, (uint64_t)ts[0] * 1000000000ull + (uint64_t)ts[1]);
+	return 0;
+}
+
+static long lx_sys_arch_prctl(struct lx_proc *p, uint64_t code, uint64_t addr)
+{
+	switch (code) {
+	case LX_ARCH_SET_FS:
+		if (addr >= USER_TOP)
+			return -EPERM;
+		p->fs_base = addr;
+		p->ops->set_fs_base(p->ctx, addr);
+		return 0;
+	case LX_ARCH_GET_FS:
+		return copy_to_user(addr, &p->fs_base, sizeof(p->fs_base)) ? -EFAULT : 0;
+	case LX_ARCH_SET_GS:
+	case LX_ARCH_GET_GS:
+		return -EINVAL; /* the kernel owns GS (swapgs); no user GS base */
+	default:
+		return -EINVAL;
+	}
+}
+
+static long lx_sys_exit(struct lx_proc *p, uint64_t code)
+{
+	p->exited = true;
+	p->exit_code = (int)(code & 0xff);
+	return 0;
+}
+
+long lx_syscall(struct lx_proc *p, uint64_t nr, const uint64_t a[6])
+{
+	p->syscalls++;
+	switch (nr) {
+	case LX_SYS_read:
+		return lx_sys_read(p, (uint32_t)a[0], a[1], a[2]);
+	case LX_SYS_write:
+		return lx_sys_write(p, (uint32_t)a[0], a[1], a[2]);
+	case LX_SYS_open:
+		return lx_sys_openat(p, -100, a[0], a[1], a[2]);
+	case LX_SYS_close:
+		return lx_sys_close(p, (uint32_t)a[0]);
+	case LX_SYS_stat:
+		return lx_sys_newfstatat(p, -100, a[0], a[1], 0);
+	case LX_SYS_fstat:
+		return lx_sys_fstat(p, (uint32_t)a[0], a[1]);
+	case LX_SYS_lstat:
+		return lx_sys_newfstatat(p, -100, a[0], a[1], 0x100);
+	case LX_SYS_lseek:
+		return lx_sys_lseek(p, (uint32_t)a[0], (int64_t)a[1], a[2]);
+	case LX_SYS_mmap:
+		return lx_sys_mmap(p, a[0], a[1], a[2], a[3], a[4], a[5]);
+	case LX_SYS_mprotect:
+		return lx_sys_mprotect(p, a[0], a[1], a[2]);
+	case LX_SYS_munmap:
+		return lx_sys_munmap(p, a[0], a[1]);
+	case LX_SYS_brk:
+		return lx_sys_brk(p, a[0]);
+	case LX_SYS_ioctl:
+		return lx_sys_ioctl(p, (uint32_t)a[0], a[1], a[2]);
+	case LX_SYS_writev:
+		return lx_sys_writev(p, (uint32_t)a[0], a[1], a[2]);
+	case LX_SYS_nanosleep:
+		return lx_sys_nanosleep(p, a[0], a[1]);
+	case LX_SYS_getpid:
+	case LX_SYS_gettid:
+		return p->pid;
+	case LX_SYS_getppid:
+		return p->ppid;
+	case LX_SYS_getuid:
+	case LX_SYS_geteuid:
+	case LX_SYS_getgid:
+	case LX_SYS_getegid:
+		return 0;
+	case LX_SYS_exit:
+	case LX_SYS_exit_group: /* one thread per process: the same */
+		return lx_sys_exit(p, a[0]);
+	case LX_SYS_uname:
+		return lx_sys_uname(a[0]);
+	case LX_SYS_arch_prctl:
+		return lx_sys_arch_prctl(p, a[0], a[1]);
+	case LX_SYS_set_tid_address:
+		p->clear_tid = a[0];
+		return p->pid;
+	case LX_SYS_getdents64:
+		return lx_sys_getdents64(p, (uint32_t)a[0], a[1], a[2]);
+	case LX_SYS_clock_gettime:
+		return lx_sys_clock_gettime(p, a[0], a[1]);
+	case LX_SYS_openat:
+		return lx_sys_openat(p, (int32_t)a[0], a[1], a[2], a[3]);
+	case LX_SYS_newfstatat:
+		return lx_sys_newfstatat(p, (int32_t)a[0], a[1], a[2], a[3]);
+	default:
+		p->unknown_syscalls++;
+		return -ENOSYS;
+	}
+}
