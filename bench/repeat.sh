@@ -10,10 +10,24 @@ py=${BENCH_PYTHON:-/usr/bin/python3}
 dir=build/bench/repeat
 mkdir -p "$dir"
 tp=0 tf=0
+# Names in BENCH_REPEAT_PARALLEL run their two runs at the same time (their
+# bench-quick target only reads what make built before); others one by one.
+quick() { # name run
+	if make --no-print-directory -s "bench-quick-$1" >"$dir/$1.$2.log" 2>"$dir/$1.$2.err"; then
+		echo ok >"$dir/$1.$2.rc"
+	else
+		echo fail >"$dir/$1.$2.rc"
+	fi
+}
 for name in "$@"; do
+	rm -f "$dir/$name".*
+	case " ${BENCH_REPEAT_PARALLEL:-} " in
+	*" $name "*) quick "$name" a & quick "$name" b & wait ;;
+	*) quick "$name" a; quick "$name" b ;;
+	esac
 	ok=1
 	for run in a b; do
-		if ! make --no-print-directory -s "bench-quick-$name" >"$dir/$name.$run.log" 2>"$dir/$name.$run.err"; then
+		if [ "$(cat "$dir/$name.$run.rc")" != ok ]; then
 			echo "FAIL $name: make bench-quick-$name failed (run $run); see $dir/$name.$run.err"
 			sed 's/^/    | /' "$dir/$name.$run.err" | tail -n 10
 			ok=0
@@ -23,9 +37,11 @@ for name in "$@"; do
 		tf=$((tf + 1))
 		continue
 	fi
-	# bench-quick output has no BENCHEND: add it so the logs parse as complete.
+	# A bench-quick target need not print BENCHEND: add one so the log
+	# parses as a complete run.
 	for run in a b; do
-		echo "BENCHEND $(grep -c '^BENCH ' "$dir/$name.$run.log")" >>"$dir/$name.$run.log"
+		grep -q '^BENCHEND' "$dir/$name.$run.log" ||
+			echo "BENCHEND $(grep -c '^BENCH ' "$dir/$name.$run.log")" >>"$dir/$name.$run.log"
 	done
 	out=$("$py" bench/report.py repeat --skip --label "$name" "$dir/$name.a.log" "$dir/$name.b.log")
 	echo "$out" | sed '$d'

@@ -18,6 +18,12 @@
  *   rt_code_free   look each page's frame up, unmap the run (TLB invalidated)
  *                  and free the frames.
  *
+ * Locking: the scheduler preempts kernel strands, and the pmm and the page
+ * tables have no lock of their own yet, so every operation on the area
+ * (bitmaps, frames, PTEs, statistics) runs with interrupts disabled on this
+ * CPU; only the int3 fill of a fresh run, which nobody else can reach, runs
+ * with them on.  On SMP this becomes a spinlock plus a TLB shootdown.
+ *
  * A run's first page is marked in a second bitmap (`head`), which is how a
  * seal or free is checked to name exactly one live allocation: anything else
  * is reported and refused, and nothing changes (a leak is better than
@@ -93,7 +99,6 @@ static long rt_env_reserve(size_t npages)
 {
 	size_t run = 0;
 	long found = -1;
-	bool irq = rt_env_irq_save();
 
 	for (size_t i = 0; i < RT_ENV_PAGES; i++) {
 		if (rt_env_used[i / 64] == ~0ull && i % 64 == 0) {
@@ -112,18 +117,14 @@ static long rt_env_reserve(size_t npages)
 			rt_env_set(rt_env_used, (size_t)found + i, true);
 		rt_env_set(rt_env_head, (size_t)found, true);
 	}
-	rt_env_irq_restore(irq);
 	return found;
 }
 
 static void rt_env_release(size_t first, size_t npages)
 {
-	bool irq = rt_env_irq_save();
-
 	rt_env_set(rt_env_head, first, false);
 	for (size_t i = 0; i < npages; i++)
 		rt_env_set(rt_env_used, first + i, false);
-	rt_env_irq_restore(irq);
 }
 
 static size_t rt_env_npages(size_t size)
@@ -186,9 +187,13 @@ void *rt_code_alloc(size_t size)
 	size_t npages = rt_env_npages(size), i;
 	uintptr_t va;
 	long first;
+	bool irq;
 
-	if (size == 0 || size > MMU_CODE_AREA_SIZE)
-		goto err;
+	if (size == 0 || size > MMU_CODE_AREA_SIZE) {
+		rt_env_stats.alloc_failures++;
+		return NULL;
+	}
+	irq = rt_env_irq_save();
 	first = rt_env_reserve(npages);
 	if (first < 0)
 		goto err;
@@ -205,10 +210,11 @@ void *rt_code_alloc(size_t size)
 			goto err_unmap;
 		}
 	}
-	memset((void *)va, 0xcc, npages * MMU_PAGE_SIZE); /* int3 */
 	rt_env_stats.code_pages += npages;
 	rt_env_stats.code_blocks++;
 	rt_env_stats.allocs++;
+	rt_env_irq_restore(irq);
+	memset((void *)va, 0xcc, npages * MMU_PAGE_SIZE); /* int3; the run is ours now */
 	return (void *)va;
 
 err_unmap:
@@ -216,21 +222,27 @@ err_unmap:
 	rt_env_release((size_t)first, npages);
 err:
 	rt_env_stats.alloc_failures++;
+	rt_env_irq_restore(irq);
 	return NULL;
 }
 
 int rt_code_seal(void *p, size_t size)
 {
+	bool irq = rt_env_irq_save();
 	long first = rt_env_lookup(p, size);
+	int ret = 0;
 
 	if (first < 0) {
+		rt_env_irq_restore(irq);
 		rt_env_refuse("rt_code_seal", p, size);
 		return -RT_EINVAL;
 	}
 	if (mmu_protect((uintptr_t)p, rt_env_npages(size) * MMU_PAGE_SIZE, MMU_X) != 0)
-		return -RT_ENOMEM;
-	rt_env_stats.seals++;
-	return 0;
+		ret = -RT_ENOMEM;
+	else
+		rt_env_stats.seals++;
+	rt_env_irq_restore(irq);
+	return ret;
 }
 
 void rt_code_free(void *p, size_t size)
@@ -238,10 +250,14 @@ void rt_code_free(void *p, size_t size)
 	size_t npages = rt_env_npages(size);
 	long first;
 
+	bool irq;
+
 	if (!p)
 		return;
+	irq = rt_env_irq_save();
 	first = rt_env_lookup(p, size);
 	if (first < 0) {
+		rt_env_irq_restore(irq);
 		rt_env_refuse("rt_code_free", p, size);
 		return;
 	}
@@ -250,9 +266,13 @@ void rt_code_free(void *p, size_t size)
 	rt_env_stats.code_pages -= npages;
 	rt_env_stats.code_blocks--;
 	rt_env_stats.frees++;
+	rt_env_irq_restore(irq);
 }
 
 void rt_env_get_stats(struct rt_env_stats *out)
 {
+	bool irq = rt_env_irq_save();
+
 	*out = rt_env_stats;
+	rt_env_irq_restore(irq);
 }

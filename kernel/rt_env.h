@@ -20,8 +20,10 @@
  * better figure.
  *
  * Who calls it: the runtime (through rt.h), tests and benchmarks (stats).
- * Locking: the code-area bitmaps are updated with interrupts disabled
- * (single CPU); page-table changes need a TLB shootdown on SMP.
+ * Locking: every code-area operation (bitmaps, pmm frames, PTEs, stats) runs
+ * with interrupts disabled, which serialises it against preempting strands
+ * on one CPU; SMP will need a spinlock and a TLB shootdown.  Callable from
+ * strands, not from interrupt handlers (the heap is not irq-safe).
  * Errors: as runtime/rt.h says (NULL / -RT_ENOMEM); rt_code_seal also returns
  * -RT_EINVAL for a pointer that is not a live code allocation.
  */

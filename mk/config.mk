@@ -28,3 +28,7 @@ else
 QEMU_ACCEL := -accel tcg -cpu max
 endif
 QEMU_MEM  ?= 256
+
+# Where host unit-test objects go (mk/unit.mk); defined here because fragments
+# included before unit.mk name these objects in extra dependency rules.
+UNIT_OBJDIR := $(BUILD)/host/unit-obj

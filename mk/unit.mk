@@ -29,7 +29,7 @@
 
 UNIT_TESTS := $(patsubst tests/unit/%_test.c,%,$(sort $(wildcard tests/unit/*_test.c)))
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/host/tests/%)
-UNIT_OBJDIR := $(BUILD)/host/unit-obj
+# UNIT_OBJDIR is set in mk/config.mk so fragments read before this one can use it.
 
 # The services owned here and what each test links.
 UNIT_SRCS_fmt += kernel/fmt.c
