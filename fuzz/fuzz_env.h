@@ -25,8 +25,10 @@
 #define FUZZ_FUEL 10000
 #define FUZZ_MAX_STATES 20000 /* keep one input's verification short */
 
-/* Load, link and verify an input; *out is NULL unless it was accepted. */
-static inline void fuzz_accept(const uint8_t *data, size_t size, struct rt_prog **out)
+/* Load and link an input, then verify it; *out is NULL unless it loaded
+ * and linked, *accepted says whether the verifier took it. */
+static inline void fuzz_load(const uint8_t *data, size_t size, struct rt_prog **out,
+			     bool *accepted)
 {
 	struct rt_verify_opts opts = {.max_states = FUZZ_MAX_STATES};
 	struct rt_verify_result res;
@@ -37,6 +39,7 @@ static inline void fuzz_accept(const uint8_t *data, size_t size, struct rt_prog 
 	char err[256];
 
 	*out = NULL;
+	*accepted = false;
 	if (n == 0 || n > FUZZ_MAX_INSNS)
 		return;
 	/* A private, aligned copy: the fuzzer's buffer may be unaligned. */
@@ -55,11 +58,20 @@ static inline void fuzz_accept(const uint8_t *data, size_t size, struct rt_prog 
 		return;
 	}
 	memset(&res, 0, sizeof(res));
-	if (rt_verify(p, 0, &entry, &opts, &res) != 0) {
-		rt_prog_free(p);
-		return;
-	}
+	*accepted = rt_verify(p, 0, &entry, &opts, &res) == 0;
 	*out = p;
+}
+
+/* Load, link and verify; *out is NULL unless the verifier accepted it. */
+static inline void fuzz_accept(const uint8_t *data, size_t size, struct rt_prog **out)
+{
+	bool accepted;
+
+	fuzz_load(data, size, out, &accepted);
+	if (*out && !accepted) {
+		rt_prog_free(*out);
+		*out = NULL;
+	}
 }
 
 #endif

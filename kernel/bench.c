@@ -30,6 +30,7 @@ struct bench_suite {
 static const struct bench_suite bench_suites[] = {
 	{ "strands", bench_strands_run },
 	{ "kext", bench_kext_run },
+	{ "vm", bench_vm_run },
 };
 
 static int bench_lines;

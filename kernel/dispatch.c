@@ -244,6 +244,28 @@ uint32_t dispatch_reclaim(void)
 	return waiting;
 }
 
+bool dispatch_inside_raise(void)
+{
+	return dispatch_cpus[dispatch_cpu_self()].nest != 0;
+}
+
+int dispatch_synchronize(void)
+{
+	struct dispatch_cpu *cpu = &dispatch_cpus[dispatch_cpu_self()];
+	uint64_t tag;
+
+	if (cpu->nest)
+		return -EBUSY;
+	tag = __atomic_add_fetch(&dispatch_gp, 1, __ATOMIC_ACQ_REL);
+	__atomic_store_n(&cpu->seen, tag, __ATOMIC_RELEASE);
+	/* Other CPUs record the new grace period when they leave their
+	 * outermost raise or pass a quiescent point (dispatch_reclaim). */
+	while (!dispatch_quiet_since(tag))
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	dispatch_reclaim();
+	return 0;
+}
+
 /* -------------------------------------------------------------- ledger */
 
 void dispatch_note_acquire(void *ref, void (*release)(void *ref))

@@ -263,5 +263,12 @@ void dispatch_note_release(void *ref);
  * are still waiting.  The scheduler calls it at quiescent points. */
 uint32_t dispatch_reclaim(void);
 uint32_t dispatch_cpu_self(void);
+/* Is this CPU inside a raise (a handler, guard or authorizer hook runs)? */
+bool dispatch_inside_raise(void);
+/* Wait until every CPU has left every raise it was in when this was called,
+ * so code that no current handler set names can be freed (extension
+ * unload).  -EBUSY, without waiting, when called from inside a raise on
+ * this CPU (it would wait for itself). */
+int dispatch_synchronize(void);
 
 #endif /* SPINDLE_KERNEL_DISPATCH_H */

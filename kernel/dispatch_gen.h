@@ -88,4 +88,10 @@ struct dispatch_gen_code {
 int dispatch_gen_build(const struct dispatch_gen_desc *d, struct dispatch_gen_code *out);
 void dispatch_gen_free(struct dispatch_gen_code *c);
 
+/* A cross-domain adapter: a native procedure with the caller-side ABI of an
+ * RT_SIG_MAYABORT import (r1..r5 in, {r0, status} out) that calls the
+ * JIT-compiled entry with `fuel` as its budget.  Extension exports are
+ * published with one of these as their native address. */
+int dispatch_gen_adapter(rt_jit_fn entry, uint64_t fuel, struct dispatch_gen_code *out);
+
 #endif /* SPINDLE_KERNEL_DISPATCH_GEN_H */

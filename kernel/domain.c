@@ -15,6 +15,8 @@
 struct domain *domain_spin_public;
 struct domain *domain_spin_private;
 
+static bool domain_sig_declared(const struct rt_sig *declared, const struct rt_sig *sig);
+
 static void domain_err(char *err, size_t errlen, const char *a, const char *b, const char *c)
 {
 	size_t n = 0;
@@ -255,11 +257,22 @@ err_free:
 
 int domain_set_entry(struct domain *d, const char *name, rt_jit_fn fn)
 {
+	return domain_set_export(d, name, fn, NULL);
+}
+
+int domain_set_export(struct domain *d, const char *name, rt_jit_fn fn, const struct rt_sig *sig)
+{
 	if (!d || !name || !fn || !(d->flags & DOMAIN_EXTENSION))
 		return -EINVAL;
 	for (uint32_t i = 0; i < d->nsyms; i++) {
 		if (strcmp(d->syms[i].name, name) == 0) {
+			if (sig && (!sig->fn || !domain_sig_declared(d->syms[i].sig, sig)))
+				return -ESIG;
+			if (d->resolvers)
+				return -EBUSY; /* importers hold the old address */
 			d->syms[i].proc.jit = fn;
+			if (sig)
+				d->syms[i].sig = sig;
 			return 0;
 		}
 	}
@@ -351,6 +364,16 @@ static bool domain_btf_agrees(const struct rt_prog *p, const struct rt_import *i
 	return (t->size_type == 0) == (sig->ret.kind == RT_RET_VOID);
 }
 
+/* Is sig the declared type?  An extension's export may add RT_SIG_MAYABORT:
+ * its native address is an adapter that returns the callee's run status,
+ * which ends the calling extension if the callee was aborted. */
+static bool domain_sig_declared(const struct rt_sig *declared, const struct rt_sig *sig)
+{
+	struct rt_sig s = *sig;
+	s.flags = (s.flags & ~(uint32_t)RT_SIG_MAYABORT) | (declared->flags & RT_SIG_MAYABORT);
+	return iface_sig_equal(declared, &s);
+}
+
 int domain_resolve(struct domain *source, struct domain *target)
 {
 	struct rt_prog *p;
@@ -373,7 +396,7 @@ int domain_resolve(struct domain *source, struct domain *target)
 		/* The exporter's symbol must have the declared type, and the
 		 * importer's own prototype (from its BTF) must agree with it. */
 		it = iface_find_item(s->name, NULL);
-		if (!it || !iface_sig_equal(it->sig, s->sig))
+		if (!it || !domain_sig_declared(it->sig, s->sig))
 			return -ESIG;
 		if (!domain_btf_agrees(p, &p->imports[i], s->sig))
 			return -ESIG;

@@ -98,6 +98,12 @@ int domain_create_from_prog(const char *name, struct rt_prog *p, const struct mo
                             struct domain **out);
 /* Give an extension symbol its JIT-compiled entry (the loader does this). */
 int domain_set_entry(struct domain *d, const char *name, rt_jit_fn fn);
+/* The same, and publish sig (the declared type, possibly plus
+ * RT_SIG_MAYABORT, with sig->fn the native address importers call: a
+ * cross-domain adapter).  sig is the caller's and must outlive d's
+ * resolutions.  -ESIG if it is not the declared type, -EBUSY once others
+ * resolved against it. */
+int domain_set_export(struct domain *d, const char *name, rt_jit_fn fn, const struct rt_sig *sig);
 
 /* Returns how many imports were patched (>= 0), or a negative code with
  * nothing patched. */

@@ -75,10 +75,18 @@ static uint64_t kext_kx_get(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, 
 }
 
 static const struct rt_sig kext_sigs[] = {
-	{"kx_log", (void *)kext_kx_log, 2, {{.kind = RT_ARG_MEM}, {.kind = RT_ARG_SIZE}},
-	 {.kind = RT_RET_SCALAR}, 0},
-	{"kx_get", (void *)kext_kx_get, 0, {{.kind = RT_ARG_NONE}}, {.kind = RT_RET_SCALAR},
-	 RT_SIG_PURE},
+    {"kx_log",
+     (void *)kext_kx_log,
+     2,
+     {{.kind = RT_ARG_MEM}, {.kind = RT_ARG_SIZE}},
+     {.kind = RT_RET_SCALAR},
+     0},
+    {"kx_get",
+     (void *)kext_kx_get,
+     0,
+     {{.kind = RT_ARG_NONE}},
+     {.kind = RT_RET_SCALAR},
+     RT_SIG_PURE},
 };
 
 static const struct rt_sig *kext_lookup(void *arg, const char *name)
@@ -117,7 +125,8 @@ int kext_load(const char *name, const void *data, size_t size, const char *func,
 
 		if (!im) {
 			if (err && errlen)
-				fmt_snprintf(err, errlen, "kext: no packed extension called %s", name);
+				fmt_snprintf(err, errlen, "kext: no packed extension called %s",
+				             name);
 			return -RT_ENOENT;
 		}
 		data = im->data;

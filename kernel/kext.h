@@ -40,8 +40,8 @@
 #include "runtime/verify.h"
 
 struct kext_image {
-	const char *name;     /* file name without .c */
-	const uint8_t *data;  /* the object's bytes */
+	const char *name;    /* file name without .c */
+	const uint8_t *data; /* the object's bytes */
 	uint64_t size;
 };
 
@@ -54,7 +54,7 @@ const struct kext_image *kext_find(const char *name);
 /* ---- the kernel embedder ---- */
 extern const struct rt_embed kext_embed;
 extern const struct rt_entry kext_entry; /* r1, r2 scalars */
-extern int64_t kext_value;              /* what kx_get returns */
+extern int64_t kext_value;               /* what kx_get returns */
 /* What kx_log wrote since the last kext_log_reset (NUL-terminated, cut at
  * the buffer's size), and how many calls. */
 struct kext_log {
@@ -69,13 +69,13 @@ void kext_log_reset(void);
 struct kext_prog {
 	struct rt_prog *prog;
 	struct rt_jit *jit;
-	uint32_t func;       /* index of the entry function */
-	rt_jit_fn fn;        /* its native entry point */
+	uint32_t func; /* index of the entry function */
+	rt_jit_fn fn;  /* its native entry point */
 };
 /* Load the object `name` (bytes from the table), or `data`/`size` when
  * name is NULL, and prepare entry function `func`. */
 int kext_load(const char *name, const void *data, size_t size, const char *func,
-	      struct kext_prog *out, char *err, size_t errlen, struct rt_verify_result *vres);
+              struct kext_prog *out, char *err, size_t errlen, struct rt_verify_result *vres);
 void kext_unload(struct kext_prog *kp);
 
 #endif

@@ -33,6 +33,7 @@
 #include "kernel/panic.h"
 #include "kernel/sched.h"
 #include "kernel/string.h"
+#include "kernel/translation.h"
 
 void kmain(uint32_t boot_proto, uint32_t boot_info);
 
@@ -137,6 +138,8 @@ void kmain(uint32_t boot_proto, uint32_t boot_info)
 	        (unsigned long)(clock_cycles_hz() / 1000), arch_timer_kind(), CLOCK_HZ);
 	if (sched_init())
 		panic("no memory to start the scheduler");
+	if (translation_init())
+		panic("no memory for the memory services");
 	arch_irq_enable();
 	kprintf("bench: kmain_entry_cycles=%lu\n", (unsigned long)kmain_entry_cycles);
 

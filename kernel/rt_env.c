@@ -178,7 +178,8 @@ static void rt_env_unmap_pages(uintptr_t va, size_t mapped)
 		if (!err)
 			err = pmm_free(pa, 1);
 		if (err)
-			kprintf("rt_env: releasing code page %lx: error %d\n", (unsigned long)page, err);
+			kprintf("rt_env: releasing code page %lx: error %d\n", (unsigned long)page,
+			        err);
 	}
 }
 

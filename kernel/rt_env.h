@@ -42,7 +42,7 @@ struct rt_env_stats {
 	uint64_t code_blocks; /* live rt_code_alloc blocks */
 	uint64_t allocs, seals, frees;
 	uint64_t alloc_failures;
-	uint64_t refused;     /* seals/frees of something that is not a live block */
+	uint64_t refused; /* seals/frees of something that is not a live block */
 };
 
 void rt_env_get_stats(struct rt_env_stats *out);

@@ -251,8 +251,10 @@ static int tl_map(struct translation_ctx *ctx, cap_t vcap, uintptr_t va, cap_t p
 	}
 
 	/* Validate, now that nothing else can change under us. */
-	if (check_ctx_cap && translation_get(ccap, &err) != ctx)
+	if (check_ctx_cap && translation_get(ccap, &err) != ctx) {
+		err = err ? err : -ESTALE;
 		goto err_free_nodes;
+	}
 	if (!(p = physaddr_get(pcap, &err)))
 		goto err_free_nodes;
 	if (vcap != CAP_NULL) {

@@ -4,7 +4,7 @@ HOST_CC   := gcc
 KERNEL_CC := gcc
 BPF_CC    := clang-19
 FUZZ_CC   := clang-19
-PYTHON    := python3
+PYTHON    := /usr/bin/python3
 
 # Hosted builds (tools, unit tests): sanitizers on, warnings are errors.
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer \

@@ -18,9 +18,10 @@ KERNEL_TEST_ISO := $(KBUILD)/spindle-test.iso
 KERNEL_PORTABLE := kmain kprintf panic ksyms ktest irq clock cmdline mem \
                    fmt string memmap pmm heap \
                    sync strand sched bench bench_strands \
-                   rt_env kext bench_kext
+                   rt_env kext bench_kext \
+                   cap physaddr virtaddr rmap translation vm_policy bench_vm
 KERNEL_ARCH := boot.S entry.S cpu.c trap.c fault.S serial.c mmu.c bootinfo.c pit.c apic.c \
-               switch.S kstack.c mmu_prot.c
+               switch.S kstack.c mmu_prot.c pagetable.c
 KERNEL_SRCS := $(addprefix arch/x86_64/,$(KERNEL_ARCH)) \
                $(patsubst %,kernel/%.c,$(KERNEL_PORTABLE)) \
                $(wildcard tests/kernel/*.c)

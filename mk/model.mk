@@ -108,3 +108,8 @@ bench-dispatch: $(MODEL_BENCH) $(BUILD)/ext-model/bench_ext.o
 	$(MODEL_BENCH) $(BUILD)/ext-model/bench_ext.o >$(BUILD)/bench/parts/dispatch.json.tmp
 	@mv $(BUILD)/bench/parts/dispatch.json.tmp $(BUILD)/bench/parts/dispatch.json
 	@cat $(BUILD)/bench/parts/dispatch.json
+
+# dispatch_gen_test: the generated routines against the walk.
+UNIT_SRCS_dispatch_gen += $(DISPATCH_SRCS) $(MODEL_SHIM)
+UNIT_LDFLAGS_dispatch_gen += $(RT_HOST_LIB)
+$(BUILD)/host/tests/dispatch_gen: $(RT_HOST_LIB)

@@ -3,7 +3,8 @@
  * in order and owns the per-run memory.
  *
  *   1. verify_cfg (verify_cfg.c): encoding, jumps, functions, call graph.
- *      verify_liveness (verify_cfg.c): registers live at each instruction.
+ *      verify_liveness (verify_cfg.c): registers and stack slots live, and
+ *      those whose exact value matters (precision), at each instruction.
  *   2. verify_explore (verify_state.c, with verify_mem.c for memory and
  *      verify_call.c for calls): path-sensitive abstract interpretation.
  *   3. verify_check_stack_depth (verify_cfg.c): the deepest call chain's
@@ -39,6 +40,9 @@ static void free_env(struct venv *e)
 	rt_free(e->nstored);
 	rt_free(e->iflags);
 	rt_free(e->live);
+	rt_free(e->prec);
+	rt_free(e->slive);
+	rt_free(e->sprec);
 	rt_free(e->subof);
 	rt_free(e->subs);
 	rt_free(e->stack);
@@ -101,7 +105,11 @@ int rt_verify(struct rt_prog *p, uint32_t func, const struct rt_entry *entry,
 	e.stored = rt_alloc((size_t)p->ninsns * sizeof(*e.stored));
 	e.nstored = rt_alloc((size_t)p->ninsns * sizeof(*e.nstored));
 	e.live = rt_alloc((size_t)p->ninsns * sizeof(*e.live));
-	if (!e.iflags || !e.subof || !e.stored || !e.nstored || !e.live) {
+	e.prec = rt_alloc((size_t)p->ninsns * sizeof(*e.prec));
+	e.slive = rt_alloc((size_t)p->ninsns * sizeof(*e.slive));
+	e.sprec = rt_alloc((size_t)p->ninsns * sizeof(*e.sprec));
+	if (!e.iflags || !e.subof || !e.stored || !e.nstored || !e.live || !e.prec || !e.slive ||
+	    !e.sprec) {
 		rc = -RT_ENOMEM;
 		goto out;
 	}

@@ -21,9 +21,13 @@
  *      deep.  The stack sum along the deepest chain is checked after the
  *      state pass, which measures each subprogram's frame.
  *
- * It also marks prune points (jump targets, the fall-through of conditional
- * jumps, subprogram starts), loop heads (targets of back edges), and fills
- * prog->aux with LDDW2 and BACKEDGE.
+ * It also marks prune points (jump targets, subprogram starts and the
+ * return sites of local calls: the places where paths join; the
+ * fall-through of a conditional jump is reached by one path only and is not
+ * one), loop heads (targets of back edges), and fills prog->aux with LDDW2
+ * and BACKEDGE.  Finally verify_liveness computes, per instruction, the
+ * registers and stack slots that are live and those whose exact value may
+ * matter (precision), for the state pass's pruning.
  */
 #include "runtime/verify_impl.h"
 
@@ -343,11 +347,8 @@ static int cfg_walk_sub(struct venv *e, uint32_t si, uint32_t *work, uint32_t *c
 				p->aux[pc].flags |= RT_AUX_BACKEDGE;
 			}
 			succ[nsucc++] = (uint32_t)t;
-			if (op != BPF_JA) {
+			if (op != BPF_JA)
 				succ[nsucc++] = pc + 1;
-				if (pc + 1 < sub->end)
-					e->iflags[pc + 1] |= VI_PRUNE;
-			}
 		} else {
 			if (cls == BPF_JMP && op == BPF_CALL && in->src == BPF_PSEUDO_CALL) {
 				int64_t t = (int64_t)pc + 1 + in->imm;
@@ -541,106 +542,315 @@ out:
 }
 
 /*
- * Register liveness (backward dataflow per subprogram): a register that is
- * written before it is read on every path from an instruction is dead
- * there.  The state pass forgets dead registers at prune points, so states
- * that differ only in values nobody will read are recognised as the same.
+ * Liveness and precision (one backward dataflow per subprogram).
+ *
+ * For each instruction, four sets describe what the rest of the program
+ * can still observe of the current frame:
+ *
+ *   live    registers that may be read before they are written;
+ *   slive   stack slots (8 bytes, slot k = [fp-8(k+1), fp-8k)) that may be
+ *           read (by a load, an atomic, a call given a stack pointer)
+ *           before an aligned 8-byte store overwrites them;
+ *   prec    registers whose exact value (not just "some number") may
+ *           matter: it flows into a memory access's address, a pointer, a
+ *           conditional jump, a call argument other than a plain number, a
+ *           subprogram's return value, or a stack slot in sprec;
+ *   sprec   stack slots whose spilled value may flow into one of those.
+ *
+ * The state pass forgets dead registers and slots at prune points, and
+ * compares scalars outside prec/sprec as "imprecise": any number covers
+ * them (the essay at the top of verify_state.c says why that is sound).
+ * Being static, the sets are fixed before exploration, so precision never
+ * has to be propagated into states already kept (Linux's
+ * mark_chain_precision does that dynamically, and is finer, at a price in
+ * subtlety).  Every rule below errs towards "live" and "precise":
+ *
+ *   - stack accesses through r10 name their slot exactly; an access
+ *     through any other register may touch any slot of the frame, but only
+ *     if some instruction lets a stack address escape r10 (e->fp_escapes),
+ *     otherwise no other register can ever point into a stack;
+ *   - a store through another register in a subprogram other than the
+ *     entry may reach a caller's slot, which this frame's sets do not
+ *     describe: its value is precise (callers' slots are always compared
+ *     exactly by the state pass);
+ *   - a local call with escaping stack addresses may read any slot.
  */
-static void live_use_def(const struct rt_prog *p, uint32_t pc, uint16_t *use, uint16_t *def)
+static bool is_fp_base(uint8_t r)
 {
-	const struct bpf_insn *in = &p->insns[pc];
-	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
-	bool x = BPF_SRC(in->code) == BPF_X;
-
-	*use = *def = 0;
-	switch (cls) {
-	case BPF_ALU:
-	case BPF_ALU64:
-		*def = 1u << in->dst;
-		if (op != BPF_MOV)
-			*use |= 1u << in->dst;
-		if (x && op != BPF_NEG && op != BPF_END)
-			*use |= 1u << in->src;
-		break;
-	case BPF_LD:
-		*def = 1u << in->dst;
-		break;
-	case BPF_LDX:
-		*use = 1u << in->src;
-		*def = 1u << in->dst;
-		break;
-	case BPF_ST:
-		*use = 1u << in->dst;
-		break;
-	case BPF_STX:
-		*use = (1u << in->dst) | (1u << in->src);
-		if (BPF_MODE(in->code) == BPF_ATOMIC) {
-			if (in->imm == BPF_CMPXCHG) {
-				*use |= 1u;
-				*def = 1u;
-			} else if (in->imm & BPF_FETCH) {
-				*def = 1u << in->src;
-			}
-		}
-		break;
-	case BPF_JMP:
-	case BPF_JMP32:
-		if (op == BPF_EXIT) {
-			*use = 1u;
-		} else if (op == BPF_CALL) {
-			uint32_t n = 5;
-			if (in->src == BPF_PSEUDO_IMPORT && (uint32_t)in->imm < p->nimports &&
-			    p->imports[in->imm].sig)
-				n = p->imports[in->imm].sig->nargs;
-			for (uint32_t r = 1; r <= n && r <= 5; r++)
-				*use |= 1u << r;
-			*def = 0x3f; /* r0..r5 */
-		} else if (op != BPF_JA) {
-			*use = 1u << in->dst;
-			if (x)
-				*use |= 1u << in->src;
-		}
-		break;
-	}
+	return r == BPF_REG_FP;
 }
 
-int verify_liveness(struct venv *e)
+/* Slots [lo, hi) of an r10-relative access [off, off+size), as a mask;
+ * bytes outside the stack are ignored here (the state pass refuses them). */
+static uint64_t slot_mask(int32_t off, uint32_t size)
+{
+	uint64_t m = 0;
+
+	for (int64_t o = off; o < (int64_t)off + size; o++) {
+		if (o >= 0 || o < -BPF_STACK_SIZE)
+			continue;
+		m |= 1ull << ((-o - 1) / 8);
+	}
+	return m;
+}
+
+static uint32_t mem_size(uint8_t code)
+{
+	switch (BPF_SIZE(code)) {
+	case BPF_B: return 1;
+	case BPF_H: return 2;
+	case BPF_W: return 4;
+	}
+	return 8;
+}
+
+/* Does any instruction put a stack address anywhere but in r10? */
+static bool cfg_fp_escapes(const struct venv *e)
 {
 	const struct rt_prog *p = e->p;
 
 	for (uint32_t s = 0; s < e->nsubs; s++) {
-		const struct vsub *sub = &e->subs[s];
-		bool changed = true;
-		if (!sub->reached)
+		if (!e->subs[s].reached)
 			continue;
-		while (changed) {
-			changed = false;
-			for (uint32_t pc = sub->end; pc-- > sub->start;) {
-				const struct bpf_insn *in = &p->insns[pc];
-				uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
-				uint16_t use, def, out = 0, nl;
-				if (p->aux[pc].flags & RT_AUX_LDDW2)
-					continue;
-				live_use_def(p, pc, &use, &def);
-				if ((cls == BPF_JMP || cls == BPF_JMP32) && op == BPF_EXIT) {
-					out = 0;
-				} else if ((cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_CALL) {
-					int64_t t = cfg_target(in, pc);
-					out = e->live[t];
-					if (op != BPF_JA && pc + 1 < sub->end)
-						out |= e->live[pc + 1];
-				} else {
-					uint32_t nx = pc + (bpf_is_lddw(in) ? 2 : 1);
-					if (nx < sub->end)
-						out = e->live[nx];
-				}
-				nl = (uint16_t)(use | (out & ~def));
-				if (nl != e->live[pc]) {
-					e->live[pc] = nl;
-					changed = true;
+		for (uint32_t pc = e->subs[s].start; pc < e->subs[s].end; pc++) {
+			const struct bpf_insn *in = &p->insns[pc];
+			uint8_t cls = BPF_CLASS(in->code);
+			bool x = BPF_SRC(in->code) == BPF_X;
+			if (p->aux[pc].flags & RT_AUX_LDDW2)
+				continue;
+			if ((cls == BPF_ALU || cls == BPF_ALU64) && x && in->src == BPF_REG_FP)
+				return true;
+			if (cls == BPF_STX && in->src == BPF_REG_FP)
+				return true;
+			if ((cls == BPF_JMP || cls == BPF_JMP32) && BPF_OP(in->code) != BPF_CALL &&
+			    BPF_OP(in->code) != BPF_EXIT &&
+			    (in->dst == BPF_REG_FP || (x && in->src == BPF_REG_FP)))
+				return true;
+		}
+	}
+	return false;
+}
+
+struct vflow {
+	uint16_t live, prec;
+	uint64_t slive, sprec;
+};
+
+/* in = transfer(out) for one instruction. */
+static struct vflow flow_insn(const struct venv *e, uint32_t pc, bool entry_sub, struct vflow o)
+{
+	const struct rt_prog *p = e->p;
+	const struct bpf_insn *in = &p->insns[pc];
+	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+	bool x = BPF_SRC(in->code) == BPF_X, esc = e->fp_escapes;
+	uint16_t d = (uint16_t)(1u << in->dst), sr = (uint16_t)(1u << in->src);
+	struct vflow n = o;
+
+	switch (cls) {
+	case BPF_ALU:
+	case BPF_ALU64:
+		n.live &= (uint16_t)~d;
+		if (op != BPF_MOV)
+			n.live |= d;
+		if (x && op != BPF_NEG && op != BPF_END)
+			n.live |= sr;
+		if (o.prec & d) {
+			if (op == BPF_MOV)
+				n.prec &= (uint16_t)~d;
+			if (x && op != BPF_NEG && op != BPF_END)
+				n.prec |= sr;
+		}
+		break;
+	case BPF_LD:
+		n.live &= (uint16_t)~d;
+		n.prec &= (uint16_t)~d;
+		break;
+	case BPF_LDX: {
+		bool want = o.prec & d;
+		uint64_t sm = is_fp_base(in->src) ? slot_mask(in->off, mem_size(in->code))
+			      : esc ? ~0ull : 0;
+		n.live &= (uint16_t)~d;
+		n.prec &= (uint16_t)~d;
+		n.live |= sr;
+		n.prec |= sr;
+		n.slive |= sm;
+		if (want)
+			n.sprec |= sm;
+		break;
+	}
+	case BPF_ST:
+	case BPF_STX: {
+		bool atomic = cls == BPF_STX && BPF_MODE(in->code) == BPF_ATOMIC;
+		uint32_t size = mem_size(in->code);
+		n.live |= d;
+		n.prec |= d;
+		if (cls == BPF_STX)
+			n.live |= sr;
+		if (atomic) {
+			/* Read-modify-write; a fetch defines src (or r0).  The
+			 * fetched value is never tracked, so exactness stops here,
+			 * but keep everything involved precise: atomics are rare. */
+			if (in->imm == BPF_CMPXCHG) {
+				n.live |= 1u;
+				n.prec |= 1u;
+			}
+			n.prec |= sr;
+			n.slive |= is_fp_base(in->dst) ? slot_mask(in->off, size) : esc ? ~0ull : 0;
+			break;
+		}
+		if (is_fp_base(in->dst)) {
+			uint64_t sm = slot_mask(in->off, size);
+			bool want = o.sprec & sm;
+			if (size == 8 && !(in->off & 7)) {
+				n.slive &= ~sm;
+				n.sprec &= ~sm;
+			}
+			if (cls == BPF_STX && want)
+				n.prec |= sr;
+		} else if (cls == BPF_STX && esc && (!entry_sub || o.sprec)) {
+			n.prec |= sr;
+		}
+		break;
+	}
+	case BPF_JMP:
+	case BPF_JMP32:
+		if (op == BPF_EXIT) {
+			/* The entry's result goes to the embedder unexamined; a
+			 * subprogram's matters if it does at some return site. */
+			uint32_t s = e->subof[pc];
+			n.live = 1u;
+			n.prec = !entry_sub && e->subs[s].ret_prec ? 1u : 0;
+			n.slive = n.sprec = 0;
+		} else if (op == BPF_CALL) {
+			uint16_t args = 0x3e, pargs = 0x3e;
+			if (in->src == BPF_PSEUDO_IMPORT && (uint32_t)in->imm < p->nimports &&
+			    p->imports[in->imm].sig) {
+				const struct rt_sig *sig = p->imports[in->imm].sig;
+				args = pargs = 0;
+				for (uint32_t r = 1; r <= sig->nargs && r <= 5; r++) {
+					args |= (uint16_t)(1u << r);
+					/* A plain number goes out unexamined. */
+					if (sig->args[r - 1].kind != RT_ARG_SCALAR)
+						pargs |= (uint16_t)(1u << r);
 				}
 			}
+			if (in->src == BPF_PSEUDO_CALL) {
+				/* The arguments the callee's own analysis needs. */
+				uint32_t t = (uint32_t)((int64_t)pc + 1 + in->imm);
+				pargs = e->prec[t] & 0x3e;
+			}
+			n.live = (uint16_t)((n.live & ~0x3fu) | args);
+			n.prec = (uint16_t)((n.prec & ~0x3fu) | pargs);
+			if (esc) {
+				/* Any argument may be a stack address. */
+				n.slive = ~0ull;
+				if (in->src == BPF_PSEUDO_CALL)
+					n.sprec = ~0ull;
+			}
+		} else if (op != BPF_JA) {
+			n.live |= d;
+			n.prec |= d;
+			if (x) {
+				n.live |= sr;
+				n.prec |= sr;
+			}
 		}
+		break;
+	}
+	return n;
+}
+
+/* After a round: does some return site need a subprogram's result? */
+static bool flow_ret_prec(struct venv *e)
+{
+	const struct rt_prog *p = e->p;
+	bool changed = false;
+
+	for (uint32_t s = 0; s < e->nsubs; s++) {
+		if (!e->subs[s].reached)
+			continue;
+		for (uint32_t pc = e->subs[s].start; pc < e->subs[s].end; pc++) {
+			const struct bpf_insn *in = &p->insns[pc];
+			uint32_t c;
+			if ((p->aux[pc].flags & RT_AUX_LDDW2) || in->code != (BPF_JMP | BPF_CALL) ||
+			    in->src != BPF_PSEUDO_CALL)
+				continue;
+			c = cfg_sub_at(e, (uint32_t)((int64_t)pc + 1 + in->imm));
+			if (c != UINT32_MAX && !e->subs[c].ret_prec && (e->prec[pc + 1] & 1u)) {
+				e->subs[c].ret_prec = 1;
+				changed = true;
+			}
+		}
+	}
+	return changed;
+}
+
+/* One subprogram to its fixpoint; true if anything changed. */
+static bool flow_sub(struct venv *e, uint32_t s, bool entry_sub)
+{
+	const struct rt_prog *p = e->p;
+	const struct vsub *sub = &e->subs[s];
+	bool changed = true, any = false;
+
+	while (changed) {
+		changed = false;
+		for (uint32_t pc = sub->end; pc-- > sub->start;) {
+			const struct bpf_insn *in = &p->insns[pc];
+			uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+			struct vflow out = { 0, 0, 0, 0 }, nf;
+			uint32_t nx[2];
+			int nn = 0;
+
+			if (p->aux[pc].flags & RT_AUX_LDDW2)
+				continue;
+			if ((cls == BPF_JMP || cls == BPF_JMP32) && op == BPF_EXIT) {
+				/* nothing follows */
+			} else if ((cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_CALL) {
+				nx[nn++] = (uint32_t)cfg_target(in, pc);
+				if (op != BPF_JA && pc + 1 < sub->end)
+					nx[nn++] = pc + 1;
+			} else if (pc + (bpf_is_lddw(in) ? 2 : 1) < sub->end) {
+				nx[nn++] = pc + (bpf_is_lddw(in) ? 2 : 1);
+			}
+			for (int k = 0; k < nn; k++) {
+				out.live |= e->live[nx[k]];
+				out.prec |= e->prec[nx[k]];
+				out.slive |= e->slive[nx[k]];
+				out.sprec |= e->sprec[nx[k]];
+			}
+			nf = flow_insn(e, pc, entry_sub, out);
+			/* Precise implies live: a dead value is forgotten anyway. */
+			nf.prec &= nf.live;
+			nf.sprec &= nf.slive;
+			if (nf.live != e->live[pc] || nf.prec != e->prec[pc] ||
+			    nf.slive != e->slive[pc] || nf.sprec != e->sprec[pc]) {
+				e->live[pc] = nf.live;
+				e->prec[pc] = nf.prec;
+				e->slive[pc] = nf.slive;
+				e->sprec[pc] = nf.sprec;
+				changed = any = true;
+			}
+		}
+	}
+	return any;
+}
+
+int verify_liveness(struct venv *e)
+{
+	uint32_t entry_sub = e->subof[e->p->funcs[e->entry_func].start];
+	bool again = true;
+
+	e->fp_escapes = cfg_fp_escapes(e);
+	/* Rounds until arguments and results agree across calls.  Every set
+	 * only grows, from empty, so this terminates at the least fixpoint;
+	 * programs have few subprograms, and the last round changes nothing. */
+	while (again) {
+		again = false;
+		for (uint32_t s = 0; s < e->nsubs; s++)
+			if (e->subs[s].reached && flow_sub(e, s, s == entry_sub))
+				again = true;
+		if (flow_ret_prec(e))
+			again = true;
 	}
 	return 0;
 }

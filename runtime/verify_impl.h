@@ -66,7 +66,9 @@ enum vslot {
 struct vslot_st {
 	uint8_t kind;
 	uint8_t init;             /* S_MISC: bit b set = byte b (from slot's low address) initialised */
-	struct vreg spill;        /* S_SPILL */
+	uint8_t narrow;           /* S_MISC: 0, or 1 + b when bytes [b, b+4) hold a 4-byte
+				   * scalar spill (b = 0 or 4) whose value is `spill` */
+	struct vreg spill;        /* S_SPILL; S_MISC with narrow: the 32-bit value */
 };
 
 #define V_MAX_FRAMES BPF_MAX_CALL_DEPTH
@@ -107,6 +109,7 @@ struct vsub {
 	uint32_t stack;           /* deepest stack byte touched, rounded up to 8 */
 	uint32_t depth;           /* longest local-call chain below (cfg pass) */
 	uint8_t reached;
+	uint8_t ret_prec;         /* some caller needs the exact result (liveness pass) */
 };
 
 /* Per-instruction CFG facts. */
@@ -129,7 +132,12 @@ struct venv {
 	uint32_t entry_func;
 
 	uint8_t *iflags;          /* ninsns: VI_* */
-	uint16_t *live;           /* ninsns: registers live on entry to each insn */
+	/* Per insn, on entry, for the current frame (verify_liveness): */
+	uint16_t *live;           /* registers that may be read */
+	uint16_t *prec;           /* registers whose exact value may matter */
+	uint64_t *slive;          /* stack slots that may be read (bit k: slot k) */
+	uint64_t *sprec;          /* stack slots whose spilled value may matter */
+	bool fp_escapes;          /* some stack address leaves r10 */
 	/* Widening thresholds: constants the program compares with (and +-1),
 	 * sorted, as unsigned and as signed values. */
 	uint64_t uthr[V_MAX_THRESH];
@@ -172,6 +180,8 @@ void vreg_sync(struct vreg *r);
 bool vreg_is_const(const struct vreg *r);
 bool vreg_is_ptr(const struct vreg *r);
 bool vreg_is_null_const(const struct vreg *r);
+/* The low 32 bits of r as a value of its own (zero-extended). */
+void verify_lo32(const struct vreg *r, struct vreg *out);
 struct vframe *vst_frame(struct vst *s);
 int verify_explore(struct venv *e);
 void verify_mark_id(struct venv *e, struct vst *s, uint32_t id, bool is_null);

@@ -188,6 +188,11 @@ static void stack_write(struct vst *s, const struct vreg *ptr, int64_t lo, int64
 			sl->kind = S_MISC;
 			sl->init = init;
 		}
+		if (sl->narrow && b + 1 >= sl->narrow && b + 1 < sl->narrow + 4u) {
+			/* Part of a narrow spill changed: its value is gone. */
+			sl->narrow = 0;
+			memset(&sl->spill, 0, sizeof(sl->spill));
+		}
 		if (certain)
 			sl->init |= (uint8_t)(1u << b);
 	}
@@ -249,6 +254,18 @@ int verify_ldx(struct venv *e, struct vst *s, const struct bpf_insn *in)
 				return verify_reject(e, s->insn, RT_VERR_UNINIT_STACK,
 						     "load of %u bytes at fp%lld reads a byte never written",
 						     size, (long long)o);
+		}
+		/* A 4-byte fill of a 4-byte spill, or of the low half of an
+		 * 8-byte scalar spill: the value (zero-extended) is known. */
+		if (fixed && size == 4 && !sx && sl && sl->kind == S_MISC && sl->narrow == b + 1) {
+			*d = sl->spill;
+			return 0;
+		}
+		if (fixed && size == 4 && !sx && sl && sl->kind == S_SPILL && b == 0 &&
+		    !vreg_is_const(&sl->spill)) {
+			verify_lo32(&sl->spill, d);
+			d->id = 0;
+			return 0;
 		}
 		/* A narrow load of a spilled constant: the bytes are known. */
 		if (fixed && sl && sl->kind == S_SPILL && vreg_is_const(&sl->spill) &&
@@ -330,6 +347,17 @@ int verify_st(struct venv *e, struct vst *s, const struct bpf_insn *in)
 		return 0;
 	}
 	stack_write(s, &ptr, lo, hi, ptr.smin == ptr.smax);
+	if (ptr.smin == ptr.smax && size == 4 && !(lo & 3) && val.type == V_SCALAR) {
+		/* A narrow spill (a 32-bit local): keep its value, so a bounded
+		 * index survives the round trip through the stack. */
+		uint32_t b;
+		struct vslot_st *sl = slot_at(s->frames[ptr.frameno], lo, &b);
+		if (sl) {
+			sl->narrow = (uint8_t)(b + 1);
+			verify_lo32(&val, &sl->spill);
+			sl->spill.id = 0;
+		}
+	}
 	return 0;
 }
 

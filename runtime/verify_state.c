@@ -172,6 +172,8 @@ static struct tnum tnum_cast32(struct tnum a)
 
 /* -------------------------------------------------------- scalar values -- */
 
+static void val_lo32(const struct vreg *r, struct vreg *out);
+
 void vreg_mark_unknown(struct vreg *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -273,6 +275,11 @@ bool vreg_is_ptr(const struct vreg *r)
 bool vreg_is_null_const(const struct vreg *r)
 {
 	return vreg_is_const(r) && r->var.value == 0;
+}
+
+void verify_lo32(const struct vreg *r, struct vreg *out)
+{
+	val_lo32(r, out);
 }
 
 /* The low 32 bits of a value, as a value of its own (zero-extended). */
@@ -793,15 +800,20 @@ static bool same_base(const struct vreg *o, const struct vreg *c)
 	       o->region == c->region && o->size == c->size && o->rtype == c->rtype;
 }
 
-static bool vreg_covers(const struct vreg *o, const struct vreg *c, struct idmap *m)
+/* Does old value o cover current value c?  An imprecise scalar (one whose
+ * exact value cannot matter from here on, see verify_liveness) covers any
+ * scalar, and its equal-value class is irrelevant too. */
+static bool vreg_covers(const struct vreg *o, const struct vreg *c, struct idmap *m, bool precise)
 {
 	if (o->type == V_NOT_INIT)
 		return true;
 	if (o->type != c->type)
 		return false;
 	if (o->type == V_SCALAR)
-		return range_covers(o, c) && (!o->id || idmap_check(m, o->id, c->id));
-	if (!same_base(o, c) || !range_covers(o, c))
+		return !precise || (range_covers(o, c) && (!o->id || idmap_check(m, o->id, c->id)));
+	/* A pointer's kind is always compared (it decides what may be done
+	 * with it); its offset only when it is precise. */
+	if (!same_base(o, c) || (precise && !range_covers(o, c)))
 		return false;
 	if ((o->type == V_PTR_MEM_OR_NULL || o->type == V_PTR_REF_OR_NULL) &&
 	    !idmap_check(m, o->id, c->id))
@@ -824,7 +836,8 @@ static uint8_t slot_data_init(const struct vslot_st *sl)
 	return sl->init;
 }
 
-static bool slot_covers(const struct vslot_st *o, const struct vslot_st *c, struct idmap *m)
+static bool slot_covers(const struct vslot_st *o, const struct vslot_st *c, struct idmap *m,
+			bool precise)
 {
 	static const struct vslot_st empty;
 
@@ -834,31 +847,58 @@ static bool slot_covers(const struct vslot_st *o, const struct vslot_st *c, stru
 		c = &empty;
 	if (o->kind == S_SPILL) {
 		if (c->kind == S_SPILL)
-			return vreg_covers(&o->spill, &c->spill, m);
-		/* An unknown scalar spill reads like 8 initialised bytes. */
-		return vreg_is_unknown_scalar(&o->spill) && c->init == 0xff;
+			return vreg_covers(&o->spill, &c->spill, m, precise);
+		/* An unknown (or imprecise) scalar spill reads like 8
+		 * initialised bytes. */
+		return o->spill.type == V_SCALAR &&
+		       (!precise || vreg_is_unknown_scalar(&o->spill)) && c->init == 0xff;
 	}
-	return (o->init & ~slot_data_init(c)) == 0;
+	if (o->init & ~slot_data_init(c))
+		return false;
+	/* A narrow spill's value is known only if the old one knew it too. */
+	if (o->narrow && precise) {
+		if (c->kind != S_MISC || c->narrow != o->narrow)
+			return false;
+		return vreg_covers(&o->spill, &c->spill, m, true);
+	}
+	return true;
 }
 
-static bool vst_covers(const struct vst *o, const struct vst *c)
+/* Precision of frame i's registers and slots at a prune point at pc: the
+ * current frame's from the dataflow; a caller's registers from its return
+ * site (r6-r9 survive the call), and a caller's slots are always precise
+ * (the callee may write them through a pointer). */
+static uint16_t frame_prec(const struct venv *e, const struct vst *s, uint32_t i, uint32_t pc)
+{
+	if (i == s->curframe)
+		return e->prec[pc];
+	return e->prec[s->frames[i + 1]->callsite + 1] & (uint16_t)~0x3fu;
+}
+
+static bool vst_covers(const struct venv *e, const struct vst *o, const struct vst *c)
 {
 	struct idmap m;
+	uint32_t pc = c->insn;
 
 	m.n = 0;
 	if (o->curframe != c->curframe || o->nrefs != c->nrefs)
 		return false;
-	for (uint32_t i = 0; i <= o->curframe; i++) {
+	for (uint32_t i = 0; i <= o->curframe; i++)
+		if (o->frames[i]->callsite != c->frames[i]->callsite)
+			return false;
+	/* The current frame first: that is where states usually differ. */
+	for (uint32_t i = o->curframe + 1; i-- > 0;) {
 		const struct vframe *fo = o->frames[i], *fc = c->frames[i];
 		uint32_t ns = fo->nslots > fc->nslots ? fo->nslots : fc->nslots;
-		if (fo->callsite != fc->callsite)
-			return false;
+		uint16_t prec = frame_prec(e, c, i, pc);
+		uint64_t sprec = i == c->curframe ? e->sprec[pc] : ~0ull;
 		for (uint32_t r = 0; r < BPF_NREGS; r++)
-			if (!vreg_covers(&fo->regs[r], &fc->regs[r], &m))
+			if (!vreg_covers(&fo->regs[r], &fc->regs[r], &m, (prec >> r) & 1))
 				return false;
 		for (uint32_t k = 0; k < ns; k++)
 			if (!slot_covers(k < fo->nslots ? &fo->slots[k] : NULL,
-					 k < fc->nslots ? &fc->slots[k] : NULL, &m))
+					 k < fc->nslots ? &fc->slots[k] : NULL, &m,
+					 (sprec >> (k & 63)) & 1))
 				return false;
 	}
 	for (uint32_t i = 0; i < o->nrefs; i++)
@@ -892,9 +932,16 @@ static void widen_val(const struct venv *e, const struct vreg *o, struct vreg *c
 
 	/* Soft widening keeps constants: a counted loop's counter (and the
 	 * pointer walking with it) stays exact, which is what proves accesses
-	 * whose bound is a relation between the two. */
-	if (!hard && tnum_is_const(o->var) && tnum_is_const(c->var))
-		return;
+	 * whose bound is a relation between the two.  A number is kept only
+	 * while it lies within the constants the program compares with: past
+	 * them no comparison with a constant can stop the loop, so counting on
+	 * would only unroll an unbounded loop up to the hard limit. */
+	if (!hard && tnum_is_const(o->var) && tnum_is_const(c->var)) {
+		int64_t v = (int64_t)c->var.value;
+		if (c->type != V_SCALAR ||
+		    (e->nthr && v >= e->sthr[0] && v <= e->sthr[e->nthr - 1]))
+			return;
+	}
 
 	if (c->umin < o->umin) {
 		uint64_t v = 0;
@@ -967,6 +1014,13 @@ static void widen_state(const struct venv *e, const struct vst *o, struct vst *c
 					continue;
 			}
 			uint8_t init = slot_data_init(sc) & (so ? slot_data_init(so) : 0);
+			bool narrow = so && so->kind == S_MISC && sc->kind == S_MISC && so->narrow &&
+				      so->narrow == sc->narrow;
+			if (narrow) {
+				widen_reg(e, &so->spill, &sc->spill, hard);
+				sc->init = init;
+				continue;
+			}
 			memset(sc, 0, sizeof(*sc));
 			sc->kind = S_MISC;
 			sc->init = init;
@@ -976,15 +1030,23 @@ static void widen_state(const struct venv *e, const struct vst *o, struct vst *c
 
 /* ------------------------------------------------------------- pruning -- */
 
-/* Returns 1 if cur is covered by a kept state (drop it), 0 after keeping a
- * copy (possibly after widening cur), or a negative error. */
-/* Forget registers nobody reads again: in the current frame those dead at
- * pc, in each caller those dead at its return site (r0-r5 are rewritten by
- * the return). */
+/* Forget what nobody reads again: in the current frame the registers and
+ * stack slots dead at pc, in each caller the registers dead at its return
+ * site (r0-r5 are rewritten by the return).  Callers' slots are kept: the
+ * callee may read them through a pointer. */
 static void forget_dead(struct venv *e, struct vst *cur)
 {
 	uint16_t live = e->live[cur->insn];
+	struct vframe *top = cur->frames[cur->curframe];
+	uint64_t slive = e->slive[cur->insn];
 
+	for (uint32_t k = 0; k < top->nslots; k++)
+		if (!((slive >> (k & 63)) & 1))
+			memset(&top->slots[k], 0, sizeof(top->slots[k]));
+	/* Trailing empty slots carry nothing: drop them, so states differ less. */
+	while (top->nslots && top->slots[top->nslots - 1].kind == S_MISC &&
+	       !top->slots[top->nslots - 1].init)
+		top->nslots--;
 	for (uint32_t i = cur->curframe + 1; i-- > 0;) {
 		struct vframe *f = cur->frames[i];
 		for (uint32_t r = 0; r < BPF_REG_FP; r++)
@@ -995,6 +1057,37 @@ static void forget_dead(struct venv *e, struct vst *cur)
 	}
 }
 
+/* Verbose log: the registers of a state kept at a prune point, '*' marking
+ * the precise ones. */
+static void log_kept(struct venv *e, const struct vst *s)
+{
+	const struct vframe *f = s->frames[s->curframe];
+	char d[96];
+
+	if (!e->opts || !e->opts->log)
+		return;
+	verify_log(e, "keep insn %u frame %u:", s->insn, s->curframe);
+	for (uint32_t r = 0; r < BPF_REG_FP; r++) {
+		if (f->regs[r].type == V_NOT_INIT)
+			continue;
+		verify_describe(e, &f->regs[r], d, sizeof(d));
+		verify_log(e, " r%u%s=%s", r, (e->prec[s->insn] >> r) & 1 ? "*" : "", d);
+	}
+	for (uint32_t k = 0; k < f->nslots; k++) {
+		const struct vslot_st *sl = &f->slots[k];
+		if (sl->kind == S_SPILL) {
+			verify_describe(e, &sl->spill, d, sizeof(d));
+			verify_log(e, " fp-%u%s=%s", 8 * (k + 1),
+				   (e->sprec[s->insn] >> (k & 63)) & 1 ? "*" : "", d);
+		} else if (sl->init) {
+			verify_log(e, " fp-%u=misc(%02x)", 8 * (k + 1), sl->init);
+		}
+	}
+	verify_log(e, "\n");
+}
+
+/* Returns 1 if cur is covered by a kept state (drop it), 0 after keeping a
+ * copy (possibly after widening cur), or a negative error. */
 static int prune_or_keep(struct venv *e, struct vst *cur)
 {
 	uint32_t pc = cur->insn;
@@ -1003,7 +1096,7 @@ static int prune_or_keep(struct venv *e, struct vst *cur)
 	forget_dead(e, cur);
 
 	for (k = e->stored[pc]; k; k = k->next)
-		if (vst_covers(&k->st, cur))
+		if (vst_covers(e, &k->st, cur))
 			return 1;
 	if ((e->iflags[pc] & VI_LOOP_HEAD) && e->nstored[pc] >= V_WIDEN_SOFT) {
 		bool hard = e->nstored[pc] >= V_WIDEN_HARD;
@@ -1015,7 +1108,7 @@ static int prune_or_keep(struct venv *e, struct vst *cur)
 				   hard ? "hard" : "soft", e->nstored[pc]);
 			widen_state(e, &k->st, cur, hard);
 			for (k = e->stored[pc]; k; k = k->next)
-				if (vst_covers(&k->st, cur))
+				if (vst_covers(e, &k->st, cur))
 					return 1;
 		}
 	}
@@ -1035,6 +1128,7 @@ static int prune_or_keep(struct venv *e, struct vst *cur)
 	rt_free(cl); /* frames now owned by n->st */
 	n->next = e->stored[pc];
 	e->stored[pc] = n;
+	log_kept(e, cur);
 	if (e->nstored[pc] < UINT16_MAX)
 		e->nstored[pc]++;
 	return 0;

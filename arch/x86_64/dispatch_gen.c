@@ -426,3 +426,41 @@ void dispatch_gen_free(struct dispatch_gen_code *c)
 		c->fn = NULL;
 	}
 }
+
+/*
+ * Cross-domain adapter (three instructions):
+ *     mov r9, fuel          the callee's budget, its sixth argument
+ *     movabs rax, entry
+ *     jmp rax               tail call: the callee returns {r0, status} in
+ *                           rax:rdx straight to the calling extension,
+ *                           whose JIT checks rdx (RT_SIG_MAYABORT)
+ */
+int dispatch_gen_adapter(rt_jit_fn entry, uint64_t fuel, struct dispatch_gen_code *out)
+{
+	struct jit_buf b = {NULL, 0, 0};
+	uint8_t *mem;
+
+	if (!entry || !out || fuel == 0)
+		return -EINVAL;
+	for (int pass = 0; pass < 2; pass++) {
+		x86_load_imm64(&b, X86_R9, fuel);                     /* mov r9, fuel */
+		x86_movabs(&b, X86_RAX, (uint64_t)(uintptr_t)entry); /* movabs rax, entry */
+		x86_rex(&b, false, 0, X86_RAX, false);                /* jmp rax: FF /4 */
+		x86_byte(&b, 0xff);
+		x86_modrm_rr(&b, 4, X86_RAX);
+		if (pass == 0) {
+			mem = rt_code_alloc(b.len);
+			if (!mem)
+				return -ENOMEM;
+			b = (struct jit_buf){mem, 0, b.len};
+		}
+	}
+	if (rt_code_seal(mem, b.cap)) {
+		rt_code_free(mem, b.cap);
+		return -ENOMEM;
+	}
+	out->mem = mem;
+	out->size = b.cap;
+	out->fn = (dispatch_fn)(uintptr_t)mem;
+	return 0;
+}

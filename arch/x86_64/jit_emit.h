@@ -354,17 +354,44 @@ static inline void x86_load(struct jit_buf *b, unsigned size, unsigned dst, unsi
 	x86_modrm_mem(b, dst, base, disp);
 }
 
-/* Zero-extending load from [base + index + disp] (SIB, scale 1), the
- * forms of x86_load.  index must not be rsp; a base of rbp/r13 needs a
- * displacement, so mod=00 is used only when base is neither. */
-static inline void x86_load_idx(struct jit_buf *b, unsigned size, unsigned dst, unsigned base,
-				unsigned index, int32_t disp)
+/* ModRM + SIB (+disp) for [base + index + disp], scale 1.  index must
+ * not be rsp; a base of rbp/r13 cannot use mod=00, so it gets a disp8. */
+static inline void x86_modrm_sib(struct jit_buf *b, unsigned reg, unsigned base, unsigned index,
+				 int32_t disp)
 {
 	uint8_t mod;
 
-	/* REX (always emitted: harmless when empty, keeps the size fixed) */
-	x86_byte(b, (uint8_t)(0x40 | (size == 8 ? 8 : 0) | ((dst >> 3) << 2) | ((index >> 3) << 1) |
-			      (base >> 3)));
+	if (disp == 0 && (base & 7) != X86_RBP)
+		mod = 0;
+	else if (x86_is_imm8(disp))
+		mod = 1;
+	else
+		mod = 2;
+	x86_byte(b, (uint8_t)((mod << 6) | ((reg & 7) << 3) | 4));        /* ModRM: SIB follows */
+	x86_byte(b, (uint8_t)(((index & 7) << 3) | (base & 7)));          /* SIB: scale 1 */
+	if (mod == 1)
+		x86_byte(b, (uint8_t)disp);
+	else if (mod == 2)
+		x86_imm32(b, (uint32_t)disp);
+}
+
+/* REX for a SIB operand (R = reg, X = index, B = base), omitted if empty. */
+static inline void x86_rex_sib(struct jit_buf *b, bool w, unsigned reg, unsigned base,
+			       unsigned index)
+{
+	uint8_t rex = (uint8_t)(0x40 | (w ? 8 : 0) | ((reg >> 3) << 2) | ((index >> 3) << 1) |
+				(base >> 3));
+
+	if (rex != 0x40)
+		x86_byte(b, rex);
+}
+
+/* Zero-extending load from [base + index + disp], the forms of x86_load:
+ * movzx r32, byte/word [m] (0F B6 / 0F B7), mov r32/r64, [m] ([REX.W] 8B). */
+static inline void x86_load_idx(struct jit_buf *b, unsigned size, unsigned dst, unsigned base,
+				unsigned index, int32_t disp)
+{
+	x86_rex_sib(b, size == 8, dst, base, index);
 	if (size == 1) {
 		x86_byte(b, 0x0f);
 		x86_byte(b, 0xb6);
@@ -374,18 +401,16 @@ static inline void x86_load_idx(struct jit_buf *b, unsigned size, unsigned dst, 
 	} else {
 		x86_byte(b, 0x8b);
 	}
-	if (disp == 0 && (base & 7) != X86_RBP)
-		mod = 0;
-	else if (x86_is_imm8(disp))
-		mod = 1;
-	else
-		mod = 2;
-	x86_byte(b, (uint8_t)((mod << 6) | ((dst & 7) << 3) | 4));        /* ModRM: SIB follows */
-	x86_byte(b, (uint8_t)(((index & 7) << 3) | (base & 7)));          /* SIB: scale 1 */
-	if (mod == 1)
-		x86_byte(b, (uint8_t)disp);
-	else if (mod == 2)
-		x86_imm32(b, (uint32_t)disp);
+	x86_modrm_sib(b, dst, base, index, disp);
+}
+
+/* lea r64/r32, [base + index]: [REX] 8D /r with a SIB byte. */
+static inline void x86_lea_idx(struct jit_buf *b, bool w, unsigned dst, unsigned base,
+			       unsigned index)
+{
+	x86_rex_sib(b, w, dst, base, index);
+	x86_byte(b, 0x8d);
+	x86_modrm_sib(b, dst, base, index, 0);
 }
 
 /* Sign-extending load to 64 bits: movsx r64, byte [m] (REX.W 0F BE) /
@@ -473,12 +498,18 @@ static inline void x86_lock_cmpxchg(struct jit_buf *b, bool w, unsigned base, in
 	x86_modrm_mem(b, src, base, disp);
 }
 
-/* lea r64, [base + disp]: REX.W 8D /r. */
-static inline void x86_lea(struct jit_buf *b, unsigned dst, unsigned base, int32_t disp)
+/* lea r64, [base + disp]: REX.W 8D /r;  lea r32, [base + disp]: [REX] 8D /r
+ * (the 64-bit sum truncated and zero-extended). */
+static inline void x86_lea_w(struct jit_buf *b, bool w, unsigned dst, unsigned base, int32_t disp)
 {
-	x86_rex(b, true, dst, base, false);
+	x86_rex(b, w, dst, base, false);
 	x86_byte(b, 0x8d);
 	x86_modrm_mem(b, dst, base, disp);
+}
+
+static inline void x86_lea(struct jit_buf *b, unsigned dst, unsigned base, int32_t disp)
+{
+	x86_lea_w(b, true, dst, base, disp);
 }
 
 /* lea r64, [rip + rel32]: REX.W 8D /r, mod=00 rm=101.  7 bytes; rel32 is

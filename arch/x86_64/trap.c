@@ -17,6 +17,7 @@
 #include <arch/layout.h>
 #include <arch/mmu.h>
 #include <arch/trap.h>
+#include <arch/uspace.h>
 #include <arch/x86.h>
 
 #include "kernel/irq.h"
@@ -177,6 +178,8 @@ void trap_dispatch(struct trap_frame *f)
 		return;
 	}
 	if (f->vector == TRAP_PF && trap_pf_hook && trap_pf_hook(f))
+		return;
+	if (uspace_trap(f)) /* user-copy fixups; exceptions of user processes */
 		return;
 	if (fault_catch_take(f))
 		return;

@@ -22,6 +22,12 @@
  *                                     its name must be declared in an
  *                                     interface (Interface_Proc) and its
  *                                     type is the declared one
+ *   SPINDLE_INIT                      the initialiser: u64 init(void), run
+ *                                     once after load (section init); it
+ *                                     installs the extension's handlers
+ *                                     with Dispatcher_Install
+ *                                     (<spindle/dispatcher.h>) and returns
+ *                                     0, or non-zero to refuse the load
  *   SPINDLE_LICENSE("...")            the license string of the object
  *
  * See docs/extensions.md for the whole story (load, verify, JIT, link,
@@ -32,6 +38,13 @@
 
 #ifndef __bpf__
 #error "spindle/ext.h is for extensions: compile with clang -target bpf"
+/* Dispatcher_Install options. */
+#define SPINDLE_FIRST 0x1 /* run before the handlers not marked FIRST */
+#define SPINDLE_LAST  0x2 /* run after the handlers not marked LAST */
+
+/* Install "handler" or "handler,guard" from a string literal. */
+#define SPINDLE_INSTALL(spec, options) Dispatcher_Install(spec, sizeof(spec) - 1, options)
+
 #endif
 
 typedef unsigned long long u64;
@@ -42,6 +55,14 @@ typedef unsigned char u8;
 #define SPINDLE_HANDLER(event) __attribute__((section("handler/" #event), used))
 #define SPINDLE_GUARD(event)   __attribute__((section("guard/" #event), used))
 #define SPINDLE_EXPORT         __attribute__((section(".text"), used))
+#define SPINDLE_INIT           __attribute__((section("init"), used))
 #define SPINDLE_LICENSE(text)  char _license[] __attribute__((section("license"), used)) = text
+
+/* Dispatcher_Install options. */
+#define SPINDLE_FIRST 0x1 /* run before the handlers not marked FIRST */
+#define SPINDLE_LAST  0x2 /* run after the handlers not marked LAST */
+
+/* Install "handler" or "handler,guard" from a string literal. */
+#define SPINDLE_INSTALL(spec, options) Dispatcher_Install(spec, sizeof(spec) - 1, options)
 
 #endif

@@ -139,8 +139,8 @@ long lx_sys_writev(struct lx_proc *p, uint64_t fd, uint64_t iov, uint64_t cnt)
 	for (uint64_t i = 0; i < cnt; i++) {
 		if (copy_from_user(&v, iov + i * sizeof(v), sizeof(v)))
 			return -EFAULT;
-		if (v.len > (uint64_t)INT64_MAX - total)
-			return -EINVAL;
+		if ((int64_t)v.len < 0 || v.len > (uint64_t)INT64_MAX - total)
+			return -EINVAL; /* a negative ssize_t, or the sum overflows */
 		total += v.len;
 		if (v.len && !uaccess_range_ok(v.base, v.len))
 			return -EFAULT;

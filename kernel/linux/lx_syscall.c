@@ -65,7 +65,7 @@ static long lx_sys_uname(uint64_t buf)
 
 	memset(u, 0, sizeof(u));
 	for (int i = 0; i < 6; i++)
-		strlcpy(u[i], fields[i], sizeof(u[i]));
+		memcpy(u[i], fields[i], strlen(fields[i])); /* each is < 65 */
 	return copy_to_user(buf, u, sizeof(u)) ? -EFAULT : 0;
 }
 

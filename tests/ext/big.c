@@ -31,13 +31,9 @@ static noinline int parse_hdr(const struct ctx *c, u32 *proto, u32 *hlen)
 	return v;
 }
 
-/* The match count lives in memory, not in a register: without precision
- * tracking, a counter register multiplies the states at the loop head
- * (see the verifier's known gaps). */
 static noinline u32 run_machine(const struct ctx *c, u32 n)
 {
-	u32 st = 0;
-	volatile u32 count = 0;
+	u32 st = 0, count = 0;
 	for (u32 i = 0; i < n; i++) {
 		u8 b = c->payload[i % 96];
 		switch (st) {

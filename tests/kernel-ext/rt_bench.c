@@ -12,9 +12,21 @@ SEC("kext/kcall16") long bench_kcall16(u64 a, u64 b)
 {
 	long s = (long)(a + b);
 
-	s += kx_get(); s += kx_get(); s += kx_get(); s += kx_get();
-	s += kx_get(); s += kx_get(); s += kx_get(); s += kx_get();
-	s += kx_get(); s += kx_get(); s += kx_get(); s += kx_get();
-	s += kx_get(); s += kx_get(); s += kx_get(); s += kx_get();
+	s += kx_get();
+	s += kx_get();
+	s += kx_get();
+	s += kx_get();
+	s += kx_get();
+	s += kx_get();
+	s += kx_get();
+	s += kx_get();
+	s += kx_get();
+	s += kx_get();
+	s += kx_get();
+	s += kx_get();
+	s += kx_get();
+	s += kx_get();
+	s += kx_get();
+	s += kx_get();
 	return s;
 }

@@ -216,8 +216,14 @@ static uint64_t rt_test_basic_model(uint64_t a, uint64_t b, uint64_t value, uint
 
 KTEST(rt_ext_jit_matches_interp)
 {
-	static const uint64_t in[][2] = {{0, 0}, {1, 1}, {5, 2}, {63, 3}, {64, 7}, {0xffffffffull, 0x12345},
-	                                 {0x8000000000000000ull, 0xfffffffffffffffeull}, {41, 0x55}};
+	static const uint64_t in[][2] = {{0, 0},
+	                                 {1, 1},
+	                                 {5, 2},
+	                                 {63, 3},
+	                                 {64, 7},
+	                                 {0xffffffffull, 0x12345},
+	                                 {0x8000000000000000ull, 0xfffffffffffffffeull},
+	                                 {41, 0x55}};
 	struct kext_prog kp;
 	struct rt_test_globals g0, gj, gi;
 	char err[200];
@@ -232,7 +238,8 @@ KTEST(rt_ext_jit_matches_interp)
 	kext_value = 1000;
 	for (unsigned k = 0; k < sizeof(in) / sizeof(in[0]); k++) {
 		uint64_t args[5] = {in[k][0], in[k][1], 0, 0, 0}, want;
-		struct rt_run rj = {.fuel = RT_ENV_FUEL_DEFAULT}, ri = {.fuel = RT_ENV_FUEL_DEFAULT};
+		struct rt_run rj = {.fuel = RT_ENV_FUEL_DEFAULT},
+		              ri = {.fuel = RT_ENV_FUEL_DEFAULT};
 		struct rt_jit_ret direct;
 
 		KT_ASSERT(rt_test_globals_save(kp.prog, &g0));
@@ -279,7 +286,8 @@ KTEST(rt_fuel_stops_runaway)
 
 	ret = kext_load("rt_loop", NULL, 0, "rt_loop", &kp, err, sizeof(err), NULL);
 	if (ret)
-		KT_FAIL("rt_loop (an endless loop, still memory-safe) was refused (%d): %s", ret, err);
+		KT_FAIL("rt_loop (an endless loop, still memory-safe) was refused (%d): %s", ret,
+		        err);
 	for (uint64_t budget = 0; budget <= 100000; budget = budget ? budget * 10 : 1) {
 		uint64_t args[5] = {budget, 2, 0, 0, 0};
 		struct rt_run rj = {.fuel = budget}, ri = {.fuel = budget};
@@ -406,7 +414,8 @@ KTEST(rt_jit_pages_rx_and_released)
 		        (unsigned long)w1.first_bad);
 	KT_ASSERT_EQ(w1.pages, loaded.code_pages);
 	KT_ASSERT(rt_jit_code_size(kp.jit) > 0);
-	KT_ASSERT(rt_jit_code_size(kp.jit) <= (loaded.code_pages - before.code_pages) * MMU_PAGE_SIZE);
+	KT_ASSERT(rt_jit_code_size(kp.jit) <=
+	          (loaded.code_pages - before.code_pages) * MMU_PAGE_SIZE);
 
 	entry = (uintptr_t)kp.fn;
 	kext_unload(&kp);
@@ -434,7 +443,8 @@ KTEST(rt_malformed_refused)
 	KT_ASSERT(im != NULL);
 	rt_test_usage(&before);
 	for (uint64_t len = 0; len < im->size; len = len < 64 ? len + 7 : len + im->size / 9 + 1) {
-		ret = kext_load(NULL, im->data, (size_t)len, "rt_basic", &kp, err, sizeof(err), NULL);
+		ret =
+		    kext_load(NULL, im->data, (size_t)len, "rt_basic", &kp, err, sizeof(err), NULL);
 		if (ret != -RT_EMALFORMED)
 			KT_FAIL("truncated to %lu of %lu bytes: %d (%s), want -RT_EMALFORMED",
 			        (unsigned long)len, (unsigned long)im->size, ret, err);
@@ -442,7 +452,8 @@ KTEST(rt_malformed_refused)
 		if (len == 64)
 			kprintf("  truncated to 64 bytes: %s\n", err);
 	}
-	ret = kext_load(NULL, im->data, (size_t)im->size - 1, "rt_basic", &kp, err, sizeof(err), NULL);
+	ret = kext_load(NULL, im->data, (size_t)im->size - 1, "rt_basic", &kp, err, sizeof(err),
+	                NULL);
 	KT_ASSERT_EQ(ret, -RT_EMALFORMED);
 	kprintf("  one byte short: %s\n", err);
 	/* Not an ELF object at all. */

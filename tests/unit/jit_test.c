@@ -78,6 +78,15 @@ static const struct rt_sig sig_noabort = {
 	.flags = RT_SIG_MAYABORT,
 };
 
+/* 7: llabs from the C library, a shared object: on the host it is usually
+ * mapped within 2 GiB of the JIT's code pages, so this import exercises the
+ * direct `call rel32` form while the others (in the executable) use the
+ * call-through-literal form. */
+static const struct rt_sig sig_llabs = {
+	.name = "llabs", .fn = (void *)llabs, .nargs = 1,
+	.args = {{.kind = RT_ARG_SCALAR}}, .ret = {.kind = RT_RET_SCALAR},
+};
+
 static const struct rt_sig *t_helper(void *arg, int32_t id)
 {
 	(void)arg;
@@ -85,6 +94,7 @@ static const struct rt_sig *t_helper(void *arg, int32_t id)
 	case 1: return &sig_sum5;
 	case 5: return &sig_unwind;
 	case 6: return &sig_noabort;
+	case 7: return &sig_llabs;
 	}
 	return NULL;
 }
@@ -560,6 +570,7 @@ static void imports(void)
 	       "call 1\nadd %r0, %r6\nexit", 1 + 4 + 9 + 16 + 25 + 9);
 	/* An abortable import that does not abort returns normally. */
 	EXPECT("mov %r1, 1\nmov %r2, 2\nmov %r3, 4\nmov %r4, 8\nmov %r5, 16\ncall 6\nexit", 31);
+	EXPECT("mov %r1, -77\ncall 7\nmov %r6, %r0\nmov %r1, 1\ncall 1\nadd %r0, %r6\nexit", 78);
 	/* Unwind with a non-zero argument continues; with 0 it ends the run. */
 	EXPECT("mov %r1, 42\ncall 5\nadd %r0, 1\nexit", 43);
 	expect_full("mov %r1, 0\ncall 5\nmov %r0, 99\nexit", NULL, 0, NULL, FUEL, 0,
@@ -569,6 +580,69 @@ static void imports(void)
 		    "a:\nmov %r8, 3\ncall local b\nexit\n"
 		    "b:\nmov %r9, 4\nmov %r1, 0\ncall 5\nmov %r0, 98\nexit", NULL, 0, NULL, FUEL, 0,
 		    RT_RUN_HELPER, __LINE__);
+}
+
+/* The peepholes and fuel pads: every shape next to what would break them. */
+static void peepholes(void)
+{
+	uint8_t mem[16];
+	int k;
+
+	for (k = 0; k < 16; k++)
+		mem[k] = (uint8_t)(k + 1);
+	/* Indexed loads, with bases and indexes in awkward registers: r10 =
+	 * rbp and r7 = r13 need a displacement byte in a SIB encoding. */
+	EXPECT_MEM("mov %r2, 3\nmov %r3, %r1\nadd %r3, %r2\nldxb %r3, [%r3+1]\nmov %r0, %r3\nexit",
+		   mem, 5);
+	EXPECT_MEM("mov %r7, %r1\nmov %r8, 4\nmov %r6, %r7\nadd %r6, %r8\nldxw %r6, [%r6+0]\n"
+		   "mov %r0, %r6\nexit", mem, 0x08070605);
+	EXPECT_MEM("mov %r6, 2\nmov %r9, %r1\nadd %r9, %r6\nldxh %r9, [%r9+0]\nmov %r0, %r9\nexit",
+		   mem, 0x0403);
+	EXPECT("stdw [%r10-16], 42\nmov %r2, -16\nmov %r3, %r10\nadd %r3, %r2\n"
+	       "ldxdw %r3, [%r3+0]\nmov %r0, %r3\nexit", 42);
+	EXPECT("stdw [%r10-16], 43\nmov %r2, %r10\nmov %r3, -8\nmov %r4, %r3\nadd %r4, %r2\n"
+	       "ldxdw %r4, [%r4-8]\nmov %r0, %r4\nexit", 43);
+	/* Not fusable: a jump lands on the add. */
+	EXPECT_MEM("mov %r2, 1\nmov %r3, %r1\nja +1\nmov %r3, %r1\nadd %r3, %r2\nldxb %r3, [%r3+0]\n"
+		   "mov %r0, %r3\nexit", mem, 2);
+	/* Not fusable: the load's destination differs (r3 stays live). */
+	EXPECT_MEM("mov %r2, 1\nmov %r3, %r1\nadd %r3, %r2\nldxb %r4, [%r3+0]\nsub %r3, %r1\n"
+		   "mov %r0, %r3\nadd %r0, %r4\nexit", mem, 3);
+	/* mov + add/sub immediate as lea: 64, 32, mixed, INT_MIN, r10. */
+	EXPECT("mov %r1, -1\nmov %r0, %r1\nadd %r0, 2\nexit", 1);
+	EXPECT("mov %r1, -1\nmov %r0, %r1\nadd32 %r0, 2\nexit", 1);
+	EXPECT("mov %r1, -1\nmov32 %r0, %r1\nadd32 %r0, 2\nexit", 1);
+	EXPECT("mov %r1, -1\nmov32 %r0, %r1\nadd %r0, 2\nexit", 0x100000001ull); /* not fused */
+	EXPECT("mov %r1, 5\nmov %r0, %r1\nsub %r0, 7\nexit", (uint64_t)-2);
+	EXPECT("mov %r1, 5\nmov %r0, %r1\nsub32 %r0, 7\nexit", 0xfffffffeull);
+	EXPECT("mov %r1, 0\nmov %r0, %r1\nsub %r0, -2147483648\nexit", 0x80000000ull);
+	EXPECT("mov %r1, 0\nmov %r0, %r1\nsub32 %r0, -2147483648\nexit", 0x80000000ull);
+	EXPECT("stdw [%r10-8], 77\nmov %r2, %r10\nadd %r2, -8\nldxdw %r0, [%r2+0]\nexit", 77);
+	EXPECT("mov %r7, 40\nmov %r9, %r7\nadd %r9, 2\nmov %r0, %r9\nexit", 42);
+	EXPECT("mov %r7, 40\nmov %r2, 2\nmov %r9, %r7\nadd %r9, %r2\nmov %r0, %r9\nexit", 42);
+	EXPECT("mov %r1, -1\nmov %r2, 3\nmov %r0, %r1\nadd32 %r0, %r2\nexit", 2);
+	EXPECT("mov %r1, -1\nmov %r2, 3\nmov32 %r0, %r1\nadd %r0, %r2\nexit", 0x100000002ull);
+	EXPECT("mov %r7, 1\nmov %r0, %r10\nadd %r0, %r7\nsub %r0, %r10\nexit", 1);
+	EXPECT("mov %r8, 5\nmov %r0, %r8\nadd %r0, %r8\nexit", 10);
+	/* The latch idiom, with ja and ja32, and a forward one. */
+	EXPECT("mov %r0, 0\nl:\nadd %r0, 1\njeq %r0, 10, +1\nja l\nexit", 10);
+	EXPECT("mov %r0, 0\nl:\nadd %r0, 1\njeq %r0, 10, +1\nja32 l\nexit", 10);
+	EXPECT("mov %r0, 0\njeq %r0, 1, +1\nja +1\nmov %r0, 5\nadd %r0, 1\nexit", 1);
+	/* ... not fused when something else jumps to the ja. */
+	EXPECT("mov %r0, 0\nja j\nl:\nadd %r0, 1\njeq %r0, 10, +1\nj:\nja l\nexit", 10);
+	/* A loop head reached by a forward jump and by fall-through: only the
+	 * back-edge pays. */
+	expect_full("mov %r0, 0\nja h\nmov %r0, 100\nh:\nadd %r0, 1\njlt %r0, 5, h\nexit", NULL, 0,
+		    NULL, 4, 5, RT_RUN_OK, __LINE__);
+	expect_full("mov %r0, 0\nja h\nmov %r0, 100\nh:\nadd %r0, 1\njlt %r0, 5, h\nexit", NULL, 0,
+		    NULL, 3, 0, RT_RUN_FUEL, __LINE__);
+	/* A loop at the very start of a function, and one in a callee. */
+	expect_full("h:\nadd %r1, 1\njlt %r1, 5, h\nmov %r0, %r1\nexit", NULL, 0, NULL, 5, 5,
+		    RT_RUN_OK, __LINE__);
+	expect_full("mov %r1, 0\ncall local f\nexit\nf:\nadd %r1, 1\njlt %r1, 5, f\n"
+		    "mov %r0, %r1\nexit", NULL, 0, NULL, 5, 5, RT_RUN_OK, __LINE__);
+	expect_full("mov %r1, 0\ncall local f\nexit\nf:\nadd %r1, 1\njlt %r1, 5, f\n"
+		    "mov %r0, %r1\nexit", NULL, 0, NULL, 4, 0, RT_RUN_FUEL, __LINE__);
 }
 
 static void fuel(void)
@@ -954,6 +1028,7 @@ int main(void)
 	RUN(local_calls);
 	RUN(imports);
 	RUN(fuel);
+	RUN(peepholes);
 	RUN(callee_saved);
 	RUN(refusals);
 	RUN(differential_conformance);

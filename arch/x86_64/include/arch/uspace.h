@@ -1,0 +1,71 @@
+/*
+ * arch/uspace.h: the machine half of user space (x86-64): entering ring 3,
+ * the syscall/sysret path, the kernel stack used on entry from user mode,
+ * the user FS base and the FPU/SSE state of user programs.
+ *
+ * Model.  A user program runs on a strand; when it enters the kernel (the
+ * syscall instruction, an interrupt or an exception) the CPU switches to
+ * that strand's kernel stack (uspace_set_kernel_stack, called when the
+ * strand is put on the CPU) and the entry code saves the user registers
+ * there as a struct trap_frame (<arch/trap.h>; for a system call vector is
+ * USPACE_SYSCALL_VECTOR).  The system-call handler (uspace_set_handlers)
+ * gets that frame, may edit it (rax is the result), and the return path
+ * goes back with sysretq, or with iretq when the return address is not one
+ * sysret can take (at or above USER_TOP).  A frame whose rip is
+ * non-canonical is never returned to: the fault handler is called instead.
+ *
+ * GS discipline: the kernel never uses %gs; the syscall entry does swapgs,
+ * reads the per-CPU kernel stack pointer and swaps back before anything
+ * else can run, so on every path the kernel runs with the user's GS base
+ * and MSR_KERNEL_GS_BASE holds the per-CPU area.
+ *
+ * Faults: an exception from ring 3, and a page fault in the kernel's user-
+ * copy routines (usercopy.S) that Translation did not resolve, come to
+ * uspace_trap (installed as trap_user_hook in the trap path): the copy is
+ * made to return -EFAULT; a user exception goes to the fault handler, which
+ * ends the process and does not return.
+ *
+ * FPU: CR0.EM clear, CR0.MP and CR4.OSFXSR/OSXMMEXCPT set; the kernel is
+ * built with -mgeneral-regs-only and never touches x87/SSE state, so a
+ * program's state only needs saving when another program is put on the CPU
+ * (uspace_fpu_save / uspace_fpu_restore on a 512-byte, 16-aligned area).
+ *
+ * Who calls it: kernel/process.c.  Single CPU today (one per-CPU area);
+ * nothing here fails.
+ */
+#ifndef ARCH_USPACE_H
+#define ARCH_USPACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <arch/trap.h>
+
+#define USPACE_SYSCALL_VECTOR 0x100 /* frame->vector of a system call */
+#define USPACE_USER_CS        0x23
+#define USPACE_USER_DS        0x1b
+#define USPACE_FPU_AREA       512
+
+/* Handlers for the portable layer.  syscall: handle f (result in f->rax).
+ * fault: a ring-3 exception (or an impossible return); must not return. */
+typedef void (*uspace_syscall_fn)(struct trap_frame *f);
+typedef void (*uspace_fault_fn)(struct trap_frame *f);
+
+void uspace_init(uspace_syscall_fn syscall, uspace_fault_fn fault);
+/* The stack the CPU switches to on entry from ring 3 (TSS.rsp0 and the
+ * syscall per-CPU area). */
+void uspace_set_kernel_stack(uint64_t top);
+void uspace_set_fs_base(uint64_t base);
+/* Enter ring 3 with the registers in *f (a fresh program: rip, rsp, rflags
+ * are taken from it, cs/ss forced to the user selectors).  f must be on the
+ * current kernel stack's top frame; never returns. */
+__attribute__((noreturn)) void uspace_enter(struct trap_frame *f);
+/* A clean FPU/SSE state (FCW 0x37f, MXCSR 0x1f80) in area. */
+void uspace_fpu_init(void *area);
+void uspace_fpu_save(void *area);
+void uspace_fpu_restore(const void *area);
+
+/* Used by the trap path (trap.c): see above.  True if handled. */
+bool uspace_trap(struct trap_frame *f);
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * syscall.S: the system-call entry (LSTAR) and the return to ring 3.
+ *
+ * uspace_syscall_entry: the CPU arrives with rcx = user rip, r11 = user
+ * rflags, interrupts, TF, DF, AC and NT cleared by FMASK, still on the user
+ * stack.  swapgs exposes the per-CPU area (0: kernel stack top, 8: scratch)
+ * just long enough to switch stacks, then swaps back (the kernel never uses
+ * %gs; see <arch/uspace.h>).  The frame built is struct trap_frame exactly
+ * (ss rsp rflags cs rip, error 0, vector USPACE_SYSCALL_VECTOR, then the
+ * general registers in trap_common's order), so the C side and the return
+ * path are shared with uspace_enter.
+ *
+ * uspace_return (rdi = frame at the stack top): restores the registers and
+ * returns with sysretq when rip < USER_TOP (canonical, and not the last
+ * user page - Intel's sysret takes a #GP in ring 0 on a non-canonical
+ * rcx), else with iretq.  rflags is sanitised by the C side.
+ */
+#define USER_CS 0x23
+#define USER_DS 0x1b
+#define SYSCALL_VECTOR 0x100
+#define USER_TOP_HI 0x00007ffffffff000
+
+	.text
+	.globl uspace_syscall_entry
+	.type uspace_syscall_entry, @function
+	.balign 16
+uspace_syscall_entry:
+	swapgs
+	movq %rsp, %gs:8                        /* user rsp */
+	movq %gs:0, %rsp                        /* this strand's kernel stack */
+	pushq $USER_DS                          /* ss */
+	pushq %gs:8                             /* rsp */
+	swapgs
+	pushq %r11                              /* rflags */
+	pushq $USER_CS                          /* cs */
+	pushq %rcx                              /* rip */
+	pushq $0                                /* error */
+	pushq $SYSCALL_VECTOR                   /* vector */
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	xorl %ebp, %ebp                         /* backtraces stop here */
+	movq %rsp, %rdi
+	sti
+	call uspace_syscall
+	movq %rsp, %rdi
+	/* fall through */
+	.size uspace_syscall_entry, . - uspace_syscall_entry
+
+	.globl uspace_return
+	.type uspace_return, @function
+uspace_return:
+	cli
+	movq %rdi, %rsp
+	movq 17*8(%rsp), %rcx                   /* rip */
+	movabsq $USER_TOP_HI, %rax
+	cmpq %rax, %rcx
+	jae 1f
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	addq $8, %rsp                           /* rcx: becomes rip */
+	popq %rbx
+	popq %rax
+	addq $16, %rsp                          /* vector, error */
+	movq (%rsp), %rcx                       /* rip */
+	movq 16(%rsp), %r11                     /* rflags */
+	movq 24(%rsp), %rsp                     /* user rsp; interrupts stay off */
+	sysretq
+1:	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+	addq $16, %rsp
+	iretq
+	.size uspace_return, . - uspace_return
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,821 @@
+/*
+ * vm_test.c: PhysAddr, VirtAddr, Translation and the policies above them.
+ *
+ * Each test makes its own contexts (the kernel half is shared, so switching
+ * CR3 to a test context keeps the kernel running) and touches supervisor
+ * pages in the lower half.  Bodies that switch contexts are separate
+ * functions, so a failed assertion still returns to the switch-back.
+ */
+#include <stdint.h>
+
+#include <arch/cpu.h>
+#include <arch/fault.h>
+#include <arch/mmu.h>
+#include <arch/pagetable.h>
+#include <arch/trap.h>
+
+#include "kernel/heap.h"
+#include "kernel/interface.h"
+#include "kernel/ktest.h"
+#include "kernel/pmm.h"
+#include "kernel/translation.h"
+#include "kernel/vm_policy.h"
+
+#define PG    TRANSLATION_PAGE
+#define VBASE 0x40000000ul
+
+static volatile char *vt_p(uintptr_t va)
+{
+	return (volatile char *)va;
+}
+
+/* A context with one range at VBASE of n pages, mapped (RW) to a fresh
+ * object when map is set. */
+struct vt_env {
+	cap_t ctx, range, pages;
+	struct translation_ctx *c;
+};
+
+static int vt_env_make(struct vt_env *e, uint32_t n, bool map)
+{
+	int err = translation_create("test", &e->ctx);
+
+	e->range = e->pages = CAP_NULL;
+	if (err)
+		return err;
+	e->c = translation_get(e->ctx, NULL);
+	if ((err = virtaddr_alloc(&e->c->space, VBASE, n * PG, &e->range)))
+		return err;
+	if (!map)
+		return 0;
+	if ((err = physaddr_alloc(n * PG, NULL, &e->pages)))
+		return err;
+	return translation_add_mapping(e->ctx, e->range, 0, e->pages, 0, n, TRANSLATION_PROT_RW);
+}
+
+static void vt_env_free(struct vt_env *e)
+{
+	if (translation_current() == e->c)
+		translation_switch(translation_kernel_ctx());
+	translation_destroy(e->ctx);
+	if (e->pages)
+		physaddr_free(e->pages);
+}
+
+/* ---- PhysAddr ---- */
+
+KTEST(physaddr_alloc_free_and_stale_caps)
+{
+	cap_t c, v;
+	uint32_t np = 0, nm = 1;
+	unsigned fl;
+	struct pmm_frame fr;
+	uint64_t pa;
+
+	KT_ASSERT_EQ(physaddr_alloc(3 * PG, NULL, &c), 0);
+	KT_ASSERT_EQ(physaddr_info(c, &np, &nm, &fl), 0);
+	KT_ASSERT_EQ(np, 3);
+	KT_ASSERT_EQ(nm, 0);
+	KT_ASSERT_EQ(physaddr_page(c, 2, &pa), 0);
+	KT_ASSERT_EQ(physaddr_page(c, 3, &pa), -ERANGE);
+	KT_ASSERT_EQ(pmm_frame_info(pa, &fr), 0);
+	KT_ASSERT_EQ(fr.owner, PHYSADDR_PMM_OWNER);
+	KT_ASSERT_EQ(physaddr_free(c), 0);
+	KT_ASSERT_EQ(physaddr_free(c), -ESTALE); /* double free */
+	KT_ASSERT_EQ(physaddr_info(c, &np, NULL, NULL), -ESTALE);
+	KT_ASSERT_EQ(physaddr_free(CAP_NULL), -EBADF);
+	KT_ASSERT_EQ(physaddr_alloc(0, NULL, &c), -EINVAL);
+	/* A capability of another type is refused as one. */
+	KT_ASSERT_EQ(virtaddr_alloc(&translation_kernel_ctx()->space, VBASE, PG, &v), 0);
+	KT_ASSERT_EQ(physaddr_free(v), -ECAPTYPE);
+	KT_ASSERT_EQ(virtaddr_free(v), 0);
+	KT_ASSERT_EQ(pmm_check(), 0);
+}
+
+KTEST(physaddr_attributes_contig_align_colour)
+{
+	struct physaddr_attr a = {.flags = PHYSADDR_CONTIG, .align_pages = 8};
+	cap_t c;
+	struct physaddr *p;
+
+	KT_ASSERT_EQ(physaddr_alloc(8 * PG, &a, &c), 0);
+	p = physaddr_get(c, NULL);
+	KT_ASSERT(p != NULL);
+	KT_ASSERT_EQ(p->pa[0] & (8 * PG - 1), 0);
+	for (int i = 1; i < 8; i++)
+		KT_ASSERT_EQ(p->pa[i], p->pa[0] + (uint64_t)i * PG);
+	KT_ASSERT_EQ(physaddr_free(c), 0);
+
+	a = (struct physaddr_attr){.flags = PHYSADDR_COLOUR, .colour = 5};
+	KT_ASSERT_EQ(physaddr_alloc(3 * PG, &a, &c), 0);
+	p = physaddr_get(c, NULL);
+	for (int i = 0; i < 3; i++)
+		KT_ASSERT_EQ(physaddr_colour_of(p->pa[i]), 5 + i);
+	KT_ASSERT_EQ(physaddr_free(c), 0);
+
+	a = (struct physaddr_attr){.flags = PHYSADDR_COLOUR | PHYSADDR_CONTIG, .colour = 13};
+	KT_ASSERT_EQ(physaddr_alloc(4 * PG, &a, &c), 0);
+	p = physaddr_get(c, NULL);
+	KT_ASSERT_EQ(physaddr_colour_of(p->pa[0]), 13);
+	KT_ASSERT_EQ(p->pa[3], p->pa[0] + 3 * PG);
+	KT_ASSERT_EQ(physaddr_free(c), 0);
+
+	a = (struct physaddr_attr){.flags = PHYSADDR_CONTIG | PHYSADDR_BELOW_4G, .align_pages = 1};
+	KT_ASSERT_EQ(physaddr_alloc(2 * PG, &a, &c), 0);
+	KT_ASSERT(physaddr_get(c, NULL)->pa[1] < (1ull << 32));
+	KT_ASSERT_EQ(physaddr_free(c), 0);
+
+	/* Bad attributes: a clear error and nothing allocated. */
+	a = (struct physaddr_attr){.flags = PHYSADDR_CONTIG, .align_pages = 3};
+	KT_ASSERT_EQ(physaddr_alloc(PG, &a, &c), -EINVAL);
+	a = (struct physaddr_attr){.flags = PHYSADDR_COLOUR, .colour = PHYSADDR_NCOLOURS};
+	KT_ASSERT_EQ(physaddr_alloc(PG, &a, &c), -EINVAL);
+	a = (struct physaddr_attr){.flags = 0, .align_pages = 4};
+	KT_ASSERT_EQ(physaddr_alloc(PG, &a, &c), -EINVAL);
+	a = (struct physaddr_attr){.flags = 0x100};
+	KT_ASSERT_EQ(physaddr_alloc(PG, &a, &c), -EINVAL);
+	KT_ASSERT_EQ(pmm_check(), 0);
+}
+
+/* ---- VirtAddr ---- */
+
+KTEST(virtaddr_ranges_and_bad_input)
+{
+	struct vt_env e;
+	cap_t a, b, c, d;
+	uintptr_t start;
+	size_t len;
+	void *ctx;
+
+	KT_ASSERT_EQ(vt_env_make(&e, 4, false), 0);
+	struct virtaddr_space *s = &e.c->space;
+
+	KT_ASSERT_EQ(virtaddr_alloc(s, VBASE + 2 * PG, PG, &a), -EEXIST);  /* overlap */
+	KT_ASSERT_EQ(virtaddr_alloc(s, VBASE - PG, 2 * PG, &a), -EEXIST);  /* overlap below */
+	KT_ASSERT_EQ(virtaddr_alloc(s, VBASE + 1, PG, &a), -EINVAL);       /* unaligned */
+	KT_ASSERT_EQ(virtaddr_alloc(s, VBASE + 4 * PG, 100, &a), -EINVAL); /* unaligned size */
+	KT_ASSERT_EQ(virtaddr_alloc(s, VBASE + 4 * PG, 0, &a), -EINVAL);
+	KT_ASSERT_EQ(virtaddr_alloc(s, PAGETABLE_USER_TOP, PG, &a), -ERANGE);     /* kernel half */
+	KT_ASSERT_EQ(virtaddr_alloc(s, PAGETABLE_USER_TOP - PG, 2 * PG, &a), -ERANGE);
+	KT_ASSERT_EQ(virtaddr_alloc(s, VBASE + 4 * PG, PG, &a), 0); /* adjacent is fine */
+	KT_ASSERT_EQ(virtaddr_alloc(s, 0, 2 * PG, &b), 0);          /* anywhere: first fit */
+	KT_ASSERT_EQ(virtaddr_info(b, &start, &len, &ctx), 0);
+	KT_ASSERT_EQ(start, PG);
+	KT_ASSERT_EQ(len, 2 * PG);
+	KT_ASSERT(ctx == e.c);
+	KT_ASSERT_EQ(virtaddr_alloc(s, 0, PG, &c), 0);
+	KT_ASSERT_EQ(virtaddr_info(c, &start, NULL, NULL), 0);
+	KT_ASSERT_EQ(start, 3 * PG);
+	KT_ASSERT(virtaddr_find(s, VBASE + 4 * PG + 10) == virtaddr_get(a, NULL));
+	KT_ASSERT(virtaddr_find(s, VBASE + 5 * PG) == NULL);
+	KT_ASSERT_EQ(virtaddr_free(b), 0);
+	KT_ASSERT_EQ(virtaddr_free(b), -ESTALE);
+	KT_ASSERT_EQ(virtaddr_alloc(s, 0, PG, &d), 0); /* the hole is reused */
+	KT_ASSERT_EQ(virtaddr_info(d, &start, NULL, NULL), 0);
+	KT_ASSERT_EQ(start, PG);
+	vt_env_free(&e);
+	/* Destroying the context revoked every range it had. */
+	KT_ASSERT_EQ(virtaddr_free(a), -ESTALE);
+	KT_ASSERT_EQ(virtaddr_free(d), -ESTALE);
+}
+
+/* ---- Translation: mappings ---- */
+
+static void vt_map_body(struct ktest_ctx *kt, struct vt_env *e, cap_t other_range)
+{
+	unsigned prot;
+	cap_t pc;
+	uint32_t page;
+	cap_t extra;
+	struct physaddr *p = physaddr_get(e->pages, NULL);
+
+	KT_ASSERT_EQ(translation_examine_mapping(e->ctx, VBASE + PG, &prot, &pc, &page), 0);
+	KT_ASSERT_EQ(prot, TRANSLATION_PROT_RW);
+	KT_ASSERT_EQ(pc, e->pages);
+	KT_ASSERT_EQ(page, 1);
+	/* Through the mapping and through the direct map: the same frame. */
+	translation_switch(e->c);
+	*vt_p(VBASE + PG + 7) = 0x5a;
+	translation_switch(translation_kernel_ctx());
+	KT_ASSERT_EQ(((volatile char *)pagetable_phys_to_virt(p->pa[1]))[7], 0x5a);
+
+	/* Bad input: clear errors, no change. */
+	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, 0, e->pages, 0, 1, TRANSLATION_PROT_RW),
+	             -EEXIST);
+	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, 0, e->pages, 0, 1,
+	                                     TRANSLATION_PROT_W | TRANSLATION_PROT_X),
+	             -EINVAL);
+	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, 5, e->pages, 0, 1, TRANSLATION_PROT_R),
+	             -EINVAL);
+	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, 4 * PG, e->pages, 0, 1,
+	                                     TRANSLATION_PROT_R),
+	             -ERANGE);
+	KT_ASSERT_EQ(translation_add_mapping(e->ctx, other_range, 0, e->pages, 0, 1,
+	                                     TRANSLATION_PROT_R),
+	             -EPERM); /* a range of another context */
+	KT_ASSERT_EQ(physaddr_alloc(PG, NULL, &extra), 0);
+	KT_ASSERT_EQ(translation_remove_mapping(e->ctx, e->range, 3 * PG, 1), 1);
+	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, 3 * PG, extra, 1, 1,
+	                                     TRANSLATION_PROT_R),
+	             -ERANGE); /* page 1 of a 1-page object */
+	KT_ASSERT_EQ(physaddr_free(extra), 0);
+	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, 3 * PG, extra, 0, 1,
+	                                     TRANSLATION_PROT_R),
+	             -ESTALE); /* a page one does not own (any more) */
+	KT_ASSERT_EQ(translation_examine_mapping(e->ctx, VBASE + 3 * PG, &prot, NULL, NULL), -ENOENT);
+	/* A mapped object cannot be freed, a range with mappings neither. */
+	KT_ASSERT_EQ(physaddr_free(e->pages), -EBUSY);
+	KT_ASSERT_EQ(virtaddr_free(e->range), -EBUSY);
+	KT_ASSERT_EQ(translation_remove_mapping(e->ctx, e->range, 0, 4), 3);
+	KT_ASSERT_EQ(translation_remove_mapping(e->ctx, e->range, 0, 4), 0);
+	KT_ASSERT_EQ(physaddr_info(e->pages, NULL, &page, NULL), 0);
+	KT_ASSERT_EQ(page, 0); /* the reverse map is empty */
+	KT_ASSERT_EQ(virtaddr_free(e->range), 0);
+	KT_ASSERT_EQ(translation_destroy(translation_kernel_ctx()->cap), -EPERM);
+}
+
+KTEST(translation_add_examine_remove_and_errors)
+{
+	struct vt_env e, o;
+
+	KT_ASSERT_EQ(vt_env_make(&e, 4, true), 0);
+	KT_ASSERT_EQ(vt_env_make(&o, 1, false), 0);
+	vt_map_body(kt, &e, o.range);
+	translation_switch(translation_kernel_ctx());
+	vt_env_free(&o);
+	vt_env_free(&e);
+	KT_ASSERT_EQ(pmm_check(), 0);
+	KT_ASSERT_EQ(heap_check(), 0);
+}
+
+KTEST(translation_destroy_rules)
+{
+	struct vt_env e;
+	cap_t ctx;
+
+	KT_ASSERT_EQ(vt_env_make(&e, 2, true), 0);
+	ctx = e.ctx;
+	translation_switch(e.c);
+	KT_ASSERT_EQ(translation_destroy(ctx), -EBUSY); /* loaded */
+	translation_switch(translation_kernel_ctx());
+	KT_ASSERT_EQ(translation_destroy(ctx), 0); /* mappings and ranges go with it */
+	KT_ASSERT_EQ(translation_destroy(ctx), -ESTALE);
+	KT_ASSERT_EQ(virtaddr_free(e.range), -ESTALE);
+	KT_ASSERT_EQ(physaddr_free(e.pages), 0); /* unmapped by the destroy */
+}
+
+/* ---- fault events ---- */
+
+struct vt_rec {
+	int calls;
+	struct translation_fault last;
+	cap_t map_with; /* PageNotPresent: map this page */
+	bool resolve;
+};
+
+static bool vt_record(void *closure, const struct translation_fault *f)
+{
+	struct vt_rec *r = closure;
+
+	r->calls++;
+	r->last = *f;
+	if (!r->resolve)
+		return false;
+	if (f->event == TRANSLATION_PAGE_NOT_PRESENT)
+		return translation_map_page(f->ctx, f->va & ~(PG - 1), r->map_with, 0,
+		                            TRANSLATION_PROT_RW) == 0;
+	if (f->event == TRANSLATION_PROTECTION_FAULT)
+		return translation_protect(f->ctx, f->va & ~(PG - 1), 1, TRANSLATION_PROT_RW) == 0;
+	return false;
+}
+
+static bool vt_never(void *closure, const struct translation_fault *f)
+{
+	(void)closure;
+	(void)f;
+	return false;
+}
+
+static void vt_events_body(struct ktest_ctx *kt, struct vt_env *e, struct vt_rec *np,
+                           struct vt_rec *pf, struct vt_rec *bad, struct vt_rec *skipped)
+{
+	struct fault_catch fc = {.vector = TRAP_PF};
+
+	translation_switch(e->c);
+	/* PageNotPresent: the handler maps a page and the read restarts. */
+	KT_ASSERT_EQ(*vt_p(VBASE + 2 * PG + 1), 0x11);
+	KT_ASSERT_EQ(np->calls, 1);
+	KT_ASSERT(np->last.ctx == e->c);
+	KT_ASSERT_EQ(np->last.va, VBASE + 2 * PG + 1);
+	KT_ASSERT_EQ(np->last.access & 0xf, TRANSLATION_ACCESS_READ);
+	KT_ASSERT(np->last.range == virtaddr_get(e->range, NULL));
+	KT_ASSERT_EQ(skipped->calls, 0); /* guard said no */
+
+	/* ProtectionFault: write to a read-only page. */
+	KT_ASSERT_EQ(translation_change_mapping(e->ctx, e->range, 0, 1, TRANSLATION_PROT_R), 0);
+	*vt_p(VBASE + 3) = 1;
+	KT_ASSERT_EQ(pf->calls, 1);
+	KT_ASSERT_EQ(pf->last.access & TRANSLATION_ACCESS_WRITE, TRANSLATION_ACCESS_WRITE);
+	KT_ASSERT(pf->last.access & TRANSLATION_ACCESS_PRESENT);
+	KT_ASSERT_EQ(*vt_p(VBASE + 3), 1);
+
+	/* No access at all (prot 0): a protection fault too, even on a read. */
+	KT_ASSERT_EQ(translation_change_mapping(e->ctx, e->range, PG, 1, 0), 0);
+	(void)*vt_p(VBASE + PG);
+	KT_ASSERT_EQ(pf->calls, 2);
+	KT_ASSERT_EQ(pf->last.va, VBASE + PG);
+
+	/* BadAddress, unhandled: back to the trap path (here, the catch). */
+	if (fault_catch_arm(&fc) == 0) {
+		*vt_p(0x7000000000ul) = 1;
+		fault_catch_disarm(&fc);
+		KT_FAIL("no fault");
+	}
+	KT_ASSERT_EQ(fc.caught_vector, TRAP_PF);
+	KT_ASSERT_EQ(fc.addr, 0x7000000000ul);
+	KT_ASSERT_EQ(bad->calls, 1);
+	KT_ASSERT(bad->last.range == NULL);
+	KT_ASSERT_EQ(bad->last.event, TRANSLATION_BAD_ADDRESS);
+}
+
+KTEST(translation_fault_events)
+{
+	struct vt_env e;
+	struct vt_rec np = {.resolve = true}, pf = {.resolve = true}, bad = {0}, skipped = {0};
+	int h[4];
+	cap_t page;
+	struct translation_stats before, after;
+
+	KT_ASSERT_EQ(vt_env_make(&e, 4, true), 0);
+	KT_ASSERT_EQ(translation_remove_mapping(e.ctx, e.range, 2 * PG, 1), 1);
+	KT_ASSERT_EQ(physaddr_alloc(PG, NULL, &page), 0);
+	((volatile char *)pagetable_phys_to_virt(physaddr_get(page, NULL)->pa[0]))[1] = 0x11;
+	np.map_with = page;
+	struct translation_binding b1 = {.handler = vt_record, .guard = vt_never, .closure = &skipped,
+	                                 .ctx = e.c};
+	struct translation_binding b2 = {.handler = vt_record, .closure = &np, .ctx = e.c};
+	struct translation_binding b3 = {.handler = vt_record, .closure = &pf, .ctx = e.c};
+	struct translation_binding b4 = {.handler = vt_record, .closure = &bad, .ctx = e.c};
+	KT_ASSERT_EQ(translation_install(TRANSLATION_PAGE_NOT_PRESENT, &b1, &h[0]), 0);
+	KT_ASSERT_EQ(translation_install(TRANSLATION_PAGE_NOT_PRESENT, &b2, &h[1]), 0);
+	KT_ASSERT_EQ(translation_install(TRANSLATION_PROTECTION_FAULT, &b3, &h[2]), 0);
+	KT_ASSERT_EQ(translation_install(TRANSLATION_BAD_ADDRESS, &b4, &h[3]), 0);
+	KT_ASSERT_EQ(translation_install(99, &b4, &h[3]) == -EINVAL, 1);
+	translation_get_stats(&before);
+
+	vt_events_body(kt, &e, &np, &pf, &bad, &skipped);
+	translation_switch(translation_kernel_ctx());
+
+	translation_get_stats(&after);
+	for (int i = 0; i < 4; i++)
+		KT_ASSERT_EQ(translation_uninstall(h[i]), 0);
+	KT_ASSERT_EQ(translation_uninstall(h[0]), -ENOENT);
+	KT_ASSERT(after.faults[TRANSLATION_PAGE_NOT_PRESENT] > before.faults[TRANSLATION_PAGE_NOT_PRESENT]);
+	KT_ASSERT(after.unhandled > before.unhandled);
+	KT_ASSERT_EQ(translation_remove_mapping(e.ctx, e.range, 2 * PG, 1), 1);
+	KT_ASSERT_EQ(physaddr_free(page), 0);
+	vt_env_free(&e);
+}
+
+/* A context's policy gets what no handler resolved. */
+static bool vt_policy(void *closure, const struct translation_fault *f)
+{
+	struct vt_rec *r = closure;
+
+	r->calls++;
+	r->last = *f;
+	return translation_protect(f->ctx, f->va & ~(PG - 1), 1, TRANSLATION_PROT_RW) == 0;
+}
+
+static void vt_policy_body(struct ktest_ctx *kt, struct vt_env *e, struct vt_rec *r)
+{
+	translation_switch(e->c);
+	*vt_p(VBASE) = 9;
+	KT_ASSERT_EQ(r->calls, 1);
+	KT_ASSERT_EQ(r->last.event, TRANSLATION_PROTECTION_FAULT);
+}
+
+KTEST(translation_unhandled_goes_to_context_policy)
+{
+	struct vt_env e;
+	struct vt_rec r = {0};
+
+	KT_ASSERT_EQ(vt_env_make(&e, 1, true), 0);
+	translation_set_policy(e.c, vt_policy, &r);
+	KT_ASSERT_EQ(translation_change_mapping(e.ctx, e.range, 0, 1, TRANSLATION_PROT_R), 0);
+	vt_policy_body(kt, &e, &r);
+	translation_switch(translation_kernel_ctx());
+	vt_env_free(&e);
+}
+
+/* The kernel's own context: a NULL dereference is a BadAddress nobody
+ * handles, so the trap path still gets it (caught here, fatal otherwise). */
+KTEST(translation_kernel_fault_still_reaches_trap_path)
+{
+	struct fault_catch fc = {.vector = TRAP_PF};
+	struct translation_stats a, b;
+	static volatile uintptr_t null_ptr = 8;
+
+	translation_get_stats(&a);
+	if (fault_catch_arm(&fc) == 0) {
+		(void)*(volatile int *)null_ptr;
+		fault_catch_disarm(&fc);
+		KT_FAIL("no fault");
+	}
+	translation_get_stats(&b);
+	KT_ASSERT_EQ(fc.addr, 8);
+	KT_ASSERT_EQ(b.faults[TRANSLATION_BAD_ADDRESS], a.faults[TRANSLATION_BAD_ADDRESS] + 1);
+}
+
+/* ---- TLB discipline ---- */
+
+static int vt_tlb_faults;
+static bool vt_tlb_handler(void *closure, const struct translation_fault *f)
+{
+	(void)closure;
+	vt_tlb_faults++;
+	return translation_protect(f->ctx, f->va & ~(PG - 1), 1, TRANSLATION_PROT_RW) == 0;
+}
+
+static void vt_tlb_body(struct ktest_ctx *kt, struct vt_env *e, uint32_t n)
+{
+	translation_switch(e->c);
+	/* Fill the TLB with writable entries, then take write away. */
+	for (uint32_t i = 0; i < n; i++)
+		*vt_p(VBASE + i * PG) = 1;
+	vt_tlb_faults = 0;
+	KT_ASSERT_EQ(translation_change_mapping(e->ctx, e->range, 0, n, TRANSLATION_PROT_R), 0);
+	for (uint32_t i = 0; i < n; i++)
+		*vt_p(VBASE + i * PG) = 2;
+	KT_ASSERT_EQ(vt_tlb_faults, n); /* no stale writable entry survived */
+	/* Unmapping too. */
+	KT_ASSERT_EQ(translation_remove_mapping(e->ctx, e->range, 0, 1), 1);
+	KT_ASSERT(!mmu_readable(VBASE, 1));
+}
+
+KTEST(translation_tlb_page_and_range_invalidation)
+{
+	/* 8 pages: an invlpg each; 48 (> PAGETABLE_FLUSH_THRESHOLD): a full flush. */
+	uint32_t sizes[2] = {8, 48};
+
+	for (int k = 0; k < 2; k++) {
+		struct vt_env e;
+		int h;
+		struct translation_binding b = {.handler = vt_tlb_handler};
+
+		KT_ASSERT_EQ(vt_env_make(&e, sizes[k], true), 0);
+		b.ctx = e.c;
+		KT_ASSERT_EQ(translation_install(TRANSLATION_PROTECTION_FAULT, &b, &h), 0);
+		vt_tlb_body(kt, &e, sizes[k]);
+		translation_switch(translation_kernel_ctx());
+		translation_uninstall(h);
+		vt_env_free(&e);
+		if (kt->failed)
+			return;
+	}
+}
+
+/* Changes to a context that is not loaded are deferred to its next load,
+ * and its faults are raised with it as the context. */
+static void vt_notcur_body(struct ktest_ctx *kt, struct vt_env *a, struct vt_env *b,
+                           struct vt_rec *r)
+{
+	translation_switch(a->c);
+	*vt_p(VBASE) = 1; /* a's entry is in the TLB */
+	translation_switch(b->c);
+	*vt_p(VBASE) = 2; /* b's own page at the same address */
+	KT_ASSERT_EQ(translation_change_mapping(a->ctx, a->range, 0, 1, TRANSLATION_PROT_R), 0);
+	KT_ASSERT(a->c->pt.stale);
+	*vt_p(VBASE) = 3; /* b is unaffected */
+	KT_ASSERT_EQ(r->calls, 0);
+	translation_switch(a->c);
+	KT_ASSERT_EQ(*vt_p(VBASE), 1);
+	*vt_p(VBASE) = 4; /* faults in a */
+	KT_ASSERT_EQ(r->calls, 1);
+	KT_ASSERT(r->last.ctx == a->c);
+	translation_switch(b->c);
+	KT_ASSERT_EQ(*vt_p(VBASE), 3);
+}
+
+KTEST(translation_faults_in_context_not_current)
+{
+	struct vt_env a, b;
+	struct vt_rec r = {.resolve = true};
+	int h;
+
+	KT_ASSERT_EQ(vt_env_make(&a, 1, true), 0);
+	KT_ASSERT_EQ(vt_env_make(&b, 1, true), 0);
+	struct translation_binding bd = {.handler = vt_record, .closure = &r};
+	KT_ASSERT_EQ(translation_install(TRANSLATION_PROTECTION_FAULT, &bd, &h), 0);
+	vt_notcur_body(kt, &a, &b, &r);
+	translation_switch(translation_kernel_ctx());
+	translation_uninstall(h);
+	vt_env_free(&a);
+	vt_env_free(&b);
+}
+
+/* ---- Dirty ---- */
+
+static void vt_dirty_body(struct ktest_ctx *kt, struct vt_env *e)
+{
+	unsigned st;
+
+	translation_switch(e->c);
+	KT_ASSERT_EQ(translation_clear_state(e->ctx, VBASE, TRANSLATION_DIRTY | TRANSLATION_ACCESSED),
+	             0);
+	KT_ASSERT_EQ(translation_dirty(e->ctx, VBASE, &st), 0);
+	KT_ASSERT_EQ(st, 0);
+	(void)*vt_p(VBASE);
+	KT_ASSERT_EQ(translation_dirty(e->ctx, VBASE, &st), 0);
+	KT_ASSERT_EQ(st, TRANSLATION_ACCESSED);
+	*vt_p(VBASE) = 1;
+	KT_ASSERT_EQ(translation_dirty(e->ctx, VBASE, &st), 0);
+	KT_ASSERT_EQ(st, TRANSLATION_ACCESSED | TRANSLATION_DIRTY);
+	KT_ASSERT_EQ(translation_dirty(e->ctx, VBASE + PG, &st), -ENOENT);
+	KT_ASSERT_EQ(translation_clear_state(e->ctx, VBASE + 1, TRANSLATION_DIRTY), -EINVAL);
+}
+
+KTEST(translation_dirty_and_accessed)
+{
+	struct vt_env e;
+
+	KT_ASSERT_EQ(vt_env_make(&e, 2, true), 0);
+	KT_ASSERT_EQ(translation_remove_mapping(e.ctx, e.range, PG, 1), 1);
+	vt_dirty_body(kt, &e);
+	translation_switch(translation_kernel_ctx());
+	vt_env_free(&e);
+}
+
+/* ---- user pages and SMAP ---- */
+
+static void vt_user_body(struct ktest_ctx *kt, struct vt_env *e)
+{
+	struct fault_catch fc = {.vector = TRAP_PF};
+
+	translation_switch(e->c);
+	pagetable_user_access_begin();
+	*vt_p(VBASE) = 7;
+	pagetable_user_access_end();
+	if (!(arch_cpu_features() & ARCH_FEAT_SMAP))
+		return;
+	/* Without stac, a supervisor access to a user page is refused. */
+	if (fault_catch_arm(&fc) == 0) {
+		(void)*vt_p(VBASE);
+		fault_catch_disarm(&fc);
+		KT_FAIL("SMAP did not stop the access");
+	}
+	KT_ASSERT_EQ(fc.error & 1, 1); /* a protection fault on a present page */
+}
+
+KTEST(translation_user_pages_respect_smap)
+{
+	struct vt_env e;
+	unsigned prot;
+
+	KT_ASSERT_EQ(vt_env_make(&e, 1, false), 0);
+	KT_ASSERT_EQ(physaddr_alloc(PG, NULL, &e.pages), 0);
+	KT_ASSERT_EQ(translation_add_mapping(e.ctx, e.range, 0, e.pages, 0, 1,
+	                                     TRANSLATION_PROT_RW | TRANSLATION_PROT_U),
+	             0);
+	KT_ASSERT_EQ(translation_examine_mapping(e.ctx, VBASE, &prot, NULL, NULL), 0);
+	KT_ASSERT_EQ(prot, TRANSLATION_PROT_RW | TRANSLATION_PROT_U);
+	vt_user_body(kt, &e);
+	translation_switch(translation_kernel_ctx());
+	vt_env_free(&e);
+}
+
+/* ---- Reclaim under pressure ---- */
+
+#define VT_MAXCAPS 4096
+static cap_t vt_hog[VT_MAXCAPS];
+static cap_t vt_rec_caps[32];
+static int vt_reclaim_calls;
+static cap_t vt_nominee;
+
+static cap_t vt_reclaim_handler(void *closure, cap_t candidate)
+{
+	cap_t n = vt_nominee;
+
+	(void)closure;
+	vt_reclaim_calls++;
+	vt_nominee = CAP_NULL; /* nominate once, then agree */
+	return n ? n : candidate;
+}
+
+/* Take every page there is in non-reclaimable objects; returns how many. */
+static int vt_hog_all(int from)
+{
+	static const size_t sizes[] = {1024 * PG, 64 * PG, PG};
+	struct physaddr_attr a = {.flags = PHYSADDR_CONTIG};
+	int n = from;
+
+	for (unsigned s = 0; s < 3; s++)
+		while (n < VT_MAXCAPS && physaddr_alloc(sizes[s], &a, &vt_hog[n]) == 0)
+			n++;
+	return n;
+}
+
+static void vt_reclaim_body(struct ktest_ctx *kt, struct vt_env *e, int *nhog)
+{
+	struct physaddr_stats st0, st1;
+	struct pmm_stats ps;
+	cap_t c;
+	unsigned prot;
+	int n;
+
+	/* Exhausted, and nothing reclaimable: a clean -ENOMEM, no panic. */
+	n = vt_hog_all(0);
+	*nhog = n;
+	KT_ASSERT(n > 0 && n < VT_MAXCAPS);
+	KT_ASSERT_EQ(physaddr_alloc(PG, NULL, &c), -ENOMEM);
+	pmm_get_stats(&ps);
+	KT_ASSERT(ps.free_pages < 64);
+
+	/* Give back one big chunk; 32 reclaimable pages go there, two mapped. */
+	KT_ASSERT_EQ(physaddr_free(vt_hog[0]), 0);
+	vt_hog[0] = vt_hog[--n];
+	*nhog = n;
+	for (int i = 0; i < 32; i++)
+		KT_ASSERT_EQ(physaddr_alloc(PG, &(struct physaddr_attr){.flags = PHYSADDR_RECLAIMABLE},
+		                            &vt_rec_caps[i]),
+		             0);
+	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, 0, vt_rec_caps[0], 0, 1,
+	                                     TRANSLATION_PROT_RW),
+	             0);
+	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, PG, vt_rec_caps[31], 0, 1,
+	                                     TRANSLATION_PROT_RW),
+	             0);
+	translation_switch(e->c);
+	*vt_p(VBASE) = 1; /* cached in the TLB */
+	*vt_p(VBASE + PG) = 1;
+
+	/* Pressure: the first victim is nominated (31, the newest, mapped),
+	 * the rest are the FIFO's candidates (0 first, also mapped). */
+	physaddr_get_stats(&st0);
+	vt_nominee = vt_rec_caps[31];
+	n = vt_hog_all(n);
+	*nhog = n;
+	physaddr_get_stats(&st1);
+	KT_ASSERT(vt_reclaim_calls >= 2);
+	KT_ASSERT_EQ(st1.nominated, st0.nominated + 1);
+	KT_ASSERT_EQ(st1.reclaimable, 0);
+	KT_ASSERT_EQ(physaddr_free(vt_rec_caps[31]), -ESTALE);
+	KT_ASSERT_EQ(physaddr_free(vt_rec_caps[0]), -ESTALE);
+	/* Their mappings were invalidated, TLB included. */
+	KT_ASSERT_EQ(translation_examine_mapping(e->ctx, VBASE, &prot, NULL, NULL), -ENOENT);
+	KT_ASSERT_EQ(translation_examine_mapping(e->ctx, VBASE + PG, &prot, NULL, NULL), -ENOENT);
+	KT_ASSERT(!mmu_readable(VBASE, 1));
+	KT_ASSERT_EQ(virtaddr_get(e->range, NULL)->nmapped, 0);
+}
+
+KTEST(physaddr_reclaim_under_pressure_nominates_and_invalidates)
+{
+	struct vt_env e;
+	int h, n = 0;
+	bool irq = arch_irq_enabled();
+
+	KT_ASSERT_EQ(vt_env_make(&e, 2, false), 0);
+	KT_ASSERT_EQ(physaddr_reclaim_install(vt_reclaim_handler, NULL, &h), 0);
+	vt_reclaim_calls = 0;
+	/* Nothing else should allocate while memory is gone. */
+	arch_irq_disable();
+	vt_reclaim_body(kt, &e, &n);
+	translation_switch(translation_kernel_ctx());
+	for (int i = 0; i < n; i++)
+		physaddr_free(vt_hog[i]);
+	for (int i = 0; i < 32; i++)
+		physaddr_free(vt_rec_caps[i]); /* the survivors, if the test failed early */
+	if (irq)
+		arch_irq_enable();
+	physaddr_reclaim_uninstall(h);
+	vt_env_free(&e);
+	KT_ASSERT_EQ(pmm_check(), 0);
+	KT_ASSERT_EQ(heap_check(), 0);
+}
+
+/* ---- policies ---- */
+
+static void vt_anon_body(struct ktest_ctx *kt, struct vt_env *e, struct vm_region *r)
+{
+	translation_switch(e->c);
+	for (int i = 0; i < 8; i++)
+		KT_ASSERT_EQ(*vt_p(VBASE + (uintptr_t)i * PG + 100), 0); /* zero filled */
+	*vt_p(VBASE + 5) = 42;
+	KT_ASSERT_EQ(*vt_p(VBASE + 5), 42);
+	KT_ASSERT_EQ(vm_region_faults(r), 8);
+}
+
+KTEST(vm_policy_demand_zero)
+{
+	struct vt_env e;
+	struct vm_region *r;
+	struct physaddr_stats a, b;
+
+	KT_ASSERT_EQ(vt_env_make(&e, 8, false), 0);
+	KT_ASSERT_EQ(vm_anon_attach(e.c, e.range, TRANSLATION_PROT_RW, &r), 0);
+	physaddr_get_stats(&a);
+	vt_anon_body(kt, &e, r);
+	translation_switch(translation_kernel_ctx());
+	KT_ASSERT_EQ(vm_region_detach(r), 0);
+	physaddr_get_stats(&b);
+	KT_ASSERT_EQ(b.objects, a.objects); /* every zero page freed */
+	vt_env_free(&e);
+}
+
+static void vt_cow_body(struct ktest_ctx *kt, struct vt_env *a, struct translation_ctx *bc,
+                        struct vm_region *sa, struct vm_region *db)
+{
+	/* The copy sees the original's data. */
+	translation_switch(bc);
+	KT_ASSERT_EQ(*vt_p(VBASE + 10), 'A');
+	KT_ASSERT_EQ(*vt_p(VBASE + PG + 10), 'B');
+	/* A write in the copy copies the page; the original keeps its data. */
+	*vt_p(VBASE + 10) = 'x';
+	KT_ASSERT_EQ(vm_region_faults(db), 1);
+	translation_switch(a->c);
+	KT_ASSERT_EQ(*vt_p(VBASE + 10), 'A');
+	/* The original's page 0 is now alone: write access comes back, no copy. */
+	*vt_p(VBASE + 10) = 'y';
+	KT_ASSERT_EQ(vm_region_faults(sa), 1);
+	/* Page 1 is still shared: the original's write copies it. */
+	*vt_p(VBASE + PG + 10) = 'z';
+	KT_ASSERT_EQ(vm_region_faults(sa), 2);
+	translation_switch(bc);
+	KT_ASSERT_EQ(*vt_p(VBASE + 10), 'x');
+	KT_ASSERT_EQ(*vt_p(VBASE + PG + 10), 'B');
+	KT_ASSERT_EQ(*vt_p(VBASE + 2 * PG + 10), 0); /* never mapped: demand zero */
+}
+
+KTEST(vm_policy_copy_on_write)
+{
+	struct vt_env a;
+	struct vm_region *ra, *sa, *db;
+	cap_t bctx, brange;
+	struct translation_ctx *bc;
+	struct physaddr_stats s0, s1;
+
+	physaddr_get_stats(&s0);
+	KT_ASSERT_EQ(vt_env_make(&a, 3, false), 0);
+	KT_ASSERT_EQ(vm_anon_attach(a.c, a.range, TRANSLATION_PROT_RW, &ra), 0);
+	translation_switch(a.c);
+	*vt_p(VBASE + 10) = 'A';
+	*vt_p(VBASE + PG + 10) = 'B';
+	translation_switch(translation_kernel_ctx());
+	KT_ASSERT_EQ(translation_create("cow", &bctx), 0);
+	bc = translation_get(bctx, NULL);
+	KT_ASSERT_EQ(vm_cow_duplicate(a.c, a.range, bc, TRANSLATION_PROT_RW, &brange, &sa, &db), 0);
+	vt_cow_body(kt, &a, bc, sa, db);
+	translation_switch(translation_kernel_ctx());
+	KT_ASSERT_EQ(vm_region_detach(db), 0);
+	KT_ASSERT_EQ(vm_region_detach(sa), 0);
+	KT_ASSERT_EQ(vm_region_detach(ra), 0);
+	KT_ASSERT_EQ(translation_destroy(bctx), 0);
+	vt_env_free(&a);
+	physaddr_get_stats(&s1);
+	KT_ASSERT_EQ(s1.objects, s0.objects); /* every copied and original page freed */
+}
+
+static cap_t vt_pager_pages;
+static int vt_pager_calls;
+
+static int vt_pager(void *closure, struct translation_ctx *ctx, uintptr_t va, cap_t *p,
+                    uint32_t *page, unsigned *prot)
+{
+	(void)closure;
+	(void)ctx;
+	vt_pager_calls++;
+	*p = vt_pager_pages;
+	*page = (uint32_t)((va - VBASE) / PG);
+	*prot = TRANSLATION_PROT_R;
+	return 0;
+}
+
+static void vt_pager_body(struct ktest_ctx *kt, struct vt_env *e)
+{
+	translation_switch(e->c);
+	KT_ASSERT_EQ(*vt_p(VBASE + 3 * PG), 'p' + 3);
+	KT_ASSERT_EQ(*vt_p(VBASE), 'p');
+	KT_ASSERT_EQ(*vt_p(VBASE + 4), 'p');
+	KT_ASSERT_EQ(vt_pager_calls, 2);
+}
+
+KTEST(vm_policy_pager_supplies_pages)
+{
+	struct vt_env e;
+	struct vm_region *r;
+	struct physaddr *p;
+
+	KT_ASSERT_EQ(vt_env_make(&e, 4, false), 0);
+	KT_ASSERT_EQ(physaddr_alloc(4 * PG, NULL, &vt_pager_pages), 0);
+	p = physaddr_get(vt_pager_pages, NULL);
+	for (int i = 0; i < 4; i++)
+		((volatile char *)pagetable_phys_to_virt(p->pa[i]))[(i == 0) ? 4 : 0] = (char)('p' + i);
+	((volatile char *)pagetable_phys_to_virt(p->pa[0]))[0] = 'p';
+	vt_pager_calls = 0;
+	KT_ASSERT_EQ(vm_pager_attach(e.c, e.range, vt_pager, NULL, &r), 0);
+	vt_pager_body(kt, &e);
+	translation_switch(translation_kernel_ctx());
+	KT_ASSERT_EQ(vm_region_detach(r), 0);
+	KT_ASSERT_EQ(physaddr_free(vt_pager_pages), 0); /* the pager still owns it */
+	vt_env_free(&e);
+}

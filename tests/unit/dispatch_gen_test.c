@@ -1,0 +1,482 @@
+/*
+ * dispatch_gen_test.c: the generated dispatch routines against the walk.
+ *
+ * For random handler sets (native and extension-style handlers and guards,
+ * closures, imposed guards, ordering constraints, result and default
+ * handlers, runs that abort and runs that leave references in their
+ * ledger), every raise through the call site (the generated routine) must
+ * give the same result, the same side effects in the same order, the same
+ * aborts and the same "unhandled" verdict as dispatch_raise (the walk, the
+ * reference).  Then the routine's own duties: disabling per the abort
+ * policy, releasing an aborted run's references, surviving its own set
+ * being replaced while it runs (quiescence), and falling back to the walk.
+ *
+ * "Extension" procedures here are C functions with the JIT's ABI (fuel in
+ * the sixth argument, {r0, status} returned in rax:rdx); domain_test and
+ * extension_test run real JIT-compiled ones through the same routines.
+ */
+#include "tests/unit/check.h"
+
+#include "kernel/dispatch.h"
+
+static const struct module auth_mod = {"Auth", MODULE_TRUSTED};
+static const struct module inst_mod = {"Installer", MODULE_TRUSTED};
+
+/* ------------------------------------------------------------ the trace */
+
+static uint64_t trace[512];
+static uint32_t ntrace;
+
+static void tr(uint64_t kind, uint64_t id, uint64_t a, uint64_t b, uint64_t c)
+{
+	uint64_t h = (id << 40) ^ (a * 1000003u) ^ (b * 10007u) ^ (c * 101u);
+	uint64_t v = (kind << 56) | (h & ((1ull << 56) - 1));
+	if (ntrace < 512)
+		trace[ntrace++] = v;
+}
+
+/* ----------------------------------------------------- the procedures */
+
+#define SC {RT_ARG_SCALAR, NULL, 0, false}
+#define RET {RT_RET_SCALAR, NULL, 0, false, false}
+/* The event: u64 E(a, b, c, d) (four, so closures fit). */
+static const struct rt_sig ev_sig = {"Gen_Event", NULL, 4, {SC, SC, SC, SC}, RET, 0};
+
+#define NPROC 8
+
+#define NATIVE_H(k)                                                                                \
+	static uint64_t nh##k(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)          \
+	{                                                                                          \
+		tr(1, k, a, b, c + d + e);                                                         \
+		return (k)*1000 + a + b * 3 + e;                                                   \
+	}
+#define NATIVE_G(k)                                                                                \
+	static uint64_t ng##k(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)          \
+	{                                                                                          \
+		tr(2, k, a, b, c + d + e);                                                         \
+		return (a + b + (k)) % 3 != 0;                                                     \
+	}
+#define CLOSURE_H(k)                                                                               \
+	static uint64_t ch##k(uint64_t cl, uint64_t a, uint64_t b, uint64_t c, uint64_t d)         \
+	{                                                                                          \
+		tr(3, k, cl, a, b + c + d);                                                        \
+		return cl * 7 + a + (k);                                                           \
+	}
+#define CLOSURE_G(k)                                                                               \
+	static uint64_t cg##k(uint64_t cl, uint64_t a, uint64_t b, uint64_t c, uint64_t d)         \
+	{                                                                                          \
+		tr(4, k, cl, a, b + c + d);                                                        \
+		return (cl + a + (k)) % 4 != 0;                                                    \
+	}
+
+static void rel_note(void *ref)
+{
+	tr(9, 0, (uint64_t)(uintptr_t)ref, 0, 0);
+}
+static char refs[NPROC];
+
+/* Extension-style handlers: abort (fuel) on some inputs, leave a reference
+ * noted in the ledger on others (released by the dispatcher either way). */
+#define JIT_H(k)                                                                                   \
+	static struct rt_jit_ret jh##k(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, \
+	                               uint64_t fuel)                                              \
+	{                                                                                          \
+		tr(5, k, a, b, c + d + e + fuel);                                                  \
+		if ((a + (k)) % 4 == 1)                                                            \
+			dispatch_note_acquire(&refs[k], rel_note);                                 \
+		if ((a + b + (k)) % 5 == 0)                                                        \
+			return (struct rt_jit_ret){0, RT_RUN_FUEL};                                \
+		return (struct rt_jit_ret){(k)*77 + a * b, RT_RUN_OK};                             \
+	}
+#define JIT_G(k)                                                                                   \
+	static struct rt_jit_ret jg##k(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, \
+	                               uint64_t fuel)                                              \
+	{                                                                                          \
+		tr(6, k, a, b, c + d + e + fuel);                                                  \
+		return (struct rt_jit_ret){(a + (k)) % 3 != 1, (b + (k)) % 7 == 0 ? RT_RUN_FUEL    \
+		                                                                  : RT_RUN_OK};    \
+	}
+#define JIT_CH(k)                                                                                  \
+	static struct rt_jit_ret jc##k(uint64_t cl, uint64_t a, uint64_t b, uint64_t c,            \
+	                               uint64_t d, uint64_t fuel)                                  \
+	{                                                                                          \
+		tr(7, k, cl, a, b + c + d + fuel);                                                 \
+		if ((a + (k)) % 6 == 2)                                                            \
+			return (struct rt_jit_ret){0, RT_RUN_FAULT};                               \
+		return (struct rt_jit_ret){cl + a * (k), RT_RUN_OK};                               \
+	}
+#define ALL(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+ALL(NATIVE_H)
+ALL(NATIVE_G)
+ALL(CLOSURE_H)
+ALL(CLOSURE_G)
+ALL(JIT_H)
+ALL(JIT_G)
+ALL(JIT_CH)
+#define REF_NH(k) nh##k,
+#define REF_NG(k) ng##k,
+#define REF_CH(k) ch##k,
+#define REF_CG(k) cg##k,
+#define REF_JH(k) jh##k,
+#define REF_JG(k) jg##k,
+#define REF_JC(k) jc##k,
+static const dispatch_fn nhs[NPROC] = {ALL(REF_NH)};
+static const dispatch_fn ngs[NPROC] = {ALL(REF_NG)};
+static const dispatch_fn chs[NPROC] = {ALL(REF_CH)};
+static const dispatch_fn cgs[NPROC] = {ALL(REF_CG)};
+static const rt_jit_fn jhs[NPROC] = {ALL(REF_JH)};
+static const rt_jit_fn jgs[NPROC] = {ALL(REF_JG)};
+static const rt_jit_fn jcs[NPROC] = {ALL(REF_JC)};
+
+/* One signature per procedure (sig->fn is its native address). */
+static struct rt_sig s_nh[NPROC], s_ng[NPROC], s_ch[NPROC], s_cg[NPROC], s_j, s_jg, s_jc;
+
+static void sigs_init(void)
+{
+	for (int k = 0; k < NPROC; k++) {
+		s_nh[k] = ev_sig;
+		s_nh[k].fn = (void *)nhs[k];
+		s_ng[k] = ev_sig;
+		s_ng[k].fn = (void *)ngs[k];
+		s_ng[k].flags = RT_SIG_PURE;
+		s_ch[k] = (struct rt_sig){"c", (void *)chs[k], 5, {SC, SC, SC, SC, SC}, RET, 0};
+		s_cg[k] = s_ch[k];
+		s_cg[k].fn = (void *)cgs[k];
+		s_cg[k].flags = RT_SIG_PURE;
+	}
+	s_j = ev_sig;
+	s_jg = ev_sig;
+	s_jg.flags = RT_SIG_PURE;
+	s_jc = (struct rt_sig){"jc", NULL, 5, {SC, SC, SC, SC, SC}, RET, 0};
+}
+
+static uint64_t result_fold(void *arg, uint64_t acc, uint64_t r, uint32_t index)
+{
+	tr(8, index, acc, r, (uint64_t)(uintptr_t)arg);
+	return acc * 31 + r + index;
+}
+
+static void on_abort(void *arg, struct dispatch_binding *b, uint32_t status)
+{
+	(void)arg, (void)b;
+	tr(10, status, 0, 0, 0);
+}
+
+/* ------------------------------------------------------------ random */
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng % n);
+}
+
+/* The authorizer: report aborts (so one raise cannot change the set the
+ * next one sees), sometimes impose a guard. */
+static struct dispatch_guard imposed;
+static bool impose_next;
+static int authorize(void *arg, struct dispatch_decision *d)
+{
+	(void)arg;
+	d->policy = DISPATCH_ABORT_REPORT;
+	if (impose_next)
+		return dispatch_impose_guard(d, &imposed);
+	return 0;
+}
+
+static void random_guard(struct dispatch_guard *g)
+{
+	uint32_t k = rnd(NPROC);
+	switch (rnd(3)) {
+	case 0:
+		*g = (struct dispatch_guard){{&s_ng[k], NULL, NULL}, NULL, false};
+		break;
+	case 1:
+		*g = (struct dispatch_guard){{&s_cg[k], NULL, NULL}, (void *)(uintptr_t)(k + 11), true};
+		break;
+	default:
+		*g = (struct dispatch_guard){{&s_jg, jgs[k], &inst_mod}, NULL, false};
+		break;
+	}
+}
+
+static uint32_t compare_raises(struct dispatch_event *ev, uint32_t rounds)
+{
+	uint64_t t1[512];
+	uint32_t n1, bad = 0;
+
+	for (uint32_t r = 0; r < rounds; r++) {
+		uint64_t a[5] = {rnd(40), rnd(40), rnd(1000), rnd(1000), rnd(1000)};
+		uint64_t u0 = ev->unhandled, got;
+		struct dispatch_outcome o;
+		int st;
+
+		ntrace = 0;
+		got = dispatch_call(ev, a[0], a[1], a[2], a[3], a[4]);
+		memcpy(t1, trace, sizeof(trace));
+		n1 = ntrace;
+		ntrace = 0;
+		st = dispatch_raise(ev, a, &o);
+		/* A direct call does not consult the result handler (its one
+		 * result is returned as is); the walk folds it anyway. */
+		if (dispatch_is_direct(ev)) {
+			uint32_t m = 0;
+			for (uint32_t k = 0; k < ntrace; k++)
+				if (trace[k] >> 56 != 8)
+					trace[m++] = trace[k];
+			ntrace = m;
+		}
+		if (got != o.result || n1 != ntrace || memcmp(t1, trace, n1 * sizeof(t1[0])) != 0 ||
+		    (ev->unhandled != u0) != (st == DISPATCH_UNHANDLED && !o.defaulted)) {
+			if (!bad)
+				printf("  mismatch: args %" PRIu64 ",%" PRIu64 ": gen %" PRIu64
+				       " (%u events) walk %" PRIu64 " (%u events, st %d)\n",
+				       a[0], a[1], got, n1, o.result, ntrace, st);
+			if (!bad)
+				for (uint32_t k = 0; k < n1 || k < ntrace; k++)
+					printf("   %u: %" PRIu64 " %" PRIu64 "\n", k,
+					       k < n1 ? t1[k] >> 56 : 99, k < ntrace ? trace[k] >> 56 : 99);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+static void random_sets_match_the_walk(void)
+{
+	uint32_t bad = 0, generated = 0, sets = 400;
+
+	sigs_init();
+	for (uint32_t round = 0; round < sets; round++) {
+		struct dispatch_event *ev = NULL;
+		struct dispatch_binding *bs[10];
+		uint32_t nb = 0, want = rnd(9);
+		struct dispatch_proc intr = {&s_nh[rnd(NPROC)], NULL, NULL};
+
+		if (dispatch_event_create("Gen_Event", &ev_sig, &auth_mod, rnd(2) ? &intr : NULL,
+		                          &ev) != 0) {
+			CHECK(0);
+			return;
+		}
+		CHECK_EQ(dispatch_set_authorizer(ev, authorize, NULL, &auth_mod), 0);
+		CHECK_EQ(dispatch_set_abort_hook(ev, on_abort, NULL, &auth_mod), 0);
+		if (rnd(2))
+			CHECK_EQ(dispatch_set_result(ev, result_fold, (void *)(uintptr_t)round,
+			                             rnd(5), &auth_mod),
+			         0);
+		switch (rnd(3)) {
+		case 0: {
+			struct dispatch_proc d = {&s_nh[rnd(NPROC)], NULL, NULL};
+			CHECK_EQ(dispatch_set_default(ev, &d, NULL, false, &auth_mod), 0);
+			break;
+		}
+		case 1: {
+			struct dispatch_proc d = {&s_j, jhs[rnd(NPROC)], &inst_mod};
+			CHECK_EQ(dispatch_set_default(ev, &d, NULL, false, &auth_mod), 0);
+			break;
+		}
+		default:
+			break;
+		}
+		for (uint32_t i = 0; i < want; i++) {
+			struct dispatch_install_req req = {0};
+			struct dispatch_guard g;
+			uint32_t k = (round * 3 + i) % NPROC;
+			switch (rnd(4)) {
+			case 0:
+				req.handler = (struct dispatch_proc){&s_nh[k], NULL, NULL};
+				break;
+			case 1:
+				req.handler = (struct dispatch_proc){&s_ch[k], NULL, NULL};
+				req.options |= DISPATCH_CLOSURE;
+				req.closure = (void *)(uintptr_t)(round + i);
+				break;
+			case 2:
+				req.handler = (struct dispatch_proc){&s_j, jhs[k], &inst_mod};
+				break;
+			default:
+				req.handler = (struct dispatch_proc){&s_jc, jcs[k], &inst_mod};
+				req.options |= DISPATCH_CLOSURE;
+				req.closure = (void *)(uintptr_t)(round * 5 + i);
+				break;
+			}
+			if (rnd(2)) {
+				random_guard(&g);
+				req.guard = &g;
+			}
+			switch (rnd(6)) {
+			case 0:
+				req.options |= DISPATCH_FIRST;
+				break;
+			case 1:
+				req.options |= DISPATCH_LAST;
+				break;
+			case 2:
+				if (nb) {
+					req.options |= rnd(2) ? DISPATCH_BEFORE : DISPATCH_AFTER;
+					req.anchor = bs[rnd(nb)];
+				}
+				break;
+			default:
+				break;
+			}
+			req.fuel = 100 + rnd(1000);
+			impose_next = rnd(4) == 0;
+			if (impose_next)
+				random_guard(&imposed);
+			if (dispatch_install(ev, &req, &inst_mod, &bs[nb]) == 0)
+				nb++;
+		}
+		impose_next = false;
+		generated += dispatch_is_generated(ev);
+		if (!dispatch_is_direct(ev))
+			CHECK(dispatch_is_generated(ev));
+		bad += compare_raises(ev, 24);
+		CHECK_EQ(dispatch_uninstall_all(&inst_mod), 0);
+		CHECK_EQ(dispatch_event_destroy(ev, &auth_mod), 0);
+	}
+	CHECK_EQ(bad, 0);
+	CHECK(generated > sets / 2);
+	printf("  %u sets, %u with generated routines, %u mismatches\n", sets, generated, bad);
+	CHECK_EQ(dispatch_reclaim(), 0);
+}
+
+/* --------------------------------------------------- the routine's duties */
+
+static int aborts_seen;
+static void count_abort(void *arg, struct dispatch_binding *b, uint32_t status)
+{
+	(void)arg, (void)b, (void)status;
+	aborts_seen++;
+}
+
+static void abort_disables_and_releases(void)
+{
+	struct dispatch_event *ev = NULL;
+	struct dispatch_binding *b = NULL, *b2 = NULL;
+	struct dispatch_install_req req = {0};
+	struct dispatch_proc intr = {&s_nh[0], NULL, NULL};
+
+	sigs_init();
+	CHECK_EQ(dispatch_event_create("Gen_Event", &ev_sig, &auth_mod, &intr, &ev), 0);
+	CHECK_EQ(dispatch_set_abort_hook(ev, count_abort, NULL, &auth_mod), 0);
+	req.handler = (struct dispatch_proc){&s_j, jhs[1], &inst_mod};
+	CHECK_EQ(dispatch_install(ev, &req, &inst_mod, &b), 0);
+	req.handler = (struct dispatch_proc){&s_nh[2], NULL, NULL};
+	CHECK_EQ(dispatch_install(ev, &req, &inst_mod, &b2), 0);
+	CHECK(dispatch_is_generated(ev));
+	/* a = 4: jh1 notes a reference ((4+1)%4 == 1) and aborts ((4+0+1)%5 == 0). */
+	ntrace = 0;
+	aborts_seen = 0;
+	CHECK_EQ(dispatch_call(ev, 4, 0, 0, 0, 0), 2000 + 4);
+	CHECK_EQ(aborts_seen, 1);
+	CHECK(dispatch_binding_disabled(b));
+	CHECK_EQ(dispatch_binding_aborts(b), 1);
+	CHECK_EQ(ntrace, 4); /* nh0, jh1, its release, nh2 */
+	CHECK_EQ(trace[2] >> 56, 9);
+	/* Disabled: the same routine (the set was not rebuilt) skips it. */
+	ntrace = 0;
+	CHECK_EQ(dispatch_call(ev, 4, 0, 0, 0, 0), 2004);
+	CHECK_EQ(ntrace, 2);
+	CHECK_EQ(aborts_seen, 1);
+	/* A normal return that leaves a reference noted: released, result kept. */
+	CHECK_EQ(dispatch_uninstall(b2, &inst_mod), 0);
+	CHECK_EQ(dispatch_uninstall(b, &inst_mod), 0);
+	req.handler = (struct dispatch_proc){&s_j, jhs[4], &inst_mod};
+	CHECK_EQ(dispatch_install(ev, &req, &inst_mod, &b), 0);
+	ntrace = 0;
+	/* a = 1, b = 1: (1+4)%4 == 1 notes; (1+1+4)%5 != 0 returns 4*77 + 1. */
+	CHECK_EQ(dispatch_call(ev, 1, 1, 0, 0, 0), 4 * 77 + 1);
+	CHECK_EQ(ntrace, 3);
+	CHECK_EQ(trace[2] >> 56, 9);
+	CHECK_EQ(dispatch_uninstall_all(&inst_mod), 0);
+	CHECK_EQ(dispatch_event_destroy(ev, &auth_mod), 0);
+	CHECK_EQ(dispatch_reclaim(), 0);
+}
+
+/* A handler that replaces the set it is running in: the routine executing
+ * it must stay mapped until the raise is over (quiescence). */
+static struct dispatch_event *self_ev;
+static struct dispatch_binding *self_b[3];
+static int self_calls;
+static uint64_t self_remover(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
+{
+	(void)b, (void)c, (void)d, (void)e;
+	self_calls++;
+	if (self_b[2]) {
+		CHECK_EQ(dispatch_uninstall(self_b[2], &inst_mod), 0);
+		self_b[2] = NULL;
+		CHECK(dispatch_reclaim() > 0); /* the running routine is still held */
+	}
+	return a + 1;
+}
+
+static void routine_survives_its_own_retirement(void)
+{
+	struct dispatch_install_req req = {0};
+	static struct rt_sig s_rm;
+
+	sigs_init();
+	s_rm = ev_sig;
+	s_rm.fn = (void *)self_remover;
+	CHECK_EQ(dispatch_event_create("Gen_Event", &ev_sig, &auth_mod, NULL, &self_ev), 0);
+	req.handler = (struct dispatch_proc){&s_rm, NULL, NULL};
+	CHECK_EQ(dispatch_install(self_ev, &req, &inst_mod, &self_b[0]), 0);
+	req.handler = (struct dispatch_proc){&s_nh[3], NULL, NULL};
+	CHECK_EQ(dispatch_install(self_ev, &req, &inst_mod, &self_b[1]), 0);
+	req.handler = (struct dispatch_proc){&s_nh[5], NULL, NULL};
+	CHECK_EQ(dispatch_install(self_ev, &req, &inst_mod, &self_b[2]), 0);
+	CHECK(dispatch_is_generated(self_ev));
+	ntrace = 0;
+	/* The old set (and routine) still runs nh3 and nh5 after the removal. */
+	CHECK_EQ(dispatch_call(self_ev, 2, 0, 0, 0, 0), 5000 + 2);
+	CHECK_EQ(ntrace, 2);
+	CHECK_EQ(dispatch_reclaim(), 0); /* now it can go */
+	ntrace = 0;
+	CHECK_EQ(dispatch_call(self_ev, 2, 0, 0, 0, 0), 3000 + 2);
+	CHECK_EQ(self_calls, 2);
+	CHECK_EQ(dispatch_uninstall_all(&inst_mod), 0);
+	CHECK_EQ(dispatch_event_destroy(self_ev, &auth_mod), 0);
+	CHECK_EQ(dispatch_reclaim(), 0);
+}
+
+static void walk_is_the_fallback(void)
+{
+	struct dispatch_event *ev = NULL;
+	struct dispatch_binding *b = NULL;
+	struct dispatch_install_req req = {0};
+	struct dispatch_guard g = {{&s_ng[1], NULL, NULL}, NULL, false};
+
+	sigs_init();
+	CHECK(dispatch_set_codegen(false));
+	CHECK_EQ(dispatch_event_create("Gen_Event", &ev_sig, &auth_mod, NULL, &ev), 0);
+	req.handler = (struct dispatch_proc){&s_nh[6], NULL, NULL};
+	req.guard = &g;
+	CHECK_EQ(dispatch_install(ev, &req, &inst_mod, &b), 0);
+	CHECK(!dispatch_is_generated(ev));
+	CHECK(!dispatch_is_direct(ev));
+	CHECK_EQ(dispatch_call(ev, 1, 0, 0, 0, 0), 6001); /* (1+0+1)%3 != 0 */
+	CHECK_EQ(dispatch_call(ev, 2, 0, 0, 0, 0), 0);    /* guard false: unhandled */
+	CHECK_EQ(ev->unhandled, 1);
+	CHECK(!dispatch_set_codegen(true));
+	/* The next change generates again. */
+	CHECK_EQ(dispatch_set_result(ev, NULL, NULL, 0, &auth_mod), 0);
+	CHECK(dispatch_is_generated(ev));
+	CHECK_EQ(dispatch_call(ev, 2, 0, 0, 0, 0), 0);
+	CHECK_EQ(ev->unhandled, 2);
+	CHECK_EQ(dispatch_uninstall_all(&inst_mod), 0);
+	CHECK_EQ(dispatch_event_destroy(ev, &auth_mod), 0);
+	CHECK_EQ(dispatch_reclaim(), 0);
+}
+
+int main(void)
+{
+	CHECK_EQ(dispatch_init(), 0);
+	RUN(random_sets_match_the_walk);
+	RUN(abort_disables_and_releases);
+	RUN(routine_survives_its_own_retirement);
+	RUN(walk_is_the_fallback);
+	return check_done();
+}
