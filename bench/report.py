@@ -85,6 +85,18 @@ def load_defs(path):
     return defs
 
 
+def load_pairs(path):
+    """Parses the BENCH_VS(spindle_id, linux_id) lines: a Spindle benchmark
+    with no Linux run of its own id is compared with that Linux benchmark."""
+    pairs = {}
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"^BENCH_VS\((\w+),\s*(\w+)\)\s*$", line)
+            if m:
+                pairs[m.group(1)] = m.group(2)
+    return pairs
+
+
 # ---- serial logs ----------------------------------------------------------
 
 BENCH_RE = re.compile(r"^BENCH (\w+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)\s*$")
@@ -256,6 +268,7 @@ def render(headers, rows, align):
 
 def cmd_table(args):
     defs = load_defs(args.defs)
+    pairs = load_pairs(args.defs)
     problems = []
 
     linux = {}      # (name, smp) -> object
@@ -307,10 +320,11 @@ def cmd_table(args):
     table_rows = []
     for n in names:
         d = by_id.get(n, {})
-        row = [n, fmt(d.get("paper_us"))]
+        peer = pairs.get(n) if not any((n, s) in linux for s in smps) else None
+        row = [n if not peer else "%s (vs %s)" % (n, peer), fmt(d.get("paper_us"))]
         unit = d.get("unit")
         for smp in smps:
-            lo, so = linux.get((n, smp)), spindle.get((n, smp))
+            lo, so = linux.get((peer or n, smp)), spindle.get((n, smp))
             unit = unit or (lo or so or {}).get("unit")
             lv = num(lo.get("linux")) if lo else None
             sv = num(so.get("spindle")) if so else None
@@ -323,7 +337,8 @@ def cmd_table(args):
                    "smp": smp, "paper_us": d.get("paper_us"),
                    "paper_table": d.get("paper_table") or None,
                    "paper_op": d.get("paper_op") or None,
-                   "what": d.get("what"), "linux_impl": d.get("linux") or None}
+                   "what": d.get("what"), "linux_impl": d.get("linux") or None,
+                   "linux_name": peer or (n if lo else None)}
             for side, src in (("linux", lo), ("spindle", so)):
                 for k in SPREAD:
                     obj["%s_%s" % (side, k)] = num(src.get(k)) if src else None

@@ -244,7 +244,7 @@ static int ext_classify(struct ext *x, char *err, size_t errlen)
 		} else if (strncmp(f->section, "guard/", 6) == 0) {
 			e->kind = EXT_GUARD;
 			ev = f->section + 6;
-		} else if (strcmp(f->section, "init") == 0 ||
+		} else if (strcmp(f->section, "initcall") == 0 ||
 		           (f->global && strcmp(f->name, "init") == 0)) {
 			e->kind = EXT_INIT;
 		} else if (f->global && domain_lookup(x->dom, f->name)) {
@@ -574,7 +574,7 @@ static int ext_manifest_line(char *line, uint32_t lineno, ext_object_fn object, 
 	int rc = 0;
 
 	if (nw == 0)
-		return 0;
+		return 0; /* blank or comment */
 	privileged = nw == 4 && strcmp(w[3], "privileged") == 0;
 	if (nw < 3 || nw > 4 || (nw == 4 && !privileged)) {
 		ext_err(err, errlen, "manifest line %u: expected NAME OBJECT DOMAINS [privileged]",
@@ -628,7 +628,7 @@ out:
 	for (uint32_t i = 0; i < nd; i++)
 		if (imported[i])
 			domain_release(doms[i]);
-	return rc;
+	return rc ? rc : 1;
 }
 
 int ext_load_manifest(const char *text, size_t len, ext_object_fn object, void *arg,
@@ -655,9 +655,9 @@ int ext_load_manifest(const char *text, size_t len, ext_object_fn object, void *
 		line[n] = 0;
 		i++; /* the newline */
 		rc = ext_manifest_line(line, lineno, object, arg, requester, err, errlen);
-		if (rc)
-			return rc;
-		loaded += n && ext_find(line) != NULL;
+		if (rc < 0)
+			return rc; /* earlier lines stay loaded */
+		loaded += rc;
 	}
 	return loaded;
 }

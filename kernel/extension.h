@@ -73,8 +73,6 @@ struct ext;
 /* Called by ext_init() after domain_init(): declares the Dispatcher
  * interface and publishes it in SpinPublic. */
 int ext_init(void);
-/* Undo ext_init (tests). */
-int ext_fini(void);
 
 int ext_load(const void *bytes, size_t len, const char *name, const struct module *requester,
              struct domain *const *domains, uint32_t ndomains, struct ext **out, char *err,
@@ -109,8 +107,8 @@ int ext_load_status(void);
  * SpinPublic, SpinPrivate (only with `privileged`, and only if the
  * requester is privileged), or a name in the nameserver (another
  * extension loaded earlier in the manifest, say).  Lines are loaded in
- * order; the first failure stops and names its line.  Returns the number
- * loaded (>= 0) or a negative code.
+ * order; the first failure stops and names its line (earlier lines stay
+ * loaded).  Returns the number loaded (>= 0) or a negative code.
  */
 typedef int (*ext_object_fn)(void *arg, const char *object, const void **bytes, size_t *len);
 int ext_load_manifest(const char *text, size_t len, ext_object_fn object, void *arg,

@@ -40,7 +40,8 @@ static uint64_t physaddr_pmm_reclaim(uint64_t want, unsigned flags, void *arg)
 
 int physaddr_init(void)
 {
-	int err = cap_init();
+	/* cap_init says -EEXIST when another service made the table first. */
+	int err = cap_kernel ? 0 : cap_init();
 
 	if (err)
 		return err;

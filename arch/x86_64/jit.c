@@ -126,7 +126,7 @@ static const uint8_t jit_reg[BPF_NREGS] = {
 };
 
 #define JIT_FUEL X86_R12
-#define JIT_MAX_PASSES 40
+#define JIT_MAX_PASSES 2
 
 /* Labels of each function, after the per-insn labels. */
 enum {
@@ -196,6 +196,7 @@ struct jit_ctx {
 	uint32_t anchor_prev; /* last label set, in both passes' coordinates */
 	uint32_t anchor_cur;
 	bool force_long;      /* first pass: every jump in its long form */
+	bool long_only;       /* fallback if short jumps fail to converge */
 	uintptr_t base;       /* address of the code block, 0 while unknown */
 	bool any_metered;
 	bool any_nested;
@@ -267,7 +268,7 @@ static void jit_jump(struct jit_ctx *c, int cc, uint32_t l)
 	int64_t target = c->prev[l];
 	int64_t d8 = target - (here + 2);
 
-	if (!c->force_long && x86_is_imm8(d8)) {
+	if (!c->force_long && !c->long_only && x86_is_imm8(d8)) {
 		if (cc < 0)
 			x86_jmp_rel8(&c->b, (int8_t)d8);                 /* jmp rel8 */
 		else
@@ -1262,13 +1263,18 @@ static int jit_pass(struct jit_ctx *c)
 	return 0;
 }
 
-/* Run passes until no label moves. */
+/*
+ * Run passes until no label moves.  Sizes only shrink from pass to pass,
+ * so this terminates; should a pathological program need more than
+ * JIT_MAX_PASSES, every jump takes its long form, whose size does not
+ * depend on distances, and two more passes settle it.
+ */
 static int jit_converge(struct jit_ctx *c)
 {
 	uint32_t pass, l;
 	int err;
 
-	for (pass = 0; pass < JIT_MAX_PASSES; pass++) {
+	for (pass = 0; pass < JIT_MAX_PASSES + 3; pass++) {
 		bool same = true;
 
 		err = jit_pass(c);
@@ -1282,6 +1288,8 @@ static int jit_converge(struct jit_ctx *c)
 		c->force_long = false;
 		if (same)
 			return 0;
+		if (pass + 1 == JIT_MAX_PASSES)
+			c->long_only = true;
 	}
 	if (c->err && c->errlen)
 		rt_snprintf(c->err, c->errlen, "jit: code size did not converge");

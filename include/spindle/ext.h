@@ -23,7 +23,7 @@
  *                                     interface (Interface_Proc) and its
  *                                     type is the declared one
  *   SPINDLE_INIT                      the initialiser: u64 init(void), run
- *                                     once after load (section init); it
+ *                                     once after load (section initcall); it
  *                                     installs the extension's handlers
  *                                     with Dispatcher_Install
  *                                     (<spindle/dispatcher.h>) and returns
@@ -55,7 +55,7 @@ typedef unsigned char u8;
 #define SPINDLE_HANDLER(event) __attribute__((section("handler/" #event), used))
 #define SPINDLE_GUARD(event)   __attribute__((section("guard/" #event), used))
 #define SPINDLE_EXPORT         __attribute__((section(".text"), used))
-#define SPINDLE_INIT           __attribute__((section("init"), used))
+#define SPINDLE_INIT           __attribute__((section("initcall"), used))
 #define SPINDLE_LICENSE(text)  char _license[] __attribute__((section("license"), used)) = text
 
 /* Dispatcher_Install options. */

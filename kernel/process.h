@@ -1,0 +1,120 @@
+/*
+ * kernel/process.h: user processes - an address space (a Translation
+ * context) plus a strand that runs a program in ring 3.
+ *
+ * A process is created from an executable of the root file system
+ * (process_spawn): a new Translation context gets the program's PT_LOAD
+ * segments (pages from PhysAddr, file bytes copied through the direct map),
+ * a stack with argc/argv/envp/auxv (kernel/ustack.c), and the personality's
+ * per-process state; then a strand is created whose package (SPIN's thread
+ * package seam, Strand.Checkpoint / Strand.Resume) loads the context, the
+ * kernel entry stack, the FS base and the FPU state whenever the strand is
+ * put on the CPU, and saves the FPU state when it leaves.  The strand
+ * enters ring 3 and comes back only through system calls, interrupts and
+ * exceptions.
+ *
+ * System calls: the trap path raises Trap.SystemCall(process, saved
+ * state).  There is no system-call table in the core: handlers are
+ * installed with process_syscall_install (handler + guard + closure); the
+ * first installed handler whose guard accepts the process runs, and its
+ * result goes to rax; none: -ENOSYS.  The Linux personality
+ * (kernel/linux/lx_module.c) is one such trusted handler, with a guard
+ * selecting the processes it serves.
+ *
+ * Faults: an exception in ring 3 that nothing resolved kills the process:
+ * a line names it, the address and the instruction; its strand ends, and
+ * process_wait frees the context, its pages and the personality state.
+ * Other processes and the kernel continue.
+ *
+ * Layout of a process's user half: the image where the ELF says (below
+ * PROCESS_IMAGE_LIMIT), the brk heap right above it, anonymous mmaps in
+ * [PROCESS_MMAP_MIN, stack - 1 MiB), the stack (PROCESS_STACK_SIZE) ending
+ * at PROCESS_STACK_TOP.
+ *
+ * Who calls it: kmain (process_boot), tests, the personality.  Errors:
+ * 0 or -ENOENT/-ENOEXEC/-EINVAL/-E2BIG (bad program or arguments),
+ * -ENOMEM, -EAGAIN (no strand), -ENOSPC (handler table full).
+ */
+#ifndef KERNEL_PROCESS_H
+#define KERNEL_PROCESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <arch/trap.h>
+
+#include "kernel/cap.h"
+#include "kernel/rootfs.h"
+#include "kernel/strand.h"
+
+#define PROCESS_STACK_TOP   0x00007fffffffe000ull
+#define PROCESS_STACK_SIZE  (256ull << 10)
+#define PROCESS_MMAP_MIN    0x0000100000000000ull
+#define PROCESS_IMAGE_LIMIT (PROCESS_MMAP_MIN - (1ull << 32))
+#define PROCESS_NAME_MAX    32
+#define PROCESS_MAX_HANDLERS 4
+
+struct translation_ctx;
+
+enum process_state { PROCESS_RUNNING = 1, PROCESS_EXITED, PROCESS_KILLED };
+
+struct process {
+	int pid, ppid;
+	char name[PROCESS_NAME_MAX];
+	struct translation_ctx *ctx;
+	cap_t ctx_cap, vrange;
+	strand_t strand;
+	struct strand_package pkg; /* this process's "thread package" */
+	uint64_t fs_base;
+	uint8_t fpu[512] __attribute__((aligned(16)));
+	bool fpu_live; /* fpu holds a state to restore */
+	struct trap_frame *frame; /* the system call being served */
+	volatile enum process_state state;
+	int exit_code; /* exit status, or 128 + vector when killed */
+	void *personality; /* the serving personality's per-process state */
+	const void *personality_id;
+	uint64_t syscalls;
+	uint64_t brk_start;
+};
+
+/* A Trap.SystemCall handler: returns the value for rax. */
+typedef long (*process_syscall_fn)(void *closure, struct process *p, struct trap_frame *f);
+typedef bool (*process_guard_fn)(void *closure, const struct process *p);
+
+int process_init(void);
+/* The root file system built from the boot module (NULL if none). */
+const struct rootfs *process_rootfs(void);
+int process_set_rootfs(const struct rootfs *fs);
+
+int process_syscall_install(process_syscall_fn handler, process_guard_fn guard, void *closure);
+
+/* What a personality provides when a process is created and destroyed. */
+struct process_personality {
+	const void *id;
+	int (*attach)(struct process *p, uint64_t brk_start);
+	void (*detach)(struct process *p);
+};
+int process_set_personality(const struct process_personality *pers);
+
+/* Start path (in the root file system) with argv/envp (NULL-terminated). */
+int process_spawn(const char *path, const char *const *argv, const char *const *envp,
+                  struct process **out);
+/* Wait for p to end, free it; *status gets its exit status. */
+int process_wait(struct process *p, int *status);
+/* The process the current strand runs for, or NULL. */
+struct process *process_current(void);
+/* End the current process from its own system call (exit). */
+__attribute__((noreturn)) void process_exit_current(int code);
+
+/* Map len bytes of fresh zeroed pages at va in p (page aligned). */
+int process_map_anon(struct process *p, uint64_t va, uint64_t len, unsigned prot);
+void process_unmap(struct process *p, uint64_t va, uint64_t len);
+int process_protect(struct process *p, uint64_t va, uint64_t len, unsigned prot);
+void process_set_fs_base(struct process *p, uint64_t base);
+
+/* kmain: build the root file system from the first boot module and run
+ * what the command line asks for ("init=PATH args...", "procs=A,B,...");
+ * returns only if it asks for nothing. */
+void process_boot(void);
+
+#endif
