@@ -347,6 +347,18 @@ int domain_release(struct domain *d)
 	return 0;
 }
 
+int domain_drop(struct domain *d)
+{
+	if (!d)
+		return -EINVAL;
+	/* Resolutions hold references of their own, so this one is never the
+	 * last while others are resolved against d. */
+	if (d->refs == 1 && d->resolvers)
+		return -EBUSY;
+	domain_put(d);
+	return 0;
+}
+
 /* Does the importer's BTF prototype (when the object has one) take as many
  * arguments as sig, and return something exactly when sig does? */
 static bool domain_btf_agrees(const struct rt_prog *p, const struct rt_import *imp,

@@ -128,5 +128,9 @@ void domain_get(struct domain *d);
 /* Drop a reference; -EBUSY (nothing done) while others are resolved
  * against d.  The last reference frees d, unresolving its own imports. */
 int domain_release(struct domain *d);
+/* Drop a borrowed reference (nameserver_import, domain_get) even while
+ * others are resolved against d: theirs keep it alive.  A module's domain
+ * whose events would go with it must be released with domain_release. */
+int domain_drop(struct domain *d);
 
 #endif /* SPINDLE_KERNEL_DOMAIN_H */

@@ -149,8 +149,8 @@ int64_t Dispatcher_Install(const void *spec, uint64_t len, uint64_t options)
 		return -EPERM; /* only an initialiser installs, and only its own code */
 	if (!spec || len == 0 || len >= sizeof(buf))
 		return -EINVAL;
-	if (options & ~(uint64_t)(SPINDLE_FIRST | SPINDLE_LAST) ||
-	    options == (SPINDLE_FIRST | SPINDLE_LAST))
+	if (options & ~(uint64_t)(EXT_OPT_FIRST | EXT_OPT_LAST) ||
+	    options == (EXT_OPT_FIRST | EXT_OPT_LAST))
 		return -EINVAL;
 	while (n < len && ((const char *)spec)[n]) {
 		buf[n] = ((const char *)spec)[n];
@@ -180,8 +180,8 @@ int64_t Dispatcher_Install(const void *spec, uint64_t len, uint64_t options)
 		g = (struct dispatch_guard){{&ge->sig, ge->fn, &x->mod}, NULL, false};
 		req.guard = &g;
 	}
-	req.options = (options & SPINDLE_FIRST ? DISPATCH_FIRST : 0) |
-	              (options & SPINDLE_LAST ? DISPATCH_LAST : 0);
+	req.options = (options & EXT_OPT_FIRST ? DISPATCH_FIRST : 0) |
+	              (options & EXT_OPT_LAST ? DISPATCH_LAST : 0);
 	if ((err = dispatch_install(ev, &req, &x->mod, &b)))
 		return err;
 	x->bindings[x->nbindings] = b;
@@ -627,7 +627,7 @@ static int ext_manifest_line(char *line, uint32_t lineno, ext_object_fn object, 
 out:
 	for (uint32_t i = 0; i < nd; i++)
 		if (imported[i])
-			domain_release(doms[i]);
+			domain_drop(doms[i]);
 	return rc ? rc : 1;
 }
 

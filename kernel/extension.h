@@ -67,6 +67,10 @@
 #define EXT_MAX_DOMAINS  8
 #define EXT_INIT_FUEL    1000000u /* the initialiser's budget */
 #define EXT_CALL_FUEL    100000u  /* an export's budget per cross-domain call */
+/* Dispatcher_Install options: SPINDLE_FIRST / SPINDLE_LAST of
+ * include/spindle/ext.h (which only extensions can include). */
+#define EXT_OPT_FIRST 0x1
+#define EXT_OPT_LAST  0x2
 
 struct ext;
 

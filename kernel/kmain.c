@@ -25,12 +25,14 @@
 
 #include "kernel/bench.h"
 #include "kernel/bootinfo.h"
+#include "kernel/bootmod.h"
 #include "kernel/clock.h"
 #include "kernel/cmdline.h"
 #include "kernel/kprintf.h"
 #include "kernel/ktest.h"
 #include "kernel/mem.h"
 #include "kernel/panic.h"
+#include "kernel/process.h"
 #include "kernel/sched.h"
 #include "kernel/string.h"
 #include "kernel/translation.h"
@@ -118,6 +120,7 @@ void kmain(uint32_t boot_proto, uint32_t boot_info)
 	kprintf("boot: %s, command line \"%s\"\n", kmain_boot.protocol, cmdline_get_all());
 	cmdline_value("inject", inject, sizeof(inject));
 	kmain_inject_boot(&kmain_boot, inject);
+	bootmod_parse(boot_proto, boot_info, &kmain_boot); /* before mem_init: reserves them */
 
 	mem_init(&kmain_boot, cmdline_has("memmap") &&
 	                          cmdline_value("memmap", pattern, sizeof(pattern)) &&
@@ -140,11 +143,14 @@ void kmain(uint32_t boot_proto, uint32_t boot_info)
 		panic("no memory to start the scheduler");
 	if (translation_init())
 		panic("no memory for the memory services");
+	if (process_init())
+		panic("cannot set up user space");
 	arch_irq_enable();
 	kprintf("bench: kmain_entry_cycles=%lu\n", (unsigned long)kmain_entry_cycles);
 
 	kmain_inject_crash(inject);
 	bench_run_from_cmdline();
+	process_boot(); /* rootfs from the boot module; init=PATH runs it */
 
 	if (cmdline_has("test")) {
 		const char *p = cmdline_value("test", pattern, sizeof(pattern));

@@ -72,13 +72,15 @@ int translation_init(void)
 
 	if (err)
 		return err;
+	/* The fault hook is live from here; it ignores faults until tl_current
+	 * is set below. */
+	pagetable_init(translation_fault);
 	pagetable_kernel(&translation_kctx.pt);
 	err = tl_ctx_init(&translation_kctx, "kernel");
 	if (err)
 		return err;
-	tl_current = &translation_kctx;
 	physaddr_set_invalidate(tl_invalidate_obj);
-	pagetable_init(translation_fault);
+	tl_current = &translation_kctx;
 	return 0;
 }
 

@@ -46,13 +46,15 @@ $(UNIT_OBJDIR)/nameserver/tests/unit/nameserver_test.o: $(GEN_DIR)/spindle_inter
 # generated tables compile with KERNEL_CFLAGS and need nothing but each other,
 # kernel/string and the kernel heap.  (Weak references to interface
 # implementations are allowed to stay undefined.)
-MODEL_KERNEL_SRCS := kernel/cap.c kernel/extref.c $(DISPATCH_SRCS) kernel/domain.c \
+MODEL_KERNEL_SRCS := kernel/cap.c kernel/extref.c $(DISPATCH_SRCS) kernel/domain.c kernel/extension.c \
                      kernel/nameserver.c kernel/interface.c $(GEN_DIR)/spindle_interfaces.c
 MODEL_KOBJ_DIR := $(BUILD)/model-freestanding
 MODEL_KOBJS := $(patsubst %.c,$(MODEL_KOBJ_DIR)/%.o,$(patsubst $(GEN_DIR)/%,gen/%,$(MODEL_KERNEL_SRCS)))
 MODEL_FREESTANDING_OK := $(MODEL_KOBJ_DIR)/check.ok
 MODEL_ALLOWED_UNDEF := kzalloc kfree memcpy memset memcmp memmove strcmp strncmp strlen strnlen \
-                       rt_alloc rt_free rt_code_alloc rt_code_seal rt_code_free
+                       rt_alloc rt_free rt_code_alloc rt_code_seal rt_code_free rt_snprintf \
+                       rt_prog_load_elf rt_prog_free rt_verify rt_jit_compile rt_jit_entry \
+                       rt_jit_free rt_jit_code_size
 ALL_TARGETS += $(MODEL_FREESTANDING_OK)
 
 $(MODEL_KOBJ_DIR)/kernel/%.o: kernel/%.c $(GEN_DIR)/spindle_interfaces.h
@@ -113,3 +115,11 @@ bench-dispatch: $(MODEL_BENCH) $(BUILD)/ext-model/bench_ext.o
 UNIT_SRCS_dispatch_gen += $(DISPATCH_SRCS) $(MODEL_SHIM)
 UNIT_LDFLAGS_dispatch_gen += $(RT_HOST_LIB)
 $(BUILD)/host/tests/dispatch_gen: $(RT_HOST_LIB)
+
+# extension_test: the lifecycle with real extensions (kernel/extension.c).
+UNIT_SRCS_extension += kernel/extension.c kernel/nameserver.c $(MODEL_GEN_SRCS) $(MODEL_SHIM)
+UNIT_CFLAGS_extension += -I$(GEN_DIR) -DMODEL_EXT_DIR='"$(BUILD)/ext-model"'
+UNIT_LDFLAGS_extension += $(RT_HOST_LIB)
+$(BUILD)/host/tests/extension: $(RT_HOST_LIB)
+$(UNIT_OBJDIR)/extension/tests/unit/extension_test.o: $(GEN_DIR)/spindle_interfaces.h $(MODEL_EXT_OBJS)
+$(UNIT_OBJDIR)/extension/kernel/extension.o: $(GEN_DIR)/spindle_interfaces.h

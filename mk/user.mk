@@ -9,3 +9,41 @@ UNIT_SRCS_rootfs += kernel/cpio.c kernel/rootfs.c tests/ext-model/kheap_shim.c
 LX_SRCS := kernel/linux/lx_syscall.c kernel/linux/lx_fs.c kernel/linux/lx_mm.c
 UNIT_SRCS_lx += $(LX_SRCS) kernel/cpio.c kernel/rootfs.c tests/unit/fake_umem.c \
                 tests/ext-model/kheap_shim.c
+
+# ---- user programs and the root file system archive ----
+# Each user/NAME.c is one static musl program, /bin/NAME in the archive.
+# The archive (newc, fixed owners and times: same inputs, same bytes) also
+# holds /etc/motd, a symbolic link and an empty directory, for the file tests.
+USER_CC      := musl-gcc
+USER_CFLAGS  := -static -O2 -std=gnu11 -Wall -Wextra -Werror
+USER_OUT     := $(BUILD)/user
+USER_PROGS   := $(patsubst user/%.c,%,$(sort $(wildcard user/*.c)))
+USER_BINS    := $(USER_PROGS:%=$(USER_OUT)/bin/%)
+USER_CPIO    := $(USER_OUT)/rootfs.cpio
+ALL_TARGETS  += $(USER_CPIO)
+TEST_SUITES  += user
+BENCH_PARTS  += user
+
+$(USER_OUT)/bin/%: user/%.c
+	@mkdir -p $(@D)
+	$(USER_CC) $(USER_CFLAGS) -o $@ $<
+
+$(USER_CPIO): $(USER_BINS) tests/user/mkrootfs.sh
+	sh tests/user/mkrootfs.sh $@ $(USER_BINS)
+
+.PHONY: user test-user bench-user
+user: $(USER_CPIO)
+
+test-user: $(KERNEL_ELF) $(USER_CPIO)
+	@QEMU="$(QEMU)" QEMU_ACCEL="$(QEMU_ACCEL)" sh tests/user/run-user.sh $(KERNEL_ELF) $(USER_CPIO)
+
+# The null system call from ring 3 under -icount (guest instructions).
+bench-user: $(KERNEL_ELF) $(USER_CPIO)
+	@mkdir -p $(BUILD)/bench/parts
+	timeout --foreground 120 $(QEMU) $(QEMU_FIRMWARE) $(QEMU_ACCEL) -icount shift=0,sleep=off \
+		-m $(QEMU_MEM) -no-reboot -display none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-serial stdio -kernel $(KERNEL_ELF) -initrd $(USER_CPIO) -append "init=/bin/nullsys" \
+		</dev/null >$(BUILD)/bench/parts/user.log 2>&1 || test $$? -eq 33
+	$(BENCH_REPORT) serial2part --side spindle -o $(BUILD)/bench/parts/user.json \
+		$(BUILD)/bench/parts/user.log
+	@grep '^BENCH ' $(BUILD)/bench/parts/user.log

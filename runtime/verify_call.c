@@ -208,6 +208,10 @@ static int call_import(struct venv *e, struct vst *s, const struct bpf_insn *in)
 		case RT_ARG_REF_OR_NULL:
 			if (a->kind == RT_ARG_REF_OR_NULL && vreg_is_null_const(r))
 				break;
+			if (r->type == V_NOT_INIT && r->ref && a->release)
+				return verify_reject(e, pc, RT_VERR_REF_RELEASE,
+						     "%s releases r%u, a reference the program already released",
+						     sig->name, ri);
 			if (r->type == V_PTR_REF_OR_NULL && a->kind == RT_ARG_REF)
 				return verify_reject(e, pc, RT_VERR_NULL_DEREF,
 						     "r%u is a possibly-null reference to %s; test it against 0 before passing it to %s (r%u=%s)",

@@ -235,9 +235,10 @@ int verify_ldx(struct venv *e, struct vst *s, const struct bpf_insn *in)
 		struct vframe *sf = s->frames[ptr.frameno];
 		int64_t lo = ptr.smin + in->off;
 		bool fixed = ptr.smin == ptr.smax;
-		uint32_t b;
-		struct vslot_st *sl = slot_at(sf, lo, &b);
+		uint32_t b, b0;
+		struct vslot_st *sl = slot_at(sf, lo, &b0);
 
+		b = b0;
 		/* A fill: an aligned 8-byte load of a spilled register. */
 		if (fixed && size == 8 && !sx && sl && sl->kind == S_SPILL && b == 0) {
 			*d = sl->spill;
@@ -257,6 +258,8 @@ int verify_ldx(struct venv *e, struct vst *s, const struct bpf_insn *in)
 		}
 		/* A 4-byte fill of a 4-byte spill, or of the low half of an
 		 * 8-byte scalar spill: the value (zero-extended) is known. */
+		/* (The loop above used b; from here on the first byte is b0.) */
+		b = b0;
 		if (fixed && size == 4 && !sx && sl && sl->kind == S_MISC && sl->narrow == b + 1) {
 			*d = sl->spill;
 			return 0;

@@ -735,12 +735,17 @@ void verify_mark_id(struct venv *e, struct vst *s, uint32_t id, bool is_null)
 			}
 }
 
-/* A reference was released: every copy of it becomes unusable. */
+/* A reference was released: every copy of it becomes unusable.  The copies
+ * keep the reference id as a tombstone (NOT_INIT with ref set), so that a
+ * second release is reported as such rather than as an uninitialised read;
+ * nothing else looks at the id of a NOT_INIT register. */
 void verify_release_ref(struct vst *s, uint32_t ref)
 {
 	FOR_EACH_VREG(s, r, {
-		if ((r->type == V_PTR_REF || r->type == V_PTR_REF_OR_NULL) && r->ref == ref)
+		if ((r->type == V_PTR_REF || r->type == V_PTR_REF_OR_NULL) && r->ref == ref) {
 			memset(r, 0, sizeof(*r));
+			r->ref = ref;
+		}
 	});
 	for (uint32_t i = 0; i < s->nrefs; i++)
 		if (s->refs[i].id == ref) {
@@ -1165,6 +1170,14 @@ static int alu(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_insn
 	char desc[96];
 	int rc;
 
+	if (isx && op == BPF_MOV && is64 && !in->off && vreg_of(s, in->src)->type == V_NOT_INIT &&
+	    vreg_of(s, in->src)->ref) {
+		/* Copying a released reference's tombstone is harmless (every
+		 * use of the copy is refused) and keeps a later second release
+		 * reported as one. */
+		*d = *vreg_of(s, in->src);
+		return 0;
+	}
 	if (isx) {
 		if ((rc = need_init(e, s, pc, in->src)))
 			return rc;
@@ -1498,6 +1511,25 @@ static bool ptr_nonzero(const struct venv *e, const struct vreg *r)
 	return r->smin >= lo && r->smax <= hi;
 }
 
+/* r's low 32 bits are known to lie in the 32-bit value v: keep what v's
+ * known bits say about them (the high half stays as it was). */
+static void lo32_refine(struct vst *s, struct vreg *r, const struct vreg *v)
+{
+	struct tnum lift = { v->var.value & 0xffffffffull, v->var.mask | 0xffffffff00000000ull };
+	struct tnum t = tnum_intersect(r->var, lift);
+
+	if ((r->var.value ^ lift.value) & ~(r->var.mask | lift.mask))
+		return; /* contradiction: the edge is infeasible, keep r as is */
+	r->var = t;
+	vreg_sync(r);
+	if (!vreg_feasible(r)) {
+		/* Cannot happen for a feasible edge; stay conservative. */
+		val_unknown(r);
+		return;
+	}
+	propagate_scalar(s, r);
+}
+
 /* Conditional jump: returns 0 and sets *follow to 0 (fall through only), 1
  * (jump only) or 2 (both: *other gets the taken state, already pushed). */
 static int branch(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_insn *in,
@@ -1611,8 +1643,41 @@ static int branch(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_i
 	decided = swap ? rel_decided(rel, &y, &x) : rel_decided(rel, &x, &y);
 	if (decided >= 0)
 		return decided;
-	if (!exact)
-		goto both_unrefined;
+	if (!exact) {
+		/* A 32-bit test of a value that may not fit in 32 bits: the
+		 * refined view bounds only the low half, which is exactly what
+		 * its known bits can carry back to the whole value. */
+		struct vreg tx = x, ty = y, fx = x, fy = y;
+		bool tok = swap ? rel_refine(rel, &ty, &tx) : rel_refine(rel, &tx, &ty);
+		normalise(op, false, &rel, &swap);
+		bool fok = swap ? rel_refine(rel, &fy, &fx) : rel_refine(rel, &fx, &fy);
+		struct vst *t;
+		if (!tok && !fok)
+			goto both_unrefined;
+		t = vst_clone(s);
+		if (!t)
+			return -RT_ENOMEM;
+		lo32_refine(t, vreg_of(t, in->dst), &tx);
+		lo32_refine(s, d, &fx);
+		if (isx) {
+			lo32_refine(t, vreg_of(t, in->src), &ty);
+			lo32_refine(s, sp, &fy);
+		}
+		if (!tok) {
+			vst_free(t);
+			return 0;
+		}
+		if (!fok) {
+			struct vst tmp = *s;
+			*s = *t;
+			*t = tmp;
+			vst_free(t);
+			return 1;
+		}
+		t->insn = target;
+		*other = t;
+		return 2;
+	}
 	{
 		struct vst *t = vst_clone(s);
 		if (!t)

@@ -380,7 +380,7 @@ int dispatch_gen_build(const struct dispatch_gen_desc *d, struct dispatch_gen_co
 		g->locals += 8;
 
 	/* Pass 1: size with every call in its long form. */
-	g->b = (struct jit_buf){NULL, 0, 0};
+	g->b = (struct jit_buf){.code = NULL};
 	dg_emit(g);
 	if (g->overflow) {
 		err = -EINVAL;
@@ -393,7 +393,7 @@ int dispatch_gen_build(const struct dispatch_gen_desc *d, struct dispatch_gen_co
 		goto out_free;
 	}
 	/* Pass 2: emit at the final address (never longer than pass 1). */
-	g->b = (struct jit_buf){mem, 0, (uint32_t)size};
+	g->b = (struct jit_buf){.code = mem, .cap = (uint32_t)size};
 	dg_emit(g);
 	if (g->b.len > size || (err = dg_patch(g))) {
 		rt_code_free(mem, size);
@@ -437,7 +437,7 @@ void dispatch_gen_free(struct dispatch_gen_code *c)
  */
 int dispatch_gen_adapter(rt_jit_fn entry, uint64_t fuel, struct dispatch_gen_code *out)
 {
-	struct jit_buf b = {NULL, 0, 0};
+	struct jit_buf b = {.code = NULL};
 	uint8_t *mem;
 
 	if (!entry || !out || fuel == 0)
@@ -452,7 +452,7 @@ int dispatch_gen_adapter(rt_jit_fn entry, uint64_t fuel, struct dispatch_gen_cod
 			mem = rt_code_alloc(b.len);
 			if (!mem)
 				return -ENOMEM;
-			b = (struct jit_buf){mem, 0, b.len};
+			b = (struct jit_buf){.code = mem, .cap = b.len};
 		}
 	}
 	if (rt_code_seal(mem, b.cap)) {

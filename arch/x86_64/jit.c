@@ -126,7 +126,7 @@ static const uint8_t jit_reg[BPF_NREGS] = {
 };
 
 #define JIT_FUEL X86_R12
-#define JIT_MAX_PASSES 2
+#define JIT_MAX_PASSES 40
 
 /* Labels of each function, after the per-insn labels. */
 enum {
@@ -153,16 +153,7 @@ enum {
 	JL_COUNT
 };
 
-/*
- * Function kinds:
- *   plain   no back-edge, no call: no fuel; entered directly from C.
- *   flat    metered, but makes no local call and is no local call's
- *           target: entered directly from C, it saves r12 and loads the
- *           budget itself, and aborts by jumping to its own epilogue
- *           (rsp is known everywhere in it).  The usual handler shape.
- *   nested  metered and part of a local call chain: entered through the
- *           common entry, aborts by unwinding to it.
- */
+/* The shape of one function (see "Function kinds" above). */
 struct jit_func {
 	uint32_t stack;      /* bytes reserved below rbp, a multiple of 16 */
 	uint8_t saved;       /* bit k: eBPF r(6+k) is written, so saved */
@@ -309,6 +300,8 @@ static uint32_t jit_fwd8(struct jit_buf *b, int cc)
 
 static void jit_land8(struct jit_buf *b, uint32_t at)
 {
+	if (b->len - at > 127)
+		b->bad = true; /* never: the sequences skipped are a few dozen bytes */
 	if (b->code && at - 1 < b->cap)
 		b->code[at - 1] = (uint8_t)(b->len - at);
 }
@@ -1442,7 +1435,7 @@ int rt_jit_compile(const struct rt_prog *p, struct rt_jit **out, char *err, size
 	if (ret)
 		goto out;
 	for (k = 0; k < c.nlabels; k++)
-		if (c.cur[k] != c.prev[k] || c.b.len > size) {
+		if (c.cur[k] != c.prev[k] || c.b.len > size || c.b.bad) {
 			if (err && errlen)
 				rt_snprintf(err, errlen, "jit: internal error: final pass changed size");
 			ret = -RT_EINVAL;

@@ -71,6 +71,7 @@ struct jit_buf {
 	uint8_t *code;   /* NULL while sizing */
 	uint32_t len;
 	uint32_t cap;
+	bool bad;        /* a patched short displacement did not fit */
 };
 
 static inline void x86_byte(struct jit_buf *b, uint8_t v)

@@ -223,8 +223,12 @@ long lx_sys_mmap(struct lx_proc *p, uint64_t addr, uint64_t len, uint64_t prot, 
 	}
 	if (p->nvma == LX_MAX_VMAS)
 		return -ENOMEM;
-	if (p->ops->vm_map(p->ctx, start, len, (uint32_t)prot))
-		return -ENOMEM;
+	{
+		int err = p->ops->vm_map(p->ctx, start, len, (uint32_t)prot);
+
+		if (err)
+			return err == -EACCES ? -EACCES : -ENOMEM; /* W^X refused, or no memory */
+	}
 	lx_vma_insert(p, start, start + len, (uint32_t)prot, LX_VMA_ANON);
 	return (long)start;
 }
@@ -274,8 +278,12 @@ long lx_sys_mprotect(struct lx_proc *p, uint64_t addr, uint64_t len, uint64_t pr
 		return -ENOMEM;
 	if (p->nvma + lx_vma_splits(p, addr, end) > LX_MAX_VMAS)
 		return -ENOMEM;
-	if (p->ops->vm_protect(p->ctx, addr, end - addr, (uint32_t)prot))
-		return -ENOMEM;
+	{
+		int err = p->ops->vm_protect(p->ctx, addr, end - addr, (uint32_t)prot);
+
+		if (err)
+			return err == -EACCES ? -EACCES : -ENOMEM;
+	}
 	lx_vma_split_at(p, addr);
 	lx_vma_split_at(p, end);
 	for (uint32_t i = 0; i < p->nvma; i++)

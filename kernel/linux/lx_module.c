@@ -1,0 +1,137 @@
+/*
+ * lx_module.c: the Linux personality as a trusted kernel module - the
+ * glue between the portable personality (lx_syscall.c, lx_fs.c, lx_mm.c)
+ * and the kernel's process layer.
+ *
+ * At boot lx_module_init() registers the personality (attach/detach: the
+ * per-process struct lx_proc) and installs its Trap.SystemCall handler
+ * with a guard that accepts exactly the processes it attached, so another
+ * personality or an extension can serve other processes, or interpose on
+ * these by installing before it.  The handler decodes the Linux register
+ * convention (rax = number; rdi, rsi, rdx, r10, r8, r9 = arguments) from
+ * the saved state and ends the process after exit/exit_group.
+ *
+ * The host operations map the personality's needs onto the core services:
+ * pages from PhysAddr mapped through Translation (process_map_anon),
+ * the console, clock_ns and the scheduler's sleep.
+ */
+#include <arch/console.h>
+
+#include "kernel/clock.h"
+#include "kernel/heap.h"
+#include "kernel/linux/lx.h"
+#include "kernel/process.h"
+#include "kernel/sched.h"
+#include "kernel/uerrno.h"
+
+void lx_module_init(void);
+
+static const char lx_module_id[] = "linux";
+
+static int lx_host_map(void *ctx, uint64_t va, uint64_t len, uint32_t prot)
+{
+	return process_map_anon(ctx, va, len, prot);
+}
+
+static void lx_host_unmap(void *ctx, uint64_t va, uint64_t len)
+{
+	process_unmap(ctx, va, len);
+}
+
+static int lx_host_protect(void *ctx, uint64_t va, uint64_t len, uint32_t prot)
+{
+	return process_protect(ctx, va, len, prot);
+}
+
+static void lx_host_set_fs(void *ctx, uint64_t base)
+{
+	process_set_fs_base(ctx, base);
+}
+
+static long lx_host_console(void *ctx, const char *buf, size_t len)
+{
+	(void)ctx;
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] == '\n')
+			arch_console_putc('\r');
+		arch_console_putc(buf[i]);
+	}
+	return (long)len;
+}
+
+static uint64_t lx_host_now(void *ctx)
+{
+	(void)ctx;
+	return clock_ns();
+}
+
+static void lx_host_sleep(void *ctx, uint64_t ns)
+{
+	(void)ctx;
+	if (sched_sleep_ns(ns))
+		clock_delay_ns(ns);
+}
+
+static const struct lx_host_ops lx_host = {
+    lx_host_map, lx_host_unmap, lx_host_protect, lx_host_set_fs,
+    lx_host_console, lx_host_now, lx_host_sleep,
+};
+
+static int lx_attach(struct process *p, uint64_t brk_start)
+{
+	struct lx_proc *lx = kmalloc(sizeof(*lx));
+	int err;
+
+	if (!lx)
+		return -ENOMEM;
+	err = lx_proc_init(lx, &lx_host, p, process_rootfs(), p->pid, p->ppid, brk_start,
+	                   PROCESS_MMAP_MIN, PROCESS_STACK_TOP - PROCESS_STACK_SIZE - (1ull << 20));
+	if (!err)
+		err = lx_vma_add(lx, PROCESS_STACK_TOP - PROCESS_STACK_SIZE, PROCESS_STACK_TOP,
+		                 LX_PROT_READ | LX_PROT_WRITE, LX_VMA_STACK);
+	if (err) {
+		kfree(lx);
+		return err;
+	}
+	p->personality = lx;
+	return 0;
+}
+
+static void lx_detach(struct process *p)
+{
+	lx_proc_fini(p->personality);
+	kfree(p->personality);
+	p->personality = NULL;
+}
+
+static const struct process_personality lx_personality = {lx_module_id, lx_attach, lx_detach};
+
+static bool lx_guard(void *closure, const struct process *p)
+{
+	(void)closure;
+	return p->personality_id == lx_module_id;
+}
+
+static long lx_handler(void *closure, struct process *p, struct trap_frame *f)
+{
+	struct lx_proc *lx = p->personality;
+	const uint64_t a[6] = {f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9};
+	long r;
+
+	(void)closure;
+	r = lx_syscall(lx, f->rax, a);
+	if (lx->exited)
+		process_exit_current(lx->exit_code);
+	return r;
+}
+
+void lx_module_init(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	process_set_personality(&lx_personality);
+	process_syscall_install(lx_handler, lx_guard, NULL);
+}

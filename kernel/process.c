@@ -1,0 +1,591 @@
+/*
+ * process.c: user processes (see kernel/process.h for the model).
+ *
+ * Life of a process:
+ *   process_spawn: look the program up, validate it (elf_exec_parse), make
+ *     a Translation context with one VirtAddr range over the user half,
+ *     map and fill the PT_LOADs, map the stack and build argv/envp/auxv on
+ *     it, attach the personality, create the strand (detached = no: the
+ *     waiter joins it) whose package is the process.
+ *   process_strand_main (on the new strand): enter ring 3 with iretq.
+ *   system calls: arch entry -> process_syscall -> Trap.SystemCall raise.
+ *   exit or fault: the strand ends (strand_exit); process_wait joins it,
+ *     unloads the context if it is still in CR3, detaches the personality,
+ *     frees every page and the context.
+ *
+ * Validate-then-act: everything that can fail in spawn happens before the
+ * strand exists; each failure unwinds what was built (goto labels).
+ */
+#include <spindle/errno.h>
+
+#include <arch/cpu.h>
+#include <arch/mmu.h>
+#include <arch/uspace.h>
+
+#include "kernel/bootmod.h"
+#include "kernel/clock.h"
+#include "kernel/cmdline.h"
+#include "kernel/elf_exec.h"
+#include "kernel/heap.h"
+#include "kernel/kprintf.h"
+#include "kernel/physaddr.h"
+#include "kernel/process.h"
+#include "kernel/sched.h"
+#include "kernel/string.h"
+#include "kernel/translation.h"
+#include "kernel/uaccess.h"
+#include "kernel/uerrno.h"
+#include "kernel/ustack.h"
+
+#define PROCESS_PAGE 4096ull
+
+struct process_handler {
+	process_syscall_fn fn;
+	process_guard_fn guard;
+	void *closure;
+};
+
+static struct process_handler process_handlers[PROCESS_MAX_HANDLERS];
+static unsigned process_nhandlers;
+static const struct rootfs *process_fs;
+static const struct process_personality *process_pers;
+static int process_next_pid = 1;
+static uint64_t process_random_state = 0x9e3779b97f4a7c15ull;
+
+static void process_checkpoint(struct strand_package *pkg, struct strand *s);
+static void process_resume(struct strand_package *pkg, struct strand *s);
+static const struct strand_package_ops process_pkg_ops = {process_checkpoint, process_resume};
+
+static struct process *process_of(struct strand *s)
+{
+	if (!s || !s->package || s->package->ops != &process_pkg_ops)
+		return NULL;
+	return (struct process *)((char *)s->package - __builtin_offsetof(struct process, pkg));
+}
+
+struct process *process_current(void)
+{
+	return process_of(strand_current());
+}
+
+/* ---- Strand.Checkpoint / Strand.Resume for process strands ---- */
+
+static void process_checkpoint(struct strand_package *pkg, struct strand *s)
+{
+	struct process *p = process_of(s);
+
+	(void)pkg;
+	uspace_fpu_save(p->fpu);
+	p->fpu_live = true;
+}
+
+static void process_resume(struct strand_package *pkg, struct strand *s)
+{
+	struct process *p = process_of(s);
+
+	(void)pkg;
+	translation_switch(p->ctx);
+	uspace_set_kernel_stack(s->stack.top);
+	uspace_set_fs_base(p->fs_base);
+	uspace_fpu_restore(p->fpu);
+}
+
+/* ---- memory of a process ---- */
+
+static unsigned process_tl_prot(unsigned prot)
+{
+	/* Linux PROT_READ/WRITE/EXEC have Translation's R/W/X values. */
+	return (prot & (TRANSLATION_PROT_R | TRANSLATION_PROT_W | TRANSLATION_PROT_X)) |
+	       TRANSLATION_PROT_U;
+}
+
+void process_unmap(struct process *p, uint64_t va, uint64_t len)
+{
+	for (uint64_t a = va; a < va + len; a += PROCESS_PAGE) {
+		struct physaddr *obj;
+
+		if (translation_unmap_page(p->ctx, a, &obj, NULL) == 0)
+			physaddr_free(obj->cap);
+	}
+}
+
+int process_map_anon(struct process *p, uint64_t va, uint64_t len, unsigned prot)
+{
+	unsigned tprot = process_tl_prot(prot);
+
+	if ((va | len) & (PROCESS_PAGE - 1) || !uaccess_range_ok(va, len))
+		return -EINVAL;
+	if ((tprot & TRANSLATION_PROT_W) && (tprot & TRANSLATION_PROT_X))
+		return -EACCES; /* W^X for user pages too */
+	for (uint64_t a = va; a < va + len; a += PROCESS_PAGE) {
+		cap_t pc;
+		uint64_t pa;
+		int err = physaddr_alloc(PROCESS_PAGE, NULL, &pc);
+
+		if (!err) {
+			physaddr_page(pc, 0, &pa);
+			memset(phys_to_virt(pa), 0, PROCESS_PAGE);
+			err = translation_map_page(p->ctx, a, pc, 0, tprot);
+			if (err)
+				physaddr_free(pc);
+		}
+		if (err) {
+			process_unmap(p, va, a - va);
+			return err == -EEXIST ? -EEXIST : -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int process_protect(struct process *p, uint64_t va, uint64_t len, unsigned prot)
+{
+	unsigned tprot = process_tl_prot(prot);
+
+	if ((tprot & TRANSLATION_PROT_W) && (tprot & TRANSLATION_PROT_X))
+		return -EACCES;
+	return translation_protect(p->ctx, va, len / PROCESS_PAGE, tprot);
+}
+
+void process_set_fs_base(struct process *p, uint64_t base)
+{
+	p->fs_base = base;
+	if (process_current() == p)
+		uspace_set_fs_base(base);
+}
+
+/* The kernel-visible bytes of the user page at va (mapped in p). */
+static uint8_t *process_page_ptr(struct process *p, uint64_t va)
+{
+	struct physaddr *obj;
+	uint32_t page;
+	unsigned prot;
+
+	if (translation_lookup(p->ctx, va & ~(PROCESS_PAGE - 1), &obj, &page, &prot))
+		return NULL;
+	return (uint8_t *)phys_to_virt(obj->pa[page]) + (va & (PROCESS_PAGE - 1));
+}
+
+/* Copy n kernel bytes to user address va of p (mapped), page by page. */
+static void process_poke(struct process *p, uint64_t va, const uint8_t *src, uint64_t n)
+{
+	while (n) {
+		uint64_t chunk = PROCESS_PAGE - (va & (PROCESS_PAGE - 1));
+		uint8_t *dst = process_page_ptr(p, va);
+
+		if (chunk > n)
+			chunk = n;
+		if (dst)
+			memcpy(dst, src, chunk);
+		va += chunk, src += chunk, n -= chunk;
+	}
+}
+
+static int process_load_image(struct process *p, const struct rootfs_node *file,
+                              const struct elf_exec_info *info)
+{
+	uint64_t mapped_end = 0;
+
+	for (uint32_t i = 0; i < info->nsegs; i++) {
+		const struct elf_exec_seg *s = &info->seg[i];
+		uint64_t start = s->vaddr & ~(PROCESS_PAGE - 1);
+		uint64_t end = (s->vaddr + s->memsz + PROCESS_PAGE - 1) & ~(PROCESS_PAGE - 1);
+		unsigned prot = ((s->flags & ELF_EXEC_R) ? 1 : 0) | ((s->flags & ELF_EXEC_W) ? 2 : 0) |
+		                ((s->flags & ELF_EXEC_X) ? 4 : 0);
+		int err;
+
+		/* A page shared with the previous segment is already mapped:
+		 * it gets the union of both segments' rights (W^X permitting).
+		 * The kernel fills pages through the direct map, so the final
+		 * rights go on at once. */
+		if (start < mapped_end) {
+			struct physaddr *obj;
+			uint32_t pg;
+			unsigned old;
+
+			if (translation_lookup(p->ctx, start, &obj, &pg, &old) == 0 &&
+			    process_protect(p, start, PROCESS_PAGE, (old & 7) | prot))
+				return -ENOEXEC;
+			start = mapped_end;
+		}
+		if (start < end) {
+			err = process_map_anon(p, start, end - start, prot);
+			if (err)
+				return err == -EACCES ? -ENOEXEC : err;
+		}
+		process_poke(p, s->vaddr, file->data + s->offset, s->filesz);
+		mapped_end = end;
+	}
+	return 0;
+}
+
+static uint64_t process_random(void)
+{
+	/* xorshift64*, stirred with the cycle counter: AT_RANDOM only seeds
+	 * the C library's stack protector here. */
+	process_random_state ^= arch_cycles();
+	process_random_state ^= process_random_state >> 12;
+	process_random_state ^= process_random_state << 25;
+	process_random_state ^= process_random_state >> 27;
+	return process_random_state * 0x2545f4914f6cdd1dull;
+}
+
+static int process_build_stack(struct process *p, const struct elf_exec_info *info,
+                               const char *const *argv, const char *const *envp, uint64_t *sp)
+{
+	const uint64_t size = 16 * PROCESS_PAGE; /* argument area: 64 KiB at most */
+	struct ustack_aux aux = {info->phdr_vaddr, info->phent, info->phnum, info->entry, {0}};
+	uint8_t *buf;
+	uint64_t r[2] = {process_random(), process_random()};
+	int err;
+
+	memcpy(aux.random, r, sizeof(r));
+	err = process_map_anon(p, PROCESS_STACK_TOP - PROCESS_STACK_SIZE, PROCESS_STACK_SIZE,
+	                       1 | 2);
+	if (err)
+		return err;
+	buf = kmalloc(size);
+	if (!buf)
+		return -ENOMEM;
+	err = ustack_build(buf, size, PROCESS_STACK_TOP, argv, envp, &aux, sp);
+	if (!err)
+		process_poke(p, PROCESS_STACK_TOP - size, buf, size);
+	kfree(buf);
+	return err;
+}
+
+/* ---- the strand of a process ---- */
+
+static void process_strand_main(void *arg)
+{
+	struct process *p = arg;
+	struct trap_frame f;
+
+	(void)p;
+	memset(&f, 0, sizeof(f));
+	f.rip = p->frame->rip;
+	f.rsp = p->frame->rsp;
+	f.rflags = 0x202;
+	kfree(p->frame); /* the start registers, handed over by spawn */
+	p->frame = NULL;
+	uspace_enter(&f);
+}
+
+/* Trap.SystemCall: the first handler whose guard accepts the process. */
+static void process_syscall(struct trap_frame *f)
+{
+	struct process *p = process_current();
+	long r = -ENOSYS;
+
+	if (!p) /* a system call from a strand that is no process: impossible */
+		return;
+	p->frame = f;
+	p->syscalls++;
+	for (unsigned i = 0; i < process_nhandlers; i++) {
+		const struct process_handler *h = &process_handlers[i];
+
+		if (!h->guard || h->guard(h->closure, p)) {
+			r = h->fn(h->closure, p, f);
+			break;
+		}
+	}
+	f->rax = (uint64_t)r;
+	p->frame = NULL;
+}
+
+void process_exit_current(int code)
+{
+	struct process *p = process_current();
+
+	if (p) {
+		p->exit_code = code;
+		p->state = PROCESS_EXITED;
+	}
+	strand_exit(code);
+}
+
+static void process_fault(struct trap_frame *f)
+{
+	struct process *p = process_current();
+
+	if (!p) {
+		kprintf("process: ring-3 fault without a process (vector %lu)\n",
+		        (unsigned long)f->vector);
+		arch_exit(EXIT_CODE_PANIC);
+	}
+	kprintf("process %d (%s) killed: %s (%s) at rip %lx", p->pid, p->name,
+	        trap_mnemonic((unsigned)f->vector), trap_name((unsigned)f->vector),
+	        (unsigned long)f->rip);
+	if (f->vector == TRAP_PF) {
+		uint64_t cr2;
+
+		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+		kprintf(", address %lx, error %lx", (unsigned long)cr2, (unsigned long)f->error);
+	}
+	kprintf("\n");
+	p->exit_code = 128 + (int)(f->vector & 0x7f);
+	p->state = PROCESS_KILLED;
+	strand_exit(p->exit_code);
+}
+
+int process_syscall_install(process_syscall_fn handler, process_guard_fn guard, void *closure)
+{
+	if (!handler)
+		return -EINVAL;
+	if (process_nhandlers == PROCESS_MAX_HANDLERS)
+		return -ENOSPC;
+	process_handlers[process_nhandlers++] = (struct process_handler){handler, guard, closure};
+	return 0;
+}
+
+int process_set_personality(const struct process_personality *pers)
+{
+	process_pers = pers;
+	return 0;
+}
+
+const struct rootfs *process_rootfs(void)
+{
+	return process_fs;
+}
+
+int process_set_rootfs(const struct rootfs *fs)
+{
+	process_fs = fs;
+	return 0;
+}
+
+int process_init(void)
+{
+	uspace_init(process_syscall, process_fault);
+	return 0;
+}
+
+static void process_free(struct process *p)
+{
+	if (p->personality && process_pers && process_pers->detach)
+		process_pers->detach(p);
+	if (p->ctx) {
+		if (translation_current() == p->ctx)
+			translation_switch(translation_kernel_ctx());
+		process_unmap(p, ELF_EXEC_USER_MIN, USER_TOP - ELF_EXEC_USER_MIN);
+		translation_destroy(p->ctx_cap);
+	}
+	kfree(p->frame);
+	kfree(p);
+}
+
+int process_spawn(const char *path, const char *const *argv, const char *const *envp,
+                  struct process **out)
+{
+	const struct rootfs_node *file;
+	struct elf_exec_info *info;
+	struct process *p;
+	struct strand_attr attr;
+	uint64_t sp;
+	int err;
+
+	if (!path || !argv || !envp || !out)
+		return -EINVAL;
+	if (!process_fs)
+		return -ENOENT;
+	err = rootfs_lookup(process_fs, NULL, path, 0, &file);
+	if (err)
+		return err;
+	if (rootfs_is_dir(file))
+		return -EACCES;
+	info = kmalloc(sizeof(*info));
+	p = kzalloc(sizeof(*p));
+	if (!info || !p) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	err = elf_exec_parse(file->data, file->size, PROCESS_IMAGE_LIMIT, info);
+	if (err)
+		goto err_free;
+
+	p->pid = process_next_pid++;
+	p->ppid = 0;
+	{
+		const char *base = path;
+
+		for (const char *c = path; *c; c++)
+			if (*c == '/' && c[1])
+				base = c + 1;
+		strlcpy(p->name, base, sizeof(p->name));
+	}
+	p->state = PROCESS_RUNNING;
+	p->pkg.ops = &process_pkg_ops;
+	p->pkg.name = "process";
+	uspace_fpu_init(p->fpu);
+	err = translation_create(p->name, &p->ctx_cap);
+	if (err)
+		goto err_free;
+	p->ctx = translation_get(p->ctx_cap, &err);
+	err = virtaddr_alloc(&p->ctx->space, ELF_EXEC_USER_MIN, USER_TOP - ELF_EXEC_USER_MIN,
+	                     &p->vrange);
+	if (err)
+		goto err_free;
+	err = process_load_image(p, file, info);
+	if (err)
+		goto err_free;
+	err = process_build_stack(p, info, argv, envp, &sp);
+	if (err)
+		goto err_free;
+	p->brk_start = info->highest;
+	if (process_pers) {
+		p->personality_id = process_pers->id;
+		err = process_pers->attach(p, info->highest);
+		if (err)
+			goto err_free;
+	}
+	p->frame = kzalloc(sizeof(*p->frame));
+	if (!p->frame) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	p->frame->rip = info->entry;
+	p->frame->rsp = sp;
+	attr = (struct strand_attr){p->name, 0, false, &p->pkg};
+	attr.prio = SCHED_PRIO_DEFAULT;
+	err = strand_create_attr(&attr, process_strand_main, p, &p->strand);
+	if (err)
+		goto err_free;
+	kfree(info);
+	*out = p;
+	return 0;
+err_free:
+	kfree(info);
+	if (p)
+		process_free(p);
+	return err;
+}
+
+int process_wait(struct process *p, int *status)
+{
+	int code = 0, err;
+
+	if (!p)
+		return -EINVAL;
+	err = strand_join(p->strand, &code);
+	if (err)
+		return err;
+	if (status)
+		*status = p->exit_code;
+	process_free(p);
+	return 0;
+}
+
+/* ---- boot: the root file system and the first programs ---- */
+
+#define PROCESS_BOOT_ARGS 16
+
+void lx_module_init(void);
+
+/* Split the command line after "key=" into argv: the value and every
+ * word after it.  Returns argc (0 if the key is absent). */
+static int process_boot_args(const char *key, char *buf, size_t size, const char **argv)
+{
+	const char *all = cmdline_get_all(), *s = NULL;
+	size_t klen = strlen(key), n = 0;
+	int argc = 0;
+
+	for (const char *c = all; *c; c++)
+		if ((c == all || c[-1] == ' ') && strncmp(c, key, klen) == 0 && c[klen] == '=') {
+			s = c + klen + 1;
+			break;
+		}
+	if (!s)
+		return 0;
+	while (*s && argc < PROCESS_BOOT_ARGS) {
+		while (*s == ' ')
+			s++;
+		if (!*s)
+			break;
+		argv[argc++] = buf + n;
+		while (*s && *s != ' ' && n + 1 < size)
+			buf[n++] = *s++;
+		if (n + 1 >= size)
+			break;
+		buf[n++] = 0;
+	}
+	buf[n < size ? n : size - 1] = 0;
+	argv[argc] = NULL;
+	return argc;
+}
+
+static const char *const process_boot_envp[] = {"PATH=/bin", "HOME=/", "TERM=dumb", NULL};
+
+/* "procs=/bin/a,/bin/b": start them all at once, wait for each. */
+static void process_boot_procs(void)
+{
+	char list[256], *c, *start;
+	struct process *ps[8];
+	const char *names[8];
+	int n = 0, status = -1;
+
+	if (!cmdline_value("procs", list, sizeof(list)))
+		return;
+	for (start = c = list;; c++) {
+		if (*c == ',' || *c == 0) {
+			bool end = *c == 0;
+			const char *argv[2] = {start, NULL};
+			int err;
+
+			*c = 0;
+			if (n < 8) {
+				err = process_spawn(start, argv, process_boot_envp, &ps[n]);
+				if (err)
+					kprintf("procs: %s: cannot start (%d)\n", start, err);
+				else
+					names[n++] = start;
+			}
+			if (end)
+				break;
+			start = c + 1;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		process_wait(ps[i], &status);
+		kprintf("procs: %s exited with status %d\n", names[i], status);
+	}
+	kprintf("procs: all %d ended\n", n);
+	arch_exit(n > 0 ? EXIT_CODE_SUCCESS : EXIT_CODE_TEST_FAIL);
+}
+
+void process_boot(void)
+{
+	const struct boot_module *m = bootmod_get(0);
+	char buf[256];
+	const char *argv[PROCESS_BOOT_ARGS + 1];
+	struct rootfs *fs;
+	struct process *p;
+	int argc, err, status = -1;
+
+	argc = process_boot_args("init", buf, sizeof(buf), argv);
+	if (!m) {
+		if (argc || cmdline_has("procs"))
+			kprintf("init: no root file system: boot with a cpio archive as module "
+			        "(qemu -initrd)\n");
+		return;
+	}
+	err = rootfs_create(phys_to_virt(m->base), m->size, &fs);
+	if (err) {
+		kprintf("rootfs: the boot module is not a usable cpio archive (%d)\n", err);
+		return;
+	}
+	process_set_rootfs(fs);
+	kprintf("rootfs: %u files and directories from a %lu-byte cpio archive\n", fs->nnodes,
+	        (unsigned long)m->size);
+	lx_module_init();
+	process_boot_procs();
+	if (!argc)
+		return;
+	err = process_spawn(argv[0], argv, process_boot_envp, &p);
+	if (err) {
+		kprintf("init: cannot start %s (%d)\n", argv[0], err);
+		arch_exit(EXIT_CODE_TEST_FAIL);
+	}
+	process_wait(p, &status);
+	kprintf("init: %s exited with status %d\n", argv[0], status);
+	arch_exit(status == 0 ? EXIT_CODE_SUCCESS : EXIT_CODE_TEST_FAIL);
+}

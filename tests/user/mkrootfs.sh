@@ -1,0 +1,17 @@
+#!/bin/sh
+# mkrootfs.sh OUT PROGRAM...: the root file system archive (newc cpio) the
+# kernel gets as its boot module: the programs in /bin, /etc/motd, a
+# symbolic link /etc/issue -> motd and an empty /tmp.  Fixed owners and
+# times, sorted entries: the same inputs give the same bytes.
+set -eu
+out=$1
+shift
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/bin" "$tmp/etc" "$tmp/tmp"
+for p in "$@"; do cp "$p" "$tmp/bin/"; done
+printf 'Welcome to Spindle: this file came from the cpio root file system.\n' >"$tmp/etc/motd"
+ln -s motd "$tmp/etc/issue"
+find "$tmp" -exec touch -h -d @0 {} +
+(cd "$tmp" && find . | LC_ALL=C sort | cpio -o -H newc --reproducible -R 0:0 --quiet) >"$out.tmp"
+mv "$out.tmp" "$out"
