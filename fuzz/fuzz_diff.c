@@ -79,10 +79,10 @@ static void fail(const char *why, const struct rt_run *a, const struct rt_run *b
 	fprintf(stderr, "fuzz_diff: %s\n", why);
 	if (a)
 		fprintf(stderr, "  interp: r0=%#llx status=%d fuel=%llu pc=%u\n",
-			(unsigned long long)a->r0, a->status, (unsigned long long)a->fuel, a->pc);
+		        (unsigned long long)a->r0, a->status, (unsigned long long)a->fuel, a->pc);
 	if (b)
 		fprintf(stderr, "  jit:    r0=%#llx status=%d fuel=%llu\n",
-			(unsigned long long)b->r0, b->status, (unsigned long long)b->fuel);
+		        (unsigned long long)b->r0, b->status, (unsigned long long)b->fuel);
 	abort();
 }
 

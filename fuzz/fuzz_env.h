@@ -20,15 +20,14 @@
 #include "runtime/verify.h"
 #include "tests/ext/ext_env.h"
 
-#define FUZZ_CTX_SIZE 64
-#define FUZZ_MAX_INSNS 4096
-#define FUZZ_FUEL 10000
+#define FUZZ_CTX_SIZE   64
+#define FUZZ_MAX_INSNS  4096
+#define FUZZ_FUEL       10000
 #define FUZZ_MAX_STATES 20000 /* keep one input's verification short */
 
 /* Load and link an input, then verify it; *out is NULL unless it loaded
  * and linked, *accepted says whether the verifier took it. */
-static inline void fuzz_load(const uint8_t *data, size_t size, struct rt_prog **out,
-			     bool *accepted)
+static inline void fuzz_load(const uint8_t *data, size_t size, struct rt_prog **out, bool *accepted)
 {
 	struct rt_verify_opts opts = {.max_states = FUZZ_MAX_STATES};
 	struct rt_verify_result res;

@@ -65,12 +65,12 @@ int main(int argc, char **argv)
 				memcpy(insns, t.raw, sizeof(*insns) * t.nraw);
 			n = t.nraw;
 		} else if (!t.asm_text ||
-			   rt_asm(t.asm_text, t.asm_len, &insns, &n, err, sizeof(err))) {
+		           rt_asm(t.asm_text, t.asm_len, &insns, &n, err, sizeof(err))) {
 			insns = NULL;
 		}
 		if (insns && n) {
 			snprintf(out, sizeof(out), "%s/%.*s.bin", argv[1],
-				 (int)(strlen(base) > 5 ? strlen(base) - 5 : strlen(base)), base);
+			         (int)(strlen(base) > 5 ? strlen(base) - 5 : strlen(base)), base);
 			f = fopen(out, "wb");
 			if (f && fwrite(insns, sizeof(*insns), n, f) == n)
 				written++;

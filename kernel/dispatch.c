@@ -12,9 +12,12 @@
  * either at the sole handler (direct call) or at the slot's trampoline,
  * which walks the set.  The set walk is chosen when the set is built:
  * dispatch_walk_simple for native, unguarded, closure-free synchronous
- * handlers without a result handler, dispatch_walk_general otherwise.  The
- * trampolines and set->walk are the seam where a code generator will later
- * emit one routine per set (unrolled direct calls, inlined guards).
+ * handlers without a result handler, dispatch_walk_general otherwise.  Each
+ * non-direct set also gets a routine generated for it (dispatch_generate ->
+ * dispatch_gen_build, kernel/dispatch_gen.h), which becomes ev->fast; the
+ * walk stays the reference (dispatch_raise, the equivalence tests) and the
+ * fallback when no code memory is left.  A set's routine is freed with the
+ * set, after quiescence.
  *
  * Reclamation.  The old set, and any binding removed with it, goes to a
  * limbo list tagged with the grace-period counter (dispatch_gp) incremented
@@ -609,6 +612,7 @@ static void dispatch_generate(struct dispatch_set *s)
 	}
 	d.e = ge;
 	d.n = s->n;
+	d.nargs = s->ev->sig->nargs;
 	d.result_fn = s->result_fn;
 	d.result_arg = s->result_arg;
 	d.default_result = s->default_result;

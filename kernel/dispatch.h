@@ -8,11 +8,11 @@
  *
  *   - With exactly one handler that is native, unguarded, synchronous and
  *     takes no closure, `fast` IS that handler: a raise is a direct call.
- *   - Otherwise `fast` is the event's dispatch routine: today one of a pool
- *     of per-slot trampolines that walk the current handler set (a compact
- *     array specialised at build time: see dispatch.c).  This is the seam
- *     where a code generator using the JIT's encoder will store a routine
- *     unrolled for the current set.
+ *   - Otherwise `fast` is the event's dispatch routine: one generated for
+ *     the current handler set (kernel/dispatch_gen.h, arch/x86_64/
+ *     dispatch_gen.c: unrolled direct calls, inline guard tests), or, when
+ *     code memory is exhausted or generation is off, the slot's trampoline
+ *     that walks the set (the reference semantics; dispatch_raise too).
  *
  * Owns: the event table (DISPATCH_MAX_EVENTS slots), every binding (one
  * installed handler with its guards, closure and constraints), each event's

@@ -62,6 +62,7 @@ struct dispatch_gen_entry {
 struct dispatch_gen_desc {
 	const struct dispatch_gen_entry *e;
 	uint32_t n;
+	uint32_t nargs; /* the event's: only these are passed on */
 	dispatch_result_fn result_fn; /* NULL: the last result */
 	void *result_arg;
 	uint64_t default_result;

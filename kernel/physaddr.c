@@ -77,8 +77,7 @@ static int physaddr_alloc_coloured(uint32_t colour, unsigned pflags, uint64_t *p
 	return 0;
 }
 
-static int physaddr_alloc_contig(struct physaddr *p, const struct physaddr_attr *a,
-                                 unsigned pflags)
+static int physaddr_alloc_contig(struct physaddr *p, const struct physaddr_attr *a, unsigned pflags)
 {
 	uint64_t n = p->npages, base, start;
 	int e;
@@ -165,9 +164,8 @@ int physaddr_alloc(size_t size, const struct physaddr_attr *attr, cap_t *out)
 		return -EINVAL;
 	if (a->align_pages & (a->align_pages - 1))
 		return -EINVAL;
-	if ((a->flags & PHYSADDR_COLOUR) &&
-	    (a->colour >= PHYSADDR_NCOLOURS ||
-	     ((a->flags & PHYSADDR_CONTIG) && a->align_pages > 1)))
+	if ((a->flags & PHYSADDR_COLOUR) && (a->colour >= PHYSADDR_NCOLOURS ||
+	                                     ((a->flags & PHYSADDR_CONTIG) && a->align_pages > 1)))
 		return -EINVAL; /* a colour fixes the low frame bits: no alignment on top */
 	if (a->align_pages > 1 && !(a->flags & PHYSADDR_CONTIG))
 		return -EINVAL;

@@ -44,10 +44,10 @@
 #define VIRTADDR_CAP_TYPE    65u
 #define TRANSLATION_CAP_TYPE 66u
 
-#define PHYSADDR_PMM_OWNER 64u /* pmm owner tag of PhysAddr frames */
-#define PHYSADDR_PAGE_SIZE 4096ul
-#define PHYSADDR_NCOLOURS  16u /* page colours: pfn mod 16 */
-#define PHYSADDR_MAX_PAGES (1u << 20)
+#define PHYSADDR_PMM_OWNER            64u /* pmm owner tag of PhysAddr frames */
+#define PHYSADDR_PAGE_SIZE            4096ul
+#define PHYSADDR_NCOLOURS             16u /* page colours: pfn mod 16 */
+#define PHYSADDR_MAX_PAGES            (1u << 20)
 #define PHYSADDR_MAX_RECLAIM_HANDLERS 8
 
 /* Attribute flags. */
@@ -67,9 +67,9 @@ struct physaddr {
 	cap_t cap;
 	uint32_t npages;
 	unsigned flags;
-	struct rmap_list maps;                 /* every mapping of its pages */
+	struct rmap_list maps;                  /* every mapping of its pages */
 	struct physaddr *fifo_next, *fifo_prev; /* reclaimable objects, oldest first */
-	uint64_t pa[];                         /* each page's physical address */
+	uint64_t pa[];                          /* each page's physical address */
 };
 
 /* What Translation installs: remove every mapping of p (reclaim). */

@@ -47,6 +47,10 @@ struct process_handler {
 
 static struct process_handler process_handlers[PROCESS_MAX_HANDLERS];
 static unsigned process_nhandlers;
+static uint32_t process_handlers_gen = 1; /* bumped by every install */
+/* The process whose strand is on the CPU (set by Resume, cleared by
+ * Checkpoint): the system-call path's way to its process in one load. */
+static struct process *process_on_cpu;
 static const struct rootfs *process_fs;
 static const struct process_personality *process_pers;
 static int process_next_pid = 1;
@@ -65,7 +69,7 @@ static struct process *process_of(struct strand *s)
 
 struct process *process_current(void)
 {
-	return process_of(strand_current());
+	return process_on_cpu ? process_on_cpu : process_of(strand_current());
 }
 
 /* ---- Strand.Checkpoint / Strand.Resume for process strands ---- */
@@ -77,6 +81,7 @@ static void process_checkpoint(struct strand_package *pkg, struct strand *s)
 	(void)pkg;
 	uspace_fpu_save(p->fpu);
 	p->fpu_live = true;
+	process_on_cpu = NULL;
 }
 
 static void process_resume(struct strand_package *pkg, struct strand *s)
@@ -84,6 +89,7 @@ static void process_resume(struct strand_package *pkg, struct strand *s)
 	struct process *p = process_of(s);
 
 	(void)pkg;
+	process_on_cpu = p;
 	translation_switch(p->ctx);
 	uspace_set_kernel_stack(s->stack.top);
 	uspace_set_fs_base(p->fs_base);
@@ -260,35 +266,45 @@ static void process_strand_main(void *arg)
 	struct process *p = arg;
 	struct trap_frame f;
 
-	(void)p;
 	memset(&f, 0, sizeof(f));
-	f.rip = p->frame->rip;
-	f.rsp = p->frame->rsp;
+	f.rip = p->start_rip;
+	f.rsp = p->start_rsp;
 	f.rflags = 0x202;
-	kfree(p->frame); /* the start registers, handed over by spawn */
-	p->frame = NULL;
 	uspace_enter(&f);
 }
 
-/* Trap.SystemCall: the first handler whose guard accepts the process. */
+/* The handler serving p: the first installed one whose guard accepts it.
+ * Guards are pure, so the choice is cached in the process until the
+ * handler set changes (like a dispatch routine specialised for the set). */
+static const struct process_handler *process_pick(struct process *p)
+{
+	if (p->handler_gen != process_handlers_gen) {
+		p->handler = NULL;
+		for (unsigned i = 0; i < process_nhandlers; i++) {
+			const struct process_handler *h = &process_handlers[i];
+
+			if (!h->guard || h->guard(h->closure, p)) {
+				p->handler = h;
+				break;
+			}
+		}
+		p->handler_gen = process_handlers_gen;
+	}
+	return p->handler;
+}
+
+/* Trap.SystemCall(process, saved state): raised by the trap path. */
 static void process_syscall(struct trap_frame *f)
 {
-	struct process *p = process_current();
-	long r = -ENOSYS;
+	struct process *p = process_on_cpu;
+	const struct process_handler *h;
 
 	if (!p) /* a system call from a strand that is no process: impossible */
 		return;
 	p->frame = f;
 	p->syscalls++;
-	for (unsigned i = 0; i < process_nhandlers; i++) {
-		const struct process_handler *h = &process_handlers[i];
-
-		if (!h->guard || h->guard(h->closure, p)) {
-			r = h->fn(h->closure, p, f);
-			break;
-		}
-	}
-	f->rax = (uint64_t)r;
+	h = process_pick(p);
+	f->rax = h ? (uint64_t)h->fn(h->closure, p, f) : (uint64_t)-ENOSYS;
 	p->frame = NULL;
 }
 
@@ -334,6 +350,7 @@ int process_syscall_install(process_syscall_fn handler, process_guard_fn guard, 
 	if (process_nhandlers == PROCESS_MAX_HANDLERS)
 		return -ENOSPC;
 	process_handlers[process_nhandlers++] = (struct process_handler){handler, guard, closure};
+	process_handlers_gen++;
 	return 0;
 }
 
@@ -367,10 +384,17 @@ static void process_free(struct process *p)
 	if (p->ctx) {
 		if (translation_current() == p->ctx)
 			translation_switch(translation_kernel_ctx());
-		process_unmap(p, ELF_EXEC_USER_MIN, USER_TOP - ELF_EXEC_USER_MIN);
+		/* Every page mapped in the context was allocated for it alone:
+		 * unmap each (the context's reverse map lists them) and free it. */
+		for (struct rmap_node *n; (n = rmap_table_any(&p->ctx->maps)) != NULL;) {
+			struct physaddr *obj;
+
+			if (translation_unmap_page(p->ctx, n->va, &obj, NULL) != 0)
+				break;
+			physaddr_free(obj->cap);
+		}
 		translation_destroy(p->ctx_cap);
 	}
-	kfree(p->frame);
 	kfree(p);
 }
 
@@ -438,13 +462,8 @@ int process_spawn(const char *path, const char *const *argv, const char *const *
 		if (err)
 			goto err_free;
 	}
-	p->frame = kzalloc(sizeof(*p->frame));
-	if (!p->frame) {
-		err = -ENOMEM;
-		goto err_free;
-	}
-	p->frame->rip = info->entry;
-	p->frame->rsp = sp;
+	p->start_rip = info->entry;
+	p->start_rsp = sp;
 	attr = (struct strand_attr){p->name, 0, false, &p->pkg};
 	attr.prio = SCHED_PRIO_DEFAULT;
 	err = strand_create_attr(&attr, process_strand_main, p, &p->strand);

@@ -55,6 +55,7 @@
 #define PROCESS_MAX_HANDLERS 4
 
 struct translation_ctx;
+struct process_handler;
 
 enum process_state { PROCESS_RUNNING = 1, PROCESS_EXITED, PROCESS_KILLED };
 
@@ -68,12 +69,15 @@ struct process {
 	uint64_t fs_base;
 	uint8_t fpu[512] __attribute__((aligned(16)));
 	bool fpu_live; /* fpu holds a state to restore */
-	struct trap_frame *frame; /* the system call being served */
+	struct trap_frame *frame; /* the system call being served (on its stack) */
+	uint64_t start_rip, start_rsp; /* where the program starts */
 	volatile enum process_state state;
 	int exit_code; /* exit status, or 128 + vector when killed */
 	void *personality; /* the serving personality's per-process state */
 	const void *personality_id;
 	uint64_t syscalls;
+	const struct process_handler *handler; /* cached Trap.SystemCall choice */
+	uint32_t handler_gen;
 	uint64_t brk_start;
 };
 

@@ -29,13 +29,13 @@
 #define RMAP_BUCKETS 256u /* per context; a power of two */
 
 struct rmap_node {
-	struct rmap_node *obj_next, **obj_pprev; /* on the physical object's list */
+	struct rmap_node *obj_next, **obj_pprev;   /* on the physical object's list */
 	struct rmap_node *hash_next, **hash_pprev; /* in the context's table */
-	void *ctx;      /* the context (struct translation_ctx) */
-	void *obj;      /* the physical object (struct physaddr) */
-	void *range;    /* the VirtAddr range covering va */
-	uintptr_t va;   /* page aligned */
-	uint32_t page;  /* page index inside obj */
+	void *ctx;                                 /* the context (struct translation_ctx) */
+	void *obj;                                 /* the physical object (struct physaddr) */
+	void *range;                               /* the VirtAddr range covering va */
+	uintptr_t va;                              /* page aligned */
+	uint32_t page;                             /* page index inside obj */
 };
 
 struct rmap_list {

@@ -210,7 +210,8 @@ static bool tl_prot_ok(unsigned prot)
 
 static unsigned tl_prot_norm(unsigned prot)
 {
-	return (prot & (TRANSLATION_PROT_W | TRANSLATION_PROT_X)) ? prot | TRANSLATION_PROT_R : prot;
+	return (prot & (TRANSLATION_PROT_W | TRANSLATION_PROT_X)) ? prot | TRANSLATION_PROT_R
+	                                                          : prot;
 }
 
 static void tl_free_nodes(struct rmap_node **nodes, uint32_t n)
@@ -224,8 +225,8 @@ static void tl_free_nodes(struct rmap_node **nodes, uint32_t n)
  * allocations may have reclaimed something), then acts.  vcap may be
  * CAP_NULL for core callers: the range is then the one covering va.
  */
-static int tl_map(struct translation_ctx *ctx, cap_t vcap, uintptr_t va, cap_t pcap,
-                  uint32_t page, uint32_t npages, unsigned prot, bool check_ctx_cap, cap_t ccap)
+static int tl_map(struct translation_ctx *ctx, cap_t vcap, uintptr_t va, cap_t pcap, uint32_t page,
+                  uint32_t npages, unsigned prot, bool check_ctx_cap, cap_t ccap)
 {
 	struct rmap_node *one, **nodes = &one;
 	struct virtaddr_range *r;
@@ -247,8 +248,8 @@ static int tl_map(struct translation_ctx *ctx, cap_t vcap, uintptr_t va, cap_t p
 	for (uint32_t i = 0; i < npages; i += 512) {
 		if ((err = pagetable_prepare(&ctx->pt, va + (uintptr_t)i * TRANSLATION_PAGE)) != 0)
 			goto err_free_nodes;
-		if ((err = pagetable_prepare(
-		         &ctx->pt, va + (uintptr_t)(npages - 1) * TRANSLATION_PAGE)) != 0)
+		if ((err = pagetable_prepare(&ctx->pt,
+		                             va + (uintptr_t)(npages - 1) * TRANSLATION_PAGE)) != 0)
 			goto err_free_nodes;
 	}
 
@@ -313,8 +314,8 @@ int translation_map_page(struct translation_ctx *ctx, uintptr_t va, cap_t p, uin
 }
 
 /* The context and range a cap-level call names, and the address voff in it. */
-static int tl_resolve(cap_t c, cap_t v, size_t voff, uint32_t npages,
-                      struct translation_ctx **ctxp, struct virtaddr_range **rp, uintptr_t *va)
+static int tl_resolve(cap_t c, cap_t v, size_t voff, uint32_t npages, struct translation_ctx **ctxp,
+                      struct virtaddr_range **rp, uintptr_t *va)
 {
 	int err;
 	struct translation_ctx *ctx = translation_get(c, &err);
@@ -337,8 +338,8 @@ static int tl_resolve(cap_t c, cap_t v, size_t voff, uint32_t npages,
 	return 0;
 }
 
-int translation_add_mapping(cap_t c, cap_t v, size_t voff, cap_t p, uint32_t page,
-                            uint32_t npages, unsigned prot)
+int translation_add_mapping(cap_t c, cap_t v, size_t voff, cap_t p, uint32_t page, uint32_t npages,
+                            unsigned prot)
 {
 	struct translation_ctx *ctx;
 	uintptr_t va;
@@ -376,7 +377,8 @@ int translation_remove_mapping(cap_t c, cap_t v, size_t voff, uint32_t npages)
 	if (err)
 		return err;
 	for (uint32_t i = 0; i < npages; i++)
-		if (translation_unmap_page(ctx, va + (uintptr_t)i * TRANSLATION_PAGE, NULL, NULL) == 0)
+		if (translation_unmap_page(ctx, va + (uintptr_t)i * TRANSLATION_PAGE, NULL, NULL) ==
+		    0)
 			removed++;
 	return removed;
 }
@@ -397,8 +399,7 @@ int translation_lookup(struct translation_ctx *ctx, uintptr_t va, struct physadd
 	return 0;
 }
 
-int translation_examine_mapping(cap_t c, uintptr_t va, unsigned *prot, cap_t *pc,
-                                uint32_t *page)
+int translation_examine_mapping(cap_t c, uintptr_t va, unsigned *prot, cap_t *pc, uint32_t *page)
 {
 	int err;
 	struct translation_ctx *ctx = translation_get(c, &err);
@@ -415,8 +416,7 @@ int translation_examine_mapping(cap_t c, uintptr_t va, unsigned *prot, cap_t *pc
 	return 0;
 }
 
-int translation_protect(struct translation_ctx *ctx, uintptr_t va, size_t npages,
-                        unsigned prot)
+int translation_protect(struct translation_ctx *ctx, uintptr_t va, size_t npages, unsigned prot)
 {
 	if (!tl_prot_ok(prot) || (va & TL_MASK) || va >= PAGETABLE_USER_TOP ||
 	    npages > (PAGETABLE_USER_TOP - va) / TRANSLATION_PAGE)
@@ -551,11 +551,11 @@ bool translation_fault(uintptr_t va, unsigned access, uintptr_t pc)
 	f.va = va;
 	f.pc = pc;
 	f.access = access;
-	f.range = (va >= ctx->space.lo && va < ctx->space.hi) ? virtaddr_find(&ctx->space, va)
-	                                                      : NULL;
-	f.event = !f.range                                 ? TRANSLATION_BAD_ADDRESS
+	f.range =
+	    (va >= ctx->space.lo && va < ctx->space.hi) ? virtaddr_find(&ctx->space, va) : NULL;
+	f.event = !f.range                                ? TRANSLATION_BAD_ADDRESS
 	          : (access & TRANSLATION_ACCESS_PRESENT) ? TRANSLATION_PROTECTION_FAULT
-	                                                   : TRANSLATION_PAGE_NOT_PRESENT;
+	                                                  : TRANSLATION_PAGE_NOT_PRESENT;
 	tl_depth++;
 	ok = tl_raise(&f);
 	if (!ok && ctx->policy) {

@@ -56,12 +56,12 @@
 #include "kernel/rmap.h"
 #include "kernel/virtaddr.h"
 
-#define TRANSLATION_PROT_R   PAGETABLE_R
-#define TRANSLATION_PROT_W   PAGETABLE_W
-#define TRANSLATION_PROT_X   PAGETABLE_X
-#define TRANSLATION_PROT_U   PAGETABLE_U
-#define TRANSLATION_PROT_RW  (PAGETABLE_R | PAGETABLE_W)
-#define TRANSLATION_PAGE     PAGETABLE_PAGE_SIZE
+#define TRANSLATION_PROT_R  PAGETABLE_R
+#define TRANSLATION_PROT_W  PAGETABLE_W
+#define TRANSLATION_PROT_X  PAGETABLE_X
+#define TRANSLATION_PROT_U  PAGETABLE_U
+#define TRANSLATION_PROT_RW (PAGETABLE_R | PAGETABLE_W)
+#define TRANSLATION_PAGE    PAGETABLE_PAGE_SIZE
 
 /* Access types of a fault. */
 #define TRANSLATION_ACCESS_READ    PAGETABLE_ACCESS_READ
@@ -98,7 +98,7 @@ typedef bool (*translation_fault_fn)(void *closure, const struct translation_fau
 
 struct translation_binding {
 	translation_fault_fn handler;
-	translation_fault_fn guard;   /* optional */
+	translation_fault_fn guard; /* optional */
 	void *closure;
 	struct translation_ctx *ctx;  /* optional filter: only faults in ctx */
 	struct virtaddr_range *range; /* optional filter: only faults in range */
@@ -139,11 +139,9 @@ int translation_add_mapping(cap_t ctx, cap_t v, size_t voff, cap_t p, uint32_t p
  * are skipped); returns how many were removed, or an error. */
 int translation_remove_mapping(cap_t ctx, cap_t v, size_t voff, uint32_t npages);
 /* Protection, object and page index of the mapping at va (-ENOENT). */
-int translation_examine_mapping(cap_t ctx, uintptr_t va, unsigned *prot, cap_t *p,
-                                uint32_t *page);
+int translation_examine_mapping(cap_t ctx, uintptr_t va, unsigned *prot, cap_t *p, uint32_t *page);
 /* Change the protection of the mapped pages among npages from v + voff. */
-int translation_change_mapping(cap_t ctx, cap_t v, size_t voff, uint32_t npages,
-                               unsigned prot);
+int translation_change_mapping(cap_t ctx, cap_t v, size_t voff, uint32_t npages, unsigned prot);
 /* Dirty / accessed state of the page at va (the paper's Dirty). */
 int translation_dirty(cap_t ctx, uintptr_t va, unsigned *state);
 int translation_clear_state(cap_t ctx, uintptr_t va, unsigned bits);
@@ -157,8 +155,7 @@ int translation_unmap_page(struct translation_ctx *ctx, uintptr_t va, struct phy
 int translation_lookup(struct translation_ctx *ctx, uintptr_t va, struct physaddr **p,
                        uint32_t *page, unsigned *prot);
 /* Change protection of npages pages from va (unmapped pages skipped). */
-int translation_protect(struct translation_ctx *ctx, uintptr_t va, size_t npages,
-                        unsigned prot);
+int translation_protect(struct translation_ctx *ctx, uintptr_t va, size_t npages, unsigned prot);
 int translation_page_state(struct translation_ctx *ctx, uintptr_t va, unsigned *state);
 
 /* ---- events ---- */

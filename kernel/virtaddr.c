@@ -63,8 +63,7 @@ struct virtaddr_range *virtaddr_find(const struct virtaddr_space *s, uintptr_t v
 }
 
 /* Where [addr, addr+size) would go: its index, or -EEXIST if it overlaps. */
-static int virtaddr_slot(const struct virtaddr_space *s, uintptr_t addr, size_t size,
-                         uint32_t *at)
+static int virtaddr_slot(const struct virtaddr_space *s, uintptr_t addr, size_t size, uint32_t *at)
 {
 	uint32_t i = virtaddr_search(s, addr);
 

@@ -47,7 +47,7 @@ struct virtaddr_range {
 
 struct virtaddr_space {
 	uintptr_t lo, hi;
-	void *ctx;                     /* the owning context */
+	void *ctx;                      /* the owning context */
 	struct virtaddr_range **ranges; /* sorted by start */
 	uint32_t n, cap;
 };

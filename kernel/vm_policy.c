@@ -24,8 +24,8 @@ struct vm_region {
 	uint64_t faults;
 };
 
-static struct vm_region *vm_region_new(enum vm_kind kind, struct translation_ctx *ctx,
-                                       cap_t range, unsigned prot, int *err)
+static struct vm_region *vm_region_new(enum vm_kind kind, struct translation_ctx *ctx, cap_t range,
+                                       unsigned prot, int *err)
 {
 	struct virtaddr_range *r = virtaddr_get(range, err);
 	struct vm_region *reg;
@@ -132,8 +132,7 @@ static int vm_install(struct vm_region *reg, unsigned event, translation_fault_f
 	return translation_install(event, &b, h);
 }
 
-int vm_anon_attach(struct translation_ctx *ctx, cap_t range, unsigned prot,
-                   struct vm_region **out)
+int vm_anon_attach(struct translation_ctx *ctx, cap_t range, unsigned prot, struct vm_region **out)
 {
 	int err;
 	struct vm_region *reg = vm_region_new(VM_ANON, ctx, range, prot, &err);

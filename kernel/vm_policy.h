@@ -43,8 +43,7 @@ struct vm_region;
 typedef int (*vm_pager_fn)(void *closure, struct translation_ctx *ctx, uintptr_t va, cap_t *p,
                            uint32_t *page, unsigned *prot);
 
-int vm_anon_attach(struct translation_ctx *ctx, cap_t range, unsigned prot,
-                   struct vm_region **out);
+int vm_anon_attach(struct translation_ctx *ctx, cap_t range, unsigned prot, struct vm_region **out);
 int vm_pager_attach(struct translation_ctx *ctx, cap_t range, vm_pager_fn fn, void *closure,
                     struct vm_region **out);
 /* Duplicate src's range into dst (same addresses) copy-on-write; prot is

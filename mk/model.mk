@@ -38,6 +38,8 @@ UNIT_SRCS_domain += $(MODEL_GEN_SRCS) $(MODEL_SHIM)
 UNIT_CFLAGS_domain += -I$(GEN_DIR)
 UNIT_SRCS_nameserver += kernel/nameserver.c $(MODEL_GEN_SRCS) $(MODEL_SHIM)
 UNIT_CFLAGS_nameserver += -I$(GEN_DIR)
+UNIT_LDFLAGS_nameserver += $(RT_HOST_LIB)
+$(BUILD)/host/tests/nameserver: $(RT_HOST_LIB)
 # Their test programs include the generated header before make has seen it.
 $(UNIT_OBJDIR)/domain/tests/unit/domain_test.o: $(GEN_DIR)/spindle_interfaces.h
 $(UNIT_OBJDIR)/nameserver/tests/unit/nameserver_test.o: $(GEN_DIR)/spindle_interfaces.h
@@ -51,7 +53,7 @@ MODEL_KERNEL_SRCS := kernel/cap.c kernel/extref.c $(DISPATCH_SRCS) kernel/domain
 MODEL_KOBJ_DIR := $(BUILD)/model-freestanding
 MODEL_KOBJS := $(patsubst %.c,$(MODEL_KOBJ_DIR)/%.o,$(patsubst $(GEN_DIR)/%,gen/%,$(MODEL_KERNEL_SRCS)))
 MODEL_FREESTANDING_OK := $(MODEL_KOBJ_DIR)/check.ok
-MODEL_ALLOWED_UNDEF := kzalloc kfree memcpy memset memcmp memmove strcmp strncmp strlen strnlen \
+MODEL_ALLOWED_UNDEF := kzalloc kfree memcpy memset memcmp memmove strcmp strncmp strlen strnlen strchr \
                        rt_alloc rt_free rt_code_alloc rt_code_seal rt_code_free rt_snprintf \
                        rt_prog_load_elf rt_prog_free rt_verify rt_jit_compile rt_jit_entry \
                        rt_jit_free rt_jit_code_size

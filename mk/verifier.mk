@@ -15,7 +15,7 @@
 # override runtime.mk's generic tools/NAME.c rule.
 
 EXT_ENV_SRC := tests/ext/ext_env.c
-VERIFIER_TOOLS := spin-verify verifier-corpus
+VERIFIER_TOOLS := spin-verify verifier-corpus verifier-bench
 EXT_PROGS := $(filter-out $(EXT_ENV_SRC),$(sort $(wildcard tests/ext/*.c)))
 EXT_OBJS := $(EXT_PROGS:tests/ext/%.c=$(BUILD)/ext/%.o)
 BPF_EXT_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wno-unused-function
@@ -41,8 +41,12 @@ UNIT_LDFLAGS_verify += $(RT_HOST_LIB)
 ALL_TARGETS += $(VERIFIER_TOOLS:%=$(BUILD)/bin/%)
 TEST_SUITES += verifier
 
-.PHONY: test-verifier ext-objs
+.PHONY: test-verifier ext-objs bench-verifier
 ext-objs: $(EXT_OBJS)
+
+bench-verifier: $(BUILD)/host-opt/bin/verifier-bench $(EXT_OBJS)
+	$(BUILD)/host-opt/bin/verifier-bench
+	$(BUILD)/host-opt/bin/verifier-bench $(filter-out $(BUILD)/ext/bad_%,$(EXT_OBJS))
 
 test-verifier: $(VERIFIER_TOOLS:%=$(BUILD)/bin/%) $(EXT_OBJS) $(BUILD)/host/tests/verify
 	@mkdir -p $(BUILD)/test

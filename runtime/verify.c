@@ -38,6 +38,9 @@ static void free_env(struct venv *e)
 	}
 	rt_free(e->stored);
 	rt_free(e->nstored);
+	rt_free(e->cmasks);
+	rt_free(e->ncmasks);
+	rt_free(e->htab);
 	rt_free(e->iflags);
 	rt_free(e->live);
 	rt_free(e->prec);
@@ -104,11 +107,13 @@ int rt_verify(struct rt_prog *p, uint32_t func, const struct rt_entry *entry,
 	e.subof = rt_alloc((size_t)p->ninsns * sizeof(*e.subof));
 	e.stored = rt_alloc((size_t)p->ninsns * sizeof(*e.stored));
 	e.nstored = rt_alloc((size_t)p->ninsns * sizeof(*e.nstored));
+	e.cmasks = rt_alloc((size_t)p->ninsns * sizeof(*e.cmasks));
+	e.ncmasks = rt_alloc(p->ninsns);
 	e.live = rt_alloc((size_t)p->ninsns * sizeof(*e.live));
 	e.prec = rt_alloc((size_t)p->ninsns * sizeof(*e.prec));
 	e.slive = rt_alloc((size_t)p->ninsns * sizeof(*e.slive));
 	e.sprec = rt_alloc((size_t)p->ninsns * sizeof(*e.sprec));
-	if (!e.iflags || !e.subof || !e.stored || !e.nstored || !e.live || !e.prec || !e.slive ||
+	if (!e.iflags || !e.subof || !e.stored || !e.nstored || !e.cmasks || !e.ncmasks || !e.live || !e.prec || !e.slive ||
 	    !e.sprec) {
 		rc = -RT_ENOMEM;
 		goto out;

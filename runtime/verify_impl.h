@@ -97,11 +97,21 @@ struct vst {
 	struct vframe *frames[V_MAX_FRAMES];
 };
 
-/* A state kept at a prune point, for subsumption and widening. */
+/* A state kept at a prune point, for subsumption and widening.  Besides
+ * its insn's list (newest first), it sits in a hash chain keyed by its insn,
+ * the set `cmask` of current-frame registers that are precise constants in
+ * it, and their values: a state can only cover one holding the same
+ * constants there, so a lookup visits one chain per distinct cmask of the
+ * insn instead of every kept state. */
 struct vstored {
-	struct vstored *next;
+	struct vstored *next;     /* same insn */
+	struct vstored *hnext;    /* same hash bucket */
+	uint64_t key;
+	uint16_t cmask;
 	struct vst st;
 };
+
+#define V_NCMASK 4                /* distinct cmasks indexed per insn */
 
 /* A subprogram: an rt_func range or a local call target. */
 struct vsub {
@@ -149,6 +159,10 @@ struct venv {
 
 	struct vstored **stored;  /* ninsns: states kept at prune points */
 	uint16_t *nstored;        /* ninsns */
+	uint16_t (*cmasks)[V_NCMASK]; /* ninsns: the cmasks of its kept states */
+	uint8_t *ncmasks;         /* ninsns */
+	struct vstored **htab;    /* hash chains of kept states */
+	uint32_t hsize;           /* buckets, a power of two (0 before the first) */
 	struct vst **stack;       /* pending branches */
 	uint32_t nstack, capstack;
 

@@ -17,35 +17,85 @@
  * test), one is pushed for later and the other continues.  Every
  * instruction checks the state it meets and rejects on the first violation.
  *
- * Pruning.  At prune points (jump targets, fall-throughs of conditional
- * jumps, function starts) states are kept.  A new state that is covered by a
- * kept one (every register and stack byte describes a subset of the kept
- * one's values, references correspond) is dropped: whatever it could do,
- * the kept one can too, and the kept one is explored to the end (it is either
- * done or still on the DFS stack; pruning against an in-progress state is
- * sound for safety, because nothing is ever dropped without being checked).
+ * Pruning.  At prune points (jump targets, subprogram starts, return
+ * sites of local calls: where paths join) states are kept.  A new state
+ * that is covered by a kept one is dropped: whatever it could do, the kept
+ * one can too, and the kept one is explored to the end (it is either done
+ * or still on the DFS stack; pruning against an in-progress state is sound
+ * for safety, because nothing is ever dropped without being checked).
+ * "Covered" is subsumption, not equality: every register and stack slot of
+ * the new state describes a subset of the kept one's values (range
+ * inclusion on both signed and unsigned bounds, tnum inclusion, the same
+ * pointer base, equal-value and reference classes in correspondence),
+ * and the same references are held.
+ *
+ * What is compared is cut down by two static facts computed before the
+ * walk (verify_liveness in verify_cfg.c), per instruction:
+ *
+ *   Liveness.  Registers and stack slots that are overwritten before they
+ *   are read on every path are dead; prune_or_keep forgets them (NOT_INIT,
+ *   empty slot) before comparing or keeping, so they never split states.
+ *   Stack accesses through r10 name their slot; any other access, and any
+ *   call, counts as reading every slot once a stack address has been put in
+ *   a register other than r10.
+ *
+ *   Precision.  A scalar is precise at an instruction when its exact value
+ *   may still influence the verdict: it may flow (through ALU operations,
+ *   moves, spills and fills, call arguments and results) into a memory
+ *   access's address, a pointer's offset, a conditional jump, a size or
+ *   other non-number argument of a call, or a subprogram result some caller
+ *   needs.  An imprecise scalar (a checksum, a counter that is only
+ *   returned, a value only passed on as a number) is covered by any scalar;
+ *   an imprecise pointer by any pointer to the same object.  This is sound
+ *   because the walk from the kept state and from the new one then passes
+ *   the same branches and the same checks: the imprecise value decides none
+ *   of them, by construction of the dataflow, which errs towards precise
+ *   (a conditional jump makes both operands precise even when neither edge
+ *   is ever pruned; Linux marks only jumps whose outcome was decided, but
+ *   does so dynamically by walking back the state's history).  Because the
+ *   sets are fixed before exploration, a kept state never has to learn
+ *   later that one of its values was precise after all, the subtlety
+ *   behind Linux's precision propagation into in-progress states.
+ *   Callers' registers use the precision at their return site, and their
+ *   stack slots are always precise (a callee may store through a pointer).
+ *
+ * Kept states live in a list per instruction (for widening) and in a hash
+ * table keyed by instruction and by the values of the registers that are
+ * precise constants in the kept state (its cmask): a state with r3 = 17
+ * precise can only cover states with r3 = 17, so a lookup computes the key
+ * of the new state for each distinct cmask at that instruction (a handful)
+ * and compares only against the states of those chains.  Counted loops and
+ * state machines, whose kept states differ mostly in such constants, thus
+ * cost a chain walk per prune point rather than a scan of everything kept.
  *
  * Loops.  Spindle accepts loops without a proven bound: the runtime meters
  * fuel on back edges, so termination is not the verifier's business, only
  * safety is.  A loop head is visited precisely for its first V_WIDEN_SOFT
  * states (a counted loop of small trip count is thereby explored exactly,
  * as Linux does); after that, a new state there is widened against the most
- * recent kept one of the same shape, softly (values that are constants in
- * both stay exact, so a counted loop keeps its counter) until V_WIDEN_HARD
- * states, then fully: any scalar bound that grew jumps to the next threshold
- * (a constant the program compares with, +-1: "widening with thresholds"),
- * or to infinity when there is none; registers of different kinds become
- * NOT_INIT, stack bytes that differ become uninitialised.  The widened state covers the new one, so exploring it
- * instead is sound, and the lattice has finite height, so the loop
- * converges.  Whatever the body then does with the widened values (index an
- * array with a counter whose bound was lost) is checked like anything else:
- * the bounds check the program itself performs refines the value again.
+ * recent kept one of the same shape, softly until V_WIDEN_HARD states, then
+ * fully.  Soft widening keeps pointer offsets that are constant in both
+ * states, and numbers that are constant in both as long as they lie within
+ * the constants the program compares with (a counter checked against 96
+ * stays exact up to 96, and a pointer walking in lockstep with it stays
+ * exact, so "p[i] with i < 96" is proven per iteration; a counter compared
+ * only with an unknown bound is widened at once, instead of being unrolled
+ * to the hard limit).  Other bounds that grew jump to the next threshold (a
+ * constant the program compares with, +-1: "widening with thresholds"), or
+ * to infinity when there is none; registers of different kinds become
+ * NOT_INIT, stack bytes that differ become uninitialised.  The widened
+ * state covers the new one, so exploring it instead is sound, and the
+ * lattice has finite height, so the loop converges.  Whatever the body then
+ * does with the widened values (index an array with a counter whose bound
+ * was lost) is checked like anything else: the bounds check the program
+ * itself performs refines the value again, and a pointer whose offset is
+ * no longer bounded by anything the program checks is refused at its use.
  *
- * Liveness (verify_cfg.c) lets prune points forget registers that are
- * written before they are read again, so those never split states.  There
- * is no precision tracking (Linux's mark_chain_precision): a scalar that
- * takes many values along paths through a loop (a counter that is only
- * returned) multiplies the states kept at the loop head until widening.
+ * Stack slots hold initialised-data bytes, a whole spilled register (an
+ * aligned 8-byte store), or a narrow spill: a 4-byte store of a number at a
+ * 4-aligned constant offset keeps the number's 32-bit value, so clang's
+ * 32-bit locals keep their bounds through the stack; any later write to
+ * those bytes forgets it.
  *
  * Budgets: opts->max_states kept states and RT_VERIFY_MAX_INSNS processed
  * instructions; exceeding either rejects with RT_VERR_TOO_COMPLEX.
@@ -1093,16 +1143,122 @@ static void log_kept(struct venv *e, const struct vst *s)
 
 /* Returns 1 if cur is covered by a kept state (drop it), 0 after keeping a
  * copy (possibly after widening cur), or a negative error. */
+/* The hash key of state s at pc for the registers in cm; false if one of
+ * them is not a constant scalar in s (then no state of that cmask can
+ * cover s). */
+static bool state_key(const struct vst *s, uint32_t pc, uint16_t cm, uint64_t *key)
+{
+	const struct vframe *f = s->frames[s->curframe];
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)pc << 16) ^ cm;
+
+	for (uint32_t r = 0; r < BPF_REG_FP; r++) {
+		const struct vreg *x = &f->regs[r];
+		if (!((cm >> r) & 1))
+			continue;
+		if (x->type != V_SCALAR || !tnum_is_const(x->var))
+			return false;
+		h = (h ^ x->var.value) * 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	/* splitmix64's finaliser: every input bit reaches the bucket bits. */
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 31;
+	*key = h;
+	return true;
+}
+
+/* Is cur covered by a state kept at its insn? */
+static bool covered(const struct venv *e, const struct vst *cur)
+{
+	uint32_t pc = cur->insn;
+
+	if (!e->hsize)
+		return false;
+	for (uint32_t i = 0; i < e->ncmasks[pc]; i++) {
+		uint16_t cm = e->cmasks[pc][i];
+		uint64_t key;
+		if (!state_key(cur, pc, cm, &key))
+			continue;
+		for (const struct vstored *k = e->htab[key & (e->hsize - 1)]; k; k = k->hnext)
+			if (k->key == key && k->cmask == cm && k->st.insn == pc &&
+			    vst_covers(e, &k->st, cur))
+				return true;
+	}
+	return false;
+}
+
+static int hash_insert(struct venv *e, struct vstored *n)
+{
+	if (e->nstates >= e->hsize) {
+		uint32_t size = e->hsize ? e->hsize * 2 : 1024;
+		struct vstored **t = rt_alloc((size_t)size * sizeof(*t));
+		if (!t)
+			return -RT_ENOMEM;
+		for (uint32_t b = 0; b < e->hsize; b++)
+			for (struct vstored *k = e->htab[b], *nx; k; k = nx) {
+				nx = k->hnext;
+				k->hnext = t[k->key & (size - 1)];
+				t[k->key & (size - 1)] = k;
+			}
+		rt_free(e->htab);
+		e->htab = t;
+		e->hsize = size;
+	}
+	n->hnext = e->htab[n->key & (e->hsize - 1)];
+	e->htab[n->key & (e->hsize - 1)] = n;
+	return 0;
+}
+
+/* Index a new kept state: its cmask is the precise constant scalars of the
+ * current frame, or 0 once the insn has V_NCMASK distinct ones (0 matches
+ * any state, at the price of a longer chain). */
+static void state_index(struct venv *e, struct vstored *n)
+{
+	const struct vframe *f = n->st.frames[n->st.curframe];
+	uint32_t pc = n->st.insn, i;
+	uint16_t cm = 0;
+
+	for (uint32_t r = 0; r < BPF_REG_FP; r++)
+		if (((e->prec[pc] >> r) & 1) && f->regs[r].type == V_SCALAR &&
+		    tnum_is_const(f->regs[r].var))
+			cm |= (uint16_t)(1u << r);
+	for (i = 0; i < e->ncmasks[pc] && e->cmasks[pc][i] != cm; i++)
+		;
+	if (i == e->ncmasks[pc]) {
+		if (i == V_NCMASK) {
+			cm = 0;
+			for (i = 0; i < V_NCMASK && e->cmasks[pc][i]; i++)
+				;
+			if (i == V_NCMASK) {
+				/* Full without 0: make the last slot 0's.  States
+				 * indexed under the old mask there stay in their
+				 * chains but are no longer looked up: only a lost
+				 * pruning opportunity, never a wrong one. */
+				i = V_NCMASK - 1;
+			}
+			e->cmasks[pc][i] = 0;
+		} else {
+			e->cmasks[pc][i] = cm;
+			e->ncmasks[pc]++;
+		}
+	}
+	n->cmask = cm;
+	state_key(&n->st, pc, cm, &n->key);
+}
+
 static int prune_or_keep(struct venv *e, struct vst *cur)
 {
 	uint32_t pc = cur->insn;
 	struct vstored *k, *n;
+	int rc;
 
 	forget_dead(e, cur);
 
-	for (k = e->stored[pc]; k; k = k->next)
-		if (vst_covers(e, &k->st, cur))
-			return 1;
+	if (covered(e, cur))
+		return 1;
 	if ((e->iflags[pc] & VI_LOOP_HEAD) && e->nstored[pc] >= V_WIDEN_SOFT) {
 		bool hard = e->nstored[pc] >= V_WIDEN_HARD;
 		for (k = e->stored[pc]; k; k = k->next)
@@ -1112,9 +1268,8 @@ static int prune_or_keep(struct venv *e, struct vst *cur)
 			verify_log(e, "insn %u: %s widening after %u kept states\n", pc,
 				   hard ? "hard" : "soft", e->nstored[pc]);
 			widen_state(e, &k->st, cur, hard);
-			for (k = e->stored[pc]; k; k = k->next)
-				if (vst_covers(e, &k->st, cur))
-					return 1;
+			if (covered(e, cur))
+				return 1;
 		}
 	}
 	if (++e->nstates > e->max_states)
@@ -1133,6 +1288,9 @@ static int prune_or_keep(struct venv *e, struct vst *cur)
 	rt_free(cl); /* frames now owned by n->st */
 	n->next = e->stored[pc];
 	e->stored[pc] = n;
+	state_index(e, n);
+	if ((rc = hash_insert(e, n)))
+		return rc;
 	log_kept(e, cur);
 	if (e->nstored[pc] < UINT16_MAX)
 		e->nstored[pc]++;

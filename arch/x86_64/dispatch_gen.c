@@ -168,7 +168,9 @@ static void dg_args(struct dg *g, const struct dispatch_gen_call *c, uint64_t fu
 	uint32_t k = 0;
 	if (c->has_closure)
 		x86_movabs(&g->b, dg_callreg[k++], c->closure); /* movabs rdi, closure */
-	for (uint32_t a = 0; k < 5; a++)
+	/* Only the event's declared arguments: the rest are unspecified, as
+	 * in a C call of the declared type. */
+	for (uint32_t a = 0; k < 5 && a < g->d->nargs; a++)
 		dg_mov(&g->b, dg_callreg[k++], dg_argreg[a]); /* mov rsi.., rbx.. */
 	if (c->jit)
 		x86_load_imm64(&g->b, X86_R9, fuel); /* mov r9, fuel */

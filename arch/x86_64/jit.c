@@ -121,18 +121,18 @@
 
 /* eBPF register -> x86 register (see the map above). */
 static const uint8_t jit_reg[BPF_NREGS] = {
-	X86_RAX, X86_RDI, X86_RSI, X86_RDX, X86_RCX, X86_R8,
-	X86_RBX, X86_R13, X86_R14, X86_R15, X86_RBP,
+    X86_RAX, X86_RDI, X86_RSI, X86_RDX, X86_RCX, X86_R8,
+    X86_RBX, X86_R13, X86_R14, X86_R15, X86_RBP,
 };
 
-#define JIT_FUEL X86_R12
+#define JIT_FUEL       X86_R12
 #define JIT_MAX_PASSES 40
 
 /* Labels of each function, after the per-insn labels. */
 enum {
-	JF_BODY,        /* the native function */
-	JF_ENTRY,       /* its SysV entry point (the body unless nested) */
-	JF_ABORT_FUEL,  /* flat functions: local abort landings */
+	JF_BODY,       /* the native function */
+	JF_ENTRY,      /* its SysV entry point (the body unless nested) */
+	JF_ABORT_FUEL, /* flat functions: local abort landings */
 	JF_ABORT_HELPER,
 	JF_ABORT_OUT,
 	JF_COUNT
@@ -155,30 +155,30 @@ enum {
 
 /* The shape of one function (see "Function kinds" above). */
 struct jit_func {
-	uint32_t stack;      /* bytes reserved below rbp, a multiple of 16 */
-	uint8_t saved;       /* bit k: eBPF r(6+k) is written, so saved */
-	bool metered;        /* has a back-edge or a call: fuel checks */
-	bool calls;          /* any call: keep rsp 16-byte aligned */
+	uint32_t stack; /* bytes reserved below rbp, a multiple of 16 */
+	uint8_t saved;  /* bit k: eBPF r(6+k) is written, so saved */
+	bool metered;   /* has a back-edge or a call: fuel checks */
+	bool calls;     /* any call: keep rsp 16-byte aligned */
 	bool calls_local;
-	bool callee;         /* the target of some local call */
+	bool callee; /* the target of some local call */
 	bool flat;
-	bool frame;          /* push rbp; mov rbp, rsp */
-	bool pad;            /* sub rsp, 8 to keep calls 16-byte aligned */
-	uint8_t fuel;        /* register holding the budget: r12, or r9 in a
-				flat function that calls nothing (no call can
-				clobber it, so it needs no saving at all) */
+	bool frame;   /* push rbp; mov rbp, rsp */
+	bool pad;     /* sub rsp, 8 to keep calls 16-byte aligned */
+	uint8_t fuel; /* register holding the budget: r12, or r9 in a
+	                 flat function that calls nothing (no call can
+	                 clobber it, so it needs no saving at all) */
 };
 
 struct jit_ctx {
 	const struct rt_prog *p;
 	struct jit_buf b;
 	struct jit_func *fn;
-	int32_t *func_at;     /* insn index -> function starting there, or -1 */
-	bool *slot2;          /* insn index is the second slot of an lddw */
-	bool *target;         /* insn index is a jump target */
-	bool *backtarget;     /* ... of a back-edge: it gets a fuel pad */
-	bool fallthrough;     /* the code emitted last can fall through */
-	bool *near_import;    /* per import: call rel32 reaches it */
+	int32_t *func_at;  /* insn index -> function starting there, or -1 */
+	bool *slot2;       /* insn index is the second slot of an lddw */
+	bool *target;      /* insn index is a jump target */
+	bool *backtarget;  /* ... of a back-edge: it gets a fuel pad */
+	bool fallthrough;  /* the code emitted last can fall through */
+	bool *near_import; /* per import: call rel32 reaches it */
 	/* Labels: insns 0..n, fuel pads 0..n, then JF_* of each function,
 	 * then JL_*. */
 	uint32_t nlabels;
@@ -186,12 +186,12 @@ struct jit_ctx {
 	uint32_t *cur;        /* offsets being recorded in this pass */
 	uint32_t anchor_prev; /* last label set, in both passes' coordinates */
 	uint32_t anchor_cur;
-	bool force_long;      /* first pass: every jump in its long form */
-	bool long_only;       /* fallback if short jumps fail to converge */
-	uintptr_t base;       /* address of the code block, 0 while unknown */
+	bool force_long; /* first pass: every jump in its long form */
+	bool long_only;  /* fallback if short jumps fail to converge */
+	uintptr_t base;  /* address of the code block, 0 while unknown */
 	bool any_metered;
 	bool any_nested;
-	uint8_t saved_union;  /* every callee-saved reg any function writes */
+	uint8_t saved_union; /* every callee-saved reg any function writes */
 	uint32_t cur_insn;
 	uint32_t cur_func;
 	char *err;
@@ -261,11 +261,11 @@ static void jit_jump(struct jit_ctx *c, int cc, uint32_t l)
 
 	if (!c->force_long && !c->long_only && x86_is_imm8(d8)) {
 		if (cc < 0)
-			x86_jmp_rel8(&c->b, (int8_t)d8);                 /* jmp rel8 */
+			x86_jmp_rel8(&c->b, (int8_t)d8); /* jmp rel8 */
 		else
-			x86_jcc_rel8(&c->b, (unsigned)cc, (int8_t)d8);   /* jcc rel8 */
+			x86_jcc_rel8(&c->b, (unsigned)cc, (int8_t)d8); /* jcc rel8 */
 	} else if (cc < 0) {
-		x86_jmp_rel32(&c->b, (int32_t)(target - (here + 5)));   /* jmp rel32 */
+		x86_jmp_rel32(&c->b, (int32_t)(target - (here + 5))); /* jmp rel32 */
 	} else {
 		x86_jcc_rel32(&c->b, (unsigned)cc, (int32_t)(target - (here + 6))); /* jcc rel32 */
 	}
@@ -292,9 +292,9 @@ static void jit_lea_label(struct jit_ctx *c, unsigned r, uint32_t l)
 static uint32_t jit_fwd8(struct jit_buf *b, int cc)
 {
 	if (cc < 0)
-		x86_jmp_rel8(b, 0);                  /* jmp rel8 (patched) */
+		x86_jmp_rel8(b, 0); /* jmp rel8 (patched) */
 	else
-		x86_jcc_rel8(b, (unsigned)cc, 0);    /* jcc rel8 (patched) */
+		x86_jcc_rel8(b, (unsigned)cc, 0); /* jcc rel8 (patched) */
 	return b->len;
 }
 
@@ -311,12 +311,12 @@ static void jit_land8(struct jit_buf *b, uint32_t at)
 static void jit_fuel(struct jit_ctx *c)
 {
 	x86_alu_ri(&c->b, true, X86_EXT_SUB, c->fn[c->cur_func].fuel, 1); /* sub r12/r9, 1 */
-	jit_jump(c, X86_CC_B, jl_abort(c, true));            /* jb abort_fuel */
+	jit_jump(c, X86_CC_B, jl_abort(c, true));                         /* jb abort_fuel */
 }
 
 /* ---- per-function analysis ------------------------------------------- */
 
-static const uint8_t jit_saved_regs[4] = { X86_RBX, X86_R13, X86_R14, X86_R15 };
+static const uint8_t jit_saved_regs[4] = {X86_RBX, X86_R13, X86_R14, X86_R15};
 
 static unsigned jit_popcount4(uint8_t m)
 {
@@ -405,7 +405,7 @@ static void jit_analyse(struct jit_ctx *c, uint32_t f)
 			if (op == BPF_EXIT)
 				break;
 			target = cls == BPF_JMP32 && op == BPF_JA ? (int64_t)i + 1 + in->imm
-								  : (int64_t)i + 1 + in->off;
+			                                          : (int64_t)i + 1 + in->off;
 			if (target >= rf->start && target < rf->end) {
 				c->target[target] = true;
 				if (target <= (int64_t)i)
@@ -450,20 +450,22 @@ static void jit_prologue(struct jit_ctx *c, const struct jit_func *fi)
 	unsigned k;
 
 	if (fi->frame) {
-		x86_push(&c->b, X86_RBP);                           /* push rbp */
+		x86_push(&c->b, X86_RBP);                              /* push rbp */
 		x86_alu_rr(&c->b, true, X86_OP_MOV, X86_RBP, X86_RSP); /* mov rbp, rsp */
 		if (fi->stack)
-			x86_alu_ri(&c->b, true, X86_EXT_SUB, X86_RSP, (int32_t)fi->stack); /* sub rsp, STACK */
+			x86_alu_ri(&c->b, true, X86_EXT_SUB, X86_RSP,
+			           (int32_t)fi->stack); /* sub rsp, STACK */
 	}
 	if (fi->flat && fi->fuel == JIT_FUEL)
-		x86_push(&c->b, JIT_FUEL);                          /* push r12 */
+		x86_push(&c->b, JIT_FUEL); /* push r12 */
 	for (k = 0; k < 4; k++)
 		if (fi->saved & (1u << k))
-			x86_push(&c->b, jit_saved_regs[k]);         /* push rbx/r13/r14/r15 */
+			x86_push(&c->b, jit_saved_regs[k]); /* push rbx/r13/r14/r15 */
 	if (fi->pad)
-		x86_alu_ri(&c->b, true, X86_EXT_SUB, X86_RSP, 8);   /* sub rsp, 8 */
+		x86_alu_ri(&c->b, true, X86_EXT_SUB, X86_RSP, 8); /* sub rsp, 8 */
 	if (fi->flat && fi->fuel == JIT_FUEL)
-		x86_alu_rr(&c->b, true, X86_OP_MOV, JIT_FUEL, X86_R9); /* mov r12, r9 (the budget) */
+		x86_alu_rr(&c->b, true, X86_OP_MOV, JIT_FUEL,
+		           X86_R9); /* mov r12, r9 (the budget) */
 }
 
 /* `ok`: a normal exit (status 0) rather than an abort landing (status
@@ -473,23 +475,23 @@ static void jit_epilogue(struct jit_ctx *c, const struct jit_func *fi, bool ok)
 	int k;
 
 	if (fi->pad)
-		x86_alu_ri(&c->b, true, X86_EXT_ADD, X86_RSP, 8);   /* add rsp, 8 */
+		x86_alu_ri(&c->b, true, X86_EXT_ADD, X86_RSP, 8); /* add rsp, 8 */
 	for (k = 3; k >= 0; k--)
 		if (fi->saved & (1u << k))
-			x86_pop(&c->b, jit_saved_regs[k]);          /* pop r15/r14/r13/rbx */
+			x86_pop(&c->b, jit_saved_regs[k]); /* pop r15/r14/r13/rbx */
 	if (fi->flat && fi->fuel == JIT_FUEL) {
 		/* What is left of the budget, for rt_jit_run's shim (a
 		 * function fuelled in r9 leaves it there anyway). */
 		x86_alu_rr(&c->b, true, X86_OP_MOV, X86_R9, JIT_FUEL); /* mov r9, r12 */
-		x86_pop(&c->b, JIT_FUEL);                           /* pop r12 */
+		x86_pop(&c->b, JIT_FUEL);                              /* pop r12 */
 	}
 	if (fi->frame)
-		x86_leave(&c->b);                                   /* leave */
+		x86_leave(&c->b); /* leave */
 	/* Plain and flat functions are entered directly from C and return
 	 * the status in rdx; nested ones return through the common entry. */
 	if (ok && (!fi->metered || fi->flat))
 		x86_alu_rr(&c->b, false, X86_OP_XOR, X86_RDX, X86_RDX); /* xor edx, edx */
-	x86_ret(&c->b);                                             /* ret */
+	x86_ret(&c->b);                                                 /* ret */
 }
 
 /* A flat function's abort landings: r0 = 0, status in edx, then its own
@@ -500,14 +502,14 @@ static void jit_flat_aborts(struct jit_ctx *c, uint32_t f)
 	struct jit_buf *b = &c->b;
 
 	jit_label(c, jl_func(c, f, JF_ABORT_HELPER));
-	x86_mov_ri32(b, X86_RDX, RT_RUN_HELPER);                    /* mov edx, RT_RUN_HELPER */
-	jit_jump(c, -1, jl_func(c, f, JF_ABORT_OUT));               /* jmp out */
+	x86_mov_ri32(b, X86_RDX, RT_RUN_HELPER);      /* mov edx, RT_RUN_HELPER */
+	jit_jump(c, -1, jl_func(c, f, JF_ABORT_OUT)); /* jmp out */
 	jit_label(c, jl_func(c, f, JF_ABORT_FUEL));
 	/* The failed `sub r12, 1` wrapped the budget; what is left is 0. */
 	x86_alu_rr(b, false, X86_OP_XOR, c->fn[f].fuel, c->fn[f].fuel); /* xor r12d/r9d */
-	x86_mov_ri32(b, X86_RDX, RT_RUN_FUEL);                      /* mov edx, RT_RUN_FUEL */
+	x86_mov_ri32(b, X86_RDX, RT_RUN_FUEL);                          /* mov edx, RT_RUN_FUEL */
 	jit_label(c, jl_func(c, f, JF_ABORT_OUT));
-	x86_alu_rr(b, false, X86_OP_XOR, X86_RAX, X86_RAX);         /* xor eax, eax */
+	x86_alu_rr(b, false, X86_OP_XOR, X86_RAX, X86_RAX); /* xor eax, eax */
 	jit_epilogue(c, &c->fn[f], false);
 }
 
@@ -522,46 +524,46 @@ static void jit_common(struct jit_ctx *c)
 
 	/* Nested entry: r11 = body, r9 = fuel, rdi..r8 = r1..r5. */
 	jit_label(c, jl_common(c, JL_COMMON_ENTRY));
-	x86_push(b, X86_RBP);                                       /* push rbp */
-	x86_push(b, JIT_FUEL);                                      /* push r12 */
+	x86_push(b, X86_RBP);  /* push rbp */
+	x86_push(b, JIT_FUEL); /* push r12 */
 	for (k = 0; k < 4; k++)
 		if (c->saved_union & (1u << k))
-			x86_push(b, jit_saved_regs[k]);             /* push rbx/r13/r14/r15 */
+			x86_push(b, jit_saved_regs[k]); /* push rbx/r13/r14/r15 */
 	if (pad)
-		x86_alu_ri(b, true, X86_EXT_SUB, X86_RSP, 8);       /* sub rsp, 8 */
-	x86_alu_rr(b, true, X86_OP_MOV, JIT_FUEL, X86_R9);          /* mov r12, r9 */
-	x86_call_r(b, X86_R11);                                     /* call r11 */
+		x86_alu_ri(b, true, X86_EXT_SUB, X86_RSP, 8); /* sub rsp, 8 */
+	x86_alu_rr(b, true, X86_OP_MOV, JIT_FUEL, X86_R9);    /* mov r12, r9 */
+	x86_call_r(b, X86_R11);                               /* call r11 */
 	jit_label(c, jl_common(c, JL_RA));
-	x86_alu_rr(b, false, X86_OP_XOR, X86_RDX, X86_RDX);         /* xor edx, edx */
-	jit_label(c, jl_common(c, JL_FINISH));                      /* rax, rdx: result */
+	x86_alu_rr(b, false, X86_OP_XOR, X86_RDX, X86_RDX); /* xor edx, edx */
+	jit_label(c, jl_common(c, JL_FINISH));              /* rax, rdx: result */
 	if (pad)
-		x86_alu_ri(b, true, X86_EXT_ADD, X86_RSP, 8);       /* add rsp, 8 */
+		x86_alu_ri(b, true, X86_EXT_ADD, X86_RSP, 8); /* add rsp, 8 */
 	for (j = 3; j >= 0; j--)
 		if (c->saved_union & (1u << j))
-			x86_pop(b, jit_saved_regs[j]);              /* pop r15/r14/r13/rbx */
-	x86_alu_rr(b, true, X86_OP_MOV, X86_R9, JIT_FUEL);          /* mov r9, r12 (fuel left) */
-	x86_pop(b, JIT_FUEL);                                       /* pop r12 */
-	x86_pop(b, X86_RBP);                                        /* pop rbp */
-	x86_ret(b);                                                 /* ret */
+			x86_pop(b, jit_saved_regs[j]);     /* pop r15/r14/r13/rbx */
+	x86_alu_rr(b, true, X86_OP_MOV, X86_R9, JIT_FUEL); /* mov r9, r12 (fuel left) */
+	x86_pop(b, JIT_FUEL);                              /* pop r12 */
+	x86_pop(b, X86_RBP);                               /* pop rbp */
+	x86_ret(b);                                        /* ret */
 
 	jit_label(c, jl_common(c, JL_ABORT_HELPER));
-	x86_mov_ri32(b, X86_RDX, RT_RUN_HELPER);                    /* mov edx, RT_RUN_HELPER */
-	jit_jump(c, -1, jl_common(c, JL_ABORT));                    /* jmp abort */
+	x86_mov_ri32(b, X86_RDX, RT_RUN_HELPER); /* mov edx, RT_RUN_HELPER */
+	jit_jump(c, -1, jl_common(c, JL_ABORT)); /* jmp abort */
 	jit_label(c, jl_common(c, JL_ABORT_FUEL));
 	/* The failed `sub r12, 1` wrapped the budget; what is left is 0. */
-	x86_alu_rr(b, false, X86_OP_XOR, JIT_FUEL, JIT_FUEL);       /* xor r12d, r12d */
-	x86_mov_ri32(b, X86_RDX, RT_RUN_FUEL);                      /* mov edx, RT_RUN_FUEL */
+	x86_alu_rr(b, false, X86_OP_XOR, JIT_FUEL, JIT_FUEL); /* xor r12d, r12d */
+	x86_mov_ri32(b, X86_RDX, RT_RUN_FUEL);                /* mov edx, RT_RUN_FUEL */
 	jit_label(c, jl_common(c, JL_ABORT));
-	jit_lea_label(c, X86_R11, jl_common(c, JL_RA));             /* lea r11, [rip + ra] */
+	jit_lea_label(c, X86_R11, jl_common(c, JL_RA)); /* lea r11, [rip + ra] */
 	jit_label(c, jl_common(c, JL_WALK));
-	x86_alu_mr(b, true, X86_OP_CMP, X86_RBP, 8, X86_R11);       /* cmp [rbp+8], r11 */
-	jit_jump(c, X86_CC_E, jl_common(c, JL_FOUND));              /* je found */
-	x86_load(b, 8, X86_RBP, X86_RBP, 0);                        /* mov rbp, [rbp] */
-	jit_jump(c, -1, jl_common(c, JL_WALK));                     /* jmp walk */
+	x86_alu_mr(b, true, X86_OP_CMP, X86_RBP, 8, X86_R11); /* cmp [rbp+8], r11 */
+	jit_jump(c, X86_CC_E, jl_common(c, JL_FOUND));        /* je found */
+	x86_load(b, 8, X86_RBP, X86_RBP, 0);                  /* mov rbp, [rbp] */
+	jit_jump(c, -1, jl_common(c, JL_WALK));               /* jmp walk */
 	jit_label(c, jl_common(c, JL_FOUND));
-	x86_lea(b, X86_RSP, X86_RBP, 16);                           /* lea rsp, [rbp+16] */
-	x86_alu_rr(b, false, X86_OP_XOR, X86_RAX, X86_RAX);         /* xor eax, eax */
-	jit_jump(c, -1, jl_common(c, JL_FINISH));                   /* jmp finish */
+	x86_lea(b, X86_RSP, X86_RBP, 16);                   /* lea rsp, [rbp+16] */
+	x86_alu_rr(b, false, X86_OP_XOR, X86_RAX, X86_RAX); /* xor eax, eax */
+	jit_jump(c, -1, jl_common(c, JL_FINISH));           /* jmp finish */
 }
 
 /*
@@ -574,44 +576,42 @@ static void jit_run_shim(struct jit_ctx *c)
 	struct jit_buf *b = &c->b;
 
 	jit_label(c, jl_common(c, JL_RUN_SHIM));
-	x86_push(b, X86_RBX);                                       /* push rbx */
-	x86_load(b, 8, X86_RBX, X86_RSP, 24);                       /* mov rbx, [rsp+24] (&left) */
-	x86_load(b, 8, X86_R11, X86_RSP, 16);                       /* mov r11, [rsp+16] (entry) */
-	x86_call_r(b, X86_R11);                                     /* call r11 */
-	x86_store(b, 8, X86_RBX, 0, X86_R9);                        /* mov [rbx], r9 */
-	x86_pop(b, X86_RBX);                                        /* pop rbx */
-	x86_ret(b);                                                 /* ret */
+	x86_push(b, X86_RBX);                 /* push rbx */
+	x86_load(b, 8, X86_RBX, X86_RSP, 24); /* mov rbx, [rsp+24] (&left) */
+	x86_load(b, 8, X86_R11, X86_RSP, 16); /* mov r11, [rsp+16] (entry) */
+	x86_call_r(b, X86_R11);               /* call r11 */
+	x86_store(b, 8, X86_RBX, 0, X86_R9);  /* mov [rbx], r9 */
+	x86_pop(b, X86_RBX);                  /* pop rbx */
+	x86_ret(b);                           /* ret */
 }
 
 /* ---- instructions ---------------------------------------------------- */
 
 static const uint8_t jit_alu_op[16] = {
-	[BPF_ADD >> 4] = X86_OP_ADD, [BPF_SUB >> 4] = X86_OP_SUB,
-	[BPF_OR >> 4] = X86_OP_OR,   [BPF_AND >> 4] = X86_OP_AND,
-	[BPF_XOR >> 4] = X86_OP_XOR,
+    [BPF_ADD >> 4] = X86_OP_ADD, [BPF_SUB >> 4] = X86_OP_SUB, [BPF_OR >> 4] = X86_OP_OR,
+    [BPF_AND >> 4] = X86_OP_AND, [BPF_XOR >> 4] = X86_OP_XOR,
 };
 
 static const uint8_t jit_alu_ext[16] = {
-	[BPF_ADD >> 4] = X86_EXT_ADD, [BPF_SUB >> 4] = X86_EXT_SUB,
-	[BPF_OR >> 4] = X86_EXT_OR,   [BPF_AND >> 4] = X86_EXT_AND,
-	[BPF_XOR >> 4] = X86_EXT_XOR,
+    [BPF_ADD >> 4] = X86_EXT_ADD, [BPF_SUB >> 4] = X86_EXT_SUB, [BPF_OR >> 4] = X86_EXT_OR,
+    [BPF_AND >> 4] = X86_EXT_AND, [BPF_XOR >> 4] = X86_EXT_XOR,
 };
 
 /* Shift by register: the count must be in cl, and rcx is eBPF r4. */
 static void jit_shift_x(struct jit_buf *b, bool w, unsigned ext, unsigned d, unsigned s)
 {
 	if (s == X86_RCX) {
-		x86_shift_cl(b, w, ext, d);                         /* shl/shr/sar d, cl */
+		x86_shift_cl(b, w, ext, d); /* shl/shr/sar d, cl */
 	} else if (d == X86_RCX) {
-		x86_alu_rr(b, true, X86_OP_MOV, X86_R11, X86_RCX);  /* mov r11, rcx */
-		x86_alu_rr(b, true, X86_OP_MOV, X86_RCX, s);        /* mov rcx, s */
-		x86_shift_cl(b, w, ext, X86_R11);                   /* shl/shr/sar r11, cl */
-		x86_alu_rr(b, true, X86_OP_MOV, X86_RCX, X86_R11);  /* mov rcx, r11 */
+		x86_alu_rr(b, true, X86_OP_MOV, X86_R11, X86_RCX); /* mov r11, rcx */
+		x86_alu_rr(b, true, X86_OP_MOV, X86_RCX, s);       /* mov rcx, s */
+		x86_shift_cl(b, w, ext, X86_R11);                  /* shl/shr/sar r11, cl */
+		x86_alu_rr(b, true, X86_OP_MOV, X86_RCX, X86_R11); /* mov rcx, r11 */
 	} else {
-		x86_alu_rr(b, true, X86_OP_MOV, X86_R11, X86_RCX);  /* mov r11, rcx */
-		x86_alu_rr(b, true, X86_OP_MOV, X86_RCX, s);        /* mov rcx, s */
-		x86_shift_cl(b, w, ext, d);                         /* shl/shr/sar d, cl */
-		x86_alu_rr(b, true, X86_OP_MOV, X86_RCX, X86_R11);  /* mov rcx, r11 */
+		x86_alu_rr(b, true, X86_OP_MOV, X86_R11, X86_RCX); /* mov r11, rcx */
+		x86_alu_rr(b, true, X86_OP_MOV, X86_RCX, s);       /* mov rcx, s */
+		x86_shift_cl(b, w, ext, d);                        /* shl/shr/sar d, cl */
+		x86_alu_rr(b, true, X86_OP_MOV, X86_RCX, X86_R11); /* mov rcx, r11 */
 	}
 }
 
@@ -620,17 +620,17 @@ static void jit_shift_x(struct jit_buf *b, bool w, unsigned ext, unsigned d, uns
 static void jit_div_zero(struct jit_buf *b, bool w, bool mod, unsigned d)
 {
 	if (!mod)
-		x86_alu_rr(b, false, X86_OP_XOR, d, d);             /* xor d32, d32 */
+		x86_alu_rr(b, false, X86_OP_XOR, d, d); /* xor d32, d32 */
 	else if (!w)
-		x86_alu_rr(b, false, X86_OP_MOV, d, d);             /* mov d32, d32 */
+		x86_alu_rr(b, false, X86_OP_MOV, d, d); /* mov d32, d32 */
 }
 
 static void jit_div_minus1(struct jit_buf *b, bool w, bool mod, unsigned d)
 {
 	if (!mod)
-		x86_neg(b, w, d);                                   /* neg d */
+		x86_neg(b, w, d); /* neg d */
 	else
-		x86_alu_rr(b, false, X86_OP_XOR, d, d);             /* xor d32, d32 */
+		x86_alu_rr(b, false, X86_OP_XOR, d, d); /* xor d32, d32 */
 }
 
 /*
@@ -644,22 +644,22 @@ static void jit_div_core(struct jit_buf *b, bool w, bool sgn, bool mod, unsigned
 	unsigned res = mod ? X86_RDX : X86_RAX;
 
 	if (d != X86_RAX)
-		x86_alu_rr(b, true, X86_OP_MOV, X86_R10, X86_RAX);  /* mov r10, rax */
+		x86_alu_rr(b, true, X86_OP_MOV, X86_R10, X86_RAX); /* mov r10, rax */
 	if (d != X86_RDX)
-		x86_push(b, X86_RDX);                               /* push rdx */
+		x86_push(b, X86_RDX); /* push rdx */
 	if (d != X86_RAX)
-		x86_alu_rr(b, true, X86_OP_MOV, X86_RAX, d);        /* mov rax, d */
+		x86_alu_rr(b, true, X86_OP_MOV, X86_RAX, d); /* mov rax, d */
 	if (sgn)
-		x86_cqo(b, w);                                      /* cqo / cdq */
+		x86_cqo(b, w); /* cqo / cdq */
 	else
 		x86_alu_rr(b, false, X86_OP_XOR, X86_RDX, X86_RDX); /* xor edx, edx */
 	x86_div(b, w, sgn, X86_R11);                                /* div/idiv r11 */
 	if (d != res)
-		x86_alu_rr(b, w, X86_OP_MOV, d, res);               /* mov d, rax/rdx */
+		x86_alu_rr(b, w, X86_OP_MOV, d, res); /* mov d, rax/rdx */
 	if (d != X86_RDX)
-		x86_pop(b, X86_RDX);                                /* pop rdx */
+		x86_pop(b, X86_RDX); /* pop rdx */
 	if (d != X86_RAX)
-		x86_alu_rr(b, true, X86_OP_MOV, X86_RAX, X86_R10);  /* mov rax, r10 */
+		x86_alu_rr(b, true, X86_OP_MOV, X86_RAX, X86_R10); /* mov rax, r10 */
 }
 
 static int jit_divmod(struct jit_ctx *c, const struct bpf_insn *in, bool w, bool mod)
@@ -681,31 +681,31 @@ static int jit_divmod(struct jit_ctx *c, const struct bpf_insn *in, bool w, bool
 			jit_div_minus1(b, w, mod, d);
 		} else {
 			if (w && in->imm < 0)
-				x86_mov_ri_sx(b, X86_R11, in->imm);         /* mov r11, simm32 */
+				x86_mov_ri_sx(b, X86_R11, in->imm); /* mov r11, simm32 */
 			else
 				x86_mov_ri32(b, X86_R11, (uint32_t)in->imm); /* mov r11d, imm32 */
 			jit_div_core(b, w, sgn, mod, d);
 		}
 		return 1;
 	}
-	x86_alu_rr(b, w, X86_OP_MOV, X86_R11, jit_reg[in->src]);    /* mov r11, s */
-	x86_alu_rr(b, w, X86_OP_TEST, X86_R11, X86_R11);            /* test r11, r11 */
-	to_zero = jit_fwd8(b, X86_CC_E);                            /* jz zero */
+	x86_alu_rr(b, w, X86_OP_MOV, X86_R11, jit_reg[in->src]); /* mov r11, s */
+	x86_alu_rr(b, w, X86_OP_TEST, X86_R11, X86_R11);         /* test r11, r11 */
+	to_zero = jit_fwd8(b, X86_CC_E);                         /* jz zero */
 	if (sgn) {
-		x86_alu_ri(b, w, X86_EXT_CMP, X86_R11, -1);         /* cmp r11, -1 */
-		to_m1 = jit_fwd8(b, X86_CC_E);                      /* je minus1 */
+		x86_alu_ri(b, w, X86_EXT_CMP, X86_R11, -1); /* cmp r11, -1 */
+		to_m1 = jit_fwd8(b, X86_CC_E);              /* je minus1 */
 	}
 	jit_div_core(b, w, sgn, mod, d);
-	to_done = jit_fwd8(b, -1);                                  /* jmp done */
-	jit_land8(b, to_zero);                                      /* zero: */
+	to_done = jit_fwd8(b, -1); /* jmp done */
+	jit_land8(b, to_zero);     /* zero: */
 	jit_div_zero(b, w, mod, d);
 	if (sgn) {
-		to_done2 = jit_fwd8(b, -1);                         /* jmp done */
-		jit_land8(b, to_m1);                                /* minus1: */
+		to_done2 = jit_fwd8(b, -1); /* jmp done */
+		jit_land8(b, to_m1);        /* minus1: */
 		jit_div_minus1(b, w, mod, d);
 		jit_land8(b, to_done2);
 	}
-	jit_land8(b, to_done);                                      /* done: */
+	jit_land8(b, to_done); /* done: */
 	return 1;
 }
 
@@ -729,15 +729,15 @@ static int jit_alu(struct jit_ctx *c, const struct bpf_insn *in)
 	case BPF_AND:
 	case BPF_XOR:
 		if (x)
-			x86_alu_rr(b, w, jit_alu_op[op >> 4], d, s);        /* op d, s */
+			x86_alu_rr(b, w, jit_alu_op[op >> 4], d, s); /* op d, s */
 		else
 			x86_alu_ri(b, w, jit_alu_ext[op >> 4], d, in->imm); /* op d, imm */
 		return 1;
 	case BPF_MUL:
 		if (x)
-			x86_imul_rr(b, w, d, s);                    /* imul d, s */
+			x86_imul_rr(b, w, d, s); /* imul d, s */
 		else
-			x86_imul_rri(b, w, d, d, in->imm);          /* imul d, d, imm */
+			x86_imul_rri(b, w, d, d, in->imm); /* imul d, d, imm */
 		return 1;
 	case BPF_DIV:
 	case BPF_MOD:
@@ -751,15 +751,15 @@ static int jit_alu(struct jit_ctx *c, const struct bpf_insn *in)
 		if (x)
 			jit_shift_x(b, w, ext, d, s);
 		else if (n)
-			x86_shift_ri(b, w, ext, d, (uint8_t)n);     /* shl/shr/sar d, n */
+			x86_shift_ri(b, w, ext, d, (uint8_t)n); /* shl/shr/sar d, n */
 		else if (!w)
-			x86_alu_rr(b, false, X86_OP_MOV, d, d);     /* mov d32, d32 */
+			x86_alu_rr(b, false, X86_OP_MOV, d, d); /* mov d32, d32 */
 		return 1;
 	}
 	case BPF_NEG:
 		if (x)
 			return jit_fail(c, "neg with a register source");
-		x86_neg(b, w, d);                                   /* neg d */
+		x86_neg(b, w, d); /* neg d */
 		return 1;
 	case BPF_MOV:
 		if (!x) {
@@ -774,7 +774,8 @@ static int jit_alu(struct jit_ctx *c, const struct bpf_insn *in)
 		switch (in->off) {
 		case 0:
 			if (!w || d != s)
-				x86_alu_rr(b, w, X86_OP_MOV, d, s); /* mov d, s (mov d32, s32 zero-extends) */
+				x86_alu_rr(b, w, X86_OP_MOV, d,
+				           s); /* mov d, s (mov d32, s32 zero-extends) */
 			return 1;
 		case 8:
 		case 16:
@@ -783,7 +784,7 @@ static int jit_alu(struct jit_ctx *c, const struct bpf_insn *in)
 		case 32:
 			if (!w)
 				break;
-			x86_movsx_rr(b, true, 4, d, s);             /* movsxd d, s32 */
+			x86_movsx_rr(b, true, 4, d, s); /* movsxd d, s32 */
 			return 1;
 		}
 		return jit_fail(c, "movsx with a width other than 8, 16 or 32");
@@ -793,7 +794,7 @@ static int jit_alu(struct jit_ctx *c, const struct bpf_insn *in)
 		if (!w && !x) {
 			/* To little endian on a little-endian host: truncate. */
 			if (in->imm == 16)
-				x86_movzx_rr(b, 2, d, d);           /* movzx d32, d16 */
+				x86_movzx_rr(b, 2, d, d); /* movzx d32, d16 */
 			else if (in->imm == 32)
 				x86_alu_rr(b, false, X86_OP_MOV, d, d); /* mov d32, d32 */
 			else if (in->imm != 64)
@@ -801,12 +802,12 @@ static int jit_alu(struct jit_ctx *c, const struct bpf_insn *in)
 			return 1;
 		}
 		if (in->imm == 16) {
-			x86_rol16_8(b, d);                          /* rol d16, 8 */
-			x86_movzx_rr(b, 2, d, d);                   /* movzx d32, d16 */
+			x86_rol16_8(b, d);        /* rol d16, 8 */
+			x86_movzx_rr(b, 2, d, d); /* movzx d32, d16 */
 		} else if (in->imm == 32) {
-			x86_bswap(b, false, d);                     /* bswap d32 */
+			x86_bswap(b, false, d); /* bswap d32 */
 		} else if (in->imm == 64) {
-			x86_bswap(b, true, d);                      /* bswap d64 */
+			x86_bswap(b, true, d); /* bswap d64 */
 		} else {
 			return jit_fail(c, "byte swap width other than 16, 32 or 64");
 		}
@@ -823,12 +824,10 @@ static bool jit_target_ok(const struct jit_ctx *c, const struct rt_func *rf, int
 }
 
 static const int8_t jit_cc[16] = {
-	[BPF_JEQ >> 4] = X86_CC_E,   [BPF_JNE >> 4] = X86_CC_NE,
-	[BPF_JGT >> 4] = X86_CC_A,   [BPF_JGE >> 4] = X86_CC_AE,
-	[BPF_JLT >> 4] = X86_CC_B,   [BPF_JLE >> 4] = X86_CC_BE,
-	[BPF_JSGT >> 4] = X86_CC_G,  [BPF_JSGE >> 4] = X86_CC_GE,
-	[BPF_JSLT >> 4] = X86_CC_L,  [BPF_JSLE >> 4] = X86_CC_LE,
-	[BPF_JSET >> 4] = X86_CC_NE,
+    [BPF_JEQ >> 4] = X86_CC_E,   [BPF_JNE >> 4] = X86_CC_NE,  [BPF_JGT >> 4] = X86_CC_A,
+    [BPF_JGE >> 4] = X86_CC_AE,  [BPF_JLT >> 4] = X86_CC_B,   [BPF_JLE >> 4] = X86_CC_BE,
+    [BPF_JSGT >> 4] = X86_CC_G,  [BPF_JSGE >> 4] = X86_CC_GE, [BPF_JSLT >> 4] = X86_CC_L,
+    [BPF_JSLE >> 4] = X86_CC_LE, [BPF_JSET >> 4] = X86_CC_NE,
 };
 
 static int jit_call(struct jit_ctx *c, uint32_t i, const struct bpf_insn *in)
@@ -859,16 +858,17 @@ static int jit_call(struct jit_ctx *c, uint32_t i, const struct bpf_insn *in)
 		if (c->near_import[k]) {
 			int64_t rel = (int64_t)(fn - (c->base + c->b.len + X86_CALL_REL32_LEN));
 
-			x86_call_rel32(b, (int32_t)rel);                /* call fn */
+			x86_call_rel32(b, (int32_t)rel); /* call fn */
 		} else {
 			int64_t here = jit_here_prev(c);
 
-			x86_call_rip(b, (int32_t)((int64_t)c->prev[jl_lit(c, k)] -
-						  (here + X86_CALL_RIP_LEN))); /* call [rip + lit] */
+			x86_call_rip(b,
+			             (int32_t)((int64_t)c->prev[jl_lit(c, k)] -
+			                       (here + X86_CALL_RIP_LEN))); /* call [rip + lit] */
 		}
 		if (sig->flags & RT_SIG_MAYABORT) {
 			x86_alu_rr(b, true, X86_OP_TEST, X86_RDX, X86_RDX); /* test rdx, rdx */
-			jit_jump(c, X86_CC_NE, jl_abort(c, false));     /* jnz abort_helper */
+			jit_jump(c, X86_CC_NE, jl_abort(c, false));         /* jnz abort_helper */
 		}
 		return 1;
 	}
@@ -902,9 +902,9 @@ static int jit_jmp(struct jit_ctx *c, uint32_t f, uint32_t i, const struct bpf_i
 		if (!jit_target_ok(c, rf, t))
 			return jit_fail(c, "jump outside its function");
 		if (t <= i)
-			jit_jump(c, -1, jl_pad(c, (uint32_t)t));        /* jmp pad(target) */
+			jit_jump(c, -1, jl_pad(c, (uint32_t)t)); /* jmp pad(target) */
 		else if (t != i + 1)
-			jit_jump(c, -1, (uint32_t)t);                   /* jmp target */
+			jit_jump(c, -1, (uint32_t)t); /* jmp target */
 		c->fallthrough = false;
 		return 1;
 	}
@@ -918,29 +918,30 @@ static int jit_jmp(struct jit_ctx *c, uint32_t f, uint32_t i, const struct bpf_i
 		unsigned s = jit_reg[in->src];
 
 		if (op == BPF_JSET)
-			x86_alu_rr(b, !is32, X86_OP_TEST, d, s);        /* test d, s */
+			x86_alu_rr(b, !is32, X86_OP_TEST, d, s); /* test d, s */
 		else
-			x86_alu_rr(b, !is32, X86_OP_CMP, d, s);         /* cmp d, s */
+			x86_alu_rr(b, !is32, X86_OP_CMP, d, s); /* cmp d, s */
 	} else if (op == BPF_JSET) {
-		x86_test_ri(b, !is32, d, in->imm);                      /* test d, imm */
+		x86_test_ri(b, !is32, d, in->imm); /* test d, imm */
 	} else if (in->imm == 0) {
-		x86_alu_rr(b, !is32, X86_OP_TEST, d, d);                /* test d, d (= cmp d, 0) */
+		x86_alu_rr(b, !is32, X86_OP_TEST, d, d); /* test d, d (= cmp d, 0) */
 	} else {
-		x86_alu_ri(b, !is32, X86_EXT_CMP, d, in->imm);          /* cmp d, imm */
+		x86_alu_ri(b, !is32, X86_EXT_CMP, d, in->imm); /* cmp d, imm */
 	}
 	/* "if cond goto +1; goto T" (clang's loop latch) is "if !cond goto T",
 	 * provided nothing else jumps to the goto. */
 	if (in->off == 1 && i + 1 < rf->end && !c->target[i + 1] &&
 	    (in[1].code == (BPF_JMP | BPF_JA) || in[1].code == (BPF_JMP32 | BPF_JA)) &&
 	    !in[1].dst && !in[1].src) {
-		int64_t t2 = (int64_t)i + 2 + (in[1].code == (BPF_JMP | BPF_JA) ? in[1].off : in[1].imm);
+		int64_t t2 =
+		    (int64_t)i + 2 + (in[1].code == (BPF_JMP | BPF_JA) ? in[1].off : in[1].imm);
 
 		if (!jit_target_ok(c, rf, t2))
 			return jit_fail(c, "jump outside its function");
 		if (t2 <= i + 1)
-			jit_jump(c, cc ^ 1, jl_pad(c, (uint32_t)t2));   /* j!cc pad(T) */
+			jit_jump(c, cc ^ 1, jl_pad(c, (uint32_t)t2)); /* j!cc pad(T) */
 		else if (t2 != i + 2)
-			jit_jump(c, cc ^ 1, (uint32_t)t2);              /* j!cc T */
+			jit_jump(c, cc ^ 1, (uint32_t)t2); /* j!cc T */
 		return 2;
 	}
 	/* A taken back-edge costs fuel, charged in the target's pad. */
@@ -968,17 +969,21 @@ static int jit_lddw(struct jit_ctx *c, uint32_t f, uint32_t i, const struct bpf_
 	} else {
 		return jit_fail(c, "lddw with an unknown pseudo source");
 	}
-	x86_load_imm64(&c->b, jit_reg[in->dst], v);                     /* mov/movabs d, imm */
+	x86_load_imm64(&c->b, jit_reg[in->dst], v); /* mov/movabs d, imm */
 	return 2;
 }
 
 static unsigned jit_size(uint8_t code)
 {
 	switch (BPF_SIZE(code)) {
-	case BPF_B: return 1;
-	case BPF_H: return 2;
-	case BPF_W: return 4;
-	default: return 8;
+	case BPF_B:
+		return 1;
+	case BPF_H:
+		return 2;
+	case BPF_W:
+		return 4;
+	default:
+		return 8;
 	}
 }
 
@@ -1002,13 +1007,13 @@ static int jit_atomic(struct jit_ctx *c, const struct bpf_insn *in, unsigned siz
 		x86_lock_alu_mr(b, w, jit_alu_op[in->imm >> 4], d, off, s); /* lock op [d+off], s */
 		return 1;
 	case BPF_ADD | BPF_FETCH:
-		x86_lock_xadd(b, w, d, off, s);                     /* lock xadd [d+off], s */
+		x86_lock_xadd(b, w, d, off, s); /* lock xadd [d+off], s */
 		return 1;
 	case BPF_XCHG:
-		x86_xchg_mr(b, w, d, off, s);                       /* xchg [d+off], s */
+		x86_xchg_mr(b, w, d, off, s); /* xchg [d+off], s */
 		return 1;
 	case BPF_CMPXCHG:
-		x86_lock_cmpxchg(b, w, d, off, s);                  /* lock cmpxchg [d+off], s */
+		x86_lock_cmpxchg(b, w, d, off, s); /* lock cmpxchg [d+off], s */
 		/* A successful 32-bit cmpxchg leaves rax's upper half alone;
 		 * eBPF wants the old value zero-extended either way. */
 		if (!w)
@@ -1030,15 +1035,15 @@ static int jit_atomic(struct jit_ctx *c, const struct bpf_insn *in, unsigned siz
 		unsigned src = s == X86_RAX ? X86_R10 : s;
 		uint32_t retry;
 
-		x86_alu_rr(b, true, X86_OP_MOV, X86_R10, X86_RAX);  /* mov r10, rax */
-		x86_load(b, size, X86_RAX, base, off);              /* mov rax, [base+off] */
-		retry = b->len;                                     /* retry: */
-		x86_alu_rr(b, true, X86_OP_MOV, X86_R11, X86_RAX);  /* mov r11, rax */
-		x86_alu_rr(b, w, op, X86_R11, src);                 /* or/and/xor r11, src */
-		x86_lock_cmpxchg(b, w, base, off, X86_R11);         /* lock cmpxchg [base+off], r11 */
+		x86_alu_rr(b, true, X86_OP_MOV, X86_R10, X86_RAX); /* mov r10, rax */
+		x86_load(b, size, X86_RAX, base, off);             /* mov rax, [base+off] */
+		retry = b->len;                                    /* retry: */
+		x86_alu_rr(b, true, X86_OP_MOV, X86_R11, X86_RAX); /* mov r11, rax */
+		x86_alu_rr(b, w, op, X86_R11, src);                /* or/and/xor r11, src */
+		x86_lock_cmpxchg(b, w, base, off, X86_R11); /* lock cmpxchg [base+off], r11 */
 		x86_jcc_rel8(b, X86_CC_NE, (int8_t)(retry - (b->len + 2))); /* jne retry */
 		if (s != X86_RAX) {
-			x86_alu_rr(b, w, X86_OP_MOV, s, X86_RAX);   /* mov s, rax (old value) */
+			x86_alu_rr(b, w, X86_OP_MOV, s, X86_RAX); /* mov s, rax (old value) */
 			x86_alu_rr(b, true, X86_OP_MOV, X86_RAX, X86_R10); /* mov rax, r10 */
 		}
 	}
@@ -1059,23 +1064,23 @@ static int jit_mem(struct jit_ctx *c, const struct bpf_insn *in)
 		if (in->imm)
 			return jit_fail(c, "load with a non-zero immediate");
 		if (mode == BPF_MEM)
-			x86_load(b, size, d, s, in->off);           /* mov/movzx d, [s+off] */
+			x86_load(b, size, d, s, in->off); /* mov/movzx d, [s+off] */
 		else if (mode == BPF_MEMSX && size != 8)
-			x86_load_sx(b, size, d, s, in->off);        /* movsx d, [s+off] */
+			x86_load_sx(b, size, d, s, in->off); /* movsx d, [s+off] */
 		else
 			return jit_fail(c, "unknown load mode");
 		return 1;
 	case BPF_ST:
 		if (mode != BPF_MEM || in->src)
 			return jit_fail(c, "unknown store-immediate form");
-		x86_store_imm(b, size, d, in->off, in->imm);        /* mov [d+off], imm */
+		x86_store_imm(b, size, d, in->off, in->imm); /* mov [d+off], imm */
 		return 1;
 	default:
 		if (mode == BPF_ATOMIC)
 			return jit_atomic(c, in, size);
 		if (mode != BPF_MEM || in->imm)
 			return jit_fail(c, "unknown store form");
-		x86_store(b, size, d, in->off, s);                  /* mov [d+off], s */
+		x86_store(b, size, d, in->off, s); /* mov [d+off], s */
 		return 1;
 	}
 }
@@ -1122,22 +1127,22 @@ static int jit_fuse_index_load(struct jit_ctx *c, uint32_t f, uint32_t i)
 	if (in[0].code != (BPF_ALU64 | BPF_MOV | BPF_X) || in[0].off || in[0].imm ||
 	    in[1].code != (BPF_ALU64 | BPF_ADD | BPF_X) || in[1].off || in[1].imm ||
 	    in[1].dst != in[0].dst || in[1].src == in[0].dst ||
-	    (in[2].code & ~0x18) != (BPF_LDX | BPF_MEM) || in[2].imm ||
-	    in[2].dst != in[0].dst || in[2].src != in[0].dst)
+	    (in[2].code & ~0x18) != (BPF_LDX | BPF_MEM) || in[2].imm || in[2].dst != in[0].dst ||
+	    in[2].src != in[0].dst)
 		return 0;
 	if (in[0].dst >= BPF_REG_FP || in[0].src >= BPF_NREGS || in[1].src >= BPF_NREGS)
 		return 0;
 	size = jit_size(in[2].code);
 	x86_load_idx(&c->b, size, jit_reg[in[0].dst], jit_reg[in[0].src], jit_reg[in[1].src],
-		     in[2].off);                                /* mov/movzx rA, [rB+rC+off] */
+	             in[2].off); /* mov/movzx rA, [rB+rC+off] */
 	return 3;
 }
 
 /*
  * Peephole: "rA = rB; rA += K" (or -= K, or += rC) is lea rA, [rB + K]
- * (or [rB + rC]), e.g. clang's `r1 = r10; r1 += -8` for a stack buffer.  Exact for mov64 + add64 and
- * for mov64/mov32 + add32 (the 32-bit lea truncates and zero-extends like
- * the 32-bit add); flags are never live across eBPF instructions.
+ * (or [rB + rC]), e.g. clang's `r1 = r10; r1 += -8` for a stack buffer.  Exact for mov64 + add64
+ * and for mov64/mov32 + add32 (the 32-bit lea truncates and zero-extends like the 32-bit add);
+ * flags are never live across eBPF instructions.
  */
 static int jit_fuse_lea(struct jit_ctx *c, uint32_t f, uint32_t i)
 {
@@ -1162,7 +1167,7 @@ static int jit_fuse_lea(struct jit_ctx *c, uint32_t f, uint32_t i)
 		if (in[1].src >= BPF_NREGS || in[1].src == in[1].dst || in[1].imm)
 			return 0;
 		x86_lea_idx(&c->b, cls1 == BPF_ALU64, jit_reg[in[0].dst], jit_reg[in[0].src],
-			    jit_reg[in[1].src]);                /* lea rA, [rB + rC] */
+		            jit_reg[in[1].src]); /* lea rA, [rB + rC] */
 		return 2;
 	}
 	if (in[1].code != (cls1 | BPF_ADD | BPF_K) && in[1].code != (cls1 | BPF_SUB | BPF_K))
@@ -1171,7 +1176,7 @@ static int jit_fuse_lea(struct jit_ctx *c, uint32_t f, uint32_t i)
 	if (!x86_is_simm32(k))
 		return 0;
 	x86_lea_w(&c->b, cls1 == BPF_ALU64, jit_reg[in[0].dst], jit_reg[in[0].src],
-		  (int32_t)k);                                  /* lea rA, [rB + K] */
+	          (int32_t)k); /* lea rA, [rB + K] */
 	return 2;
 }
 
@@ -1192,8 +1197,8 @@ static int jit_pass(struct jit_ctx *c)
 		if (!c->fn[f].metered || c->fn[f].flat)
 			continue;
 		jit_label(c, jl_func(c, f, JF_ENTRY));
-		jit_lea_label(c, X86_R11, jl_func(c, f, JF_BODY));  /* lea r11, [rip + body] */
-		jit_jump(c, -1, jl_common(c, JL_COMMON_ENTRY));     /* jmp common_entry */
+		jit_lea_label(c, X86_R11, jl_func(c, f, JF_BODY)); /* lea r11, [rip + body] */
+		jit_jump(c, -1, jl_common(c, JL_COMMON_ENTRY));    /* jmp common_entry */
 	}
 	for (f = 0; f < p->nfuncs; f++) {
 		const struct rt_func *rf = &p->funcs[f];
@@ -1211,7 +1216,7 @@ static int jit_pass(struct jit_ctx *c)
 				/* Back-edges charge their unit of fuel here,
 				 * on the way in; forward paths skip it. */
 				if (c->fallthrough)
-					jit_jump(c, -1, i);          /* jmp target */
+					jit_jump(c, -1, i); /* jmp target */
 				jit_label(c, jl_pad(c, i));
 				c->cur_insn = i;
 				jit_fuel(c);
@@ -1231,26 +1236,26 @@ static int jit_pass(struct jit_ctx *c)
 				if (!p->aux || (p->aux[i].flags & RT_AUX_SEEN))
 					return n;
 				c->b.len = start;
-				x86_int3(&c->b);                     /* int3 */
+				x86_int3(&c->b); /* int3 */
 				n = 1;
 			}
 			for (k = 1; k < (uint32_t)n; k++)
 				c->cur[i + k] = c->b.len;
 		}
-		x86_int3(&c->b);          /* int3: never fall off a function */
+		x86_int3(&c->b); /* int3: never fall off a function */
 		if (c->fn[f].flat)
 			jit_flat_aborts(c, f);
 	}
 	/* Addresses of the imports out of call rel32's reach. */
 	while (c->b.len & 7)
-		x86_int3(&c->b);                                    /* int3 (alignment) */
+		x86_int3(&c->b); /* int3 (alignment) */
 	for (k = 0; k < p->nimports; k++) {
 		const struct rt_sig *sig = p->imports[k].sig;
 
 		if (c->near_import[k] || !sig || !sig->fn)
 			continue;
 		jit_label(c, jl_lit(c, k));
-		x86_imm64(&c->b, (uint64_t)(uintptr_t)sig->fn);    /* .quad fn */
+		x86_imm64(&c->b, (uint64_t)(uintptr_t)sig->fn); /* .quad fn */
 	}
 	jit_label(c, jl_common(c, JL_END));
 	return 0;
@@ -1300,16 +1305,16 @@ static bool jit_near(uintptr_t target, uintptr_t base, size_t size)
 /* ---- the public face ------------------------------------------------- */
 
 struct jit_entry {
-	uint32_t entry;       /* offset of the SysV entry point */
+	uint32_t entry; /* offset of the SysV entry point */
 	bool metered;
 };
 
 struct rt_jit {
 	uint8_t *code;
-	size_t alloc;         /* bytes from rt_code_alloc */
-	size_t len;           /* bytes of code */
+	size_t alloc; /* bytes from rt_code_alloc */
+	size_t len;   /* bytes of code */
 	uint32_t nfuncs;
-	uint32_t run_shim;    /* offset of rt_jit_run's shim, if any function is metered */
+	uint32_t run_shim; /* offset of rt_jit_run's shim, if any function is metered */
 	struct jit_entry *fn;
 };
 
@@ -1329,8 +1334,8 @@ static int jit_setup(struct jit_ctx *c, const struct rt_prog *p)
 	c->target = rt_alloc(sizeof(bool) * p->ninsns);
 	c->backtarget = rt_alloc(sizeof(bool) * p->ninsns);
 	c->near_import = rt_alloc(p->nimports ? p->nimports : 1);
-	if (!c->prev || !c->cur || !c->fn || !c->func_at || !c->slot2 || !c->target || !c->backtarget ||
-	    !c->near_import)
+	if (!c->prev || !c->cur || !c->fn || !c->func_at || !c->slot2 || !c->target ||
+	    !c->backtarget || !c->near_import)
 		return -RT_ENOMEM;
 	for (i = 0; i < p->ninsns; i++)
 		c->func_at[i] = -1;
@@ -1437,7 +1442,8 @@ int rt_jit_compile(const struct rt_prog *p, struct rt_jit **out, char *err, size
 	for (k = 0; k < c.nlabels; k++)
 		if (c.cur[k] != c.prev[k] || c.b.len > size || c.b.bad) {
 			if (err && errlen)
-				rt_snprintf(err, errlen, "jit: internal error: final pass changed size");
+				rt_snprintf(err, errlen,
+				            "jit: internal error: final pass changed size");
 			ret = -RT_EINVAL;
 			goto out;
 		}
@@ -1489,12 +1495,12 @@ void rt_jit_free(struct rt_jit *j)
 
 /* rt_jit_run's shim (jit_run_shim): the entry and a fuel-out pointer ride
  * as 7th and 8th arguments. */
-typedef struct rt_jit_ret (*jit_run_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
-					uint64_t, uintptr_t, uint64_t *);
+typedef struct rt_jit_ret (*jit_run_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
+                                        uintptr_t, uint64_t *);
 
 int rt_jit_run(const struct rt_jit *j, uint32_t func, const uint64_t args[5], struct rt_run *run)
 {
-	uint64_t a[5] = { 0, 0, 0, 0, 0 }, left;
+	uint64_t a[5] = {0, 0, 0, 0, 0}, left;
 	struct rt_jit_ret r;
 	uint32_t k;
 

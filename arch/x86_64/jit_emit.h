@@ -25,10 +25,22 @@
 #include <stdint.h>
 
 enum {
-	X86_RAX = 0, X86_RCX = 1, X86_RDX = 2, X86_RBX = 3,
-	X86_RSP = 4, X86_RBP = 5, X86_RSI = 6, X86_RDI = 7,
-	X86_R8 = 8, X86_R9 = 9, X86_R10 = 10, X86_R11 = 11,
-	X86_R12 = 12, X86_R13 = 13, X86_R14 = 14, X86_R15 = 15,
+	X86_RAX = 0,
+	X86_RCX = 1,
+	X86_RDX = 2,
+	X86_RBX = 3,
+	X86_RSP = 4,
+	X86_RBP = 5,
+	X86_RSI = 6,
+	X86_RDI = 7,
+	X86_R8 = 8,
+	X86_R9 = 9,
+	X86_R10 = 10,
+	X86_R11 = 11,
+	X86_R12 = 12,
+	X86_R13 = 13,
+	X86_R14 = 14,
+	X86_R15 = 15,
 };
 
 /* Condition codes (the low nibble of Jcc / SETcc / CMOVcc).  cc ^ 1 is the
@@ -60,18 +72,22 @@ enum {
 
 /* ModRM.reg extensions of the group-1 immediate forms (0x81 / 0x83). */
 enum {
-	X86_EXT_ADD = 0, X86_EXT_OR = 1, X86_EXT_AND = 4,
-	X86_EXT_SUB = 5, X86_EXT_XOR = 6, X86_EXT_CMP = 7,
+	X86_EXT_ADD = 0,
+	X86_EXT_OR = 1,
+	X86_EXT_AND = 4,
+	X86_EXT_SUB = 5,
+	X86_EXT_XOR = 6,
+	X86_EXT_CMP = 7,
 };
 
 /* ModRM.reg extensions of the shift group (0xc1 / 0xd3). */
 enum { X86_SH_ROL = 0, X86_SH_SHL = 4, X86_SH_SHR = 5, X86_SH_SAR = 7 };
 
 struct jit_buf {
-	uint8_t *code;   /* NULL while sizing */
+	uint8_t *code; /* NULL while sizing */
 	uint32_t len;
 	uint32_t cap;
-	bool bad;        /* a patched short displacement did not fit */
+	bool bad; /* a patched short displacement did not fit */
 };
 
 static inline void x86_byte(struct jit_buf *b, uint8_t v)
@@ -160,7 +176,7 @@ static inline void x86_alu_rr(struct jit_buf *b, bool w, uint8_t op, unsigned ds
 
 /* op [base+disp], reg  (memory destination, e.g. cmp [rbp+8], r11). */
 static inline void x86_alu_mr(struct jit_buf *b, bool w, uint8_t op, unsigned base, int32_t disp,
-			      unsigned src)
+                              unsigned src)
 {
 	x86_rex(b, w, src, base, false);
 	x86_byte(b, op);
@@ -221,13 +237,13 @@ static inline void x86_movabs(struct jit_buf *b, unsigned dst, uint64_t imm)
 static inline void x86_load_imm64(struct jit_buf *b, unsigned dst, uint64_t v)
 {
 	if (v == 0)
-		x86_alu_rr(b, false, X86_OP_XOR, dst, dst);  /* xor r32, r32 */
+		x86_alu_rr(b, false, X86_OP_XOR, dst, dst); /* xor r32, r32 */
 	else if (v <= UINT32_MAX)
-		x86_mov_ri32(b, dst, (uint32_t)v);            /* mov r32, imm32 */
+		x86_mov_ri32(b, dst, (uint32_t)v); /* mov r32, imm32 */
 	else if (x86_is_simm32((int64_t)v))
-		x86_mov_ri_sx(b, dst, (int32_t)v);            /* mov r64, simm32 */
+		x86_mov_ri_sx(b, dst, (int32_t)v); /* mov r64, simm32 */
 	else
-		x86_movabs(b, dst, v);                        /* movabs r64, imm64 */
+		x86_movabs(b, dst, v); /* movabs r64, imm64 */
 }
 
 /* imul reg, r/m: [REX] 0F AF /r. */
@@ -324,7 +340,7 @@ static inline void x86_movzx_rr(struct jit_buf *b, unsigned size, unsigned dst, 
 
 /* movsx r32/r64, r8 (0F BE) / r16 (0F BF); movsxd r64, r32 (REX.W 63). */
 static inline void x86_movsx_rr(struct jit_buf *b, bool w, unsigned size, unsigned dst,
-				unsigned src)
+                                unsigned src)
 {
 	x86_rex(b, w, dst, src, size == 1 && x86_byte_needs_rex(src));
 	if (size == 4) {
@@ -340,7 +356,7 @@ static inline void x86_movsx_rr(struct jit_buf *b, bool w, unsigned size, unsign
  * movzx r32, byte [m] (0F B6) / movzx r32, word [m] (0F B7) /
  * mov r32, [m] (8B) / mov r64, [m] (REX.W 8B). */
 static inline void x86_load(struct jit_buf *b, unsigned size, unsigned dst, unsigned base,
-			    int32_t disp)
+                            int32_t disp)
 {
 	x86_rex(b, size == 8, dst, base, false);
 	if (size == 1) {
@@ -358,7 +374,7 @@ static inline void x86_load(struct jit_buf *b, unsigned size, unsigned dst, unsi
 /* ModRM + SIB (+disp) for [base + index + disp], scale 1.  index must
  * not be rsp; a base of rbp/r13 cannot use mod=00, so it gets a disp8. */
 static inline void x86_modrm_sib(struct jit_buf *b, unsigned reg, unsigned base, unsigned index,
-				 int32_t disp)
+                                 int32_t disp)
 {
 	uint8_t mod;
 
@@ -368,8 +384,8 @@ static inline void x86_modrm_sib(struct jit_buf *b, unsigned reg, unsigned base,
 		mod = 1;
 	else
 		mod = 2;
-	x86_byte(b, (uint8_t)((mod << 6) | ((reg & 7) << 3) | 4));        /* ModRM: SIB follows */
-	x86_byte(b, (uint8_t)(((index & 7) << 3) | (base & 7)));          /* SIB: scale 1 */
+	x86_byte(b, (uint8_t)((mod << 6) | ((reg & 7) << 3) | 4)); /* ModRM: SIB follows */
+	x86_byte(b, (uint8_t)(((index & 7) << 3) | (base & 7)));   /* SIB: scale 1 */
 	if (mod == 1)
 		x86_byte(b, (uint8_t)disp);
 	else if (mod == 2)
@@ -378,10 +394,10 @@ static inline void x86_modrm_sib(struct jit_buf *b, unsigned reg, unsigned base,
 
 /* REX for a SIB operand (R = reg, X = index, B = base), omitted if empty. */
 static inline void x86_rex_sib(struct jit_buf *b, bool w, unsigned reg, unsigned base,
-			       unsigned index)
+                               unsigned index)
 {
-	uint8_t rex = (uint8_t)(0x40 | (w ? 8 : 0) | ((reg >> 3) << 2) | ((index >> 3) << 1) |
-				(base >> 3));
+	uint8_t rex =
+	    (uint8_t)(0x40 | (w ? 8 : 0) | ((reg >> 3) << 2) | ((index >> 3) << 1) | (base >> 3));
 
 	if (rex != 0x40)
 		x86_byte(b, rex);
@@ -390,7 +406,7 @@ static inline void x86_rex_sib(struct jit_buf *b, bool w, unsigned reg, unsigned
 /* Zero-extending load from [base + index + disp], the forms of x86_load:
  * movzx r32, byte/word [m] (0F B6 / 0F B7), mov r32/r64, [m] ([REX.W] 8B). */
 static inline void x86_load_idx(struct jit_buf *b, unsigned size, unsigned dst, unsigned base,
-				unsigned index, int32_t disp)
+                                unsigned index, int32_t disp)
 {
 	x86_rex_sib(b, size == 8, dst, base, index);
 	if (size == 1) {
@@ -407,7 +423,7 @@ static inline void x86_load_idx(struct jit_buf *b, unsigned size, unsigned dst, 
 
 /* lea r64/r32, [base + index]: [REX] 8D /r with a SIB byte. */
 static inline void x86_lea_idx(struct jit_buf *b, bool w, unsigned dst, unsigned base,
-			       unsigned index)
+                               unsigned index)
 {
 	x86_rex_sib(b, w, dst, base, index);
 	x86_byte(b, 0x8d);
@@ -417,7 +433,7 @@ static inline void x86_lea_idx(struct jit_buf *b, bool w, unsigned dst, unsigned
 /* Sign-extending load to 64 bits: movsx r64, byte [m] (REX.W 0F BE) /
  * movsx r64, word [m] (REX.W 0F BF) / movsxd r64, dword [m] (REX.W 63). */
 static inline void x86_load_sx(struct jit_buf *b, unsigned size, unsigned dst, unsigned base,
-			       int32_t disp)
+                               int32_t disp)
 {
 	x86_rex(b, true, dst, base, false);
 	if (size == 4) {
@@ -432,7 +448,7 @@ static inline void x86_load_sx(struct jit_buf *b, unsigned size, unsigned dst, u
 /* Store of the low 1/2/4/8 bytes of src: mov [m], r8 (88) / mov [m], r16
  * (66 89) / mov [m], r32 (89) / mov [m], r64 (REX.W 89). */
 static inline void x86_store(struct jit_buf *b, unsigned size, unsigned base, int32_t disp,
-			     unsigned src)
+                             unsigned src)
 {
 	if (size == 2)
 		x86_byte(b, 0x66);
@@ -445,7 +461,7 @@ static inline void x86_store(struct jit_buf *b, unsigned size, unsigned base, in
  * imm16 (66 C7 /0 iw) / mov dword [m], imm32 (C7 /0 id) / mov qword [m],
  * simm32 (REX.W C7 /0 id, sign-extended as eBPF's ST DW is). */
 static inline void x86_store_imm(struct jit_buf *b, unsigned size, unsigned base, int32_t disp,
-				 int32_t imm)
+                                 int32_t imm)
 {
 	if (size == 2)
 		x86_byte(b, 0x66);
@@ -462,7 +478,7 @@ static inline void x86_store_imm(struct jit_buf *b, unsigned size, unsigned base
 
 /* lock add/or/and/xor [m], reg: F0 [REX] op /r. */
 static inline void x86_lock_alu_mr(struct jit_buf *b, bool w, uint8_t op, unsigned base,
-				   int32_t disp, unsigned src)
+                                   int32_t disp, unsigned src)
 {
 	x86_byte(b, 0xf0);
 	x86_alu_mr(b, w, op, base, disp, src);
@@ -470,7 +486,7 @@ static inline void x86_lock_alu_mr(struct jit_buf *b, bool w, uint8_t op, unsign
 
 /* lock xadd [m], reg: F0 [REX] 0F C1 /r. */
 static inline void x86_lock_xadd(struct jit_buf *b, bool w, unsigned base, int32_t disp,
-				 unsigned src)
+                                 unsigned src)
 {
 	x86_byte(b, 0xf0);
 	x86_rex(b, w, src, base, false);
@@ -480,8 +496,7 @@ static inline void x86_lock_xadd(struct jit_buf *b, bool w, unsigned base, int32
 }
 
 /* xchg [m], reg: [REX] 87 /r (locked implicitly). */
-static inline void x86_xchg_mr(struct jit_buf *b, bool w, unsigned base, int32_t disp,
-			       unsigned src)
+static inline void x86_xchg_mr(struct jit_buf *b, bool w, unsigned base, int32_t disp, unsigned src)
 {
 	x86_rex(b, w, src, base, false);
 	x86_byte(b, 0x87);
@@ -490,7 +505,7 @@ static inline void x86_xchg_mr(struct jit_buf *b, bool w, unsigned base, int32_t
 
 /* lock cmpxchg [m], reg: F0 [REX] 0F B1 /r (compares with rax/eax). */
 static inline void x86_lock_cmpxchg(struct jit_buf *b, bool w, unsigned base, int32_t disp,
-				    unsigned src)
+                                    unsigned src)
 {
 	x86_byte(b, 0xf0);
 	x86_rex(b, w, src, base, false);

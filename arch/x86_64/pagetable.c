@@ -46,8 +46,8 @@
 
 static uint64_t *pagetable_kernel_root; /* the kernel PML4 (direct map) */
 static uint64_t pagetable_kernel_pa;
-static uint64_t pagetable_nx;  /* PTE_NX when EFER.NXE is on */
-static bool pagetable_pcid;    /* CR4.PCIDE is on */
+static uint64_t pagetable_nx; /* PTE_NX when EFER.NXE is on */
+static bool pagetable_pcid;   /* CR4.PCIDE is on */
 static uint16_t pagetable_next_pcid = 1;
 static pagetable_fault_fn pagetable_fault;
 
@@ -89,6 +89,23 @@ static uint64_t *pt_leaf_table(uint64_t *root, uintptr_t va, bool create)
 		t = phys_to_virt(*e & PTE_ADDR);
 	}
 	return t;
+}
+
+/* The PT page covering va if the walk exists (the non-allocating walk of
+ * the hot paths, unrolled: protect, query, unmap, the fault decode). */
+static inline uint64_t *pt_find_table(const uint64_t *root, uintptr_t va)
+{
+	uint64_t e = root[(va >> 39) & 511];
+
+	if ((e & (PTE_P | PTE_PS)) != PTE_P)
+		return NULL;
+	e = ((const uint64_t *)phys_to_virt(e & PTE_ADDR))[(va >> 30) & 511];
+	if ((e & (PTE_P | PTE_PS)) != PTE_P)
+		return NULL;
+	e = ((const uint64_t *)phys_to_virt(e & PTE_ADDR))[(va >> 21) & 511];
+	if ((e & (PTE_P | PTE_PS)) != PTE_P)
+		return NULL;
+	return phys_to_virt(e & PTE_ADDR);
 }
 
 static uint64_t pt_leaf_bits(unsigned prot)
@@ -218,7 +235,7 @@ int pagetable_unmap(struct pagetable *pt, uintptr_t va, uint64_t *pa, bool *was_
 
 	if (pt_bad(va, 0))
 		return -EINVAL;
-	t = pt_leaf_table(pt->root, va, false);
+	t = pt_find_table(pt->root, va);
 	if (!t || !((e = t[pt_index(va, 0)]) & PTE_MAPPED))
 		return -ENOENT;
 	t[pt_index(va, 0)] = 0;
@@ -236,7 +253,7 @@ int pagetable_query(const struct pagetable *pt, uintptr_t va, uint64_t *pa, unsi
 
 	if (va >= PAGETABLE_USER_TOP)
 		return -EINVAL;
-	t = pt_leaf_table(pt->root, va & ~(PAGETABLE_PAGE_SIZE - 1), false);
+	t = pt_find_table(pt->root, va);
 	if (!t || !((e = t[pt_index(va, 0)]) & PTE_MAPPED))
 		return -ENOENT;
 	if (pa)
@@ -244,7 +261,8 @@ int pagetable_query(const struct pagetable *pt, uintptr_t va, uint64_t *pa, unsi
 	if (prot)
 		*prot = pt_prot_of(e);
 	if (state)
-		*state = ((e & PTE_D) ? PAGETABLE_DIRTY : 0) | ((e & PTE_A) ? PAGETABLE_ACCESSED : 0);
+		*state =
+		    ((e & PTE_D) ? PAGETABLE_DIRTY : 0) | ((e & PTE_A) ? PAGETABLE_ACCESSED : 0);
 	return 0;
 }
 
@@ -258,7 +276,7 @@ bool pagetable_protect(struct pagetable *pt, uintptr_t va, size_t npages, unsign
 	while (npages) {
 		unsigned idx = pt_index(va, 0);
 		size_t run = 512 - idx;
-		uint64_t *t = pt_leaf_table(pt->root, va, false);
+		uint64_t *t = pt_find_table(pt->root, va);
 
 		if (run > npages)
 			run = npages;
@@ -288,7 +306,7 @@ int pagetable_clear_state(struct pagetable *pt, uintptr_t va, unsigned bits)
 
 	if (pt_bad(va, 0))
 		return -EINVAL;
-	t = pt_leaf_table(pt->root, va, false);
+	t = pt_find_table(pt->root, va);
 	if (!t || !(*(e = &t[pt_index(va, 0)]) & PTE_MAPPED))
 		return -ENOENT;
 	*e &= ~(((bits & PAGETABLE_DIRTY) ? PTE_D : 0) | ((bits & PAGETABLE_ACCESSED) ? PTE_A : 0));
@@ -370,14 +388,15 @@ static bool pagetable_page_fault(struct trap_frame *f)
 	unsigned err = (unsigned)f->error;
 	unsigned access;
 
-	access = (err & PF_W) ? PAGETABLE_ACCESS_WRITE :
-	         (err & PF_I) ? PAGETABLE_ACCESS_EXEC : PAGETABLE_ACCESS_READ;
+	access = (err & PF_W)   ? PAGETABLE_ACCESS_WRITE
+	         : (err & PF_I) ? PAGETABLE_ACCESS_EXEC
+	                        : PAGETABLE_ACCESS_READ;
 	if (err & PF_U)
 		access |= PAGETABLE_ACCESS_USER;
 	if (err & PF_P) {
 		access |= PAGETABLE_ACCESS_PRESENT;
 	} else if (va < PAGETABLE_USER_TOP) {
-		uint64_t *t = pt_leaf_table(phys_to_virt(read_cr3() & PTE_ADDR), va, false);
+		uint64_t *t = pt_find_table(phys_to_virt(read_cr3() & PTE_ADDR), va);
 
 		if (t && (t[pt_index(va, 0)] & PTE_NOACC))
 			access |= PAGETABLE_ACCESS_PRESENT;

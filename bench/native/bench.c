@@ -30,7 +30,12 @@
 #include "runtime/prog.h"
 #include "runtime/verify.h"
 
-#define ROUNDS 41
+#define ROUNDS 42
+/* JIT'd code is measured as COPIES separately compiled copies at different
+ * addresses, round-robin: how branch predictors alias depends on where code
+ * lands (a given copy of the parse kernel measures anywhere in 22..27
+ * cycles), and one copy would report one draw of that lottery. */
+#define COPIES 7
 #define BUDGET (1ull << 40) /* a real budget: the metering code runs */
 
 /* ---- the native side ------------------------------------------------- */
@@ -98,20 +103,23 @@ typedef uint64_t (*native_fn)(const void *);
  */
 struct subject {
 	native_fn native;
-	rt_jit_fn jit;
+	rt_jit_fn jit[COPIES];
+	int njit;
 	bool direct_calls;
 	const void *ctx;
 };
 
-static double time_round(const struct subject *su, int iters)
+static double time_round(const struct subject *su, int iters, int round)
 {
 	uint64_t acc = 0, t0 = tsc();
 	int k;
 
-	if (su->jit)
+	if (su->njit) {
+		rt_jit_fn fn = su->jit[round % su->njit];
+
 		for (k = 0; k < iters; k++)
-			acc += su->jit((uintptr_t)su->ctx, 0, 0, 0, 0, BUDGET).r0;
-	else if (su->direct_calls)
+			acc += fn((uintptr_t)su->ctx, 0, 0, 0, 0, BUDGET).r0;
+	} else if (su->direct_calls)
 		for (k = 0; k < iters; k++)
 			acc += direct_calls(((const struct bench_arg *)su->ctx)->x + (uint64_t)k);
 	else
@@ -121,17 +129,19 @@ static double time_round(const struct subject *su, int iters)
 	return (double)(tsc() - t0) / iters;
 }
 
-static void time_pair(const struct subject *a, const struct subject *b, int iters,
-		      struct stat3 *sa, struct stat3 *sb)
+static void time_pair(const struct subject *a, const struct subject *b, int iters, struct stat3 *sa,
+                      struct stat3 *sb)
 {
 	double va[ROUNDS], vb[ROUNDS];
 	int r;
 
-	time_round(a, iters); /* warm up caches and predictors */
-	time_round(b, iters);
+	for (r = 0; r < COPIES; r++) { /* warm up caches and predictors */
+		time_round(a, iters, r);
+		time_round(b, iters, r);
+	}
 	for (r = 0; r < ROUNDS; r++) {
-		va[r] = time_round(a, iters);
-		vb[r] = time_round(b, iters);
+		va[r] = time_round(a, iters, r);
+		vb[r] = time_round(b, iters, r);
 	}
 	*sa = stats(va, ROUNDS);
 	*sb = stats(vb, ROUNDS);
@@ -140,12 +150,12 @@ static void time_pair(const struct subject *a, const struct subject *b, int iter
 /* ---- loading extensions ---------------------------------------------- */
 
 static const struct rt_sig sig_import = {
-	.name = "bench_import",
-	.fn = (void *)bench_import,
-	.nargs = 2,
-	.args = {{.kind = RT_ARG_SCALAR}, {.kind = RT_ARG_SCALAR}},
-	.ret = {.kind = RT_RET_SCALAR},
-	.flags = RT_SIG_PURE,
+    .name = "bench_import",
+    .fn = (void *)bench_import,
+    .nargs = 2,
+    .args = {{.kind = RT_ARG_SCALAR}, {.kind = RT_ARG_SCALAR}},
+    .ret = {.kind = RT_RET_SCALAR},
+    .flags = RT_SIG_PURE,
 };
 
 static const struct rt_sig *bench_lookup(void *arg, const char *name)
@@ -195,7 +205,7 @@ static void *slurp(const char *path, size_t *len)
 /* Load the object, verify function `name` with a context of ctx_size bytes,
  * JIT it.  A verifier refusal is reported, and the code still measured. */
 static int load_kernel(const void *elf, size_t len, const char *name, uint32_t ctx_size,
-		       struct loaded *out)
+                       struct loaded *out)
 {
 	const struct rt_func *f;
 	struct rt_entry entry;
@@ -237,6 +247,32 @@ static void unload(struct loaded *l)
 	rt_prog_free(l->p);
 }
 
+/* COPIES independent loads of the same kernel, their entries in su. */
+static int load_copies(const void *elf, size_t len, const char *name, uint32_t ctx_size,
+                       struct loaded *ls, struct subject *su)
+{
+	int k;
+
+	for (k = 0; k < COPIES; k++) {
+		if (load_kernel(elf, len, name, ctx_size, &ls[k])) {
+			while (k--)
+				unload(&ls[k]);
+			return -1;
+		}
+		su->jit[k] = ls[k].fn;
+	}
+	su->njit = COPIES;
+	return 0;
+}
+
+static void unload_copies(struct loaded *ls)
+{
+	int k;
+
+	for (k = 0; k < COPIES; k++)
+		unload(&ls[k]);
+}
+
 /* ---- results ----------------------------------------------------------- */
 
 struct result {
@@ -244,7 +280,7 @@ struct result {
 	int rounds;
 	struct stat3 spindle, baseline;
 	bool has_baseline;
-	double goal_ratio;      /* 0: no goal */
+	double goal_ratio; /* 0: no goal */
 	bool verified;
 	const char *note;
 };
@@ -253,8 +289,8 @@ static struct result results[16];
 static int nresults;
 
 static void add(const char *name, const char *unit, const char *what, struct stat3 s,
-		const struct stat3 *base, const char *base_name, double goal_ratio, bool verified,
-		const char *note, int rounds)
+                const struct stat3 *base, const char *base_name, double goal_ratio, bool verified,
+                const char *note, int rounds)
 {
 	struct result *r = &results[nresults++];
 
@@ -304,21 +340,21 @@ static int write_json(const char *path)
 			char g[64];
 
 			snprintf(g, sizeof(g), "%s%.2f", r->has_baseline ? "ratio <= " : "< ",
-				 r->goal_ratio);
+			         r->goal_ratio);
 			snprintf(note, sizeof(note), "%s; goal %s%s%s%s", r->what, g,
-				 r->verified ? "" : "; NOT VERIFIED", r->note ? "; " : "",
-				 r->note ? r->note : "");
+			         r->verified ? "" : "; NOT VERIFIED", r->note ? "; " : "",
+			         r->note ? r->note : "");
 		} else {
 			snprintf(note, sizeof(note), "%s%s%s%s", r->what,
-				 r->verified ? "" : "; NOT VERIFIED", r->note ? "; " : "",
-				 r->note ? r->note : "");
+			         r->verified ? "" : "; NOT VERIFIED", r->note ? "; " : "",
+			         r->note ? r->note : "");
 		}
 		fprintf(f, "  {\"name\": ");
 		json_str(f, r->name);
 		fprintf(f, ", \"section\": \"host\", \"unit\": ");
 		json_str(f, r->unit);
 		fprintf(f, ", \"spindle\": %.2f, \"p10\": %.2f, \"p90\": %.2f, \"n\": %d",
-			r->spindle.median, r->spindle.p10, r->spindle.p90, r->rounds);
+		        r->spindle.median, r->spindle.p10, r->spindle.p90, r->rounds);
 		if (r->has_baseline) {
 			fprintf(f, ", \"baseline\": %.2f, \"baseline_name\": ", r->baseline.median);
 			json_str(f, r->baseline_name);
@@ -344,13 +380,15 @@ static void print_table(void)
 
 		if (r->has_baseline) {
 			snprintf(base, sizeof(base), "%.1f", r->baseline.median);
-			snprintf(ratio, sizeof(ratio), "%.2fx", r->spindle.median / r->baseline.median);
+			snprintf(ratio, sizeof(ratio), "%.2fx",
+			         r->spindle.median / r->baseline.median);
 		}
 		if (r->goal_ratio > 0)
 			snprintf(goal, sizeof(goal), "%s%.2f", r->has_baseline ? "<=" : "<",
-				 r->goal_ratio);
-		printf("%-22s %-7s %12.1f %12s %8s %6s  %s%s\n", r->name, r->unit, r->spindle.median,
-		       base, ratio, goal, r->what, r->verified ? "" : " [NOT VERIFIED]");
+			         r->goal_ratio);
+		printf("%-22s %-7s %12.1f %12s %8s %6s  %s%s\n", r->name, r->unit,
+		       r->spindle.median, base, ratio, goal, r->what,
+		       r->verified ? "" : " [NOT VERIFIED]");
 	}
 	printf("(medians of %d rounds; spreads p10..p90 are in the JSON)\n", ROUNDS);
 }
@@ -369,22 +407,26 @@ static struct bpf_insn *gen_program(uint32_t *n)
 	v[i++] = (struct bpf_insn){.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst = 0, .imm = 0};
 	for (b = 0; b < GEN_BLOCKS; b++) {
 		/* r2 = ctx word; r3 = f(r2) clamped to 1000; r0 += r3; spill r0 */
-		v[i++] = (struct bpf_insn){.code = BPF_LDX | BPF_MEM | BPF_W, .dst = 2, .src = 1,
-					   .off = (int16_t)((b % 16) * 4)};
+		v[i++] = (struct bpf_insn){.code = BPF_LDX | BPF_MEM | BPF_W,
+		                           .dst = 2,
+		                           .src = 1,
+		                           .off = (int16_t)((b % 16) * 4)};
 		v[i++] = (struct bpf_insn){.code = BPF_ALU64 | BPF_MOV | BPF_X, .dst = 3, .src = 2};
-		v[i++] = (struct bpf_insn){.code = BPF_ALU64 | BPF_MUL | BPF_K, .dst = 3,
-					   .imm = (int32_t)(3 + b % 7)};
-		v[i++] = (struct bpf_insn){.code = BPF_ALU64 | BPF_ADD | BPF_K, .dst = 3,
-					   .imm = (int32_t)b};
-		v[i++] = (struct bpf_insn){.code = BPF_ALU64 | BPF_AND | BPF_K, .dst = 3,
-					   .imm = 0xffff};
-		v[i++] = (struct bpf_insn){.code = BPF_JMP | BPF_JLE | BPF_K, .dst = 3, .off = 1,
-					   .imm = 1000};
-		v[i++] = (struct bpf_insn){.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst = 3,
-					   .imm = 1000};
+		v[i++] = (struct bpf_insn){
+		    .code = BPF_ALU64 | BPF_MUL | BPF_K, .dst = 3, .imm = (int32_t)(3 + b % 7)};
+		v[i++] = (struct bpf_insn){
+		    .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst = 3, .imm = (int32_t)b};
+		v[i++] =
+		    (struct bpf_insn){.code = BPF_ALU64 | BPF_AND | BPF_K, .dst = 3, .imm = 0xffff};
+		v[i++] = (struct bpf_insn){
+		    .code = BPF_JMP | BPF_JLE | BPF_K, .dst = 3, .off = 1, .imm = 1000};
+		v[i++] =
+		    (struct bpf_insn){.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst = 3, .imm = 1000};
 		v[i++] = (struct bpf_insn){.code = BPF_ALU64 | BPF_ADD | BPF_X, .dst = 0, .src = 3};
-		v[i++] = (struct bpf_insn){.code = BPF_STX | BPF_MEM | BPF_DW, .dst = 10, .src = 0,
-					   .off = (int16_t)(-8 * (int)(b % 8 + 1))};
+		v[i++] = (struct bpf_insn){.code = BPF_STX | BPF_MEM | BPF_DW,
+		                           .dst = 10,
+		                           .src = 0,
+		                           .off = (int16_t)(-8 * (int)(b % 8 + 1))};
 		v[i++] = (struct bpf_insn){.code = BPF_ALU64 | BPF_XOR | BPF_X, .dst = 0, .src = 2};
 	}
 	v[i++] = (struct bpf_insn){.code = BPF_JMP | BPF_EXIT};
@@ -460,13 +502,51 @@ static void bench_compile_time(void)
 static void fill_packet(struct bench_pkt *p)
 {
 	static const uint8_t hdr[42] = {
-		/* Ethernet */
-		0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00,
-		/* IPv4: v4 ihl5, len 28+14 payload, id, DF, ttl 64, UDP, csum, src, dst */
-		0x45, 0x00, 0x00, 0x2a, 0x12, 0x34, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00,
-		10, 0, 0, 1, 10, 0, 0, 2,
-		/* UDP: sport 1234, dport 7 (echo), len 22, csum 0 */
-		0x04, 0xd2, 0x00, 0x07, 0x00, 0x16, 0x00, 0x00,
+	    /* Ethernet */
+	    0,
+	    1,
+	    2,
+	    3,
+	    4,
+	    5,
+	    6,
+	    7,
+	    8,
+	    9,
+	    10,
+	    11,
+	    0x08,
+	    0x00,
+	    /* IPv4: v4 ihl5, len 28+14 payload, id, DF, ttl 64, UDP, csum, src, dst */
+	    0x45,
+	    0x00,
+	    0x00,
+	    0x2a,
+	    0x12,
+	    0x34,
+	    0x40,
+	    0x00,
+	    0x40,
+	    0x11,
+	    0x00,
+	    0x00,
+	    10,
+	    0,
+	    0,
+	    1,
+	    10,
+	    0,
+	    0,
+	    2,
+	    /* UDP: sport 1234, dport 7 (echo), len 22, csum 0 */
+	    0x04,
+	    0xd2,
+	    0x00,
+	    0x07,
+	    0x00,
+	    0x16,
+	    0x00,
+	    0x00,
 	};
 	uint32_t sum = 0, i;
 
@@ -496,14 +576,14 @@ int main(int argc, char **argv)
 		uint32_t size;
 		int iters;
 	} kernels[] = {
-		{"bench_csum", "jit_csum_1500", "Internet checksum over 1500 bytes",
-		 (native_fn)(void (*)(void))bench_csum, &buf, sizeof(buf), 2000},
-		{"bench_hash", "jit_fnv1a_40", "FNV-1a over a 40-byte key", (native_fn)(void (*)(void))bench_hash,
-		 &key, sizeof(key), 20000},
-		{"bench_parse", "jit_parse_eth_ip_udp", "Ethernet+IPv4+UDP validation",
-		 (native_fn)(void (*)(void))bench_parse, &pkt, sizeof(pkt), 20000},
+	    {"bench_csum", "jit_csum_1500", "Internet checksum over 1500 bytes",
+	     (native_fn)(void (*)(void))bench_csum, &buf, sizeof(buf), 2000},
+	    {"bench_hash", "jit_fnv1a_40", "FNV-1a over a 40-byte key",
+	     (native_fn)(void (*)(void))bench_hash, &key, sizeof(key), 20000},
+	    {"bench_parse", "jit_parse_eth_ip_udp", "Ethernet+IPv4+UDP validation",
+	     (native_fn)(void (*)(void))bench_parse, &pkt, sizeof(pkt), 20000},
 	};
-	struct loaded l;
+	static struct loaded l[COPIES];
 	size_t len;
 	void *elf;
 	unsigned k;
@@ -529,62 +609,63 @@ int main(int argc, char **argv)
 		struct stat3 sn, sj;
 		uint64_t rn, rj;
 
-		if (load_kernel(elf, len, kernels[k].fn, kernels[k].size, &l)) {
+		struct subject a = {.native = kernels[k].native, .ctx = kernels[k].ctx};
+		struct subject b = {.ctx = kernels[k].ctx};
+
+		if (load_copies(elf, len, kernels[k].fn, kernels[k].size, l, &b)) {
 			bad = 1;
 			continue;
 		}
 		rn = kernels[k].native(kernels[k].ctx);
-		rj = l.fn((uintptr_t)kernels[k].ctx, 0, 0, 0, 0, BUDGET).r0;
+		rj = l[0].fn((uintptr_t)kernels[k].ctx, 0, 0, 0, 0, BUDGET).r0;
 		if (rn != rj || rn == 0) {
 			fprintf(stderr, "bench-native: %s: JIT result %#llx, gcc result %#llx\n",
-				kernels[k].fn, (unsigned long long)rj, (unsigned long long)rn);
+			        kernels[k].fn, (unsigned long long)rj, (unsigned long long)rn);
 			bad = 1;
 		}
-		{
-			struct subject a = {.native = kernels[k].native, .ctx = kernels[k].ctx};
-			struct subject b = {.jit = l.fn, .ctx = kernels[k].ctx};
-
-			time_pair(&b, &a, kernels[k].iters, &sj, &sn);
-		}
-		if (!l.verified)
-			snprintf(notes[k], sizeof(notes[k]), "verifier refused: %.260s", l.why);
+		time_pair(&b, &a, kernels[k].iters, &sj, &sn);
+		if (!l[0].verified)
+			snprintf(notes[k], sizeof(notes[k]), "verifier refused: %.260s", l[0].why);
 		add(kernels[k].name, "cycles", kernels[k].what, sj, &sn, "gcc -O2", 1.25,
-		    l.verified, l.verified ? NULL : notes[k], ROUNDS);
-		unload(&l);
+		    l[0].verified, l[0].verified ? NULL : notes[k], ROUNDS);
+		unload_copies(l);
 	}
 
 	/* (b) calls across the boundary. */
-	if (load_kernel(elf, len, "bench_calls", sizeof(arg), &l) == 0) {
+	{
+		struct subject a = {.direct_calls = true, .ctx = &arg};
+		struct subject b = {.ctx = &arg};
 		struct stat3 sd, sj;
 
-		if (l.fn((uintptr_t)&arg, 0, 0, 0, 0, BUDGET).r0 != direct_calls(arg.x)) {
-			fprintf(stderr, "bench-native: bench_calls: wrong result\n");
+		if (load_copies(elf, len, "bench_calls", sizeof(arg), l, &b) == 0) {
+			if (l[0].fn((uintptr_t)&arg, 0, 0, 0, 0, BUDGET).r0 !=
+			    direct_calls(arg.x)) {
+				fprintf(stderr, "bench-native: bench_calls: wrong result\n");
+				bad = 1;
+			}
+			time_pair(&b, &a, 20000, &sj, &sd);
+			add("jit_calls_c_x8", "cycles",
+			    "JIT'd code making 8 calls into C vs C making them", sj, &sd,
+			    "direct C calls", 1.2, l[0].verified, NULL, ROUNDS);
+			unload_copies(l);
+		} else {
 			bad = 1;
 		}
-		{
-			struct subject a = {.direct_calls = true, .ctx = &arg};
-			struct subject b = {.jit = l.fn, .ctx = &arg};
-
-			time_pair(&b, &a, 20000, &sj, &sd);
-		}
-		add("jit_calls_c_x8", "cycles", "JIT'd code making 8 calls into C vs C making them",
-		    sj, &sd, "direct C calls", 1.2, l.verified, NULL, ROUNDS);
-		unload(&l);
-	} else {
-		bad = 1;
 	}
-	if (load_kernel(elf, len, "bench_inc", sizeof(arg), &l) == 0) {
+	{
+		struct subject a = {.native = (native_fn)(void (*)(void))bench_inc, .ctx = &arg};
+		struct subject b = {.ctx = &arg};
 		struct stat3 sn, sj;
 
-		struct subject a = {.native = (native_fn)(void (*)(void))bench_inc, .ctx = &arg};
-		struct subject b = {.jit = l.fn, .ctx = &arg};
-
-		time_pair(&b, &a, 50000, &sj, &sn);
-		add("c_calls_jit_entry", "cycles", "C calling a JIT'd entry vs the same C function",
-		    sj, &sn, "C function", 0, l.verified, NULL, ROUNDS);
-		unload(&l);
-	} else {
-		bad = 1;
+		if (load_copies(elf, len, "bench_inc", sizeof(arg), l, &b) == 0) {
+			time_pair(&b, &a, 50000, &sj, &sn);
+			add("c_calls_jit_entry", "cycles",
+			    "C calling a JIT'd entry vs the same C function", sj, &sn, "C function",
+			    0, l[0].verified, NULL, ROUNDS);
+			unload_copies(l);
+		} else {
+			bad = 1;
+		}
 	}
 
 	/* (c) verify + JIT throughput. */

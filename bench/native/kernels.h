@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #define BENCH_CSUM_WORDS 750 /* 1500 bytes: one Ethernet MTU */
-#define BENCH_KEY_LEN 40     /* an IPv6 5-tuple-sized key */
-#define BENCH_PKT_MAX 124
+#define BENCH_KEY_LEN    40  /* an IPv6 5-tuple-sized key */
+#define BENCH_PKT_MAX    124
 
 struct bench_buf {
 	uint16_t w[BENCH_CSUM_WORDS];

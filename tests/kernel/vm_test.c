@@ -155,7 +155,7 @@ KTEST(virtaddr_ranges_and_bad_input)
 	KT_ASSERT_EQ(virtaddr_alloc(s, VBASE + 1, PG, &a), -EINVAL);       /* unaligned */
 	KT_ASSERT_EQ(virtaddr_alloc(s, VBASE + 4 * PG, 100, &a), -EINVAL); /* unaligned size */
 	KT_ASSERT_EQ(virtaddr_alloc(s, VBASE + 4 * PG, 0, &a), -EINVAL);
-	KT_ASSERT_EQ(virtaddr_alloc(s, PAGETABLE_USER_TOP, PG, &a), -ERANGE);     /* kernel half */
+	KT_ASSERT_EQ(virtaddr_alloc(s, PAGETABLE_USER_TOP, PG, &a), -ERANGE); /* kernel half */
 	KT_ASSERT_EQ(virtaddr_alloc(s, PAGETABLE_USER_TOP - PG, 2 * PG, &a), -ERANGE);
 	KT_ASSERT_EQ(virtaddr_alloc(s, VBASE + 4 * PG, PG, &a), 0); /* adjacent is fine */
 	KT_ASSERT_EQ(virtaddr_alloc(s, 0, 2 * PG, &b), 0);          /* anywhere: first fit */
@@ -200,29 +200,32 @@ static void vt_map_body(struct ktest_ctx *kt, struct vt_env *e, cap_t other_rang
 	KT_ASSERT_EQ(((volatile char *)pagetable_phys_to_virt(p->pa[1]))[7], 0x5a);
 
 	/* Bad input: clear errors, no change. */
-	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, 0, e->pages, 0, 1, TRANSLATION_PROT_RW),
-	             -EEXIST);
+	KT_ASSERT_EQ(
+	    translation_add_mapping(e->ctx, e->range, 0, e->pages, 0, 1, TRANSLATION_PROT_RW),
+	    -EEXIST);
 	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, 0, e->pages, 0, 1,
 	                                     TRANSLATION_PROT_W | TRANSLATION_PROT_X),
 	             -EINVAL);
-	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, 5, e->pages, 0, 1, TRANSLATION_PROT_R),
-	             -EINVAL);
-	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, 4 * PG, e->pages, 0, 1,
-	                                     TRANSLATION_PROT_R),
-	             -ERANGE);
-	KT_ASSERT_EQ(translation_add_mapping(e->ctx, other_range, 0, e->pages, 0, 1,
-	                                     TRANSLATION_PROT_R),
-	             -EPERM); /* a range of another context */
+	KT_ASSERT_EQ(
+	    translation_add_mapping(e->ctx, e->range, 5, e->pages, 0, 1, TRANSLATION_PROT_R),
+	    -EINVAL);
+	KT_ASSERT_EQ(
+	    translation_add_mapping(e->ctx, e->range, 4 * PG, e->pages, 0, 1, TRANSLATION_PROT_R),
+	    -ERANGE);
+	KT_ASSERT_EQ(
+	    translation_add_mapping(e->ctx, other_range, 0, e->pages, 0, 1, TRANSLATION_PROT_R),
+	    -EPERM); /* a range of another context */
 	KT_ASSERT_EQ(physaddr_alloc(PG, NULL, &extra), 0);
 	KT_ASSERT_EQ(translation_remove_mapping(e->ctx, e->range, 3 * PG, 1), 1);
-	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, 3 * PG, extra, 1, 1,
-	                                     TRANSLATION_PROT_R),
-	             -ERANGE); /* page 1 of a 1-page object */
+	KT_ASSERT_EQ(
+	    translation_add_mapping(e->ctx, e->range, 3 * PG, extra, 1, 1, TRANSLATION_PROT_R),
+	    -ERANGE); /* page 1 of a 1-page object */
 	KT_ASSERT_EQ(physaddr_free(extra), 0);
-	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, 3 * PG, extra, 0, 1,
-	                                     TRANSLATION_PROT_R),
-	             -ESTALE); /* a page one does not own (any more) */
-	KT_ASSERT_EQ(translation_examine_mapping(e->ctx, VBASE + 3 * PG, &prot, NULL, NULL), -ENOENT);
+	KT_ASSERT_EQ(
+	    translation_add_mapping(e->ctx, e->range, 3 * PG, extra, 0, 1, TRANSLATION_PROT_R),
+	    -ESTALE); /* a page one does not own (any more) */
+	KT_ASSERT_EQ(translation_examine_mapping(e->ctx, VBASE + 3 * PG, &prot, NULL, NULL),
+	             -ENOENT);
 	/* A mapped object cannot be freed, a range with mappings neither. */
 	KT_ASSERT_EQ(physaddr_free(e->pages), -EBUSY);
 	KT_ASSERT_EQ(virtaddr_free(e->range), -EBUSY);
@@ -351,8 +354,8 @@ KTEST(translation_fault_events)
 	KT_ASSERT_EQ(physaddr_alloc(PG, NULL, &page), 0);
 	((volatile char *)pagetable_phys_to_virt(physaddr_get(page, NULL)->pa[0]))[1] = 0x11;
 	np.map_with = page;
-	struct translation_binding b1 = {.handler = vt_record, .guard = vt_never, .closure = &skipped,
-	                                 .ctx = e.c};
+	struct translation_binding b1 = {
+	    .handler = vt_record, .guard = vt_never, .closure = &skipped, .ctx = e.c};
 	struct translation_binding b2 = {.handler = vt_record, .closure = &np, .ctx = e.c};
 	struct translation_binding b3 = {.handler = vt_record, .closure = &pf, .ctx = e.c};
 	struct translation_binding b4 = {.handler = vt_record, .closure = &bad, .ctx = e.c};
@@ -370,7 +373,8 @@ KTEST(translation_fault_events)
 	for (int i = 0; i < 4; i++)
 		KT_ASSERT_EQ(translation_uninstall(h[i]), 0);
 	KT_ASSERT_EQ(translation_uninstall(h[0]), -ENOENT);
-	KT_ASSERT(after.faults[TRANSLATION_PAGE_NOT_PRESENT] > before.faults[TRANSLATION_PAGE_NOT_PRESENT]);
+	KT_ASSERT(after.faults[TRANSLATION_PAGE_NOT_PRESENT] >
+	          before.faults[TRANSLATION_PAGE_NOT_PRESENT]);
 	KT_ASSERT(after.unhandled > before.unhandled);
 	KT_ASSERT_EQ(translation_remove_mapping(e.ctx, e.range, 2 * PG, 1), 1);
 	KT_ASSERT_EQ(physaddr_free(page), 0);
@@ -521,8 +525,8 @@ static void vt_dirty_body(struct ktest_ctx *kt, struct vt_env *e)
 	unsigned st;
 
 	translation_switch(e->c);
-	KT_ASSERT_EQ(translation_clear_state(e->ctx, VBASE, TRANSLATION_DIRTY | TRANSLATION_ACCESSED),
-	             0);
+	KT_ASSERT_EQ(
+	    translation_clear_state(e->ctx, VBASE, TRANSLATION_DIRTY | TRANSLATION_ACCESSED), 0);
 	KT_ASSERT_EQ(translation_dirty(e->ctx, VBASE, &st), 0);
 	KT_ASSERT_EQ(st, 0);
 	(void)*vt_p(VBASE);
@@ -640,12 +644,13 @@ static void vt_reclaim_body(struct ktest_ctx *kt, struct vt_env *e, int *nhog)
 	vt_hog[0] = vt_hog[--n];
 	*nhog = n;
 	for (int i = 0; i < 32; i++)
-		KT_ASSERT_EQ(physaddr_alloc(PG, &(struct physaddr_attr){.flags = PHYSADDR_RECLAIMABLE},
+		KT_ASSERT_EQ(physaddr_alloc(PG,
+		                            &(struct physaddr_attr){.flags = PHYSADDR_RECLAIMABLE},
 		                            &vt_rec_caps[i]),
 		             0);
-	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, 0, vt_rec_caps[0], 0, 1,
-	                                     TRANSLATION_PROT_RW),
-	             0);
+	KT_ASSERT_EQ(
+	    translation_add_mapping(e->ctx, e->range, 0, vt_rec_caps[0], 0, 1, TRANSLATION_PROT_RW),
+	    0);
 	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, PG, vt_rec_caps[31], 0, 1,
 	                                     TRANSLATION_PROT_RW),
 	             0);
@@ -813,7 +818,8 @@ KTEST(vm_policy_pager_supplies_pages)
 	KT_ASSERT_EQ(physaddr_alloc(4 * PG, NULL, &vt_pager_pages), 0);
 	p = physaddr_get(vt_pager_pages, NULL);
 	for (int i = 0; i < 4; i++)
-		((volatile char *)pagetable_phys_to_virt(p->pa[i]))[(i == 0) ? 4 : 0] = (char)('p' + i);
+		((volatile char *)pagetable_phys_to_virt(p->pa[i]))[(i == 0) ? 4 : 0] =
+		    (char)('p' + i);
 	((volatile char *)pagetable_phys_to_virt(p->pa[0]))[0] = 'p';
 	vt_pager_calls = 0;
 	KT_ASSERT_EQ(vm_pager_attach(e.c, e.range, vt_pager, NULL, &r), 0);

@@ -60,22 +60,35 @@ static struct rt_jit_ret h_noabort(uint64_t a, uint64_t b, uint64_t c, uint64_t 
 }
 
 static const struct rt_sig sig_sum5 = {
-	.name = "sum5", .fn = (void *)h_sum5, .nargs = 5,
-	.args = {{.kind = RT_ARG_SCALAR}, {.kind = RT_ARG_SCALAR}, {.kind = RT_ARG_SCALAR},
-		 {.kind = RT_ARG_SCALAR}, {.kind = RT_ARG_SCALAR}},
-	.ret = {.kind = RT_RET_SCALAR},
+    .name = "sum5",
+    .fn = (void *)h_sum5,
+    .nargs = 5,
+    .args = {{.kind = RT_ARG_SCALAR},
+             {.kind = RT_ARG_SCALAR},
+             {.kind = RT_ARG_SCALAR},
+             {.kind = RT_ARG_SCALAR},
+             {.kind = RT_ARG_SCALAR}},
+    .ret = {.kind = RT_RET_SCALAR},
 };
 static const struct rt_sig sig_unwind = {
-	.name = "unwind", .fn = (void *)h_unwind, .nargs = 1,
-	.args = {{.kind = RT_ARG_SCALAR}}, .ret = {.kind = RT_RET_SCALAR},
-	.flags = RT_SIG_MAYABORT,
+    .name = "unwind",
+    .fn = (void *)h_unwind,
+    .nargs = 1,
+    .args = {{.kind = RT_ARG_SCALAR}},
+    .ret = {.kind = RT_RET_SCALAR},
+    .flags = RT_SIG_MAYABORT,
 };
 static const struct rt_sig sig_noabort = {
-	.name = "noabort", .fn = (void *)h_noabort, .nargs = 5,
-	.args = {{.kind = RT_ARG_SCALAR}, {.kind = RT_ARG_SCALAR}, {.kind = RT_ARG_SCALAR},
-		 {.kind = RT_ARG_SCALAR}, {.kind = RT_ARG_SCALAR}},
-	.ret = {.kind = RT_RET_SCALAR},
-	.flags = RT_SIG_MAYABORT,
+    .name = "noabort",
+    .fn = (void *)h_noabort,
+    .nargs = 5,
+    .args = {{.kind = RT_ARG_SCALAR},
+             {.kind = RT_ARG_SCALAR},
+             {.kind = RT_ARG_SCALAR},
+             {.kind = RT_ARG_SCALAR},
+             {.kind = RT_ARG_SCALAR}},
+    .ret = {.kind = RT_RET_SCALAR},
+    .flags = RT_SIG_MAYABORT,
 };
 
 /* 7: llabs from the C library, a shared object: on the host it is usually
@@ -83,18 +96,25 @@ static const struct rt_sig sig_noabort = {
  * direct `call rel32` form while the others (in the executable) use the
  * call-through-literal form. */
 static const struct rt_sig sig_llabs = {
-	.name = "llabs", .fn = (void *)llabs, .nargs = 1,
-	.args = {{.kind = RT_ARG_SCALAR}}, .ret = {.kind = RT_RET_SCALAR},
+    .name = "llabs",
+    .fn = (void *)llabs,
+    .nargs = 1,
+    .args = {{.kind = RT_ARG_SCALAR}},
+    .ret = {.kind = RT_RET_SCALAR},
 };
 
 static const struct rt_sig *t_helper(void *arg, int32_t id)
 {
 	(void)arg;
 	switch (id) {
-	case 1: return &sig_sum5;
-	case 5: return &sig_unwind;
-	case 6: return &sig_noabort;
-	case 7: return &sig_llabs;
+	case 1:
+		return &sig_sum5;
+	case 5:
+		return &sig_unwind;
+	case 6:
+		return &sig_noabort;
+	case 7:
+		return &sig_llabs;
 	}
 	return NULL;
 }
@@ -110,7 +130,7 @@ static const struct rt_embed t_embed = {.lookup = t_lookup, .helper = t_helper};
 /* ---- building and running ------------------------------------------ */
 
 static struct rt_prog *build_insns_env(const struct bpf_insn *insns, uint32_t n,
-				       const struct rt_embed *env)
+                                       const struct rt_embed *env)
 {
 	struct rt_prog *p = NULL;
 	char err[512] = "";
@@ -169,7 +189,7 @@ struct run_spec {
 /* One engine: interp (checking mode) or JIT.  Globals are restored from
  * `gsave` first, so both engines start from the same program state. */
 static bool run_engine(const struct rt_prog *p, uint32_t func, const struct run_spec *rs, bool jit,
-		       uint8_t *const *gsave, struct outcome *o)
+                       uint8_t *const *gsave, struct outcome *o)
 {
 	struct rt_region reg[17];
 	struct rt_check check;
@@ -220,7 +240,7 @@ static bool run_engine(const struct rt_prog *p, uint32_t func, const struct run_
  * r0, status, fuel left, number of helper calls, final memory.
  */
 static bool run_both_spec(const struct rt_prog *p, uint32_t func, const struct run_spec *rs,
-			  struct outcome *out_jit)
+                          struct outcome *out_jit)
 {
 	struct outcome oi, oj;
 	uint8_t *gsave[RT_MAX_GLOBALS] = {0};
@@ -233,7 +253,8 @@ static bool run_both_spec(const struct rt_prog *p, uint32_t func, const struct r
 		gsave[k] = malloc(p->globals[k].size + 1);
 		memcpy(gsave[k], p->globals[k].data, p->globals[k].size);
 	}
-	ok = run_engine(p, func, rs, false, gsave, &oi) && run_engine(p, func, rs, true, gsave, &oj);
+	ok =
+	    run_engine(p, func, rs, false, gsave, &oi) && run_engine(p, func, rs, true, gsave, &oj);
 	for (k = 0; k < p->nglobals; k++)
 		free(gsave[k]);
 	if (!ok)
@@ -257,7 +278,7 @@ static bool run_both_spec(const struct rt_prog *p, uint32_t func, const struct r
 
 /* The conformance convention: r1 = the memory, r2 = its length. */
 static bool run_both_args(const struct rt_prog *p, uint32_t func, const void *mem, uint32_t memlen,
-			  const uint64_t args_in[5], uint64_t fuel, struct outcome *out_jit)
+                          const uint64_t args_in[5], uint64_t fuel, struct outcome *out_jit)
 {
 	struct run_spec rs;
 
@@ -276,7 +297,7 @@ static bool run_both_args(const struct rt_prog *p, uint32_t func, const void *me
 
 /* Assemble, run on both engines, and check r0 and the status. */
 static void expect_full(const char *text, const void *mem, uint32_t memlen, const uint64_t *args,
-			uint64_t fuel, uint64_t want_r0, enum rt_status want_status, int line)
+                        uint64_t fuel, uint64_t want_r0, enum rt_status want_status, int line)
 {
 	struct rt_prog *p = build(text);
 	struct outcome o;
@@ -298,9 +319,9 @@ static void expect_full(const char *text, const void *mem, uint32_t memlen, cons
 	rt_prog_free(p);
 }
 
-#define FUEL 1000000
+#define FUEL               1000000
 #define EXPECT(text, want) expect_full(text, NULL, 0, NULL, FUEL, want, RT_RUN_OK, __LINE__)
-#define EXPECT_MEM(text, mem, want) \
+#define EXPECT_MEM(text, mem, want)                                                                \
 	expect_full(text, mem, sizeof(mem), NULL, FUEL, want, RT_RUN_OK, __LINE__)
 
 /* ---- hand-written programs ------------------------------------------ */
@@ -346,8 +367,9 @@ static void shifts_through_rcx(void)
 	EXPECT("mov %r0, 1\nmov %r4, 4\nlsh %r0, %r4\nadd %r0, %r4\nexit", 20);
 	EXPECT("mov %r4, 3\nlsh %r4, %r4\nmov %r0, %r4\nexit", 24);
 	EXPECT("mov %r4, 1\nmov %r1, 5\nlsh %r4, %r1\nmov %r0, %r4\nexit", 32);
-	EXPECT("mov %r4, 77\nmov %r1, 1\nmov %r2, 3\nlsh %r1, %r2\nmov %r0, %r1\nadd %r0, %r4\nexit",
-	       85);
+	EXPECT(
+	    "mov %r4, 77\nmov %r1, 1\nmov %r2, 3\nlsh %r1, %r2\nmov %r0, %r1\nadd %r0, %r4\nexit",
+	    85);
 	EXPECT("mov %r0, -16\nmov %r4, 2\narsh %r0, %r4\nexit", (uint64_t)-4);
 	EXPECT("mov %r0, -16\nmov %r4, 2\nrsh %r0, %r4\nexit", 0x3ffffffffffffffcull);
 	EXPECT("mov32 %r0, -16\nmov %r4, 2\narsh32 %r0, %r4\nexit", 0xfffffffcull);
@@ -366,14 +388,16 @@ static void divmod(void)
 	EXPECT("mov %r3, 100\nmov %r0, 7\ndiv %r3, %r0\nmov %r0, %r3\nexit", 14);
 	EXPECT("mov %r3, 100\nmov %r0, 7\nmod %r3, %r0\nadd %r0, %r3\nexit", 9);
 	EXPECT("mov %r0, 11\nmov %r3, 22\nmov %r1, 100\nmov %r2, 9\ndiv %r1, %r2\n"
-	       "add %r0, %r3\nadd %r0, %r1\nexit", 44);
+	       "add %r0, %r3\nadd %r0, %r1\nexit",
+	       44);
 	EXPECT("mov %r0, 11\nmov %r3, 22\nmov %r1, 100\nmov %r2, 9\nmod %r1, %r2\n"
-	       "add %r0, %r3\nadd %r0, %r1\nexit", 34);
+	       "add %r0, %r3\nadd %r0, %r1\nexit",
+	       34);
 	EXPECT("mov %r6, 100\ndiv %r6, 0\nmov %r0, %r6\nexit", 0);
 	EXPECT("mov %r6, 100\nmod %r6, 0\nmov %r0, %r6\nexit", 100);
 	EXPECT("mov %r6, 100\nmov %r7, 0\ndiv %r6, %r7\nmov %r0, %r6\nexit", 0);
 	EXPECT("mov %r6, 100\nmov %r7, 0\nmod %r6, %r7\nmov %r0, %r6\nexit", 100);
-	EXPECT("mov %r0, -1\ndiv %r0, -1\nexit", 1);             /* unsigned */
+	EXPECT("mov %r0, -1\ndiv %r0, -1\nexit", 1); /* unsigned */
 	EXPECT("mov %r0, -7\ndiv32 %r0, 2\nexit", 0x7ffffffc);
 	/* Signed: INT_MIN / -1 must not trap. */
 	EXPECT("lddw %r0, 0x8000000000000000\nsdiv %r0, -1\nexit", 0x8000000000000000ull);
@@ -432,8 +456,9 @@ static void jumps(void)
 		size_t n = 0;
 		int k;
 
-		n += (size_t)snprintf(text + n, sizeof(text) - n, "mov %%r0, 0\nmov %%r1, 1\n"
-				      "jeq %%r1, 1, skip\n");
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		                      "mov %%r0, 0\nmov %%r1, 1\n"
+		                      "jeq %%r1, 1, skip\n");
 		for (k = 0; k < 400; k++)
 			n += (size_t)snprintf(text + n, sizeof(text) - n, "add %%r0, 1\n");
 		snprintf(text + n, sizeof(text) - n, "skip:\nadd %%r0, 1000\nexit\n");
@@ -456,13 +481,15 @@ static void memory(void)
 	EXPECT_MEM("ldxsh %r0, [%r1+2]\nexit", mem, 0xffffffffffff8382ull);
 	EXPECT_MEM("ldxsw %r0, [%r1+4]\nexit", mem, 0xffffffff87868584ull);
 	EXPECT_MEM("stb [%r1+0], 0x11\nsth [%r1+2], 0x2233\nstw [%r1+4], -2\nstdw [%r1+8], -3\n"
-		   "ldxdw %r0, [%r1+8]\nexit", mem, (uint64_t)-3);
+	           "ldxdw %r0, [%r1+8]\nexit",
+	           mem, (uint64_t)-3);
 	/* Byte stores from rsi/rdi (r2/r1) need REX to mean sil/dil. */
 	EXPECT_MEM("mov %r2, 0x55\nstxb [%r1+3], %r2\nmov %r9, %r1\nmov %r1, 0x66\n"
-		   "stxb [%r9+4], %r1\nldxh %r0, [%r9+3]\nexit", mem, 0x6655);
+	           "stxb [%r9+4], %r1\nldxh %r0, [%r9+3]\nexit",
+	           mem, 0x6655);
 	EXPECT_MEM("mov %r7, %r1\nlddw %r3, 0x0102030405060708\nstxdw [%r7+16], %r3\n"
-		   "stxw [%r7+24], %r3\nstxh [%r7+28], %r3\nldxdw %r0, [%r7+24]\nexit", mem,
-		   0x9f9e070805060708ull);
+	           "stxw [%r7+24], %r3\nstxh [%r7+28], %r3\nldxdw %r0, [%r7+24]\nexit",
+	           mem, 0x9f9e070805060708ull);
 	/* Stack: r10-relative, and an escaped stack pointer. */
 	EXPECT("stdw [%r10-8], 5\nmov %r1, %r10\nadd %r1, -8\nldxdw %r0, [%r1+0]\nexit", 5);
 	EXPECT("mov %r6, 9\nstxdw [%r10-512], %r6\nldxdw %r0, [%r10-512]\nexit", 9);
@@ -482,27 +509,34 @@ static void atomics(void)
 	EXPECT_MEM("mov %r2, -1\nlock fetch add32 [%r1+0], %r2\nmov %r0, %r2\nexit", mem, 0xf0);
 	/* fetch or/and/xor: a cmpxchg loop around rax = r0. */
 	EXPECT_MEM("mov %r0, 77\nmov %r2, 0x0f\nlock fetch or [%r1+0], %r2\n"
-		   "ldxdw %r3, [%r1+0]\nadd %r0, %r2\nadd %r0, %r3\nexit", mem, 77 + 0xf0 + 0xff);
+	           "ldxdw %r3, [%r1+0]\nadd %r0, %r2\nadd %r0, %r3\nexit",
+	           mem, 77 + 0xf0 + 0xff);
 	EXPECT_MEM("mov %r0, 0x0f\nlock fetch or [%r1+0], %r0\nldxdw %r3, [%r1+0]\n"
-		   "add %r0, %r3\nexit", mem, 0xf0 + 0xff);
+	           "add %r0, %r3\nexit",
+	           mem, 0xf0 + 0xff);
 	EXPECT_MEM("mov %r0, %r1\nmov %r2, 0x30\nlock fetch and32 [%r0+0], %r2\n"
-		   "ldxw %r3, [%r1+0]\nmov %r0, %r2\nlsh %r0, 8\nor %r0, %r3\nexit", mem,
-		   0xf030);
+	           "ldxw %r3, [%r1+0]\nmov %r0, %r2\nlsh %r0, 8\nor %r0, %r3\nexit",
+	           mem, 0xf030);
 	EXPECT_MEM("mov %r0, 1\nmov %r2, -1\nlock fetch xor32 [%r1+4], %r2\nadd %r0, %r2\n"
-		   "exit", mem, 1);
+	           "exit",
+	           mem, 1);
 	EXPECT_MEM("mov %r2, 0x42\nlock xchg [%r1+0], %r2\nldxdw %r0, [%r1+0]\nadd %r0, %r2\n"
-		   "exit", mem, 0x42 + 0xf0);
+	           "exit",
+	           mem, 0x42 + 0xf0);
 	EXPECT_MEM("mov %r2, 0x42\nlock xchg32 [%r1+0], %r2\nmov %r0, %r2\nexit", mem, 0xf0);
 	/* cmpxchg: success stores src; r0 gets the old value either way. */
 	EXPECT_MEM("mov %r0, 0xf0\nmov %r2, 0x11\nlock cmpxchg [%r1+0], %r2\nldxdw %r3, [%r1+0]\n"
-		   "lsh %r0, 8\nor %r0, %r3\nexit", mem, 0xf011);
+	           "lsh %r0, 8\nor %r0, %r3\nexit",
+	           mem, 0xf011);
 	EXPECT_MEM("mov %r0, 0x99\nmov %r2, 0x11\nlock cmpxchg [%r1+0], %r2\nldxdw %r3, [%r1+0]\n"
-		   "lsh %r0, 8\nor %r0, %r3\nexit", mem, 0xf0f0);
+	           "lsh %r0, 8\nor %r0, %r3\nexit",
+	           mem, 0xf0f0);
 	/* 32-bit success must still zero-extend r0. */
 	EXPECT_MEM("lddw %r0, 0xffffffff000000f0\nmov %r2, 1\nlock cmpxchg32 [%r1+0], %r2\nexit",
-		   mem, 0xf0);
+	           mem, 0xf0);
 	EXPECT("stdw [%r10-8], 5\nmov %r1, 2\nlock fetch add [%r10-8], %r1\nldxdw %r0, [%r10-8]\n"
-	       "add %r0, %r1\nexit", 12);
+	       "add %r0, %r1\nexit",
+	       12);
 }
 
 static void lddw_and_globals(void)
@@ -510,11 +544,11 @@ static void lddw_and_globals(void)
 	/* Built as a plain lddw, then turned into the loader's pseudo form
 	 * (r1 = &globals[0] + 8) once the region exists. */
 	static const struct bpf_insn insns[] = {
-		{.code = BPF_LD | BPF_IMM | BPF_DW, .dst = 1, .imm = 0},
-		{.code = 0, .imm = 8},
-		{.code = BPF_LDX | BPF_MEM | BPF_DW, .dst = 0, .src = 1, .off = 0},
-		{.code = BPF_ST | BPF_MEM | BPF_W, .dst = 1, .off = -8, .imm = 0x1234},
-		{.code = BPF_JMP | BPF_EXIT},
+	    {.code = BPF_LD | BPF_IMM | BPF_DW, .dst = 1, .imm = 0},
+	    {.code = 0, .imm = 8},
+	    {.code = BPF_LDX | BPF_MEM | BPF_DW, .dst = 0, .src = 1, .off = 0},
+	    {.code = BPF_ST | BPF_MEM | BPF_W, .dst = 1, .off = -8, .imm = 0x1234},
+	    {.code = BPF_JMP | BPF_EXIT},
 	};
 	struct rt_prog *p = build_insns(insns, 5);
 	struct outcome o;
@@ -549,11 +583,13 @@ static void local_calls(void)
 	       "mov %r1, 10\ncall local f\nadd %r0, %r6\nadd %r0, %r7\nadd %r0, %r8\n"
 	       "add %r0, %r9\nldxdw %r1, [%r10-8]\nadd %r0, %r1\nexit\n"
 	       "f:\nmov %r6, 50\nmov %r7, 50\nmov %r8, 50\nmov %r9, 50\nstdw [%r10-8], 7\n"
-	       "ldxdw %r0, [%r10-8]\nadd %r0, %r1\nexit", 10 + 7 + 10 + 100);
+	       "ldxdw %r0, [%r10-8]\nadd %r0, %r1\nexit",
+	       10 + 7 + 10 + 100);
 	/* Nested calls, a caller's stack pointer passed down. */
 	EXPECT("stdw [%r10-16], 3\nmov %r1, %r10\nadd %r1, -16\ncall local a\nexit\n"
 	       "a:\nmov %r6, %r1\ncall local b\nldxdw %r1, [%r6+0]\nadd %r0, %r1\nexit\n"
-	       "b:\nldxdw %r0, [%r1+0]\nmul %r0, 10\nstdw [%r1+0], 4\nexit", 34);
+	       "b:\nldxdw %r0, [%r1+0]\nmul %r0, 10\nstdw [%r1+0], 4\nexit",
+	       34);
 	/* Recursion-free depth 7 chain, arguments in all five registers. */
 	EXPECT("mov %r1, 1\nmov %r2, 2\nmov %r3, 3\nmov %r4, 4\nmov %r5, 5\ncall local f1\nexit\n"
 	       "f1:\ncall local f2\nadd %r0, 1\nexit\n"
@@ -567,19 +603,20 @@ static void local_calls(void)
 static void imports(void)
 {
 	EXPECT("mov %r1, 1\nmov %r2, 2\nmov %r3, 3\nmov %r4, 4\nmov %r5, 5\nmov %r6, 9\n"
-	       "call 1\nadd %r0, %r6\nexit", 1 + 4 + 9 + 16 + 25 + 9);
+	       "call 1\nadd %r0, %r6\nexit",
+	       1 + 4 + 9 + 16 + 25 + 9);
 	/* An abortable import that does not abort returns normally. */
 	EXPECT("mov %r1, 1\nmov %r2, 2\nmov %r3, 4\nmov %r4, 8\nmov %r5, 16\ncall 6\nexit", 31);
 	EXPECT("mov %r1, -77\ncall 7\nmov %r6, %r0\nmov %r1, 1\ncall 1\nadd %r0, %r6\nexit", 78);
 	/* Unwind with a non-zero argument continues; with 0 it ends the run. */
 	EXPECT("mov %r1, 42\ncall 5\nadd %r0, 1\nexit", 43);
-	expect_full("mov %r1, 0\ncall 5\nmov %r0, 99\nexit", NULL, 0, NULL, FUEL, 0,
-		    RT_RUN_HELPER, __LINE__);
+	expect_full("mov %r1, 0\ncall 5\nmov %r0, 99\nexit", NULL, 0, NULL, FUEL, 0, RT_RUN_HELPER,
+	            __LINE__);
 	/* ... also from deep inside nested local calls, with r6-r9 in use. */
 	expect_full("mov %r6, 1\nmov %r7, 2\ncall local a\nmov %r0, 99\nexit\n"
-		    "a:\nmov %r8, 3\ncall local b\nexit\n"
-		    "b:\nmov %r9, 4\nmov %r1, 0\ncall 5\nmov %r0, 98\nexit", NULL, 0, NULL, FUEL, 0,
-		    RT_RUN_HELPER, __LINE__);
+	            "a:\nmov %r8, 3\ncall local b\nexit\n"
+	            "b:\nmov %r9, 4\nmov %r1, 0\ncall 5\nmov %r0, 98\nexit",
+	            NULL, 0, NULL, FUEL, 0, RT_RUN_HELPER, __LINE__);
 }
 
 /* The peepholes and fuel pads: every shape next to what would break them. */
@@ -593,21 +630,27 @@ static void peepholes(void)
 	/* Indexed loads, with bases and indexes in awkward registers: r10 =
 	 * rbp and r7 = r13 need a displacement byte in a SIB encoding. */
 	EXPECT_MEM("mov %r2, 3\nmov %r3, %r1\nadd %r3, %r2\nldxb %r3, [%r3+1]\nmov %r0, %r3\nexit",
-		   mem, 5);
+	           mem, 5);
 	EXPECT_MEM("mov %r7, %r1\nmov %r8, 4\nmov %r6, %r7\nadd %r6, %r8\nldxw %r6, [%r6+0]\n"
-		   "mov %r0, %r6\nexit", mem, 0x08070605);
+	           "mov %r0, %r6\nexit",
+	           mem, 0x08070605);
 	EXPECT_MEM("mov %r6, 2\nmov %r9, %r1\nadd %r9, %r6\nldxh %r9, [%r9+0]\nmov %r0, %r9\nexit",
-		   mem, 0x0403);
+	           mem, 0x0403);
 	EXPECT("stdw [%r10-16], 42\nmov %r2, -16\nmov %r3, %r10\nadd %r3, %r2\n"
-	       "ldxdw %r3, [%r3+0]\nmov %r0, %r3\nexit", 42);
+	       "ldxdw %r3, [%r3+0]\nmov %r0, %r3\nexit",
+	       42);
 	EXPECT("stdw [%r10-16], 43\nmov %r2, %r10\nmov %r3, -8\nmov %r4, %r3\nadd %r4, %r2\n"
-	       "ldxdw %r4, [%r4-8]\nmov %r0, %r4\nexit", 43);
+	       "ldxdw %r4, [%r4-8]\nmov %r0, %r4\nexit",
+	       43);
 	/* Not fusable: a jump lands on the add. */
-	EXPECT_MEM("mov %r2, 1\nmov %r3, %r1\nja +1\nmov %r3, %r1\nadd %r3, %r2\nldxb %r3, [%r3+0]\n"
-		   "mov %r0, %r3\nexit", mem, 2);
+	EXPECT_MEM(
+	    "mov %r2, 1\nmov %r3, %r1\nja +1\nmov %r3, %r1\nadd %r3, %r2\nldxb %r3, [%r3+0]\n"
+	    "mov %r0, %r3\nexit",
+	    mem, 2);
 	/* Not fusable: the load's destination differs (r3 stays live). */
 	EXPECT_MEM("mov %r2, 1\nmov %r3, %r1\nadd %r3, %r2\nldxb %r4, [%r3+0]\nsub %r3, %r1\n"
-		   "mov %r0, %r3\nadd %r0, %r4\nexit", mem, 3);
+	           "mov %r0, %r3\nadd %r0, %r4\nexit",
+	           mem, 3);
 	/* mov + add/sub immediate as lea: 64, 32, mixed, INT_MIN, r10. */
 	EXPECT("mov %r1, -1\nmov %r0, %r1\nadd %r0, 2\nexit", 1);
 	EXPECT("mov %r1, -1\nmov %r0, %r1\nadd32 %r0, 2\nexit", 1);
@@ -633,16 +676,18 @@ static void peepholes(void)
 	/* A loop head reached by a forward jump and by fall-through: only the
 	 * back-edge pays. */
 	expect_full("mov %r0, 0\nja h\nmov %r0, 100\nh:\nadd %r0, 1\njlt %r0, 5, h\nexit", NULL, 0,
-		    NULL, 4, 5, RT_RUN_OK, __LINE__);
+	            NULL, 4, 5, RT_RUN_OK, __LINE__);
 	expect_full("mov %r0, 0\nja h\nmov %r0, 100\nh:\nadd %r0, 1\njlt %r0, 5, h\nexit", NULL, 0,
-		    NULL, 3, 0, RT_RUN_FUEL, __LINE__);
+	            NULL, 3, 0, RT_RUN_FUEL, __LINE__);
 	/* A loop at the very start of a function, and one in a callee. */
 	expect_full("h:\nadd %r1, 1\njlt %r1, 5, h\nmov %r0, %r1\nexit", NULL, 0, NULL, 5, 5,
-		    RT_RUN_OK, __LINE__);
+	            RT_RUN_OK, __LINE__);
 	expect_full("mov %r1, 0\ncall local f\nexit\nf:\nadd %r1, 1\njlt %r1, 5, f\n"
-		    "mov %r0, %r1\nexit", NULL, 0, NULL, 5, 5, RT_RUN_OK, __LINE__);
+	            "mov %r0, %r1\nexit",
+	            NULL, 0, NULL, 5, 5, RT_RUN_OK, __LINE__);
 	expect_full("mov %r1, 0\ncall local f\nexit\nf:\nadd %r1, 1\njlt %r1, 5, f\n"
-		    "mov %r0, %r1\nexit", NULL, 0, NULL, 4, 0, RT_RUN_FUEL, __LINE__);
+	            "mov %r0, %r1\nexit",
+	            NULL, 0, NULL, 4, 0, RT_RUN_FUEL, __LINE__);
 }
 
 static void fuel(void)
@@ -659,18 +704,22 @@ static void fuel(void)
 	expect_full("mov %r0, 1\nl:\nja32 l\nexit", NULL, 0, NULL, 1000, 0, RT_RUN_FUEL, __LINE__);
 	/* Calls cost fuel: 1 import + 2 local. */
 	expect_full("mov %r1, 1\ncall 1\ncall local f\nexit\nf:\ncall local g\nexit\n"
-		    "g:\nmov %r0, 5\nexit", NULL, 0, NULL, 3, 5, RT_RUN_OK, __LINE__);
+	            "g:\nmov %r0, 5\nexit",
+	            NULL, 0, NULL, 3, 5, RT_RUN_OK, __LINE__);
 	expect_full("mov %r1, 1\ncall 1\ncall local f\nexit\nf:\ncall local g\nexit\n"
-		    "g:\nmov %r0, 5\nexit", NULL, 0, NULL, 2, 0, RT_RUN_FUEL, __LINE__);
+	            "g:\nmov %r0, 5\nexit",
+	            NULL, 0, NULL, 2, 0, RT_RUN_FUEL, __LINE__);
 	/* Running out inside a nested loop, with callee-saved registers live
 	 * in every frame: the unwind must restore the C caller's state. */
-	expect_full("mov %r6, 1\ncall local a\nexit\n"
-		    "a:\nmov %r7, 2\ncall local b\nexit\n"
-		    "b:\nmov %r8, 0\nl:\nadd %r8, 1\nmov %r9, %r8\njne %r8, 0, l\nmov %r0, %r9\nexit",
-		    NULL, 0, NULL, 500, 0, RT_RUN_FUEL, __LINE__);
+	expect_full(
+	    "mov %r6, 1\ncall local a\nexit\n"
+	    "a:\nmov %r7, 2\ncall local b\nexit\n"
+	    "b:\nmov %r8, 0\nl:\nadd %r8, 1\nmov %r9, %r8\njne %r8, 0, l\nmov %r0, %r9\nexit",
+	    NULL, 0, NULL, 500, 0, RT_RUN_FUEL, __LINE__);
 	/* A loop with a forward exit and a JMP32 back-edge. */
 	expect_full("mov %r0, 0\nmov %r1, 10\nl:\njeq %r1, 0, out\nadd %r0, %r1\nsub %r1, 1\n"
-		    "jne32 %r1, -1, l\nout:\nexit", NULL, 0, NULL, 10, 55, RT_RUN_OK, __LINE__);
+	            "jne32 %r1, -1, l\nout:\nexit",
+	            NULL, 0, NULL, 10, 55, RT_RUN_OK, __LINE__);
 }
 
 /* The entry point keeps the SysV callee-saved registers, including after
@@ -679,37 +728,37 @@ static void fuel(void)
  * the registers that changed. */
 uint64_t jit_test_call_checked(void *fn, uint64_t fuel);
 __asm__(".text\n"
-	".globl jit_test_call_checked\n"
-	"jit_test_call_checked:\n"
-	"  push %rbx\n  push %rbp\n  push %r12\n  push %r13\n  push %r14\n  push %r15\n"
-	"  sub $8, %rsp\n"
-	"  mov %rdi, %rax\n  mov %rsi, %r9\n"
-	"  mov $0x1111, %rbx\n  mov $0x2222, %rbp\n  mov $0x3333, %r12\n"
-	"  mov $0x4444, %r13\n  mov $0x5555, %r14\n  mov $0x6666, %r15\n"
-	"  xor %edi, %edi\n  xor %esi, %esi\n  xor %edx, %edx\n  xor %ecx, %ecx\n  xor %r8d, %r8d\n"
-	"  call *%rax\n"
-	"  xor %eax, %eax\n"
-	"  cmp $0x1111, %rbx\n  setne %al\n"
-	"  cmp $0x2222, %rbp\n  setne %cl\n  shl $1, %cl\n  or %cl, %al\n"
-	"  cmp $0x3333, %r12\n  setne %cl\n  shl $2, %cl\n  or %cl, %al\n"
-	"  cmp $0x4444, %r13\n  setne %cl\n  shl $3, %cl\n  or %cl, %al\n"
-	"  cmp $0x5555, %r14\n  setne %cl\n  shl $4, %cl\n  or %cl, %al\n"
-	"  cmp $0x6666, %r15\n  setne %cl\n  shl $5, %cl\n  or %cl, %al\n"
-	"  add $8, %rsp\n"
-	"  pop %r15\n  pop %r14\n  pop %r13\n  pop %r12\n  pop %rbp\n  pop %rbx\n"
-	"  ret\n");
+        ".globl jit_test_call_checked\n"
+        "jit_test_call_checked:\n"
+        "  push %rbx\n  push %rbp\n  push %r12\n  push %r13\n  push %r14\n  push %r15\n"
+        "  sub $8, %rsp\n"
+        "  mov %rdi, %rax\n  mov %rsi, %r9\n"
+        "  mov $0x1111, %rbx\n  mov $0x2222, %rbp\n  mov $0x3333, %r12\n"
+        "  mov $0x4444, %r13\n  mov $0x5555, %r14\n  mov $0x6666, %r15\n"
+        "  xor %edi, %edi\n  xor %esi, %esi\n  xor %edx, %edx\n  xor %ecx, %ecx\n  xor %r8d, %r8d\n"
+        "  call *%rax\n"
+        "  xor %eax, %eax\n"
+        "  cmp $0x1111, %rbx\n  setne %al\n"
+        "  cmp $0x2222, %rbp\n  setne %cl\n  shl $1, %cl\n  or %cl, %al\n"
+        "  cmp $0x3333, %r12\n  setne %cl\n  shl $2, %cl\n  or %cl, %al\n"
+        "  cmp $0x4444, %r13\n  setne %cl\n  shl $3, %cl\n  or %cl, %al\n"
+        "  cmp $0x5555, %r14\n  setne %cl\n  shl $4, %cl\n  or %cl, %al\n"
+        "  cmp $0x6666, %r15\n  setne %cl\n  shl $5, %cl\n  or %cl, %al\n"
+        "  add $8, %rsp\n"
+        "  pop %r15\n  pop %r14\n  pop %r13\n  pop %r12\n  pop %rbp\n  pop %rbx\n"
+        "  ret\n");
 
 static void callee_saved(void)
 {
 	static const char *progs[] = {
-		/* unmetered, writes every callee-saved eBPF register */
-		"mov %r6, 1\nmov %r7, 2\nmov %r8, 3\nmov %r9, 4\nstdw [%r10-8], 1\nmov %r0, 0\nexit",
-		/* metered, completes */
-		"mov %r6, 1\ncall local f\nexit\nf:\nmov %r9, 4\nmov %r0, 0\nexit",
-		/* metered, aborted by fuel in a nested frame */
-		"mov %r6, 1\ncall local f\nexit\nf:\nmov %r9, 4\nl:\nmov %r7, 1\nja l\nexit",
-		/* metered, aborted by an import */
-		"mov %r8, 1\ncall local f\nexit\nf:\nmov %r6, 4\nmov %r1, 0\ncall 5\nexit",
+	    /* unmetered, writes every callee-saved eBPF register */
+	    "mov %r6, 1\nmov %r7, 2\nmov %r8, 3\nmov %r9, 4\nstdw [%r10-8], 1\nmov %r0, 0\nexit",
+	    /* metered, completes */
+	    "mov %r6, 1\ncall local f\nexit\nf:\nmov %r9, 4\nmov %r0, 0\nexit",
+	    /* metered, aborted by fuel in a nested frame */
+	    "mov %r6, 1\ncall local f\nexit\nf:\nmov %r9, 4\nl:\nmov %r7, 1\nja l\nexit",
+	    /* metered, aborted by an import */
+	    "mov %r8, 1\ncall local f\nexit\nf:\nmov %r6, 4\nmov %r1, 0\ncall 5\nexit",
 	};
 	unsigned k;
 
@@ -732,30 +781,33 @@ static void callee_saved(void)
 static void refusals(void)
 {
 	static const struct bpf_insn bad_op[] = {
-		{.code = 0xe7, .dst = 0}, /* ALU64 op 0xe0: undefined */
-		{.code = BPF_JMP | BPF_EXIT},
+	    {.code = 0xe7, .dst = 0}, /* ALU64 op 0xe0: undefined */
+	    {.code = BPF_JMP | BPF_EXIT},
 	};
 	static const struct bpf_insn jump_out[] = {
-		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst = 0, .imm = 0},
-		{.code = BPF_JMP | BPF_JA, .off = 5},
-		{.code = BPF_JMP | BPF_EXIT},
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst = 0, .imm = 0},
+	    {.code = BPF_JMP | BPF_JA, .off = 5},
+	    {.code = BPF_JMP | BPF_EXIT},
 	};
 	static const struct bpf_insn callx[] = {
-		{.code = BPF_OPCODE_CALLX, .dst = 1},
-		{.code = BPF_JMP | BPF_EXIT},
+	    {.code = BPF_OPCODE_CALLX, .dst = 1},
+	    {.code = BPF_JMP | BPF_EXIT},
 	};
 	static const struct bpf_insn fp_write[] = {
-		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst = 10, .imm = 0},
-		{.code = BPF_JMP | BPF_EXIT},
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst = 10, .imm = 0},
+	    {.code = BPF_JMP | BPF_EXIT},
 	};
 	static const struct bpf_insn into_lddw[] = {
-		{.code = BPF_JMP | BPF_JA, .off = 1},
-		{.code = BPF_LD | BPF_IMM | BPF_DW, .dst = 0, .imm = 1},
-		{.code = 0, .imm = 2},
-		{.code = BPF_JMP | BPF_EXIT},
+	    {.code = BPF_JMP | BPF_JA, .off = 1},
+	    {.code = BPF_LD | BPF_IMM | BPF_DW, .dst = 0, .imm = 1},
+	    {.code = 0, .imm = 2},
+	    {.code = BPF_JMP | BPF_EXIT},
 	};
-	static const struct { const struct bpf_insn *insns; uint32_t n; } cases[] = {
-		{bad_op, 2}, {jump_out, 3}, {callx, 2}, {fp_write, 2}, {into_lddw, 4},
+	static const struct {
+		const struct bpf_insn *insns;
+		uint32_t n;
+	} cases[] = {
+	    {bad_op, 2}, {jump_out, 3}, {callx, 2}, {fp_write, 2}, {into_lddw, 4},
 	};
 	unsigned k;
 
@@ -949,7 +1001,7 @@ static bool diff_one(const char *path, bool ext, struct diff_stats *st)
 		printf("  %s: engines disagree\n", path);
 		ok = false;
 	} else if (!ext && t.has_result && !t.expect_error && o.run.status == RT_RUN_OK &&
-		   o.run.r0 != t.result) {
+	           o.run.r0 != t.result) {
 		/* (The verifier corpus's expected results are its own runner's
 		 * business, tools/verifier-corpus.c; here only the engines are
 		 * compared with each other.) */
@@ -1003,7 +1055,8 @@ static void differential_conformance(void)
 		dir = "tests/bpf-conformance/tests";
 	CHECK(diff_dir(dir, false, &st, true));
 	printf("  conformance: %u files, %u compared, %u agreed, %u skipped (refused or "
-	       "not runnable)\n", st.files, st.compared, st.agreed, st.skipped);
+	       "not runnable)\n",
+	       st.files, st.compared, st.agreed, st.skipped);
 	/* The suite has ~300 programs; comparing almost none is a failure. */
 	CHECK(st.compared >= 250);
 }

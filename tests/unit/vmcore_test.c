@@ -255,7 +255,8 @@ static void physaddr_reclaim_nominate_and_exhaust(void)
 	physaddr_set_invalidate(fake_invalidate);
 	CHECK_EQ(physaddr_reclaim_install(nominate, NULL, &h), 0);
 	for (int i = 0; i < 8; i++)
-		CHECK_EQ(physaddr_alloc(PG, &(struct physaddr_attr){.flags = PHYSADDR_RECLAIMABLE}, &r[i]),
+		CHECK_EQ(physaddr_alloc(PG, &(struct physaddr_attr){.flags = PHYSADDR_RECLAIMABLE},
+		                        &r[i]),
 		         0);
 	/* r[0] is "mapped" somewhere. */
 	physaddr_get(r[0], NULL)->maps.head = &fake;
@@ -269,7 +270,7 @@ static void physaddr_reclaim_nominate_and_exhaust(void)
 	CHECK_EQ(physaddr_free(r[5]), -ESTALE);          /* nominated first */
 	for (int i = 0; i < 8; i++)
 		CHECK_EQ(physaddr_free(r[i]), -ESTALE); /* then every candidate */
-	CHECK_EQ(invalidated, 1);                  /* r[0] had mappings */
+	CHECK_EQ(invalidated, 1);                       /* r[0] had mappings */
 	CHECK(nominations >= 8);
 	struct physaddr_stats st;
 	physaddr_get_stats(&st);
@@ -281,7 +282,8 @@ static void physaddr_reclaim_nominate_and_exhaust(void)
 		CHECK_EQ(physaddr_free(hog[i]), 0);
 	CHECK_EQ(pmm_check(), 0);
 	/* A nominee that is not reclaimable is ignored. */
-	CHECK_EQ(physaddr_alloc(PG, &(struct physaddr_attr){.flags = PHYSADDR_RECLAIMABLE}, &r[0]), 0);
+	CHECK_EQ(physaddr_alloc(PG, &(struct physaddr_attr){.flags = PHYSADDR_RECLAIMABLE}, &r[0]),
+	         0);
 	CHECK_EQ(physaddr_alloc(PG, NULL, &r[1]), 0);
 	CHECK_EQ(physaddr_reclaim_install(nominate, NULL, &h), 0);
 	nominee = r[1];

@@ -91,7 +91,7 @@ struct result {
 	int handlers;
 	const char *what;
 };
-static struct result results[16];
+static struct result results[40];
 static int nresults;
 
 static void record(const char *name, double s, double b, int handlers, const char *what)
@@ -108,7 +108,7 @@ static void record(const char *name, double s, double b, int handlers, const cha
  * so each of the N bindings of nop_handler has its own owner. */
 static struct module owners[50];
 
-static void bench_raise(int n, bool guarded)
+static void bench_raise(int n, bool guarded, bool walk)
 {
 	struct dispatch_event *ev = NULL;
 	struct dispatch_binding *b[50];
@@ -116,6 +116,7 @@ static void bench_raise(int n, bool guarded)
 	uint64_t t[RUNS], base[RUNS];
 	char name[48];
 
+	dispatch_set_codegen(!walk);
 	if (dispatch_event_create("Bench.Event", &ev_sig, &bench_mod, NULL, &ev)) {
 		fprintf(stderr, "dispatch_bench: cannot create the event\n");
 		exit(1);
@@ -145,11 +146,15 @@ static void bench_raise(int n, bool guarded)
 		t[run] = t1 - t0;
 		base[run] = t2 - t1;
 	}
-	snprintf(name, sizeof(name), "dispatch.raise.%dh%s", n, guarded ? ".guard" : "");
+	snprintf(name, sizeof(name), "dispatch.raise.%dh%s%s", n, guarded ? ".guard" : "",
+	         walk ? ".walk" : "");
 	record(name, median(t, RUNS) / BATCH, median(base, RUNS) / BATCH, n,
-	       guarded ? "raise, N guarded handlers vs N direct guard+handler calls"
-	               : (n == 1 ? "raise, 1 unguarded handler (direct call) vs 1 direct call"
-	                         : "raise, N handlers vs N direct calls"));
+	       walk ? "the same through the table walk (codegen off), for comparison"
+	       : guarded
+	           ? "raise, N guarded handlers (generated routine) vs N direct guard+handler calls"
+	           : (n == 1 ? "raise, 1 unguarded handler (direct call) vs 1 direct call"
+	                     : "raise, N handlers (generated routine) vs N direct calls"));
+	dispatch_set_codegen(true);
 	for (int k = 0; k < n; k++)
 		dispatch_uninstall(b[k], &owners[k]);
 	dispatch_event_destroy(ev, &bench_mod);
@@ -272,8 +277,11 @@ int main(int argc, char **argv)
 		owners[k] = (struct module){"BenchOwner", MODULE_TRUSTED};
 	}
 	for (int i = 0; i < 4; i++) {
-		bench_raise(ns[i], false);
-		bench_raise(ns[i], true);
+		bench_raise(ns[i], false, false);
+		bench_raise(ns[i], true, false);
+		if (ns[i] > 1)
+			bench_raise(ns[i], false, true);
+		bench_raise(ns[i], true, true);
 	}
 	if (argc > 1 && bench_ext(argv[1]) != 0)
 		fprintf(stderr, "dispatch_bench: extension calls not measured\n");
@@ -289,5 +297,10 @@ int main(int argc, char **argv)
 		       r->what, i + 1 < nresults ? "," : "");
 	}
 	printf("]\n");
+	fprintf(stderr, "%-32s %10s %10s %7s\n", "case", "cycles", "baseline", "ratio");
+	for (int i = 0; i < nresults; i++)
+		fprintf(stderr, "%-32s %10.2f %10.2f %7.3f\n", results[i].name, results[i].spindle,
+		        results[i].baseline,
+		        results[i].baseline > 0 ? results[i].spindle / results[i].baseline : 0.0);
 	return 0;
 }

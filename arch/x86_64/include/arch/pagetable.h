@@ -50,10 +50,10 @@
 #define PAGETABLE_FLUSH_THRESHOLD 32u
 
 /* Protection (same values as TRANSLATION_PROT_*). */
-#define PAGETABLE_R 0x1u
-#define PAGETABLE_W 0x2u
-#define PAGETABLE_X 0x4u
-#define PAGETABLE_U 0x8u
+#define PAGETABLE_R         0x1u
+#define PAGETABLE_W         0x2u
+#define PAGETABLE_X         0x4u
+#define PAGETABLE_U         0x8u
 #define PAGETABLE_PROT_MASK 0xfu
 
 /* State bits reported by pagetable_query. */
@@ -68,10 +68,10 @@ struct pagetable {
 };
 
 /* A decoded page fault. */
-#define PAGETABLE_ACCESS_READ  0x1u
-#define PAGETABLE_ACCESS_WRITE 0x2u
-#define PAGETABLE_ACCESS_EXEC  0x4u
-#define PAGETABLE_ACCESS_USER  0x8u /* from ring 3 */
+#define PAGETABLE_ACCESS_READ    0x1u
+#define PAGETABLE_ACCESS_WRITE   0x2u
+#define PAGETABLE_ACCESS_EXEC    0x4u
+#define PAGETABLE_ACCESS_USER    0x8u  /* from ring 3 */
 #define PAGETABLE_ACCESS_PRESENT 0x10u /* the PTE was present (a protection fault) */
 
 /* Probe the CPU (PCID) and install the page-fault hook fn in the trap path:

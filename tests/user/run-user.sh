@@ -1,0 +1,84 @@
+#!/bin/sh
+# run-user.sh KERNEL ROOTFS: the "user" suite.  Boots the kernel once per
+# case with the root file system as its boot module (-initrd) and a command
+# line that starts user programs (init=PATH args, or procs=A,B,... to run
+# several at once), then judges the serial output: every expected line must
+# appear (grep -F), no forbidden one may, and QEMU must leave through
+# isa-debug-exit with the expected status (33: init exited 0 / all procs
+# ended; 35: init exited non-zero).  A VM that hangs is killed by timeout
+# and fails.  Ends with "N passed, M failed".
+set -u
+kernel=$1 rootfs=$2
+qemu=${QEMU:-qemu-system-x86_64}
+accel=${QEMU_ACCEL:--accel tcg -cpu max}
+log_dir=build/test/user
+mkdir -p "$log_dir"
+pass=0 fail=0
+
+# run NAME STATUS CMDLINE EXPECT... [! FORBIDDEN...]
+run() {
+	name=$1 want=$2 cmdline=$3
+	shift 3
+	log=$log_dir/$name.log
+	# shellcheck disable=SC2086 # accel is an option list
+	timeout --foreground -k 5 60 "$qemu" -bios /usr/share/qemu/qboot.rom -nodefaults $accel \
+		-m 256 -no-reboot -display none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-serial stdio -kernel "$kernel" -initrd "$rootfs" -append "$cmdline" \
+		</dev/null >"$log" 2>&1
+	rc=$?
+	ok=1 why=""
+	[ "$rc" -eq "$want" ] || { ok=0; why="QEMU status $rc, want $want"; }
+	neg=0
+	for e in "$@"; do
+		if [ "$e" = "!" ]; then neg=1; continue; fi
+		if [ $neg -eq 0 ] && ! tr -d '\r' <"$log" | grep -qF -- "$e"; then
+			ok=0; why="$why; missing \"$e\""
+		elif [ $neg -eq 1 ] && tr -d '\r' <"$log" | grep -qF -- "$e"; then
+			ok=0; why="$why; unexpected \"$e\""
+		fi
+	done
+	if [ $ok -eq 1 ]; then
+		echo "ok $name"
+		pass=$((pass + 1))
+	else
+		echo "FAIL $name: ${why#; } (log $log)"
+		tail -n 8 "$log" | sed 's/^/    | /'
+		fail=$((fail + 1))
+	fi
+}
+
+NOCRASH="unexpected exception"
+run hello 33 "init=/bin/hello one two" "hello from ring 3 (pid 1" "argv[0]=/bin/hello" \
+	"argv[2]=two" "envp[0]=PATH=/bin" "sse: 3.750" "init: /bin/hello exited with status 0" \
+	! "$NOCRASH" "heap:"
+run cat 33 "init=/bin/cat /etc/motd /etc/issue" \
+	"Welcome to Spindle: this file came from the cpio root file system." \
+	"init: /bin/cat exited with status 0" ! "$NOCRASH"
+run cat-missing 35 "init=/bin/cat /etc/nope" "cat: /etc/nope: No such file or directory" \
+	"init: /bin/cat exited with status 1" ! "$NOCRASH"
+run ls 33 "init=/bin/ls /bin" "d        0 ." "hello" "hostile" "ls: 11 entries" \
+	"init: /bin/ls exited with status 0" ! "$NOCRASH"
+run ls-root 33 "init=/bin/ls" "d        0 etc" "d        0 tmp" "ls: 5 entries" ! "$NOCRASH"
+run mmap 33 "init=/bin/mmap" "mmap: ok" "init: /bin/mmap exited with status 0" ! "$NOCRASH"
+run brk 33 "init=/bin/brk" "brk: start 0x" ", ok" "init: /bin/brk exited with status 0" \
+	! "$NOCRASH"
+run hostile 33 "init=/bin/hostile" "hostile: " " passed, 0 failed" \
+	"init: /bin/hostile exited with status 0" ! "$NOCRASH" "FAIL"
+run fault-null 35 "init=/bin/fault" "process 1 (fault) killed: #PF (page fault)" \
+	"address 0, error 6" "init: /bin/fault exited with status 142" ! "$NOCRASH" "still alive"
+run fault-kernel 35 "init=/bin/fault kernel" "killed: #PF" "address ffffffff80100000" \
+	"exited with status 142" ! "$NOCRASH" "still alive"
+run fault-ud 35 "init=/bin/fault ud" "killed: #UD" "exited with status 134" ! "$NOCRASH"
+run fault-gp 35 "init=/bin/fault gp" "killed: #GP" "exited with status 141" ! "$NOCRASH"
+run fault-nx-stack 35 "init=/bin/fault jump" "killed: #PF" "error 15" ! "$NOCRASH"
+run others-continue 33 "procs=/bin/fault,/bin/hello,/bin/fault,/bin/cat" \
+	"procs: /bin/fault exited with status 142" "procs: /bin/hello exited with status 0" \
+	"procs: /bin/cat exited with status 0" "Welcome to Spindle" "procs: all 4 ended" \
+	! "$NOCRASH" "heap:"
+run fpu-two-at-once 33 "procs=/bin/fpu,/bin/fpu,/bin/hello" "fpu: ok (1.644933733515)" \
+	"procs: /bin/fpu exited with status 0" "procs: all 3 ended" ! "$NOCRASH" "fpu: FAIL"
+run no-such-program 35 "init=/bin/nope" "init: cannot start /bin/nope (-2)" ! "$NOCRASH"
+run not-executable 35 "init=/etc/motd" "init: cannot start /etc/motd (-8)" ! "$NOCRASH"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
