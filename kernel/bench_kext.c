@@ -10,7 +10,7 @@
  *                     exactly as a dispatcher would.
  *   kcall_interp      the same entry run by the interpreter (rt_interp_run).
  *   ext_kcall         an extension calling a kernel procedure: bench_kcall16
- *                     makes 16 calls of kx_get; one sample is (its time minus
+ *                     makes 16 calls of Kext_Value; one sample is (its time minus
  *                     the median kcall_ext time) / 16.
  *   verify_jit_small  kext_load of rt_basic: ELF load, link, verify, JIT.
  *

@@ -2,17 +2,23 @@
  * kext.c: extension objects packed into the kernel image, the kernel's
  * minimal embedder for them, and the load pipeline (kernel/kext.h).
  *
- * The table itself (kext_images, kext_nimages) is generated at build time
- * by mk/kext.mk into build/kernel/kext/kext_images.S; this file gives it a
- * typed face.  The embedder's procedures are ordinary kernel C functions
- * with the SysV signature the runtime expects (rt_import_fn): the JIT calls
- * them directly (`call rel32`: the code area is within 2 GiB of the kernel
- * text), the interpreter through rt_sig.fn.
+ * The table itself (kext_images, kext_nimages) and the boot manifest
+ * (kext_manifest) are generated at build time by mk/kext.mk into
+ * build/kernel/kext/kext_images.S; this file gives them a typed face.
+ * Packed objects are linked against SpinPublic: kext_embed resolves an
+ * import through the domain, so what an extension may call is what the
+ * interfaces declare and the boot published.  The Kext interface's
+ * procedures are ordinary kernel C functions under their declared names:
+ * the JIT calls them directly (`call rel32`: the code area is within 2 GiB
+ * of the kernel text), the interpreter through rt_sig.fn.
  */
+#include "kernel/domain.h"
 #include "kernel/fmt.h"
 #include "kernel/kext.h"
+#include "kernel/nameserver.h"
 #include "kernel/kprintf.h"
 #include "kernel/string.h"
+#include "spindle_interfaces.h"
 
 extern const struct kext_image kext_images[];
 extern const uint64_t kext_nimages;
@@ -37,7 +43,7 @@ const struct kext_image *kext_find(const char *name)
 	return NULL;
 }
 
-/* ---- the embedder ---------------------------------------------------------- */
+/* ---- the Kext interface and the link ----------------------------------------- */
 
 int64_t kext_value;
 struct kext_log kext_log;
@@ -47,12 +53,11 @@ void kext_log_reset(void)
 	memset(&kext_log, 0, sizeof(kext_log));
 }
 
-static uint64_t kext_kx_log(uint64_t mem, uint64_t size, uint64_t a3, uint64_t a4, uint64_t a5)
+uint64_t Kext_Log(const void *mem, uint64_t size)
 {
-	const char *m = (const char *)(uintptr_t)mem;
+	const char *m = mem;
 	char chunk[65];
 
-	(void)a3, (void)a4, (void)a5;
 	for (uint64_t done = 0; done < size;) {
 		size_t n = size - done < 64 ? (size_t)(size - done) : 64;
 
@@ -68,38 +73,65 @@ static uint64_t kext_kx_log(uint64_t mem, uint64_t size, uint64_t a3, uint64_t a
 	return size;
 }
 
-static uint64_t kext_kx_get(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+uint64_t Kext_Value(void)
 {
-	(void)a1, (void)a2, (void)a3, (void)a4, (void)a5;
 	return (uint64_t)kext_value;
 }
 
-static const struct rt_sig kext_sigs[] = {
-    {"kx_log",
-     (void *)kext_kx_log,
-     2,
-     {{.kind = RT_ARG_MEM}, {.kind = RT_ARG_SIZE}},
-     {.kind = RT_RET_SCALAR},
-     0},
-    {"kx_get",
-     (void *)kext_kx_get,
-     0,
-     {{.kind = RT_ARG_NONE}},
-     {.kind = RT_RET_SCALAR},
-     RT_SIG_PURE},
-};
+static const struct module kext_module = {"Kext", MODULE_TRUSTED};
 
+int kext_init(void)
+{
+	struct domain *d = NULL;
+	int err;
+
+	if ((err = domain_create_from_interface(&iface_Kext, &kext_module, &d)))
+		return err;
+	err = domain_publish(d);
+	if (!err)
+		err = nameserver_export_interface(&iface_Kext, d, NULL, NULL, &kext_module);
+	domain_release(d);
+	return err;
+}
+
+/* What a packed extension may import: SpinPublic's symbols (an import
+ * outside it, a private interface's say, fails to link and is named). */
 static const struct rt_sig *kext_lookup(void *arg, const char *name)
 {
+	const struct domain_sym *s;
+
 	(void)arg;
-	for (size_t i = 0; i < sizeof(kext_sigs) / sizeof(kext_sigs[0]); i++)
-		if (strcmp(kext_sigs[i].name, name) == 0)
-			return &kext_sigs[i];
-	return NULL;
+	if (!domain_spin_public)
+		return NULL;
+	s = domain_lookup(domain_spin_public, name);
+	return s ? s->sig : NULL;
 }
 
 const struct rt_embed kext_embed = {kext_lookup, NULL, NULL};
 const struct rt_entry kext_entry = {{{.kind = RT_ARG_SCALAR}, {.kind = RT_ARG_SCALAR}}, false};
+
+/* The manifest packed with the images (mk/kext.mk). */
+extern const char kext_manifest[];
+extern const uint64_t kext_manifest_size;
+
+const char *kext_manifest_text(size_t *len)
+{
+	if (len)
+		*len = (size_t)kext_manifest_size;
+	return kext_manifest;
+}
+
+int kext_object(void *arg, const char *object, const void **bytes, size_t *len)
+{
+	const struct kext_image *im = kext_find(object);
+
+	(void)arg;
+	if (!im || !bytes || !len)
+		return -ENOENT;
+	*bytes = im->data;
+	*len = (size_t)im->size;
+	return 0;
+}
 
 /* ---- the pipeline ------------------------------------------------------------ */
 

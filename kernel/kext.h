@@ -8,11 +8,14 @@
  *     .incbin's the bytes into a generated assembly file,
  *     build/kernel/kext/kext_images.S).  Each entry is (name, bytes, size):
  *     the unmodified ELF object, 8-byte aligned, in .rodata.
- *   - kext_embed: the procedures these extensions may import, implemented
- *     in the kernel (until domains link extensions against interfaces):
- *         kx_log (mem, size) -> scalar   write size bytes to the console;
- *                                        returns size
- *         kx_get () -> scalar  [pure]    the value kext_value holds
+ *   - the boot manifest packed with them (tests/kernel-ext/manifest.txt:
+ *     NAME OBJECT DOMAINS [privileged] per line, see kernel/extension.h),
+ *     which kernel/modules.c loads at boot through ext_load_manifest;
+ *   - the Kext interface (interfaces/kext.idl), a test service in
+ *     SpinPublic: Kext_Log (mem, size) writes to the console and the test
+ *     capture, Kext_Value () [pure] returns kext_value;
+ *   - kext_embed: the link of the single-entry pipeline below: an import
+ *     resolves to SpinPublic's symbol of that name or fails, naming it;
  *     and the entry convention: every entry function has r1, r2 = scalars.
  *   - kext_load/kext_unload: the whole pipeline for one entry function of a
  *     packed object: rt_prog_load_elf -> rt_prog_link -> rt_verify (every
@@ -51,11 +54,18 @@ const struct kext_image *kext_get(size_t i);
 /* The image called name; NULL if none. */
 const struct kext_image *kext_find(const char *name);
 
-/* ---- the kernel embedder ---- */
+/* Publish the Kext interface (SpinPublic, "KextService"). */
+int kext_init(void);
+/* The packed boot manifest (its bytes, not NUL-terminated). */
+const char *kext_manifest_text(size_t *len);
+/* ext_object_fn for ext_load_manifest: a packed object by name. */
+int kext_object(void *arg, const char *object, const void **bytes, size_t *len);
+
+/* ---- the link against SpinPublic ---- */
 extern const struct rt_embed kext_embed;
 extern const struct rt_entry kext_entry; /* r1, r2 scalars */
-extern int64_t kext_value;               /* what kx_get returns */
-/* What kx_log wrote since the last kext_log_reset (NUL-terminated, cut at
+extern int64_t kext_value;               /* what Kext_Value returns */
+/* What Kext_Log wrote since the last kext_log_reset (NUL-terminated, cut at
  * the buffer's size), and how many calls. */
 struct kext_log {
 	char text[256];

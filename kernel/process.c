@@ -456,6 +456,8 @@ int process_spawn(const char *path, const char *const *argv, const char *const *
 	if (err)
 		goto err_free;
 	p->brk_start = info->highest;
+	p->image_lo = info->lowest;
+	p->image_hi = info->highest;
 	if (process_pers) {
 		p->personality_id = process_pers->id;
 		err = process_pers->attach(p, info->highest);

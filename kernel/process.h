@@ -79,6 +79,7 @@ struct process {
 	const struct process_handler *handler; /* cached Trap.SystemCall choice */
 	uint32_t handler_gen;
 	uint64_t brk_start;
+	uint64_t image_lo, image_hi; /* page-rounded extent of the PT_LOADs */
 };
 
 /* A Trap.SystemCall handler: returns the value for rax. */

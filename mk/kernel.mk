@@ -86,14 +86,14 @@ CMDLINE       ?=
 run: deps $(KERNEL_ELF)
 	@echo "spindle: serial console below; quit QEMU with Ctrl-A X"
 	timeout --foreground $(RUN_TIMEOUT) $(QEMU) $(QEMU_FIRMWARE) $(QEMU_COMMON) \
-		-serial mon:stdio -kernel $(KERNEL_ELF) -append "$(CMDLINE)"
+		-serial mon:stdio -kernel $(KERNEL_ELF) $(RUN_INITRD) -append "$(CMDLINE)"
 
 debug: deps $(KERNEL_ELF)
 	@echo "spindle: QEMU waits for gdb on :1234; in another terminal run:"
 	@echo "  gdb -q $(abspath $(KERNEL_ELF)) -ex 'target remote localhost:1234' -ex 'hbreak kmain' -ex continue"
 	@echo "quit QEMU with Ctrl-A X"
 	timeout --foreground $(RUN_TIMEOUT) $(QEMU) $(QEMU_FIRMWARE) $(QEMU_COMMON) \
-		-serial mon:stdio -s -S -kernel $(KERNEL_ELF) -append "$(CMDLINE)"
+		-serial mon:stdio -s -S -kernel $(KERNEL_ELF) $(RUN_INITRD) -append "$(CMDLINE)"
 
 # ---- GRUB ISOs (multiboot2): the normal one, and one that runs the tests ----
 define kernel_iso

@@ -28,7 +28,7 @@ $(USER_OUT)/bin/%: user/%.c
 	@mkdir -p $(@D)
 	$(USER_CC) $(USER_CFLAGS) -o $@ $<
 
-$(USER_CPIO): $(USER_BINS) tests/user/mkrootfs.sh
+$(USER_CPIO): $(USER_BINS) tests/user/mkrootfs.sh $(wildcard /bin/busybox)
 	sh tests/user/mkrootfs.sh $@ $(USER_BINS)
 
 .PHONY: user test-user bench-user
@@ -47,3 +47,8 @@ bench-user: $(KERNEL_ELF) $(USER_CPIO)
 	$(BENCH_REPORT) serial2part --side spindle -o $(BUILD)/bench/parts/user.json \
 		$(BUILD)/bench/parts/user.log
 	@grep '^BENCH ' $(BUILD)/bench/parts/user.log
+
+# `make run CMDLINE="init=/bin/hello a b"` (and `make debug`) boot with the
+# root file system as the boot module; mk/kernel.mk's recipes use RUN_INITRD.
+RUN_INITRD := -initrd $(USER_CPIO)
+run debug: $(USER_CPIO)

@@ -64,6 +64,7 @@
 #define LX_SYS_getpid          39
 #define LX_SYS_exit            60
 #define LX_SYS_uname           63
+#define LX_SYS_readlink        89
 #define LX_SYS_getuid          102
 #define LX_SYS_getgid          104
 #define LX_SYS_geteuid         107
@@ -77,6 +78,7 @@
 #define LX_SYS_exit_group      231
 #define LX_SYS_openat          257
 #define LX_SYS_newfstatat      262
+#define LX_SYS_readlinkat      267
 
 enum lx_file_kind { LX_FILE_CONSOLE = 1, LX_FILE_ROOTFS };
 
@@ -158,6 +160,8 @@ long lx_sys_lseek(struct lx_proc *p, uint64_t fd, int64_t off, uint64_t whence);
 long lx_sys_fstat(struct lx_proc *p, uint64_t fd, uint64_t statbuf);
 long lx_sys_newfstatat(struct lx_proc *p, int64_t dirfd, uint64_t path, uint64_t statbuf,
                        uint64_t flags);
+long lx_sys_readlinkat(struct lx_proc *p, int64_t dirfd, uint64_t path, uint64_t buf,
+                       uint64_t bufsiz);
 long lx_sys_getdents64(struct lx_proc *p, uint64_t fd, uint64_t dirp, uint64_t count);
 long lx_sys_ioctl(struct lx_proc *p, uint64_t fd, uint64_t req, uint64_t arg);
 long lx_sys_brk(struct lx_proc *p, uint64_t addr);

@@ -392,6 +392,39 @@ out:
 	return err;
 }
 
+long lx_sys_readlinkat(struct lx_proc *p, int64_t dirfd, uint64_t upath, uint64_t buf,
+                       uint64_t bufsiz)
+{
+	const struct rootfs_node *dir, *n;
+	char *path;
+	long err;
+
+	if ((int32_t)bufsiz <= 0)
+		return -EINVAL;
+	path = kmalloc(ROOTFS_PATH_MAX);
+	if (!path)
+		return -ENOMEM;
+	err = lx_get_path(path, upath);
+	if (err < 0)
+		goto out;
+	err = path[0] ? lx_dirfd(p, dirfd, path, &dir) : -ENOENT;
+	if (err)
+		goto out;
+	err = rootfs_lookup(p->fs, dir, path, ROOTFS_NOFOLLOW, &n);
+	if (err)
+		goto out;
+	if (!rootfs_is_link(n)) {
+		err = -EINVAL;
+		goto out;
+	}
+	err = (long)(n->size < (uint32_t)bufsiz ? n->size : (uint32_t)bufsiz);
+	if (copy_to_user(buf, n->data, (size_t)err))
+		err = -EFAULT;
+out:
+	kfree(path);
+	return err;
+}
+
 long lx_sys_getdents64(struct lx_proc *p, uint64_t fd, uint64_t dirp, uint64_t count)
 {
 	struct lx_file *f = lx_fd_get(p, fd);

@@ -89,6 +89,10 @@ static int lx_attach(struct process *p, uint64_t brk_start)
 	if (!err)
 		err = lx_vma_add(lx, PROCESS_STACK_TOP - PROCESS_STACK_SIZE, PROCESS_STACK_TOP,
 		                 LX_PROT_READ | LX_PROT_WRITE, LX_VMA_STACK);
+	/* The image as one area (its pages keep their own rights), so that
+	 * mprotect of a part of it (a C library's RELRO) is accepted. */
+	if (!err)
+		err = lx_vma_add(lx, p->image_lo, p->image_hi, LX_PROT_READ, LX_VMA_IMAGE);
 	if (err) {
 		kfree(lx);
 		return err;

@@ -185,6 +185,10 @@ long lx_syscall(struct lx_proc *p, uint64_t nr, const uint64_t a[6])
 		return lx_sys_clock_gettime(p, a[0], a[1]);
 	case LX_SYS_openat:
 		return lx_sys_openat(p, (int32_t)a[0], a[1], a[2], a[3]);
+	case LX_SYS_readlink:
+		return lx_sys_readlinkat(p, -100, a[0], a[1], a[2]);
+	case LX_SYS_readlinkat:
+		return lx_sys_readlinkat(p, (int32_t)a[0], a[1], a[2], a[3]);
 	case LX_SYS_newfstatat:
 		return lx_sys_newfstatat(p, (int32_t)a[0], a[1], a[2], a[3]);
 	default:

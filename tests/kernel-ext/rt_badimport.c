@@ -1,5 +1,6 @@
-/* Refused at link time: calls a procedure the kernel embedder does not
- * offer to extensions. */
+/* Refused at link time: calls a procedure no interface declares, so
+ * SpinPublic (the domain packed extensions are linked against) cannot
+ * offer it. */
 #include "kext_api.h"
 
 extern long kx_secret(long key);

@@ -12,21 +12,21 @@ SEC("kext/kcall16") long bench_kcall16(u64 a, u64 b)
 {
 	long s = (long)(a + b);
 
-	s += kx_get();
-	s += kx_get();
-	s += kx_get();
-	s += kx_get();
-	s += kx_get();
-	s += kx_get();
-	s += kx_get();
-	s += kx_get();
-	s += kx_get();
-	s += kx_get();
-	s += kx_get();
-	s += kx_get();
-	s += kx_get();
-	s += kx_get();
-	s += kx_get();
-	s += kx_get();
+	s += Kext_Value();
+	s += Kext_Value();
+	s += Kext_Value();
+	s += Kext_Value();
+	s += Kext_Value();
+	s += Kext_Value();
+	s += Kext_Value();
+	s += Kext_Value();
+	s += Kext_Value();
+	s += Kext_Value();
+	s += Kext_Value();
+	s += Kext_Value();
+	s += Kext_Value();
+	s += Kext_Value();
+	s += Kext_Value();
+	s += Kext_Value();
 	return s;
 }

@@ -3,7 +3,7 @@
  *
  * The extensions are the clang BPF objects packed into the image from
  * tests/kernel-ext/ (kernel/kext.h), linked against the kernel embedder of
- * kernel/kext.c (kx_log, kx_get).  The cases check the whole pipeline
+ * kernel/kext.c (Kext_Log, Kext_Value: the Kext interface, linked through SpinPublic).  The cases check the whole pipeline
  * (load, link, verify, JIT, run) against the interpreter and a C model,
  * fuel stopping a runaway extension, refusals of hostile and malformed
  * objects with their messages, and the W^X code memory of kernel/rt_env.c:
@@ -258,7 +258,7 @@ KTEST(rt_ext_jit_matches_interp)
 			        (unsigned long)want);
 		KT_ASSERT_EQ(gj.used, gi.used);
 		KT_ASSERT(memcmp(gj.bytes, gi.bytes, gj.used) == 0);
-		/* One unit per import call (kx_get, kx_log when b is odd) plus at most
+		/* One unit per import call (Kext_Value, Kext_Log when b is odd) plus at most
 		 * one per loop iteration (the taken back-edges). */
 		KT_ASSERT(RT_ENV_FUEL_DEFAULT - rj.fuel >= 1 + (in[k][1] & 1));
 		KT_ASSERT(RT_ENV_FUEL_DEFAULT - rj.fuel <= 1 + (in[k][1] & 1) + (in[k][0] & 63));

@@ -310,6 +310,18 @@ static void stat_calls(void)
 	CHECK_EQ(SYS4(LX_SYS_newfstatat, (uint64_t)-100, ustr(0, "/"), U(512), 0x4), -EINVAL);
 	CHECK_EQ(SYS4(LX_SYS_newfstatat, (uint64_t)-100, ustr(0, "/x"), U(512), 0), -ENOENT);
 	CHECK_EQ(SYS2(LX_SYS_stat, ustr(0, "/etc"), U(512)), 0);
+	/* readlink: the target without a NUL, truncated to the buffer. */
+	CHECK_EQ(SYS3(LX_SYS_readlink, ustr(0, "/lnk"), U(600), 64), 8);
+	CHECK(memcmp(fake_umem + 600, "etc/motd", 8) == 0);
+	CHECK_EQ(SYS3(LX_SYS_readlink, ustr(0, "/lnk"), U(600), 3), 3);
+	CHECK_EQ(SYS3(LX_SYS_readlink, ustr(0, "/lnk"), U(600), 0), -EINVAL);
+	CHECK_EQ(SYS3(LX_SYS_readlink, ustr(0, "/etc/motd"), U(600), 64), -EINVAL);
+	CHECK_EQ(SYS3(LX_SYS_readlink, ustr(0, "/proc/self/exe"), U(600), 64), -ENOENT);
+	CHECK_EQ(SYS4(LX_SYS_readlinkat, 1, ustr(0, "lnk"), U(600), 64), -ENOTDIR);
+	for (size_t i = 0; i < sizeof(bad_ptrs) / 8; i++) {
+		CHECK_EQ(SYS3(LX_SYS_readlink, ustr(0, "/lnk"), bad_ptrs[i], 64), -EFAULT);
+		CHECK_EQ(SYS3(LX_SYS_readlink, bad_ptrs[i], U(600), 64), -EFAULT);
+	}
 	CHECK_EQ(SYS2(LX_SYS_lstat, ustr(0, "/lnk"), U(512)), 0);
 	for (size_t i = 0; i < sizeof(bad_ptrs) / 8; i++) {
 		CHECK_EQ(SYS4(LX_SYS_newfstatat, (uint64_t)-100, bad_ptrs[i], U(512), 0), -EFAULT);
