@@ -14,12 +14,12 @@
 #include "kernel/string.h"
 #include "kernel/uerrno.h"
 
-#define EI_NIDENT  16
-#define ELFCLASS64 2
+#define EI_NIDENT   16
+#define ELFCLASS64  2
 #define ELFDATA2LSB 1
-#define EV_CURRENT 1
-#define ET_EXEC    2
-#define EM_X86_64  62
+#define EV_CURRENT  1
+#define ET_EXEC     2
+#define EM_X86_64   62
 
 #define PT_LOAD    1
 #define PT_DYNAMIC 2

@@ -26,11 +26,15 @@
 #include "kernel/bench.h"
 #include "kernel/bootinfo.h"
 #include "kernel/bootmod.h"
+#include "kernel/cap.h"
 #include "kernel/clock.h"
 #include "kernel/cmdline.h"
+#include "kernel/dispatch.h"
+#include "kernel/domain.h"
 #include "kernel/kprintf.h"
 #include "kernel/ktest.h"
 #include "kernel/mem.h"
+#include "kernel/modules.h"
 #include "kernel/panic.h"
 #include "kernel/process.h"
 #include "kernel/sched.h"
@@ -141,6 +145,14 @@ void kmain(uint32_t boot_proto, uint32_t boot_info)
 	        (unsigned long)(clock_cycles_hz() / 1000), arch_timer_kind(), CLOCK_HZ);
 	if (sched_init())
 		panic("no memory to start the scheduler");
+	if (cap_init())
+		panic("no memory for the capability table");
+	if (dispatch_init())
+		panic("cannot start the dispatcher");
+	if (domain_init())
+		panic("no memory for SpinPublic and SpinPrivate");
+	if (modules_init())
+		panic("cannot publish the trusted modules");
 	if (translation_init())
 		panic("no memory for the memory services");
 	if (process_init())

@@ -25,9 +25,12 @@
 #include "kernel/bootmod.h"
 #include "kernel/clock.h"
 #include "kernel/cmdline.h"
+#include "kernel/dispatch.h"
+#include "kernel/domain.h"
 #include "kernel/elf_exec.h"
 #include "kernel/heap.h"
 #include "kernel/kprintf.h"
+#include "kernel/nameserver.h"
 #include "kernel/physaddr.h"
 #include "kernel/process.h"
 #include "kernel/sched.h"
@@ -36,17 +39,19 @@
 #include "kernel/uaccess.h"
 #include "kernel/uerrno.h"
 #include "kernel/ustack.h"
+#include "spindle_interfaces.h"
 
 #define PROCESS_PAGE 4096ull
 
 struct process_handler {
 	process_syscall_fn fn;
 	process_guard_fn guard;
-	void *closure;
 };
 
 static struct process_handler process_handlers[PROCESS_MAX_HANDLERS];
 static unsigned process_nhandlers;
+static const struct module *process_handler_owner[PROCESS_MAX_HANDLERS];
+static const struct module process_module = {"Process", MODULE_TRUSTED};
 static uint32_t process_handlers_gen = 1; /* bumped by every install */
 /* The process whose strand is on the CPU (set by Resume, cleared by
  * Checkpoint): the system-call path's way to its process in one load. */
@@ -195,7 +200,8 @@ static int process_load_image(struct process *p, const struct rootfs_node *file,
 		const struct elf_exec_seg *s = &info->seg[i];
 		uint64_t start = s->vaddr & ~(PROCESS_PAGE - 1);
 		uint64_t end = (s->vaddr + s->memsz + PROCESS_PAGE - 1) & ~(PROCESS_PAGE - 1);
-		unsigned prot = ((s->flags & ELF_EXEC_R) ? 1 : 0) | ((s->flags & ELF_EXEC_W) ? 2 : 0) |
+		unsigned prot = ((s->flags & ELF_EXEC_R) ? 1 : 0) |
+		                ((s->flags & ELF_EXEC_W) ? 2 : 0) |
 		                ((s->flags & ELF_EXEC_X) ? 4 : 0);
 		int err;
 
@@ -245,8 +251,8 @@ static int process_build_stack(struct process *p, const struct elf_exec_info *in
 	int err;
 
 	memcpy(aux.random, r, sizeof(r));
-	err = process_map_anon(p, PROCESS_STACK_TOP - PROCESS_STACK_SIZE, PROCESS_STACK_SIZE,
-	                       1 | 2);
+	err =
+	    process_map_anon(p, PROCESS_STACK_TOP - PROCESS_STACK_SIZE, PROCESS_STACK_SIZE, 1 | 2);
 	if (err)
 		return err;
 	buf = kmalloc(size);
@@ -283,7 +289,7 @@ static const struct process_handler *process_pick(struct process *p)
 		for (unsigned i = 0; i < process_nhandlers; i++) {
 			const struct process_handler *h = &process_handlers[i];
 
-			if (!h->guard || h->guard(h->closure, p)) {
+			if (!h->guard || h->guard(p, p->frame)) {
 				p->handler = h;
 				break;
 			}
@@ -293,7 +299,9 @@ static const struct process_handler *process_pick(struct process *p)
 	return p->handler;
 }
 
-/* Trap.SystemCall(process, saved state): raised by the trap path. */
+/* MachineTrap.Syscall(process, saved state), raised by the trap path: through
+ * the dispatcher once the event is declared (process_events_init), before
+ * that through the table above. */
 static void process_syscall(struct trap_frame *f)
 {
 	struct process *p = process_on_cpu;
@@ -303,8 +311,13 @@ static void process_syscall(struct trap_frame *f)
 		return;
 	p->frame = f;
 	p->syscalls++;
-	h = process_pick(p);
-	f->rax = h ? (uint64_t)h->fn(h->closure, p, f) : (uint64_t)-ENOSYS;
+	if (MachineTrap_Syscall_event) {
+		f->rax = (uint64_t)MachineTrap_Syscall((struct MachineTrap_Process *)p,
+		                                       (struct MachineTrap_SavedState *)f);
+	} else {
+		h = process_pick(p);
+		f->rax = h ? (uint64_t)h->fn(p, f) : (uint64_t)-ENOSYS;
+	}
 	p->frame = NULL;
 }
 
@@ -343,13 +356,93 @@ static void process_fault(struct trap_frame *f)
 	strand_exit(p->exit_code);
 }
 
-int process_syscall_install(process_syscall_fn handler, process_guard_fn guard, void *closure)
+static int64_t process_enosys(struct MachineTrap_Process *p, struct MachineTrap_SavedState *ss)
 {
-	if (!handler)
+	(void)p, (void)ss;
+	return -ENOSYS;
+}
+
+/* Signatures of native handlers and guards: the event's, at fn. */
+static struct rt_sig *process_sig(void *fn, bool pure)
+{
+	struct rt_sig *s = kmalloc(sizeof(*s));
+
+	if (s) {
+		*s = MachineTrap_Syscall_sig;
+		s->fn = fn;
+		s->flags = pure ? RT_SIG_PURE : 0;
+	}
+	return s;
+}
+
+/* Install h on MachineTrap.Syscall for owner (guard: h's own). */
+static int process_syscall_bind(const struct process_handler *h, const struct module *owner)
+{
+	struct dispatch_install_req req;
+	struct dispatch_guard g;
+	struct dispatch_binding *b;
+
+	memset(&req, 0, sizeof(req));
+	req.handler = (struct dispatch_proc){process_sig((void *)h->fn, false), NULL, NULL};
+	if (!req.handler.sig)
+		return -ENOMEM;
+	if (h->guard) {
+		g = (struct dispatch_guard){{process_sig((void *)h->guard, true), NULL, NULL}, NULL,
+		                            false};
+		if (!g.proc.sig)
+			return -ENOMEM;
+		req.guard = &g;
+	}
+	return dispatch_install(MachineTrap_Syscall_event, &req, owner, &b);
+}
+
+int process_events_init(void)
+{
+	struct domain *d;
+	struct dispatch_proc def;
+	int err;
+
+	if (MachineTrap_Syscall_event)
+		return 0;
+	if (!domain_spin_public)
+		return -ENODEV; /* the extension model is not running */
+	if ((err = domain_create_from_interface(&iface_MachineTrap, &process_module, &d)))
+		return err;
+	err = domain_publish(d);
+	if (!err)
+		err = nameserver_export_interface(&iface_MachineTrap, d, NULL, NULL, &process_module);
+	domain_release(d);
+	if (err)
+		return err;
+	def = (struct dispatch_proc){process_sig((void *)process_enosys, false), NULL, NULL};
+	if (!def.sig)
+		return -ENOMEM;
+	err = dispatch_set_default(MachineTrap_Syscall_event, &def, NULL, false, &process_module);
+	if (err)
+		return err;
+	/* Handlers installed before the event existed move onto it. */
+	for (unsigned i = 0; i < process_nhandlers; i++)
+		if ((err = process_syscall_bind(&process_handlers[i], process_handler_owner[i])))
+			return err;
+	return 0;
+}
+
+int process_syscall_install(process_syscall_fn handler, process_guard_fn guard,
+                            const struct module *owner)
+{
+	if (!handler || !owner)
 		return -EINVAL;
 	if (process_nhandlers == PROCESS_MAX_HANDLERS)
 		return -ENOSPC;
-	process_handlers[process_nhandlers++] = (struct process_handler){handler, guard, closure};
+	process_handlers[process_nhandlers] = (struct process_handler){handler, guard};
+	process_handler_owner[process_nhandlers] = owner;
+	if (MachineTrap_Syscall_event) {
+		int err = process_syscall_bind(&process_handlers[process_nhandlers], owner);
+
+		if (err)
+			return err;
+	}
+	process_nhandlers++;
 	process_handlers_gen++;
 	return 0;
 }
@@ -597,6 +690,10 @@ void process_boot(void)
 	process_set_rootfs(fs);
 	kprintf("rootfs: %u files and directories from a %lu-byte cpio archive\n", fs->nnodes,
 	        (unsigned long)m->size);
+	err = process_events_init();
+	if (err)
+		kprintf("process: MachineTrap.Syscall not declared (%d); system calls use the "
+		        "boot-time handler table\n", err);
 	lx_module_init();
 	process_boot_procs();
 	if (!argc)

@@ -13,11 +13,13 @@
  * enters ring 3 and comes back only through system calls, interrupts and
  * exceptions.
  *
- * System calls: the trap path raises Trap.SystemCall(process, saved
- * state).  There is no system-call table in the core: handlers are
- * installed with process_syscall_install (handler + guard + closure); the
- * first installed handler whose guard accepts the process runs, and its
- * result goes to rax; none: -ENOSYS.  The Linux personality
+ * System calls: the trap path raises MachineTrap.Syscall(process, saved
+ * state) (interfaces/machinetrap.idl; SPIN's Trap.SystemCall with the
+ * saved state) through the dispatcher.  There is no system-call table in
+ * the core: handlers are installed with process_syscall_install (handler +
+ * guard); the result of the handler that runs goes to rax; none: -ENOSYS.
+ * Until the extension model is up (process_events_init), a boot-time table
+ * plays the event: the first handler whose guard accepts runs.  The Linux personality
  * (kernel/linux/lx_module.c) is one such trusted handler, with a guard
  * selecting the processes it serves.
  *
@@ -47,11 +49,11 @@
 #include "kernel/rootfs.h"
 #include "kernel/strand.h"
 
-#define PROCESS_STACK_TOP   0x00007fffffffe000ull
-#define PROCESS_STACK_SIZE  (256ull << 10)
-#define PROCESS_MMAP_MIN    0x0000100000000000ull
-#define PROCESS_IMAGE_LIMIT (PROCESS_MMAP_MIN - (1ull << 32))
-#define PROCESS_NAME_MAX    32
+#define PROCESS_STACK_TOP    0x00007fffffffe000ull
+#define PROCESS_STACK_SIZE   (256ull << 10)
+#define PROCESS_MMAP_MIN     0x0000100000000000ull
+#define PROCESS_IMAGE_LIMIT  (PROCESS_MMAP_MIN - (1ull << 32))
+#define PROCESS_NAME_MAX     32
 #define PROCESS_MAX_HANDLERS 4
 
 struct translation_ctx;
@@ -68,11 +70,11 @@ struct process {
 	struct strand_package pkg; /* this process's "thread package" */
 	uint64_t fs_base;
 	uint8_t fpu[512] __attribute__((aligned(16)));
-	bool fpu_live; /* fpu holds a state to restore */
-	struct trap_frame *frame; /* the system call being served (on its stack) */
+	bool fpu_live;                 /* fpu holds a state to restore */
+	struct trap_frame *frame;      /* the system call being served (on its stack) */
 	uint64_t start_rip, start_rsp; /* where the program starts */
 	volatile enum process_state state;
-	int exit_code; /* exit status, or 128 + vector when killed */
+	int exit_code;     /* exit status, or 128 + vector when killed */
 	void *personality; /* the serving personality's per-process state */
 	const void *personality_id;
 	uint64_t syscalls;
@@ -82,16 +84,24 @@ struct process {
 	uint64_t image_lo, image_hi; /* page-rounded extent of the PT_LOADs */
 };
 
-/* A Trap.SystemCall handler: returns the value for rax. */
-typedef long (*process_syscall_fn)(void *closure, struct process *p, struct trap_frame *f);
-typedef bool (*process_guard_fn)(void *closure, const struct process *p);
+/* A MachineTrap.Syscall handler (returns the value for rax) and its guard
+ * (pure: true if the handler serves p).  The event's own types. */
+typedef int64_t (*process_syscall_fn)(struct process *p, struct trap_frame *f);
+typedef uint64_t (*process_guard_fn)(struct process *p, struct trap_frame *f);
+struct module;
 
 int process_init(void);
 /* The root file system built from the boot module (NULL if none). */
 const struct rootfs *process_rootfs(void);
 int process_set_rootfs(const struct rootfs *fs);
 
-int process_syscall_install(process_syscall_fn handler, process_guard_fn guard, void *closure);
+/* Declare MachineTrap.Syscall (the process layer is its authority) with
+ * the dispatcher; 0, or an error if the extension model is not running
+ * (then the boot-time handler table serves). */
+int process_events_init(void);
+/* Install a system-call handler for owner (a trusted module). */
+int process_syscall_install(process_syscall_fn handler, process_guard_fn guard,
+                            const struct module *owner);
 
 /* What a personality provides when a process is created and destroyed. */
 struct process_personality {

@@ -46,8 +46,7 @@ static struct rootfs_node *rootfs_node_new(struct rootfs *fs, struct rootfs_node
 	return n;
 }
 
-static struct rootfs_node *rootfs_child(const struct rootfs_node *dir, const char *name,
-                                        size_t len)
+static struct rootfs_node *rootfs_child(const struct rootfs_node *dir, const char *name, size_t len)
 {
 	for (struct rootfs_node *c = dir->child; c; c = c->sibling)
 		if (strlen(c->name) == len && memcmp(c->name, name, len) == 0)
@@ -238,7 +237,8 @@ static int rootfs_walk(const struct rootfs *fs, const struct rootfs_node *start,
 		next = rootfs_child(n, c, len);
 		if (!next)
 			return -ENOENT;
-		if (rootfs_is_link(next) && (!last || trailing_slash || !(flags & ROOTFS_NOFOLLOW))) {
+		if (rootfs_is_link(next) &&
+		    (!last || trailing_slash || !(flags & ROOTFS_NOFOLLOW))) {
 			char target[ROOTFS_LINK_MAX];
 			int err;
 

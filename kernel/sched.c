@@ -56,18 +56,19 @@
  * the partner when no one else is ready, with no extra preemption.
  *
  * The seam for SPIN's events.  The Strand interface's events are raised at
- * exactly four places, marked "EVENT" below, and today run their intrinsic
- * behaviour directly:
+ * exactly four places, marked "EVENT" below, through the generated raise
+ * stubs (interfaces/strand.idl; kernel/strand_events.c is their authority):
  *   Strand.Block(s)      sched_block()    - s leaves the runnable set
  *   Strand.Unblock(s)    sched_unblock()  - s rejoins it
  *   Strand.Checkpoint(s) sched_switch()   - s is taken off the CPU
  *   Strand.Resume(s)     sched_switch()   - s is put on the CPU
- * Checkpoint/Resume already call the owning thread package's callbacks
- * (struct strand_package).  When the dispatcher (kernel/dispatch.h) carries
- * the Strand events, these points raise them (a direct call while only the
- * intrinsic handler is installed), routed to the package that owns the
- * strand, the authority being this scheduler: it refuses handlers on
- * strands the installer holds no capability for.
+ * While only the intrinsic handlers are installed a raise is a direct call;
+ * the intrinsic Checkpoint/Resume call the owning thread package's
+ * callbacks (struct strand_package).  Extensions (thread packages, see
+ * kernel/vproc.h) may add handlers, but only for strands whose capability
+ * they hold: the authority imposes a guard.  Handlers run here with the
+ * run-queue lock held and interrupts off, bounded by their fuel; they may
+ * call only procedures that take no scheduler lock.
  *
  * Locking: sched_cpu.lock (SYNC_RANK_SCHED) is the innermost lock of the
  * scheduling path; object locks (waitq, strand table) are taken before it.
@@ -84,6 +85,7 @@
 #include "kernel/sched.h"
 #include "kernel/strand.h"
 #include "kernel/sync.h"
+#include "spindle_interfaces.h" /* the Strand events' raise stubs */
 
 struct sched_queue {
 	struct strand *head, *tail;
@@ -217,11 +219,9 @@ static void sched_switch(struct sched_cpu *c)
 	if (SYNC_DEBUG && sync_spin_depth() != 1)
 		panic("sched: strand %s switches away holding %u spinlocks", prev->name,
 		      sync_spin_depth());
-	/* EVENT Strand.Checkpoint(prev), Strand.Resume(next). */
-	if (prev->package && prev->package->ops->checkpoint)
-		prev->package->ops->checkpoint(prev->package, prev);
-	if (next->package && next->package->ops->resume)
-		next->package->ops->resume(next->package, next);
+	/* EVENT Strand.Checkpoint(prev), Strand.Resume(next): kernel/strand_events.c. */
+	Strand_Checkpoint((struct Strand_T *)prev);
+	Strand_Resume((struct Strand_T *)next);
 	next->state = STRAND_RUNNING;
 	next->on_cpu = true;
 	next->quantum = SCHED_QUANTUM_TICKS;
@@ -277,6 +277,7 @@ int sched_block(void)
 	/* EVENT Strand.Block(cur). */
 	if (cur->state == STRAND_BLOCKING) {
 		cur->state = STRAND_BLOCKED;
+		Strand_Block((struct Strand_T *)cur);
 		sched_switch(c);
 	} else {
 		cur->state = STRAND_RUNNING;    /* woken before it got here */
@@ -298,6 +299,7 @@ bool sched_unblock(struct strand *s, int result)
 	} else if (s->state == STRAND_BLOCKED) {
 		s->wait_result = result;
 		sched_enqueue(c, s, false);
+		Strand_Unblock((struct Strand_T *)s);    /* EVENT */
 		c->st.wakeups++;
 		if (s->prio > c->current->prio || c->current == c->idle)
 			c->need_resched = true;

@@ -80,11 +80,21 @@ int ustack_build(uint8_t *buf, size_t size, uint64_t top, const char *const *arg
 	/* The word area: argc, argv..NULL, envp..NULL, auxv pairs. */
 	{
 		const uint64_t auxv[][2] = {
-		    {AT_PHDR, aux->phdr},     {AT_PHENT, aux->phent},   {AT_PHNUM, aux->phnum},
-		    {AT_PAGESZ, 4096},        {AT_ENTRY, aux->entry},   {AT_UID, 0},
-		    {AT_EUID, 0},             {AT_GID, 0},              {AT_EGID, 0},
-		    {AT_SECURE, 0},           {AT_CLKTCK, 100},         {AT_HWCAP, 0},
-		    {AT_PLATFORM, platform_u}, {AT_RANDOM, random_u},   {AT_NULL, 0},
+		    {AT_PHDR, aux->phdr},
+		    {AT_PHENT, aux->phent},
+		    {AT_PHNUM, aux->phnum},
+		    {AT_PAGESZ, 4096},
+		    {AT_ENTRY, aux->entry},
+		    {AT_UID, 0},
+		    {AT_EUID, 0},
+		    {AT_GID, 0},
+		    {AT_EGID, 0},
+		    {AT_SECURE, 0},
+		    {AT_CLKTCK, 100},
+		    {AT_HWCAP, 0},
+		    {AT_PLATFORM, platform_u},
+		    {AT_RANDOM, random_u},
+		    {AT_NULL, 0},
 		};
 		size_t naux = sizeof(auxv) / sizeof(auxv[0]);
 		uint8_t *w;

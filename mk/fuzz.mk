@@ -91,5 +91,7 @@ fuzz-corpus: $(FUZZ_GEN) $(BENCH_NATIVE_BPF)
 	@mkdir -p fuzz/corpus/loader fuzz/corpus/verifier fuzz/corpus/diff
 	$(FUZZ_GEN) fuzz/corpus/verifier $(CONFORMANCE_DIR)/*.data tests/verifier/*.data
 	cp fuzz/corpus/verifier/*.bin fuzz/corpus/diff/
+# (fuzz/corpus/diff also holds inputs a longer `make fuzz` run found that add
+# coverage, merged in with build/fuzz/diff -merge=1 fuzz/corpus/diff NEW_DIR.)
 	cp $(BENCH_NATIVE_BPF) $(EXT_OBJS) fuzz/corpus/loader/
 	cp tests/loader/*.elf tests/loader/bad/*.elf fuzz/corpus/loader/

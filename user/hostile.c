@@ -10,7 +10,7 @@
 
 #define EFAULT 14
 #define EINVAL 22
-#define EBADF 9
+#define EBADF  9
 #define ENOMEM 12
 #define ENOSYS 38
 
@@ -44,11 +44,19 @@ static const char text_in_rodata[] = "/etc/motd";
 
 int main(void)
 {
-	const long bad[] = {0, 8, 0xffff800000000000l, 0xffffffff80100000l,
-	                    0x0000800000000000l, 0x00007ffffffff000l, -1l, -4096l,
-	                    0x7ffffffffff0l, 0x123456789l /* unmapped */};
-	const char *names[] = {"null", "low", "kernel-direct", "kernel-text", "non-canonical",
-	                       "guard-page", "minus-one", "minus-page", "top-edge", "unmapped"};
+	const long bad[] = {0,
+	                    8,
+	                    0xffff800000000000l,
+	                    0xffffffff80100000l,
+	                    0x0000800000000000l,
+	                    0x00007ffffffff000l,
+	                    -1l,
+	                    -4096l,
+	                    0x7ffffffffff0l,
+	                    0x123456789l /* unmapped */};
+	const char *names[] = {"null",          "low",        "kernel-direct", "kernel-text",
+	                       "non-canonical", "guard-page", "minus-one",     "minus-page",
+	                       "top-edge",      "unmapped"};
 	char buf[256], name[64];
 	long fd = raw(SYS_openat, -100, (long)"/etc/motd", 0, 0, 0, 0);
 	long dfd = raw(SYS_openat, -100, (long)"/", 0200000, 0, 0, 0);
@@ -89,7 +97,8 @@ int main(void)
 	expect("fstat(ro)", raw(SYS_fstat, fd, (long)ro, 0, 0, 0, 0), -EFAULT);
 	expect("getdents64(ro)", raw(SYS_getdents64, dfd, (long)ro, 4096, 0, 0, 0), -EFAULT);
 	/* Ranges that start fine and run off into unmapped or kernel memory. */
-	expect("write(len past the user half)", raw(SYS_write, 1, (long)buf, -1l, 0, 0, 0), -EFAULT);
+	expect("write(len past the user half)", raw(SYS_write, 1, (long)buf, -1l, 0, 0, 0),
+	       -EFAULT);
 	expect("read(len past top)", raw(SYS_read, fd, 0x7ffffffff000l - 8, 64, 0, 0, 0), -EFAULT);
 	/* Paths from read-only data and unaligned pointers are fine. */
 	expect("open(rodata)", raw(SYS_openat, -100, (long)text_in_rodata, 0, 0, 0, 0) >= 3, 1);
@@ -104,31 +113,38 @@ int main(void)
 		expect("writev(count)", raw(SYS_writev, 1, (long)iov, 100000, 0, 0, 0), -EINVAL);
 		iov[3] = -5;
 		iov[2] = (long)buf;
-		expect("writev(negative length)", raw(SYS_writev, 1, (long)iov, 2, 0, 0, 0), -EINVAL);
+		expect("writev(negative length)", raw(SYS_writev, 1, (long)iov, 2, 0, 0, 0),
+		       -EINVAL);
 	}
 	/* A path with no NUL before unmapped memory; a path longer than PATH_MAX. */
 	{
-		char *m = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		char *m = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		               -1, 0);
 
 		munmap(m + 2 * 4096, 4096);
 		memset(m, '/', 2 * 4096);
-		expect("open(no NUL before hole)", raw(SYS_openat, -100, (long)(m + 2 * 4096 - 100), 0, 0, 0, 0), -EFAULT);
+		expect("open(no NUL before hole)",
+		       raw(SYS_openat, -100, (long)(m + 2 * 4096 - 100), 0, 0, 0, 0), -EFAULT);
 		m[5000] = 0;
 		expect("open(path too long)", raw(SYS_openat, -100, (long)m, 0, 0, 0, 0), -36);
 		m[4095] = 0;
 		expect("open(4095 slashes)", raw(SYS_openat, -100, (long)m, 0, 0, 0, 0) >= 3, 1);
-		expect("write(runs into hole)", raw(SYS_write, 1, (long)(m + 2 * 4096 - 8), 16, 0, 0, 0), -EFAULT);
+		expect("write(runs into hole)",
+		       raw(SYS_write, 1, (long)(m + 2 * 4096 - 8), 16, 0, 0, 0), -EFAULT);
 	}
 	/* Bad descriptors, lengths and numbers. */
 	expect("read(bad fd)", raw(SYS_read, 999, (long)buf, 1, 0, 0, 0), -EBADF);
 	expect("close(-1)", raw(SYS_close, -1, 0, 0, 0, 0, 0), -EBADF);
 	expect("mmap(len 0)", raw(SYS_mmap, 0, 0, 3, 0x22, -1, 0), -EINVAL);
 	expect("mmap(huge)", raw(SYS_mmap, 0, -4096l, 3, 0x22, -1, 0), -ENOMEM);
-	expect("mmap(fixed kernel)", raw(SYS_mmap, 0xffff800000000000l, 4096, 3, 0x32, -1, 0), -ENOMEM);
+	expect("mmap(fixed kernel)", raw(SYS_mmap, 0xffff800000000000l, 4096, 3, 0x32, -1, 0),
+	       -ENOMEM);
 	expect("munmap(kernel)", raw(SYS_munmap, 0xffff800000000000l, 4096, 0, 0, 0, 0), -EINVAL);
 	expect("munmap(unaligned)", raw(SYS_munmap, (long)ro + 1, 4096, 0, 0, 0, 0), -EINVAL);
-	expect("mprotect(kernel)", raw(SYS_mprotect, 0xffffffff80100000l, 4096, 7, 0, 0, 0), -ENOMEM);
-	expect("arch_prctl(kernel fs)", raw(SYS_arch_prctl, 0x1002, 0xffff800000000000l, 0, 0, 0, 0), -1);
+	expect("mprotect(kernel)", raw(SYS_mprotect, 0xffffffff80100000l, 4096, 7, 0, 0, 0),
+	       -ENOMEM);
+	expect("arch_prctl(kernel fs)",
+	       raw(SYS_arch_prctl, 0x1002, 0xffff800000000000l, 0, 0, 0, 0), -1);
 	expect("unknown 500", raw(500, 0, 0, 0, 0, 0, 0), -ENOSYS);
 	expect("unknown 2^32+1", raw((1l << 32) | 1, 1, (long)buf, 1, 0, 0, 0), -ENOSYS);
 	expect("unknown -1", raw(-1, 0, 0, 0, 0, 0, 0), -ENOSYS);

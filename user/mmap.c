@@ -7,7 +7,8 @@
 int main(void)
 {
 	size_t len = 64 * 4096;
-	unsigned char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *p =
+	    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	int bad = 0;
 
 	if (p == MAP_FAILED) {
@@ -25,10 +26,12 @@ int main(void)
 		bad |= 2, printf("mmap: FAIL mprotect\n");
 	if (munmap(p + 8 * 4096, 4096) != 0)
 		bad |= 4, printf("mmap: FAIL munmap\n");
-	void *q = mmap(p + 8 * 4096, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	void *q = mmap(p + 8 * 4096, 4096, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	if (q != p + 8 * 4096 || ((unsigned char *)q)[0] != 0)
 		bad |= 8, printf("mmap: FAIL fixed remap\n");
-	if (mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED)
+	if (mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+	         0) != MAP_FAILED)
 		bad |= 16, printf("mmap: FAIL W+X mapping was allowed\n");
 	if (munmap(p, len) != 0)
 		bad |= 32, printf("mmap: FAIL unmap all\n");

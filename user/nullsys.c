@@ -56,7 +56,10 @@ int main(void)
 		long r;
 		uint64_t t0 = tsc();
 
-		__asm__ volatile("syscall" : "=a"(r) : "0"((long)SYS_getppid) : "rcx", "r11", "memory");
+		__asm__ volatile("syscall"
+		                 : "=a"(r)
+		                 : "0"((long)SYS_getppid)
+		                 : "rcx", "r11", "memory");
 		uint64_t t1 = tsc();
 		if (i >= 0)
 			s[i] = t1 - t0;

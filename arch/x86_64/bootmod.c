@@ -12,7 +12,7 @@
 #include "kernel/bootmod.h"
 #include "kernel/kprintf.h"
 
-#define PVH_MAGIC 0x336ec578u
+#define PVH_MAGIC      0x336ec578u
 #define MB2_TAG_MODULE 3
 
 struct bootmod_pvh_info {

@@ -27,16 +27,16 @@
 #define MSR_KERNEL_GS_BASE 0xc0000102
 #define EFER_SCE           0x1u
 
-#define CR0_MP     (1u << 1)
-#define CR0_EM     (1u << 2)
-#define CR0_TS     (1u << 3)
-#define CR4_OSFXSR (1u << 9)
+#define CR0_MP         (1u << 1)
+#define CR0_EM         (1u << 2)
+#define CR0_TS         (1u << 3)
+#define CR4_OSFXSR     (1u << 9)
 #define CR4_OSXMMEXCPT (1u << 10)
 
 /* RFLAGS cleared on syscall entry: TF DF IF IOPL AC NT. */
 #define USPACE_FMASK 0x47700ull
 /* RFLAGS bits a user program may have: CF PF AF ZF SF TF DF OF AC ID. */
-#define USPACE_RFLAGS_USER 0x2408d5ull
+#define USPACE_RFLAGS_USER  0x2408d5ull
 #define USPACE_RFLAGS_FIXED 0x202ull /* bit 1, IF */
 
 struct uspace_percpu {

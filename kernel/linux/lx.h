@@ -35,11 +35,11 @@
 
 #include "kernel/rootfs.h"
 
-#define LX_MAX_FD    64
-#define LX_MAX_VMAS  128
-#define LX_BRK_MAX   (64ull << 20)
-#define LX_MMAP_MAX  (256ull << 20) /* largest single mmap */
-#define LX_PAGE      4096ull
+#define LX_MAX_FD   64
+#define LX_MAX_VMAS 128
+#define LX_BRK_MAX  (64ull << 20)
+#define LX_MMAP_MAX (256ull << 20) /* largest single mmap */
+#define LX_PAGE     4096ull
 
 #define LX_PROT_READ  0x1u
 #define LX_PROT_WRITE 0x2u
@@ -136,8 +136,8 @@ struct lx_proc {
 /* Set up p: console on fds 0-2, no memory areas. brk_start must be page
  * aligned; mmaps go in [mmap_min, mmap_top). */
 int lx_proc_init(struct lx_proc *p, const struct lx_host_ops *ops, void *ctx,
-                 const struct rootfs *fs, int pid, int ppid, uint64_t brk_start,
-                 uint64_t mmap_min, uint64_t mmap_top);
+                 const struct rootfs *fs, int pid, int ppid, uint64_t brk_start, uint64_t mmap_min,
+                 uint64_t mmap_top);
 /* Close every fd (memory areas are the process layer's to free). */
 void lx_proc_fini(struct lx_proc *p);
 

@@ -19,23 +19,23 @@
 #define LX_AT_SYMLINK_NOFOLLOW 0x100
 #define LX_AT_EMPTY_PATH       0x1000
 #define LX_AT_NO_AUTOMOUNT     0x800
-#define LX_O_ACCMODE   03
-#define LX_O_CREAT     0100
-#define LX_O_TRUNC     01000
-#define LX_O_DIRECTORY 0200000
-#define LX_O_NOFOLLOW  0400000
-#define LX_SEEK_SET 0
-#define LX_SEEK_CUR 1
-#define LX_SEEK_END 2
-#define LX_TCGETS     0x5401
-#define LX_TCSETS     0x5402
-#define LX_TCSETSW    0x5403
-#define LX_TCSETSF    0x5404
-#define LX_TIOCGWINSZ 0x5413
-#define LX_TIOCSWINSZ 0x5414
-#define LX_IOV_MAX    1024
-#define LX_RW_MAX     0x7ffff000ull /* Linux's MAX_RW_COUNT */
-#define LX_CHUNK      256
+#define LX_O_ACCMODE           03
+#define LX_O_CREAT             0100
+#define LX_O_TRUNC             01000
+#define LX_O_DIRECTORY         0200000
+#define LX_O_NOFOLLOW          0400000
+#define LX_SEEK_SET            0
+#define LX_SEEK_CUR            1
+#define LX_SEEK_END            2
+#define LX_TCGETS              0x5401
+#define LX_TCSETS              0x5402
+#define LX_TCSETSW             0x5403
+#define LX_TCSETSF             0x5404
+#define LX_TIOCGWINSZ          0x5413
+#define LX_TIOCSWINSZ          0x5414
+#define LX_IOV_MAX             1024
+#define LX_RW_MAX              0x7ffff000ull /* Linux's MAX_RW_COUNT */
+#define LX_CHUNK               256
 
 struct lx_stat {
 	uint64_t dev, ino, nlink;
@@ -313,7 +313,7 @@ static void lx_fill_stat(const struct lx_file *f, const struct rootfs_node *n, s
 		st->dev = 5;
 		st->ino = 1;
 		st->nlink = 1;
-		st->mode = 0020620; /* character device, rw--w---- */
+		st->mode = 0020620;       /* character device, rw--w---- */
 		st->rdev = (4 << 8) | 64; /* ttyS0 */
 		return;
 	}

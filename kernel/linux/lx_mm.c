@@ -26,8 +26,9 @@
 #define LX_MAP_ANONYMOUS       0x20
 #define LX_MAP_FIXED_NOREPLACE 0x100000
 /* Flags accepted and ignored (no swap, no huge pages, eager mapping). */
-#define LX_MAP_IGNORED (0x0100 | 0x0800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x10000 | \
-                        0x20000 | 0x40000 | 0x80000)
+#define LX_MAP_IGNORED                                                                             \
+	(0x0100 | 0x0800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x10000 | 0x20000 | 0x40000 |       \
+	 0x80000)
 
 static uint64_t lx_page_up(uint64_t x)
 {

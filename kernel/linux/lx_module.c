@@ -19,6 +19,8 @@
 
 #include "kernel/clock.h"
 #include "kernel/heap.h"
+#include "kernel/interface.h"
+#include "kernel/kprintf.h"
 #include "kernel/linux/lx.h"
 #include "kernel/process.h"
 #include "kernel/sched.h"
@@ -27,6 +29,7 @@
 void lx_module_init(void);
 
 static const char lx_module_id[] = "linux";
+static const struct module lx_module = {"Linux", MODULE_TRUSTED};
 
 static int lx_host_map(void *ctx, uint64_t va, uint64_t len, uint32_t prot)
 {
@@ -73,8 +76,8 @@ static void lx_host_sleep(void *ctx, uint64_t ns)
 }
 
 static const struct lx_host_ops lx_host = {
-    lx_host_map, lx_host_unmap, lx_host_protect, lx_host_set_fs,
-    lx_host_console, lx_host_now, lx_host_sleep,
+    lx_host_map,     lx_host_unmap, lx_host_protect, lx_host_set_fs,
+    lx_host_console, lx_host_now,   lx_host_sleep,
 };
 
 static int lx_attach(struct process *p, uint64_t brk_start)
@@ -110,19 +113,18 @@ static void lx_detach(struct process *p)
 
 static const struct process_personality lx_personality = {lx_module_id, lx_attach, lx_detach};
 
-static bool lx_guard(void *closure, const struct process *p)
+static uint64_t lx_guard(struct process *p, struct trap_frame *f)
 {
-	(void)closure;
+	(void)f;
 	return p->personality_id == lx_module_id;
 }
 
-static long lx_handler(void *closure, struct process *p, struct trap_frame *f)
+static int64_t lx_handler(struct process *p, struct trap_frame *f)
 {
 	struct lx_proc *lx = p->personality;
 	const uint64_t a[6] = {f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9};
 	long r;
 
-	(void)closure;
 	r = lx_syscall(lx, f->rax, a);
 	if (lx->exited)
 		process_exit_current(lx->exit_code);
@@ -137,5 +139,6 @@ void lx_module_init(void)
 		return;
 	done = true;
 	process_set_personality(&lx_personality);
-	process_syscall_install(lx_handler, lx_guard, NULL);
+	if (process_syscall_install(lx_handler, lx_guard, &lx_module))
+		kprintf("linux: cannot install the system-call handler\n");
 }

@@ -23,8 +23,8 @@
 static const struct lx_file lx_console_template = {LX_FILE_CONSOLE, 3, 2 /* O_RDWR */, NULL, 0};
 
 int lx_proc_init(struct lx_proc *p, const struct lx_host_ops *ops, void *ctx,
-                 const struct rootfs *fs, int pid, int ppid, uint64_t brk_start,
-                 uint64_t mmap_min, uint64_t mmap_top)
+                 const struct rootfs *fs, int pid, int ppid, uint64_t brk_start, uint64_t mmap_min,
+                 uint64_t mmap_top)
 {
 	struct lx_file *con;
 
@@ -58,9 +58,9 @@ void lx_proc_fini(struct lx_proc *p)
 
 static long lx_sys_uname(uint64_t buf)
 {
-	static const char *const fields[6] = {"Spindle", "spindle", "6.1.0-spindle",
-	                                      "#1 SPIN-style extensible kernel", "x86_64",
-	                                      "(none)"};
+	static const char *const fields[6] = {"Spindle",       "spindle",
+	                                      "6.1.0-spindle", "#1 SPIN-style extensible kernel",
+	                                      "x86_64",        "(none)"};
 	char u[6][65];
 
 	memset(u, 0, sizeof(u));

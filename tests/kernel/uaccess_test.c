@@ -92,16 +92,16 @@ KTEST(uaccess_faults)
 		ua_teardown(&u);
 		KT_FAIL("setup: %d", err);
 	}
-	r[0] = copy_to_user(UA_VA + 4096, buf, 8);             /* read-only page */
-	r[1] = copy_to_user(UA_VA + 4096 - 4, buf, 8);         /* runs into it */
-	r[2] = copy_from_user(buf, UA_VA + 8192, 8);           /* unmapped */
-	r[3] = copy_from_user(buf, UA_VA + 8192 - 4, 8);       /* runs into it */
-	r[4] = copy_from_user(buf, 0xffff888000000000ull, 8);  /* kernel half */
-	r[5] = copy_to_user(0xffffffff80100000ull, buf, 8);    /* kernel text */
-	r[6] = copy_from_user(buf, 0x0000800000000000ull, 8);  /* non-canonical */
-	r[7] = copy_from_user(buf, ~0ull - 3, 8);              /* wraps */
-	r[8] = copy_from_user(buf, 0, 8);                      /* NULL */
-	r[9] = copy_to_user(USER_TOP - 4, buf, 8);             /* past the user half */
+	r[0] = copy_to_user(UA_VA + 4096, buf, 8);            /* read-only page */
+	r[1] = copy_to_user(UA_VA + 4096 - 4, buf, 8);        /* runs into it */
+	r[2] = copy_from_user(buf, UA_VA + 8192, 8);          /* unmapped */
+	r[3] = copy_from_user(buf, UA_VA + 8192 - 4, 8);      /* runs into it */
+	r[4] = copy_from_user(buf, 0xffff888000000000ull, 8); /* kernel half */
+	r[5] = copy_to_user(0xffffffff80100000ull, buf, 8);   /* kernel text */
+	r[6] = copy_from_user(buf, 0x0000800000000000ull, 8); /* non-canonical */
+	r[7] = copy_from_user(buf, ~0ull - 3, 8);             /* wraps */
+	r[8] = copy_from_user(buf, 0, 8);                     /* NULL */
+	r[9] = copy_to_user(USER_TOP - 4, buf, 8);            /* past the user half */
 	ua_teardown(&u);
 	for (int i = 0; i < 10; i++)
 		if (r[i] != -EFAULT)
@@ -120,9 +120,9 @@ KTEST(uaccess_strings)
 		KT_FAIL("setup: %d", err);
 	}
 	copy_to_user(UA_VA, "hello", 6);
-	r[0] = strncpy_from_user(s, UA_VA, sizeof(s)); /* 5 */
-	r[1] = strncpy_from_user(s, UA_VA, 3);         /* 3: no NUL within 3 */
-	copy_to_user(UA_VA + 4096 - 4, "abcd", 4);     /* then the RO page (zeroed) */
+	r[0] = strncpy_from_user(s, UA_VA, sizeof(s));            /* 5 */
+	r[1] = strncpy_from_user(s, UA_VA, 3);                    /* 3: no NUL within 3 */
+	copy_to_user(UA_VA + 4096 - 4, "abcd", 4);                /* then the RO page (zeroed) */
 	r[2] = strncpy_from_user(s, UA_VA + 4096 - 4, sizeof(s)); /* 4 */
 	r[3] = strncpy_from_user(s, UA_VA + 8192, sizeof(s));     /* unmapped */
 	r[4] = strncpy_from_user(s, USER_TOP - 2, sizeof(s));     /* past the top */

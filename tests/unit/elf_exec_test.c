@@ -49,10 +49,11 @@ static void build(void)
 	eh()->ehsize = 64;
 	eh()->phentsize = 56;
 	eh()->phnum = 4;
-	*ph(0) = (struct phdr){1, 4, 0, 0x400000, 0x400000, 0x200, 0x200, 0x1000};      /* R: headers */
+	*ph(0) = (struct phdr){1, 4, 0, 0x400000, 0x400000, 0x200, 0x200, 0x1000}; /* R: headers */
 	*ph(1) = (struct phdr){1, 5, 0x1000, 0x401000, 0x401000, 0x800, 0x800, 0x1000}; /* RX */
-	*ph(2) = (struct phdr){1, 6, 0x2000, 0x402000, 0x402000, 0x100, 0x3000, 0x1000}; /* RW+bss */
-	*ph(3) = (struct phdr){7, 4, 0x2000, 0x402000, 0x402000, 0x10, 0x20, 8};        /* TLS */
+	*ph(2) =
+	    (struct phdr){1, 6, 0x2000, 0x402000, 0x402000, 0x100, 0x3000, 0x1000}; /* RW+bss */
+	*ph(3) = (struct phdr){7, 4, 0x2000, 0x402000, 0x402000, 0x10, 0x20, 8};    /* TLS */
 }
 
 static int parse(size_t len, struct elf_exec_info *info)
@@ -205,8 +206,8 @@ static void bad_segments(void)
 	build();
 	eh()->phnum = ELF_EXEC_MAX_SEGS + 2;
 	for (int i = 0; i < ELF_EXEC_MAX_SEGS + 2; i++)
-		*ph(i) = (struct phdr){1, 5, 0x1000, 0x401000 + 0x1000 * (uint64_t)i, 0, 0x10, 0x10,
-		                       0x1000};
+		*ph(i) = (struct phdr){1, 5,    0x1000, 0x401000 + 0x1000 * (uint64_t)i,
+		                       0, 0x10, 0x10,   0x1000};
 	eh()->entry = 0x401000;
 	r = parse(sizeof(img), &info);
 	CHECK_EQ(r, -E2BIG);

@@ -13,6 +13,6 @@
 
 extern uint8_t fake_umem[FAKE_UMEM_SIZE];
 #define U(off)  (FAKE_UMEM_BASE + (uint64_t)(off))
-#define P(addr) ((void *)(fake_umem + ((addr) - FAKE_UMEM_BASE)))
+#define P(addr) ((void *)(fake_umem + ((addr)-FAKE_UMEM_BASE)))
 
 #endif

@@ -86,8 +86,8 @@ static void h_sleep(void *ctx, uint64_t ns)
 	(void)ctx;
 	slept += ns;
 }
-static const struct lx_host_ops ops = {h_map, h_unmap, h_protect, h_set_fs, h_write, h_now,
-                                       h_sleep};
+static const struct lx_host_ops ops = {h_map,   h_unmap, h_protect, h_set_fs,
+                                       h_write, h_now,   h_sleep};
 
 /* ---- an archive for the file tests ---- */
 static uint8_t ar[8192];
@@ -149,7 +149,12 @@ static uint64_t ustr(size_t off, const char *s)
 }
 
 /* The pointers every pointer-taking call must refuse with -EFAULT. */
-static const uint64_t bad_ptrs[] = {0, 8, KPTR, WRAP, 0x00007ffffffff000ull, 0x0000800000000000ull,
+static const uint64_t bad_ptrs[] = {0,
+                                    8,
+                                    KPTR,
+                                    WRAP,
+                                    0x00007ffffffff000ull,
+                                    0x0000800000000000ull,
                                     U(FAKE_UMEM_SIZE) /* just past the fake memory */};
 
 static void console_write(void)
@@ -325,7 +330,8 @@ static void stat_calls(void)
 	CHECK_EQ(SYS2(LX_SYS_lstat, ustr(0, "/lnk"), U(512)), 0);
 	for (size_t i = 0; i < sizeof(bad_ptrs) / 8; i++) {
 		CHECK_EQ(SYS4(LX_SYS_newfstatat, (uint64_t)-100, bad_ptrs[i], U(512), 0), -EFAULT);
-		CHECK_EQ(SYS4(LX_SYS_newfstatat, (uint64_t)-100, ustr(0, "/"), bad_ptrs[i], 0), -EFAULT);
+		CHECK_EQ(SYS4(LX_SYS_newfstatat, (uint64_t)-100, ustr(0, "/"), bad_ptrs[i], 0),
+		         -EFAULT);
 	}
 	/* Read-only destination. */
 	CHECK_EQ(SYS4(LX_SYS_newfstatat, (uint64_t)-100, ustr(0, "/"), U(FAKE_UMEM_SIZE - 64), 0),
@@ -397,7 +403,7 @@ static void brk_calls(void)
 	CHECK_EQ(SYS1(LX_SYS_brk, BRK0 + 4096), (long)(BRK0 + 4096));
 	CHECK(mapped[(BRK0 >> 12) + 1] == 0);
 	CHECK(mapped[BRK0 >> 12] != 0);
-	CHECK_EQ(SYS1(LX_SYS_brk, BRK0 - 1), (long)(BRK0 + 4096));         /* below: refused */
+	CHECK_EQ(SYS1(LX_SYS_brk, BRK0 - 1), (long)(BRK0 + 4096));              /* below: refused */
 	CHECK_EQ(SYS1(LX_SYS_brk, BRK0 + LX_BRK_MAX + 1), (long)(BRK0 + 4096)); /* too far */
 	CHECK_EQ(SYS1(LX_SYS_brk, KPTR), (long)(BRK0 + 4096));
 	CHECK_EQ(SYS1(LX_SYS_brk, ~0ull), (long)(BRK0 + 4096));
@@ -443,7 +449,7 @@ static void mmap_calls(void)
 	CHECK(mapped[((uint64_t)a >> 12) + 1] == (0x80 | 1));
 	CHECK_EQ(SYS3(LX_SYS_mprotect, (uint64_t)a + 1, 4096, 1), -EINVAL);
 	CHECK_EQ(SYS3(LX_SYS_mprotect, (uint64_t)a, 4096, 9), -EINVAL);
-	CHECK_EQ(SYS3(LX_SYS_mprotect, MMAP_MIN, 4096, 1), -ENOMEM); /* unmapped */
+	CHECK_EQ(SYS3(LX_SYS_mprotect, MMAP_MIN, 4096, 1), -ENOMEM);        /* unmapped */
 	CHECK_EQ(SYS3(LX_SYS_mprotect, (uint64_t)b, 5 * 4096, 1), -ENOMEM); /* past the end */
 	CHECK_EQ(SYS3(LX_SYS_mprotect, (uint64_t)a, ~0ull, 1), -ENOMEM);
 	CHECK_EQ(SYS3(LX_SYS_mprotect, KPTR, 4096, 1), -ENOMEM);
@@ -552,10 +558,27 @@ static void misc_calls(void)
 /* Random calls with hostile arguments: nothing may crash or leak. */
 static void hostile_storm(void)
 {
-	static const uint64_t vals[] = {0, 1, 2, 3, 4096, 0x7fffffff, 0xffffffff, ~0ull, ~0ull - 4095,
-	                                KPTR, WRAP, U(0), U(100), U(FAKE_UMEM_SIZE - 8),
-	                                0x00007ffffffff000ull, 0x0000800000000000ull, MMAP_MIN,
-	                                MMAP_TOP - 4096, BRK0, (uint64_t)-100, 1ull << 63};
+	static const uint64_t vals[] = {0,
+	                                1,
+	                                2,
+	                                3,
+	                                4096,
+	                                0x7fffffff,
+	                                0xffffffff,
+	                                ~0ull,
+	                                ~0ull - 4095,
+	                                KPTR,
+	                                WRAP,
+	                                U(0),
+	                                U(100),
+	                                U(FAKE_UMEM_SIZE - 8),
+	                                0x00007ffffffff000ull,
+	                                0x0000800000000000ull,
+	                                MMAP_MIN,
+	                                MMAP_TOP - 4096,
+	                                BRK0,
+	                                (uint64_t)-100,
+	                                1ull << 63};
 	uint64_t seed = 12345;
 
 	setup();

@@ -46,9 +46,9 @@ static void sample(void)
 	ar_add(".", 040755, NULL);
 	ar_add("bin", 040755, NULL);
 	ar_add("bin/hello", 0100755, "HELLO-ELF");
-	ar_add("etc/motd", 0100644, "welcome\n"); /* etc synthesised */
-	ar_add("./lib//x/y.txt", 0100644, "deep");  /* odd spelling */
-	ar_add("bin/sh", 0120777, "hello");         /* relative link */
+	ar_add("etc/motd", 0100644, "welcome\n");  /* etc synthesised */
+	ar_add("./lib//x/y.txt", 0100644, "deep"); /* odd spelling */
+	ar_add("bin/sh", 0120777, "hello");        /* relative link */
 	ar_add("abs", 0120777, "/etc/motd");
 	ar_add("loop1", 0120777, "loop2");
 	ar_add("loop2", 0120777, "loop1");
@@ -102,7 +102,7 @@ static void cpio_hostile(void)
 	CHECK_EQ(cpio_next(ar, arlen, &off, &e), -EINVAL); /* hex digit */
 	ar[10] = '0';
 	CHECK_EQ(cpio_next(ar, 50, &off, &e), -EINVAL); /* truncated header */
-	memcpy(ar + 6 + 8 * 6, "FFFFFFFF", 8); /* filesize past the end */
+	memcpy(ar + 6 + 8 * 6, "FFFFFFFF", 8);          /* filesize past the end */
 	CHECK_EQ(cpio_next(ar, arlen, &off, &e), -EINVAL);
 	ar_reset();
 	ar_add("file", 0100644, "data");

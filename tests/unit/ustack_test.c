@@ -42,7 +42,8 @@ static void layout(void)
 {
 	const char *argv[] = {"/bin/hello", "a", "bc", NULL};
 	const char *envp[] = {"PATH=/bin", NULL};
-	struct ustack_aux aux = {0x400040, 56, 7, 0x401000, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}};
+	struct ustack_aux aux = {
+	    0x400040, 56, 7, 0x401000, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}};
 	uint64_t sp = 0;
 
 	CHECK_EQ(ustack_build(buf, sizeof(buf), TOP, argv, envp, &aux, &sp), 0);

@@ -1,0 +1,358 @@
+/*
+ * vproc.c: virtual processors for thread packages (kernel/vproc.h).
+ *
+ * The virtual processor's strand runs vproc_main: ask the package for a
+ * thread (VProc.Pick), check the answer, switch to that thread's stack
+ * (arch_switch, as the scheduler does, but between contexts of one strand)
+ * and come back when the thread yields, blocks or ends.  The global
+ * scheduler never sees the threads: when it preempts the virtual processor
+ * in the middle of a thread, the thread's stack simply stays where it is
+ * until the strand runs again.
+ *
+ * Pick is raised with preemption disabled: the package's handler is
+ * bounded by its fuel, and the dispatcher's per-CPU invocation frame must
+ * not be interleaved with another strand's.
+ */
+#include <arch/cpu.h>
+#include <arch/kstack.h>
+#include <arch/switch.h>
+
+#include "kernel/clock.h"
+#include "kernel/domain.h"
+#include "kernel/nameserver.h"
+#include "kernel/sched.h"
+#include "kernel/strand_events.h"
+#include "kernel/string.h"
+#include "kernel/vproc.h"
+
+enum vproc_tstate { VT_READY, VT_BLOCKED, VT_DONE };
+
+struct vproc_thread {
+	struct VProc_T *vp;
+	uint32_t index;
+	volatile enum vproc_tstate state;
+	uintptr_t rsp;
+	struct kstack stack;
+};
+
+struct VProc_T {
+	bool used, started;
+	char name[STRAND_NAME_MAX];
+	struct vproc_attr attr;
+	strand_t handle;
+	struct strand *volatile strand; /* set by the strand itself when it starts */
+	struct strand_package pkg;
+	cap_t cap;
+	uint32_t nthreads;
+	struct vproc_thread th[VPROC_MAX_THREADS];
+	struct vproc_thread *cur; /* running thread, or NULL on the loop */
+	uintptr_t loop_rsp;
+	volatile bool stop;
+	struct vproc_stats st;
+};
+
+static const struct module vproc_module = {"VProc", MODULE_TRUSTED};
+static struct VProc_T vproc_pool[VPROC_MAX];
+static struct rt_sig vproc_pick_guard_sig;
+
+/* ---- what the package may ask ---- */
+
+uint64_t VProc_Threads(struct VProc_T *vp)
+{
+	return vp->nthreads;
+}
+
+uint64_t VProc_Ticks(void)
+{
+	return clock_ticks();
+}
+
+uint64_t VProc_Charged(struct VProc_T *vp)
+{
+	struct strand *s = vp->strand;
+	return s ? s->ticks : 0;
+}
+
+int64_t vproc_thread_index(const void *p)
+{
+	uintptr_t a = (uintptr_t)p, base = (uintptr_t)vproc_pool;
+
+	if (a < base || a >= base + sizeof(vproc_pool))
+		return -1;
+	for (uint32_t i = 0; i < VPROC_MAX; i++)
+		for (uint32_t t = 0; t < vproc_pool[i].nthreads; t++)
+			if (p == &vproc_pool[i].th[t])
+				return t;
+	return -1;
+}
+
+/* ---- the package's view through the strand capability ---- */
+
+static bool vproc_covers(void *arg, const void *obj)
+{
+	const struct VProc_T *vp = arg;
+	uintptr_t a = (uintptr_t)obj, t0 = (uintptr_t)&vp->th[0];
+
+	if (obj == vp || obj == vp->strand)
+		return true;
+	return a >= t0 && a < t0 + vp->nthreads * sizeof(vp->th[0]) &&
+	       (a - t0) % sizeof(vp->th[0]) == 0;
+}
+
+/* Strand.Checkpoint / Resume intrinsics call these for the vp's strand. */
+static void vproc_checkpoint(struct strand_package *pkg, struct strand *s)
+{
+	struct VProc_T *vp = (struct VProc_T *)((char *)pkg - offsetof(struct VProc_T, pkg));
+	(void)s;
+	vp->st.checkpoints++;
+}
+
+static void vproc_resume(struct strand_package *pkg, struct strand *s)
+{
+	struct VProc_T *vp = (struct VProc_T *)((char *)pkg - offsetof(struct VProc_T, pkg));
+	(void)s;
+	vp->st.resumes++;
+}
+
+static const struct strand_package_ops vproc_pkg_ops = {vproc_checkpoint, vproc_resume};
+
+/* ---- contexts ---- */
+
+static void vproc_switch(uintptr_t *save, uintptr_t next)
+{
+	bool on = arch_irq_enabled();
+
+	arch_irq_disable();
+	arch_switch(save, next);
+	if (on)
+		arch_irq_enable();
+}
+
+static struct vproc_thread *vproc_self(void)
+{
+	struct strand *me = strand_current();
+
+	for (uint32_t i = 0; i < VPROC_MAX; i++)
+		if (vproc_pool[i].used && vproc_pool[i].strand == me)
+			return vproc_pool[i].cur;
+	return NULL;
+}
+
+static __attribute__((noreturn)) void vproc_thread_start(void *p)
+{
+	struct vproc_thread *th = p;
+	struct VProc_T *vp = th->vp;
+
+	arch_irq_enable(); /* the loop switched here with interrupts off */
+	vp->attr.fn(vp, th->index, vp->attr.arg);
+	th->state = VT_DONE;
+	for (;;)
+		vproc_switch(&th->rsp, vp->loop_rsp); /* never picked again */
+}
+
+int vproc_yield(void)
+{
+	struct vproc_thread *th = vproc_self();
+
+	if (!th)
+		return -EPERM;
+	vproc_switch(&th->rsp, th->vp->loop_rsp);
+	return 0;
+}
+
+int vproc_block(void)
+{
+	struct vproc_thread *th = vproc_self();
+
+	if (!th)
+		return -EPERM;
+	th->state = VT_BLOCKED;
+	Strand_Block((struct Strand_T *)th);
+	vproc_switch(&th->rsp, th->vp->loop_rsp);
+	return 0;
+}
+
+int vproc_unblock(struct VProc_T *vp, uint32_t index)
+{
+	struct vproc_thread *th;
+	bool on;
+
+	if (!vp || vp < vproc_pool || vp >= vproc_pool + VPROC_MAX || !vp->used)
+		return -EINVAL;
+	if (index >= vp->nthreads)
+		return -ESRCH;
+	th = &vp->th[index];
+	on = arch_irq_enabled();
+	arch_irq_disable();
+	if (th->state != VT_BLOCKED) {
+		if (on)
+			arch_irq_enable();
+		return -EINVAL;
+	}
+	th->state = VT_READY;
+	if (on)
+		arch_irq_enable();
+	sched_preempt_disable();
+	Strand_Unblock((struct Strand_T *)th);
+	sched_preempt_enable();
+	return 0;
+}
+
+/* ---- the virtual processor ---- */
+
+static void vproc_idle(void)
+{
+	if (sched_sleep_ns(1000000000ull / CLOCK_HZ) < 0)
+		sched_yield();
+}
+
+static void vproc_main(void *p)
+{
+	struct VProc_T *vp = p;
+	uint64_t prev = ~0ull;
+
+	vp->strand = strand_current();
+	while (!vp->stop) {
+		struct dispatch_outcome o = {0};
+		uint64_t a[5] = {(uint64_t)(uintptr_t)vp, prev, vp->nthreads, 0, 0};
+		struct vproc_thread *th;
+		int64_t pick;
+		int st;
+
+		sched_preempt_disable();
+		st = dispatch_raise(VProc_Pick_event, a, &o);
+		sched_preempt_enable();
+		vp->st.picks++;
+		pick = (int64_t)o.result;
+		if (st != DISPATCH_HANDLED) {
+			vp->st.unhandled++;
+			vp->st.idles++;
+			vproc_idle();
+			continue;
+		}
+		if (pick < 0) {
+			vp->st.idles++;
+			vproc_idle();
+			continue;
+		}
+		if ((uint64_t)pick >= vp->nthreads || vp->th[pick].state != VT_READY) {
+			vp->st.refused++;
+			vp->st.idles++;
+			vproc_idle();
+			continue;
+		}
+		th = &vp->th[pick];
+		vp->st.runs[pick]++;
+		vp->st.trace[vp->st.ntrace++ % VPROC_TRACE] = (uint8_t)pick;
+		vp->cur = th;
+		vproc_switch(&vp->loop_rsp, th->rsp);
+		vp->cur = NULL;
+		prev = (uint64_t)pick;
+	}
+	if (vp->strand)
+		vp->st.ticks = vp->strand->ticks;
+}
+
+int vproc_create(const struct vproc_attr *a, struct VProc_T **out)
+{
+	struct VProc_T *vp = NULL;
+	uint32_t i;
+	int err;
+
+	if (!a || !a->name || !a->holder || !a->fn || !out || a->nthreads == 0 ||
+	    a->nthreads > VPROC_MAX_THREADS || a->prio < SCHED_PRIO_MIN || a->prio > SCHED_PRIO_MAX)
+		return -EINVAL;
+	for (i = 0; i < VPROC_MAX && !vp; i++)
+		if (!vproc_pool[i].used)
+			vp = &vproc_pool[i];
+	if (!vp)
+		return -ENOSPC;
+	memset(vp, 0, sizeof(*vp));
+	vp->attr = *a;
+	model_copy_name(vp->name, sizeof(vp->name), a->name);
+	vp->attr.name = vp->name;
+	vp->pkg.ops = &vproc_pkg_ops;
+	vp->pkg.name = vp->name;
+	for (i = 0; i < a->nthreads; i++) {
+		struct vproc_thread *th = &vp->th[i];
+		if ((err = kstack_alloc(&th->stack)))
+			goto err_stacks;
+		th->vp = vp;
+		th->index = i;
+		th->state = VT_READY;
+		th->rsp = arch_context_init(th->stack.top, vproc_thread_start, th);
+		vp->nthreads = i + 1;
+	}
+	if ((err = strandev_grant(a->holder, vproc_covers, vp, &vp->cap)))
+		goto err_stacks;
+	vp->used = true;
+	*out = vp;
+	return 0;
+
+err_stacks:
+	for (uint32_t k = 0; k < vp->nthreads; k++)
+		kstack_free(&vp->th[k].stack);
+	memset(vp, 0, sizeof(*vp));
+	return err == -ENOSPC ? -ENOSPC : err < 0 ? err : -ENOMEM;
+}
+
+int vproc_start(struct VProc_T *vp)
+{
+	struct strand_attr sa = {0};
+
+	if (!vp || vp < vproc_pool || vp >= vproc_pool + VPROC_MAX || !vp->used)
+		return -EINVAL;
+	if (vp->started)
+		return -EBUSY;
+	sa.name = vp->name;
+	sa.prio = vp->attr.prio;
+	sa.package = &vp->pkg;
+	vp->started = true;
+	return strand_create_attr(&sa, vproc_main, vp, &vp->handle);
+}
+
+int vproc_stop(struct VProc_T *vp)
+{
+	if (!vp || vp < vproc_pool || vp >= vproc_pool + VPROC_MAX || !vp->used)
+		return -EINVAL;
+	vp->stop = true;
+	if (vp->started)
+		strand_join(vp->handle, NULL);
+	strandev_revoke(vp->cap);
+	for (uint32_t k = 0; k < vp->nthreads; k++)
+		kstack_free(&vp->th[k].stack);
+	vp->used = false;
+	vp->strand = NULL;
+	vp->nthreads = 0;
+	return 0;
+}
+
+void vproc_get_stats(const struct VProc_T *vp, struct vproc_stats *out)
+{
+	*out = vp->st;
+	if (vp->strand)
+		out->ticks = vp->strand->ticks;
+}
+
+cap_t vproc_cap(const struct VProc_T *vp)
+{
+	return vp->cap;
+}
+
+int vproc_init(void)
+{
+	struct domain *d = NULL;
+	int err;
+
+	if ((err = domain_create_from_interface(&iface_VProc, &vproc_module, &d)))
+		return err;
+	strandev_guard_sig(VProc_Pick_event->sig, &vproc_pick_guard_sig);
+	err = dispatch_set_authorizer(VProc_Pick_event, strandev_authorize, &vproc_pick_guard_sig,
+	                              &vproc_module);
+	if (!err)
+		err = domain_publish(d);
+	if (!err)
+		err = nameserver_export_interface(&iface_VProc, d, NULL, NULL, &vproc_module);
+	domain_release(d);
+	return err;
+}
