@@ -303,7 +303,9 @@ static int ld_classify(struct ld *l)
 			s->global = (int32_t)p->nglobals++;
 			continue;
 		}
-		if (s->sh.sh_type == ELF_SHT_NOBITS)
+		/* Only sections with file contents were range-checked above: a
+		 * NOBITS or NULL section named .BTF must not be read as one. */
+		if (s->sh.sh_type == ELF_SHT_NOBITS || s->sh.sh_type == ELF_SHT_NULL)
 			continue;
 		if (strcmp(n, ".BTF") == 0)
 			s->kind = LD_BTF;

@@ -97,8 +97,16 @@ static int check_mem_arg(struct venv *e, struct vst *s, const struct rt_sig *sig
 		smin = sz->umin;
 		smax = sz->umax;
 	}
-	if (a->kind == RT_ARG_MEM_OR_NULL && vreg_is_null_const(r))
+	if (a->kind == RT_ARG_MEM_OR_NULL && vreg_is_null_const(r)) {
+		/* A NULL buffer comes with a size proven 0, or the callee would
+		 * read that many bytes from address 0 (as Linux requires). */
+		if (sz && smax != 0)
+			return verify_reject(e, s->insn, RT_VERR_ARG_SIZE,
+					     "r%u passed to %s is NULL but its size r%u may be non-zero "
+					     "(up to %llu)", ri, sig->name, ri + 1,
+					     (unsigned long long)smax);
 		return 0;
+	}
 	if (r->type == V_NOT_INIT)
 		return verify_reject(e, s->insn, RT_VERR_UNINIT_REG,
 				     "r%u (argument of %s) is read before it is set", ri, sig->name);

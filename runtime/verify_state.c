@@ -447,8 +447,9 @@ static void scalar_alu64(struct vreg *d, const struct vreg *s, uint8_t op, int16
 	switch (op) {
 	case BPF_ADD: {
 		struct tnum t = tnum_add(d->var, s->var);
-		bool uo = __builtin_add_overflow(d->umin, s->umin, &d->umin) |
-			  __builtin_add_overflow(d->umax, s->umax, &d->umax);
+		/* `|`, not `||`: both sums must be computed. */
+		bool uo = (int)__builtin_add_overflow(d->umin, s->umin, &d->umin) |
+			  (int)__builtin_add_overflow(d->umax, s->umax, &d->umax);
 		bool so = __builtin_add_overflow(d->smin, s->smin, &sr) ||
 			  (d->smin = sr, __builtin_add_overflow(d->smax, s->smax, &sr)) ||
 			  (d->smax = sr, false);
@@ -467,8 +468,8 @@ static void scalar_alu64(struct vreg *d, const struct vreg *s, uint8_t op, int16
 		struct tnum t = tnum_sub(d->var, s->var);
 		bool uo = d->umin < s->umax;
 		int64_t a, b;
-		bool so = __builtin_sub_overflow(d->smin, s->smax, &a) |
-			  __builtin_sub_overflow(d->smax, s->smin, &b);
+		bool so = (int)__builtin_sub_overflow(d->smin, s->smax, &a) |
+			  (int)__builtin_sub_overflow(d->smax, s->smin, &b);
 		if (uo) {
 			d->umin = 0;
 			d->umax = UINT64_MAX;

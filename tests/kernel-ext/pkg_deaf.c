@@ -1,0 +1,65 @@
+/*
+ * pkg_deaf.c: a misbehaving thread package that ignores Strand.Unblock
+ * (SPIN §4.3's example: "an application-specific thread package may ignore
+ * an event saying a user-level thread is runnable, and only that
+ * application suffers").  Otherwise round-robin: a thread that blocks is
+ * never picked again.
+ */
+#include <spindle/dispatcher.h>
+#include <spindle/package.h>
+#include <spindle/strand.h>
+#include <spindle/vproc.h>
+
+SPINDLE_LICENSE("GPL");
+
+u64 stat[5];
+u64 blocked;
+
+SPINDLE_HANDLER(VProc_Pick)
+s64 deaf_pick(struct VProc_T *vp, u64 prev, u64 n)
+{
+	stat[4]++;
+	if (n > 8)
+		n = 8;
+	for (u64 k = 1; k <= n; k++) {
+		u64 i = prev >= n ? k - 1 : (prev + k) % n;
+		if (!(blocked & (1ull << i)))
+			return (s64)i;
+	}
+	return -1;
+}
+
+SPINDLE_HANDLER(Strand_Block)
+void deaf_block(struct Strand_T *s)
+{
+	s64 i = Strand_Thread(s);
+
+	if (i >= 0 && i < 64) {
+		blocked |= 1ull << i;
+		stat[2]++;
+	}
+}
+
+SPINDLE_HANDLER(Strand_Unblock)
+void deaf_unblock(struct Strand_T *s)
+{
+	if (Strand_Thread(s) >= 0)
+		stat[3]++; /* heard, and ignored */
+}
+
+SPINDLE_EXPORT
+u64 Package_Stat(u64 what)
+{
+	return what < 5 ? stat[what] : 0;
+}
+
+SPINDLE_INIT
+u64 init(void)
+{
+	long long r;
+
+	if ((r = SPINDLE_INSTALL("deaf_pick", 0)) < 0 || (r = SPINDLE_INSTALL("deaf_block", 0)) < 0 ||
+	    (r = SPINDLE_INSTALL("deaf_unblock", 0)) < 0)
+		return (u64)-r;
+	return 0;
+}

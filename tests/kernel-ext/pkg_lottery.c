@@ -1,0 +1,95 @@
+/*
+ * pkg_lottery.c: a lottery scheduler, a policy the global scheduler does
+ * not have.  Thread i holds i + 1 tickets; each VProc.Pick draws a ticket
+ * among the runnable threads (a linear congruential generator seeded per
+ * package), so over many picks thread i runs in proportion to i + 1.
+ */
+#include <spindle/dispatcher.h>
+#include <spindle/package.h>
+#include <spindle/strand.h>
+#include <spindle/vproc.h>
+
+SPINDLE_LICENSE("GPL");
+
+u64 stat[5];
+u64 blocked;
+u64 seed = 0x2545f4914f6cdd1dull;
+
+SPINDLE_HANDLER(VProc_Pick)
+s64 lottery_pick(struct VProc_T *vp, u64 prev, u64 n)
+{
+	u64 total = 0, draw;
+
+	stat[4]++;
+	if (n > 8)
+		n = 8;
+	for (u64 i = 0; i < n; i++)
+		if (!(blocked & (1ull << i)))
+			total += i + 1;
+	if (total == 0)
+		return -1;
+	seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+	draw = (seed >> 33) % total;
+	for (u64 i = 0; i < n; i++) {
+		if (blocked & (1ull << i))
+			continue;
+		if (draw < i + 1)
+			return (s64)i;
+		draw -= i + 1;
+	}
+	return -1;
+}
+
+SPINDLE_HANDLER(Strand_Resume)
+void lottery_resume(struct Strand_T *s)
+{
+	stat[0]++;
+}
+
+SPINDLE_HANDLER(Strand_Checkpoint)
+void lottery_checkpoint(struct Strand_T *s)
+{
+	stat[1]++;
+}
+
+SPINDLE_HANDLER(Strand_Block)
+void lottery_block(struct Strand_T *s)
+{
+	s64 i = Strand_Thread(s);
+
+	if (i >= 0 && i < 64) {
+		blocked |= 1ull << i;
+		stat[2]++;
+	}
+}
+
+SPINDLE_HANDLER(Strand_Unblock)
+void lottery_unblock(struct Strand_T *s)
+{
+	s64 i = Strand_Thread(s);
+
+	if (i >= 0 && i < 64) {
+		blocked &= ~(1ull << i);
+		stat[3]++;
+	}
+}
+
+SPINDLE_EXPORT
+u64 Package_Stat(u64 what)
+{
+	return what < 5 ? stat[what] : 0;
+}
+
+SPINDLE_INIT
+u64 init(void)
+{
+	long long r;
+
+	if ((r = SPINDLE_INSTALL("lottery_pick", 0)) < 0 ||
+	    (r = SPINDLE_INSTALL("lottery_resume", 0)) < 0 ||
+	    (r = SPINDLE_INSTALL("lottery_checkpoint", 0)) < 0 ||
+	    (r = SPINDLE_INSTALL("lottery_block", 0)) < 0 ||
+	    (r = SPINDLE_INSTALL("lottery_unblock", 0)) < 0)
+		return (u64)-r;
+	return 0;
+}

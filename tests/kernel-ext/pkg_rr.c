@@ -1,0 +1,86 @@
+/*
+ * pkg_rr.c: a round-robin thread package.  It holds one virtual
+ * processor's capability (granted by name when the kernel made the virtual
+ * processor) and multiplexes that processor's user-level threads in turn:
+ * VProc.Pick returns the next runnable thread after the one that ran last.
+ * It tracks runnability itself, from Strand.Block / Strand.Unblock raised
+ * on its threads, and counts Strand.Resume / Checkpoint on its virtual
+ * processor (the global scheduler giving and taking back its CPU share).
+ */
+#include <spindle/dispatcher.h>
+#include <spindle/package.h>
+#include <spindle/strand.h>
+#include <spindle/vproc.h>
+
+SPINDLE_LICENSE("GPL");
+
+u64 stat[5];          /* resumes, checkpoints, blocks, unblocks, picks */
+u64 blocked;          /* bit i: thread i is blocked */
+
+SPINDLE_HANDLER(VProc_Pick)
+s64 rr_pick(struct VProc_T *vp, u64 prev, u64 n)
+{
+	stat[4]++;
+	if (n > 8)
+		n = 8;
+	for (u64 k = 1; k <= n; k++) {
+		u64 i = (prev + k) % n;
+		if (prev >= n)
+			i = k - 1;
+		if (!(blocked & (1ull << i)))
+			return (s64)i;
+	}
+	return -1;
+}
+
+SPINDLE_HANDLER(Strand_Resume)
+void rr_resume(struct Strand_T *s)
+{
+	stat[0]++;
+}
+
+SPINDLE_HANDLER(Strand_Checkpoint)
+void rr_checkpoint(struct Strand_T *s)
+{
+	stat[1]++;
+}
+
+SPINDLE_HANDLER(Strand_Block)
+void rr_block(struct Strand_T *s)
+{
+	s64 i = Strand_Thread(s);
+
+	if (i >= 0 && i < 64) {
+		blocked |= 1ull << i;
+		stat[2]++;
+	}
+}
+
+SPINDLE_HANDLER(Strand_Unblock)
+void rr_unblock(struct Strand_T *s)
+{
+	s64 i = Strand_Thread(s);
+
+	if (i >= 0 && i < 64) {
+		blocked &= ~(1ull << i);
+		stat[3]++;
+	}
+}
+
+SPINDLE_EXPORT
+u64 Package_Stat(u64 what)
+{
+	return what < 5 ? stat[what] : 0;
+}
+
+SPINDLE_INIT
+u64 init(void)
+{
+	long long r;
+
+	if ((r = SPINDLE_INSTALL("rr_pick", 0)) < 0 || (r = SPINDLE_INSTALL("rr_resume", 0)) < 0 ||
+	    (r = SPINDLE_INSTALL("rr_checkpoint", 0)) < 0 ||
+	    (r = SPINDLE_INSTALL("rr_block", 0)) < 0 || (r = SPINDLE_INSTALL("rr_unblock", 0)) < 0)
+		return (u64)-r;
+	return 0;
+}
