@@ -19,6 +19,7 @@ struct Console_T {
 	char inputQ[CONSOLE_QSIZE];
 	char outputQ[CONSOLE_QSIZE];
 	uint32_t outlen;
+	bool midline; /* wrote since the last newline */
 };
 
 static const struct module console_module = {"Console", MODULE_TRUSTED};
@@ -87,6 +88,7 @@ struct Console_T *Console_Open(void)
 		               &console_pool[i].cap) == 0) {
 			t = &console_pool[i];
 			t->outlen = 0;
+			t->midline = false;
 		}
 		break;
 	}
@@ -106,6 +108,7 @@ uint64_t Console_Write(struct Console_T *t, const void *msg, uint64_t len)
 	if (console_valid(t)) {
 		for (; n < len; n++) {
 			t->outputQ[t->outlen++] = m[n];
+			t->midline = m[n] != '\n';
 			console_capture_put(m[n]);
 			if (m[n] == '\n' || t->outlen == CONSOLE_QSIZE)
 				console_flush(t);
@@ -121,8 +124,8 @@ void Console_Close(struct Console_T *t)
 
 	if (console_valid(t)) {
 		console_flush(t);
-		if (t->cap != CAP_NULL)
-			kputs("\n");
+		if (t->midline)
+			kputs("\n"); /* each opener's output ends its line */
 		cap_revoke(cap_kernel, t->cap, CONSOLE_CAP_TYPE, NULL);
 		t->cap = CAP_NULL;
 	}

@@ -74,6 +74,7 @@ struct dispatch_entry {
 	rt_jit_fn jit;
 	void *closure;
 	bool has_closure;
+	bool async; /* handed to the async runner, not run by the raise */
 	uint8_t nguards;
 	uint64_t fuel;
 	struct dispatch_binding *b;
@@ -124,6 +125,8 @@ static uint64_t dispatch_gp = 1; /* grace-period counter */
 static struct dispatch_limbo *dispatch_limbo_head;
 static uint32_t dispatch_lock_owner; /* 0 free, else cpu + 1 */
 static bool dispatch_codegen = true; /* generate routines (tests may turn it off) */
+static dispatch_async_fn dispatch_async_run_fn;  /* queues an async binding's run */
+static dispatch_async_cancel_fn dispatch_async_cancel;
 
 uint32_t dispatch_cpu_self(void)
 {
@@ -419,6 +422,12 @@ static int dispatch_walk_general(const struct dispatch_set *s, const uint64_t a[
 		const struct dispatch_entry *e = &s->e[i];
 		if (__atomic_load_n(&e->b->disabled, __ATOMIC_ACQUIRE))
 			continue;
+		if (e->async) {
+			/* Its guards and handler run later on the runner's strand;
+			 * its result does not reach this raise. */
+			dispatch_async_run_fn(e->b, a);
+			continue;
+		}
 		if (e->nguards && !dispatch_guards_hold(e, a))
 			continue;
 		if (e->jit) {
@@ -578,7 +587,7 @@ static void dispatch_fill_entry(struct dispatch_entry *e, const struct dispatch_
 
 static bool dispatch_runnable(const struct dispatch_binding *b)
 {
-	return b->installed && !(b->options & DISPATCH_ASYNC) &&
+	return b->installed && (!(b->options & DISPATCH_ASYNC) || dispatch_async_run_fn) &&
 	       !__atomic_load_n(&b->disabled, __ATOMIC_ACQUIRE);
 }
 
@@ -642,7 +651,7 @@ static struct dispatch_set *dispatch_build(struct dispatch_event *ev)
 {
 	struct dispatch_set *s;
 	uint32_t n = 0, i = 0;
-	bool simple = !ev->result_fn, native = true;
+	bool simple = !ev->result_fn, native = true, async = false;
 
 	for (struct dispatch_binding *b = ev->bindings; b; b = b->next)
 		n += dispatch_runnable(b);
@@ -677,18 +686,21 @@ static struct dispatch_set *dispatch_build(struct dispatch_event *ev)
 			if (bg->proc.jit)
 				native = false;
 		}
-		if (e->jit)
+		e->async = b->options & DISPATCH_ASYNC;
+		async |= e->async;
+		if (e->jit || e->async)
 			native = false;
-		if (e->jit || e->has_closure || e->nguards)
+		if (e->jit || e->has_closure || e->nguards || e->async)
 			simple = false;
 	}
 	s->walk = simple   ? dispatch_walk_simple
 	          : native ? dispatch_walk_native
 	                   : dispatch_walk_general;
 	s->limbo.is_set = true;
-	s->direct = n == 1 && !s->e[0].jit && !s->e[0].has_closure && !s->e[0].nguards;
-	if (!s->direct && dispatch_codegen)
-		dispatch_generate(s); /* on failure the walk serves */
+	s->direct = n == 1 && !s->e[0].jit && !s->e[0].has_closure && !s->e[0].nguards &&
+	            !s->e[0].async;
+	if (!s->direct && dispatch_codegen && !async)
+		dispatch_generate(s); /* on failure the walk serves; async sets walk */
 	return s;
 }
 
@@ -1053,6 +1065,8 @@ out_unlock:
 
 /* ----------------------------------------------------------- bindings */
 
+static bool dispatch_async_allowed(const struct rt_sig *sig);
+
 static int dispatch_check_order(struct dispatch_event *ev, uint32_t options,
                                 const struct dispatch_binding *anchor)
 {
@@ -1171,6 +1185,10 @@ int dispatch_install(struct dispatch_event *ev, const struct dispatch_install_re
 	}
 	if ((err = dispatch_check_order(ev, d.options, req->anchor)))
 		goto out_unlock;
+	if ((d.options & DISPATCH_ASYNC) && !dispatch_async_allowed(ev->sig)) {
+		err = -EINVAL; /* arguments that live on the raiser's stack */
+		goto out_unlock;
+	}
 	if (d.nimposed + (req->guard ? 1 : 0) > DISPATCH_MAX_GUARDS) {
 		err = -EINVAL;
 		goto out_unlock;
@@ -1257,6 +1275,8 @@ static int dispatch_uninstall_locked(struct dispatch_binding *b, const struct mo
 	if (ev->intrinsic == b)
 		ev->intrinsic = NULL;
 	dispatch_publish(ev, s);
+	if ((b->options & DISPATCH_ASYNC) && dispatch_async_cancel)
+		dispatch_async_cancel(b); /* drop its queued runs before b can be freed */
 	dispatch_retire(&b->limbo);
 	return 0;
 }
@@ -1295,6 +1315,80 @@ int dispatch_uninstall_all(const struct module *m)
 	dispatch_reclaim_locked();
 	dispatch_unlock();
 	return err;
+}
+
+/* ---------------------------------------------------------- asynchrony */
+
+/* Only scalar arguments can be copied for a later run (SPIN: asynchrony is
+ * illegal for events with by-reference arguments). */
+static bool dispatch_async_allowed(const struct rt_sig *sig)
+{
+	for (uint32_t i = 0; i < sig->nargs; i++)
+		if (sig->args[i].kind != RT_ARG_SCALAR)
+			return false;
+	return true;
+}
+
+int dispatch_set_async_runner(dispatch_async_fn run, dispatch_async_cancel_fn cancel)
+{
+	if (!run || !cancel)
+		return -EINVAL;
+	if (dispatch_async_run_fn)
+		return -EEXIST;
+	dispatch_async_cancel = cancel;
+	__atomic_store_n(&dispatch_async_run_fn, run, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int dispatch_run_async(struct dispatch_binding *b, const uint64_t a[5], uint64_t *result)
+{
+	struct dispatch_cpu *cpu = &dispatch_cpus[dispatch_cpu_self()];
+	struct dispatch_entry e = {0};
+	uint64_t r = 0;
+	uint32_t st;
+	int ran = 0;
+
+	if (!b || !a)
+		return -EINVAL;
+	cpu->nest++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (!b->installed || __atomic_load_n(&b->disabled, __ATOMIC_ACQUIRE)) {
+		ran = -ENOENT;
+		goto out;
+	}
+	dispatch_fill_entry(&e, &b->handler, b->closure, b->options & DISPATCH_CLOSURE, b->fuel);
+	e.b = b;
+	e.nguards = (uint8_t)b->nguards;
+	for (uint32_t g = 0; g < b->nguards; g++) {
+		e.g[g].jit = b->guards[g].proc.jit;
+		e.g[g].native = b->guards[g].proc.jit ? NULL : (dispatch_fn)b->guards[g].proc.sig->fn;
+		e.g[g].closure = b->guards[g].closure;
+		e.g[g].has_closure = b->guards[g].has_closure;
+	}
+	if (e.nguards && !dispatch_guards_hold(&e, a))
+		goto out;
+	if (e.jit) {
+		if (!dispatch_run_ext(e.jit, e.has_closure, e.closure, a, e.fuel, &r, &st)) {
+			__atomic_add_fetch(&b->aborts, 1, __ATOMIC_RELAXED);
+			if (b->policy == DISPATCH_ABORT_DISABLE)
+				__atomic_store_n(&b->disabled, true, __ATOMIC_RELEASE);
+			if (b->ev->on_abort)
+				b->ev->on_abort(b->ev->on_abort_arg, b, st);
+			ran = DISPATCH_ASYNC_ABORTED;
+			goto out;
+		}
+	} else {
+		r = dispatch_call_native(e.native, e.has_closure, e.closure, a);
+	}
+	ran = 1;
+	if (result)
+		*result = r;
+out:
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (--cpu->nest == 0)
+		__atomic_store_n(&cpu->seen, __atomic_load_n(&dispatch_gp, __ATOMIC_ACQUIRE),
+		                 __ATOMIC_RELEASE);
+	return ran;
 }
 
 /* -------------------------------------------------------- introspection */

@@ -89,7 +89,7 @@ struct dispatch_proc {
 #define DISPATCH_BEFORE     0x04 /* run immediately before `anchor` */
 #define DISPATCH_AFTER      0x08 /* run immediately after `anchor` */
 #define DISPATCH_CLOSURE    0x10 /* pass `closure` as a leading argument */
-#define DISPATCH_ASYNC      0x20 /* asynchronous: recorded; runs once strands exist */
+#define DISPATCH_ASYNC      0x20 /* asynchronous: runs on the async runner's strand */
 #define DISPATCH_ORDER_MASK (DISPATCH_FIRST | DISPATCH_LAST | DISPATCH_BEFORE | DISPATCH_AFTER)
 
 /* What happens to an extension handler whose run was aborted (fuel, fault). */
@@ -231,6 +231,30 @@ static inline uint64_t dispatch_call(const struct dispatch_event *ev, uint64_t a
 	dispatch_fn f = __atomic_load_n(&ev->fast, __ATOMIC_ACQUIRE);
 	return f(a1, a2, a3, a4, a5);
 }
+
+/*
+ * Asynchronous bindings (DISPATCH_ASYNC, asked by the installer or added by
+ * the authority's authorizer).  A raise hands each one, with a copy of the
+ * arguments, to the runner registered here and goes on without it: its
+ * guards and handler run later on the runner's strand (kernel/
+ * dispatch_async.c), with the same fuel, ledger and abort policy as a
+ * synchronous one, and its result does not reach the raiser.  Only events
+ * whose arguments are all scalars may have asynchronous bindings (-EINVAL
+ * at install): anything else would point into the raiser's stack.  Until a
+ * runner is registered asynchronous bindings are recorded and never run.
+ * The runner's queue must not block (raises come from any context); cancel
+ * is called, with the dispatcher's lock held, when an asynchronous binding
+ * is uninstalled, so no queued run outlives it.
+ */
+typedef bool (*dispatch_async_fn)(struct dispatch_binding *b, const uint64_t a[5]);
+typedef void (*dispatch_async_cancel_fn)(struct dispatch_binding *b);
+int dispatch_set_async_runner(dispatch_async_fn run, dispatch_async_cancel_fn cancel);
+/* The runner's half: run b's guards and handler now.  Returns 1 if the
+ * handler ran (*result, if non-NULL, gets its result), 0 if a guard said
+ * no, DISPATCH_ASYNC_ABORTED if it was aborted (its policy applied), or
+ * -ENOENT if b is no longer installed or is disabled. */
+#define DISPATCH_ASYNC_ABORTED 2
+int dispatch_run_async(struct dispatch_binding *b, const uint64_t a[5], uint64_t *result);
 
 /* Introspection (tests, the shell). */
 bool dispatch_is_direct(const struct dispatch_event *ev);

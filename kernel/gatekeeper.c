@@ -12,6 +12,9 @@ static const struct module gatekeeper_module = {"Gatekeeper", MODULE_TRUSTED};
 static uint64_t gatekeeper_level = 3;
 static enum gatekeeper_policy gatekeeper_policy;
 static uint64_t gatekeeper_code, gatekeeper_refused;
+static bool gatekeeper_report;
+static uint64_t gatekeeper_nabort;
+static uint32_t gatekeeper_last_status;
 
 uint64_t Gatekeeper_IntruderAlert_intrinsic(uint64_t level, uint64_t code)
 {
@@ -58,6 +61,8 @@ static int gatekeeper_authorize(void *arg, struct dispatch_decision *d)
 	(void)arg;
 	if (d->requester == &gatekeeper_module)
 		return 0;
+	if (gatekeeper_report)
+		d->policy = DISPATCH_ABORT_REPORT;
 	switch (gatekeeper_policy) {
 	case GATEKEEPER_DENY:
 		gatekeeper_refused++;
@@ -83,6 +88,27 @@ int gatekeeper_set_policy(enum gatekeeper_policy p, uint64_t code)
 	return 0;
 }
 
+void gatekeeper_set_abort_report(bool report)
+{
+	gatekeeper_report = report;
+}
+
+uint64_t gatekeeper_aborts(uint32_t *last_status)
+{
+	if (last_status)
+		*last_status = gatekeeper_last_status;
+	return gatekeeper_nabort;
+}
+
+/* An extension handler of IntruderAlert was aborted (REPORT policy): count
+ * it; the binding stays, and whoever loaded the extension decides. */
+static void gatekeeper_on_abort(void *arg, struct dispatch_binding *b, uint32_t status)
+{
+	(void)arg, (void)b;
+	gatekeeper_nabort++;
+	gatekeeper_last_status = status;
+}
+
 /* Several handlers fired: the most severe result is the event's. */
 static uint64_t gatekeeper_max(void *arg, uint64_t acc, uint64_t result, uint32_t index)
 {
@@ -105,6 +131,8 @@ int gatekeeper_init(void)
 		err = dispatch_set_authorizer(ev, gatekeeper_authorize, NULL, &gatekeeper_module);
 	if (!err)
 		err = dispatch_set_result(ev, gatekeeper_max, NULL, 0, &gatekeeper_module);
+	if (!err)
+		err = dispatch_set_abort_hook(ev, gatekeeper_on_abort, NULL, &gatekeeper_module);
 	if (!err)
 		err = domain_publish(d);
 	if (!err)

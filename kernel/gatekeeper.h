@@ -12,7 +12,9 @@
  *   GATEKEEPER_GUARD  allowed, with an imposed guard: the handler sees only
  *                     alerts whose code equals the policy's argument.
  * Extensions install handlers from their initialiser; the authorizer sees
- * each request with the installer's module.
+ * each request with the installer's module.  Aborted extension handlers
+ * are disabled (the dispatcher's default) or, in report mode, kept and
+ * counted by the event's abort hook.
  *
  * Callers: trusted modules and tests (policy, level); extensions through
  * SpinPublic (Level, IntruderAlert).  Locking: plain words (single CPU);
@@ -21,6 +23,7 @@
 #ifndef KERNEL_GATEKEEPER_H
 #define KERNEL_GATEKEEPER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum gatekeeper_policy {
@@ -30,6 +33,12 @@ enum gatekeeper_policy {
 };
 
 int gatekeeper_init(void);
+/* Installs from now on: an aborted extension handler keeps its binding and
+ * is reported to the hook below (DISPATCH_ABORT_REPORT) instead of being
+ * disabled (the default). */
+void gatekeeper_set_abort_report(bool report);
+/* Aborts reported since boot, and the last one's run status. */
+uint64_t gatekeeper_aborts(uint32_t *last_status);
 int gatekeeper_set_policy(enum gatekeeper_policy p, uint64_t code);
 void gatekeeper_set_level(uint64_t level);
 /* Installs the authorizer refused since boot. */

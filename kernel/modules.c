@@ -3,6 +3,7 @@
  * manifest (kernel/modules.h).
  */
 #include "kernel/console.h"
+#include "kernel/dispatch_async.h"
 #include "kernel/extension.h"
 #include "kernel/gatekeeper.h"
 #include "kernel/kext.h"
@@ -24,7 +25,7 @@ static const struct {
 } modules_table[] = {
     {"Dispatcher", ext_init}, {"Console", console_init}, {"SPL", spl_init},
     {"Gatekeeper", gatekeeper_init}, {"Kext", kext_init}, {"Strand", strandev_init},
-    {"VProc", vproc_init},
+    {"VProc", vproc_init}, {"async handlers", dispatch_async_init},
 };
 
 int modules_init(void)

@@ -8,7 +8,7 @@
  *     it, attach the personality, create the strand (detached = no: the
  *     waiter joins it) whose package is the process.
  *   process_strand_main (on the new strand): enter ring 3 with iretq.
- *   system calls: arch entry -> process_syscall -> Trap.SystemCall raise.
+ *   system calls: arch entry -> process_syscall -> MachineTrap.Syscall raise.
  *   exit or fault: the strand ends (strand_exit); process_wait joins it,
  *     unloads the context if it is still in CR3, detaches the personality,
  *     frees every page and the context.
@@ -319,6 +319,16 @@ static void process_syscall(struct trap_frame *f)
 		f->rax = h ? (uint64_t)h->fn(p, f) : (uint64_t)-ENOSYS;
 	}
 	p->frame = NULL;
+	/* exit: ended here, after the raise returned, never from inside a
+	 * handler (the dispatcher's raise must be left normally). */
+	if (p->exit_requested)
+		process_exit_current(p->exit_code);
+}
+
+void process_exit_request(struct process *p, int code)
+{
+	p->exit_requested = true;
+	p->exit_code = code;
 }
 
 void process_exit_current(int code)
@@ -387,8 +397,8 @@ static int process_syscall_bind(const struct process_handler *h, const struct mo
 	if (!req.handler.sig)
 		return -ENOMEM;
 	if (h->guard) {
-		g = (struct dispatch_guard){{process_sig((void *)h->guard, true), NULL, NULL}, NULL,
-		                            false};
+		g = (struct dispatch_guard){
+		    {process_sig((void *)h->guard, true), NULL, NULL}, NULL, false};
 		if (!g.proc.sig)
 			return -ENOMEM;
 		req.guard = &g;
@@ -410,7 +420,8 @@ int process_events_init(void)
 		return err;
 	err = domain_publish(d);
 	if (!err)
-		err = nameserver_export_interface(&iface_MachineTrap, d, NULL, NULL, &process_module);
+		err =
+		    nameserver_export_interface(&iface_MachineTrap, d, NULL, NULL, &process_module);
 	domain_release(d);
 	if (err)
 		return err;
@@ -594,6 +605,7 @@ int process_wait(struct process *p, int *status)
 #define PROCESS_BOOT_ARGS 16
 
 void lx_module_init(void);
+void spin_sys_init(void);
 
 /* Split the command line after "key=" into argv: the value and every
  * word after it.  Returns argc (0 if the key is absent). */
@@ -693,8 +705,10 @@ void process_boot(void)
 	err = process_events_init();
 	if (err)
 		kprintf("process: MachineTrap.Syscall not declared (%d); system calls use the "
-		        "boot-time handler table\n", err);
+		        "boot-time handler table\n",
+		        err);
 	lx_module_init();
+	spin_sys_init();
 	process_boot_procs();
 	if (!argc)
 		return;

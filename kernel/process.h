@@ -71,6 +71,7 @@ struct process {
 	uint64_t fs_base;
 	uint8_t fpu[512] __attribute__((aligned(16)));
 	bool fpu_live;                 /* fpu holds a state to restore */
+	bool exit_requested;           /* by a system-call handler: ends after the raise */
 	struct trap_frame *frame;      /* the system call being served (on its stack) */
 	uint64_t start_rip, start_rsp; /* where the program starts */
 	volatile enum process_state state;
@@ -78,7 +79,7 @@ struct process {
 	void *personality; /* the serving personality's per-process state */
 	const void *personality_id;
 	uint64_t syscalls;
-	const struct process_handler *handler; /* cached Trap.SystemCall choice */
+	const struct process_handler *handler; /* boot-time table: cached choice */
 	uint32_t handler_gen;
 	uint64_t brk_start;
 	uint64_t image_lo, image_hi; /* page-rounded extent of the PT_LOADs */
@@ -118,7 +119,10 @@ int process_spawn(const char *path, const char *const *argv, const char *const *
 int process_wait(struct process *p, int *status);
 /* The process the current strand runs for, or NULL. */
 struct process *process_current(void);
-/* End the current process from its own system call (exit). */
+/* From a system-call handler: end p with code once the system call's raise
+ * has returned (exit, exit_group). */
+void process_exit_request(struct process *p, int code);
+/* End the current process now (not from inside a raise). */
 __attribute__((noreturn)) void process_exit_current(int code);
 
 /* Map len bytes of fresh zeroed pages at va in p (page aligned). */

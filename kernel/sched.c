@@ -13,9 +13,43 @@
  * State.  Each CPU has a struct sched_cpu: the running strand, an idle
  * strand, SCHED_NPRIO singly linked FIFO run queues with a bitmap of the
  * non-empty ones (the next strand is the head of the highest set bit: one
- * bsr), a sleep queue sorted by deadline, need_resched and the preemption
- * disable depth.  One spinlock per CPU guards all of it; only CPU 0 exists
- * today, but nothing here assumes there will only ever be one.
+ * bsr), a sleep queue sorted by deadline, a reap list and need_resched.
+ * One spinlock per CPU guards all of it.  The preemption-disable depth and
+ * the current strand are also kept in the arch per-CPU area
+ * (<arch/percpu.h>), where one %gs-relative instruction reads or changes
+ * them: sched_current() is then right even in a strand that is preempted
+ * and migrated between two of its instructions.
+ *
+ * SMP.  Every strand belongs to one CPU at a time, s->cpu: the run queue
+ * it is on, or the CPU it runs or last ran on.  Its state is read and
+ * changed under that CPU's lock.  The rules:
+ *   - No code path holds two run-queue locks.  Moving a strand between CPUs
+ *     is two steps: under the old CPU's lock it leaves the queue and becomes
+ *     MIGRATING (owned by the mover, invisible to wakers and to other
+ *     movers); the lock is dropped; under the new CPU's lock it is queued
+ *     there and s->cpu changes.  So the lock-order checker, which allows one
+ *     lock of rank SYNC_RANK_SCHED at a time, keeps the scheduler honest.
+ *   - A strand is never put on a queue while its context is still live on a
+ *     CPU: a strand that leaves a CPU for another one (pinning itself
+ *     elsewhere) is handed over in c->migrate and queued by the strand that
+ *     took the CPU, after arch_switch() saved it and on_cpu was cleared (the
+ *     classic "on_cpu" rule; sched_switch() also waits for on_cpu of the
+ *     strand it switches to, which the rules above make immediate).
+ *   - Placement: a new strand goes to this CPU if it outranks what runs here
+ *     (it preempts at once, as on one CPU), else to the least loaded CPU
+ *     (ready strands + the running one; ties go to this CPU).  A woken
+ *     strand goes back to its own CPU; if that CPU must reschedule and is
+ *     not this one, it gets a reschedule IPI; if it will not run at once
+ *     and some CPU idles, that CPU is kicked and pulls it.
+ *   - Balancing: an idle CPU pulls the first unpinned strand of the highest
+ *     priority from the busiest CPU before it halts, on every tick it takes
+ *     while idle, and when kicked.
+ *   - Sleepers sleep on their own CPU's queue and are woken by its tick
+ *     (every CPU has a local APIC tick; the tick count is CPU 0's).
+ *   - Quiescent points: every switch counts one for its CPU
+ *     (sched_quiescent_count), and the idle loop and the return from
+ *     sched_yield()/sched_block() call the hook installed with
+ *     sched_set_quiescent_hook() (the dispatcher's epoch report).
  *
  * Switching.  A switch happens with the run-queue lock held and interrupts
  * off.  The outgoing strand has already been put where it belongs (back on a
@@ -71,9 +105,15 @@
  * call only procedures that take no scheduler lock.
  *
  * Locking: sched_cpu.lock (SYNC_RANK_SCHED) is the innermost lock of the
- * scheduling path; object locks (waitq, strand table) are taken before it.
+ * scheduling path; object locks (waitq, strand table) are taken before it,
+ * and at most one run-queue lock is held at a time.  A strand that switches
+ * away on one CPU can resume on another: every function that calls
+ * sched_switch() continues with the sched_cpu it returns, never with the one
+ * it had before.
  */
 #include <arch/cpu.h>
+#include <arch/percpu.h>
+#include <arch/smp.h>
 #include <arch/switch.h>
 
 #include "kernel/clock.h"
@@ -93,31 +133,38 @@ struct sched_queue {
 
 struct sched_cpu {
 	struct spinlock lock;
+	unsigned id;
 	struct strand *current;
 	struct strand *idle;
 	struct strand *prev;            /* the strand switched away from */
+	struct strand *migrate;         /* prev, to be queued on another CPU */
 	uint32_t ready_mask;            /* bit p: ready[p] is not empty */
+	volatile uint32_t nready;       /* strands on the run queues (the load) */
 	struct sched_queue ready[SCHED_NPRIO];
 	struct strand *sleepers;        /* by wake_ns, through timer_next */
 	struct strand *reap;            /* dead detached strands */
 	volatile bool need_resched;
-	uint32_t preempt_off;
 	uint64_t last_tick;
 	bool tick_seen;
+	volatile uint64_t quiescent;    /* switches on this CPU */
 	struct sched_stats st;
-};
+} __attribute__((aligned(64)));
 
 static struct sched_cpu sched_cpus[SCHED_MAX_CPUS];
 static bool sched_on;
+static volatile uint32_t sched_idle_mask;      /* bit c: CPU c is idle */
+static void (*volatile sched_quiescent_fn)(void);
 
 /* Locks the allocators get once strands can preempt each other. */
 static struct spinlock sched_pmm_lock = SPINLOCK_INIT("pmm", SYNC_RANK_PMM);
 static struct spinlock sched_heap_lock = SPINLOCK_INIT("heap", SYNC_RANK_HEAP);
 bool sched_heap_locked;
 
+/* This CPU's state; only meaningful while the caller cannot migrate
+ * (interrupts off, or preemption disabled). */
 static inline struct sched_cpu *sched_cpu(void)
 {
-	return &sched_cpus[sched_cpu_id()];
+	return arch_percpu_sched();
 }
 
 bool sched_running(void)
@@ -127,7 +174,37 @@ bool sched_running(void)
 
 struct strand *sched_current(void)
 {
-	return sched_on ? sched_cpu()->current : 0;
+	return arch_percpu_current();
+}
+
+/* Interrupts off, then this CPU's lock: the CPU cannot change in between. */
+static inline struct sched_cpu *sched_lock_self(unsigned long *f)
+{
+	struct sched_cpu *c;
+
+	*f = arch_irq_save();
+	c = sched_cpu();
+	(void)spin_lock_irqsave(&c->lock);
+	return c;
+}
+
+/* The lock of the CPU s belongs to (s->cpu can only change while s is
+ * MIGRATING, so a re-check after locking suffices). */
+static struct sched_cpu *sched_lock_strand(struct strand *s, unsigned long *f)
+{
+	for (;;) {
+		struct sched_cpu *c = &sched_cpus[s->cpu];
+
+		*f = spin_lock_irqsave(&c->lock);
+		if (s->cpu == c->id)
+			return c;
+		spin_unlock_irqrestore(&c->lock, *f);
+	}
+}
+
+static inline bool sched_allowed(const struct strand *s, unsigned cpu)
+{
+	return s->pin < 0 || (unsigned)s->pin == cpu;
 }
 
 /* ---- run queues (lock held) ---- */
@@ -137,6 +214,7 @@ static void sched_enqueue(struct sched_cpu *c, struct strand *s, bool at_head)
 	struct sched_queue *q = &c->ready[s->prio];
 
 	s->state = STRAND_READY;
+	s->cpu = (uint16_t)c->id;
 	if (!q->head) {
 		s->next = 0;
 		q->head = q->tail = s;
@@ -149,6 +227,7 @@ static void sched_enqueue(struct sched_cpu *c, struct strand *s, bool at_head)
 		q->tail = s;
 	}
 	c->ready_mask |= 1u << s->prio;
+	c->nready++;
 }
 
 static void sched_dequeue(struct sched_cpu *c, struct strand *s)
@@ -168,6 +247,7 @@ static void sched_dequeue(struct sched_cpu *c, struct strand *s)
 		if (!q->head)
 			c->ready_mask &= ~(1u << s->prio);
 		s->next = 0;
+		c->nready--;
 		return;
 	}
 }
@@ -193,28 +273,106 @@ static struct strand *sched_pick(struct sched_cpu *c)
 		c->ready_mask &= ~(1u << p);
 	}
 	s->next = 0;
+	c->nready--;
 	return s;
+}
+
+/* Some idle CPU other than `not`, or -1. */
+static inline int sched_idle_cpu(unsigned not)
+{
+	uint32_t m = __atomic_load_n(&sched_idle_mask, __ATOMIC_RELAXED) & ~(1u << not);
+
+	return m ? __builtin_ctz(m) : -1;
+}
+
+/*
+ * s was just queued on c (lock held): make sure it runs soon.  If it should
+ * preempt what c runs, c reschedules (an IPI when c is another CPU); if it
+ * waits while another CPU idles, that CPU is kicked to pull it.
+ */
+static void sched_kick(struct sched_cpu *c, struct strand *s)
+{
+	int idle;
+
+	if (s->prio > c->current->prio || c->current == c->idle) {
+		c->need_resched = true;
+		if (c->id != cpu_id())
+			smp_send_resched(c->id);
+	} else if (s->pin < 0 && (idle = sched_idle_cpu(c->id)) >= 0) {
+		smp_send_resched((unsigned)idle);
+	}
+}
+
+static void sched_quiescent_hook(void)
+{
+	void (*fn)(void) = sched_quiescent_fn;
+
+	if (fn)
+		fn();
+}
+
+/* Queue s (MIGRATING or new, on no queue) on cpu, or on the best CPU if cpu
+ * is negative.  No run-queue lock held. */
+static void sched_place(struct strand *s, int cpu)
+{
+	struct sched_cpu *c;
+	unsigned long f;
+
+	if (cpu < 0) {
+		unsigned n = percpu_count(), self = cpu_id(), best = self, load;
+		struct sched_cpu *me = &sched_cpus[self];
+
+		if (n > 1 && s->prio <= me->current->prio) {
+			load = me->nready + (me->current != me->idle);
+			for (unsigned i = 0; i < n && load; i++) {
+				struct sched_cpu *o = &sched_cpus[i];
+				unsigned l = o->nready + (o->current != o->idle);
+
+				if (l < load) {
+					load = l;
+					best = i;
+				}
+			}
+		}
+		cpu = (int)best;
+	}
+	c = &sched_cpus[cpu];
+	f = spin_lock_irqsave(&c->lock);
+	sched_enqueue(c, s, false);
+	sched_kick(c, s);
+	spin_unlock_irqrestore(&c->lock, f);
 }
 
 /* Runs in the strand that just got the CPU, lock held. */
 static inline void sched_finish_switch(struct sched_cpu *c)
 {
-	c->prev->on_cpu = false;
+	struct strand *m = c->migrate;
+
+	__atomic_store_n(&c->prev->on_cpu, false, __ATOMIC_RELEASE);
+	c->quiescent++;
+	if (__builtin_expect(m != 0, 0)) {
+		/* m's context is saved: queue it on its CPU (interrupts stay off). */
+		c->migrate = 0;
+		spin_unlock_irqrestore(&c->lock, 0);
+		sched_place(m, m->pin);
+		(void)spin_lock_irqsave(&c->lock);
+	}
 }
 
 /*
  * Switch to the best ready strand (or idle).  Lock held, interrupts off;
- * the current strand is already queued, blocked or dead.  Returns when the
- * current strand runs again (lock held again).
+ * the current strand is already queued, blocked, dead or handed over in
+ * c->migrate.  Returns when the current strand runs again - possibly on
+ * another CPU: the result is the sched_cpu it runs on, whose lock is held.
  */
-static void sched_switch(struct sched_cpu *c)
+static struct sched_cpu *sched_switch(struct sched_cpu *c)
 {
 	struct strand *prev = c->current, *next = sched_pick(c);
 
 	c->need_resched = false;
 	if (next == prev) {
 		prev->state = STRAND_RUNNING;
-		return;
+		return c;
 	}
 	if (SYNC_DEBUG && sync_spin_depth() != 1)
 		panic("sched: strand %s switches away holding %u spinlocks", prev->name,
@@ -222,15 +380,20 @@ static void sched_switch(struct sched_cpu *c)
 	/* EVENT Strand.Checkpoint(prev), Strand.Resume(next): kernel/strand_events.c. */
 	Strand_Checkpoint((struct Strand_T *)prev);
 	Strand_Resume((struct Strand_T *)next);
+	while (__atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE))
+		arch_cpu_relax();       /* never spins under the rules above; the rule itself */
 	next->state = STRAND_RUNNING;
 	next->on_cpu = true;
 	next->quantum = SCHED_QUANTUM_TICKS;
 	next->switches_in++;
 	c->current = next;
+	arch_percpu_set_current(next);
 	c->prev = prev;
 	c->st.switches++;
 	arch_switch(&prev->rsp, next->rsp);
+	c = sched_cpu();
 	sched_finish_switch(c);
+	return c;
 }
 
 void sched_strand_started(void)
@@ -245,40 +408,43 @@ void sched_strand_started(void)
 
 void sched_yield(void)
 {
-	struct sched_cpu *c = sched_cpu();
-	unsigned long f = spin_lock_irqsave(&c->lock);
+	unsigned long f;
+	struct sched_cpu *c = sched_lock_self(&f);
 	struct strand *cur = c->current;
 
 	if (cur != c->idle && sched_top_prio(c) >= (int)cur->prio) {
 		sched_enqueue(c, cur, false);
-		sched_switch(c);
+		c = sched_switch(c);
 	} else if (cur == c->idle && c->ready_mask) {
-		sched_switch(c);
+		c = sched_switch(c);
 	}
 	spin_unlock_irqrestore(&c->lock, f);
+	if (sched_quiescent_fn)
+		sched_quiescent_hook();
 }
 
 void sched_prepare_block(void)
 {
-	struct sched_cpu *c = sched_cpu();
+	struct strand *cur;
 
-	c->preempt_off++;
-	c->current->wait_result = 0;
-	c->current->state = STRAND_BLOCKING;
+	arch_preempt_inc();             /* from here on this strand stays on this CPU */
+	cur = sched_current();
+	cur->wait_result = 0;
+	cur->state = STRAND_BLOCKING;
 }
 
 int sched_block(void)
 {
-	struct sched_cpu *c = sched_cpu();
-	unsigned long f = spin_lock_irqsave(&c->lock);
+	unsigned long f;
+	struct sched_cpu *c = sched_lock_self(&f);
 	struct strand *cur = c->current;
 
-	c->preempt_off--;
+	arch_preempt_dec();
 	/* EVENT Strand.Block(cur). */
 	if (cur->state == STRAND_BLOCKING) {
 		cur->state = STRAND_BLOCKED;
 		Strand_Block((struct Strand_T *)cur);
-		sched_switch(c);
+		c = sched_switch(c);
 	} else {
 		cur->state = STRAND_RUNNING;    /* woken before it got here */
 	}
@@ -288,8 +454,8 @@ int sched_block(void)
 
 bool sched_unblock(struct strand *s, int result)
 {
-	struct sched_cpu *c = sched_cpu();
-	unsigned long f = spin_lock_irqsave(&c->lock);
+	unsigned long f;
+	struct sched_cpu *c = sched_lock_strand(s, &f);
 	bool ok = true;
 
 	/* EVENT Strand.Unblock(s). */
@@ -298,11 +464,17 @@ bool sched_unblock(struct strand *s, int result)
 		s->state = STRAND_RUNNING;
 	} else if (s->state == STRAND_BLOCKED) {
 		s->wait_result = result;
+		c->st.wakeups++;
+		if (__builtin_expect(!sched_allowed(s, c->id), 0)) {
+			s->state = STRAND_MIGRATING;
+			spin_unlock_irqrestore(&c->lock, f);
+			sched_place(s, s->pin);
+			Strand_Unblock((struct Strand_T *)s);    /* EVENT */
+			return true;
+		}
 		sched_enqueue(c, s, false);
 		Strand_Unblock((struct Strand_T *)s);    /* EVENT */
-		c->st.wakeups++;
-		if (s->prio > c->current->prio || c->current == c->idle)
-			c->need_resched = true;
+		sched_kick(c, s);
 	} else {
 		ok = false;
 	}
@@ -312,29 +484,23 @@ bool sched_unblock(struct strand *s, int result)
 
 void sched_make_ready(struct strand *s)
 {
-	struct sched_cpu *c = sched_cpu();
-	unsigned long f = spin_lock_irqsave(&c->lock);
-
-	sched_enqueue(c, s, false);
-	if (s->prio > c->current->prio)
-		c->need_resched = true;
-	spin_unlock_irqrestore(&c->lock, f);
+	sched_place(s, s->pin);
 	sched_preempt_check();
 }
 
 void sched_exit_current(bool reap)
 {
-	struct sched_cpu *c = sched_cpu();
-	struct strand *cur;
+	unsigned long f;
+	struct sched_cpu *c = sched_lock_self(&f);     /* never released by this strand */
+	struct strand *cur = c->current;
 
-	(void)spin_lock_irqsave(&c->lock);     /* never released by this strand */
-	cur = c->current;
+	(void)f;
 	cur->state = STRAND_DEAD;
 	if (reap) {
 		cur->next = c->reap;
 		c->reap = cur;
 	}
-	if (c->preempt_off)
+	if (arch_preempt_count())
 		panic("sched: strand %s exits with preemption disabled", cur->name);
 	sched_switch(c);
 	panic("sched: dead strand %s was switched back in", cur->name);
@@ -342,14 +508,13 @@ void sched_exit_current(bool reap)
 
 struct strand *sched_reap_take(void)
 {
-	struct sched_cpu *c = sched_cpu();
 	struct strand **pp, *s = 0;
+	struct sched_cpu *c;
 	unsigned long f;
 
-	if (!__atomic_load_n(&c->reap, __ATOMIC_RELAXED))
+	if (!sched_on)
 		return 0;
-	f = spin_lock_irqsave(&c->lock);
-
+	c = sched_lock_self(&f);
 	for (pp = &c->reap; *pp; pp = &(*pp)->next) {
 		if (!(*pp)->on_cpu) {
 			s = *pp;
@@ -364,12 +529,12 @@ struct strand *sched_reap_take(void)
 
 int sched_set_priority(struct strand *s, int prio)
 {
-	struct sched_cpu *c = sched_cpu();
+	struct sched_cpu *c;
 	unsigned long f;
 
 	if (!s || prio < SCHED_PRIO_MIN || prio > SCHED_PRIO_MAX || (s->flags & STRAND_F_IDLE))
 		return -EINVAL;
-	f = spin_lock_irqsave(&c->lock);
+	c = sched_lock_strand(s, &f);
 	if (s->state == STRAND_READY) {
 		sched_dequeue(c, s);
 		s->prio = (uint8_t)prio;
@@ -377,10 +542,46 @@ int sched_set_priority(struct strand *s, int prio)
 	} else {
 		s->prio = (uint8_t)prio;
 	}
-	if (sched_top_prio(c) > (int)c->current->prio)
+	if (sched_top_prio(c) > (int)c->current->prio) {
 		c->need_resched = true;
+		if (c->id != cpu_id())
+			smp_send_resched(c->id);
+	}
 	spin_unlock_irqrestore(&c->lock, f);
 	return 0;
+}
+
+int sched_pin_current(int cpu)
+{
+	unsigned long f;
+	struct sched_cpu *c;
+	struct strand *cur;
+
+	if (cpu >= (int)percpu_count() || cpu < -1)
+		return -EINVAL;
+	c = sched_lock_self(&f);
+	cur = c->current;
+	if (cur == c->idle) {
+		spin_unlock_irqrestore(&c->lock, f);
+		return -EINVAL;
+	}
+	if (arch_preempt_count()) {
+		spin_unlock_irqrestore(&c->lock, f);
+		return -EINVAL;
+	}
+	cur->pin = (int16_t)cpu;
+	if (cpu >= 0 && (unsigned)cpu != c->id) {
+		cur->state = STRAND_MIGRATING;
+		c->migrate = cur;
+		c = sched_switch(c);
+	}
+	spin_unlock_irqrestore(&c->lock, f);
+	return 0;
+}
+
+int sched_strand_cpu(const struct strand *s)
+{
+	return s ? s->cpu : -1;
 }
 
 /* ---- time ---- */
@@ -404,11 +605,11 @@ static void sched_wake_sleepers(struct sched_cpu *c, uint64_t now)
 
 int sched_sleep_ns(uint64_t ns)
 {
-	struct sched_cpu *c = sched_cpu();
+	struct sched_cpu *c;
 	struct strand *cur, **pp;
 	unsigned long f;
 
-	if (!c->tick_seen) {
+	if (!sched_cpus[0].tick_seen) {
 		/* No tick seen yet: give the timer three periods to show up. */
 		uint64_t t0 = clock_ticks();
 
@@ -420,7 +621,7 @@ int sched_sleep_ns(uint64_t ns)
 		sched_yield();
 		return 0;
 	}
-	f = spin_lock_irqsave(&c->lock);
+	c = sched_lock_self(&f);
 	cur = c->current;
 	cur->wake_ns = clock_ns() + ns;
 	for (pp = &c->sleepers; *pp && (*pp)->wake_ns <= cur->wake_ns; pp = &(*pp)->timer_next)
@@ -428,72 +629,67 @@ int sched_sleep_ns(uint64_t ns)
 	cur->timer_next = *pp;
 	*pp = cur;
 	cur->state = STRAND_BLOCKED;
-	sched_switch(c);
+	c = sched_switch(c);
 	spin_unlock_irqrestore(&c->lock, f);
 	return 0;
 }
 
 /* ---- preemption ---- */
 
-/* Give up the CPU because need_resched is set; lock held. */
-static void sched_preempt_locked(struct sched_cpu *c)
+/* Give up the CPU because need_resched is set; lock held.  Returns the CPU
+ * the strand resumes on. */
+static struct sched_cpu *sched_preempt_locked(struct sched_cpu *c)
 {
 	struct strand *cur = c->current;
 
 	c->need_resched = false;
-	if (cur == c->idle) {
-		if (c->ready_mask)
-			sched_switch(c);
-		return;
-	}
+	if (cur == c->idle)
+		return c->ready_mask ? sched_switch(c) : c;
 	if (cur->state != STRAND_RUNNING || sched_top_prio(c) < (int)cur->prio)
-		return;
+		return c;
 	c->st.preemptions++;
 	/* Quantum used up: back of the queue.  Preempted early: keep its place. */
-	if (cur->quantum == 0)
-		sched_enqueue(c, cur, false);
-	else
-		sched_enqueue(c, cur, true);
-	sched_switch(c);
+	sched_enqueue(c, cur, cur->quantum != 0);
+	return sched_switch(c);
 }
 
 void sched_preempt_disable(void)
 {
-	unsigned long f = arch_irq_save();
-
-	sched_cpu()->preempt_off++;
-	arch_irq_restore(f);
+	arch_preempt_inc();
 }
 
 void sched_preempt_enable(void)
 {
-	unsigned long f = arch_irq_save();
-
-	sched_cpu()->preempt_off--;
-	arch_irq_restore(f);
+	arch_preempt_dec();
 	sched_preempt_check();
 }
 
 void sched_preempt_check(void)
 {
-	struct sched_cpu *c = sched_cpu();
+	struct sched_cpu *c;
 	unsigned long f;
 
-	if (!c->need_resched || c->preempt_off || !sched_on)
+	if (!sched_on || arch_preempt_count())
 		return;
-	f = spin_lock_irqsave(&c->lock);
-	if (c->need_resched && !c->preempt_off)
-		sched_preempt_locked(c);
+	f = arch_irq_save();
+	c = sched_cpu();
+	if (!c->need_resched) {
+		arch_irq_restore(f);
+		return;
+	}
+	(void)spin_lock_irqsave(&c->lock);
+	if (c->need_resched && !arch_preempt_count())
+		c = sched_preempt_locked(c);
 	spin_unlock_irqrestore(&c->lock, f);
 }
 
 void sched_irq_exit(void)
 {
-	struct sched_cpu *c = sched_cpu();
+	struct sched_cpu *c;
 	uint64_t t;
 	unsigned long f;
 
-	if (!sched_on)
+	if (!sched_on || !(c = sched_cpu()))
 		return;
 	t = clock_ticks();
 	if (t == c->last_tick && !c->need_resched)
@@ -521,17 +717,88 @@ void sched_irq_exit(void)
 			}
 		}
 	}
-	if (c->need_resched && !c->preempt_off)
-		sched_preempt_locked(c);
+	if (c->need_resched && !arch_preempt_count())
+		c = sched_preempt_locked(c);
 	spin_unlock_irqrestore(&c->lock, f);
 }
 
 void sched_get_stats(struct sched_stats *out)
 {
-	unsigned long f = arch_irq_save();
+	unsigned n = percpu_count();
 
-	*out = sched_cpu()->st;
-	arch_irq_restore(f);
+	*out = (struct sched_stats){0};
+	for (unsigned i = 0; i < n; i++) {
+		const struct sched_stats *st = &sched_cpus[i].st;
+
+		out->switches += st->switches;
+		out->preemptions += st->preemptions;
+		out->ticks += st->ticks;
+		out->idle_ticks += st->idle_ticks;
+		out->wakeups += st->wakeups;
+	}
+}
+
+void sched_get_cpu_stats(unsigned cpu, struct sched_stats *out)
+{
+	*out = cpu < percpu_count() ? sched_cpus[cpu].st : (struct sched_stats){0};
+}
+
+uint64_t sched_quiescent_count(unsigned cpu)
+{
+	return cpu < SCHED_MAX_CPUS ? sched_cpus[cpu].quiescent : 0;
+}
+
+void sched_set_quiescent_hook(void (*fn)(void))
+{
+	sched_quiescent_fn = fn;
+}
+
+/* ---- balancing ---- */
+
+/*
+ * Idle CPU c (interrupts off, no lock held) takes one unpinned ready strand
+ * from the busiest other CPU.  Returns true if c's queue got one.
+ */
+static bool sched_pull(struct sched_cpu *c)
+{
+	unsigned n = percpu_count(), best_load = 0;
+	struct sched_cpu *b = 0;
+	struct strand *s = 0;
+	unsigned long f;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct sched_cpu *o = &sched_cpus[i];
+		unsigned l = o->nready;
+
+		/* An idle CPU with one ready strand is about to run it itself. */
+		if (o == c || l == 0 || (l == 1 && o->current == o->idle))
+			continue;
+		if (l > best_load) {
+			best_load = l;
+			b = o;
+		}
+	}
+	if (!b)
+		return false;
+	f = spin_lock_irqsave(&b->lock);
+	for (int p = sched_top_prio(b); p >= 0 && !s; p--)
+		for (struct strand *q = b->ready[p].head; q; q = q->next)
+			if (q->pin < 0) {
+				s = q;
+				break;
+			}
+	if (s) {
+		sched_dequeue(b, s);
+		s->state = STRAND_MIGRATING;
+		b->st.migrations++;
+	}
+	spin_unlock_irqrestore(&b->lock, f);
+	if (!s)
+		return false;
+	f = spin_lock_irqsave(&c->lock);
+	sched_enqueue(c, s, false);
+	spin_unlock_irqrestore(&c->lock, f);
+	return true;
 }
 
 /* ---- the idle strand and start-up ---- */
@@ -539,15 +806,26 @@ void sched_get_stats(struct sched_stats *out)
 static void sched_idle_main(void *arg)
 {
 	struct sched_cpu *c = arg;
+	uint32_t bit = 1u << c->id;
 
 	for (;;) {
 		struct strand *dead;
 
 		while ((dead = sched_reap_take()))
 			strand_recycle(dead);
+		sched_quiescent_hook();
 		arch_irq_disable();
-		if (!c->ready_mask)
-			arch_idle_halt();       /* sti; hlt: the wakeup preempts us on irq exit */
+		if (!c->ready_mask && percpu_count() > 1)
+			sched_pull(c);
+		if (!c->ready_mask) {
+			__atomic_or_fetch(&sched_idle_mask, bit, __ATOMIC_SEQ_CST);
+			/* A strand queued elsewhere before the bit was visible: pull it now. */
+			if (percpu_count() > 1)
+				sched_pull(c);
+			if (!c->ready_mask && !c->need_resched)
+				arch_idle_halt();       /* sti; hlt: the wakeup preempts us on irq exit */
+			__atomic_and_fetch(&sched_idle_mask, ~bit, __ATOMIC_SEQ_CST);
+		}
 		arch_irq_enable();
 		sched_yield();
 	}
@@ -599,19 +877,25 @@ static void sched_lock_allocators(void)
 	sched_heap_locked = err == 0;
 }
 
+static const char *const sched_idle_names[SCHED_MAX_CPUS] = {
+	"idle", "idle1", "idle2", "idle3", "idle4", "idle5", "idle6", "idle7",
+	"idle8", "idle9", "idle10", "idle11", "idle12", "idle13", "idle14", "idle15",
+};
+
 int sched_init(void)
 {
-	struct sched_cpu *c = sched_cpu();
+	struct sched_cpu *c = &sched_cpus[0];
 	struct strand *boot, *idle;
 
 	if (sched_on)
 		return -EINVAL;
 	sched_lock_allocators();
 	spin_init(&c->lock, "runqueue", SYNC_RANK_SCHED);
+	c->id = 0;
 	boot = strand_init();
 	if (!boot)
 		return -ENOMEM;
-	idle = strand_create_idle(sched_idle_main, c, "idle");
+	idle = strand_create_idle(sched_idle_main, c, sched_idle_names[0]);
 	if (!idle)
 		return -ENOMEM;
 	boot->state = STRAND_RUNNING;
@@ -621,8 +905,52 @@ int sched_init(void)
 	c->idle = idle;
 	c->last_tick = clock_ticks();
 	c->tick_seen = c->last_tick != 0;
+	percpu_of(0)->sched = c;
+	arch_percpu_set_current(boot);
 	__atomic_store_n(&sched_on, true, __ATOMIC_RELEASE);
 	kprintf("sched: %d priorities, quantum %d ticks at %d Hz, strand stacks %d KiB + %d KiB guard\n",
 		SCHED_NPRIO, SCHED_QUANTUM_TICKS, CLOCK_HZ, KSTACK_SIZE / 1024, KSTACK_GUARD_SIZE / 1024);
 	return 0;
+}
+
+int sched_prepare_cpu(unsigned cpu, uintptr_t *stack_top)
+{
+	struct sched_cpu *c;
+	struct strand *idle;
+
+	if (!sched_on || cpu == 0 || cpu >= SCHED_MAX_CPUS || !stack_top)
+		return -EINVAL;
+	c = &sched_cpus[cpu];
+	if (!c->idle) {
+		idle = strand_create_idle(sched_idle_main, c, sched_idle_names[cpu]);
+		if (!idle)
+			return -ENOMEM;
+		spin_init(&c->lock, "runqueue", SYNC_RANK_SCHED);
+		c->id = cpu;
+		c->idle = idle;
+		idle->cpu = (uint16_t)cpu;
+		idle->pin = (int16_t)cpu;
+	}
+	*stack_top = c->idle->stack.top;
+	return 0;
+}
+
+void sched_start_cpu(void)
+{
+	struct percpu *p = this_cpu();
+	struct sched_cpu *c = &sched_cpus[p->id];
+	struct strand *idle = c->idle;
+
+	/* This CPU runs on its idle strand's stack already: adopt it. */
+	idle->state = STRAND_RUNNING;
+	idle->on_cpu = true;
+	c->current = idle;
+	c->last_tick = clock_ticks();
+	c->tick_seen = true;
+	p->sched = c;
+	arch_percpu_set_current(idle);
+	percpu_set_online(p);
+	arch_irq_enable();
+	sched_idle_main(c);
+	panic("sched: idle strand of CPU %u returned", p->id);
 }

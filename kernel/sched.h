@@ -4,13 +4,20 @@
  *
  * Owns the per-CPU scheduling state: the current strand, the idle strand,
  * one FIFO run queue per priority with a bitmap of non-empty ones, the
- * sleep queue, need_resched and the preemption-disable depth.  Shaped for
- * SMP (struct sched_cpu per CPU, a lock each) but only CPU 0 exists yet.
+ * sleep queue, need_resched and the preemption-disable depth, for every
+ * CPU (struct sched_cpu, a lock each; CPU ids are <arch/percpu.h>'s dense
+ * ones).  New strands go to the least loaded CPU (or stay here when they
+ * outrank the running strand), woken strands to their own CPU with a
+ * reschedule IPI when needed, and an idle CPU pulls work from the busiest.
+ * A strand may be pinned to one CPU (strand_create_pinned, sched_pin_current).
  *
- * Invariants: a READY strand is on exactly one run queue; the current strand
- * is on none; the idle strand is never queued and runs only when every run
- * queue is empty; switches happen only with the run-queue lock held and
- * interrupts off, with no other spinlock held and preemption enabled.
+ * Invariants: a READY strand is on exactly one run queue, that of s->cpu;
+ * the current strand is on none; a MIGRATING strand is on none and owned by
+ * the CPU moving it; the idle strand is never queued and runs only when its
+ * CPU's run queues are empty; switches happen only with the run-queue lock
+ * held and interrupts off, with no other spinlock held and preemption
+ * enabled; a strand is queued on another CPU only after its context is
+ * saved (on_cpu clear); no code holds two run-queue locks at once.
  *
  * Preemption points: return from an interrupt (trap path calls
  * sched_irq_exit()), sched_preempt_check() after waking a strand, and
@@ -38,9 +45,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <arch/percpu.h>
+
 #include "kernel/strand.h"
 
-#define SCHED_MAX_CPUS      1
+#define SCHED_MAX_CPUS      PERCPU_MAX
 #define SCHED_NPRIO         8
 #define SCHED_PRIO_IDLE     0       /* the idle strand only */
 #define SCHED_PRIO_MIN      1
@@ -48,7 +57,8 @@
 #define SCHED_PRIO_MAX      7
 #define SCHED_QUANTUM_TICKS 2
 
-static inline unsigned sched_cpu_id(void) { return 0; }
+/* This CPU's dense id (stable only while the caller cannot migrate). */
+static inline unsigned sched_cpu_id(void) { return arch_cpu_id(); }
 
 /* Adopt the boot context as strand "main", create the idle strand, install
  * the allocators' locks and start scheduling.  Once, from kmain, after the
@@ -87,8 +97,29 @@ void sched_preempt_check(void);
 void sched_irq_exit(void);
 
 struct sched_stats {
-	uint64_t switches, preemptions, ticks, idle_ticks, wakeups;
+	uint64_t switches, preemptions, ticks, idle_ticks, wakeups, migrations;
 };
+/* Summed over the online CPUs / of one CPU. */
 void sched_get_stats(struct sched_stats *out);
+void sched_get_cpu_stats(unsigned cpu, struct sched_stats *out);
+
+/* Pin the current strand to cpu (moving it there now) or, with -1, let it
+ * run anywhere again.  -EINVAL: no such CPU, the idle strand, or called
+ * with preemption disabled. */
+int sched_pin_current(int cpu);
+/* The CPU s is queued on, runs on or last ran on (a hint once it returns). */
+int sched_strand_cpu(const struct strand *s);
+
+/* Quiescent points (the dispatcher's epochs): switches seen by cpu so far,
+ * and a hook called with no lock held from the idle loop and after
+ * sched_yield() (it must not block). */
+uint64_t sched_quiescent_count(unsigned cpu);
+void sched_set_quiescent_hook(void (*fn)(void));
+
+/* SMP bring-up (arch/x86_64/smp.c): on the boot CPU, create CPU cpu's idle
+ * strand and return the stack the AP must start on (0, -EINVAL, -ENOMEM);
+ * on the AP, adopt that stack as the idle strand, go online and schedule. */
+int sched_prepare_cpu(unsigned cpu, uintptr_t *stack_top);
+__attribute__((noreturn)) void sched_start_cpu(void);
 
 #endif

@@ -18,12 +18,15 @@
  * joiner (woken by exit) can never observe an exited strand that is still
  * queued to run.  The joiner additionally waits for on_cpu to clear - the
  * moment the stack is no longer in use - before recycling (immediate on one
- * CPU; the SMP rule).  Detached strands free their slot at exit and are
+ * CPU; on SMP the exiting strand may still be switching away on another
+ * CPU).  Detached strands free their slot at exit and are
  * handed to the scheduler's reap list, emptied by strand_create() and the
  * idle strand.
  */
 #include <arch/cpu.h>
 #include <arch/kstack.h>
+#include <arch/percpu.h>
+#include <arch/smp.h>
 #include <arch/switch.h>
 
 #include "kernel/heap.h"
@@ -113,7 +116,14 @@ static struct strand *strand_shell_new(void)
 
 static void strand_shell_free(struct strand *s)
 {
-	int err = kstack_free(&s->stack);
+	int err;
+
+	/* Other CPUs may still cache the stack's translations; the slot and
+	 * its frames are reused at once.  Nobody touches a dead strand's
+	 * stack, so a shootdown before the unmapping is enough. */
+	if (percpu_count() > 1)
+		smp_tlb_flush_all(s->stack.bottom, s->stack.top - s->stack.bottom);
+	err = kstack_free(&s->stack);
 
 	if (err)
 		panic("strand %s: freeing its stack failed (%d)", s->name, err);
@@ -175,6 +185,8 @@ static void strand_prepare(struct strand *s, const char *name, int prio, uint32_
 	s->prio = (uint8_t)prio;
 	s->quantum = SCHED_QUANTUM_TICKS;
 	s->on_cpu = false;
+	s->cpu = 0;
+	s->pin = -1;
 	s->flags = flags;
 	s->wait_result = 0;
 	s->next = s->timer_next = 0;
@@ -190,15 +202,15 @@ static void strand_prepare(struct strand *s, const char *name, int prio, uint32_
 		s->rsp = arch_context_init(s->stack.top, strand_start, s);
 }
 
-int strand_create_attr(const struct strand_attr *attr, strand_entry_fn entry, void *arg,
-		       strand_t *out)
+static int strand_create_common(const struct strand_attr *attr, int pin, strand_entry_fn entry,
+				void *arg, strand_t *out)
 {
 	struct strand *s;
 	unsigned long f;
 	strand_t h;
 
 	if (!attr || !entry || !out || attr->prio < SCHED_PRIO_MIN || attr->prio > SCHED_PRIO_MAX ||
-	    !sched_running())
+	    !sched_running() || (pin >= 0 && !percpu_online((unsigned)pin)))
 		return -EINVAL;
 	while ((s = sched_reap_take()))
 		strand_recycle(s);
@@ -221,10 +233,23 @@ int strand_create_attr(const struct strand_attr *attr, strand_entry_fn entry, vo
 
 	strand_prepare(s, attr->name ? attr->name : "strand", attr->prio,
 		       attr->detached ? STRAND_F_DETACHED : 0, entry, arg, attr->package);
+	s->pin = (int16_t)pin;
 	h = strand_handle(s);
 	*out = h;
 	sched_make_ready(s);            /* may run it at once if it outranks us */
 	return 0;
+}
+
+int strand_create_attr(const struct strand_attr *attr, strand_entry_fn entry, void *arg,
+		       strand_t *out)
+{
+	return strand_create_common(attr, -1, entry, arg, out);
+}
+
+int strand_create_pinned(const struct strand_attr *attr, unsigned cpu, strand_entry_fn entry,
+			 void *arg, strand_t *out)
+{
+	return strand_create_common(attr, cpu < PERCPU_MAX ? (int)cpu : PERCPU_MAX, entry, arg, out);
 }
 
 int strand_create(strand_entry_fn entry, void *arg, int prio, const char *name, strand_t *out)

@@ -19,7 +19,7 @@
  * strand is reaped by the scheduler after its last switch.  Dead strands'
  * objects and stacks are cached (STRAND_CACHE_MAX) for the next create.
  *
- * Invariants: exactly one strand is RUNNING per CPU (the idle strand when
+ * Invariants: exactly one strand is RUNNING (or BLOCKING) per CPU (the idle strand when
  * nothing else is); a strand is on at most one queue (run queue, wait queue,
  * reap list) through next; the boot strand ("main") and the idle strand
  * never exit.
@@ -30,7 +30,8 @@
  * handler.  Errors: 0 or -EINVAL (bad argument, joining a detached strand),
  * -ENOMEM (no memory for the object or stack), -EAGAIN (handle table or
  * stack slots full), -ESRCH (unknown, stale or already joined handle),
- * -EDEADLK (joining oneself), -EBUSY (another strand is already joining).
+ * -EDEADLK (joining oneself), -EBUSY (another strand is already joining);
+ * strand_create_pinned also -EINVAL for a CPU that is not online.
  */
 #ifndef KERNEL_STRAND_H
 #define KERNEL_STRAND_H
@@ -56,6 +57,7 @@ enum strand_state {
 	STRAND_BLOCKING,    /* on a CPU, announced it will block (preemption off) */
 	STRAND_BLOCKED,     /* off CPU, waiting for sched_unblock */
 	STRAND_DEAD,        /* exited; waiting to be joined or reaped */
+	STRAND_MIGRATING,   /* between two CPUs' run queues, owned by the mover */
 };
 
 #define STRAND_F_BOOT     0x1u   /* the boot context (boot stack, never exits) */
@@ -86,6 +88,8 @@ struct strand {
 	uint8_t prio;
 	uint8_t quantum;                /* ticks left in the current slice */
 	volatile bool on_cpu;           /* its stack is in use by a CPU */
+	uint16_t cpu;                   /* run queue / CPU it belongs to (sched.c) */
+	int16_t pin;                    /* the only CPU it may run on, or -1 */
 	uint32_t flags;
 	int wait_result;                /* what the waker passed to sched_unblock */
 	struct strand *next;            /* run queue, wait queue or reap list */
@@ -114,6 +118,9 @@ struct strand_attr {
 int strand_create(strand_entry_fn entry, void *arg, int prio, const char *name, strand_t *out);
 int strand_create_attr(const struct strand_attr *attr, strand_entry_fn entry, void *arg,
 		       strand_t *out);
+/* The same, but the strand only ever runs on CPU cpu (-EINVAL if offline). */
+int strand_create_pinned(const struct strand_attr *attr, unsigned cpu, strand_entry_fn entry,
+			 void *arg, strand_t *out);
 /* End the current strand; its exit code goes to the joiner. */
 __attribute__((noreturn)) void strand_exit(int code);
 /* Wait for h to end and release it; *code (if non-NULL) gets its exit code. */

@@ -12,8 +12,17 @@
  * The checker keeps, per CPU, the spinlocks held (interrupts are off while
  * one is held, so they cannot migrate), and per strand the mutexes held
  * (they are held across blocking).  Both are short lists scanned linearly.
+ * Per-CPU state is only looked at with interrupts off: a strand with
+ * interrupts on holds no spinlock, and could otherwise migrate between
+ * reading its CPU id and using it.
+ *
+ * SMP: spinlocks spin with test-and-test-and-set (a plain load and pause
+ * until the lock looks free, then one xchg), so waiting CPUs do not fight
+ * over the cache line.  Interrupts are disabled before spinning and stay
+ * disabled while the lock is held, as on one CPU.
  */
 #include <arch/cpu.h>
+#include <arch/percpu.h>
 #include <arch/switch.h>
 
 #include "kernel/kprintf.h"
@@ -33,6 +42,11 @@ static struct sync_cpu sync_cpus[SCHED_MAX_CPUS];
 static bool sync_fatal = true;
 static uint64_t sync_violations;
 
+static inline struct sync_cpu *sync_cpu(void)
+{
+	return &sync_cpus[arch_cpu_id()];
+}
+
 void sync_lockorder_set_fatal(bool fatal)
 {
 	sync_fatal = fatal;
@@ -48,7 +62,7 @@ static void sync_violation(const char *what, const char *name, unsigned rank, co
 {
 	struct strand *cur = sched_current();
 
-	sync_violations++;
+	__atomic_add_fetch(&sync_violations, 1, __ATOMIC_RELAXED);
 	kprintf("lockorder: %s: acquiring %s (rank %u) while holding %s (rank %u), strand %s\n", what,
 		name, rank, held, held_rank, cur ? cur->name : "(boot)");
 	if (sync_fatal)
@@ -65,7 +79,7 @@ void spin_init(struct spinlock *l, const char *name, unsigned rank)
 unsigned long spin_lock_irqsave(struct spinlock *l)
 {
 	unsigned long f = arch_irq_save();
-	struct sync_cpu *c = &sync_cpus[sched_cpu_id()];
+	struct sync_cpu *c = sync_cpu();
 
 	if (SYNC_DEBUG) {
 		for (unsigned i = 0; i < c->nheld; i++) {
@@ -77,8 +91,9 @@ unsigned long spin_lock_irqsave(struct spinlock *l)
 		}
 	}
 	while (arch_xchg32(&l->locked, 1))
-		arch_cpu_relax();
-	l->cpu = (uint16_t)sched_cpu_id();
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
+			arch_cpu_relax();
+	l->cpu = (uint16_t)arch_cpu_id();
 	if (c->nheld == SYNC_MAX_HELD)
 		panic("spinlock %s: more than %d spinlocks held", l->name, SYNC_MAX_HELD);
 	c->held[c->nheld++] = l;
@@ -87,7 +102,7 @@ unsigned long spin_lock_irqsave(struct spinlock *l)
 
 void spin_unlock_irqrestore(struct spinlock *l, unsigned long flags)
 {
-	struct sync_cpu *c = &sync_cpus[sched_cpu_id()];
+	struct sync_cpu *c = sync_cpu();
 	unsigned i = c->nheld;
 
 	/* Usually the last one taken; the run-queue lock may be released out of order. */
@@ -104,17 +119,23 @@ void spin_unlock_irqrestore(struct spinlock *l, unsigned long flags)
 
 bool spin_held(const struct spinlock *l)
 {
-	struct sync_cpu *c = &sync_cpus[sched_cpu_id()];
+	unsigned long f = arch_irq_save();
+	struct sync_cpu *c = sync_cpu();
+	bool held = false;
 
-	for (unsigned i = 0; i < c->nheld; i++)
-		if (c->held[i] == l)
-			return true;
-	return false;
+	for (unsigned i = 0; i < c->nheld && !held; i++)
+		held = c->held[i] == l;
+	arch_irq_restore(f);
+	return held;
 }
 
 unsigned sync_spin_depth(void)
 {
-	return sync_cpus[sched_cpu_id()].nheld;
+	unsigned long f = arch_irq_save();
+	unsigned n = sync_cpu()->nheld;
+
+	arch_irq_restore(f);
+	return n;
 }
 
 void spin_lock_hook(void *lock)
@@ -248,15 +269,19 @@ void mutex_init(struct mutex *m, const char *name)
 /* Lock-order check before blocking on m: 0 or -EDEADLK. */
 static int mutex_check_order(struct mutex *m, struct strand *cur)
 {
-	struct sync_cpu *c = &sync_cpus[sched_cpu_id()];
+	const struct spinlock *top = 0;
+	unsigned long f;
 
 	if (m->owner == cur)
 		return -EDEADLK;
 	if (!SYNC_DEBUG)
 		return 0;
-	if (c->nheld) {
-		sync_violation("mutex", m->name, m->rank, c->held[c->nheld - 1]->name,
-			       c->held[c->nheld - 1]->rank);
+	f = arch_irq_save();
+	if (sync_cpu()->nheld)
+		top = sync_cpu()->held[sync_cpu()->nheld - 1];
+	arch_irq_restore(f);
+	if (top) {
+		sync_violation("mutex", m->name, m->rank, top->name, top->rank);
 		return -EDEADLK;
 	}
 	for (struct mutex *h = cur->held_mutexes; h; h = h->held_next) {

@@ -15,10 +15,12 @@ UNIT_SRCS_lx += $(LX_SRCS) kernel/cpio.c kernel/rootfs.c tests/unit/fake_umem.c 
 # The archive (newc, fixed owners and times: same inputs, same bytes) also
 # holds /etc/motd, a symbolic link and an empty directory, for the file tests.
 USER_CC      := musl-gcc
-USER_CFLAGS  := -static -O2 -std=gnu11 -Wall -Wextra -Werror
+USER_CFLAGS  := -static -O2 -std=gnu11 -Wall -Wextra -Werror -Iinclude
 USER_OUT     := $(BUILD)/user
 USER_PROGS   := $(patsubst user/%.c,%,$(sort $(wildcard user/*.c)))
 USER_BINS    := $(USER_PROGS:%=$(USER_OUT)/bin/%)
+USER_EXTS    := $(patsubst user/ext/%.c,$(USER_OUT)/ext/%.o,$(sort $(wildcard user/ext/*.c)))
+USER_BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -I. -Iinclude
 USER_CPIO    := $(USER_OUT)/rootfs.cpio
 ALL_TARGETS  += $(USER_CPIO)
 TEST_SUITES  += user
@@ -28,8 +30,13 @@ $(USER_OUT)/bin/%: user/%.c
 	@mkdir -p $(@D)
 	$(USER_CC) $(USER_CFLAGS) -o $@ $<
 
-$(USER_CPIO): $(USER_BINS) tests/user/mkrootfs.sh $(wildcard /bin/busybox)
-	sh tests/user/mkrootfs.sh $@ $(USER_BINS)
+# Extensions a user program loads (Spindle's own system calls): /ext/NAME.o.
+$(USER_OUT)/ext/%.o: user/ext/%.c
+	@mkdir -p $(@D)
+	$(BPF_CC) $(USER_BPF_CFLAGS) -c $< -o $@
+
+$(USER_CPIO): $(USER_BINS) $(USER_EXTS) tests/user/mkrootfs.sh $(wildcard /bin/busybox)
+	sh tests/user/mkrootfs.sh $@ $(USER_BINS) $(USER_EXTS)
 
 .PHONY: user test-user bench-user
 user: $(USER_CPIO)

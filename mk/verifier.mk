@@ -2,6 +2,12 @@
 #
 #   build/bin/spin-verify        verify a clang BPF object against the sample
 #                                embedder (tests/ext/ext_env.h)
+#   build/bin/redteam-diff       every accepted program of tests/verifier
+#                                (recursively, minus *-pending/) and
+#                                build/ext/*.o on the interpreter in checking
+#                                mode and the JIT, at every fuel budget up to
+#                                its need: r0, status, fuel left, memory,
+#                                globals must agree (tools/redteam-diff.c)
 #   build/bin/verifier-corpus    run tests/verifier/*.data (accept/refuse with
 #                                rejection codes, accepted ones run on the
 #                                interpreter and the JIT) and the C extensions
@@ -15,7 +21,7 @@
 # override runtime.mk's generic tools/NAME.c rule.
 
 EXT_ENV_SRC := tests/ext/ext_env.c
-VERIFIER_TOOLS := spin-verify verifier-corpus verifier-bench
+VERIFIER_TOOLS := spin-verify verifier-corpus verifier-bench redteam-diff
 EXT_PROGS := $(filter-out $(EXT_ENV_SRC),$(sort $(wildcard tests/ext/*.c)))
 EXT_OBJS := $(EXT_PROGS:tests/ext/%.c=$(BUILD)/ext/%.o)
 BPF_EXT_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wno-unused-function
@@ -55,8 +61,12 @@ test-verifier: $(VERIFIER_TOOLS:%=$(BUILD)/bin/%) $(EXT_OBJS) $(BUILD)/host/test
 	$(BUILD)/bin/verifier-corpus --ext tests/ext/expect.txt $(BUILD)/ext tests/verifier \
 		>$(BUILD)/test/verifier-corpus.out 2>&1; \
 	cat $(BUILD)/test/verifier-corpus.out; \
+	$(BUILD)/bin/redteam-diff tests/verifier $(BUILD)/ext >$(BUILD)/test/redteam-diff.out 2>&1; \
+	cat $(BUILD)/test/redteam-diff.out; \
 	set -- $$(grep -E '^[0-9]+ passed, [0-9]+ failed' $(BUILD)/test/verify-unit.out | tail -n 1); \
 	u1=$${1:-0}; u2=$${3:-1}; \
 	set -- $$(grep -E '^[0-9]+ passed, [0-9]+ failed' $(BUILD)/test/verifier-corpus.out | tail -n 1); \
 	c1=$${1:-0}; c2=$${3:-1}; \
-	echo "$$((u1 + c1)) passed, $$((u2 + c2)) failed"; [ $$((u2 + c2)) -eq 0 ]
+	set -- $$(grep -E '^[0-9]+ passed, [0-9]+ failed' $(BUILD)/test/redteam-diff.out | tail -n 1); \
+	d1=$${1:-0}; d2=$${3:-1}; \
+	echo "$$((u1 + c1 + d1)) passed, $$((u2 + c2 + d2)) failed"; [ $$((u2 + c2 + d2)) -eq 0 ]

@@ -78,6 +78,9 @@ struct rt_jit;               /* opaque: the sealed code block */
 int rt_jit_compile(const struct rt_prog *p, struct rt_jit **out, char *err, size_t errlen);
 rt_jit_fn rt_jit_entry(const struct rt_jit *j, uint32_t func);
 size_t rt_jit_code_size(const struct rt_jit *j);
+/* The sealed block itself (rt_jit_code_size bytes), for debug dumps:
+ * `objdump -D -b binary -mi386:x86-64 FILE` disassembles it. */
+const void *rt_jit_code(const struct rt_jit *j);
 void rt_jit_free(struct rt_jit *j);
 /* Convenience wrapper with the interpreter's shape. */
 int rt_jit_run(const struct rt_jit *j, uint32_t func, const uint64_t args[5],

@@ -32,9 +32,16 @@ The language (one declaration per line, `#` comments):
   }
 
   argument TYPEs: u64 | i64 | size | mem | mem? | mem_rw |
-                  buf[N] | out[N] | ref T | ref? T | ref T release
+                  buf[N] | out[N] | ref T | ref? T | ref T release |
+                  cap T | cap Interface.T
   RETs:           u64 | i64 | ref T acquire | ref? T acquire | ref? T
   flags:          [pure] (callable from guards), [mayabort]
+
+A `cap T` argument is a capability (kernel/cap.h): a storable 64-bit handle
+the callee checks on every call (type, generation).  To the verifier it is a
+scalar; the declared type says what the callee accepts (the reference lists
+it; a capability of another type is refused with -ECAPTYPE).  T is a type of
+this interface or, qualified, of another one.
 
 A proc is a plain procedure: its symbol is Interface_Proc, implemented by
 the authority.  An event is a procedure raised through the dispatcher:
@@ -117,6 +124,15 @@ def parse_arg(iface, text, where):
                    "void *" if rw else "const void *", "void *" if rw else "const void *",
                    size=int(m2.group(2)),
                    desc="%s %s bytes" % ("writable" if rw else "readable", m2.group(2)))
+    m2 = re.fullmatch(r"cap\s+(?:(%s)\.)?(%s)" % (IDENT, IDENT), t)
+    if m2:
+        owner, tn = m2.group(1) or iface.name, m2.group(2)
+        if owner == iface.name and tn not in [x[0] for x in iface.types]:
+            raise IdlError("%s: unknown type %r" % (where, tn))
+        a = Arg(name, "RT_ARG_SCALAR", "uint64_t", "unsigned long long",
+                desc="capability of %s.%s" % (owner, tn))
+        a.cap = (owner, tn, where)
+        return a
     m2 = re.fullmatch(r"ref(\??)\s+(%s)(\s+release)?" % IDENT, t)
     if m2:
         tn = m2.group(2)
@@ -235,7 +251,14 @@ def load(idl_dir):
     for i in ifaces:
         if i.name in seen:
             raise IdlError("interface %s declared in %s and %s" % (i.name, seen[i.name], i.path))
-        seen[i.name] = i.path
+        seen[i.name] = i
+    # Capabilities of another interface's type: that type must be declared.
+    for i in ifaces:
+        for it in i.items:
+            for a in it.args:
+                cap = getattr(a, "cap", None)
+                if cap and (cap[0] not in seen or cap[1] not in [t[0] for t in seen[cap[0]].types]):
+                    raise IdlError("%s: unknown type %s.%s" % (cap[2], cap[0], cap[1]))
     return ifaces
 
 

@@ -21,6 +21,8 @@
  * whose results must agree.  --dump writes the generated programs as
  * assembler text (DIR/NAME.s) for spin-verify-style inspection.
  *
+ * BENCH_DEBUG=1 in the environment prints both engines' results per run.
+ *
  * Built against the unsanitised library (build/host-opt/bin/verifier-bench)
  * so the figures are the runtime's, not ASan's.
  */

@@ -148,6 +148,29 @@ int main(void)
 	expect("unknown 500", raw(500, 0, 0, 0, 0, 0, 0), -ENOSYS);
 	expect("unknown 2^32+1", raw((1l << 32) | 1, 1, (long)buf, 1, 0, 0, 0), -ENOSYS);
 	expect("unknown -1", raw(-1, 0, 0, 0, 0, 0, 0), -ENOSYS);
+	expect("readlink(kernel buf)",
+	       raw(SYS_readlink, (long)"/etc/issue", 0xffff800000000000l, 64, 0, 0, 0), -EFAULT);
+	expect("readlink(ro buf)", raw(SYS_readlink, (long)"/etc/issue", (long)ro, 64, 0, 0, 0),
+	       -EFAULT);
+	expect("readlink", raw(SYS_readlink, (long)"/etc/issue", (long)buf, 64, 0, 0, 0), 4);
+	/* The kernel never touches the user stack on entry: a system call made
+	 * with a kernel or non-canonical stack pointer still works. */
+	{
+		static const long sps[] = {0, 0xffffffff80100000l, 0x0000800000000000l, -8};
+
+		for (unsigned i = 0; i < sizeof(sps) / sizeof(sps[0]); i++) {
+			long r, saved;
+
+			__asm__ volatile("movq %%rsp, %1\n\t"
+			                 "movq %2, %%rsp\n\t"
+			                 "syscall\n\t"
+			                 "movq %1, %%rsp"
+			                 : "=a"(r), "=&r"(saved)
+			                 : "r"(sps[i]), "0"((long)SYS_getpid)
+			                 : "rcx", "r11", "memory");
+			expect("getpid with a wild rsp", r, raw(SYS_getpid, 0, 0, 0, 0, 0, 0));
+		}
+	}
 	/* Still alive and the console still works. */
 	printf("hostile: %d passed, %d failed\n", passed, failed);
 	return failed != 0;

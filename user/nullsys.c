@@ -42,7 +42,7 @@ int main(void)
 {
 	uint64_t overhead;
 
-	printf("BENCHINFO kernel Spindle (Linux personality, Trap.SystemCall handler)\n");
+	printf("BENCHINFO kernel Spindle (Linux personality on MachineTrap.Syscall)\n");
 	for (int i = -10; i < 101; i++) {
 		uint64_t t0 = tsc(), t1 = tsc();
 

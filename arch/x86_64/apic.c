@@ -7,12 +7,18 @@
  * through x2APIC MSRs when CPUID reports x2APIC (KVM), else through the xAPIC
  * MMIO page (TCG has no x2APIC), mapped uncached in the direct map.  The
  * timer divides by 16 and is calibrated against the TSC (apic_timer_rate).
+ *
+ * SMP (arch/smp.h): apic_send_icr() sends INIT, SIPI, NMI and fixed IPIs;
+ * apic_init_ap() enables an AP's own local APIC (same mode as the boot CPU)
+ * and starts its tick with the boot CPU's calibrated count, no
+ * recalibration.
  */
 #include <spindle/errno.h>
 
 #include <arch/cpu.h>
 #include <arch/irq.h>
 #include <arch/mmu.h>
+#include <arch/smp.h>
 #include <arch/timer.h>
 #include <arch/x86.h>
 
@@ -25,6 +31,9 @@
 #define APIC_TMR_INIT  0x380
 #define APIC_TMR_CUR   0x390
 #define APIC_TMR_DIV   0x3e0
+#define APIC_ICR_LO    0x300
+#define APIC_ICR_HI    0x310
+#define APIC_ICR_BUSY  (1u << 12)
 
 #define APIC_BASE_ENABLE (1u << 11)
 #define APIC_BASE_X2     (1u << 10)
@@ -34,6 +43,7 @@
 static volatile uint32_t *apic_mmio;
 static bool apic_x2;
 static bool apic_ready;
+static uint32_t apic_timer_count; /* initial count of the periodic tick */
 
 static uint32_t apic_read(unsigned reg)
 {
@@ -170,7 +180,55 @@ int arch_timer_start(unsigned hz, uint64_t cycles_hz)
 		return -EINVAL;
 	apic_write(APIC_TMR_INIT, 0);
 	apic_write(APIC_LVT_TMR, LVT_PERIODIC | ARCH_IRQ_TIMER);
-	apic_write(APIC_TMR_INIT, (uint32_t)(per_sec / hz));
+	apic_timer_count = (uint32_t)(per_sec / hz);
+	apic_write(APIC_TMR_INIT, apic_timer_count);
+	return 0;
+}
+
+uint32_t apic_self_id(void)
+{
+	if (!apic_ready)
+		return 0;
+	return apic_x2 ? apic_read(APIC_ID) : apic_read(APIC_ID) >> 24;
+}
+
+void apic_send_icr(uint32_t apic_id, uint32_t icr)
+{
+	unsigned long f;
+
+	if (!apic_ready)
+		return;
+	__asm__ volatile("pushfq; popq %0; cli" : "=r"(f) : : "memory");
+	if (apic_x2) {
+		/* x2APIC: one 64-bit MSR write, no busy bit to wait for. */
+		wrmsr(0x830, ((uint64_t)apic_id << 32) | icr);
+	} else {
+		while (apic_read(APIC_ICR_LO) & APIC_ICR_BUSY)
+			arch_cpu_relax();
+		apic_write(APIC_ICR_HI, apic_id << 24);
+		apic_write(APIC_ICR_LO, icr);
+	}
+	if (f & (1u << 9))
+		__asm__ volatile("sti" : : : "memory");
+}
+
+int apic_init_ap(unsigned vector)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+
+	if (!apic_ready)
+		return -ENODEV;
+	wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE | (apic_x2 ? APIC_BASE_X2 : 0));
+	apic_write(APIC_SVR, 0x100 | ARCH_IRQ_SPURIOUS);
+	apic_write(APIC_LVT_TMR, LVT_MASKED);
+	apic_write(APIC_LVT_LINT0, LVT_MASKED);
+	apic_write(APIC_LVT_LINT1, LVT_MASKED);
+	if (apic_timer_count) {
+		apic_write(APIC_TMR_DIV, 0x3);
+		apic_write(APIC_TMR_INIT, 0);
+		apic_write(APIC_LVT_TMR, LVT_PERIODIC | vector);
+		apic_write(APIC_TMR_INIT, apic_timer_count);
+	}
 	return 0;
 }
 

@@ -9,12 +9,20 @@
  * overflow then ends in a clean #DF report instead of a triple fault.
  * arch_cpu_protect() turns on NX, SMEP, SMAP, UMIP and CR0.WP where CPUID
  * reports them.
+ *
+ * SMP: every CPU has its own GDT and TSS (in its struct percpu, so the TSS
+ * descriptor's busy bit and the IST/rsp0 pointers are per CPU) and shares
+ * the IDT.  The boot CPU sets its GS base first of all (percpu_init_boot);
+ * arch_cpu_prepare_ap() allocates an AP's IST stacks on the boot CPU and
+ * arch_cpu_init_ap() loads the tables on the AP itself.
  */
 #include <spindle/errno.h>
 
 #include <arch/cpu.h>
 #include <arch/layout.h>
 #include <arch/mmu.h>
+#include <arch/percpu.h>
+#include <arch/smp.h>
 #include <arch/trap.h>
 #include <arch/x86.h>
 
@@ -25,16 +33,6 @@
 #define IST_DF  1
 #define IST_NMI 2
 #define IST_MC  3
-
-struct tss {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomap_base;
-} __attribute__((packed));
 
 struct idt_gate {
 	uint16_t off_lo;
@@ -53,7 +51,7 @@ struct desc_ptr {
 
 extern const uint64_t trap_stub_table[256];
 
-static uint64_t cpu_gdt[7] __attribute__((aligned(16))) = {
+static const uint64_t cpu_gdt_template[7] = {
     0,
     0x00af9a000000ffff, /* 0x08 kernel code: 64-bit, DPL 0 */
     0x00cf92000000ffff, /* 0x10 kernel data */
@@ -62,7 +60,6 @@ static uint64_t cpu_gdt[7] __attribute__((aligned(16))) = {
     0,
     0, /* 0x28 TSS (16 bytes), filled in below */
 };
-static struct tss cpu_tss __attribute__((aligned(16)));
 static struct idt_gate cpu_idt[256] __attribute__((aligned(16)));
 static unsigned cpu_feat;
 
@@ -78,20 +75,24 @@ static void cpu_set_gate(unsigned v, uint64_t handler, unsigned ist)
 	};
 }
 
-void arch_cpu_init(void)
+/* Load p's GDT (with its TSS), reload the segments and TR, load the IDT. */
+static void cpu_load_tables(struct percpu *p)
 {
-	uint64_t base = (uint64_t)&cpu_tss;
-	uint64_t limit = sizeof(cpu_tss) - 1;
-	struct desc_ptr gdtr = {sizeof(cpu_gdt) - 1, (uint64_t)cpu_gdt};
+	uint64_t base = (uint64_t)&p->tss;
+	uint64_t limit = sizeof(p->tss) - 1;
+	struct desc_ptr gdtr = {sizeof(p->gdt) - 1, (uint64_t)p->gdt};
 	struct desc_ptr idtr = {sizeof(cpu_idt) - 1, (uint64_t)cpu_idt};
 
-	cpu_tss.iomap_base = sizeof(cpu_tss); /* no I/O bitmap */
-	cpu_gdt[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
-	             ((limit >> 16) << 48) | (((base >> 24) & 0xff) << 56);
-	cpu_gdt[6] = base >> 32;
+	for (unsigned i = 0; i < 7; i++)
+		p->gdt[i] = cpu_gdt_template[i];
+	p->tss.iomap_base = sizeof(p->tss); /* no I/O bitmap */
+	p->gdt[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
+	            ((limit >> 16) << 48) | (((base >> 24) & 0xff) << 56);
+	p->gdt[6] = base >> 32;
 
 	__asm__ volatile("lgdt %0" : : "m"(gdtr));
-	/* Reload CS with a far return, then the data segments and TR. */
+	/* Reload CS with a far return, then the data segments and TR.  Loading
+	 * %gs clears the GS base: the caller sets it afterwards. */
 	__asm__ volatile("pushq %0\n\t"
 	                 "leaq 1f(%%rip), %%rax\n\t"
 	                 "pushq %%rax\n\t"
@@ -108,10 +109,48 @@ void arch_cpu_init(void)
 	                 : "i"(GDT_KCODE), "i"(GDT_KDATA)
 	                 : "rax", "memory");
 	__asm__ volatile("ltr %w0" : : "r"(GDT_TSS));
+	__asm__ volatile("lidt %0" : : "m"(idtr));
+}
 
+void arch_cpu_init(void)
+{
+	percpu_init_boot();
 	for (unsigned v = 0; v < 256; v++)
 		cpu_set_gate(v, trap_stub_table[v], 0);
-	__asm__ volatile("lidt %0" : : "m"(idtr));
+	cpu_load_tables(percpu_of(0));
+	percpu_load(percpu_of(0));
+}
+
+int arch_cpu_prepare_ap(struct percpu *p)
+{
+	static const char *const names[3] = {"ist-df-ap", "ist-nmi-ap", "ist-mc-ap"};
+
+	for (unsigned i = 0; i < 3; i++) {
+		struct mmu_stack s;
+		int err = mmu_stack_alloc(names[i], IST_STACK_SIZE, &s);
+
+		if (err)
+			return err;
+		p->tss.ist[i] = s.top;  /* IST_DF, IST_NMI, IST_MC are 1, 2, 3 */
+	}
+	return 0;
+}
+
+void arch_cpu_init_ap(struct percpu *p)
+{
+	uint64_t ist[3] = {p->tss.ist[0], p->tss.ist[1], p->tss.ist[2]};
+
+	cpu_load_tables(p);
+	for (unsigned i = 0; i < 3; i++)
+		p->tss.ist[i] = ist[i];
+	percpu_load(p);
+	/* The same protections as the boot CPU (CR4 and EFER are per CPU). */
+	if (cpu_feat & ARCH_FEAT_NX)
+		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+	write_cr0(read_cr0() | CR0_WP);
+	write_cr4(read_cr4() | ((cpu_feat & ARCH_FEAT_SMEP) ? CR4_SMEP : 0) |
+	          ((cpu_feat & ARCH_FEAT_SMAP) ? CR4_SMAP : 0) |
+	          ((cpu_feat & ARCH_FEAT_UMIP) ? CR4_UMIP : 0));
 }
 
 int arch_cpu_init_ist(void)
@@ -131,7 +170,7 @@ int arch_cpu_init_ist(void)
 
 		if (err)
 			return err;
-		cpu_tss.ist[ists[i].ist - 1] = s.top;
+		percpu_of(0)->tss.ist[ists[i].ist - 1] = s.top;
 		cpu_set_gate(ists[i].vector, trap_stub_table[ists[i].vector], ists[i].ist);
 	}
 	return 0;
@@ -174,12 +213,14 @@ unsigned arch_cpu_features(void)
 
 void arch_halt(void)
 {
+	smp_halt_others();
 	for (;;)
 		__asm__ volatile("cli; hlt");
 }
 
 void arch_exit(unsigned code)
 {
+	smp_halt_others(); /* a panic on one CPU stops the others */
 	outl(0xf4, code);
 	/* No isa-debug-exit device (real hardware, other VMs): stop here. */
 	arch_halt();

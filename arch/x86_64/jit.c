@@ -179,8 +179,17 @@ struct jit_ctx {
 	bool *backtarget;  /* ... of a back-edge: it gets a fuel pad */
 	bool fallthrough;  /* the code emitted last can fall through */
 	bool *near_import; /* per import: call rel32 reaches it */
-	/* Labels: insns 0..n, fuel pads 0..n, then JF_* of each function,
-	 * then JL_*. */
+	uint8_t *site;     /* per insn: JS_* (abort stubs, out-of-line pads) */
+	uint32_t *pad_src; /* back-edge target -> the source its pad reports */
+	int32_t *back_to;  /* back-edge source -> its target, or -1 */
+	uint32_t *run_end; /* first call of a batched run -> insn after its
+	                      last call (0: no run starts here) */
+	uint32_t *run_k;   /* ... and the number of calls it charges at once */
+	uint32_t run_until; /* inside a batched run's fast path: its end */
+	bool rdx_zero;      /* rdx (eBPF r3) is known to hold 0 here */
+	/* Labels: insns 0..n, fuel pads 0..n, fuel-abort stubs 0..n,
+	 * helper-abort stubs 0..n, out-of-line pads 0..n, slow paths of
+	 * batched runs 0..n, then JF_* of each function, then JL_*. */
 	uint32_t nlabels;
 	uint32_t *prev;       /* offsets from the previous pass */
 	uint32_t *cur;        /* offsets being recorded in this pass */
@@ -198,20 +207,42 @@ struct jit_ctx {
 	size_t errlen;
 };
 
+/* Per-insn label blocks (see jit_ctx.nlabels). */
+enum {
+	JB_INSN,  /* the instruction itself */
+	JB_PAD,   /* the fuel pad in front of a back-edge target */
+	JB_FSTUB, /* fuel-abort stub of a site: records its insn index */
+	JB_HSTUB, /* helper-abort stub of a RT_SIG_MAYABORT call */
+	JB_XPAD,  /* out-of-line pad of a back-edge source */
+	JB_SLOW,  /* slow path of a batched run of import calls */
+	JB_COUNT
+};
+
+/* What an instruction needs beside its own code (jit_ctx.site). */
+#define JS_FUEL   0x1 /* fuel is charged here: a fuel-abort stub */
+#define JS_HELPER 0x2 /* an abortable import: a helper-abort stub */
+#define JS_XPAD   0x4 /* a back-edge whose target's pad reports another
+                         source: it gets its own pad, out of line */
+
+static uint32_t jl_blk(const struct jit_ctx *c, uint32_t blk, uint32_t i)
+{
+	return blk * (c->p->ninsns + 1) + i;
+}
+
 /* The fuel pad in front of back-edge target t. */
 static uint32_t jl_pad(const struct jit_ctx *c, uint32_t t)
 {
-	return c->p->ninsns + 1 + t;
+	return jl_blk(c, JB_PAD, t);
 }
 
 static uint32_t jl_func(const struct jit_ctx *c, uint32_t f, uint32_t k)
 {
-	return 2 * (c->p->ninsns + 1) + f * JF_COUNT + k;
+	return JB_COUNT * (c->p->ninsns + 1) + f * JF_COUNT + k;
 }
 
 static uint32_t jl_common(const struct jit_ctx *c, uint32_t l)
 {
-	return 2 * (c->p->ninsns + 1) + c->p->nfuncs * JF_COUNT + l;
+	return JB_COUNT * (c->p->ninsns + 1) + c->p->nfuncs * JF_COUNT + l;
 }
 
 /* The literal holding the address of far import k. */
@@ -220,7 +251,7 @@ static uint32_t jl_lit(const struct jit_ctx *c, uint32_t k)
 	return jl_common(c, JL_COUNT) + k;
 }
 
-/* Where a fuel or helper abort goes from the current function. */
+/* Where a fuel or helper abort goes from a site's stub. */
 static uint32_t jl_abort(const struct jit_ctx *c, bool fuel)
 {
 	if (c->fn[c->cur_func].flat)
@@ -306,12 +337,13 @@ static void jit_land8(struct jit_buf *b, uint32_t at)
 		b->code[at - 1] = (uint8_t)(b->len - at);
 }
 
-/* Charge one unit of fuel: sub r12, 1; jb abort_fuel (r9 in flat
- * functions without calls). */
-static void jit_fuel(struct jit_ctx *c)
+/* Charge one unit of fuel for the instruction at `site`: sub r12, 1; jb
+ * to the site's stub, which records where the run stopped (r9 instead of
+ * r12 in flat functions without calls). */
+static void jit_fuel(struct jit_ctx *c, uint32_t site)
 {
 	x86_alu_ri(&c->b, true, X86_EXT_SUB, c->fn[c->cur_func].fuel, 1); /* sub r12/r9, 1 */
-	jit_jump(c, X86_CC_B, jl_abort(c, true));                         /* jb abort_fuel */
+	jit_jump(c, X86_CC_B, jl_blk(c, JB_FSTUB, site));                 /* jb fstub(site) */
 }
 
 /* ---- per-function analysis ------------------------------------------- */
@@ -393,6 +425,11 @@ static void jit_analyse(struct jit_ctx *c, uint32_t f)
 			if (op == BPF_CALL) {
 				fi->calls = true;
 				fi->metered = true;
+				c->site[i] |= JS_FUEL;
+				if (in->src == BPF_PSEUDO_IMPORT && (uint32_t)in->imm < p->nimports &&
+				    p->imports[in->imm].sig &&
+				    (p->imports[in->imm].sig->flags & RT_SIG_MAYABORT))
+					c->site[i] |= JS_HELPER;
 				if (in->src == BPF_PSEUDO_CALL) {
 					target = (int64_t)i + 1 + in->imm;
 					fi->calls_local = true;
@@ -408,8 +445,15 @@ static void jit_analyse(struct jit_ctx *c, uint32_t f)
 			                                          : (int64_t)i + 1 + in->off;
 			if (target >= rf->start && target < rf->end) {
 				c->target[target] = true;
-				if (target <= (int64_t)i)
+				if (target <= (int64_t)i) {
+					/* The pad reports the last source
+					 * (usually the loop's latch); any
+					 * other gets its own pad. */
 					c->backtarget[target] = true;
+					c->pad_src[target] = i;
+					c->back_to[i] = (int32_t)target;
+					c->site[i] |= JS_FUEL;
+				}
 			}
 			if (BPF_SRC(in->code) == BPF_X && in->src == BPF_REG_FP)
 				fp_escapes = true;
@@ -441,6 +485,57 @@ static void jit_classify(struct jit_func *fi)
 		npush++; /* rbp */
 	/* Entered with rsp = 8 mod 16; calls need it 0 mod 16. */
 	fi->pad = fi->calls && !(npush & 1);
+}
+
+/*
+ * Batched runs.  A straight-line stretch of code (no jump, no label inside)
+ * holding k >= 2 calls of ordinary imports is charged once, `sub r12, k;
+ * jb slow` before its first call, and its calls then carry no check.  If
+ * the budget cannot cover all k, the interpreter would stop at one of them
+ * after running the ones before (with their side effects), so `slow` is a
+ * second copy of the stretch with the usual per-call checks, entered with
+ * the budget restored (`add r12, k`), and leaving by a jump to the
+ * instruction after the last call.  Exact because nothing in between can
+ * consume or observe fuel: an ordinary import cannot, and local calls,
+ * abortable imports and RT_SIG_FUEL imports end a run.
+ */
+static void jit_find_runs(struct jit_ctx *c, uint32_t f)
+{
+	const struct rt_prog *p = c->p;
+	const struct rt_func *rf = &p->funcs[f];
+	uint32_t i, first = 0, last = 0, k = 0;
+
+	for (i = rf->start; i <= rf->end; i++) {
+		const struct bpf_insn *in = i < rf->end ? &p->insns[i] : NULL;
+		uint8_t cls = in ? BPF_CLASS(in->code) : 0;
+		bool ordinary = false, breaks;
+
+		if (in && in->code == (BPF_JMP | BPF_CALL) && in->src == BPF_PSEUDO_IMPORT &&
+		    !in->dst && !in->off && (uint32_t)in->imm < p->nimports) {
+			const struct rt_sig *sig = p->imports[in->imm].sig;
+
+			ordinary =
+			    sig && sig->fn && !(sig->flags & (RT_SIG_MAYABORT | RT_SIG_FUEL));
+		}
+		breaks = !in || (c->target[i] && k) || ((cls == BPF_JMP || cls == BPF_JMP32) &&
+		                                         !ordinary) ||
+		         (p->aux && !(p->aux[i].flags & RT_AUX_SEEN));
+		if (breaks) {
+			if (k >= 2 && last + 1 < rf->end) {
+				c->run_end[first] = last + 1;
+				c->run_k[first] = k;
+			}
+			k = 0;
+		}
+		if (ordinary) {
+			if (!k)
+				first = i;
+			last = i;
+			k++;
+		}
+		if (in && bpf_is_lddw(in))
+			i++;
+	}
 }
 
 /* ---- prologue / epilogue --------------------------------------------- */
@@ -489,7 +584,7 @@ static void jit_epilogue(struct jit_ctx *c, const struct jit_func *fi, bool ok)
 		x86_leave(&c->b); /* leave */
 	/* Plain and flat functions are entered directly from C and return
 	 * the status in rdx; nested ones return through the common entry. */
-	if (ok && (!fi->metered || fi->flat))
+	if (ok && (!fi->metered || fi->flat) && !c->rdx_zero)
 		x86_alu_rr(&c->b, false, X86_OP_XOR, X86_RDX, X86_RDX); /* xor edx, edx */
 	x86_ret(&c->b);                                                 /* ret */
 }
@@ -554,9 +649,10 @@ static void jit_common(struct jit_ctx *c)
 	x86_alu_rr(b, false, X86_OP_XOR, JIT_FUEL, JIT_FUEL); /* xor r12d, r12d */
 	x86_mov_ri32(b, X86_RDX, RT_RUN_FUEL);                /* mov edx, RT_RUN_FUEL */
 	jit_label(c, jl_common(c, JL_ABORT));
-	jit_lea_label(c, X86_R11, jl_common(c, JL_RA)); /* lea r11, [rip + ra] */
+	/* r10, not r11: r11 carries the aborting insn index to the caller. */
+	jit_lea_label(c, X86_R10, jl_common(c, JL_RA)); /* lea r10, [rip + ra] */
 	jit_label(c, jl_common(c, JL_WALK));
-	x86_alu_mr(b, true, X86_OP_CMP, X86_RBP, 8, X86_R11); /* cmp [rbp+8], r11 */
+	x86_alu_mr(b, true, X86_OP_CMP, X86_RBP, 8, X86_R10); /* cmp [rbp+8], r10 */
 	jit_jump(c, X86_CC_E, jl_common(c, JL_FOUND));        /* je found */
 	x86_load(b, 8, X86_RBP, X86_RBP, 0);                  /* mov rbp, [rbp] */
 	jit_jump(c, -1, jl_common(c, JL_WALK));               /* jmp walk */
@@ -567,9 +663,11 @@ static void jit_common(struct jit_ctx *c)
 }
 
 /*
- * rt_jit_run's shim: shim(r1..r5, fuel, entry, &left) calls a metered
- * entry (flat or nested) and stores what is left of the budget, which
- * both kinds hand back in r9 (a scratch register the SysV caller ignores).
+ * rt_jit_run's shim: shim(r1..r5, fuel, entry, out) calls a metered entry
+ * (flat or nested) and stores out[0] = what is left of the budget, which
+ * both kinds hand back in r9, and out[1] = r11, the index of the
+ * instruction where an aborted run stopped (scratch registers a SysV
+ * caller ignores; r11 means nothing after a normal return).
  */
 static void jit_run_shim(struct jit_ctx *c)
 {
@@ -577,12 +675,62 @@ static void jit_run_shim(struct jit_ctx *c)
 
 	jit_label(c, jl_common(c, JL_RUN_SHIM));
 	x86_push(b, X86_RBX);                 /* push rbx */
-	x86_load(b, 8, X86_RBX, X86_RSP, 24); /* mov rbx, [rsp+24] (&left) */
+	x86_load(b, 8, X86_RBX, X86_RSP, 24); /* mov rbx, [rsp+24] (out) */
 	x86_load(b, 8, X86_R11, X86_RSP, 16); /* mov r11, [rsp+16] (entry) */
 	x86_call_r(b, X86_R11);               /* call r11 */
-	x86_store(b, 8, X86_RBX, 0, X86_R9);  /* mov [rbx], r9 */
+	x86_store(b, 8, X86_RBX, 0, X86_R9);  /* mov [rbx], r9 (fuel left) */
+	x86_store(b, 8, X86_RBX, 8, X86_R11); /* mov [rbx+8], r11 (abort pc) */
 	x86_pop(b, X86_RBX);                  /* pop rbx */
 	x86_ret(b);                           /* ret */
+}
+
+/*
+ * The out-of-line code of function f, after its body: each fuel site's
+ * stub (`mov r11d, insn; jmp abort_fuel`) and each abortable call's
+ * (`mov r11d, insn; jmp abort_helper`), the pads of back-edges whose
+ * target's pad reports another source, and the checked copies of its
+ * batched runs (jit_find_runs).  All of it runs only when fuel is short or
+ * a run aborts, except the extra pads, which cost one jmp per taken edge.
+ */
+static int jit_emit_range(struct jit_ctx *c, uint32_t f, uint32_t i, uint32_t end);
+
+static int jit_cold(struct jit_ctx *c, uint32_t f)
+{
+	const struct rt_func *rf = &c->p->funcs[f];
+	struct jit_buf *b = &c->b;
+	uint32_t i;
+	int err;
+
+	for (i = rf->start; i < rf->end; i++) {
+		if (c->site[i] & JS_XPAD) {
+			c->cur_insn = i;
+			jit_label(c, jl_blk(c, JB_XPAD, i));
+			jit_fuel(c, i);                                     /* sub r12, 1; jb */
+			jit_jump(c, -1, (uint32_t)c->back_to[i]);           /* jmp target */
+		}
+		if (c->run_end[i]) {
+			jit_label(c, jl_blk(c, JB_SLOW, i));
+			x86_alu_ri(b, true, X86_EXT_ADD, JIT_FUEL,
+			           (int32_t)c->run_k[i]); /* add r12, k (undo the batch charge) */
+			err = jit_emit_range(c, f, i, c->run_end[i]);
+			if (err)
+				return err;
+			jit_jump(c, -1, c->run_end[i]); /* jmp after the run */
+		}
+	}
+	for (i = rf->start; i < rf->end; i++) {
+		if (c->site[i] & JS_FUEL) {
+			jit_label(c, jl_blk(c, JB_FSTUB, i));
+			x86_mov_ri32(b, X86_R11, i);             /* mov r11d, insn */
+			jit_jump(c, -1, jl_abort(c, true));      /* jmp abort_fuel */
+		}
+		if (c->site[i] & JS_HELPER) {
+			jit_label(c, jl_blk(c, JB_HSTUB, i));
+			x86_mov_ri32(b, X86_R11, i);             /* mov r11d, insn */
+			jit_jump(c, -1, jl_abort(c, false));     /* jmp abort_helper */
+		}
+	}
+	return 0;
 }
 
 /* ---- instructions ---------------------------------------------------- */
@@ -1325,7 +1473,7 @@ static int jit_setup(struct jit_ctx *c, const struct rt_prog *p)
 	if (p->ninsns == 0 || p->nfuncs == 0 || !p->insns || !p->funcs ||
 	    p->ninsns > RT_MAX_INSNS || p->nfuncs > RT_MAX_FUNCS)
 		return jit_fail(c, "empty or oversized program");
-	c->nlabels = 2 * (p->ninsns + 1) + p->nfuncs * JF_COUNT + JL_COUNT + p->nimports;
+	c->nlabels = JB_COUNT * (p->ninsns + 1) + p->nfuncs * JF_COUNT + JL_COUNT + p->nimports;
 	c->prev = rt_alloc(sizeof(uint32_t) * c->nlabels);
 	c->cur = rt_alloc(sizeof(uint32_t) * c->nlabels);
 	c->fn = rt_alloc(sizeof(struct jit_func) * p->nfuncs);
@@ -1334,11 +1482,19 @@ static int jit_setup(struct jit_ctx *c, const struct rt_prog *p)
 	c->target = rt_alloc(sizeof(bool) * p->ninsns);
 	c->backtarget = rt_alloc(sizeof(bool) * p->ninsns);
 	c->near_import = rt_alloc(p->nimports ? p->nimports : 1);
+	c->site = rt_alloc(p->ninsns);
+	c->pad_src = rt_alloc(sizeof(uint32_t) * p->ninsns);
+	c->back_to = rt_alloc(sizeof(int32_t) * p->ninsns);
+	c->run_end = rt_alloc(sizeof(uint32_t) * p->ninsns);
+	c->run_k = rt_alloc(sizeof(uint32_t) * p->ninsns);
 	if (!c->prev || !c->cur || !c->fn || !c->func_at || !c->slot2 || !c->target ||
-	    !c->backtarget || !c->near_import)
+	    !c->backtarget || !c->near_import || !c->site || !c->pad_src || !c->back_to ||
+	    !c->run_end || !c->run_k)
 		return -RT_ENOMEM;
-	for (i = 0; i < p->ninsns; i++)
+	for (i = 0; i < p->ninsns; i++) {
 		c->func_at[i] = -1;
+		c->back_to[i] = -1;
+	}
 	for (f = 0; f < p->nfuncs; f++) {
 		const struct rt_func *rf = &p->funcs[f];
 
@@ -1361,6 +1517,11 @@ static int jit_setup(struct jit_ctx *c, const struct rt_prog *p)
 				c->slot2[++i] = true;
 	for (f = 0; f < p->nfuncs; f++)
 		jit_analyse(c, f);
+	for (i = 0; i < p->ninsns; i++)
+		if (c->back_to[i] >= 0 && c->pad_src[c->back_to[i]] != i)
+			c->site[i] |= JS_XPAD;
+	for (f = 0; f < p->nfuncs; f++)
+		jit_find_runs(c, f);
 	for (f = 0; f < p->nfuncs; f++) {
 		jit_classify(&c->fn[f]);
 		if (c->fn[f].metered)
@@ -1382,6 +1543,11 @@ static void jit_ctx_free(struct jit_ctx *c)
 	rt_free(c->target);
 	rt_free(c->backtarget);
 	rt_free(c->near_import);
+	rt_free(c->site);
+	rt_free(c->pad_src);
+	rt_free(c->back_to);
+	rt_free(c->run_end);
+	rt_free(c->run_k);
 }
 
 int rt_jit_compile(const struct rt_prog *p, struct rt_jit **out, char *err, size_t errlen)
@@ -1482,6 +1648,11 @@ rt_jit_fn rt_jit_entry(const struct rt_jit *j, uint32_t func)
 size_t rt_jit_code_size(const struct rt_jit *j)
 {
 	return j ? j->len : 0;
+}
+
+const void *rt_jit_code(const struct rt_jit *j)
+{
+	return j ? j->code : NULL;
 }
 
 void rt_jit_free(struct rt_jit *j)

@@ -16,6 +16,7 @@
 #include <arch/fault.h>
 #include <arch/layout.h>
 #include <arch/mmu.h>
+#include <arch/smp.h>
 #include <arch/trap.h>
 #include <arch/uspace.h>
 #include <arch/x86.h>
@@ -177,6 +178,8 @@ void trap_dispatch(struct trap_frame *f)
 		sched_irq_exit();        /* may switch strands: the frame stays on this stack */
 		return;
 	}
+	if (f->vector == TRAP_NMI && smp_nmi_halt()) /* another CPU panicked */
+		return;
 	if (f->vector == TRAP_PF && trap_pf_hook && trap_pf_hook(f))
 		return;
 	if (uspace_trap(f)) /* user-copy fixups; exceptions of user processes */

@@ -202,6 +202,34 @@ static void *slurp(const char *path, size_t *len)
 	return buf;
 }
 
+/*
+ * SPINDLE_JIT_DUMP=DIR: write each JIT'd block to DIR/NAME.bin (the last
+ * copy loaded wins) and print where its entry starts, for
+ *     objdump -D -b binary -mi386:x86-64 --adjust-vma=0 DIR/NAME.bin
+ */
+static void dump_code(const char *name, const struct loaded *l)
+{
+	const char *dir = getenv("SPINDLE_JIT_DUMP");
+	char path[512];
+	FILE *f;
+
+	if (!dir || !*dir)
+		return;
+	snprintf(path, sizeof(path), "%s/%s.bin", dir, name);
+	f = fopen(path, "wb");
+	if (!f) {
+		perror(path);
+		return;
+	}
+	fwrite(rt_jit_code(l->j), 1, l->code, f);
+	fclose(f);
+	fprintf(stderr, "bench-native: %s: %zu bytes at %p, entry at +%#lx -> %s\n", name, l->code,
+	        rt_jit_code(l->j),
+	        (unsigned long)((const uint8_t *)(uintptr_t)l->fn -
+	                        (const uint8_t *)rt_jit_code(l->j)),
+	        path);
+}
+
 /* Load the object, verify function `name` with a context of ctx_size bytes,
  * JIT it.  A verifier refusal is reported, and the code still measured. */
 static int load_kernel(const void *elf, size_t len, const char *name, uint32_t ctx_size,
@@ -238,6 +266,7 @@ static int load_kernel(const void *elf, size_t len, const char *name, uint32_t c
 	}
 	out->fn = rt_jit_entry(out->j, idx);
 	out->code = rt_jit_code_size(out->j);
+	dump_code(name, out);
 	return 0;
 }
 

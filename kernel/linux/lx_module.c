@@ -4,12 +4,13 @@
  * and the kernel's process layer.
  *
  * At boot lx_module_init() registers the personality (attach/detach: the
- * per-process struct lx_proc) and installs its Trap.SystemCall handler
+ * per-process struct lx_proc) and installs its MachineTrap.Syscall handler
  * with a guard that accepts exactly the processes it attached, so another
  * personality or an extension can serve other processes, or interpose on
  * these by installing before it.  The handler decodes the Linux register
  * convention (rax = number; rdi, rsi, rdx, r10, r8, r9 = arguments) from
- * the saved state and ends the process after exit/exit_group.
+ * the saved state and, after exit/exit_group, asks the process layer to
+ * end the process (it does once the raise has returned).
  *
  * The host operations map the personality's needs onto the core services:
  * pages from PhysAddr mapped through Translation (process_map_anon),
@@ -115,8 +116,9 @@ static const struct process_personality lx_personality = {lx_module_id, lx_attac
 
 static uint64_t lx_guard(struct process *p, struct trap_frame *f)
 {
-	(void)f;
-	return p->personality_id == lx_module_id;
+	/* Linux's numbers only: the others (Spindle's own system calls) are
+	 * for other handlers, or answered -ENOSYS by the default. */
+	return p->personality_id == lx_module_id && f->rax < LX_NR_LIMIT;
 }
 
 static int64_t lx_handler(struct process *p, struct trap_frame *f)
@@ -127,7 +129,7 @@ static int64_t lx_handler(struct process *p, struct trap_frame *f)
 
 	r = lx_syscall(lx, f->rax, a);
 	if (lx->exited)
-		process_exit_current(lx->exit_code);
+		process_exit_request(p, lx->exit_code);
 	return r;
 }
 

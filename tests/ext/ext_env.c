@@ -47,9 +47,9 @@ static uint64_t console_open(uint64_t id, uint64_t a, uint64_t b, uint64_t c, ui
 	return (uintptr_t)&consoles[id & 3];
 }
 
-/* ext_log_opt: the verifier lets a program pass 0 for the memory with any
- * size (RT_ARG_MEM_OR_NULL checks the size only against real memory), so
- * the procedure itself must treat 0 as "nothing to log". */
+/* ext_log_opt: 0 for the memory logs nothing.  The verifier refuses 0 with a
+ * size that may be non-zero; checking here too keeps a verifier bug from
+ * becoming a host crash in the differential fuzzer. */
 static uint64_t ext_log_opt(uint64_t mem, uint64_t size, uint64_t a, uint64_t b, uint64_t c)
 {
 	return mem ? ext_log(mem, size, a, b, c) : 0;

@@ -19,7 +19,7 @@
  *   9  ext_hash8      (const mem, 8 bytes) -> scalar             pure
  *   10 ext_ctx_len    (ctx) -> scalar                            pure
  *   11 ext_pkt_get    (scalar) -> Pkt ref_or_null                not acquired
- *   12 ext_log_opt    (mem_or_null, size) -> scalar               0 logs nothing, whatever the size
+ *   12 ext_log_opt    (mem_or_null, size) -> scalar               0 (with size 0) logs nothing
  *   13 ext_pkt_hold   (Pkt ref) -> Pkt ref                       acquires a second hold
  *   14 ext_pkt_drop   (Pkt ref, released) -> void
  *   15 ext_abort      (scalar) -> scalar                         may abort the program

@@ -30,7 +30,7 @@ s64 deaf_pick(struct VProc_T *vp, u64 prev, u64 n)
 }
 
 SPINDLE_HANDLER(Strand_Block)
-void deaf_block(struct Strand_T *s)
+u64 deaf_block(struct Strand_T *s)
 {
 	s64 i = Strand_Thread(s);
 
@@ -38,13 +38,15 @@ void deaf_block(struct Strand_T *s)
 		blocked |= 1ull << i;
 		stat[2]++;
 	}
+	return 0; /* eBPF always returns r0; a void event ignores it */
 }
 
 SPINDLE_HANDLER(Strand_Unblock)
-void deaf_unblock(struct Strand_T *s)
+u64 deaf_unblock(struct Strand_T *s)
 {
 	if (Strand_Thread(s) >= 0)
 		stat[3]++; /* heard, and ignored */
+	return 0; /* eBPF always returns r0; a void event ignores it */
 }
 
 SPINDLE_EXPORT

@@ -41,19 +41,21 @@ s64 lottery_pick(struct VProc_T *vp, u64 prev, u64 n)
 }
 
 SPINDLE_HANDLER(Strand_Resume)
-void lottery_resume(struct Strand_T *s)
+u64 lottery_resume(struct Strand_T *s)
 {
 	stat[0]++;
+	return 0; /* eBPF always returns r0; a void event ignores it */
 }
 
 SPINDLE_HANDLER(Strand_Checkpoint)
-void lottery_checkpoint(struct Strand_T *s)
+u64 lottery_checkpoint(struct Strand_T *s)
 {
 	stat[1]++;
+	return 0; /* eBPF always returns r0; a void event ignores it */
 }
 
 SPINDLE_HANDLER(Strand_Block)
-void lottery_block(struct Strand_T *s)
+u64 lottery_block(struct Strand_T *s)
 {
 	s64 i = Strand_Thread(s);
 
@@ -61,10 +63,11 @@ void lottery_block(struct Strand_T *s)
 		blocked |= 1ull << i;
 		stat[2]++;
 	}
+	return 0; /* eBPF always returns r0; a void event ignores it */
 }
 
 SPINDLE_HANDLER(Strand_Unblock)
-void lottery_unblock(struct Strand_T *s)
+u64 lottery_unblock(struct Strand_T *s)
 {
 	s64 i = Strand_Thread(s);
 
@@ -72,6 +75,7 @@ void lottery_unblock(struct Strand_T *s)
 		blocked &= ~(1ull << i);
 		stat[3]++;
 	}
+	return 0; /* eBPF always returns r0; a void event ignores it */
 }
 
 SPINDLE_EXPORT

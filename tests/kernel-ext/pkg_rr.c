@@ -34,19 +34,21 @@ s64 rr_pick(struct VProc_T *vp, u64 prev, u64 n)
 }
 
 SPINDLE_HANDLER(Strand_Resume)
-void rr_resume(struct Strand_T *s)
+u64 rr_resume(struct Strand_T *s)
 {
 	stat[0]++;
+	return 0; /* eBPF always returns r0; a void event ignores it */
 }
 
 SPINDLE_HANDLER(Strand_Checkpoint)
-void rr_checkpoint(struct Strand_T *s)
+u64 rr_checkpoint(struct Strand_T *s)
 {
 	stat[1]++;
+	return 0; /* eBPF always returns r0; a void event ignores it */
 }
 
 SPINDLE_HANDLER(Strand_Block)
-void rr_block(struct Strand_T *s)
+u64 rr_block(struct Strand_T *s)
 {
 	s64 i = Strand_Thread(s);
 
@@ -54,10 +56,11 @@ void rr_block(struct Strand_T *s)
 		blocked |= 1ull << i;
 		stat[2]++;
 	}
+	return 0; /* eBPF always returns r0; a void event ignores it */
 }
 
 SPINDLE_HANDLER(Strand_Unblock)
-void rr_unblock(struct Strand_T *s)
+u64 rr_unblock(struct Strand_T *s)
 {
 	s64 i = Strand_Thread(s);
 
@@ -65,6 +68,7 @@ void rr_unblock(struct Strand_T *s)
 		blocked &= ~(1ull << i);
 		stat[3]++;
 	}
+	return 0; /* eBPF always returns r0; a void event ignores it */
 }
 
 SPINDLE_EXPORT

@@ -3,6 +3,9 @@
  * preemption by a higher-priority strand, round-robin with timer
  * preemption between CPU-bound strands, yield, timed sleep.  Timing checks
  * are lower bounds and orderings only (TCG on a shared host is noisy).
+ * These are one-CPU properties: with several CPUs each case pins itself and
+ * the strands it makes to the CPU it runs on (sc_here/sc_create), so they
+ * hold on any number of CPUs.  SMP behaviour is tests/kernel/smp_test.c's.
  */
 #include <arch/cpu.h>
 
@@ -44,6 +47,25 @@ static void sc_tag(void *p)
 	sc_log_put(a->log, a->tag);
 }
 
+/* Pin the running test to its CPU (undone by sc_anywhere). */
+static int sc_here(void)
+{
+	return sched_pin_current(sched_strand_cpu(strand_current()));
+}
+
+static void sc_anywhere(void)
+{
+	sched_pin_current(-1);
+}
+
+/* A strand on the test's own CPU. */
+static int sc_create(strand_entry_fn fn, void *arg, int prio, const char *name, strand_t *h)
+{
+	struct strand_attr a = { .name = name, .prio = prio };
+
+	return strand_create_pinned(&a, (unsigned)sched_strand_cpu(strand_current()), fn, arg, h);
+}
+
 static bool sc_log_is(struct sc_log *l, const char *want)
 {
 	int i = 0;
@@ -60,16 +82,18 @@ KTEST(sched_priority_order)
 	struct sc_arg lo = { &log, 'L', 0 }, mid = { &log, 'M', 0 }, hi = { &log, 'H', 0 };
 	strand_t h[3];
 
+	KT_ASSERT_EQ(sc_here(), 0);
 	/* All below us: nothing runs until we block; then highest first. */
-	KT_ASSERT_EQ(strand_create(sc_tag, &lo, SCHED_PRIO_MIN, "lo", &h[0]), 0);
-	KT_ASSERT_EQ(strand_create(sc_tag, &mid, SCHED_PRIO_DEFAULT - 2, "mid", &h[1]), 0);
-	KT_ASSERT_EQ(strand_create(sc_tag, &hi, SCHED_PRIO_DEFAULT - 1, "hi", &h[2]), 0);
+	KT_ASSERT_EQ(sc_create(sc_tag, &lo, SCHED_PRIO_MIN, "lo", &h[0]), 0);
+	KT_ASSERT_EQ(sc_create(sc_tag, &mid, SCHED_PRIO_DEFAULT - 2, "mid", &h[1]), 0);
+	KT_ASSERT_EQ(sc_create(sc_tag, &hi, SCHED_PRIO_DEFAULT - 1, "hi", &h[2]), 0);
 	KT_ASSERT_EQ(log.n, 0);
 	KT_ASSERT_EQ(strand_join(h[0], 0), 0);
 	KT_ASSERT_EQ(strand_join(h[1], 0), 0);
 	KT_ASSERT_EQ(strand_join(h[2], 0), 0);
 	if (!sc_log_is(&log, "HML"))
 		KT_FAIL("ran in order %.*s, want HML", log.n, log.buf);
+	sc_anywhere();
 }
 
 KTEST(sched_higher_priority_preempts_creator)
@@ -78,12 +102,14 @@ KTEST(sched_higher_priority_preempts_creator)
 	struct sc_arg top = { &log, 'T', 0 };
 	strand_t h;
 
-	KT_ASSERT_EQ(strand_create(sc_tag, &top, SCHED_PRIO_MAX, "top", &h), 0);
+	KT_ASSERT_EQ(sc_here(), 0);
+	KT_ASSERT_EQ(sc_create(sc_tag, &top, SCHED_PRIO_MAX, "top", &h), 0);
 	/* It outranks us, so it ran before strand_create returned. */
 	KT_ASSERT_EQ(log.n, 1);
 	sc_log_put(&log, 'm');
 	KT_ASSERT_EQ(strand_join(h, 0), 0);
 	KT_ASSERT(sc_log_is(&log, "Tm"));
+	sc_anywhere();
 }
 
 KTEST(sched_yield_round_robin)
@@ -92,11 +118,13 @@ KTEST(sched_yield_round_robin)
 	struct sc_arg a = { &log, 'a', 0 };
 	strand_t h;
 
-	KT_ASSERT_EQ(strand_create(sc_tag, &a, SCHED_PRIO_DEFAULT, "peer", &h), 0);
+	KT_ASSERT_EQ(sc_here(), 0);
+	KT_ASSERT_EQ(sc_create(sc_tag, &a, SCHED_PRIO_DEFAULT, "peer", &h), 0);
 	KT_ASSERT_EQ(log.n, 0);                 /* same priority: waits its turn */
 	sched_yield();
 	KT_ASSERT_EQ(log.n, 1);                 /* yield let it run */
 	KT_ASSERT_EQ(strand_join(h, 0), 0);
+	sc_anywhere();
 }
 
 /* ---- fairness under timer preemption ---- */
@@ -130,14 +158,15 @@ KTEST(sched_preemption_is_fair)
 	struct sched_stats st0, st1;
 	strand_t ha, hb;
 
+	KT_ASSERT_EQ(sc_here(), 0);
 	a.other = &b.count;
 	b.other = &a.count;
 	a.stop = b.stop = &stop;
 	a.deadline = b.deadline = clock_ns() + 3000 * MS;     /* never hang */
 	sched_get_stats(&st0);
 	/* Both below us, both CPU-bound: only the timer can alternate them. */
-	KT_ASSERT_EQ(strand_create(sc_spinner, &a, SCHED_PRIO_DEFAULT - 1, "spin-a", &ha), 0);
-	KT_ASSERT_EQ(strand_create(sc_spinner, &b, SCHED_PRIO_DEFAULT - 1, "spin-b", &hb), 0);
+	KT_ASSERT_EQ(sc_create(sc_spinner, &a, SCHED_PRIO_DEFAULT - 1, "spin-a", &ha), 0);
+	KT_ASSERT_EQ(sc_create(sc_spinner, &b, SCHED_PRIO_DEFAULT - 1, "spin-b", &hb), 0);
 	KT_ASSERT_EQ(sched_sleep_ns(150 * MS), 0);
 	stop = true;
 	KT_ASSERT_EQ(strand_join(ha, 0), 0);
@@ -147,6 +176,7 @@ KTEST(sched_preemption_is_fair)
 	/* Each was switched out at least once while the other ran. */
 	KT_ASSERT(a.saw_other_move > 0 && b.saw_other_move > 0);
 	KT_ASSERT(st1.preemptions > st0.preemptions);
+	sc_anywhere();
 }
 
 /* ---- sleep ---- */
@@ -167,13 +197,15 @@ KTEST(sched_sleep_wake_order)
 	struct sc_arg a = { &log, '3', 60 * MS }, b = { &log, '1', 20 * MS }, c = { &log, '2', 40 * MS };
 	strand_t h[3];
 
-	KT_ASSERT_EQ(strand_create(sc_tag, &a, SCHED_PRIO_DEFAULT + 1, "z60", &h[0]), 0);
-	KT_ASSERT_EQ(strand_create(sc_tag, &b, SCHED_PRIO_DEFAULT + 1, "z20", &h[1]), 0);
-	KT_ASSERT_EQ(strand_create(sc_tag, &c, SCHED_PRIO_DEFAULT + 1, "z40", &h[2]), 0);
+	KT_ASSERT_EQ(sc_here(), 0);
+	KT_ASSERT_EQ(sc_create(sc_tag, &a, SCHED_PRIO_DEFAULT + 1, "z60", &h[0]), 0);
+	KT_ASSERT_EQ(sc_create(sc_tag, &b, SCHED_PRIO_DEFAULT + 1, "z20", &h[1]), 0);
+	KT_ASSERT_EQ(sc_create(sc_tag, &c, SCHED_PRIO_DEFAULT + 1, "z40", &h[2]), 0);
 	for (int i = 0; i < 3; i++)
 		KT_ASSERT_EQ(strand_join(h[i], 0), 0);
 	if (!sc_log_is(&log, "123"))
 		KT_FAIL("woke in order %.*s, want 123", log.n, log.buf);
+	sc_anywhere();
 }
 
 KTEST(sched_set_priority)
@@ -182,13 +214,15 @@ KTEST(sched_set_priority)
 	struct sc_arg a = { &log, 'a', 0 };
 	strand_t h;
 
-	KT_ASSERT_EQ(strand_create(sc_tag, &a, SCHED_PRIO_MIN, "raise-me", &h), 0);
+	KT_ASSERT_EQ(sc_here(), 0);
+	KT_ASSERT_EQ(sc_create(sc_tag, &a, SCHED_PRIO_MIN, "raise-me", &h), 0);
 	KT_ASSERT_EQ(log.n, 0);
 	KT_ASSERT_EQ(strand_set_priority(h, SCHED_PRIO_MAX), 0);  /* now it outranks us */
 	KT_ASSERT_EQ(log.n, 1);
 	KT_ASSERT_EQ(strand_set_priority(h, SCHED_PRIO_MAX + 1), -ESRCH);
 	KT_ASSERT_EQ(strand_join(h, 0), 0);
 	KT_ASSERT_EQ(strand_set_priority(h, SCHED_PRIO_MIN), -ESRCH);
+	sc_anywhere();
 }
 
 extern bool sched_heap_locked;

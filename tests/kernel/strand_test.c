@@ -87,13 +87,18 @@ KTEST(strand_detached_reaped)
 	volatile int n = 0;
 	unsigned live = strand_count();
 
-	KT_ASSERT_EQ(strand_create(st_add, (void *)&n, SCHED_PRIO_MIN, "det", &h), 0);
+	struct strand_attr a = { .name = "det", .prio = SCHED_PRIO_MIN };
+
+	/* On this strand's CPU, below it: it cannot end before the checks below. */
+	KT_ASSERT_EQ(sched_pin_current(0), 0);
+	KT_ASSERT_EQ(strand_create_pinned(&a, 0, st_add, (void *)&n, &h), 0);
 	KT_ASSERT_EQ(strand_detach(h), 0);
 	KT_ASSERT_EQ(strand_join(h, 0), -EINVAL);
 	KT_ASSERT_EQ(sched_sleep_ns(20 * 1000 * 1000), 0);      /* lets it run and end */
 	KT_ASSERT_EQ(n, 1);
 	KT_ASSERT_EQ(strand_join(h, 0), -ESRCH);
 	KT_ASSERT_EQ(strand_count(), live);
+	KT_ASSERT_EQ(sched_pin_current(-1), 0);
 }
 
 /* ---- stack overflow ---- */

@@ -8,6 +8,8 @@
  */
 #include <spindle/errno.h>
 
+#include <arch/pagetable.h>
+
 #include "kernel/ktest.h"
 #include "kernel/physaddr.h"
 #include "kernel/string.h"
@@ -25,6 +27,7 @@ struct ua_ctx {
  * [UA_VA+8K, ...) unmapped.  Loaded on return. */
 static int ua_setup(struct ua_ctx *u)
 {
+	uint64_t pa;
 	int err;
 
 	memset(u, 0, sizeof(*u));
@@ -39,6 +42,11 @@ static int ua_setup(struct ua_ctx *u)
 	    (err = translation_map_page(u->ctx, UA_VA + 4096, u->page_ro, 0,
 	                                TRANSLATION_PROT_R | TRANSLATION_PROT_U)))
 		return err;
+	/* physaddr frames are not zeroed (physaddr.h); the cases expect the
+	 * read-only page to read as zeros. */
+	if ((err = physaddr_page(u->page_ro, 0, &pa)))
+		return err;
+	memset(pagetable_phys_to_virt(pa), 0, 4096);
 	u->prev = translation_switch(u->ctx);
 	return 0;
 }

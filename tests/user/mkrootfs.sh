@@ -1,6 +1,7 @@
 #!/bin/sh
 # mkrootfs.sh OUT PROGRAM...: the root file system archive (newc cpio) the
-# kernel gets as its boot module: the programs and busybox in /bin, /etc/motd, a
+# kernel gets as its boot module: the programs and busybox in /bin, extension
+# objects (*.o) in /ext, /etc/motd, a
 # symbolic link /etc/issue -> motd and an empty /tmp.  Fixed owners and
 # times, sorted entries: the same inputs give the same bytes.
 set -eu
@@ -8,8 +9,13 @@ out=$1
 shift
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/bin" "$tmp/etc" "$tmp/tmp"
-for p in "$@"; do cp "$p" "$tmp/bin/"; done
+mkdir -p "$tmp/bin" "$tmp/etc" "$tmp/tmp" "$tmp/ext"
+for p in "$@"; do
+	case "$p" in
+	*.o) cp "$p" "$tmp/ext/" ;; # extension objects
+	*) cp "$p" "$tmp/bin/" ;;
+	esac
+done
 # Debian's busybox-static (glibc, not built here): static Linux binaries
 # nobody here wrote.  Optional: the suite's busybox cases need it.
 [ -x /bin/busybox ] && cp /bin/busybox "$tmp/bin/busybox"

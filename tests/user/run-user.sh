@@ -88,6 +88,11 @@ if cpio -it --quiet <"$rootfs" | grep -qx bin/busybox; then
 		! "$NOCRASH"
 	run busybox-uname 33 "init=/bin/busybox uname -a" "Spindle spindle" "x86_64" ! "$NOCRASH"
 fi
+run spin-syscalls-extension 33 "init=/bin/extload" \
+	"greet: an extension loaded by a user process" \
+	"spin: process 1 (extload) loaded extension greet from /ext/greet.o" \
+	"extload: refused /etc/motd: " "extload: ok" "init: /bin/extload exited with status 0" \
+	! "$NOCRASH" "extload: FAIL"
 run no-such-program 35 "init=/bin/nope" "init: cannot start /bin/nope (-2)" ! "$NOCRASH"
 run not-executable 35 "init=/etc/motd" "init: cannot start /etc/motd (-8)" ! "$NOCRASH"
 

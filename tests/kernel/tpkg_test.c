@@ -1,0 +1,380 @@
+/*
+ * tpkg_test.c: thread packages and application schedulers as extensions
+ * (kernel/vproc.h, kernel/strand_events.h).  Each package is a clang-built
+ * extension in tests/kernel-ext/pkg_*.c, loaded against SpinPublic under
+ * the name its virtual processor's capability was granted to.  The cases:
+ * round-robin order; the CPU share a virtual processor gets next to an
+ * ordinary strand (its threads run only inside it); a lottery policy's
+ * proportions; a runaway Pick handler and a package that ignores Unblock
+ * starve only their own threads; a module without a strand capability is
+ * refused; and the Strand events are direct calls again once no package
+ * is installed.
+ *
+ * Every case stops its virtual processors and unloads its extensions
+ * before it asserts, so a failure leaves nothing running for the next.
+ */
+#include <arch/cpu.h>
+
+#include "kernel/clock.h"
+#include "kernel/dispatch.h"
+#include "kernel/domain.h"
+#include "kernel/extension.h"
+#include "kernel/kext.h"
+#include "kernel/ktest.h"
+#include "kernel/kprintf.h"
+#include "kernel/sched.h"
+#include "kernel/strand.h"
+#include "kernel/strand_events.h"
+#include "kernel/string.h"
+#include "kernel/vproc.h"
+
+#define MS 1000000ull
+
+static const struct module tp_loader = {"tpkg_test", MODULE_TRUSTED};
+
+static int tp_load(const char *image, const char *name, struct ext **out, char *err, size_t n)
+{
+	const struct kext_image *im = kext_find(image);
+	struct domain *doms[1] = {domain_spin_public};
+
+	if (!im)
+		return -ENOENT;
+	return ext_load(im->data, (size_t)im->size, name, &tp_loader, doms, 1, out, err, n);
+}
+
+static bool tp_has(const char *s, const char *sub)
+{
+	size_t n = strlen(sub);
+	for (; s && *s; s++)
+		if (strncmp(s, sub, n) == 0)
+			return true;
+	return false;
+}
+
+/* Call the package's own Package_Stat (a cross-domain call into it). */
+static uint64_t tp_stat(struct ext *x, uint64_t what)
+{
+	typedef struct rt_jit_ret (*adapter_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
+	const struct domain_sym *s = domain_lookup(ext_domain(x), "Package_Stat");
+
+	if (!s || !s->sig || !s->sig->fn)
+		return ~0ull;
+	return ((adapter_fn)s->sig->fn)(what, 0, 0, 0, 0).r0;
+}
+
+/* ---- user-level threads: count, burn a little, yield ---- */
+
+struct tp_work {
+	volatile uint64_t count[VPROC_MAX_THREADS];
+	volatile int block_at[VPROC_MAX_THREADS]; /* block once when count reaches it */
+	volatile bool stop;
+};
+
+static void tp_thread(struct VProc_T *vp, uint32_t i, void *arg)
+{
+	struct tp_work *w = arg;
+	(void)vp;
+
+	while (!w->stop) {
+		volatile uint64_t x = 0;
+		for (int k = 0; k < 2000; k++)
+			x += (uint64_t)k;
+		w->count[i]++;
+		if (w->block_at[i] && w->count[i] == (uint64_t)w->block_at[i])
+			vproc_block();
+		else
+			vproc_yield();
+	}
+}
+
+/* A kernel strand competing for the CPU at the same priority. */
+struct tp_hog {
+	volatile uint64_t loops;
+	volatile bool stop;
+};
+
+static void tp_hog_fn(void *p)
+{
+	struct tp_hog *h = p;
+	while (!h->stop) {
+		volatile uint64_t x = 0;
+		for (int k = 0; k < 1000; k++)
+			x += (uint64_t)k;
+		h->loops++;
+	}
+}
+
+static int tp_vproc(const char *name, const char *holder, uint32_t n, struct tp_work *w,
+                    struct VProc_T **vp)
+{
+	struct vproc_attr a = {name, holder, SCHED_PRIO_DEFAULT, n, tp_thread, w};
+	return vproc_create(&a, vp);
+}
+
+KTEST(tpkg_round_robin_package)
+{
+	static struct tp_work w;
+	struct VProc_T *vp = NULL;
+	struct ext *x = NULL;
+	struct vproc_stats st;
+	char err[200];
+	uint64_t resumes, picks;
+	bool cyclic = true;
+	int rc;
+
+	memset((void *)&w, 0, sizeof(w));
+	KT_ASSERT_EQ(tp_vproc("vp-rr", "pkg_rr", 3, &w, &vp), 0);
+	rc = tp_load("pkg_rr", "pkg_rr", &x, err, sizeof(err));
+	if (rc) {
+		vproc_stop(vp);
+		KT_FAIL("pkg_rr did not load (%d): %s", rc, err);
+	}
+	KT_ASSERT(!dispatch_is_direct(Strand_Resume_event)); /* a package listens now */
+	KT_ASSERT_EQ(vproc_start(vp), 0);
+	sched_sleep_ns(150 * MS);
+	w.stop = true;
+	vproc_stop(vp);
+	vproc_get_stats(vp, &st);
+	resumes = tp_stat(x, 0);
+	picks = tp_stat(x, 4);
+	KT_ASSERT_EQ(ext_unload(x, err, sizeof(err)), 0);
+
+	kprintf("  rr: runs %lu %lu %lu, picks %lu, package saw %lu resumes\n",
+	        (unsigned long)st.runs[0], (unsigned long)st.runs[1], (unsigned long)st.runs[2],
+	        (unsigned long)picks, (unsigned long)resumes);
+	KT_ASSERT(st.runs[0] > 3 && st.runs[1] > 3 && st.runs[2] > 3);
+	/* Round-robin: every pick is the successor of the one before. */
+	{
+		uint32_t n = st.ntrace < VPROC_TRACE ? st.ntrace : VPROC_TRACE;
+		uint32_t first = st.ntrace < VPROC_TRACE ? 0 : st.ntrace % VPROC_TRACE;
+		for (uint32_t i = 1; i < n; i++)
+			if (st.trace[(first + i) % VPROC_TRACE] !=
+			    (st.trace[(first + i - 1) % VPROC_TRACE] + 1) % 3)
+				cyclic = false;
+	}
+	KT_ASSERT(cyclic);
+	KT_ASSERT(st.runs[0] + 1 >= st.runs[2] && st.runs[2] + 1 >= st.runs[0]);
+	KT_ASSERT(picks >= st.runs[0] + st.runs[1] + st.runs[2]);
+	KT_ASSERT(resumes >= 1 && resumes <= st.resumes);
+	KT_ASSERT_EQ(st.unhandled, 0);
+	KT_ASSERT_EQ(st.refused, 0);
+}
+
+KTEST(tpkg_share_is_bounded_by_the_global_scheduler)
+{
+	static struct tp_work w;
+	static struct tp_hog hog;
+	struct VProc_T *vp = NULL;
+	struct ext *x = NULL;
+	struct vproc_stats st;
+	strand_t h;
+	char err[200];
+	uint64_t hog_ticks, checkpoints, done;
+	int rc;
+
+	memset((void *)&w, 0, sizeof(w));
+	memset((void *)&hog, 0, sizeof(hog));
+	KT_ASSERT_EQ(tp_vproc("vp-share", "pkg_share", 3, &w, &vp), 0);
+	rc = tp_load("pkg_rr", "pkg_share", &x, err, sizeof(err));
+	if (rc) {
+		vproc_stop(vp);
+		KT_FAIL("pkg_rr did not load as pkg_share (%d): %s", rc, err);
+	}
+	KT_ASSERT_EQ(strand_create(tp_hog_fn, &hog, SCHED_PRIO_DEFAULT, "tp-hog", &h), 0);
+	KT_ASSERT_EQ(vproc_start(vp), 0);
+	sched_sleep_ns(400 * MS);
+	w.stop = true;
+	hog.stop = true;
+	vproc_stop(vp);
+	vproc_get_stats(vp, &st);
+	checkpoints = tp_stat(x, 1);
+	strand_join(h, NULL);
+	hog_ticks = hog.loops;
+	KT_ASSERT_EQ(ext_unload(x, err, sizeof(err)), 0);
+
+	done = st.runs[0] + st.runs[1] + st.runs[2];
+	kprintf("  share: vp charged %lu ticks, %lu thread runs, %lu checkpoints seen; hog %lu loops\n",
+	        (unsigned long)st.ticks, (unsigned long)done, (unsigned long)checkpoints,
+	        (unsigned long)hog_ticks);
+	/* Both made progress: the package's threads never kept the hog out,
+	 * and the hog never kept the package out. */
+	KT_ASSERT(hog_ticks > 0);
+	KT_ASSERT(done > 0);
+	/* The global scheduler took the CPU back from the package repeatedly
+	 * (round-robin between equals), and the package was told. */
+	KT_ASSERT(checkpoints >= 2);
+	KT_ASSERT(st.checkpoints >= checkpoints);
+	/* 400 ms is about 40 ticks; the virtual processor, one of two equal
+	 * strands, got roughly half and never (much) more. */
+	KT_ASSERT(st.ticks >= 5 && st.ticks <= 32);
+}
+
+KTEST(tpkg_lottery_package_proportions)
+{
+	static struct tp_work w;
+	struct VProc_T *vp = NULL;
+	struct ext *x = NULL;
+	struct vproc_stats st;
+	char err[200];
+	uint64_t total;
+	int rc;
+
+	memset((void *)&w, 0, sizeof(w));
+	KT_ASSERT_EQ(tp_vproc("vp-lottery", "pkg_lottery", 3, &w, &vp), 0);
+	rc = tp_load("pkg_lottery", "pkg_lottery", &x, err, sizeof(err));
+	if (rc) {
+		vproc_stop(vp);
+		KT_FAIL("pkg_lottery did not load (%d): %s", rc, err);
+	}
+	KT_ASSERT_EQ(vproc_start(vp), 0);
+	sched_sleep_ns(200 * MS);
+	w.stop = true;
+	vproc_stop(vp);
+	vproc_get_stats(vp, &st);
+	KT_ASSERT_EQ(ext_unload(x, err, sizeof(err)), 0);
+
+	total = st.runs[0] + st.runs[1] + st.runs[2];
+	kprintf("  lottery: runs %lu %lu %lu (tickets 1:2:3)\n", (unsigned long)st.runs[0],
+	        (unsigned long)st.runs[1], (unsigned long)st.runs[2]);
+	KT_ASSERT(total >= 60);
+	/* Expected shares 1/6, 2/6, 3/6; allow a wide margin. */
+	KT_ASSERT(st.runs[0] * 6 >= total / 2 && st.runs[0] * 6 <= total * 2);
+	KT_ASSERT(st.runs[2] * 6 >= total * 3 / 2 && st.runs[2] * 6 <= total * 9 / 2);
+	KT_ASSERT(st.runs[0] < st.runs[1] && st.runs[1] < st.runs[2]);
+	KT_ASSERT_EQ(st.refused, 0);
+}
+
+KTEST(tpkg_runaway_package_starves_only_itself)
+{
+	static struct tp_work w;
+	static struct tp_hog hog;
+	struct VProc_T *vp = NULL;
+	struct ext *x = NULL;
+	struct vproc_stats st;
+	strand_t h;
+	char err[200];
+	bool disabled;
+	uint64_t aborts, hog_loops;
+	int rc;
+
+	memset((void *)&w, 0, sizeof(w));
+	memset((void *)&hog, 0, sizeof(hog));
+	KT_ASSERT_EQ(tp_vproc("vp-runaway", "pkg_runaway", 2, &w, &vp), 0);
+	rc = tp_load("pkg_runaway", "pkg_runaway", &x, err, sizeof(err));
+	if (rc) {
+		vproc_stop(vp);
+		KT_FAIL("pkg_runaway did not load (%d): %s", rc, err);
+	}
+	KT_ASSERT_EQ(strand_create(tp_hog_fn, &hog, SCHED_PRIO_DEFAULT, "tp-hog2", &h), 0);
+	KT_ASSERT_EQ(vproc_start(vp), 0);
+	sched_sleep_ns(150 * MS);
+	hog.stop = true;
+	w.stop = true;
+	strand_join(h, NULL);
+	hog_loops = hog.loops;
+	vproc_stop(vp);
+	vproc_get_stats(vp, &st);
+	disabled = dispatch_binding_disabled(ext_binding(x, 0));
+	aborts = dispatch_binding_aborts(ext_binding(x, 0));
+	KT_ASSERT_EQ(ext_unload(x, err, sizeof(err)), 0);
+
+	kprintf("  runaway: %lu aborts, binding %s, %lu picks unanswered, hog %lu loops\n",
+	        (unsigned long)aborts, disabled ? "disabled" : "live", (unsigned long)st.unhandled,
+	        (unsigned long)hog_loops);
+	KT_ASSERT_EQ(aborts, 1);
+	KT_ASSERT(disabled);
+	KT_ASSERT(st.unhandled >= 1);
+	KT_ASSERT_EQ(st.runs[0] + st.runs[1], 0); /* its own threads starve ... */
+	KT_ASSERT(hog_loops > 0);                   /* ... and nobody else does */
+}
+
+KTEST(tpkg_package_ignoring_unblock_starves_only_its_threads)
+{
+	static struct tp_work wd, wr;
+	struct VProc_T *vd = NULL, *vr = NULL;
+	struct ext *xd = NULL, *xr = NULL;
+	struct vproc_stats sd, sr;
+	char err[200];
+	uint64_t d_before, r_before, deaf_unblocks, rr_unblocks;
+	int rc;
+
+	memset((void *)&wd, 0, sizeof(wd));
+	memset((void *)&wr, 0, sizeof(wr));
+	wd.block_at[0] = 3;
+	wr.block_at[0] = 3;
+	KT_ASSERT_EQ(tp_vproc("vp-deaf", "pkg_deaf", 3, &wd, &vd), 0);
+	KT_ASSERT_EQ(tp_vproc("vp-good", "pkg_good", 3, &wr, &vr), 0);
+	rc = tp_load("pkg_deaf", "pkg_deaf", &xd, err, sizeof(err));
+	if (!rc)
+		rc = tp_load("pkg_rr", "pkg_good", &xr, err, sizeof(err));
+	if (rc) {
+		vproc_stop(vd);
+		vproc_stop(vr);
+		if (xd)
+			ext_unload(xd, NULL, 0);
+		KT_FAIL("packages did not load (%d): %s", rc, err);
+	}
+	KT_ASSERT_EQ(vproc_start(vd), 0);
+	KT_ASSERT_EQ(vproc_start(vr), 0);
+	sched_sleep_ns(60 * MS);
+	/* Both thread 0s have blocked themselves by now. */
+	vproc_get_stats(vd, &sd);
+	vproc_get_stats(vr, &sr);
+	d_before = sd.runs[0];
+	r_before = sr.runs[0];
+	vproc_unblock(vd, 0);
+	vproc_unblock(vr, 0);
+	sched_sleep_ns(100 * MS);
+	wd.stop = wr.stop = true;
+	vproc_stop(vd);
+	vproc_stop(vr);
+	vproc_get_stats(vd, &sd);
+	vproc_get_stats(vr, &sr);
+	deaf_unblocks = tp_stat(xd, 3);
+	rr_unblocks = tp_stat(xr, 3);
+	KT_ASSERT_EQ(ext_unload(xd, err, sizeof(err)), 0);
+	KT_ASSERT_EQ(ext_unload(xr, err, sizeof(err)), 0);
+
+	kprintf("  deaf: thread 0 ran %lu then %lu times, others %lu %lu; good: %lu then %lu\n",
+	        (unsigned long)d_before, (unsigned long)sd.runs[0], (unsigned long)sd.runs[1],
+	        (unsigned long)sd.runs[2], (unsigned long)r_before, (unsigned long)sr.runs[0]);
+	KT_ASSERT_EQ(d_before, 3);
+	KT_ASSERT_EQ(sd.runs[0], 3);           /* never picked again */
+	KT_ASSERT(sd.runs[1] > 3 && sd.runs[2] > 3); /* its other threads go on */
+	KT_ASSERT_EQ(r_before, 3);
+	KT_ASSERT(sr.runs[0] > 3);             /* the well-behaved package resumed it */
+	/* Each package heard only its own thread's Unblock (the imposed guard). */
+	KT_ASSERT_EQ(deaf_unblocks, 1);
+	KT_ASSERT_EQ(rr_unblocks, 1);
+}
+
+KTEST(tpkg_handler_without_strand_capability_refused)
+{
+	struct ext *x = NULL;
+	char err[200];
+	uint64_t before = strandev_refusals();
+	int rc = tp_load("pkg_rr", "pkg_nocap", &x, err, sizeof(err));
+
+	if (rc == 0)
+		ext_unload(x, NULL, 0);
+	KT_ASSERT(rc < 0);
+	KT_ASSERT(tp_has(err, "initialiser refused the load (returned 13)") );
+	KT_ASSERT(strandev_refusals() == before + 1);
+	KT_ASSERT(tp_has(strandev_refusal(), "'pkg_nocap' holds no strand capability") );
+	KT_ASSERT(ext_find("pkg_nocap") == NULL);
+}
+
+KTEST(tpkg_strand_events_direct_without_packages)
+{
+	/* With only the intrinsic handlers, every raise at the scheduler's
+	 * seams is a direct call (no package is loaded between cases). */
+	KT_ASSERT(Strand_Block_event && Strand_Resume_event);
+	KT_ASSERT(dispatch_is_direct(Strand_Block_event));
+	KT_ASSERT(dispatch_is_direct(Strand_Unblock_event));
+	KT_ASSERT(dispatch_is_direct(Strand_Checkpoint_event));
+	KT_ASSERT(dispatch_is_direct(Strand_Resume_event));
+	KT_ASSERT_EQ(vproc_unblock(NULL, 0), -EINVAL);
+	KT_ASSERT_EQ(vproc_yield(), -EPERM);
+	KT_ASSERT_EQ(vproc_block(), -EPERM);
+	KT_ASSERT_EQ(vproc_thread_index(strand_current()), -1);
+}
