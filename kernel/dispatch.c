@@ -37,6 +37,12 @@
 #include "kernel/dispatch.h"
 #include "kernel/dispatch_gen.h"
 
+#ifdef SPINDLE_KERNEL
+#include <arch/percpu.h>
+
+#include "kernel/sched.h"
+#endif
+
 /* ---------------------------------------------------------------- types */
 
 struct dispatch_limbo {
@@ -120,7 +126,9 @@ struct dispatch_cpu {
 
 static struct dispatch_event dispatch_events[DISPATCH_MAX_EVENTS];
 static struct dispatch_cpu dispatch_cpus[DISPATCH_MAX_CPUS];
-static uint32_t dispatch_ncpus = 1;
+#ifndef SPINDLE_KERNEL
+static uint32_t dispatch_ncpus = 1; /* hosted tests: one simulated CPU */
+#endif
 static uint64_t dispatch_gp = 1; /* grace-period counter */
 static struct dispatch_limbo *dispatch_limbo_head;
 static uint32_t dispatch_lock_owner; /* 0 free, else cpu + 1 */
@@ -128,10 +136,40 @@ static bool dispatch_codegen = true; /* generate routines (tests may turn it off
 static dispatch_async_fn dispatch_async_run_fn;  /* queues an async binding's run */
 static dispatch_async_cancel_fn dispatch_async_cancel;
 
+/* In the kernel the CPU id and count come from the per-CPU areas (one
+ * %gs-relative load); hosted tests run on one simulated CPU. */
 uint32_t dispatch_cpu_self(void)
 {
-	return 0; /* single CPU until the SMP bring-up provides a per-CPU id */
+#ifdef SPINDLE_KERNEL
+	return cpu_id();
+#else
+	return 0;
+#endif
 }
+
+static uint32_t dispatch_cpu_count(void)
+{
+#ifdef SPINDLE_KERNEL
+	uint32_t n = percpu_count();
+	return n < DISPATCH_MAX_CPUS ? n : DISPATCH_MAX_CPUS;
+#else
+	return dispatch_ncpus;
+#endif
+}
+
+#ifdef SPINDLE_KERNEL
+/* The scheduler's quiescent point (idle loop, yield): a CPU outside every
+ * raise has finished with any set retired before now.  Cheap on purpose: it
+ * runs on every yield and only records, never reclaims. */
+static void dispatch_quiescent(void)
+{
+	struct dispatch_cpu *cpu = &dispatch_cpus[dispatch_cpu_self()];
+
+	if (cpu->nest == 0)
+		__atomic_store_n(&cpu->seen, __atomic_load_n(&dispatch_gp, __ATOMIC_ACQUIRE),
+				 __ATOMIC_RELEASE);
+}
+#endif
 
 static int dispatch_lock(void)
 {
@@ -206,8 +244,8 @@ static void dispatch_retire(struct dispatch_limbo *l)
 
 static bool dispatch_quiet_since(uint64_t tag)
 {
-	uint32_t self = dispatch_cpu_self();
-	for (uint32_t c = 0; c < dispatch_ncpus; c++) {
+	uint32_t self = dispatch_cpu_self(), ncpus = dispatch_cpu_count();
+	for (uint32_t c = 0; c < ncpus; c++) {
 		if (c == self && dispatch_cpus[c].nest == 0)
 			continue;
 		if (__atomic_load_n(&dispatch_cpus[c].seen, __ATOMIC_ACQUIRE) < tag)
@@ -773,6 +811,9 @@ int dispatch_init(void)
 {
 	for (uint32_t c = 0; c < DISPATCH_MAX_CPUS; c++)
 		dispatch_cpus[c].seen = dispatch_gp;
+#ifdef SPINDLE_KERNEL
+	sched_set_quiescent_hook(dispatch_quiescent);
+#endif
 	return 0;
 }
 
