@@ -67,6 +67,9 @@ static int gatekeeper_authorize(void *arg, struct dispatch_decision *d)
 	case GATEKEEPER_DENY:
 		gatekeeper_refused++;
 		return -EACCES;
+	case GATEKEEPER_ASYNC:
+		d->options |= DISPATCH_ASYNC;
+		return 0;
 	case GATEKEEPER_GUARD:
 		if (d->op != DISPATCH_OP_INSTALL)
 			return 0;
@@ -81,7 +84,8 @@ static int gatekeeper_authorize(void *arg, struct dispatch_decision *d)
 
 int gatekeeper_set_policy(enum gatekeeper_policy p, uint64_t code)
 {
-	if (p != GATEKEEPER_ALLOW && p != GATEKEEPER_DENY && p != GATEKEEPER_GUARD)
+	if (p != GATEKEEPER_ALLOW && p != GATEKEEPER_DENY && p != GATEKEEPER_GUARD &&
+	    p != GATEKEEPER_ASYNC)
 		return -EINVAL;
 	gatekeeper_policy = p;
 	gatekeeper_code = code;

@@ -10,7 +10,9 @@
  *   GATEKEEPER_ALLOW  every install is allowed as asked;
  *   GATEKEEPER_DENY   every install by another module is refused (-EACCES);
  *   GATEKEEPER_GUARD  allowed, with an imposed guard: the handler sees only
- *                     alerts whose code equals the policy's argument.
+ *                     alerts whose code equals the policy's argument;
+ *   GATEKEEPER_ASYNC  allowed, constrained to run asynchronously (on the
+ *                     async worker strand, kernel/dispatch_async.h).
  * Extensions install handlers from their initialiser; the authorizer sees
  * each request with the installer's module.  Aborted extension handlers
  * are disabled (the dispatcher's default) or, in report mode, kept and
@@ -30,6 +32,7 @@ enum gatekeeper_policy {
 	GATEKEEPER_ALLOW = 0,
 	GATEKEEPER_DENY,
 	GATEKEEPER_GUARD,
+	GATEKEEPER_ASYNC,
 };
 
 int gatekeeper_init(void);

@@ -10,22 +10,27 @@
  *
  * Reclaim: the pmm calls physaddr_pmm_reclaim when an allocation fails.  The
  * candidate is the oldest reclaimable object (FIFO; the paper's later
- * version used FIFO with second chance, the seam is physaddr_candidate).
- * Handlers of PhysAddr.Reclaim may nominate another victim; an invalid
- * nomination (stale, not reclaimable) is ignored and the candidate taken.
+ * version used FIFO with second chance).  PhysAddr.Reclaim(candidate) is
+ * raised through the dispatcher (the generated raise stub PhysAddr_Reclaim:
+ * with one unguarded native handler a direct call); handlers may nominate
+ * another victim.  With several handlers, physaddr_reclaim_combine keeps
+ * the last valid nomination; an invalid one (stale, not reclaimable) is
+ * ignored and the candidate taken.  The event's authority and its domain
+ * are set up by the memory module (translation_init), so until then a raise
+ * finds no event and the candidate goes.
+ *
+ * The extension-facing procedures PhysAddr_Allocate / PhysAddr_Deallocate
+ * (interfaces/physaddr.idl) are thin: they unpack the attribute word and
+ * call physaddr_alloc / physaddr_free, which validate everything.
  */
 #include "kernel/physaddr.h"
 
 #include "kernel/heap.h"
 #include "kernel/interface.h"
 #include "kernel/pmm.h"
+#include "kernel/string.h"
+#include "spindle_interfaces.h"
 
-struct physaddr_handler {
-	physaddr_reclaim_fn fn;
-	void *closure;
-};
-
-static struct physaddr_handler physaddr_handlers[PHYSADDR_MAX_RECLAIM_HANDLERS];
 static struct physaddr *physaddr_fifo_head, *physaddr_fifo_tail;
 static physaddr_invalidate_fn physaddr_invalidate;
 static struct physaddr_stats physaddr_st;
@@ -272,50 +277,31 @@ int physaddr_info(cap_t c, uint32_t *npages, uint32_t *nmaps, unsigned *flags)
 	return 0;
 }
 
-int physaddr_reclaim_install(physaddr_reclaim_fn fn, void *closure, int *handle)
+/* A nominee is taken only if it is a live reclaimable object. */
+static struct physaddr *physaddr_nominee(cap_t c)
 {
-	if (!fn || !handle)
-		return -EINVAL;
-	for (int i = 0; i < PHYSADDR_MAX_RECLAIM_HANDLERS; i++) {
-		if (!physaddr_handlers[i].fn) {
-			physaddr_handlers[i] = (struct physaddr_handler){fn, closure};
-			*handle = i;
-			return 0;
-		}
-	}
-	return -ENOSPC;
+	struct physaddr *p = c == CAP_NULL ? NULL : physaddr_get(c, NULL);
+
+	return p && (p->flags & PHYSADDR_RECLAIMABLE) ? p : NULL;
 }
 
-int physaddr_reclaim_uninstall(int handle)
+uint64_t physaddr_reclaim_combine(void *arg, uint64_t acc, uint64_t result, uint32_t index)
 {
-	if (handle < 0 || handle >= PHYSADDR_MAX_RECLAIM_HANDLERS || !physaddr_handlers[handle].fn)
-		return -ENOENT;
-	physaddr_handlers[handle] = (struct physaddr_handler){NULL, NULL};
-	return 0;
+	(void)arg;
+	(void)index;
+	return physaddr_nominee(result) ? result : acc;
 }
 
 /* Raise PhysAddr.Reclaim for candidate; the victim the handlers settle on. */
 static struct physaddr *physaddr_raise_reclaim(struct physaddr *candidate)
 {
-	struct physaddr *victim = candidate;
+	cap_t c = PhysAddr_Reclaim(candidate->cap);
+	struct physaddr *nominee;
 
-	for (int i = 0; i < PHYSADDR_MAX_RECLAIM_HANDLERS; i++) {
-		struct physaddr_handler h = physaddr_handlers[i];
-		struct physaddr *nominee;
-		cap_t c;
-
-		if (!h.fn)
-			continue;
-		c = h.fn(h.closure, victim->cap);
-		if (c == CAP_NULL || c == victim->cap)
-			continue;
-		nominee = physaddr_get(c, NULL);
-		if (nominee && (nominee->flags & PHYSADDR_RECLAIMABLE)) {
-			victim = nominee;
-			physaddr_st.nominated++;
-		}
-	}
-	return victim;
+	if (c == candidate->cap || !(nominee = physaddr_nominee(c)))
+		return candidate;
+	physaddr_st.nominated++;
+	return nominee;
 }
 
 uint64_t physaddr_reclaim(uint64_t want)
@@ -345,4 +331,29 @@ uint64_t physaddr_reclaim(uint64_t want)
 void physaddr_get_stats(struct physaddr_stats *out)
 {
 	*out = physaddr_st;
+}
+
+/* ---- the PhysAddr interface (interfaces/physaddr.idl) ---- */
+
+int64_t PhysAddr_Allocate(uint64_t size, uint64_t attrib, void *p)
+{
+	struct physaddr_attr a = {
+	    .flags = (unsigned)(attrib & 0xff),
+	    .colour = (uint32_t)((attrib >> 8) & 0xff),
+	    .align_pages = (uint32_t)((attrib >> 16) & 0xffffffffu),
+	};
+	cap_t c;
+	int err;
+
+	if (!p || (attrib >> 48))
+		return -EINVAL;
+	if ((err = physaddr_alloc((size_t)size, &a, &c)))
+		return err;
+	memcpy(p, &c, sizeof(c));
+	return 0;
+}
+
+int64_t PhysAddr_Deallocate(uint64_t p)
+{
+	return physaddr_free(p);
 }

@@ -8,8 +8,10 @@
  * mapping one of its pages: struct rmap_list, maintained by Translation) and
  * the FIFO of reclaimable objects.  It installs itself as the pmm's reclaim
  * hook: when pmm_alloc runs dry it takes the oldest reclaimable object as
- * the candidate and raises PhysAddr.Reclaim(candidate); handlers may
- * nominate another victim (any live reclaimable object).  The victim's
+ * the candidate and raises PhysAddr.Reclaim(candidate) through the
+ * dispatcher (interfaces/physaddr.idl; installs go through dispatch_install
+ * on PhysAddr_Reclaim_event, approved by the memory module's authorizer);
+ * handlers may nominate another victim (any live reclaimable object).  The victim's
  * mappings are invalidated (through the hook Translation installs), its
  * frames freed and its capability revoked: its holder sees -ESTALE from
  * then on.  Frames are not zeroed (policies that hand pages to someone zero
@@ -26,8 +28,7 @@
  * the page-fault path is allowed: it runs with interrupts off).
  * Errors: 0 or -EINVAL (size 0, bad attribute), -ENOMEM, -EBADF / -ESTALE /
  * -ECAPTYPE (capability never issued / already freed or reclaimed / of
- * another type), -EBUSY (still mapped), -ERANGE (page index), -ENOSPC
- * (too many Reclaim handlers).
+ * another type), -EBUSY (still mapped), -ERANGE (page index).
  */
 #ifndef SPINDLE_KERNEL_PHYSADDR_H
 #define SPINDLE_KERNEL_PHYSADDR_H
@@ -44,11 +45,10 @@
 #define VIRTADDR_CAP_TYPE    65u
 #define TRANSLATION_CAP_TYPE 66u
 
-#define PHYSADDR_PMM_OWNER            64u /* pmm owner tag of PhysAddr frames */
-#define PHYSADDR_PAGE_SIZE            4096ul
-#define PHYSADDR_NCOLOURS             16u /* page colours: pfn mod 16 */
-#define PHYSADDR_MAX_PAGES            (1u << 20)
-#define PHYSADDR_MAX_RECLAIM_HANDLERS 8
+#define PHYSADDR_PMM_OWNER 64u /* pmm owner tag of PhysAddr frames */
+#define PHYSADDR_PAGE_SIZE 4096ul
+#define PHYSADDR_NCOLOURS  16u /* page colours: pfn mod 16 */
+#define PHYSADDR_MAX_PAGES (1u << 20)
 
 /* Attribute flags. */
 #define PHYSADDR_CONTIG      0x1u /* one physically contiguous run */
@@ -75,10 +75,6 @@ struct physaddr {
 /* What Translation installs: remove every mapping of p (reclaim). */
 typedef void (*physaddr_invalidate_fn)(struct physaddr *p);
 
-/* A Reclaim handler: given the current candidate, return the capability of
- * the object to reclaim instead, or the candidate (or CAP_NULL) to agree. */
-typedef cap_t (*physaddr_reclaim_fn)(void *closure, cap_t candidate);
-
 int physaddr_init(void);
 
 int physaddr_alloc(size_t size, const struct physaddr_attr *attr, cap_t *out);
@@ -97,10 +93,11 @@ static inline uint32_t physaddr_colour_of(uint64_t pa)
 
 void physaddr_set_invalidate(physaddr_invalidate_fn fn);
 
-/* PhysAddr.Reclaim handlers, run in install order; each sees the previous
- * one's nominee.  *handle identifies the binding for removal. */
-int physaddr_reclaim_install(physaddr_reclaim_fn fn, void *closure, int *handle);
-int physaddr_reclaim_uninstall(int handle);
+/* PhysAddr.Reclaim's result handler (the memory module sets it): the last
+ * handler result that names a live reclaimable object wins, else acc (the
+ * candidate, or an earlier valid nomination).  Handlers all see the same
+ * candidate. */
+uint64_t physaddr_reclaim_combine(void *arg, uint64_t acc, uint64_t result, uint32_t index);
 /* Raise Reclaim until want pages are freed or no reclaimable object is
  * left; returns pages freed (the pmm hook; tests call it directly). */
 uint64_t physaddr_reclaim(uint64_t want);

@@ -306,6 +306,7 @@ static void process_syscall(struct trap_frame *f)
 {
 	struct process *p = process_on_cpu;
 	const struct process_handler *h;
+	uint64_t nr = f->rax;
 
 	if (!p) /* a system call from a strand that is no process: impossible */
 		return;
@@ -319,16 +320,32 @@ static void process_syscall(struct trap_frame *f)
 		f->rax = h ? (uint64_t)h->fn(p, f) : (uint64_t)-ENOSYS;
 	}
 	p->frame = NULL;
-	/* exit: ended here, after the raise returned, never from inside a
-	 * handler (the dispatcher's raise must be left normally). */
-	if (p->exit_requested)
-		process_exit_current(p->exit_code);
+	/* Work a handler may not do inside the raise (end the process, load
+	 * or unload an extension: the dispatcher's raise must be left
+	 * normally first) runs here. */
+	if (p->after) {
+		process_after_fn fn = p->after;
+
+		p->after = NULL;
+		f->rax = (uint64_t)fn(p, f, nr);
+	}
+}
+
+void process_after_raise(struct process *p, process_after_fn fn)
+{
+	p->after = fn;
+}
+
+static int64_t process_after_exit(struct process *p, struct trap_frame *f, uint64_t nr)
+{
+	(void)f, (void)nr;
+	process_exit_current(p->exit_code);
 }
 
 void process_exit_request(struct process *p, int code)
 {
-	p->exit_requested = true;
 	p->exit_code = code;
+	process_after_raise(p, process_after_exit);
 }
 
 void process_exit_current(int code)

@@ -70,8 +70,8 @@ struct process {
 	struct strand_package pkg; /* this process's "thread package" */
 	uint64_t fs_base;
 	uint8_t fpu[512] __attribute__((aligned(16)));
-	bool fpu_live;                 /* fpu holds a state to restore */
-	bool exit_requested;           /* by a system-call handler: ends after the raise */
+	bool fpu_live; /* fpu holds a state to restore */
+	int64_t (*after)(struct process *p, struct trap_frame *f, uint64_t nr); /* see below */
 	struct trap_frame *frame;      /* the system call being served (on its stack) */
 	uint64_t start_rip, start_rsp; /* where the program starts */
 	volatile enum process_state state;
@@ -119,8 +119,13 @@ int process_spawn(const char *path, const char *const *argv, const char *const *
 int process_wait(struct process *p, int *status);
 /* The process the current strand runs for, or NULL. */
 struct process *process_current(void);
-/* From a system-call handler: end p with code once the system call's raise
- * has returned (exit, exit_group). */
+/* From a system-call handler: run fn(p, saved state, number) once the
+ * system call's raise has returned (work that may not run inside a raise:
+ * loading an extension, ending the process); its result becomes rax. */
+typedef int64_t (*process_after_fn)(struct process *p, struct trap_frame *f, uint64_t nr);
+void process_after_raise(struct process *p, process_after_fn fn);
+/* From a system-call handler: end p with code once the raise has returned
+ * (exit, exit_group). */
 void process_exit_request(struct process *p, int code);
 /* End the current process now (not from inside a raise). */
 __attribute__((noreturn)) void process_exit_current(int code);

@@ -186,11 +186,12 @@ static long spin_sys_ext_list(const uint64_t *a)
 	return (long)done;
 }
 
-static int64_t spin_sys_handler(struct process *p, struct trap_frame *f)
+/* After the raise (ext_load and ext_unload may not run inside one). */
+static int64_t spin_sys_after(struct process *p, struct trap_frame *f, uint64_t nr)
 {
 	const uint64_t a[4] = {f->rdi, f->rsi, f->rdx, f->r10};
 
-	switch ((long)f->rax) {
+	switch ((long)nr) {
 	case SPIN_SYS_EXT_LOAD:
 		return spin_sys_ext_load(p, a);
 	case SPIN_SYS_EXT_UNLOAD:
@@ -200,6 +201,13 @@ static int64_t spin_sys_handler(struct process *p, struct trap_frame *f)
 	default:
 		return -ENOSYS;
 	}
+}
+
+static int64_t spin_sys_handler(struct process *p, struct trap_frame *f)
+{
+	(void)f;
+	process_after_raise(p, spin_sys_after);
+	return 0;
 }
 
 void spin_sys_init(void)

@@ -13,19 +13,46 @@
  *
  * The fault path: pagetable.c decodes the fault and calls translation_fault
  * (va, access, pc); it finds the covering VirtAddr range by binary search,
- * picks the event and walks that event's bindings.  No allocation, no lock.
+ * picks the event and raises it through the dispatcher's call site (one
+ * load and an indirect call: with a single unguarded native handler that
+ * is the handler itself).  No allocation, no lock.
+ *
+ * The memory module: translation_init declares the events of PhysAddr and
+ * Translation by building the three interfaces' domains (the module is
+ * their authority), installs the authorizer and the result handlers, and
+ * publishes the domains in SpinPublic.  The extension-facing procedures
+ * (Translation_*, VirtAddr_Allocate/Deallocate) are at the end: they
+ * unpack their arguments and call the capability-level functions, which
+ * validate everything.
  */
 #include "kernel/translation.h"
 
+#include "kernel/domain.h"
+#include "kernel/fmt.h"
 #include "kernel/heap.h"
 #include "kernel/interface.h"
+#include "kernel/kprintf.h"
+#include "kernel/nameserver.h"
+#include "kernel/string.h"
+#include "spindle_interfaces.h"
 
+struct tl_grant {
+	cap_t ctx; /* CAP_NULL: free */
+	char holder[TRANSLATION_HOLDER_MAX];
+};
+
+static const struct module tl_memory_module = {"Memory", MODULE_TRUSTED};
 static struct translation_ctx translation_kctx;
 static struct translation_ctx *tl_current;
-static struct translation_binding tl_bind[TRANSLATION_NEVENTS][TRANSLATION_MAX_BINDINGS];
-static int tl_bind_id[TRANSLATION_NEVENTS][TRANSLATION_MAX_BINDINGS]; /* 0: free */
-static unsigned tl_nbind[TRANSLATION_NEVENTS];
-static int tl_next_id = 1;
+static struct dispatch_event **const tl_events[TRANSLATION_NEVENTS] = {
+    [TRANSLATION_PAGE_NOT_PRESENT] = &Translation_PageNotPresent_event,
+    [TRANSLATION_BAD_ADDRESS] = &Translation_BadAddress_event,
+    [TRANSLATION_PROTECTION_FAULT] = &Translation_ProtectionFault_event,
+};
+static const struct translation_fault *tl_fault_now; /* innermost fault being raised */
+static struct tl_grant tl_grants[TRANSLATION_MAX_GRANTS];
+static struct rt_sig tl_guard_sig;
+static char tl_why[160];
 static int tl_depth; /* fault nesting */
 static struct translation_stats tl_st;
 
@@ -65,6 +92,7 @@ static int tl_ctx_init(struct translation_ctx *ctx, const char *name)
 }
 
 static void tl_invalidate_obj(struct physaddr *p);
+static int tl_module_init(void);
 
 int translation_init(void)
 {
@@ -81,7 +109,7 @@ int translation_init(void)
 		return err;
 	physaddr_set_invalidate(tl_invalidate_obj);
 	tl_current = &translation_kctx;
-	return 0;
+	return tl_module_init();
 }
 
 int translation_create(const char *name, cap_t *out)
@@ -187,11 +215,11 @@ int translation_destroy(cap_t c)
 		return -EBUSY;
 	while ((n = rmap_table_any(&ctx->maps)) != NULL)
 		tl_unmap_node(ctx, n);
-	/* Bindings that filter on this context die with it. */
-	for (unsigned ev = 0; ev < TRANSLATION_NEVENTS; ev++)
-		for (unsigned i = 0; i < tl_nbind[ev]; i++)
-			if (tl_bind_id[ev][i] && tl_bind[ev][i].ctx == ctx)
-				tl_bind_id[ev][i] = 0;
+	/* Grants of it go; the guards imposed with it compare against a
+	 * capability that is revoked below and never reissued. */
+	for (unsigned i = 0; i < TRANSLATION_MAX_GRANTS; i++)
+		if (tl_grants[i].ctx == c)
+			tl_grants[i].ctx = CAP_NULL;
 	virtaddr_space_fini(&ctx->space);
 	cap_revoke(cap_kernel, c, TRANSLATION_CAP_TYPE, NULL);
 	pagetable_destroy(&ctx->pt);
@@ -472,78 +500,171 @@ int translation_clear_state(cap_t c, uintptr_t va, unsigned bits)
 
 /* ---- events ---- */
 
-int translation_install(unsigned event, const struct translation_binding *b, int *handle)
+struct dispatch_event *translation_event(unsigned e)
 {
-	unsigned n;
+	return e < TRANSLATION_NEVENTS ? *tl_events[e] : NULL;
+}
 
-	if (event >= TRANSLATION_NEVENTS || !b || !b->handler || !handle)
+const struct translation_fault *translation_fault_info(void)
+{
+	return tl_fault_now;
+}
+
+void translation_native_sig(void *fn, bool closure, bool guard, struct rt_sig *out)
+{
+	const struct rt_sig *ev = &Translation_ProtectionFault_sig; /* the three are alike */
+	uint32_t skip = closure ? 1 : 0;
+
+	memset(out, 0, sizeof(*out));
+	out->name = guard ? "translation_native_guard" : "translation_native_handler";
+	out->fn = fn;
+	out->nargs = (uint8_t)(ev->nargs + skip);
+	if (closure)
+		out->args[0].kind = RT_ARG_SCALAR;
+	for (uint32_t i = 0; i < ev->nargs; i++)
+		out->args[i + skip] = ev->args[i];
+	out->ret = ev->ret;
+	out->flags = guard ? RT_SIG_PURE : 0;
+}
+
+int translation_grant(cap_t c, const char *holder)
+{
+	struct tl_grant *g = NULL;
+	int err;
+
+	if (!translation_get(c, &err))
+		return err;
+	if (!holder || !holder[0] || strlen(holder) >= TRANSLATION_HOLDER_MAX)
 		return -EINVAL;
-	n = tl_nbind[event];
-	/* Compact freed slots (never while a raise walks the array). */
-	if (tl_depth == 0) {
-		unsigned k = 0;
-
-		for (unsigned i = 0; i < n; i++) {
-			if (!tl_bind_id[event][i])
-				continue;
-			tl_bind[event][k] = tl_bind[event][i];
-			tl_bind_id[event][k++] = tl_bind_id[event][i];
-		}
-		for (unsigned i = k; i < n; i++)
-			tl_bind_id[event][i] = 0;
-		n = tl_nbind[event] = k;
-	}
-	if (n == TRANSLATION_MAX_BINDINGS)
+	for (unsigned i = 0; i < TRANSLATION_MAX_GRANTS && !g; i++)
+		if (tl_grants[i].ctx == CAP_NULL)
+			g = &tl_grants[i];
+	if (!g)
 		return -ENOSPC;
-	tl_bind[event][n] = *b;
-	tl_bind_id[event][n] = tl_next_id;
-	tl_nbind[event] = n + 1;
-	*handle = (int)(event << 24) | tl_next_id;
-	tl_next_id = (tl_next_id + 1) & 0xffffff;
-	if (!tl_next_id)
-		tl_next_id = 1;
+	model_copy_name(g->holder, sizeof(g->holder), holder);
+	g->ctx = c;
 	return 0;
 }
 
-int translation_uninstall(int handle)
+int translation_revoke_grant(cap_t c, const char *holder)
 {
-	unsigned event = (unsigned)handle >> 24;
-	int id = handle & 0xffffff;
-
-	if (handle <= 0 || event >= TRANSLATION_NEVENTS)
-		return -ENOENT;
-	for (unsigned i = 0; i < tl_nbind[event]; i++) {
-		if (tl_bind_id[event][i] == id) {
-			tl_bind_id[event][i] = 0;
+	for (unsigned i = 0; i < TRANSLATION_MAX_GRANTS; i++) {
+		if (tl_grants[i].ctx == c && holder && strcmp(tl_grants[i].holder, holder) == 0) {
+			tl_grants[i].ctx = CAP_NULL;
 			return 0;
 		}
 	}
 	return -ENOENT;
 }
 
-static bool tl_raise(const struct translation_fault *f)
+const char *translation_refusal(void)
 {
-	unsigned ev = f->event, n = tl_nbind[ev];
+	return tl_why;
+}
 
-	for (unsigned i = 0; i < n; i++) {
-		const struct translation_binding *b = &tl_bind[ev][i];
+/* The guard imposed on an extension's fault handler: the fault is in the
+ * context it was granted.  (granted, ctx, va, access, pc). */
+static uint64_t tl_guard(uint64_t granted, uint64_t ctx, uint64_t va, uint64_t access, uint64_t pc)
+{
+	(void)va, (void)access, (void)pc;
+	return ctx == granted;
+}
 
-		if (!tl_bind_id[ev][i] || (b->ctx && b->ctx != f->ctx) ||
-		    (b->range && b->range != f->range))
-			continue;
-		if (b->guard && !b->guard(b->closure, f))
-			continue;
-		if (b->handler(b->closure, f))
-			return true;
+/* The newest grant held by module m (by name), or NULL. */
+static const struct tl_grant *tl_grant_of(const struct module *m)
+{
+	const struct tl_grant *found = NULL;
+
+	for (unsigned i = 0; i < TRANSLATION_MAX_GRANTS; i++)
+		if (tl_grants[i].ctx != CAP_NULL && strcmp(tl_grants[i].holder, m->name) == 0)
+			found = &tl_grants[i];
+	return found;
+}
+
+/* The memory module's authorizer: arg is NULL for PhysAddr.Reclaim, the
+ * guard signature for the fault events. */
+static int tl_authorize(void *arg, struct dispatch_decision *d)
+{
+	const struct tl_grant *g;
+	struct dispatch_guard guard;
+
+	if (d->requester == d->event->authority ||
+	    ((d->requester->flags & MODULE_TRUSTED) && !(d->requester->flags & MODULE_EXTENSION)))
+		return 0;
+	if (d->op != DISPATCH_OP_INSTALL) {
+		fmt_snprintf(tl_why, sizeof(tl_why),
+		             "%s: only the memory module may change defaults or others' handlers",
+		             d->event->name);
+		return -EACCES;
 	}
-	return false;
+	if (!arg)
+		return 0; /* Reclaim: a nomination is a hint, checked when taken */
+	if (!(g = tl_grant_of(d->requester))) {
+		fmt_snprintf(tl_why, sizeof(tl_why),
+		             "%s: extension '%s' was granted no translation context, so it may "
+		             "not handle faults",
+		             d->event->name, d->requester->name);
+		return -EACCES;
+	}
+	guard = (struct dispatch_guard){
+	    {arg, NULL, &tl_memory_module}, (void *)(uintptr_t)g->ctx, true};
+	return dispatch_impose_guard(d, &guard);
+}
+
+static uint64_t tl_result_or(void *arg, uint64_t acc, uint64_t result, uint32_t index)
+{
+	(void)arg, (void)index;
+	return acc | (result != 0);
+}
+
+/* Declare the events (by building the domains), set their authorizer and
+ * result handlers, publish the domains.  Before this a raise finds no
+ * event: faults go to the policy and the trap path, Reclaim takes the
+ * candidate. */
+static int tl_module_init(void)
+{
+	const struct iface_desc *ifaces[3] = {&iface_PhysAddr, &iface_VirtAddr, &iface_Translation};
+	struct domain *d;
+	int err = 0;
+
+	if (!domain_spin_public)
+		return 0; /* no extension model in this image: nothing to publish */
+	translation_native_sig((void *)tl_guard, true, true, &tl_guard_sig);
+	for (unsigned i = 0; i < 3 && !err; i++) {
+		d = NULL;
+		if ((err = domain_create_from_interface(ifaces[i], &tl_memory_module, &d)))
+			break;
+		err = domain_publish(d);
+		if (!err)
+			err = nameserver_export_interface(ifaces[i], d, NULL, NULL,
+			                                  &tl_memory_module);
+		domain_release(d);
+	}
+	for (unsigned e = 0; e < TRANSLATION_NEVENTS && !err; e++) {
+		err = dispatch_set_authorizer(*tl_events[e], tl_authorize, &tl_guard_sig,
+		                              &tl_memory_module);
+		if (!err)
+			err = dispatch_set_result(*tl_events[e], tl_result_or, NULL, 0,
+			                          &tl_memory_module);
+	}
+	if (!err)
+		err = dispatch_set_authorizer(PhysAddr_Reclaim_event, tl_authorize, NULL,
+		                              &tl_memory_module);
+	if (!err)
+		err = dispatch_set_result(PhysAddr_Reclaim_event, physaddr_reclaim_combine, NULL,
+		                          CAP_NULL, &tl_memory_module);
+	if (err)
+		kprintf("translation: publishing the memory interfaces failed (%d)\n", err);
+	return err;
 }
 
 bool translation_fault(uintptr_t va, unsigned access, uintptr_t pc)
 {
 	struct translation_ctx *ctx = tl_current;
+	const struct translation_fault *outer = tl_fault_now;
+	const struct dispatch_event *ev;
 	struct translation_fault f;
-	bool ok;
+	bool ok = false;
 
 	if (!ctx || tl_depth >= 2)
 		return false;
@@ -557,11 +678,15 @@ bool translation_fault(uintptr_t va, unsigned access, uintptr_t pc)
 	          : (access & TRANSLATION_ACCESS_PRESENT) ? TRANSLATION_PROTECTION_FAULT
 	                                                  : TRANSLATION_PAGE_NOT_PRESENT;
 	tl_depth++;
-	ok = tl_raise(&f);
+	tl_fault_now = &f;
+	ev = *tl_events[f.event];
+	if (ev)
+		ok = dispatch_call(ev, ctx->cap, va, access, pc, 0) != 0;
 	if (!ok && ctx->policy) {
 		ok = ctx->policy(ctx->policy_closure, &f);
 		tl_st.by_policy += ok;
 	}
+	tl_fault_now = outer;
 	tl_depth--;
 	tl_st.faults[f.event]++;
 	if (ok)
@@ -574,4 +699,101 @@ bool translation_fault(uintptr_t va, unsigned access, uintptr_t pc)
 void translation_get_stats(struct translation_stats *out)
 {
 	*out = tl_st;
+}
+
+/* ---- the Translation and VirtAddr interfaces (interfaces/translation.idl, virtaddr.idl) ---- */
+
+/* Extensions never name the kernel's own context (its capability exists
+ * for core code only). */
+static bool tl_is_kernel(uint64_t context)
+{
+	return context == translation_kctx.cap;
+}
+
+int64_t Translation_AddMapping(uint64_t context, uint64_t v, uint64_t offset, uint64_t p,
+                               uint64_t spec)
+{
+	if (tl_is_kernel(context))
+		return -EPERM;
+	if (spec >> 56)
+		return -EINVAL;
+	return translation_add_mapping(context, v, (size_t)offset, p, (uint32_t)(spec & 0xffffff),
+	                               (uint32_t)((spec >> 24) & 0xffffff),
+	                               (unsigned)((spec >> 48) & 0xff));
+}
+
+int64_t Translation_RemoveMapping(uint64_t context, uint64_t v, uint64_t offset, uint64_t npages)
+{
+	if (tl_is_kernel(context))
+		return -EPERM;
+	if (npages > UINT32_MAX)
+		return -EINVAL;
+	return translation_remove_mapping(context, v, (size_t)offset, (uint32_t)npages);
+}
+
+int64_t Translation_ChangeMapping(uint64_t context, uint64_t v, uint64_t offset, uint64_t npages,
+                                  uint64_t prot)
+{
+	if (tl_is_kernel(context))
+		return -EPERM;
+	if (npages > UINT32_MAX || prot > PAGETABLE_PROT_MASK)
+		return -EINVAL;
+	return translation_change_mapping(context, v, (size_t)offset, (uint32_t)npages,
+	                                  (unsigned)prot);
+}
+
+int64_t Translation_ExamineMapping(uint64_t context, uint64_t address)
+{
+	unsigned prot;
+	int err;
+
+	if (tl_is_kernel(context))
+		return -EPERM;
+	err = translation_examine_mapping(context, (uintptr_t)address, &prot, NULL, NULL);
+	return err ? err : (int64_t)prot;
+}
+
+int64_t Translation_Dirty(uint64_t context, uint64_t address)
+{
+	unsigned state;
+	int err;
+
+	if (tl_is_kernel(context))
+		return -EPERM;
+	if (address >= PAGETABLE_USER_TOP)
+		return -EINVAL;
+	err = translation_dirty(context, (uintptr_t)address, &state);
+	return err ? err : (int64_t)state;
+}
+
+int64_t Translation_ClearState(uint64_t context, uint64_t address, uint64_t bits)
+{
+	if (tl_is_kernel(context))
+		return -EPERM;
+	if (address >= PAGETABLE_USER_TOP || bits > UINT32_MAX)
+		return -EINVAL;
+	return translation_clear_state(context, (uintptr_t)address, (unsigned)bits);
+}
+
+/* VirtAddr's procedures live here because allocation names a context,
+ * which only Translation resolves. */
+int64_t VirtAddr_Allocate(uint64_t context, uint64_t address, uint64_t size, void *v)
+{
+	int err;
+	struct translation_ctx *ctx = translation_get(context, &err);
+	cap_t c;
+
+	if (!ctx)
+		return err;
+	if (!v || ctx == &translation_kctx)
+		return !v ? -EINVAL : -EPERM; /* the kernel's context is not for extensions */
+	if ((err = virtaddr_alloc(&ctx->space, (uintptr_t)address, (size_t)size, &c)))
+		return err;
+	memcpy(v, &c, sizeof(c));
+	return 0;
+}
+
+int64_t VirtAddr_Deallocate(uint64_t v)
+{
+	return virtaddr_free(v);
 }

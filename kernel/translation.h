@@ -16,20 +16,33 @@
  * happens when it is next loaded (only needed with PCID).  SMP seam: one CPU;
  * tl_flush() is where a shootdown to the other CPUs using the context goes.
  *
- * Events (declared in interfaces/translation.idl), raised from the
- * page-fault path with interrupts off:
+ * Events (declared in interfaces/translation.idl), raised through the
+ * dispatcher from the page-fault path with interrupts off:
  *   BadAddress       no VirtAddr range of the current context covers va
  *   PageNotPresent   a range covers va but nothing is mapped there
  *   ProtectionFault  a mapping exists but does not allow the access
- * with (context, va, access, pc).  Handlers run in install order, each
- * filtered by an optional context, range and guard; the first that returns
- * true has resolved the fault and the access is restarted.  If none does,
- * the context's policy (translation_set_policy) decides; with no policy the
- * fault goes back to the trap path, which reports it in full and stops (the
- * kernel's context) or, once user processes exist, kills the process (their
- * policy).  Strand seam: faults carry the context and pc; when strands
- * exist, the faulting strand is sched's current strand, read by handlers.
- * Handlers may fault themselves at most once more (nesting depth 2).
+ * with (context capability, va, access, pc); the full record (context and
+ * range pointers, event) is translation_fault_info() while it is raised.
+ * A handler returns nonzero when it resolved the fault; several handlers'
+ * results are ORed, and the access restarts if any resolved it.  With one
+ * unguarded native handler the raise is a direct call; guarded handlers
+ * and extension handlers run in the dispatcher's generated routine.  If no
+ * handler resolved it, the context's policy (translation_set_policy)
+ * decides; with no policy the fault goes back to the trap path, which
+ * reports it in full and stops (the kernel's context) or, once user
+ * processes exist, kills the process (their policy).  Handlers may fault
+ * themselves at most once more (nesting depth 2).
+ *
+ * Authority: the memory module (translation_init declares the events and
+ * publishes the PhysAddr, VirtAddr and Translation domains in SpinPublic).
+ * Its authorizer lets trusted modules install as they ask (they filter
+ * with their own guards); an extension may install a fault handler only if
+ * the kernel granted it a context (translation_grant, by extension name,
+ * before loading it), and its handler gets an imposed guard: it sees only
+ * the faults of that context (the paper's per-address-space guard).  A
+ * destroyed context's capability is never reissued, so such a guard stays
+ * false for ever.  PhysAddr.Reclaim is open to any installer (a nomination
+ * is validated by PhysAddr).
  *
  * Who calls it: core and trusted modules with pointers (translation_*_ctx,
  * *_page); extensions through the capability-level procedures (contexts,
@@ -39,8 +52,9 @@
  * Errors: 0 or -EINVAL (alignment, protection, size), -ERANGE (outside the
  * range or object), -EEXIST (already mapped), -ENOENT (not mapped),
  * -EPERM (range of another context; destroying the kernel's context),
- * -EBUSY (context loaded), -ENOMEM, -ENOSPC (too many handlers), and the
- * capability errors -EBADF / -ESTALE / -ECAPTYPE.
+ * -EBUSY (context loaded), -ENOMEM, -ENOSPC (grant table full), -EACCES
+ * (the authorizer refused an install: translation_refusal() says why), and
+ * the capability errors -EBADF / -ESTALE / -ECAPTYPE.
  */
 #ifndef SPINDLE_KERNEL_TRANSLATION_H
 #define SPINDLE_KERNEL_TRANSLATION_H
@@ -52,6 +66,7 @@
 #include <arch/pagetable.h>
 
 #include "kernel/cap.h"
+#include "kernel/dispatch.h"
 #include "kernel/physaddr.h"
 #include "kernel/rmap.h"
 #include "kernel/virtaddr.h"
@@ -80,7 +95,8 @@ enum translation_event {
 	TRANSLATION_PROTECTION_FAULT,
 	TRANSLATION_NEVENTS,
 };
-#define TRANSLATION_MAX_BINDINGS 16 /* per event */
+#define TRANSLATION_MAX_GRANTS 64
+#define TRANSLATION_HOLDER_MAX 48
 
 struct translation_ctx;
 
@@ -93,16 +109,8 @@ struct translation_fault {
 	struct virtaddr_range *range; /* covering range (NULL for BadAddress) */
 };
 
-/* A handler or guard: true = resolved (handler) / applies (guard). */
+/* A context's policy: true = resolved. */
 typedef bool (*translation_fault_fn)(void *closure, const struct translation_fault *f);
-
-struct translation_binding {
-	translation_fault_fn handler;
-	translation_fault_fn guard; /* optional */
-	void *closure;
-	struct translation_ctx *ctx;  /* optional filter: only faults in ctx */
-	struct virtaddr_range *range; /* optional filter: only faults in range */
-};
 
 struct translation_ctx {
 	struct pagetable pt;
@@ -159,8 +167,21 @@ int translation_protect(struct translation_ctx *ctx, uintptr_t va, size_t npages
 int translation_page_state(struct translation_ctx *ctx, uintptr_t va, unsigned *state);
 
 /* ---- events ---- */
-int translation_install(unsigned event, const struct translation_binding *b, int *handle);
-int translation_uninstall(int handle);
+/* The dispatcher's event for enum translation_event e (NULL before init). */
+struct dispatch_event *translation_event(unsigned e);
+/* The fault being raised on this CPU (innermost), NULL outside a raise:
+ * native handlers and guards read the pointers here. */
+const struct translation_fault *translation_fault_info(void);
+/* The rt_sig of a native handler or guard of a fault event: the event's
+ * arguments, after a leading closure when closure is set; guards are
+ * declared pure.  fn: uint64_t fn([closure,] ctx, va, access, pc). */
+void translation_native_sig(void *fn, bool closure, bool guard, struct rt_sig *out);
+/* Let extension `holder` handle the faults of ctx (its most recent grant
+ * counts).  Installed handlers keep their guard after a revoke. */
+int translation_grant(cap_t ctx, const char *holder);
+int translation_revoke_grant(cap_t ctx, const char *holder);
+/* The last install the authorizer refused, as one sentence. */
+const char *translation_refusal(void);
 /* The fault path's entry (arch/pagetable.c calls it; tests may too). */
 bool translation_fault(uintptr_t va, unsigned access, uintptr_t pc);
 

@@ -1,15 +1,21 @@
 /*
  * vm_policy.c: demand zero, copy-on-write and pager regions (see the header).
  *
- * Each region installs its handlers with a context and range filter, so the
- * dispatch cost is the filter compare; the handlers use Translation's core
- * calls (pointers, no capability lookups on the hot path except the one
- * that names the page being mapped).
+ * Each region installs its handlers through the dispatcher (dispatch_install
+ * on Translation's events, as the trusted module "VMPolicy") with the region
+ * as closure and a guard that compares the fault's context and range
+ * capabilities with the region's, so the dispatch cost per region is one
+ * guard; capabilities, not pointers, because they are never reissued.  The
+ * handlers read the fault record (translation_fault_info) and use
+ * Translation's core calls (pointers, no capability lookups on the hot path
+ * except the one that names the page being mapped).
  */
 #include "kernel/vm_policy.h"
 
 #include "kernel/heap.h"
 #include "kernel/interface.h"
+
+static const struct module vm_module = {"VMPolicy", MODULE_TRUSTED};
 
 enum vm_kind { VM_ANON, VM_COW, VM_PAGER };
 
@@ -17,8 +23,9 @@ struct vm_region {
 	enum vm_kind kind;
 	struct translation_ctx *ctx;
 	struct virtaddr_range *range;
+	cap_t ctx_cap, range_cap; /* what the guard compares */
 	unsigned prot;
-	int h_notpresent, h_protect; /* binding handles, 0 if none */
+	struct dispatch_binding *b_notpresent, *b_protect; /* NULL if none */
 	vm_pager_fn pager;
 	void *pager_closure;
 	uint64_t faults;
@@ -44,6 +51,8 @@ static struct vm_region *vm_region_new(enum vm_kind kind, struct translation_ctx
 	reg->kind = kind;
 	reg->ctx = ctx;
 	reg->range = r;
+	reg->ctx_cap = ctx->cap;
+	reg->range_cap = range;
 	reg->prot = prot;
 	return reg;
 }
@@ -66,37 +75,44 @@ static bool vm_zero_fill(struct vm_region *reg, uintptr_t va)
 	return true;
 }
 
-static bool vm_anon_fault(void *closure, const struct translation_fault *f)
+/* Handlers: (region, context, va, access, pc) -> resolved. */
+static uint64_t vm_anon_fault(uint64_t closure, uint64_t ctx, uint64_t va, uint64_t access,
+                              uint64_t pc)
 {
-	return vm_zero_fill(closure, f->va & ~(TRANSLATION_PAGE - 1));
+	(void)ctx, (void)access, (void)pc;
+	return vm_zero_fill((struct vm_region *)(uintptr_t)closure, va & ~(TRANSLATION_PAGE - 1));
 }
 
-static bool vm_pager_fault(void *closure, const struct translation_fault *f)
+static uint64_t vm_pager_fault(uint64_t closure, uint64_t ctx, uint64_t fva, uint64_t access,
+                               uint64_t pc)
 {
-	struct vm_region *reg = closure;
-	uintptr_t va = f->va & ~(TRANSLATION_PAGE - 1);
+	struct vm_region *reg = (struct vm_region *)(uintptr_t)closure;
+	uintptr_t va = fva & ~(TRANSLATION_PAGE - 1);
 	unsigned prot = TRANSLATION_PROT_RW;
 	uint32_t page = 0;
-	cap_t pc = CAP_NULL;
+	cap_t p = CAP_NULL;
 
-	if (reg->pager(reg->pager_closure, f->ctx, va, &pc, &page, &prot) != 0)
+	(void)ctx, (void)access, (void)pc;
+	if (reg->pager(reg->pager_closure, reg->ctx, va, &p, &page, &prot) != 0)
 		return false;
-	if (translation_map_page(reg->ctx, va, pc, page, prot) != 0)
+	if (translation_map_page(reg->ctx, va, p, page, prot) != 0)
 		return false;
 	reg->faults++;
 	return true;
 }
 
 /* Write to a shared read-only page: copy it, or take it back if alone. */
-static bool vm_cow_fault(void *closure, const struct translation_fault *f)
+static uint64_t vm_cow_fault(uint64_t closure, uint64_t ctx, uint64_t fva, uint64_t access,
+                             uint64_t pc)
 {
-	struct vm_region *reg = closure;
-	uintptr_t va = f->va & ~(TRANSLATION_PAGE - 1);
+	struct vm_region *reg = (struct vm_region *)(uintptr_t)closure;
+	uintptr_t va = fva & ~(TRANSLATION_PAGE - 1);
 	struct physaddr *old, *np;
 	uint32_t page;
 	cap_t nc;
 
-	if (!(f->access & TRANSLATION_ACCESS_WRITE) || !(reg->prot & TRANSLATION_PROT_W))
+	(void)ctx, (void)pc;
+	if (!(access & TRANSLATION_ACCESS_WRITE) || !(reg->prot & TRANSLATION_PROT_W))
 		return false;
 	if (translation_lookup(reg->ctx, va, &old, &page, NULL) != 0)
 		return false;
@@ -124,12 +140,51 @@ static bool vm_cow_fault(void *closure, const struct translation_fault *f)
 	return true;
 }
 
-static int vm_install(struct vm_region *reg, unsigned event, translation_fault_fn fn, int *h)
+/* The region's guard: the fault is in its context and its range. */
+static uint64_t vm_guard(uint64_t closure, uint64_t ctx, uint64_t va, uint64_t access, uint64_t pc)
 {
-	struct translation_binding b = {
-	    .handler = fn, .closure = reg, .ctx = reg->ctx, .range = reg->range};
+	const struct vm_region *reg = (const struct vm_region *)(uintptr_t)closure;
+	const struct translation_fault *f = translation_fault_info();
 
-	return translation_install(event, &b, h);
+	(void)va, (void)access, (void)pc;
+	return ctx == reg->ctx_cap && f && f->range && f->range->cap == reg->range_cap;
+}
+
+enum { VM_SIG_ANON, VM_SIG_PAGER, VM_SIG_COW, VM_SIG_GUARD, VM_NSIGS };
+static struct rt_sig vm_sigs[VM_NSIGS];
+
+static const struct rt_sig *vm_sig(unsigned which)
+{
+	static void *const fns[VM_NSIGS] = {(void *)vm_anon_fault, (void *)vm_pager_fault,
+	                                    (void *)vm_cow_fault, (void *)vm_guard};
+
+	if (!vm_sigs[which].fn)
+		translation_native_sig(fns[which], true, which == VM_SIG_GUARD, &vm_sigs[which]);
+	return &vm_sigs[which];
+}
+
+static int vm_install(struct vm_region *reg, unsigned event, unsigned sig,
+                      struct dispatch_binding **out)
+{
+	struct dispatch_event *ev = translation_event(event);
+	struct dispatch_guard g = {{vm_sig(VM_SIG_GUARD), NULL, &vm_module}, reg, true};
+	struct dispatch_install_req req = {
+	    .handler = {vm_sig(sig), NULL, &vm_module},
+	    .guard = &g,
+	    .closure = reg,
+	    .options = DISPATCH_CLOSURE,
+	};
+
+	if (!ev)
+		return -ENOENT; /* the memory module has not declared its events */
+	return dispatch_install(ev, &req, &vm_module, out);
+}
+
+static void vm_uninstall(struct dispatch_binding **b)
+{
+	if (*b)
+		dispatch_uninstall(*b, &vm_module);
+	*b = NULL;
 }
 
 int vm_anon_attach(struct translation_ctx *ctx, cap_t range, unsigned prot, struct vm_region **out)
@@ -139,7 +194,7 @@ int vm_anon_attach(struct translation_ctx *ctx, cap_t range, unsigned prot, stru
 
 	if (!reg)
 		return err;
-	err = vm_install(reg, TRANSLATION_PAGE_NOT_PRESENT, vm_anon_fault, &reg->h_notpresent);
+	err = vm_install(reg, TRANSLATION_PAGE_NOT_PRESENT, VM_SIG_ANON, &reg->b_notpresent);
 	if (err) {
 		kfree(reg);
 		return err;
@@ -161,7 +216,7 @@ int vm_pager_attach(struct translation_ctx *ctx, cap_t range, vm_pager_fn fn, vo
 		return err;
 	reg->pager = fn;
 	reg->pager_closure = closure;
-	err = vm_install(reg, TRANSLATION_PAGE_NOT_PRESENT, vm_pager_fault, &reg->h_notpresent);
+	err = vm_install(reg, TRANSLATION_PAGE_NOT_PRESENT, VM_SIG_PAGER, &reg->b_notpresent);
 	if (err) {
 		kfree(reg);
 		return err;
@@ -191,12 +246,12 @@ int vm_cow_duplicate(struct translation_ctx *src, cap_t src_range, struct transl
 	dreg = vm_region_new(VM_COW, dst, dcap, prot, &err);
 	if (!dreg)
 		goto err_free_range;
-	if ((err = vm_install(sreg, TRANSLATION_PROTECTION_FAULT, vm_cow_fault, &sreg->h_protect)))
+	if ((err = vm_install(sreg, TRANSLATION_PROTECTION_FAULT, VM_SIG_COW, &sreg->b_protect)))
 		goto err_free_dreg;
-	if ((err = vm_install(dreg, TRANSLATION_PROTECTION_FAULT, vm_cow_fault, &dreg->h_protect)))
+	if ((err = vm_install(dreg, TRANSLATION_PROTECTION_FAULT, VM_SIG_COW, &dreg->b_protect)))
 		goto err_uninstall_src;
-	if ((err = vm_install(dreg, TRANSLATION_PAGE_NOT_PRESENT, vm_anon_fault,
-	                      &dreg->h_notpresent)))
+	if ((err =
+	         vm_install(dreg, TRANSLATION_PAGE_NOT_PRESENT, VM_SIG_ANON, &dreg->b_notpresent)))
 		goto err_uninstall_dst;
 
 	/* Share every mapped page read-only on both sides. */
@@ -224,11 +279,11 @@ err_unmap_dst:
 	for (uintptr_t va = sr->start; va < sr->end; va += TRANSLATION_PAGE)
 		if (translation_unmap_page(dst, va, NULL, NULL) == 0)
 			translation_protect(src, va, 1, prot);
-	translation_uninstall(dreg->h_notpresent);
+	vm_uninstall(&dreg->b_notpresent);
 err_uninstall_dst:
-	translation_uninstall(dreg->h_protect);
+	vm_uninstall(&dreg->b_protect);
 err_uninstall_src:
-	translation_uninstall(sreg->h_protect);
+	vm_uninstall(&sreg->b_protect);
 err_free_dreg:
 	kfree(dreg);
 err_free_range:
@@ -242,10 +297,8 @@ int vm_region_detach(struct vm_region *r)
 {
 	if (!r)
 		return -EINVAL;
-	if (r->h_notpresent)
-		translation_uninstall(r->h_notpresent);
-	if (r->h_protect)
-		translation_uninstall(r->h_protect);
+	vm_uninstall(&r->b_notpresent);
+	vm_uninstall(&r->b_protect);
 	for (uintptr_t va = r->range->start; va < r->range->end && r->range->nmapped;
 	     va += TRANSLATION_PAGE) {
 		struct physaddr *p;

@@ -9,9 +9,9 @@
  * in the middle of a thread, the thread's stack simply stays where it is
  * until the strand runs again.
  *
- * Pick is raised with preemption disabled: the package's handler is
- * bounded by its fuel, and the dispatcher's per-CPU invocation frame must
- * not be interleaved with another strand's.
+ * Pick, and Block/Unblock on threads, are raised with preemption disabled:
+ * the package's handlers are bounded by their fuel, and the dispatcher's
+ * per-CPU invocation frame must not be interleaved with another strand's.
  */
 #include <arch/cpu.h>
 #include <arch/kstack.h>
@@ -167,7 +167,9 @@ int vproc_block(void)
 	if (!th)
 		return -EPERM;
 	th->state = VT_BLOCKED;
+	sched_preempt_disable();
 	Strand_Block((struct Strand_T *)th);
+	sched_preempt_enable();
 	vproc_switch(&th->rsp, th->vp->loop_rsp);
 	return 0;
 }

@@ -4,7 +4,10 @@
 #   make bench-strands   boots the kernel with "bench=strands", keeps the
 #                        serial log in build/bench/strands.log and converts
 #                        it with bench/report.py into build/bench/parts/strands.json
-BENCH_PARTS += strands
+#   make bench-strands-smp2   the same on the shared guest machine
+#                        ($(BENCH_GUEST_QEMU), mk/bench.mk) with -smp 2: rows
+#                        with smp 2 in build/bench/parts/strands-smp2.json
+BENCH_PARTS += strands strands-smp2
 
 STRANDS_BENCH_LOG := $(BUILD)/bench/strands.log
 
@@ -30,3 +33,16 @@ bench-quick-strands: $(KERNEL_ELF)
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -bios /usr/share/qemu/qboot.rom \
 		-serial file:$$log -kernel $(KERNEL_ELF) -append "bench=strands"; \
 	rc=$$?; grep '^BENCH' $$log; rm -f $$log; [ $$rc -eq 33 ]
+
+STRANDS_SMP2_LOG := $(BUILD)/bench/strands-smp2.log
+
+.PHONY: bench-strands-smp2
+bench-strands-smp2: $(KERNEL_ELF) bench/report.py bench/benchmarks.def
+	@mkdir -p $(BUILD)/bench/parts
+	@timeout -k 5 120 $(QEMU) $(BENCH_GUEST_QEMU) -smp 2 -monitor none \
+		-kernel $(KERNEL_ELF) -append "bench=strands" >$(STRANDS_SMP2_LOG) 2>&1; \
+	rc=$$?; if [ $$rc -ne 33 ]; then \
+		echo "bench-strands-smp2: guest run failed (status $$rc); see $(STRANDS_SMP2_LOG)"; \
+		tail -n 20 $(STRANDS_SMP2_LOG); exit 1; fi
+	@grep -E '^BENCH' $(STRANDS_SMP2_LOG)
+	$(BENCH_REPORT) serial2part --smp 2 -o $(BUILD)/bench/parts/strands-smp2.json $(STRANDS_SMP2_LOG)

@@ -80,6 +80,12 @@ struct rt_ret {
 /* Signature flags. */
 #define RT_SIG_PURE   0x1 /* no side effects: callable from guards */
 #define RT_SIG_MAYABORT 0x2 /* may end the program with RT_RUN_HELPER */
+/* The procedure is itself metered code with the JIT's entry convention
+ * (runtime/exec.h, "Shared budgets"): the JIT passes the caller's remaining
+ * budget in r9 and takes back what is left from r9, so one invocation has
+ * one budget across domains.  JIT only: the interpreter does not yet honour
+ * it, so only a program run by the JIT may import such a procedure. */
+#define RT_SIG_FUEL 0x4
 
 struct rt_sig {
 	const char *name;

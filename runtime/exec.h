@@ -75,6 +75,15 @@ typedef struct rt_jit_ret (*rt_abortable_fn)(uint64_t, uint64_t, uint64_t, uint6
 					     uint64_t);
 
 struct rt_jit;               /* opaque: the sealed code block */
+/*
+ * A plain entry (no loop, no call: it can neither run out of fuel nor
+ * abort) is also an ordinary C function of its arguments.  rt_jit_plain
+ * returns it as such, or NULL for a metered entry; a caller holding one
+ * calls it like any C procedure, with only the arguments it declares, no
+ * budget and no status to check.  (It still zeroes rdx, which a C caller
+ * ignores.)
+ */
+rt_import_fn rt_jit_plain(const struct rt_jit *j, uint32_t func);
 int rt_jit_compile(const struct rt_prog *p, struct rt_jit **out, char *err, size_t errlen);
 rt_jit_fn rt_jit_entry(const struct rt_jit *j, uint32_t func);
 size_t rt_jit_code_size(const struct rt_jit *j);

@@ -37,13 +37,31 @@ static size_t host_page_round(size_t size)
 	return (size + pg - 1) & ~(pg - 1);
 }
 
+/*
+ * Code goes just below the executable's text when the kernel lets it, as
+ * the kernel's code area sits next to the kernel image: then the JIT can
+ * reach imports in the executable with `call rel32`, and host benchmarks
+ * measure the code the kernel runs.  The address is only a hint; where it
+ * is taken the block lands anywhere and the JIT calls through literals.
+ * A cursor walks down so that consecutive blocks do not ask for the same
+ * place.  (Not thread-safe, like the rest of the hosted runtime.)
+ */
+static uintptr_t host_code_next;
+
 void *rt_code_alloc(size_t size)
 {
+	size_t len;
 	void *p;
 
 	if (size == 0 || size > ((size_t)1 << 30))
 		return NULL;
-	p = mmap(NULL, host_page_round(size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	len = host_page_round(size);
+	if (!host_code_next)
+		host_code_next = ((uintptr_t)(void *)rt_code_alloc & ~(uintptr_t)0xfffff) -
+		                 ((uintptr_t)1 << 24);
+	if (host_code_next > len + ((uintptr_t)1 << 32))
+		host_code_next -= len;
+	p = mmap((void *)host_code_next, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 	         -1, 0);
 	return p == MAP_FAILED ? NULL : p;
 }

@@ -1,14 +1,16 @@
 /*
  * redteam-diff - differential runner over everything the verifier accepts.
  *
- *   redteam-diff [-v] [--sweep N] [--strict-refs] PATH...
+ *   redteam-diff [-v] [--sweep N] [--strict-refs] [--raw] PATH...
  *
  * PATH is a `.data` file (the verifier corpus's format, tools/verifier-corpus.c:
  * `-- entry`, `-- mem`, numbered procedures of tests/ext/ext_env.h), a clang
  * BPF object (`.o`, every function in an `ext/` section is an entry, run
  * with a zeroed context), or a directory of them (searched recursively,
  * except subdirectories named *-pending, which hold known failures and are
- * run only when named).
+ * run only when named).  With --raw, any other file is bare bytecode as
+ * the fuzz targets take it (fuzz/fuzz_env.h: ext/ctx64_rw, 64-byte context),
+ * so a fuzzer's corpus can be replayed with the fuel sweep.
  * Refused programs are skipped (the corpus runner judges verdicts); every
  * accepted one runs on the interpreter in checking mode and on the JIT, from
  * identical memory and globals, with the same fuel budget, and the two must
@@ -47,7 +49,7 @@
 static int npass, nfail, nrefused;
 static bool verbose;
 static uint32_t sweep = 64;
-static bool strict_refs;
+static bool strict_refs, raw_files;
 
 struct outcome {
 	uint64_t r0, fuel;
@@ -397,6 +399,38 @@ static void obj_file(const char *path)
 	rt_prog_free(p);
 }
 
+/* Bare bytecode as the fuzzers take it (fuzz/fuzz_env.h): entry
+ * ext/ctx64_rw, 64 zero bytes of context. */
+static void raw_file(const char *path)
+{
+	size_t len;
+	char *img = read_all(path, &len);
+	struct rt_prog *p = NULL;
+	struct rt_entry entry;
+	struct bpf_insn *insns;
+	uint32_t n = (uint32_t)(len / sizeof(struct bpf_insn));
+	uint8_t mem[64] = { 0 };
+	char err[256];
+
+	if (!img)
+		return;
+	if (n == 0 || n > 4096) {
+		free(img);
+		return;
+	}
+	insns = malloc(n * sizeof(*insns));
+	memcpy(insns, img, n * sizeof(*insns));
+	free(img);
+	if (rt_prog_from_raw(insns, n, &p, err, sizeof(err)) == 0 &&
+	    rt_prog_link(p, &ext_env_embed, err, sizeof(err)) == 0 &&
+	    ext_env_entry_for("ext/ctx64_rw", &entry))
+		run_prog(p, 0, &entry, mem, sizeof(mem), path);
+	else
+		nrefused++;
+	rt_prog_free(p);
+	free(insns);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -439,6 +473,8 @@ static void any_path(const char *path)
 		data_file(path);
 	} else if (l > 2 && !strcmp(path + l - 2, ".o")) {
 		obj_file(path);
+	} else if (raw_files) {
+		raw_file(path);
 	}
 }
 
@@ -449,12 +485,14 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-v"))
 			verbose = true;
+		else if (!strcmp(argv[i], "--raw"))
+			raw_files = true;
 		else if (!strcmp(argv[i], "--strict-refs"))
 			strict_refs = true;
 		else if (!strcmp(argv[i], "--sweep") && i + 1 < argc)
 			sweep = (uint32_t)strtoul(argv[++i], NULL, 0);
 		else {
-			fprintf(stderr, "usage: redteam-diff [-v] [--sweep N] [--strict-refs] PATH...\n");
+			fprintf(stderr, "usage: redteam-diff [-v] [--sweep N] [--strict-refs] [--raw] PATH...\n");
 			return 2;
 		}
 	}

@@ -23,6 +23,8 @@
  *     fuel:    r12 (callee-saved, so it survives calls into C), or r9 in
  *              a function that calls nothing (see "Function kinds")
  *
+ *     abort pc: r11 on an aborted return (see "Where a run stopped")
+ *
  * A call into a C import therefore needs no shuffling at all: the arguments
  * are already in rdi..r8, the result comes back in rax, and C preserves
  * exactly the registers eBPF promises to preserve (r6-r9, r10) plus r12.
@@ -54,11 +56,36 @@
  * one fused sub/jb.  clang's latch idiom "if !cond goto +1; goto T" is
  * compiled as one inverted jcc to pad(T).
  *
+ * Where a run stopped.  The interpreter reports the index of the
+ * instruction that ran out of fuel (the back-edge's jump, the call) or
+ * whose import aborted, in rt_run.pc; so does the JIT, at no cost on the
+ * paths that do not abort.  Every such site's jb/jnz goes to a stub of its
+ * own, out of line after the function, `mov r11d, insn; jmp abort_*`, and
+ * every abort path leaves r11 alone, so an aborted entry returns the index
+ * in r11 (rt_jit_run's shim stores it).  A pad serves one source: the last
+ * back-edge to its target (the latch).  Any other back-edge to the same
+ * target gets its own pad out of line, `sub r12, 1; jb stub; jmp T`.
+ *
+ * Batched calls.  A straight-line stretch (no jump out, no label in) with
+ * k >= 2 calls of ordinary imports charges its k units once, `sub r12, k;
+ * jb slow`, before its first call, and the calls themselves carry no
+ * check: an extension calling the kernel pays a call and nothing else.
+ * When the budget cannot cover the stretch, the interpreter would stop at
+ * one of its calls after running the ones before; `slow` is therefore a
+ * checked copy of the stretch, entered after `add r12, k` and leaving by a
+ * jump to the instruction after its last call (jit_find_runs).  Local
+ * calls, abortable imports and RT_SIG_FUEL imports end a stretch, since
+ * they can consume fuel or abort after the charge.
+ *
  * Function kinds:
  *   plain   no back-edge and no call: no fuel machinery at all.  The entry
  *           point is the body, called directly from C; it returns status 0
- *           with `xor edx, edx`.  A program of plain functions (no loops, no
- *           calls) costs nothing for being metered.
+ *           with `xor edx, edx`, left out where rdx (eBPF r3) is known to
+ *           be 0 already (after `r3 = 0`, or after an abortable import
+ *           returned status 0 and nothing wrote r3 since, with no label in
+ *           between: jit_track_rdx; flat functions too).  A program of
+ *           plain functions (no loops, no calls) costs nothing for being
+ *           metered.
  *   flat    metered (loops and/or import calls) but no local call in or
  *           out: the usual handler.  The body is also the entry point: its
  *           prologue saves r12 and loads the budget from r9, and its abort
@@ -77,13 +104,32 @@
  *
  *           All nested bodies keep rbp frames, and share r12: one budget per
  *           invocation.  Aborting from any depth is an unwind: abort_fuel
- *           sets edx = RT_RUN_FUEL and walks the rbp chain until the frame
+ *           sets edx = RT_RUN_FUEL and walks the rbp chain (with r10, r11
+ *           holding the abort pc) until the frame
  *           whose return address is `ra`, resets rsp above it, sets rax = 0
  *           and jumps to finish, which restores what common_entry saved (so
  *           the skipped nested epilogues lose nothing).
  * Flat and nested entries both return the fuel left in r9 (a scratch
  * register a SysV caller ignores), which rt_jit_run's shim stores for its
  * caller, so tests can compare fuel accounting with the interpreter's.
+ * Plain functions never touch r9, so for every kind "budget in r9, what is
+ * left in r9" holds, which is what makes shared budgets possible:
+ *
+ * Shared budgets (RT_SIG_FUEL, runtime/embed.h).  An import with this flag
+ * is itself metered code with this entry convention (another extension's
+ * JIT'd entry, reached by `call rel32` or a jump-only adapter that leaves
+ * r9 alone).  The caller charges the call as usual, then hands its budget
+ * over and takes back what is left:
+ *
+ *     sub r12, 1; jb stub        ; the call's own unit
+ *     mov r9, r12                ; budget -> callee
+ *     call callee
+ *     mov r12, r9                ; what the callee left
+ *     test rdx, rdx; jnz stub    ; with RT_SIG_MAYABORT: its abort is ours
+ *
+ * so one invocation has one budget across domains.  A callee that runs out
+ * returns status RT_RUN_FUEL with r9 = 0, and its caller ends with
+ * RT_RUN_HELPER, fuel 0, pc = the call.
  *
  * Aborting imports.  An import whose signature has RT_SIG_MAYABORT has the
  * native type rt_abortable_fn (exec.h): it returns {r0, status} in rax:rdx.
@@ -107,7 +153,9 @@
  * calls use `call rel32` when the target is within +-2 GiB of the whole
  * block (the kernel case), else `call [rip + literal]` through an 8-byte
  * literal at the end of the block; that choice is made once the block's
- * address is known and only shrinks code.
+ * address is known and only shrinks code.  (Hosted, rt_code_alloc asks for
+ * pages just below the executable's text, so host benchmarks get the
+ * kernel's `call rel32` too: runtime/host_env.c.)
  *
  * Validation.  The JIT runs only on verified programs but never emits code
  * for something it does not understand: register numbers, opcodes, lddw
@@ -990,8 +1038,9 @@ static int jit_call(struct jit_ctx *c, uint32_t i, const struct bpf_insn *in)
 
 		if (t < 0 || t >= p->ninsns || c->func_at[t] < 0)
 			return jit_fail(c, "local call to something that is not a function start");
-		jit_fuel(c);
+		jit_fuel(c, i);
 		jit_call_label(c, jl_func(c, (uint32_t)c->func_at[t], JF_BODY)); /* call body */
+		c->rdx_zero = false; /* the callee may have left anything in r3 */
 		return 1;
 	}
 	if (in->src == BPF_PSEUDO_IMPORT) {
@@ -1002,7 +1051,11 @@ static int jit_call(struct jit_ctx *c, uint32_t i, const struct bpf_insn *in)
 		if (k >= p->nimports || !(sig = p->imports[k].sig) || !sig->fn)
 			return jit_fail(c, "call of an unlinked import");
 		fn = (uintptr_t)sig->fn;
-		jit_fuel(c);
+		/* In a batched run's fast path the run start paid for it. */
+		if (!c->run_until)
+			jit_fuel(c, i);
+		if (sig->flags & RT_SIG_FUEL)
+			x86_alu_rr(b, true, X86_OP_MOV, X86_R9, JIT_FUEL); /* mov r9, r12 (budget) */
 		if (c->near_import[k]) {
 			int64_t rel = (int64_t)(fn - (c->base + c->b.len + X86_CALL_REL32_LEN));
 
@@ -1014,13 +1067,24 @@ static int jit_call(struct jit_ctx *c, uint32_t i, const struct bpf_insn *in)
 			             (int32_t)((int64_t)c->prev[jl_lit(c, k)] -
 			                       (here + X86_CALL_RIP_LEN))); /* call [rip + lit] */
 		}
+		if (sig->flags & RT_SIG_FUEL)
+			x86_alu_rr(b, true, X86_OP_MOV, JIT_FUEL, X86_R9); /* mov r12, r9 (left) */
+		c->rdx_zero = false;
 		if (sig->flags & RT_SIG_MAYABORT) {
 			x86_alu_rr(b, true, X86_OP_TEST, X86_RDX, X86_RDX); /* test rdx, rdx */
-			jit_jump(c, X86_CC_NE, jl_abort(c, false));         /* jnz abort_helper */
+			jit_jump(c, X86_CC_NE, jl_blk(c, JB_HSTUB, i));     /* jnz hstub(insn) */
+			c->rdx_zero = true; /* the status was 0: a free status for exit */
 		}
 		return 1;
 	}
 	return jit_fail(c, "call of a numbered helper that was not linked");
+}
+
+/* Where back-edge i -> t goes to be charged: t's pad, or its own when
+ * that pad reports another source's index on a fuel abort. */
+static uint32_t jit_backedge(const struct jit_ctx *c, uint32_t i, uint32_t t)
+{
+	return (c->site[i] & JS_XPAD) ? jl_blk(c, JB_XPAD, i) : jl_pad(c, t);
 }
 
 static int jit_jmp(struct jit_ctx *c, uint32_t f, uint32_t i, const struct bpf_insn *in)
@@ -1050,7 +1114,7 @@ static int jit_jmp(struct jit_ctx *c, uint32_t f, uint32_t i, const struct bpf_i
 		if (!jit_target_ok(c, rf, t))
 			return jit_fail(c, "jump outside its function");
 		if (t <= i)
-			jit_jump(c, -1, jl_pad(c, (uint32_t)t)); /* jmp pad(target) */
+			jit_jump(c, -1, jit_backedge(c, i, (uint32_t)t)); /* jmp pad(target) */
 		else if (t != i + 1)
 			jit_jump(c, -1, (uint32_t)t); /* jmp target */
 		c->fallthrough = false;
@@ -1087,13 +1151,13 @@ static int jit_jmp(struct jit_ctx *c, uint32_t f, uint32_t i, const struct bpf_i
 		if (!jit_target_ok(c, rf, t2))
 			return jit_fail(c, "jump outside its function");
 		if (t2 <= i + 1)
-			jit_jump(c, cc ^ 1, jl_pad(c, (uint32_t)t2)); /* j!cc pad(T) */
+			jit_jump(c, cc ^ 1, jit_backedge(c, i + 1, (uint32_t)t2)); /* j!cc pad(T) */
 		else if (t2 != i + 2)
 			jit_jump(c, cc ^ 1, (uint32_t)t2); /* j!cc T */
 		return 2;
 	}
 	/* A taken back-edge costs fuel, charged in the target's pad. */
-	jit_jump(c, cc, t > i ? (uint32_t)t : jl_pad(c, (uint32_t)t)); /* jcc target/pad */
+	jit_jump(c, cc, t > i ? (uint32_t)t : jit_backedge(c, i, (uint32_t)t)); /* jcc target/pad */
 	return 1;
 }
 
@@ -1328,6 +1392,73 @@ static int jit_fuse_lea(struct jit_ctx *c, uint32_t f, uint32_t i)
 	return 2;
 }
 
+/* What instructions i..i+n-1 (just emitted) did to rdx = eBPF r3, for
+ * the `xor edx, edx` a normal exit needs.  Calls set it themselves. */
+static void jit_track_rdx(struct jit_ctx *c, uint32_t i, int n)
+{
+	const struct bpf_insn *in = &c->p->insns[i];
+	int k;
+
+	for (k = 0; k < n; k++, in++) {
+		uint8_t cls = BPF_CLASS(in->code);
+
+		if (cls == BPF_ALU || cls == BPF_ALU64) {
+			if (in->dst == 3)
+				c->rdx_zero = in->code == (cls | BPF_MOV | BPF_K) && in->imm == 0;
+		} else if (cls == BPF_LD || cls == BPF_LDX) {
+			if (in->dst == 3)
+				c->rdx_zero = false;
+			if (bpf_is_lddw(in))
+				k++, in++;
+		} else if (cls == BPF_STX && BPF_MODE(in->code) == BPF_ATOMIC) {
+			if ((in->imm & BPF_FETCH) && in->src == 3)
+				c->rdx_zero = false;
+		}
+	}
+}
+
+/* Emit the instruction(s) at i, fused where a peephole applies; returns
+ * how many eBPF instructions that consumed, or an error. */
+static int jit_emit_one(struct jit_ctx *c, uint32_t f, uint32_t i)
+{
+	uint32_t start = c->b.len;
+	int n;
+
+	c->cur_insn = i;
+	c->fallthrough = true;
+	n = jit_fuse_index_load(c, f, i);
+	if (!n)
+		n = jit_fuse_lea(c, f, i);
+	if (!n)
+		n = jit_insn(c, f, i);
+	if (n < 0) {
+		/* Dead code the verifier never reached may be anything; it
+		 * must never run, so trap. */
+		if (!c->p->aux || (c->p->aux[i].flags & RT_AUX_SEEN))
+			return n;
+		c->b.len = start;
+		x86_int3(&c->b); /* int3 */
+		return 1;
+	}
+	jit_track_rdx(c, i, n);
+	return n;
+}
+
+/* Instructions i..end-1 again, without their labels: a batched run's
+ * checked copy (jit_cold). */
+static int jit_emit_range(struct jit_ctx *c, uint32_t f, uint32_t i, uint32_t end)
+{
+	int n;
+
+	while (i < end) {
+		n = jit_emit_one(c, f, i);
+		if (n < 0)
+			return n;
+		i += (uint32_t)n;
+	}
+	return 0;
+}
+
 /* One code generation pass; sizes only unless c->b.code is set. */
 static int jit_pass(struct jit_ctx *c)
 {
@@ -1357,9 +1488,9 @@ static int jit_pass(struct jit_ctx *c)
 			jit_label(c, jl_func(c, f, JF_ENTRY));
 		jit_prologue(c, &c->fn[f]);
 		c->fallthrough = true;
+		c->rdx_zero = false;
+		c->run_until = 0;
 		for (i = rf->start; i < rf->end; i += (uint32_t)n) {
-			uint32_t start;
-
 			if (c->backtarget[i]) {
 				/* Back-edges charge their unit of fuel here,
 				 * on the way in; forward paths skip it. */
@@ -1367,30 +1498,31 @@ static int jit_pass(struct jit_ctx *c)
 					jit_jump(c, -1, i); /* jmp target */
 				jit_label(c, jl_pad(c, i));
 				c->cur_insn = i;
-				jit_fuel(c);
+				jit_fuel(c, c->pad_src[i]);
 			}
 			jit_label(c, i);
-			start = c->b.len;
-			c->cur_insn = i;
-			c->fallthrough = true;
-			n = jit_fuse_index_load(c, f, i);
-			if (!n)
-				n = jit_fuse_lea(c, f, i);
-			if (!n)
-				n = jit_insn(c, f, i);
-			if (n < 0) {
-				/* Dead code the verifier never reached may be
-				 * anything; it must never run, so trap. */
-				if (!p->aux || (p->aux[i].flags & RT_AUX_SEEN))
-					return n;
-				c->b.len = start;
-				x86_int3(&c->b); /* int3 */
-				n = 1;
+			if (c->target[i])
+				c->rdx_zero = false;
+			if (i >= c->run_until)
+				c->run_until = 0;
+			if (c->run_end[i]) {
+				/* A batched run: its calls' fuel at once. */
+				x86_alu_ri(&c->b, true, X86_EXT_SUB, JIT_FUEL,
+				           (int32_t)c->run_k[i]);          /* sub r12, k */
+				jit_jump(c, X86_CC_B, jl_blk(c, JB_SLOW, i)); /* jb slow(run) */
+				c->run_until = c->run_end[i];
 			}
+			n = jit_emit_one(c, f, i);
+			if (n < 0)
+				return n;
 			for (k = 1; k < (uint32_t)n; k++)
 				c->cur[i + k] = c->b.len;
 		}
+		c->run_until = 0;
 		x86_int3(&c->b); /* int3: never fall off a function */
+		n = jit_cold(c, f);
+		if (n < 0)
+			return n;
 		if (c->fn[f].flat)
 			jit_flat_aborts(c, f);
 	}
@@ -1417,20 +1549,20 @@ static int jit_pass(struct jit_ctx *c)
  */
 static int jit_converge(struct jit_ctx *c)
 {
-	uint32_t pass, l;
+	uint32_t pass;
 	int err;
 
 	for (pass = 0; pass < JIT_MAX_PASSES + 3; pass++) {
-		bool same = true;
+		bool same;
 
 		err = jit_pass(c);
 		if (err)
 			return err;
-		for (l = 0; l < c->nlabels; l++) {
-			if (c->cur[l] != c->prev[l])
-				same = false;
-			c->prev[l] = c->cur[l];
-		}
+		/* Most labels (stubs, extra pads, slow paths) are unused:
+		 * compare and copy in bulk rather than one by one. */
+		same = memcmp(c->cur, c->prev, sizeof(uint32_t) * c->nlabels) == 0;
+		if (!same)
+			memcpy(c->prev, c->cur, sizeof(uint32_t) * c->nlabels);
 		c->force_long = false;
 		if (same)
 			return 0;
@@ -1645,6 +1777,13 @@ rt_jit_fn rt_jit_entry(const struct rt_jit *j, uint32_t func)
 	return (rt_jit_fn)(uintptr_t)(j->code + j->fn[func].entry);
 }
 
+rt_import_fn rt_jit_plain(const struct rt_jit *j, uint32_t func)
+{
+	if (!j || func >= j->nfuncs || j->fn[func].metered)
+		return NULL;
+	return (rt_import_fn)(uintptr_t)(j->code + j->fn[func].entry);
+}
+
 size_t rt_jit_code_size(const struct rt_jit *j)
 {
 	return j ? j->len : 0;
@@ -1664,14 +1803,14 @@ void rt_jit_free(struct rt_jit *j)
 	rt_free(j);
 }
 
-/* rt_jit_run's shim (jit_run_shim): the entry and a fuel-out pointer ride
- * as 7th and 8th arguments. */
+/* rt_jit_run's shim (jit_run_shim): the entry and an out pointer (fuel
+ * left, abort pc) ride as 7th and 8th arguments. */
 typedef struct rt_jit_ret (*jit_run_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
                                         uintptr_t, uint64_t *);
 
 int rt_jit_run(const struct rt_jit *j, uint32_t func, const uint64_t args[5], struct rt_run *run)
 {
-	uint64_t a[5] = {0, 0, 0, 0, 0}, left;
+	uint64_t a[5] = {0, 0, 0, 0, 0}, out[2];
 	struct rt_jit_ret r;
 	uint32_t k;
 
@@ -1679,21 +1818,23 @@ int rt_jit_run(const struct rt_jit *j, uint32_t func, const uint64_t args[5], st
 		return -RT_EINVAL;
 	for (k = 0; args && k < 5; k++)
 		a[k] = args[k];
-	left = run->fuel;
+	out[0] = run->fuel;
+	out[1] = 0;
 	if (j->fn[func].metered) {
 		jit_run_fn fn = (jit_run_fn)(uintptr_t)(j->code + j->run_shim);
 
 		r = fn(a[0], a[1], a[2], a[3], a[4], run->fuel,
-		       (uintptr_t)(j->code + j->fn[func].entry), &left);
+		       (uintptr_t)(j->code + j->fn[func].entry), out);
 	} else {
 		r = rt_jit_entry(j, func)(a[0], a[1], a[2], a[3], a[4], run->fuel);
 	}
 	/* RT_FUEL_UNLIMITED means unmetered: report it unchanged, as the
 	 * interpreter does, even though the JIT counted down from it. */
 	if (run->fuel != RT_FUEL_UNLIMITED)
-		run->fuel = left;
+		run->fuel = out[0];
 	run->r0 = r.r0;
 	run->status = (enum rt_status)r.status;
-	run->pc = 0; /* the JIT does not track the aborting instruction */
+	/* Every abort path leaves its instruction's index in r11. */
+	run->pc = r.status != RT_RUN_OK ? (uint32_t)out[1] : 0;
 	return 0;
 }

@@ -105,6 +105,7 @@ struct subject {
 	native_fn native;
 	rt_jit_fn jit[COPIES];
 	int njit;
+	bool plain; /* call jit[] as the C functions rt_jit_plain says they are */
 	bool direct_calls;
 	const void *ctx;
 };
@@ -114,7 +115,13 @@ static double time_round(const struct subject *su, int iters, int round)
 	uint64_t acc = 0, t0 = tsc();
 	int k;
 
-	if (su->njit) {
+	if (su->njit && su->plain) {
+		uint64_t (*fn)(uintptr_t) =
+		    (uint64_t (*)(uintptr_t))(uintptr_t)su->jit[round % su->njit];
+
+		for (k = 0; k < iters; k++)
+			acc += fn((uintptr_t)su->ctx);
+	} else if (su->njit) {
 		rt_jit_fn fn = su->jit[round % su->njit];
 
 		for (k = 0; k < iters; k++)
@@ -176,6 +183,7 @@ struct loaded {
 	struct rt_prog *p;
 	struct rt_jit *j;
 	rt_jit_fn fn;
+	uint32_t idx; /* the entry's function index */
 	bool verified;
 	char why[512];
 	size_t code;
@@ -265,6 +273,7 @@ static int load_kernel(const void *elf, size_t len, const char *name, uint32_t c
 		return -1;
 	}
 	out->fn = rt_jit_entry(out->j, idx);
+	out->idx = idx;
 	out->code = rt_jit_code_size(out->j);
 	dump_code(name, out);
 	return 0;
@@ -690,7 +699,21 @@ int main(int argc, char **argv)
 			time_pair(&b, &a, 50000, &sj, &sn);
 			add("c_calls_jit_entry", "cycles",
 			    "C calling a JIT'd entry vs the same C function", sj, &sn, "C function",
-			    0, l[0].verified, NULL, ROUNDS);
+			    1.2, l[0].verified, NULL, ROUNDS);
+			/* The same entry through rt_jit_plain: a plain
+			 * function called as the C function it is. */
+			b.plain = true;
+			for (k = 0; k < COPIES; k++)
+				if (!rt_jit_plain(l[k].j, l[k].idx))
+					b.plain = false;
+			if (b.plain) {
+				for (k = 0; k < COPIES; k++)
+					b.jit[k] = (rt_jit_fn)(uintptr_t)l[k].fn;
+				time_pair(&b, &a, 50000, &sj, &sn);
+				add("c_calls_jit_plain", "cycles",
+				    "C calling a plain JIT'd entry as a C function (rt_jit_plain)",
+				    sj, &sn, "C function", 1.2, l[0].verified, NULL, ROUNDS);
+			}
 			unload_copies(l);
 		} else {
 			bad = 1;

@@ -11,13 +11,16 @@
  * runaway handler aborted by fuel (the kernel keeps running, its console
  * is released, its binding disabled); an extension that fails in every way
  * the runtime detects at run time, is unloaded, and the event still works;
- * listing, unloading and reloading a boot-manifest extension.
+ * listing, unloading and reloading a boot-manifest extension; a handler
+ * its authority makes asynchronous runs on the worker strand, after the
+ * raise has returned.
  *
  * Cases restore the Gatekeeper's policy and unload what they loaded before
  * they assert, so one failure does not cascade.
  */
 #include "kernel/console.h"
 #include "kernel/dispatch.h"
+#include "kernel/dispatch_async.h"
 #include "kernel/domain.h"
 #include "kernel/extension.h"
 #include "kernel/gatekeeper.h"
@@ -394,4 +397,62 @@ KTEST(model_lifecycle_list_unload_reload)
 	KT_ASSERT_EQ(n2, n0);
 	KT_ASSERT(ext_find("boot_hello") == x);
 	KT_ASSERT_EQ(mt_stat(x, 99), 1); /* a fresh instance: its own globals */
+}
+
+static uint64_t mt_native_ref_handler(uint64_t s, uint64_t a2, uint64_t a3, uint64_t a4,
+                                      uint64_t a5)
+{
+	(void)s, (void)a2, (void)a3, (void)a4, (void)a5;
+	return 0;
+}
+
+KTEST(model_async_handler_runs_on_worker_strand)
+{
+	static const struct module authority = {"model_test_async", MODULE_TRUSTED};
+	static const struct rt_type ref_type = {"ModelTest.T", 8, NULL, 0};
+	static const struct rt_sig ref_sig = {
+	    "ModelTest_Ref", (void *)mt_native_ref_handler, 1,
+	    {{.kind = RT_ARG_REF, .type = &ref_type}}, {.kind = RT_RET_SCALAR}, 0};
+	struct dispatch_async_stats st0, st1;
+	struct dispatch_outcome o;
+	struct dispatch_event *ev = NULL;
+	struct dispatch_binding *b = NULL;
+	struct dispatch_install_req req = {0};
+	struct ext *x = NULL;
+	char err[200];
+	bool seen_at_raise, seen_later;
+	int rc, rc_ref;
+
+	gatekeeper_set_policy(GATEKEEPER_ASYNC, 0);
+	rc = mt_load("m_async", &x, err, sizeof(err));
+	gatekeeper_set_policy(GATEKEEPER_ALLOW, 0);
+	if (rc)
+		KT_FAIL("m_async did not load (%d): %s", rc, err);
+	dispatch_async_get_stats(&st0);
+	console_capture_reset();
+	sched_preempt_disable(); /* nothing else runs between the raise and the look */
+	mt_raise(5, 3, &o);
+	seen_at_raise = mt_has(console_capture(), "async handler ran");
+	sched_preempt_enable();
+	sched_sleep_ns(30 * 1000000ull);
+	seen_later = mt_has(console_capture(), "async handler ran");
+	dispatch_async_get_stats(&st1);
+	KT_ASSERT_EQ(ext_unload(x, err, sizeof(err)), 0);
+
+	/* Asynchrony needs copyable arguments: a reference event refuses it. */
+	KT_ASSERT_EQ(dispatch_event_create("ModelTest.Ref", &ref_sig, &authority, NULL, &ev), 0);
+	req.handler = (struct dispatch_proc){&ref_sig, NULL, NULL};
+	req.options = DISPATCH_ASYNC;
+	rc_ref = dispatch_install(ev, &req, &authority, &b);
+	KT_ASSERT_EQ(dispatch_event_destroy(ev, &authority), 0);
+
+	KT_ASSERT_EQ(o.fired, 1); /* only the intrinsic ran in the raise */
+	KT_ASSERT_EQ(o.result, 5);
+	KT_ASSERT(!seen_at_raise);
+	KT_ASSERT(seen_later);
+	KT_ASSERT_EQ(st1.queued - st0.queued, 1);
+	KT_ASSERT_EQ(st1.ran - st0.ran, 1);
+	KT_ASSERT_EQ(st1.last_result, 2003);
+	KT_ASSERT(st1.last_strand != NULL && st1.last_strand != (const void *)strand_current());
+	KT_ASSERT_EQ(rc_ref, -EINVAL);
 }

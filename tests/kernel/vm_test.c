@@ -14,12 +14,17 @@
 #include <arch/pagetable.h>
 #include <arch/trap.h>
 
+#include "kernel/domain.h"
+#include "kernel/extension.h"
 #include "kernel/heap.h"
 #include "kernel/interface.h"
+#include "kernel/kext.h"
 #include "kernel/ktest.h"
 #include "kernel/pmm.h"
+#include "kernel/string.h"
 #include "kernel/translation.h"
 #include "kernel/vm_policy.h"
+#include "spindle_interfaces.h"
 
 #define PG    TRANSLATION_PAGE
 #define VBASE 0x40000000ul
@@ -51,6 +56,26 @@ static int vt_env_make(struct vt_env *e, uint32_t n, bool map)
 	if ((err = physaddr_alloc(n * PG, NULL, &e->pages)))
 		return err;
 	return translation_add_mapping(e->ctx, e->range, 0, e->pages, 0, n, TRANSLATION_PROT_RW);
+}
+
+/* Handlers are installed through the dispatcher by this trusted module, so
+ * the memory module's authorizer lets them filter for themselves. */
+static const struct module vt_module = {"vm_test", MODULE_TRUSTED | MODULE_PRIVILEGED};
+
+/* Install a native fault handler (closure first) with an optional guard. */
+static int vt_install(unsigned event, const struct rt_sig *h, void *closure, const struct rt_sig *g,
+                      void *gclosure, struct dispatch_binding **out)
+{
+	struct dispatch_guard guard = {{g, NULL, &vt_module}, gclosure, true};
+	struct dispatch_install_req req = {
+	    .handler = {h, NULL, &vt_module},
+	    .guard = g ? &guard : NULL,
+	    .closure = closure,
+	    .options = DISPATCH_CLOSURE,
+	};
+	struct dispatch_event *ev = translation_event(event);
+
+	return ev ? dispatch_install(ev, &req, &vt_module, out) : -ENOENT;
 }
 
 static void vt_env_free(struct vt_env *e)
@@ -272,31 +297,51 @@ KTEST(translation_destroy_rules)
 struct vt_rec {
 	int calls;
 	struct translation_fault last;
+	bool args_ok;   /* the event's arguments agreed with the fault record */
 	cap_t map_with; /* PageNotPresent: map this page */
 	bool resolve;
 };
 
-static bool vt_record(void *closure, const struct translation_fault *f)
+static uint64_t vt_record(uint64_t closure, uint64_t ctx, uint64_t va, uint64_t access, uint64_t pc)
 {
-	struct vt_rec *r = closure;
+	struct vt_rec *r = (struct vt_rec *)(uintptr_t)closure;
+	const struct translation_fault *f = translation_fault_info();
 
 	r->calls++;
+	r->args_ok = f && ctx == f->ctx->cap && va == f->va && access == f->access && pc == f->pc;
+	if (!f)
+		return 0;
 	r->last = *f;
 	if (!r->resolve)
-		return false;
+		return 0;
 	if (f->event == TRANSLATION_PAGE_NOT_PRESENT)
 		return translation_map_page(f->ctx, f->va & ~(PG - 1), r->map_with, 0,
 		                            TRANSLATION_PROT_RW) == 0;
 	if (f->event == TRANSLATION_PROTECTION_FAULT)
 		return translation_protect(f->ctx, f->va & ~(PG - 1), 1, TRANSLATION_PROT_RW) == 0;
-	return false;
+	return 0;
 }
 
-static bool vt_never(void *closure, const struct translation_fault *f)
+static uint64_t vt_never(uint64_t closure, uint64_t ctx, uint64_t va, uint64_t access, uint64_t pc)
 {
-	(void)closure;
-	(void)f;
-	return false;
+	(void)closure, (void)ctx, (void)va, (void)access, (void)pc;
+	return 0;
+}
+
+/* A guard: the fault is in the context whose capability is the closure. */
+static uint64_t vt_in_ctx(uint64_t closure, uint64_t ctx, uint64_t va, uint64_t access, uint64_t pc)
+{
+	(void)va, (void)access, (void)pc;
+	return ctx == closure;
+}
+
+static struct rt_sig vt_sig_record, vt_sig_never, vt_sig_in_ctx;
+
+static void vt_sigs(void)
+{
+	translation_native_sig((void *)vt_record, true, false, &vt_sig_record);
+	translation_native_sig((void *)vt_never, true, true, &vt_sig_never);
+	translation_native_sig((void *)vt_in_ctx, true, true, &vt_sig_in_ctx);
 }
 
 static void vt_events_body(struct ktest_ctx *kt, struct vt_env *e, struct vt_rec *np,
@@ -308,6 +353,7 @@ static void vt_events_body(struct ktest_ctx *kt, struct vt_env *e, struct vt_rec
 	/* PageNotPresent: the handler maps a page and the read restarts. */
 	KT_ASSERT_EQ(*vt_p(VBASE + 2 * PG + 1), 0x11);
 	KT_ASSERT_EQ(np->calls, 1);
+	KT_ASSERT(np->args_ok);
 	KT_ASSERT(np->last.ctx == e->c);
 	KT_ASSERT_EQ(np->last.va, VBASE + 2 * PG + 1);
 	KT_ASSERT_EQ(np->last.access & 0xf, TRANSLATION_ACCESS_READ);
@@ -318,6 +364,7 @@ static void vt_events_body(struct ktest_ctx *kt, struct vt_env *e, struct vt_rec
 	KT_ASSERT_EQ(translation_change_mapping(e->ctx, e->range, 0, 1, TRANSLATION_PROT_R), 0);
 	*vt_p(VBASE + 3) = 1;
 	KT_ASSERT_EQ(pf->calls, 1);
+	KT_ASSERT(pf->args_ok);
 	KT_ASSERT_EQ(pf->last.access & TRANSLATION_ACCESS_WRITE, TRANSLATION_ACCESS_WRITE);
 	KT_ASSERT(pf->last.access & TRANSLATION_ACCESS_PRESENT);
 	KT_ASSERT_EQ(*vt_p(VBASE + 3), 1);
@@ -337,6 +384,7 @@ static void vt_events_body(struct ktest_ctx *kt, struct vt_env *e, struct vt_rec
 	KT_ASSERT_EQ(fc.caught_vector, TRAP_PF);
 	KT_ASSERT_EQ(fc.addr, 0x7000000000ul);
 	KT_ASSERT_EQ(bad->calls, 1);
+	KT_ASSERT(bad->args_ok);
 	KT_ASSERT(bad->last.range == NULL);
 	KT_ASSERT_EQ(bad->last.event, TRANSLATION_BAD_ADDRESS);
 }
@@ -345,25 +393,40 @@ KTEST(translation_fault_events)
 {
 	struct vt_env e;
 	struct vt_rec np = {.resolve = true}, pf = {.resolve = true}, bad = {0}, skipped = {0};
-	int h[4];
+	struct dispatch_binding *h[4] = {0};
+	uint32_t n0[TRANSLATION_NEVENTS];
 	cap_t page;
 	struct translation_stats before, after;
+	void *ectx;
 
 	KT_ASSERT_EQ(vt_env_make(&e, 4, true), 0);
+	ectx = (void *)(uintptr_t)e.ctx;
 	KT_ASSERT_EQ(translation_remove_mapping(e.ctx, e.range, 2 * PG, 1), 1);
 	KT_ASSERT_EQ(physaddr_alloc(PG, NULL, &page), 0);
 	((volatile char *)pagetable_phys_to_virt(physaddr_get(page, NULL)->pa[0]))[1] = 0x11;
 	np.map_with = page;
-	struct translation_binding b1 = {
-	    .handler = vt_record, .guard = vt_never, .closure = &skipped, .ctx = e.c};
-	struct translation_binding b2 = {.handler = vt_record, .closure = &np, .ctx = e.c};
-	struct translation_binding b3 = {.handler = vt_record, .closure = &pf, .ctx = e.c};
-	struct translation_binding b4 = {.handler = vt_record, .closure = &bad, .ctx = e.c};
-	KT_ASSERT_EQ(translation_install(TRANSLATION_PAGE_NOT_PRESENT, &b1, &h[0]), 0);
-	KT_ASSERT_EQ(translation_install(TRANSLATION_PAGE_NOT_PRESENT, &b2, &h[1]), 0);
-	KT_ASSERT_EQ(translation_install(TRANSLATION_PROTECTION_FAULT, &b3, &h[2]), 0);
-	KT_ASSERT_EQ(translation_install(TRANSLATION_BAD_ADDRESS, &b4, &h[3]), 0);
-	KT_ASSERT_EQ(translation_install(99, &b4, &h[3]) == -EINVAL, 1);
+	vt_sigs();
+	for (unsigned i = 0; i < TRANSLATION_NEVENTS; i++)
+		n0[i] = dispatch_handler_count(translation_event(i));
+	KT_ASSERT_EQ(vt_install(TRANSLATION_PAGE_NOT_PRESENT, &vt_sig_record, &skipped,
+	                        &vt_sig_never, NULL, &h[0]),
+	             0);
+	KT_ASSERT_EQ(vt_install(TRANSLATION_PAGE_NOT_PRESENT, &vt_sig_record, &np, &vt_sig_in_ctx,
+	                        ectx, &h[1]),
+	             0);
+	KT_ASSERT_EQ(vt_install(TRANSLATION_PROTECTION_FAULT, &vt_sig_record, &pf, &vt_sig_in_ctx,
+	                        ectx, &h[2]),
+	             0);
+	KT_ASSERT_EQ(
+	    vt_install(TRANSLATION_BAD_ADDRESS, &vt_sig_record, &bad, &vt_sig_in_ctx, ectx, &h[3]),
+	    0);
+	KT_ASSERT(translation_event(99) == NULL);
+	/* A guard not declared side-effect free is refused by the dispatcher. */
+	struct dispatch_binding *impure = NULL;
+	KT_ASSERT_EQ(vt_install(TRANSLATION_BAD_ADDRESS, &vt_sig_record, &bad, &vt_sig_record, ectx,
+	                        &impure),
+	             -EIMPURE);
+	KT_ASSERT(impure == NULL);
 	translation_get_stats(&before);
 
 	vt_events_body(kt, &e, &np, &pf, &bad, &skipped);
@@ -371,8 +434,9 @@ KTEST(translation_fault_events)
 
 	translation_get_stats(&after);
 	for (int i = 0; i < 4; i++)
-		KT_ASSERT_EQ(translation_uninstall(h[i]), 0);
-	KT_ASSERT_EQ(translation_uninstall(h[0]), -ENOENT);
+		KT_ASSERT_EQ(dispatch_uninstall(h[i], &vt_module), 0);
+	for (unsigned i = 0; i < TRANSLATION_NEVENTS; i++)
+		KT_ASSERT_EQ(dispatch_handler_count(translation_event(i)), n0[i]);
 	KT_ASSERT(after.faults[TRANSLATION_PAGE_NOT_PRESENT] >
 	          before.faults[TRANSLATION_PAGE_NOT_PRESENT]);
 	KT_ASSERT(after.unhandled > before.unhandled);
@@ -434,9 +498,12 @@ KTEST(translation_kernel_fault_still_reaches_trap_path)
 /* ---- TLB discipline ---- */
 
 static int vt_tlb_faults;
-static bool vt_tlb_handler(void *closure, const struct translation_fault *f)
+static uint64_t vt_tlb_handler(uint64_t closure, uint64_t ctx, uint64_t va, uint64_t access,
+                               uint64_t pc)
 {
-	(void)closure;
+	const struct translation_fault *f = translation_fault_info();
+
+	(void)closure, (void)ctx, (void)va, (void)access, (void)pc;
 	vt_tlb_faults++;
 	return translation_protect(f->ctx, f->va & ~(PG - 1), 1, TRANSLATION_PROT_RW) == 0;
 }
@@ -462,17 +529,21 @@ KTEST(translation_tlb_page_and_range_invalidation)
 	/* 8 pages: an invlpg each; 48 (> PAGETABLE_FLUSH_THRESHOLD): a full flush. */
 	uint32_t sizes[2] = {8, 48};
 
+	static struct rt_sig hs;
+
+	vt_sigs();
+	translation_native_sig((void *)vt_tlb_handler, true, false, &hs);
 	for (int k = 0; k < 2; k++) {
 		struct vt_env e;
-		int h;
-		struct translation_binding b = {.handler = vt_tlb_handler};
+		struct dispatch_binding *h;
 
 		KT_ASSERT_EQ(vt_env_make(&e, sizes[k], true), 0);
-		b.ctx = e.c;
-		KT_ASSERT_EQ(translation_install(TRANSLATION_PROTECTION_FAULT, &b, &h), 0);
+		KT_ASSERT_EQ(vt_install(TRANSLATION_PROTECTION_FAULT, &hs, NULL, &vt_sig_in_ctx,
+		                        (void *)(uintptr_t)e.ctx, &h),
+		             0);
 		vt_tlb_body(kt, &e, sizes[k]);
 		translation_switch(translation_kernel_ctx());
-		translation_uninstall(h);
+		dispatch_uninstall(h, &vt_module);
 		vt_env_free(&e);
 		if (kt->failed)
 			return;
@@ -505,15 +576,16 @@ KTEST(translation_faults_in_context_not_current)
 {
 	struct vt_env a, b;
 	struct vt_rec r = {.resolve = true};
-	int h;
+	struct dispatch_binding *h;
 
 	KT_ASSERT_EQ(vt_env_make(&a, 1, true), 0);
 	KT_ASSERT_EQ(vt_env_make(&b, 1, true), 0);
-	struct translation_binding bd = {.handler = vt_record, .closure = &r};
-	KT_ASSERT_EQ(translation_install(TRANSLATION_PROTECTION_FAULT, &bd, &h), 0);
+	vt_sigs();
+	KT_ASSERT_EQ(vt_install(TRANSLATION_PROTECTION_FAULT, &vt_sig_record, &r, NULL, NULL, &h),
+	             0);
 	vt_notcur_body(kt, &a, &b, &r);
 	translation_switch(translation_kernel_ctx());
-	translation_uninstall(h);
+	dispatch_uninstall(h, &vt_module);
 	vt_env_free(&a);
 	vt_env_free(&b);
 }
@@ -596,11 +668,10 @@ static cap_t vt_rec_caps[32];
 static int vt_reclaim_calls;
 static cap_t vt_nominee;
 
-static cap_t vt_reclaim_handler(void *closure, cap_t candidate)
+static uint64_t vt_reclaim_handler(uint64_t candidate)
 {
 	cap_t n = vt_nominee;
 
-	(void)closure;
 	vt_reclaim_calls++;
 	vt_nominee = CAP_NULL; /* nominate once, then agree */
 	return n ? n : candidate;
@@ -680,11 +751,18 @@ static void vt_reclaim_body(struct ktest_ctx *kt, struct vt_env *e, int *nhog)
 KTEST(physaddr_reclaim_under_pressure_nominates_and_invalidates)
 {
 	struct vt_env e;
-	int h, n = 0;
+	static struct rt_sig hs;
+	struct dispatch_install_req req = {.handler = {&hs, NULL, &vt_module}};
+	struct dispatch_binding *h;
+	int n = 0;
 	bool irq = arch_irq_enabled();
 
 	KT_ASSERT_EQ(vt_env_make(&e, 2, false), 0);
-	KT_ASSERT_EQ(physaddr_reclaim_install(vt_reclaim_handler, NULL, &h), 0);
+	hs = PhysAddr_Reclaim_sig;
+	hs.fn = (void *)vt_reclaim_handler;
+	KT_ASSERT(PhysAddr_Reclaim_event != NULL);
+	KT_ASSERT_EQ(dispatch_install(PhysAddr_Reclaim_event, &req, &vt_module, &h), 0);
+	KT_ASSERT(dispatch_is_direct(PhysAddr_Reclaim_event)); /* one native handler */
 	vt_reclaim_calls = 0;
 	/* Nothing else should allocate while memory is gone. */
 	arch_irq_disable();
@@ -696,7 +774,7 @@ KTEST(physaddr_reclaim_under_pressure_nominates_and_invalidates)
 		physaddr_free(vt_rec_caps[i]); /* the survivors, if the test failed early */
 	if (irq)
 		arch_irq_enable();
-	physaddr_reclaim_uninstall(h);
+	dispatch_uninstall(h, &vt_module);
 	vt_env_free(&e);
 	KT_ASSERT_EQ(pmm_check(), 0);
 	KT_ASSERT_EQ(heap_check(), 0);
@@ -828,4 +906,159 @@ KTEST(vm_policy_pager_supplies_pages)
 	KT_ASSERT_EQ(vm_region_detach(r), 0);
 	KT_ASSERT_EQ(physaddr_free(vt_pager_pages), 0); /* the pager still owns it */
 	vt_env_free(&e);
+}
+
+/* ---- extension handlers through the dispatcher ---- */
+
+typedef struct rt_jit_ret (*vt_export_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
+
+static int64_t vt_call(struct ext *x, const char *sym, uint64_t a, uint64_t b, uint64_t c)
+{
+	const struct domain_sym *s = x ? domain_lookup(ext_domain(x), sym) : NULL;
+	struct rt_jit_ret r;
+
+	if (!s || !s->sig || !s->sig->fn)
+		return -ENOENT;
+	r = ((vt_export_fn)s->sig->fn)(a, b, c, 0, 0);
+	return r.status ? -EINVAL : (int64_t)r.r0;
+}
+
+static bool vt_has(const char *s, const char *sub)
+{
+	size_t n = strlen(sub);
+
+	for (; s && *s; s++)
+		if (strncmp(s, sub, n) == 0)
+			return true;
+	return false;
+}
+
+static const struct module vt_bench_module = {"Bench", MODULE_TRUSTED};
+
+/* Load packed image `image` as `name` against SpinPublic and the Bench
+ * domain (vm_bench_ext marks its handler's entry with Bench_Mark). */
+static int vt_load(const char *image, const char *name, struct domain *bench, struct ext **x,
+                   char *err, size_t n)
+{
+	const struct kext_image *im = kext_find(image);
+	struct domain *doms[2] = {domain_spin_public, bench};
+
+	*x = NULL;
+	if (!im)
+		return -ENOENT;
+	return ext_load(im->data, (size_t)im->size, name, &vt_module, doms, bench ? 2 : 1, x, err,
+	                n);
+}
+
+static bool vt_policy_fix(void *closure, const struct translation_fault *f)
+{
+	int *calls = closure;
+
+	(*calls)++;
+	return translation_protect(f->ctx, f->va & ~(PG - 1), 1, TRANSLATION_PROT_RW) == 0;
+}
+
+static void vt_ext_body(struct ktest_ctx *kt, struct vt_env *a, struct vt_env *b, struct ext *x,
+                        int *bcalls)
+{
+	/* A's fault goes to the extension, which makes the page writable. */
+	KT_ASSERT_EQ(translation_change_mapping(a->ctx, a->range, PG, 1, TRANSLATION_PROT_R), 0);
+	translation_switch(a->c);
+	*vt_p(VBASE + PG + 8) = 7;
+	KT_ASSERT_EQ(*vt_p(VBASE + PG + 8), 7);
+	KT_ASSERT_EQ(vt_call(x, "VMApp_Run", 0, 0, 0), 1); /* its fault count */
+	KT_ASSERT_EQ(translation_examine_mapping(a->ctx, VBASE + PG, &(unsigned){0}, NULL, NULL),
+	             0);
+	/* B's fault: its guard keeps the extension out; B's policy resolves it. */
+	KT_ASSERT_EQ(translation_change_mapping(b->ctx, b->range, 0, 1, TRANSLATION_PROT_R), 0);
+	translation_switch(b->c);
+	*vt_p(VBASE + 8) = 9;
+	KT_ASSERT_EQ(*bcalls, 1);
+	KT_ASSERT_EQ(vt_call(x, "VMApp_Run", 0, 0, 0), 1);
+	/* The extension's own calls are checked: Dirty through the capability
+	 * it was given (timed between two marks, so a count >= 0). */
+	KT_ASSERT(vt_call(x, "VMApp_Run", 3, PG, 0) >= 0);
+	KT_ASSERT_EQ(vt_call(x, "VMApp_Run", 3, 64 * PG, 0), -ENOENT); /* not mapped */
+}
+
+KTEST(translation_extension_handler_is_guarded_to_its_context)
+{
+	struct vt_env a, b;
+	struct domain *bench = NULL;
+	struct ext *x = NULL, *y = NULL;
+	char err[160] = "";
+	int bcalls = 0, rc;
+	struct dispatch_event *ev = translation_event(TRANSLATION_PROTECTION_FAULT);
+	uint32_t n0;
+
+	KT_ASSERT(ev != NULL);
+	n0 = dispatch_handler_count(ev);
+	KT_ASSERT_EQ(vt_env_make(&a, 2, true), 0);
+	KT_ASSERT_EQ(vt_env_make(&b, 1, true), 0);
+	translation_set_policy(b.c, vt_policy_fix, &bcalls);
+	KT_ASSERT_EQ(domain_create_from_interface(&iface_Bench, &vt_bench_module, &bench), 0);
+
+	/* Without a grant the memory module refuses the install, so the load fails. */
+	rc = vt_load("vm_bench_ext", "vm_nogrant", bench, &y, err, sizeof(err));
+	KT_ASSERT(rc != 0 && y == NULL);
+	KT_ASSERT(vt_has(translation_refusal(), "vm_nogrant"));
+	KT_ASSERT_EQ(dispatch_handler_count(ev), n0);
+	/* Granted A: installed, with an imposed guard (not a direct call). */
+	KT_ASSERT_EQ(translation_grant(a.ctx, "vm_ext_a"), 0);
+	KT_ASSERT_EQ(translation_grant(CAP_NULL, "vm_ext_a"), -EBADF);
+	rc = vt_load("vm_bench_ext", "vm_ext_a", bench, &x, err, sizeof(err));
+	if (rc)
+		KT_FAIL("load: %d %s", rc, err);
+	KT_ASSERT_EQ(dispatch_handler_count(ev), n0 + 1);
+	KT_ASSERT(!dispatch_is_direct(ev));
+	KT_ASSERT_EQ(vt_call(x, "VMApp_Setup", a.ctx, a.range, VBASE), 0);
+	if (!kt->failed)
+		vt_ext_body(kt, &a, &b, x, &bcalls);
+	translation_switch(translation_kernel_ctx());
+	KT_ASSERT_EQ(ext_unload(x, NULL, 0), 0);
+	KT_ASSERT_EQ(dispatch_handler_count(ev), n0);
+	KT_ASSERT_EQ(translation_revoke_grant(a.ctx, "vm_ext_a"), 0);
+	KT_ASSERT_EQ(translation_revoke_grant(a.ctx, "vm_ext_a"), -ENOENT);
+	domain_release(bench);
+	vt_env_free(&a);
+	vt_env_free(&b);
+}
+
+/* PhysAddr.Reclaim handled by an extension, which volunteers another victim. */
+KTEST(physaddr_reclaim_extension_nominates)
+{
+	struct physaddr_attr ra = {.flags = PHYSADDR_RECLAIMABLE};
+	struct physaddr_stats s0, s1;
+	cap_t old, vol, dead;
+	struct ext *x = NULL;
+	char err[160] = "";
+	int rc;
+
+	KT_ASSERT_EQ(physaddr_alloc(PG, &ra, &old), 0); /* the FIFO's candidate */
+	KT_ASSERT_EQ(physaddr_alloc(2 * PG, &ra, &vol), 0);
+	rc = vt_load("vm_reclaim_ext", "vm_reclaim_ext", NULL, &x, err, sizeof(err));
+	if (rc)
+		KT_FAIL("load: %d %s", rc, err);
+	KT_ASSERT(!dispatch_is_direct(PhysAddr_Reclaim_event)); /* an extension handler */
+	KT_ASSERT_EQ(vt_call(x, "VMApp_Setup", vol, 0, 0), 0);
+	physaddr_get_stats(&s0);
+	KT_ASSERT_EQ(physaddr_reclaim(1), 2); /* the volunteer's two pages */
+	physaddr_get_stats(&s1);
+	KT_ASSERT_EQ(s1.nominated, s0.nominated + 1);
+	KT_ASSERT_EQ(physaddr_info(vol, NULL, NULL, NULL), -ESTALE);
+	KT_ASSERT_EQ(physaddr_info(old, NULL, NULL, NULL), 0);
+	KT_ASSERT_EQ(vt_call(x, "VMApp_Run", 0, 0, 0), 1);
+	KT_ASSERT_EQ((cap_t)vt_call(x, "VMApp_Run", 1, 0, 0), old);
+	/* A stale nominee is ignored: the candidate goes. */
+	KT_ASSERT_EQ(physaddr_alloc(PG, NULL, &dead), 0);
+	KT_ASSERT_EQ(physaddr_free(dead), 0);
+	KT_ASSERT_EQ(vt_call(x, "VMApp_Setup", dead, 0, 0), 0);
+	KT_ASSERT_EQ(physaddr_reclaim(1), 1);
+	KT_ASSERT_EQ(physaddr_info(old, NULL, NULL, NULL), -ESTALE);
+	physaddr_get_stats(&s0);
+	KT_ASSERT_EQ(s0.nominated, s1.nominated);
+	KT_ASSERT_EQ(ext_unload(x, NULL, 0), 0);
+	physaddr_free(old); /* if the test failed early */
+	physaddr_free(vol);
+	KT_ASSERT_EQ(pmm_check(), 0);
 }

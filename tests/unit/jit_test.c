@@ -103,10 +103,22 @@ static const struct rt_sig sig_llabs = {
     .ret = {.kind = RT_RET_SCALAR},
 };
 
+/* 8: a JIT'd entry of another program, called with the caller's budget
+ * (RT_SIG_FUEL); set by shared_budget().  JIT only. */
+static struct rt_sig sig_shared = {
+    .name = "shared",
+    .nargs = 1,
+    .args = {{.kind = RT_ARG_SCALAR}},
+    .ret = {.kind = RT_RET_SCALAR},
+    .flags = RT_SIG_MAYABORT | RT_SIG_FUEL,
+};
+
 static const struct rt_sig *t_helper(void *arg, int32_t id)
 {
 	(void)arg;
 	switch (id) {
+	case 8:
+		return sig_shared.fn ? &sig_shared : NULL;
 	case 1:
 		return &sig_sum5;
 	case 5:
@@ -261,14 +273,17 @@ static bool run_both_spec(const struct rt_prog *p, uint32_t func, const struct r
 		return false;
 	if (out_jit)
 		*out_jit = oj;
+	/* pc is compared for aborts only: after a normal exit it is
+	 * meaningless (the JIT leaves 0). */
 	if (oi.run.r0 != oj.run.r0 || oi.run.status != oj.run.status ||
 	    oi.run.fuel != oj.run.fuel || oi.helper_calls != oj.helper_calls ||
+	    (oi.run.status != RT_RUN_OK && oi.run.pc != oj.run.pc) ||
 	    memcmp(oi.mem, oj.mem, rs->memlen) != 0) {
-		printf("  mismatch: interp r0=%#llx status=%d fuel=%llu calls=%llu | "
-		       "jit r0=%#llx status=%d fuel=%llu calls=%llu | mem %s\n",
-		       (unsigned long long)oi.run.r0, oi.run.status,
+		printf("  mismatch: interp r0=%#llx status=%d pc=%u fuel=%llu calls=%llu | "
+		       "jit r0=%#llx status=%d pc=%u fuel=%llu calls=%llu | mem %s\n",
+		       (unsigned long long)oi.run.r0, oi.run.status, oi.run.pc,
 		       (unsigned long long)oi.run.fuel, (unsigned long long)oi.helper_calls,
-		       (unsigned long long)oj.run.r0, oj.run.status,
+		       (unsigned long long)oj.run.r0, oj.run.status, oj.run.pc,
 		       (unsigned long long)oj.run.fuel, (unsigned long long)oj.helper_calls,
 		       memcmp(oi.mem, oj.mem, rs->memlen) ? "differs" : "same");
 		return false;
@@ -722,6 +737,162 @@ static void fuel(void)
 	            NULL, 0, NULL, 10, 55, RT_RUN_OK, __LINE__);
 }
 
+/* Every budget from 0 to `max` on both engines: r0, status, fuel left,
+ * helper calls and (for aborts) the pc must agree. */
+static void sweep_budgets(const char *text, const uint64_t *args, uint64_t max, int line)
+{
+	struct rt_prog *p = build(text);
+	uint64_t fuel;
+
+	if (!p) {
+		printf("  (program at line %d did not build)\n", line);
+		CHECK(p != NULL);
+		return;
+	}
+	for (fuel = 0; fuel <= max; fuel++)
+		if (!run_both_args(p, 0, NULL, 0, args, fuel, NULL)) {
+			printf("  (program at line %d, budget %llu)\n", line,
+			       (unsigned long long)fuel);
+			CHECK(!"interpreter and JIT disagree");
+			break;
+		}
+	rt_prog_free(p);
+}
+
+/* Straight-line import calls are charged once per run (jit_find_runs);
+ * a budget too small for the run takes the checked copy, which must stop
+ * at the same call as the interpreter, after the same side effects. */
+static void batched_runs(void)
+{
+	static const uint64_t one[5] = {1, 0, 0, 0, 0};
+
+	sweep_budgets("mov %r1, 1\ncall 1\nmov %r1, %r0\ncall 1\nmov %r1, %r0\ncall 1\n"
+	              "mov %r1, %r0\ncall 1\nmov %r0, %r1\nexit",
+	              NULL, 6, __LINE__);
+	/* A label inside splits the run; an abortable call ends one. */
+	sweep_budgets("mov %r1, 1\ncall 1\ncall 1\njeq %r0, 0, +1\nl:\ncall 1\ncall 1\n"
+	              "call 6\ncall 1\ncall 1\nexit",
+	              NULL, 9, __LINE__);
+	/* A run at a loop head (a back-edge target), with r6 live. */
+	sweep_budgets("mov %r6, 0\nl:\nmov %r1, %r6\ncall 1\ncall 1\nadd %r6, 1\n"
+	              "jlt %r6, 3, l\nmov %r0, %r6\nexit",
+	              NULL, 10, __LINE__);
+	/* In a nested function, below a local call. */
+	sweep_budgets("mov %r6, 5\ncall local f\nadd %r0, %r6\nexit\n"
+	              "f:\nmov %r1, 2\ncall 1\nmov %r7, %r0\ncall 1\ncall 1\nadd %r0, %r7\nexit",
+	              one, 6, __LINE__);
+	/* The llabs import (often call rel32) in a run with sum5. */
+	sweep_budgets("mov %r1, -3\ncall 7\nmov %r1, %r0\ncall 1\ncall 7\nexit", NULL, 4,
+	              __LINE__);
+}
+
+/* run->pc of an abort: the jump whose back-edge ran out, also when two
+ * back-edges share a target (the second gets its own pad), the call that
+ * ran out or whose import aborted, at any depth. */
+static void abort_pc(void)
+{
+	struct rt_prog *p;
+	struct outcome o;
+
+	sweep_budgets("mov %r0, 0\nl:\nadd %r0, 1\njgt %r0, 5, +1\nja l\njlt %r0, 9, l\nexit",
+	              NULL, 12, __LINE__);
+	sweep_budgets("mov %r0, 0\nl:\nadd %r0, 1\njeq %r0, 2, l\njeq %r0, 4, l\n"
+	              "jlt %r0, 7, l\nexit",
+	              NULL, 8, __LINE__);
+	sweep_budgets("call local f\nexit\nf:\nmov %r6, 0\nl:\nadd %r6, 1\njne %r6, 4, l\n"
+	              "mov %r1, 0\ncall 5\nexit",
+	              NULL, 6, __LINE__);
+	p = build("mov %r0, 0\nl:\nadd %r0, 1\njlt %r0, 100, l\nexit");
+	CHECK(p != NULL);
+	if (p && run_both_args(p, 0, NULL, 0, NULL, 10, &o)) {
+		CHECK_EQ(o.run.status, RT_RUN_FUEL);
+		CHECK_EQ(o.run.pc, 2);
+	}
+	rt_prog_free(p);
+	p = build("mov %r1, 3\ncall 5\nmov %r1, 0\ncall 5\nexit");
+	CHECK(p != NULL);
+	if (p && run_both_args(p, 0, NULL, 0, NULL, 10, &o)) {
+		CHECK_EQ(o.run.status, RT_RUN_HELPER);
+		CHECK_EQ(o.run.pc, 3);
+	}
+	rt_prog_free(p);
+}
+
+/* The status register on a normal exit: `xor edx, edx` is left out only
+ * where rdx (r3) is known to be 0, never across a join. */
+static void status_register(void)
+{
+	static const uint64_t one[5] = {1, 0, 0, 0, 0};
+
+	EXPECT("mov %r3, 0\nmov %r0, 5\nexit", 5);
+	EXPECT("mov %r3, 0\nmov %r3, 7\nmov %r0, 5\nexit", 5);
+	EXPECT("mov32 %r3, 0\nadd %r3, 9\nmov %r0, %r3\nexit", 9);
+	EXPECT("mov %r1, 1\ncall 6\nexit", 1);
+	EXPECT("mov %r1, 1\ncall 6\nmov %r3, 4\nexit", 1);
+	EXPECT("mov %r1, 1\ncall 6\nmov %r0, 1\nlddw %r3, 0x100000000\nexit", 1);
+	expect_full("mov %r3, 0\njeq %r1, 0, +1\nmov %r3, 5\nmov %r0, 2\nexit", NULL, 0, one, FUEL,
+	            2, RT_RUN_OK, __LINE__);
+	expect_full("mov %r0, 0\nmov %r3, 0\njeq %r1, 0, +2\nmov %r3, 5\nja +0\nexit", NULL, 0, one,
+	            FUEL, 0,
+	            RT_RUN_OK, __LINE__);
+}
+
+/* The callee of a shared-budget call: loops r1 times (r1 back-edges). */
+static const char shared_callee[] = "mov %r0, 0\nl:\nadd %r0, 1\njlt %r0, %r1, l\nexit";
+
+/* RT_SIG_FUEL: the caller's budget goes to the callee in r9 and what is
+ * left comes back; a callee that runs out aborts its caller. */
+static void shared_budget(void)
+{
+	struct rt_prog *callee = build(shared_callee), *caller;
+	struct rt_jit *jc = NULL, *j = NULL;
+	uint64_t args[5] = {0};
+	struct rt_run run;
+	char err[256] = "";
+
+	CHECK(callee != NULL);
+	if (!callee || rt_jit_compile(callee, &jc, err, sizeof(err))) {
+		printf("  %s\n", err);
+		CHECK(!"callee did not compile");
+		rt_prog_free(callee);
+		return;
+	}
+	sig_shared.fn = (void *)rt_jit_entry(jc, 0);
+	/* 1 (call) + 3 (callee) + 1 (call) + 4 (callee) = 9 units. */
+	caller = build("mov %r1, 4\ncall 8\nmov %r6, %r0\nmov %r1, 5\ncall 8\nadd %r0, %r6\nexit");
+	CHECK(caller != NULL);
+	if (caller && rt_jit_compile(caller, &j, err, sizeof(err)) == 0) {
+		memset(&run, 0, sizeof(run));
+		run.fuel = 100;
+		CHECK_EQ(rt_jit_run(j, 0, args, &run), 0);
+		CHECK_EQ(run.status, RT_RUN_OK);
+		CHECK_EQ(run.r0, 9);
+		CHECK_EQ(run.fuel, 100 - 9);
+		memset(&run, 0, sizeof(run));
+		run.fuel = 9;
+		CHECK_EQ(rt_jit_run(j, 0, args, &run), 0);
+		CHECK_EQ(run.status, RT_RUN_OK);
+		CHECK_EQ(run.fuel, 0);
+		/* 8 units: the second callee runs out; its caller stops at the
+		 * call (insn 4) with the helper status and nothing left. */
+		memset(&run, 0, sizeof(run));
+		run.fuel = 8;
+		CHECK_EQ(rt_jit_run(j, 0, args, &run), 0);
+		CHECK_EQ(run.status, RT_RUN_HELPER);
+		CHECK_EQ(run.r0, 0);
+		CHECK_EQ(run.fuel, 0);
+		CHECK_EQ(run.pc, 4);
+	} else {
+		printf("  %s\n", err);
+		CHECK(!"caller did not compile");
+	}
+	rt_jit_free(j);
+	rt_prog_free(caller);
+	rt_jit_free(jc);
+	rt_prog_free(callee);
+	sig_shared.fn = NULL;
+}
+
 /* The entry point keeps the SysV callee-saved registers, including after
  * an abort from a nested frame.  The trampoline loads known values into
  * rbx, rbp, r12-r15, calls fn(r1=0, ..., fuel), and returns a bit mask of
@@ -1084,6 +1255,10 @@ int main(void)
 	RUN(local_calls);
 	RUN(imports);
 	RUN(fuel);
+	RUN(batched_runs);
+	RUN(abort_pc);
+	RUN(status_register);
+	RUN(shared_budget);
 	RUN(peepholes);
 	RUN(callee_saved);
 	RUN(refusals);

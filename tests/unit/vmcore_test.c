@@ -225,9 +225,8 @@ static void physaddr_attributes_and_errors(void)
 
 static int nominations;
 static cap_t nominee;
-static cap_t nominate(void *closure, cap_t candidate)
+static cap_t nominate(cap_t candidate)
 {
-	(void)closure;
 	nominations++;
 	if (nominee) {
 		cap_t n = nominee;
@@ -235,6 +234,14 @@ static cap_t nominate(void *closure, cap_t candidate)
 		return n;
 	}
 	return candidate;
+}
+
+/* The raise stub of PhysAddr.Reclaim: in the kernel it is generated and
+ * calls through the dispatcher; here it calls the one handler "installed". */
+static cap_t (*reclaim_handler)(cap_t candidate);
+uint64_t PhysAddr_Reclaim(uint64_t candidate)
+{
+	return reclaim_handler ? reclaim_handler(candidate) : CAP_NULL;
 }
 
 static int invalidated;
@@ -248,12 +255,12 @@ static void fake_invalidate(struct physaddr *p)
 static void physaddr_reclaim_nominate_and_exhaust(void)
 {
 	cap_t r[8], hog[300], c;
-	int h, n = 0;
+	int n = 0;
 	struct rmap_node fake = {0};
 
 	pmm_setup(1ull << 20); /* 256 pages */
 	physaddr_set_invalidate(fake_invalidate);
-	CHECK_EQ(physaddr_reclaim_install(nominate, NULL, &h), 0);
+	reclaim_handler = nominate;
 	for (int i = 0; i < 8; i++)
 		CHECK_EQ(physaddr_alloc(PG, &(struct physaddr_attr){.flags = PHYSADDR_RECLAIMABLE},
 		                        &r[i]),
@@ -276,8 +283,7 @@ static void physaddr_reclaim_nominate_and_exhaust(void)
 	physaddr_get_stats(&st);
 	CHECK_EQ(st.nominated, 1);
 	CHECK_EQ(st.reclaimed_pages, 8);
-	CHECK_EQ(physaddr_reclaim_uninstall(h), 0);
-	CHECK_EQ(physaddr_reclaim_uninstall(h), -ENOENT);
+	reclaim_handler = NULL;
 	for (int i = 0; i < n; i++)
 		CHECK_EQ(physaddr_free(hog[i]), 0);
 	CHECK_EQ(pmm_check(), 0);
@@ -285,13 +291,17 @@ static void physaddr_reclaim_nominate_and_exhaust(void)
 	CHECK_EQ(physaddr_alloc(PG, &(struct physaddr_attr){.flags = PHYSADDR_RECLAIMABLE}, &r[0]),
 	         0);
 	CHECK_EQ(physaddr_alloc(PG, NULL, &r[1]), 0);
-	CHECK_EQ(physaddr_reclaim_install(nominate, NULL, &h), 0);
+	reclaim_handler = nominate;
 	nominee = r[1];
+	/* The result handler for several handlers: the last valid nomination. */
+	CHECK_EQ(physaddr_reclaim_combine(NULL, r[0], r[1], 1), r[0]); /* not reclaimable */
+	CHECK_EQ(physaddr_reclaim_combine(NULL, CAP_NULL, r[0], 0), r[0]);
+	CHECK_EQ(physaddr_reclaim_combine(NULL, r[0], 12345, 2), r[0]); /* never issued */
 	CHECK_EQ(physaddr_reclaim(1), 1);
 	CHECK_EQ(physaddr_free(r[0]), -ESTALE);
 	CHECK_EQ(physaddr_free(r[1]), 0);
 	CHECK_EQ(physaddr_reclaim(1), 0); /* nothing reclaimable left */
-	physaddr_reclaim_uninstall(h);
+	reclaim_handler = NULL;
 }
 
 int main(void)
