@@ -5,6 +5,16 @@
  * slot's generation and type against the handle's.  Chunks are allocated on
  * demand and never freed or moved before the table is destroyed, which is
  * what lets checkers run without a lock while the table grows.
+ *
+ * Generations.  A slot's first generation is drawn from a generator seeded
+ * once (cap_seed: the time-stamp counter mixed with RDRAND where the CPU has
+ * it) and lies in [1, 2^31], so a guessed value names a live capability
+ * with probability about 2^-31 even when its index and type are known, and
+ * every slot still has at least 2^31 reuses before it retires.  The slot
+ * remembers its first generation (gen0): a handle whose generation lies in
+ * [gen0, gen) was issued and revoked (-ESTALE); any other was never issued
+ * (-EBADF).  This is a last line of defence: extensions never see these
+ * values at all (they hold per-extension handles, kernel/extref.h).
  */
 #include "kernel/cap.h"
 #include "kernel/interface.h"
@@ -14,7 +24,8 @@
 
 struct cap_slot {
 	void *obj;          /* NULL while free */
-	uint32_t gen;       /* current generation, >= 1 */
+	uint32_t gen;       /* current generation, >= 1 (0 once retired) */
+	uint32_t gen0;      /* its first generation, in [1, 2^31] */
 	uint8_t type;       /* CAP_TYPE_NONE while free */
 	bool retired;       /* generation exhausted: never reused */
 	uint32_t next_free; /* free-list link while free */
@@ -29,6 +40,39 @@ struct cap_table {
 };
 
 struct cap_table *cap_kernel;
+static uint64_t cap_rng; /* splitmix64 state; 0 until the first draw seeds it */
+
+/* A 64-bit value the boot cannot predict: the time-stamp counter, mixed
+ * with RDRAND when CPUID says the CPU has it (retried a few times, as Intel
+ * recommends).  Hosted builds run the same code on the build machine. */
+static uint64_t cap_seed(void)
+{
+	uint32_t lo, hi, a = 1, b, c, d;
+	uint64_t seed, r = 0;
+	unsigned char ok = 0;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	seed = ((uint64_t)hi << 32) | lo;
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "=c"(c), "=d"(d));
+	if (c & (1u << 30))
+		for (int i = 0; i < 10 && !ok; i++)
+			__asm__ volatile("rdrand %0; setc %1" : "=r"(r), "=qm"(ok));
+	return seed ^ (r * 0x9e3779b97f4a7c15ull) ^ (uint64_t)(uintptr_t)&cap_rng;
+}
+
+/* The next first generation: uniform enough in [1, 2^31]. */
+static uint32_t cap_first_gen(void)
+{
+	uint64_t z;
+
+	if (cap_rng == 0)
+		cap_rng = cap_seed() | 1;
+	z = (cap_rng += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	return (uint32_t)(z & 0x7fffffffu) + 1;
+}
 
 static cap_t cap_make(uint32_t gen, uint32_t index, uint8_t type)
 {
@@ -85,7 +129,7 @@ static int cap_grow(struct cap_table *t)
 		return -ENOMEM;
 	base = t->nchunks * CAP_CHUNK;
 	for (uint32_t i = 0; i < CAP_CHUNK; i++) {
-		chunk[i].gen = 1;
+		chunk[i].gen = chunk[i].gen0 = cap_first_gen();
 		chunk[i].next_free = (i + 1 < CAP_CHUNK) ? base + i + 1 : t->free_head;
 	}
 	/* Publish the chunk before any handle into it can exist. */
@@ -133,7 +177,9 @@ int cap_check(const struct cap_table *t, cap_t c, uint8_t type, void **obj)
 	if (!s)
 		return -EBADF;
 	if (__atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != cap_gen_of(c))
-		return (s->retired || cap_gen_of(c) < s->gen) ? -ESTALE : -EBADF;
+		return (s->retired || (cap_gen_of(c) >= s->gen0 && cap_gen_of(c) < s->gen))
+		           ? -ESTALE
+		           : -EBADF;
 	if (s->type != type)
 		return -EBADF; /* a free slot: the handle was never issued */
 	if (obj)

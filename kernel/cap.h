@@ -19,7 +19,9 @@
  * kept on a LIFO free list.
  *
  * Invariants:
- *   - generations start at 1, so the all-zero CAP_NULL never checks;
+ *   - a slot's generations start at a random value in [1, 2^31] (drawn
+ *     from a boot-time seed, cap.c), never 0, so the all-zero CAP_NULL
+ *     never checks and values cannot be predicted from the boot order;
  *   - revoking a capability bumps its slot's generation: every copy of the
  *     old value fails its check from then on (-ESTALE) instead of reaching
  *     the object, which the owner may now free;
@@ -28,8 +30,10 @@
  *   - the type is in the handle and in the slot; a check names the type it
  *     expects, so a handle of one type never resolves as another (-ECAPTYPE).
  *
- * Callers: core services and trusted modules (extensions hold cap_t values
- * and present them to interface procedures, which check them).
+ * Callers: core services and trusted modules.  Extensions never hold these
+ * values: each has its own table of handles (kernel/extref.h) that the
+ * generated interface wrappers resolve to capabilities before the callee
+ * checks them (docs/capabilities.md, "Capabilities held by extensions").
  *
  * Locking: cap_create and cap_revoke are serialised by the table's owner
  * (single CPU for now; a spinlock when SMP arrives).  cap_check reads one

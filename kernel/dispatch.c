@@ -629,11 +629,16 @@ static bool dispatch_runnable(const struct dispatch_binding *b)
 	       !__atomic_load_n(&b->disabled, __ATOMIC_ACQUIRE);
 }
 
+/* What a generated routine calls on entry: the raising CPU's bookkeeping. */
+static void *dispatch_gen_cpu(void)
+{
+	return &dispatch_cpus[dispatch_cpu_self()];
+}
+
 /* Generate s's dispatch routine (lock held).  Failure (no code memory)
  * leaves s->code empty and the trampoline walks the set instead. */
 static void dispatch_generate(struct dispatch_set *s)
 {
-	struct dispatch_cpu *cpu = &dispatch_cpus[dispatch_cpu_self()];
 	struct dispatch_gen_desc d = {0};
 	struct dispatch_gen_entry *ge;
 
@@ -670,10 +675,11 @@ static void dispatch_generate(struct dispatch_set *s)
 		d.def.has_closure = s->def.has_closure;
 	}
 	d.set = s;
-	d.nest = &cpu->nest;
-	d.seen = &cpu->seen;
+	d.cpu_self = dispatch_gen_cpu;
+	d.nest_off = offsetof(struct dispatch_cpu, nest);
+	d.seen_off = offsetof(struct dispatch_cpu, seen);
+	d.frame_slot_off = offsetof(struct dispatch_cpu, frame);
 	d.gp = &dispatch_gp;
-	d.frame_slot = (void **)&cpu->frame;
 	d.frame_size = sizeof(struct dispatch_frame);
 	d.frame_up_off = offsetof(struct dispatch_frame, up);
 	d.frame_n_off = offsetof(struct dispatch_frame, n);

@@ -26,7 +26,8 @@
  *   - nothing fired: call a native default handler directly, or
  *     unhandled(set, a) for everything else (extension default, no default);
  *   - one fired or no result handler: the last result; else the acc;
- *   - leave: *nest -= 1, and at nest 0 record *seen = *gp.
+ *   - leave: nest -= 1, and at nest 0 record seen = *gp (nest, seen and
+ *     the frame slot are the raising CPU's: cpu_self() + their offsets).
  * That is exactly the walk in dispatch.c, which stays the reference (tests
  * compare the two) and the fallback when code memory is exhausted.
  *
@@ -69,11 +70,13 @@ struct dispatch_gen_desc {
 	bool native_default; /* def is a native default handler, called inline */
 	struct dispatch_gen_call def;
 	const void *set; /* first argument of the slow paths */
-	/* This CPU's raise bookkeeping (CPU 0 until SMP; then per-CPU based). */
-	uint32_t *nest;
-	uint64_t *seen;
+	/* The raising CPU's bookkeeping: the routine calls cpu_self() on entry
+	 * (a routine runs on whichever CPU raises) and finds its raise depth,
+	 * last quiescent grace period and innermost ledger frame slot at these
+	 * offsets from what it returns. */
+	void *(*cpu_self)(void);
+	uint32_t nest_off, seen_off, frame_slot_off;
 	const uint64_t *gp;
-	void **frame_slot; /* the CPU's innermost ledger frame */
 	uint32_t frame_size, frame_up_off, frame_n_off, frame_overflow_off;
 	int (*ext_slow)(const void *set, uint32_t i, uint64_t status, void *frame);
 	uint64_t (*unhandled)(const void *set, const uint64_t a[5]);

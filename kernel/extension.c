@@ -9,10 +9,26 @@
  * extension's module) before freeing.  The only state an initialiser can
  * reach is its own extension's entries: Dispatcher_Install looks names up
  * in the extension being initialised (ext_initialising), never elsewhere.
+ *
+ * Capability spaces (docs/capabilities.md).  Each extension has its own
+ * table of handles (an extref table over cap_kernel).  Before verification,
+ * every import of an item that takes, writes or returns capabilities
+ * (iface_capinfo_of) is bound to a per-extension thunk: a private copy of
+ * its rt_sig whose native address is a three-instruction stub (the
+ * cross-domain adapter's shape: mov r9, space; movabs rax, wrapper; jmp rax)
+ * that tail-calls the generated Item_capx wrapper with the extension's
+ * space as the sixth argument.  The identity is thus fixed at link time by
+ * the code that calls, costs no lookup, and cannot be confused by nesting,
+ * cross-domain calls or asynchronous runs.  Handlers and guards of events
+ * with capability arguments are installed behind a shim (a native
+ * procedure with the JIT's calling convention, the binding's closure naming
+ * the real entry and the space) that enters each capability argument into
+ * the space and passes the handle, and turns a capability result back.
  */
 #include "kernel/extension.h"
 
 #include "kernel/dispatch_gen.h"
+#include "kernel/extref.h"
 #include "kernel/nameserver.h"
 #include "runtime/exec.h"
 #include "runtime/verify.h"
@@ -29,6 +45,15 @@ struct ext_entry {
 	struct dispatch_gen_code adapter;
 };
 
+/* An extension handler or guard of an event with capability arguments: the
+ * binding's closure, passed to ext_cap_shim. */
+struct ext_shim {
+	rt_jit_fn fn;              /* the JIT-compiled entry */
+	struct extref_table *caps; /* the extension's space */
+	const struct iface_capinfo *ci;
+	struct rt_sig sig; /* the event's, with a leading closure argument */
+};
+
 struct ext {
 	struct ext *next;
 	char name[EXT_NAME_MAX];
@@ -42,6 +67,11 @@ struct ext {
 	uint32_t nbindings;
 	uint32_t nexports;
 	bool exported;
+	struct extref_table *caps;        /* its capability space */
+	struct rt_sig *capsigs;           /* per import: its bound copy (if bound) */
+	struct dispatch_gen_code *thunks; /* per import: the thunk (if bound) */
+	struct ext_shim *shims[2 * EXT_MAX_BINDINGS];
+	uint32_t nshims;
 };
 
 static struct ext *ext_head;
@@ -62,6 +92,8 @@ int ext_init(void)
 
 	if (!domain_spin_public)
 		return -EINVAL;
+	if (!cap_kernel && (err = cap_init())) /* extensions' spaces name its capabilities */
+		return err;
 	if ((err = domain_create_from_interface(&iface_Dispatcher, &ext_dispatcher_module, &d)))
 		return err;
 	err = domain_publish(d);
@@ -123,6 +155,134 @@ uint32_t ext_list(struct ext_info *out, uint32_t max)
 	return n;
 }
 
+/* ------------------------------------------------- capability spaces */
+
+struct extref_table *ext_module_caps(const struct module *m)
+{
+	if (ext_initialising && &ext_initialising->mod == m)
+		return ext_initialising->caps;
+	for (struct ext *x = ext_head; x && m; x = x->next)
+		if (&x->mod == m)
+			return x->caps;
+	return NULL;
+}
+
+int ext_cap_give(struct ext *x, cap_t c, uint64_t *handle)
+{
+	if (!x || !handle)
+		return -EINVAL;
+	return extref_enter(x->caps, c, handle);
+}
+
+int ext_cap_resolve(const struct ext *x, uint64_t handle, cap_t *c)
+{
+	if (!x || !c)
+		return -EINVAL;
+	return extref_resolve(x->caps, handle, c);
+}
+
+/* The JIT entry convention (runtime/exec.h): what the dispatcher calls for
+ * a binding whose closure is an ext_shim.  Capability arguments become
+ * handles in the extension's space (0 if the space is full or the value is
+ * no live capability), and a capability result becomes the capability its
+ * handle names (0 for anything else). */
+static struct rt_jit_ret ext_cap_shim(uint64_t closure, uint64_t a1, uint64_t a2, uint64_t a3,
+                                      uint64_t a4, uint64_t fuel)
+{
+	const struct ext_shim *sh = (const struct ext_shim *)(uintptr_t)closure;
+	uint64_t a[4] = {a1, a2, a3, a4};
+	struct rt_jit_ret r;
+
+	for (uint32_t k = 0; k < 4; k++) {
+		uint64_t h = 0;
+		if (!(sh->ci->cap_args & (1u << k)))
+			continue;
+		if (a[k] == CAP_NULL || extref_enter(sh->caps, a[k], &h))
+			h = 0;
+		a[k] = h;
+	}
+	r = sh->fn(a[0], a[1], a[2], a[3], 0, fuel);
+	if (r.status == RT_RUN_OK && sh->ci->cap_ret) {
+		cap_t c = CAP_NULL;
+		if (r.r0 == 0 || extref_resolve(sh->caps, r.r0, &c))
+			c = CAP_NULL;
+		r.r0 = c;
+	}
+	return r;
+}
+
+/* The proc the dispatcher installs for entry fn of x on the event ev: fn
+ * itself, or, for an event with capability arguments or result, a shim
+ * (recorded in x, freed with it). */
+static int ext_proc_for(struct ext *x, const struct rt_sig *ev, const struct rt_sig *sig,
+                        rt_jit_fn fn, struct dispatch_proc *p, void **closure, bool *has_closure)
+{
+	const struct iface_capinfo *ci = iface_capinfo_of(ev);
+	struct ext_shim *sh;
+
+	*p = (struct dispatch_proc){sig, fn, &x->mod};
+	*closure = NULL;
+	*has_closure = false;
+	if (!ci)
+		return 0;
+	if (ev->nargs > 4 || x->nshims == 2 * EXT_MAX_BINDINGS)
+		return ev->nargs > 4 ? -ESIG : -ENOSPC; /* no register left for the closure */
+	sh = model_zalloc(sizeof(*sh));
+	if (!sh)
+		return -ENOMEM;
+	sh->fn = fn;
+	sh->caps = x->caps;
+	sh->ci = ci;
+	sh->sig = *sig;
+	sh->sig.nargs = (uint8_t)(ev->nargs + 1);
+	sh->sig.args[0] = (struct rt_arg){RT_ARG_SCALAR, NULL, 0, false};
+	for (uint32_t i = 0; i < ev->nargs; i++)
+		sh->sig.args[i + 1] = ev->args[i];
+	x->shims[x->nshims++] = sh;
+	*p = (struct dispatch_proc){&sh->sig, (rt_jit_fn)ext_cap_shim, &x->mod};
+	*closure = sh;
+	*has_closure = true;
+	return 0;
+}
+
+/* Drop the shims made since n (an install that failed). */
+static void ext_drop_shims(struct ext *x, uint32_t n)
+{
+	while (x->nshims > n)
+		model_free(x->shims[--x->nshims]);
+}
+
+/* Bind every import of a capability-bearing item to x's space. */
+static int ext_bind_caps(struct ext *x, char *err, size_t errlen)
+{
+	struct rt_prog *p = x->prog;
+	uint32_t n = p->nimports ? p->nimports : 1;
+	int rc;
+
+	x->capsigs = model_zalloc(sizeof(*x->capsigs) * n);
+	x->thunks = model_zalloc(sizeof(*x->thunks) * n);
+	if (!x->capsigs || !x->thunks)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < p->nimports; i++) {
+		const struct iface_capinfo *ci = iface_capinfo_of(p->imports[i].sig);
+		if (!ci)
+			continue;
+		/* The adapter's shape is exactly the thunk: its "fuel" register is
+		 * the wrapper's sixth argument, here the space. */
+		rc = dispatch_gen_adapter((rt_jit_fn)ci->wrapper, (uint64_t)(uintptr_t)x->caps,
+		                          &x->thunks[i]);
+		if (rc) {
+			ext_err(err, errlen, "%s: cannot bind %s to its capability space (%d)",
+			        x->name, p->imports[i].name, rc);
+			return rc;
+		}
+		x->capsigs[i] = *p->imports[i].sig;
+		x->capsigs[i].fn = (void *)x->thunks[i].fn;
+		p->imports[i].sig = &x->capsigs[i];
+	}
+	return 0;
+}
+
 static struct ext_entry *ext_entry_named(struct ext *x, const char *name, enum ext_kind kind)
 {
 	for (uint32_t i = 0; i < x->ne; i++)
@@ -143,6 +303,8 @@ int64_t Dispatcher_Install(const void *spec, uint64_t len, uint64_t options)
 	struct dispatch_event *ev;
 	char buf[2 * 64 + 2], *comma;
 	size_t n = 0;
+	uint32_t nshims;
+	bool hc = false;
 	int err;
 
 	if (!x)
@@ -175,15 +337,25 @@ int64_t Dispatcher_Install(const void *spec, uint64_t len, uint64_t options)
 	ev = *h->item->event;
 	if (!ev)
 		return -ENOENT; /* its authority has not declared it (yet) */
-	req.handler = (struct dispatch_proc){h->item->sig, h->fn, &x->mod};
-	if (ge) {
-		g = (struct dispatch_guard){{&ge->sig, ge->fn, &x->mod}, NULL, false};
+	nshims = x->nshims;
+	err = ext_proc_for(x, h->item->sig, h->item->sig, h->fn, &req.handler, &req.closure, &hc);
+	if (!err && hc)
+		req.options |= DISPATCH_CLOSURE;
+	if (!err && ge) {
+		err = ext_proc_for(x, ge->item->sig, &ge->sig, ge->fn, &g.proc, &g.closure,
+		                   &g.has_closure);
 		req.guard = &g;
 	}
-	req.options = (options & EXT_OPT_FIRST ? DISPATCH_FIRST : 0) |
-	              (options & EXT_OPT_LAST ? DISPATCH_LAST : 0);
-	if ((err = dispatch_install(ev, &req, &x->mod, &b)))
+	if (err) {
+		ext_drop_shims(x, nshims);
 		return err;
+	}
+	req.options |= (options & EXT_OPT_FIRST ? DISPATCH_FIRST : 0) |
+	               (options & EXT_OPT_LAST ? DISPATCH_LAST : 0);
+	if ((err = dispatch_install(ev, &req, &x->mod, &b))) {
+		ext_drop_shims(x, nshims);
+		return err;
+	}
 	x->bindings[x->nbindings] = b;
 	return x->nbindings++;
 }
@@ -384,6 +556,10 @@ static void ext_free(struct ext *x)
 	if (x->e)
 		for (uint32_t i = 0; i < x->ne; i++)
 			dispatch_gen_free(&x->e[i].adapter);
+	if (x->thunks && x->prog)
+		for (uint32_t i = 0; i < x->prog->nimports; i++)
+			dispatch_gen_free(&x->thunks[i]);
+	ext_drop_shims(x, 0);
 	if (x->dom)
 		domain_release(x->dom);
 	if (x->jit)
@@ -391,6 +567,9 @@ static void ext_free(struct ext *x)
 	if (x->prog)
 		rt_prog_free(x->prog);
 	model_free(x->e);
+	model_free(x->thunks);
+	model_free(x->capsigs);
+	extref_table_destroy(x->caps);
 	model_free(x);
 }
 
@@ -442,6 +621,13 @@ int ext_load(const void *bytes, size_t len, const char *name, const struct modul
 	}
 	x->mod.name = x->name;
 	x->mod.flags = MODULE_EXTENSION | (privileged ? MODULE_PRIVILEGED : 0);
+	x->caps = cap_kernel ? extref_table_create(cap_kernel, EXT_CAP_SLOTS) : NULL;
+	if (!x->caps) {
+		model_free(x);
+		ext_err(err, errlen, "%s: no capability space (%s)", name,
+		        cap_kernel ? "out of memory" : "no capability table");
+		return cap_kernel ? -ENOMEM : -EINVAL;
+	}
 
 	rc = rt_prog_load_elf(bytes, len, &x->prog, err, errlen);
 	if (rc) {
@@ -466,6 +652,8 @@ int ext_load(const void *bytes, size_t len, const char *name, const struct modul
 		}
 	}
 	if ((rc = domain_check_resolved(x->dom, err, errlen)))
+		goto err_free;
+	if ((rc = ext_bind_caps(x, err, errlen)))
 		goto err_free;
 	if ((rc = ext_classify(x, err, errlen)))
 		goto err_free;

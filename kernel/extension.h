@@ -32,8 +32,8 @@
  * (dispatch_synchronize), then frees adapters, code, program and domain.
  *
  * Owns: the list of loaded extensions, each one's module descriptor (its
- * identity as installer and exporter), program, domain, JIT code, adapters
- * and bindings.
+ * identity as installer and exporter), program, domain, JIT code, adapters,
+ * bindings, capability space, import thunks and handler shims.
  *
  * Invariants: a listed extension is fully linked, verified, compiled and
  * initialised; its bindings are all owned by its module; nothing outside
@@ -60,6 +60,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/cap.h"
 #include "kernel/domain.h"
 
 #define EXT_NAME_MAX     48
@@ -67,6 +68,7 @@
 #define EXT_MAX_DOMAINS  8
 #define EXT_INIT_FUEL    1000000u /* the initialiser's budget */
 #define EXT_CALL_FUEL    100000u  /* an export's budget per cross-domain call */
+#define EXT_CAP_SLOTS    1024u    /* handles in one extension's capability space */
 /* Dispatcher_Install options: SPINDLE_FIRST / SPINDLE_LAST of
  * include/spindle/ext.h (which only extensions can include). */
 #define EXT_OPT_FIRST 0x1
@@ -100,6 +102,22 @@ struct domain *ext_domain(const struct ext *x);
 struct dispatch_binding *ext_binding(const struct ext *x, uint32_t n);
 /* The runtime's code (-RT_E*) behind the last ext_load failure, or 0. */
 int ext_load_status(void);
+
+/*
+ * Capability spaces (docs/capabilities.md).  An extension never holds a
+ * kernel capability value: it holds handles into its own space, and the
+ * interfaces resolve them there.  The kernel hands it a capability with
+ * ext_cap_give (the same capability always gets the same handle; -ESTALE or
+ * -EBADF if c does not check, -ENOSPC when the space is full of live
+ * entries) and reads one back with ext_cap_resolve (no kernel-table check:
+ * check the result as usual).  ext_module_caps is the space of the
+ * extension whose module is m (while it initialises, too), or NULL for a
+ * native module: for authorizers that hand a capability to the requester.
+ */
+struct extref_table;
+int ext_cap_give(struct ext *x, cap_t c, uint64_t *handle);
+int ext_cap_resolve(const struct ext *x, uint64_t handle, cap_t *c);
+struct extref_table *ext_module_caps(const struct module *m);
 
 /*
  * Boot manifest: one extension per line, `#` comments:

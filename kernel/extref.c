@@ -231,3 +231,49 @@ uint32_t extref_count(const struct extref_table *t)
 {
 	return t ? t->live : 0;
 }
+
+int extref_resolve(const struct extref_table *t, uint64_t x, cap_t *out)
+{
+	if (x == 0 || x > (uint64_t)INT32_MAX)
+		return -EBADF; /* not an integer of any table (a raw capability, say) */
+	return extref_capability(t, (int32_t)x, out);
+}
+
+uint32_t extref_sweep(struct extref_table *t)
+{
+	uint32_t n = 0;
+
+	if (!t)
+		return 0;
+	for (uint32_t i = 0; i < t->nslots; i++) {
+		cap_t c = t->slots[i].cap;
+		if (c == CAP_NULL || cap_check(t->caps, c, cap_type_of(c), NULL) == 0)
+			continue;
+		if (extref_delete(t, extref_make(i, t->slots[i].gen)) == 0)
+			n++;
+	}
+	return n;
+}
+
+bool extref_room(struct extref_table *t)
+{
+	if (!t)
+		return false;
+	return t->free_head != UINT32_MAX || extref_sweep(t) > 0;
+}
+
+int extref_enter(struct extref_table *t, cap_t c, uint64_t *out)
+{
+	int32_t x = 0;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	err = extref_externalize(t, c, &x);
+	if (err == -ENOSPC && extref_sweep(t) > 0)
+		err = extref_externalize(t, c, &x);
+	if (err)
+		return err;
+	*out = (uint64_t)x;
+	return 0;
+}

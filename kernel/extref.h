@@ -26,7 +26,15 @@
  *     generation;
  *   - a bad integer from a buggy program harms only that program.
  *
- * Callers: core services acting for the process (system-call paths).
+ * The same tables are the capability spaces of extensions (one per loaded
+ * extension, kernel/extension.c): the generated interface wrappers resolve
+ * an extension's handles with extref_resolve and give it new capabilities
+ * with extref_enter (docs/capabilities.md).  For them a dead entry (its
+ * capability revoked by the kernel) is dropped when the table fills up
+ * (extref_sweep), since nothing tells the extension to delete it.
+ *
+ * Callers: core services acting for the process (system-call paths), the
+ * extension loader and the generated wrappers acting for an extension.
  *
  * Locking: one table per process; callers serialise on the process.
  *
@@ -36,6 +44,7 @@
 #ifndef SPINDLE_KERNEL_EXTREF_H
 #define SPINDLE_KERNEL_EXTREF_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "kernel/cap.h"
@@ -61,5 +70,18 @@ int extref_delete(struct extref_table *t, int32_t x);
  * what fork does for the child. */
 int extref_copy(const struct extref_table *src, struct extref_table *dst);
 uint32_t extref_count(const struct extref_table *t);
+
+/* For capability spaces (64-bit handles, as extensions pass them).
+ * extref_resolve: the capability behind handle x (no kernel-table check:
+ * the callee checks it); -EBADF for a value that is no integer of this
+ * table.  extref_enter: extref_externalize, dropping dead entries first if
+ * the table is full.  extref_room: whether an extref_enter of a capability
+ * not yet in the table would find a slot (sweeping if needed), so a caller
+ * can refuse before it creates the capability.  extref_sweep: delete every
+ * entry whose capability no longer checks; returns how many went. */
+int extref_resolve(const struct extref_table *t, uint64_t x, cap_t *out);
+int extref_enter(struct extref_table *t, cap_t c, uint64_t *out);
+bool extref_room(struct extref_table *t);
+uint32_t extref_sweep(struct extref_table *t);
 
 #endif /* SPINDLE_KERNEL_EXTREF_H */

@@ -53,9 +53,6 @@ static unsigned process_nhandlers;
 static const struct module *process_handler_owner[PROCESS_MAX_HANDLERS];
 static const struct module process_module = {"Process", MODULE_TRUSTED};
 static uint32_t process_handlers_gen = 1; /* bumped by every install */
-/* The process whose strand is on the CPU (set by Resume, cleared by
- * Checkpoint): the system-call path's way to its process in one load. */
-static struct process *process_on_cpu;
 static const struct rootfs *process_fs;
 static const struct process_personality *process_pers;
 static int process_next_pid = 1;
@@ -74,7 +71,7 @@ static struct process *process_of(struct strand *s)
 
 struct process *process_current(void)
 {
-	return process_on_cpu ? process_on_cpu : process_of(strand_current());
+	return process_of(sched_current());
 }
 
 /* ---- Strand.Checkpoint / Strand.Resume for process strands ---- */
@@ -86,7 +83,6 @@ static void process_checkpoint(struct strand_package *pkg, struct strand *s)
 	(void)pkg;
 	uspace_fpu_save(p->fpu);
 	p->fpu_live = true;
-	process_on_cpu = NULL;
 }
 
 static void process_resume(struct strand_package *pkg, struct strand *s)
@@ -94,7 +90,6 @@ static void process_resume(struct strand_package *pkg, struct strand *s)
 	struct process *p = process_of(s);
 
 	(void)pkg;
-	process_on_cpu = p;
 	translation_switch(p->ctx);
 	uspace_set_kernel_stack(s->stack.top);
 	uspace_set_fs_base(p->fs_base);
@@ -304,7 +299,7 @@ static const struct process_handler *process_pick(struct process *p)
  * that through the table above. */
 static void process_syscall(struct trap_frame *f)
 {
-	struct process *p = process_on_cpu;
+	struct process *p = process_of(sched_current());
 	const struct process_handler *h;
 	uint64_t nr = f->rax;
 

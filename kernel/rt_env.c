@@ -37,6 +37,7 @@
 #include <arch/cpu.h>
 #include <arch/mmu.h>
 #include <arch/mmu_prot.h>
+#include <arch/smp.h>
 
 #include "kernel/heap.h"
 #include "kernel/kprintf.h"
@@ -243,6 +244,9 @@ int rt_code_seal(void *p, size_t size)
 	else
 		rt_env_stats.seals++;
 	rt_env_irq_restore(irq);
+	/* No CPU may keep a writable entry for code (W^X on every CPU). */
+	if (!ret && irq)
+		smp_tlb_flush_all((uintptr_t)p, rt_env_npages(size) * MMU_PAGE_SIZE);
 	return ret;
 }
 
@@ -263,6 +267,13 @@ void rt_code_free(void *p, size_t size)
 		return;
 	}
 	rt_env_unmap_pages((uintptr_t)p, npages);
+	if (irq) {
+		/* Other CPUs may still hold TLB entries for the run (they ran
+		 * it): drop them before the pages can be handed out again. */
+		rt_env_irq_restore(irq);
+		smp_tlb_flush_all((uintptr_t)p, npages * MMU_PAGE_SIZE);
+		irq = rt_env_irq_save();
+	}
 	rt_env_release((size_t)first, npages);
 	rt_env_stats.code_pages -= npages;
 	rt_env_stats.code_blocks--;

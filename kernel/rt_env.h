@@ -22,7 +22,10 @@
  * Who calls it: the runtime (through rt.h), tests and benchmarks (stats).
  * Locking: every code-area operation (bitmaps, pmm frames, PTEs, stats) runs
  * with interrupts disabled, which serialises it against preempting strands
- * on one CPU; SMP will need a spinlock and a TLB shootdown.  Callable from
+ * on one CPU; SMP will need a spinlock.  rt_code_seal and rt_code_free shoot
+ * the run's TLB entries down on every CPU (smp_tlb_flush_all) when called
+ * with interrupts enabled (from a strand); with interrupts off only this
+ * CPU's entries are dropped.  Callable from
  * strands, not from interrupt handlers (the heap is not irq-safe).
  * Errors: as runtime/rt.h says (NULL / -RT_ENOMEM); rt_code_seal also returns
  * -RT_EINVAL for a pointer that is not a live code allocation.

@@ -24,6 +24,7 @@
 #include "kernel/kprintf.h"
 #include "kernel/process.h"
 #include "kernel/string.h"
+#include "kernel/sync.h"
 #include "kernel/uaccess.h"
 #include "kernel/uerrno.h"
 
@@ -35,6 +36,8 @@
 void spin_sys_init(void);
 
 static const struct module spin_sys_module = {"SpinSyscalls", MODULE_TRUSTED};
+/* One loader at a time (extension.h), and the owner table with it. */
+static struct mutex spin_sys_lock;
 static struct {
 	struct ext *x;
 	int pid;
@@ -190,17 +193,25 @@ static long spin_sys_ext_list(const uint64_t *a)
 static int64_t spin_sys_after(struct process *p, struct trap_frame *f, uint64_t nr)
 {
 	const uint64_t a[4] = {f->rdi, f->rsi, f->rdx, f->r10};
+	int64_t r;
 
+	mutex_lock(&spin_sys_lock);
 	switch ((long)nr) {
 	case SPIN_SYS_EXT_LOAD:
-		return spin_sys_ext_load(p, a);
+		r = spin_sys_ext_load(p, a);
+		break;
 	case SPIN_SYS_EXT_UNLOAD:
-		return spin_sys_ext_unload(p, a);
+		r = spin_sys_ext_unload(p, a);
+		break;
 	case SPIN_SYS_EXT_LIST:
-		return spin_sys_ext_list(a);
+		r = spin_sys_ext_list(a);
+		break;
 	default:
-		return -ENOSYS;
+		r = -ENOSYS;
+		break;
 	}
+	mutex_unlock(&spin_sys_lock);
+	return r;
 }
 
 static int64_t spin_sys_handler(struct process *p, struct trap_frame *f)
@@ -212,6 +223,7 @@ static int64_t spin_sys_handler(struct process *p, struct trap_frame *f)
 
 void spin_sys_init(void)
 {
+	mutex_init(&spin_sys_lock, "spin_sys");
 	if (process_syscall_install(spin_sys_handler, spin_sys_guard, &spin_sys_module))
 		kprintf("spin: cannot install Spindle's system calls\n");
 }

@@ -32,7 +32,7 @@ struct vproc_thread {
 	uint32_t index;
 	volatile enum vproc_tstate state;
 	uintptr_t rsp;
-	struct kstack stack;
+	struct kstack *stack; /* vproc_stacks[pool slot][index] */
 };
 
 struct VProc_T {
@@ -53,6 +53,11 @@ struct VProc_T {
 
 static const struct module vproc_module = {"VProc", MODULE_TRUSTED};
 static struct VProc_T vproc_pool[VPROC_MAX];
+/* Thread stacks stay with their pool slot once allocated and are reused by
+ * the slot's next virtual processor: never freeing them keeps vproc off
+ * kstack_free, whose unmapping invalidates only this CPU's TLB (a stale
+ * entry on another CPU would then reach the old frames). */
+static struct kstack vproc_stacks[VPROC_MAX][VPROC_MAX_THREADS];
 static struct rt_sig vproc_pick_guard_sig;
 
 /* ---- what the package may ask ---- */
@@ -93,10 +98,15 @@ static bool vproc_covers(void *arg, const void *obj)
 	const struct VProc_T *vp = arg;
 	uintptr_t a = (uintptr_t)obj, t0 = (uintptr_t)&vp->th[0];
 
-	if (obj == vp || obj == vp->strand)
-		return true;
-	return a >= t0 && a < t0 + vp->nthreads * sizeof(vp->th[0]) &&
-	       (a - t0) % sizeof(vp->th[0]) == 0;
+	if (obj == vp)
+		return true; /* VProc.Pick */
+	if (a >= t0 && a < t0 + vp->nthreads * sizeof(vp->th[0]))
+		return (a - t0) % sizeof(vp->th[0]) == 0; /* one of its threads */
+	if (vproc_thread_index(obj) >= 0)
+		return false; /* another virtual processor's thread */
+	/* A kernel strand: the virtual processor's own, known by its package
+	 * (set when the strand is made, so even its first Resume is covered). */
+	return ((const struct strand *)obj)->package == &vp->pkg;
 }
 
 /* Strand.Checkpoint / Resume intrinsics call these for the vp's strand. */
@@ -277,23 +287,23 @@ int vproc_create(const struct vproc_attr *a, struct VProc_T **out)
 	vp->pkg.name = vp->name;
 	for (i = 0; i < a->nthreads; i++) {
 		struct vproc_thread *th = &vp->th[i];
-		if ((err = kstack_alloc(&th->stack)))
-			goto err_stacks;
+		struct kstack *ks = &vproc_stacks[vp - vproc_pool][i];
+		if (!ks->top && (err = kstack_alloc(ks)))
+			goto err_clear;
+		th->stack = ks;
 		th->vp = vp;
 		th->index = i;
 		th->state = VT_READY;
-		th->rsp = arch_context_init(th->stack.top, vproc_thread_start, th);
+		th->rsp = arch_context_init(ks->top, vproc_thread_start, th);
 		vp->nthreads = i + 1;
 	}
 	if ((err = strandev_grant(a->holder, vproc_covers, vp, &vp->cap)))
-		goto err_stacks;
+		goto err_clear;
 	vp->used = true;
 	*out = vp;
 	return 0;
 
-err_stacks:
-	for (uint32_t k = 0; k < vp->nthreads; k++)
-		kstack_free(&vp->th[k].stack);
+err_clear: /* stacks already allocated stay with the slot */
 	memset(vp, 0, sizeof(*vp));
 	return err == -ENOSPC ? -ENOSPC : err < 0 ? err : -ENOMEM;
 }
@@ -321,8 +331,6 @@ int vproc_stop(struct VProc_T *vp)
 	if (vp->started)
 		strand_join(vp->handle, NULL);
 	strandev_revoke(vp->cap);
-	for (uint32_t k = 0; k < vp->nthreads; k++)
-		kstack_free(&vp->th[k].stack);
 	vp->used = false;
 	vp->strand = NULL;
 	vp->nthreads = 0;

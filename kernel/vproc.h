@@ -86,7 +86,8 @@ int vproc_create(const struct vproc_attr *a, struct VProc_T **out);
 /* Start its strand (after the package is loaded). */
 int vproc_start(struct VProc_T *vp);
 /* Stop it: its strand ends at its next pick, is joined, and the threads'
- * contexts and stacks are discarded; the grant is revoked. */
+ * contexts are discarded (their stacks stay with the pool slot for its next
+ * virtual processor); the grant is revoked. */
 int vproc_stop(struct VProc_T *vp);
 void vproc_get_stats(const struct VProc_T *vp, struct vproc_stats *out);
 /* The capability granted to the holder. */

@@ -33,7 +33,8 @@ lint-interfaces:
 	$(PYTHON) $(GEN_TOOL) --gen $(GEN_DIR) --check
 lint: lint-interfaces
 
-MODEL_GEN_SRCS := kernel/domain.c kernel/interface.c $(DISPATCH_SRCS) $(GEN_DIR)/spindle_interfaces.c
+MODEL_GEN_SRCS := kernel/domain.c kernel/interface.c kernel/extref.c kernel/cap.c $(DISPATCH_SRCS) \
+                  $(GEN_DIR)/spindle_interfaces.c
 UNIT_SRCS_domain += $(MODEL_GEN_SRCS) $(MODEL_SHIM)
 UNIT_CFLAGS_domain += -I$(GEN_DIR)
 UNIT_SRCS_nameserver += kernel/nameserver.c $(MODEL_GEN_SRCS) $(MODEL_SHIM)

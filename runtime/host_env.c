@@ -57,8 +57,8 @@ void *rt_code_alloc(size_t size)
 		return NULL;
 	len = host_page_round(size);
 	if (!host_code_next)
-		host_code_next = ((uintptr_t)(void *)rt_code_alloc & ~(uintptr_t)0xfffff) -
-		                 ((uintptr_t)1 << 24);
+		host_code_next =
+		    ((uintptr_t)(void *)rt_code_alloc & ~(uintptr_t)0xfffff) - ((uintptr_t)1 << 24);
 	if (host_code_next > len + ((uintptr_t)1 << 32))
 		host_code_next -= len;
 	p = mmap((void *)host_code_next, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,

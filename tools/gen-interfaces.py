@@ -33,8 +33,8 @@ The language (one declaration per line, `#` comments):
 
   argument TYPEs: u64 | i64 | size | mem | mem? | mem_rw |
                   buf[N] | out[N] | ref T | ref? T | ref T release |
-                  cap T | cap Interface.T
-  RETs:           u64 | i64 | ref T acquire | ref? T acquire | ref? T
+                  cap T | cap Interface.T | out cap T | out cap Interface.T
+  RETs:           u64 | i64 | ref T acquire | ref? T acquire | ref? T | cap T
   flags:          [pure] (callable from guards), [mayabort]
 
 A `cap T` argument is a capability (kernel/cap.h): a storable 64-bit handle
@@ -42,6 +42,21 @@ the callee checks on every call (type, generation).  To the verifier it is a
 scalar; the declared type says what the callee accepts (the reference lists
 it; a capability of another type is refused with -ECAPTYPE).  T is a type of
 this interface or, qualified, of another one.
+
+Extensions never hold kernel capability values: each has its own capability
+space (an extref table, kernel/extref.h), and what it holds are handles into
+it (docs/capabilities.md).  For every item that takes (`cap T`), writes
+(`out cap T`: an 8-byte out-buffer that receives one) or returns (`-> cap T`)
+a capability, the generator writes Interface_Item_capx(a1..a5, space), which
+resolves each `cap` argument in the caller's space (a value that is no
+handle of that space fails with its error: -EBADF, or -ESTALE, before the
+callee runs), calls the item with the capabilities, and enters what it
+writes or returns into the space.  The extension loader links each such
+import to a per-extension thunk that passes the extension's space as the
+sixth argument; sig.fn itself is a stub that refuses (-EPERM, or 0 for a
+u64 result), so no path reaches the procedure with an unresolved value.
+iface_capinfo_of(sig) tells the loader which items these are and which
+arguments of an event its handlers must receive as handles.
 
 A proc is a plain procedure: its symbol is Interface_Proc, implemented by
 the authority.  An event is a procedure raised through the dispatcher:
@@ -124,13 +139,18 @@ def parse_arg(iface, text, where):
                    "void *" if rw else "const void *", "void *" if rw else "const void *",
                    size=int(m2.group(2)),
                    desc="%s %s bytes" % ("writable" if rw else "readable", m2.group(2)))
-    m2 = re.fullmatch(r"cap\s+(?:(%s)\.)?(%s)" % (IDENT, IDENT), t)
+    m2 = re.fullmatch(r"(out\s+)?cap\s+(?:(%s)\.)?(%s)" % (IDENT, IDENT), t)
     if m2:
-        owner, tn = m2.group(1) or iface.name, m2.group(2)
+        owner, tn = m2.group(2) or iface.name, m2.group(3)
         if owner == iface.name and tn not in [x[0] for x in iface.types]:
             raise IdlError("%s: unknown type %r" % (where, tn))
-        a = Arg(name, "RT_ARG_SCALAR", "uint64_t", "unsigned long long",
-                desc="capability of %s.%s" % (owner, tn))
+        if m2.group(1):
+            a = Arg(name, "RT_ARG_CONST_MEM_RW", "void *", "void *", size=8,
+                    desc="writable 8 bytes: receives a capability of %s.%s" % (owner, tn))
+            a.capout = True
+        else:
+            a = Arg(name, "RT_ARG_SCALAR", "uint64_t", "unsigned long long",
+                    desc="capability of %s.%s" % (owner, tn))
         a.cap = (owner, tn, where)
         return a
     m2 = re.fullmatch(r"ref(\??)\s+(%s)(\s+release)?" % IDENT, t)
@@ -154,6 +174,15 @@ def parse_ret(iface, text, where):
         return Ret("RT_RET_SCALAR", "uint64_t", "unsigned long long", desc="u64")
     if t == "i64":
         return Ret("RT_RET_SCALAR", "int64_t", "long long", desc="i64")
+    m = re.fullmatch(r"cap\s+(?:(%s)\.)?(%s)" % (IDENT, IDENT), t)
+    if m:
+        owner, tn = m.group(1) or iface.name, m.group(2)
+        if owner == iface.name and tn not in [x[0] for x in iface.types]:
+            raise IdlError("%s: unknown type %r" % (where, tn))
+        r = Ret("RT_RET_SCALAR", "uint64_t", "unsigned long long",
+                desc="capability of %s.%s" % (owner, tn))
+        r.cap = True
+        return r
     m = re.fullmatch(r"ref(\??)\s+(%s)(\s+acquire)?" % IDENT, t)
     if m:
         tn = m.group(2)
@@ -233,6 +262,10 @@ def parse_file(path):
                 if fl not in ("pure", "mayabort"):
                     raise IdlError("%s: unknown flag %r" % (where, fl))
             item = Item(cur, name, kind == "event", arglist, parse_ret(cur, ret, where), flaglist, n)
+            if has_caps(item) and (item.ret.kind != "RT_RET_SCALAR" or item.ret.acquire or
+                                   any(a.release for a in arglist)):
+                raise IdlError("%s: %s takes or gives capabilities, so it must return u64, i64 "
+                               "or a capability and neither acquire nor release" % (where, name))
             cur.items.append(item)
             last = item
             continue
@@ -260,6 +293,64 @@ def load(idl_dir):
                 if cap and (cap[0] not in seen or cap[1] not in [t[0] for t in seen[cap[0]].types]):
                     raise IdlError("%s: unknown type %s.%s" % (cap[2], cap[0], cap[1]))
     return ifaces
+
+
+def has_caps(item):
+    return bool(getattr(item.ret, "cap", False) or any(hasattr(a, "cap") for a in item.args))
+
+
+def gen_capx(it):
+    """The extension-side wrapper of an item with capabilities (module doc)."""
+    o = ["static %s %s_capx(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, "
+         "void *space)" % (it.ret.ctype, it.sym), "{"]
+    n = len(it.args)
+    fail = "e" if it.ret.ctype == "int64_t" else "0"
+    o.append("\tstruct extref_table *cs = space;")
+    o.append("\tuint64_t a[5] = {a1, a2, a3, a4, a5};")
+    outs = [k for k, a in enumerate(it.args) if getattr(a, "capout", False)]
+    caps = [k for k, a in enumerate(it.args) if hasattr(a, "cap") and not getattr(a, "capout", False)]
+    o.append("\tcap_t c[5] = {0};")
+    if caps:
+        o.append("\tint e;")
+    if it.ret.kind != "RT_RET_VOID":
+        o.append("\t%s r;" % it.ret.ctype)
+    for k in caps:
+        o.append("\tif ((e = extref_resolve(cs, a[%d], &c[%d])))" % (k, k))
+        o.append("\t\treturn %s;" % ("(int64_t)e" if fail == "e" else "0"))
+    if outs or getattr(it.ret, "cap", False):
+        o.append("\tif (!extref_room(cs))")
+        o.append("\t\treturn %s;" % ("-ENOSPC" if fail == "e" else "0"))
+    call = []
+    for k, a in enumerate(it.args):
+        if getattr(a, "capout", False):
+            call.append("&c[%d]" % k)
+        elif hasattr(a, "cap"):
+            call.append("c[%d]" % k)
+        elif a.ctype.endswith("*"):
+            call.append("(%s)(uintptr_t)a[%d]" % (a.ctype, k))
+        else:
+            call.append("(%s)a[%d]" % (a.ctype, k))
+    o.append("\t(void)a;")
+    o.append("\tr = %s(%s);" % (it.sym, ", ".join(call)))
+    for k in outs:
+        o.append("\tif (r >= 0 && c[%d] != CAP_NULL) {" % k)
+        o.append("\t\tuint64_t h = 0;")
+        o.append("\t\tif (extref_enter(cs, c[%d], &h))" % k)
+        o.append("\t\t\th = 0;")
+        o.append("\t\t__builtin_memcpy((void *)(uintptr_t)a[%d], &h, sizeof(h));" % k)
+        o.append("\t}")
+    if getattr(it.ret, "cap", False):
+        o.append("\tif (r != CAP_NULL) {")
+        o.append("\t\tuint64_t h = 0;")
+        o.append("\t\tr = extref_enter(cs, (cap_t)r, &h) ? 0 : h;")
+        o.append("\t}")
+    o.append("\treturn r;")
+    o.append("}")
+    o.append("static %s %s_nospace(void)" % (it.ret.ctype, it.sym))
+    o.append("{")
+    o.append("\treturn %s;" % ("-EPERM" if fail == "e" else "0"))
+    o.append("}")
+    return o
 
 
 def releaser(item):
@@ -307,9 +398,23 @@ def gen_header(ifaces):
          "#ifndef SPINDLE_GEN_INTERFACES_H",
          "#define SPINDLE_GEN_INTERFACES_H",
          "",
+         "#include <stdbool.h>",
          "#include <stdint.h>",
          "",
          '#include "kernel/interface.h"',
+         "",
+         "/* Items that take, write or return capabilities (gen-interfaces.py):",
+         " * wrapper(a1..a5, space) is what an extension's import is bound to, with",
+         " * its capability space (struct extref_table *) as the sixth argument;",
+         " * cap_args has bit k set when argument k is a `cap T` (for events: what",
+         " * a handler receives as a handle); cap_ret when the result is one. */",
+         "struct iface_capinfo {",
+         "\tconst struct rt_sig *sig;",
+         "\tvoid *wrapper;",
+         "\tuint8_t cap_args;",
+         "\tbool cap_ret;",
+         "};",
+         "const struct iface_capinfo *iface_capinfo_of(const struct rt_sig *sig);",
          ""]
     for i in ifaces:
         o.append("/* interface %s (%s) */" % (i.name, os.path.basename(i.path)))
@@ -340,10 +445,13 @@ def gen_c(ifaces):
          " * sig.fn is what an extension's call reaches: the procedure itself, or for",
          " * procedures that acquire or release references a wrapper that records",
          " * them in the dispatcher's ledger (so an aborted handler's references are",
-         " * released), or for events the raise stub.",
+         " * released), or for events the raise stub.  Items with capabilities",
+         " * publish a stub that refuses: extensions reach them only through",
+         " * Item_capx, bound to their own capability space by the loader.",
          " */",
          '#include "spindle_interfaces.h"',
          '#include "kernel/dispatch.h"',
+         '#include "kernel/extref.h"',
          ""]
     for i in ifaces:
         for it in i.items:
@@ -395,6 +503,9 @@ def gen_c(ifaces):
                             o.append("\tdispatch_note_acquire((void *)r, %s_release);" % it.sym)
                         o.append("\treturn r;")
                     o.append("}")
+            if has_caps(it):
+                o += gen_capx(it)
+                fn = it.sym + "_nospace"
             args = []
             for a in it.args:
                 ty = "&%s" % type_var(i, a.ref) if a.ref else "NULL"
@@ -434,6 +545,25 @@ def gen_c(ifaces):
     o.append("\tNULL,")
     o.append("};")
     o.append("const uint32_t iface_count = %d;" % len(ifaces))
+    o.append("")
+    o.append("static const struct iface_capinfo iface_capinfos[] = {")
+    for i in ifaces:
+        for it in i.items:
+            if has_caps(it):
+                mask = sum(1 << k for k, a in enumerate(it.args)
+                           if hasattr(a, "cap") and not getattr(a, "capout", False))
+                o.append("\t{&%s_sig, (void *)%s_capx, 0x%x, %s}," % (
+                    it.sym, it.sym, mask, "true" if getattr(it.ret, "cap", False) else "false"))
+    o.append("\t{NULL, NULL, 0, false},")
+    o.append("};")
+    o.append("")
+    o.append("const struct iface_capinfo *iface_capinfo_of(const struct rt_sig *sig)")
+    o.append("{")
+    o.append("\tfor (const struct iface_capinfo *c = iface_capinfos; sig && c->sig; c++)")
+    o.append("\t\tif (c->sig == sig)")
+    o.append("\t\t\treturn c;")
+    o.append("\treturn NULL;")
+    o.append("}")
     return "\n".join(o) + "\n"
 
 

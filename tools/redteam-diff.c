@@ -1,7 +1,7 @@
 /*
  * redteam-diff - differential runner over everything the verifier accepts.
  *
- *   redteam-diff [-v] [--sweep N] [--strict-refs] [--raw] PATH...
+ *   redteam-diff [-v] [--sweep N] [--strict-refs] [--raw] [--fuel N] PATH...
  *
  * PATH is a `.data` file (the verifier corpus's format, tools/verifier-corpus.c:
  * `-- entry`, `-- mem`, numbered procedures of tests/ext/ext_env.h), a clang
@@ -19,7 +19,7 @@
  * RT_RUN_FAULT means an access outside every allowed region: a verifier
  * hole).
  *
- * Fuel: each program runs with a large budget, then with every budget from
+ * Fuel: each program runs with a large budget (--fuel, default 10^7), then with every budget from
  * 0 to its exact need + 1 (at most --sweep N budgets, default 64, spread
  * over the range when the need is larger), so a unit charged by one engine
  * and not the other shows up as a disagreement on the status or the fuel
@@ -44,11 +44,11 @@
 #include "runtime/verify.h"
 #include "tests/ext/ext_env.h"
 
-#define BIG_FUEL 10000000ull
 
 static int npass, nfail, nrefused;
 static bool verbose;
 static uint32_t sweep = 64;
+static uint64_t big_fuel = 10000000ull;
 static bool strict_refs, raw_files;
 
 struct outcome {
@@ -283,7 +283,7 @@ static void run_prog(struct rt_prog *p, uint32_t func, const struct rt_entry *en
 			printf("SKIP %s: refused (%s)\n", name, res.msg);
 		return;
 	}
-	if (!compare_at(p, func, entry, mem, memlen, BIG_FUEL, &need, why, sizeof(why))) {
+	if (!compare_at(p, func, entry, mem, memlen, big_fuel, &need, why, sizeof(why))) {
 		verdict(false, name, why);
 		return;
 	}
@@ -485,6 +485,8 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-v"))
 			verbose = true;
+		else if (!strcmp(argv[i], "--fuel") && i + 1 < argc)
+			big_fuel = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--raw"))
 			raw_files = true;
 		else if (!strcmp(argv[i], "--strict-refs"))
@@ -492,7 +494,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--sweep") && i + 1 < argc)
 			sweep = (uint32_t)strtoul(argv[++i], NULL, 0);
 		else {
-			fprintf(stderr, "usage: redteam-diff [-v] [--sweep N] [--strict-refs] [--raw] PATH...\n");
+			fprintf(stderr, "usage: redteam-diff [-v] [--sweep N] [--strict-refs] [--raw] [--fuel N] PATH...\n");
 			return 2;
 		}
 	}

@@ -21,10 +21,13 @@
  *     [rsp + LOC_ACC]       the result handler's accumulator
  *     [rsp + LOC_TMP]       a result kept across a slow path
  *     [rsp + LOC_ARGS]      a1..a5 as an array, for the unhandled path
+ *     [rsp + LOC_CPU]       the raising CPU's bookkeeping (nest, seen, frame
+ *                           slot), from d->cpu_self() at entry
  *     [rsp + LOC_FRAME]     the ledger frame of an extension handler run
  *
  *   prologue   push rbx, rbp, r12..r15; sub rsp, LOCALS (16-byte aligned)
- *              mov callee-saved <- rdi..r8; add dword [nest], 1
+ *              mov callee-saved <- rdi..r8; call cpu_self; mov [cpu], rax;
+ *              add dword [rax + nest], 1
  *   entry i    [ext] movabs rax, disabled; cmp byte [rax], 0; jne next
  *              per guard: args; call g; [ext: test rdx; jnz next]; test rax; jz next
  *              [ext] push the ledger frame; args; mov r9, fuel; call h;
@@ -46,7 +49,8 @@
 #define LOC_ACC   8
 #define LOC_TMP   16
 #define LOC_ARGS  24
-#define LOC_FRAME 64
+#define LOC_CPU   64 /* this CPU's bookkeeping (d->cpu_self()), fixed for the raise */
+#define LOC_FRAME 72
 
 #define DG_MAX_FIXUPS 1024
 
@@ -204,7 +208,8 @@ static void dg_entry(struct dg *g, uint32_t i)
 	if (e->h.jit) {
 		/* Push a ledger frame: fr.up = *slot; fr.n = 0; fr.overflow = 0;
 		 * *slot = &fr. */
-		x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->frame_slot); /* movabs rcx, slot */
+		x86_load(b, 8, X86_RCX, X86_RSP, LOC_CPU);              /* mov rcx, [cpu] */
+		x86_lea(b, X86_RCX, X86_RCX, (int32_t)d->frame_slot_off); /* lea rcx, [rcx + slot] */
 		x86_load(b, 8, X86_RAX, X86_RCX, 0);                         /* mov rax, [rcx] */
 		x86_store(b, 8, X86_RSP, fr + (int32_t)d->frame_up_off, X86_RAX); /* mov [fr.up], rax */
 		x86_store_imm(b, 4, X86_RSP, fr + (int32_t)d->frame_n_off, 0);  /* mov [fr.n], 0 */
@@ -214,7 +219,8 @@ static void dg_entry(struct dg *g, uint32_t i)
 		dg_args(g, &e->h, e->fuel);
 		dg_call(g, e->h.fn);
 		/* Pop it: *slot = fr.up (rax and rdx hold the result). */
-		x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->frame_slot); /* movabs rcx, slot */
+		x86_load(b, 8, X86_RCX, X86_RSP, LOC_CPU);              /* mov rcx, [cpu] */
+		x86_lea(b, X86_RCX, X86_RCX, (int32_t)d->frame_slot_off); /* lea rcx, [rcx + slot] */
 		x86_load(b, 8, X86_RSI, X86_RSP, fr + (int32_t)d->frame_up_off); /* mov rsi, [fr.up] */
 		x86_store(b, 8, X86_RCX, 0, X86_RSI);                            /* mov [rcx], rsi */
 		x86_alu_rr(b, true, X86_OP_TEST, X86_RDX, X86_RDX); /* test rdx, rdx */
@@ -274,8 +280,11 @@ static void dg_emit(struct dg *g)
 	x86_alu_ri(b, true, X86_EXT_SUB, X86_RSP, (int32_t)g->locals); /* sub rsp, locals */
 	for (int k = 0; k < 5; k++)
 		dg_mov(b, dg_argreg[k], dg_callreg[k]); /* mov rbx, rdi .. r14, r8 */
-	x86_movabs(b, X86_RAX, (uint64_t)(uintptr_t)d->nest); /* movabs rax, &nest */
-	dg_mem32_imm8(b, X86_EXT_ADD, X86_RAX, 0, 1);          /* add dword [rax], 1 */
+	/* The raising CPU's bookkeeping, looked up once: a routine runs on
+	 * whichever CPU raises (the raise does not migrate). */
+	dg_call(g, (const void *)d->cpu_self);                           /* call cpu_self */
+	x86_store(b, 8, X86_RSP, LOC_CPU, X86_RAX);                      /* mov [cpu], rax */
+	dg_mem32_imm8(b, X86_EXT_ADD, X86_RAX, (int32_t)d->nest_off, 1); /* add dword [rax+nest], 1 */
 	x86_store_imm(b, 4, X86_RSP, LOC_FIRED, 0);            /* mov dword [fired], 0 */
 	if (d->result_fn) {
 		x86_load_imm64(b, X86_RAX, d->default_result); /* mov rax, default_result */
@@ -299,15 +308,14 @@ static void dg_emit(struct dg *g)
 
 	/* Leave: *nest -= 1; at 0, *seen = *gp.  rax is the result. */
 	dg_bind(g, dg_done(g));
-	x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->nest); /* movabs rcx, &nest */
-	dg_mem32_imm8(b, X86_EXT_SUB, X86_RCX, 0, 1);          /* sub dword [rcx], 1 */
-	x86_jcc_rel8(b, X86_CC_NE, 0);                         /* jnz out (patched below) */
+	x86_load(b, 8, X86_RSI, X86_RSP, LOC_CPU);                       /* mov rsi, [cpu] */
+	dg_mem32_imm8(b, X86_EXT_SUB, X86_RSI, (int32_t)d->nest_off, 1); /* sub dword [rsi+nest], 1 */
+	x86_jcc_rel8(b, X86_CC_NE, 0);                                   /* jnz out (patched below) */
 	{
 		uint32_t jnz_end = b->len;
-		x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->gp);   /* movabs rcx, &gp */
-		x86_load(b, 8, X86_RDX, X86_RCX, 0);                  /* mov rdx, [rcx] */
-		x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->seen); /* movabs rcx, &seen */
-		x86_store(b, 8, X86_RCX, 0, X86_RDX);                 /* mov [rcx], rdx */
+		x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->gp);          /* movabs rcx, &gp */
+		x86_load(b, 8, X86_RDX, X86_RCX, 0);                         /* mov rdx, [rcx] */
+		x86_store(b, 8, X86_RSI, (int32_t)d->seen_off, X86_RDX);     /* mov [rsi+seen], rdx */
 		if (b->code && jnz_end <= b->cap)
 			b->code[jnz_end - 1] = (uint8_t)(b->len - jnz_end);
 	}
@@ -361,7 +369,7 @@ int dispatch_gen_build(const struct dispatch_gen_desc *d, struct dispatch_gen_co
 	uint8_t *mem;
 	int err;
 
-	if (!d || !out || (d->n && !d->e) || !d->nest || !d->seen || !d->gp || !d->frame_slot ||
+	if (!d || !out || (d->n && !d->e) || !d->cpu_self || !d->gp ||
 	    !d->ext_slow || !d->unhandled || (d->native_default && !d->def.fn))
 		return -EINVAL;
 	g = rt_alloc(sizeof(*g));
@@ -440,7 +448,7 @@ void dispatch_gen_free(struct dispatch_gen_code *c)
 int dispatch_gen_adapter(rt_jit_fn entry, uint64_t fuel, struct dispatch_gen_code *out)
 {
 	struct jit_buf b = {.code = NULL};
-	uint8_t *mem;
+	uint8_t *mem = NULL;
 
 	if (!entry || !out || fuel == 0)
 		return -EINVAL;

@@ -6,13 +6,18 @@
  * the general registers as struct trap_frame (<arch/trap.h>), links a frame
  * record (interrupted rip, rbp) so backtraces continue into the interrupted
  * code, and calls trap_dispatch(frame).  On return it restores everything and
- * irets: handlers may edit the frame (the fault catch does).
+ * irets: handlers may edit the frame (the fault catch does).  An entry from
+ * ring 3 swaps in the kernel's per-CPU GS base first and the return to ring 3
+ * swaps the user's back last (<arch/percpu.h>).
  * trap_stub_table lists the stubs for the IDT (cpu.c).
  */
 	.text
 	.balign 16
 trap_common:
-	cld
+	testb $3, 24(%rsp)                      /* from ring 3 (cs): the kernel's */
+	jz 1f                                   /* per-CPU GS base (<arch/percpu.h>) */
+	swapgs
+1:	cld
 	pushq %rax
 	pushq %rbx
 	pushq %rcx
@@ -50,7 +55,10 @@ trap_common:
 	popq %rbx
 	popq %rax
 	addq $16, %rsp                          /* vector, error code */
-	iretq
+	testb $3, 8(%rsp)                       /* back to ring 3: the user's GS base */
+	jz 2f
+	swapgs
+2:	iretq
 
 /* Vectors where the CPU pushes an error code: 8 10-14 17 21 29 30. */
 .macro STUB n

@@ -89,7 +89,7 @@
  *   flat    metered (loops and/or import calls) but no local call in or
  *           out: the usual handler.  The body is also the entry point: its
  *           prologue saves r12 and loads the budget from r9, and its abort
- *           landings (one per function, close enough for 2-byte jumps) set
+ *           landings (one per function, reached from the sites' stubs) set
  *           r0 = 0 and the status and leave through its own epilogue; rsp is
  *           the prologue's at every abort point, so nothing needs unwinding.
  *           If it calls nothing at all (loops only), the budget simply stays
@@ -221,18 +221,18 @@ struct jit_ctx {
 	const struct rt_prog *p;
 	struct jit_buf b;
 	struct jit_func *fn;
-	int32_t *func_at;  /* insn index -> function starting there, or -1 */
-	bool *slot2;       /* insn index is the second slot of an lddw */
-	bool *target;      /* insn index is a jump target */
-	bool *backtarget;  /* ... of a back-edge: it gets a fuel pad */
-	bool fallthrough;  /* the code emitted last can fall through */
-	bool *near_import; /* per import: call rel32 reaches it */
-	uint8_t *site;     /* per insn: JS_* (abort stubs, out-of-line pads) */
-	uint32_t *pad_src; /* back-edge target -> the source its pad reports */
-	int32_t *back_to;  /* back-edge source -> its target, or -1 */
-	uint32_t *run_end; /* first call of a batched run -> insn after its
-	                      last call (0: no run starts here) */
-	uint32_t *run_k;   /* ... and the number of calls it charges at once */
+	int32_t *func_at;   /* insn index -> function starting there, or -1 */
+	bool *slot2;        /* insn index is the second slot of an lddw */
+	bool *target;       /* insn index is a jump target */
+	bool *backtarget;   /* ... of a back-edge: it gets a fuel pad */
+	bool fallthrough;   /* the code emitted last can fall through */
+	bool *near_import;  /* per import: call rel32 reaches it */
+	uint8_t *site;      /* per insn: JS_* (abort stubs, out-of-line pads) */
+	uint32_t *pad_src;  /* back-edge target -> the source its pad reports */
+	int32_t *back_to;   /* back-edge source -> its target, or -1 */
+	uint32_t *run_end;  /* first call of a batched run -> insn after its
+	                       last call (0: no run starts here) */
+	uint32_t *run_k;    /* ... and the number of calls it charges at once */
 	uint32_t run_until; /* inside a batched run's fast path: its end */
 	bool rdx_zero;      /* rdx (eBPF r3) is known to hold 0 here */
 	/* Labels: insns 0..n, fuel pads 0..n, fuel-abort stubs 0..n,
@@ -269,8 +269,9 @@ enum {
 /* What an instruction needs beside its own code (jit_ctx.site). */
 #define JS_FUEL   0x1 /* fuel is charged here: a fuel-abort stub */
 #define JS_HELPER 0x2 /* an abortable import: a helper-abort stub */
-#define JS_XPAD   0x4 /* a back-edge whose target's pad reports another
-                         source: it gets its own pad, out of line */
+/* A back-edge whose target's pad reports another source: it gets its own
+ * pad, out of line. */
+#define JS_XPAD 0x4
 
 static uint32_t jl_blk(const struct jit_ctx *c, uint32_t blk, uint32_t i)
 {
@@ -474,8 +475,8 @@ static void jit_analyse(struct jit_ctx *c, uint32_t f)
 				fi->calls = true;
 				fi->metered = true;
 				c->site[i] |= JS_FUEL;
-				if (in->src == BPF_PSEUDO_IMPORT && (uint32_t)in->imm < p->nimports &&
-				    p->imports[in->imm].sig &&
+				if (in->src == BPF_PSEUDO_IMPORT &&
+				    (uint32_t)in->imm < p->nimports && p->imports[in->imm].sig &&
 				    (p->imports[in->imm].sig->flags & RT_SIG_MAYABORT))
 					c->site[i] |= JS_HELPER;
 				if (in->src == BPF_PSEUDO_CALL) {
@@ -565,8 +566,8 @@ static void jit_find_runs(struct jit_ctx *c, uint32_t f)
 			ordinary =
 			    sig && sig->fn && !(sig->flags & (RT_SIG_MAYABORT | RT_SIG_FUEL));
 		}
-		breaks = !in || (c->target[i] && k) || ((cls == BPF_JMP || cls == BPF_JMP32) &&
-		                                         !ordinary) ||
+		breaks = !in || (c->target[i] && k) ||
+		         ((cls == BPF_JMP || cls == BPF_JMP32) && !ordinary) ||
 		         (p->aux && !(p->aux[i].flags & RT_AUX_SEEN));
 		if (breaks) {
 			if (k >= 2 && last + 1 < rf->end) {
@@ -750,11 +751,13 @@ static int jit_cold(struct jit_ctx *c, uint32_t f)
 	int err;
 
 	for (i = rf->start; i < rf->end; i++) {
+		if (!c->site[i] && !c->run_end[i])
+			continue;
 		if (c->site[i] & JS_XPAD) {
 			c->cur_insn = i;
 			jit_label(c, jl_blk(c, JB_XPAD, i));
-			jit_fuel(c, i);                                     /* sub r12, 1; jb */
-			jit_jump(c, -1, (uint32_t)c->back_to[i]);           /* jmp target */
+			jit_fuel(c, i);                           /* sub r12, 1; jb */
+			jit_jump(c, -1, (uint32_t)c->back_to[i]); /* jmp target */
 		}
 		if (c->run_end[i]) {
 			jit_label(c, jl_blk(c, JB_SLOW, i));
@@ -765,17 +768,15 @@ static int jit_cold(struct jit_ctx *c, uint32_t f)
 				return err;
 			jit_jump(c, -1, c->run_end[i]); /* jmp after the run */
 		}
-	}
-	for (i = rf->start; i < rf->end; i++) {
 		if (c->site[i] & JS_FUEL) {
 			jit_label(c, jl_blk(c, JB_FSTUB, i));
-			x86_mov_ri32(b, X86_R11, i);             /* mov r11d, insn */
-			jit_jump(c, -1, jl_abort(c, true));      /* jmp abort_fuel */
+			x86_mov_ri32(b, X86_R11, i);        /* mov r11d, insn */
+			jit_jump(c, -1, jl_abort(c, true)); /* jmp abort_fuel */
 		}
 		if (c->site[i] & JS_HELPER) {
 			jit_label(c, jl_blk(c, JB_HSTUB, i));
-			x86_mov_ri32(b, X86_R11, i);             /* mov r11d, insn */
-			jit_jump(c, -1, jl_abort(c, false));     /* jmp abort_helper */
+			x86_mov_ri32(b, X86_R11, i);         /* mov r11d, insn */
+			jit_jump(c, -1, jl_abort(c, false)); /* jmp abort_helper */
 		}
 	}
 	return 0;
@@ -1055,7 +1056,8 @@ static int jit_call(struct jit_ctx *c, uint32_t i, const struct bpf_insn *in)
 		if (!c->run_until)
 			jit_fuel(c, i);
 		if (sig->flags & RT_SIG_FUEL)
-			x86_alu_rr(b, true, X86_OP_MOV, X86_R9, JIT_FUEL); /* mov r9, r12 (budget) */
+			x86_alu_rr(b, true, X86_OP_MOV, X86_R9,
+			           JIT_FUEL); /* mov r9, r12 (budget) */
 		if (c->near_import[k]) {
 			int64_t rel = (int64_t)(fn - (c->base + c->b.len + X86_CALL_REL32_LEN));
 
@@ -1508,7 +1510,7 @@ static int jit_pass(struct jit_ctx *c)
 			if (c->run_end[i]) {
 				/* A batched run: its calls' fuel at once. */
 				x86_alu_ri(&c->b, true, X86_EXT_SUB, JIT_FUEL,
-				           (int32_t)c->run_k[i]);          /* sub r12, k */
+				           (int32_t)c->run_k[i]);             /* sub r12, k */
 				jit_jump(c, X86_CC_B, jl_blk(c, JB_SLOW, i)); /* jb slow(run) */
 				c->run_until = c->run_end[i];
 			}
@@ -1549,7 +1551,7 @@ static int jit_pass(struct jit_ctx *c)
  */
 static int jit_converge(struct jit_ctx *c)
 {
-	uint32_t pass;
+	uint32_t pass, l;
 	int err;
 
 	for (pass = 0; pass < JIT_MAX_PASSES + 3; pass++) {
@@ -1558,11 +1560,12 @@ static int jit_converge(struct jit_ctx *c)
 		err = jit_pass(c);
 		if (err)
 			return err;
-		/* Most labels (stubs, extra pads, slow paths) are unused:
-		 * compare and copy in bulk rather than one by one. */
-		same = memcmp(c->cur, c->prev, sizeof(uint32_t) * c->nlabels) == 0;
-		if (!same)
-			memcpy(c->prev, c->cur, sizeof(uint32_t) * c->nlabels);
+		same = true;
+		for (l = 0; l < c->nlabels; l++) {
+			if (c->cur[l] != c->prev[l])
+				same = false;
+			c->prev[l] = c->cur[l];
+		}
 		c->force_long = false;
 		if (same)
 			return 0;
@@ -1614,15 +1617,16 @@ static int jit_setup(struct jit_ctx *c, const struct rt_prog *p)
 	c->target = rt_alloc(sizeof(bool) * p->ninsns);
 	c->backtarget = rt_alloc(sizeof(bool) * p->ninsns);
 	c->near_import = rt_alloc(p->nimports ? p->nimports : 1);
-	c->site = rt_alloc(p->ninsns);
-	c->pad_src = rt_alloc(sizeof(uint32_t) * p->ninsns);
-	c->back_to = rt_alloc(sizeof(int32_t) * p->ninsns);
-	c->run_end = rt_alloc(sizeof(uint32_t) * p->ninsns);
-	c->run_k = rt_alloc(sizeof(uint32_t) * p->ninsns);
+	/* pad_src, back_to, run_end, run_k and site share one allocation
+	 * (allocations are not free in the kernel). */
+	c->pad_src = rt_alloc((4 * sizeof(uint32_t) + 1) * p->ninsns);
 	if (!c->prev || !c->cur || !c->fn || !c->func_at || !c->slot2 || !c->target ||
-	    !c->backtarget || !c->near_import || !c->site || !c->pad_src || !c->back_to ||
-	    !c->run_end || !c->run_k)
+	    !c->backtarget || !c->near_import || !c->pad_src)
 		return -RT_ENOMEM;
+	c->back_to = (int32_t *)(c->pad_src + p->ninsns);
+	c->run_end = c->pad_src + 2 * p->ninsns;
+	c->run_k = c->pad_src + 3 * p->ninsns;
+	c->site = (uint8_t *)(c->pad_src + 4 * p->ninsns);
 	for (i = 0; i < p->ninsns; i++) {
 		c->func_at[i] = -1;
 		c->back_to[i] = -1;
@@ -1675,11 +1679,7 @@ static void jit_ctx_free(struct jit_ctx *c)
 	rt_free(c->target);
 	rt_free(c->backtarget);
 	rt_free(c->near_import);
-	rt_free(c->site);
-	rt_free(c->pad_src);
-	rt_free(c->back_to);
-	rt_free(c->run_end);
-	rt_free(c->run_k);
+	rt_free(c->pad_src); /* and back_to, run_end, run_k, site */
 }
 
 int rt_jit_compile(const struct rt_prog *p, struct rt_jit **out, char *err, size_t errlen)

@@ -3,9 +3,10 @@
  *
  * uspace_syscall_entry: the CPU arrives with rcx = user rip, r11 = user
  * rflags, interrupts, TF, DF, AC and NT cleared by FMASK, still on the user
- * stack.  swapgs exposes the per-CPU area (0: kernel stack top, 8: scratch)
- * just long enough to switch stacks, then swaps back (the kernel never uses
- * %gs; see <arch/uspace.h>).  The frame built is struct trap_frame exactly
+ * stack.  swapgs loads this CPU's per-CPU area as the GS base (<arch/percpu.h>:
+ * the kernel runs with it; the user's GS base waits in MSR_KERNEL_GS_BASE)
+ * and the stub switches to the kernel stack recorded there.  The frame
+ * built is struct trap_frame exactly
  * (ss rsp rflags cs rip, error 0, vector USPACE_SYSCALL_VECTOR, then the
  * general registers in trap_common's order), so the C side and the return
  * path are shared with uspace_enter.
@@ -13,8 +14,11 @@
  * uspace_return (rdi = frame at the stack top): restores the registers and
  * returns with sysretq when rip < USER_TOP (canonical, and not the last
  * user page - Intel's sysret takes a #GP in ring 0 on a non-canonical
- * rcx), else with iretq.  rflags is sanitised by the C side.
+ * rcx), else with iretq; swapgs (back to the user's GS base) is the last
+ * thing before either.  rflags is sanitised by the C side.
  */
+#include <arch/percpu.h>
+
 #define USER_CS 0x23
 #define USER_DS 0x1b
 #define SYSCALL_VECTOR 0x100
@@ -25,12 +29,11 @@
 	.type uspace_syscall_entry, @function
 	.balign 16
 uspace_syscall_entry:
-	swapgs
-	movq %rsp, %gs:8                        /* user rsp */
-	movq %gs:0, %rsp                        /* this strand's kernel stack */
+	swapgs                                  /* GS base: this CPU's percpu */
+	movq %rsp, %gs:PERCPU_SCRATCH           /* user rsp */
+	movq %gs:PERCPU_KSTACK_TOP, %rsp        /* this strand's kernel stack */
 	pushq $USER_DS                          /* ss */
-	pushq %gs:8                             /* rsp */
-	swapgs
+	pushq %gs:PERCPU_SCRATCH                /* rsp */
 	pushq %r11                              /* rflags */
 	pushq $USER_CS                          /* cs */
 	pushq %rcx                              /* rip */
@@ -87,6 +90,7 @@ uspace_return:
 	movq (%rsp), %rcx                       /* rip */
 	movq 16(%rsp), %r11                     /* rflags */
 	movq 24(%rsp), %rsp                     /* user rsp; interrupts stay off */
+	swapgs                                  /* the user's GS base */
 	sysretq
 1:	popq %r15
 	popq %r14
@@ -104,6 +108,7 @@ uspace_return:
 	popq %rbx
 	popq %rax
 	addq $16, %rsp
+	swapgs
 	iretq
 	.size uspace_return, . - uspace_return
 	.section .note.GNU-stack, "", @progbits

@@ -1,17 +1,19 @@
 /*
- * syscall.c: x86-64 user-space plumbing - the syscall MSRs, the per-CPU
- * area the entry stub switches stacks with, TSS.rsp0, entering ring 3,
- * the FS base, FPU/SSE control and state, and the trap-path hook that turns
- * faults in user-copy routines into -EFAULT and ring-3 exceptions into the
- * process layer's fault handler.  The contract is <arch/uspace.h>.
+ * syscall.c: x86-64 user-space plumbing - the syscall MSRs (on every CPU),
+ * the kernel stack the entry switches to (in the per-CPU area, with
+ * TSS.rsp0: <arch/percpu.h>), entering ring 3, the FS base, FPU/SSE control
+ * and state, and the trap-path hook that turns faults in user-copy
+ * routines into -EFAULT and ring-3 exceptions into the process layer's
+ * fault handler.  The contract is <arch/uspace.h>.
  *
- * The TSS is found through the GDT (sgdt, the descriptor at selector
- * 0x28), so this file needs nothing from cpu.c beyond its GDT layout:
- * null, kernel code 0x08, kernel data 0x10, user data 0x18, user code 0x20
- * - the order STAR requires (sysret loads CS = base + 16, SS = base + 8
- * with base 0x10; syscall loads CS = 0x08, SS = 0x10).
+ * GDT layout relied on (cpu.c): kernel code 0x08, kernel data 0x10, user
+ * data 0x18, user code 0x20 - the order STAR requires (sysret loads
+ * CS = base + 16, SS = base + 8 with base 0x10; syscall loads CS = 0x08,
+ * SS = 0x10).
  */
 #include <arch/cpu.h>
+#include <arch/percpu.h>
+#include <arch/smp.h>
 #include <arch/trap.h>
 #include <arch/uspace.h>
 #include <arch/x86.h>
@@ -19,13 +21,11 @@
 #include "kernel/kprintf.h"
 #include "kernel/uaccess.h"
 
-#define MSR_STAR           0xc0000081
-#define MSR_LSTAR          0xc0000082
-#define MSR_FMASK          0xc0000084
-#define MSR_FS_BASE        0xc0000100
-#define MSR_GS_BASE        0xc0000101
-#define MSR_KERNEL_GS_BASE 0xc0000102
-#define EFER_SCE           0x1u
+#define MSR_STAR    0xc0000081
+#define MSR_LSTAR   0xc0000082
+#define MSR_FMASK   0xc0000084
+#define MSR_FS_BASE 0xc0000100
+#define EFER_SCE    0x1u
 
 #define CR0_MP         (1u << 1)
 #define CR0_EM         (1u << 2)
@@ -39,13 +39,6 @@
 #define USPACE_RFLAGS_USER  0x2408d5ull
 #define USPACE_RFLAGS_FIXED 0x202ull /* bit 1, IF */
 
-struct uspace_percpu {
-	uint64_t kstack_top; /* %gs:0 in the entry stub */
-	uint64_t scratch;    /* %gs:8: the user rsp while switching */
-};
-
-static struct uspace_percpu uspace_cpu0;
-static uint64_t *uspace_tss_rsp0;
 static uspace_syscall_fn uspace_syscall_handler;
 static uspace_fault_fn uspace_fault_handler;
 uint8_t uspace_smap; /* read by usercopy.S */
@@ -54,48 +47,32 @@ extern char uspace_syscall_entry[], uspace_copy_begin[], uspace_copy_end[], uspa
 void uspace_syscall(struct trap_frame *f);
 __attribute__((noreturn)) void uspace_return(struct trap_frame *f);
 
-static uint64_t *uspace_find_tss_rsp0(void)
+/* This CPU's part: the syscall MSRs and SSE for user programs.  The boot
+ * CPU runs it from uspace_init, every other CPU during its bring-up. */
+static void uspace_init_cpu(void)
 {
-	struct {
-		uint16_t limit;
-		uint64_t base;
-	} __attribute__((packed)) gdtr;
-	const uint64_t *gdt;
-	uint64_t lo, hi, base;
-
-	__asm__ volatile("sgdt %0" : "=m"(gdtr));
-	gdt = (const uint64_t *)gdtr.base;
-	lo = gdt[0x28 / 8];
-	hi = gdt[0x28 / 8 + 1];
-	base = ((lo >> 16) & 0xffffff) | (((lo >> 56) & 0xff) << 24) | (hi << 32);
-	return (uint64_t *)(base + 4); /* reserved0 (4 bytes), then rsp0 */
+	wrmsr(MSR_STAR, (0x10ull << 48) | (0x08ull << 32));
+	wrmsr(MSR_LSTAR, (uint64_t)(uintptr_t)uspace_syscall_entry);
+	wrmsr(MSR_FMASK, USPACE_FMASK);
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+	/* SSE for user programs: no emulation, no lazy switching trap. */
+	write_cr0((read_cr0() & ~(uint64_t)(CR0_EM | CR0_TS)) | CR0_MP);
+	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
 }
 
 void uspace_init(uspace_syscall_fn syscall, uspace_fault_fn fault)
 {
 	uspace_syscall_handler = syscall;
 	uspace_fault_handler = fault;
-	uspace_tss_rsp0 = uspace_find_tss_rsp0();
 	uspace_smap = (arch_cpu_features() & ARCH_FEAT_SMAP) ? 1 : 0;
-
-	/* The kernel runs with GS base 0 (the user's) and finds the per-CPU
-	 * area with swapgs. */
-	wrmsr(MSR_GS_BASE, 0);
-	wrmsr(MSR_KERNEL_GS_BASE, (uint64_t)(uintptr_t)&uspace_cpu0);
-	wrmsr(MSR_STAR, (0x10ull << 48) | (0x08ull << 32));
-	wrmsr(MSR_LSTAR, (uint64_t)(uintptr_t)uspace_syscall_entry);
-	wrmsr(MSR_FMASK, USPACE_FMASK);
-	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
-
-	/* SSE for user programs: no emulation, no lazy switching trap. */
-	write_cr0((read_cr0() & ~(uint64_t)(CR0_EM | CR0_TS)) | CR0_MP);
-	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+	uspace_init_cpu();
+	if (smp_register_ap_init(uspace_init_cpu))
+		kprintf("uspace: no room for the AP hook; user programs on CPU 0 only\n");
 }
 
 void uspace_set_kernel_stack(uint64_t top)
 {
-	uspace_cpu0.kstack_top = top;
-	*uspace_tss_rsp0 = top;
+	percpu_set_kernel_stack(top); /* the syscall stack and TSS.rsp0 */
 }
 
 void uspace_set_fs_base(uint64_t base)

@@ -117,7 +117,7 @@ static double time_round(const struct subject *su, int iters, int round)
 
 	if (su->njit && su->plain) {
 		uint64_t (*fn)(uintptr_t) =
-		    (uint64_t (*)(uintptr_t))(uintptr_t)su->jit[round % su->njit];
+		    (uint64_t(*)(uintptr_t))(uintptr_t)su->jit[round % su->njit];
 
 		for (k = 0; k < iters; k++)
 			acc += fn((uintptr_t)su->ctx);
@@ -231,11 +231,11 @@ static void dump_code(const char *name, const struct loaded *l)
 	}
 	fwrite(rt_jit_code(l->j), 1, l->code, f);
 	fclose(f);
-	fprintf(stderr, "bench-native: %s: %zu bytes at %p, entry at +%#lx -> %s\n", name, l->code,
-	        rt_jit_code(l->j),
-	        (unsigned long)((const uint8_t *)(uintptr_t)l->fn -
-	                        (const uint8_t *)rt_jit_code(l->j)),
-	        path);
+	fprintf(
+	    stderr, "bench-native: %s: %zu bytes at %p, entry at +%#lx -> %s\n", name, l->code,
+	    rt_jit_code(l->j),
+	    (unsigned long)((const uint8_t *)(uintptr_t)l->fn - (const uint8_t *)rt_jit_code(l->j)),
+	    path);
 }
 
 /* Load the object, verify function `name` with a context of ctx_size bytes,

@@ -47,7 +47,7 @@
 
 /* System call numbers (x86-64); the personality serves those below
  * LX_NR_LIMIT (Linux has about 460). */
-#define LX_NR_LIMIT 1024
+#define LX_NR_LIMIT            1024
 #define LX_SYS_read            0
 #define LX_SYS_write           1
 #define LX_SYS_open            2

@@ -782,8 +782,7 @@ static void batched_runs(void)
 	              "f:\nmov %r1, 2\ncall 1\nmov %r7, %r0\ncall 1\ncall 1\nadd %r0, %r7\nexit",
 	              one, 6, __LINE__);
 	/* The llabs import (often call rel32) in a run with sum5. */
-	sweep_budgets("mov %r1, -3\ncall 7\nmov %r1, %r0\ncall 1\ncall 7\nexit", NULL, 4,
-	              __LINE__);
+	sweep_budgets("mov %r1, -3\ncall 7\nmov %r1, %r0\ncall 1\ncall 7\nexit", NULL, 4, __LINE__);
 }
 
 /* run->pc of an abort: the jump whose back-edge ran out, also when two
@@ -794,8 +793,8 @@ static void abort_pc(void)
 	struct rt_prog *p;
 	struct outcome o;
 
-	sweep_budgets("mov %r0, 0\nl:\nadd %r0, 1\njgt %r0, 5, +1\nja l\njlt %r0, 9, l\nexit",
-	              NULL, 12, __LINE__);
+	sweep_budgets("mov %r0, 0\nl:\nadd %r0, 1\njgt %r0, 5, +1\nja l\njlt %r0, 9, l\nexit", NULL,
+	              12, __LINE__);
 	sweep_budgets("mov %r0, 0\nl:\nadd %r0, 1\njeq %r0, 2, l\njeq %r0, 4, l\n"
 	              "jlt %r0, 7, l\nexit",
 	              NULL, 8, __LINE__);
@@ -833,8 +832,7 @@ static void status_register(void)
 	expect_full("mov %r3, 0\njeq %r1, 0, +1\nmov %r3, 5\nmov %r0, 2\nexit", NULL, 0, one, FUEL,
 	            2, RT_RUN_OK, __LINE__);
 	expect_full("mov %r0, 0\nmov %r3, 0\njeq %r1, 0, +2\nmov %r3, 5\nja +0\nexit", NULL, 0, one,
-	            FUEL, 0,
-	            RT_RUN_OK, __LINE__);
+	            FUEL, 0, RT_RUN_OK, __LINE__);
 }
 
 /* The callee of a shared-budget call: loops r1 times (r1 back-edges). */

@@ -22,7 +22,7 @@ run() {
 	log=$log_dir/$name.log
 	# shellcheck disable=SC2086 # accel is an option list
 	timeout --foreground -k 5 60 "$qemu" -bios /usr/share/qemu/qboot.rom -nodefaults $accel \
-		-m 256 -no-reboot -display none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-smp "${SMP:-1}" -m 256 -no-reboot -display none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-serial stdio -kernel "$kernel" -initrd "$rootfs" -append "$cmdline" \
 		</dev/null >"$log" 2>&1
 	rc=$?
@@ -94,6 +94,13 @@ run spin-syscalls-extension 33 "init=/bin/extload" \
 	"spin: process 1 (extload) loaded extension greet from /ext/greet.o" \
 	"extload: refused /etc/motd: " "extload: ok" "init: /bin/extload exited with status 0" \
 	! "$NOCRASH" "extload: FAIL"
+# Two CPUs: processes run (and are preempted) on both.
+SMP=2
+run smp2-many 33 "procs=/bin/fpu,/bin/fpu,/bin/fault,/bin/hello,/bin/mmap,/bin/brk" \
+	"fpu: ok (1.644933733515)" "mmap: ok" "procs: /bin/fault exited with status 142" \
+	"procs: /bin/brk exited with status 0" "procs: all 6 ended" ! "$NOCRASH" "FAIL"
+run smp2-hostile 33 "init=/bin/hostile" " passed, 0 failed" ! "$NOCRASH" "FAIL"
+SMP=1
 run no-such-program 35 "init=/bin/nope" "init: cannot start /bin/nope (-2)" ! "$NOCRASH"
 run not-executable 35 "init=/etc/motd" "init: cannot start /etc/motd (-8)" ! "$NOCRASH"
 

@@ -14,10 +14,11 @@
  * sysret can take (at or above USER_TOP).  A frame whose rip is
  * non-canonical is never returned to: the fault handler is called instead.
  *
- * GS discipline: the kernel never uses %gs; the syscall entry does swapgs,
- * reads the per-CPU kernel stack pointer and swaps back before anything
- * else can run, so on every path the kernel runs with the user's GS base
- * and MSR_KERNEL_GS_BASE holds the per-CPU area.
+ * GS discipline (<arch/percpu.h>): the kernel runs with this CPU's per-CPU
+ * area as GS base; every entry from ring 3 (syscall here, interrupts and
+ * exceptions in entry.S) does swapgs first and every return to ring 3
+ * swapgs last, so MSR_KERNEL_GS_BASE holds the user's GS base (always 0:
+ * the personality refuses ARCH_SET_GS) while the kernel runs.
  *
  * Faults: an exception from ring 3, and a page fault in the kernel's user-
  * copy routines (usercopy.S) that Translation did not resolve, come to
