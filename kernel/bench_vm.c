@@ -339,6 +339,7 @@ static struct ext *bv_load_ext(struct domain **bench_dom)
 	struct domain *doms[2] = {domain_spin_public, NULL};
 	const struct domain_sym *s;
 	struct ext *x = NULL;
+	uint64_t hctx = 0, hrange = 0;
 	char err[160] = "";
 	int rc;
 
@@ -360,8 +361,11 @@ static struct ext *bv_load_ext(struct domain **bench_dom)
 	s = domain_lookup(ext_domain(x), "VMApp_Run");
 	bv.run = s && s->sig ? (bv_export_fn)s->sig->fn : NULL;
 	s = domain_lookup(ext_domain(x), "VMApp_Setup");
-	if (!bv.run || !s || !s->sig || !s->sig->fn ||
-	    ((bv_export_fn)s->sig->fn)(bv.ctx, bv.range, BV_BASE, 0, 0).status) {
+	/* It names the context and range by handles in its own capability
+	 * space (docs/capabilities.md), never by the kernel's values. */
+	if (!bv.run || !s || !s->sig || !s->sig->fn || ext_cap_give(x, bv.ctx, &hctx) ||
+	    ext_cap_give(x, bv.range, &hrange) ||
+	    ((bv_export_fn)s->sig->fn)(hctx, hrange, BV_BASE, 0, 0).status) {
 		kprintf("bench-vm: vm_bench_ext exports no usable VMApp\n");
 		bv.run = NULL;
 		ext_unload(x, NULL, 0);

@@ -29,7 +29,7 @@
 #include "spindle_interfaces.h"
 
 #define CONSOLE_MAX      8
-#define CONSOLE_QSIZE    32  /* the paper's Buf = ARRAY [0..31] OF CHAR */
+#define CONSOLE_QSIZE    32 /* the paper's Buf = ARRAY [0..31] OF CHAR */
 #define CONSOLE_CAP_TYPE 80u
 
 /* Publish the Console interface (a domain in SpinPublic, "ConsoleService"). */

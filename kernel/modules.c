@@ -23,9 +23,10 @@ static const struct {
 	const char *name;
 	int (*init)(void);
 } modules_table[] = {
-    {"Dispatcher", ext_init}, {"Console", console_init}, {"SPL", spl_init},
-    {"Gatekeeper", gatekeeper_init}, {"Kext", kext_init}, {"Strand", strandev_init},
-    {"VProc", vproc_init}, {"async handlers", dispatch_async_init},
+    {"Dispatcher", ext_init}, {"Console", console_init},
+    {"SPL", spl_init},        {"Gatekeeper", gatekeeper_init},
+    {"Kext", kext_init},      {"Strand", strandev_init},
+    {"VProc", vproc_init},    {"async handlers", dispatch_async_init},
 };
 
 int modules_init(void)
@@ -46,7 +47,8 @@ int modules_init(void)
 	modules_manifest_rc = ext_load_manifest(text, len, kext_object, NULL, &modules_boot_loader,
 	                                        modules_manifest_err, sizeof(modules_manifest_err));
 	if (modules_manifest_rc < 0)
-		kprintf("modules: boot manifest: %s (%d)\n", modules_manifest_err, modules_manifest_rc);
+		kprintf("modules: boot manifest: %s (%d)\n", modules_manifest_err,
+		        modules_manifest_rc);
 	else
 		kprintf("modules: boot manifest loaded %d extension(s)\n", modules_manifest_rc);
 	return 0;

@@ -177,7 +177,8 @@ struct strand *sched_current(void)
 	return arch_percpu_current();
 }
 
-/* Interrupts off, then this CPU's lock: the CPU cannot change in between. */
+/* Interrupts off, then this CPU's lock: the CPU cannot change in between.
+ * (The lock's own pushf/cli is then redundant but cheap: three instructions.) */
 static inline struct sched_cpu *sched_lock_self(unsigned long *f)
 {
 	struct sched_cpu *c;
@@ -374,7 +375,7 @@ static struct sched_cpu *sched_switch(struct sched_cpu *c)
 		prev->state = STRAND_RUNNING;
 		return c;
 	}
-	if (SYNC_DEBUG && sync_spin_depth() != 1)
+	if (SYNC_DEBUG && sync_checking && sync_spin_depth() != 1)
 		panic("sched: strand %s switches away holding %u spinlocks", prev->name,
 		      sync_spin_depth());
 	/* EVENT Strand.Checkpoint(prev), Strand.Resume(next): kernel/strand_events.c. */

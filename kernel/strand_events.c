@@ -148,9 +148,10 @@ int strandev_authorize(void *arg, struct dispatch_decision *d)
 	if (d->requester == d->event->authority)
 		return 0;
 	if (d->op != DISPATCH_OP_INSTALL) {
-		fmt_snprintf(strandev_why, sizeof(strandev_why),
-		             "%s: only the authority may change defaults or other modules' handlers",
-		             d->event->name);
+		fmt_snprintf(
+		    strandev_why, sizeof(strandev_why),
+		    "%s: only the authority may change defaults or other modules' handlers",
+		    d->event->name);
 		strandev_nrefused++;
 		return -EACCES;
 	}

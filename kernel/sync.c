@@ -20,6 +20,12 @@
  * until the lock looks free, then one xchg), so waiting CPUs do not fight
  * over the cache line.  Interrupts are disabled before spinning and stay
  * disabled while the lock is held, as on one CPU.
+ *
+ * The uncontended lock and unlock are inline in sync.h; this file has the
+ * checker's bookkeeping and the contended wait.  sync_checking starts as
+ * SYNC_DEBUG and may only go from on to off (sync_lockorder_disable), so
+ * a held list that a CPU leaves stale while the switch happens is never
+ * read again.
  */
 #include <arch/cpu.h>
 #include <arch/percpu.h>
@@ -41,6 +47,7 @@ struct sync_cpu {
 static struct sync_cpu sync_cpus[SCHED_MAX_CPUS];
 static bool sync_fatal = true;
 static uint64_t sync_violations;
+bool sync_checking = SYNC_DEBUG;
 
 static inline struct sync_cpu *sync_cpu(void)
 {
@@ -55,6 +62,11 @@ void sync_lockorder_set_fatal(bool fatal)
 uint64_t sync_lockorder_violations(void)
 {
 	return sync_violations;
+}
+
+void sync_lockorder_disable(void)
+{
+	__atomic_store_n(&sync_checking, false, __ATOMIC_RELAXED);
 }
 
 static void sync_violation(const char *what, const char *name, unsigned rank, const char *held,
@@ -76,31 +88,23 @@ void spin_init(struct spinlock *l, const char *name, unsigned rank)
 	*l = (struct spinlock)SPINLOCK_INIT(name, rank);
 }
 
-unsigned long spin_lock_irqsave(struct spinlock *l)
+/* Checker, before the lock is taken (interrupts off): order, recursion, note it held. */
+void sync_track_acquire(struct spinlock *l)
 {
-	unsigned long f = arch_irq_save();
 	struct sync_cpu *c = sync_cpu();
 
-	if (SYNC_DEBUG) {
-		for (unsigned i = 0; i < c->nheld; i++) {
-			if (c->held[i] == l)
-				panic("spinlock %s: recursive acquisition (self-deadlock)", l->name);
-			if (c->held[i]->rank >= l->rank)
-				sync_violation("spinlock", l->name, l->rank, c->held[i]->name,
-					       c->held[i]->rank);
-		}
+	for (unsigned i = 0; i < c->nheld; i++) {
+		if (c->held[i] == l)
+			panic("spinlock %s: recursive acquisition (self-deadlock)", l->name);
+		if (c->held[i]->rank >= l->rank)
+			sync_violation("spinlock", l->name, l->rank, c->held[i]->name, c->held[i]->rank);
 	}
-	while (arch_xchg32(&l->locked, 1))
-		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
-			arch_cpu_relax();
-	l->cpu = (uint16_t)arch_cpu_id();
 	if (c->nheld == SYNC_MAX_HELD)
 		panic("spinlock %s: more than %d spinlocks held", l->name, SYNC_MAX_HELD);
 	c->held[c->nheld++] = l;
-	return f;
 }
 
-void spin_unlock_irqrestore(struct spinlock *l, unsigned long flags)
+void sync_track_release(struct spinlock *l)
 {
 	struct sync_cpu *c = sync_cpu();
 	unsigned i = c->nheld;
@@ -113,18 +117,24 @@ void spin_unlock_irqrestore(struct spinlock *l, unsigned long flags)
 	for (; i < c->nheld; i++)
 		c->held[i - 1] = c->held[i];
 	c->nheld--;
-	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
-	arch_irq_restore(flags);
+}
+
+void spin_lock_wait(struct spinlock *l)
+{
+	do {
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
+			arch_cpu_relax();
+	} while (arch_xchg32(&l->locked, 1));
 }
 
 bool spin_held(const struct spinlock *l)
 {
 	unsigned long f = arch_irq_save();
-	struct sync_cpu *c = sync_cpu();
-	bool held = false;
+	bool held;
 
-	for (unsigned i = 0; i < c->nheld && !held; i++)
-		held = c->held[i] == l;
+	/* l->cpu is SPIN_NOCPU from before the unlock until after the next
+	 * holder's xchg, so it names this CPU only while this CPU holds l. */
+	held = l->locked && l->cpu == arch_cpu_id();
 	arch_irq_restore(f);
 	return held;
 }
@@ -274,7 +284,7 @@ static int mutex_check_order(struct mutex *m, struct strand *cur)
 
 	if (m->owner == cur)
 		return -EDEADLK;
-	if (!SYNC_DEBUG)
+	if (!SYNC_DEBUG || !sync_checking)
 		return 0;
 	f = arch_irq_save();
 	if (sync_cpu()->nheld)

@@ -16,14 +16,18 @@
  *              woken waiter re-checks its predicate).
  *   sem        counting semaphore; sem_up hands the unit to a waiter.
  *
- * Lock order (SYNC_DEBUG, on by default): every lock has a rank.  A strand
+ * Lock order (SYNC_DEBUG, compiled in by default): every lock has a rank.  A strand
  * or CPU may only acquire a lock whose rank is strictly greater than every
  * lock it holds; sleeping locks take ranks 1..99 (SYNC_RANK_MUTEX by
  * default), spinlocks 100 and up (table below), so no sleeping lock can be
  * taken while a spinlock is held.  A violation is printed ("lockorder: ...")
  * and counted; it panics unless sync_lockorder_set_fatal(false) (tests).  A
  * spinlock acquisition still proceeds after a non-fatal report; a mutex
- * acquisition fails with -EDEADLK.
+ * acquisition fails with -EDEADLK.  The checker costs a per-CPU list walk
+ * on every spinlock operation, so it can be turned off once at boot
+ * (sync_lockorder_disable(); benchmark boots do, kernel/bench.c): the
+ * fast paths then pay one predictable branch for it.  It is never turned
+ * back on, so lists left stale by the switch are never read again.
  *
  * Destroying: waitq_destroy / mutex_destroy / cond_destroy / sem_destroy
  * wake every waiter with -EIDRM and make later waits fail with -EIDRM at
@@ -42,6 +46,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <arch/percpu.h>
+#include <arch/switch.h>
 #include <spindle/errno.h>
 
 /* Not yet in <spindle/errno.h> (Linux values). */
@@ -77,21 +83,56 @@ struct strand;
 struct spinlock {
 	volatile uint32_t locked;
 	uint16_t rank;
-	uint16_t cpu;               /* holder's CPU (debug) */
+	uint16_t cpu;               /* holder's CPU, SPIN_NOCPU when free */
 	const char *name;
 	unsigned long hook_flags;   /* saved by spin_lock_hook() */
 };
 
-#define SPINLOCK_INIT(n, r) { 0, (r), 0, (n), 0 }
+#define SPIN_NOCPU 0xffff
+#define SPINLOCK_INIT(n, r) { 0, (r), SPIN_NOCPU, (n), 0 }
+
+/* True while the lock-order checker runs (read on every lock operation). */
+extern bool sync_checking;
+/* The checker's halves and the contended wait: sync.c, out of line. */
+void sync_track_acquire(struct spinlock *l);
+void sync_track_release(struct spinlock *l);
+void spin_lock_wait(struct spinlock *l);
 
 void spin_init(struct spinlock *l, const char *name, unsigned rank);
-unsigned long spin_lock_irqsave(struct spinlock *l);
-void spin_unlock_irqrestore(struct spinlock *l, unsigned long flags);
+
+/*
+ * The lock and unlock fast paths are inline: in the strand benchmarks a
+ * round trip takes a dozen spinlocks, and a call with its frame cost as
+ * much as the lock itself.  Uncontended, a lock is pushf/cli, one xchg and
+ * the holder's CPU; the checker (before spinning, so that a recursive
+ * acquisition is reported instead of deadlocking) and the wait are calls.
+ */
+static inline unsigned long spin_lock_irqsave(struct spinlock *l)
+{
+	unsigned long f = arch_irq_save();
+
+	if (SYNC_DEBUG && __builtin_expect(sync_checking, 0))
+		sync_track_acquire(l);
+	if (__builtin_expect(arch_xchg32(&l->locked, 1) != 0, 0))
+		spin_lock_wait(l);
+	l->cpu = (uint16_t)arch_cpu_id();
+	return f;
+}
+
+static inline void spin_unlock_irqrestore(struct spinlock *l, unsigned long flags)
+{
+	if (SYNC_DEBUG && __builtin_expect(sync_checking, 0))
+		sync_track_release(l);
+	l->cpu = SPIN_NOCPU;
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+	arch_irq_restore(flags);
+}
+
 bool spin_held(const struct spinlock *l);
 /* lock(arg)/unlock(arg) callbacks for services with lock hooks (pmm, heap). */
 void spin_lock_hook(void *lock);
 void spin_unlock_hook(void *lock);
-/* Spinlocks held on this CPU right now. */
+/* Spinlocks held on this CPU right now (counted only while sync_checking). */
 unsigned sync_spin_depth(void);
 
 struct waitq {
@@ -153,6 +194,8 @@ int sem_destroy(struct sem *s);
 
 /* Lock-order checker controls and counters (tests). */
 void sync_lockorder_set_fatal(bool fatal);
+/* Turn the checker off for good (benchmark boots); idempotent. */
+void sync_lockorder_disable(void);
 uint64_t sync_lockorder_violations(void);
 
 #endif

@@ -28,6 +28,8 @@
 #include "kernel/translation.h"
 
 #include "kernel/domain.h"
+#include "kernel/extension.h"
+#include "kernel/extref.h"
 #include "kernel/fmt.h"
 #include "kernel/heap.h"
 #include "kernel/interface.h"
@@ -530,6 +532,8 @@ void translation_native_sig(void *fn, bool closure, bool guard, struct rt_sig *o
 int translation_grant(cap_t c, const char *holder)
 {
 	struct tl_grant *g = NULL;
+	struct ext *x;
+	uint64_t h;
 	int err;
 
 	if (!translation_get(c, &err))
@@ -541,6 +545,10 @@ int translation_grant(cap_t c, const char *holder)
 			g = &tl_grants[i];
 	if (!g)
 		return -ENOSPC;
+	/* A loaded holder gets the context in its capability space now; one
+	 * loaded later gets it when it installs a fault handler (tl_authorize). */
+	if ((x = ext_find(holder)) && (err = ext_cap_give(x, c, &h)))
+		return err;
 	model_copy_name(g->holder, sizeof(g->holder), holder);
 	g->ctx = c;
 	return 0;
@@ -563,11 +571,17 @@ const char *translation_refusal(void)
 }
 
 /* The guard imposed on an extension's fault handler: the fault is in the
- * context it was granted.  (granted, ctx, va, access, pc). */
+ * context it was granted.  (granted, ctx, va, access, pc).  It compares the
+ * objects both capabilities resolve to, so a grant whose context was
+ * destroyed (its capability revoked) matches nothing.  ctx is the raiser's
+ * argument, before the handler's shim turns it into the extension's
+ * handle (kernel/extension.c). */
 static uint64_t tl_guard(uint64_t granted, uint64_t ctx, uint64_t va, uint64_t access, uint64_t pc)
 {
+	void *g = cap_lookup(cap_kernel, granted, TRANSLATION_CAP_TYPE);
+
 	(void)va, (void)access, (void)pc;
-	return ctx == granted;
+	return g != NULL && g == cap_lookup(cap_kernel, ctx, TRANSLATION_CAP_TYPE);
 }
 
 /* The newest grant held by module m (by name), or NULL. */
@@ -587,6 +601,9 @@ static int tl_authorize(void *arg, struct dispatch_decision *d)
 {
 	const struct tl_grant *g;
 	struct dispatch_guard guard;
+	struct extref_table *caps;
+	uint64_t h;
+	int err;
 
 	if (d->requester == d->event->authority ||
 	    ((d->requester->flags & MODULE_TRUSTED) && !(d->requester->flags & MODULE_EXTENSION)))
@@ -604,6 +621,15 @@ static int tl_authorize(void *arg, struct dispatch_decision *d)
 		             "%s: extension '%s' was granted no translation context, so it may "
 		             "not handle faults",
 		             d->event->name, d->requester->name);
+		return -EACCES;
+	}
+	/* The grantee holds the context in its own capability space (its
+	 * handler receives that handle and passes it back to Translation). */
+	caps = ext_module_caps(d->requester);
+	if (caps && (err = extref_enter(caps, g->ctx, &h))) {
+		fmt_snprintf(tl_why, sizeof(tl_why),
+		             "%s: cannot give extension '%s' its context (%d)", d->event->name,
+		             d->requester->name, err);
 		return -EACCES;
 	}
 	guard = (struct dispatch_guard){

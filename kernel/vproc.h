@@ -70,14 +70,14 @@ struct vproc_attr {
 };
 
 struct vproc_stats {
-	uint64_t picks;       /* Pick raises */
-	uint64_t unhandled;   /* ... that no handler answered */
-	uint64_t refused;     /* ... answered with a thread that cannot run */
-	uint64_t idles;       /* ticks given back for want of a thread */
+	uint64_t picks;     /* Pick raises */
+	uint64_t unhandled; /* ... that no handler answered */
+	uint64_t refused;   /* ... answered with a thread that cannot run */
+	uint64_t idles;     /* ticks given back for want of a thread */
 	uint64_t runs[VPROC_MAX_THREADS];
 	uint64_t resumes, checkpoints; /* Strand.Resume / Checkpoint intrinsics */
-	uint64_t ticks;       /* charged to its strand by the global scheduler */
-	uint8_t trace[VPROC_TRACE]; /* indices picked, oldest first once full */
+	uint64_t ticks;                /* charged to its strand by the global scheduler */
+	uint8_t trace[VPROC_TRACE];    /* indices picked, oldest first once full */
 	uint32_t ntrace;
 };
 

@@ -120,12 +120,12 @@ KTEST(model_gatekeeper_writes_intruder_alert_through_console)
 
 	KT_ASSERT_EQ(s1, DISPATCH_HANDLED);
 	KT_ASSERT(mt_has(cap, "Intruder Alert"));
-	KT_ASSERT_EQ(o1.fired, 2);     /* intrinsic and the extension */
-	KT_ASSERT_EQ(o1.result, 51);   /* max(5, 5 * 10 + 1): Gatekeeper's result handler */
+	KT_ASSERT_EQ(o1.fired, 2);   /* intrinsic and the extension */
+	KT_ASSERT_EQ(o1.result, 51); /* max(5, 5 * 10 + 1): Gatekeeper's result handler */
 	KT_ASSERT_EQ(s2, DISPATCH_HANDLED);
-	KT_ASSERT_EQ(o2.fired, 1);     /* the intrinsic alone */
+	KT_ASSERT_EQ(o2.fired, 1); /* the intrinsic alone */
 	KT_ASSERT_EQ(o2.result, 0);
-	KT_ASSERT_EQ(open_after, 0);   /* it closed what it opened */
+	KT_ASSERT_EQ(open_after, 0); /* it closed what it opened */
 }
 
 KTEST(model_console_fields_unreachable_verifier_refuses)
@@ -163,8 +163,8 @@ KTEST(model_private_import_refused_at_link_time)
 		ext_unload(x, NULL, 0);
 	KT_ASSERT_EQ(rc_perm, -EPERM);
 	/* A privileged one can, and then it links. */
-	rc_priv = mt_load_in("uses_spl", "spl_priv", &modules_boot_loader, priv, 1, &x, err,
-	                     sizeof(err));
+	rc_priv =
+	    mt_load_in("uses_spl", "spl_priv", &modules_boot_loader, priv, 1, &x, err, sizeof(err));
 	if (rc_priv == 0)
 		KT_ASSERT_EQ(ext_unload(x, err, sizeof(err)), 0);
 	KT_ASSERT_EQ(rc_priv, 0);
@@ -265,7 +265,7 @@ KTEST(model_runaway_handler_aborted_by_fuel)
 	KT_ASSERT_EQ(ext_unload(x, err, sizeof(err)), 0);
 
 	KT_ASSERT_EQ(o1.aborted, 1);
-	KT_ASSERT_EQ(o1.fired, 1);   /* the intrinsic still answered */
+	KT_ASSERT_EQ(o1.fired, 1); /* the intrinsic still answered */
 	KT_ASSERT_EQ(o1.result, 5);
 	KT_ASSERT_EQ(open_after, 0); /* the console it held was released */
 	KT_ASSERT(disabled);
@@ -306,7 +306,7 @@ KTEST(model_faulty_extension_unloaded_event_survives)
 	open_after = console_open_count();
 	mt_raise(5, 3, &o[2]); /* its callee in another extension runs away */
 	aborts = gatekeeper_aborts(&last) - aborts0;
-	mt_raise(5, 0, &o[3]); /* still installed (report policy): returns 6 */
+	mt_raise(5, 0, &o[3]);                /* still installed (report policy): returns 6 */
 	rc_busy = ext_unload(stats, NULL, 0); /* m_faulty is resolved against it */
 	rc_unload = ext_unload(faulty, err, sizeof(err));
 	if (ext_unload(stats, NULL, 0))
@@ -410,9 +410,12 @@ KTEST(model_async_handler_runs_on_worker_strand)
 {
 	static const struct module authority = {"model_test_async", MODULE_TRUSTED};
 	static const struct rt_type ref_type = {"ModelTest.T", 8, NULL, 0};
-	static const struct rt_sig ref_sig = {
-	    "ModelTest_Ref", (void *)mt_native_ref_handler, 1,
-	    {{.kind = RT_ARG_REF, .type = &ref_type}}, {.kind = RT_RET_SCALAR}, 0};
+	static const struct rt_sig ref_sig = {"ModelTest_Ref",
+	                                      (void *)mt_native_ref_handler,
+	                                      1,
+	                                      {{.kind = RT_ARG_REF, .type = &ref_type}},
+	                                      {.kind = RT_RET_SCALAR},
+	                                      0};
 	struct dispatch_async_stats st0, st1;
 	struct dispatch_outcome o;
 	struct dispatch_event *ev = NULL;

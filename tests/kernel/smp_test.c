@@ -300,7 +300,9 @@ KTEST(smp_idle_cpu_takes_work)
 	KT_ASSERT_EQ(sched_pin_current(0), 0);
 	for (int i = 0; i < 4; i++)
 		KT_ASSERT_EQ(strand_create(smp_busy, &b, SCHED_PRIO_DEFAULT - 1, "busy", &h[i]), 0);
-	KT_ASSERT_EQ(sched_sleep_ns(100 * MS), 0);
+	/* Until every CPU ran one of them (3 s at most, the deadline). */
+	for (int i = 0; i < 600 && b.cpus != (1u << n) - 1; i++)
+		KT_ASSERT_EQ(sched_sleep_ns(5 * MS), 0);
 	b.stop = true;
 	for (int i = 0; i < 4; i++)
 		KT_ASSERT_EQ(strand_join(h[i], 0), 0);

@@ -189,8 +189,8 @@ KTEST(tpkg_share_is_bounded_by_the_global_scheduler)
 		KT_FAIL("pkg_rr did not load as pkg_share (%d): %s", rc, err);
 	}
 	for (unsigned i = 0; i < nhogs; i++)
-		KT_ASSERT_EQ(strand_create(tp_hog_fn, &hogs[i], SCHED_PRIO_DEFAULT, "tp-hog", &h[i]),
-		             0);
+		KT_ASSERT_EQ(
+		    strand_create(tp_hog_fn, &hogs[i], SCHED_PRIO_DEFAULT, "tp-hog", &h[i]), 0);
 	KT_ASSERT_EQ(vproc_start(vp), 0);
 	sched_sleep_ns(400 * MS);
 	w.stop = true;
@@ -304,7 +304,7 @@ KTEST(tpkg_runaway_package_starves_only_itself)
 	KT_ASSERT(disabled);
 	KT_ASSERT(st.unhandled >= 1);
 	KT_ASSERT_EQ(st.runs[0] + st.runs[1], 0); /* its own threads starve ... */
-	KT_ASSERT(hog_loops > 0);                   /* ... and nobody else does */
+	KT_ASSERT(hog_loops > 0);                 /* ... and nobody else does */
 }
 
 KTEST(tpkg_package_ignoring_unblock_starves_only_its_threads)
@@ -358,10 +358,10 @@ KTEST(tpkg_package_ignoring_unblock_starves_only_its_threads)
 	        (unsigned long)d_before, (unsigned long)sd.runs[0], (unsigned long)sd.runs[1],
 	        (unsigned long)sd.runs[2], (unsigned long)r_before, (unsigned long)sr.runs[0]);
 	KT_ASSERT_EQ(d_before, 3);
-	KT_ASSERT_EQ(sd.runs[0], 3);           /* never picked again */
+	KT_ASSERT_EQ(sd.runs[0], 3);                 /* never picked again */
 	KT_ASSERT(sd.runs[1] > 3 && sd.runs[2] > 3); /* its other threads go on */
 	KT_ASSERT_EQ(r_before, 3);
-	KT_ASSERT(sr.runs[0] > 3);             /* the well-behaved package resumed it */
+	KT_ASSERT(sr.runs[0] > 3); /* the well-behaved package resumed it */
 	/* Each package heard only its own thread's Unblock (the imposed guard). */
 	KT_ASSERT_EQ(deaf_unblocks, 1);
 	KT_ASSERT_EQ(rr_unblocks, 1);
@@ -377,9 +377,9 @@ KTEST(tpkg_handler_without_strand_capability_refused)
 	if (rc == 0)
 		ext_unload(x, NULL, 0);
 	KT_ASSERT(rc < 0);
-	KT_ASSERT(tp_has(err, "initialiser refused the load (returned 13)") );
+	KT_ASSERT(tp_has(err, "initialiser refused the load (returned 13)"));
 	KT_ASSERT(strandev_refusals() == before + 1);
-	KT_ASSERT(tp_has(strandev_refusal(), "'pkg_nocap' holds no strand capability") );
+	KT_ASSERT(tp_has(strandev_refusal(), "'pkg_nocap' holds no strand capability"));
 	KT_ASSERT(ext_find("pkg_nocap") == NULL);
 }
 

@@ -16,6 +16,7 @@
 
 #include "kernel/domain.h"
 #include "kernel/extension.h"
+#include "kernel/extref.h"
 #include "kernel/heap.h"
 #include "kernel/interface.h"
 #include "kernel/kext.h"
@@ -988,6 +989,7 @@ KTEST(translation_extension_handler_is_guarded_to_its_context)
 	struct ext *x = NULL, *y = NULL;
 	char err[160] = "";
 	int bcalls = 0, rc;
+	uint64_t hctx = 0, hrange = 0;
 	struct dispatch_event *ev = translation_event(TRANSLATION_PROTECTION_FAULT);
 	uint32_t n0;
 
@@ -1011,7 +1013,16 @@ KTEST(translation_extension_handler_is_guarded_to_its_context)
 		KT_FAIL("load: %d %s", rc, err);
 	KT_ASSERT_EQ(dispatch_handler_count(ev), n0 + 1);
 	KT_ASSERT(!dispatch_is_direct(ev));
+	/* The kernel's capability values are no use to the extension: its
+	 * calls resolve what it passes in its own capability space. */
 	KT_ASSERT_EQ(vt_call(x, "VMApp_Setup", a.ctx, a.range, VBASE), 0);
+	KT_ASSERT_EQ(vt_call(x, "VMApp_Run", 3, PG, 0), -EBADF);
+	/* The grant put the context in its space; the range it is given. */
+	KT_ASSERT_EQ(ext_cap_give(x, a.ctx, &hctx), 0);
+	KT_ASSERT_EQ(ext_cap_give(x, a.range, &hrange), 0);
+	KT_ASSERT(hctx != a.ctx && hrange != a.range && hctx != hrange);
+	KT_ASSERT_EQ(extref_count(ext_module_caps(ext_module(x))), 2);
+	KT_ASSERT_EQ(vt_call(x, "VMApp_Setup", hctx, hrange, VBASE), 0);
 	if (!kt->failed)
 		vt_ext_body(kt, &a, &b, x, &bcalls);
 	translation_switch(translation_kernel_ctx());
@@ -1029,7 +1040,8 @@ KTEST(physaddr_reclaim_extension_nominates)
 {
 	struct physaddr_attr ra = {.flags = PHYSADDR_RECLAIMABLE};
 	struct physaddr_stats s0, s1;
-	cap_t old, vol, dead;
+	cap_t old, vol, dead, seen = CAP_NULL;
+	uint64_t hvol = 0, hdead = 0;
 	struct ext *x = NULL;
 	char err[160] = "";
 	int rc;
@@ -1040,7 +1052,9 @@ KTEST(physaddr_reclaim_extension_nominates)
 	if (rc)
 		KT_FAIL("load: %d %s", rc, err);
 	KT_ASSERT(!dispatch_is_direct(PhysAddr_Reclaim_event)); /* an extension handler */
-	KT_ASSERT_EQ(vt_call(x, "VMApp_Setup", vol, 0, 0), 0);
+	/* It nominates by a handle in its own capability space. */
+	KT_ASSERT_EQ(ext_cap_give(x, vol, &hvol), 0);
+	KT_ASSERT_EQ(vt_call(x, "VMApp_Setup", hvol, 0, 0), 0);
 	physaddr_get_stats(&s0);
 	KT_ASSERT_EQ(physaddr_reclaim(1), 2); /* the volunteer's two pages */
 	physaddr_get_stats(&s1);
@@ -1048,11 +1062,15 @@ KTEST(physaddr_reclaim_extension_nominates)
 	KT_ASSERT_EQ(physaddr_info(vol, NULL, NULL, NULL), -ESTALE);
 	KT_ASSERT_EQ(physaddr_info(old, NULL, NULL, NULL), 0);
 	KT_ASSERT_EQ(vt_call(x, "VMApp_Run", 0, 0, 0), 1);
-	KT_ASSERT_EQ((cap_t)vt_call(x, "VMApp_Run", 1, 0, 0), old);
+	/* The candidate it saw was old, as a handle of its own. */
+	KT_ASSERT_EQ(ext_cap_resolve(x, (uint64_t)vt_call(x, "VMApp_Run", 1, 0, 0), &seen), 0);
+	KT_ASSERT_EQ(seen, old);
+	KT_ASSERT((cap_t)vt_call(x, "VMApp_Run", 1, 0, 0) != old);
 	/* A stale nominee is ignored: the candidate goes. */
 	KT_ASSERT_EQ(physaddr_alloc(PG, NULL, &dead), 0);
+	KT_ASSERT_EQ(ext_cap_give(x, dead, &hdead), 0);
 	KT_ASSERT_EQ(physaddr_free(dead), 0);
-	KT_ASSERT_EQ(vt_call(x, "VMApp_Setup", dead, 0, 0), 0);
+	KT_ASSERT_EQ(vt_call(x, "VMApp_Setup", hdead, 0, 0), 0);
 	KT_ASSERT_EQ(physaddr_reclaim(1), 1);
 	KT_ASSERT_EQ(physaddr_info(old, NULL, NULL, NULL), -ESTALE);
 	physaddr_get_stats(&s0);
