@@ -1324,7 +1324,9 @@ static const char *ptr_kind_name(const struct vreg *r)
 static int alu(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_insn *in)
 {
 	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
-	bool is64 = cls == BPF_ALU64, isx = BPF_SRC(in->code) == BPF_X;
+	/* BPF_END reuses the source bit for the byte order: it has no source
+	 * register, so r0 (field 0) must not be required to be set. */
+	bool is64 = cls == BPF_ALU64, isx = BPF_SRC(in->code) == BPF_X && op != BPF_END;
 	struct vreg *d = vreg_of(s, in->dst), src;
 	char desc[96];
 	int rc;
@@ -1730,6 +1732,13 @@ static int branch(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_i
 			if ((d->type == V_PTR_REF) && op != BPF_JEQ && op != BPF_JNE)
 				return verify_reject(e, pc, RT_VERR_PTR_CMP,
 						     "references can only be compared for equality");
+			/* Two memory pointers of the same size and rights may come
+			 * from different calls (the verifier does not track which
+			 * object): ordering them would reveal their placement. */
+			if (d->type == V_PTR_MEM && op != BPF_JEQ && op != BPF_JNE)
+				return verify_reject(e, pc, RT_VERR_PTR_CMP,
+						     "r%u and r%u may point into different objects; only ==/!= may compare them",
+						     in->dst, in->src);
 			decided = -1;
 		} else {
 			if (!vreg_is_null_const(other_op) || (op != BPF_JEQ && op != BPF_JNE))

@@ -1115,9 +1115,13 @@ static int jit_jmp(struct jit_ctx *c, uint32_t f, uint32_t i, const struct bpf_i
 		t = (int64_t)i + 1 + (is32 ? in->imm : in->off);
 		if (!jit_target_ok(c, rf, t))
 			return jit_fail(c, "jump outside its function");
+		/* ja +0 (and gotol +0) emits nothing and falls through: the
+		 * next instruction must still be reached past its fuel pad. */
+		if (t == i + 1)
+			return 1;
 		if (t <= i)
 			jit_jump(c, -1, jit_backedge(c, i, (uint32_t)t)); /* jmp pad(target) */
-		else if (t != i + 1)
+		else
 			jit_jump(c, -1, (uint32_t)t); /* jmp target */
 		c->fallthrough = false;
 		return 1;
