@@ -102,6 +102,7 @@ struct dispatch_set {
 	struct dispatch_event *ev;
 	struct dispatch_gen_code code; /* its generated routine (code.fn NULL: the walk) */
 	bool direct;                   /* n == 1, native, unguarded, no closure */
+	bool exclusive;                /* the first handler that fires ends the raise */
 	uint32_t n;
 	struct dispatch_entry e[];
 };
@@ -343,6 +344,47 @@ void dispatch_note_release(void *ref)
 
 /* ------------------------------------------------------------ raising */
 
+/* The inline-test guard (dispatch.h): its reference evaluation. */
+uint64_t dispatch_test_eval(uint64_t test, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
+{
+	const struct dispatch_test *x = (const struct dispatch_test *)(uintptr_t)test;
+	const uint64_t a[4] = {a1, a2, a3, a4};
+
+	for (uint32_t i = 0; i < x->n; i++) {
+		uint64_t v = a[x->t[i].arg];
+
+		if (x->t[i].off != DISPATCH_TEST_VALUE)
+			v = *(const uint64_t *)(uintptr_t)(v + x->t[i].off);
+		if (v - x->t[i].lo > x->t[i].hi - x->t[i].lo)
+			return 0;
+	}
+	return 1;
+}
+
+const struct rt_sig dispatch_test_sig = {
+    "dispatch_test", (void *)dispatch_test_eval, 0, {{0}}, {RT_RET_SCALAR, NULL, 0, false, false},
+    RT_SIG_PURE};
+
+/* A test guard: well formed for ev, from a native installer. */
+static int dispatch_check_test(const struct rt_sig *ev, const struct dispatch_guard *g)
+{
+	const struct dispatch_test *x = g->closure;
+
+	if (g->proc.jit || !g->has_closure || !x || x->n == 0 || x->n > DISPATCH_TEST_TERMS)
+		return -EINVAL;
+	for (uint32_t i = 0; i < x->n; i++) {
+		uint32_t arg = x->t[i].arg;
+
+		if (arg >= ev->nargs || arg >= 4 || x->t[i].lo > x->t[i].hi)
+			return -EINVAL;
+		if (x->t[i].off != DISPATCH_TEST_VALUE &&
+		    (ev->args[arg].kind != RT_ARG_REF ||
+		     (ev->args[arg].size && (uint64_t)x->t[i].off + 8 > ev->args[arg].size)))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 /* Run an extension procedure with the invocation ledger in place.  Returns
  * false if the run was aborted (everything it held has been released). */
 static bool dispatch_run_ext(rt_jit_fn fn, bool has_closure, void *closure, const uint64_t a[5],
@@ -413,10 +455,11 @@ static int dispatch_walk_simple(const struct dispatch_set *s, const uint64_t a[5
                                 struct dispatch_outcome *o)
 {
 	uint64_t r = 0;
-	for (uint32_t i = 0; i < s->n; i++)
+	uint32_t n = s->exclusive && s->n > 1 ? 1 : s->n;
+	for (uint32_t i = 0; i < n; i++)
 		r = s->e[i].native(a[0], a[1], a[2], a[3], a[4]);
 	o->result = r;
-	o->fired = s->n;
+	o->fired = n;
 	return DISPATCH_HANDLED;
 }
 
@@ -441,6 +484,8 @@ static int dispatch_walk_native(const struct dispatch_set *s, const uint64_t a[5
 			acc = s->result_fn(s->result_arg, acc, r, o->fired);
 		last = r;
 		o->fired++;
+		if (s->exclusive)
+			break; /* the first accepting handler wins */
 	}
 	if (o->fired == 0) {
 		o->result = s->default_result;
@@ -481,6 +526,8 @@ static int dispatch_walk_general(const struct dispatch_set *s, const uint64_t a[
 			acc = s->result_fn(s->result_arg, acc, r, o->fired);
 		last = r;
 		o->fired++;
+		if (s->exclusive)
+			break; /* the first accepting handler wins */
 	}
 	if (o->fired == 0) {
 		o->result = s->default_result;
@@ -660,11 +707,14 @@ static void dispatch_generate(struct dispatch_set *s)
 			ge[i].g[g].jit = x->jit != NULL;
 			ge[i].g[g].closure = (uint64_t)(uintptr_t)x->closure;
 			ge[i].g[g].has_closure = x->has_closure;
+			if (x->native == dispatch_test_eval)
+				ge[i].g[g].test = x->closure;
 		}
 	}
 	d.e = ge;
 	d.n = s->n;
 	d.nargs = s->ev->sig->nargs;
+	d.exclusive = s->exclusive;
 	d.result_fn = s->result_fn;
 	d.result_arg = s->result_arg;
 	d.default_result = s->default_result;
@@ -676,6 +726,8 @@ static void dispatch_generate(struct dispatch_set *s)
 	}
 	d.set = s;
 	d.cpu_self = dispatch_gen_cpu;
+	d.cpu_base = dispatch_cpus;
+	d.cpu_size = sizeof(dispatch_cpus[0]);
 	d.nest_off = offsetof(struct dispatch_cpu, nest);
 	d.seen_off = offsetof(struct dispatch_cpu, seen);
 	d.frame_slot_off = offsetof(struct dispatch_cpu, frame);
@@ -707,6 +759,7 @@ static struct dispatch_set *dispatch_build(struct dispatch_event *ev)
 	s->result_fn = ev->result_fn;
 	s->result_arg = ev->result_arg;
 	s->default_result = ev->default_result;
+	s->exclusive = ev->exclusive;
 	if (ev->has_default) {
 		s->has_default = true;
 		dispatch_fill_entry(&s->def, &ev->default_handler, ev->default_closure,
@@ -985,6 +1038,30 @@ int dispatch_set_authorizer(struct dispatch_event *ev, dispatch_authorizer_fn fn
 	return err;
 }
 
+int dispatch_set_exclusive(struct dispatch_event *ev, bool exclusive,
+                           const struct module *requester)
+{
+	struct dispatch_set *s;
+	int err;
+
+	if ((err = dispatch_lock()))
+		return err;
+	if ((err = dispatch_authority_only(ev, requester)))
+		goto out_unlock;
+	ev->exclusive = exclusive;
+	s = dispatch_build(ev);
+	if (!s) {
+		ev->exclusive = !exclusive;
+		err = -ENOMEM;
+		goto out_unlock;
+	}
+	dispatch_publish(ev, s);
+	dispatch_reclaim_locked();
+out_unlock:
+	dispatch_unlock();
+	return err;
+}
+
 int dispatch_set_abort_hook(struct dispatch_event *ev, dispatch_abort_fn fn, void *arg,
                             const struct module *requester)
 {
@@ -1200,9 +1277,18 @@ int dispatch_install(struct dispatch_event *ev, const struct dispatch_install_re
 	closure = req->options & DISPATCH_CLOSURE;
 	if ((err = dispatch_check_proc(ev->sig, &req->handler, closure, false)))
 		goto out_unlock;
-	if (req->guard &&
-	    (err = dispatch_check_proc(ev->sig, &req->guard->proc, req->guard->has_closure, true)))
+	if (req->guard && req->guard->proc.sig == &dispatch_test_sig) {
+		/* An inline test reads kernel objects: native installers only. */
+		if (!(requester->flags & MODULE_TRUSTED) || req->guard->proc.ext) {
+			err = -EPERM;
+			goto out_unlock;
+		}
+		if ((err = dispatch_check_test(ev->sig, req->guard)))
+			goto out_unlock;
+	} else if (req->guard && (err = dispatch_check_proc(ev->sig, &req->guard->proc,
+	                                                    req->guard->has_closure, true))) {
 		goto out_unlock;
+	}
 	for (struct dispatch_binding *x = ev->bindings; x; x = x->next)
 		if (x->owner == requester && dispatch_same_proc(&x->handler, &req->handler) &&
 		    x->closure == (closure ? req->closure : NULL)) {
@@ -1241,8 +1327,10 @@ int dispatch_install(struct dispatch_event *ev, const struct dispatch_install_re
 		goto out_unlock;
 	}
 	for (uint32_t i = 0; i < d.nimposed; i++)
-		if ((err = dispatch_check_proc(ev->sig, &d.imposed[i].proc,
-		                               d.imposed[i].has_closure, true)))
+		if ((err = d.imposed[i].proc.sig == &dispatch_test_sig
+		               ? dispatch_check_test(ev->sig, &d.imposed[i])
+		               : dispatch_check_proc(ev->sig, &d.imposed[i].proc,
+		                                     d.imposed[i].has_closure, true)))
 			goto out_unlock;
 
 	b = dispatch_new_binding(ev, requester, &req->handler);

@@ -108,6 +108,29 @@ struct dispatch_guard {
 	bool has_closure;
 };
 
+/* A guard the dispatch routine tests inline instead of calling (native
+ * installers and authorizers only): a conjunction of up to
+ * DISPATCH_TEST_TERMS terms, each holding when lo <= v <= hi (unsigned),
+ * where v is the raise's argument `arg` itself (off == DISPATCH_TEST_VALUE)
+ * or the 64-bit field at byte `off` of the object that argument refers to
+ * (the event must declare it a non-null reference).  Install it as
+ *     (struct dispatch_guard){{&dispatch_test_sig, NULL, NULL}, &test, true}
+ * with a test that never changes and outlives the binding.  The walk calls
+ * dispatch_test_eval (the reference); generated routines compare in line,
+ * so a guard such as "this process's personality, numbers below 1024" costs
+ * a few instructions and no call.  Only the first four arguments. */
+#define DISPATCH_TEST_TERMS 2
+#define DISPATCH_TEST_VALUE 0xffffffffu
+struct dispatch_test {
+	uint32_t n;
+	struct {
+		uint32_t arg, off;
+		uint64_t lo, hi;
+	} t[DISPATCH_TEST_TERMS];
+};
+extern const struct rt_sig dispatch_test_sig;
+uint64_t dispatch_test_eval(uint64_t test, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4);
+
 /* What an installer asks for. */
 struct dispatch_install_req {
 	struct dispatch_proc handler;
@@ -177,6 +200,7 @@ struct dispatch_event {
 	void *on_abort_arg;
 	uint64_t default_fuel;
 	uint64_t unhandled; /* raises through `fast` that nothing handled */
+	bool exclusive;     /* dispatch_set_exclusive */
 	uint32_t slot;
 	bool live;
 };
@@ -208,6 +232,14 @@ int dispatch_set_authorizer(struct dispatch_event *ev, dispatch_authorizer_fn fn
                             const struct module *requester);
 int dispatch_set_abort_hook(struct dispatch_event *ev, dispatch_abort_fn fn, void *arg,
                             const struct module *requester);
+/* Exclusive dispatch (SPIN's Opt.Cancel applied to every handler): handlers
+ * are tried in order and the first whose guards hold (and that is not
+ * disabled or aborted) is the only one that runs; its result is the raise's.
+ * For events whose handlers' guards partition the arguments (a system call
+ * served by one personality): the routine stops at the first acceptance.
+ * Authority only. */
+int dispatch_set_exclusive(struct dispatch_event *ev, bool exclusive,
+                           const struct module *requester);
 /* The authority, or anyone its authorizer allows. */
 int dispatch_set_result(struct dispatch_event *ev, dispatch_result_fn fn, void *arg,
                         uint64_t default_result, const struct module *requester);

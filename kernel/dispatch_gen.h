@@ -25,6 +25,7 @@
  *     fired) when there is one, acc starting at default_result); count it;
  *   - nothing fired: call a native default handler directly, or
  *     unhandled(set, a) for everything else (extension default, no default);
+ *   - exclusive: the first handler that fires ends the entry loop;
  *   - one fired or no result handler: the last result; else the acc;
  *   - leave: nest -= 1, and at nest 0 record seen = *gp (nest, seen and
  *     the frame slot are the raising CPU's: cpu_self() + their offsets).
@@ -50,6 +51,7 @@ struct dispatch_gen_call {
 	uint64_t closure; /* passed first when has_closure */
 	bool has_closure;
 	bool jit; /* the JIT ABI: fuel sixth, {r0, status} in rax:rdx */
+	const struct dispatch_test *test; /* guards: non-NULL: test it in line */
 };
 
 struct dispatch_gen_entry {
@@ -64,6 +66,7 @@ struct dispatch_gen_desc {
 	const struct dispatch_gen_entry *e;
 	uint32_t n;
 	uint32_t nargs; /* the event's: only these are passed on */
+	bool exclusive; /* the first handler that fires ends the raise */
 	dispatch_result_fn result_fn; /* NULL: the last result */
 	void *result_arg;
 	uint64_t default_result;
@@ -75,6 +78,10 @@ struct dispatch_gen_desc {
 	 * last quiescent grace period and innermost ledger frame slot at these
 	 * offsets from what it returns. */
 	void *(*cpu_self)(void);
+	/* The same as an array indexed by the CPU number (cpu_base + id *
+	 * cpu_size): a kernel backend may compute it in line instead. */
+	const void *cpu_base;
+	uint32_t cpu_size;
 	uint32_t nest_off, seen_off, frame_slot_off;
 	const uint64_t *gp;
 	uint32_t frame_size, frame_up_off, frame_n_off, frame_overflow_off;

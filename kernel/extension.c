@@ -52,6 +52,7 @@ struct ext_shim {
 	struct extref_table *caps; /* the extension's space */
 	const struct iface_capinfo *ci;
 	struct rt_sig sig; /* the event's, with a leading closure argument */
+	uint64_t hint[4];  /* per argument: the handle it had last time (atomic) */
 };
 
 struct ext {
@@ -193,12 +194,21 @@ static struct rt_jit_ret ext_cap_shim(uint64_t closure, uint64_t a1, uint64_t a2
 	uint64_t a[4] = {a1, a2, a3, a4};
 	struct rt_jit_ret r;
 
-	for (uint32_t k = 0; k < 4; k++) {
-		uint64_t h = 0;
-		if (!(sh->ci->cap_args & (1u << k)))
+	for (uint32_t m = sh->ci->cap_args & 0xf; m; m &= m - 1) {
+		uint32_t k = (uint32_t)__builtin_ctz(m);
+		uint64_t h;
+		cap_t c = CAP_NULL;
+		/* Usually the capability it was given last time (the granted
+		 * context): the hint, if its entry still holds that value. */
+		h = __atomic_load_n(&((struct ext_shim *)sh)->hint[k], __ATOMIC_RELAXED);
+		if (a[k] != CAP_NULL && h && extref_resolve(sh->caps, h, &c) == 0 && c == a[k]) {
+			a[k] = h;
 			continue;
+		}
 		if (a[k] == CAP_NULL || extref_enter(sh->caps, a[k], &h))
 			h = 0;
+		else
+			__atomic_store_n(&((struct ext_shim *)sh)->hint[k], h, __ATOMIC_RELAXED);
 		a[k] = h;
 	}
 	r = sh->fn(a[0], a[1], a[2], a[3], 0, fuel);

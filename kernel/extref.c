@@ -12,23 +12,6 @@
 #define EXTREF_HASH_EMPTY 0u
 #define EXTREF_HASH_TOMB  UINT32_MAX
 
-struct extref_slot {
-	cap_t cap;    /* CAP_NULL while free */
-	uint16_t gen; /* 1..0x7fff */
-	uint32_t next_free;
-};
-
-struct extref_table {
-	const struct cap_table *caps;
-	struct extref_slot *slots;
-	uint32_t nslots;
-	uint32_t free_head; /* slot index or UINT32_MAX */
-	uint32_t live;
-	uint32_t *hash;     /* slot index + 1, EMPTY or TOMB */
-	uint32_t hash_size; /* power of two, >= 2 * nslots */
-	uint32_t tombs;
-};
-
 static uint32_t extref_hash_of(const struct extref_table *t, cap_t c)
 {
 	return (uint32_t)((c * 0x9e3779b97f4a7c15ull) >> 32) & (t->hash_size - 1);
@@ -232,19 +215,25 @@ uint32_t extref_count(const struct extref_table *t)
 	return t ? t->live : 0;
 }
 
-int extref_resolve(const struct extref_table *t, uint64_t x, cap_t *out)
+/* The capability-space calls serialise their changes on the table's own
+ * lock (an extension's handlers may run on several CPUs at once); readers
+ * (extref_resolve) take none: a slot's capability is one aligned word. */
+static void extref_lock(struct extref_table *t)
 {
-	if (x == 0 || x > (uint64_t)INT32_MAX)
-		return -EBADF; /* not an integer of any table (a raw capability, say) */
-	return extref_capability(t, (int32_t)x, out);
+	while (__atomic_exchange_n(&t->lock, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&t->lock, __ATOMIC_RELAXED))
+			;
 }
 
-uint32_t extref_sweep(struct extref_table *t)
+static void extref_unlock(struct extref_table *t)
+{
+	__atomic_store_n(&t->lock, 0, __ATOMIC_RELEASE);
+}
+
+static uint32_t extref_sweep_locked(struct extref_table *t)
 {
 	uint32_t n = 0;
 
-	if (!t)
-		return 0;
 	for (uint32_t i = 0; i < t->nslots; i++) {
 		cap_t c = t->slots[i].cap;
 		if (c == CAP_NULL || cap_check(t->caps, c, cap_type_of(c), NULL) == 0)
@@ -255,11 +244,28 @@ uint32_t extref_sweep(struct extref_table *t)
 	return n;
 }
 
+uint32_t extref_sweep(struct extref_table *t)
+{
+	uint32_t n;
+
+	if (!t)
+		return 0;
+	extref_lock(t);
+	n = extref_sweep_locked(t);
+	extref_unlock(t);
+	return n;
+}
+
 bool extref_room(struct extref_table *t)
 {
+	bool room;
+
 	if (!t)
 		return false;
-	return t->free_head != UINT32_MAX || extref_sweep(t) > 0;
+	extref_lock(t);
+	room = t->free_head != UINT32_MAX || extref_sweep_locked(t) > 0;
+	extref_unlock(t);
+	return room;
 }
 
 int extref_enter(struct extref_table *t, cap_t c, uint64_t *out)
@@ -267,11 +273,13 @@ int extref_enter(struct extref_table *t, cap_t c, uint64_t *out)
 	int32_t x = 0;
 	int err;
 
-	if (!out)
+	if (!t || !out)
 		return -EINVAL;
+	extref_lock(t);
 	err = extref_externalize(t, c, &x);
-	if (err == -ENOSPC && extref_sweep(t) > 0)
+	if (err == -ENOSPC && extref_sweep_locked(t) > 0)
 		err = extref_externalize(t, c, &x);
+	extref_unlock(t);
 	if (err)
 		return err;
 	*out = (uint64_t)x;

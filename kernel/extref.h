@@ -36,7 +36,9 @@
  * Callers: core services acting for the process (system-call paths), the
  * extension loader and the generated wrappers acting for an extension.
  *
- * Locking: one table per process; callers serialise on the process.
+ * Locking: one table per process; callers serialise on the process.  The
+ * capability-space calls (extref_enter, _room, _sweep) take the table's own
+ * spinlock instead, and extref_resolve takes none.
  *
  * Errors: -EINVAL, -ENOMEM, -ENOSPC, -EBADF (never issued), -ESTALE,
  * -ECAPTYPE and the capability check's codes.
@@ -48,11 +50,30 @@
 #include <stdint.h>
 
 #include "kernel/cap.h"
+#include "kernel/interface.h"
 
 #define EXTREF_NIL       0
 #define EXTREF_MAX_SLOTS 65535u
 
-struct extref_table;
+/* The layout is here only so extref_resolve, which every capability-taking
+ * call from an extension runs, can be inline; use the functions. */
+struct extref_slot {
+	cap_t cap;    /* CAP_NULL while free */
+	uint16_t gen; /* 1..0x7fff */
+	uint32_t next_free;
+};
+
+struct extref_table {
+	const struct cap_table *caps;
+	struct extref_slot *slots;
+	uint32_t nslots;
+	uint32_t free_head; /* slot index or UINT32_MAX */
+	uint32_t live;
+	uint32_t *hash;     /* slot index + 1, EMPTY or TOMB */
+	uint32_t hash_size; /* power of two, >= 2 * nslots */
+	uint32_t tombs;
+	uint32_t lock; /* extref_enter / _room / _sweep (capability spaces) */
+};
 
 /* A table for one process whose entries name capabilities in caps. */
 struct extref_table *extref_table_create(const struct cap_table *caps, uint32_t max_slots);
@@ -79,7 +100,22 @@ uint32_t extref_count(const struct extref_table *t);
  * not yet in the table would find a slot (sweeping if needed), so a caller
  * can refuse before it creates the capability.  extref_sweep: delete every
  * entry whose capability no longer checks; returns how many went. */
-int extref_resolve(const struct extref_table *t, uint64_t x, cap_t *out);
+static inline int extref_resolve(const struct extref_table *t, uint64_t x, cap_t *out)
+{
+	uint32_t index = (uint32_t)(x & 0xffff) - 1, gen = (uint32_t)(x >> 16);
+	const struct extref_slot *s;
+	cap_t c;
+
+	/* 0, a value beyond int32 (a raw capability, say), slot 0 or beyond. */
+	if (x > (uint64_t)INT32_MAX || index >= t->nslots)
+		return -EBADF;
+	s = &t->slots[index];
+	c = __atomic_load_n(&s->cap, __ATOMIC_RELAXED);
+	if (s->gen != gen || c == CAP_NULL)
+		return gen < s->gen ? -ESTALE : -EBADF;
+	*out = c;
+	return 0;
+}
 int extref_enter(struct extref_table *t, cap_t c, uint64_t *out);
 bool extref_room(struct extref_table *t);
 uint32_t extref_sweep(struct extref_table *t);

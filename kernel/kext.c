@@ -95,7 +95,10 @@ int kext_init(void)
 }
 
 /* What a packed extension may import: SpinPublic's symbols (an import
- * outside it, a private interface's say, fails to link and is named). */
+ * outside it, a private interface's say, fails to link and is named).
+ * kext_load links through domain_embed(domain_spin_public); this constant
+ * form of the same lookup is for callers that need a static rt_embed (the
+ * kext benchmark). */
 static const struct rt_sig *kext_lookup(void *arg, const char *name)
 {
 	const struct domain_sym *s;
@@ -139,6 +142,7 @@ int kext_load(const char *name, const void *data, size_t size, const char *func,
               struct kext_prog *out, char *err, size_t errlen, struct rt_verify_result *vres)
 {
 	struct rt_verify_result local;
+	struct rt_embed embed;
 	const struct rt_func *f;
 	struct rt_prog *p = NULL;
 	struct rt_jit *j = NULL;
@@ -167,7 +171,14 @@ int kext_load(const char *name, const void *data, size_t size, const char *func,
 	ret = rt_prog_load_elf(data, size, &p, err, errlen);
 	if (ret)
 		return ret;
-	ret = rt_prog_link(p, &kext_embed, err, errlen);
+	if (!domain_spin_public) {
+		if (err && errlen)
+			fmt_snprintf(err, errlen, "kext: SpinPublic is not built yet");
+		ret = -RT_ENOENT;
+		goto err_free_prog;
+	}
+	domain_embed(domain_spin_public, &embed);
+	ret = rt_prog_link(p, &embed, err, errlen);
 	if (ret)
 		goto err_free_prog;
 	f = rt_prog_find_func(p, func);

@@ -46,6 +46,7 @@
 struct process_handler {
 	process_syscall_fn fn;
 	process_guard_fn guard;
+	const struct dispatch_test *test;
 };
 
 static struct process_handler process_handlers[PROCESS_MAX_HANDLERS];
@@ -277,14 +278,17 @@ static void process_strand_main(void *arg)
 /* The handler serving p: the first installed one whose guard accepts it.
  * Guards are pure, so the choice is cached in the process until the
  * handler set changes (like a dispatch routine specialised for the set). */
-static const struct process_handler *process_pick(struct process *p)
+static const struct process_handler *process_pick(struct process *p, struct trap_frame *f)
 {
 	if (p->handler_gen != process_handlers_gen) {
 		p->handler = NULL;
 		for (unsigned i = 0; i < process_nhandlers; i++) {
 			const struct process_handler *h = &process_handlers[i];
 
-			if (!h->guard || h->guard(p, p->frame)) {
+			if (h->test ? dispatch_test_eval((uint64_t)(uintptr_t)h->test,
+			                                 (uint64_t)(uintptr_t)p,
+			                                 (uint64_t)(uintptr_t)f, 0, 0)
+			            : !h->guard || h->guard(p, f)) {
 				p->handler = h;
 				break;
 			}
@@ -294,40 +298,56 @@ static const struct process_handler *process_pick(struct process *p)
 	return p->handler;
 }
 
-/* MachineTrap.Syscall(process, saved state), raised by the trap path: through
- * the dispatcher once the event is declared (process_events_init), before
- * that through the table above. */
-static void process_syscall(struct trap_frame *f)
+/* The raise before the event exists: the boot-time table. */
+static __attribute__((noinline)) int64_t process_syscall_table(struct process *p,
+                                                               struct trap_frame *f)
 {
-	struct process *p = process_of(sched_current());
-	const struct process_handler *h;
-	uint64_t nr = f->rax;
+	const struct process_handler *h = process_pick(p, f);
 
-	if (!p) /* a system call from a strand that is no process: impossible */
-		return;
-	p->frame = f;
-	p->syscalls++;
-	if (MachineTrap_Syscall_event) {
-		f->rax = (uint64_t)MachineTrap_Syscall((struct MachineTrap_Process *)p,
-		                                       (struct MachineTrap_SavedState *)f);
-	} else {
-		h = process_pick(p);
-		f->rax = h ? (uint64_t)h->fn(p, f) : (uint64_t)-ENOSYS;
-	}
-	p->frame = NULL;
-	/* Work a handler may not do inside the raise (end the process, load
-	 * or unload an extension: the dispatcher's raise must be left
-	 * normally first) runs here. */
-	if (p->after) {
-		process_after_fn fn = p->after;
-
-		p->after = NULL;
-		f->rax = (uint64_t)fn(p, f, nr);
-	}
+	return h ? h->fn(p, f) : -ENOSYS;
 }
 
-void process_after_raise(struct process *p, process_after_fn fn)
+/* Work a handler may not do inside the raise (end the process, load or
+ * unload an extension: the dispatcher's raise must be left normally first). */
+static __attribute__((noinline)) void process_syscall_after(struct process *p,
+                                                            struct trap_frame *f)
 {
+	process_after_fn fn = p->after;
+
+	p->after = NULL;
+	f->rax = (uint64_t)fn(p, f, p->after_nr);
+}
+
+/* MachineTrap.Syscall(process, saved state), raised by the trap path (the
+ * syscall stub calls this directly): through the dispatcher once the event
+ * is declared (process_events_init), before that through the table above.
+ * This is the null system call's path: nothing here that is not needed
+ * (no frame pointer either: backtraces from handlers skip this frame). */
+__attribute__((optimize("omit-frame-pointer"))) static void
+process_syscall(struct trap_frame *f)
+{
+	/* The caller runs on a strand (never NULL here): a kernel strand has
+	 * no package, a process strand has this file's. */
+	struct strand_package *pkg = sched_current()->package;
+	struct dispatch_event *ev = MachineTrap_Syscall_event;
+	struct process *p;
+
+	if (__builtin_expect(!pkg || pkg->ops != &process_pkg_ops, 0))
+		return; /* a system call from a strand that is no process: impossible */
+	p = (struct process *)((char *)pkg - __builtin_offsetof(struct process, pkg));
+	/* The raise: the event's call site (MachineTrap_Syscall() without
+	 * its extra hop), i.e. the dispatch routine generated for the set. */
+	if (__builtin_expect(ev != NULL, 1))
+		f->rax = dispatch_call(ev, (uint64_t)(uintptr_t)p, (uint64_t)(uintptr_t)f, 0, 0, 0);
+	else
+		f->rax = (uint64_t)process_syscall_table(p, f);
+	if (__builtin_expect(p->after != NULL, 0))
+		process_syscall_after(p, f);
+}
+
+void process_after_raise(struct process *p, const struct trap_frame *f, process_after_fn fn)
+{
+	p->after_nr = f->rax;
 	p->after = fn;
 }
 
@@ -340,7 +360,8 @@ static int64_t process_after_exit(struct process *p, struct trap_frame *f, uint6
 void process_exit_request(struct process *p, int code)
 {
 	p->exit_code = code;
-	process_after_raise(p, process_after_exit);
+	p->after_nr = 0;
+	p->after = process_after_exit;
 }
 
 void process_exit_current(int code)
@@ -408,7 +429,10 @@ static int process_syscall_bind(const struct process_handler *h, const struct mo
 	req.handler = (struct dispatch_proc){process_sig((void *)h->fn, false), NULL, NULL};
 	if (!req.handler.sig)
 		return -ENOMEM;
-	if (h->guard) {
+	if (h->test) {
+		g = (struct dispatch_guard){{&dispatch_test_sig, NULL, NULL}, (void *)h->test, true};
+		req.guard = &g;
+	} else if (h->guard) {
 		g = (struct dispatch_guard){
 		    {process_sig((void *)h->guard, true), NULL, NULL}, NULL, false};
 		if (!g.proc.sig)
@@ -441,6 +465,12 @@ int process_events_init(void)
 	if (!def.sig)
 		return -ENOMEM;
 	err = dispatch_set_default(MachineTrap_Syscall_event, &def, NULL, false, &process_module);
+	/* A system call has one server: handlers' guards partition the calls
+	 * (personality by process, Spindle's own by number), and the first
+	 * whose guard accepts is the only one run.  The dispatcher then
+	 * generates its lean routine (no result fold, stops at the first). */
+	if (!err)
+		err = dispatch_set_exclusive(MachineTrap_Syscall_event, true, &process_module);
 	if (err)
 		return err;
 	/* Handlers installed before the event existed move onto it. */
@@ -451,13 +481,13 @@ int process_events_init(void)
 }
 
 int process_syscall_install(process_syscall_fn handler, process_guard_fn guard,
-                            const struct module *owner)
+                            const struct dispatch_test *test, const struct module *owner)
 {
-	if (!handler || !owner)
+	if (!handler || !owner || (guard && test))
 		return -EINVAL;
 	if (process_nhandlers == PROCESS_MAX_HANDLERS)
 		return -ENOSPC;
-	process_handlers[process_nhandlers] = (struct process_handler){handler, guard};
+	process_handlers[process_nhandlers] = (struct process_handler){handler, guard, test};
 	process_handler_owner[process_nhandlers] = owner;
 	if (MachineTrap_Syscall_event) {
 		int err = process_syscall_bind(&process_handlers[process_nhandlers], owner);

@@ -72,13 +72,12 @@ struct process {
 	uint8_t fpu[512] __attribute__((aligned(16)));
 	bool fpu_live; /* fpu holds a state to restore */
 	int64_t (*after)(struct process *p, struct trap_frame *f, uint64_t nr); /* see below */
-	struct trap_frame *frame;      /* the system call being served (on its stack) */
+	uint64_t after_nr;             /* the number of the call that asked for it */
 	uint64_t start_rip, start_rsp; /* where the program starts */
 	volatile enum process_state state;
 	int exit_code;     /* exit status, or 128 + vector when killed */
 	void *personality; /* the serving personality's per-process state */
 	const void *personality_id;
-	uint64_t syscalls;
 	const struct process_handler *handler; /* boot-time table: cached choice */
 	uint32_t handler_gen;
 	uint64_t brk_start;
@@ -100,9 +99,15 @@ int process_set_rootfs(const struct rootfs *fs);
  * the dispatcher; 0, or an error if the extension model is not running
  * (then the boot-time handler table serves). */
 int process_events_init(void);
-/* Install a system-call handler for owner (a trusted module). */
+/* Install a system-call handler for owner (a trusted module), guarded by
+ * guard (a pure procedure) or by test (the dispatcher's inline test on the
+ * process and saved-state fields, kernel/dispatch.h: a few compares in the
+ * generated routine, no call; it must outlive the handler) or neither.
+ * The event is exclusive: the first handler whose guard accepts is the only
+ * one that runs, so the guards of handlers should not overlap. */
+struct dispatch_test;
 int process_syscall_install(process_syscall_fn handler, process_guard_fn guard,
-                            const struct module *owner);
+                            const struct dispatch_test *test, const struct module *owner);
 
 /* What a personality provides when a process is created and destroyed. */
 struct process_personality {
@@ -123,7 +128,7 @@ struct process *process_current(void);
  * system call's raise has returned (work that may not run inside a raise:
  * loading an extension, ending the process); its result becomes rax. */
 typedef int64_t (*process_after_fn)(struct process *p, struct trap_frame *f, uint64_t nr);
-void process_after_raise(struct process *p, process_after_fn fn);
+void process_after_raise(struct process *p, const struct trap_frame *f, process_after_fn fn);
 /* From a system-call handler: end p with code once the raise has returned
  * (exit, exit_group). */
 void process_exit_request(struct process *p, int code);

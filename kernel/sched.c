@@ -515,6 +515,12 @@ struct strand *sched_reap_take(void)
 
 	if (!sched_on)
 		return 0;
+	/* Unlocked peek, a hint: only this CPU adds to its reap list, with
+	 * interrupts off, and a strand that migrates right after the peek
+	 * merely skips one chance to reap (the idle strand reaps too).  It
+	 * keeps the lock off strand_create()'s fast path. */
+	if (!__atomic_load_n(&sched_cpu()->reap, __ATOMIC_RELAXED))
+		return 0;
 	c = sched_lock_self(&f);
 	for (pp = &c->reap; *pp; pp = &(*pp)->next) {
 		if (!(*pp)->on_cpu) {

@@ -17,6 +17,9 @@
  */
 #include <spindle/spin_syscall.h>
 
+#include <stddef.h>
+
+#include "kernel/dispatch.h"
 #include "kernel/domain.h"
 #include "kernel/extension.h"
 #include "kernel/heap.h"
@@ -43,11 +46,9 @@ static struct {
 	int pid;
 } spin_sys_owner[SPIN_SYS_OWNERS];
 
-static uint64_t spin_sys_guard(struct process *p, struct trap_frame *f)
-{
-	(void)p;
-	return f->rax - (uint64_t)SPIN_SYS_BASE < SPIN_SYS_COUNT;
-}
+/* The guard (tested in line): the numbers [SPIN_SYS_BASE, + COUNT). */
+static const struct dispatch_test spin_sys_guard = {
+    1, {{1, offsetof(struct trap_frame, rax), SPIN_SYS_BASE, SPIN_SYS_BASE + SPIN_SYS_COUNT - 1}}};
 
 static long spin_sys_put_err(uint64_t ubuf, uint64_t ulen, const char *msg)
 {
@@ -216,14 +217,13 @@ static int64_t spin_sys_after(struct process *p, struct trap_frame *f, uint64_t 
 
 static int64_t spin_sys_handler(struct process *p, struct trap_frame *f)
 {
-	(void)f;
-	process_after_raise(p, spin_sys_after);
+	process_after_raise(p, f, spin_sys_after);
 	return 0;
 }
 
 void spin_sys_init(void)
 {
 	mutex_init(&spin_sys_lock, "spin_sys");
-	if (process_syscall_install(spin_sys_handler, spin_sys_guard, &spin_sys_module))
+	if (process_syscall_install(spin_sys_handler, NULL, &spin_sys_guard, &spin_sys_module))
 		kprintf("spin: cannot install Spindle's system calls\n");
 }

@@ -573,15 +573,16 @@ const char *translation_refusal(void)
 /* The guard imposed on an extension's fault handler: the fault is in the
  * context it was granted.  (granted, ctx, va, access, pc).  It compares the
  * objects both capabilities resolve to, so a grant whose context was
- * destroyed (its capability revoked) matches nothing.  ctx is the raiser's
+ * destroyed (its capability revoked) matches nothing; granted is the
+ * kernel's own value, never one an extension supplied.  ctx is the raiser's
  * argument, before the handler's shim turns it into the extension's
  * handle (kernel/extension.c). */
 static uint64_t tl_guard(uint64_t granted, uint64_t ctx, uint64_t va, uint64_t access, uint64_t pc)
 {
-	void *g = cap_lookup(cap_kernel, granted, TRANSLATION_CAP_TYPE);
-
 	(void)va, (void)access, (void)pc;
-	return g != NULL && g == cap_lookup(cap_kernel, ctx, TRANSLATION_CAP_TYPE);
+	/* Equal live capabilities name the same object (one slot, one
+	 * generation), so one check settles it. */
+	return ctx == granted && cap_lookup(cap_kernel, ctx, TRANSLATION_CAP_TYPE) != NULL;
 }
 
 /* The newest grant held by module m (by name), or NULL. */

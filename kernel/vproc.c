@@ -311,16 +311,23 @@ err_clear: /* stacks already allocated stay with the slot */
 int vproc_start(struct VProc_T *vp)
 {
 	struct strand_attr sa = {0};
+	int err;
 
 	if (!vp || vp < vproc_pool || vp >= vproc_pool + VPROC_MAX || !vp->used)
 		return -EINVAL;
 	if (vp->started)
 		return -EBUSY;
+	vp->started = true;
 	sa.name = vp->name;
 	sa.prio = vp->attr.prio;
 	sa.package = &vp->pkg;
-	vp->started = true;
-	return strand_create_attr(&sa, vproc_main, vp, &vp->handle);
+	if (vp->attr.pinned)
+		err = strand_create_pinned(&sa, vp->attr.cpu, vproc_main, vp, &vp->handle);
+	else
+		err = strand_create_attr(&sa, vproc_main, vp, &vp->handle);
+	if (err)
+		vp->started = false;
+	return err;
 }
 
 int vproc_stop(struct VProc_T *vp)

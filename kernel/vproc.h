@@ -67,6 +67,8 @@ struct vproc_attr {
 	uint32_t nthreads;  /* 1..VPROC_MAX_THREADS */
 	vproc_thread_fn fn; /* every thread runs fn(vp, index, arg) */
 	void *arg;
+	bool pinned; /* its strand runs only on CPU cpu */
+	unsigned cpu;
 };
 
 struct vproc_stats {

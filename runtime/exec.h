@@ -79,9 +79,10 @@ struct rt_jit;               /* opaque: the sealed code block */
  * A plain entry (no loop, no call: it can neither run out of fuel nor
  * abort) is also an ordinary C function of its arguments.  rt_jit_plain
  * returns it as such, or NULL for a metered entry; a caller holding one
- * calls it like any C procedure, with only the arguments it declares, no
- * budget and no status to check.  (It still zeroes rdx, which a C caller
- * ignores.)
+ * calls it like any C procedure, with only the arguments it declares
+ * (cast through uintptr_t to its real type), no budget and no status to
+ * check.  When the entry never names r3 this is exactly the C function;
+ * otherwise it may also zero rdx, which a C caller ignores.
  */
 rt_import_fn rt_jit_plain(const struct rt_jit *j, uint32_t func);
 int rt_jit_compile(const struct rt_prog *p, struct rt_jit **out, char *err, size_t errlen);

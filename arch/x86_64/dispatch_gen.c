@@ -42,6 +42,10 @@
  */
 #include "kernel/dispatch_gen.h"
 
+#ifdef SPINDLE_KERNEL
+#include <arch/percpu.h>
+#endif
+
 #include "arch/x86_64/jit_emit.h"
 #include "runtime/rt.h"
 
@@ -165,6 +169,94 @@ static void dg_call(struct dg *g, const void *target)
 	x86_call_r(b, X86_RAX);                              /* call rax */
 }
 
+/* cmp qword [base + disp], imm32: REX.W 81 /7 id. */
+static void dg_cmp_mem64_imm32(struct jit_buf *b, unsigned base, int32_t disp, int32_t imm)
+{
+	x86_rex(b, true, 0, base, false);
+	x86_byte(b, 0x81);
+	x86_modrm_mem(b, X86_EXT_CMP, base, disp);
+	x86_imm32(b, (uint32_t)imm);
+}
+
+/* An inline-test guard (kernel/dispatch.h): each term lo <= v <= hi, v an
+ * argument (in its callee-saved register) or a field of the object it
+ * refers to; a false term jumps to `next`. */
+static void dg_test(struct dg *g, const struct dispatch_test *t, uint32_t next)
+{
+	struct jit_buf *b = &g->b;
+
+	for (uint32_t i = 0; i < t->n; i++) {
+		unsigned r = dg_argreg[t->t[i].arg];
+		uint32_t off = t->t[i].off;
+		uint64_t lo = t->t[i].lo, span = t->t[i].hi - t->t[i].lo;
+		bool mem = off != DISPATCH_TEST_VALUE;
+
+		if (span == 0 && x86_is_simm32((int64_t)lo)) {
+			if (mem)
+				dg_cmp_mem64_imm32(b, r, (int32_t)off, (int32_t)lo); /* cmp [r+off], lo */
+			else
+				x86_alu_ri(b, true, X86_EXT_CMP, r, (int32_t)lo); /* cmp r, lo */
+			dg_jcc(g, X86_CC_NE, next);                          /* jne next */
+			continue;
+		}
+		if (lo == 0 && span <= 0x7fffffff && mem) {
+			dg_cmp_mem64_imm32(b, r, (int32_t)off, (int32_t)span); /* cmp [r+off], hi */
+			dg_jcc(g, X86_CC_A, next);                             /* ja next */
+			continue;
+		}
+		if (mem)
+			x86_load(b, 8, X86_RAX, r, (int32_t)off); /* mov rax, [r+off] */
+		else
+			dg_mov(b, X86_RAX, r); /* mov rax, r */
+		if (lo && x86_is_simm32((int64_t)lo)) {
+			x86_alu_ri(b, true, X86_EXT_SUB, X86_RAX, (int32_t)lo); /* sub rax, lo */
+		} else if (lo) {
+			x86_movabs(b, X86_RCX, lo);                        /* movabs rcx, lo */
+			x86_alu_rr(b, true, X86_OP_SUB, X86_RAX, X86_RCX); /* sub rax, rcx */
+		}
+		if (span <= 0x7fffffff) {
+			x86_alu_ri(b, true, X86_EXT_CMP, X86_RAX, (int32_t)span); /* cmp rax, span */
+		} else {
+			x86_movabs(b, X86_RCX, span);                      /* movabs rcx, span */
+			x86_alu_rr(b, true, X86_OP_CMP, X86_RAX, X86_RCX); /* cmp rax, rcx */
+		}
+		dg_jcc(g, X86_CC_A, next); /* ja next: outside [lo, hi] */
+	}
+}
+
+/* rax = the raising CPU's bookkeeping.  In the kernel, where GS holds this
+ * CPU's per-CPU area, in line (mov eax, gs:[PERCPU_ID]; shl; add: what
+ * cpu_self() computes); elsewhere (host tests) the call. */
+static void dg_cpu_self(struct dg *g)
+{
+	const struct dispatch_gen_desc *d = g->d;
+#ifdef SPINDLE_KERNEL
+	struct jit_buf *b = &g->b;
+	uint32_t size = d->cpu_size;
+
+	if (d->cpu_base && size && (size & (size - 1)) == 0) {
+		uint8_t shift = (uint8_t)__builtin_ctz(size);
+
+		x86_byte(b, 0x65); /* mov eax, gs:[PERCPU_ID]: 65 8B 04 25 disp32 */
+		x86_byte(b, 0x8b);
+		x86_byte(b, 0x04);
+		x86_byte(b, 0x25);
+		x86_imm32(b, PERCPU_ID);
+		if (shift)
+			x86_shift_ri(b, true, X86_SH_SHL, X86_RAX, shift); /* shl rax, log2(size) */
+		if (x86_is_simm32((int64_t)(uintptr_t)d->cpu_base)) {
+			x86_alu_ri(b, true, X86_EXT_ADD, X86_RAX,
+			           (int32_t)(intptr_t)d->cpu_base); /* add rax, base */
+		} else {
+			x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->cpu_base); /* movabs rcx, base */
+			x86_alu_rr(b, true, X86_OP_ADD, X86_RAX, X86_RCX);          /* add rax, rcx */
+		}
+		return;
+	}
+#endif
+	dg_call(g, (const void *)d->cpu_self); /* call cpu_self */
+}
+
 /* Load the call's arguments: closure first when it has one, then the
  * raise's arguments; extension procedures get their fuel last (r9). */
 static void dg_args(struct dg *g, const struct dispatch_gen_call *c, uint64_t fuel)
@@ -196,6 +288,10 @@ static void dg_entry(struct dg *g, uint32_t i)
 	}
 	for (uint32_t k = 0; k < e->nguards; k++) {
 		const struct dispatch_gen_call *c = &e->g[k];
+		if (c->test) {
+			dg_test(g, c->test, next);
+			continue;
+		}
 		dg_args(g, c, e->fuel);
 		dg_call(g, c->fn);
 		if (c->jit) {
@@ -242,6 +338,8 @@ static void dg_entry(struct dg *g, uint32_t i)
 		x86_store(b, 8, X86_RSP, LOC_ACC, X86_RAX); /* mov [acc], rax */
 	}
 	dg_mem32_imm8(b, X86_EXT_ADD, X86_RSP, LOC_FIRED, 1); /* add dword [fired], 1 */
+	if (d->exclusive)
+		dg_jmp(g, dg_start(g, d->n)); /* jmp tail: the first that fires wins */
 }
 
 /* Out of line: an extension handler ended with a status or with references
@@ -264,6 +362,98 @@ static void dg_slow_stub(struct dg *g, uint32_t i)
 	dg_jmp(g, dg_resume(g, i));                          /* jmp resume_i */
 }
 
+/* The lean form, for an exclusive set of native handlers with native
+ * guards, no result handler and a native default (a system-call event
+ * whose personalities' guards partition the calls):
+ *
+ *   prologue   push a1..a(nargs), r15 [sub rsp, 8]; mov a <- rdi..;
+ *              call cpu_self; mov r15, rax; add dword [r15 + nest], 1
+ *   entry i    per guard: args; call g; test rax; jz next
+ *              args; call h; jmp done
+ *   tail       args; call default
+ *   done       sub dword [r15 + nest], 1; jnz out; [seen] = *gp
+ *   out        [add rsp, 8]; pop r15, a(nargs)..a1; ret
+ *
+ * No locals, no fired counter, no result fold: exactly one procedure (a
+ * handler or the default) produces the result. */
+static bool dg_lean(const struct dispatch_gen_desc *d)
+{
+	if (!d->exclusive || d->result_fn || !d->native_default || d->def.has_closure)
+		return false;
+	for (uint32_t i = 0; i < d->n; i++) {
+		if (d->e[i].h.jit)
+			return false;
+		for (uint32_t k = 0; k < d->e[i].nguards; k++)
+			if (d->e[i].g[k].jit)
+				return false;
+	}
+	return true;
+}
+
+static void dg_emit_lean(struct dg *g)
+{
+	const struct dispatch_gen_desc *d = g->d;
+	struct jit_buf *b = &g->b;
+	uint32_t na = d->nargs < 5 ? d->nargs : 5;
+	/* Return address + (na + 1) pushes: aligned when na + 1 is odd. */
+	bool pad = (na + 1) % 2 == 0;
+
+	for (uint32_t l = 0; l < g->nlabels; l++)
+		g->label[l] = UINT32_MAX;
+	g->nfix = 0;
+
+	for (uint32_t k = 0; k < na; k++)
+		x86_push(b, dg_argreg[k]); /* push rbx .. */
+	x86_push(b, X86_R15);          /* push r15: the CPU's bookkeeping */
+	if (pad)
+		x86_alu_ri(b, true, X86_EXT_SUB, X86_RSP, 8); /* sub rsp, 8 */
+	for (uint32_t k = 0; k < na; k++)
+		dg_mov(b, dg_argreg[k], dg_callreg[k]); /* mov rbx, rdi .. */
+	dg_cpu_self(g);                                                  /* rax = this CPU's */
+	dg_mov(b, X86_R15, X86_RAX);                                     /* mov r15, rax */
+	dg_mem32_imm8(b, X86_EXT_ADD, X86_R15, (int32_t)d->nest_off, 1); /* add dword [r15+nest], 1 */
+
+	for (uint32_t i = 0; i < d->n; i++) {
+		const struct dispatch_gen_entry *e = &d->e[i];
+
+		dg_bind(g, dg_start(g, i));
+		for (uint32_t k = 0; k < e->nguards; k++) {
+			if (e->g[k].test) {
+				dg_test(g, e->g[k].test, dg_start(g, i + 1));
+				continue;
+			}
+			dg_args(g, &e->g[k], 0);
+			dg_call(g, e->g[k].fn);
+			x86_alu_rr(b, true, X86_OP_TEST, X86_RAX, X86_RAX); /* test rax, rax */
+			dg_jcc(g, X86_CC_E, dg_start(g, i + 1));            /* jz next */
+		}
+		dg_args(g, &e->h, 0);
+		dg_call(g, e->h.fn);
+		dg_jmp(g, dg_done(g)); /* jmp done */
+	}
+	dg_bind(g, dg_start(g, d->n));
+	dg_args(g, &d->def, 0);
+	dg_call(g, d->def.fn); /* call default */
+
+	dg_bind(g, dg_done(g));
+	dg_mem32_imm8(b, X86_EXT_SUB, X86_R15, (int32_t)d->nest_off, 1); /* sub dword [r15+nest], 1 */
+	x86_jcc_rel8(b, X86_CC_NE, 0);                                   /* jnz out (patched below) */
+	{
+		uint32_t jnz_end = b->len;
+		x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->gp);      /* movabs rcx, &gp */
+		x86_load(b, 8, X86_RDX, X86_RCX, 0);                     /* mov rdx, [rcx] */
+		x86_store(b, 8, X86_R15, (int32_t)d->seen_off, X86_RDX); /* mov [r15+seen], rdx */
+		if (b->code && jnz_end <= b->cap)
+			b->code[jnz_end - 1] = (uint8_t)(b->len - jnz_end);
+	}
+	if (pad)
+		x86_alu_ri(b, true, X86_EXT_ADD, X86_RSP, 8); /* add rsp, 8 */
+	x86_pop(b, X86_R15);                              /* pop r15 */
+	for (uint32_t k = na; k-- > 0;)
+		x86_pop(b, dg_argreg[k]); /* pop .. rbx */
+	x86_ret(b);                   /* ret */
+}
+
 static void dg_emit(struct dg *g)
 {
 	const struct dispatch_gen_desc *d = g->d;
@@ -282,7 +472,7 @@ static void dg_emit(struct dg *g)
 		dg_mov(b, dg_argreg[k], dg_callreg[k]); /* mov rbx, rdi .. r14, r8 */
 	/* The raising CPU's bookkeeping, looked up once: a routine runs on
 	 * whichever CPU raises (the raise does not migrate). */
-	dg_call(g, (const void *)d->cpu_self);                           /* call cpu_self */
+	dg_cpu_self(g);                                                  /* rax = this CPU's */
 	x86_store(b, 8, X86_RSP, LOC_CPU, X86_RAX);                      /* mov [cpu], rax */
 	dg_mem32_imm8(b, X86_EXT_ADD, X86_RAX, (int32_t)d->nest_off, 1); /* add dword [rax+nest], 1 */
 	x86_store_imm(b, 4, X86_RSP, LOC_FIRED, 0);            /* mov dword [fired], 0 */
@@ -364,6 +554,7 @@ static int dg_patch(struct dg *g)
 int dispatch_gen_build(const struct dispatch_gen_desc *d, struct dispatch_gen_code *out)
 {
 	struct dg *g;
+	void (*emit)(struct dg *g);
 	uint32_t fs;
 	size_t size;
 	uint8_t *mem;
@@ -391,7 +582,8 @@ int dispatch_gen_build(const struct dispatch_gen_desc *d, struct dispatch_gen_co
 
 	/* Pass 1: size with every call in its long form. */
 	g->b = (struct jit_buf){.code = NULL};
-	dg_emit(g);
+	emit = dg_lean(d) ? dg_emit_lean : dg_emit;
+	emit(g);
 	if (g->overflow) {
 		err = -EINVAL;
 		goto out_free;
@@ -404,7 +596,7 @@ int dispatch_gen_build(const struct dispatch_gen_desc *d, struct dispatch_gen_co
 	}
 	/* Pass 2: emit at the final address (never longer than pass 1). */
 	g->b = (struct jit_buf){.code = mem, .cap = (uint32_t)size};
-	dg_emit(g);
+	emit(g);
 	if (g->b.len > size || (err = dg_patch(g))) {
 		rt_code_free(mem, size);
 		err = -EINVAL;

@@ -83,7 +83,11 @@
  *           with `xor edx, edx`, left out where rdx (eBPF r3) is known to
  *           be 0 already (after `r3 = 0`, or after an abortable import
  *           returned status 0 and nothing wrote r3 since, with no label in
- *           between: jit_track_rdx; flat functions too).  A program of
+ *           between: jit_track_rdx; flat functions too).  If no instruction
+ *           names r3 at all, the xor moves to a one-instruction entry in
+ *           front of the body instead, and the body itself is an ordinary
+ *           C function of its arguments (rt_jit_plain: a caller that knows
+ *           it holds a plain entry calls it exactly like C).  A program of
  *           plain functions (no loops, no calls) costs nothing for being
  *           metered.
  *   flat    metered (loops and/or import calls) but no local call in or
@@ -210,11 +214,14 @@ struct jit_func {
 	bool calls_local;
 	bool callee; /* the target of some local call */
 	bool flat;
-	bool frame;   /* push rbp; mov rbp, rsp */
-	bool pad;     /* sub rsp, 8 to keep calls 16-byte aligned */
-	uint8_t fuel; /* register holding the budget: r12, or r9 in a
-	                 flat function that calls nothing (no call can
-	                 clobber it, so it needs no saving at all) */
+	bool frame;        /* push rbp; mov rbp, rsp */
+	bool pad;          /* sub rsp, 8 to keep calls 16-byte aligned */
+	uint8_t fuel;      /* register holding the budget: r12, or r9 in a
+	                      flat function that calls nothing (no call can
+	                      clobber it, so it needs no saving at all) */
+	bool r3;           /* some instruction names r3 (rdx) */
+	bool xor_at_entry; /* plain and never names r3: the status is zeroed
+	                      once at the entry, and the body is a C function */
 };
 
 struct jit_ctx {
@@ -429,6 +436,9 @@ static void jit_analyse(struct jit_ctx *c, uint32_t f)
 		uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
 		int64_t target;
 
+		if (in->dst == 3 || in->src == 3)
+			fi->r3 = true;
+
 		switch (cls) {
 		case BPF_ALU:
 		case BPF_ALU64:
@@ -524,6 +534,7 @@ static void jit_classify(struct jit_func *fi)
 	unsigned npush = jit_popcount4(fi->saved);
 
 	fi->flat = fi->metered && !fi->calls_local && !fi->callee;
+	fi->xor_at_entry = !fi->metered && !fi->r3;
 	fi->fuel = fi->flat && !fi->calls ? X86_R9 : JIT_FUEL;
 	/* The nested abort unwind walks the rbp chain: those keep frames. */
 	if (fi->metered && !fi->flat)
@@ -633,7 +644,7 @@ static void jit_epilogue(struct jit_ctx *c, const struct jit_func *fi, bool ok)
 		x86_leave(&c->b); /* leave */
 	/* Plain and flat functions are entered directly from C and return
 	 * the status in rdx; nested ones return through the common entry. */
-	if (ok && (!fi->metered || fi->flat) && !c->rdx_zero)
+	if (ok && (!fi->metered || fi->flat) && !c->rdx_zero && !fi->xor_at_entry)
 		x86_alu_rr(&c->b, false, X86_OP_XOR, X86_RDX, X86_RDX); /* xor edx, edx */
 	x86_ret(&c->b);                                                 /* ret */
 }
@@ -1489,9 +1500,18 @@ static int jit_pass(struct jit_ctx *c)
 		const struct rt_func *rf = &p->funcs[f];
 
 		c->cur_func = f;
-		jit_label(c, jl_func(c, f, JF_BODY));
-		if (!c->fn[f].metered || c->fn[f].flat)
+		if (c->fn[f].xor_at_entry) {
+			/* Nothing in the body touches rdx, so zeroing it here
+			 * is the status of every exit; the body after it is a
+			 * C function (rt_jit_plain). */
 			jit_label(c, jl_func(c, f, JF_ENTRY));
+			x86_alu_rr(&c->b, false, X86_OP_XOR, X86_RDX, X86_RDX); /* xor edx, edx */
+			jit_label(c, jl_func(c, f, JF_BODY));
+		} else {
+			jit_label(c, jl_func(c, f, JF_BODY));
+			if (!c->fn[f].metered || c->fn[f].flat)
+				jit_label(c, jl_func(c, f, JF_ENTRY));
+		}
 		jit_prologue(c, &c->fn[f]);
 		c->fallthrough = true;
 		c->rdx_zero = false;
@@ -1593,6 +1613,7 @@ static bool jit_near(uintptr_t target, uintptr_t base, size_t size)
 
 struct jit_entry {
 	uint32_t entry; /* offset of the SysV entry point */
+	uint32_t body;  /* offset of the native function (rt_jit_plain) */
 	bool metered;
 };
 
@@ -1758,6 +1779,7 @@ int rt_jit_compile(const struct rt_prog *p, struct rt_jit **out, char *err, size
 	j->run_shim = c.prev[jl_common(&c, JL_RUN_SHIM)];
 	for (f = 0; f < p->nfuncs; f++) {
 		j->fn[f].entry = c.prev[jl_func(&c, f, JF_ENTRY)];
+		j->fn[f].body = c.prev[jl_func(&c, f, JF_BODY)];
 		j->fn[f].metered = c.fn[f].metered;
 	}
 	*out = j;
@@ -1785,7 +1807,7 @@ rt_import_fn rt_jit_plain(const struct rt_jit *j, uint32_t func)
 {
 	if (!j || func >= j->nfuncs || j->fn[func].metered)
 		return NULL;
-	return (rt_import_fn)(uintptr_t)(j->code + j->fn[func].entry);
+	return (rt_import_fn)(uintptr_t)(j->code + j->fn[func].body);
 }
 
 size_t rt_jit_code_size(const struct rt_jit *j)

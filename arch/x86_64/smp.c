@@ -15,8 +15,14 @@
  * owns: a dense id and per-CPU area (percpu_claim), IST stacks with guard
  * pages (arch_cpu_prepare_ap), the AP's idle strand, whose stack the AP
  * starts on (sched_prepare_cpu), and the trampoline's parameter block.
- * Then INIT, 10 ms, SIPI, 200 us, SIPI (the MP specification's sequence)
- * and up to SMP_AP_TIMEOUT_MS for the AP to say it is online.  The AP, in
+ * Then INIT, SIPI, SIPI (the MP specification's sequence, with the waits
+ * cut as below) and up to SMP_AP_TIMEOUT_MS for the AP to say it is online.
+ * The 10 ms between INIT and SIPI is for the discrete 82489DX APICs of the
+ * 486 era; CPUs with an integrated APIC of family 6 and later, and virtual
+ * CPUs, need only the IPI to have been delivered (Linux's init_udelay:
+ * 10 us), which a 10 ms sleep per AP turned into most of an SMP boot.  The
+ * 200 us after the first SIPI is a deadline, not a sleep: the second SIPI
+ * is only sent if the AP has not come online by then.  The AP, in
  * smp_ap_main: descriptor tables and GS base, the same CR0/CR4/EFER
  * protections, its local APIC and tick, the other services' per-CPU hooks,
  * and finally sched_start_cpu(), which adopts its stack as the idle strand
@@ -343,6 +349,32 @@ static void smp_delay_us(uint64_t us)
 	clock_delay_ns(us * 1000);
 }
 
+/* INIT-to-SIPI wait: 10 us on a family 6+ CPU or under a hypervisor, else
+ * the MP specification's 10 ms (see the top of the file). */
+static uint64_t smp_init_delay_us(void)
+{
+	uint32_t a, b, c, d, family;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	family = (a >> 8) & 0xf;
+	if (family == 0xf)
+		family += (a >> 20) & 0xff;
+	return family >= 6 || (c & (1u << 31)) ? 10 : 10000;
+}
+
+/* Wait up to us microseconds for p to come online; true if it did. */
+static bool smp_wait_online(struct percpu *p, uint64_t us)
+{
+	uint64_t t0 = clock_ns();
+
+	while (!__atomic_load_n(&p->online, __ATOMIC_ACQUIRE)) {
+		if (clock_ns() - t0 > us * 1000)
+			return false;
+		arch_cpu_relax();
+	}
+	return true;
+}
+
 /* Start the CPU with APIC id apic_id; true once it runs the scheduler. */
 static bool smp_start_ap(uint32_t apic_id)
 {
@@ -372,10 +404,11 @@ static bool smp_start_ap(uint32_t apic_id)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 
 	apic_send_icr(apic_id, APIC_ICR_INIT | APIC_ICR_ASSERT);
-	smp_delay_us(10000);
-	for (int i = 0; i < 2 && !p->online; i++) {
+	smp_delay_us(smp_init_delay_us());
+	for (int i = 0; i < 2; i++) {
 		apic_send_icr(apic_id, APIC_ICR_SIPI | APIC_ICR_ASSERT | (SMP_TRAMP_PHYS >> 12));
-		smp_delay_us(200);
+		if (smp_wait_online(p, 200))
+			return true;
 	}
 	t0 = clock_ns();
 	while (!__atomic_load_n(&p->online, __ATOMIC_ACQUIRE)) {

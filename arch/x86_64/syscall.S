@@ -11,11 +11,17 @@
  * general registers in trap_common's order), so the C side and the return
  * path are shared with uspace_enter.
  *
+ * The stub calls the process layer's hook (uspace_syscall_handler, set by
+ * uspace_init) directly and falls into the return.
+ *
  * uspace_return (rdi = frame at the stack top): restores the registers and
  * returns with sysretq when rip < USER_TOP (canonical, and not the last
  * user page - Intel's sysret takes a #GP in ring 0 on a non-canonical
- * rcx), else with iretq; swapgs (back to the user's GS base) is the last
- * thing before either.  rflags is sanitised by the C side.
+ * rcx), with r11 = the frame's rflags masked to what a user program may
+ * have (IF set; never IOPL or NT); otherwise uspace_return_slow (C) forces
+ * cs/ss, masks rflags and ends the process if rip is not canonical, and
+ * the return is an iretq.  swapgs (back to the user's GS base) is the last
+ * thing before either.
  */
 #include <arch/percpu.h>
 
@@ -23,6 +29,8 @@
 #define USER_DS 0x1b
 #define SYSCALL_VECTOR 0x100
 #define USER_TOP_HI 0x00007ffffffff000
+#define RFLAGS_USER  0x2408d5                   /* CF PF AF ZF SF TF DF OF AC ID */
+#define RFLAGS_FIXED 0x202                      /* bit 1, IF */
 
 	.text
 	.globl uspace_syscall_entry
@@ -57,9 +65,9 @@ uspace_syscall_entry:
 	xorl %ebp, %ebp                         /* backtraces stop here */
 	movq %rsp, %rdi
 	sti
-	call uspace_syscall
-	movq %rsp, %rdi
-	/* fall through */
+	call *uspace_syscall_handler(%rip)      /* process_syscall(frame) */
+	cli                                     /* rsp is the frame already */
+	jmp 1f
 	.size uspace_syscall_entry, . - uspace_syscall_entry
 
 	.globl uspace_return
@@ -67,10 +75,10 @@ uspace_syscall_entry:
 uspace_return:
 	cli
 	movq %rdi, %rsp
-	movq 17*8(%rsp), %rcx                   /* rip */
+1:	movq 17*8(%rsp), %rcx                   /* rip */
 	movabsq $USER_TOP_HI, %rax
 	cmpq %rax, %rcx
-	jae 1f
+	jae 2f
 	popq %r15
 	popq %r14
 	popq %r13
@@ -88,11 +96,20 @@ uspace_return:
 	popq %rax
 	addq $16, %rsp                          /* vector, error */
 	movq (%rsp), %rcx                       /* rip */
-	movq 16(%rsp), %r11                     /* rflags */
+	movq 16(%rsp), %r11                     /* rflags, masked: */
+	andl $RFLAGS_USER, %r11d
+	orl $RFLAGS_FIXED, %r11d
 	movq 24(%rsp), %rsp                     /* user rsp; interrupts stay off */
 	swapgs                                  /* the user's GS base */
 	sysretq
-1:	popq %r15
+2:	movq %rsp, %rbx                         /* the frame */
+	andq $-16, %rsp
+	sti
+	movq %rbx, %rdi
+	call uspace_return_slow                 /* sanitise; kills on a wild rip */
+	cli
+	movq %rbx, %rsp
+	popq %r15
 	popq %r14
 	popq %r13
 	popq %r12

@@ -39,12 +39,12 @@
 #define USPACE_RFLAGS_USER  0x2408d5ull
 #define USPACE_RFLAGS_FIXED 0x202ull /* bit 1, IF */
 
-static uspace_syscall_fn uspace_syscall_handler;
+uspace_syscall_fn uspace_syscall_handler; /* called by syscall.S */
 static uspace_fault_fn uspace_fault_handler;
 uint8_t uspace_smap; /* read by usercopy.S */
 
 extern char uspace_syscall_entry[], uspace_copy_begin[], uspace_copy_end[], uspace_copy_fault[];
-void uspace_syscall(struct trap_frame *f);
+void uspace_return_slow(struct trap_frame *f);
 __attribute__((noreturn)) void uspace_return(struct trap_frame *f);
 
 /* This CPU's part: the syscall MSRs and SSE for user programs.  The boot
@@ -117,9 +117,9 @@ static bool uspace_returnable(const struct trap_frame *f)
 	return f->rip < 0x0000800000000000ull;
 }
 
-void uspace_syscall(struct trap_frame *f)
+/* The iretq return (syscall.S): a frame whose rip is at or above USER_TOP. */
+void uspace_return_slow(struct trap_frame *f)
 {
-	uspace_syscall_handler(f);
 	uspace_sanitise(f);
 	if (!uspace_returnable(f))
 		uspace_fault_handler(f);

@@ -18,7 +18,10 @@
  */
 #include <arch/console.h>
 
+#include <stddef.h>
+
 #include "kernel/clock.h"
+#include "kernel/dispatch.h"
 #include "kernel/heap.h"
 #include "kernel/interface.h"
 #include "kernel/kprintf.h"
@@ -114,14 +117,17 @@ static void lx_detach(struct process *p)
 
 static const struct process_personality lx_personality = {lx_module_id, lx_attach, lx_detach};
 
-static uint64_t lx_guard(struct process *p, struct trap_frame *f)
-{
-	/* Linux's numbers only: the others (Spindle's own system calls) are
-	 * for other handlers, or answered -ENOSYS by the default. */
-	return p->personality_id == lx_module_id && f->rax < LX_NR_LIMIT;
-}
+/* The guard, tested in line by the dispatch routine: the processes this
+ * personality attached, and Linux's numbers only (the others, Spindle's own
+ * system calls, are for other handlers, or answered -ENOSYS by the default). */
+static struct dispatch_test lx_guard = {
+    2, {{0, offsetof(struct process, personality_id), 0, 0},
+        {1, offsetof(struct trap_frame, rax), 0, LX_NR_LIMIT - 1}}};
 
-static int64_t lx_handler(struct process *p, struct trap_frame *f)
+/* The handler of every Linux system call: no frame pointer (the null
+ * system call's path; see docs/userspace.md). */
+__attribute__((optimize("omit-frame-pointer"))) static int64_t lx_handler(struct process *p,
+                                                                        struct trap_frame *f)
 {
 	struct lx_proc *lx = p->personality;
 	const uint64_t a[6] = {f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9};
@@ -141,6 +147,7 @@ void lx_module_init(void)
 		return;
 	done = true;
 	process_set_personality(&lx_personality);
-	if (process_syscall_install(lx_handler, lx_guard, &lx_module))
+	lx_guard.t[0].lo = lx_guard.t[0].hi = (uint64_t)(uintptr_t)lx_module_id;
+	if (process_syscall_install(lx_handler, NULL, &lx_guard, &lx_module))
 		kprintf("linux: cannot install the system-call handler\n");
 }

@@ -21,6 +21,7 @@
  *   8  the last value op 1 or 5 succeeded with (0: none)
  * VMApp_Setup(a, b, c): nominate a when Reclaim asks (0: agree).
  */
+#include <spindle/dispatcher.h>
 #include <spindle/gatekeeper.h>
 #include <spindle/physaddr.h>
 #include <spindle/vmapp.h>

@@ -46,7 +46,7 @@ u64 deaf_unblock(struct Strand_T *s)
 {
 	if (Strand_Thread(s) >= 0)
 		stat[3]++; /* heard, and ignored */
-	return 0; /* eBPF always returns r0; a void event ignores it */
+	return 0;          /* eBPF always returns r0; a void event ignores it */
 }
 
 SPINDLE_EXPORT
@@ -60,7 +60,8 @@ u64 init(void)
 {
 	long long r;
 
-	if ((r = SPINDLE_INSTALL("deaf_pick", 0)) < 0 || (r = SPINDLE_INSTALL("deaf_block", 0)) < 0 ||
+	if ((r = SPINDLE_INSTALL("deaf_pick", 0)) < 0 ||
+	    (r = SPINDLE_INSTALL("deaf_block", 0)) < 0 ||
 	    (r = SPINDLE_INSTALL("deaf_unblock", 0)) < 0)
 		return (u64)-r;
 	return 0;

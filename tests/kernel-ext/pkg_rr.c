@@ -14,8 +14,8 @@
 
 SPINDLE_LICENSE("GPL");
 
-u64 stat[5];          /* resumes, checkpoints, blocks, unblocks, picks */
-u64 blocked;          /* bit i: thread i is blocked */
+u64 stat[5]; /* resumes, checkpoints, blocks, unblocks, picks */
+u64 blocked; /* bit i: thread i is blocked */
 
 SPINDLE_HANDLER(VProc_Pick)
 s64 rr_pick(struct VProc_T *vp, u64 prev, u64 n)

@@ -18,6 +18,8 @@
  * Cases restore the Gatekeeper's policy and unload what they loaded before
  * they assert, so one failure does not cascade.
  */
+#include <arch/percpu.h>
+
 #include "kernel/console.h"
 #include "kernel/dispatch.h"
 #include "kernel/dispatch_async.h"
@@ -451,7 +453,10 @@ KTEST(model_async_handler_runs_on_worker_strand)
 
 	KT_ASSERT_EQ(o.fired, 1); /* only the intrinsic ran in the raise */
 	KT_ASSERT_EQ(o.result, 5);
-	KT_ASSERT(!seen_at_raise);
+	/* With one CPU the worker cannot have run before the raiser let it;
+	 * with more it may already be running it elsewhere, which is the point. */
+	if (percpu_count() == 1)
+		KT_ASSERT(!seen_at_raise);
 	KT_ASSERT(seen_later);
 	KT_ASSERT_EQ(st1.queued - st0.queued, 1);
 	KT_ASSERT_EQ(st1.ran - st0.ran, 1);

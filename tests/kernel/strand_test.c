@@ -94,7 +94,9 @@ KTEST(strand_detached_reaped)
 	KT_ASSERT_EQ(strand_create_pinned(&a, 0, st_add, (void *)&n, &h), 0);
 	KT_ASSERT_EQ(strand_detach(h), 0);
 	KT_ASSERT_EQ(strand_join(h, 0), -EINVAL);
-	KT_ASSERT_EQ(sched_sleep_ns(20 * 1000 * 1000), 0);      /* lets it run and end */
+	/* Sleeping lets it run and end (a tick at most); 1 s at most. */
+	for (int i = 0; i < 1000 && (n != 1 || strand_count() != live); i++)
+		KT_ASSERT_EQ(sched_sleep_ns(1000 * 1000), 0);
 	KT_ASSERT_EQ(n, 1);
 	KT_ASSERT_EQ(strand_join(h, 0), -ESRCH);
 	KT_ASSERT_EQ(strand_count(), live);
@@ -154,23 +156,52 @@ KTEST(strand_stack_overflow_hits_guard)
 
 /* ---- exhaustion ---- */
 
+/*
+ * Hold all free memory but ST_EXHAUST_KEEP pages in 2 MiB blocks that are
+ * never touched.  Exhausting the whole of a 256 MiB guest with strands
+ * touches a fresh stack page per strand, and the first touch of guest RAM
+ * is a host page fault that costs tens of microseconds on these machines:
+ * most of a second of boot.  Running out of the rest fails the same way.
+ */
+#define ST_EXHAUST_KEEP   6144u         /* 24 MiB: some 1,400 strands */
+#define ST_EXHAUST_BLOCK  512u          /* pages: 2 MiB */
+#define ST_EXHAUST_BLOCKS 512u
+
+static unsigned st_reserve(uint64_t *blocks)
+{
+	struct pmm_stats ps;
+	unsigned n = 0;
+
+	for (pmm_get_stats(&ps); n < ST_EXHAUST_BLOCKS &&
+	     ps.free_pages > ST_EXHAUST_KEEP + ST_EXHAUST_BLOCK; pmm_get_stats(&ps)) {
+		if (pmm_alloc(ST_EXHAUST_BLOCK, 1, 0, &blocks[n]) != 0)
+			break;
+		n++;
+	}
+	return n;
+}
+
 KTEST(strand_exhaustion_fails_cleanly)
 {
 	struct pmm_stats p0, p1;
 	struct heap_stats h0, h1;
-	unsigned live = strand_count(), made = 0;
+	unsigned live = strand_count(), made = 0, held;
 	volatile int ran = 0;
 	size_t stacks0;
 	strand_t after;
 	strand_t *h;
+	uint64_t *blocks;
 	int err = 0;
 
 	strand_cache_flush();
 	h = kmalloc(STRAND_MAX * sizeof(*h));
 	KT_ASSERT(h != NULL);
+	blocks = kmalloc(ST_EXHAUST_BLOCKS * sizeof(*blocks));
+	KT_ASSERT(blocks != NULL);
 	pmm_get_stats(&p0);
 	heap_get_stats(&h0);
 	stacks0 = kstack_count();
+	held = st_reserve(blocks);
 	/* Lower priority than us: none runs until we join. */
 	while (made < STRAND_MAX) {
 		err = strand_create(st_add, (void *)&ran, SCHED_PRIO_MIN, "hog", &h[made]);
@@ -178,17 +209,20 @@ KTEST(strand_exhaustion_fails_cleanly)
 			break;
 		made++;
 	}
+	for (unsigned i = 0; i < held; i++)
+		KT_ASSERT_EQ(pmm_free(blocks[i], ST_EXHAUST_BLOCK), 0);
 	KT_ASSERT(err == -ENOMEM || err == -EAGAIN);
 	KT_ASSERT(made > 1000);
 	for (unsigned i = 0; i < made; i++)
 		KT_ASSERT_EQ(strand_join(h[i], 0), 0);
 	strand_cache_flush();
 	kfree(h);
+	kfree(blocks);
 	KT_ASSERT_EQ(strand_count(), live);
 	KT_ASSERT_EQ(kstack_count(), stacks0);
 	pmm_get_stats(&p1);
 	heap_get_stats(&h1);
-	KT_ASSERT_EQ(h1.live_objects, h0.live_objects - 1);     /* the handle array */
+	KT_ASSERT_EQ(h1.live_objects, h0.live_objects - 2);     /* the handle and block arrays */
 	/* Everything back, but for page tables of new stack slots (one per 2 MiB
 	 * of slots) and pages the heap keeps for reuse. */
 	uint64_t slack = (uint64_t)made * KSTACK_SLOT_SIZE / (2u << 20) + 8 +

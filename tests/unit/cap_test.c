@@ -119,6 +119,37 @@ static void exhausted_generation_retires_slot(void)
 	cap_table_destroy(t);
 }
 
+static void generations_are_unpredictable(void)
+{
+	struct cap_table *t = cap_table_create(CAP_CHUNK);
+	static int objs[64];
+	cap_t c[64], d = 0;
+	uint32_t low = 0, dup = 0;
+
+	for (uint32_t i = 0; i < 64; i++) {
+		CHECK_EQ(cap_create(t, T_PAGE, &objs[i], &c[i]), 0);
+		CHECK(cap_gen_of(c[i]) >= 1 && cap_gen_of(c[i]) <= (1u << 31));
+		low += cap_gen_of(c[i]) <= 64; /* a guesser's first tries */
+		for (uint32_t j = 0; j < i; j++)
+			dup += cap_gen_of(c[j]) == cap_gen_of(c[i]);
+	}
+	/* Each is drawn from 2^31 values: 64 of them all differing and none
+	 * among the 64 smallest fails by chance with probability < 2^-18. */
+	CHECK_EQ(low, 0);
+	CHECK_EQ(dup, 0);
+	/* Revocation still moves the slot to the next generation; a value
+	 * between the slot's first and current generation is stale, any other
+	 * one was never issued. */
+	CHECK_EQ(cap_revoke(t, c[63], T_PAGE, NULL), 0);
+	CHECK_EQ(cap_create(t, T_PAGE, &objs[63], &d), 0);
+	CHECK_EQ(cap_index_of(d), cap_index_of(c[63]));
+	CHECK_EQ(cap_gen_of(d), cap_gen_of(c[63]) + 1);
+	CHECK_EQ(cap_check(t, c[63], T_PAGE, NULL), -ESTALE);
+	CHECK_EQ(cap_check(t, c[63] - ((cap_t)1 << 32), T_PAGE, NULL), -EBADF);
+	CHECK_EQ(cap_check(t, d + ((cap_t)1 << 32), T_PAGE, NULL), -EBADF);
+	cap_table_destroy(t);
+}
+
 int main(void)
 {
 	RUN(create_check_roundtrip);
@@ -127,5 +158,6 @@ int main(void)
 	RUN(forged_and_null_handles_fail);
 	RUN(table_grows_and_fills);
 	RUN(exhausted_generation_retires_slot);
+	RUN(generations_are_unpredictable);
 	return check_done();
 }

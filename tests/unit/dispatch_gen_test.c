@@ -190,9 +190,43 @@ static int authorize(void *arg, struct dispatch_decision *d)
 	return 0;
 }
 
+/* Inline tests on the (scalar) arguments' values: a pool, never changed
+ * while a binding uses one. */
+static struct dispatch_test tests[16];
+static void random_test(struct dispatch_test *t)
+{
+	t->n = 1 + rnd(DISPATCH_TEST_TERMS);
+	for (uint32_t i = 0; i < t->n; i++) {
+		t->t[i].arg = rnd(4);
+		t->t[i].off = DISPATCH_TEST_VALUE;
+		switch (rnd(4)) {
+		case 0: /* equality */
+			t->t[i].lo = t->t[i].hi = rnd(40);
+			break;
+		case 1: /* wide: immediates do not fit */
+			t->t[i].lo = 0;
+			t->t[i].hi = 0x1ffffffffull;
+			break;
+		case 2: /* a large lower bound */
+			t->t[i].lo = 0xffffffff80000000ull + rnd(4);
+			t->t[i].hi = ~0ull;
+			break;
+		default:
+			t->t[i].lo = rnd(30);
+			t->t[i].hi = t->t[i].lo + rnd(500);
+			break;
+		}
+	}
+}
+
 static void random_guard(struct dispatch_guard *g)
 {
 	uint32_t k = rnd(NPROC);
+	if (rnd(4) == 0) {
+		struct dispatch_test *t = &tests[rnd(16)];
+		*g = (struct dispatch_guard){{&dispatch_test_sig, NULL, NULL}, t, true};
+		return;
+	}
 	switch (rnd(3)) {
 	case 0:
 		*g = (struct dispatch_guard){{&s_ng[k], NULL, NULL}, NULL, false};
@@ -253,6 +287,8 @@ static void random_sets_match_the_walk(void)
 	uint32_t bad = 0, generated = 0, sets = 400;
 
 	sigs_init();
+	for (uint32_t i = 0; i < 16; i++)
+		random_test(&tests[i]);
 	for (uint32_t round = 0; round < sets; round++) {
 		struct dispatch_event *ev = NULL;
 		struct dispatch_binding *bs[10];
@@ -270,6 +306,8 @@ static void random_sets_match_the_walk(void)
 			CHECK_EQ(dispatch_set_result(ev, result_fold, (void *)(uintptr_t)round,
 			                             rnd(5), &auth_mod),
 			         0);
+		if (rnd(3) == 0)
+			CHECK_EQ(dispatch_set_exclusive(ev, true, &auth_mod), 0);
 		switch (rnd(3)) {
 		case 0: {
 			struct dispatch_proc d = {&s_nh[rnd(NPROC)], NULL, NULL};
@@ -475,10 +513,188 @@ static void walk_is_the_fallback(void)
 	CHECK_EQ(dispatch_reclaim(), 0);
 }
 
+/* Exclusive events of native handlers and guards with a native default get
+ * the lean routine (no locals, no fold): it must agree with the walk, and at
+ * most one handler may run per raise. */
+static void exclusive_native_sets_match_the_walk(void)
+{
+	uint32_t bad = 0, sets = 300, multi = 0;
+
+	sigs_init();
+	for (uint32_t round = 0; round < sets; round++) {
+		struct dispatch_event *ev = NULL;
+		struct dispatch_proc def = {&s_nh[rnd(NPROC)], NULL, NULL};
+		uint32_t want = 1 + rnd(6);
+
+		CHECK_EQ(dispatch_event_create("Gen_Event", &ev_sig, &auth_mod, NULL, &ev), 0);
+		if (!ev)
+			return;
+		CHECK_EQ(dispatch_set_exclusive(ev, true, &inst_mod), -EPERM); /* authority only */
+		CHECK_EQ(dispatch_set_exclusive(ev, true, &auth_mod), 0);
+		CHECK_EQ(dispatch_set_default(ev, &def, NULL, false, &auth_mod), 0);
+		for (uint32_t i = 0; i < want; i++) {
+			struct dispatch_install_req req = {0};
+			struct dispatch_guard g;
+			struct dispatch_binding *b;
+			uint32_t k = (round + i) % NPROC; /* distinct: a handler installs once */
+
+			if (rnd(2)) {
+				req.handler = (struct dispatch_proc){&s_nh[k], NULL, NULL};
+			} else {
+				req.handler = (struct dispatch_proc){&s_ch[k], NULL, NULL};
+				req.options |= DISPATCH_CLOSURE;
+				req.closure = (void *)(uintptr_t)(round + i);
+			}
+			if (rnd(4)) {
+				k = rnd(NPROC);
+				switch (rnd(3)) {
+				case 0:
+					g = (struct dispatch_guard){{&s_ng[k], NULL, NULL}, NULL, false};
+					break;
+				case 1:
+					g = (struct dispatch_guard){{&s_cg[k], NULL, NULL},
+					                            (void *)(uintptr_t)(k + 11), true};
+					break;
+				default:
+					g = (struct dispatch_guard){
+					    {&dispatch_test_sig, NULL, NULL}, &tests[rnd(16)], true};
+					break;
+				}
+				req.guard = &g;
+			}
+			CHECK_EQ(dispatch_install(ev, &req, &inst_mod, &b), 0);
+		}
+		if (want > 1)
+			CHECK(dispatch_is_generated(ev));
+		bad += compare_raises(ev, 24);
+		/* One raise runs at most one handler (trace kinds 1 and 3). */
+		for (uint32_t r = 0; r < 8; r++) {
+			uint32_t ran = 0;
+
+			ntrace = 0;
+			(void)dispatch_call(ev, rnd(40), rnd(40), rnd(9), rnd(9), 0);
+			for (uint32_t t = 0; t < ntrace; t++)
+				ran += (trace[t] >> 56) == 1 || (trace[t] >> 56) == 3;
+			multi += ran > 1;
+		}
+		CHECK_EQ(dispatch_uninstall_all(&inst_mod), 0);
+		CHECK_EQ(dispatch_event_destroy(ev, &auth_mod), 0);
+	}
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(multi, 0);
+	printf("  %u exclusive sets, %u mismatches, %u raises ran two handlers\n", sets, bad,
+	       multi);
+	CHECK_EQ(dispatch_reclaim(), 0);
+}
+
+/* Field tests: an event of two references, guards on their fields; the
+ * routine's inline compares against the walk's dispatch_test_eval, and the
+ * refusals (scalar argument, field past the object, untrusted installer,
+ * bad bounds). */
+#define REF16 {RT_ARG_REF, NULL, 16, false}
+static const struct rt_sig ref_ev_sig = {"Gen_Ref", NULL, 2, {REF16, REF16}, RET, 0};
+static uint64_t ref_h(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
+{
+	const uint64_t *x = (const uint64_t *)(uintptr_t)a, *y = (const uint64_t *)(uintptr_t)b;
+
+	(void)c, (void)d, (void)e;
+	tr(5, 1, x[0], x[1], y[0]);
+	return x[0] + 2 * y[1] + 1;
+}
+static uint64_t ref_h2(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
+{
+	const uint64_t *y = (const uint64_t *)(uintptr_t)b;
+
+	(void)a, (void)c, (void)d, (void)e;
+	tr(5, 2, y[0], y[1], 0);
+	return 7000 + y[0];
+}
+static uint64_t ref_def(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
+{
+	(void)a, (void)b, (void)c, (void)d, (void)e;
+	tr(5, 3, 0, 0, 0);
+	return 99;
+}
+static const struct rt_sig ref_h_sig = {"ref_h", (void *)ref_h, 2, {REF16, REF16}, RET, 0};
+static const struct rt_sig ref_h2_sig = {"ref_h2", (void *)ref_h2, 2, {REF16, REF16}, RET, 0};
+static const struct rt_sig ref_def_sig = {"ref_def", (void *)ref_def, 2, {REF16, REF16}, RET, 0};
+
+static void field_tests_match_the_walk(void)
+{
+	static const struct dispatch_test t1 = {2, {{0, 8, 0x1234, 0x1234}, {1, 0, 0, 1023}}};
+	static const struct dispatch_test t2 = {1, {{1, 0, 0x53500000, 0x53500002}}};
+	static const struct dispatch_test past = {1, {{0, 12, 0, 1}}};
+	static const struct dispatch_test scalar = {1, {{0, 0, 0, 1}}};
+	static const struct dispatch_test third = {1, {{2, DISPATCH_TEST_VALUE, 0, 1}}};
+	static const struct dispatch_test inverted = {1, {{0, 0, 5, 4}}};
+	static const struct module ext = {"Ext", 0};
+	struct dispatch_event *ev = NULL, *sev = NULL;
+	struct dispatch_binding *b;
+	struct dispatch_install_req req = {0};
+	struct dispatch_guard g = {{&dispatch_test_sig, NULL, NULL}, (void *)&t1, true};
+	struct dispatch_proc def = {&ref_def_sig, NULL, NULL};
+	uint32_t bad = 0, hits[4] = {0};
+
+	CHECK_EQ(dispatch_event_create("Gen_Ref", &ref_ev_sig, &auth_mod, NULL, &ev), 0);
+	CHECK_EQ(dispatch_event_create("Gen_Event", &ev_sig, &auth_mod, NULL, &sev), 0);
+	if (!ev || !sev)
+		return;
+	CHECK_EQ(dispatch_set_exclusive(ev, true, &auth_mod), 0);
+	CHECK_EQ(dispatch_set_default(ev, &def, NULL, false, &auth_mod), 0);
+	req.handler = (struct dispatch_proc){&ref_h_sig, NULL, NULL};
+	req.guard = &g;
+	CHECK_EQ(dispatch_install(ev, &req, &ext, &b), -EPERM); /* untrusted */
+	g.closure = (void *)&past;
+	CHECK_EQ(dispatch_install(ev, &req, &inst_mod, &b), -EINVAL);
+	g.closure = (void *)&inverted;
+	CHECK_EQ(dispatch_install(ev, &req, &inst_mod, &b), -EINVAL);
+	g.closure = (void *)&third;
+	CHECK_EQ(dispatch_install(ev, &req, &inst_mod, &b), -EINVAL); /* two arguments */
+	g.closure = (void *)&scalar;
+	req.handler = (struct dispatch_proc){&s_nh[0], NULL, NULL};
+	CHECK_EQ(dispatch_install(sev, &req, &inst_mod, &b), -EINVAL); /* field of a scalar */
+	req.handler = (struct dispatch_proc){&ref_h_sig, NULL, NULL};
+	g.closure = (void *)&t1;
+	CHECK_EQ(dispatch_install(ev, &req, &inst_mod, &b), 0);
+	req.handler = (struct dispatch_proc){&ref_h2_sig, NULL, NULL};
+	g.closure = (void *)&t2;
+	CHECK_EQ(dispatch_install(ev, &req, &inst_mod, &b), 0);
+	CHECK(dispatch_is_generated(ev));
+	for (uint32_t r = 0; r < 400; r++) {
+		static const uint64_t pick[] = {0x1234, 0x1235, 0x1233, 0, 1023, 1024, 0x53500000,
+		                                0x53500002, 0x53500003, 0x534fffff, ~0ull};
+		uint64_t x[2] = {rnd(5), pick[rnd(11)]}, y[2] = {pick[rnd(11)], rnd(9)};
+		uint64_t a[5] = {(uint64_t)(uintptr_t)x, (uint64_t)(uintptr_t)y, 0, 0, 0}, got, t1v[8];
+		uint32_t n1;
+		struct dispatch_outcome o;
+
+		ntrace = 0;
+		got = dispatch_call(ev, a[0], a[1], 0, 0, 0);
+		memcpy(t1v, trace, sizeof(t1v));
+		n1 = ntrace;
+		ntrace = 0;
+		(void)dispatch_raise(ev, a, &o);
+		if (got != o.result || n1 != ntrace || n1 != 1 || memcmp(t1v, trace, 8 * n1))
+			bad++;
+		hits[got == 99 ? 3 : got >= 7000 ? 2 : 1]++; /* h1 returns at most 21 */
+	}
+	CHECK_EQ(bad, 0);
+	/* Every path taken: the first handler, the second, the default. */
+	CHECK(hits[1] > 0 && hits[2] > 0 && hits[3] > 0);
+	printf("  field tests: %u/%u/%u raises to h1/h2/default, %u mismatches\n", hits[1],
+	       hits[2], hits[3], bad);
+	CHECK_EQ(dispatch_uninstall_all(&inst_mod), 0);
+	CHECK_EQ(dispatch_event_destroy(ev, &auth_mod), 0);
+	CHECK_EQ(dispatch_event_destroy(sev, &auth_mod), 0);
+	CHECK_EQ(dispatch_reclaim(), 0);
+}
+
 int main(void)
 {
 	CHECK_EQ(dispatch_init(), 0);
 	RUN(random_sets_match_the_walk);
+	RUN(exclusive_native_sets_match_the_walk);
+	RUN(field_tests_match_the_walk);
 	RUN(abort_disables_and_releases);
 	RUN(routine_survives_its_own_retirement);
 	RUN(walk_is_the_fallback);

@@ -138,6 +138,47 @@ static void copy_keeps_integers(void)
 	cap_table_destroy(caps);
 }
 
+/* The capability-space calls the generated wrappers use. */
+static void capability_space_calls(void)
+{
+	struct cap_table *caps = cap_table_create(256);
+	struct extref_table *t = extref_table_create(caps, 2);
+	int f[3] = {0};
+	cap_t c[3] = {0}, out = 0;
+	uint64_t h0 = 0, h1 = 0, h2 = 0, again = 0;
+
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(cap_create(caps, T_FILE, &f[i], &c[i]), 0);
+	CHECK_EQ(extref_enter(t, c[0], &h0), 0);
+	CHECK_EQ(extref_enter(t, c[0], &again), 0);
+	CHECK_EQ(again, h0);
+	CHECK_EQ(extref_resolve(t, h0, &out), 0);
+	CHECK_EQ(out, c[0]);
+	/* A raw capability value, 0 and values beyond int32 are no handles. */
+	CHECK_EQ(extref_resolve(t, c[0], &out), -EBADF);
+	CHECK_EQ(extref_resolve(t, 0, &out), -EBADF);
+	CHECK_EQ(extref_resolve(t, h0 | ((uint64_t)1 << 32), &out), -EBADF);
+	CHECK_EQ(extref_enter(t, c[1], &h1), 0);
+	/* Full of live entries: no room, and entering fails. */
+	CHECK(!extref_room(t));
+	CHECK_EQ(extref_enter(t, c[2], &h2), -ENOSPC);
+	/* The kernel revokes c[0]: its handle resolves to the old value (the
+	 * callee's check says -ESTALE), and the dead entry makes room. */
+	CHECK_EQ(cap_revoke(caps, c[0], T_FILE, NULL), 0);
+	CHECK_EQ(extref_resolve(t, h0, &out), 0);
+	CHECK_EQ(cap_check(caps, out, T_FILE, NULL), -ESTALE);
+	CHECK(extref_room(t));
+	CHECK_EQ(extref_count(t), 1);
+	CHECK_EQ(extref_resolve(t, h0, &out), -ESTALE);
+	CHECK_EQ(extref_enter(t, c[2], &h2), 0);
+	CHECK(h2 != h0); /* the slot's generation moved on */
+	CHECK_EQ(extref_resolve(t, h2, &out), 0);
+	CHECK_EQ(out, c[2]);
+	CHECK_EQ(extref_sweep(t), 0);
+	extref_table_destroy(t);
+	cap_table_destroy(caps);
+}
+
 int main(void)
 {
 	RUN(externalize_is_idempotent);
@@ -145,5 +186,6 @@ int main(void)
 	RUN(kernel_revocation_reaches_user);
 	RUN(full_table_and_churn);
 	RUN(copy_keeps_integers);
+	RUN(capability_space_calls);
 	return check_done();
 }

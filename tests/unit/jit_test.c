@@ -835,6 +835,48 @@ static void status_register(void)
 	            FUEL, 0, RT_RUN_OK, __LINE__);
 }
 
+/* rt_jit_plain: a plain entry is also a C function; the full entry still
+ * returns status 0 whatever the caller left in rdx (r3). */
+static void plain_entry(void)
+{
+	struct rt_prog *p = build("mov %r0, %r1\nadd %r0, %r2\nexit\n");
+	struct rt_prog *q = build("mov %r0, %r3\nadd %r0, %r2\nexit\n");
+	struct rt_prog *m = build("mov %r0, 0\nl:\nadd %r0, 1\njlt %r0, 3, l\nexit\n");
+	struct rt_jit *jp = NULL, *jq = NULL, *jm = NULL;
+	char err[256] = "";
+
+	CHECK(p && q && m);
+	if (!p || !q || !m || rt_jit_compile(p, &jp, err, sizeof(err)) ||
+	    rt_jit_compile(q, &jq, err, sizeof(err)) || rt_jit_compile(m, &jm, err, sizeof(err))) {
+		printf("  %s\n", err);
+		CHECK(!"did not compile");
+	} else {
+		uint64_t (*f2)(uint64_t, uint64_t) =
+		    (uint64_t(*)(uint64_t, uint64_t))(uintptr_t)rt_jit_plain(jp, 0);
+		struct rt_jit_ret r;
+
+		CHECK(f2 != NULL);
+		if (f2)
+			CHECK_EQ(f2(40, 2), 42);
+		r = rt_jit_entry(jp, 0)(40, 2, 77, 0, 0, 5);
+		CHECK_EQ(r.r0, 42);
+		CHECK_EQ(r.status, RT_RUN_OK);
+		/* r3 named: the xor stays at the exit. */
+		CHECK(rt_jit_plain(jq, 0) != NULL);
+		r = rt_jit_entry(jq, 0)(0, 2, 77, 0, 0, 5);
+		CHECK_EQ(r.r0, 79);
+		CHECK_EQ(r.status, RT_RUN_OK);
+		CHECK(rt_jit_plain(jm, 0) == NULL); /* metered: no C face */
+		CHECK(rt_jit_plain(jp, 1) == NULL);
+	}
+	rt_jit_free(jp);
+	rt_jit_free(jq);
+	rt_jit_free(jm);
+	rt_prog_free(p);
+	rt_prog_free(q);
+	rt_prog_free(m);
+}
+
 /* The callee of a shared-budget call: loops r1 times (r1 back-edges). */
 static const char shared_callee[] = "mov %r0, 0\nl:\nadd %r0, 1\njlt %r0, %r1, l\nexit";
 
@@ -1257,6 +1299,7 @@ int main(void)
 	RUN(abort_pc);
 	RUN(status_register);
 	RUN(shared_budget);
+	RUN(plain_entry);
 	RUN(peepholes);
 	RUN(callee_saved);
 	RUN(refusals);
