@@ -12,30 +12,7 @@
 #include <string.h>
 
 #include "runtime/asm.h"
-
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	if (buf) {
-		buf[n] = 0;
-		*len = (size_t)n;
-	}
-	return buf;
-}
+#include "tools/toolkit.h"
 
 int main(int argc, char **argv)
 {
@@ -51,23 +28,16 @@ int main(int argc, char **argv)
 		uint32_t n = 0;
 		size_t len = 0;
 		char err[256], out[1024];
-		const char *base = strrchr(argv[k], '/') ? strrchr(argv[k], '/') + 1 : argv[k];
-		char *text = read_all(argv[k], &len);
+		const char *base = tk_basename(argv[k]);
+		char *text = tk_read_file(argv[k], &len);
 		FILE *f;
 
 		if (!text || rt_asm_parse_test(text, len, &t, err, sizeof(err))) {
 			free(text);
 			continue;
 		}
-		if (t.raw) {
-			insns = rt_alloc(sizeof(*insns) * (t.nraw ? t.nraw : 1));
-			if (insns)
-				memcpy(insns, t.raw, sizeof(*insns) * t.nraw);
-			n = t.nraw;
-		} else if (!t.asm_text ||
-		           rt_asm(t.asm_text, t.asm_len, &insns, &n, err, sizeof(err))) {
+		if (tk_data_program(&t, &insns, &n, err, sizeof(err)))
 			insns = NULL;
-		}
 		if (insns && n) {
 			snprintf(out, sizeof(out), "%s/%.*s.bin", argv[1],
 			         (int)(strlen(base) > 5 ? strlen(base) - 5 : strlen(base)), base);

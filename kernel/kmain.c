@@ -159,8 +159,7 @@ void kmain(uint32_t boot_proto, uint32_t boot_info)
 		panic("no memory for the memory services");
 	if (process_init())
 		panic("cannot set up user space");
-	percpu_reload_gs(); /* uspace_init zeroes GS base; the kernel keeps its per-CPU area there */
-	smp_init();         /* the other CPUs join the scheduler; one CPU if none answers */
+	smp_init(); /* the other CPUs join the scheduler; one CPU if none answers */
 	arch_irq_enable();
 	kprintf("bench: kmain_entry_cycles=%lu\n", (unsigned long)kmain_entry_cycles);
 

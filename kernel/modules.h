@@ -10,10 +10,10 @@
  *
  * SpinPublic after boot: Console, Dispatcher, Gatekeeper, Kext, Strand,
  * VProc (every declared interface with a kernel implementation that is not
- * private).  SpinPrivate: all of those plus SPL.  Trap's SystemCall event
- * is declared by the user-space personality (Trap.SystemCall wiring) and
- * Stats / Package are implemented by extensions, so neither is a kernel
- * domain.
+ * private).  SpinPrivate: all of those plus SPL.  MachineTrap (the
+ * system-call event, private) is declared by the process layer
+ * (process_events_init), and Stats / Package are implemented by
+ * extensions, so neither is one of these kernel domains.
  *
  * Callers: kmain.  Errors: the first failing module's code; a manifest
  * failure is reported on the console and does not fail the boot (the

@@ -87,7 +87,13 @@
  * append to a FIFO and a bit set; a block is a bsr and a pop; the switch
  * saves six registers.  A woken strand of the same priority simply waits its
  * turn, so the signal-then-block pattern of ping-pong switches directly to
- * the partner when no one else is ready, with no extra preemption.
+ * the partner when no one else is ready, with no extra preemption.  What
+ * made these paths slow was not the scheduler but its locks: a round trip
+ * takes a dozen spinlocks, so their fast paths are inline (sync.h) and the
+ * lock-order checker, which walked a per-CPU list on each of them, is a
+ * boot-time switch that benchmark boots turn off.  On one CPU nothing here
+ * does cross-CPU work: placement scans loads only when percpu_count() > 1,
+ * and strand_create() peeks at the reap list before locking it.
  *
  * The seam for SPIN's events.  The Strand interface's events are raised at
  * exactly four places, marked "EVENT" below, through the generated raise

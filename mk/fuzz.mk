@@ -45,9 +45,10 @@ FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 ALL_TARGETS += $(FUZZ_BINS)
 TEST_SUITES += fuzz
 
-# The JIT unit test: the runtime library plus the sample embedder.
+# The JIT unit test: the runtime library plus the sample embedder and the
+# hosted tools' shared code.
 $(BUILD)/host/tests/jit: $(BUILD)/host/libspinrt.a
-UNIT_SRCS_jit += tests/ext/ext_env.c
+UNIT_SRCS_jit += tests/ext/ext_env.c tools/toolkit.c
 UNIT_LDFLAGS_jit += $(RT_HOST_LIB)
 
 .PHONY: fuzz test-fuzz fuzz-bins
@@ -81,9 +82,9 @@ test-fuzz: $(FUZZ_BINS)
 # corpus, ELF seeds from the clang objects the other suites build and the
 # loader's malformed-object collection.
 FUZZ_GEN := $(FUZZ_DIR)/gen_corpus
-$(FUZZ_GEN): fuzz/gen_corpus.c $(BUILD)/host/libspinrt.a
+$(FUZZ_GEN): fuzz/gen_corpus.c tools/toolkit.c tools/toolkit.h $(BUILD)/host/libspinrt.a
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) $< $(RT_HOST_LIB) $(HOST_LDFLAGS) -o $@
+	$(HOST_CC) $(HOST_CFLAGS) $< tools/toolkit.c $(RT_HOST_LIB) $(HOST_LDFLAGS) -o $@
 
 .PHONY: fuzz-corpus
 fuzz-corpus: $(FUZZ_GEN) $(BENCH_NATIVE_BPF)

@@ -6,7 +6,9 @@
 #   $(RT_KERNEL_OBJS)   build/kernel/runtime/*.o    freestanding, for the kernel
 #   build/bin/NAME      every tools/NAME.c that includes "runtime/..." headers,
 #                       linked with $(RT_HOST_LIB); build/host-opt/bin/NAME is
-#                       the same tool against $(RT_HOST_OPT_LIB), for benchmarks
+#                       the same tool against $(RT_HOST_OPT_LIB), for benchmarks;
+#                       every tool also links tools/toolkit.c ($(TK_HOST_OBJ),
+#                       $(TK_HOST_OPT_OBJ)), the code the hosted tools share
 #
 # The library is every runtime/*.c plus arch/x86_64/jit*.c, found by
 # wildcard, so new passes join it without touching this file.
@@ -37,7 +39,10 @@ RT_KERNEL_ALLOWED := rt_alloc rt_free rt_code_alloc rt_code_seal rt_code_free \
                      memcpy memmove memset memcmp strlen strnlen strcmp strncmp strchr \
                      strlcpy fmt_vsnprintf
 
-RT_TOOLS := $(patsubst tools/%.c,%,$(shell grep -l '^\#include "runtime/' tools/*.c 2>/dev/null))
+RT_TOOLS := $(filter-out toolkit,\
+            $(patsubst tools/%.c,%,$(shell grep -l '^\#include "runtime/' tools/*.c 2>/dev/null)))
+TK_HOST_OBJ := $(BUILD)/host/obj/tools/toolkit.o
+TK_HOST_OPT_OBJ := $(BUILD)/host-opt/obj/tools/toolkit.o
 RT_TOOL_BINS := $(RT_TOOLS:%=$(BUILD)/bin/%)
 RT_TOOL_OPT_BINS := $(RT_TOOLS:%=$(BUILD)/host-opt/bin/%)
 
@@ -85,14 +90,14 @@ $(RT_KERNEL_CHECK): $(RT_KERNEL_OBJS)
 	fi
 	@touch $@
 
-$(BUILD)/bin/%: tools/%.c $(RT_HOST_LIB)
+$(BUILD)/bin/%: tools/%.c $(TK_HOST_OBJ) $(RT_HOST_LIB)
 	@mkdir -p $(@D) $(BUILD)/host/obj/tools
 	$(HOST_CC) $(HOST_CFLAGS) -MMD -MP -MF $(BUILD)/host/obj/tools/$*.d -MT $@ $< \
-		$(RT_HOST_LIB) $(HOST_LDFLAGS) -o $@
+		$(TK_HOST_OBJ) $(RT_HOST_LIB) $(HOST_LDFLAGS) -o $@
 
-$(BUILD)/host-opt/bin/%: tools/%.c $(RT_HOST_OPT_LIB)
+$(BUILD)/host-opt/bin/%: tools/%.c $(TK_HOST_OPT_OBJ) $(RT_HOST_OPT_LIB)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_OPT_CFLAGS) $< $(RT_HOST_OPT_LIB) -o $@
+	$(HOST_CC) $(HOST_OPT_CFLAGS) $< $(TK_HOST_OPT_OBJ) $(RT_HOST_OPT_LIB) -o $@
 
 # ---- unit tests linked against the library (mk/unit.mk builds them) ----
 RT_UNIT_TESTS := loader interp asm

@@ -26,14 +26,14 @@ EXT_PROGS := $(filter-out $(EXT_ENV_SRC),$(sort $(wildcard tests/ext/*.c)))
 EXT_OBJS := $(EXT_PROGS:tests/ext/%.c=$(BUILD)/ext/%.o)
 BPF_EXT_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wno-unused-function
 
-$(VERIFIER_TOOLS:%=$(BUILD)/bin/%): $(BUILD)/bin/%: tools/%.c $(EXT_ENV_SRC) tests/ext/ext_env.h $(RT_HOST_LIB)
+$(VERIFIER_TOOLS:%=$(BUILD)/bin/%): $(BUILD)/bin/%: tools/%.c $(EXT_ENV_SRC) tests/ext/ext_env.h $(TK_HOST_OBJ) $(RT_HOST_LIB)
 	@mkdir -p $(@D) $(BUILD)/host/obj/tools
 	$(HOST_CC) $(HOST_CFLAGS) -MMD -MP -MF $(BUILD)/host/obj/tools/$*.d -MT $@ $< $(EXT_ENV_SRC) \
-		$(RT_HOST_LIB) $(HOST_LDFLAGS) -o $@
+		$(TK_HOST_OBJ) $(RT_HOST_LIB) $(HOST_LDFLAGS) -o $@
 
-$(VERIFIER_TOOLS:%=$(BUILD)/host-opt/bin/%): $(BUILD)/host-opt/bin/%: tools/%.c $(EXT_ENV_SRC) $(RT_HOST_OPT_LIB)
+$(VERIFIER_TOOLS:%=$(BUILD)/host-opt/bin/%): $(BUILD)/host-opt/bin/%: tools/%.c $(EXT_ENV_SRC) $(TK_HOST_OPT_OBJ) $(RT_HOST_OPT_LIB)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_OPT_CFLAGS) $< $(EXT_ENV_SRC) $(RT_HOST_OPT_LIB) -o $@
+	$(HOST_CC) $(HOST_OPT_CFLAGS) $< $(EXT_ENV_SRC) $(TK_HOST_OPT_OBJ) $(RT_HOST_OPT_LIB) -o $@
 
 $(BUILD)/ext/%.o: tests/ext/%.c tests/ext/ext_api.h
 	@mkdir -p $(@D)

@@ -23,16 +23,15 @@
  * --no-verify skips the verifier (interpreter only, still in checking
  * mode): a way to test the interpreter and assembler on their own.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "runtime/asm.h"
 #include "tools/bpf_env.h"
+#include "tools/toolkit.h"
 
 struct skip {
 	char name[256];
@@ -44,40 +43,10 @@ static struct skip *skips;
 static size_t nskips;
 static bool verbose;
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, r;
-
-	if (!f)
-		return NULL;
-	do {
-		if (n + 4096 + 1 > cap) {
-			char *nb;
-
-			cap = (cap ? cap * 2 : 8192);
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-		}
-		r = fread(buf + n, 1, cap - n - 1, f);
-		n += r;
-	} while (r > 0);
-	fclose(f);
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
-
 static int load_skips(const char *path)
 {
 	size_t len;
-	char *text = read_file(path, &len), *line, *save = NULL;
+	char *text = tk_read_file(path, &len), *line, *save = NULL;
 
 	if (!text) {
 		fprintf(stderr, "bpf-conformance: %s: %s\n", path, strerror(errno));
@@ -121,10 +90,9 @@ static int load_skips(const char *path)
 
 static struct skip *find_skip(const char *path)
 {
-	const char *base = strrchr(path, '/');
+	const char *base = tk_basename(path);
 	size_t i;
 
-	base = base ? base + 1 : path;
 	for (i = 0; i < nskips; i++)
 		if (strcmp(skips[i].name, base) == 0)
 			return &skips[i];
@@ -169,7 +137,7 @@ static enum verdict run_test(const char *path, bool use_interp, bool use_jit, bo
                              char *why, size_t whylen)
 {
 	size_t len;
-	char *text = read_file(path, &len);
+	char *text = tk_read_file(path, &len);
 	struct rt_asm_test t;
 	struct bpf_insn *insns = NULL;
 	uint32_t n = 0;
@@ -298,44 +266,14 @@ static int add_path(struct paths *ps, const char *p)
 	return ps->v[ps->n++] ? 0 : -1;
 }
 
-static int collect(struct paths *ps, const char *path)
+/* tk_walk's callback: every .data file under the PATHs (or a PATH itself). */
+static int collect(const char *path, enum tk_walk_event ev, void *arg)
 {
-	struct stat st;
-	DIR *d;
-	struct dirent *e;
-
-	if (stat(path, &st) != 0) {
+	if (ev != TK_WALK_FILE) {
 		fprintf(stderr, "bpf-conformance: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	if (!S_ISDIR(st.st_mode))
-		return add_path(ps, path);
-	d = opendir(path);
-	if (!d) {
-		fprintf(stderr, "bpf-conformance: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	while ((e = readdir(d))) {
-		char sub[4096];
-		size_t l = strlen(e->d_name);
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-		if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode)) {
-			if (collect(ps, sub)) {
-				closedir(d);
-				return -1;
-			}
-		} else if (l > 5 && strcmp(e->d_name + l - 5, ".data") == 0) {
-			if (add_path(ps, sub)) {
-				closedir(d);
-				return -1;
-			}
-		}
-	}
-	closedir(d);
-	return 0;
+	return add_path(arg, path);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -386,17 +324,16 @@ int main(int argc, char **argv)
 		use_interp = true;
 	}
 	for (; a < argc; a++)
-		if (collect(&ps, argv[a]))
+		if (tk_walk(argv[a], TK_WALK_RECURSE | TK_WALK_DATA_ONLY, collect, &ps))
 			return 2;
 	qsort(ps.v, ps.n, sizeof(char *), cmp_str);
 
 	for (i = 0; i < ps.n; i++) {
 		char why[1024];
-		const char *base = strrchr(ps.v[i], '/');
+		const char *base = tk_basename(ps.v[i]);
 		enum verdict v = run_test(ps.v[i], use_interp, use_jit, verify, why, sizeof(why));
 		struct skip *s = find_skip(ps.v[i]);
 
-		base = base ? base + 1 : ps.v[i];
 		if (s) {
 			s->used = true;
 			skipped++;

@@ -12,12 +12,14 @@
  * a refusal or an aborted run prints one line on stderr and exits 1.
  * --no-verify (interpreter only) runs unverified bytecode, for debugging.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "runtime/exec.h"
 #include "tools/bpf_env.h"
+#include "tools/toolkit.h"
 
 static int hexval(int c)
 {
@@ -67,7 +69,7 @@ int main(int argc, char **argv)
 	uint8_t *mem = NULL, *memout = NULL;
 	uint32_t memlen = 0, n;
 	struct bpf_insn *insns = NULL;
-	size_t cap = 0, len = 0, r;
+	size_t len = 0;
 	struct rt_prog *p = NULL;
 	struct rt_run run;
 	char msg[1024];
@@ -98,22 +100,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	/* Read all of stdin. */
-	do {
-		if (len + 4096 > cap) {
-			uint8_t *nb;
-
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(insns, cap);
-			if (!nb) {
-				fprintf(stderr, "bpf-run: out of memory\n");
-				goto out;
-			}
-			insns = (struct bpf_insn *)nb;
-		}
-		r = fread((uint8_t *)insns + len, 1, cap - len, stdin);
-		len += r;
-	} while (r > 0);
+	insns = (struct bpf_insn *)tk_read_fp(stdin, &len);
+	if (!insns) {
+		fprintf(stderr, "bpf-run: %s\n", errno == ENOMEM ? "out of memory" : strerror(errno));
+		goto out;
+	}
 	if (len % BPF_INSN_SIZE) {
 		fprintf(stderr,
 		        "bpf-run: %zu bytes of bytecode is not a whole number of instructions\n",

@@ -26,6 +26,7 @@
 #include "runtime/exec.h"
 #include "runtime/prog.h"
 #include "runtime/verify.h"
+#include "tools/toolkit.h"
 
 #define BPF_ENV_FUEL 50000000ull
 
@@ -66,18 +67,6 @@ static const struct rt_embed bpf_env_embed = {
     .arg = NULL,
 };
 
-static void bpf_env_entry(struct rt_entry *e, bool has_mem, uint32_t memlen)
-{
-	memset(e, 0, sizeof(*e));
-	if (has_mem && memlen) {
-		e->args[0].kind = RT_ARG_CONST_MEM_RW;
-		e->args[0].size = memlen;
-	} else {
-		e->args[0].kind = RT_ARG_SCALAR;
-	}
-	e->args[1].kind = RT_ARG_SCALAR;
-}
-
 /* Load, link and (unless verify is false) verify; msg gets the reason on
  * refusal.  Returns 0 or a negative RT_E* code. */
 static int bpf_env_prepare(const struct bpf_insn *insns, uint32_t n, bool has_mem, uint32_t memlen,
@@ -102,7 +91,7 @@ static int bpf_env_prepare(const struct bpf_insn *insns, uint32_t n, bool has_me
 		return rc;
 	}
 	if (verify) {
-		bpf_env_entry(&entry, has_mem, memlen);
+		tk_default_entry(&entry, has_mem, memlen);
 		memset(&res, 0, sizeof(res));
 		rc = rt_verify(p, 0, &entry, NULL, &res);
 		if (rc) {

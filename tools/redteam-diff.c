@@ -32,17 +32,16 @@
  * Prints "FAIL name: why" per disagreement (and "PASS" lines with -v), then
  * "N passed, M failed, K refused".  Exit status 1 if anything failed.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "runtime/asm.h"
 #include "runtime/exec.h"
 #include "runtime/prog.h"
 #include "runtime/verify.h"
 #include "tests/ext/ext_env.h"
+#include "tools/toolkit.h"
 
 
 static int npass, nfail, nrefused;
@@ -58,60 +57,6 @@ struct outcome {
 	int open;
 };
 
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	if (buf) {
-		buf[n] = 0;
-		*len = (size_t)n;
-	}
-	return buf;
-}
-
-static bool section_arg(const char *text, const char *name, char *out, size_t outlen)
-{
-	char hdr[64];
-	const char *p;
-
-	snprintf(hdr, sizeof(hdr), "-- %s", name);
-	for (p = text; (p = strstr(p, hdr)); p++) {
-		if (p != text && p[-1] != '\n')
-			continue;
-		p += strlen(hdr);
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\n')
-			p++;
-		while (*p == '#') {
-			while (*p && *p != '\n')
-				p++;
-			if (*p)
-				p++;
-		}
-		size_t n = 0;
-		while (p[n] && p[n] != '\n' && p[n] != ' ' && p[n] != '\t' && n + 1 < outlen)
-			n++;
-		memcpy(out, p, n);
-		out[n] = 0;
-		return n > 0;
-	}
-	return false;
-}
-
 /* One run on one engine from mem (size bytes, copied) and the saved globals. */
 static int run_one(const struct rt_prog *p, uint32_t func, const struct rt_entry *entry,
 		   bool jit, uint64_t fuel, uint8_t *m, uint32_t size, uint32_t memlen,
@@ -122,7 +67,6 @@ static int run_one(const struct rt_prog *p, uint32_t func, const struct rt_entry
 	uint32_t nreg;
 	const struct rt_region *er = ext_env_regions(&nreg);
 	struct rt_region regs[16];
-	int rc;
 
 	for (uint32_t g = 0; g < p->nglobals; g++)
 		memcpy(p->globals[g].data, gsave[g], p->globals[g].size);
@@ -146,24 +90,8 @@ static int run_one(const struct rt_prog *p, uint32_t func, const struct rt_entry
 	memcpy(regs, er, nreg * sizeof(*regs));
 	regs[nreg++] = (struct rt_region){ (uintptr_t)m, size, true };
 	ext_env_reset();
-	if (!jit) {
-		struct rt_check check = { regs, nreg, true };
-		rc = rt_interp_run(p, func, args, &run, &check);
-	} else {
-		struct rt_jit *j = NULL;
-		char err[512] = "";
-		rc = rt_jit_compile(p, &j, err, sizeof(err));
-		if (rc) {
-			snprintf(why, whylen, "jit compile: %s", err);
-			return -1;
-		}
-		rc = rt_jit_run(j, func, args, &run);
-		rt_jit_free(j);
-	}
-	if (rc) {
-		snprintf(why, whylen, "%s: error %d", jit ? "jit" : "interpreter", rc);
+	if (tk_run(p, func, jit, args, regs, nreg, &run, why, whylen))
 		return -1;
-	}
 	o->r0 = run.r0;
 	o->fuel = run.fuel;
 	o->status = run.status;
@@ -312,7 +240,7 @@ static void run_prog(struct rt_prog *p, uint32_t func, const struct rt_entry *en
 static void data_file(const char *path)
 {
 	size_t len;
-	char *text = read_all(path, &len);
+	char *text = tk_read_file(path, &len);
 	struct rt_asm_test t;
 	struct bpf_insn *insns = NULL;
 	uint32_t n = 0;
@@ -329,29 +257,13 @@ static void data_file(const char *path)
 		free(text);
 		return; /* not ours to judge: the corpus runner reports bad files */
 	}
-	if (section_arg(text, "entry", arg, sizeof(arg))) {
+	if (tk_data_section(text, "entry", arg, sizeof(arg))) {
 		if (!ext_env_entry_for(arg, &entry))
 			goto out;
 	} else {
-		memset(&entry, 0, sizeof(entry));
-		if (t.has_mem && t.memlen) {
-			entry.args[0].kind = RT_ARG_CONST_MEM_RW;
-			entry.args[0].size = t.memlen;
-		} else {
-			entry.args[0].kind = RT_ARG_SCALAR;
-		}
-		entry.args[1].kind = RT_ARG_SCALAR;
+		tk_default_entry(&entry, t.has_mem, t.memlen);
 	}
-	if (t.asm_text) {
-		rc = rt_asm(t.asm_text, t.asm_len, &insns, &n, err, sizeof(err));
-	} else if (t.raw) {
-		rc = 0;
-		insns = rt_alloc(t.nraw * sizeof(*insns));
-		memcpy(insns, t.raw, t.nraw * sizeof(*insns));
-		n = t.nraw;
-	} else {
-		rc = -1;
-	}
+	rc = tk_data_program(&t, &insns, &n, err, sizeof(err));
 	if (rc)
 		goto out;
 	rc = rt_prog_from_raw(insns, n, &p, err, sizeof(err));
@@ -371,7 +283,7 @@ out:
 static void obj_file(const char *path)
 {
 	size_t len;
-	char *img = read_all(path, &len);
+	char *img = tk_read_file(path, &len);
 	struct rt_prog *p = NULL;
 	char err[512] = "", name[1024];
 	int rc;
@@ -404,7 +316,7 @@ static void obj_file(const char *path)
 static void raw_file(const char *path)
 {
 	size_t len;
-	char *img = read_all(path, &len);
+	char *img = tk_read_file(path, &len);
 	struct rt_prog *p = NULL;
 	struct rt_entry entry;
 	struct bpf_insn *insns;
@@ -431,51 +343,21 @@ static void raw_file(const char *path)
 	free(insns);
 }
 
-static int cmp_str(const void *a, const void *b)
+/* tk_walk's callback: dispatch a file by its name. */
+static int any_path(const char *path, enum tk_walk_event ev, void *arg)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void any_path(const char *path)
-{
-	struct stat st;
-	size_t l = strlen(path);
-
-	if (stat(path, &st)) {
+	(void)arg;
+	if (ev == TK_WALK_MISSING)
 		verdict(false, path, "no such file");
-		return;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		DIR *d = opendir(path);
-		struct dirent *de;
-		char **names = NULL;
-		size_t n = 0;
-		if (!d)
-			return;
-		while ((de = readdir(d))) {
-			size_t dl = strlen(de->d_name);
-			if (de->d_name[0] == '.' ||
-			    (dl > 8 && !strcmp(de->d_name + dl - 8, "-pending")))
-				continue;
-			names = realloc(names, (n + 1) * sizeof(*names));
-			names[n] = malloc(l + strlen(de->d_name) + 2);
-			sprintf(names[n++], "%s/%s", path, de->d_name);
-		}
-		closedir(d);
-		if (n)
-			qsort(names, n, sizeof(*names), cmp_str);
-		for (size_t i = 0; i < n; i++) {
-			any_path(names[i]);
-			free(names[i]);
-		}
-		free(names);
-	} else if (l > 5 && !strcmp(path + l - 5, ".data")) {
+	if (ev != TK_WALK_FILE)
+		return 0; /* (an unreadable directory is passed over) */
+	if (tk_has_suffix(path, ".data"))
 		data_file(path);
-	} else if (l > 2 && !strcmp(path + l - 2, ".o")) {
+	else if (tk_has_suffix(path, ".o"))
 		obj_file(path);
-	} else if (raw_files) {
+	else if (raw_files)
 		raw_file(path);
-	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -499,7 +381,7 @@ int main(int argc, char **argv)
 		}
 	}
 	for (; i < argc; i++)
-		any_path(argv[i]);
+		tk_walk(argv[i], TK_WALK_RECURSE | TK_WALK_SKIP_PENDING, any_path, NULL);
 	printf("%d passed, %d failed, %d refused\n", npass, nfail, nrefused);
 	return nfail ? 1 : 0;
 }

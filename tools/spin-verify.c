@@ -24,35 +24,7 @@
 #include "runtime/prog.h"
 #include "runtime/verify.h"
 #include "tests/ext/ext_env.h"
-
-static void *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (n == cap) {
-			char *nb = realloc(buf, cap ? cap * 2 : 65536);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-			cap = cap ? cap * 2 : 65536;
-		}
-		size_t r = fread(buf + n, 1, cap - n, f);
-		if (r == 0)
-			break;
-		n += r;
-	}
-	fclose(f);
-	*len = n;
-	return buf;
-}
+#include "tools/toolkit.h"
 
 static void usage(void)
 {
@@ -85,7 +57,7 @@ int main(int argc, char **argv)
 	}
 	if (!path)
 		usage();
-	img = read_all(path, &len);
+	img = tk_read_file(path, &len);
 	if (!img) {
 		fprintf(stderr, "%s: error: cannot read: %s\n", path, strerror(errno));
 		return 2;

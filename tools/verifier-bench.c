@@ -37,6 +37,7 @@
 #include "runtime/prog.h"
 #include "runtime/verify.h"
 #include "tests/ext/ext_env.h"
+#include "tools/toolkit.h"
 
 #define CTX_SIZE 64
 
@@ -312,27 +313,6 @@ static int bench(const char *name, struct rt_prog *p, uint32_t func, const struc
 	return rc;
 }
 
-static void *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 int main(int argc, char **argv)
 {
 	uint32_t n = 10000;
@@ -362,7 +342,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		nfiles++;
-		img = read_all(argv[a], &len);
+		img = tk_read_file(argv[a], &len);
 		if (!img || rt_prog_load_elf(img, len, &p, err, sizeof(err)) ||
 		    rt_prog_link(p, &ext_env_embed, err, sizeof(err))) {
 			fprintf(stderr, "%s: cannot load: %s\n", argv[a], img ? err : "unreadable");
@@ -377,8 +357,7 @@ int main(int argc, char **argv)
 			char name[160];
 			if (!p->funcs[i].entry || !ext_env_entry_for(p->funcs[i].section, &en))
 				continue;
-			const char *base = strrchr(argv[a], '/');
-			snprintf(name, sizeof(name), "%s", base ? base + 1 : argv[a]);
+			snprintf(name, sizeof(name), "%s", tk_basename(argv[a]));
 			status |= bench(name, p, i, &en, en.args[0].size ? en.args[0].size : 0, reps);
 		}
 		rt_prog_free(p);

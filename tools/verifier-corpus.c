@@ -30,12 +30,10 @@
  * Prints "PASS name" / "FAIL name: why" per case and ends with
  * "N passed, M failed".
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "runtime/asm.h"
 #include "runtime/exec.h"
@@ -43,6 +41,7 @@
 #include "runtime/verify.h"
 #include "runtime/verify_impl.h"
 #include "tests/ext/ext_env.h"
+#include "tools/toolkit.h"
 
 #define FUEL 10000000ull
 
@@ -58,62 +57,6 @@ static void verdict(bool ok, const char *name, const char *why)
 		nfail++;
 		printf("FAIL %s: %s\n", name, why);
 	}
-}
-
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	if (buf) {
-		buf[n] = 0;
-		*len = (size_t)n;
-	}
-	return buf;
-}
-
-/* The first non-comment line after "-- NAME", trimmed, or NULL. */
-static bool section_arg(const char *text, const char *name, char *out, size_t outlen)
-{
-	char hdr[64];
-	const char *p;
-
-	snprintf(hdr, sizeof(hdr), "-- %s", name);
-	for (p = text; (p = strstr(p, hdr)); p++) {
-		if (p != text && p[-1] != '\n')
-			continue;
-		p += strlen(hdr);
-		/* "-- verifier-error CODE" on one line, or the code on the next. */
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\n')
-			p++;
-		while (*p == '#') {
-			while (*p && *p != '\n')
-				p++;
-			if (*p)
-				p++;
-		}
-		size_t n = 0;
-		while (p[n] && p[n] != '\n' && p[n] != ' ' && p[n] != '\t' && n + 1 < outlen)
-			n++;
-		memcpy(out, p, n);
-		out[n] = 0;
-		return n > 0;
-	}
-	return false;
 }
 
 static int code_of(const char *s)
@@ -134,29 +77,12 @@ static int run_engine(const struct rt_prog *p, uint32_t func, bool jit, uint64_t
 	uint32_t nreg;
 	const struct rt_region *er = ext_env_regions(&nreg);
 	struct rt_region regs[8];
-	int rc;
 
 	memcpy(regs, er, nreg * sizeof(*regs));
 	regs[nreg++] = (struct rt_region){ (uintptr_t)ctx, ctxlen, true };
 	ext_env_reset();
-	if (!jit) {
-		struct rt_check check = { regs, nreg, true };
-		rc = rt_interp_run(p, func, args, &run, &check);
-	} else {
-		struct rt_jit *j = NULL;
-		char err[512] = "";
-		rc = rt_jit_compile(p, &j, err, sizeof(err));
-		if (rc) {
-			snprintf(why, whylen, "jit compile: %s", err);
-			return -1;
-		}
-		rc = rt_jit_run(j, func, args, &run);
-		rt_jit_free(j);
-	}
-	if (rc) {
-		snprintf(why, whylen, "%s: error %d", jit ? "jit" : "interpreter", rc);
+	if (tk_run(p, func, jit, args, regs, nreg, &run, why, whylen))
 		return -1;
-	}
 	if (run.status != RT_RUN_OK && run.status != RT_RUN_HELPER) {
 		snprintf(why, whylen, "%s: run aborted at insn %u with status %d (a verifier hole if FAULT=2)",
 			 jit ? "jit" : "interpreter", run.pc, run.status);
@@ -243,9 +169,9 @@ static bool run_both(const struct rt_prog *p, uint32_t func, const struct rt_ent
 
 static void data_case(const char *path)
 {
-	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	const char *name = tk_basename(path);
 	size_t len;
-	char *text = read_all(path, &len);
+	char *text = tk_read_file(path, &len);
 	struct rt_asm_test t;
 	struct bpf_insn *insns = NULL;
 	uint32_t n = 0;
@@ -265,7 +191,7 @@ static void data_case(const char *path)
 		free(text);
 		return;
 	}
-	if (section_arg(text, "verifier-error", arg, sizeof(arg))) {
+	if (tk_data_section(text, "verifier-error", arg, sizeof(arg))) {
 		want = code_of(arg);
 		if (want < 0) {
 			snprintf(why, sizeof(why), "unknown rejection code '%s'", arg);
@@ -273,33 +199,16 @@ static void data_case(const char *path)
 			goto out;
 		}
 	}
-	if (section_arg(text, "entry", arg, sizeof(arg))) {
+	if (tk_data_section(text, "entry", arg, sizeof(arg))) {
 		if (!ext_env_entry_for(arg, &entry)) {
 			snprintf(why, sizeof(why), "unknown entry '%s'", arg);
 			verdict(false, name, why);
 			goto out;
 		}
 	} else {
-		memset(&entry, 0, sizeof(entry));
-		if (t.has_mem && t.memlen) {
-			entry.args[0].kind = RT_ARG_CONST_MEM_RW;
-			entry.args[0].size = t.memlen;
-		} else {
-			entry.args[0].kind = RT_ARG_SCALAR;
-		}
-		entry.args[1].kind = RT_ARG_SCALAR;
+		tk_default_entry(&entry, t.has_mem, t.memlen);
 	}
-	if (t.asm_text) {
-		rc = rt_asm(t.asm_text, t.asm_len, &insns, &n, err, sizeof(err));
-	} else if (t.raw) {
-		rc = 0;
-		insns = rt_alloc(t.nraw * sizeof(*insns));
-		memcpy(insns, t.raw, t.nraw * sizeof(*insns));
-		n = t.nraw;
-	} else {
-		rc = -1;
-		snprintf(err, sizeof(err), "no program");
-	}
+	rc = tk_data_program(&t, &insns, &n, err, sizeof(err));
 	if (rc) {
 		snprintf(why, sizeof(why), "assembler: %s", err);
 		verdict(false, name, why);
@@ -346,43 +255,15 @@ out:
 	free(text);
 }
 
-static int cmp_str(const void *a, const void *b)
+/* tk_walk's callback: a .data case, or a directory that cannot be read. */
+static int data_path(const char *path, enum tk_walk_event ev, void *arg)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void data_path(const char *path)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0;
-
-	if (stat(path, &st) || !S_ISDIR(st.st_mode)) {
-		data_case(path);
-		return;
-	}
-	d = opendir(path);
-	if (!d) {
+	(void)arg;
+	if (ev == TK_WALK_UNOPENED)
 		verdict(false, path, "cannot open directory");
-		return;
-	}
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		if (l > 5 && !strcmp(de->d_name + l - 5, ".data")) {
-			names = realloc(names, (n + 1) * sizeof(*names));
-			names[n] = malloc(strlen(path) + l + 2);
-			sprintf(names[n++], "%s/%s", path, de->d_name);
-		}
-	}
-	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		data_case(names[i]);
-		free(names[i]);
-	}
-	free(names);
+	else
+		data_case(path);
+	return 0;
 }
 
 static void ext_case(const char *objdir, const char *obj, const char *func, const char *what,
@@ -399,7 +280,7 @@ static void ext_case(const char *objdir, const char *obj, const char *func, cons
 
 	snprintf(path, sizeof(path), "%s/%s", objdir, obj);
 	snprintf(name, sizeof(name), "%s:%s", obj, func);
-	img = read_all(path, &len);
+	img = tk_read_file(path, &len);
 	if (!img) {
 		verdict(false, name, "cannot read the object (not built?)");
 		return;
@@ -461,7 +342,7 @@ static void ext_case(const char *objdir, const char *obj, const char *func, cons
 static void ext_list(const char *expect, const char *objdir)
 {
 	size_t len;
-	char *text = read_all(expect, &len), *line, *save = NULL;
+	char *text = tk_read_file(expect, &len), *line, *save = NULL;
 
 	if (!text) {
 		verdict(false, expect, "cannot read");
@@ -490,7 +371,7 @@ int main(int argc, char **argv)
 			ext_list(argv[a + 1], argv[a + 2]);
 			a += 2;
 		} else {
-			data_path(argv[a]);
+			tk_walk(argv[a], TK_WALK_DATA_ONLY, data_path, NULL);
 		}
 	}
 	printf("%d passed, %d failed\n", npass, nfail);

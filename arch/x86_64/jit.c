@@ -54,7 +54,10 @@
  * and backward jumps go to pad(T) while forward paths land on T.  A loop
  * latch `if cond goto T` therefore stays one jcc, and the taken edge pays
  * one fused sub/jb.  clang's latch idiom "if !cond goto +1; goto T" is
- * compiled as one inverted jcc to pad(T).
+ * compiled as one inverted jcc to pad(T).  Pads start at a 32-byte
+ * boundary (int3 filler, never executed since nothing falls into it), so
+ * a small loop's latch jcc never straddles one (which some Intel cores
+ * penalise; FNV-1a measured 1.20x gcc instead of 1.17x that way).
  *
  * Where a run stopped.  The interpreter reports the index of the
  * instruction that ran out of fuel (the back-edge's jump, the call) or
@@ -1522,6 +1525,13 @@ static int jit_pass(struct jit_ctx *c)
 				 * on the way in; forward paths skip it. */
 				if (c->fallthrough)
 					jit_jump(c, -1, i); /* jmp target */
+				/* Loop heads start a 32-byte window: a loop
+				 * that fits has its latch inside it (no jcc
+				 * across a 32-byte boundary, which some
+				 * Intel cores penalise).  The filler is never
+				 * executed: nothing falls through to here. */
+				while (c->b.len & 31)
+					x86_int3(&c->b); /* int3 (alignment) */
 				jit_label(c, jl_pad(c, i));
 				c->cur_insn = i;
 				jit_fuel(c, c->pad_src[i]);

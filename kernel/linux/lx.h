@@ -7,9 +7,10 @@
  * state, struct lx_proc: the file-descriptor table (the console as fds 0,
  * 1 and 2; files and directories of the read-only root file system), the
  * memory areas (ELF image, stack, brk heap, anonymous mmaps), identity and
- * exit status.  lx_syscall(proc, nr, args) is the whole entry: the process
- * layer's Trap.SystemCall handler calls it with the saved registers' values
- * and puts the result in rax.  Unknown numbers return -ENOSYS.
+ * exit status.  lx_syscall(proc, nr, args) is the whole entry: the
+ * personality's MachineTrap.Syscall handler (lx_module.c) calls it with the
+ * saved registers' values and puts the result in rax.  Unknown numbers
+ * return -ENOSYS.
  *
  * Everything machine- or kernel-specific is behind struct lx_host_ops
  * (mapping pages, the FS base, the console, time, exit), and user memory is

@@ -12,6 +12,9 @@
 #include "runtime/verify.h"
 #include "tests/ext-model/model_fixture.h"
 
+/* The authority of MachineTrap (interfaces/machinetrap.idl): the process layer. */
+static const struct module process_mod = {"Process", MODULE_TRUSTED};
+
 /* An extension's program as the loader would leave it: imports unresolved. */
 static struct rt_import ext_imports[4];
 static struct rt_func ext_funcs[2];
@@ -59,8 +62,9 @@ static void generated_tables(void)
 	it = iface_find_item("Gatekeeper_IntruderAlert", NULL);
 	CHECK(it && (it->flags & IFACE_EVENT));
 	CHECK(it && it->impl == (void *)Gatekeeper_IntruderAlert_intrinsic);
-	/* Trap's intrinsic is not linked into this test: a weak NULL. */
-	it = iface_find_item("Trap_SystemCall", NULL);
+	/* MachineTrap's intrinsic (kernel/process.c) is not linked into this
+	 * test: a weak NULL. */
+	it = iface_find_item("MachineTrap_Syscall", NULL);
 	CHECK(it && it->impl == NULL);
 	CHECK(iface_find_item("Console_Nope", NULL) == NULL);
 	CHECK(iface_sig_equal(&Console_Write_sig, &Console_Write_sig));
@@ -141,7 +145,7 @@ static void spin_public_and_private(void)
 	CHECK_EQ(domain_create_from_interface(&iface_Console, &console_mod, &cd), 0);
 	CHECK_EQ(domain_create_from_interface(&iface_SPL, &spl_mod, &sd), 0);
 	CHECK_EQ(domain_create_from_interface(&iface_Gatekeeper, &gatekeeper_mod, &gd), 0);
-	CHECK_EQ(domain_create_from_interface(&iface_Trap, &trap_mod, &td), 0);
+	CHECK_EQ(domain_create_from_interface(&iface_MachineTrap, &process_mod, &td), 0);
 	CHECK_EQ(domain_publish(cd), 0);
 	CHECK_EQ(domain_publish(sd), 0);
 	CHECK_EQ(domain_publish(gd), 0);
@@ -150,7 +154,8 @@ static void spin_public_and_private(void)
 	CHECK(domain_lookup(domain_spin_public, "Console_Write") != NULL);
 	CHECK(domain_lookup(domain_spin_public, "SPL_High") == NULL);
 	CHECK(domain_lookup(domain_spin_private, "SPL_High") != NULL);
-	CHECK(domain_lookup(domain_spin_public, "Trap_SystemCall") != NULL);
+	CHECK(domain_lookup(domain_spin_public, "MachineTrap_Syscall") == NULL); /* private */
+	CHECK(domain_lookup(domain_spin_private, "MachineTrap_Syscall") != NULL);
 
 	/* An unprivileged extension that calls SPL.High fails at link time,
 	 * and the message names the symbol. */
@@ -185,7 +190,7 @@ static void spin_public_and_private(void)
 	CHECK_EQ(domain_release(domain_spin_private), 0);
 	domain_spin_public = domain_spin_private = NULL;
 	CHECK(Gatekeeper_IntruderAlert_event == NULL);
-	CHECK(Trap_SystemCall_event == NULL);
+	CHECK(MachineTrap_Syscall_event == NULL);
 	CHECK_EQ(dispatch_reclaim(), 0);
 }
 
@@ -317,10 +322,10 @@ static void ledger_releases_aborted_acquisitions(void)
 
 static void unimplemented_interface_refused(void)
 {
-	/* The test image implements Trap's event only (no procs), so it can
-	 * be created; a module claiming an interface it does not own cannot. */
+	/* MachineTrap has an event only (no procs), so the test image could
+	 * create it; a module claiming an interface it does not own cannot. */
 	struct domain *d = NULL;
-	CHECK_EQ(domain_create_from_interface(&iface_Trap, &console_mod, &d), -EPERM);
+	CHECK_EQ(domain_create_from_interface(&iface_MachineTrap, &console_mod, &d), -EPERM);
 	CHECK_EQ(domain_create_from_interface(NULL, &console_mod, &d), -EINVAL);
 	CHECK_EQ(domain_create_from_prog("x", NULL, &ext_mod, &d), -EINVAL);
 }
