@@ -282,6 +282,8 @@ enum {
 /* A back-edge whose target's pad reports another source: it gets its own
  * pad, out of line. */
 #define JS_XPAD 0x4
+/* A loop head whose loop fits in 32 bytes: its pad is aligned to 32. */
+#define JS_ALIGN 0x8
 
 static uint32_t jl_blk(const struct jit_ctx *c, uint32_t blk, uint32_t i)
 {
@@ -1525,13 +1527,13 @@ static int jit_pass(struct jit_ctx *c)
 				 * on the way in; forward paths skip it. */
 				if (c->fallthrough)
 					jit_jump(c, -1, i); /* jmp target */
-				/* Loop heads start a 32-byte window: a loop
-				 * that fits has its latch inside it (no jcc
-				 * across a 32-byte boundary, which some
-				 * Intel cores penalise).  The filler is never
+				/* A loop that fits in 32 bytes starts a
+				 * 32-byte window, so its latch is inside it
+				 * (jit_align_loops).  The filler is never
 				 * executed: nothing falls through to here. */
-				while (c->b.len & 31)
-					x86_int3(&c->b); /* int3 (alignment) */
+				if (c->site[i] & JS_ALIGN)
+					while (c->b.len & 31)
+						x86_int3(&c->b); /* int3 (alignment) */
 				jit_label(c, jl_pad(c, i));
 				c->cur_insn = i;
 				jit_fuel(c, c->pad_src[i]);
@@ -1575,6 +1577,35 @@ static int jit_pass(struct jit_ctx *c)
 	}
 	jit_label(c, jl_common(c, JL_END));
 	return 0;
+}
+
+/*
+ * Once the code has settled without alignment, mark the loop heads whose
+ * loop, from the pad to the end of its latch, fits in 32 bytes.  Decided
+ * once, between the two rounds of passes: a decision that could flip from
+ * pass to pass might keep the sizes from settling.  (Should the padding
+ * make them oscillate anyway, jit_converge's long-jump fallback settles
+ * them: with every jump long, the padding is a function of the pass
+ * itself.)
+ */
+static bool jit_align_loops(struct jit_ctx *c)
+{
+	const struct rt_prog *p = c->p;
+	uint32_t f, t, s;
+	bool any = false;
+
+	for (f = 0; f < p->nfuncs; f++)
+		for (t = p->funcs[f].start; t < p->funcs[f].end; t++) {
+			if (!c->backtarget[t])
+				continue;
+			s = c->pad_src[t] + 1; /* the latch ends where s starts */
+			if (s < p->funcs[f].end && c->cur[s] > c->cur[jl_pad(c, t)] &&
+			    c->cur[s] - c->cur[jl_pad(c, t)] <= 32) {
+				c->site[t] |= JS_ALIGN;
+				any = true;
+			}
+		}
+	return any;
 }
 
 /*
@@ -1745,6 +1776,11 @@ int rt_jit_compile(const struct rt_prog *p, struct rt_jit **out, char *err, size
 	ret = jit_converge(&c);
 	if (ret)
 		goto out;
+	if (jit_align_loops(&c)) {
+		ret = jit_converge(&c);
+		if (ret)
+			goto out;
+	}
 	size = c.prev[jl_common(&c, JL_END)];
 	ret = -RT_ENOMEM;
 	j = rt_alloc(sizeof(*j));

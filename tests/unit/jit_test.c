@@ -17,7 +17,6 @@
  * runs it without a fault, so the test does not depend on the verifier's
  * progress, and is skipped otherwise (its JIT code could fault the host).
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,7 @@
 #include "runtime/verify.h"
 #include "tests/ext/ext_env.h"
 #include "tests/unit/check.h"
+#include "tools/toolkit.h"
 
 /* ---- imports the tests call (numbered helpers) ---------------------- */
 
@@ -1051,30 +1051,6 @@ static void refusals(void)
 
 /* ---- differential test over the .data corpora ----------------------- */
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	if (buf) {
-		buf[n] = 0;
-		*len = (size_t)n;
-	}
-	return buf;
-}
-
 struct diff_stats {
 	unsigned files, compared, agreed, skipped;
 };
@@ -1119,7 +1095,7 @@ static bool diff_one(const char *path, bool ext, struct diff_stats *st)
 	uint32_t n = 0, k, nreg = 0;
 	size_t len = 0;
 	char err[512] = "", arg[64];
-	char *text = read_file(path, &len);
+	char *text = tk_read_file(path, &len);
 	bool ok = true, verified;
 
 	st->files++;
@@ -1128,17 +1104,9 @@ static bool diff_one(const char *path, bool ext, struct diff_stats *st)
 		free(text);
 		return false;
 	}
-	if (t.raw) {
-		insns = rt_alloc(sizeof(*insns) * (t.nraw ? t.nraw : 1));
-		if (insns)
-			memcpy(insns, t.raw, sizeof(*insns) * t.nraw);
-		n = t.nraw;
-	} else if (!t.asm_text || rt_asm(t.asm_text, t.asm_len, &insns, &n, err, sizeof(err))) {
+	if (tk_data_program(&t, &insns, &n, err, sizeof(err)) ||
+	    !(p = build_insns_env(insns, n, ext ? &ext_env_embed : &t_embed))) {
 		/* A program the assembler refuses cannot be run by anyone. */
-		st->skipped++;
-		goto out;
-	}
-	if (!insns || !(p = build_insns_env(insns, n, ext ? &ext_env_embed : &t_embed))) {
 		st->skipped++;
 		goto out;
 	}
@@ -1150,13 +1118,7 @@ static bool diff_one(const char *path, bool ext, struct diff_stats *st)
 			goto out;
 		}
 	} else {
-		if (t.has_mem && t.memlen) {
-			entry.args[0].kind = RT_ARG_CONST_MEM_RW;
-			entry.args[0].size = t.memlen;
-		} else {
-			entry.args[0].kind = RT_ARG_SCALAR;
-		}
-		entry.args[1].kind = RT_ARG_SCALAR;
+		tk_default_entry(&entry, t.has_mem, t.memlen);
 	}
 	memset(&rs, 0, sizeof(rs));
 	rs.mem = t.mem;
@@ -1230,31 +1192,33 @@ out:
 	return ok;
 }
 
+struct diff_walk {
+	bool ext, required, ok;
+	struct diff_stats *st;
+};
+
+static int diff_file(const char *path, enum tk_walk_event ev, void *arg)
+{
+	struct diff_walk *w = arg;
+
+	if (ev != TK_WALK_FILE) {
+		if (w->required)
+			printf("  cannot open %s\n", path);
+		w->ok = !w->required;
+		return 0;
+	}
+	if (!diff_one(path, w->ext, w->st))
+		w->ok = false;
+	return 0;
+}
+
+/* Every .data file in dir (not below it), in name order. */
 static bool diff_dir(const char *dir, bool ext, struct diff_stats *st, bool required)
 {
-	struct dirent **names;
-	int n, k;
-	bool ok = true;
+	struct diff_walk w = {ext, required, true, st};
 
-	n = scandir(dir, &names, NULL, alphasort);
-	if (n < 0) {
-		if (required)
-			printf("  cannot open %s\n", dir);
-		return !required;
-	}
-	for (k = 0; k < n; k++) {
-		size_t l = strlen(names[k]->d_name);
-		char path[1024];
-
-		if (l > 5 && strcmp(names[k]->d_name + l - 5, ".data") == 0) {
-			snprintf(path, sizeof(path), "%s/%s", dir, names[k]->d_name);
-			if (!diff_one(path, ext, st))
-				ok = false;
-		}
-		free(names[k]);
-	}
-	free(names);
-	return ok;
+	tk_walk(dir, TK_WALK_DATA_ONLY, diff_file, &w);
+	return w.ok;
 }
 
 static void differential_conformance(void)
