@@ -32,6 +32,7 @@ static const struct bench_suite bench_suites[] = {
 	{ "strands", bench_strands_run },
 	{ "kext", bench_kext_run },
 	{ "vm", bench_vm_run },
+	{ "tpkg", bench_tpkg_run },
 };
 
 static int bench_lines;

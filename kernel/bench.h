@@ -32,5 +32,6 @@ void bench_report(const char *id, uint64_t *s, int n, uint64_t correction);
 void bench_strands_run(uint64_t tsc_pair);
 void bench_kext_run(uint64_t tsc_pair); /* kernel/bench_kext.c */
 void bench_vm_run(uint64_t tsc_pair);   /* kernel/bench_vm.c */
+void bench_tpkg_run(uint64_t tsc_pair); /* kernel/bench_tpkg.c */
 
 #endif

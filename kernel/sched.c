@@ -828,11 +828,12 @@ static void sched_idle_main(void *arg)
 			strand_recycle(dead);
 		sched_quiescent_hook();
 		arch_irq_disable();
-		if (!c->ready_mask && percpu_count() > 1)
-			sched_pull(c);
 		if (!c->ready_mask) {
+			/* Idle from the moment the bit is visible: a strand queued
+			 * elsewhere after it kicks us; one queued before it is pulled
+			 * now.  (One pull, not one before the bit and one after: the
+			 * idle loop runs on every cross-CPU wakeup.) */
 			__atomic_or_fetch(&sched_idle_mask, bit, __ATOMIC_SEQ_CST);
-			/* A strand queued elsewhere before the bit was visible: pull it now. */
 			if (percpu_count() > 1)
 				sched_pull(c);
 			if (!c->ready_mask && !c->need_resched)
@@ -840,7 +841,11 @@ static void sched_idle_main(void *arg)
 			__atomic_and_fetch(&sched_idle_mask, ~bit, __ATOMIC_SEQ_CST);
 		}
 		arch_irq_enable();
-		sched_yield();
+		/* Usually the wakeup already switched away from us in the interrupt
+		 * exit; yield only for work that is still waiting (c is ours: the
+		 * idle strand never migrates). */
+		if (c->ready_mask)
+			sched_yield();
 	}
 }
 

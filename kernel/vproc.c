@@ -25,14 +25,18 @@
 #include "kernel/string.h"
 #include "kernel/vproc.h"
 
-enum vproc_tstate { VT_READY, VT_BLOCKED, VT_DONE };
+/* A thread is READY or BLOCKED while it exists; its body's return makes it
+ * EXITING until the loop, back on its own stack, reaps it (DONE); a DONE
+ * slot can be forked again. */
+enum vproc_tstate { VT_READY, VT_BLOCKED, VT_EXITING, VT_DONE };
 
 struct vproc_thread {
 	struct VProc_T *vp;
 	uint32_t index;
 	volatile enum vproc_tstate state;
 	uintptr_t rsp;
-	struct kstack *stack; /* vproc_stacks[pool slot][index] */
+	struct kstack *stack;        /* vproc_stacks[pool slot][index] */
+	struct vproc_thread *joiner; /* blocked in vproc_join on this one */
 };
 
 struct VProc_T {
@@ -155,7 +159,9 @@ static __attribute__((noreturn)) void vproc_thread_start(void *p)
 
 	arch_irq_enable(); /* the loop switched here with interrupts off */
 	vp->attr.fn(vp, th->index, vp->attr.arg);
-	th->state = VT_DONE;
+	/* The loop reaps it (vproc_reap): not here, because a fork may reuse
+	 * this stack as soon as the thread is DONE. */
+	th->state = VT_EXITING;
 	for (;;)
 		vproc_switch(&th->rsp, vp->loop_rsp); /* never picked again */
 }
@@ -170,17 +176,75 @@ int vproc_yield(void)
 	return 0;
 }
 
+static void vproc_block_thread(struct vproc_thread *th)
+{
+	th->state = VT_BLOCKED;
+	sched_preempt_disable();
+	Strand_Block((struct Strand_T *)th);
+	sched_preempt_enable();
+	vproc_switch(&th->rsp, th->vp->loop_rsp);
+}
+
 int vproc_block(void)
 {
 	struct vproc_thread *th = vproc_self();
 
 	if (!th)
 		return -EPERM;
-	th->state = VT_BLOCKED;
+	vproc_block_thread(th);
+	return 0;
+}
+
+int vproc_join(uint32_t index)
+{
+	struct vproc_thread *me = vproc_self(), *t;
+
+	if (!me)
+		return -EPERM;
+	if (index >= me->vp->nthreads)
+		return -ESRCH;
+	t = &me->vp->th[index];
+	if (t == me)
+		return -EDEADLK;
+	if (t->joiner && t->joiner != me)
+		return -EBUSY;
+	/* Threads of one virtual processor never run at once, so nothing
+	 * comes between this check and the block; a stray vproc_unblock only
+	 * makes the loop go round again. */
+	while (t->state != VT_DONE) {
+		t->joiner = me;
+		vproc_block_thread(me);
+	}
+	return 0;
+}
+
+int vproc_fork(struct VProc_T *vp, uint32_t index)
+{
+	struct vproc_thread *th;
+	bool on;
+
+	if (!vp || vp < vproc_pool || vp >= vproc_pool + VPROC_MAX || !vp->used)
+		return -EINVAL;
+	if (index >= vp->nthreads)
+		return -ESRCH;
+	th = &vp->th[index];
+	on = arch_irq_enabled();
+	arch_irq_disable();
+	if (th->state != VT_DONE) {
+		if (on)
+			arch_irq_enable();
+		return -EBUSY;
+	}
+	/* DONE: its old context was saved by the loop's switch and is never
+	 * resumed, so the stack is free for a fresh one. */
+	th->rsp = arch_context_init(th->stack->top, vproc_thread_start, th);
+	th->joiner = NULL;
+	__atomic_store_n(&th->state, VT_READY, __ATOMIC_RELEASE);
+	if (on)
+		arch_irq_enable();
 	sched_preempt_disable();
-	Strand_Block((struct Strand_T *)th);
+	Strand_Unblock((struct Strand_T *)th);
 	sched_preempt_enable();
-	vproc_switch(&th->rsp, th->vp->loop_rsp);
 	return 0;
 }
 
@@ -216,6 +280,21 @@ static void vproc_idle(void)
 {
 	if (sched_sleep_ns(1000000000ull / CLOCK_HZ) < 0)
 		sched_yield();
+}
+
+/* A thread's body returned (it is EXITING): it is DONE, no longer runnable
+ * (Strand.Block on it), and its joiner, if any, runs again. */
+static void vproc_reap(struct VProc_T *vp, struct vproc_thread *th)
+{
+	struct vproc_thread *j = th->joiner;
+
+	th->joiner = NULL;
+	th->state = VT_DONE;
+	sched_preempt_disable();
+	Strand_Block((struct Strand_T *)th);
+	sched_preempt_enable();
+	if (j && j->state == VT_BLOCKED)
+		vproc_unblock(vp, j->index);
 }
 
 static void vproc_main(void *p)
@@ -259,6 +338,8 @@ static void vproc_main(void *p)
 		vp->cur = th;
 		vproc_switch(&vp->loop_rsp, th->rsp);
 		vp->cur = NULL;
+		if (th->state == VT_EXITING)
+			vproc_reap(vp, th);
 		prev = (uint64_t)pick;
 	}
 	if (vp->strand)

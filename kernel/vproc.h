@@ -19,8 +19,9 @@
  *                            of a thread to run (or < 0: idle for a tick);
  *   Strand.Resume/Checkpoint(vp's strand)  from the global scheduler's
  *                            switch: the package's share starts and ends;
- *   Strand.Block/Unblock(thread)  a thread blocked (vproc_block) or was
- *                            made runnable (vproc_unblock).  A package
+ *   Strand.Block/Unblock(thread)  a thread blocked (vproc_block,
+ *                            vproc_join) or ended, or was made runnable
+ *                            (vproc_unblock, vproc_fork).  A package
  *                            that ignores Unblock never picks the thread
  *                            again: only its own threads suffer.
  * Picks are validated (a thread that is not runnable, or out of range, is
@@ -28,21 +29,28 @@
  * fuel and disabled by the dispatcher, after which the virtual processor
  * idles.  Either way the global scheduler keeps running every other strand.
  *
+ * Every thread starts runnable.  A thread whose function has returned is
+ * done; vproc_fork starts its slot again (fn from the top, the same index)
+ * and vproc_join waits, from another thread of the same virtual processor,
+ * for a thread to be done: the package's fork and join.
+ *
  * Threads are cooperative within their package: a thread runs until it
- * calls vproc_yield, vproc_block or returns (preemption by the global
+ * calls vproc_yield, vproc_block, vproc_join or returns (preemption by the global
  * scheduler takes the whole virtual processor off the CPU and brings it
  * back where it was).  A thread that blocks on a kernel object blocks its
  * whole virtual processor (the many-to-one model).
  *
  * Owns: the pool of virtual processors (VPROC_MAX), their threads, stacks
  * and grants.  Callers: trusted modules and tests create, start, stop;
- * thread code calls vproc_yield/vproc_block; anyone calls vproc_unblock;
+ * thread code calls vproc_yield/vproc_block/vproc_join; anyone calls
+ * vproc_unblock and vproc_fork;
  * extensions call the VProc procedures (pure queries).
  * Locking: one creator/stopper at a time (loader context); a virtual
  * processor's thread states are changed with interrupts off.
  * Errors: -EINVAL (bad attribute), -ENOSPC (pool full), -ENOMEM, -EBUSY
- * (already started), -ESRCH (no such thread), -EPERM (vproc_yield or
- * vproc_block outside a user-level thread).
+ * (already started; forking a thread that is not done; a second joiner),
+ * -ESRCH (no such thread), -EDEADLK (joining oneself), -EPERM (vproc_yield,
+ * vproc_block or vproc_join outside a user-level thread).
  */
 #ifndef KERNEL_VPROC_H
 #define KERNEL_VPROC_H
@@ -102,6 +110,12 @@ int vproc_yield(void);
 int vproc_block(void);
 /* Make thread index runnable again and raise Strand.Unblock on it. */
 int vproc_unblock(struct VProc_T *vp, uint32_t index);
+/* Start thread index, which must be done, afresh (fn(vp, index, arg) on
+ * a new context) and raise Strand.Unblock on it. */
+int vproc_fork(struct VProc_T *vp, uint32_t index);
+/* From a user-level thread: wait until thread index of the same virtual
+ * processor is done, blocking (Strand.Block) if it is not yet. */
+int vproc_join(uint32_t index);
 /* The thread's index if s is a user-level thread, else -1. */
 int64_t vproc_thread_index(const void *s);
 

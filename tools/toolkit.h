@@ -4,7 +4,7 @@
  * one run on one engine.
  *
  * Owns nothing but the memory it hands back (the caller frees it, as each
- * function says).  For hosted programs only: tools/*.c, fuzz/gen_corpus.c
+ * function says).  For hosted programs only: the tools (tools/NAME.c), fuzz/gen_corpus.c
  * and tests/unit/jit_test.c; never built into the kernel or the runtime
  * library (mk/runtime.mk links tools/toolkit.c into every tool).  Single
  * threaded; no locking.

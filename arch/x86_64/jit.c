@@ -1588,11 +1588,10 @@ static int jit_pass(struct jit_ctx *c)
  * them: with every jump long, the padding is a function of the pass
  * itself.)
  */
-static bool jit_align_loops(struct jit_ctx *c)
+static uint32_t jit_align_loops(struct jit_ctx *c)
 {
 	const struct rt_prog *p = c->p;
-	uint32_t f, t, s;
-	bool any = false;
+	uint32_t f, t, s, n = 0;
 
 	for (f = 0; f < p->nfuncs; f++)
 		for (t = p->funcs[f].start; t < p->funcs[f].end; t++) {
@@ -1602,10 +1601,10 @@ static bool jit_align_loops(struct jit_ctx *c)
 			if (s < p->funcs[f].end && c->cur[s] > c->cur[jl_pad(c, t)] &&
 			    c->cur[s] - c->cur[jl_pad(c, t)] <= 32) {
 				c->site[t] |= JS_ALIGN;
-				any = true;
+				n++;
 			}
 		}
-	return any;
+	return n;
 }
 
 /*
@@ -1753,6 +1752,7 @@ int rt_jit_compile(const struct rt_prog *p, struct rt_jit **out, char *err, size
 	struct jit_ctx c;
 	struct rt_jit *j = NULL;
 	uint32_t f, k, size;
+	bool align = true;
 	int ret;
 
 	if (!out)
@@ -1771,17 +1771,6 @@ int rt_jit_compile(const struct rt_prog *p, struct rt_jit **out, char *err, size
 	ret = jit_setup(&c, p);
 	if (ret)
 		goto out;
-	/* Size with every import far, then place the block and let the
-	 * imports in reach shrink to call rel32. */
-	ret = jit_converge(&c);
-	if (ret)
-		goto out;
-	if (jit_align_loops(&c)) {
-		ret = jit_converge(&c);
-		if (ret)
-			goto out;
-	}
-	size = c.prev[jl_common(&c, JL_END)];
 	ret = -RT_ENOMEM;
 	j = rt_alloc(sizeof(*j));
 	if (!j)
@@ -1789,6 +1778,18 @@ int rt_jit_compile(const struct rt_prog *p, struct rt_jit **out, char *err, size
 	j->fn = rt_alloc(sizeof(struct jit_entry) * p->nfuncs);
 	if (!j->fn)
 		goto out;
+again:
+	/* Size with every import far, then place the block and let the
+	 * imports in reach shrink to call rel32. */
+	ret = jit_converge(&c);
+	if (ret)
+		goto out;
+	/* Aligning loop heads adds at most 31 bytes of filler each, applied
+	 * from the next round of passes on. */
+	size = c.prev[jl_common(&c, JL_END)];
+	if (align)
+		size += 31 * jit_align_loops(&c);
+	ret = -RT_ENOMEM;
 	j->code = rt_code_alloc(size);
 	if (!j->code)
 		goto out;
@@ -1802,6 +1803,25 @@ int rt_jit_compile(const struct rt_prog *p, struct rt_jit **out, char *err, size
 	ret = jit_converge(&c);
 	if (ret)
 		goto out;
+	if (c.prev[jl_common(&c, JL_END)] > size) {
+		/* Without alignment, shorter calls only shrink the code.
+		 * With it, a jump across a loop head's filler can grow
+		 * (the filler grows when the code before it shrinks): in
+		 * the rare case the block is then too small, start over
+		 * without aligning.  (The code may also end short of
+		 * `size`; the rest is int3.) */
+		rt_code_free(j->code, j->alloc);
+		j->code = NULL;
+		align = false;
+		c.force_long = true;
+		c.long_only = false;
+		c.base = 0;
+		for (k = 0; k < p->nimports; k++)
+			c.near_import[k] = false;
+		for (k = 0; k < p->ninsns; k++)
+			c.site[k] &= (uint8_t)~JS_ALIGN;
+		goto again;
+	}
 	/* Final pass: the same code, now written. */
 	c.b.code = j->code;
 	c.b.cap = size;

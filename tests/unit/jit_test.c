@@ -835,6 +835,31 @@ static void status_register(void)
 	            FUEL, 0, RT_RUN_OK, __LINE__);
 }
 
+/* Loop heads aligned to 32 bytes, with the filler in front of them moving
+ * as the import calls before shrink to call rel32: a forward jump across
+ * the filler may then need its long form, and a block sized before the
+ * shrink may be too small (rt_jit_compile starts over without alignment).
+ * Slide the code across every offset and compare with the interpreter. */
+static void aligned_loops(void)
+{
+	char text[4096];
+	int n, len, k;
+
+	for (n = 0; n < 48; n++) {
+		len = snprintf(text, sizeof(text),
+		               "mov %%r6, %%r1\nmov %%r1, 1\ncall 1\ncall 1\ncall 1\ncall 1\n");
+		for (k = 0; k < n; k++)
+			len += snprintf(text + len, sizeof(text) - (size_t)len, "add %%r6, 1\n");
+		len += snprintf(text + len, sizeof(text) - (size_t)len, "jeq %%r6, 12345, out\n");
+		for (k = 0; k < 30; k++)
+			len += snprintf(text + len, sizeof(text) - (size_t)len, "add %%r6, 3\n");
+		snprintf(text + len, sizeof(text) - (size_t)len,
+		         "mov %%r0, 0\nl:\nadd %%r0, 1\njlt %%r0, 4, l\nadd %%r0, %%r6\n"
+		         "out:\nexit\n");
+		sweep_budgets(text, NULL, 6, __LINE__);
+	}
+}
+
 /* rt_jit_plain: a plain entry is also a C function; the full entry still
  * returns status 0 whatever the caller left in rdx (r3). */
 static void plain_entry(void)
@@ -1264,6 +1289,7 @@ int main(void)
 	RUN(status_register);
 	RUN(shared_budget);
 	RUN(plain_entry);
+	RUN(aligned_loops);
 	RUN(peepholes);
 	RUN(callee_saved);
 	RUN(refusals);
