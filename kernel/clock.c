@@ -3,8 +3,8 @@
  *
  * ns = (cycles - cycles_at_boot) * mult >> 32, with mult = 1e9 * 2^32 / hz,
  * computed with a 128-bit product so it neither overflows nor loses
- * precision for centuries of uptime.  The rate is the smallest of three
- * 2 ms PIT measurements (see clock_calibrate).
+ * precision for centuries of uptime.  The rate comes from 2 ms PIT
+ * windows, taken until two of them agree (see clock_calibrate).
  */
 #include <spindle/errno.h>
 
@@ -28,30 +28,32 @@ static void clock_tick(unsigned vector, void *arg)
 	clock_tick_count++;
 }
 
-#define CLOCK_CAL_RUNS 3
-#define CLOCK_CAL_MS   2
+#define CLOCK_CAL_MS    2
+#define CLOCK_CAL_MAX   16      /* windows at most */
+#define CLOCK_CAL_AGREE 1000    /* two windows within 1/1000 of each other */
 
 /*
- * The smallest of the runs.  A window can only come out too long, never too
- * short: the cycle count brackets the PIT countdown, and a descheduled vCPU
- * (TCG on a busy host) or an SMI only delays noticing that it ended.  So a
- * few short windows do as well as long ones: 2 ms is 2,386 PIT periods, and
- * noticing the end costs one port read (about a microsecond under TCG),
- * 0.05%; the whole calibration is 6 ms of boot instead of 40.
+ * A window can only come out too long, never too short: the cycle count
+ * brackets the PIT countdown, and a descheduled vCPU (TCG on a busy host)
+ * or an SMI only delays noticing that it ended.  Stalls are milliseconds of
+ * random length, so two windows that agree to 0.1% (2 us in 2 ms; noticing
+ * the end costs about a microsecond under TCG) were both undisturbed: take
+ * windows until one agrees with the smallest so far.  On a quiet machine
+ * that is two windows, 4 ms of boot; the smallest of all is the fallback.
  */
 static uint64_t clock_calibrate(void)
 {
-	uint64_t r[CLOCK_CAL_RUNS];
+	uint64_t best = 0;
 
-	for (int i = 0; i < CLOCK_CAL_RUNS; i++) {
+	for (int i = 0; i < CLOCK_CAL_MAX; i++) {
 		uint64_t v = arch_cycles_calibrate(CLOCK_CAL_MS);
-		int j = i;
 
-		for (; j > 0 && r[j - 1] > v; j--)
-			r[j] = r[j - 1];
-		r[j] = v;
+		if (best && (v > best ? v - best : best - v) <= best / CLOCK_CAL_AGREE)
+			return v < best ? v : best;
+		if (v && (!best || v < best))
+			best = v;
 	}
-	return r[0];
+	return best;
 }
 
 int clock_init(void)

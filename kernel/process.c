@@ -28,13 +28,16 @@
 #include "kernel/dispatch.h"
 #include "kernel/domain.h"
 #include "kernel/elf_exec.h"
+#include "kernel/extension.h"
 #include "kernel/heap.h"
 #include "kernel/kprintf.h"
 #include "kernel/nameserver.h"
 #include "kernel/physaddr.h"
+#include "kernel/portal.h"
 #include "kernel/process.h"
 #include "kernel/sched.h"
 #include "kernel/string.h"
+#include "kernel/sync.h"
 #include "kernel/translation.h"
 #include "kernel/uaccess.h"
 #include "kernel/uerrno.h"
@@ -57,6 +60,9 @@ static uint32_t process_handlers_gen = 1; /* bumped by every install */
 static const struct rootfs *process_fs;
 static const struct process_personality *process_pers;
 static int process_next_pid = 1;
+/* Every live process, for process_with_pid (portal grants). */
+static struct process *process_list;
+static struct spinlock process_list_lock = SPINLOCK_INIT("process list", SYNC_RANK_OBJ + 2);
 static uint64_t process_random_state = 0x9e3779b97f4a7c15ull;
 
 static void process_checkpoint(struct strand_package *pkg, struct strand *s);
@@ -357,6 +363,12 @@ static int64_t process_after_exit(struct process *p, struct trap_frame *f, uint6
 	process_exit_current(p->exit_code);
 }
 
+void process_defer(struct process *p, process_after_fn fn)
+{
+	p->after_nr = 0;
+	p->after = fn;
+}
+
 void process_exit_request(struct process *p, int code)
 {
 	p->exit_code = code;
@@ -371,6 +383,7 @@ void process_exit_current(int code)
 	if (p) {
 		p->exit_code = code;
 		p->state = PROCESS_EXITED;
+		portal_process_exit(p);
 	}
 	strand_exit(code);
 }
@@ -396,7 +409,30 @@ static void process_fault(struct trap_frame *f)
 	kprintf("\n");
 	p->exit_code = 128 + (int)(f->vector & 0x7f);
 	p->state = PROCESS_KILLED;
+	portal_process_exit(p);
 	strand_exit(p->exit_code);
+}
+
+/* MachineTrap.Number and MachineTrap.Arg: the saved registers, read for
+ * handlers and guards that may not dereference the opaque saved state. */
+uint64_t MachineTrap_Number(struct MachineTrap_SavedState *ss)
+{
+	return ((const struct trap_frame *)ss)->rax;
+}
+
+uint64_t MachineTrap_Arg(struct MachineTrap_SavedState *ss, uint64_t i)
+{
+	const struct trap_frame *f = (const struct trap_frame *)ss;
+
+	switch (i) {
+	case 0: return f->rdi;
+	case 1: return f->rsi;
+	case 2: return f->rdx;
+	case 3: return f->r10;
+	case 4: return f->r8;
+	case 5: return f->r9;
+	default: return 0;
+	}
 }
 
 static int64_t process_enosys(struct MachineTrap_Process *p, struct MachineTrap_SavedState *ss)
@@ -523,8 +559,36 @@ int process_init(void)
 	return 0;
 }
 
+int process_with_pid(int pid, int (*fn)(struct process *p, void *arg), void *arg)
+{
+	unsigned long fl = spin_lock_irqsave(&process_list_lock);
+	int rc = -ESRCH;
+
+	for (struct process *q = process_list; q; q = q->list_next)
+		if (q->pid == pid) {
+			rc = fn(q, arg);
+			break;
+		}
+	spin_unlock_irqrestore(&process_list_lock, fl);
+	return rc;
+}
+
+static void process_list_remove(struct process *p)
+{
+	unsigned long fl = spin_lock_irqsave(&process_list_lock);
+
+	for (struct process **pp = &process_list; *pp; pp = &(*pp)->list_next)
+		if (*pp == p) {
+			*pp = p->list_next;
+			break;
+		}
+	spin_unlock_irqrestore(&process_list_lock, fl);
+}
+
 static void process_free(struct process *p)
 {
+	portal_process_exit(p);
+	process_list_remove(p);
 	if (p->personality && process_pers && process_pers->detach)
 		process_pers->detach(p);
 	if (p->ctx) {
@@ -614,6 +678,13 @@ int process_spawn(const char *path, const char *const *argv, const char *const *
 	p->start_rsp = sp;
 	attr = (struct strand_attr){p->name, 0, false, &p->pkg};
 	attr.prio = SCHED_PRIO_DEFAULT;
+	{
+		unsigned long fl = spin_lock_irqsave(&process_list_lock);
+
+		p->list_next = process_list;
+		process_list = p;
+		spin_unlock_irqrestore(&process_list_lock, fl);
+	}
 	err = strand_create_attr(&attr, process_strand_main, p, &p->strand);
 	if (err)
 		goto err_free;
@@ -681,6 +752,69 @@ static int process_boot_args(const char *key, char *buf, size_t size, const char
 	return argc;
 }
 
+/* "exts=/ext/a.o,/ext/b.o": extensions the kernel loads from the root file
+ * system before the first program runs, named after their files (a.o: a)
+ * and linked against SpinPrivate - the operator's decision, like the boot
+ * manifest's privileged lines.  The cross-address-space call (/ext/xas.o)
+ * is loaded this way: it serves every process's portal calls. */
+static const struct module process_loader = {"ProcessBoot", MODULE_TRUSTED | MODULE_PRIVILEGED};
+
+static void process_boot_exts(void)
+{
+	char list[256], name[EXT_NAME_MAX], err[256];
+	char *c, *start;
+
+	if (!cmdline_value("exts", list, sizeof(list)))
+		return;
+	for (start = c = list;; c++) {
+		bool end = *c == 0;
+		const struct rootfs_node *file;
+		const char *base;
+		struct ext *x;
+		void *obj;
+		size_t n;
+		int rc;
+
+		if (*c != ',' && !end)
+			continue;
+		*c = 0;
+		base = start;
+		for (const char *b = start; *b; b++)
+			if (*b == '/' && b[1])
+				base = b + 1;
+		n = strlen(base);
+		if (n > 2 && strcmp(base + n - 2, ".o") == 0)
+			n -= 2;
+		if (n == 0 || n >= sizeof(name)) {
+			kprintf("exts: %s: bad name\n", start);
+			goto next;
+		}
+		memcpy(name, base, n);
+		name[n] = 0;
+		if ((rc = rootfs_lookup(process_fs, NULL, start, 0, &file)) || rootfs_is_dir(file)) {
+			kprintf("exts: %s: not found (%d)\n", start, rc);
+			goto next;
+		}
+		obj = kmalloc(file->size); /* the loader wants an aligned, private copy */
+		if (!obj) {
+			kprintf("exts: %s: out of memory\n", start);
+			goto next;
+		}
+		memcpy(obj, file->data, file->size);
+		rc = ext_load(obj, file->size, name, &process_loader, &domain_spin_private, 1, &x,
+		              err, sizeof(err));
+		kfree(obj);
+		if (rc)
+			kprintf("exts: %s refused (%d): %s\n", start, rc, err);
+		else
+			kprintf("exts: loaded %s from %s\n", name, start);
+	next:
+		if (end)
+			break;
+		start = c + 1;
+	}
+}
+
 static const char *const process_boot_envp[] = {"PATH=/bin", "HOME=/", "TERM=dumb", NULL};
 
 /* "procs=/bin/a,/bin/b": start them all at once, wait for each. */
@@ -730,6 +864,12 @@ void process_boot(void)
 	int argc, err, status = -1;
 
 	argc = process_boot_args("init", buf, sizeof(buf), argv);
+	/* User-level benchmark boots measure what a production kernel runs:
+	 * without the lock-order checker (kernel/sync.h), as bench= does. */
+	if (cmdline_has("nolockcheck")) {
+		sync_lockorder_disable();
+		kprintf("BENCHINFO lockcheck off\n");
+	}
 	if (!m) {
 		if (argc || cmdline_has("procs"))
 			kprintf("init: no root file system: boot with a cpio archive as module "
@@ -751,6 +891,9 @@ void process_boot(void)
 		        err);
 	lx_module_init();
 	spin_sys_init();
+	if ((err = portal_init()))
+		kprintf("portal: not available (%d)\n", err);
+	process_boot_exts();
 	process_boot_procs();
 	if (!argc)
 		return;

@@ -55,9 +55,11 @@
 #define PROCESS_IMAGE_LIMIT  (PROCESS_MMAP_MIN - (1ull << 32))
 #define PROCESS_NAME_MAX     32
 #define PROCESS_MAX_HANDLERS 4
+#define PROCESS_PORTALS      8 /* portal handles per process (kernel/portal.c) */
 
 struct translation_ctx;
 struct process_handler;
+struct portal;
 
 enum process_state { PROCESS_RUNNING = 1, PROCESS_EXITED, PROCESS_KILLED };
 
@@ -82,6 +84,20 @@ struct process {
 	uint32_t handler_gen;
 	uint64_t brk_start;
 	uint64_t image_lo, image_hi; /* page-rounded extent of the PT_LOADs */
+	struct process *list_next;   /* every live process (process_with_pid) */
+	/* Portals (kernel/portal.c, under its lock): the handle table (bit h of
+	 * portal_owned: handle h names a portal this process serves), the call
+	 * or return being performed, and what a waker hands over. */
+	struct portal *portal_h[PROCESS_PORTALS];
+	uint32_t portal_owned;
+	bool portal_closed;          /* ended: no handle may be added */
+	volatile bool portal_done;   /* the call was answered (or failed) */
+	uint32_t portal_op;
+	uint64_t portal_a[3];
+	uint64_t portal_result;
+	int portal_status;
+	struct strand *portal_self;  /* this process's strand while it waits */
+	struct process *portal_next; /* a portal's queue of callers, wake lists */
 };
 
 /* A MachineTrap.Syscall handler (returns the value for rax) and its guard
@@ -129,6 +145,12 @@ struct process *process_current(void);
  * loading an extension, ending the process); its result becomes rax. */
 typedef int64_t (*process_after_fn)(struct process *p, struct trap_frame *f, uint64_t nr);
 void process_after_raise(struct process *p, const struct trap_frame *f, process_after_fn fn);
+/* From a system-call handler: run fn(p, saved state, 0) once the raise has
+ * returned (for trusted modules that do not see the saved state). */
+void process_defer(struct process *p, process_after_fn fn);
+/* Call fn(p, arg) with the live process pid (the process list's lock held:
+ * fn must not block or take a lock of rank <= 102); -ESRCH if none. */
+int process_with_pid(int pid, int (*fn)(struct process *p, void *arg), void *arg);
 /* From a system-call handler: end p with code once the raise has returned
  * (exit, exit_group). */
 void process_exit_request(struct process *p, int code);

@@ -39,6 +39,9 @@
 #ifndef EISDIR
 #define EISDIR 21
 #endif
+#ifndef EPIPE
+#define EPIPE 32
+#endif
 #ifndef EMFILE
 #define EMFILE 24
 #endif

@@ -44,16 +44,25 @@ user: $(USER_CPIO)
 test-user: $(KERNEL_ELF) $(USER_CPIO)
 	@QEMU="$(QEMU)" QEMU_ACCEL="$(QEMU_ACCEL)" sh tests/user/run-user.sh $(KERNEL_ELF) $(USER_CPIO)
 
-# The null system call from ring 3 under -icount (guest instructions).
+# From ring 3 under -icount (guest instructions): the null system call
+# (/bin/nullsys), then the cross-address-space call (/bin/xas_bench calling
+# /bin/xas_server's portal through the xas extension), one boot each.
 bench-user: $(KERNEL_ELF) $(USER_CPIO)
 	@mkdir -p $(BUILD)/bench/parts
 	timeout --foreground 120 $(QEMU) $(QEMU_FIRMWARE) $(QEMU_ACCEL) -icount shift=0,sleep=off \
 		-m $(QEMU_MEM) -no-reboot -display none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-serial stdio -kernel $(KERNEL_ELF) -initrd $(USER_CPIO) -append "init=/bin/nullsys" \
 		</dev/null >$(BUILD)/bench/parts/user.log 2>&1 || test $$? -eq 33
+	timeout --foreground 120 $(QEMU) $(QEMU_FIRMWARE) $(QEMU_ACCEL) -icount shift=0,sleep=off \
+		-m $(QEMU_MEM) -no-reboot -display none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-serial stdio -kernel $(KERNEL_ELF) -initrd $(USER_CPIO) \
+		-append "nolockcheck exts=/ext/xas.o procs=/bin/xas_server,/bin/xas_bench" \
+		</dev/null >$(BUILD)/bench/parts/user-xas.log 2>&1 || test $$? -eq 33
+	grep -v '^BENCHEND' $(BUILD)/bench/parts/user.log >$(BUILD)/bench/parts/user-all.log
+	cat $(BUILD)/bench/parts/user-xas.log >>$(BUILD)/bench/parts/user-all.log
 	$(BENCH_REPORT) serial2part --side spindle -o $(BUILD)/bench/parts/user.json \
-		$(BUILD)/bench/parts/user.log
-	@grep '^BENCH ' $(BUILD)/bench/parts/user.log
+		$(BUILD)/bench/parts/user-all.log
+	@grep '^BENCH ' $(BUILD)/bench/parts/user-all.log
 
 # `make run CMDLINE="init=/bin/hello a b"` (and `make debug`) boot with the
 # root file system as the boot module; mk/kernel.mk's recipes use RUN_INITRD.

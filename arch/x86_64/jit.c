@@ -521,6 +521,10 @@ static void jit_analyse(struct jit_ctx *c, uint32_t f)
 			}
 			if (BPF_SRC(in->code) == BPF_X && in->src == BPF_REG_FP)
 				fp_escapes = true;
+			/* Comparing r10 itself reads its value: it must be
+			 * this function's frame, not the caller's rbp. */
+			if (in->dst == BPF_REG_FP)
+				fp_used = true;
 			if (target <= (int64_t)i)
 				fi->metered = true;
 			break;

@@ -45,6 +45,9 @@
 #define PML4_KERNEL_LO 256u
 
 static uint64_t *pagetable_kernel_root; /* the kernel PML4 (direct map) */
+/* Bumped whenever the kernel PML4 gains a slot: a context whose copy of the
+ * kernel half is of this generation needs no re-copy when loaded. */
+static uint32_t pagetable_kernel_gen = 1;
 static uint64_t pagetable_kernel_pa;
 static uint64_t pagetable_nx; /* PTE_NX when EFER.NXE is on */
 static bool pagetable_pcid;   /* CR4.PCIDE is on */
@@ -83,6 +86,8 @@ static uint64_t *pt_leaf_table(uint64_t *root, uintptr_t va, bool create)
 			if (!create || !pt_alloc_table(&pa))
 				return NULL;
 			*e = pa | PTE_TABLE;
+			if (t == pagetable_kernel_root && level == 3)
+				__atomic_add_fetch(&pagetable_kernel_gen, 1, __ATOMIC_RELEASE);
 		} else if (*e & PTE_PS) {
 			return NULL; /* large pages are not used in the lower half */
 		}
@@ -161,6 +166,7 @@ int pagetable_create(struct pagetable *pt)
 	pt->root = root;
 	pt->root_pa = pa;
 	pt->stale = false;
+	pt->kernel_gen = 0; /* re-checked at the first load */
 	pt->pcid = 0;
 	if (pagetable_pcid) {
 		pt->pcid = pagetable_next_pcid;
@@ -343,11 +349,14 @@ void pagetable_activate(struct pagetable *pt)
 {
 	uint64_t cr3 = pt->root_pa;
 
-	if (pt->root != pagetable_kernel_root) {
-		/* The kernel half may have gained a PML4 slot since the copy. */
+	uint32_t gen = __atomic_load_n(&pagetable_kernel_gen, __ATOMIC_ACQUIRE);
+
+	if (pt->root != pagetable_kernel_root && pt->kernel_gen != gen) {
+		/* The kernel half gained a PML4 slot since the copy. */
 		for (unsigned i = PML4_KERNEL_LO; i < 512; i++)
 			if (pt->root[i] != pagetable_kernel_root[i])
 				pt->root[i] = pagetable_kernel_root[i];
+		pt->kernel_gen = gen;
 	}
 	if (pagetable_pcid) {
 		cr3 |= pt->pcid;

@@ -19,5 +19,9 @@ struct MachineTrap_SavedState; /* opaque: pass it on, never dereference it */
 /* event: calling it raises it; handlers use SPINDLE_HANDLER(MachineTrap_Syscall) */
 extern long long MachineTrap_Syscall(struct MachineTrap_Process *p,
                                      struct MachineTrap_SavedState *ss);
+/* The system call's number (the saved rax), for handlers and guards. */
+extern unsigned long long MachineTrap_Number(struct MachineTrap_SavedState *ss);
+/* The system call's argument i (0-5: rdi, rsi, rdx, r10, r8, r9; any other i: 0). */
+extern unsigned long long MachineTrap_Arg(struct MachineTrap_SavedState *ss, unsigned long long i);
 
 #endif

@@ -16,6 +16,17 @@
  *   SPIN_SYS_EXT_LIST(buf, len)
  *       the loaded extensions' names, one per line; returns the bytes
  *       written (the list is cut at a whole line).
+ *
+ * Numbers served by extensions rather than by spin_sys.c:
+ *
+ *   SPIN_XAS_* (the cross-address-space call, /ext/xas.o from user/ext/
+ *   xas.c, loaded by the kernel with exts=/ext/xas.o): portals.
+ *   SPIN_XAS_REGISTER()                  a portal this process serves: handle
+ *   SPIN_XAS_GRANT(handle, pid)          give pid a handle: its number there
+ *   SPIN_XAS_CALL(handle, arg, out)      call; the result is stored at out
+ *   SPIN_XAS_RETURN(handle, result, argp) answer the pending call; with argp,
+ *                                        wait for the next one, its argument
+ *                                        stored at argp
  */
 #ifndef SPINDLE_SPIN_SYSCALL_H
 #define SPINDLE_SPIN_SYSCALL_H
@@ -25,5 +36,12 @@
 #define SPIN_SYS_EXT_UNLOAD (SPIN_SYS_BASE + 1)
 #define SPIN_SYS_EXT_LIST   (SPIN_SYS_BASE + 2)
 #define SPIN_SYS_COUNT      3
+
+#define SPIN_XAS_BASE     (SPIN_SYS_BASE + 0x100)
+#define SPIN_XAS_REGISTER (SPIN_XAS_BASE + 0)
+#define SPIN_XAS_GRANT    (SPIN_XAS_BASE + 1)
+#define SPIN_XAS_CALL     (SPIN_XAS_BASE + 2)
+#define SPIN_XAS_RETURN   (SPIN_XAS_BASE + 3)
+#define SPIN_XAS_COUNT    4
 
 #endif

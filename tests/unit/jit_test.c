@@ -902,6 +902,33 @@ static void plain_entry(void)
 	rt_prog_free(m);
 }
 
+/* Calls fn with rbp = 0, as a caller built without frame pointers may. */
+uint64_t jit_test_call_rbp0(void *fn);
+__asm__(".text\n"
+        ".globl jit_test_call_rbp0\n"
+        "jit_test_call_rbp0:\n"
+        "  push %rbp\n  xor %ebp, %ebp\n  mov %rdi, %rax\n  mov $100, %r9\n"
+        "  call *%rax\n"
+        "  pop %rbp\n  ret\n");
+
+/* Regression: a function whose only use of r10 was a compare (`jne r10,
+ * 0`) got no frame, so r10 was whatever rbp its caller had (0 without
+ * frame pointers) and the stack pointer compared equal to null. */
+static void jmp_on_r10_without_stack_gets_a_frame(void)
+{
+	struct rt_prog *p = build("mov %r0, 1\njne %r10, 0, +1\nmov %r0, 2\nexit\n");
+	struct rt_jit *j = NULL;
+	char err[256] = "";
+
+	CHECK(p != NULL);
+	if (p && rt_jit_compile(p, &j, err, sizeof(err)) == 0)
+		CHECK_EQ(jit_test_call_rbp0((void *)rt_jit_entry(j, 0)), 1);
+	else
+		printf("  %s\n", err);
+	rt_jit_free(j);
+	rt_prog_free(p);
+}
+
 /* The callee of a shared-budget call: loops r1 times (r1 back-edges). */
 static const char shared_callee[] = "mov %r0, 0\nl:\nadd %r0, 1\njlt %r0, %r1, l\nexit";
 
@@ -1290,6 +1317,7 @@ int main(void)
 	RUN(shared_budget);
 	RUN(plain_entry);
 	RUN(aligned_loops);
+	RUN(jmp_on_r10_without_stack_gets_a_frame);
 	RUN(peepholes);
 	RUN(callee_saved);
 	RUN(refusals);

@@ -94,8 +94,22 @@ run spin-syscalls-extension 33 "init=/bin/extload" \
 	"spin: process 1 (extload) loaded extension greet from /ext/greet.o" \
 	"extload: refused /etc/motd: " "extload: ok" "init: /bin/extload exited with status 0" \
 	! "$NOCRASH" "extload: FAIL"
+# The cross-address-space call: the xas extension loaded by the kernel,
+# a server, its client (round trips, hostile arguments, the server exiting
+# with a call pending: -EPIPE, no hang) and a third process with no handle.
+XAS="exts=/ext/xas.o procs=/bin/xas_server,/bin/xas_client,/bin/xas_intruder"
+run xas-call 33 "$XAS" "exts: loaded xas from /ext/xas.o" \
+	"xas_server: pid 1, portal 0, granted handle 0 to pid 2" \
+	"xas_client: 1000 round trips, last result 3997" "xas_intruder: ok" "xas_client: ok" \
+	"xas_server: exiting with a call unanswered" "procs: /bin/xas_server exited with status 3" \
+	"procs: /bin/xas_client exited with status 0" "procs: /bin/xas_intruder exited with status 0" \
+	! "$NOCRASH" "FAIL"
+run xas-not-loaded 33 "procs=/bin/xas_server" "xas_server: cannot register a portal (-38)" \
+	"procs: /bin/xas_server exited with status 1" ! "$NOCRASH"
 # Two CPUs: processes run (and are preempted) on both.
 SMP=2
+run smp2-xas-call 33 "$XAS" "xas_client: 1000 round trips" "xas_intruder: ok" "xas_client: ok" \
+	"procs: /bin/xas_server exited with status 3" ! "$NOCRASH" "FAIL"
 run smp2-many 33 "procs=/bin/fpu,/bin/fpu,/bin/fault,/bin/hello,/bin/mmap,/bin/brk" \
 	"fpu: ok (1.644933733515)" "mmap: ok" "procs: /bin/fault exited with status 142" \
 	"procs: /bin/brk exited with status 0" "procs: all 6 ended" ! "$NOCRASH" "FAIL"

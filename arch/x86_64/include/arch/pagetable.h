@@ -65,6 +65,7 @@ struct pagetable {
 	uint64_t root_pa; /* its physical address */
 	uint16_t pcid;    /* 0 without PCID */
 	bool stale;       /* TLB may hold old entries: flush at the next load */
+	uint32_t kernel_gen; /* generation of its kernel-half copy (0: none yet) */
 };
 
 /* A decoded page fault. */

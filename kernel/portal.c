@@ -1,0 +1,362 @@
+/*
+ * portal.c: portals - protected procedure calls between processes
+ * (kernel/portal.h for the model, interfaces/portal.idl for the calls).
+ *
+ * The Portal procedures run inside MachineTrap.Syscall (an extension's
+ * handler calls them), where nothing may block: they check their
+ * arguments against the calling process (handle in range and present, a
+ * user range for every pointer), note the operation in the process and ask
+ * the process layer to finish it once the raise has returned
+ * (process_defer).  portal_finish then does the work:
+ *
+ *   Call: the server waits in Return -> it becomes the portal's caller,
+ *     the argument goes to the portal, and the processor is handed to the
+ *     server's strand (handoff_block); otherwise the client joins the
+ *     portal's queue and blocks.  Woken, it stores the result at `out`.
+ *   Return: the pending caller (if any) gets the result; with argp, the
+ *     server takes the next queued caller at once, or waits - handing the
+ *     processor back to the caller it just answered.  Woken by a call, it
+ *     stores the argument at argp in its own address space.
+ *
+ * The switch between the two processes is the scheduler's: Strand.
+ * Checkpoint saves the client's FPU state and Strand.Resume loads the
+ * server's Translation context (CR3), kernel stack, FS base and FPU state
+ * (kernel/process.c), so the server's system call returns in its own
+ * address space.
+ *
+ * Lifetime: a portal lives while handles name it (refs); its server
+ * pointer is cleared when the server ends, and everything waiting on it
+ * is woken with -EPIPE.  A process's handles are dropped when it ends.
+ * All portal state, including the portal fields of every process, is
+ * under portal_lock; strands are woken after it is dropped.
+ */
+#include <spindle/errno.h>
+
+#include "kernel/dispatch.h"
+#include "kernel/domain.h"
+#include "kernel/handoff.h"
+#include "kernel/heap.h"
+#include "kernel/nameserver.h"
+#include "kernel/portal.h"
+#include "kernel/process.h"
+#include "kernel/sched.h"
+#include "kernel/sync.h"
+#include "kernel/uaccess.h"
+#include "kernel/uerrno.h"
+#include "spindle_interfaces.h"
+
+enum { PORTAL_OP_CALL = 1, PORTAL_OP_RETURN };
+
+struct portal {
+	struct process *server;        /* NULL once the server ended */
+	struct strand *server_strand;  /* the server's strand while it waits */
+	bool waiting;                  /* the server is blocked in Return */
+	struct process *caller;        /* the call the server is running */
+	struct process *qhead, *qtail; /* callers waiting for the server */
+	uint64_t arg;                  /* the caller's argument, for the server */
+	uint32_t refs;                 /* handles naming this portal */
+};
+
+static const struct module portal_module = {"Portal", MODULE_TRUSTED};
+static struct spinlock portal_lock = SPINLOCK_INIT("portal", SYNC_RANK_OBJ + 1);
+
+static inline bool portal_handle_ok(const struct process *p, uint64_t h)
+{
+	return h < PROCESS_PORTALS && p->portal_h[h] != NULL;
+}
+
+static inline bool portal_owned(const struct process *p, uint64_t h)
+{
+	return (p->portal_owned >> h) & 1;
+}
+
+static int portal_free_slot(const struct process *p)
+{
+	for (int h = 0; h < PROCESS_PORTALS; h++)
+		if (!p->portal_h[h])
+			return h;
+	return -EMFILE;
+}
+
+/* ---- the procedures (inside the raise: check, note, defer) ---- */
+
+int64_t Portal_Register(void)
+{
+	struct process *p = process_current();
+	struct portal *po;
+	unsigned long fl;
+	int h;
+
+	if (!p)
+		return -EPERM;
+	po = kzalloc(sizeof(*po));
+	if (!po)
+		return -ENOMEM;
+	fl = spin_lock_irqsave(&portal_lock);
+	h = p->portal_closed ? -EPERM : portal_free_slot(p);
+	if (h >= 0) {
+		po->server = p;
+		po->refs = 1;
+		p->portal_h[h] = po;
+		p->portal_owned |= 1u << h;
+	}
+	spin_unlock_irqrestore(&portal_lock, fl);
+	if (h < 0)
+		kfree(po);
+	return h;
+}
+
+static int portal_grant_to(struct process *t, void *arg)
+{
+	struct portal *po = arg;
+	int h;
+
+	if (t->portal_closed || t->state != PROCESS_RUNNING)
+		return -ESRCH;
+	for (h = 0; h < PROCESS_PORTALS; h++)
+		if (t->portal_h[h] == po)
+			return h; /* already holds one: the same handle */
+	if ((h = portal_free_slot(t)) < 0)
+		return h;
+	t->portal_h[h] = po;
+	po->refs++;
+	return h;
+}
+
+int64_t Portal_Grant(uint64_t handle, uint64_t pid)
+{
+	struct process *p = process_current();
+	unsigned long fl;
+	int rc;
+
+	if (!p)
+		return -EPERM;
+	if (pid == 0 || pid > 0x7fffffff)
+		return -ESRCH;
+	if (pid == (uint64_t)p->pid)
+		return -EINVAL;
+	fl = spin_lock_irqsave(&portal_lock);
+	if (!portal_handle_ok(p, handle))
+		rc = -EBADF;
+	else if (!portal_owned(p, handle))
+		rc = -EPERM; /* only the server hands out its portal */
+	else
+		rc = process_with_pid((int)pid, portal_grant_to, p->portal_h[handle]);
+	spin_unlock_irqrestore(&portal_lock, fl);
+	return rc;
+}
+
+static int64_t portal_finish(struct process *p, struct trap_frame *f, uint64_t nr);
+
+int64_t Portal_Call(uint64_t handle, uint64_t arg, uint64_t out)
+{
+	struct process *p = process_current();
+
+	if (!p)
+		return -EPERM;
+	/* Only this strand and the process's end change its own slots, so
+	 * the table can be read without the lock here. */
+	if (!portal_handle_ok(p, handle))
+		return -EBADF;
+	if (portal_owned(p, handle))
+		return -EDEADLK; /* the server would wait for itself */
+	if (out && !uaccess_range_ok(out, sizeof(uint64_t)))
+		return -EFAULT;
+	p->portal_op = PORTAL_OP_CALL;
+	p->portal_a[0] = handle, p->portal_a[1] = arg, p->portal_a[2] = out;
+	process_defer(p, portal_finish);
+	return 0;
+}
+
+int64_t Portal_Return(uint64_t handle, uint64_t result, uint64_t argp)
+{
+	struct process *p = process_current();
+
+	if (!p)
+		return -EPERM;
+	if (!portal_handle_ok(p, handle))
+		return -EBADF;
+	if (!portal_owned(p, handle))
+		return -EPERM; /* only the server answers */
+	if (argp && !uaccess_range_ok(argp, sizeof(uint64_t)))
+		return -EFAULT;
+	p->portal_op = PORTAL_OP_RETURN;
+	p->portal_a[0] = handle, p->portal_a[1] = result, p->portal_a[2] = argp;
+	process_defer(p, portal_finish);
+	return 0;
+}
+
+/* ---- after the raise: block, hand over, wake ---- */
+
+/* Wait until someone sets p->portal_done (the lock is held and p is
+ * prepared to block; `to` is the strand to hand the processor to). */
+static void portal_wait(struct process *p, struct strand *to, unsigned long fl)
+{
+	spin_unlock_irqrestore(&portal_lock, fl);
+	handoff_block(to, 0);
+	while (!__atomic_load_n(&p->portal_done, __ATOMIC_ACQUIRE)) {
+		fl = spin_lock_irqsave(&portal_lock);
+		if (p->portal_done) {
+			spin_unlock_irqrestore(&portal_lock, fl);
+			break;
+		}
+		sched_prepare_block();
+		spin_unlock_irqrestore(&portal_lock, fl);
+		sched_block();
+	}
+}
+
+/* Answer c with status/result (lock held); the caller wakes it. */
+static inline void portal_answer(struct process *c, int status, uint64_t result)
+{
+	c->portal_status = status;
+	c->portal_result = result;
+	__atomic_store_n(&c->portal_done, true, __ATOMIC_RELEASE);
+}
+
+static int64_t portal_do_call(struct process *p)
+{
+	uint64_t h = p->portal_a[0], out = p->portal_a[2];
+	unsigned long fl = spin_lock_irqsave(&portal_lock);
+	struct portal *po = p->portal_h[h];
+	struct strand *to = NULL;
+
+	if (!po || !po->server) {
+		spin_unlock_irqrestore(&portal_lock, fl);
+		return -EPIPE;
+	}
+	p->portal_done = false;
+	p->portal_self = sched_current();
+	if (po->waiting && !po->caller) {
+		/* The fast path: the server waits, take its processor. */
+		po->waiting = false;
+		po->caller = p;
+		po->arg = p->portal_a[1];
+		to = po->server_strand;
+		__atomic_store_n(&po->server->portal_done, true, __ATOMIC_RELEASE);
+	} else {
+		p->portal_next = NULL;
+		if (po->qtail)
+			po->qtail->portal_next = p;
+		else
+			po->qhead = p;
+		po->qtail = p;
+	}
+	sched_prepare_block();
+	portal_wait(p, to, fl);
+	if (p->portal_status)
+		return p->portal_status;
+	if (out && copy_to_user(out, &p->portal_result, sizeof(uint64_t)))
+		return -EFAULT;
+	return 0;
+}
+
+static int64_t portal_do_return(struct process *p)
+{
+	uint64_t h = p->portal_a[0], argp = p->portal_a[2];
+	unsigned long fl = spin_lock_irqsave(&portal_lock);
+	struct portal *po = p->portal_h[h];
+	struct process *c = po->caller, *n;
+	struct strand *answered = c ? c->portal_self : NULL;
+	uint64_t arg;
+
+	if (c) {
+		po->caller = NULL;
+		portal_answer(c, 0, p->portal_a[1]);
+	}
+	if (!argp) {
+		spin_unlock_irqrestore(&portal_lock, fl);
+		if (answered)
+			sched_unblock(answered, 0);
+		return 0;
+	}
+	if ((n = po->qhead) != NULL) {
+		/* A caller is queued: serve it without blocking. */
+		po->qhead = n->portal_next;
+		if (!po->qhead)
+			po->qtail = NULL;
+		po->caller = n;
+		arg = n->portal_a[1];
+		spin_unlock_irqrestore(&portal_lock, fl);
+		if (answered)
+			sched_unblock(answered, 0);
+	} else {
+		po->waiting = true;
+		po->server_strand = sched_current();
+		p->portal_done = false;
+		sched_prepare_block();
+		portal_wait(p, answered, fl);
+		arg = po->arg;
+	}
+	return copy_to_user(argp, &arg, sizeof(arg)) ? -EFAULT : 0;
+}
+
+static int64_t portal_finish(struct process *p, struct trap_frame *f, uint64_t nr)
+{
+	(void)f, (void)nr;
+	return p->portal_op == PORTAL_OP_CALL ? portal_do_call(p) : portal_do_return(p);
+}
+
+static void portal_fail(struct process *c)
+{
+	portal_answer(c, -EPIPE, 0);
+	c->portal_next = NULL;
+	sched_unblock(c->portal_self, 0);
+}
+
+void portal_process_exit(struct process *p)
+{
+	struct portal *dead[PROCESS_PORTALS];
+	unsigned ndead = 0;
+	unsigned long fl = spin_lock_irqsave(&portal_lock);
+
+	if (p->portal_closed) {
+		spin_unlock_irqrestore(&portal_lock, fl);
+		return;
+	}
+	p->portal_closed = true;
+	for (unsigned h = 0; h < PROCESS_PORTALS; h++) {
+		struct portal *po = p->portal_h[h];
+
+		if (!po)
+			continue;
+		if (portal_owned(p, h)) {
+			/* The server is gone: its caller and queue fail (woken
+			 * under the lock: the scheduler's locks rank above it). */
+			if (po->caller)
+				portal_fail(po->caller);
+			for (struct process *c = po->qhead, *nx; c; c = nx) {
+				nx = c->portal_next;
+				portal_fail(c);
+			}
+			po->server = NULL;
+			po->server_strand = NULL;
+			po->waiting = false;
+			po->caller = NULL;
+			po->qhead = po->qtail = NULL;
+		}
+		p->portal_h[h] = NULL;
+		if (--po->refs == 0)
+			dead[ndead++] = po;
+	}
+	p->portal_owned = 0;
+	spin_unlock_irqrestore(&portal_lock, fl);
+	for (unsigned i = 0; i < ndead; i++)
+		kfree(dead[i]);
+}
+
+int portal_init(void)
+{
+	struct domain *d = NULL;
+	int err;
+
+	if (!domain_spin_public)
+		return -ENODEV; /* no extension model: nothing could call it */
+	if ((err = domain_create_from_interface(&iface_Portal, &portal_module, &d)))
+		return err;
+	err = domain_publish(d);
+	if (!err)
+		err = nameserver_export_interface(&iface_Portal, d, NULL, NULL, &portal_module);
+	domain_release(d);
+	return err;
+}

@@ -1,0 +1,36 @@
+/*
+ * kernel/portal.h: portals, the native half of the cross-address-space
+ * call (interfaces/portal.idl; SPIN Table 2's "cross-address-space call",
+ * which SPIN builds as an extension on system calls and in-kernel calls).
+ *
+ * Owns every portal (its server process, the caller it serves, a FIFO of
+ * callers waiting for it, a count of the handles naming it) and the portal
+ * fields of struct process (its handle table and the call in flight).  A
+ * portal is named only through handles: the server gets one from Register,
+ * and Grant gives one to a process the server names; a process holding no
+ * handle for a portal cannot reach it.  Calls are synchronous: the client
+ * blocks, the server (blocked in Return) runs with the argument in its own
+ * address space, and its next Return wakes the client with the result.
+ * The processor goes from one to the other with handoff_block
+ * (kernel/handoff.h).  When a server ends, its calls in flight and its
+ * queue fail with -EPIPE and later calls through its portals too.
+ *
+ * Who calls: the Portal procedures, from MachineTrap.Syscall handlers (the
+ * xas extension) on the calling process's strand; they validate there and
+ * do the rest after the raise (process_defer), where blocking is allowed.
+ * portal_process_exit: the process layer, when a process ends (idempotent).
+ * Locking: one spinlock (rank SYNC_RANK_OBJ + 1) over all portal state;
+ * strands are woken with it dropped.  Errors: negated errnos (-EBADF,
+ * -EFAULT, -EDEADLK, -EPIPE, -ESRCH, -EMFILE, -ENOMEM, -EPERM, -EINVAL).
+ */
+#ifndef KERNEL_PORTAL_H
+#define KERNEL_PORTAL_H
+
+struct process;
+
+/* Declare the Portal interface (a private domain published in SpinPrivate). */
+int portal_init(void);
+/* p ended: its portals fail their callers, its handles are dropped. */
+void portal_process_exit(struct process *p);
+
+#endif

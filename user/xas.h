@@ -1,0 +1,48 @@
+/* xas.h: the cross-address-space call from user programs (the numbers of
+ * <spindle/spin_syscall.h>, served by the xas extension, user/ext/xas.c):
+ * raw system calls and the protocol of the test and benchmark programs. */
+#ifndef USER_XAS_H
+#define USER_XAS_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include <spindle/spin_syscall.h>
+
+/* Arguments the server treats specially (user/xas_server.c). */
+#define XAS_STOP   0x5354ul  /* answer the number of calls served, then exit */
+#define XAS_DIE    0xdeadul  /* exit without answering */
+#define XAS_SECRET 1000ul    /* the server answers 3 * arg + XAS_SECRET */
+
+static inline long xas_raw(long n, long a, long b, long c)
+{
+	long r;
+
+	__asm__ volatile("syscall"
+	                 : "=a"(r)
+	                 : "0"(n), "D"(a), "S"(b), "d"(c)
+	                 : "rcx", "r11", "memory");
+	return r;
+}
+
+/* The client's handle: the server grants it to the next pid (procs= starts
+ * programs in order, with consecutive pids) and it is the client's first
+ * handle.  Wait for it (up to about two seconds): -EBADF until granted. */
+
+static inline long xas_wait_handle(void)
+{
+	struct timespec ms = {0, 1000000};
+	long r = 0;
+
+	for (int i = 0; i < 2000; i++) {
+		uint64_t res;
+
+		r = xas_raw(SPIN_XAS_CALL, 0, 0, (long)&res);
+		if (r != -9)
+			return r < 0 ? r : 0;
+		nanosleep(&ms, 0);
+	}
+	return r;
+}
+
+#endif
