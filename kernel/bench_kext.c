@@ -8,6 +8,8 @@
  *                     (bench_null of tests/kernel-ext/rt_bench.c: r0 = r1)
  *                     through its native entry point with a fuel budget,
  *                     exactly as a dispatcher would.
+ *   kcall_ext_plain   the same entry called as the plain C function it is
+ *                     (rt_jit_plain): no budget, no status, two arguments.
  *   kcall_interp      the same entry run by the interpreter (rt_interp_run).
  *   ext_kcall         an extension calling a kernel procedure: bench_kcall16
  *                     makes 16 calls of Kext_Value; one sample is (its time minus
@@ -94,6 +96,35 @@ static uint64_t bench_kext_jit(const struct kext_prog *kp, uint64_t pair)
 	bench_report("kcall_ext", bench_kext_s, n, pair);
 	med = bench_kext_s[n / 2] + pair; /* bench_report sorted and corrected */
 	return med;
+}
+
+/* The same entry called as what it is: a plain function (no loop, no call)
+ * is an ordinary C function of its two declared arguments (rt_jit_plain),
+ * which is how a caller that knows the entry's kind calls it. */
+static void bench_kext_plain(const struct kext_prog *kp, uint64_t pair)
+{
+	typedef uint64_t (*plain2_fn)(uint64_t, uint64_t);
+	rt_import_fn f = rt_jit_plain(kp->jit, kp->func);
+	plain2_fn fn = (plain2_fn)(uintptr_t)f;
+	int n = bench_kext_n("kcall_ext_plain");
+
+	if (!f) {
+		kprintf("bench-kext: bench_null has no plain entry\n");
+		return;
+	}
+	for (int i = -bench_warmup(n); i < n; i++) {
+		uint64_t t0 = arch_cycles();
+		uint64_t r = fn((uint64_t)i, 1);
+		uint64_t t1 = arch_cycles();
+
+		if (r != (uint64_t)i) {
+			kprintf("bench-kext: plain bench_null returned %lu\n", (unsigned long)r);
+			return;
+		}
+		if (i >= 0)
+			bench_kext_s[i] = t1 - t0;
+	}
+	bench_report("kcall_ext_plain", bench_kext_s, n, pair);
 }
 
 static void bench_kext_interp(const struct kext_prog *kp, uint64_t pair)
@@ -228,6 +259,7 @@ void bench_kext_run(uint64_t pair)
 		return;
 	}
 	null_raw = bench_kext_jit(&null_p, pair);
+	bench_kext_plain(&null_p, pair);
 	bench_kext_interp(&null_p, pair);
 	ret = kext_load("rt_bench", NULL, 0, "bench_kcall16", &k16_p, err, sizeof(err), NULL);
 	if (ret)
