@@ -33,6 +33,7 @@ static const struct bench_suite bench_suites[] = {
 	{ "kext", bench_kext_run },
 	{ "vm", bench_vm_run },
 	{ "tpkg", bench_tpkg_run },
+	{ "events", bench_events_run },
 };
 
 static int bench_lines;

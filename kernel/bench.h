@@ -33,5 +33,6 @@ void bench_strands_run(uint64_t tsc_pair);
 void bench_kext_run(uint64_t tsc_pair); /* kernel/bench_kext.c */
 void bench_vm_run(uint64_t tsc_pair);   /* kernel/bench_vm.c */
 void bench_tpkg_run(uint64_t tsc_pair); /* kernel/bench_tpkg.c */
+void bench_events_run(uint64_t tsc_pair); /* kernel/bench_events.c */
 
 #endif

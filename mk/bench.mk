@@ -119,3 +119,29 @@ BENCH_REPEAT_PARALLEL += linux
 test-bench-repeat: $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initramfs.cpio
 	@BENCH_PYTHON=$(BENCH_PYTHON) BENCH_REPEAT_PARALLEL="$(BENCH_REPEAT_PARALLEL)" \
 		sh bench/repeat.sh $(BENCH_REPEAT)
+
+# $(call bench_guest_part,NAME): a guest benchmark part whose kernel code is
+# registered in kernel/bench.c as "NAME".  Defines bench-NAME (boots the
+# kernel on the shared guest machine with bench=NAME, keeps the serial log in
+# build/bench/NAME.log, converts it into build/bench/parts/NAME.json) and
+# bench-quick-NAME (BENCH lines on stdout, for bench/repeat.sh), and adds NAME
+# to BENCH_PARTS and BENCH_REPEAT.  Use it from a fragment read after
+# mk/kernel.mk (KERNEL_ELF must be defined when the rule is read).
+define bench_guest_part
+BENCH_PARTS += $(1)
+BENCH_REPEAT += $(1)
+.PHONY: bench-$(1) bench-quick-$(1)
+bench-$(1): $$(KERNEL_ELF) bench/report.py bench/benchmarks.def
+	@mkdir -p $$(BUILD)/bench/parts
+	@timeout -k 5 120 $$(QEMU) $$(BENCH_GUEST_QEMU) -monitor none \
+		-kernel $$(KERNEL_ELF) -append "bench=$(1)" >$$(BUILD)/bench/$(1).log 2>&1; \
+	rc=$$$$?; if [ $$$$rc -ne 33 ]; then \
+		echo "bench-$(1): guest run failed (status $$$$rc); see $$(BUILD)/bench/$(1).log"; \
+		tail -n 20 $$(BUILD)/bench/$(1).log; exit 1; fi
+	@grep -E '^BENCH' $$(BUILD)/bench/$(1).log
+	$$(BENCH_REPORT) serial2part -o $$(BUILD)/bench/parts/$(1).json $$(BUILD)/bench/$(1).log
+bench-quick-$(1): $$(KERNEL_ELF)
+	@log=$$$$(mktemp); timeout -k 5 120 $$(QEMU) $$(BENCH_GUEST_QEMU) -monitor none \
+		-kernel $$(KERNEL_ELF) -append "bench=$(1)" >$$$$log 2>&1; \
+	rc=$$$$?; grep '^BENCH' $$$$log; rm -f $$$$log; [ $$$$rc -eq 33 ]
+endef
