@@ -1,9 +1,10 @@
 /*
  * handoff.c: block the current strand and make one given strand runnable
- * (kernel/handoff.h), with the scheduler's own block and unblock: `to` is
- * queued on its CPU before the current strand leaves, so when it is alone
- * on the run queue the scheduler's next pick is `to` and no other strand
- * runs between the two.  A prepared block that was cancelled by an early
+ * (kernel/handoff.h).  The scheduler's sched_handoff queues `to` at the
+ * head of its run queue and switches under the same lock when `to` waits
+ * on this CPU, so unless a strand of higher priority is ready no other
+ * strand runs between the two; otherwise it is the scheduler's plain
+ * unblock and block.  A prepared block that was cancelled by an early
  * wakeup (sched_block returning at once) is the caller's business: it
  * re-checks its condition, as with every use of the protocol.
  */
@@ -12,7 +13,5 @@
 
 int handoff_block(struct strand *to, int result)
 {
-	if (to)
-		sched_unblock(to, result);
-	return sched_block();
+	return to ? sched_handoff(to, result) : sched_block();
 }

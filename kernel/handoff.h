@@ -19,5 +19,9 @@
 #include "kernel/strand.h"
 
 int handoff_block(struct strand *to, int result);
+/* The scheduler's half (kernel/sched.c, which owns the run queues): when
+ * `to` is blocked on this CPU, wake it at the head of its queue and switch
+ * under one run-queue lock; otherwise sched_unblock + sched_block. */
+int sched_handoff(struct strand *to, int result);
 
 #endif

@@ -12,11 +12,15 @@
  *   Call: the server waits in Return -> it becomes the portal's caller,
  *     the argument goes to the portal, and the processor is handed to the
  *     server's strand (handoff_block); otherwise the client joins the
- *     portal's queue and blocks.  Woken, it stores the result at `out`.
- *   Return: the pending caller (if any) gets the result; with argp, the
+ *     portal's queue and blocks.  Woken, it takes the result (rdx; `out`).
+ *   Return: the pending caller (if any) gets the result; with wait, the
  *     server takes the next queued caller at once, or waits - handing the
  *     processor back to the caller it just answered.  Woken by a call, it
- *     stores the argument at argp in its own address space.
+ *     gets the argument in rdx (and at argp, in its own address space).
+ *
+ * The value passed each way lands in the receiver's saved rdx (its
+ * system call's second result register), so a round trip copies no user
+ * memory unless the caller asks for it with a pointer.
  *
  * The switch between the two processes is the scheduler's: Strand.
  * Checkpoint saves the client's FPU state and Strand.Resume loads the
@@ -45,7 +49,7 @@
 #include "kernel/uerrno.h"
 #include "spindle_interfaces.h"
 
-enum { PORTAL_OP_CALL = 1, PORTAL_OP_RETURN };
+enum { PORTAL_OP_CALL = 1, PORTAL_OP_RETURN, PORTAL_OP_RETURN_WAIT };
 
 struct portal {
 	struct process *server;        /* NULL once the server ended */
@@ -168,7 +172,7 @@ int64_t Portal_Call(uint64_t handle, uint64_t arg, uint64_t out)
 	return 0;
 }
 
-int64_t Portal_Return(uint64_t handle, uint64_t result, uint64_t argp)
+int64_t Portal_Return(uint64_t handle, uint64_t result, uint64_t argp, uint64_t wait)
 {
 	struct process *p = process_current();
 
@@ -178,9 +182,9 @@ int64_t Portal_Return(uint64_t handle, uint64_t result, uint64_t argp)
 		return -EBADF;
 	if (!portal_owned(p, handle))
 		return -EPERM; /* only the server answers */
-	if (argp && !uaccess_range_ok(argp, sizeof(uint64_t)))
-		return -EFAULT;
-	p->portal_op = PORTAL_OP_RETURN;
+	if (argp && (!wait || !uaccess_range_ok(argp, sizeof(uint64_t))))
+		return argp && !wait ? -EINVAL : -EFAULT;
+	p->portal_op = wait ? PORTAL_OP_RETURN_WAIT : PORTAL_OP_RETURN;
 	p->portal_a[0] = handle, p->portal_a[1] = result, p->portal_a[2] = argp;
 	process_defer(p, portal_finish);
 	return 0;
@@ -214,7 +218,7 @@ static inline void portal_answer(struct process *c, int status, uint64_t result)
 	__atomic_store_n(&c->portal_done, true, __ATOMIC_RELEASE);
 }
 
-static int64_t portal_do_call(struct process *p)
+static int64_t portal_do_call(struct process *p, struct trap_frame *f)
 {
 	uint64_t h = p->portal_a[0], out = p->portal_a[2];
 	unsigned long fl = spin_lock_irqsave(&portal_lock);
@@ -246,12 +250,13 @@ static int64_t portal_do_call(struct process *p)
 	portal_wait(p, to, fl);
 	if (p->portal_status)
 		return p->portal_status;
+	f->rdx = p->portal_result;
 	if (out && copy_to_user(out, &p->portal_result, sizeof(uint64_t)))
 		return -EFAULT;
 	return 0;
 }
 
-static int64_t portal_do_return(struct process *p)
+static int64_t portal_do_return(struct process *p, struct trap_frame *f, bool wait)
 {
 	uint64_t h = p->portal_a[0], argp = p->portal_a[2];
 	unsigned long fl = spin_lock_irqsave(&portal_lock);
@@ -264,7 +269,7 @@ static int64_t portal_do_return(struct process *p)
 		po->caller = NULL;
 		portal_answer(c, 0, p->portal_a[1]);
 	}
-	if (!argp) {
+	if (!wait) {
 		spin_unlock_irqrestore(&portal_lock, fl);
 		if (answered)
 			sched_unblock(answered, 0);
@@ -288,13 +293,17 @@ static int64_t portal_do_return(struct process *p)
 		portal_wait(p, answered, fl);
 		arg = po->arg;
 	}
-	return copy_to_user(argp, &arg, sizeof(arg)) ? -EFAULT : 0;
+	f->rdx = arg;
+	return argp && copy_to_user(argp, &arg, sizeof(arg)) ? -EFAULT : 0;
 }
 
 static int64_t portal_finish(struct process *p, struct trap_frame *f, uint64_t nr)
 {
-	(void)f, (void)nr;
-	return p->portal_op == PORTAL_OP_CALL ? portal_do_call(p) : portal_do_return(p);
+	(void)nr;
+	f->rdx = 0;
+	if (p->portal_op == PORTAL_OP_CALL)
+		return portal_do_call(p, f);
+	return portal_do_return(p, f, p->portal_op == PORTAL_OP_RETURN_WAIT);
 }
 
 static void portal_fail(struct process *c)

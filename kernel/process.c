@@ -413,28 +413,6 @@ static void process_fault(struct trap_frame *f)
 	strand_exit(p->exit_code);
 }
 
-/* MachineTrap.Number and MachineTrap.Arg: the saved registers, read for
- * handlers and guards that may not dereference the opaque saved state. */
-uint64_t MachineTrap_Number(struct MachineTrap_SavedState *ss)
-{
-	return ((const struct trap_frame *)ss)->rax;
-}
-
-uint64_t MachineTrap_Arg(struct MachineTrap_SavedState *ss, uint64_t i)
-{
-	const struct trap_frame *f = (const struct trap_frame *)ss;
-
-	switch (i) {
-	case 0: return f->rdi;
-	case 1: return f->rsi;
-	case 2: return f->rdx;
-	case 3: return f->r10;
-	case 4: return f->r8;
-	case 5: return f->r9;
-	default: return 0;
-	}
-}
-
 static int64_t process_enosys(struct MachineTrap_Process *p, struct MachineTrap_SavedState *ss)
 {
 	(void)p, (void)ss;

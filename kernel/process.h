@@ -90,8 +90,8 @@ struct process {
 	 * or return being performed, and what a waker hands over. */
 	struct portal *portal_h[PROCESS_PORTALS];
 	uint32_t portal_owned;
-	bool portal_closed;          /* ended: no handle may be added */
-	volatile bool portal_done;   /* the call was answered (or failed) */
+	bool portal_closed;        /* ended: no handle may be added */
+	volatile bool portal_done; /* the call was answered (or failed) */
 	uint32_t portal_op;
 	uint64_t portal_a[3];
 	uint64_t portal_result;

@@ -489,6 +489,37 @@ bool sched_unblock(struct strand *s, int result)
 	return ok;
 }
 
+/*
+ * The current strand, prepared to block (sched_prepare_block), blocks and
+ * `to` - blocked, last run on this CPU and allowed here - is woken at the
+ * head of its queue and switched to under one lock: the protected
+ * procedure call's handoff (kernel/handoff.h declares it).  Any other
+ * case is sched_unblock(to) then sched_block().
+ */
+int sched_handoff(struct strand *to, int result)
+{
+	unsigned long f;
+	struct sched_cpu *c = sched_lock_self(&f);
+	struct strand *cur = c->current;
+
+	if (to->state != STRAND_BLOCKED || to->cpu != c->id || !sched_allowed(to, c->id) ||
+	    cur->state != STRAND_BLOCKING) {
+		spin_unlock_irqrestore(&c->lock, f);
+		sched_unblock(to, result);
+		return sched_block();
+	}
+	arch_preempt_dec();
+	to->wait_result = result;
+	c->st.wakeups++;
+	sched_enqueue(c, to, true);
+	Strand_Unblock((struct Strand_T *)to);    /* EVENT */
+	cur->state = STRAND_BLOCKED;
+	Strand_Block((struct Strand_T *)cur);     /* EVENT */
+	c = sched_switch(c);
+	spin_unlock_irqrestore(&c->lock, f);
+	return cur->wait_result;
+}
+
 void sched_make_ready(struct strand *s)
 {
 	sched_place(s, s->pin);

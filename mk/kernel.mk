@@ -21,7 +21,7 @@ KERNEL_PORTABLE := kmain kprintf panic ksyms ktest irq clock cmdline mem \
                    rt_env kext bench_kext \
                    cap physaddr virtaddr rmap translation vm_policy bench_vm \
                    elf_exec ustack cpio rootfs process spin_sys \
-                   linux/lx_syscall linux/lx_fs linux/lx_mm linux/lx_module portal handoff
+                   linux/lx_syscall linux/lx_fs linux/lx_mm linux/lx_module portal handoff machinetrap
 KERNEL_ARCH := boot.S entry.S cpu.c trap.c fault.S serial.c mmu.c bootinfo.c pit.c apic.c \
                switch.S kstack.c mmu_prot.c pagetable.c \
                syscall.S syscall.c usercopy.S uaccess.c bootmod.c \

@@ -7,6 +7,10 @@ UNIT_CFLAGS_elf_exec += -DKSTRING_RENAME
 UNIT_SRCS_ustack += kernel/ustack.c
 UNIT_SRCS_rootfs += kernel/cpio.c kernel/rootfs.c tests/ext-model/kheap_shim.c
 LX_SRCS := kernel/linux/lx_syscall.c kernel/linux/lx_fs.c kernel/linux/lx_mm.c
+# MachineTrap's procedures (kernel/machinetrap.c): the domain test declares
+# the interface, so it links them.
+UNIT_SRCS_domain += kernel/machinetrap.c
+UNIT_CFLAGS_domain += -Iarch/x86_64/include
 UNIT_SRCS_lx += $(LX_SRCS) kernel/cpio.c kernel/rootfs.c tests/unit/fake_umem.c \
                 tests/ext-model/kheap_shim.c
 

@@ -274,6 +274,51 @@ static uint64_t umin64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static int64_t smax64(int64_t a, int64_t b) { return a > b ? a : b; }
 static int64_t smin64(int64_t a, int64_t b) { return a < b ? a : b; }
 
+/* Bits below the lowest unknown bit of t: the value's residue modulo
+ * 2^k is known (k = returned shift, 64 for a constant). */
+static unsigned tnum_known_low(struct tnum t)
+{
+	return t.mask ? (unsigned)__builtin_ctzll(t.mask) : 64;
+}
+
+/* Pull each bound in to the nearest value with the known low bits (an index
+ * that stays even and is at most 1501 is at most 1500).  Every concrete
+ * value satisfies both the bound and the known bits, so this only removes
+ * values the register cannot hold.  A bound that would wrap is left alone
+ * (an empty set is then found by vreg_feasible elsewhere, or not at all:
+ * looser, never unsound). */
+static void bounds_align(struct vreg *r)
+{
+	unsigned k = tnum_known_low(r->var);
+	uint64_t step, lowm, low, x;
+
+	if (k == 0 || k > 62)
+		return; /* nothing known, a constant, or no room to step */
+	step = 1ull << k;
+	lowm = step - 1;
+	low = r->var.value & lowm;
+	x = (r->umin & ~lowm) | low;
+	if (x < r->umin && x + step > x)
+		x += step;
+	if (x >= r->umin)
+		r->umin = x;
+	x = (r->umax & ~lowm) | low;
+	if (x > r->umax && x >= step)
+		x -= step;
+	if (x <= r->umax)
+		r->umax = x;
+	x = ((uint64_t)r->smin & ~lowm) | low;
+	if ((int64_t)x < r->smin && (int64_t)x <= INT64_MAX - (int64_t)step)
+		x += step;
+	if ((int64_t)x >= r->smin)
+		r->smin = (int64_t)x;
+	x = ((uint64_t)r->smax & ~lowm) | low;
+	if ((int64_t)x > r->smax && (int64_t)x >= INT64_MIN + (int64_t)step)
+		x -= step;
+	if ((int64_t)x <= r->smax)
+		r->smax = (int64_t)x;
+}
+
 /* Make the three descriptions (unsigned, signed, known bits) agree, each
  * tightened by what the others know (Linux's __reg_deduce_bounds). */
 void vreg_sync(struct vreg *r)
@@ -302,6 +347,7 @@ void vreg_sync(struct vreg *r)
 		}
 		if (r->umin <= r->umax)
 			r->var = tnum_intersect(r->var, tnum_range(r->umin, r->umax));
+		bounds_align(r);
 	}
 }
 
@@ -1035,7 +1081,17 @@ static void widen_val(const struct venv *e, const struct vreg *o, struct vreg *c
 	} else {
 		c->smax = o->smax;
 	}
-	c->var = grew ? tnum_unknown() : tnum_join(o->var, c->var);
+	c->var = tnum_join(o->var, c->var);
+	if (grew) {
+		/* Keep only the low bits both states know alike (an index
+		 * stepping by 2 from an even start stays even); everything
+		 * above the lowest differing bit becomes unknown.  The known
+		 * low bits only ever shrink, so this still converges. */
+		unsigned k = tnum_known_low(c->var);
+		uint64_t lowm = k == 64 ? ~0ull : (1ull << k) - 1;
+		c->var.value &= lowm;
+		c->var.mask = ~lowm;
+	}
 	vreg_sync(c);
 }
 

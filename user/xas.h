@@ -10,9 +10,9 @@
 #include <spindle/spin_syscall.h>
 
 /* Arguments the server treats specially (user/xas_server.c). */
-#define XAS_STOP   0x5354ul  /* answer the number of calls served, then exit */
-#define XAS_DIE    0xdeadul  /* exit without answering */
-#define XAS_SECRET 1000ul    /* the server answers 3 * arg + XAS_SECRET */
+#define XAS_STOP   0x5354ul /* answer the number of calls served, then exit */
+#define XAS_DIE    0xdeadul /* exit without answering */
+#define XAS_SECRET 1000ul   /* the server answers 3 * arg + XAS_SECRET */
 
 static inline long xas_raw(long n, long a, long b, long c)
 {
@@ -22,6 +22,20 @@ static inline long xas_raw(long n, long a, long b, long c)
 	                 : "=a"(r)
 	                 : "0"(n), "D"(a), "S"(b), "d"(c)
 	                 : "rcx", "r11", "memory");
+	return r;
+}
+
+/* The same, also returning rdx (the value a portal call or return passes). */
+static inline long xas_raw2(long n, long a, long b, long c, uint64_t *rdx)
+{
+	long r;
+	register long d __asm__("rdx") = c;
+
+	__asm__ volatile("syscall"
+	                 : "=a"(r), "+r"(d)
+	                 : "0"(n), "D"(a), "S"(b)
+	                 : "rcx", "r11", "memory");
+	*rdx = (uint64_t)d;
 	return r;
 }
 

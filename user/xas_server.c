@@ -38,9 +38,12 @@ int main(void)
 	expect("grant a bad handle", xas_raw(SPIN_XAS_GRANT, 7, pid + 1, 0), -9);
 	expect("grant handle -1", xas_raw(SPIN_XAS_GRANT, -1, pid + 1, 0), -9);
 	expect("call its own portal", xas_raw(SPIN_XAS_CALL, h, 1, 0), -35);
-	expect("return, kernel argp", xas_raw(SPIN_XAS_RETURN, h, 0, (long)0xffff800000000000l), -14);
+	expect("return, kernel argp", xas_raw(SPIN_XAS_RETURN, h, 0, (long)0xffff800000000000l),
+	       -14);
 	expect("return, wrapping argp", xas_raw(SPIN_XAS_RETURN, h, 0, -4l), -14);
 	expect("return, bad handle", xas_raw(SPIN_XAS_RETURN, 5, 0, (long)&arg), -9);
+	expect("reply, bad handle", xas_raw(SPIN_XAS_REPLY, 5, 0, 0), -9);
+	expect("reply with no call pending", xas_raw(SPIN_XAS_REPLY, h, 0, 0), 0);
 	/* The client may not exist yet: procs= starts the programs one by one. */
 	for (int i = 0; (g = xas_raw(SPIN_XAS_GRANT, h, pid + 1, 0)) == -3 && i < 2000; i++) {
 		struct timespec ms = {0, 1000000};
@@ -51,8 +54,17 @@ int main(void)
 	       pid + 1, bad ? " (FAIL)" : "");
 	if (g < 0)
 		return 1;
+	/* Serve: the argument arrives in rdx; every 16th call also at &argm
+	 * (the pointer form), and both must agree. */
 	for (;;) {
-		r = xas_raw(SPIN_XAS_RETURN, h, (long)result, (long)&arg);
+		uint64_t argm = ~0ull;
+
+		r = xas_raw2(SPIN_XAS_RETURN, h, (long)result, served % 16 ? 0 : (long)&argm, &arg);
+		if (r == 0 && served % 16 == 0 && argm != arg) {
+			printf("xas_server: FAIL argument %llu in rdx, %llu in memory\n",
+			       (unsigned long long)arg, (unsigned long long)argm);
+			bad++;
+		}
 		if (r < 0) {
 			printf("xas_server: FAIL return: %ld\n", r);
 			return 1;
@@ -63,9 +75,9 @@ int main(void)
 			return bad ? 1 : 3;
 		}
 		if (arg == XAS_STOP) {
-			r = xas_raw(SPIN_XAS_RETURN, h, (long)served, 0);
-			printf("xas_server: stopped after %llu calls%s\n", (unsigned long long)served,
-			       r || bad ? " (FAIL)" : "");
+			r = xas_raw(SPIN_XAS_REPLY, h, (long)served, 0);
+			printf("xas_server: stopped after %llu calls%s\n",
+			       (unsigned long long)served, r || bad ? " (FAIL)" : "");
 			return r || bad;
 		}
 		result = 3 * arg + secret;

@@ -165,14 +165,16 @@ int pagetable_create(struct pagetable *pt)
 		root[i] = pagetable_kernel_root[i];
 	pt->root = root;
 	pt->root_pa = pa;
-	pt->stale = false;
+	pt->cpus = 0;
+	pt->stale = 0;
 	pt->kernel_gen = 0; /* re-checked at the first load */
 	pt->pcid = 0;
 	if (pagetable_pcid) {
 		pt->pcid = pagetable_next_pcid;
 		pagetable_next_pcid = pagetable_next_pcid == PCID_MAX ? 1 : pagetable_next_pcid + 1;
-		/* A recycled PCID may still tag another context's entries. */
-		pt->stale = true;
+		/* A recycled PCID may still tag another context's entries, on
+		 * any CPU. */
+		pt->stale = ~0ull;
 	}
 	return 0;
 }
@@ -208,7 +210,8 @@ void pagetable_kernel(struct pagetable *pt)
 	pt->root = pagetable_kernel_root;
 	pt->root_pa = pagetable_kernel_pa;
 	pt->pcid = 0;
-	pt->stale = false;
+	pt->cpus = 0;
+	pt->stale = 0;
 }
 
 /* ---- mappings ---- */
@@ -345,7 +348,7 @@ void pagetable_flush_range(uintptr_t va, size_t npages)
 		invlpg(va);
 }
 
-void pagetable_activate(struct pagetable *pt)
+void pagetable_activate(struct pagetable *pt, bool flush)
 {
 	uint64_t cr3 = pt->root_pa;
 
@@ -360,10 +363,9 @@ void pagetable_activate(struct pagetable *pt)
 	}
 	if (pagetable_pcid) {
 		cr3 |= pt->pcid;
-		if (!pt->stale)
+		if (!flush)
 			cr3 |= CR3_NOFLUSH;
 	}
-	pt->stale = false;
 	write_cr3(cr3);
 }
 

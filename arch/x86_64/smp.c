@@ -33,8 +33,12 @@
  *
  * IPIs.  SMP_IPI_RESCHED only makes the target run its interrupt-exit
  * scheduling (the sender already set need_resched under the target's run
- * queue lock).  SMP_IPI_CALL runs the one pending smp_call_all() request;
- * each target acknowledges by decrementing a counter the caller spins on.
+ * queue lock).  SMP_IPI_CALL runs the one pending smp_call_mask() request
+ * (smp_call_all is the mask of every CPU); each target acknowledges by
+ * decrementing a counter the caller spins on.  A CPU that waits for the
+ * request slot with interrupts off runs a request addressed to it while it
+ * spins, so two CPUs calling each other from the page-fault path (where
+ * interrupts are off) cannot deadlock.
  * Halt is an NMI (it gets through with interrupts disabled): the NMI path
  * of trap.c asks smp_nmi_halt() first.
  */
@@ -78,11 +82,14 @@ static unsigned smp_nhooks;
 static volatile bool smp_abandoned;
 static uint64_t smp_ipis[PERCPU_MAX][2];
 
-/* smp_call_all's one request. */
+/* smp_call_mask's one request; smp_call_want[c] is set while CPU c has
+ * not yet run it (whoever clears it runs it: the IPI or the CPU itself
+ * while it waits for smp_call_lock). */
 static volatile uint32_t smp_call_lock;
 static void (*volatile smp_call_fn)(void *);
 static void *volatile smp_call_arg;
 static volatile uint32_t smp_call_pending;
+static volatile uint32_t smp_call_want[PERCPU_MAX];
 
 int smp_register_ap_init(void (*fn)(void))
 {
@@ -222,13 +229,22 @@ static void smp_ipi_resched(unsigned vector, void *arg)
 	/* Nothing else: trap_dispatch calls sched_irq_exit() next. */
 }
 
+/* Run the pending request if it is addressed to this CPU (interrupts off). */
+static void smp_call_run_mine(void)
+{
+	if (!__atomic_exchange_n(&smp_call_want[cpu_id()], 0, __ATOMIC_ACQUIRE))
+		return;
+	smp_call_fn(smp_call_arg);
+	__atomic_sub_fetch(&smp_call_pending, 1, __ATOMIC_RELEASE);
+}
+
 static void smp_ipi_call(unsigned vector, void *arg)
 {
 	(void)vector;
 	(void)arg;
 	smp_ipis[cpu_id()][1]++;
-	smp_call_fn(smp_call_arg);
-	__atomic_sub_fetch(&smp_call_pending, 1, __ATOMIC_RELEASE);
+	/* Nothing to do if this CPU already ran it while waiting for the lock. */
+	smp_call_run_mine();
 }
 
 static void smp_ap_tick(unsigned vector, void *arg)
@@ -251,38 +267,61 @@ void smp_send_resched(unsigned cpu)
 		apic_send_icr(percpu_of(cpu)->apic_id, APIC_ICR_FIXED | APIC_ICR_ASSERT | SMP_IPI_RESCHED);
 }
 
-int smp_call_all(void (*fn)(void *arg), void *arg)
+int smp_call_mask(uint64_t mask, void (*fn)(void *arg), void *arg)
 {
 	unsigned n = percpu_count(), self;
+	uint64_t others;
 	unsigned long f;
 
 	if (!fn)
 		return -EINVAL;
-	if (n > 1 && !arch_irq_enabled())
-		return -EINVAL;        /* another caller's IPI could never reach us */
-	sched_preempt_disable();
+	/* Interrupts stay off throughout: the caller cannot migrate between
+	 * choosing "self" and running fn here, and a caller that arrived with
+	 * them off (the page-fault path) is not re-enabled behind its back. */
+	f = arch_irq_save();
 	self = cpu_id();
-	if (n > 1) {
-		while (__atomic_exchange_n(&smp_call_lock, 1, __ATOMIC_ACQUIRE))
+	if (n < 64)
+		mask &= (1ull << n) - 1;
+	others = mask & ~(1ull << self);
+	if (others) {
+		/* While another CPU holds the lock it may be waiting for us, and
+		 * with interrupts off its IPI cannot get in: answer it here. */
+		while (__atomic_exchange_n(&smp_call_lock, 1, __ATOMIC_ACQUIRE)) {
+			smp_call_run_mine();
 			arch_cpu_relax();
+		}
 		smp_call_fn = fn;
 		smp_call_arg = arg;
-		__atomic_store_n(&smp_call_pending, n - 1, __ATOMIC_RELEASE);
-		for (unsigned c = 0; c < n; c++)
-			if (c != self)
-				apic_send_icr(percpu_of(c)->apic_id,
-				              APIC_ICR_FIXED | APIC_ICR_ASSERT | SMP_IPI_CALL);
+		__atomic_store_n(&smp_call_pending, (uint32_t)__builtin_popcountll(others),
+		                 __ATOMIC_RELEASE);
+		for (unsigned c = 0; c < n; c++) {
+			if (!(others & (1ull << c)))
+				continue;
+			__atomic_store_n(&smp_call_want[c], 1, __ATOMIC_RELEASE);
+			apic_send_icr(percpu_of(c)->apic_id,
+			              APIC_ICR_FIXED | APIC_ICR_ASSERT | SMP_IPI_CALL);
+		}
 	}
-	f = arch_irq_save();
-	fn(arg);
-	arch_irq_restore(f);
-	if (n > 1) {
+	if (mask & (1ull << self))
+		fn(arg);
+	if (others) {
 		while (__atomic_load_n(&smp_call_pending, __ATOMIC_ACQUIRE))
 			arch_cpu_relax();
 		__atomic_store_n(&smp_call_lock, 0, __ATOMIC_RELEASE);
 	}
-	sched_preempt_enable();
+	arch_irq_restore(f);
 	return 0;
+}
+
+int smp_call_all(void (*fn)(void *arg), void *arg)
+{
+	unsigned n = percpu_count();
+
+	if (!fn)
+		return -EINVAL;
+	if (n > 1 && !arch_irq_enabled())
+		return -EINVAL; /* the documented rule; smp_call_mask is the one for faults */
+	return smp_call_mask(~0ull, fn, arg);
 }
 
 struct smp_flush {

@@ -17,14 +17,15 @@ extern long long Portal_Register(void);
 /* Give process pid a handle for the portal the caller serves under handle; returns the handle's
  * number in pid's table (-ESRCH: no such process). */
 extern long long Portal_Grant(unsigned long long handle, unsigned long long pid);
-/* Call the portal behind handle with arg: the server runs, and its result is stored at the user
- * address out (if nonzero).  0, -EBADF, -EFAULT, -EDEADLK (own portal), -EPIPE (the server is
- * gone). */
+/* Call the portal behind handle with arg: the server runs; its result goes to the caller's rdx and,
+ * if out is nonzero, to the user address out.  0, -EBADF, -EFAULT, -EDEADLK (own portal), -EPIPE
+ * (the server is gone). */
 extern long long Portal_Call(unsigned long long handle, unsigned long long arg,
                              unsigned long long out);
-/* Server: answer the pending call with result, then (argp nonzero) wait for the next call and store
- * its argument at argp.  0 or a negated errno. */
+/* Server: answer the pending call with result; then, if wait is nonzero, wait for the next call,
+ * whose argument goes to the server's rdx and, if argp is nonzero, to the user address argp.  0 or
+ * a negated errno. */
 extern long long Portal_Return(unsigned long long handle, unsigned long long result,
-                               unsigned long long argp);
+                               unsigned long long argp, unsigned long long wait);
 
 #endif

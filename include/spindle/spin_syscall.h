@@ -23,10 +23,12 @@
  *   xas.c, loaded by the kernel with exts=/ext/xas.o): portals.
  *   SPIN_XAS_REGISTER()                  a portal this process serves: handle
  *   SPIN_XAS_GRANT(handle, pid)          give pid a handle: its number there
- *   SPIN_XAS_CALL(handle, arg, out)      call; the result is stored at out
- *   SPIN_XAS_RETURN(handle, result, argp) answer the pending call; with argp,
- *                                        wait for the next one, its argument
- *                                        stored at argp
+ *   SPIN_XAS_CALL(handle, arg, out)      call: rax 0 or -errno, the server's
+ *                                        result in rdx (and at out, if not 0)
+ *   SPIN_XAS_RETURN(handle, result, argp) answer the pending call (if any) and
+ *                                        wait for the next: its argument in
+ *                                        rdx (and at argp, if not 0)
+ *   SPIN_XAS_REPLY(handle, result)       answer the pending call, do not wait
  */
 #ifndef SPINDLE_SPIN_SYSCALL_H
 #define SPINDLE_SPIN_SYSCALL_H
@@ -42,6 +44,7 @@
 #define SPIN_XAS_GRANT    (SPIN_XAS_BASE + 1)
 #define SPIN_XAS_CALL     (SPIN_XAS_BASE + 2)
 #define SPIN_XAS_RETURN   (SPIN_XAS_BASE + 3)
-#define SPIN_XAS_COUNT    4
+#define SPIN_XAS_REPLY    (SPIN_XAS_BASE + 4)
+#define SPIN_XAS_COUNT    5
 
 #endif

@@ -193,6 +193,46 @@ static void widening_converges(void)
 	rt_prog_free(p);
 }
 
+/* Bounds follow the known low bits (vreg_sync): an even value at most 1501
+ * is at most 1500, an odd one at least 0 is at least 1; a bound with no
+ * aligned value on its side stays put (the value is then empty, which
+ * vreg_feasible reports) instead of wrapping around. */
+static void bounds_follow_known_low_bits(void)
+{
+	struct vreg r;
+
+	vreg_set_bounds(&r, 0, 1501);
+	r.var = (struct tnum){ 0, ~1ull };
+	vreg_sync(&r);
+	CHECK_EQ(r.umax, 1500);
+	CHECK_EQ(r.smax, 1500);
+
+	vreg_set_bounds(&r, 1, 1499);
+	r.var = (struct tnum){ 0, ~3ull };
+	vreg_sync(&r);
+	CHECK_EQ(r.umin, 4);
+	CHECK_EQ(r.umax, 1496);
+
+	vreg_set_bounds(&r, 0, 1500);
+	r.var = (struct tnum){ 1, ~1ull };
+	vreg_sync(&r);
+	CHECK_EQ(r.umin, 1);
+	CHECK_EQ(r.umax, 1499);
+
+	vreg_mark_unknown(&r);
+	r.var = (struct tnum){ 0, ~1ull };
+	vreg_sync(&r);
+	CHECK_EQ(r.umax, UINT64_MAX - 1);
+	CHECK_EQ(r.smin, INT64_MIN);
+	CHECK_EQ(r.smax, INT64_MAX - 1);
+
+	vreg_set_bounds(&r, 0, 0);
+	r.var = (struct tnum){ 1, ~1ull };
+	vreg_sync(&r);
+	CHECK(r.umin > r.umax); /* empty, not wrapped to a huge umax */
+	CHECK(r.umax <= 1);
+}
+
 static void pruning_diamonds(void)
 {
 	/* 24 if/else diamonds on bytes of the context: 2^24 paths without
@@ -472,6 +512,7 @@ int main(void)
 	RUN(aux_unseen_dead_branch);
 	RUN(too_complex_budget);
 	RUN(widening_converges);
+	RUN(bounds_follow_known_low_bits);
 	RUN(pruning_diamonds);
 	RUN(precision_accumulator_prunes);
 	RUN(counted_states_hashed);

@@ -32,7 +32,9 @@ s64 on_xas(struct MachineTrap_Process *p, struct MachineTrap_SavedState *ss)
 	case SPIN_XAS_CALL:
 		return Portal_Call(a0, a1, MachineTrap_Arg(ss, 2));
 	case SPIN_XAS_RETURN:
-		return Portal_Return(a0, a1, MachineTrap_Arg(ss, 2));
+		return Portal_Return(a0, a1, MachineTrap_Arg(ss, 2), 1);
+	case SPIN_XAS_REPLY:
+		return Portal_Return(a0, a1, 0, 0);
 	case SPIN_XAS_REGISTER:
 		return Portal_Register();
 	case SPIN_XAS_GRANT:

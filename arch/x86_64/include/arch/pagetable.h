@@ -21,19 +21,23 @@
  * protection fault, not a missing page).
  *
  * TLB rules: pagetable_protect/unmap return whether the old PTE may be
- * cached (it was present).  The caller (Translation) decides: if the context
- * is loaded, invlpg each page or, above PAGETABLE_FLUSH_THRESHOLD pages,
- * reload CR3; if it is not loaded, mark it stale (pt->stale): without PCID
- * the next CR3 load flushes anyway; with PCID the next load omits the
- * no-flush bit.  SMP seam: one CPU today; a shootdown would send the same
- * page/range/all request to every CPU in pt->cpus (a mask to add) and wait.
+ * cached (it was present).  The caller (Translation) decides: on every CPU
+ * that has the context loaded (pt->cpus), invlpg each page or, above
+ * PAGETABLE_FLUSH_THRESHOLD pages, reload CR3 (the other CPUs by a
+ * shootdown IPI, awaited); CPUs that do not have it loaded get their bit
+ * in pt->stale, and their next pagetable_activate(pt, true) flushes.
+ * Without PCID every load flushes anyway; with PCID the flushing load
+ * omits the no-flush bit.  The flush primitives act on the calling CPU's
+ * loaded context only.
  *
  * PCID: used when CPUID says so (not under TCG); contexts get PCIDs 1..4095
- * round robin, the kernel keeps 0.  Reusing a PCID marks the context that
- * held it stale.  Without PCID, pcid is 0 and loads always flush.
+ * round robin, the kernel keeps 0.  A new context is stale on every CPU
+ * (its PCID may be recycled and still tag another context's entries).
+ * Without PCID, pcid is 0 and loads always flush.
  *
- * Who calls it: kernel/translation.c only (and tests).  Single CPU, called
- * with the context's owner serialising (Translation's rule).
+ * Who calls it: kernel/translation.c only (and tests), with the context's
+ * owner serialising changes to its tables (Translation's rule); cpus and
+ * stale are changed with atomics by any CPU.
  * Errors: 0 or -EINVAL (alignment, W+X, kernel-half address), -ENOMEM (no
  * frame for a table), -EEXIST (already mapped), -ENOENT (nothing mapped).
  */
@@ -61,11 +65,13 @@
 #define PAGETABLE_ACCESSED 0x2u
 
 struct pagetable {
-	uint64_t *root;   /* PML4, through the direct map */
-	uint64_t root_pa; /* its physical address */
-	uint16_t pcid;    /* 0 without PCID */
-	bool stale;       /* TLB may hold old entries: flush at the next load */
+	uint64_t *root;      /* PML4, through the direct map */
+	uint64_t root_pa;    /* its physical address */
+	uint16_t pcid;       /* 0 without PCID */
 	uint32_t kernel_gen; /* generation of its kernel-half copy (0: none yet) */
+	/* Bit c = CPU c (dense ids, <arch/percpu.h>).  cpus: has it loaded now;
+	 * stale: its TLB may hold old entries of it, flush at its next load. */
+	uint64_t cpus, stale;
 };
 
 /* A decoded page fault. */
@@ -112,8 +118,11 @@ void pagetable_flush_page(uintptr_t va);
 void pagetable_flush_range(uintptr_t va, size_t npages);
 void pagetable_flush_all(void);
 
-/* Load pt into CR3 (kernel half synchronised first). */
-void pagetable_activate(struct pagetable *pt);
+/* Load pt into CR3 on this CPU (kernel half synchronised first).  flush:
+ * drop the TLB entries this CPU may hold for pt (with PCID, omit the
+ * no-flush bit; without PCID every load drops them).  Translation keeps
+ * pt->cpus and pt->stale; this only loads. */
+void pagetable_activate(struct pagetable *pt, bool flush);
 /* Physical address of the root the CPU uses now. */
 uint64_t pagetable_current_root(void);
 

@@ -61,6 +61,7 @@ struct percpu {
 	void *sched;                    /* kernel/sched.c's struct sched_cpu */
 	void *current;                  /* kernel/sched.c: the strand running here */
 	void *sync;                     /* kernel/sync.c's lock-order state */
+	void *translation;              /* kernel/translation.c: this CPU's loaded context */
 	uint64_t gdt[7] __attribute__((aligned(16)));
 	struct x86_tss tss __attribute__((aligned(16)));
 } __attribute__((aligned(64)));
@@ -104,6 +105,16 @@ static inline void *arch_percpu_sync(void)
 	void *p;
 
 	__asm__ volatile("movq %%gs:%c1, %0" : "=r"(p) : "i"(__builtin_offsetof(struct percpu, sync)));
+	return p;
+}
+
+/* Translation's per-CPU state (the context loaded here): one load, so the
+ * fault path and translation_current() cost what a global did. */
+static inline void *arch_percpu_translation(void)
+{
+	void *p;
+
+	__asm__ volatile("movq %%gs:%c1, %0" : "=r"(p) : "i"(__builtin_offsetof(struct percpu, translation)));
 	return p;
 }
 

@@ -19,7 +19,8 @@
  *                       scheduler on interrupt exit.  From any context.
  *   smp_call_all()      runs fn(arg) on every online CPU (the caller's
  *                       included, directly) and returns when all have
- *                       finished: the TLB-shootdown seam.  From a strand
+ *                       finished (smp_call_mask: the CPUs of a mask, the
+ *                       one Translation's shootdowns use).  From a strand
  *                       with interrupts enabled (the targets must be able to
  *                       answer); one call at a time (a spinlock serializes
  *                       callers).  fn runs in interrupt context on the other
@@ -48,6 +49,14 @@ struct percpu;
 unsigned smp_init(void);
 void smp_send_resched(unsigned cpu);
 int smp_call_all(void (*fn)(void *arg), void *arg);
+/* Run fn(arg) on the online CPUs in mask (bit c = CPU c; the caller's own
+ * bit runs it directly) and return when all have finished.  Unlike
+ * smp_call_all it may be called with interrupts off (the page-fault path):
+ * while it waits for another caller's request to finish it runs any request
+ * addressed to itself.  The caller must hold no lock that a target may be
+ * spinning on with interrupts off.  Not from an interrupt handler.  fn runs
+ * with interrupts off everywhere.  Returns 0 or -EINVAL (fn NULL). */
+int smp_call_mask(uint64_t mask, void (*fn)(void *arg), void *arg);
 void smp_halt_others(void);
 /* NMI path (trap.c): if a halt is under way, stop this CPU for good (does
  * not return); false otherwise. */
