@@ -57,11 +57,13 @@ struct dispatch_binding {
 	struct dispatch_event *ev;
 	const struct module *owner;
 	struct dispatch_proc handler;
+	rt_import_fn plain; /* handler.jit's plain C entry (install_req), or NULL */
 	void *closure;
 	uint32_t options;
 	uint64_t fuel;
 	enum dispatch_abort_policy policy;
 	struct dispatch_guard guards[DISPATCH_MAX_GUARDS];
+	rt_import_fn gplain[DISPATCH_MAX_GUARDS]; /* their plain C entries, or NULL */
 	uint32_t nguards;
 	bool installed;
 	bool disabled;   /* atomic: set by the raise path on abort */
@@ -102,6 +104,7 @@ struct dispatch_set {
 	struct dispatch_event *ev;
 	struct dispatch_gen_code code; /* its generated routine (code.fn NULL: the walk) */
 	bool direct;                   /* n == 1, native, unguarded, no closure */
+	bool ephemeral;                /* runs extension code: preemption off throughout */
 	bool exclusive;                /* the first handler that fires ends the raise */
 	uint32_t n;
 	struct dispatch_entry e[];
@@ -136,6 +139,51 @@ static uint32_t dispatch_lock_owner; /* 0 free, else cpu + 1 */
 static bool dispatch_codegen = true; /* generate routines (tests may turn it off) */
 static dispatch_async_fn dispatch_async_run_fn;  /* queues an async binding's run */
 static dispatch_async_cancel_fn dispatch_async_cancel;
+#ifndef SPINDLE_KERNEL
+static uint32_t dispatch_host_preempt; /* hosted: stands in for the CPU's depth */
+#endif
+
+/* Preemption (dispatch.h): one %gs-relative inc/dec in the kernel. */
+static inline void dispatch_preempt_inc(void)
+{
+#ifdef SPINDLE_KERNEL
+	arch_preempt_inc();
+#else
+	dispatch_host_preempt++;
+#endif
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+/* Lower the depth without rescheduling (a native set, right after entry). */
+static inline void dispatch_preempt_dec(void)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+#ifdef SPINDLE_KERNEL
+	arch_preempt_dec();
+#else
+	dispatch_host_preempt--;
+#endif
+}
+
+/* Leave a non-preemptible stretch: at depth 0, reschedule if asked to. */
+static inline void dispatch_preempt_leave(void)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+#ifdef SPINDLE_KERNEL
+	sched_preempt_enable();
+#else
+	dispatch_host_preempt--;
+#endif
+}
+
+uint32_t dispatch_preempt_depth(void)
+{
+#ifdef SPINDLE_KERNEL
+	return arch_preempt_count();
+#else
+	return dispatch_host_preempt;
+#endif
+}
 
 /* In the kernel the CPU id and count come from the per-CPU areas (one
  * %gs-relative load); hosted tests run on one simulated CPU. */
@@ -228,6 +276,48 @@ static const dispatch_fn dispatch_tramps[DISPATCH_MAX_EVENTS] = {
 	DISPATCH_TRAMP_REF16(9) DISPATCH_TRAMP_REF16(10) DISPATCH_TRAMP_REF16(11)
 	DISPATCH_TRAMP_REF16(12) DISPATCH_TRAMP_REF16(13) DISPATCH_TRAMP_REF16(14)
 	DISPATCH_TRAMP_REF16(15)
+};
+
+/* The slot's entry: what ev->fast is whenever the raise is not a direct
+ * call.  Static code, so a raiser holding a stale ev->fast is harmless; it
+ * disables preemption before it loads the set's routine (or the walk's
+ * trampoline), which therefore cannot be reclaimed before it runs, and
+ * which re-enables it (kernel/dispatch_gen.h). */
+#define DISPATCH_ENTRY(hi, lo)                                                          \
+	static uint64_t dispatch_entry_##hi##_##lo(uint64_t a1, uint64_t a2, uint64_t a3, \
+						   uint64_t a4, uint64_t a5)              \
+	{                                                                               \
+		dispatch_preempt_inc();                                                 \
+		return __atomic_load_n(&dispatch_events[(hi) * 16 + (lo)].code,         \
+				       __ATOMIC_ACQUIRE)(a1, a2, a3, a4, a5);           \
+	}
+#define DISPATCH_ENTRY16(hi)                                                            \
+	DISPATCH_ENTRY(hi, 0) DISPATCH_ENTRY(hi, 1) DISPATCH_ENTRY(hi, 2)               \
+	DISPATCH_ENTRY(hi, 3) DISPATCH_ENTRY(hi, 4) DISPATCH_ENTRY(hi, 5)               \
+	DISPATCH_ENTRY(hi, 6) DISPATCH_ENTRY(hi, 7) DISPATCH_ENTRY(hi, 8)               \
+	DISPATCH_ENTRY(hi, 9) DISPATCH_ENTRY(hi, 10) DISPATCH_ENTRY(hi, 11)             \
+	DISPATCH_ENTRY(hi, 12) DISPATCH_ENTRY(hi, 13) DISPATCH_ENTRY(hi, 14)            \
+	DISPATCH_ENTRY(hi, 15)
+DISPATCH_ENTRY16(0) DISPATCH_ENTRY16(1) DISPATCH_ENTRY16(2) DISPATCH_ENTRY16(3)
+DISPATCH_ENTRY16(4) DISPATCH_ENTRY16(5) DISPATCH_ENTRY16(6) DISPATCH_ENTRY16(7)
+DISPATCH_ENTRY16(8) DISPATCH_ENTRY16(9) DISPATCH_ENTRY16(10) DISPATCH_ENTRY16(11)
+DISPATCH_ENTRY16(12) DISPATCH_ENTRY16(13) DISPATCH_ENTRY16(14) DISPATCH_ENTRY16(15)
+
+#define DISPATCH_ENTRY_REF(hi, lo) dispatch_entry_##hi##_##lo,
+#define DISPATCH_ENTRY_REF16(hi)                                                        \
+	DISPATCH_ENTRY_REF(hi, 0) DISPATCH_ENTRY_REF(hi, 1) DISPATCH_ENTRY_REF(hi, 2)   \
+	DISPATCH_ENTRY_REF(hi, 3) DISPATCH_ENTRY_REF(hi, 4) DISPATCH_ENTRY_REF(hi, 5)   \
+	DISPATCH_ENTRY_REF(hi, 6) DISPATCH_ENTRY_REF(hi, 7) DISPATCH_ENTRY_REF(hi, 8)   \
+	DISPATCH_ENTRY_REF(hi, 9) DISPATCH_ENTRY_REF(hi, 10) DISPATCH_ENTRY_REF(hi, 11) \
+	DISPATCH_ENTRY_REF(hi, 12) DISPATCH_ENTRY_REF(hi, 13) DISPATCH_ENTRY_REF(hi, 14) \
+	DISPATCH_ENTRY_REF(hi, 15)
+static const dispatch_fn dispatch_entries[DISPATCH_MAX_EVENTS] = {
+	DISPATCH_ENTRY_REF16(0) DISPATCH_ENTRY_REF16(1) DISPATCH_ENTRY_REF16(2)
+	DISPATCH_ENTRY_REF16(3) DISPATCH_ENTRY_REF16(4) DISPATCH_ENTRY_REF16(5)
+	DISPATCH_ENTRY_REF16(6) DISPATCH_ENTRY_REF16(7) DISPATCH_ENTRY_REF16(8)
+	DISPATCH_ENTRY_REF16(9) DISPATCH_ENTRY_REF16(10) DISPATCH_ENTRY_REF16(11)
+	DISPATCH_ENTRY_REF16(12) DISPATCH_ENTRY_REF16(13) DISPATCH_ENTRY_REF16(14)
+	DISPATCH_ENTRY_REF16(15)
 };
 /* clang-format on */
 _Static_assert(DISPATCH_MAX_EVENTS == 256, "one trampoline per event slot");
@@ -605,21 +695,32 @@ static uint64_t dispatch_gen_unhandled(const void *set, const uint64_t a[5])
 	return o.result;
 }
 
+/* The walk's raise, as the generated routines do it: held says the
+ * caller (the slot's entry) has already disabled preemption once. */
 static int dispatch_enter_run(struct dispatch_event *ev, const uint64_t a[5],
-                              struct dispatch_outcome *o)
+                              struct dispatch_outcome *o, bool held)
 {
-	struct dispatch_cpu *cpu = &dispatch_cpus[dispatch_cpu_self()];
+	struct dispatch_cpu *cpu;
 	const struct dispatch_set *s;
+	bool ephemeral;
 	int st;
 
+	if (!held)
+		dispatch_preempt_inc();
+	cpu = &dispatch_cpus[dispatch_cpu_self()];
 	cpu->nest++;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	s = __atomic_load_n(&ev->set, __ATOMIC_ACQUIRE);
+	ephemeral = s->ephemeral;
+	if (!ephemeral)
+		dispatch_preempt_dec(); /* native handlers may block */
 	st = dispatch_run_set(s, a, o);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (--cpu->nest == 0)
 		__atomic_store_n(&cpu->seen, __atomic_load_n(&dispatch_gp, __ATOMIC_ACQUIRE),
 		                 __ATOMIC_RELEASE);
+	if (ephemeral)
+		dispatch_preempt_leave();
 	return st;
 }
 
@@ -629,7 +730,7 @@ static uint64_t dispatch_slot_run(uint32_t slot, uint64_t a1, uint64_t a2, uint6
 	struct dispatch_event *ev = &dispatch_events[slot];
 	uint64_t a[5] = {a1, a2, a3, a4, a5};
 	struct dispatch_outcome o = {0};
-	if (dispatch_enter_run(ev, a, &o) == DISPATCH_UNHANDLED)
+	if (dispatch_enter_run(ev, a, &o, true) == DISPATCH_UNHANDLED)
 		__atomic_add_fetch(&ev->unhandled, 1, __ATOMIC_RELAXED);
 	return o.result;
 }
@@ -652,7 +753,7 @@ int dispatch_raise(struct dispatch_event *ev, const uint64_t args[5], struct dis
 
 	if (!dispatch_event_valid(ev))
 		return -ENOENT;
-	st = dispatch_enter_run(ev, args ? args : zero, &o);
+	st = dispatch_enter_run(ev, args ? args : zero, &o, false);
 	if (out)
 		*out = o;
 	return st;
@@ -661,13 +762,24 @@ int dispatch_raise(struct dispatch_event *ev, const uint64_t args[5], struct dis
 /* ------------------------------------------------------------ set build */
 
 static void dispatch_fill_entry(struct dispatch_entry *e, const struct dispatch_proc *p,
-                                void *closure, bool has_closure, uint64_t fuel)
+                                rt_import_fn plain, void *closure, bool has_closure,
+                                uint64_t fuel)
 {
-	e->jit = p->jit;
-	e->native = p->jit ? NULL : (dispatch_fn)p->sig->fn;
+	/* A plain extension entry is called as the C function it is. */
+	e->jit = plain ? NULL : p->jit;
+	e->native = plain ? (dispatch_fn)plain : p->jit ? NULL : (dispatch_fn)p->sig->fn;
 	e->closure = closure;
 	e->has_closure = has_closure;
 	e->fuel = fuel;
+}
+
+static void dispatch_fill_guard(struct dispatch_gentry *x, const struct dispatch_guard *g,
+                                rt_import_fn plain)
+{
+	x->jit = plain ? NULL : g->proc.jit;
+	x->native = plain ? (dispatch_fn)plain : g->proc.jit ? NULL : (dispatch_fn)g->proc.sig->fn;
+	x->closure = g->closure;
+	x->has_closure = g->has_closure;
 }
 
 static bool dispatch_runnable(const struct dispatch_binding *b)
@@ -732,6 +844,13 @@ static void dispatch_generate(struct dispatch_set *s)
 	d.seen_off = offsetof(struct dispatch_cpu, seen);
 	d.frame_slot_off = offsetof(struct dispatch_cpu, frame);
 	d.gp = &dispatch_gp;
+#ifdef SPINDLE_KERNEL
+	d.preempt_check = sched_preempt_check;
+#else
+	d.cpu_fixed = &dispatch_cpus[0]; /* dispatch_cpu_self() is 0 */
+	d.preempt = &dispatch_host_preempt;
+#endif
+	d.ephemeral = s->ephemeral;
 	d.frame_size = sizeof(struct dispatch_frame);
 	d.frame_up_off = offsetof(struct dispatch_frame, up);
 	d.frame_n_off = offsetof(struct dispatch_frame, n);
@@ -762,7 +881,7 @@ static struct dispatch_set *dispatch_build(struct dispatch_event *ev)
 	s->exclusive = ev->exclusive;
 	if (ev->has_default) {
 		s->has_default = true;
-		dispatch_fill_entry(&s->def, &ev->default_handler, ev->default_closure,
+		dispatch_fill_entry(&s->def, &ev->default_handler, NULL, ev->default_closure,
 		                    ev->default_has_closure, ev->default_fuel);
 	}
 	for (struct dispatch_binding *b = ev->bindings; b; b = b->next) {
@@ -770,21 +889,22 @@ static struct dispatch_set *dispatch_build(struct dispatch_event *ev)
 		if (!dispatch_runnable(b))
 			continue;
 		e = &s->e[i++];
-		dispatch_fill_entry(e, &b->handler, b->closure, b->options & DISPATCH_CLOSURE,
+		dispatch_fill_entry(e, &b->handler, b->plain, b->closure, b->options & DISPATCH_CLOSURE,
 		                    b->fuel);
 		e->b = b;
 		e->nguards = (uint8_t)b->nguards;
 		for (uint32_t g = 0; g < b->nguards; g++) {
 			const struct dispatch_guard *bg = &b->guards[g];
-			e->g[g].jit = bg->proc.jit;
-			e->g[g].native = bg->proc.jit ? NULL : (dispatch_fn)bg->proc.sig->fn;
-			e->g[g].closure = bg->closure;
-			e->g[g].has_closure = bg->has_closure;
-			if (bg->proc.jit)
+			dispatch_fill_guard(&e->g[g], bg, b->gplain[g]);
+			if (e->g[g].jit)
 				native = false;
 		}
 		e->async = b->options & DISPATCH_ASYNC;
 		async |= e->async;
+		if (e->jit)
+			s->ephemeral = true;
+		for (uint32_t g = 0; g < e->nguards; g++)
+			s->ephemeral |= e->g[g].jit != NULL;
 		if (e->jit || e->async)
 			native = false;
 		if (e->jit || e->has_closure || e->nguards || e->async)
@@ -793,9 +913,12 @@ static struct dispatch_set *dispatch_build(struct dispatch_event *ev)
 	s->walk = simple   ? dispatch_walk_simple
 	          : native ? dispatch_walk_native
 	                   : dispatch_walk_general;
+	s->ephemeral |= s->has_default && s->def.jit;
 	s->limbo.is_set = true;
 	s->direct = n == 1 && !s->e[0].jit && !s->e[0].has_closure && !s->e[0].nguards &&
 	            !s->e[0].async;
+	if (s->direct)
+		s->ephemeral = false; /* its default never runs: the one handler always fires */
 	if (!s->direct && dispatch_codegen && !async)
 		dispatch_generate(s); /* on failure the walk serves; async sets walk */
 	return s;
@@ -805,13 +928,14 @@ static struct dispatch_set *dispatch_build(struct dispatch_event *ev)
 static void dispatch_publish(struct dispatch_event *ev, struct dispatch_set *s)
 {
 	struct dispatch_set *old = ev->set;
-	dispatch_fn fast = dispatch_tramps[ev->slot];
+	dispatch_fn fast = dispatch_entries[ev->slot];
+	dispatch_fn code = s->code.fn ? s->code.fn : dispatch_tramps[ev->slot];
 
 	__atomic_store_n(&ev->set, s, __ATOMIC_RELEASE);
+	/* The routine first: the entry may already be the call site. */
+	__atomic_store_n(&ev->code, code, __ATOMIC_RELEASE);
 	if (s->direct)
 		fast = s->e[0].native; /* the raise is now a direct call */
-	else if (s->code.fn)
-		fast = s->code.fn; /* the routine generated for this set */
 	__atomic_store_n(&ev->fast, fast, __ATOMIC_RELEASE);
 	if (old)
 		dispatch_retire(&old->limbo);
@@ -929,8 +1053,11 @@ int dispatch_event_create(const char *name, const struct rt_sig *sig,
 	{
 		/* A reused slot still holds its last set: retire it via publish. */
 		struct dispatch_set *last = ev->set;
+		dispatch_fn code = ev->code, fast = ev->fast;
 		memset(ev, 0, sizeof(*ev));
 		ev->set = last;
+		ev->code = code; /* a stale raiser may still reach the slot's entry */
+		ev->fast = fast;
 	}
 	ev->slot = (uint32_t)(ev - dispatch_events);
 	ev->name = name;
@@ -1346,8 +1473,11 @@ int dispatch_install(struct dispatch_event *ev, const struct dispatch_install_re
 	 * installer's own. */
 	for (uint32_t i = 0; i < d.nimposed; i++)
 		b->guards[b->nguards++] = d.imposed[i];
-	if (req->guard)
+	if (req->guard) {
+		b->gplain[b->nguards] = req->guard->proc.jit ? req->guard_plain : NULL;
 		b->guards[b->nguards++] = *req->guard;
+	}
+	b->plain = req->handler.jit ? req->plain : NULL;
 	b->installed = true;
 	dispatch_link(ev, b, req->anchor);
 	s = dispatch_build(ev);
@@ -1477,7 +1607,7 @@ int dispatch_set_async_runner(dispatch_async_fn run, dispatch_async_cancel_fn ca
 
 int dispatch_run_async(struct dispatch_binding *b, const uint64_t a[5], uint64_t *result)
 {
-	struct dispatch_cpu *cpu = &dispatch_cpus[dispatch_cpu_self()];
+	struct dispatch_cpu *cpu;
 	struct dispatch_entry e = {0};
 	uint64_t r = 0;
 	uint32_t st;
@@ -1485,21 +1615,22 @@ int dispatch_run_async(struct dispatch_binding *b, const uint64_t a[5], uint64_t
 
 	if (!b || !a)
 		return -EINVAL;
+	/* Like a raise of an ephemeral set: its ledger frame and this CPU's
+	 * nesting are not interleaved with another strand's. */
+	dispatch_preempt_inc();
+	cpu = &dispatch_cpus[dispatch_cpu_self()];
 	cpu->nest++;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (!b->installed || __atomic_load_n(&b->disabled, __ATOMIC_ACQUIRE)) {
 		ran = -ENOENT;
 		goto out;
 	}
-	dispatch_fill_entry(&e, &b->handler, b->closure, b->options & DISPATCH_CLOSURE, b->fuel);
+	dispatch_fill_entry(&e, &b->handler, b->plain, b->closure, b->options & DISPATCH_CLOSURE,
+	                    b->fuel);
 	e.b = b;
 	e.nguards = (uint8_t)b->nguards;
-	for (uint32_t g = 0; g < b->nguards; g++) {
-		e.g[g].jit = b->guards[g].proc.jit;
-		e.g[g].native = b->guards[g].proc.jit ? NULL : (dispatch_fn)b->guards[g].proc.sig->fn;
-		e.g[g].closure = b->guards[g].closure;
-		e.g[g].has_closure = b->guards[g].has_closure;
-	}
+	for (uint32_t g = 0; g < b->nguards; g++)
+		dispatch_fill_guard(&e.g[g], &b->guards[g], b->gplain[g]);
 	if (e.nguards && !dispatch_guards_hold(&e, a))
 		goto out;
 	if (e.jit) {
@@ -1523,6 +1654,7 @@ out:
 	if (--cpu->nest == 0)
 		__atomic_store_n(&cpu->seen, __atomic_load_n(&dispatch_gp, __ATOMIC_ACQUIRE),
 		                 __ATOMIC_RELEASE);
+	dispatch_preempt_leave();
 	return ran;
 }
 
@@ -1537,7 +1669,8 @@ bool dispatch_is_direct(const struct dispatch_event *ev)
 bool dispatch_is_generated(const struct dispatch_event *ev)
 {
 	const struct dispatch_set *s = ev ? __atomic_load_n(&ev->set, __ATOMIC_ACQUIRE) : NULL;
-	return s && !s->direct && s->code.fn && ev->fast == s->code.fn;
+	return s && !s->direct && s->code.fn && ev->code == s->code.fn &&
+	       ev->fast == dispatch_entries[ev->slot];
 }
 
 bool dispatch_set_codegen(bool on)

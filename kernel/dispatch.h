@@ -43,6 +43,24 @@
  * with acquire loads, and the raiser's counter stores are release stores.
  * Single CPU today: dispatch_cpu_self() is 0.
  *
+ * Preemption.  A direct call (one native, unguarded, closure-free handler)
+ * is just that: the handler runs preemptibly and owns its own safety (it
+ * may block).  Every other raise goes through the event slot's entry, a
+ * static function that disables preemption (arch_preempt_inc, one
+ * instruction) before it loads the routine and jumps to it, so nothing can
+ * reclaim the routine between the load and its first instruction.  A set
+ * with extension code (a metered extension handler, guard or default) runs
+ * entirely with preemption disabled: its ledger frames and the CPU's raise
+ * nesting are never interleaved with another strand's, and the strand does
+ * not migrate (bounded: extension code runs on fuel, SPIN's EPHEMERAL
+ * handlers); it re-enables on the way out and reschedules if an interrupt
+ * asked for it.  A set of native code only (plain extension entries count
+ * as native) re-enables preemption as soon as it has counted itself in the
+ * CPU's nesting, because its native handlers may block (a system call that
+ * sleeps): such handlers must not migrate while inside the raise (pin the
+ * strand) on SMP.  dispatch_preempt_depth() is this CPU's depth (hosted
+ * builds: a plain counter standing in for it).
+ *
  * Callers: core and trusted modules call everything here; extensions reach
  * installation through the Dispatcher interface with their module identity.
  *
@@ -140,6 +158,11 @@ struct dispatch_install_req {
 	struct dispatch_binding *anchor;    /* with BEFORE / AFTER */
 	uint64_t fuel;                      /* extension handlers: time bound (0: event's) */
 	const void *key;                    /* opaque token for the authorizer (passwords) */
+	/* Optional, for extension handlers and guards: the same entry as an
+	 * ordinary C function (rt_jit_plain: no loop and no call, so it can
+	 * neither run out of fuel nor abort nor acquire anything).  The
+	 * dispatcher then calls it as it calls native code. */
+	rt_import_fn plain, guard_plain;
 };
 
 enum dispatch_op {
@@ -181,7 +204,8 @@ typedef void (*dispatch_abort_fn)(void *arg, struct dispatch_binding *b, uint32_
 
 /* An event.  Only `fast` is for raisers; the rest is the dispatcher's. */
 struct dispatch_event {
-	dispatch_fn fast; /* call site: the handler or the routine */
+	dispatch_fn fast; /* call site: the direct handler or the slot's entry */
+	dispatch_fn code; /* what the slot's entry runs: the routine or the walk */
 	const char *name;
 	const struct rt_sig *sig;
 	const struct module *authority;
@@ -287,6 +311,10 @@ int dispatch_set_async_runner(dispatch_async_fn run, dispatch_async_cancel_fn ca
  * -ENOENT if b is no longer installed or is disabled. */
 #define DISPATCH_ASYNC_ABORTED 2
 int dispatch_run_async(struct dispatch_binding *b, const uint64_t a[5], uint64_t *result);
+
+/* This CPU's preemption-disable depth as the dispatcher sees it (kernel:
+ * arch_preempt_count; hosted: the counter the routines increment). */
+uint32_t dispatch_preempt_depth(void);
 
 /* Introspection (tests, the shell). */
 bool dispatch_is_direct(const struct dispatch_event *ev);

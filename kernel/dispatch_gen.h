@@ -12,7 +12,11 @@
  * reclaimed, after quiescence.
  *
  * What the routine must do, in order, for the raise (a1..a5):
- *   - count itself in the CPU's raise nesting (*nest += 1);
+ *   - it is entered with preemption disabled once by its caller (the event
+ *     slot's entry, kernel/dispatch.c);
+ *   - count itself in the CPU's raise nesting (*nest += 1); unless the set
+ *     is ephemeral (it runs extension code), re-enable preemption right
+ *     after (depth -= 1): native handlers may block;
  *   - for each entry: if it is an extension handler whose binding was
  *     disabled (*disabled), skip it; call each guard (closure first when it
  *     has one; extension guards with the entry's fuel: a non-zero status is
@@ -28,7 +32,11 @@
  *   - exclusive: the first handler that fires ends the entry loop;
  *   - one fired or no result handler: the last result; else the acc;
  *   - leave: nest -= 1, and at nest 0 record seen = *gp (nest, seen and
- *     the frame slot are the raising CPU's: cpu_self() + their offsets).
+ *     the frame slot are the raising CPU's: cpu_self() + their offsets);
+ *     ephemeral: re-enable preemption (depth -= 1) and, at depth 0, call
+ *     preempt_check (a reschedule an interrupt asked for meanwhile).
+ * The depth is the kernel's per-CPU preemption counter (one %gs-relative
+ * dec), or, when preempt is non-NULL (hosted builds), that counter.
  * That is exactly the walk in dispatch.c, which stays the reference (tests
  * compare the two) and the fallback when code memory is exhausted.
  *
@@ -84,6 +92,12 @@ struct dispatch_gen_desc {
 	uint32_t cpu_size;
 	uint32_t nest_off, seen_off, frame_slot_off;
 	const uint64_t *gp;
+	/* Hosted builds: the one CPU's bookkeeping, a constant (no cpu_self
+	 * call), and the plain counter standing in for the preemption depth. */
+	const void *cpu_fixed;
+	uint32_t *preempt;
+	bool ephemeral;               /* keep preemption disabled to the end */
+	void (*preempt_check)(void); /* ephemeral, at depth 0 on the way out */
 	uint32_t frame_size, frame_up_off, frame_n_off, frame_overflow_off;
 	int (*ext_slow)(const void *set, uint32_t i, uint64_t status, void *frame);
 	uint64_t (*unhandled)(const void *set, const uint64_t a[5]);

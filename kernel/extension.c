@@ -221,16 +221,18 @@ static struct rt_jit_ret ext_cap_shim(uint64_t closure, uint64_t a1, uint64_t a2
 	return r;
 }
 
-/* The proc the dispatcher installs for entry fn of x on the event ev: fn
- * itself, or, for an event with capability arguments or result, a shim
- * (recorded in x, freed with it). */
+/* The proc the dispatcher installs for entry func of x on the event ev: its
+ * JIT entry (with its plain C form when it has one), or, for an event with
+ * capability arguments or result, a shim (recorded in x, freed with it). */
 static int ext_proc_for(struct ext *x, const struct rt_sig *ev, const struct rt_sig *sig,
-                        rt_jit_fn fn, struct dispatch_proc *p, void **closure, bool *has_closure)
+                        uint32_t func, rt_jit_fn fn, struct dispatch_proc *p,
+                        rt_import_fn *plain, void **closure, bool *has_closure)
 {
 	const struct iface_capinfo *ci = iface_capinfo_of(ev);
 	struct ext_shim *sh;
 
 	*p = (struct dispatch_proc){sig, fn, &x->mod};
+	*plain = rt_jit_plain(x->jit, func);
 	*closure = NULL;
 	*has_closure = false;
 	if (!ci)
@@ -250,6 +252,7 @@ static int ext_proc_for(struct ext *x, const struct rt_sig *ev, const struct rt_
 		sh->sig.args[i + 1] = ev->args[i];
 	x->shims[x->nshims++] = sh;
 	*p = (struct dispatch_proc){&sh->sig, (rt_jit_fn)ext_cap_shim, &x->mod};
+	*plain = NULL;
 	*closure = sh;
 	*has_closure = true;
 	return 0;
@@ -348,12 +351,13 @@ int64_t Dispatcher_Install(const void *spec, uint64_t len, uint64_t options)
 	if (!ev)
 		return -ENOENT; /* its authority has not declared it (yet) */
 	nshims = x->nshims;
-	err = ext_proc_for(x, h->item->sig, h->item->sig, h->fn, &req.handler, &req.closure, &hc);
+	err = ext_proc_for(x, h->item->sig, h->item->sig, h->func, h->fn, &req.handler, &req.plain,
+	                   &req.closure, &hc);
 	if (!err && hc)
 		req.options |= DISPATCH_CLOSURE;
 	if (!err && ge) {
-		err = ext_proc_for(x, ge->item->sig, &ge->sig, ge->fn, &g.proc, &g.closure,
-		                   &g.has_closure);
+		err = ext_proc_for(x, ge->item->sig, &ge->sig, ge->func, ge->fn, &g.proc,
+		                   &req.guard_plain, &g.closure, &g.has_closure);
 		req.guard = &g;
 	}
 	if (err) {

@@ -168,7 +168,7 @@ int64_t Portal_Call(uint64_t handle, uint64_t arg, uint64_t out)
 		return -EFAULT;
 	p->portal_op = PORTAL_OP_CALL;
 	p->portal_a[0] = handle, p->portal_a[1] = arg, p->portal_a[2] = out;
-	process_defer(p, portal_finish);
+	process_defer(p, portal_finish, 0);
 	return 0;
 }
 
@@ -186,7 +186,7 @@ int64_t Portal_Return(uint64_t handle, uint64_t result, uint64_t argp, uint64_t 
 		return argp && !wait ? -EINVAL : -EFAULT;
 	p->portal_op = wait ? PORTAL_OP_RETURN_WAIT : PORTAL_OP_RETURN;
 	p->portal_a[0] = handle, p->portal_a[1] = result, p->portal_a[2] = argp;
-	process_defer(p, portal_finish);
+	process_defer(p, portal_finish, 0);
 	return 0;
 }
 

@@ -63,6 +63,13 @@ static int process_next_pid = 1;
 /* Every live process, for process_with_pid (portal grants). */
 static struct process *process_list;
 static struct spinlock process_list_lock = SPINLOCK_INIT("process list", SYNC_RANK_OBJ + 2);
+/* MachineTrap's domain (private), for the extensions processes load. */
+static struct domain *process_syscall_dom;
+
+struct domain *process_syscall_domain(void)
+{
+	return process_syscall_dom;
+}
 static uint64_t process_random_state = 0x9e3779b97f4a7c15ull;
 
 static void process_checkpoint(struct strand_package *pkg, struct strand *s);
@@ -363,9 +370,9 @@ static int64_t process_after_exit(struct process *p, struct trap_frame *f, uint6
 	process_exit_current(p->exit_code);
 }
 
-void process_defer(struct process *p, process_after_fn fn)
+void process_defer(struct process *p, process_after_fn fn, uint64_t value)
 {
-	p->after_nr = 0;
+	p->after_nr = value;
 	p->after = fn;
 }
 
@@ -411,6 +418,95 @@ static void process_fault(struct trap_frame *f)
 	p->state = PROCESS_KILLED;
 	portal_process_exit(p);
 	strand_exit(p->exit_code);
+}
+
+/* ---- MachineTrap.Syscall's authorizer ---- */
+
+#define PROCESS_EXT_CLAIMS 32
+
+/* Extensions claimed for a process: name -> the test imposed on their
+ * handlers.  The test is allocated per claim and freed at release (after
+ * the extension's unload, which waits for raises that could read it). */
+static struct {
+	char name[EXT_NAME_MAX];
+	struct dispatch_test *test;
+} process_claims[PROCESS_EXT_CLAIMS];
+static struct spinlock process_claims_lock = SPINLOCK_INIT("process claims", SYNC_RANK_OBJ + 3);
+
+int process_ext_claim(const char *name, const struct process *p)
+{
+	struct dispatch_test *t;
+	unsigned long fl;
+	int slot = -1;
+
+	if (!name || !name[0] || strlen(name) >= EXT_NAME_MAX || !p)
+		return -EINVAL;
+	t = kzalloc(sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	*t = (struct dispatch_test){1, {{0, __builtin_offsetof(struct process, id), p->id, p->id}}};
+	fl = spin_lock_irqsave(&process_claims_lock);
+	for (int i = 0; i < PROCESS_EXT_CLAIMS; i++) {
+		if (process_claims[i].test && strcmp(process_claims[i].name, name) == 0) {
+			slot = -EEXIST;
+			break;
+		}
+		if (!process_claims[i].test && slot == -1)
+			slot = i;
+	}
+	if (slot >= 0) {
+		strlcpy(process_claims[slot].name, name, EXT_NAME_MAX);
+		process_claims[slot].test = t;
+	}
+	spin_unlock_irqrestore(&process_claims_lock, fl);
+	if (slot < 0)
+		kfree(t);
+	return slot == -1 ? -ENOSPC : slot < 0 ? slot : 0;
+}
+
+void process_ext_release(const char *name)
+{
+	struct dispatch_test *t = NULL;
+	unsigned long fl = spin_lock_irqsave(&process_claims_lock);
+
+	for (int i = 0; i < PROCESS_EXT_CLAIMS; i++)
+		if (process_claims[i].test && strcmp(process_claims[i].name, name) == 0) {
+			t = process_claims[i].test;
+			process_claims[i].test = NULL;
+			break;
+		}
+	spin_unlock_irqrestore(&process_claims_lock, fl);
+	kfree(t);
+}
+
+static int process_authorize(void *arg, struct dispatch_decision *d)
+{
+	const struct module *m = d->requester;
+	struct dispatch_guard g;
+	const struct dispatch_test *t = NULL;
+	unsigned long fl;
+
+	(void)arg;
+	if (m == d->event->authority ||
+	    ((m->flags & MODULE_TRUSTED) && !(m->flags & MODULE_EXTENSION)))
+		return 0;
+	if (d->op != DISPATCH_OP_INSTALL)
+		return -EACCES; /* defaults, results, others' handlers: the process layer's */
+	if (m->flags & MODULE_EXTENSION) {
+		fl = spin_lock_irqsave(&process_claims_lock);
+		for (int i = 0; i < PROCESS_EXT_CLAIMS; i++)
+			if (process_claims[i].test && strcmp(process_claims[i].name, m->name) == 0)
+				t = process_claims[i].test;
+		spin_unlock_irqrestore(&process_claims_lock, fl);
+	}
+	if (t) {
+		g = (struct dispatch_guard){{&dispatch_test_sig, NULL, NULL}, (void *)t, true};
+		return dispatch_impose_guard(d, &g);
+	}
+	/* Loaded by the kernel with SpinPrivate (exts=, the manifest): it may
+	 * serve every process.  Process loads are always claimed first
+	 * (spin_sys.c), so they never get here. */
+	return (m->flags & MODULE_PRIVILEGED) ? 0 : -EACCES;
 }
 
 static int64_t process_enosys(struct MachineTrap_Process *p, struct MachineTrap_SavedState *ss)
@@ -472,9 +568,11 @@ int process_events_init(void)
 	if (!err)
 		err =
 		    nameserver_export_interface(&iface_MachineTrap, d, NULL, NULL, &process_module);
-	domain_release(d);
-	if (err)
+	if (err) {
+		domain_release(d);
 		return err;
+	}
+	process_syscall_dom = d; /* our reference: extensions processes load link it */
 	def = (struct dispatch_proc){process_sig((void *)process_enosys, false), NULL, NULL};
 	if (!def.sig)
 		return -ENOMEM;
@@ -485,6 +583,9 @@ int process_events_init(void)
 	 * generates its lean routine (no result fold, stops at the first). */
 	if (!err)
 		err = dispatch_set_exclusive(MachineTrap_Syscall_event, true, &process_module);
+	if (!err)
+		err = dispatch_set_authorizer(MachineTrap_Syscall_event, process_authorize, NULL,
+		                              &process_module);
 	if (err)
 		return err;
 	/* Handlers installed before the event existed move onto it. */
@@ -566,6 +667,7 @@ static void process_list_remove(struct process *p)
 static void process_free(struct process *p)
 {
 	portal_process_exit(p);
+	spin_sys_process_gone(p); /* its extensions, while its context lives */
 	process_list_remove(p);
 	if (p->personality && process_pers && process_pers->detach)
 		process_pers->detach(p);
@@ -616,6 +718,7 @@ int process_spawn(const char *path, const char *const *argv, const char *const *
 		goto err_free;
 
 	p->pid = process_next_pid++;
+	p->id = (uint64_t)p->pid;
 	p->ppid = 0;
 	{
 		const char *base = path;
@@ -695,9 +798,6 @@ int process_wait(struct process *p, int *status)
 
 #define PROCESS_BOOT_ARGS 16
 
-void lx_module_init(void);
-void spin_sys_init(void);
-
 /* Split the command line after "key=" into argv: the value and every
  * word after it.  Returns argc (0 if the key is absent). */
 static int process_boot_args(const char *key, char *buf, size_t size, const char **argv)
@@ -769,7 +869,8 @@ static void process_boot_exts(void)
 		}
 		memcpy(name, base, n);
 		name[n] = 0;
-		if ((rc = rootfs_lookup(process_fs, NULL, start, 0, &file)) || rootfs_is_dir(file)) {
+		if ((rc = rootfs_lookup(process_fs, NULL, start, 0, &file)) ||
+		    rootfs_is_dir(file)) {
 			kprintf("exts: %s: not found (%d)\n", start, rc);
 			goto next;
 		}

@@ -65,6 +65,7 @@ enum process_state { PROCESS_RUNNING = 1, PROCESS_EXITED, PROCESS_KILLED };
 
 struct process {
 	int pid, ppid;
+	uint64_t id; /* the pid as a 64-bit field: what imposed inline guards test */
 	char name[PROCESS_NAME_MAX];
 	struct translation_ctx *ctx;
 	cap_t ctx_cap, vrange;
@@ -125,6 +126,28 @@ struct dispatch_test;
 int process_syscall_install(process_syscall_fn handler, process_guard_fn guard,
                             const struct dispatch_test *test, const struct module *owner);
 
+/* MachineTrap.Syscall's authorizer lets trusted native modules install as
+ * they ask and extensions the kernel loaded with SpinPrivate too (the xas
+ * extension); an extension a process loads (kernel/spin_sys.c) may install
+ * only if claimed for that process here, by name, before it is loaded: its
+ * handlers then get the imposed inline test "the calling process is p"
+ * (two instructions in the generated routine), so they never see another
+ * process's system calls.  Any other installer is refused (-EACCES).
+ * claim: -EEXIST (name claimed), -ENOSPC, -EINVAL; release: after unload. */
+int process_ext_claim(const char *name, const struct process *p);
+void process_ext_release(const char *name);
+/* MachineTrap's (private) domain, which extensions loaded by processes
+ * link against beside SpinPublic; NULL before process_events_init. */
+struct domain;
+struct domain *process_syscall_domain(void);
+
+/* The modules the process layer starts (kernel/linux/lx_module.c,
+ * kernel/spin_sys.c) and spin_sys's part of a process's end: unload the
+ * extensions it loaded (they serve its calls and its context). */
+void lx_module_init(void);
+void spin_sys_init(void);
+void spin_sys_process_gone(struct process *p);
+
 /* What a personality provides when a process is created and destroyed. */
 struct process_personality {
 	const void *id;
@@ -145,9 +168,10 @@ struct process *process_current(void);
  * loading an extension, ending the process); its result becomes rax. */
 typedef int64_t (*process_after_fn)(struct process *p, struct trap_frame *f, uint64_t nr);
 void process_after_raise(struct process *p, const struct trap_frame *f, process_after_fn fn);
-/* From a system-call handler: run fn(p, saved state, 0) once the raise has
- * returned (for trusted modules that do not see the saved state). */
-void process_defer(struct process *p, process_after_fn fn);
+/* From a system-call handler: run fn(p, saved state, value) once the raise
+ * has returned (for trusted modules that do not see the saved state);
+ * what may block - sleeping, waiting for a portal - runs there. */
+void process_defer(struct process *p, process_after_fn fn, uint64_t value);
 /* Call fn(p, arg) with the live process pid (the process list's lock held:
  * fn must not block or take a lock of rank <= 102); -ESRCH if none. */
 int process_with_pid(int pid, int (*fn)(struct process *p, void *arg), void *arg);

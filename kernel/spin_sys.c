@@ -5,10 +5,23 @@
  * A trusted module like the Linux personality: it installs a handler on
  * MachineTrap.Syscall whose guard accepts only the numbers in
  * [SPIN_SYS_BASE, SPIN_SYS_BASE + SPIN_SYS_COUNT), whatever personality the
- * process has.  A process loads an extension as an ordinary (unprivileged)
- * requester, so it may link only against SpinPublic; the extension is
- * verified like any other and outlives the process.  Only the process that
- * loaded an extension may unload it (recorded here by pid).
+ * process has.
+ *
+ * A process loads an extension for itself - application-specific system
+ * calls and fault handling (SPIN Table 4): the extension links against
+ * SpinPublic and MachineTrap's domain (nothing else private), is verified
+ * like any other, and is tied to the process:
+ *   - it is claimed for the process (process_ext_claim) before loading, so
+ *     MachineTrap.Syscall's authorizer imposes "the caller is this process"
+ *     on every system-call handler it installs;
+ *   - the process's Translation context is granted to it
+ *     (translation_grant), so the memory module lets it handle that
+ *     context's faults - and only that context's (an imposed guard);
+ *   - if it exports VMApp.Setup, it is called once loaded with handles (in
+ *     the extension's own capability space) for the context and the
+ *     process's VirtAddr range, and the range's base;
+ *   - only that process may unload it, and it is unloaded when the process
+ *     ends (before its context is destroyed).
  *
  * Every argument is hostile: paths and names are copied in with bounds
  * (-ENAMETOOLONG), objects are copied out of the archive into an aligned
@@ -20,6 +33,7 @@
 #include <stddef.h>
 
 #include "kernel/dispatch.h"
+#include "kernel/elf_exec.h"
 #include "kernel/domain.h"
 #include "kernel/extension.h"
 #include "kernel/heap.h"
@@ -28,6 +42,7 @@
 #include "kernel/process.h"
 #include "kernel/string.h"
 #include "kernel/sync.h"
+#include "kernel/translation.h"
 #include "kernel/uaccess.h"
 #include "kernel/uerrno.h"
 
@@ -35,8 +50,6 @@
 #define SPIN_SYS_ERR_MAX  256
 #define SPIN_SYS_OWNERS   32
 #define SPIN_SYS_OBJ_MAX  (1u << 20)
-
-void spin_sys_init(void);
 
 static const struct module spin_sys_module = {"SpinSyscalls", MODULE_TRUSTED};
 /* One loader at a time (extension.h), and the owner table with it. */
@@ -80,12 +93,31 @@ static long spin_sys_get_name(char *name, uint64_t uname)
 	return 0;
 }
 
+typedef struct rt_jit_ret (*spin_sys_export_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
+
+/* Hand a VM extension its process's context and range (VMApp.Setup). */
+static int spin_sys_setup(struct ext *x, struct process *p)
+{
+	const struct domain_sym *s = domain_lookup(ext_domain(x), "VMApp_Setup");
+	uint64_t hctx, hrange;
+	struct rt_jit_ret r;
+
+	if (!s)
+		return 0; /* not a VM extension */
+	if (!s->sig || !s->sig->fn || ext_cap_give(x, p->ctx_cap, &hctx) ||
+	    ext_cap_give(x, p->vrange, &hrange))
+		return -EINVAL;
+	r = ((spin_sys_export_fn)s->sig->fn)(hctx, hrange, ELF_EXEC_USER_MIN, 0, 0);
+	return r.status || (int64_t)r.r0 < 0 ? -EINVAL : 0;
+}
+
 static long spin_sys_ext_load(struct process *p, const uint64_t *a)
 {
 	const struct rootfs_node *file;
 	struct module *mod = NULL;
 	char name[SPIN_SYS_NAME_MAX], *path, err[SPIN_SYS_ERR_MAX] = "";
 	struct ext *x;
+	struct domain *doms[2] = {domain_spin_public, process_syscall_domain()};
 	void *obj = NULL;
 	long rc;
 	int slot = -1;
@@ -124,8 +156,28 @@ static long spin_sys_ext_load(struct process *p, const uint64_t *a)
 	memcpy(obj, file->data, file->size);
 	/* The requester's identity: the program, unprivileged. */
 	mod->name = p->name;
-	mod->flags = 0;
-	rc = ext_load(obj, file->size, name, mod, &domain_spin_public, 1, &x, err, sizeof(err));
+	/* Privileged only to hand out MachineTrap's private domain; what the
+	 * extension may install is the authorizers' (claim, grant) to say. */
+	mod->flags = MODULE_PRIVILEGED;
+	if (ext_find(name)) {
+		rc = -EEXIST;
+		goto out;
+	}
+	if ((rc = process_ext_claim(name, p)))
+		goto out;
+	if ((rc = translation_grant(p->ctx_cap, name))) {
+		process_ext_release(name);
+		goto out;
+	}
+	rc = ext_load(obj, file->size, name, mod, doms, doms[1] ? 2 : 1, &x, err, sizeof(err));
+	if (rc == 0 && (rc = spin_sys_setup(x, p))) {
+		strlcpy(err, "VMApp_Setup refused the process's capabilities", sizeof(err));
+		ext_unload(x, NULL, 0);
+	}
+	if (rc) {
+		translation_revoke_grant(p->ctx_cap, name);
+		process_ext_release(name);
+	}
 	if (rc == 0) {
 		spin_sys_owner[slot].x = x;
 		spin_sys_owner[slot].pid = p->pid;
@@ -141,6 +193,33 @@ out:
 	kfree(obj);
 	kfree(path);
 	return rc;
+}
+
+/* Unload owner slot i's extension (lock held); 0 or the unload's error. */
+static long spin_sys_unload_slot(int i, struct process *p, char *err, size_t errlen)
+{
+	const struct module *m = ext_module(spin_sys_owner[i].x);
+	char name[EXT_NAME_MAX];
+	long rc;
+
+	strlcpy(name, m->name, sizeof(name));
+	rc = ext_unload(spin_sys_owner[i].x, err, errlen);
+	if (rc)
+		return rc;
+	spin_sys_owner[i].x = NULL;
+	translation_revoke_grant(p->ctx_cap, name);
+	process_ext_release(name);
+	return 0;
+}
+
+void spin_sys_process_gone(struct process *p)
+{
+	mutex_lock(&spin_sys_lock);
+	for (int i = 0; i < SPIN_SYS_OWNERS; i++)
+		if (spin_sys_owner[i].x && spin_sys_owner[i].pid == p->pid &&
+		    spin_sys_unload_slot(i, p, NULL, 0))
+			kprintf("spin: cannot unload an extension of process %d\n", p->pid);
+	mutex_unlock(&spin_sys_lock);
 }
 
 static long spin_sys_ext_unload(struct process *p, const uint64_t *a)
@@ -159,10 +238,8 @@ static long spin_sys_ext_unload(struct process *p, const uint64_t *a)
 			continue;
 		if (spin_sys_owner[i].pid != p->pid)
 			return -EPERM;
-		rc = ext_unload(x, err, sizeof(err));
-		if (rc == 0)
-			spin_sys_owner[i].x = NULL;
-		else if (spin_sys_put_err(a[1], a[2], err))
+		rc = spin_sys_unload_slot(i, p, err, sizeof(err));
+		if (rc && spin_sys_put_err(a[1], a[2], err))
 			rc = -EFAULT;
 		return rc;
 	}

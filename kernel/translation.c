@@ -17,6 +17,23 @@
  * load and an indirect call: with a single unguarded native handler that
  * is the handler itself).  No allocation, no lock.
  *
+ * SMP: each CPU has its own loaded context (struct tl_cpu, reached through
+ * the CPU's percpu area in one load).  Each context's pt.cpus has the bit
+ * of every CPU that has it loaded, set with a locked OR before that CPU's
+ * CR3 can walk the tables and cleared after CR3 moved on.  A change that
+ * may leave cached entries (tl_flush) fences, reads pt.cpus and flushes
+ * this CPU if its bit is there and every other CPU there by a shootdown
+ * IPI (smp_call_mask) that it waits for, so when an unmap returns no CPU
+ * can still reach the old frame and the caller may free it.  The fence
+ * pairs with the locked OR: a CPU whose bit the flush did not see had not
+ * yet loaded CR3, and its walks see the new PTEs.  Without PCID a CR3 load
+ * drops every entry, so only CPUs with the context loaded can hold stale
+ * ones.  With PCID a CPU that switched away keeps entries tagged with the
+ * context's PCID: tl_flush then marks the context stale on every CPU
+ * (pt.stale, before reading pt.cpus, so a CPU loading it concurrently
+ * either is shot down or sees the bit) and each CPU's next load of it
+ * flushes.  A context loaded nowhere is only marked stale, as before.
+ *
  * The memory module: translation_init declares the events of PhysAddr and
  * Translation by building the three interfaces' domains (the module is
  * their authority), installs the authorizer and the result handlers, and
@@ -26,6 +43,10 @@
  * validate everything.
  */
 #include "kernel/translation.h"
+
+#include <arch/percpu.h>
+#include <arch/smp.h>
+#include <arch/switch.h>
 
 #include "kernel/domain.h"
 #include "kernel/extension.h"
@@ -45,32 +66,46 @@ struct tl_grant {
 
 static const struct module tl_memory_module = {"Memory", MODULE_TRUSTED};
 static struct translation_ctx translation_kctx;
-static struct translation_ctx *tl_current;
 static struct dispatch_event **const tl_events[TRANSLATION_NEVENTS] = {
     [TRANSLATION_PAGE_NOT_PRESENT] = &Translation_PageNotPresent_event,
     [TRANSLATION_BAD_ADDRESS] = &Translation_BadAddress_event,
     [TRANSLATION_PROTECTION_FAULT] = &Translation_ProtectionFault_event,
 };
-static const struct translation_fault *tl_fault_now; /* innermost fault being raised */
 static struct tl_grant tl_grants[TRANSLATION_MAX_GRANTS];
 static struct rt_sig tl_guard_sig;
 static char tl_why[160];
-static int tl_depth; /* fault nesting */
 static struct translation_stats tl_st;
+
+/* One CPU's state, reached through its percpu area (arch_percpu_translation):
+ * used with interrupts off, or by the fault path, which runs with them off. */
+struct tl_cpu {
+	struct translation_ctx *ctx;           /* loaded here (NULL before init) */
+	const struct translation_fault *fault; /* innermost fault being raised here */
+	int depth;                             /* fault nesting here */
+	uint64_t bit;                          /* 1 << this CPU's id, for pt.cpus/stale */
+};
+static struct tl_cpu tl_cpus[PERCPU_MAX];
+_Static_assert(PERCPU_MAX <= 64, "pt.cpus and pt.stale are 64-bit masks");
+
+static inline struct tl_cpu *tl_this_cpu(void)
+{
+	return arch_percpu_translation();
+}
+
+/* A shootdown: the same invalidation on every CPU that has ctx loaded. */
+struct tl_shootdown {
+	struct translation_ctx *ctx;
+	uintptr_t va;
+	size_t npages;
+};
 
 #define TL_MASK (TRANSLATION_PAGE - 1)
 
 /* ---- TLB ---- */
 
-/* Invalidate npages from va in ctx: now if loaded, else at its next load.
- * (SMP: send the same request to every other CPU that has ctx loaded.) */
-static void tl_flush(struct translation_ctx *ctx, uintptr_t va, size_t npages)
+/* Invalidate npages from va on this CPU (its loaded context). */
+static void tl_flush_here(uintptr_t va, size_t npages)
 {
-	if (ctx != tl_current) {
-		ctx->pt.stale = true;
-		tl_st.deferred++;
-		return;
-	}
 	if (npages > PAGETABLE_FLUSH_THRESHOLD) {
 		pagetable_flush_all();
 		tl_st.flush_all++;
@@ -78,6 +113,63 @@ static void tl_flush(struct translation_ctx *ctx, uintptr_t va, size_t npages)
 		pagetable_flush_range(va, npages);
 		tl_st.flush_pages += npages;
 	}
+}
+
+/* A shootdown on a CPU it reached (interrupts off).  If ctx was switched
+ * away from here since the sender read pt.cpus, the CR3 load dropped its
+ * entries (or, with PCID, its stale bit makes the next load flush). */
+static void tl_shootdown_here(void *arg)
+{
+	const struct tl_shootdown *r = arg;
+	struct tl_cpu *me = tl_this_cpu();
+
+	if (me->ctx != r->ctx)
+		return;
+	if (r->npages > PAGETABLE_FLUSH_THRESHOLD)
+		pagetable_flush_all();
+	else
+		pagetable_flush_range(r->va, r->npages);
+	__atomic_add_fetch(&tl_st.shootdown_flushes, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * Invalidate npages from va in ctx on every CPU that may cache them: now on
+ * each CPU that has ctx loaded (this one directly, the others by an IPI
+ * this waits for), at the next load elsewhere.  On return no TLB can reach
+ * the old translations, so the caller may free or reuse the frames.
+ * Interrupts are off throughout so that "this CPU" stays this CPU.  With
+ * one CPU this is the old rule plus an irq save, a fence and a compare.
+ */
+static void tl_flush(struct translation_ctx *ctx, uintptr_t va, size_t npages)
+{
+	unsigned long f = arch_irq_save();
+	uint64_t self = tl_this_cpu()->bit, loaded;
+	struct tl_shootdown r;
+
+	/* Order the caller's PTE stores before the read of pt.cpus (pairs with
+	 * the locked OR in translation_switch).  With PCID the locked OR of
+	 * the stale bits is that fence. */
+	if (pagetable_has_pcid())
+		__atomic_or_fetch(&ctx->pt.stale, ~0ull, __ATOMIC_SEQ_CST);
+	else
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	loaded = __atomic_load_n(&ctx->pt.cpus, __ATOMIC_RELAXED);
+	if (loaded == self) {
+		tl_flush_here(va, npages);
+		goto out;
+	}
+	if (!loaded) {
+		__atomic_or_fetch(&ctx->pt.stale, ~0ull, __ATOMIC_RELAXED);
+		tl_st.deferred++;
+		goto out;
+	}
+	if (loaded & self)
+		tl_flush_here(va, npages);
+	r = (struct tl_shootdown){ctx, va, npages};
+	smp_call_mask(loaded & ~self, tl_shootdown_here, &r);
+	__atomic_add_fetch(&tl_st.shootdowns, 1, __ATOMIC_RELAXED);
+out:
+	arch_irq_restore(f);
 }
 
 /* ---- contexts ---- */
@@ -96,21 +188,43 @@ static int tl_ctx_init(struct translation_ctx *ctx, const char *name)
 static void tl_invalidate_obj(struct physaddr *p);
 static int tl_module_init(void);
 
+/* Give this CPU its state, with the kernel's context loaded (the boot CPU
+ * from translation_init, each AP from its bring-up hook). */
+static void tl_cpu_attach(void)
+{
+	unsigned id = arch_cpu_id();
+	struct tl_cpu *me = &tl_cpus[id];
+
+	me->bit = 1ull << id;
+	me->ctx = &translation_kctx;
+	__atomic_or_fetch(&translation_kctx.pt.cpus, me->bit, __ATOMIC_SEQ_CST);
+	cpu_self()->translation = me;
+}
+
+static void tl_ap_init(void)
+{
+	/* The AP came up on the CR3 the boot CPU had; make it the kernel's. */
+	tl_cpu_attach();
+	pagetable_activate(&translation_kctx.pt, true);
+}
+
 int translation_init(void)
 {
 	int err = physaddr_init();
 
 	if (err)
 		return err;
-	/* The fault hook is live from here; it ignores faults until tl_current
-	 * is set below. */
+	/* The fault hook is live from here; it ignores faults until this CPU's
+	 * state is attached below. */
 	pagetable_init(translation_fault);
 	pagetable_kernel(&translation_kctx.pt);
 	err = tl_ctx_init(&translation_kctx, "kernel");
 	if (err)
 		return err;
 	physaddr_set_invalidate(tl_invalidate_obj);
-	tl_current = &translation_kctx;
+	tl_cpu_attach();
+	if ((err = smp_register_ap_init(tl_ap_init)) != 0)
+		return err;
 	return tl_module_init();
 }
 
@@ -157,18 +271,43 @@ struct translation_ctx *translation_kernel_ctx(void)
 
 struct translation_ctx *translation_current(void)
 {
-	return tl_current;
+	struct tl_cpu *me = tl_this_cpu();
+
+	return me ? me->ctx : NULL;
 }
 
 struct translation_ctx *translation_switch(struct translation_ctx *ctx)
 {
-	struct translation_ctx *prev = tl_current;
+	unsigned long f = arch_irq_save();
+	struct tl_cpu *me = tl_this_cpu();
+	struct translation_ctx *prev = me->ctx;
+	uint64_t bit = me->bit;
+	bool flush;
 
-	if (ctx != prev || ctx->pt.stale) {
-		pagetable_activate(&ctx->pt);
-		tl_current = ctx;
+	if (ctx != prev || (__atomic_load_n(&ctx->pt.stale, __ATOMIC_RELAXED) & bit)) {
+		/* Join ctx's CPUs before CR3 can walk its tables: a tl_flush that
+		 * misses this bit ordered its PTE stores before this locked OR,
+		 * so the walks after the load see them. */
+		if (ctx != prev)
+			__atomic_or_fetch(&ctx->pt.cpus, bit, __ATOMIC_SEQ_CST);
+		flush = (__atomic_fetch_and(&ctx->pt.stale, ~bit, __ATOMIC_SEQ_CST) & bit) != 0;
+		pagetable_activate(&ctx->pt, flush);
+		me->ctx = ctx;
+		/* Only now, with CR3 off prev's tables, may shootdowns of prev
+		 * skip this CPU. */
+		if (prev && prev != ctx)
+			__atomic_and_fetch(&prev->pt.cpus, ~bit, __ATOMIC_RELEASE);
 	}
+	arch_irq_restore(f);
 	return prev;
+}
+
+/* A destroy's request on a CPU that still has the context loaded (left by
+ * a strand that ran there: only process strands switch contexts). */
+static void tl_evict_here(void *arg)
+{
+	if (tl_this_cpu()->ctx == arg)
+		translation_switch(&translation_kctx);
 }
 
 void translation_set_policy(struct translation_ctx *ctx, translation_fault_fn fn, void *closure)
@@ -177,20 +316,29 @@ void translation_set_policy(struct translation_ctx *ctx, translation_fault_fn fn
 	ctx->policy_closure = closure;
 }
 
-/* Remove one mapping (node n of ctx); flush as the rules say. */
-static void tl_unmap_node(struct translation_ctx *ctx, struct rmap_node *n)
+/* Remove one mapping (node n of ctx).  Returns whether the TLB may still
+ * hold it (the caller then flushes, before the frame can be freed). */
+static bool tl_unmap_node_noflush(struct translation_ctx *ctx, struct rmap_node *n)
 {
 	struct physaddr *p = n->obj;
 	struct virtaddr_range *r = n->range;
 	bool cached = false;
 
 	pagetable_unmap(&ctx->pt, n->va, NULL, &cached);
-	if (cached)
-		tl_flush(ctx, n->va, 1);
 	r->nmapped--;
 	rmap_remove(&ctx->maps, &p->maps, n);
 	tl_st.unmaps++;
 	kfree(n);
+	return cached;
+}
+
+/* Remove one mapping and invalidate it on every CPU before returning. */
+static void tl_unmap_node(struct translation_ctx *ctx, struct rmap_node *n)
+{
+	uintptr_t va = n->va;
+
+	if (tl_unmap_node_noflush(ctx, n))
+		tl_flush(ctx, va, 1);
 }
 
 /* Reclaim: every mapping of p, in whichever context. */
@@ -213,8 +361,14 @@ int translation_destroy(cap_t c)
 		return err;
 	if (ctx == &translation_kctx)
 		return -EPERM;
-	if (ctx == tl_current)
+	if (translation_current() == ctx)
 		return -EBUSY;
+	/* Other CPUs may still have it loaded without using it; no CR3 may
+	 * point at its tables once they are freed. */
+	if (__atomic_load_n(&ctx->pt.cpus, __ATOMIC_ACQUIRE))
+		smp_call_mask(ctx->pt.cpus, tl_evict_here, ctx);
+	if (__atomic_load_n(&ctx->pt.cpus, __ATOMIC_ACQUIRE))
+		return -EBUSY; /* loaded again meanwhile: it is still in use */
 	while ((n = rmap_table_any(&ctx->maps)) != NULL)
 		tl_unmap_node(ctx, n);
 	/* Grants of it go; the guards imposed with it compare against a
@@ -403,13 +557,21 @@ int translation_remove_mapping(cap_t c, cap_t v, size_t voff, uint32_t npages)
 	struct translation_ctx *ctx;
 	uintptr_t va;
 	int err = tl_resolve(c, v, voff, npages, &ctx, NULL, &va), removed = 0;
+	bool cached = false;
 
 	if (err)
 		return err;
-	for (uint32_t i = 0; i < npages; i++)
-		if (translation_unmap_page(ctx, va + (uintptr_t)i * TRANSLATION_PAGE, NULL, NULL) ==
-		    0)
+	/* One invalidation of the range (one shootdown on SMP), not one a page. */
+	for (uint32_t i = 0; i < npages; i++) {
+		struct rmap_node *n = rmap_lookup(&ctx->maps, va + (uintptr_t)i * TRANSLATION_PAGE);
+
+		if (n) {
+			cached |= tl_unmap_node_noflush(ctx, n);
 			removed++;
+		}
+	}
+	if (cached)
+		tl_flush(ctx, va, npages);
 	return removed;
 }
 
@@ -509,7 +671,9 @@ struct dispatch_event *translation_event(unsigned e)
 
 const struct translation_fault *translation_fault_info(void)
 {
-	return tl_fault_now;
+	struct tl_cpu *me = tl_this_cpu();
+
+	return me ? me->fault : NULL;
 }
 
 void translation_native_sig(void *fn, bool closure, bool guard, struct rt_sig *out)
@@ -633,8 +797,9 @@ static int tl_authorize(void *arg, struct dispatch_decision *d)
 		             d->requester->name, err);
 		return -EACCES;
 	}
-	guard = (struct dispatch_guard){
-	    {arg, NULL, &tl_memory_module}, (void *)(uintptr_t)g->ctx, true};
+	guard = (struct dispatch_guard){.proc = {.sig = arg, .ext = &tl_memory_module},
+	                                .closure = (void *)(uintptr_t)g->ctx,
+	                                .has_closure = true};
 	return dispatch_impose_guard(d, &guard);
 }
 
@@ -687,14 +852,16 @@ static int tl_module_init(void)
 
 bool translation_fault(uintptr_t va, unsigned access, uintptr_t pc)
 {
-	struct translation_ctx *ctx = tl_current;
-	const struct translation_fault *outer = tl_fault_now;
+	struct tl_cpu *me = tl_this_cpu(); /* interrupts are off: it stays ours */
+	struct translation_ctx *ctx;
+	const struct translation_fault *outer;
 	const struct dispatch_event *ev;
 	struct translation_fault f;
 	bool ok = false;
 
-	if (!ctx || tl_depth >= 2)
+	if (!me || !(ctx = me->ctx) || me->depth >= 2)
 		return false;
+	outer = me->fault;
 	f.ctx = ctx;
 	f.va = va;
 	f.pc = pc;
@@ -704,8 +871,8 @@ bool translation_fault(uintptr_t va, unsigned access, uintptr_t pc)
 	f.event = !f.range                                ? TRANSLATION_BAD_ADDRESS
 	          : (access & TRANSLATION_ACCESS_PRESENT) ? TRANSLATION_PROTECTION_FAULT
 	                                                  : TRANSLATION_PAGE_NOT_PRESENT;
-	tl_depth++;
-	tl_fault_now = &f;
+	me->depth++;
+	me->fault = &f;
 	ev = *tl_events[f.event];
 	if (ev)
 		ok = dispatch_call(ev, ctx->cap, va, access, pc, 0) != 0;
@@ -713,8 +880,8 @@ bool translation_fault(uintptr_t va, unsigned access, uintptr_t pc)
 		ok = ctx->policy(ctx->policy_closure, &f);
 		tl_st.by_policy += ok;
 	}
-	tl_fault_now = outer;
-	tl_depth--;
+	me->fault = outer;
+	me->depth--;
 	tl_st.faults[f.event]++;
 	if (ok)
 		tl_st.resolved++;

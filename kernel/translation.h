@@ -5,16 +5,20 @@
  * <arch/pagetable.h> whose upper half is the kernel's, a VirtAddr space for
  * its lower half, and the context's half of the reverse map), every mapping
  * (one rmap node each, also on the mapped PhysAddr object's list), the
- * handlers of the three fault events, and the current-context pointer.
+ * handlers of the three fault events, and each CPU's current context.
  *
  * Mappings join a VirtAddr range of the context to pages of a PhysAddr
  * object with a protection (TRANSLATION_PROT_R/W/X/U; W or X imply R; W|X
- * is refused; 0 keeps the mapping with no access).  TLB: a change to the
- * loaded context invalidates the page, the range (invlpg up to
- * PAGETABLE_FLUSH_THRESHOLD pages, else a full flush) or everything; a
- * change to a context that is not loaded marks it stale and the flush
- * happens when it is next loaded (only needed with PCID).  SMP seam: one CPU;
- * tl_flush() is where a shootdown to the other CPUs using the context goes.
+ * is refused; 0 keeps the mapping with no access).  TLB: a change that
+ * may leave cached entries invalidates the page, the range (invlpg up to
+ * PAGETABLE_FLUSH_THRESHOLD pages, else a full flush) or everything on
+ * every CPU that has the context loaded: this CPU directly, the others by
+ * a shootdown IPI that the change waits for, so when an unmap, a
+ * protection downgrade or a reclaim returns, no CPU can reach the old
+ * translation and the frame may be freed.  CPUs that do not have it loaded
+ * are marked stale and flush at their next load of it (only needed with
+ * PCID).  Each CPU has its own current context (translation_current,
+ * translation_switch act on the calling CPU; the fault path uses it).
  *
  * Events (declared in interfaces/translation.idl), raised through the
  * dispatcher from the page-fault path with interrupts off:
@@ -47,8 +51,12 @@
  * Who calls it: core and trusted modules with pointers (translation_*_ctx,
  * *_page); extensions through the capability-level procedures (contexts,
  * ranges and pages all named by capabilities, checked on every call).
- * Locking: single CPU; mutations must not run from interrupt handlers other
- * than the page-fault path.
+ * Locking: changes to one context's mappings are serialised by its owner
+ * (a process, a policy); the TLB side is SMP-safe.  Mutations must not run
+ * from interrupt handlers other than the page-fault path, nor with a lock
+ * held that another CPU may spin on with interrupts off (a shootdown waits
+ * for the other CPUs).  translation_destroy moves CPUs that still have the
+ * context loaded, but do not use it, to the kernel's context.
  * Errors: 0 or -EINVAL (alignment, protection, size), -ERANGE (outside the
  * range or object), -EEXIST (already mapped), -ENOENT (not mapped),
  * -EPERM (range of another context; destroying the kernel's context),
@@ -125,6 +133,9 @@ struct translation_ctx {
 struct translation_stats {
 	uint64_t faults[TRANSLATION_NEVENTS], resolved, unhandled, by_policy;
 	uint64_t maps, unmaps, protects, flush_pages, flush_all, deferred;
+	/* Changes that had to interrupt other CPUs, and the flushes those
+	 * CPUs did for them (a target that had switched away does none). */
+	uint64_t shootdowns, shootdown_flushes;
 };
 
 int translation_init(void);
@@ -135,7 +146,9 @@ int translation_destroy(cap_t ctx);
 struct translation_ctx *translation_get(cap_t ctx, int *err);
 struct translation_ctx *translation_kernel_ctx(void);
 struct translation_ctx *translation_current(void);
-/* Load ctx on this CPU; returns the context that was loaded. */
+/* Load ctx on this CPU; returns the context that was loaded here.  A strand
+ * that may migrate should pin itself first: the context belongs to the
+ * CPU, not to the strand (process strands reload theirs on Resume). */
 struct translation_ctx *translation_switch(struct translation_ctx *ctx);
 void translation_set_policy(struct translation_ctx *ctx, translation_fault_fn fn, void *closure);
 

@@ -15,9 +15,11 @@
  * Register and frame plan (callee-saved registers keep the raise's
  * arguments across calls):
  *
- *     rbx rbp r12 r13 r14   a1 a2 a3 a4 a5
+ *     rbx rbp r12 r13 r14   a1 a2 a3 a4 a5 (only the event's nargs are kept)
  *     r15                   the last result
- *     [rsp + LOC_FIRED]     handlers fired so far (dword)
+ *     the next argument     without a result handler, when nargs < 5: the
+ *     register              fired flag (0 / 1), else [rsp + LOC_FIRED]
+ *     [rsp + LOC_FIRED]     with a result handler: handlers fired so far
  *     [rsp + LOC_ACC]       the result handler's accumulator
  *     [rsp + LOC_TMP]       a result kept across a slow path
  *     [rsp + LOC_ARGS]      a1..a5 as an array, for the unhandled path
@@ -25,16 +27,24 @@
  *                           slot), from d->cpu_self() at entry
  *     [rsp + LOC_FRAME]     the ledger frame of an extension handler run
  *
- *   prologue   push rbx, rbp, r12..r15; sub rsp, LOCALS (16-byte aligned)
- *              mov callee-saved <- rdi..r8; call cpu_self; mov [cpu], rax;
- *              add dword [rax + nest], 1
+ *   prologue   push the registers used; sub rsp, LOCALS (16-byte aligned)
+ *              mov callee-saved <- rdi..; rax = cpu_self; mov [cpu], rax;
+ *              add dword [rax + nest], 1; [native only: dec preempt depth]
  *   entry i    [ext] movabs rax, disabled; cmp byte [rax], 0; jne next
  *              per guard: args; call g; [ext: test rdx; jnz next]; test rax; jz next
  *              [ext] push the ledger frame; args; mov r9, fuel; call h;
  *                    pop it; test rdx; jnz slow_i; cmp dword [n], 0; jne slow_i
  *              resume_i: fold rax into r15 / acc; add dword [fired], 1
  *   tail       cmp fired, 0; je unhandled; choose r15 or acc
- *   done       sub dword [nest], 1; jnz; mov [seen], [gp]; epilogue; ret
+ *   done       sub dword [nest], 1; jnz; mov [seen], [gp];
+ *              [ephemeral: dec preempt depth; jnz; call preempt_check]
+ *              epilogue; ret
+ *
+ * Preemption (kernel/dispatch.h): the routine is entered with the depth
+ * raised once by the slot's entry.  A set of native code only lowers it as
+ * soon as it has counted itself in the CPU's nesting; an ephemeral set (it
+ * runs extension code) keeps it to the end.  The depth is one %gs-relative
+ * dec in the kernel, a plain counter in hosted builds.
  *
  * Jumps are emitted as rel32 and patched once every label is known; the
  * code is sized first with every call in its long form, so the buffer is an
@@ -73,6 +83,12 @@ struct dg {
 	uint32_t nfix;
 	bool overflow;
 	uint32_t locals;
+	/* The full form's register plan: the callee-saved registers it uses
+	 * (a1..a(na), the fired flag when it has a register, r15). */
+	uint32_t na;
+	bool fired_reg; /* no result handler and na < 5: fired is dg_argreg[na] */
+	unsigned saved[7];
+	uint32_t nsaved;
 };
 
 /* Labels: start[i] for i in 0..n (start[n] is the tail), then resume[i],
@@ -254,7 +270,58 @@ static void dg_cpu_self(struct dg *g)
 		return;
 	}
 #endif
+	if (d->cpu_fixed) {
+		x86_movabs(&g->b, X86_RAX, (uint64_t)(uintptr_t)d->cpu_fixed); /* movabs rax, cpu */
+		return;
+	}
 	dg_call(g, (const void *)d->cpu_self); /* call cpu_self */
+}
+
+/* Preemption depth -= 1 (ZF: it reached 0).  Kernel: dec dword
+ * gs:[PERCPU_PREEMPT], one instruction; hosted: the stand-in counter
+ * (clobbers rcx). */
+static void dg_preempt_dec(struct dg *g)
+{
+	const struct dispatch_gen_desc *d = g->d;
+	struct jit_buf *b = &g->b;
+
+	if (d->preempt) {
+		x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->preempt); /* movabs rcx, &depth */
+		x86_rex(b, false, 0, X86_RCX, false);                     /* dec dword [rcx]: FF /1 */
+		x86_byte(b, 0xff);
+		x86_modrm_mem(b, 1, X86_RCX, 0);
+		return;
+	}
+#ifdef SPINDLE_KERNEL
+	x86_byte(b, 0x65); /* dec dword gs:[PERCPU_PREEMPT]: 65 FF 0C 25 disp32 */
+	x86_byte(b, 0xff);
+	x86_byte(b, 0x0c);
+	x86_byte(b, 0x25);
+	x86_imm32(b, PERCPU_PREEMPT);
+#endif
+}
+
+/* Leaving an ephemeral set's routine (rax is the result, r15 is saved):
+ * re-enable preemption and, back at depth 0, let the scheduler act on a
+ * reschedule asked for meanwhile. */
+static void dg_preempt_leave(struct dg *g)
+{
+	const struct dispatch_gen_desc *d = g->d;
+	struct jit_buf *b = &g->b;
+	uint32_t jnz_end;
+
+	if (!d->ephemeral)
+		return;
+	dg_preempt_dec(g);
+	if (!d->preempt_check)
+		return;
+	x86_jcc_rel8(b, X86_CC_NE, 0); /* jnz out: still disabled (patched below) */
+	jnz_end = b->len;
+	dg_mov(b, X86_R15, X86_RAX);                   /* mov r15, rax */
+	dg_call(g, (const void *)d->preempt_check);    /* call preempt_check */
+	dg_mov(b, X86_RAX, X86_R15);                   /* mov rax, r15 */
+	if (b->code && jnz_end <= b->cap)
+		b->code[jnz_end - 1] = (uint8_t)(b->len - jnz_end);
 }
 
 /* Load the call's arguments: closure first when it has one, then the
@@ -337,7 +404,10 @@ static void dg_entry(struct dg *g, uint32_t i)
 		dg_call(g, (const void *)d->result_fn);
 		x86_store(b, 8, X86_RSP, LOC_ACC, X86_RAX); /* mov [acc], rax */
 	}
-	dg_mem32_imm8(b, X86_EXT_ADD, X86_RSP, LOC_FIRED, 1); /* add dword [fired], 1 */
+	if (g->fired_reg)
+		x86_mov_ri32(b, dg_argreg[g->na], 1); /* mov fired, 1 */
+	else
+		dg_mem32_imm8(b, X86_EXT_ADD, X86_RSP, LOC_FIRED, 1); /* add dword [fired], 1 */
 	if (d->exclusive)
 		dg_jmp(g, dg_start(g, d->n)); /* jmp tail: the first that fires wins */
 }
@@ -412,6 +482,8 @@ static void dg_emit_lean(struct dg *g)
 	dg_cpu_self(g);                                                  /* rax = this CPU's */
 	dg_mov(b, X86_R15, X86_RAX);                                     /* mov r15, rax */
 	dg_mem32_imm8(b, X86_EXT_ADD, X86_R15, (int32_t)d->nest_off, 1); /* add dword [r15+nest], 1 */
+	if (!d->ephemeral)
+		dg_preempt_dec(g); /* native handlers may block: preemptible from here */
 
 	for (uint32_t i = 0; i < d->n; i++) {
 		const struct dispatch_gen_entry *e = &d->e[i];
@@ -446,6 +518,7 @@ static void dg_emit_lean(struct dg *g)
 		if (b->code && jnz_end <= b->cap)
 			b->code[jnz_end - 1] = (uint8_t)(b->len - jnz_end);
 	}
+	dg_preempt_leave(g);
 	if (pad)
 		x86_alu_ri(b, true, X86_EXT_ADD, X86_RSP, 8); /* add rsp, 8 */
 	x86_pop(b, X86_R15);                              /* pop r15 */
@@ -458,24 +531,48 @@ static void dg_emit(struct dg *g)
 {
 	const struct dispatch_gen_desc *d = g->d;
 	struct jit_buf *b = &g->b;
-	static const unsigned saved[6] = {X86_RBX, X86_RBP, X86_R12, X86_R13, X86_R14, X86_R15};
+	uint32_t fs;
 
 	for (uint32_t l = 0; l < g->nlabels; l++)
 		g->label[l] = UINT32_MAX;
 	g->nfix = 0;
 
+	/* Register plan: only the callee-saved registers the routine uses. */
+	g->na = d->nargs < 5 ? d->nargs : 5;
+	g->fired_reg = !d->result_fn && g->na < 5;
+	g->nsaved = 0;
+	for (uint32_t k = 0; k < g->na; k++)
+		g->saved[g->nsaved++] = dg_argreg[k];
+	if (g->fired_reg)
+		g->saved[g->nsaved++] = dg_argreg[g->na];
+	g->saved[g->nsaved++] = X86_R15;
+	/* Locals: fixed slots, then the ledger frame; rsp 16-byte aligned at
+	 * calls (the return address and the pushes leave it 8 * (nsaved + 1)
+	 * off). */
+	fs = (d->frame_size + 7) & ~7u;
+	g->locals = LOC_FRAME + fs;
+	if ((g->locals + 8 * (g->nsaved + 1)) % 16)
+		g->locals += 8;
+
 	/* Prologue. */
-	for (int k = 0; k < 6; k++)
-		x86_push(b, saved[k]); /* push rbx .. r15 */
+	for (uint32_t k = 0; k < g->nsaved; k++)
+		x86_push(b, g->saved[k]); /* push rbx .. r15 */
 	x86_alu_ri(b, true, X86_EXT_SUB, X86_RSP, (int32_t)g->locals); /* sub rsp, locals */
-	for (int k = 0; k < 5; k++)
-		dg_mov(b, dg_argreg[k], dg_callreg[k]); /* mov rbx, rdi .. r14, r8 */
+	for (uint32_t k = 0; k < g->na; k++)
+		dg_mov(b, dg_argreg[k], dg_callreg[k]); /* mov rbx, rdi .. */
 	/* The raising CPU's bookkeeping, looked up once: a routine runs on
 	 * whichever CPU raises (the raise does not migrate). */
 	dg_cpu_self(g);                                                  /* rax = this CPU's */
 	x86_store(b, 8, X86_RSP, LOC_CPU, X86_RAX);                      /* mov [cpu], rax */
 	dg_mem32_imm8(b, X86_EXT_ADD, X86_RAX, (int32_t)d->nest_off, 1); /* add dword [rax+nest], 1 */
-	x86_store_imm(b, 4, X86_RSP, LOC_FIRED, 0);            /* mov dword [fired], 0 */
+	if (!d->ephemeral)
+		dg_preempt_dec(g); /* native handlers may block: preemptible from here */
+	if (g->fired_reg) {
+		unsigned f = dg_argreg[g->na];
+		x86_alu_rr(b, false, X86_OP_XOR, f, f); /* xor fired, fired */
+	} else {
+		x86_store_imm(b, 4, X86_RSP, LOC_FIRED, 0); /* mov dword [fired], 0 */
+	}
 	if (d->result_fn) {
 		x86_load_imm64(b, X86_RAX, d->default_result); /* mov rax, default_result */
 		x86_store(b, 8, X86_RSP, LOC_ACC, X86_RAX);    /* mov [acc], rax */
@@ -487,9 +584,14 @@ static void dg_emit(struct dg *g)
 
 	/* Tail: pick the result. */
 	dg_bind(g, dg_start(g, d->n));
-	dg_mem32_imm8(b, X86_EXT_CMP, X86_RSP, LOC_FIRED, 0); /* cmp dword [fired], 0 */
-	dg_jcc(g, X86_CC_E, dg_unhandled(g));                 /* je unhandled */
-	dg_mov(b, X86_RAX, X86_R15);                          /* mov rax, r15 */
+	if (g->fired_reg) {
+		unsigned f = dg_argreg[g->na];
+		x86_alu_rr(b, false, X86_OP_TEST, f, f); /* test fired, fired */
+	} else {
+		dg_mem32_imm8(b, X86_EXT_CMP, X86_RSP, LOC_FIRED, 0); /* cmp dword [fired], 0 */
+	}
+	dg_jcc(g, X86_CC_E, dg_unhandled(g)); /* je unhandled */
+	dg_mov(b, X86_RAX, X86_R15);          /* mov rax, r15 */
 	if (d->result_fn) {
 		dg_mem32_imm8(b, X86_EXT_CMP, X86_RSP, LOC_FIRED, 1); /* cmp dword [fired], 1 */
 		dg_jcc(g, X86_CC_E, dg_done(g));                      /* je done: one result */
@@ -509,10 +611,11 @@ static void dg_emit(struct dg *g)
 		if (b->code && jnz_end <= b->cap)
 			b->code[jnz_end - 1] = (uint8_t)(b->len - jnz_end);
 	}
+	dg_preempt_leave(g);
 	x86_alu_ri(b, true, X86_EXT_ADD, X86_RSP, (int32_t)g->locals); /* add rsp, locals */
-	for (int k = 5; k >= 0; k--)
-		x86_pop(b, saved[k]); /* pop r15 .. rbx */
-	x86_ret(b);                   /* ret */
+	for (uint32_t k = g->nsaved; k-- > 0;)
+		x86_pop(b, g->saved[k]); /* pop r15 .. rbx */
+	x86_ret(b);                      /* ret */
 
 	/* Nothing fired. */
 	dg_bind(g, dg_unhandled(g));
@@ -520,8 +623,11 @@ static void dg_emit(struct dg *g)
 		dg_args(g, &d->def, 0);
 		dg_call(g, d->def.fn);
 	} else {
-		for (int k = 0; k < 5; k++)
-			x86_store(b, 8, X86_RSP, LOC_ARGS + 8 * k, dg_argreg[k]); /* mov [args+k], a */
+		/* The declared arguments; the others are zero. */
+		x86_alu_rr(b, false, X86_OP_XOR, X86_RAX, X86_RAX); /* xor eax, eax */
+		for (uint32_t k = 0; k < 5; k++)
+			x86_store(b, 8, X86_RSP, LOC_ARGS + 8 * (int32_t)k,
+			          k < g->na ? dg_argreg[k] : X86_RAX); /* mov [args+k], a / 0 */
 		x86_movabs(b, X86_RDI, (uint64_t)(uintptr_t)d->set); /* movabs rdi, set */
 		x86_lea(b, X86_RSI, X86_RSP, LOC_ARGS);              /* lea rsi, [args] */
 		dg_call(g, (const void *)d->unhandled);
@@ -555,7 +661,6 @@ int dispatch_gen_build(const struct dispatch_gen_desc *d, struct dispatch_gen_co
 {
 	struct dg *g;
 	void (*emit)(struct dg *g);
-	uint32_t fs;
 	size_t size;
 	uint8_t *mem;
 	int err;
@@ -573,13 +678,6 @@ int dispatch_gen_build(const struct dispatch_gen_desc *d, struct dispatch_gen_co
 		err = -ENOMEM;
 		goto out_free;
 	}
-	/* Locals: fixed slots, then the ledger frame; rsp stays 16-byte
-	 * aligned at calls (six pushes and the return address leave it 8 off). */
-	fs = (d->frame_size + 7) & ~7u;
-	g->locals = LOC_FRAME + fs;
-	if (g->locals % 16 != 8)
-		g->locals += 8;
-
 	/* Pass 1: size with every call in its long form. */
 	g->b = (struct jit_buf){.code = NULL};
 	emit = dg_lean(d) ? dg_emit_lean : dg_emit;

@@ -290,10 +290,13 @@ int smp_call_mask(uint64_t mask, void (*fn)(void *arg), void *arg)
 			smp_call_run_mine();
 			arch_cpu_relax();
 		}
+		uint32_t count = 0;
+
+		for (uint64_t m = others; m; m &= m - 1)
+			count++; /* (no libgcc popcount in the kernel) */
 		smp_call_fn = fn;
 		smp_call_arg = arg;
-		__atomic_store_n(&smp_call_pending, (uint32_t)__builtin_popcountll(others),
-		                 __ATOMIC_RELEASE);
+		__atomic_store_n(&smp_call_pending, count, __ATOMIC_RELEASE);
 		for (unsigned c = 0; c < n; c++) {
 			if (!(others & (1ull << c)))
 				continue;

@@ -29,6 +29,11 @@
  *                                        wait for the next: its argument in
  *                                        rdx (and at argp, if not 0)
  *   SPIN_XAS_REPLY(handle, result)       answer the pending call, do not wait
+ *
+ *   SPIN_EXT_BASE and up: application-specific system calls, served by
+ *   extensions a process loads for itself (SPIN_SYS_EXT_LOAD); each such
+ *   handler sees only the calls of the process that loaded it, and the
+ *   numbers mean what that process and its extension agree (user/vmsys.h).
  */
 #ifndef SPINDLE_SPIN_SYSCALL_H
 #define SPINDLE_SPIN_SYSCALL_H
@@ -46,5 +51,7 @@
 #define SPIN_XAS_RETURN   (SPIN_XAS_BASE + 3)
 #define SPIN_XAS_REPLY    (SPIN_XAS_BASE + 4)
 #define SPIN_XAS_COUNT    5
+
+#define SPIN_EXT_BASE (SPIN_SYS_BASE + 0x1000)
 
 #endif

@@ -72,11 +72,19 @@ static uint64_t lx_host_now(void *ctx)
 	return clock_ns();
 }
 
-static void lx_host_sleep(void *ctx, uint64_t ns)
+static int64_t lx_after_sleep(struct process *p, struct trap_frame *f, uint64_t ns)
 {
-	(void)ctx;
+	(void)p, (void)f;
 	if (sched_sleep_ns(ns))
 		clock_delay_ns(ns);
+	return 0; /* nanosleep's result */
+}
+
+/* The strand may not block inside the raise (the dispatcher counts raises
+ * per CPU, and quiescence waits for them): sleep once it has returned. */
+static void lx_host_sleep(void *ctx, uint64_t ns)
+{
+	process_defer((struct process *)ctx, lx_after_sleep, ns);
 }
 
 static const struct lx_host_ops lx_host = {

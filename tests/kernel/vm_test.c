@@ -12,8 +12,10 @@
 #include <arch/fault.h>
 #include <arch/mmu.h>
 #include <arch/pagetable.h>
+#include <arch/percpu.h>
 #include <arch/trap.h>
 
+#include "kernel/clock.h"
 #include "kernel/domain.h"
 #include "kernel/extension.h"
 #include "kernel/extref.h"
@@ -22,6 +24,8 @@
 #include "kernel/kext.h"
 #include "kernel/ktest.h"
 #include "kernel/pmm.h"
+#include "kernel/sched.h"
+#include "kernel/strand.h"
 #include "kernel/string.h"
 #include "kernel/translation.h"
 #include "kernel/vm_policy.h"
@@ -67,9 +71,10 @@ static const struct module vt_module = {"vm_test", MODULE_TRUSTED | MODULE_PRIVI
 static int vt_install(unsigned event, const struct rt_sig *h, void *closure, const struct rt_sig *g,
                       void *gclosure, struct dispatch_binding **out)
 {
-	struct dispatch_guard guard = {{g, NULL, &vt_module}, gclosure, true};
+	struct dispatch_guard guard = {
+	    .proc = {.sig = g, .ext = &vt_module}, .closure = gclosure, .has_closure = true};
 	struct dispatch_install_req req = {
-	    .handler = {h, NULL, &vt_module},
+	    .handler = {.sig = h, .ext = &vt_module},
 	    .guard = g ? &guard : NULL,
 	    .closure = closure,
 	    .options = DISPATCH_CLOSURE,
@@ -753,7 +758,7 @@ KTEST(physaddr_reclaim_under_pressure_nominates_and_invalidates)
 {
 	struct vt_env e;
 	static struct rt_sig hs;
-	struct dispatch_install_req req = {.handler = {&hs, NULL, &vt_module}};
+	struct dispatch_install_req req = {.handler = {.sig = &hs, .ext = &vt_module}};
 	struct dispatch_binding *h;
 	int n = 0;
 	bool irq = arch_irq_enabled();
@@ -1078,5 +1083,194 @@ KTEST(physaddr_reclaim_extension_nominates)
 	KT_ASSERT_EQ(ext_unload(x, NULL, 0), 0);
 	physaddr_free(old); /* if the test failed early */
 	physaddr_free(vol);
+	KT_ASSERT_EQ(pmm_check(), 0);
+}
+
+/* ---- SMP: shootdowns ---- */
+
+/*
+ * A strand pinned to CPU 1 loads a context and reads VBASE in a loop while
+ * CPU 0 takes the page away (no access over a 40-page range: a whole-context
+ * flush; an unmap: one page; no access over 2 pages: a range), writes a
+ * "reused" pattern into each frame it took away and maps another page
+ * there.  The reader samples the phase before each read, so a read that
+ * started after a change returned must fault or see the page mapped since;
+ * an old page's pattern, or the reuse pattern at any time, is a stale TLB
+ * entry reaching a frame the kernel considered free.
+ */
+#define VT_SD_PAGES 40 /* > PAGETABLE_FLUSH_THRESHOLD: the first change flushes all */
+#define VT_SD_PA    0xaaaaaaaa00000001ull
+#define VT_SD_PB    0xbbbbbbbb00000002ull
+#define VT_SD_PD    0xdddddddd00000004ull
+#define VT_SD_REUSE 0xcccccccc00000003ull
+#define VT_SD_FAULT 1ull /* "the read faulted", never a pattern */
+#define VT_SD_PHASES 6
+
+struct vt_sd {
+	struct translation_ctx *c;
+	volatile unsigned phase, stop, loaded;
+	volatile uint64_t seen[VT_SD_PHASES]; /* reads that began in each phase */
+	volatile uint64_t faults[VT_SD_PHASES];
+	volatile uint64_t bad, bad_value, bad_phase;
+	uint64_t deadline;
+};
+
+/* What a read that began in phase ph may return: that phase's state, or
+ * the next one's (CPU 0 changes the mapping before it announces the next
+ * phase), never an earlier one's and never the reuse pattern. */
+static bool vt_sd_allowed(unsigned ph, uint64_t v)
+{
+	static const uint64_t ok[VT_SD_PHASES + 1] = {
+	    VT_SD_PA, VT_SD_FAULT, VT_SD_PB, VT_SD_FAULT, VT_SD_PD, VT_SD_FAULT, VT_SD_FAULT};
+
+	return v == ok[ph] || v == ok[ph + 1];
+}
+
+static void vt_sd_reader(void *arg)
+{
+	struct vt_sd *s = arg;
+
+	/* Pinned to CPU 1, so this CPU keeps the context loaded (kernel
+	 * strands that run here in between do not switch contexts). */
+	translation_switch(s->c);
+	__atomic_store_n(&s->loaded, 1, __ATOMIC_RELEASE);
+	while (!s->stop && clock_ns() < s->deadline) {
+		struct fault_catch fc = {.vector = TRAP_PF};
+		unsigned ph = __atomic_load_n(&s->phase, __ATOMIC_ACQUIRE);
+		volatile uint64_t v = VT_SD_FAULT; /* survives the fault's longjmp */
+
+		if (fault_catch_arm(&fc) == 0) {
+			v = *(volatile uint64_t *)VBASE;
+			fault_catch_disarm(&fc);
+		} else {
+			s->faults[ph]++;
+		}
+		if (!vt_sd_allowed(ph, v) && !s->bad++) {
+			s->bad_value = v;
+			s->bad_phase = ph;
+		}
+		s->seen[ph]++;
+	}
+	/* Left loaded on purpose, as an exited process leaves its context on
+	 * its last CPU: translation_destroy must evict it. */
+}
+
+static void vt_sd_fill(cap_t p, uint32_t page, uint64_t v)
+{
+	uint64_t pa;
+
+	if (physaddr_page(p, page, &pa) == 0)
+		*(volatile uint64_t *)pagetable_phys_to_virt(pa) = v;
+}
+
+/* Enter phase ph and wait until the reader has read in it n times. */
+static bool vt_sd_phase(struct vt_sd *s, unsigned ph, uint64_t n)
+{
+	__atomic_store_n(&s->phase, ph, __ATOMIC_RELEASE);
+	while (s->seen[ph] < n && clock_ns() < s->deadline)
+		arch_cpu_relax();
+	return s->seen[ph] >= n;
+}
+
+/* A stale read is the failure this test is about: report it first. */
+#define VT_SD_CLEAN(s)                                                                             \
+	do {                                                                                       \
+		if ((s)->bad)                                                                      \
+			KT_FAIL("CPU 1 read %#lx in phase %lu (%lu stale reads)",                  \
+			        (unsigned long)(s)->bad_value, (unsigned long)(s)->bad_phase,      \
+			        (unsigned long)(s)->bad);                                          \
+	} while (0)
+
+static void vt_sd_body(struct ktest_ctx *kt, struct vt_env *e, struct vt_sd *s, cap_t pb,
+                       cap_t pd)
+{
+	struct translation_stats t0, t1;
+
+	while (!s->loaded && clock_ns() < s->deadline)
+		arch_cpu_relax();
+	KT_ASSERT(vt_sd_phase(s, 0, 200)); /* CPU 1 caches the translation of A */
+	KT_ASSERT(e->c->pt.cpus & 2);
+	translation_get_stats(&t0);
+
+	/* Whole context: no access over 40 pages, then reuse A's frame. */
+	KT_ASSERT_EQ(translation_change_mapping(e->ctx, e->range, 0, VT_SD_PAGES, 0), 0);
+	vt_sd_fill(e->pages, 0, VT_SD_REUSE);
+	KT_ASSERT(vt_sd_phase(s, 1, 50));
+	VT_SD_CLEAN(s);
+	KT_ASSERT(s->faults[1] > 0);
+	KT_ASSERT_EQ(translation_remove_mapping(e->ctx, e->range, 0, 1), 1);
+	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, 0, pb, 0, 1, TRANSLATION_PROT_RW), 0);
+	KT_ASSERT(vt_sd_phase(s, 2, 200));
+
+	/* One page: unmap B while readable, reuse its frame, map D. */
+	KT_ASSERT_EQ(translation_remove_mapping(e->ctx, e->range, 0, 1), 1);
+	vt_sd_fill(pb, 0, VT_SD_REUSE);
+	KT_ASSERT(vt_sd_phase(s, 3, 50));
+	VT_SD_CLEAN(s);
+	KT_ASSERT(s->faults[3] > 0);
+	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, 0, pd, 0, 1, TRANSLATION_PROT_RW), 0);
+	KT_ASSERT(vt_sd_phase(s, 4, 200));
+
+	/* A range: no access over 2 pages. */
+	KT_ASSERT_EQ(translation_change_mapping(e->ctx, e->range, 0, 2, 0), 0);
+	KT_ASSERT(vt_sd_phase(s, 5, 50));
+	VT_SD_CLEAN(s);
+	KT_ASSERT(s->faults[5] > 0);
+
+	translation_get_stats(&t1);
+	/* Three changes had to interrupt CPU 1, which flushed for each. */
+	KT_ASSERT(t1.shootdowns >= t0.shootdowns + 3);
+	KT_ASSERT(t1.shootdown_flushes >= t0.shootdown_flushes + 3);
+}
+
+KTEST(translation_smp_shootdown_stale_tlb)
+{
+	struct vt_env e;
+	struct vt_sd s = {0};
+	struct strand_attr a = {.name = "vm-sd-reader", .prio = SCHED_PRIO_DEFAULT};
+	struct translation_stats t0, t1;
+	cap_t pb = CAP_NULL, pd = CAP_NULL;
+	strand_t h;
+
+	KT_ASSERT_EQ(vt_env_make(&e, VT_SD_PAGES, false), 0);
+	KT_ASSERT_EQ(physaddr_alloc(PG, NULL, &e.pages), 0);
+	KT_ASSERT_EQ(physaddr_alloc(PG, NULL, &pb), 0);
+	KT_ASSERT_EQ(physaddr_alloc(PG, NULL, &pd), 0);
+	vt_sd_fill(e.pages, 0, VT_SD_PA);
+	vt_sd_fill(pb, 0, VT_SD_PB);
+	vt_sd_fill(pd, 0, VT_SD_PD);
+	KT_ASSERT_EQ(
+	    translation_add_mapping(e.ctx, e.range, 0, e.pages, 0, 1, TRANSLATION_PROT_RW), 0);
+	if (percpu_count() < 2) {
+		/* One CPU: a change to the loaded context stays local. */
+		translation_get_stats(&t0);
+		translation_switch(e.c);
+		KT_ASSERT_EQ(*(volatile uint64_t *)VBASE, VT_SD_PA);
+		KT_ASSERT_EQ(translation_change_mapping(e.ctx, e.range, 0, 1, TRANSLATION_PROT_R), 0);
+		translation_switch(translation_kernel_ctx());
+		translation_get_stats(&t1);
+		KT_ASSERT_EQ(t1.shootdowns, t0.shootdowns);
+		KT_ASSERT_EQ(t1.flush_pages, t0.flush_pages + 1);
+		vt_env_free(&e);
+		physaddr_free(pb);
+		physaddr_free(pd);
+		return;
+	}
+	/* The changes come from CPU 0, the reads from CPU 1. */
+	KT_ASSERT_EQ(sched_pin_current(0), 0);
+	s.c = e.c;
+	s.deadline = clock_ns() + 10000 * 1000000ull;
+	KT_ASSERT_EQ(strand_create_pinned(&a, 1, vt_sd_reader, &s, &h), 0);
+	vt_sd_body(kt, &e, &s, pb, pd);
+	s.stop = 1;
+	strand_join(h, NULL);
+	sched_pin_current(-1);
+	/* The reader left the context loaded on CPU 1: the destroy evicts it. */
+	if (!kt->failed)
+		KT_ASSERT(e.c->pt.cpus & 2);
+	KT_ASSERT_EQ(translation_destroy(e.ctx), 0);
+	KT_ASSERT_EQ(physaddr_free(e.pages), 0);
+	KT_ASSERT_EQ(physaddr_free(pb), 0);
+	KT_ASSERT_EQ(physaddr_free(pd), 0);
 	KT_ASSERT_EQ(pmm_check(), 0);
 }

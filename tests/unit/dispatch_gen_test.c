@@ -7,7 +7,10 @@
  * ledger), every raise through the call site (the generated routine) must
  * give the same result, the same side effects in the same order, the same
  * aborts and the same "unhandled" verdict as dispatch_raise (the walk, the
- * reference).  Then the routine's own duties: disabling per the abort
+ * reference).  Every procedure also records the preemption depth it runs
+ * at, so the two must agree on it too (extension code: disabled; native-
+ * only sets: preemptible); plain extension entries must be called as C
+ * functions.  Then the routine's own duties: disabling per the abort
  * policy, releasing an aborted run's references, surviving its own set
  * being replaced while it runs (quiescence), and falling back to the walk.
  *
@@ -29,7 +32,8 @@ static uint32_t ntrace;
 
 static void tr(uint64_t kind, uint64_t id, uint64_t a, uint64_t b, uint64_t c)
 {
-	uint64_t h = (id << 40) ^ (a * 1000003u) ^ (b * 10007u) ^ (c * 101u);
+	uint64_t h = (id << 40) ^ (a * 1000003u) ^ (b * 10007u) ^ (c * 101u) ^
+	             ((uint64_t)dispatch_preempt_depth() << 32);
 	uint64_t v = (kind << 56) | (h & ((1ull << 56) - 1));
 	if (ntrace < 512)
 		trace[ntrace++] = v;
@@ -109,7 +113,25 @@ static char refs[NPROC];
 			return (struct rt_jit_ret){0, RT_RUN_FAULT};                               \
 		return (struct rt_jit_ret){cl + a * (k), RT_RUN_OK};                               \
 	}
+/* Plain extension entries (rt_jit_plain): C functions of their arguments,
+ * installed beside a JIT entry the dispatcher must then not call. */
+#define PLAIN_H(k)                                                                                 \
+	static uint64_t ph##k(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)          \
+	{                                                                                          \
+		(void)e;                                                                           \
+		tr(10, k, a, b, c + d);                                                            \
+		return (k)*31 + a * 5 + b;                                                         \
+	}
+#define PLAIN_G(k)                                                                                 \
+	static uint64_t pg##k(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)          \
+	{                                                                                          \
+		(void)e;                                                                           \
+		tr(11, k, a, b, c + d);                                                            \
+		return (a * 3 + b + (k)) % 4 != 0;                                                 \
+	}
 #define ALL(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+ALL(PLAIN_H)
+ALL(PLAIN_G)
 ALL(NATIVE_H)
 ALL(NATIVE_G)
 ALL(CLOSURE_H)
@@ -131,6 +153,10 @@ static const dispatch_fn cgs[NPROC] = {ALL(REF_CG)};
 static const rt_jit_fn jhs[NPROC] = {ALL(REF_JH)};
 static const rt_jit_fn jgs[NPROC] = {ALL(REF_JG)};
 static const rt_jit_fn jcs[NPROC] = {ALL(REF_JC)};
+#define REF_PH(k) ph##k,
+#define REF_PG(k) pg##k,
+static const rt_import_fn phs[NPROC] = {ALL(REF_PH)};
+static const rt_import_fn pgs[NPROC] = {ALL(REF_PG)};
 
 /* One signature per procedure (sig->fn is its native address). */
 static struct rt_sig s_nh[NPROC], s_ng[NPROC], s_ch[NPROC], s_cg[NPROC], s_j, s_jg, s_jc;
@@ -219,9 +245,15 @@ static void random_test(struct dispatch_test *t)
 	}
 }
 
-static void random_guard(struct dispatch_guard *g)
+static void random_guard(struct dispatch_guard *g, rt_import_fn *plain)
 {
 	uint32_t k = rnd(NPROC);
+	if (plain && rnd(5) == 0) {
+		/* A plain extension guard: its JIT entry must not run. */
+		*g = (struct dispatch_guard){{&s_jg, jgs[k], &inst_mod}, NULL, false};
+		*plain = pgs[k];
+		return;
+	}
 	if (rnd(4) == 0) {
 		struct dispatch_test *t = &tests[rnd(16)];
 		*g = (struct dispatch_guard){{&dispatch_test_sig, NULL, NULL}, t, true};
@@ -253,6 +285,7 @@ static uint32_t compare_raises(struct dispatch_event *ev, uint32_t rounds)
 
 		ntrace = 0;
 		got = dispatch_call(ev, a[0], a[1], a[2], a[3], a[4]);
+		CHECK_EQ(dispatch_preempt_depth(), 0);
 		memcpy(t1, trace, sizeof(trace));
 		n1 = ntrace;
 		ntrace = 0;
@@ -326,9 +359,14 @@ static void random_sets_match_the_walk(void)
 			struct dispatch_install_req req = {0};
 			struct dispatch_guard g;
 			uint32_t k = (round * 3 + i) % NPROC;
-			switch (rnd(4)) {
+			switch (rnd(5)) {
 			case 0:
 				req.handler = (struct dispatch_proc){&s_nh[k], NULL, NULL};
+				break;
+			case 4:
+				/* A plain extension handler (rt_jit_plain). */
+				req.handler = (struct dispatch_proc){&s_j, jhs[k], &inst_mod};
+				req.plain = phs[k];
 				break;
 			case 1:
 				req.handler = (struct dispatch_proc){&s_ch[k], NULL, NULL};
@@ -345,7 +383,7 @@ static void random_sets_match_the_walk(void)
 				break;
 			}
 			if (rnd(2)) {
-				random_guard(&g);
+				random_guard(&g, &req.guard_plain);
 				req.guard = &g;
 			}
 			switch (rnd(6)) {
@@ -367,7 +405,7 @@ static void random_sets_match_the_walk(void)
 			req.fuel = 100 + rnd(1000);
 			impose_next = rnd(4) == 0;
 			if (impose_next)
-				random_guard(&imposed);
+				random_guard(&imposed, NULL);
 			if (dispatch_install(ev, &req, &inst_mod, &bs[nb]) == 0)
 				nb++;
 		}
@@ -689,6 +727,118 @@ static void field_tests_match_the_walk(void)
 	CHECK_EQ(dispatch_reclaim(), 0);
 }
 
+/* ------------------------------------------------- simulated preemption */
+
+/* A "timer tick" the handlers call: when the dispatcher lets the raise be
+ * preempted (depth 0), another strand on the same CPU raises ev_b, whose
+ * extension handler leaves a reference in its own ledger frame. */
+static struct dispatch_event *ev_a, *ev_b, *ev_c;
+static char ref_a, ref_b;
+static uint32_t interleaved, released_a, released_b;
+static void rel_a(void *ref)
+{
+	(void)ref;
+	released_a++;
+}
+static void rel_b(void *ref)
+{
+	(void)ref;
+	released_b++;
+}
+static void sim_tick(void)
+{
+	if (dispatch_preempt_depth() == 0) {
+		interleaved++;
+		(void)dispatch_call(ev_b, 1, 0, 0, 0, 0);
+	}
+}
+static struct rt_jit_ret pre_jb(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e,
+                                uint64_t fuel)
+{
+	(void)a, (void)b, (void)c, (void)d, (void)e, (void)fuel;
+	dispatch_note_acquire(&ref_b, rel_b);
+	return (struct rt_jit_ret){2, RT_RUN_OK}; /* leaves ref_b: the routine releases it */
+}
+/* A's extension handler: holds ref_a, is "interrupted", then re-enters a
+ * raise itself (nesting on the same CPU), then returns still holding it:
+ * only ref_a may be released for it, and only once. */
+static struct rt_jit_ret pre_ja(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e,
+                                uint64_t fuel)
+{
+	(void)b, (void)c, (void)d, (void)e, (void)fuel;
+	dispatch_note_acquire(&ref_a, rel_a);
+	sim_tick();
+	if (a == 1)
+		(void)dispatch_call(ev_b, 1, 0, 0, 0, 0);
+	return (struct rt_jit_ret){5, RT_RUN_OK};
+}
+static uint64_t pre_nc(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
+{
+	(void)a, (void)b, (void)c, (void)d, (void)e;
+	sim_tick(); /* native-only set: preemptible */
+	return 3;
+}
+static uint64_t pre_nop(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
+{
+	(void)a, (void)b, (void)c, (void)d, (void)e;
+	return 4;
+}
+
+static void preempted_raise_keeps_ledgers_apart(void)
+{
+	static const struct rt_sig sig1 = {"Gen_Pre", NULL, 1, {SC}, RET, 0};
+	static const struct rt_sig jsig = {"pre_j", NULL, 1, {SC}, RET, 0};
+	static const struct rt_sig csig = {"pre_nc", (void *)pre_nc, 1, {SC}, RET, 0};
+	static const struct rt_sig nsig = {"pre_nop", (void *)pre_nop, 1, {SC}, RET, 0};
+	struct dispatch_binding *b;
+
+	for (int codegen = 1; codegen >= 0; codegen--) {
+		struct dispatch_install_req r = {0};
+		bool was = dispatch_set_codegen(codegen);
+
+		CHECK_EQ(dispatch_event_create("Gen_PreA", &sig1, &auth_mod, NULL, &ev_a), 0);
+		CHECK_EQ(dispatch_event_create("Gen_PreB", &sig1, &auth_mod, NULL, &ev_b), 0);
+		CHECK_EQ(dispatch_event_create("Gen_PreC", &sig1, &auth_mod, NULL, &ev_c), 0);
+		r.handler = (struct dispatch_proc){&jsig, pre_ja, &inst_mod};
+		r.options = DISPATCH_LAST;
+		CHECK_EQ(dispatch_install(ev_a, &r, &inst_mod, &b), 0);
+		r.handler = (struct dispatch_proc){&nsig, NULL, NULL}; /* a native one beside it */
+		r.options = 0;
+		CHECK_EQ(dispatch_install(ev_a, &r, &inst_mod, &b), 0);
+		r.handler = (struct dispatch_proc){&jsig, pre_jb, &inst_mod};
+		CHECK_EQ(dispatch_install(ev_b, &r, &inst_mod, &b), 0);
+		r.handler = (struct dispatch_proc){&csig, NULL, NULL};
+		CHECK_EQ(dispatch_install(ev_c, &r, &inst_mod, &b), 0);
+		r.handler = (struct dispatch_proc){&nsig, NULL, NULL};
+		CHECK_EQ(dispatch_install(ev_c, &r, &inst_mod, &b), 0);
+		CHECK_EQ(dispatch_is_generated(ev_a), codegen);
+
+		/* A raise that runs extension code is never preempted... */
+		interleaved = released_a = released_b = 0;
+		CHECK_EQ(dispatch_call(ev_a, 0, 0, 0, 0, 0), 5);
+		CHECK_EQ(interleaved, 0);
+		CHECK_EQ(released_a, 1);
+		CHECK_EQ(released_b, 0);
+		/* ...but may nest a raise on its own CPU: frames stay apart. */
+		CHECK_EQ(dispatch_call(ev_a, 1, 0, 0, 0, 0), 5);
+		CHECK_EQ(released_a, 2);
+		CHECK_EQ(released_b, 1);
+		/* A native-only set runs preemptibly: the other strand gets in. */
+		CHECK_EQ(dispatch_call(ev_c, 0, 0, 0, 0, 0), 4);
+		CHECK_EQ(interleaved, 1);
+		CHECK_EQ(released_b, 2);
+		CHECK_EQ(released_a, 2);
+		CHECK_EQ(dispatch_preempt_depth(), 0);
+		CHECK(!dispatch_inside_raise());
+		CHECK_EQ(dispatch_uninstall_all(&inst_mod), 0);
+		CHECK_EQ(dispatch_event_destroy(ev_a, &auth_mod), 0);
+		CHECK_EQ(dispatch_event_destroy(ev_b, &auth_mod), 0);
+		CHECK_EQ(dispatch_event_destroy(ev_c, &auth_mod), 0);
+		dispatch_set_codegen(was);
+	}
+	CHECK_EQ(dispatch_reclaim(), 0);
+}
+
 int main(void)
 {
 	CHECK_EQ(dispatch_init(), 0);
@@ -698,5 +848,6 @@ int main(void)
 	RUN(abort_disables_and_releases);
 	RUN(routine_survives_its_own_retirement);
 	RUN(walk_is_the_fallback);
+	RUN(preempted_raise_keeps_ledgers_apart);
 	return check_done();
 }

@@ -106,8 +106,21 @@ run xas-call 33 "$XAS" "exts: loaded xas from /ext/xas.o" \
 	! "$NOCRASH" "FAIL"
 run xas-not-loaded 33 "procs=/bin/xas_server" "xas_server: cannot register a portal (-38)" \
 	"procs: /bin/xas_server exited with status 1" ! "$NOCRASH"
+# Application-specific system calls: vmuser loads its own VM extension
+# (system calls + a ProtectionFault handler for its context); vmother, beside
+# it, is not served by it, cannot unload or replace it, is served by its own
+# copy, and its fault is not seen by vmuser's handler (it dies of it).
+run vm-syscalls 33 "init=/bin/vmuser" \
+	"spin: process 1 (vmuser) loaded extension vmsys from /ext/vmsys.o" "vmuser: ok" \
+	"init: /bin/vmuser exited with status 0" ! "$NOCRASH" "FAIL"
+run vm-isolation 33 "procs=/bin/vmuser,/bin/vmother" "vmuser: ok" "vmother: checks ok" \
+	"process 2 (vmother) killed: #PF (page fault)" "procs: /bin/vmuser exited with status 0" \
+	"procs: /bin/vmother exited with status 142" ! "$NOCRASH" "FAIL"
 # Two CPUs: processes run (and are preempted) on both.
 SMP=2
+# (No smp2 case for vmuser yet: a protection change flushes only this
+# CPU's TLB until Translation's cross-CPU shootdown lands, so a process that
+# migrates may write through a stale entry without faulting.)
 run smp2-xas-call 33 "$XAS" "xas_client: 1000 round trips" "xas_intruder: ok" "xas_client: ok" \
 	"procs: /bin/xas_server exited with status 3" ! "$NOCRASH" "FAIL"
 run smp2-many 33 "procs=/bin/fpu,/bin/fpu,/bin/fault,/bin/hello,/bin/mmap,/bin/brk" \
