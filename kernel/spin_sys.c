@@ -54,6 +54,7 @@
 static const struct module spin_sys_module = {"SpinSyscalls", MODULE_TRUSTED};
 /* One loader at a time (extension.h), and the owner table with it. */
 static struct mutex spin_sys_lock;
+static bool spin_sys_ready;
 static struct {
 	struct ext *x;
 	int pid;
@@ -214,6 +215,8 @@ static long spin_sys_unload_slot(int i, struct process *p, char *err, size_t err
 
 void spin_sys_process_gone(struct process *p)
 {
+	if (!spin_sys_ready)
+		return; /* not started (tests spawning without the boot path) */
 	mutex_lock(&spin_sys_lock);
 	for (int i = 0; i < SPIN_SYS_OWNERS; i++)
 		if (spin_sys_owner[i].x && spin_sys_owner[i].pid == p->pid &&
@@ -301,6 +304,7 @@ static int64_t spin_sys_handler(struct process *p, struct trap_frame *f)
 void spin_sys_init(void)
 {
 	mutex_init(&spin_sys_lock, "spin_sys");
+	spin_sys_ready = true;
 	if (process_syscall_install(spin_sys_handler, NULL, &spin_sys_guard, &spin_sys_module))
 		kprintf("spin: cannot install Spindle's system calls\n");
 }

@@ -85,6 +85,10 @@ struct tl_cpu {
 	uint64_t bit;                          /* 1 << this CPU's id, for pt.cpus/stale */
 };
 static struct tl_cpu tl_cpus[PERCPU_MAX];
+/* One CPU and no PCID: cleared for good when an AP comes up (before it can
+ * load a context or touch the lower half, so a flush that still read true
+ * cannot miss an entry the AP holds). */
+static bool tl_local_only;
 _Static_assert(PERCPU_MAX <= 64, "pt.cpus and pt.stale are 64-bit masks");
 
 static inline struct tl_cpu *tl_this_cpu(void)
@@ -133,14 +137,13 @@ static void tl_shootdown_here(void *arg)
 }
 
 /*
- * Invalidate npages from va in ctx on every CPU that may cache them: now on
- * each CPU that has ctx loaded (this one directly, the others by an IPI
- * this waits for), at the next load elsewhere.  On return no TLB can reach
- * the old translations, so the caller may free or reuse the frames.
- * Interrupts are off throughout so that "this CPU" stays this CPU.  With
- * one CPU this is the old rule plus an irq save, a fence and a compare.
+ * tl_flush's general case: invalidate npages from va in ctx now on each CPU
+ * that has ctx loaded (this one directly, the others by an IPI this waits
+ * for), at the next load elsewhere.  Interrupts are off throughout so that
+ * "this CPU" stays this CPU.
  */
-static void tl_flush(struct translation_ctx *ctx, uintptr_t va, size_t npages)
+static __attribute__((noinline)) void tl_flush_cpus(struct translation_ctx *ctx, uintptr_t va,
+                                                    size_t npages)
 {
 	unsigned long f = arch_irq_save();
 	uint64_t self = tl_this_cpu()->bit, loaded;
@@ -172,6 +175,26 @@ out:
 	arch_irq_restore(f);
 }
 
+/*
+ * Invalidate npages from va in ctx wherever they may be cached; on return
+ * no TLB can reach the old translations, so the caller may free or reuse
+ * the frames.  One CPU without PCID (every -smp 1 boot under TCG) keeps the
+ * old rule inline: no other TLB exists, and a preemption between the test
+ * and the flush can only load another context, whose CR3 load drops ctx's
+ * entries anyway.  That costs this path one load and a branch.
+ */
+static inline void tl_flush(struct translation_ctx *ctx, uintptr_t va, size_t npages)
+{
+	if (__builtin_expect(!tl_local_only, 0)) {
+		tl_flush_cpus(ctx, va, npages);
+	} else if (tl_this_cpu()->ctx == ctx) {
+		tl_flush_here(va, npages);
+	} else {
+		ctx->pt.stale = ~0ull;
+		tl_st.deferred++;
+	}
+}
+
 /* ---- contexts ---- */
 
 static int tl_ctx_init(struct translation_ctx *ctx, const char *name)
@@ -188,21 +211,19 @@ static int tl_ctx_init(struct translation_ctx *ctx, const char *name)
 static void tl_invalidate_obj(struct physaddr *p);
 static int tl_module_init(void);
 
-/* Give this CPU its state, with the kernel's context loaded (the boot CPU
- * from translation_init, each AP from its bring-up hook). */
+/* This CPU has the kernel's context loaded (the boot CPU from
+ * translation_init, each AP from its bring-up hook). */
 static void tl_cpu_attach(void)
 {
-	unsigned id = arch_cpu_id();
-	struct tl_cpu *me = &tl_cpus[id];
+	struct tl_cpu *me = tl_this_cpu();
 
-	me->bit = 1ull << id;
 	me->ctx = &translation_kctx;
 	__atomic_or_fetch(&translation_kctx.pt.cpus, me->bit, __ATOMIC_SEQ_CST);
-	cpu_self()->translation = me;
 }
 
 static void tl_ap_init(void)
 {
+	__atomic_store_n(&tl_local_only, false, __ATOMIC_SEQ_CST);
 	/* The AP came up on the CR3 the boot CPU had; make it the kernel's. */
 	tl_cpu_attach();
 	pagetable_activate(&translation_kctx.pt, true);
@@ -214,14 +235,19 @@ int translation_init(void)
 
 	if (err)
 		return err;
-	/* The fault hook is live from here; it ignores faults until this CPU's
-	 * state is attached below. */
+	/* Every CPU's pointer is set before the fault hook goes live, so the
+	 * hot paths never test it; faults are ignored while ctx is NULL. */
+	for (unsigned id = 0; id < PERCPU_MAX; id++) {
+		tl_cpus[id].bit = 1ull << id;
+		percpu_of(id)->translation = &tl_cpus[id];
+	}
 	pagetable_init(translation_fault);
 	pagetable_kernel(&translation_kctx.pt);
 	err = tl_ctx_init(&translation_kctx, "kernel");
 	if (err)
 		return err;
 	physaddr_set_invalidate(tl_invalidate_obj);
+	tl_local_only = !pagetable_has_pcid();
 	tl_cpu_attach();
 	if ((err = smp_register_ap_init(tl_ap_init)) != 0)
 		return err;
@@ -271,9 +297,7 @@ struct translation_ctx *translation_kernel_ctx(void)
 
 struct translation_ctx *translation_current(void)
 {
-	struct tl_cpu *me = tl_this_cpu();
-
-	return me ? me->ctx : NULL;
+	return tl_this_cpu()->ctx;
 }
 
 struct translation_ctx *translation_switch(struct translation_ctx *ctx)
@@ -290,7 +314,11 @@ struct translation_ctx *translation_switch(struct translation_ctx *ctx)
 		 * so the walks after the load see them. */
 		if (ctx != prev)
 			__atomic_or_fetch(&ctx->pt.cpus, bit, __ATOMIC_SEQ_CST);
-		flush = (__atomic_fetch_and(&ctx->pt.stale, ~bit, __ATOMIC_SEQ_CST) & bit) != 0;
+		/* Read after the OR: a flush that sets our stale bit later sees
+		 * our cpus bit and shoots us down instead. */
+		flush = (__atomic_load_n(&ctx->pt.stale, __ATOMIC_SEQ_CST) & bit) != 0;
+		if (flush)
+			__atomic_and_fetch(&ctx->pt.stale, ~bit, __ATOMIC_SEQ_CST);
 		pagetable_activate(&ctx->pt, flush);
 		me->ctx = ctx;
 		/* Only now, with CR3 off prev's tables, may shootdowns of prev
@@ -671,9 +699,7 @@ struct dispatch_event *translation_event(unsigned e)
 
 const struct translation_fault *translation_fault_info(void)
 {
-	struct tl_cpu *me = tl_this_cpu();
-
-	return me ? me->fault : NULL;
+	return tl_this_cpu()->fault;
 }
 
 void translation_native_sig(void *fn, bool closure, bool guard, struct rt_sig *out)
@@ -859,7 +885,7 @@ bool translation_fault(uintptr_t va, unsigned access, uintptr_t pc)
 	struct translation_fault f;
 	bool ok = false;
 
-	if (!me || !(ctx = me->ctx) || me->depth >= 2)
+	if (!(ctx = me->ctx) || me->depth >= 2)
 		return false;
 	outer = me->fault;
 	f.ctx = ctx;

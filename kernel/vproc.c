@@ -9,9 +9,9 @@
  * in the middle of a thread, the thread's stack simply stays where it is
  * until the strand runs again.
  *
- * Pick, and Block/Unblock on threads, are raised with preemption disabled:
- * the package's handlers are bounded by their fuel, and the dispatcher's
- * per-CPU invocation frame must not be interleaved with another strand's.
+ * Pick, and Block/Unblock on threads, run the package's extension handlers
+ * with preemption disabled: the dispatcher does that for every raise that
+ * runs extension code (kernel/dispatch.h), so they need nothing here.
  */
 #include <arch/cpu.h>
 #include <arch/kstack.h>
@@ -179,9 +179,7 @@ int vproc_yield(void)
 static void vproc_block_thread(struct vproc_thread *th)
 {
 	th->state = VT_BLOCKED;
-	sched_preempt_disable();
 	Strand_Block((struct Strand_T *)th);
-	sched_preempt_enable();
 	vproc_switch(&th->rsp, th->vp->loop_rsp);
 }
 
@@ -242,9 +240,7 @@ int vproc_fork(struct VProc_T *vp, uint32_t index)
 	__atomic_store_n(&th->state, VT_READY, __ATOMIC_RELEASE);
 	if (on)
 		arch_irq_enable();
-	sched_preempt_disable();
 	Strand_Unblock((struct Strand_T *)th);
-	sched_preempt_enable();
 	return 0;
 }
 
@@ -268,9 +264,7 @@ int vproc_unblock(struct VProc_T *vp, uint32_t index)
 	th->state = VT_READY;
 	if (on)
 		arch_irq_enable();
-	sched_preempt_disable();
 	Strand_Unblock((struct Strand_T *)th);
-	sched_preempt_enable();
 	return 0;
 }
 
@@ -290,9 +284,7 @@ static void vproc_reap(struct VProc_T *vp, struct vproc_thread *th)
 
 	th->joiner = NULL;
 	th->state = VT_DONE;
-	sched_preempt_disable();
 	Strand_Block((struct Strand_T *)th);
-	sched_preempt_enable();
 	if (j && j->state == VT_BLOCKED)
 		vproc_unblock(vp, j->index);
 }
@@ -310,9 +302,7 @@ static void vproc_main(void *p)
 		int64_t pick;
 		int st;
 
-		sched_preempt_disable();
 		st = dispatch_raise(VProc_Pick_event, a, &o);
-		sched_preempt_enable();
 		vp->st.picks++;
 		pick = (int64_t)o.result;
 		if (st != DISPATCH_HANDLED) {

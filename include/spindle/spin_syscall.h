@@ -8,9 +8,13 @@
  *
  *   SPIN_SYS_EXT_LOAD(path, name, errbuf, errlen)
  *       load the clang BPF object at path (root file system) as extension
- *       `name`, linked against SpinPublic, with the calling process as
- *       requester; on failure the loader's or verifier's message (NUL-
- *       terminated, truncated to errlen) is copied to errbuf if non-NULL.
+ *       `name` for the calling process: linked against SpinPublic and
+ *       MachineTrap, its system-call handlers see only this process's calls,
+ *       it is granted this process's Translation context (and, if it exports
+ *       VMApp_Setup, handles for it and the process's range), and it is
+ *       unloaded when the process ends; on failure the loader's or
+ *       verifier's message (NUL-terminated, truncated to errlen) is copied
+ *       to errbuf if non-NULL.
  *   SPIN_SYS_EXT_UNLOAD(name, errbuf, errlen)
  *       unload an extension this process loaded (-EPERM otherwise).
  *   SPIN_SYS_EXT_LIST(buf, len)

@@ -1098,12 +1098,12 @@ KTEST(physaddr_reclaim_extension_nominates)
  * an old page's pattern, or the reuse pattern at any time, is a stale TLB
  * entry reaching a frame the kernel considered free.
  */
-#define VT_SD_PAGES 40 /* > PAGETABLE_FLUSH_THRESHOLD: the first change flushes all */
-#define VT_SD_PA    0xaaaaaaaa00000001ull
-#define VT_SD_PB    0xbbbbbbbb00000002ull
-#define VT_SD_PD    0xdddddddd00000004ull
-#define VT_SD_REUSE 0xcccccccc00000003ull
-#define VT_SD_FAULT 1ull /* "the read faulted", never a pattern */
+#define VT_SD_PAGES  40 /* > PAGETABLE_FLUSH_THRESHOLD: the first change flushes all */
+#define VT_SD_PA     0xaaaaaaaa00000001ull
+#define VT_SD_PB     0xbbbbbbbb00000002ull
+#define VT_SD_PD     0xdddddddd00000004ull
+#define VT_SD_REUSE  0xcccccccc00000003ull
+#define VT_SD_FAULT  1ull /* "the read faulted", never a pattern */
 #define VT_SD_PHASES 6
 
 struct vt_sd {
@@ -1181,8 +1181,7 @@ static bool vt_sd_phase(struct vt_sd *s, unsigned ph, uint64_t n)
 			        (unsigned long)(s)->bad);                                          \
 	} while (0)
 
-static void vt_sd_body(struct ktest_ctx *kt, struct vt_env *e, struct vt_sd *s, cap_t pb,
-                       cap_t pd)
+static void vt_sd_body(struct ktest_ctx *kt, struct vt_env *e, struct vt_sd *s, cap_t pb, cap_t pd)
 {
 	struct translation_stats t0, t1;
 
@@ -1199,7 +1198,8 @@ static void vt_sd_body(struct ktest_ctx *kt, struct vt_env *e, struct vt_sd *s, 
 	VT_SD_CLEAN(s);
 	KT_ASSERT(s->faults[1] > 0);
 	KT_ASSERT_EQ(translation_remove_mapping(e->ctx, e->range, 0, 1), 1);
-	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, 0, pb, 0, 1, TRANSLATION_PROT_RW), 0);
+	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, 0, pb, 0, 1, TRANSLATION_PROT_RW),
+	             0);
 	KT_ASSERT(vt_sd_phase(s, 2, 200));
 
 	/* One page: unmap B while readable, reuse its frame, map D. */
@@ -1208,7 +1208,8 @@ static void vt_sd_body(struct ktest_ctx *kt, struct vt_env *e, struct vt_sd *s, 
 	KT_ASSERT(vt_sd_phase(s, 3, 50));
 	VT_SD_CLEAN(s);
 	KT_ASSERT(s->faults[3] > 0);
-	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, 0, pd, 0, 1, TRANSLATION_PROT_RW), 0);
+	KT_ASSERT_EQ(translation_add_mapping(e->ctx, e->range, 0, pd, 0, 1, TRANSLATION_PROT_RW),
+	             0);
 	KT_ASSERT(vt_sd_phase(s, 4, 200));
 
 	/* A range: no access over 2 pages. */
@@ -1239,14 +1240,15 @@ KTEST(translation_smp_shootdown_stale_tlb)
 	vt_sd_fill(e.pages, 0, VT_SD_PA);
 	vt_sd_fill(pb, 0, VT_SD_PB);
 	vt_sd_fill(pd, 0, VT_SD_PD);
-	KT_ASSERT_EQ(
-	    translation_add_mapping(e.ctx, e.range, 0, e.pages, 0, 1, TRANSLATION_PROT_RW), 0);
+	KT_ASSERT_EQ(translation_add_mapping(e.ctx, e.range, 0, e.pages, 0, 1, TRANSLATION_PROT_RW),
+	             0);
 	if (percpu_count() < 2) {
 		/* One CPU: a change to the loaded context stays local. */
 		translation_get_stats(&t0);
 		translation_switch(e.c);
 		KT_ASSERT_EQ(*(volatile uint64_t *)VBASE, VT_SD_PA);
-		KT_ASSERT_EQ(translation_change_mapping(e.ctx, e.range, 0, 1, TRANSLATION_PROT_R), 0);
+		KT_ASSERT_EQ(translation_change_mapping(e.ctx, e.range, 0, 1, TRANSLATION_PROT_R),
+		             0);
 		translation_switch(translation_kernel_ctx());
 		translation_get_stats(&t1);
 		KT_ASSERT_EQ(t1.shootdowns, t0.shootdowns);

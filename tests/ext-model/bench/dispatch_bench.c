@@ -15,6 +15,12 @@
  *                   to a constant (true); baseline: N guard+handler calls
  *   call.kernel_to_ext  a JIT-compiled extension procedure called with the
  *                   JIT ABI and a fuel budget; baseline: the same C function
+ *   call.kernel_to_ext.plain  the same entry called as the C function it is
+ *                   (rt_jit_plain)
+ *   raise.Nh.ext    an event with N extension handlers (add2), each run with
+ *                   its fuel inside a ledger frame; baseline: N C calls
+ *   raise.Nh.ext.plain  the same handlers installed with their plain entry
+ *                   (called as C functions: no fuel, no status, no ledger)
  *   call.ext_to_kernel  an extension calling an imported kernel procedure
  *                   (per call, in a loop of 1000); baseline: a C loop calling
  *                   the same procedure
@@ -91,7 +97,7 @@ struct result {
 	int handlers;
 	const char *what;
 };
-static struct result results[40];
+static struct result results[64];
 static int nresults;
 
 static void record(const char *name, double s, double b, int handlers, const char *what)
@@ -182,6 +188,58 @@ __attribute__((noipa)) static uint64_t c_call_level(uint64_t n)
 	return s;
 }
 
+/* N bindings of the extension's add2 (metered, or through its plain
+ * entry) on a two-argument event; baseline: N C calls. */
+static void bench_raise_ext(int n, rt_jit_fn fn, rt_import_fn plain)
+{
+	static const struct rt_sig add2_sig = {
+	    "add2", NULL, 2, {SC, SC}, {RT_RET_SCALAR, NULL, 0, false, false}, 0};
+	static const struct module ext = {"BenchExt", MODULE_EXTENSION};
+	struct dispatch_event *ev = NULL;
+	struct dispatch_binding *b[50];
+	uint64_t t[RUNS], base[RUNS];
+	char name[48];
+
+	if (dispatch_event_create("Bench.ExtEvent", &ev_sig, &bench_mod, NULL, &ev)) {
+		fprintf(stderr, "dispatch_bench: cannot create the event\n");
+		exit(1);
+	}
+	for (int k = 0; k < n; k++) {
+		struct dispatch_install_req r = {0};
+		r.handler = (struct dispatch_proc){&add2_sig, fn, &ext};
+		r.plain = plain;
+		r.closure = (void *)(uintptr_t)k; /* tells the bindings apart */
+		if (dispatch_install(ev, &r, &owners[k], &b[k])) {
+			fprintf(stderr, "dispatch_bench: install failed\n");
+			exit(1);
+		}
+	}
+	for (int run = 0; run < RUNS; run++) {
+		uint64_t t0 = tsc();
+		for (int i = 0; i < BATCH; i++)
+			sink = dispatch_call(ev, (uint64_t)i, 2, 0, 0, 0);
+		uint64_t t1 = tsc();
+		for (int i = 0; i < BATCH; i++) {
+			uint64_t r = 0;
+			for (int k = 0; k < n; k++)
+				r = c_add2((uint64_t)i, 2);
+			sink = r;
+		}
+		uint64_t t2 = tsc();
+		t[run] = t1 - t0;
+		base[run] = t2 - t1;
+	}
+	snprintf(name, sizeof(name), "dispatch.raise.%dh.ext%s", n, plain ? ".plain" : "");
+	record(name, median(t, RUNS) / BATCH, median(base, RUNS) / BATCH, n,
+	       plain
+	           ? "raise, N extension handlers called through their plain C entries vs N C calls"
+	           : "raise, N extension handlers (fuel, ledger frame) vs N C calls");
+	for (int k = 0; k < n; k++)
+		dispatch_uninstall(b[k], &owners[k]);
+	dispatch_event_destroy(ev, &bench_mod);
+	dispatch_reclaim();
+}
+
 static int bench_ext(const char *path)
 {
 	static const struct module gk = {"Gatekeeper", MODULE_TRUSTED};
@@ -190,6 +248,7 @@ static int bench_ext(const char *path)
 	struct domain *gd = NULL, *ed = NULL;
 	struct rt_jit *j = NULL;
 	rt_jit_fn add2 = NULL, loop = NULL;
+	rt_import_fn plain;
 	char err[512] = "";
 	uint64_t t[RUNS], base[RUNS];
 	static char image[1 << 16];
@@ -241,6 +300,29 @@ static int bench_ext(const char *path)
 	}
 	record("call.kernel_to_ext", median(t, RUNS) / BATCH, median(base, RUNS) / BATCH, 0,
 	       "kernel calls a JIT-compiled extension procedure (fuel ABI) vs a C call");
+	plain = rt_jit_plain(j, (uint32_t)(rt_prog_find_func(p, "add2") - p->funcs));
+	if (plain) {
+		for (int run = 0; run < RUNS; run++) {
+			uint64_t t0 = tsc();
+			for (int i = 0; i < BATCH; i++)
+				sink = plain((uint64_t)i, 2, 0, 0, 0);
+			uint64_t t1 = tsc();
+			for (int i = 0; i < BATCH; i++)
+				sink = c_add2((uint64_t)i, 2);
+			uint64_t t2 = tsc();
+			t[run] = t1 - t0;
+			base[run] = t2 - t1;
+		}
+		record("call.kernel_to_ext.plain", median(t, RUNS) / BATCH,
+		       median(base, RUNS) / BATCH, 0,
+		       "kernel calls a plain extension entry as a C function vs a C call");
+	}
+	for (int i = 0; i < 4; i++) {
+		static const int ns[4] = {1, 5, 10, 50};
+		bench_raise_ext(ns[i], add2, NULL);
+		if (plain)
+			bench_raise_ext(ns[i], add2, plain);
+	}
 	for (int run = 0; run < RUNS; run++) {
 		uint64_t t0 = tsc();
 		sink = loop(BATCH, 0, 0, 0, 0, 1u << 20).r0;
