@@ -57,7 +57,8 @@ MODEL_FREESTANDING_OK := $(MODEL_KOBJ_DIR)/check.ok
 MODEL_ALLOWED_UNDEF := kzalloc kfree memcpy memset memcmp memmove strcmp strncmp strlen strnlen strchr \
                        rt_alloc rt_free rt_code_alloc rt_code_seal rt_code_free rt_snprintf \
                        rt_prog_load_elf rt_prog_free rt_verify rt_jit_compile rt_jit_entry \
-                       rt_jit_free rt_jit_code_size percpu_count sched_set_quiescent_hook
+                       rt_jit_free rt_jit_code_size rt_jit_plain percpu_count sched_set_quiescent_hook \
+                       sched_preempt_check sched_preempt_enable
 ALL_TARGETS += $(MODEL_FREESTANDING_OK)
 
 $(MODEL_KOBJ_DIR)/kernel/%.o: kernel/%.c $(GEN_DIR)/spindle_interfaces.h
