@@ -7,7 +7,9 @@
 #                                build/ext/*.o on the interpreter in checking
 #                                mode and the JIT, at every fuel budget up to
 #                                its need: r0, status, fuel left, memory,
-#                                globals must agree (tools/redteam-diff.c)
+#                                globals must agree, and no run, however it
+#                                ended, may leave a reference held
+#                                (--strict-refs; tools/redteam-diff.c)
 #   build/bin/verifier-corpus    run tests/verifier/*.data (accept/refuse with
 #                                rejection codes, accepted ones run on the
 #                                interpreter and the JIT) and the C extensions
@@ -61,7 +63,7 @@ test-verifier: $(VERIFIER_TOOLS:%=$(BUILD)/bin/%) $(EXT_OBJS) $(BUILD)/host/test
 	$(BUILD)/bin/verifier-corpus --ext tests/ext/expect.txt $(BUILD)/ext tests/verifier \
 		>$(BUILD)/test/verifier-corpus.out 2>&1; \
 	cat $(BUILD)/test/verifier-corpus.out; \
-	$(BUILD)/bin/redteam-diff tests/verifier $(BUILD)/ext >$(BUILD)/test/redteam-diff.out 2>&1; \
+	$(BUILD)/bin/redteam-diff --strict-refs tests/verifier $(BUILD)/ext >$(BUILD)/test/redteam-diff.out 2>&1; \
 	cat $(BUILD)/test/redteam-diff.out; \
 	set -- $$(grep -E '^[0-9]+ passed, [0-9]+ failed' $(BUILD)/test/verify-unit.out | tail -n 1); \
 	u1=$${1:-0}; u2=$${3:-1}; \

@@ -17,11 +17,66 @@
 
 #define RT_FUEL_UNLIMITED UINT64_MAX
 
+/*
+ * References held by one run (the ledger).  A run can stop while the
+ * program holds references it acquired through interface procedures: the
+ * fuel runs out at a back-edge or at a call (even the releasing call: its
+ * unit is charged before it acts), or an RT_SIG_MAYABORT import aborts.
+ * The verifier proves only that a run ending at `exit` holds nothing, so
+ * whoever runs a program must release what a stopped run still holds.
+ *
+ * The embedder's acquiring procedures note each non-null reference they
+ * hand out, with the native procedure that releases it, and its releasing
+ * procedures strike the note out *before* they release (so a release that
+ * then aborts is not released twice).  They find the ledger through the
+ * embedder's own "current run" pointer (per CPU in the kernel, a global in
+ * hosted single-threaded embedders), set around the run: the runtime keeps
+ * no such state.  Both runners (rt_interp_run, rt_jit_run) empty the ledger
+ * before a run and, for every status but RT_RUN_OK, call rt_ledger_unwind
+ * after it.  On RT_RUN_OK a verified program has released everything; what
+ * an unverified one left is still noted for the caller to see.
+ *
+ * Capacity: the verifier refuses a program that may hold more than 16
+ * references at once (V_MAX_REFS, RT_VERR_REF_TOO_MANY), so a ledger per
+ * entry never fills for a verified program.  A note that does not fit sets
+ * `overflow` and is lost (a tripwire for unverified code and embedder
+ * bugs); a release of a reference that is not noted is ignored.
+ *
+ * The kernel's dispatcher keeps the same record in its invocation frame
+ * (kernel/dispatch.c, dispatch_note_acquire); a run without acquiring
+ * imports, or whose caller cleans up itself, passes no ledger.
+ */
+#define RT_LEDGER_MAX 16
+
+typedef void (*rt_release_fn)(uint64_t ref);
+
+struct rt_held {
+	uint64_t ref;
+	rt_release_fn release;
+};
+
+struct rt_ledger {
+	struct rt_held held[RT_LEDGER_MAX]; /* oldest first */
+	uint32_t n;
+	bool overflow;
+};
+
+/* Note a reference just acquired (ref != 0) and how to release it. */
+void rt_ledger_note_acquire(struct rt_ledger *l, uint64_t ref, rt_release_fn release);
+/* Strike out the newest note of ref, before it is released. */
+void rt_ledger_note_release(struct rt_ledger *l, uint64_t ref);
+/* Release everything still noted, newest first, and empty the ledger. */
+void rt_ledger_unwind(struct rt_ledger *l);
+
 struct rt_run {
 	uint64_t fuel;           /* in: budget; out: what is left */
 	uint64_t r0;             /* out: the program's result */
 	enum rt_status status;   /* out */
 	uint32_t pc;             /* out: insn index where an abort happened */
+	/* in, optional: the ledger the embedder's procedures note into during
+	 * this run; emptied before the run, unwound after any status but
+	 * RT_RUN_OK.  NULL: nothing to release, or the caller does it. */
+	struct rt_ledger *ledger;
 };
 
 /* Interpreter checking mode: every load and store must fall inside one of

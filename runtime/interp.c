@@ -39,6 +39,10 @@
  * rt_abortable_fn (exec.h): it returns struct rt_jit_ret, r0 in rax and a
  * status in rdx; a non-zero status ends the program with RT_RUN_HELPER and
  * r0 = 0, exactly as the JIT's own abort path reports it.
+ *
+ * References.  A run that stops with any status but RT_RUN_OK unwinds
+ * run->ledger (exec.h), releasing what the embedder's procedures noted as
+ * acquired and not yet released; the JIT's rt_jit_run does the same.
  */
 #include "runtime/exec.h"
 
@@ -792,9 +796,17 @@ int rt_interp_run(const struct rt_prog *p, uint32_t func, const uint64_t args[5]
 	reg[BPF_REG_FP] = (uintptr_t)in.stack + BPF_STACK_SIZE;
 
 	run->r0 = 0;
+	if (run->ledger) {
+		run->ledger->n = 0;
+		run->ledger->overflow = false;
+	}
 	run->status = interp_loop(&in, p->funcs[func].start, reg, run);
-	if (run->status != RT_RUN_OK)
+	if (run->status != RT_RUN_OK) {
 		run->r0 = 0;
+		/* Stopped (fuel, an aborting import, or a fault of unchecked
+		 * code): release what the program still holds (exec.h). */
+		rt_ledger_unwind(run->ledger);
+	}
 	rt_free(in.stack);
 	return 0;
 }

@@ -112,7 +112,7 @@ struct outcome {
 static int run_engine(const struct rt_prog *p, enum bpf_engine eng, const struct rt_asm_test *t,
                       struct outcome *o, char *msg, size_t msglen)
 {
-	struct rt_run run;
+	struct rt_run run = {0};
 	int rc;
 
 	memset(o, 0, sizeof(*o));

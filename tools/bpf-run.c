@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 	struct bpf_insn *insns = NULL;
 	size_t len = 0;
 	struct rt_prog *p = NULL;
-	struct rt_run run;
+	struct rt_run run = {0};
 	char msg[1024];
 	int a, rc = 1;
 

@@ -25,9 +25,11 @@
  * and not the other shows up as a disagreement on the status or the fuel
  * left.
  *
- * References: a completed run must leave none held.  --strict-refs demands
- * the same of runs ended by the fuel or by an aborting import, which today
- * leak what they hold (tests/verifier/redteam-pending/ref-held-across-*.data).
+ * References: a completed run must leave none held.  --strict-refs (which
+ * make test-verifier passes) demands the same of runs ended by the fuel or by
+ * an aborting import: every run gets a ledger (runtime/exec.h, tk_run with
+ * tk_set_ledger = ext_env_set_ledger) that releases what a stopped run held
+ * (tests/verifier/redteam-ref-held-across-*.data).
  *
  * Prints "FAIL name: why" per disagreement (and "PASS" lines with -v), then
  * "N passed, M failed, K refused".  Exit status 1 if anything failed.
@@ -363,6 +365,8 @@ static int any_path(const char *path, enum tk_walk_event ev, void *arg)
 int main(int argc, char **argv)
 {
 	int i = 1;
+
+	tk_set_ledger = ext_env_set_ledger;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-v"))

@@ -135,9 +135,12 @@ void tk_default_entry(struct rt_entry *e, bool has_mem, uint32_t memlen)
 	e->args[1].kind = RT_ARG_SCALAR;
 }
 
-int tk_run(const struct rt_prog *p, uint32_t func, bool jit, const uint64_t args[5],
-	   const struct rt_region *regs, uint32_t nregs, struct rt_run *run, char *why,
-	   size_t whylen)
+void (*tk_set_ledger)(struct rt_ledger *l);
+
+/* One run on one engine, with whatever ledger run->ledger names. */
+static int tk_run_one(const struct rt_prog *p, uint32_t func, bool jit, const uint64_t args[5],
+		      const struct rt_region *regs, uint32_t nregs, struct rt_run *run, char *why,
+		      size_t whylen)
 {
 	int rc;
 
@@ -162,6 +165,26 @@ int tk_run(const struct rt_prog *p, uint32_t func, bool jit, const uint64_t args
 		return -1;
 	}
 	return 0;
+}
+
+int tk_run(const struct rt_prog *p, uint32_t func, bool jit, const uint64_t args[5],
+	   const struct rt_region *regs, uint32_t nregs, struct rt_run *run, char *why,
+	   size_t whylen)
+{
+	struct rt_ledger own;
+	bool use_own = tk_set_ledger && !run->ledger;
+	int rc;
+
+	if (use_own)
+		run->ledger = &own;
+	if (tk_set_ledger)
+		tk_set_ledger(run->ledger);
+	rc = tk_run_one(p, func, jit, args, regs, nregs, run, why, whylen);
+	if (tk_set_ledger)
+		tk_set_ledger(NULL);
+	if (use_own)
+		run->ledger = NULL;
+	return rc;
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -56,8 +56,16 @@ int tk_data_program(const struct rt_asm_test *t, struct bpf_insn **insns, uint32
  * (its length). */
 void tk_default_entry(struct rt_entry *e, bool has_mem, uint32_t memlen);
 
+/* How the tool's embedder learns the current run's ledger (runtime/exec.h,
+ * "References held by one run"), e.g. ext_env_set_ledger; NULL (the
+ * default) when its procedures acquire nothing.  Set once by the tool. */
+extern void (*tk_set_ledger)(struct rt_ledger *l);
+
 /* Run p's function func once, on the interpreter in checking mode over
  * regs[0..nregs) or on a fresh JIT compilation.  run->fuel is the budget.
+ * With tk_set_ledger set, the run has a ledger (run->ledger, or one of
+ * tk_run's own when that is NULL) installed for its duration, so a run
+ * stopped by the fuel or an aborting procedure releases what it held.
  * 0 with *run filled in (whatever its status), or -1 with why: "jit
  * compile: ..." or "jit|interpreter: error N". */
 int tk_run(const struct rt_prog *p, uint32_t func, bool jit, const uint64_t args[5],

@@ -13,6 +13,10 @@
  *                            ext/guard8, ext/pkt, ext/scalar, ext/none);
  *                            by default the conformance suite's: r1 = the
  *                            `-- mem` bytes (writable), r2 = their length
+ *   -- status fuel|helper    the run must end so on both engines (the fuel
+ *                            budget, 10^7, runs out; an aborting procedure
+ *                            ends it), and r0 counts as 0; by default a run
+ *                            must complete or end by an aborting procedure
  * A case with `-- result` must be accepted, and then runs on the
  * interpreter in checking mode (every access inside a known region) and on
  * the JIT; both must return the result, leave no Console open, and agree
@@ -69,9 +73,11 @@ static int code_of(const char *s)
 	return verify_code_from_name(s);
 }
 
-/* Run p's function func on one engine; 0 and *r0 or -1 with why. */
+/* Run p's function func on one engine; 0 and *r0 or -1 with why.  status:
+ * the one the run must end with, or -1 for RT_RUN_OK or RT_RUN_HELPER. */
 static int run_engine(const struct rt_prog *p, uint32_t func, bool jit, uint64_t args[5],
-		      uint8_t *ctx, uint32_t ctxlen, uint64_t *r0, char *why, size_t whylen)
+		      uint8_t *ctx, uint32_t ctxlen, int status, uint64_t *r0, char *why,
+		      size_t whylen)
 {
 	struct rt_run run = { .fuel = FUEL };
 	uint32_t nreg;
@@ -83,7 +89,12 @@ static int run_engine(const struct rt_prog *p, uint32_t func, bool jit, uint64_t
 	ext_env_reset();
 	if (tk_run(p, func, jit, args, regs, nreg, &run, why, whylen))
 		return -1;
-	if (run.status != RT_RUN_OK && run.status != RT_RUN_HELPER) {
+	if (status >= 0 && run.status != (enum rt_status)status) {
+		snprintf(why, whylen, "%s: run ended at insn %u with status %d, expected %d",
+			 jit ? "jit" : "interpreter", run.pc, run.status, status);
+		return -1;
+	}
+	if (status < 0 && run.status != RT_RUN_OK && run.status != RT_RUN_HELPER) {
 		snprintf(why, whylen, "%s: run aborted at insn %u with status %d (a verifier hole if FAULT=2)",
 			 jit ? "jit" : "interpreter", run.pc, run.status);
 		return -1;
@@ -93,14 +104,14 @@ static int run_engine(const struct rt_prog *p, uint32_t func, bool jit, uint64_t
 			 jit ? "jit" : "interpreter", ext_env_open_consoles());
 		return -1;
 	}
-	*r0 = run.status == RT_RUN_HELPER ? 0 : run.r0;
+	*r0 = run.status == RT_RUN_OK ? run.r0 : 0;
 	return 0;
 }
 
 /* Both engines from the same initial memory; compare results and memory. */
 static bool run_both(const struct rt_prog *p, uint32_t func, const struct rt_entry *entry,
-		     const uint8_t *mem, uint32_t memlen, bool expect, uint64_t result, char *why,
-		     size_t whylen)
+		     const uint8_t *mem, uint32_t memlen, int status, bool expect, uint64_t result,
+		     char *why, size_t whylen)
 {
 	uint8_t *m[2] = { NULL, NULL };
 	uint64_t r[2];
@@ -139,7 +150,7 @@ static bool run_both(const struct rt_prog *p, uint32_t func, const struct rt_ent
 				break;
 			}
 		}
-		if (run_engine(p, func, k == 1, args, m[k], size, &r[k], why, whylen)) {
+		if (run_engine(p, func, k == 1, args, m[k], size, status, &r[k], why, whylen)) {
 			ok = false;
 			break;
 		}
@@ -179,7 +190,7 @@ static void data_case(const char *path)
 	struct rt_entry entry;
 	struct rt_verify_result res;
 	char err[512] = "", why[1024] = "", arg[64];
-	int want = -1, rc;
+	int want = -1, status = -1, rc;
 
 	if (!text) {
 		verdict(false, name, "cannot read");
@@ -195,6 +206,17 @@ static void data_case(const char *path)
 		want = code_of(arg);
 		if (want < 0) {
 			snprintf(why, sizeof(why), "unknown rejection code '%s'", arg);
+			verdict(false, name, why);
+			goto out;
+		}
+	}
+	if (tk_data_section(text, "status", arg, sizeof(arg))) {
+		if (!strcmp(arg, "fuel")) {
+			status = RT_RUN_FUEL;
+		} else if (!strcmp(arg, "helper")) {
+			status = RT_RUN_HELPER;
+		} else {
+			snprintf(why, sizeof(why), "unknown status '%s' (fuel, helper)", arg);
 			verdict(false, name, why);
 			goto out;
 		}
@@ -246,7 +268,8 @@ static void data_case(const char *path)
 		verdict(false, name, why);
 		goto out;
 	}
-	verdict(run_both(p, 0, &entry, t.mem, t.memlen, t.has_result, t.result, why, sizeof(why)),
+	verdict(run_both(p, 0, &entry, t.mem, t.memlen, status, t.has_result, t.result, why,
+			 sizeof(why)),
 		name, why);
 out:
 	rt_prog_free(p);
@@ -311,7 +334,7 @@ static void ext_case(const char *objdir, const char *obj, const char *func, cons
 			uint32_t ctxlen = entry.args[0].kind == RT_ARG_CONST_MEM ||
 						  entry.args[0].kind == RT_ARG_CONST_MEM_RW
 					  ? entry.args[0].size : 0;
-			verdict(run_both(p, fi, &entry, NULL, ctxlen, true, strtoull(a1, NULL, 0), why,
+			verdict(run_both(p, fi, &entry, NULL, ctxlen, -1, true, strtoull(a1, NULL, 0), why,
 					 sizeof(why)),
 				name, why);
 		} else {
@@ -364,6 +387,8 @@ static void ext_list(const char *expect, const char *objdir)
 
 int main(int argc, char **argv)
 {
+	tk_set_ledger = ext_env_set_ledger;
+
 	for (int a = 1; a < argc; a++) {
 		if (!strcmp(argv[a], "-v")) {
 			verbose = true;

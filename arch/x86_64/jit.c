@@ -1904,6 +1904,9 @@ void rt_jit_free(struct rt_jit *j)
 typedef struct rt_jit_ret (*jit_run_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
                                         uintptr_t, uint64_t *);
 
+/* The interpreter's contract, run->ledger included (exec.h): the compiled
+ * code knows nothing of references, so a caller of the native entry points
+ * (the dispatcher) releases what a stopped run holds itself. */
 int rt_jit_run(const struct rt_jit *j, uint32_t func, const uint64_t args[5], struct rt_run *run)
 {
 	uint64_t a[5] = {0, 0, 0, 0, 0}, out[2];
@@ -1916,6 +1919,10 @@ int rt_jit_run(const struct rt_jit *j, uint32_t func, const uint64_t args[5], st
 		a[k] = args[k];
 	out[0] = run->fuel;
 	out[1] = 0;
+	if (run->ledger) {
+		run->ledger->n = 0;
+		run->ledger->overflow = false;
+	}
 	if (j->fn[func].metered) {
 		jit_run_fn fn = (jit_run_fn)(uintptr_t)(j->code + j->run_shim);
 
@@ -1932,5 +1939,8 @@ int rt_jit_run(const struct rt_jit *j, uint32_t func, const uint64_t args[5], st
 	run->status = (enum rt_status)r.status;
 	/* Every abort path leaves its instruction's index in r11. */
 	run->pc = r.status != RT_RUN_OK ? (uint32_t)out[1] : 0;
+	/* A stopped run releases what the program still holds (exec.h). */
+	if (r.status != RT_RUN_OK)
+		rt_ledger_unwind(run->ledger);
 	return 0;
 }

@@ -19,6 +19,7 @@ static struct pkt the_pkt = { .len = 60, .mark = 0, .proto = 17 };
 static uint8_t buf64[64];
 static const uint8_t table16[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
 static int open_count, pkt_holds;
+static struct rt_ledger *cur_ledger; /* the current run's, or NULL */
 
 static const struct rt_field pkt_fields[] = {
 	{ "len", 0, 4, false },
@@ -38,13 +39,31 @@ static uint64_t ext_log(uint64_t mem, uint64_t size, uint64_t a, uint64_t b, uin
 	return sum;
 }
 
+/* The native releases, called by console_close / ext_pkt_drop and by
+ * rt_ledger_unwind for a run that stopped holding the reference. */
+static void console_close_native(uint64_t con)
+{
+	(void)con;
+	open_count--;
+}
+
+static void ext_pkt_drop_native(uint64_t p)
+{
+	(void)p;
+	pkt_holds--;
+}
+
 static uint64_t console_open(uint64_t id, uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 {
+	uint64_t con;
+
 	(void)a, (void)b, (void)c, (void)d;
 	if ((int64_t)id < 0)
 		return 0;
 	open_count++;
-	return (uintptr_t)&consoles[id & 3];
+	con = (uintptr_t)&consoles[id & 3];
+	rt_ledger_note_acquire(cur_ledger, con, console_close_native);
+	return con;
 }
 
 /* ext_log_opt: 0 for the memory logs nothing.  The verifier refuses 0 with a
@@ -64,8 +83,9 @@ static uint64_t console_write(uint64_t con, uint64_t mem, uint64_t size, uint64_
 
 static uint64_t console_close(uint64_t con, uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 {
-	(void)con, (void)a, (void)b, (void)c, (void)d;
-	open_count--;
+	(void)a, (void)b, (void)c, (void)d;
+	rt_ledger_note_release(cur_ledger, con);
+	console_close_native(con);
 	return 0;
 }
 
@@ -118,13 +138,15 @@ static uint64_t ext_pkt_hold(uint64_t p, uint64_t a, uint64_t b, uint64_t c, uin
 {
 	(void)a, (void)b, (void)c, (void)d;
 	pkt_holds++;
+	rt_ledger_note_acquire(cur_ledger, p, ext_pkt_drop_native);
 	return p;
 }
 
 static uint64_t ext_pkt_drop(uint64_t p, uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 {
-	(void)p, (void)a, (void)b, (void)c, (void)d;
-	pkt_holds--;
+	(void)a, (void)b, (void)c, (void)d;
+	rt_ledger_note_release(cur_ledger, p);
+	ext_pkt_drop_native(p);
 	return 0;
 }
 
@@ -249,4 +271,9 @@ void ext_env_reset(void)
 void *ext_env_pkt(void)
 {
 	return &the_pkt;
+}
+
+void ext_env_set_ledger(struct rt_ledger *l)
+{
+	cur_ledger = l;
 }

@@ -39,7 +39,15 @@
  *   ext/none       no arguments
  * Any other section (e.g. handler/...) is not an entry of this embedder.
  *
- * Hosted only.  Not thread-safe (the Console open count is a plain global).
+ * References: console_open and ext_pkt_hold note what they acquire in the
+ * current ledger (runtime/exec.h, "References held by one run"), with the
+ * native close/drop as its release; console_close and ext_pkt_drop strike
+ * the note out before releasing.  Set the ledger around a run with
+ * ext_env_set_ledger and pass the same one as rt_run.ledger, so a run
+ * stopped by the fuel or by ext_abort releases what it held.
+ *
+ * Hosted only.  Not thread-safe (the Console open count and the current
+ * ledger are plain globals).
  */
 #ifndef TESTS_EXT_EXT_ENV_H
 #define TESTS_EXT_EXT_ENV_H
@@ -65,5 +73,9 @@ const struct rt_region *ext_env_regions(uint32_t *n);
 int ext_env_open_consoles(void);
 void ext_env_reset(void);
 void *ext_env_pkt(void);
+
+/* The ledger the acquiring and releasing procedures note into (NULL: they
+ * note nothing, and a stopped run leaks what it held). */
+void ext_env_set_ledger(struct rt_ledger *l);
 
 #endif

@@ -161,7 +161,7 @@ static void alu32_zero_extends(void)
 static void atomics(void)
 {
 	uint64_t m[2] = {10, 0xffffffff00000005ull};
-	struct rt_run r;
+	struct rt_run r = {0};
 
 	r = run_mem("mov %r2, 5\nlock fetch add [%r1+0], %r2\nmov %r0, %r2\nexit", m, 16,
 	            RT_FUEL_UNLIMITED);
@@ -203,7 +203,7 @@ static const char *loop_prog = "mov %r0, 0\n"
 
 static void fuel_at_back_edge(void)
 {
-	struct rt_run r;
+	struct rt_run r = {0};
 
 	r = run_mem(loop_prog, NULL, 0, 9);
 	CHECK_EQ(r.status, RT_RUN_OK);
@@ -231,7 +231,7 @@ static const char *call_prog = "mov %r1, 5\n"
 
 static void fuel_at_call(void)
 {
-	struct rt_run r;
+	struct rt_run r = {0};
 
 	r = run_mem(call_prog, NULL, 0, 1);
 	CHECK_EQ(r.status, RT_RUN_OK);
@@ -250,7 +250,7 @@ static void fuel_at_call(void)
 
 static void call_frames_and_depth(void)
 {
-	struct rt_run r;
+	struct rt_run r = {0};
 	char text[2048];
 	int k, len = 0;
 
@@ -286,7 +286,7 @@ static void call_frames_and_depth(void)
 
 static void helpers_and_abort(void)
 {
-	struct rt_run r;
+	struct rt_run r = {0};
 
 	r = run_mem("mov %r1, 4\ncall 2\nexit", NULL, 0, RT_FUEL_UNLIMITED);
 	CHECK_EQ(r.status, RT_RUN_OK);
@@ -300,7 +300,7 @@ static void helpers_and_abort(void)
 static void checking_mode_faults(void)
 {
 	uint8_t m[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-	struct rt_run r;
+	struct rt_run r = {0};
 
 	r = run_mem("ldxdw %r0, [%r1]\nexit", m, 8, RT_FUEL_UNLIMITED);
 	CHECK_EQ(r.status, RT_RUN_OK);
@@ -508,6 +508,50 @@ static void unchecked_mode(void)
 	rt_prog_free(p);
 }
 
+/* The ledger itself (runtime/ledger.c): notes are released newest first,
+ * a release strikes out the newest note of its reference only, and a note
+ * past RT_LEDGER_MAX is lost with the overflow flag set. */
+static uint64_t released[RT_LEDGER_MAX + 2];
+static uint32_t nreleased;
+
+static void note_release(uint64_t ref)
+{
+	if (nreleased < RT_LEDGER_MAX + 2)
+		released[nreleased++] = ref;
+}
+
+static void ledger_unwinds_newest_first(void)
+{
+	struct rt_ledger l = {0};
+	uint32_t i;
+
+	rt_ledger_note_acquire(&l, 1, note_release);
+	rt_ledger_note_acquire(&l, 2, note_release);
+	rt_ledger_note_acquire(&l, 1, note_release);
+	rt_ledger_note_acquire(&l, 0, note_release); /* NULL: not acquired */
+	rt_ledger_note_acquire(&l, 3, note_release);
+	CHECK_EQ(l.n, 4);
+	rt_ledger_note_release(&l, 1); /* the newest 1 */
+	rt_ledger_note_release(&l, 7); /* not noted: ignored */
+	CHECK_EQ(l.n, 3);
+	nreleased = 0;
+	rt_ledger_unwind(&l);
+	CHECK_EQ(l.n, 0);
+	CHECK_EQ(nreleased, 3);
+	CHECK_EQ(released[0], 3);
+	CHECK_EQ(released[1], 2);
+	CHECK_EQ(released[2], 1);
+	for (i = 0; i < RT_LEDGER_MAX + 1; i++)
+		rt_ledger_note_acquire(&l, 100 + i, note_release);
+	CHECK_EQ(l.n, RT_LEDGER_MAX);
+	CHECK(l.overflow);
+	nreleased = 0;
+	rt_ledger_unwind(&l);
+	CHECK_EQ(nreleased, RT_LEDGER_MAX);
+	rt_ledger_note_acquire(NULL, 1, note_release); /* no ledger: nothing */
+	rt_ledger_unwind(NULL);
+}
+
 int main(void)
 {
 	RUN(signed_division);
@@ -525,5 +569,6 @@ int main(void)
 	RUN(raw_functions_from_calls);
 	RUN(link_helpers);
 	RUN(unchecked_mode);
+	RUN(ledger_unwinds_newest_first);
 	return check_done();
 }

@@ -939,7 +939,7 @@ static void shared_budget(void)
 	struct rt_prog *callee = build(shared_callee), *caller;
 	struct rt_jit *jc = NULL, *j = NULL;
 	uint64_t args[5] = {0};
-	struct rt_run run;
+	struct rt_run run = {0};
 	char err[256] = "";
 
 	CHECK(callee != NULL);
@@ -1297,6 +1297,110 @@ static void differential_verifier_corpus(void)
 	       st.compared, st.agreed, st.skipped);
 }
 
+/* A run stopped while holding a reference (the fuel runs out at the
+ * releasing call, or an aborting import ends it) releases it through the
+ * run's ledger on both engines; without a ledger it stays held, which is
+ * the contract (runtime/exec.h: a caller without a ledger cleans up). */
+static void stopped_runs_release_references(void)
+{
+	/* console_open(1); console_close; exit: 2 units, so a budget of 1
+	 * stops at console_close (insn 4) with the Console open. */
+	static const char *fuel_stop = "mov %r1, 1\ncall 2\njeq %r0, 0, +3\nmov %r1, %r0\n"
+	                               "call 4\nmov %r0, 0\nexit";
+	/* Open a Console and a second Pkt hold, then ext_abort(0xdead). */
+	static const char *abort_held = "mov %r6, %r1\nmov %r1, 1\ncall 2\njeq %r0, 0, +11\n"
+	                                "mov %r7, %r0\nmov %r1, %r6\ncall 13\nmov %r8, %r0\n"
+	                                "lddw %r1, 0xdead\ncall 15\nmov %r1, %r8\ncall 14\n"
+	                                "mov %r1, %r7\ncall 4\nmov %r0, 0\nexit";
+	static const struct {
+		const char *entry;
+		uint64_t fuel;
+		enum rt_status status;
+		uint32_t pc;
+	} cases[] = {
+	    {"ext/none", 1, RT_RUN_FUEL, 4},
+	    {"ext/pkt", 100, RT_RUN_HELPER, 10},
+	};
+
+	for (uint32_t c = 0; c < 2; c++) {
+		const char *text = c == 0 ? fuel_stop : abort_held;
+		struct bpf_insn *insns = NULL;
+		struct rt_prog *p = NULL;
+		struct rt_verify_result vr;
+		struct rt_entry entry;
+		uint32_t n = 0;
+		char err[512] = "";
+
+		CHECK(ext_env_entry_for(cases[c].entry, &entry));
+		CHECK_EQ(rt_asm(text, strlen(text), &insns, &n, err, sizeof(err)), 0);
+		p = insns ? build_insns_env(insns, n, &ext_env_embed) : NULL;
+		CHECK(p != NULL);
+		memset(&vr, 0, sizeof(vr));
+		if (!p || rt_verify(p, 0, &entry, NULL, &vr)) {
+			printf("  case %u: %s\n", c, vr.msg);
+			CHECK(!"refused");
+			rt_prog_free(p);
+			rt_free(insns);
+			continue;
+		}
+		for (int jit = 0; jit < 2; jit++) {
+			for (int with = 0; with < 2; with++) {
+				struct rt_ledger ledger;
+				struct rt_run run = {0};
+				uint64_t args[5] = {(uintptr_t)ext_env_pkt(), 0, 0, 0, 0};
+				int rc;
+
+				ext_env_reset();
+				run.fuel = cases[c].fuel;
+				if (with) {
+					run.ledger = &ledger;
+					ext_env_set_ledger(&ledger);
+				}
+				if (jit) {
+					struct rt_jit *j = NULL;
+
+					rc = rt_jit_compile(p, &j, err, sizeof(err));
+					CHECK_EQ(rc, 0);
+					if (!rc)
+						rc = rt_jit_run(j, 0, args, &run);
+					rt_jit_free(j);
+				} else {
+					rc = rt_interp_run(p, 0, args, &run, NULL);
+				}
+				ext_env_set_ledger(NULL);
+				CHECK_EQ(rc, 0);
+				CHECK_EQ(run.status, cases[c].status);
+				CHECK_EQ(run.pc, cases[c].pc);
+				CHECK_EQ(ext_env_open_consoles(), with ? 0 : (int)c + 1);
+				if (with) {
+					CHECK_EQ(ledger.n, 0);
+					CHECK(!ledger.overflow);
+				}
+			}
+		}
+		/* A completed run leaves nothing noted and releases nothing. */
+		if (c == 1) {
+			struct rt_ledger ledger;
+			struct rt_run run = {0};
+			uint64_t args[5] = {(uintptr_t)ext_env_pkt(), 0, 0, 0, 0};
+
+			ext_env_reset();
+			run.fuel = 100;
+			run.ledger = &ledger;
+			ext_env_set_ledger(&ledger);
+			/* ext_abort(0xdead) aborts; patch the lddw to 0xbeef. */
+			p->insns[8].imm = 0xbeef;
+			CHECK_EQ(rt_interp_run(p, 0, args, &run, NULL), 0);
+			ext_env_set_ledger(NULL);
+			CHECK_EQ(run.status, RT_RUN_OK);
+			CHECK_EQ(ledger.n, 0);
+			CHECK_EQ(ext_env_open_consoles(), 0);
+		}
+		rt_prog_free(p);
+		rt_free(insns);
+	}
+}
+
 int main(void)
 {
 	RUN(alu64);
@@ -1321,6 +1425,7 @@ int main(void)
 	RUN(peepholes);
 	RUN(callee_saved);
 	RUN(refusals);
+	RUN(stopped_runs_release_references);
 	RUN(differential_conformance);
 	RUN(differential_verifier_corpus);
 	return check_done();
