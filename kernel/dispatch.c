@@ -243,39 +243,29 @@ static uint64_t dispatch_slot_run(uint32_t slot, uint64_t a1, uint64_t a2, uint6
                                   uint64_t a5);
 
 /* clang-format off */
+/* M(hi, lo) for every event slot hi * 16 + lo: one function (or one table
+ * entry) per slot, with the slot's number compiled into it. */
+#define DISPATCH_SLOTS16(M, hi)                                                         \
+	M(hi, 0) M(hi, 1) M(hi, 2) M(hi, 3) M(hi, 4) M(hi, 5) M(hi, 6) M(hi, 7)         \
+	M(hi, 8) M(hi, 9) M(hi, 10) M(hi, 11) M(hi, 12) M(hi, 13) M(hi, 14) M(hi, 15)
+#define DISPATCH_SLOTS(M)                                                               \
+	DISPATCH_SLOTS16(M, 0) DISPATCH_SLOTS16(M, 1) DISPATCH_SLOTS16(M, 2)            \
+	DISPATCH_SLOTS16(M, 3) DISPATCH_SLOTS16(M, 4) DISPATCH_SLOTS16(M, 5)            \
+	DISPATCH_SLOTS16(M, 6) DISPATCH_SLOTS16(M, 7) DISPATCH_SLOTS16(M, 8)            \
+	DISPATCH_SLOTS16(M, 9) DISPATCH_SLOTS16(M, 10) DISPATCH_SLOTS16(M, 11)          \
+	DISPATCH_SLOTS16(M, 12) DISPATCH_SLOTS16(M, 13) DISPATCH_SLOTS16(M, 14)         \
+	DISPATCH_SLOTS16(M, 15)
+
 #define DISPATCH_TRAMP(hi, lo)                                                          \
 	static uint64_t dispatch_tramp_##hi##_##lo(uint64_t a1, uint64_t a2, uint64_t a3, \
 						   uint64_t a4, uint64_t a5)              \
 	{                                                                               \
 		return dispatch_slot_run((hi) * 16 + (lo), a1, a2, a3, a4, a5);         \
 	}
-#define DISPATCH_TRAMP16(hi)                                                            \
-	DISPATCH_TRAMP(hi, 0) DISPATCH_TRAMP(hi, 1) DISPATCH_TRAMP(hi, 2)               \
-	DISPATCH_TRAMP(hi, 3) DISPATCH_TRAMP(hi, 4) DISPATCH_TRAMP(hi, 5)               \
-	DISPATCH_TRAMP(hi, 6) DISPATCH_TRAMP(hi, 7) DISPATCH_TRAMP(hi, 8)               \
-	DISPATCH_TRAMP(hi, 9) DISPATCH_TRAMP(hi, 10) DISPATCH_TRAMP(hi, 11)             \
-	DISPATCH_TRAMP(hi, 12) DISPATCH_TRAMP(hi, 13) DISPATCH_TRAMP(hi, 14)            \
-	DISPATCH_TRAMP(hi, 15)
-DISPATCH_TRAMP16(0) DISPATCH_TRAMP16(1) DISPATCH_TRAMP16(2) DISPATCH_TRAMP16(3)
-DISPATCH_TRAMP16(4) DISPATCH_TRAMP16(5) DISPATCH_TRAMP16(6) DISPATCH_TRAMP16(7)
-DISPATCH_TRAMP16(8) DISPATCH_TRAMP16(9) DISPATCH_TRAMP16(10) DISPATCH_TRAMP16(11)
-DISPATCH_TRAMP16(12) DISPATCH_TRAMP16(13) DISPATCH_TRAMP16(14) DISPATCH_TRAMP16(15)
-
 #define DISPATCH_TRAMP_REF(hi, lo) dispatch_tramp_##hi##_##lo,
-#define DISPATCH_TRAMP_REF16(hi)                                                        \
-	DISPATCH_TRAMP_REF(hi, 0) DISPATCH_TRAMP_REF(hi, 1) DISPATCH_TRAMP_REF(hi, 2)   \
-	DISPATCH_TRAMP_REF(hi, 3) DISPATCH_TRAMP_REF(hi, 4) DISPATCH_TRAMP_REF(hi, 5)   \
-	DISPATCH_TRAMP_REF(hi, 6) DISPATCH_TRAMP_REF(hi, 7) DISPATCH_TRAMP_REF(hi, 8)   \
-	DISPATCH_TRAMP_REF(hi, 9) DISPATCH_TRAMP_REF(hi, 10) DISPATCH_TRAMP_REF(hi, 11) \
-	DISPATCH_TRAMP_REF(hi, 12) DISPATCH_TRAMP_REF(hi, 13) DISPATCH_TRAMP_REF(hi, 14) \
-	DISPATCH_TRAMP_REF(hi, 15)
+DISPATCH_SLOTS(DISPATCH_TRAMP)
 static const dispatch_fn dispatch_tramps[DISPATCH_MAX_EVENTS] = {
-	DISPATCH_TRAMP_REF16(0) DISPATCH_TRAMP_REF16(1) DISPATCH_TRAMP_REF16(2)
-	DISPATCH_TRAMP_REF16(3) DISPATCH_TRAMP_REF16(4) DISPATCH_TRAMP_REF16(5)
-	DISPATCH_TRAMP_REF16(6) DISPATCH_TRAMP_REF16(7) DISPATCH_TRAMP_REF16(8)
-	DISPATCH_TRAMP_REF16(9) DISPATCH_TRAMP_REF16(10) DISPATCH_TRAMP_REF16(11)
-	DISPATCH_TRAMP_REF16(12) DISPATCH_TRAMP_REF16(13) DISPATCH_TRAMP_REF16(14)
-	DISPATCH_TRAMP_REF16(15)
+	DISPATCH_SLOTS(DISPATCH_TRAMP_REF)
 };
 
 /* The slot's entry: what ev->fast is whenever the raise is not a direct
@@ -291,33 +281,10 @@ static const dispatch_fn dispatch_tramps[DISPATCH_MAX_EVENTS] = {
 		return __atomic_load_n(&dispatch_events[(hi) * 16 + (lo)].code,         \
 				       __ATOMIC_ACQUIRE)(a1, a2, a3, a4, a5);           \
 	}
-#define DISPATCH_ENTRY16(hi)                                                            \
-	DISPATCH_ENTRY(hi, 0) DISPATCH_ENTRY(hi, 1) DISPATCH_ENTRY(hi, 2)               \
-	DISPATCH_ENTRY(hi, 3) DISPATCH_ENTRY(hi, 4) DISPATCH_ENTRY(hi, 5)               \
-	DISPATCH_ENTRY(hi, 6) DISPATCH_ENTRY(hi, 7) DISPATCH_ENTRY(hi, 8)               \
-	DISPATCH_ENTRY(hi, 9) DISPATCH_ENTRY(hi, 10) DISPATCH_ENTRY(hi, 11)             \
-	DISPATCH_ENTRY(hi, 12) DISPATCH_ENTRY(hi, 13) DISPATCH_ENTRY(hi, 14)            \
-	DISPATCH_ENTRY(hi, 15)
-DISPATCH_ENTRY16(0) DISPATCH_ENTRY16(1) DISPATCH_ENTRY16(2) DISPATCH_ENTRY16(3)
-DISPATCH_ENTRY16(4) DISPATCH_ENTRY16(5) DISPATCH_ENTRY16(6) DISPATCH_ENTRY16(7)
-DISPATCH_ENTRY16(8) DISPATCH_ENTRY16(9) DISPATCH_ENTRY16(10) DISPATCH_ENTRY16(11)
-DISPATCH_ENTRY16(12) DISPATCH_ENTRY16(13) DISPATCH_ENTRY16(14) DISPATCH_ENTRY16(15)
-
 #define DISPATCH_ENTRY_REF(hi, lo) dispatch_entry_##hi##_##lo,
-#define DISPATCH_ENTRY_REF16(hi)                                                        \
-	DISPATCH_ENTRY_REF(hi, 0) DISPATCH_ENTRY_REF(hi, 1) DISPATCH_ENTRY_REF(hi, 2)   \
-	DISPATCH_ENTRY_REF(hi, 3) DISPATCH_ENTRY_REF(hi, 4) DISPATCH_ENTRY_REF(hi, 5)   \
-	DISPATCH_ENTRY_REF(hi, 6) DISPATCH_ENTRY_REF(hi, 7) DISPATCH_ENTRY_REF(hi, 8)   \
-	DISPATCH_ENTRY_REF(hi, 9) DISPATCH_ENTRY_REF(hi, 10) DISPATCH_ENTRY_REF(hi, 11) \
-	DISPATCH_ENTRY_REF(hi, 12) DISPATCH_ENTRY_REF(hi, 13) DISPATCH_ENTRY_REF(hi, 14) \
-	DISPATCH_ENTRY_REF(hi, 15)
+DISPATCH_SLOTS(DISPATCH_ENTRY)
 static const dispatch_fn dispatch_entries[DISPATCH_MAX_EVENTS] = {
-	DISPATCH_ENTRY_REF16(0) DISPATCH_ENTRY_REF16(1) DISPATCH_ENTRY_REF16(2)
-	DISPATCH_ENTRY_REF16(3) DISPATCH_ENTRY_REF16(4) DISPATCH_ENTRY_REF16(5)
-	DISPATCH_ENTRY_REF16(6) DISPATCH_ENTRY_REF16(7) DISPATCH_ENTRY_REF16(8)
-	DISPATCH_ENTRY_REF16(9) DISPATCH_ENTRY_REF16(10) DISPATCH_ENTRY_REF16(11)
-	DISPATCH_ENTRY_REF16(12) DISPATCH_ENTRY_REF16(13) DISPATCH_ENTRY_REF16(14)
-	DISPATCH_ENTRY_REF16(15)
+	DISPATCH_SLOTS(DISPATCH_ENTRY_REF)
 };
 /* clang-format on */
 _Static_assert(DISPATCH_MAX_EVENTS == 256, "one trampoline per event slot");

@@ -2,6 +2,7 @@
 # image, the runtime's objects in the kernel link, and the guest benchmark.
 #
 #   tests/kernel-ext/NAME.c -> $(KBUILD)/kext/NAME.o   ($(BPF_CC) -mcpu=v3 -g)
+#   tests/ext-model/SRC.c   -> $(KBUILD)/kext/NAME.o   (the pairs in KEXT_FROM_MODEL)
 #   $(KBUILD)/kext/kext_images.S   generated: every object .incbin'd into
 #                                  .rodata plus the (name, bytes, size) table
 #                                  that kernel/kext.h describes, and the boot
@@ -23,7 +24,14 @@
 
 KEXT_DIR   := $(KBUILD)/kext
 KEXT_SRCS  := $(sort $(wildcard tests/kernel-ext/*.c))
-KEXT_OBJS  := $(KEXT_SRCS:tests/kernel-ext/%.c=$(KEXT_DIR)/%.o)
+# Extensions the host tests (mk/model.mk) load as well are kept once, in
+# tests/ext-model/, and built here under the name the kernel's tests use:
+#   KERNEL-NAME:tests/ext-model/SOURCE-NAME
+KEXT_FROM_MODEL := m_order:ext_order m_faulty:ext_faulty m_gatekeeper:ext_logger \
+                   m_peek:ext_peek m_bad_event:ext_bad_event m_stats:ext_stats \
+                   m_wrong_type:ext_wrong_type
+KEXT_OBJS  := $(sort $(KEXT_SRCS:tests/kernel-ext/%.c=$(KEXT_DIR)/%.o) \
+                     $(foreach p,$(KEXT_FROM_MODEL),$(KEXT_DIR)/$(firstword $(subst :, ,$(p))).o))
 KEXT_TABLE := $(KEXT_DIR)/kext_images.o
 KEXT_BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -I. -Iinclude
 KEXT_RT_STAMP := $(BUILD)/kernel/runtime/check.ok
@@ -36,11 +44,19 @@ $(KERNEL_ELF): $(KEXT_TABLE) $(KEXT_RT_STAMP)
 # verifier's messages cite) but not the DWARF .debug_* sections, which the
 # runtime never reads: that halves what each extension adds to the image.
 KEXT_STRIP := llvm-objcopy-19 --strip-debug
-$(KEXT_DIR)/%.o: tests/kernel-ext/%.c
+define KEXT_BPF_RECIPE
 	@mkdir -p $(@D)
 	@$(if $(V),:,echo "  BPF     $<")
-	$(KQ)$(BPF_CC) $(KEXT_BPF_CFLAGS) -MMD -MP -c $< -o $@.full
+	$(KQ)$(BPF_CC) $(KEXT_BPF_CFLAGS) -MMD -MP -MT $@ -MF $(@:.o=.d) -c $< -o $@.full
 	$(KQ)$(KEXT_STRIP) $@.full $@ && rm -f $@.full
+endef
+$(KEXT_DIR)/%.o: tests/kernel-ext/%.c
+	$(KEXT_BPF_RECIPE)
+define KEXT_FROM_MODEL_RULE
+$(KEXT_DIR)/$(1).o: tests/ext-model/$(2).c
+	$$(KEXT_BPF_RECIPE)
+endef
+$(foreach p,$(KEXT_FROM_MODEL),$(eval $(call KEXT_FROM_MODEL_RULE,$(firstword $(subst :, ,$(p))),$(lastword $(subst :, ,$(p))))))
 -include $(KEXT_OBJS:.o=.d)
 
 # Names are file names, so they are unique and need no quoting beyond "".

@@ -33,6 +33,8 @@ BENCH_PARTS  += user
 $(USER_OUT)/bin/%: user/%.c
 	@mkdir -p $(@D)
 	$(USER_CC) $(USER_CFLAGS) -o $@ $<
+# The programs' shared headers (bench.h, xas.h, vmsys.h).
+$(USER_BINS): $(wildcard user/*.h)
 
 # Extensions a user program loads (Spindle's own system calls): /ext/NAME.o.
 $(USER_OUT)/ext/%.o: user/ext/%.c

@@ -9,11 +9,11 @@
  *                 BENCH vm_*_user lines */
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 
+#include "bench.h"
 #include "vmsys.h"
 
 #define PAGE  4096ul
@@ -39,14 +39,6 @@ static long raw4(long n, long a, long b, long c, long d)
 	                 : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
 	                 : "rcx", "r11", "memory");
 	return r;
-}
-
-static inline uint64_t tsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("lfence\n\trdtsc\n\tlfence" : "=a"(lo), "=d"(hi)::"memory");
-	return ((uint64_t)hi << 32) | lo;
 }
 
 static inline void poke(volatile char *p, char v)
@@ -126,115 +118,91 @@ static int checks(void)
 
 static uint64_t s[N];
 
-static int cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void stats(const char *id, uint64_t corr, unsigned div)
-{
-	for (int i = 0; i < N; i++)
-		s[i] = (s[i] > corr ? s[i] - corr : 0) / div;
-	qsort(s, N, sizeof(s[0]), cmp);
-	printf("BENCH %s %llu %llu %llu %llu %llu %d\n", id, (unsigned long long)s[N / 2],
-	       (unsigned long long)s[N / 10], (unsigned long long)s[(9 * N) / 10],
-	       (unsigned long long)s[0], (unsigned long long)s[N - 1], N);
-}
-
 /* Table 4 from ring 3, in the forms of bench/linux's vm_* (benchmarks.def). */
 static void bench(void)
 {
-	uint64_t pair, t0, t1;
+	uint64_t pair = bench_tsc_pair(s, N), t0, t1;
 
-	for (int i = -10; i < N; i++) {
-		t0 = tsc(), t1 = tsc();
-		if (i >= 0)
-			s[i] = t1 - t0;
-	}
-	qsort(s, N, sizeof(s[0]), cmp);
-	pair = s[N / 2];
 	printf("BENCHINFO kernel Spindle (vmsys extension loaded by the process)\n");
 	printf("BENCHINFO tsc_pair %llu\n", (unsigned long long)pair);
 	raw(VM_MODE, VM_MODE_FAULT, 0);
 	for (int i = -W; i < N; i++) { /* Dirty: the status of one page */
-		t0 = tsc();
+		t0 = bench_tsc();
 		raw(VM_DIRTY, (long)pg(1), 0);
-		t1 = tsc();
+		t1 = bench_tsc();
 		if (i >= 0)
 			s[i] = t1 - t0;
 	}
-	stats("vm_dirty_user", pair, 1);
+	bench_report("vm_dirty_user", s, N, pair, 1);
 	for (int i = -W; i < N; i++) { /* Prot1: one dirty writable page read-only */
 		poke(pg(1), 1);
-		t0 = tsc();
+		t0 = bench_tsc();
 		raw(VM_PROTECT, (long)pg(1), 1);
-		t1 = tsc();
+		t1 = bench_tsc();
 		raw(VM_UNPROTECT, (long)pg(1), 1);
 		if (i >= 0)
 			s[i] = t1 - t0;
 	}
-	stats("vm_prot1_user", pair, 1);
+	bench_report("vm_prot1_user", s, N, pair, 1);
 	for (int i = -W; i < N; i++) { /* Unprot1 */
 		raw(VM_PROTECT, (long)pg(1), 1);
-		t0 = tsc();
+		t0 = bench_tsc();
 		raw(VM_UNPROTECT, (long)pg(1), 1);
-		t1 = tsc();
+		t1 = bench_tsc();
 		if (i >= 0)
 			s[i] = t1 - t0;
 	}
-	stats("vm_unprot1_user", pair, 1);
+	bench_report("vm_unprot1_user", s, N, pair, 1);
 	for (int i = -W; i < N; i++) { /* Prot100 / Unprot100 */
 		for (int j = 0; j < 100; j++)
 			poke(pg(j), 1);
-		t0 = tsc();
+		t0 = bench_tsc();
 		raw(VM_PROTECT, (long)pg(0), 100);
-		t1 = tsc();
+		t1 = bench_tsc();
 		if (i >= 0)
 			s[i] = t1 - t0;
 		raw(VM_UNPROTECT, (long)pg(0), 100);
 	}
-	stats("vm_prot100_user", pair, 1);
+	bench_report("vm_prot100_user", s, N, pair, 1);
 	for (int i = -W; i < N; i++) {
 		raw(VM_PROTECT, (long)pg(0), 100);
-		t0 = tsc();
+		t0 = bench_tsc();
 		raw(VM_UNPROTECT, (long)pg(0), 100);
-		t1 = tsc();
+		t1 = bench_tsc();
 		if (i >= 0)
 			s[i] = t1 - t0;
 	}
-	stats("vm_unprot100_user", pair, 1);
+	bench_report("vm_unprot100_user", s, N, pair, 1);
 	for (int i = -W; i < N; i++) { /* Fault: as the faulting thread sees it */
 		raw(VM_PROTECT, (long)pg(2), 1);
-		t0 = tsc();
+		t0 = bench_tsc();
 		poke(pg(2), 3);
-		t1 = tsc();
+		t1 = bench_tsc();
 		if (i >= 0)
 			s[i] = t1 - t0;
 	}
-	stats("vm_fault_user", pair, 1);
+	bench_report("vm_fault_user", s, N, pair, 1);
 	raw(VM_MODE, VM_MODE_APPEL1, (long)pg(3));
 	for (int i = -W; i < N; i++) { /* Appel1: resolve, protect another page */
 		raw(VM_PROTECT, (long)pg(2), 1);
-		t0 = tsc();
+		t0 = bench_tsc();
 		poke(pg(2), 3);
-		t1 = tsc();
+		t1 = bench_tsc();
 		if (i >= 0)
 			s[i] = t1 - t0;
 	}
-	stats("vm_appel1_user", pair, 1);
+	bench_report("vm_appel1_user", s, N, pair, 1);
 	raw(VM_MODE, VM_MODE_FAULT, 0);
 	for (int i = -W; i < N; i++) { /* Appel2: protect 100, fault on each; per page */
-		t0 = tsc();
+		t0 = bench_tsc();
 		raw(VM_PROTECT, (long)pg(0), 100);
 		for (int j = 0; j < 100; j++)
 			poke(pg(j), 4);
-		t1 = tsc();
+		t1 = bench_tsc();
 		if (i >= 0)
 			s[i] = t1 - t0;
 	}
-	stats("vm_appel2_user", pair, 100);
+	bench_report("vm_appel2_user", s, N, pair, 100);
 	printf("vmuser: %ld faults resolved by the extension\n", raw(VM_MODE, VM_MODE_FAULT, 0));
 	printf("BENCHEND 1\n");
 }

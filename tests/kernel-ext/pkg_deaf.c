@@ -6,19 +6,16 @@
  * never picked again.
  */
 #include <spindle/dispatcher.h>
-#include <spindle/package.h>
-#include <spindle/strand.h>
 #include <spindle/vproc.h>
 
-SPINDLE_LICENSE("GPL");
+#include "pkg_common.h"
 
-u64 stat[5];
-u64 blocked;
+SPINDLE_LICENSE("GPL");
 
 SPINDLE_HANDLER(VProc_Pick)
 s64 deaf_pick(struct VProc_T *vp, u64 prev, u64 n)
 {
-	stat[4]++;
+	stat[PKG_PICKS]++;
 	if (n > 8)
 		n = 8;
 	for (u64 k = 1; k <= n; k++) {
@@ -32,27 +29,16 @@ s64 deaf_pick(struct VProc_T *vp, u64 prev, u64 n)
 SPINDLE_HANDLER(Strand_Block)
 u64 deaf_block(struct Strand_T *s)
 {
-	s64 i = Strand_Thread(s);
-
-	if (i >= 0 && i < 64) {
-		blocked |= 1ull << i;
-		stat[2]++;
-	}
-	return 0; /* eBPF always returns r0; a void event ignores it */
+	return pkg_block(s);
 }
 
 SPINDLE_HANDLER(Strand_Unblock)
 u64 deaf_unblock(struct Strand_T *s)
 {
+	/* Heard, and ignored: the thread stays blocked. */
 	if (Strand_Thread(s) >= 0)
-		stat[3]++; /* heard, and ignored */
-	return 0;          /* eBPF always returns r0; a void event ignores it */
-}
-
-SPINDLE_EXPORT
-u64 Package_Stat(u64 what)
-{
-	return what < 5 ? stat[what] : 0;
+		stat[PKG_UNBLOCKS]++;
+	return 0; /* eBPF always returns r0; a void event ignores it */
 }
 
 SPINDLE_INIT

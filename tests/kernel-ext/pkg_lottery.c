@@ -5,14 +5,12 @@
  * package), so over many picks thread i runs in proportion to i + 1.
  */
 #include <spindle/dispatcher.h>
-#include <spindle/package.h>
-#include <spindle/strand.h>
 #include <spindle/vproc.h>
+
+#include "pkg_common.h"
 
 SPINDLE_LICENSE("GPL");
 
-u64 stat[5];
-u64 blocked;
 u64 seed = 0x2545f4914f6cdd1dull;
 
 SPINDLE_HANDLER(VProc_Pick)
@@ -20,7 +18,7 @@ s64 lottery_pick(struct VProc_T *vp, u64 prev, u64 n)
 {
 	u64 total = 0, draw;
 
-	stat[4]++;
+	stat[PKG_PICKS]++;
 	if (n > 8)
 		n = 8;
 	for (u64 i = 0; i < n; i++)
@@ -43,45 +41,25 @@ s64 lottery_pick(struct VProc_T *vp, u64 prev, u64 n)
 SPINDLE_HANDLER(Strand_Resume)
 u64 lottery_resume(struct Strand_T *s)
 {
-	stat[0]++;
-	return 0; /* eBPF always returns r0; a void event ignores it */
+	return pkg_count(PKG_RESUMES);
 }
 
 SPINDLE_HANDLER(Strand_Checkpoint)
 u64 lottery_checkpoint(struct Strand_T *s)
 {
-	stat[1]++;
-	return 0; /* eBPF always returns r0; a void event ignores it */
+	return pkg_count(PKG_CHECKPOINTS);
 }
 
 SPINDLE_HANDLER(Strand_Block)
 u64 lottery_block(struct Strand_T *s)
 {
-	s64 i = Strand_Thread(s);
-
-	if (i >= 0 && i < 64) {
-		blocked |= 1ull << i;
-		stat[2]++;
-	}
-	return 0; /* eBPF always returns r0; a void event ignores it */
+	return pkg_block(s);
 }
 
 SPINDLE_HANDLER(Strand_Unblock)
 u64 lottery_unblock(struct Strand_T *s)
 {
-	s64 i = Strand_Thread(s);
-
-	if (i >= 0 && i < 64) {
-		blocked &= ~(1ull << i);
-		stat[3]++;
-	}
-	return 0; /* eBPF always returns r0; a void event ignores it */
-}
-
-SPINDLE_EXPORT
-u64 Package_Stat(u64 what)
-{
-	return what < 5 ? stat[what] : 0;
+	return pkg_unblock(s);
 }
 
 SPINDLE_INIT

@@ -8,19 +8,16 @@
  * processor (the global scheduler giving and taking back its CPU share).
  */
 #include <spindle/dispatcher.h>
-#include <spindle/package.h>
-#include <spindle/strand.h>
 #include <spindle/vproc.h>
 
-SPINDLE_LICENSE("GPL");
+#include "pkg_common.h"
 
-u64 stat[5]; /* resumes, checkpoints, blocks, unblocks, picks */
-u64 blocked; /* bit i: thread i is blocked */
+SPINDLE_LICENSE("GPL");
 
 SPINDLE_HANDLER(VProc_Pick)
 s64 rr_pick(struct VProc_T *vp, u64 prev, u64 n)
 {
-	stat[4]++;
+	stat[PKG_PICKS]++;
 	if (n > 8)
 		n = 8;
 	for (u64 k = 1; k <= n; k++) {
@@ -36,45 +33,25 @@ s64 rr_pick(struct VProc_T *vp, u64 prev, u64 n)
 SPINDLE_HANDLER(Strand_Resume)
 u64 rr_resume(struct Strand_T *s)
 {
-	stat[0]++;
-	return 0; /* eBPF always returns r0; a void event ignores it */
+	return pkg_count(PKG_RESUMES);
 }
 
 SPINDLE_HANDLER(Strand_Checkpoint)
 u64 rr_checkpoint(struct Strand_T *s)
 {
-	stat[1]++;
-	return 0; /* eBPF always returns r0; a void event ignores it */
+	return pkg_count(PKG_CHECKPOINTS);
 }
 
 SPINDLE_HANDLER(Strand_Block)
 u64 rr_block(struct Strand_T *s)
 {
-	s64 i = Strand_Thread(s);
-
-	if (i >= 0 && i < 64) {
-		blocked |= 1ull << i;
-		stat[2]++;
-	}
-	return 0; /* eBPF always returns r0; a void event ignores it */
+	return pkg_block(s);
 }
 
 SPINDLE_HANDLER(Strand_Unblock)
 u64 rr_unblock(struct Strand_T *s)
 {
-	s64 i = Strand_Thread(s);
-
-	if (i >= 0 && i < 64) {
-		blocked &= ~(1ull << i);
-		stat[3]++;
-	}
-	return 0; /* eBPF always returns r0; a void event ignores it */
-}
-
-SPINDLE_EXPORT
-u64 Package_Stat(u64 what)
-{
-	return what < 5 ? stat[what] : 0;
+	return pkg_unblock(s);
 }
 
 SPINDLE_INIT

@@ -1,7 +1,8 @@
 /*
  * model_test.c: the extension model inside the kernel, with real
- * extensions compiled from C by clang (tests/kernel-ext/m_*.c, packed into
- * the image) and the trusted modules the boot published (kernel/modules.c).
+ * extensions compiled from C by clang (tests/kernel-ext/m_*.c, and the
+ * tests/ext-model/ sources mk/kext.mk packs as m_*, into the image) and
+ * the trusted modules the boot published (kernel/modules.c).
  *
  * The paper's demonstrations: the Gatekeeper writes "Intruder Alert"
  * through its Console capability, and a variant that reads the console's
@@ -141,7 +142,7 @@ KTEST(model_console_fields_unreachable_verifier_refuses)
 	kprintf("  m_peek: %s\n", err);
 	KT_ASSERT_EQ(rc, -EINVAL);
 	KT_ASSERT(mt_has(err, "peek:"));
-	KT_ASSERT(mt_has(err, "m_peek.c:"));
+	KT_ASSERT(mt_has(err, "ext_peek.c:")); /* its source, tests/ext-model/ext_peek.c */
 	KT_ASSERT(ext_find("m_peek") == NULL);
 }
 
