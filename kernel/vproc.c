@@ -12,6 +12,15 @@
  * Pick, and Block/Unblock on threads, run the package's extension handlers
  * with preemption disabled: the dispatcher does that for every raise that
  * runs extension code (kernel/dispatch.h), so they need nothing here.
+ *
+ * vproc_get_stats may be called while the virtual processor runs (on
+ * another CPU, or preempted in the middle of its loop on this one), so the
+ * loop writes its statistics under a sequence count: one short section per
+ * pick, with interrupts off so that it is never preempted halfway (a reader
+ * on the same CPU would otherwise wait for it).  The reader copies until it
+ * saw no section begin or end meanwhile.  The Strand.Resume / Checkpoint
+ * counts have their own writer (the switch path, which may raise Resume on
+ * one CPU while the strand is still leaving another) and are read apart.
  */
 #include <arch/cpu.h>
 #include <arch/kstack.h>
@@ -52,6 +61,10 @@ struct VProc_T {
 	struct vproc_thread *cur; /* running thread, or NULL on the loop */
 	uintptr_t loop_rsp;
 	volatile bool stop;
+	/* The loop's statistics, written in vproc_st_begin/end sections (st_seq
+	 * odd while one is open); resumes and checkpoints are written by the
+	 * switch path alone, outside them. */
+	uint32_t st_seq;
 	struct vproc_stats st;
 };
 
@@ -113,19 +126,37 @@ static bool vproc_covers(void *arg, const void *obj)
 	return ((const struct strand *)obj)->package == &vp->pkg;
 }
 
+/* ---- statistics ---- */
+
+/* Open a section of the loop's statistics writes (see the top of the file). */
+static unsigned long vproc_st_begin(struct VProc_T *vp)
+{
+	unsigned long f = arch_irq_save();
+
+	__atomic_store_n(&vp->st_seq, vp->st_seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	return f;
+}
+
+static void vproc_st_end(struct VProc_T *vp, unsigned long f)
+{
+	__atomic_store_n(&vp->st_seq, vp->st_seq + 1, __ATOMIC_RELEASE);
+	arch_irq_restore(f);
+}
+
 /* Strand.Checkpoint / Resume intrinsics call these for the vp's strand. */
 static void vproc_checkpoint(struct strand_package *pkg, struct strand *s)
 {
 	struct VProc_T *vp = (struct VProc_T *)((char *)pkg - offsetof(struct VProc_T, pkg));
 	(void)s;
-	vp->st.checkpoints++;
+	__atomic_store_n(&vp->st.checkpoints, vp->st.checkpoints + 1, __ATOMIC_RELAXED);
 }
 
 static void vproc_resume(struct strand_package *pkg, struct strand *s)
 {
 	struct VProc_T *vp = (struct VProc_T *)((char *)pkg - offsetof(struct VProc_T, pkg));
 	(void)s;
-	vp->st.resumes++;
+	__atomic_store_n(&vp->st.resumes, vp->st.resumes + 1, __ATOMIC_RELAXED);
 }
 
 static const struct strand_package_ops vproc_pkg_ops = {vproc_checkpoint, vproc_resume};
@@ -298,33 +329,33 @@ static void vproc_main(void *p)
 	while (!vp->stop) {
 		struct dispatch_outcome o = {0};
 		uint64_t a[5] = {(uint64_t)(uintptr_t)vp, prev, vp->nthreads, 0, 0};
-		struct vproc_thread *th;
+		struct vproc_thread *th = NULL;
+		unsigned long f;
 		int64_t pick;
 		int st;
 
 		st = dispatch_raise(VProc_Pick_event, a, &o);
-		vp->st.picks++;
 		pick = (int64_t)o.result;
-		if (st != DISPATCH_HANDLED) {
-			vp->st.unhandled++;
+		if (st == DISPATCH_HANDLED && pick >= 0 && (uint64_t)pick < vp->nthreads &&
+		    vp->th[pick].state == VT_READY)
+			th = &vp->th[pick];
+		f = vproc_st_begin(vp);
+		vp->st.picks++;
+		if (th) {
+			vp->st.runs[pick]++;
+			vp->st.trace[vp->st.ntrace++ % VPROC_TRACE] = (uint8_t)pick;
+		} else {
+			if (st != DISPATCH_HANDLED)
+				vp->st.unhandled++;
+			else if (pick >= 0)
+				vp->st.refused++;
 			vp->st.idles++;
+		}
+		vproc_st_end(vp, f);
+		if (!th) {
 			vproc_idle();
 			continue;
 		}
-		if (pick < 0) {
-			vp->st.idles++;
-			vproc_idle();
-			continue;
-		}
-		if ((uint64_t)pick >= vp->nthreads || vp->th[pick].state != VT_READY) {
-			vp->st.refused++;
-			vp->st.idles++;
-			vproc_idle();
-			continue;
-		}
-		th = &vp->th[pick];
-		vp->st.runs[pick]++;
-		vp->st.trace[vp->st.ntrace++ % VPROC_TRACE] = (uint8_t)pick;
 		vp->cur = th;
 		vproc_switch(&vp->loop_rsp, th->rsp);
 		vp->cur = NULL;
@@ -332,8 +363,11 @@ static void vproc_main(void *p)
 			vproc_reap(vp, th);
 		prev = (uint64_t)pick;
 	}
-	if (vp->strand)
+	if (vp->strand) {
+		unsigned long f = vproc_st_begin(vp);
 		vp->st.ticks = vp->strand->ticks;
+		vproc_st_end(vp, f);
+	}
 }
 
 int vproc_create(const struct vproc_attr *a, struct VProc_T **out)
@@ -417,9 +451,19 @@ int vproc_stop(struct VProc_T *vp)
 
 void vproc_get_stats(const struct VProc_T *vp, struct vproc_stats *out)
 {
-	*out = vp->st;
-	if (vp->strand)
-		out->ticks = vp->strand->ticks;
+	struct strand *s = vp->strand;
+	uint32_t seq;
+
+	do {
+		while ((seq = __atomic_load_n(&vp->st_seq, __ATOMIC_ACQUIRE)) & 1)
+			arch_cpu_relax(); /* a section is open on another CPU: a few stores */
+		*out = vp->st;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while (__atomic_load_n(&vp->st_seq, __ATOMIC_RELAXED) != seq);
+	out->resumes = __atomic_load_n(&vp->st.resumes, __ATOMIC_RELAXED);
+	out->checkpoints = __atomic_load_n(&vp->st.checkpoints, __ATOMIC_RELAXED);
+	if (s)
+		out->ticks = __atomic_load_n(&s->ticks, __ATOMIC_RELAXED);
 }
 
 cap_t vproc_cap(const struct VProc_T *vp)

@@ -99,6 +99,8 @@ int vproc_start(struct VProc_T *vp);
  * contexts are discarded (their stacks stay with the pool slot for its next
  * virtual processor); the grant is revoked. */
 int vproc_stop(struct VProc_T *vp);
+/* A consistent snapshot of its statistics, also while it runs (ticks and
+ * the Resume/Checkpoint counts are read live beside it). */
 void vproc_get_stats(const struct VProc_T *vp, struct vproc_stats *out);
 /* The capability granted to the holder. */
 cap_t vproc_cap(const struct VProc_T *vp);

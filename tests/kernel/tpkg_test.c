@@ -12,6 +12,11 @@
  *
  * Every case stops its virtual processors and unloads its extensions
  * before it asserts, so a failure leaves nothing running for the next.
+ *
+ * No case sleeps for a fixed time: each polls (vproc_get_stats is a
+ * consistent snapshot while the virtual processor runs) until what it
+ * asserts has had enough runs, ticks or events to be meaningful, with a
+ * ceiling after which it fails saying what it was waiting for.
  */
 #include <arch/cpu.h>
 
@@ -29,6 +34,9 @@
 #include "kernel/vproc.h"
 
 #define MS 1000000ull
+
+#define TP_STEP    (2 * MS)    /* polling step (a sleep ends at a tick, 10 ms) */
+#define TP_CEILING (3000 * MS) /* a case gives up waiting after this */
 
 static const struct module tp_loader = {"tpkg_test", MODULE_TRUSTED};
 
@@ -62,6 +70,20 @@ static uint64_t tp_stat(struct ext *x, uint64_t what)
 	return ((adapter_fn)s->sig->fn)(what, 0, 0, 0, 0).r0;
 }
 
+/* Sleep a polling step; false once TP_CEILING has passed since t0. */
+static bool tp_wait(uint64_t t0)
+{
+	if (clock_ns() - t0 >= TP_CEILING)
+		return false;
+	sched_sleep_ns(TP_STEP);
+	return true;
+}
+
+static unsigned long tp_ms_since(uint64_t t0)
+{
+	return (unsigned long)((clock_ns() - t0) / MS);
+}
+
 /* ---- user-level threads: count, burn a little, yield ---- */
 
 struct tp_work {
@@ -90,20 +112,23 @@ static void tp_thread(struct VProc_T *vp, uint32_t i, void *arg)
 /* A kernel strand competing for the CPU at the same priority. */
 struct tp_hog {
 	volatile uint64_t loops;
-	volatile uint64_t ticks; /* charged to it by the global scheduler, at the end */
+	volatile uint64_t ticks; /* charged to it by the global scheduler so far */
 	volatile bool stop;
 };
 
 static void tp_hog_fn(void *p)
 {
 	struct tp_hog *h = p;
+	const struct strand *me = strand_current();
+
 	while (!h->stop) {
 		volatile uint64_t x = 0;
 		for (int k = 0; k < 1000; k++)
 			x += (uint64_t)k;
 		h->loops++;
+		h->ticks = __atomic_load_n(&me->ticks, __ATOMIC_RELAXED);
 	}
-	h->ticks = strand_current()->ticks;
+	h->ticks = __atomic_load_n(&me->ticks, __ATOMIC_RELAXED);
 }
 
 static int tp_vproc(const char *name, const char *holder, uint32_t n, struct tp_work *w,
@@ -113,6 +138,22 @@ static int tp_vproc(const char *name, const char *holder, uint32_t n, struct tp_
 	return vproc_create(&a, vp);
 }
 
+/* Round-robin: every thread ran this often and the trace of the last
+ * VPROC_TRACE picks is full before the case stops (the assertions want
+ * more than 3 runs each and check the order over the whole trace). */
+#define TP_RR_RUNS 16
+
+static bool tp_rr_enough(const struct VProc_T *vp, struct ext *x)
+{
+	struct vproc_stats st;
+
+	vproc_get_stats(vp, &st);
+	for (uint32_t i = 0; i < 3; i++)
+		if (st.runs[i] < TP_RR_RUNS)
+			return false;
+	return st.ntrace >= VPROC_TRACE && tp_stat(x, 0) >= 1;
+}
+
 KTEST(tpkg_round_robin_package)
 {
 	static struct tp_work w;
@@ -120,8 +161,8 @@ KTEST(tpkg_round_robin_package)
 	struct ext *x = NULL;
 	struct vproc_stats st;
 	char err[200];
-	uint64_t resumes, picks;
-	bool cyclic = true;
+	uint64_t resumes, picks, t0;
+	bool cyclic = true, enough;
 	int rc;
 
 	memset((void *)&w, 0, sizeof(w));
@@ -133,7 +174,9 @@ KTEST(tpkg_round_robin_package)
 	}
 	KT_ASSERT(!dispatch_is_direct(Strand_Resume_event)); /* a package listens now */
 	KT_ASSERT_EQ(vproc_start(vp), 0);
-	sched_sleep_ns(150 * MS);
+	t0 = clock_ns();
+	while (!(enough = tp_rr_enough(vp, x)) && tp_wait(t0))
+		;
 	w.stop = true;
 	vproc_stop(vp);
 	vproc_get_stats(vp, &st);
@@ -141,9 +184,14 @@ KTEST(tpkg_round_robin_package)
 	picks = tp_stat(x, 4);
 	KT_ASSERT_EQ(ext_unload(x, err, sizeof(err)), 0);
 
-	kprintf("  rr: runs %lu %lu %lu, picks %lu, package saw %lu resumes\n",
+	kprintf("  rr: runs %lu %lu %lu, picks %lu, package saw %lu resumes (%lu ms)\n",
 	        (unsigned long)st.runs[0], (unsigned long)st.runs[1], (unsigned long)st.runs[2],
-	        (unsigned long)picks, (unsigned long)resumes);
+	        (unsigned long)picks, (unsigned long)resumes, tp_ms_since(t0));
+	if (!enough)
+		KT_FAIL("after %lu ms the threads had run %lu %lu %lu times (%u picks traced, %lu "
+		        "resumes seen); want %d each, a full trace and a resume",
+		        tp_ms_since(t0), (unsigned long)st.runs[0], (unsigned long)st.runs[1],
+		        (unsigned long)st.runs[2], st.ntrace, (unsigned long)resumes, TP_RR_RUNS);
 	KT_ASSERT(st.runs[0] > 3 && st.runs[1] > 3 && st.runs[2] > 3);
 	/* Round-robin: every pick is the successor of the one before. */
 	{
@@ -162,6 +210,22 @@ KTEST(tpkg_round_robin_package)
 	KT_ASSERT_EQ(st.refused, 0);
 }
 
+/* The share: ticks charged to each side before the case stops.  The
+ * scheduler alternates them in quanta of SCHED_QUANTUM_TICKS, so either
+ * side may be a quantum ahead when the other reaches this; at 8 ticks each
+ * the factor-2 bounds below still fail a 3:1 split (24 against 8, or 22
+ * against 10 with a quantum's slack) while a fair one (8 against 10 or 12)
+ * passes. */
+#define TP_SHARE_TICKS 8
+
+static bool tp_share_enough(const struct VProc_T *vp, const struct tp_hog *hog, struct ext *x)
+{
+	struct vproc_stats st;
+
+	vproc_get_stats(vp, &st);
+	return st.ticks >= TP_SHARE_TICKS && hog->ticks >= TP_SHARE_TICKS && tp_stat(x, 1) >= 2;
+}
+
 KTEST(tpkg_share_is_bounded_by_the_global_scheduler)
 {
 	static struct tp_work w;
@@ -174,7 +238,8 @@ KTEST(tpkg_share_is_bounded_by_the_global_scheduler)
 	struct vproc_stats st;
 	strand_t h;
 	char err[200];
-	uint64_t checkpoints, done;
+	uint64_t checkpoints, done, t0;
+	bool enough;
 	int rc;
 
 	/* The virtual processor and one ordinary strand share CPU 0 (both
@@ -189,7 +254,9 @@ KTEST(tpkg_share_is_bounded_by_the_global_scheduler)
 	}
 	KT_ASSERT_EQ(strand_create_pinned(&ha, 0, tp_hog_fn, &hog, &h), 0);
 	KT_ASSERT_EQ(vproc_start(vp), 0);
-	sched_sleep_ns(400 * MS);
+	t0 = clock_ns();
+	while (!(enough = tp_share_enough(vp, &hog, x)) && tp_wait(t0))
+		;
 	w.stop = true;
 	hog.stop = true;
 	vproc_stop(vp);
@@ -200,9 +267,14 @@ KTEST(tpkg_share_is_bounded_by_the_global_scheduler)
 
 	done = st.runs[0] + st.runs[1] + st.runs[2];
 	kprintf("  share: vp charged %lu ticks (%lu thread runs, %lu checkpoints seen); "
-	        "the ordinary strand %lu\n",
+	        "the ordinary strand %lu (%lu ms)\n",
 	        (unsigned long)st.ticks, (unsigned long)done, (unsigned long)checkpoints,
-	        (unsigned long)hog.ticks);
+	        (unsigned long)hog.ticks, tp_ms_since(t0));
+	if (!enough)
+		KT_FAIL("after %lu ms the vp was charged %lu ticks, the ordinary strand %lu, the "
+		        "package saw %lu checkpoints; want %d ticks each and 2 checkpoints",
+		        tp_ms_since(t0), (unsigned long)st.ticks, (unsigned long)hog.ticks,
+		        (unsigned long)checkpoints, TP_SHARE_TICKS);
 	/* Both made progress: the package's threads never kept the ordinary
 	 * strand out, and it never kept the package out. */
 	KT_ASSERT(hog.ticks > 0);
@@ -218,6 +290,20 @@ KTEST(tpkg_share_is_bounded_by_the_global_scheduler)
 	KT_ASSERT(st.ticks <= hog.ticks * 2);
 }
 
+/* Lottery draws before the case stops.  Over n draws runs[1] - runs[0]
+ * has mean n/6 and standard deviation sqrt(17n/36), runs[2] - runs[1]
+ * mean n/6 and sqrt(29n/36): at 1,200 both orderings hold by more than 6
+ * standard deviations, and each share bound below by more than 7. */
+#define TP_LOTTERY_RUNS 1200
+
+static uint64_t tp_total_runs(const struct VProc_T *vp)
+{
+	struct vproc_stats st;
+
+	vproc_get_stats(vp, &st);
+	return st.runs[0] + st.runs[1] + st.runs[2];
+}
+
 KTEST(tpkg_lottery_package_proportions)
 {
 	static struct tp_work w;
@@ -225,7 +311,8 @@ KTEST(tpkg_lottery_package_proportions)
 	struct ext *x = NULL;
 	struct vproc_stats st;
 	char err[200];
-	uint64_t total;
+	uint64_t total, t0;
+	bool enough;
 	int rc;
 
 	memset((void *)&w, 0, sizeof(w));
@@ -236,21 +323,45 @@ KTEST(tpkg_lottery_package_proportions)
 		KT_FAIL("pkg_lottery did not load (%d): %s", rc, err);
 	}
 	KT_ASSERT_EQ(vproc_start(vp), 0);
-	sched_sleep_ns(200 * MS);
+	t0 = clock_ns();
+	while (!(enough = tp_total_runs(vp) >= TP_LOTTERY_RUNS) && tp_wait(t0))
+		;
 	w.stop = true;
 	vproc_stop(vp);
 	vproc_get_stats(vp, &st);
 	KT_ASSERT_EQ(ext_unload(x, err, sizeof(err)), 0);
 
 	total = st.runs[0] + st.runs[1] + st.runs[2];
-	kprintf("  lottery: runs %lu %lu %lu (tickets 1:2:3)\n", (unsigned long)st.runs[0],
-	        (unsigned long)st.runs[1], (unsigned long)st.runs[2]);
-	KT_ASSERT(total >= 60);
+	kprintf("  lottery: runs %lu %lu %lu (tickets 1:2:3) (%lu ms)\n", (unsigned long)st.runs[0],
+	        (unsigned long)st.runs[1], (unsigned long)st.runs[2], tp_ms_since(t0));
+	if (!enough)
+		KT_FAIL("after %lu ms the threads had run %lu times in all; want %d",
+		        tp_ms_since(t0), (unsigned long)total, TP_LOTTERY_RUNS);
+	KT_ASSERT(total >= TP_LOTTERY_RUNS);
 	/* Expected shares 1/6, 2/6, 3/6; allow a wide margin. */
 	KT_ASSERT(st.runs[0] * 6 >= total / 2 && st.runs[0] * 6 <= total * 2);
 	KT_ASSERT(st.runs[2] * 6 >= total * 3 / 2 && st.runs[2] * 6 <= total * 9 / 2);
 	KT_ASSERT(st.runs[0] < st.runs[1] && st.runs[1] < st.runs[2]);
 	KT_ASSERT_EQ(st.refused, 0);
+}
+
+/* The runaway case waits until the abort happened, the virtual processor
+ * has idled unanswered since, and the ordinary strand made progress after
+ * the abort (hog_at_abort: its loops when the abort was first seen). */
+static bool tp_runaway_enough(const struct VProc_T *vp, struct ext *x, const struct tp_hog *hog,
+                              uint64_t *hog_at_abort)
+{
+	const struct dispatch_binding *b = ext_binding(x, 0);
+	struct vproc_stats st;
+
+	if (dispatch_binding_aborts(b) < 1 || !dispatch_binding_disabled(b))
+		return false;
+	if (*hog_at_abort == ~0ull) {
+		*hog_at_abort = hog->loops;
+		return false;
+	}
+	vproc_get_stats(vp, &st);
+	return st.unhandled >= 1 && hog->loops > *hog_at_abort;
 }
 
 KTEST(tpkg_runaway_package_starves_only_itself)
@@ -262,8 +373,8 @@ KTEST(tpkg_runaway_package_starves_only_itself)
 	struct vproc_stats st;
 	strand_t h;
 	char err[200];
-	bool disabled;
-	uint64_t aborts, hog_loops;
+	bool disabled, enough;
+	uint64_t aborts, hog_loops, hog_at_abort = ~0ull, t0;
 	int rc;
 
 	memset((void *)&w, 0, sizeof(w));
@@ -276,7 +387,9 @@ KTEST(tpkg_runaway_package_starves_only_itself)
 	}
 	KT_ASSERT_EQ(strand_create(tp_hog_fn, &hog, SCHED_PRIO_DEFAULT, "tp-hog2", &h), 0);
 	KT_ASSERT_EQ(vproc_start(vp), 0);
-	sched_sleep_ns(150 * MS);
+	t0 = clock_ns();
+	while (!(enough = tp_runaway_enough(vp, x, &hog, &hog_at_abort)) && tp_wait(t0))
+		;
 	hog.stop = true;
 	w.stop = true;
 	strand_join(h, NULL);
@@ -287,9 +400,15 @@ KTEST(tpkg_runaway_package_starves_only_itself)
 	aborts = dispatch_binding_aborts(ext_binding(x, 0));
 	KT_ASSERT_EQ(ext_unload(x, err, sizeof(err)), 0);
 
-	kprintf("  runaway: %lu aborts, binding %s, %lu picks unanswered, hog %lu loops\n",
+	kprintf("  runaway: %lu aborts, binding %s, %lu picks unanswered, hog %lu loops (%lu ms)\n",
 	        (unsigned long)aborts, disabled ? "disabled" : "live", (unsigned long)st.unhandled,
-	        (unsigned long)hog_loops);
+	        (unsigned long)hog_loops, tp_ms_since(t0));
+	if (!enough)
+		KT_FAIL(
+		    "after %lu ms: %lu aborts, binding %s, %lu picks unanswered, hog at %lu loops "
+		    "(%ld at the abort); want the abort, an unanswered pick and the hog going on",
+		    tp_ms_since(t0), (unsigned long)aborts, disabled ? "disabled" : "live",
+		    (unsigned long)st.unhandled, (unsigned long)hog_loops, (long)hog_at_abort);
 	KT_ASSERT_EQ(aborts, 1);
 	KT_ASSERT(disabled);
 	KT_ASSERT(st.unhandled >= 1);
@@ -297,15 +416,32 @@ KTEST(tpkg_runaway_package_starves_only_itself)
 	KT_ASSERT(hog_loops > 0);                 /* ... and nobody else does */
 }
 
+/* After the Unblock: the deaf package picked each of its other threads
+ * this many more times (so it passed thread 0 over as often) and the good
+ * package ran its thread 0 again. */
+#define TP_DEAF_ROUNDS 8
+
+static bool tp_deaf_enough(const struct VProc_T *vd, const struct VProc_T *vr,
+                           const struct vproc_stats *sd0, const struct vproc_stats *sr0)
+{
+	struct vproc_stats sd, sr;
+
+	vproc_get_stats(vd, &sd);
+	vproc_get_stats(vr, &sr);
+	return sd.runs[1] >= sd0->runs[1] + TP_DEAF_ROUNDS &&
+	       sd.runs[2] >= sd0->runs[2] + TP_DEAF_ROUNDS && sr.runs[0] > sr0->runs[0];
+}
+
 KTEST(tpkg_package_ignoring_unblock_starves_only_its_threads)
 {
 	static struct tp_work wd, wr;
 	struct VProc_T *vd = NULL, *vr = NULL;
 	struct ext *xd = NULL, *xr = NULL;
-	struct vproc_stats sd, sr;
+	struct vproc_stats sd, sr, sd0, sr0;
 	char err[200];
-	uint64_t d_before, r_before, deaf_unblocks, rr_unblocks;
-	int rc;
+	uint64_t d_before, r_before, deaf_blocks, rr_blocks, deaf_unblocks, rr_unblocks, t0, t1;
+	bool blocked, enough = false;
+	int rc, ud = -1, ur = -1;
 
 	memset((void *)&wd, 0, sizeof(wd));
 	memset((void *)&wr, 0, sizeof(wr));
@@ -325,28 +461,52 @@ KTEST(tpkg_package_ignoring_unblock_starves_only_its_threads)
 	}
 	KT_ASSERT_EQ(vproc_start(vd), 0);
 	KT_ASSERT_EQ(vproc_start(vr), 0);
-	sched_sleep_ns(60 * MS);
-	/* Both thread 0s have blocked themselves by now. */
-	vproc_get_stats(vd, &sd);
-	vproc_get_stats(vr, &sr);
-	d_before = sd.runs[0];
-	r_before = sr.runs[0];
-	vproc_unblock(vd, 0);
-	vproc_unblock(vr, 0);
-	sched_sleep_ns(100 * MS);
+	/* Until both thread 0s have blocked themselves: each package heard its
+	 * Strand.Block (raised after the thread's state became blocked). */
+	t0 = clock_ns();
+	while (!(blocked = tp_stat(xd, 2) >= 1 && tp_stat(xr, 2) >= 1) && tp_wait(t0))
+		;
+	vproc_get_stats(vd, &sd0);
+	vproc_get_stats(vr, &sr0);
+	d_before = sd0.runs[0];
+	r_before = sr0.runs[0];
+	t1 = clock_ns();
+	if (blocked) {
+		ud = vproc_unblock(vd, 0);
+		ur = vproc_unblock(vr, 0);
+		while (!(enough = tp_deaf_enough(vd, vr, &sd0, &sr0)) && tp_wait(t1))
+			;
+	}
 	wd.stop = wr.stop = true;
 	vproc_stop(vd);
 	vproc_stop(vr);
 	vproc_get_stats(vd, &sd);
 	vproc_get_stats(vr, &sr);
+	deaf_blocks = tp_stat(xd, 2);
+	rr_blocks = tp_stat(xr, 2);
 	deaf_unblocks = tp_stat(xd, 3);
 	rr_unblocks = tp_stat(xr, 3);
 	KT_ASSERT_EQ(ext_unload(xd, err, sizeof(err)), 0);
 	KT_ASSERT_EQ(ext_unload(xr, err, sizeof(err)), 0);
 
-	kprintf("  deaf: thread 0 ran %lu then %lu times, others %lu %lu; good: %lu then %lu\n",
+	kprintf("  deaf: thread 0 ran %lu then %lu times, others %lu %lu; good: %lu then %lu "
+	        "(%lu ms to block, %lu after)\n",
 	        (unsigned long)d_before, (unsigned long)sd.runs[0], (unsigned long)sd.runs[1],
-	        (unsigned long)sd.runs[2], (unsigned long)r_before, (unsigned long)sr.runs[0]);
+	        (unsigned long)sd.runs[2], (unsigned long)r_before, (unsigned long)sr.runs[0],
+	        (unsigned long)((t1 - t0) / MS), tp_ms_since(t1));
+	if (!blocked)
+		KT_FAIL("after %lu ms the deaf and good packages had heard %lu and %lu "
+		        "Blocks; want thread 0 of each blocked",
+		        (unsigned long)((t1 - t0) / MS), (unsigned long)deaf_blocks,
+		        (unsigned long)rr_blocks);
+	KT_ASSERT_EQ(ud, 0);
+	KT_ASSERT_EQ(ur, 0);
+	if (!enough)
+		KT_FAIL("%lu ms after the Unblocks the deaf package's threads 1 and 2 had run %lu "
+		        "and %lu more times and the good package's thread 0 %lu; want %d, %d and 1",
+		        tp_ms_since(t1), (unsigned long)(sd.runs[1] - sd0.runs[1]),
+		        (unsigned long)(sd.runs[2] - sd0.runs[2]),
+		        (unsigned long)(sr.runs[0] - sr0.runs[0]), TP_DEAF_ROUNDS, TP_DEAF_ROUNDS);
 	KT_ASSERT_EQ(d_before, 3);
 	KT_ASSERT_EQ(sd.runs[0], 3);                 /* never picked again */
 	KT_ASSERT(sd.runs[1] > 3 && sd.runs[2] > 3); /* its other threads go on */
