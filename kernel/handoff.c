@@ -1,10 +1,10 @@
 /*
  * handoff.c: block the current strand and make one given strand runnable
- * (kernel/handoff.h).  The scheduler's sched_handoff queues `to` at the
- * head of its run queue and switches under the same lock when `to` waits
- * on this CPU, so unless a strand of higher priority is ready no other
- * strand runs between the two; otherwise it is the scheduler's plain
- * unblock and block.  A prepared block that was cancelled by an early
+ * (kernel/handoff.h).  The scheduler's sched_handoff switches straight to
+ * `to` under one lock when `to` waits on this CPU and no ready strand
+ * outranks it (else it queues `to` at the head of its run queue first), so
+ * no other strand runs between the two; otherwise it is the scheduler's
+ * plain unblock and block.  A prepared block that was cancelled by an early
  * wakeup (sched_block returning at once) is the caller's business: it
  * re-checks its condition, as with every use of the protocol.
  */

@@ -20,6 +20,7 @@
 
 #include <arch/cpu.h>
 #include <arch/mmu.h>
+#include <arch/percpu.h>
 #include <arch/uspace.h>
 
 #include "kernel/bootmod.h"
@@ -83,27 +84,36 @@ static struct process *process_of(struct strand *s)
 	return (struct process *)((char *)s->package - __builtin_offsetof(struct process, pkg));
 }
 
+/* The current strand read in line (what sched_current() returns). */
 struct process *process_current(void)
 {
-	return process_of(sched_current());
+	return process_of(arch_percpu_current());
 }
 
 /* ---- Strand.Checkpoint / Strand.Resume for process strands ---- */
 
-static void process_checkpoint(struct strand_package *pkg, struct strand *s)
+/* The scheduler calls these with the strand's package, which is a
+ * process's own (these are its ops): the process is the package's. */
+static inline struct process *process_of_pkg(struct strand_package *pkg)
 {
-	struct process *p = process_of(s);
+	return (struct process *)((char *)pkg - __builtin_offsetof(struct process, pkg));
+}
 
-	(void)pkg;
+__attribute__((optimize("omit-frame-pointer"))) static void
+process_checkpoint(struct strand_package *pkg, struct strand *s)
+{
+	struct process *p = process_of_pkg(pkg);
+
+	(void)s;
 	uspace_fpu_save(p->fpu);
 	p->fpu_live = true;
 }
 
-static void process_resume(struct strand_package *pkg, struct strand *s)
+__attribute__((optimize("omit-frame-pointer"))) static void
+process_resume(struct strand_package *pkg, struct strand *s)
 {
-	struct process *p = process_of(s);
+	struct process *p = process_of_pkg(pkg);
 
-	(void)pkg;
 	translation_switch(p->ctx);
 	uspace_set_kernel_stack(s->stack.top);
 	uspace_set_fs_base(p->fs_base);
@@ -331,18 +341,34 @@ static __attribute__((noinline)) void process_syscall_after(struct process *p,
 	f->rax = (uint64_t)fn(p, f, p->after_nr);
 }
 
+/* The boot-time table as a raise (the call site before the event exists). */
+static uint64_t process_syscall_table_raise(uint64_t p, uint64_t f, uint64_t a3, uint64_t a4,
+                                            uint64_t a5)
+{
+	(void)a3, (void)a4, (void)a5;
+	return (uint64_t)process_syscall_table((struct process *)(uintptr_t)p,
+	                                       (struct trap_frame *)(uintptr_t)f);
+}
+static dispatch_fn process_syscall_table_site = process_syscall_table_raise;
+/* Where the raise's code address is read: the table's site until
+ * process_events_init has declared the event and bound the handlers, then
+ * the event's call site (ev->fast: the generated routine's slot entry, or
+ * a direct handler).  Never NULL, so the system call does not test. */
+static dispatch_fn *process_syscall_site = &process_syscall_table_site;
+
 /* MachineTrap.Syscall(process, saved state), raised by the trap path (the
  * syscall stub calls this directly): through the dispatcher once the event
  * is declared (process_events_init), before that through the table above.
  * This is the null system call's path: nothing here that is not needed
- * (no frame pointer either: backtraces from handlers skip this frame). */
+ * (no frame pointer either: backtraces from handlers skip this frame; the
+ * current strand read in line, as sched_current() does). */
 __attribute__((optimize("omit-frame-pointer"))) static void
 process_syscall(struct trap_frame *f)
 {
 	/* The caller runs on a strand (never NULL here): a kernel strand has
 	 * no package, a process strand has this file's. */
-	struct strand_package *pkg = sched_current()->package;
-	struct dispatch_event *ev = MachineTrap_Syscall_event;
+	struct strand_package *pkg = ((struct strand *)arch_percpu_current())->package;
+	dispatch_fn raise;
 	struct process *p;
 
 	if (__builtin_expect(!pkg || pkg->ops != &process_pkg_ops, 0))
@@ -350,10 +376,9 @@ process_syscall(struct trap_frame *f)
 	p = (struct process *)((char *)pkg - __builtin_offsetof(struct process, pkg));
 	/* The raise: the event's call site (MachineTrap_Syscall() without
 	 * its extra hop), i.e. the dispatch routine generated for the set. */
-	if (__builtin_expect(ev != NULL, 1))
-		f->rax = dispatch_call(ev, (uint64_t)(uintptr_t)p, (uint64_t)(uintptr_t)f, 0, 0, 0);
-	else
-		f->rax = (uint64_t)process_syscall_table(p, f);
+	raise = __atomic_load_n(__atomic_load_n(&process_syscall_site, __ATOMIC_ACQUIRE),
+	                        __ATOMIC_ACQUIRE);
+	f->rax = raise((uint64_t)(uintptr_t)p, (uint64_t)(uintptr_t)f, 0, 0, 0);
 	if (__builtin_expect(p->after != NULL, 0))
 		process_syscall_after(p, f);
 }
@@ -592,6 +617,8 @@ int process_events_init(void)
 	for (unsigned i = 0; i < process_nhandlers; i++)
 		if ((err = process_syscall_bind(&process_handlers[i], process_handler_owner[i])))
 			return err;
+	/* From now on system calls raise the event. */
+	__atomic_store_n(&process_syscall_site, &MachineTrap_Syscall_event->fast, __ATOMIC_RELEASE);
 	return 0;
 }
 

@@ -372,9 +372,17 @@ static inline void sched_finish_switch(struct sched_cpu *c)
  * c->migrate.  Returns when the current strand runs again - possibly on
  * another CPU: the result is the sched_cpu it runs on, whose lock is held.
  */
+static struct sched_cpu *sched_switch_to(struct sched_cpu *c, struct strand *next);
+
 static struct sched_cpu *sched_switch(struct sched_cpu *c)
 {
-	struct strand *prev = c->current, *next = sched_pick(c);
+	return sched_switch_to(c, sched_pick(c));
+}
+
+/* The same with the next strand chosen by the caller (not queued). */
+static struct sched_cpu *sched_switch_to(struct sched_cpu *c, struct strand *next)
+{
+	struct strand *prev = c->current;
 
 	c->need_resched = false;
 	if (next == prev) {
@@ -491,8 +499,9 @@ bool sched_unblock(struct strand *s, int result)
 
 /*
  * The current strand, prepared to block (sched_prepare_block), blocks and
- * `to` - blocked, last run on this CPU and allowed here - is woken at the
- * head of its queue and switched to under one lock: the protected
+ * `to` - blocked, last run on this CPU and allowed here - is woken and
+ * switched to under one lock, without passing through the run queue when
+ * nothing ready outranks it (else at the head of its queue): the protected
  * procedure call's handoff (kernel/handoff.h declares it).  Any other
  * case is sched_unblock(to) then sched_block().
  */
@@ -501,6 +510,7 @@ int sched_handoff(struct strand *to, int result)
 	unsigned long f;
 	struct sched_cpu *c = sched_lock_self(&f);
 	struct strand *cur = c->current;
+	bool direct;
 
 	if (to->state != STRAND_BLOCKED || to->cpu != c->id || !sched_allowed(to, c->id) ||
 	    cur->state != STRAND_BLOCKING) {
@@ -511,11 +521,17 @@ int sched_handoff(struct strand *to, int result)
 	arch_preempt_dec();
 	to->wait_result = result;
 	c->st.wakeups++;
-	sched_enqueue(c, to, true);
+	/* Nothing ready outranks `to`: switch to it without queueing it (the
+	 * pick would take it from the head of its queue); else queue it. */
+	direct = sched_top_prio(c) <= (int)to->prio;
+	if (direct)
+		to->state = STRAND_READY;
+	else
+		sched_enqueue(c, to, true);
 	Strand_Unblock((struct Strand_T *)to);    /* EVENT */
 	cur->state = STRAND_BLOCKED;
 	Strand_Block((struct Strand_T *)cur);     /* EVENT */
-	c = sched_switch(c);
+	c = direct ? sched_switch_to(c, to) : sched_switch(c);
 	spin_unlock_irqrestore(&c->lock, f);
 	return cur->wait_result;
 }

@@ -300,7 +300,9 @@ struct translation_ctx *translation_current(void)
 	return tl_this_cpu()->ctx;
 }
 
-struct translation_ctx *translation_switch(struct translation_ctx *ctx)
+/* Every switch between processes runs this: no frame pointer. */
+__attribute__((optimize("omit-frame-pointer"))) struct translation_ctx *
+translation_switch(struct translation_ctx *ctx)
 {
 	unsigned long f = arch_irq_save();
 	struct tl_cpu *me = tl_this_cpu();

@@ -277,6 +277,41 @@ static void dg_cpu_self(struct dg *g)
 	dg_call(g, (const void *)d->cpu_self); /* call cpu_self */
 }
 
+/* The lean form's r15: this CPU's bookkeeping is at [r15 + *disp].  In the
+ * kernel, when the array's base is a sign-extended 32-bit address, r15 is
+ * only the byte offset into it and the base goes into every displacement
+ * (mov r15d, gs:[PERCPU_ID]; shl r15, log2(size): two instructions);
+ * otherwise r15 is the pointer (dg_cpu_self; mov r15, rax) and *disp 0. */
+static void dg_cpu_r15(struct dg *g, int32_t *disp)
+{
+	struct jit_buf *b = &g->b;
+#ifdef SPINDLE_KERNEL
+	const struct dispatch_gen_desc *d = g->d;
+	uint32_t size = d->cpu_size;
+	int64_t base = (int64_t)(uintptr_t)d->cpu_base;
+
+	if (d->cpu_base && size && (size & (size - 1)) == 0 &&
+	    x86_is_simm32(base + (int64_t)d->nest_off) &&
+	    x86_is_simm32(base + (int64_t)d->seen_off)) {
+		uint8_t shift = (uint8_t)__builtin_ctz(size);
+
+		x86_byte(b, 0x65); /* mov r15d, gs:[PERCPU_ID]: 65 44 8B 3C 25 disp32 */
+		x86_byte(b, 0x44);
+		x86_byte(b, 0x8b);
+		x86_byte(b, 0x3c);
+		x86_byte(b, 0x25);
+		x86_imm32(b, PERCPU_ID);
+		if (shift)
+			x86_shift_ri(b, true, X86_SH_SHL, X86_R15, shift); /* shl r15, log2(size) */
+		*disp = (int32_t)base;
+		return;
+	}
+#endif
+	dg_cpu_self(g);              /* rax = this CPU's */
+	dg_mov(b, X86_R15, X86_RAX); /* mov r15, rax */
+	*disp = 0;
+}
+
 /* Preemption depth -= 1 (ZF: it reached 0).  Kernel: dec dword
  * gs:[PERCPU_PREEMPT], one instruction; hosted: the stand-in counter
  * (clobbers rcx). */
@@ -437,7 +472,7 @@ static void dg_slow_stub(struct dg *g, uint32_t i)
  * whose personalities' guards partition the calls):
  *
  *   prologue   push a1..a(nargs), r15 [sub rsp, 8]; mov a <- rdi..;
- *              call cpu_self; mov r15, rax; add dword [r15 + nest], 1
+ *              r15 = this CPU's (dg_cpu_r15); add dword [r15 + nest], 1
  *   entry i    per guard: args; call g; test rax; jz next
  *              args; call h; jmp done
  *   tail       args; call default
@@ -467,6 +502,7 @@ static void dg_emit_lean(struct dg *g)
 	uint32_t na = d->nargs < 5 ? d->nargs : 5;
 	/* Return address + (na + 1) pushes: aligned when na + 1 is odd. */
 	bool pad = (na + 1) % 2 == 0;
+	int32_t cpu; /* r15 + cpu: this CPU's bookkeeping */
 
 	for (uint32_t l = 0; l < g->nlabels; l++)
 		g->label[l] = UINT32_MAX;
@@ -479,9 +515,8 @@ static void dg_emit_lean(struct dg *g)
 		x86_alu_ri(b, true, X86_EXT_SUB, X86_RSP, 8); /* sub rsp, 8 */
 	for (uint32_t k = 0; k < na; k++)
 		dg_mov(b, dg_argreg[k], dg_callreg[k]); /* mov rbx, rdi .. */
-	dg_cpu_self(g);                                                  /* rax = this CPU's */
-	dg_mov(b, X86_R15, X86_RAX);                                     /* mov r15, rax */
-	dg_mem32_imm8(b, X86_EXT_ADD, X86_R15, (int32_t)d->nest_off, 1); /* add dword [r15+nest], 1 */
+	dg_cpu_r15(g, &cpu);                                          /* r15 = this CPU's */
+	dg_mem32_imm8(b, X86_EXT_ADD, X86_R15, cpu + (int32_t)d->nest_off, 1); /* add [r15+nest], 1 */
 	if (!d->ephemeral)
 		dg_preempt_dec(g); /* native handlers may block: preemptible from here */
 
@@ -508,13 +543,21 @@ static void dg_emit_lean(struct dg *g)
 	dg_call(g, d->def.fn); /* call default */
 
 	dg_bind(g, dg_done(g));
-	dg_mem32_imm8(b, X86_EXT_SUB, X86_R15, (int32_t)d->nest_off, 1); /* sub dword [r15+nest], 1 */
-	x86_jcc_rel8(b, X86_CC_NE, 0);                                   /* jnz out (patched below) */
+	dg_mem32_imm8(b, X86_EXT_SUB, X86_R15, cpu + (int32_t)d->nest_off, 1); /* sub [r15+nest], 1 */
+	x86_jcc_rel8(b, X86_CC_NE, 0); /* jnz out (patched below) */
 	{
 		uint32_t jnz_end = b->len;
-		x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->gp);      /* movabs rcx, &gp */
-		x86_load(b, 8, X86_RDX, X86_RCX, 0);                     /* mov rdx, [rcx] */
-		x86_store(b, 8, X86_R15, (int32_t)d->seen_off, X86_RDX); /* mov [r15+seen], rdx */
+		if (x86_is_simm32((int64_t)(uintptr_t)d->gp)) {
+			x86_byte(b, 0x48); /* mov rdx, [gp]: 48 8B 14 25 disp32 */
+			x86_byte(b, 0x8b);
+			x86_byte(b, 0x14);
+			x86_byte(b, 0x25);
+			x86_imm32(b, (uint32_t)(uintptr_t)d->gp);
+		} else {
+			x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->gp); /* movabs rcx, &gp */
+			x86_load(b, 8, X86_RDX, X86_RCX, 0);                /* mov rdx, [rcx] */
+		}
+		x86_store(b, 8, X86_R15, cpu + (int32_t)d->seen_off, X86_RDX); /* mov [r15+seen], rdx */
 		if (b->code && jnz_end <= b->cap)
 			b->code[jnz_end - 1] = (uint8_t)(b->len - jnz_end);
 	}

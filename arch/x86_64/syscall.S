@@ -75,7 +75,7 @@ uspace_syscall_entry:
 uspace_return:
 	cli
 	movq %rdi, %rsp
-1:	movq 17*8(%rsp), %rcx                   /* rip */
+1:	movq 17*8(%rsp), %rcx                   /* rip: stays in rcx for sysretq */
 	movabsq $USER_TOP_HI, %rax
 	cmpq %rax, %rcx
 	jae 2f
@@ -95,7 +95,6 @@ uspace_return:
 	popq %rbx
 	popq %rax
 	addq $16, %rsp                          /* vector, error */
-	movq (%rsp), %rcx                       /* rip */
 	movq 16(%rsp), %r11                     /* rflags, masked: */
 	andl $RFLAGS_USER, %r11d
 	orl $RFLAGS_FIXED, %r11d

@@ -7,9 +7,9 @@
  * state, struct lx_proc: the file-descriptor table (the console as fds 0,
  * 1 and 2; files and directories of the read-only root file system), the
  * memory areas (ELF image, stack, brk heap, anonymous mmaps), identity and
- * exit status.  lx_syscall(proc, nr, args) is the whole entry: the
+ * exit status.  lx_syscall_regs(proc, regs) is the whole entry: the
  * personality's MachineTrap.Syscall handler (lx_module.c) calls it with the
- * saved registers' values and puts the result in rax.  Unknown numbers
+ * saved registers and puts the result in rax.  Unknown numbers
  * return -ENOSYS.
  *
  * Everything machine- or kernel-specific is behind struct lx_host_ops
@@ -149,8 +149,20 @@ void lx_proc_fini(struct lx_proc *p);
 int lx_vma_add(struct lx_proc *p, uint64_t start, uint64_t end, uint32_t prot,
                enum lx_vma_kind kind);
 
+/* The general registers of a Linux x86-64 system call (rax = number; rdi,
+ * rsi, rdx, r10, r8, r9 = arguments), in the order the kernel saves them
+ * (struct trap_frame's r15 .. rax), so the kernel glue passes its saved
+ * frame as it is (lx_module.c checks the offsets) and no argument is
+ * copied.  Only rax and the six argument registers are read. */
+struct lx_regs {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+};
+
 /* One system call; the value for rax.  After exit/exit_group p->exited is
- * set and the process layer must not return to user mode. */
+ * set and the process layer must not return to user mode.  lx_syscall
+ * takes the number and the six arguments as values (host tests). */
+long lx_syscall_regs(struct lx_proc *p, const struct lx_regs *r);
 long lx_syscall(struct lx_proc *p, uint64_t nr, const uint64_t a[6]);
 
 /* Internal to kernel/linux/: one file per group of calls. */

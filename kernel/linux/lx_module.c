@@ -132,16 +132,29 @@ static struct dispatch_test lx_guard = {
     2, {{0, offsetof(struct process, personality_id), 0, 0},
         {1, offsetof(struct trap_frame, rax), 0, LX_NR_LIMIT - 1}}};
 
+/* The saved frame is the personality's register block (lx.h): the same
+ * registers at the same offsets. */
+#define LX_REGS_AT(reg)                                                                            \
+	_Static_assert(offsetof(struct trap_frame, reg) == offsetof(struct lx_regs, reg),          \
+	               "struct lx_regs mirrors struct trap_frame: " #reg)
+LX_REGS_AT(rax);
+LX_REGS_AT(rdi);
+LX_REGS_AT(rsi);
+LX_REGS_AT(rdx);
+LX_REGS_AT(r10);
+LX_REGS_AT(r8);
+LX_REGS_AT(r9);
+
 /* The handler of every Linux system call: no frame pointer (the null
- * system call's path; see docs/userspace.md). */
+ * system call's path; see docs/userspace.md), and the saved registers go
+ * to the personality as they are, not copied. */
 __attribute__((optimize("omit-frame-pointer"))) static int64_t lx_handler(struct process *p,
                                                                         struct trap_frame *f)
 {
 	struct lx_proc *lx = p->personality;
-	const uint64_t a[6] = {f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9};
 	long r;
 
-	r = lx_syscall(lx, f->rax, a);
+	r = lx_syscall_regs(lx, (const struct lx_regs *)f);
 	if (lx->exited)
 		process_exit_request(p, lx->exit_code);
 	return r;

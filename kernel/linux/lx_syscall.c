@@ -125,40 +125,45 @@ static long lx_sys_exit(struct lx_proc *p, uint64_t code)
 	return 0;
 }
 
-long lx_syscall(struct lx_proc *p, uint64_t nr, const uint64_t a[6])
+/* The null system call's path: no frame pointer (docs/userspace.md).  Each
+ * case reads the argument registers it needs from the saved state. */
+__attribute__((optimize("omit-frame-pointer"))) long lx_syscall_regs(struct lx_proc *p,
+                                                                     const struct lx_regs *r)
 {
+	uint64_t nr = r->rax;
+
 	p->syscalls++;
 	switch (nr) {
 	case LX_SYS_read:
-		return lx_sys_read(p, (uint32_t)a[0], a[1], a[2]);
+		return lx_sys_read(p, (uint32_t)r->rdi, r->rsi, r->rdx);
 	case LX_SYS_write:
-		return lx_sys_write(p, (uint32_t)a[0], a[1], a[2]);
+		return lx_sys_write(p, (uint32_t)r->rdi, r->rsi, r->rdx);
 	case LX_SYS_open:
-		return lx_sys_openat(p, -100, a[0], a[1], a[2]);
+		return lx_sys_openat(p, -100, r->rdi, r->rsi, r->rdx);
 	case LX_SYS_close:
-		return lx_sys_close(p, (uint32_t)a[0]);
+		return lx_sys_close(p, (uint32_t)r->rdi);
 	case LX_SYS_stat:
-		return lx_sys_newfstatat(p, -100, a[0], a[1], 0);
+		return lx_sys_newfstatat(p, -100, r->rdi, r->rsi, 0);
 	case LX_SYS_fstat:
-		return lx_sys_fstat(p, (uint32_t)a[0], a[1]);
+		return lx_sys_fstat(p, (uint32_t)r->rdi, r->rsi);
 	case LX_SYS_lstat:
-		return lx_sys_newfstatat(p, -100, a[0], a[1], 0x100);
+		return lx_sys_newfstatat(p, -100, r->rdi, r->rsi, 0x100);
 	case LX_SYS_lseek:
-		return lx_sys_lseek(p, (uint32_t)a[0], (int64_t)a[1], a[2]);
+		return lx_sys_lseek(p, (uint32_t)r->rdi, (int64_t)r->rsi, r->rdx);
 	case LX_SYS_mmap:
-		return lx_sys_mmap(p, a[0], a[1], a[2], a[3], a[4], a[5]);
+		return lx_sys_mmap(p, r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9);
 	case LX_SYS_mprotect:
-		return lx_sys_mprotect(p, a[0], a[1], a[2]);
+		return lx_sys_mprotect(p, r->rdi, r->rsi, r->rdx);
 	case LX_SYS_munmap:
-		return lx_sys_munmap(p, a[0], a[1]);
+		return lx_sys_munmap(p, r->rdi, r->rsi);
 	case LX_SYS_brk:
-		return lx_sys_brk(p, a[0]);
+		return lx_sys_brk(p, r->rdi);
 	case LX_SYS_ioctl:
-		return lx_sys_ioctl(p, (uint32_t)a[0], a[1], a[2]);
+		return lx_sys_ioctl(p, (uint32_t)r->rdi, r->rsi, r->rdx);
 	case LX_SYS_writev:
-		return lx_sys_writev(p, (uint32_t)a[0], a[1], a[2]);
+		return lx_sys_writev(p, (uint32_t)r->rdi, r->rsi, r->rdx);
 	case LX_SYS_nanosleep:
-		return lx_sys_nanosleep(p, a[0], a[1]);
+		return lx_sys_nanosleep(p, r->rdi, r->rsi);
 	case LX_SYS_getpid:
 	case LX_SYS_gettid:
 		return p->pid;
@@ -171,28 +176,38 @@ long lx_syscall(struct lx_proc *p, uint64_t nr, const uint64_t a[6])
 		return 0;
 	case LX_SYS_exit:
 	case LX_SYS_exit_group: /* one thread per process: the same */
-		return lx_sys_exit(p, a[0]);
+		return lx_sys_exit(p, r->rdi);
 	case LX_SYS_uname:
-		return lx_sys_uname(a[0]);
+		return lx_sys_uname(r->rdi);
 	case LX_SYS_arch_prctl:
-		return lx_sys_arch_prctl(p, a[0], a[1]);
+		return lx_sys_arch_prctl(p, r->rdi, r->rsi);
 	case LX_SYS_set_tid_address:
-		p->clear_tid = a[0];
+		p->clear_tid = r->rdi;
 		return p->pid;
 	case LX_SYS_getdents64:
-		return lx_sys_getdents64(p, (uint32_t)a[0], a[1], a[2]);
+		return lx_sys_getdents64(p, (uint32_t)r->rdi, r->rsi, r->rdx);
 	case LX_SYS_clock_gettime:
-		return lx_sys_clock_gettime(p, a[0], a[1]);
+		return lx_sys_clock_gettime(p, r->rdi, r->rsi);
 	case LX_SYS_openat:
-		return lx_sys_openat(p, (int32_t)a[0], a[1], a[2], a[3]);
+		return lx_sys_openat(p, (int32_t)r->rdi, r->rsi, r->rdx, r->r10);
 	case LX_SYS_readlink:
-		return lx_sys_readlinkat(p, -100, a[0], a[1], a[2]);
+		return lx_sys_readlinkat(p, -100, r->rdi, r->rsi, r->rdx);
 	case LX_SYS_readlinkat:
-		return lx_sys_readlinkat(p, (int32_t)a[0], a[1], a[2], a[3]);
+		return lx_sys_readlinkat(p, (int32_t)r->rdi, r->rsi, r->rdx, r->r10);
 	case LX_SYS_newfstatat:
-		return lx_sys_newfstatat(p, (int32_t)a[0], a[1], a[2], a[3]);
+		return lx_sys_newfstatat(p, (int32_t)r->rdi, r->rsi, r->rdx, r->r10);
 	default:
 		p->unknown_syscalls++;
 		return -ENOSYS;
 	}
+}
+
+long lx_syscall(struct lx_proc *p, uint64_t nr, const uint64_t a[6])
+{
+	struct lx_regs r = {0};
+
+	r.rax = nr;
+	r.rdi = a[0], r.rsi = a[1], r.rdx = a[2];
+	r.r10 = a[3], r.r8 = a[4], r.r9 = a[5];
+	return lx_syscall_regs(p, &r);
 }
