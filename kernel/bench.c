@@ -18,7 +18,7 @@ struct bench_def {
 };
 
 static const struct bench_def bench_defs[] = {
-#define BENCH_DEF(id, unit, samples, table, op, us, linux, what) { #id, samples },
+#define BENCH_DEF(id, unit, samples, table, op, us, linux, what) {#id, samples},
 #include "bench/benchmarks.def"
 #undef BENCH_DEF
 };
@@ -29,11 +29,8 @@ struct bench_suite {
 };
 
 static const struct bench_suite bench_suites[] = {
-	{ "strands", bench_strands_run },
-	{ "kext", bench_kext_run },
-	{ "vm", bench_vm_run },
-	{ "tpkg", bench_tpkg_run },
-	{ "events", bench_events_run },
+    {"strands", bench_strands_run}, {"kext", bench_kext_run},     {"vm", bench_vm_run},
+    {"tpkg", bench_tpkg_run},       {"events", bench_events_run},
 };
 
 static int bench_lines;
@@ -81,8 +78,8 @@ void bench_report(const char *id, uint64_t *s, int n, uint64_t correction)
 		s[i] = s[i] > correction ? s[i] - correction : 0;
 	bench_sort(s, n);
 	kprintf("BENCH %s %lu %lu %lu %lu %lu %d\n", id, (unsigned long)s[n / 2],
-		(unsigned long)s[n / 10], (unsigned long)s[(9 * n) / 10], (unsigned long)s[0],
-		(unsigned long)s[n - 1], n);
+	        (unsigned long)s[n / 10], (unsigned long)s[(9 * n) / 10], (unsigned long)s[0],
+	        (unsigned long)s[n - 1], n);
 	bench_lines++;
 }
 

@@ -22,7 +22,10 @@ void bench_run_from_cmdline(void);
 
 /* Samples and warm-up rounds for an id of bench/benchmarks.def (0 if unknown). */
 int bench_samples(const char *id);
-static inline int bench_warmup(int n) { return n / 10 < 2 ? 2 : n / 10; }
+static inline int bench_warmup(int n)
+{
+	return n / 10 < 2 ? 2 : n / 10;
+}
 /* The median cost of an empty timestamp pair. */
 uint64_t bench_tsc_pair(void);
 /* Sort s[0..n), subtract correction, print the BENCH line; counts it. */
@@ -30,9 +33,9 @@ void bench_report(const char *id, uint64_t *s, int n, uint64_t correction);
 
 /* Suites. */
 void bench_strands_run(uint64_t tsc_pair);
-void bench_kext_run(uint64_t tsc_pair); /* kernel/bench_kext.c */
-void bench_vm_run(uint64_t tsc_pair);   /* kernel/bench_vm.c */
-void bench_tpkg_run(uint64_t tsc_pair); /* kernel/bench_tpkg.c */
+void bench_kext_run(uint64_t tsc_pair);   /* kernel/bench_kext.c */
+void bench_vm_run(uint64_t tsc_pair);     /* kernel/bench_vm.c */
+void bench_tpkg_run(uint64_t tsc_pair);   /* kernel/bench_tpkg.c */
 void bench_events_run(uint64_t tsc_pair); /* kernel/bench_events.c */
 
 #endif

@@ -25,7 +25,7 @@
 #include "kernel/fmt.h"
 #include "kernel/kprintf.h"
 
-#define BENCH_EV_MAX_SAMPLES 1000
+#define BENCH_EV_MAX_SAMPLES  1000
 #define BENCH_EV_MAX_HANDLERS 50
 
 static uint64_t bench_ev_s[BENCH_EV_MAX_SAMPLES];
@@ -51,12 +51,12 @@ __attribute__((noipa)) static uint64_t bench_ev_guard(uint64_t a, uint64_t b)
 
 /* The baseline is straight-line code, N calls written out, as the
  * dispatcher's generated routine is: no loop overhead on either side. */
-#define BENCH_EV_CALL(r, i) ((r) = bench_ev_nop((i), 2))
-#define BENCH_EV_GCALL(r, i) ((r) = bench_ev_guard((i), 2) ? bench_ev_nop((i), 2) : (r))
-#define BENCH_EV_X5(m, r, i) (m(r, i), m(r, i), m(r, i), m(r, i), m(r, i))
+#define BENCH_EV_CALL(r, i)   ((r) = bench_ev_nop((i), 2))
+#define BENCH_EV_GCALL(r, i)  ((r) = bench_ev_guard((i), 2) ? bench_ev_nop((i), 2) : (r))
+#define BENCH_EV_X5(m, r, i)  (m(r, i), m(r, i), m(r, i), m(r, i), m(r, i))
 #define BENCH_EV_X10(m, r, i) (BENCH_EV_X5(m, r, i), BENCH_EV_X5(m, r, i))
-#define BENCH_EV_X50(m, r, i)                                                            \
-	(BENCH_EV_X10(m, r, i), BENCH_EV_X10(m, r, i), BENCH_EV_X10(m, r, i),                \
+#define BENCH_EV_X50(m, r, i)                                                                      \
+	(BENCH_EV_X10(m, r, i), BENCH_EV_X10(m, r, i), BENCH_EV_X10(m, r, i),                      \
 	 BENCH_EV_X10(m, r, i), BENCH_EV_X10(m, r, i))
 
 static __attribute__((noinline)) uint64_t bench_ev_calls(int nh, bool guarded, uint64_t i)
@@ -64,14 +64,30 @@ static __attribute__((noinline)) uint64_t bench_ev_calls(int nh, bool guarded, u
 	uint64_t r = 0;
 
 	switch (nh * 2 + guarded) {
-	case 2: BENCH_EV_CALL(r, i); break;
-	case 3: BENCH_EV_GCALL(r, i); break;
-	case 10: BENCH_EV_X5(BENCH_EV_CALL, r, i); break;
-	case 11: BENCH_EV_X5(BENCH_EV_GCALL, r, i); break;
-	case 20: BENCH_EV_X10(BENCH_EV_CALL, r, i); break;
-	case 21: BENCH_EV_X10(BENCH_EV_GCALL, r, i); break;
-	case 100: BENCH_EV_X50(BENCH_EV_CALL, r, i); break;
-	case 101: BENCH_EV_X50(BENCH_EV_GCALL, r, i); break;
+	case 2:
+		BENCH_EV_CALL(r, i);
+		break;
+	case 3:
+		BENCH_EV_GCALL(r, i);
+		break;
+	case 10:
+		BENCH_EV_X5(BENCH_EV_CALL, r, i);
+		break;
+	case 11:
+		BENCH_EV_X5(BENCH_EV_GCALL, r, i);
+		break;
+	case 20:
+		BENCH_EV_X10(BENCH_EV_CALL, r, i);
+		break;
+	case 21:
+		BENCH_EV_X10(BENCH_EV_GCALL, r, i);
+		break;
+	case 100:
+		BENCH_EV_X50(BENCH_EV_CALL, r, i);
+		break;
+	case 101:
+		BENCH_EV_X50(BENCH_EV_GCALL, r, i);
+		break;
 	}
 	return r;
 }
@@ -81,16 +97,28 @@ static const struct module bench_ev_mod = {"BenchEvents", MODULE_TRUSTED};
  * so each binding of bench_ev_nop has its own owner. */
 static struct module bench_ev_owners[BENCH_EV_MAX_HANDLERS];
 
-#define BENCH_EV_SC {RT_ARG_SCALAR, NULL, 0, false}
-static const struct rt_sig bench_ev_sig = {
-    "BenchEvents_Event", NULL, 2, {BENCH_EV_SC, BENCH_EV_SC}, {RT_RET_SCALAR, NULL, 0, false, false},
-    0};
-static const struct rt_sig bench_ev_hsig = {
-    "bench_ev_nop", (void *)bench_ev_nop, 2, {BENCH_EV_SC, BENCH_EV_SC},
-    {RT_RET_SCALAR, NULL, 0, false, false}, 0};
-static const struct rt_sig bench_ev_gsig = {
-    "bench_ev_guard", (void *)bench_ev_guard, 2, {BENCH_EV_SC, BENCH_EV_SC},
-    {RT_RET_SCALAR, NULL, 0, false, false}, RT_SIG_PURE};
+#define BENCH_EV_SC                                                                                \
+	{                                                                                          \
+		RT_ARG_SCALAR, NULL, 0, false                                                      \
+	}
+static const struct rt_sig bench_ev_sig = {"BenchEvents_Event",
+                                           NULL,
+                                           2,
+                                           {BENCH_EV_SC, BENCH_EV_SC},
+                                           {RT_RET_SCALAR, NULL, 0, false, false},
+                                           0};
+static const struct rt_sig bench_ev_hsig = {"bench_ev_nop",
+                                            (void *)bench_ev_nop,
+                                            2,
+                                            {BENCH_EV_SC, BENCH_EV_SC},
+                                            {RT_RET_SCALAR, NULL, 0, false, false},
+                                            0};
+static const struct rt_sig bench_ev_gsig = {"bench_ev_guard",
+                                            (void *)bench_ev_guard,
+                                            2,
+                                            {BENCH_EV_SC, BENCH_EV_SC},
+                                            {RT_RET_SCALAR, NULL, 0, false, false},
+                                            RT_SIG_PURE};
 
 static int bench_ev_n(const char *id)
 {

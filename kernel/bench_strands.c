@@ -111,8 +111,8 @@ void bench_strands_run(uint64_t tsc_pair)
 		const char *id;
 		int (*fn)(uint64_t *, int, int);
 	} b[] = {
-		{ "forkjoin_kernel", bench_forkjoin },
-		{ "pingpong_kernel", bench_pingpong },
+	    {"forkjoin_kernel", bench_forkjoin},
+	    {"pingpong_kernel", bench_pingpong},
 	};
 
 	for (unsigned i = 0; i < sizeof(b) / sizeof(b[0]); i++) {

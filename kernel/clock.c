@@ -29,8 +29,8 @@ static void clock_tick(unsigned vector, void *arg)
 }
 
 #define CLOCK_CAL_MS    2
-#define CLOCK_CAL_MAX   16      /* windows at most */
-#define CLOCK_CAL_AGREE 1000    /* two windows within 1/1000 of each other */
+#define CLOCK_CAL_MAX   16   /* windows at most */
+#define CLOCK_CAL_AGREE 1000 /* two windows within 1/1000 of each other */
 
 /*
  * A window can only come out too long, never too short: the cycle count

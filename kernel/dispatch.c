@@ -135,9 +135,9 @@ static uint32_t dispatch_ncpus = 1; /* hosted tests: one simulated CPU */
 #endif
 static uint64_t dispatch_gp = 1; /* grace-period counter */
 static struct dispatch_limbo *dispatch_limbo_head;
-static uint32_t dispatch_lock_owner; /* 0 free, else cpu + 1 */
-static bool dispatch_codegen = true; /* generate routines (tests may turn it off) */
-static dispatch_async_fn dispatch_async_run_fn;  /* queues an async binding's run */
+static uint32_t dispatch_lock_owner;            /* 0 free, else cpu + 1 */
+static bool dispatch_codegen = true;            /* generate routines (tests may turn it off) */
+static dispatch_async_fn dispatch_async_run_fn; /* queues an async binding's run */
 static dispatch_async_cancel_fn dispatch_async_cancel;
 #ifndef SPINDLE_KERNEL
 static uint32_t dispatch_host_preempt; /* hosted: stands in for the CPU's depth */
@@ -216,7 +216,7 @@ static void dispatch_quiescent(void)
 
 	if (cpu->nest == 0)
 		__atomic_store_n(&cpu->seen, __atomic_load_n(&dispatch_gp, __ATOMIC_ACQUIRE),
-				 __ATOMIC_RELEASE);
+		                 __ATOMIC_RELEASE);
 }
 #endif
 
@@ -729,8 +729,7 @@ int dispatch_raise(struct dispatch_event *ev, const uint64_t args[5], struct dis
 /* ------------------------------------------------------------ set build */
 
 static void dispatch_fill_entry(struct dispatch_entry *e, const struct dispatch_proc *p,
-                                rt_import_fn plain, void *closure, bool has_closure,
-                                uint64_t fuel)
+                                rt_import_fn plain, void *closure, bool has_closure, uint64_t fuel)
 {
 	/* A plain extension entry is called as the C function it is. */
 	e->jit = plain ? NULL : p->jit;
@@ -856,8 +855,8 @@ static struct dispatch_set *dispatch_build(struct dispatch_event *ev)
 		if (!dispatch_runnable(b))
 			continue;
 		e = &s->e[i++];
-		dispatch_fill_entry(e, &b->handler, b->plain, b->closure, b->options & DISPATCH_CLOSURE,
-		                    b->fuel);
+		dispatch_fill_entry(e, &b->handler, b->plain, b->closure,
+		                    b->options & DISPATCH_CLOSURE, b->fuel);
 		e->b = b;
 		e->nguards = (uint8_t)b->nguards;
 		for (uint32_t g = 0; g < b->nguards; g++) {
@@ -882,8 +881,8 @@ static struct dispatch_set *dispatch_build(struct dispatch_event *ev)
 	                   : dispatch_walk_general;
 	s->ephemeral |= s->has_default && s->def.jit;
 	s->limbo.is_set = true;
-	s->direct = n == 1 && !s->e[0].jit && !s->e[0].has_closure && !s->e[0].nguards &&
-	            !s->e[0].async;
+	s->direct =
+	    n == 1 && !s->e[0].jit && !s->e[0].has_closure && !s->e[0].nguards && !s->e[0].async;
 	if (s->direct)
 		s->ephemeral = false; /* its default never runs: the one handler always fires */
 	if (!s->direct && dispatch_codegen && !async)

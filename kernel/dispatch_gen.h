@@ -58,7 +58,7 @@ struct dispatch_gen_call {
 	const void *fn;   /* native: dispatch_fn; extension: rt_jit_fn */
 	uint64_t closure; /* passed first when has_closure */
 	bool has_closure;
-	bool jit; /* the JIT ABI: fuel sixth, {r0, status} in rax:rdx */
+	bool jit;                         /* the JIT ABI: fuel sixth, {r0, status} in rax:rdx */
 	const struct dispatch_test *test; /* guards: non-NULL: test it in line */
 };
 
@@ -73,8 +73,8 @@ struct dispatch_gen_entry {
 struct dispatch_gen_desc {
 	const struct dispatch_gen_entry *e;
 	uint32_t n;
-	uint32_t nargs; /* the event's: only these are passed on */
-	bool exclusive; /* the first handler that fires ends the raise */
+	uint32_t nargs;               /* the event's: only these are passed on */
+	bool exclusive;               /* the first handler that fires ends the raise */
 	dispatch_result_fn result_fn; /* NULL: the last result */
 	void *result_arg;
 	uint64_t default_result;
@@ -96,7 +96,7 @@ struct dispatch_gen_desc {
 	 * call), and the plain counter standing in for the preemption depth. */
 	const void *cpu_fixed;
 	uint32_t *preempt;
-	bool ephemeral;               /* keep preemption disabled to the end */
+	bool ephemeral;              /* keep preemption disabled to the end */
 	void (*preempt_check)(void); /* ephemeral, at depth 0 on the way out */
 	uint32_t frame_size, frame_up_off, frame_n_off, frame_overflow_off;
 	int (*ext_slow)(const void *set, uint32_t i, uint64_t status, void *frame);

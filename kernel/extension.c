@@ -225,8 +225,8 @@ static struct rt_jit_ret ext_cap_shim(uint64_t closure, uint64_t a1, uint64_t a2
  * JIT entry (with its plain C form when it has one), or, for an event with
  * capability arguments or result, a shim (recorded in x, freed with it). */
 static int ext_proc_for(struct ext *x, const struct rt_sig *ev, const struct rt_sig *sig,
-                        uint32_t func, rt_jit_fn fn, struct dispatch_proc *p,
-                        rt_import_fn *plain, void **closure, bool *has_closure)
+                        uint32_t func, rt_jit_fn fn, struct dispatch_proc *p, rt_import_fn *plain,
+                        void **closure, bool *has_closure)
 {
 	const struct iface_capinfo *ci = iface_capinfo_of(ev);
 	struct ext_shim *sh;
@@ -442,8 +442,9 @@ static int ext_classify(struct ext *x, char *err, size_t errlen)
 		if (ev) {
 			e->item = iface_find_item(ev, NULL);
 			if (!e->item || !(e->item->flags & IFACE_EVENT)) {
-				ext_err(err, errlen, "%s: '%s' in section %s is not a declared event",
-				        f->name, ev, f->section);
+				ext_err(err, errlen,
+				        "%s: '%s' in section %s is not a declared event", f->name,
+				        ev, f->section);
 				return -ENOENT;
 			}
 		}
@@ -478,7 +479,8 @@ static int ext_verify_all(struct ext *x, char *err, size_t errlen)
 		}
 		if (e->kind == EXT_EXPORT && e->item->sig->ret.kind != RT_RET_SCALAR &&
 		    e->item->sig->ret.kind != RT_RET_VOID) {
-			ext_err(err, errlen, "%s: exported procedures return numbers only", f->name);
+			ext_err(err, errlen, "%s: exported procedures return numbers only",
+			        f->name);
 			return -ESIG;
 		}
 		entry.guard = e->kind == EXT_GUARD;
@@ -804,7 +806,8 @@ static int ext_manifest_line(char *line, uint32_t lineno, ext_object_fn object, 
 			}
 			doms[nd] = domain_spin_private;
 		} else if ((rc = nameserver_import(d, requester, &doms[nd]))) {
-			ext_err(err, errlen, "manifest line %u: no domain '%s' (%d)", lineno, d, rc);
+			ext_err(err, errlen, "manifest line %u: no domain '%s' (%d)", lineno, d,
+			        rc);
 			goto out;
 		} else {
 			imported[nd] = true;

@@ -176,7 +176,8 @@ void kmain(uint32_t boot_proto, uint32_t boot_info)
 		kprintf("%d passed, %d failed\n", passed, failed);
 		arch_exit(failed == 0 && passed > 0 ? EXIT_CODE_SUCCESS : EXIT_CODE_TEST_FAIL);
 	}
-	kprintf("Spindle ready: nothing to run (try make run CMDLINE=\"init=/bin/ls /\" or CMDLINE=test); idling, quit QEMU with Ctrl-A X\n");
+	kprintf("Spindle ready: nothing to run (try make run CMDLINE=\"init=/bin/ls /\" or "
+	        "CMDLINE=test); idling, quit QEMU with Ctrl-A X\n");
 	for (;;)
 		arch_wait_for_interrupt();
 }

@@ -332,8 +332,7 @@ static __attribute__((noinline)) int64_t process_syscall_table(struct process *p
 
 /* Work a handler may not do inside the raise (end the process, load or
  * unload an extension: the dispatcher's raise must be left normally first). */
-static __attribute__((noinline)) void process_syscall_after(struct process *p,
-                                                            struct trap_frame *f)
+static __attribute__((noinline)) void process_syscall_after(struct process *p, struct trap_frame *f)
 {
 	process_after_fn fn = p->after;
 
@@ -362,8 +361,7 @@ static dispatch_fn *process_syscall_site = &process_syscall_table_site;
  * This is the null system call's path: nothing here that is not needed
  * (no frame pointer either: backtraces from handlers skip this frame; the
  * current strand read in line, as sched_current() does). */
-__attribute__((optimize("omit-frame-pointer"))) static void
-process_syscall(struct trap_frame *f)
+__attribute__((optimize("omit-frame-pointer"))) static void process_syscall(struct trap_frame *f)
 {
 	/* The caller runs on a strand (never NULL here): a kernel strand has
 	 * no package, a process strand has this file's. */
@@ -565,7 +563,8 @@ static int process_syscall_bind(const struct process_handler *h, const struct mo
 	if (!req.handler.sig)
 		return -ENOMEM;
 	if (h->test) {
-		g = (struct dispatch_guard){{&dispatch_test_sig, NULL, NULL}, (void *)h->test, true};
+		g = (struct dispatch_guard){
+		    {&dispatch_test_sig, NULL, NULL}, (void *)h->test, true};
 		req.guard = &g;
 	} else if (h->guard) {
 		g = (struct dispatch_guard){

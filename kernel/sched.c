@@ -142,23 +142,23 @@ struct sched_cpu {
 	unsigned id;
 	struct strand *current;
 	struct strand *idle;
-	struct strand *prev;            /* the strand switched away from */
-	struct strand *migrate;         /* prev, to be queued on another CPU */
-	uint32_t ready_mask;            /* bit p: ready[p] is not empty */
-	volatile uint32_t nready;       /* strands on the run queues (the load) */
+	struct strand *prev;      /* the strand switched away from */
+	struct strand *migrate;   /* prev, to be queued on another CPU */
+	uint32_t ready_mask;      /* bit p: ready[p] is not empty */
+	volatile uint32_t nready; /* strands on the run queues (the load) */
 	struct sched_queue ready[SCHED_NPRIO];
-	struct strand *sleepers;        /* by wake_ns, through timer_next */
-	struct strand *reap;            /* dead detached strands */
+	struct strand *sleepers; /* by wake_ns, through timer_next */
+	struct strand *reap;     /* dead detached strands */
 	volatile bool need_resched;
 	uint64_t last_tick;
 	bool tick_seen;
-	volatile uint64_t quiescent;    /* switches on this CPU */
+	volatile uint64_t quiescent; /* switches on this CPU */
 	struct sched_stats st;
 } __attribute__((aligned(64)));
 
 static struct sched_cpu sched_cpus[SCHED_MAX_CPUS];
 static bool sched_on;
-static volatile uint32_t sched_idle_mask;      /* bit c: CPU c is idle */
+static volatile uint32_t sched_idle_mask; /* bit c: CPU c is idle */
 static void (*volatile sched_quiescent_fn)(void);
 
 /* Locks the allocators get once strands can preempt each other. */
@@ -285,9 +285,9 @@ static struct strand *sched_pick(struct sched_cpu *c)
 }
 
 /* Some idle CPU other than `not`, or -1. */
-static inline int sched_idle_cpu(unsigned not)
+static inline int sched_idle_cpu(unsigned not )
 {
-	uint32_t m = __atomic_load_n(&sched_idle_mask, __ATOMIC_RELAXED) & ~(1u << not);
+	uint32_t m = __atomic_load_n(&sched_idle_mask, __ATOMIC_RELAXED) & ~(1u << not );
 
 	return m ? __builtin_ctz(m) : -1;
 }
@@ -396,7 +396,7 @@ static struct sched_cpu *sched_switch_to(struct sched_cpu *c, struct strand *nex
 	Strand_Checkpoint((struct Strand_T *)prev);
 	Strand_Resume((struct Strand_T *)next);
 	while (__atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE))
-		arch_cpu_relax();       /* never spins under the rules above; the rule itself */
+		arch_cpu_relax(); /* never spins under the rules above; the rule itself */
 	next->state = STRAND_RUNNING;
 	next->on_cpu = true;
 	next->quantum = SCHED_QUANTUM_TICKS;
@@ -442,7 +442,7 @@ void sched_prepare_block(void)
 {
 	struct strand *cur;
 
-	arch_preempt_inc();             /* from here on this strand stays on this CPU */
+	arch_preempt_inc(); /* from here on this strand stays on this CPU */
 	cur = sched_current();
 	cur->wait_result = 0;
 	cur->state = STRAND_BLOCKING;
@@ -461,7 +461,7 @@ int sched_block(void)
 		Strand_Block((struct Strand_T *)cur);
 		c = sched_switch(c);
 	} else {
-		cur->state = STRAND_RUNNING;    /* woken before it got here */
+		cur->state = STRAND_RUNNING; /* woken before it got here */
 	}
 	spin_unlock_irqrestore(&c->lock, f);
 	return cur->wait_result;
@@ -484,11 +484,11 @@ bool sched_unblock(struct strand *s, int result)
 			s->state = STRAND_MIGRATING;
 			spin_unlock_irqrestore(&c->lock, f);
 			sched_place(s, s->pin);
-			Strand_Unblock((struct Strand_T *)s);    /* EVENT */
+			Strand_Unblock((struct Strand_T *)s); /* EVENT */
 			return true;
 		}
 		sched_enqueue(c, s, false);
-		Strand_Unblock((struct Strand_T *)s);    /* EVENT */
+		Strand_Unblock((struct Strand_T *)s); /* EVENT */
 		sched_kick(c, s);
 	} else {
 		ok = false;
@@ -528,9 +528,9 @@ int sched_handoff(struct strand *to, int result)
 		to->state = STRAND_READY;
 	else
 		sched_enqueue(c, to, true);
-	Strand_Unblock((struct Strand_T *)to);    /* EVENT */
+	Strand_Unblock((struct Strand_T *)to); /* EVENT */
 	cur->state = STRAND_BLOCKED;
-	Strand_Block((struct Strand_T *)cur);     /* EVENT */
+	Strand_Block((struct Strand_T *)cur); /* EVENT */
 	c = direct ? sched_switch_to(c, to) : sched_switch(c);
 	spin_unlock_irqrestore(&c->lock, f);
 	return cur->wait_result;
@@ -545,7 +545,7 @@ void sched_make_ready(struct strand *s)
 void sched_exit_current(bool reap)
 {
 	unsigned long f;
-	struct sched_cpu *c = sched_lock_self(&f);     /* never released by this strand */
+	struct sched_cpu *c = sched_lock_self(&f); /* never released by this strand */
 	struct strand *cur = c->current;
 
 	(void)f;
@@ -884,7 +884,7 @@ static void sched_idle_main(void *arg)
 			if (percpu_count() > 1)
 				sched_pull(c);
 			if (!c->ready_mask && !c->need_resched)
-				arch_idle_halt();       /* sti; hlt: the wakeup preempts us on irq exit */
+				arch_idle_halt(); /* sti; hlt: the wakeup preempts us on irq exit */
 			__atomic_and_fetch(&sched_idle_mask, ~bit, __ATOMIC_SEQ_CST);
 		}
 		arch_irq_enable();
@@ -923,12 +923,12 @@ static void sched_heap_report(int code, const void *ptr, const char *msg, void *
 static void sched_lock_allocators(void)
 {
 	struct heap_ops ops = {
-		.page_alloc = sched_heap_page_alloc,
-		.page_free = sched_heap_page_free,
-		.report = sched_heap_report,
-		.lock = spin_lock_hook,
-		.unlock = spin_unlock_hook,
-		.arg = &sched_heap_lock,
+	    .page_alloc = sched_heap_page_alloc,
+	    .page_free = sched_heap_page_free,
+	    .report = sched_heap_report,
+	    .lock = spin_lock_hook,
+	    .unlock = spin_unlock_hook,
+	    .arg = &sched_heap_lock,
 	};
 	struct heap_stats hs;
 	int err;
@@ -937,14 +937,16 @@ static void sched_lock_allocators(void)
 	heap_get_stats(&hs);
 	err = hs.live_objects ? HEAP_E_BUSY : heap_init(&ops);
 	if (err)
-		kprintf("sched: WARNING: cannot install the heap lock (%s, %lu live objects): kmalloc is"
-			" not preemption-safe\n", heap_strerror(err), (unsigned long)hs.live_objects);
+		kprintf("sched: WARNING: cannot install the heap lock (%s, %lu live objects): "
+		        "kmalloc is"
+		        " not preemption-safe\n",
+		        heap_strerror(err), (unsigned long)hs.live_objects);
 	sched_heap_locked = err == 0;
 }
 
 static const char *const sched_idle_names[SCHED_MAX_CPUS] = {
-	"idle", "idle1", "idle2", "idle3", "idle4", "idle5", "idle6", "idle7",
-	"idle8", "idle9", "idle10", "idle11", "idle12", "idle13", "idle14", "idle15",
+    "idle",  "idle1", "idle2",  "idle3",  "idle4",  "idle5",  "idle6",  "idle7",
+    "idle8", "idle9", "idle10", "idle11", "idle12", "idle13", "idle14", "idle15",
 };
 
 int sched_init(void)
@@ -973,8 +975,10 @@ int sched_init(void)
 	percpu_of(0)->sched = c;
 	arch_percpu_set_current(boot);
 	__atomic_store_n(&sched_on, true, __ATOMIC_RELEASE);
-	kprintf("sched: %d priorities, quantum %d ticks at %d Hz, strand stacks %d KiB + %d KiB guard\n",
-		SCHED_NPRIO, SCHED_QUANTUM_TICKS, CLOCK_HZ, KSTACK_SIZE / 1024, KSTACK_GUARD_SIZE / 1024);
+	kprintf("sched: %d priorities, quantum %d ticks at %d Hz, strand stacks %d KiB + %d KiB "
+	        "guard\n",
+	        SCHED_NPRIO, SCHED_QUANTUM_TICKS, CLOCK_HZ, KSTACK_SIZE / 1024,
+	        KSTACK_GUARD_SIZE / 1024);
 	return 0;
 }
 

@@ -51,14 +51,17 @@
 
 #define SCHED_MAX_CPUS      PERCPU_MAX
 #define SCHED_NPRIO         8
-#define SCHED_PRIO_IDLE     0       /* the idle strand only */
+#define SCHED_PRIO_IDLE     0 /* the idle strand only */
 #define SCHED_PRIO_MIN      1
 #define SCHED_PRIO_DEFAULT  4
 #define SCHED_PRIO_MAX      7
 #define SCHED_QUANTUM_TICKS 2
 
 /* This CPU's dense id (stable only while the caller cannot migrate). */
-static inline unsigned sched_cpu_id(void) { return arch_cpu_id(); }
+static inline unsigned sched_cpu_id(void)
+{
+	return arch_cpu_id();
+}
 
 /* Adopt the boot context as strand "main", create the idle strand, install
  * the allocators' locks and start scheduling.  Once, from kmain, after the

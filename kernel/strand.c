@@ -43,7 +43,7 @@ struct strand_slot {
 	uint32_t next_free;
 };
 
-#define STRAND_NIL UINT32_MAX
+#define STRAND_NIL         UINT32_MAX
 #define STRAND_TABLE_PAGES ((STRAND_MAX * sizeof(struct strand_slot) + 4095) / 4096)
 
 static struct strand_slot *strand_table;
@@ -174,7 +174,7 @@ static void strand_start(void *p)
 }
 
 static void strand_prepare(struct strand *s, const char *name, int prio, uint32_t flags,
-			   strand_entry_fn entry, void *arg, struct strand_package *pkg)
+                           strand_entry_fn entry, void *arg, struct strand_package *pkg)
 {
 	size_t i = 0;
 
@@ -203,7 +203,7 @@ static void strand_prepare(struct strand *s, const char *name, int prio, uint32_
 }
 
 static int strand_create_common(const struct strand_attr *attr, int pin, strand_entry_fn entry,
-				void *arg, strand_t *out)
+                                void *arg, strand_t *out)
 {
 	struct strand *s;
 	unsigned long f;
@@ -232,29 +232,30 @@ static int strand_create_common(const struct strand_attr *attr, int pin, strand_
 	spin_unlock_irqrestore(&strand_lock, f);
 
 	strand_prepare(s, attr->name ? attr->name : "strand", attr->prio,
-		       attr->detached ? STRAND_F_DETACHED : 0, entry, arg, attr->package);
+	               attr->detached ? STRAND_F_DETACHED : 0, entry, arg, attr->package);
 	s->pin = (int16_t)pin;
 	h = strand_handle(s);
 	*out = h;
-	sched_make_ready(s);            /* may run it at once if it outranks us */
+	sched_make_ready(s); /* may run it at once if it outranks us */
 	return 0;
 }
 
 int strand_create_attr(const struct strand_attr *attr, strand_entry_fn entry, void *arg,
-		       strand_t *out)
+                       strand_t *out)
 {
 	return strand_create_common(attr, -1, entry, arg, out);
 }
 
 int strand_create_pinned(const struct strand_attr *attr, unsigned cpu, strand_entry_fn entry,
-			 void *arg, strand_t *out)
+                         void *arg, strand_t *out)
 {
-	return strand_create_common(attr, cpu < PERCPU_MAX ? (int)cpu : PERCPU_MAX, entry, arg, out);
+	return strand_create_common(attr, cpu < PERCPU_MAX ? (int)cpu : PERCPU_MAX, entry, arg,
+	                            out);
 }
 
 int strand_create(strand_entry_fn entry, void *arg, int prio, const char *name, strand_t *out)
 {
-	struct strand_attr a = { .name = name, .prio = prio };
+	struct strand_attr a = {.name = name, .prio = prio};
 
 	return strand_create_attr(&a, entry, arg, out);
 }
@@ -269,7 +270,7 @@ void strand_exit(int code)
 		panic("strand_exit from %s, which must never exit", cur ? cur->name : "boot code");
 	for (struct mutex *m = cur->held_mutexes; m; m = m->held_next)
 		kprintf("strand: %s exits holding mutex %s\n", cur->name, m->name);
-	(void)arch_irq_save();          /* off until we are off the CPU for good */
+	(void)arch_irq_save(); /* off until we are off the CPU for good */
 	f = spin_lock_irqsave(&strand_lock);
 	cur->exit_code = code;
 	cur->flags |= STRAND_F_EXITED;
@@ -336,7 +337,7 @@ int strand_detach(strand_t h)
 	else if (s->joiner)
 		err = -EBUSY;
 	else if (s->flags & STRAND_F_EXITED) {
-		strand_slot_free_locked(s);     /* already dead: release it now */
+		strand_slot_free_locked(s); /* already dead: release it now */
 		dead = true;
 	} else {
 		s->flags |= STRAND_F_DETACHED;
@@ -425,7 +426,7 @@ struct strand *strand_create_idle(void (*fn)(void *), void *arg, const char *nam
 		return 0;
 	strand_prepare(s, name, SCHED_PRIO_IDLE, STRAND_F_IDLE, fn, arg, 0);
 	s->index = STRAND_NIL;
-	s->state = STRAND_READY;        /* never queued: sched_pick's fallback */
+	s->state = STRAND_READY; /* never queued: sched_pick's fallback */
 	strand_live++;
 	return s;
 }

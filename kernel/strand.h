@@ -44,26 +44,26 @@
 #include "kernel/sync.h"
 
 #define STRAND_NAME_MAX  32
-#define STRAND_MAX       32768      /* handle table slots */
-#define STRAND_CACHE_MAX 32         /* dead strands kept for reuse */
+#define STRAND_MAX       32768 /* handle table slots */
+#define STRAND_CACHE_MAX 32    /* dead strands kept for reuse */
 
 typedef uint64_t strand_t;
 typedef void (*strand_entry_fn)(void *arg);
 
 enum strand_state {
-	STRAND_FREE,        /* in the cache, or being built */
-	STRAND_READY,       /* on a run queue */
-	STRAND_RUNNING,     /* on a CPU */
-	STRAND_BLOCKING,    /* on a CPU, announced it will block (preemption off) */
-	STRAND_BLOCKED,     /* off CPU, waiting for sched_unblock */
-	STRAND_DEAD,        /* exited; waiting to be joined or reaped */
-	STRAND_MIGRATING,   /* between two CPUs' run queues, owned by the mover */
+	STRAND_FREE,      /* in the cache, or being built */
+	STRAND_READY,     /* on a run queue */
+	STRAND_RUNNING,   /* on a CPU */
+	STRAND_BLOCKING,  /* on a CPU, announced it will block (preemption off) */
+	STRAND_BLOCKED,   /* off CPU, waiting for sched_unblock */
+	STRAND_DEAD,      /* exited; waiting to be joined or reaped */
+	STRAND_MIGRATING, /* between two CPUs' run queues, owned by the mover */
 };
 
-#define STRAND_F_BOOT     0x1u   /* the boot context (boot stack, never exits) */
-#define STRAND_F_IDLE     0x2u   /* a CPU's idle strand */
+#define STRAND_F_BOOT     0x1u /* the boot context (boot stack, never exits) */
+#define STRAND_F_IDLE     0x2u /* a CPU's idle strand */
 #define STRAND_F_DETACHED 0x4u
-#define STRAND_F_EXITED   0x8u   /* strand_exit passed the point of no return */
+#define STRAND_F_EXITED   0x8u /* strand_exit passed the point of no return */
 
 /*
  * The thread-package seam (SPIN Figure 4).  A package that owns a strand is
@@ -83,44 +83,44 @@ struct strand_package {
 };
 
 struct strand {
-	uintptr_t rsp;                  /* saved stack pointer while off CPU */
+	uintptr_t rsp; /* saved stack pointer while off CPU */
 	volatile enum strand_state state;
 	uint8_t prio;
-	uint8_t quantum;                /* ticks left in the current slice */
-	volatile bool on_cpu;           /* its stack is in use by a CPU */
-	uint16_t cpu;                   /* run queue / CPU it belongs to (sched.c) */
-	int16_t pin;                    /* the only CPU it may run on, or -1 */
+	uint8_t quantum;      /* ticks left in the current slice */
+	volatile bool on_cpu; /* its stack is in use by a CPU */
+	uint16_t cpu;         /* run queue / CPU it belongs to (sched.c) */
+	int16_t pin;          /* the only CPU it may run on, or -1 */
 	uint32_t flags;
-	int wait_result;                /* what the waker passed to sched_unblock */
-	struct strand *next;            /* run queue, wait queue or reap list */
-	struct strand *timer_next;      /* sleep queue */
-	uint64_t wake_ns;               /* sleep deadline (clock_ns) */
+	int wait_result;           /* what the waker passed to sched_unblock */
+	struct strand *next;       /* run queue, wait queue or reap list */
+	struct strand *timer_next; /* sleep queue */
+	uint64_t wake_ns;          /* sleep deadline (clock_ns) */
 	strand_entry_fn entry;
 	void *arg;
 	int exit_code;
-	struct strand *joiner;          /* strand blocked in strand_join */
-	uint32_t index, gen;            /* handle */
-	struct kstack stack;            /* unused for the boot strand */
+	struct strand *joiner; /* strand blocked in strand_join */
+	uint32_t index, gen;   /* handle */
+	struct kstack stack;   /* unused for the boot strand */
 	struct strand_package *package;
-	struct mutex *held_mutexes;     /* lock-order checking */
-	uint64_t switches_in;           /* times put on a CPU */
-	uint64_t ticks;                 /* timer ticks charged to it */
+	struct mutex *held_mutexes; /* lock-order checking */
+	uint64_t switches_in;       /* times put on a CPU */
+	uint64_t ticks;             /* timer ticks charged to it */
 	char name[STRAND_NAME_MAX];
 };
 
 struct strand_attr {
-	const char *name;               /* copied; truncated to STRAND_NAME_MAX-1 */
-	int prio;                       /* SCHED_PRIO_MIN..SCHED_PRIO_MAX */
+	const char *name; /* copied; truncated to STRAND_NAME_MAX-1 */
+	int prio;         /* SCHED_PRIO_MIN..SCHED_PRIO_MAX */
 	bool detached;
 	struct strand_package *package; /* NULL: the kernel's own strand */
 };
 
 int strand_create(strand_entry_fn entry, void *arg, int prio, const char *name, strand_t *out);
 int strand_create_attr(const struct strand_attr *attr, strand_entry_fn entry, void *arg,
-		       strand_t *out);
+                       strand_t *out);
 /* The same, but the strand only ever runs on CPU cpu (-EINVAL if offline). */
 int strand_create_pinned(const struct strand_attr *attr, unsigned cpu, strand_entry_fn entry,
-			 void *arg, strand_t *out);
+                         void *arg, strand_t *out);
 /* End the current strand; its exit code goes to the joiner. */
 __attribute__((noreturn)) void strand_exit(int code);
 /* Wait for h to end and release it; *code (if non-NULL) gets its exit code. */

@@ -70,13 +70,13 @@ void sync_lockorder_disable(void)
 }
 
 static void sync_violation(const char *what, const char *name, unsigned rank, const char *held,
-			   unsigned held_rank)
+                           unsigned held_rank)
 {
 	struct strand *cur = sched_current();
 
 	__atomic_add_fetch(&sync_violations, 1, __ATOMIC_RELAXED);
-	kprintf("lockorder: %s: acquiring %s (rank %u) while holding %s (rank %u), strand %s\n", what,
-		name, rank, held, held_rank, cur ? cur->name : "(boot)");
+	kprintf("lockorder: %s: acquiring %s (rank %u) while holding %s (rank %u), strand %s\n",
+	        what, name, rank, held, held_rank, cur ? cur->name : "(boot)");
 	if (sync_fatal)
 		panic("lock order violation: %s after %s", name, held);
 }
@@ -97,7 +97,8 @@ void sync_track_acquire(struct spinlock *l)
 		if (c->held[i] == l)
 			panic("spinlock %s: recursive acquisition (self-deadlock)", l->name);
 		if (c->held[i]->rank >= l->rank)
-			sync_violation("spinlock", l->name, l->rank, c->held[i]->name, c->held[i]->rank);
+			sync_violation("spinlock", l->name, l->rank, c->held[i]->name,
+			               c->held[i]->rank);
 	}
 	if (c->nheld == SYNC_MAX_HELD)
 		panic("spinlock %s: more than %d spinlocks held", l->name, SYNC_MAX_HELD);
@@ -296,7 +297,7 @@ static int mutex_check_order(struct mutex *m, struct strand *cur)
 	}
 	for (struct mutex *h = cur->held_mutexes; h; h = h->held_next) {
 		if (h == m)
-			return -EDEADLK;        /* recursive: an error, not an order problem */
+			return -EDEADLK; /* recursive: an error, not an order problem */
 		if (h->rank >= m->rank) {
 			sync_violation("mutex", m->name, m->rank, h->name, h->rank);
 			return -EDEADLK;
@@ -447,9 +448,9 @@ int cond_wait(struct cond *c, struct mutex *m)
 		return -EIDRM;
 	}
 	waitq_push(&c->wq, sched_current());
-	sched_prepare_block();          /* no preemption until sched_block */
+	sched_prepare_block(); /* no preemption until sched_block */
 	spin_unlock_irqrestore(&c->wq.lock, f);
-	mutex_unlock(m);                /* a signal from here on cancels the block */
+	mutex_unlock(m); /* a signal from here on cancels the block */
 	err = sched_block();
 	err2 = mutex_lock(m);
 	return err ? err : err2;

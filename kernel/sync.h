@@ -52,16 +52,16 @@
 
 /* Not yet in <spindle/errno.h> (Linux values). */
 #ifndef ESRCH
-#define ESRCH    3
+#define ESRCH 3
 #endif
 #ifndef EAGAIN
-#define EAGAIN  11
+#define EAGAIN 11
 #endif
 #ifndef EDEADLK
 #define EDEADLK 35
 #endif
 #ifndef EIDRM
-#define EIDRM   43
+#define EIDRM 43
 #endif
 
 #ifndef SYNC_DEBUG
@@ -69,27 +69,30 @@
 #endif
 
 /* Ranks: acquire in increasing order. */
-#define SYNC_RANK_MUTEX   50   /* default for sleeping locks (1..99) */
-#define SYNC_RANK_OBJ     100  /* inner lock of a waitq/mutex/cond/sem */
-#define SYNC_RANK_STRANDS 105  /* strand handle table, join/exit */
-#define SYNC_RANK_SCHED   110  /* per-CPU run queue, timer queue */
+#define SYNC_RANK_MUTEX   50  /* default for sleeping locks (1..99) */
+#define SYNC_RANK_OBJ     100 /* inner lock of a waitq/mutex/cond/sem */
+#define SYNC_RANK_STRANDS 105 /* strand handle table, join/exit */
+#define SYNC_RANK_SCHED   110 /* per-CPU run queue, timer queue */
 #define SYNC_RANK_HEAP    120
 #define SYNC_RANK_KSTACK  125
 #define SYNC_RANK_PMM     130
-#define SYNC_RANK_TEST    200  /* 200..255: free for tests */
+#define SYNC_RANK_TEST    200 /* 200..255: free for tests */
 
 struct strand;
 
 struct spinlock {
 	volatile uint32_t locked;
 	uint16_t rank;
-	uint16_t cpu;               /* holder's CPU, SPIN_NOCPU when free */
+	uint16_t cpu; /* holder's CPU, SPIN_NOCPU when free */
 	const char *name;
-	unsigned long hook_flags;   /* saved by spin_lock_hook() */
+	unsigned long hook_flags; /* saved by spin_lock_hook() */
 };
 
 #define SPIN_NOCPU 0xffff
-#define SPINLOCK_INIT(n, r) { 0, (r), SPIN_NOCPU, (n), 0 }
+#define SPINLOCK_INIT(n, r)                                                                        \
+	{                                                                                          \
+		0, (r), SPIN_NOCPU, (n), 0                                                         \
+	}
 
 /* True while the lock-order checker runs (read on every lock operation). */
 extern bool sync_checking;
@@ -154,9 +157,9 @@ unsigned waitq_wake_all(struct waitq *wq);
 int waitq_destroy(struct waitq *wq);
 
 struct mutex {
-	struct waitq wq;            /* wq.lock guards owner too */
+	struct waitq wq; /* wq.lock guards owner too */
 	struct strand *owner;
-	struct mutex *held_next;    /* owner's list of held mutexes (lock order) */
+	struct mutex *held_next; /* owner's list of held mutexes (lock order) */
 	uint16_t rank;
 	const char *name;
 };
@@ -164,9 +167,9 @@ struct mutex {
 void mutex_init(struct mutex *m, const char *name);
 void mutex_init_rank(struct mutex *m, const char *name, unsigned rank);
 int mutex_lock(struct mutex *m);
-int mutex_trylock(struct mutex *m);          /* -EBUSY if held */
+int mutex_trylock(struct mutex *m); /* -EBUSY if held */
 int mutex_unlock(struct mutex *m);
-bool mutex_held(const struct mutex *m);      /* by the current strand */
+bool mutex_held(const struct mutex *m); /* by the current strand */
 int mutex_destroy(struct mutex *m);
 
 struct cond {
@@ -188,7 +191,7 @@ struct sem {
 
 void sem_init(struct sem *s, const char *name, uint64_t count);
 int sem_down(struct sem *s);
-int sem_trydown(struct sem *s);              /* -EAGAIN if zero */
+int sem_trydown(struct sem *s); /* -EAGAIN if zero */
 int sem_up(struct sem *s);
 int sem_destroy(struct sem *s);
 

@@ -31,42 +31,42 @@ struct bpf_insn {
 	int32_t imm;
 };
 
-#define BPF_INSN_SIZE 8
-#define BPF_NREGS 11      /* r0..r10 */
-#define BPF_REG_FP 10     /* read-only frame pointer */
-#define BPF_STACK_SIZE 512 /* bytes per function frame */
+#define BPF_INSN_SIZE      8
+#define BPF_NREGS          11  /* r0..r10 */
+#define BPF_REG_FP         10  /* read-only frame pointer */
+#define BPF_STACK_SIZE     512 /* bytes per function frame */
 #define BPF_MAX_CALL_DEPTH 8
 
 /* Instruction classes (low 3 bits of code). */
-#define BPF_CLASS(code) ((code) & 0x07)
-#define BPF_LD    0x00
-#define BPF_LDX   0x01
-#define BPF_ST    0x02
-#define BPF_STX   0x03
-#define BPF_ALU   0x04
-#define BPF_JMP   0x05
-#define BPF_JMP32 0x06
-#define BPF_ALU64 0x07
+#define BPF_CLASS(code) ((code)&0x07)
+#define BPF_LD          0x00
+#define BPF_LDX         0x01
+#define BPF_ST          0x02
+#define BPF_STX         0x03
+#define BPF_ALU         0x04
+#define BPF_JMP         0x05
+#define BPF_JMP32       0x06
+#define BPF_ALU64       0x07
 
 /* Load/store: size and mode. */
-#define BPF_SIZE(code) ((code) & 0x18)
-#define BPF_W  0x00
-#define BPF_H  0x08
-#define BPF_B  0x10
-#define BPF_DW 0x18
-#define BPF_MODE(code) ((code) & 0xe0)
-#define BPF_IMM    0x00
-#define BPF_ABS    0x20
-#define BPF_IND    0x40
-#define BPF_MEM    0x60
-#define BPF_MEMSX  0x80
-#define BPF_ATOMIC 0xc0
+#define BPF_SIZE(code) ((code)&0x18)
+#define BPF_W          0x00
+#define BPF_H          0x08
+#define BPF_B          0x10
+#define BPF_DW         0x18
+#define BPF_MODE(code) ((code)&0xe0)
+#define BPF_IMM        0x00
+#define BPF_ABS        0x20
+#define BPF_IND        0x40
+#define BPF_MEM        0x60
+#define BPF_MEMSX      0x80
+#define BPF_ATOMIC     0xc0
 
 /* ALU and jump: operation and source. */
-#define BPF_OP(code) ((code) & 0xf0)
-#define BPF_SRC(code) ((code) & 0x08)
-#define BPF_K 0x00
-#define BPF_X 0x08
+#define BPF_OP(code)  ((code)&0xf0)
+#define BPF_SRC(code) ((code)&0x08)
+#define BPF_K         0x00
+#define BPF_X         0x08
 
 #define BPF_ADD  0x00
 #define BPF_SUB  0x10

@@ -41,17 +41,17 @@ struct rt_type {
 };
 
 enum rt_arg_kind {
-	RT_ARG_NONE = 0,      /* no argument in this position */
-	RT_ARG_SCALAR,        /* any initialised number; pointers refused (no leaks) */
-	RT_ARG_MEM,           /* pointer to readable memory; its size is the next arg */
-	RT_ARG_MEM_RW,        /* pointer to writable memory; its size is the next arg */
-	RT_ARG_MEM_OR_NULL,   /* like RT_ARG_MEM, or the constant 0 */
-	RT_ARG_SIZE,          /* size of the previous MEM arg; proven in bounds */
-	RT_ARG_CONST_MEM,     /* pointer to readable memory of exactly .size bytes */
-	RT_ARG_CONST_MEM_RW,  /* pointer to writable memory of exactly .size bytes (out-param) */
-	RT_ARG_REF,           /* typed reference of .type, non-null */
-	RT_ARG_REF_OR_NULL,   /* typed reference of .type, or 0 */
-	RT_ARG_CTX,           /* the entry context pointer (r1 at entry), unmodified */
+	RT_ARG_NONE = 0,     /* no argument in this position */
+	RT_ARG_SCALAR,       /* any initialised number; pointers refused (no leaks) */
+	RT_ARG_MEM,          /* pointer to readable memory; its size is the next arg */
+	RT_ARG_MEM_RW,       /* pointer to writable memory; its size is the next arg */
+	RT_ARG_MEM_OR_NULL,  /* like RT_ARG_MEM, or the constant 0 */
+	RT_ARG_SIZE,         /* size of the previous MEM arg; proven in bounds */
+	RT_ARG_CONST_MEM,    /* pointer to readable memory of exactly .size bytes */
+	RT_ARG_CONST_MEM_RW, /* pointer to writable memory of exactly .size bytes (out-param) */
+	RT_ARG_REF,          /* typed reference of .type, non-null */
+	RT_ARG_REF_OR_NULL,  /* typed reference of .type, or 0 */
+	RT_ARG_CTX,          /* the entry context pointer (r1 at entry), unmodified */
 };
 
 struct rt_arg {
@@ -62,11 +62,11 @@ struct rt_arg {
 };
 
 enum rt_ret_kind {
-	RT_RET_VOID = 0,     /* r0 is left uninitialised for the program */
+	RT_RET_VOID = 0, /* r0 is left uninitialised for the program */
 	RT_RET_SCALAR,
-	RT_RET_REF,          /* typed reference of .type, non-null */
-	RT_RET_REF_OR_NULL,  /* must be tested against 0 before use */
-	RT_RET_MEM_OR_NULL,  /* pointer to .size bytes (writable if .writable), or 0 */
+	RT_RET_REF,         /* typed reference of .type, non-null */
+	RT_RET_REF_OR_NULL, /* must be tested against 0 before use */
+	RT_RET_MEM_OR_NULL, /* pointer to .size bytes (writable if .writable), or 0 */
 };
 
 struct rt_ret {
@@ -74,11 +74,11 @@ struct rt_ret {
 	const struct rt_type *type;
 	uint32_t size;
 	bool writable;
-	bool acquire;        /* the reference must be released before exit */
+	bool acquire; /* the reference must be released before exit */
 };
 
 /* Signature flags. */
-#define RT_SIG_PURE   0x1 /* no side effects: callable from guards */
+#define RT_SIG_PURE     0x1 /* no side effects: callable from guards */
 #define RT_SIG_MAYABORT 0x2 /* may end the program with RT_RUN_HELPER */
 /* The procedure is itself metered code with the JIT's entry convention
  * (runtime/exec.h, "Shared budgets"): the JIT passes the caller's remaining
@@ -89,11 +89,11 @@ struct rt_ret {
 
 struct rt_sig {
 	const char *name;
-	void *fn;                 /* native address */
-	uint8_t nargs;            /* 0..5 */
+	void *fn;      /* native address */
+	uint8_t nargs; /* 0..5 */
 	struct rt_arg args[5];
 	struct rt_ret ret;
-	uint32_t flags;           /* RT_SIG_* */
+	uint32_t flags; /* RT_SIG_* */
 };
 
 /* What r1..r5 hold when an entry point starts.  RT_ARG_CONST_MEM[_RW] with

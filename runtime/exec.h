@@ -69,10 +69,10 @@ void rt_ledger_note_release(struct rt_ledger *l, uint64_t ref);
 void rt_ledger_unwind(struct rt_ledger *l);
 
 struct rt_run {
-	uint64_t fuel;           /* in: budget; out: what is left */
-	uint64_t r0;             /* out: the program's result */
-	enum rt_status status;   /* out */
-	uint32_t pc;             /* out: insn index where an abort happened */
+	uint64_t fuel;         /* in: budget; out: what is left */
+	uint64_t r0;           /* out: the program's result */
+	enum rt_status status; /* out */
+	uint32_t pc;           /* out: insn index where an abort happened */
 	/* in, optional: the ledger the embedder's procedures note into during
 	 * this run; emptied before the run, unwound after any status but
 	 * RT_RUN_OK.  NULL: nothing to release, or the caller does it. */
@@ -97,7 +97,7 @@ struct rt_check {
 
 /* Run entry function `func` with args r1..r5. */
 int rt_interp_run(const struct rt_prog *p, uint32_t func, const uint64_t args[5],
-		  struct rt_run *run, const struct rt_check *check);
+                  struct rt_run *run, const struct rt_check *check);
 
 /*
  * The JIT (arch/x86_64/jit.c) compiles a verified program into one sealed
@@ -111,10 +111,9 @@ int rt_interp_run(const struct rt_prog *p, uint32_t func, const uint64_t args[5]
  */
 struct rt_jit_ret {
 	uint64_t r0;
-	uint64_t status;         /* enum rt_status */
+	uint64_t status; /* enum rt_status */
 };
-typedef struct rt_jit_ret (*rt_jit_fn)(uint64_t, uint64_t, uint64_t, uint64_t,
-				       uint64_t, uint64_t);
+typedef struct rt_jit_ret (*rt_jit_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
 
 /*
  * Native types of imported procedures (rt_sig.fn).  An ordinary import is
@@ -126,10 +125,9 @@ typedef struct rt_jit_ret (*rt_jit_fn)(uint64_t, uint64_t, uint64_t, uint64_t,
  * the JIT checks rdx after such a call).
  */
 typedef uint64_t (*rt_import_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
-typedef struct rt_jit_ret (*rt_abortable_fn)(uint64_t, uint64_t, uint64_t, uint64_t,
-					     uint64_t);
+typedef struct rt_jit_ret (*rt_abortable_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
 
-struct rt_jit;               /* opaque: the sealed code block */
+struct rt_jit; /* opaque: the sealed code block */
 /*
  * A plain entry (no loop, no call: it can neither run out of fuel nor
  * abort) is also an ordinary C function of its arguments.  rt_jit_plain
@@ -148,7 +146,6 @@ size_t rt_jit_code_size(const struct rt_jit *j);
 const void *rt_jit_code(const struct rt_jit *j);
 void rt_jit_free(struct rt_jit *j);
 /* Convenience wrapper with the interpreter's shape. */
-int rt_jit_run(const struct rt_jit *j, uint32_t func, const uint64_t args[5],
-	       struct rt_run *run);
+int rt_jit_run(const struct rt_jit *j, uint32_t func, const uint64_t args[5], struct rt_run *run);
 
 #endif

@@ -34,18 +34,18 @@ enum rt_global_kind { RT_GLOBAL_DATA, RT_GLOBAL_RODATA, RT_GLOBAL_BSS };
 
 /* One global data region: .data, .rodata (read-only to the program), .bss. */
 struct rt_global {
-	char name[32];            /* section name, e.g. ".data", ".rodata.str1.1" */
+	char name[32]; /* section name, e.g. ".data", ".rodata.str1.1" */
 	enum rt_global_kind kind;
-	uint8_t *data;            /* rt_alloc'd, size bytes, 8-byte aligned */
+	uint8_t *data; /* rt_alloc'd, size bytes, 8-byte aligned */
 	uint32_t size;
 };
 
 struct rt_func {
 	char name[64];
-	char section[64];         /* e.g. "handler/net.udp", ".text" */
-	uint32_t start, end;      /* insn index range [start, end) */
-	bool global;              /* exported (STB_GLOBAL) */
-	bool entry;               /* may be an entry point (global, or in a non-.text section) */
+	char section[64];    /* e.g. "handler/net.udp", ".text" */
+	uint32_t start, end; /* insn index range [start, end) */
+	bool global;         /* exported (STB_GLOBAL) */
+	bool entry;          /* may be an entry point (global, or in a non-.text section) */
 };
 
 struct rt_import {
@@ -57,8 +57,8 @@ struct rt_import {
 /* Source position of an instruction, from .BTF.ext line info. */
 struct rt_line {
 	uint32_t insn;
-	const char *file;         /* points into the prog's string storage */
-	const char *text;         /* the source line itself, may be NULL */
+	const char *file; /* points into the prog's string storage */
+	const char *text; /* the source line itself, may be NULL */
 	uint32_t line, col;
 };
 
@@ -79,21 +79,21 @@ struct rt_prog {
 	uint32_t nimports;
 	struct rt_global globals[RT_MAX_GLOBALS];
 	uint32_t nglobals;
-	struct rt_line *lines;    /* sorted by insn */
+	struct rt_line *lines; /* sorted by insn */
 	uint32_t nlines;
-	struct rt_aux *aux;       /* ninsns entries, filled by the verifier */
-	char *strings;            /* storage for names and source text */
-	void *btf;                /* parsed BTF (runtime/btf.h), NULL without -g */
+	struct rt_aux *aux; /* ninsns entries, filled by the verifier */
+	char *strings;      /* storage for names and source text */
+	void *btf;          /* parsed BTF (runtime/btf.h), NULL without -g */
 	char license[64];
 };
 
 /* Build a program from a clang BPF object.  On error, returns -RT_E* and, if
  * err is non-NULL, writes one readable line naming the problem. */
-int rt_prog_load_elf(const void *image, size_t size, struct rt_prog **out,
-		     char *err, size_t errlen);
+int rt_prog_load_elf(const void *image, size_t size, struct rt_prog **out, char *err,
+                     size_t errlen);
 /* Build a program with a single entry function from bare bytecode. */
-int rt_prog_from_raw(const struct bpf_insn *insns, uint32_t n, struct rt_prog **out,
-		     char *err, size_t errlen);
+int rt_prog_from_raw(const struct bpf_insn *insns, uint32_t n, struct rt_prog **out, char *err,
+                     size_t errlen);
 /* Resolve every import against the embedder; fails naming the first import
  * the embedder does not offer. */
 int rt_prog_link(struct rt_prog *p, const struct rt_embed *env, char *err, size_t errlen);

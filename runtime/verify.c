@@ -76,7 +76,7 @@ static bool entry_valid(const struct rt_entry *en)
 }
 
 int rt_verify(struct rt_prog *p, uint32_t func, const struct rt_entry *entry,
-	      const struct rt_verify_opts *opts, struct rt_verify_result *res)
+              const struct rt_verify_opts *opts, struct rt_verify_result *res)
 {
 	struct venv e;
 	int rc;
@@ -84,9 +84,11 @@ int rt_verify(struct rt_prog *p, uint32_t func, const struct rt_entry *entry,
 	if (!p || !entry || !res)
 		return -RT_EINVAL;
 	memset(res, 0, sizeof(*res));
-	if (func >= p->nfuncs || p->funcs[func].start >= p->ninsns || !p->insns || !entry_valid(entry)) {
+	if (func >= p->nfuncs || p->funcs[func].start >= p->ninsns || !p->insns ||
+	    !entry_valid(entry)) {
 		res->code = RT_VERR_CALL_TARGET;
-		rt_snprintf(res->msg, sizeof(res->msg), "error: no such entry function or bad entry description");
+		rt_snprintf(res->msg, sizeof(res->msg),
+		            "error: no such entry function or bad entry description");
 		return -RT_EINVAL;
 	}
 	memset(&e, 0, sizeof(e));
@@ -113,14 +115,14 @@ int rt_verify(struct rt_prog *p, uint32_t func, const struct rt_entry *entry,
 	e.prec = rt_alloc((size_t)p->ninsns * sizeof(*e.prec));
 	e.slive = rt_alloc((size_t)p->ninsns * sizeof(*e.slive));
 	e.sprec = rt_alloc((size_t)p->ninsns * sizeof(*e.sprec));
-	if (!e.iflags || !e.subof || !e.stored || !e.nstored || !e.cmasks || !e.ncmasks || !e.live || !e.prec || !e.slive ||
-	    !e.sprec) {
+	if (!e.iflags || !e.subof || !e.stored || !e.nstored || !e.cmasks || !e.ncmasks ||
+	    !e.live || !e.prec || !e.slive || !e.sprec) {
 		rc = -RT_ENOMEM;
 		goto out;
 	}
 
 	verify_log(&e, "verifying %s (insns %u..%u)\n", p->funcs[func].name, p->funcs[func].start,
-		   p->funcs[func].end);
+	           p->funcs[func].end);
 	if ((rc = verify_cfg(&e)) || (rc = verify_liveness(&e)))
 		goto out;
 	verify_thresholds(&e);
@@ -136,7 +138,7 @@ out:
 	}
 	if (rc == 0)
 		verify_log(&e, "accepted: %u insns processed, %u states kept, stack %u bytes\n",
-			   res->insns_processed, res->states, res->max_stack);
+		           res->insns_processed, res->states, res->max_stack);
 	free_env(&e);
 	return rc;
 }

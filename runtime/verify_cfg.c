@@ -37,16 +37,16 @@ static int cfg_check_reg(struct venv *e, uint32_t pc, uint8_t r, bool written)
 		return verify_reject(e, pc, RT_VERR_BAD_REG, "register r%u does not exist", r);
 	if (written && r == BPF_REG_FP)
 		return verify_reject(e, pc, RT_VERR_WRITE_FP,
-				     "r10 is the frame pointer and is read-only");
+		                     "r10 is the frame pointer and is read-only");
 	return 0;
 }
 
-#define RESERVED(cond, what)                                                        \
-	do {                                                                        \
-		if (cond)                                                           \
-			return verify_reject(e, pc, RT_VERR_RESERVED,               \
-					     "reserved field %s must be zero (opcode 0x%02x)", \
-					     what, in->code);                       \
+#define RESERVED(cond, what)                                                                       \
+	do {                                                                                       \
+		if (cond)                                                                          \
+			return verify_reject(e, pc, RT_VERR_RESERVED,                              \
+			                     "reserved field %s must be zero (opcode 0x%02x)",     \
+			                     what, in->code);                                      \
 	} while (0)
 
 /* Check one instruction's encoding (pass 2). */
@@ -60,36 +60,42 @@ static int cfg_check_insn(struct venv *e, uint32_t pc)
 	switch (cls) {
 	case BPF_LD:
 		if (BPF_MODE(code) == BPF_ABS || BPF_MODE(code) == BPF_IND)
-			return verify_reject(e, pc, RT_VERR_LEGACY_LD,
-					     "legacy packet load (BPF_ABS/BPF_IND, opcode 0x%02x) is not supported",
-					     code);
+			return verify_reject(
+			    e, pc, RT_VERR_LEGACY_LD,
+			    "legacy packet load (BPF_ABS/BPF_IND, opcode 0x%02x) is not supported",
+			    code);
 		if (code != (BPF_LD | BPF_IMM | BPF_DW))
-			return verify_reject(e, pc, RT_VERR_BAD_OPCODE, "unknown opcode 0x%02x", code);
+			return verify_reject(e, pc, RT_VERR_BAD_OPCODE, "unknown opcode 0x%02x",
+			                     code);
 		if ((rc = cfg_check_reg(e, pc, in->dst, true)))
 			return rc;
 		RESERVED(in->off, "off");
 		if (pc + 1 >= p->ninsns)
-			return verify_reject(e, pc, RT_VERR_LDDW, "lddw is missing its second slot");
+			return verify_reject(e, pc, RT_VERR_LDDW,
+			                     "lddw is missing its second slot");
 		{
 			const struct bpf_insn *i2 = &p->insns[pc + 1];
 			if (i2->code || i2->dst || i2->src || i2->off)
 				return verify_reject(e, pc, RT_VERR_LDDW,
-						     "second slot of lddw must have zero opcode, registers and offset");
+				                     "second slot of lddw must have zero opcode, "
+				                     "registers and offset");
 		}
 		if (in->src == BPF_PSEUDO_GLOBAL) {
 			if ((uint32_t)in->imm >= p->nglobals)
-				return verify_reject(e, pc, RT_VERR_BAD_GLOBAL,
-						     "lddw names global region %d, the program has %u",
-						     in->imm, p->nglobals);
+				return verify_reject(
+				    e, pc, RT_VERR_BAD_GLOBAL,
+				    "lddw names global region %d, the program has %u", in->imm,
+				    p->nglobals);
 		} else if (in->src != 0) {
 			return verify_reject(e, pc, RT_VERR_LDDW,
-					     "lddw with unknown pseudo source %u", in->src);
+			                     "lddw with unknown pseudo source %u", in->src);
 		}
 		return 0;
 	case BPF_LDX:
 		if (BPF_MODE(code) != BPF_MEM &&
 		    !(BPF_MODE(code) == BPF_MEMSX && BPF_SIZE(code) != BPF_DW))
-			return verify_reject(e, pc, RT_VERR_BAD_OPCODE, "unknown opcode 0x%02x", code);
+			return verify_reject(e, pc, RT_VERR_BAD_OPCODE, "unknown opcode 0x%02x",
+			                     code);
 		RESERVED(in->imm, "imm");
 		if ((rc = cfg_check_reg(e, pc, in->dst, true)) ||
 		    (rc = cfg_check_reg(e, pc, in->src, false)))
@@ -97,23 +103,26 @@ static int cfg_check_insn(struct venv *e, uint32_t pc)
 		return 0;
 	case BPF_ST:
 		if (BPF_MODE(code) != BPF_MEM)
-			return verify_reject(e, pc, RT_VERR_BAD_OPCODE, "unknown opcode 0x%02x", code);
+			return verify_reject(e, pc, RT_VERR_BAD_OPCODE, "unknown opcode 0x%02x",
+			                     code);
 		RESERVED(in->src, "src");
 		return cfg_check_reg(e, pc, in->dst, false);
 	case BPF_STX:
 		if (BPF_MODE(code) == BPF_ATOMIC) {
 			uint32_t a = (uint32_t)in->imm, aop = a & ~(uint32_t)BPF_FETCH;
 			if (BPF_SIZE(code) != BPF_W && BPF_SIZE(code) != BPF_DW)
-				return verify_reject(e, pc, RT_VERR_ATOMIC_OP,
-						     "atomic operations exist only on 32 and 64-bit words");
+				return verify_reject(
+				    e, pc, RT_VERR_ATOMIC_OP,
+				    "atomic operations exist only on 32 and 64-bit words");
 			if (!(aop == BPF_ADD || aop == BPF_OR || aop == BPF_AND || aop == BPF_XOR ||
 			      a == BPF_XCHG || a == BPF_CMPXCHG))
 				return verify_reject(e, pc, RT_VERR_ATOMIC_OP,
-						     "unknown atomic operation 0x%x", a);
+				                     "unknown atomic operation 0x%x", a);
 		} else if (BPF_MODE(code) == BPF_MEM) {
 			RESERVED(in->imm, "imm");
 		} else {
-			return verify_reject(e, pc, RT_VERR_BAD_OPCODE, "unknown opcode 0x%02x", code);
+			return verify_reject(e, pc, RT_VERR_BAD_OPCODE, "unknown opcode 0x%02x",
+			                     code);
 		}
 		if ((rc = cfg_check_reg(e, pc, in->dst, false)) ||
 		    (rc = cfg_check_reg(e, pc, in->src, false)))
@@ -123,29 +132,33 @@ static int cfg_check_insn(struct venv *e, uint32_t pc)
 	case BPF_ALU64:
 		if (op == BPF_END) {
 			if (cls == BPF_ALU64 && BPF_SRC(code) != BPF_K)
-				return verify_reject(e, pc, RT_VERR_BAD_OPCODE, "unknown opcode 0x%02x", code);
+				return verify_reject(e, pc, RT_VERR_BAD_OPCODE,
+				                     "unknown opcode 0x%02x", code);
 			if (in->imm != 16 && in->imm != 32 && in->imm != 64)
 				return verify_reject(e, pc, RT_VERR_BAD_OPCODE,
-						     "byte swap of %d bits does not exist", in->imm);
+				                     "byte swap of %d bits does not exist",
+				                     in->imm);
 			RESERVED(in->src, "src");
 			RESERVED(in->off, "off");
 			return cfg_check_reg(e, pc, in->dst, true);
 		}
 		if (op == BPF_NEG) {
 			if (BPF_SRC(code) != BPF_K)
-				return verify_reject(e, pc, RT_VERR_BAD_OPCODE, "unknown opcode 0x%02x", code);
+				return verify_reject(e, pc, RT_VERR_BAD_OPCODE,
+				                     "unknown opcode 0x%02x", code);
 			RESERVED(in->src, "src");
 			RESERVED(in->off, "off");
 			RESERVED(in->imm, "imm");
 			return cfg_check_reg(e, pc, in->dst, true);
 		}
 		if (op > BPF_END)
-			return verify_reject(e, pc, RT_VERR_BAD_OPCODE, "unknown opcode 0x%02x", code);
+			return verify_reject(e, pc, RT_VERR_BAD_OPCODE, "unknown opcode 0x%02x",
+			                     code);
 		if (op == BPF_DIV || op == BPF_MOD) {
 			RESERVED(in->off != 0 && in->off != 1, "off (0 or 1 for signed)");
 		} else if (op == BPF_MOV && BPF_SRC(code) == BPF_X) {
 			bool ok = in->off == 0 || in->off == 8 || in->off == 16 ||
-				  (cls == BPF_ALU64 && in->off == 32);
+			          (cls == BPF_ALU64 && in->off == 32);
 			RESERVED(!ok, "off (sign-extension width)");
 		} else {
 			RESERVED(in->off, "off");
@@ -162,27 +175,32 @@ static int cfg_check_insn(struct venv *e, uint32_t pc)
 	case BPF_JMP:
 	case BPF_JMP32:
 		if (code == BPF_OPCODE_CALLX)
-			return verify_reject(e, pc, RT_VERR_CALLX,
-					     "indirect call (callx) is not allowed: call functions by name");
+			return verify_reject(
+			    e, pc, RT_VERR_CALLX,
+			    "indirect call (callx) is not allowed: call functions by name");
 		if (op == BPF_CALL) {
 			if (cls != BPF_JMP || BPF_SRC(code) != BPF_K)
-				return verify_reject(e, pc, RT_VERR_BAD_OPCODE, "unknown opcode 0x%02x", code);
+				return verify_reject(e, pc, RT_VERR_BAD_OPCODE,
+				                     "unknown opcode 0x%02x", code);
 			RESERVED(in->dst, "dst");
 			RESERVED(in->off, "off");
-			if (in->src != 0 && in->src != BPF_PSEUDO_CALL && in->src != BPF_PSEUDO_IMPORT)
+			if (in->src != 0 && in->src != BPF_PSEUDO_CALL &&
+			    in->src != BPF_PSEUDO_IMPORT)
 				return verify_reject(e, pc, RT_VERR_RESERVED,
-						     "call with unknown source %u", in->src);
+				                     "call with unknown source %u", in->src);
 			return 0;
 		}
 		if (op == BPF_EXIT) {
 			if (cls != BPF_JMP || BPF_SRC(code) != BPF_K)
-				return verify_reject(e, pc, RT_VERR_BAD_OPCODE, "unknown opcode 0x%02x", code);
+				return verify_reject(e, pc, RT_VERR_BAD_OPCODE,
+				                     "unknown opcode 0x%02x", code);
 			RESERVED(in->dst || in->src || in->off || in->imm, "of exit");
 			return 0;
 		}
 		if (op == BPF_JA) {
 			if (BPF_SRC(code) != BPF_K)
-				return verify_reject(e, pc, RT_VERR_BAD_OPCODE, "unknown opcode 0x%02x", code);
+				return verify_reject(e, pc, RT_VERR_BAD_OPCODE,
+				                     "unknown opcode 0x%02x", code);
 			RESERVED(in->dst || in->src, "register");
 			if (cls == BPF_JMP)
 				RESERVED(in->imm, "imm");
@@ -191,7 +209,8 @@ static int cfg_check_insn(struct venv *e, uint32_t pc)
 			return 0;
 		}
 		if (op > BPF_JSLE)
-			return verify_reject(e, pc, RT_VERR_BAD_OPCODE, "unknown opcode 0x%02x", code);
+			return verify_reject(e, pc, RT_VERR_BAD_OPCODE, "unknown opcode 0x%02x",
+			                     code);
 		if (BPF_SRC(code) == BPF_K)
 			RESERVED(in->src, "src");
 		else
@@ -298,7 +317,7 @@ static uint32_t cfg_sub_at(const struct venv *e, uint32_t start)
 
 /* Passes 2 and 3 for one subprogram.  Collects its callees into calls[]. */
 static int cfg_walk_sub(struct venv *e, uint32_t si, uint32_t *work, uint32_t *calls,
-			uint32_t *ncalls)
+                        uint32_t *ncalls)
 {
 	struct rt_prog *p = e->p;
 	struct vsub *sub = &e->subs[si];
@@ -314,7 +333,7 @@ static int cfg_walk_sub(struct venv *e, uint32_t si, uint32_t *work, uint32_t *c
 	/* A lddw whose second half is the next subprogram's first insn. */
 	if (bpf_is_lddw(&p->insns[sub->end - 1]))
 		return verify_reject(e, sub->end - 1, RT_VERR_LDDW,
-				     "lddw is split by a function boundary");
+		                     "lddw is split by a function boundary");
 
 	work[nw++] = sub->start;
 	e->iflags[sub->start] |= VI_REACHED;
@@ -331,16 +350,16 @@ static int cfg_walk_sub(struct venv *e, uint32_t si, uint32_t *work, uint32_t *c
 			int64_t t = cfg_target(in, pc);
 			if (t < 0 || t >= p->ninsns)
 				return verify_reject(e, pc, RT_VERR_JUMP_RANGE,
-						     "jump to %lld is outside the program (0..%u)",
-						     (long long)t, p->ninsns - 1);
+				                     "jump to %lld is outside the program (0..%u)",
+				                     (long long)t, p->ninsns - 1);
 			if (p->aux[t].flags & RT_AUX_LDDW2)
 				return verify_reject(e, pc, RT_VERR_JUMP_LDDW,
-						     "jump to %lld lands in the middle of an lddw",
-						     (long long)t);
+				                     "jump to %lld lands in the middle of an lddw",
+				                     (long long)t);
 			if (t < sub->start || t >= sub->end)
 				return verify_reject(e, pc, RT_VERR_JUMP_FUNC,
-						     "jump to %lld leaves the function [%u,%u)",
-						     (long long)t, sub->start, sub->end);
+				                     "jump to %lld leaves the function [%u,%u)",
+				                     (long long)t, sub->start, sub->end);
 			e->iflags[t] |= VI_JUMP_TARGET | VI_PRUNE;
 			if ((uint32_t)t <= pc) {
 				e->iflags[t] |= VI_LOOP_HEAD;
@@ -355,30 +374,32 @@ static int cfg_walk_sub(struct venv *e, uint32_t si, uint32_t *work, uint32_t *c
 				uint32_t ci;
 				if (t < 0 || t >= p->ninsns || (p->aux[t].flags & RT_AUX_LDDW2) ||
 				    (ci = cfg_sub_at(e, (uint32_t)t)) == UINT32_MAX)
-					return verify_reject(e, pc, RT_VERR_CALL_TARGET,
-							     "local call to %lld is not a function start",
-							     (long long)t);
+					return verify_reject(
+					    e, pc, RT_VERR_CALL_TARGET,
+					    "local call to %lld is not a function start",
+					    (long long)t);
 				calls[(*ncalls)++] = ci;
 				if (pc + 1 < sub->end)
 					e->iflags[pc + 1] |= VI_PRUNE;
 			} else if (cls == BPF_JMP && op == BPF_CALL && in->src == 0) {
-				return verify_reject(e, pc, RT_VERR_BAD_HELPER,
-						     "call of numbered helper %d that was not linked",
-						     in->imm);
+				return verify_reject(
+				    e, pc, RT_VERR_BAD_HELPER,
+				    "call of numbered helper %d that was not linked", in->imm);
 			} else if (cls == BPF_JMP && op == BPF_CALL) {
 				if ((uint32_t)in->imm >= p->nimports || !p->imports[in->imm].sig)
 					return verify_reject(e, pc, RT_VERR_BAD_IMPORT,
-							     "call of import %d that is not linked",
-							     in->imm);
+					                     "call of import %d that is not linked",
+					                     in->imm);
 			}
 			succ[nsucc++] = pc + (bpf_is_lddw(in) ? 2 : 1);
 		}
 		for (int k = 0; k < nsucc; k++) {
 			uint32_t t = succ[k];
 			if (t >= sub->end)
-				return verify_reject(e, pc, RT_VERR_FALLTHROUGH,
-						     "execution falls off the end of the function [%u,%u)",
-						     sub->start, sub->end);
+				return verify_reject(
+				    e, pc, RT_VERR_FALLTHROUGH,
+				    "execution falls off the end of the function [%u,%u)",
+				    sub->start, sub->end);
 			if (!(e->iflags[t] & VI_REACHED)) {
 				e->iflags[t] |= VI_REACHED;
 				work[nw++] = t;
@@ -428,7 +449,7 @@ static int cfg_exit_reach(struct venv *e, uint32_t si)
 	for (uint32_t pc = sub->start; pc < sub->end; pc++)
 		if (!(p->aux[pc].flags & RT_AUX_LDDW2) && !(e->iflags[pc] & VI_REACH_EXIT))
 			return verify_reject(e, pc, RT_VERR_NO_EXIT,
-					     "no path from here reaches exit (endless loop)");
+			                     "no path from here reaches exit (endless loop)");
 	return 0;
 }
 
@@ -444,23 +465,25 @@ static int cfg_dfs(struct venv *e, struct cfg_graph *g, uint32_t s, uint32_t lev
 
 	if (level > BPF_MAX_CALL_DEPTH)
 		return verify_reject(e, e->subs[s].start, RT_VERR_CALL_DEPTH,
-				     "local calls nest more than %d frames deep", BPF_MAX_CALL_DEPTH);
+		                     "local calls nest more than %d frames deep",
+		                     BPF_MAX_CALL_DEPTH);
 	g->colour[s] = 1;
 	e->subs[s].depth = 0;
 	for (uint32_t k = g->off[s]; k < g->off[s + 1]; k++) {
 		uint32_t c = g->edges[k];
 		if (g->colour[c] == 1)
 			return verify_reject(e, e->subs[c].start, RT_VERR_RECURSION,
-					     "recursion: the function at insn %u calls itself (through insn %u's function)",
-					     e->subs[c].start, e->subs[s].start);
+			                     "recursion: the function at insn %u calls itself "
+			                     "(through insn %u's function)",
+			                     e->subs[c].start, e->subs[s].start);
 		if (g->colour[c] == 0 && (rc = cfg_dfs(e, g, c, level + 1)))
 			return rc;
 		if (e->subs[c].depth + 1 > e->subs[s].depth)
 			e->subs[s].depth = e->subs[c].depth + 1;
 		if (level + e->subs[c].depth + 1 > BPF_MAX_CALL_DEPTH)
 			return verify_reject(e, e->subs[c].start, RT_VERR_CALL_DEPTH,
-					     "local calls nest more than %d frames deep",
-					     BPF_MAX_CALL_DEPTH);
+			                     "local calls nest more than %d frames deep",
+			                     BPF_MAX_CALL_DEPTH);
 	}
 	g->colour[s] = 2;
 	return 0;
@@ -472,7 +495,7 @@ int verify_cfg(struct venv *e)
 	uint32_t n = p->ninsns, entry_sub, nq = 0;
 	uint32_t *work = NULL, *calls = NULL, *queue = NULL, *cnt = NULL;
 	uint32_t ncalls_total = 0;
-	struct cfg_graph g = { 0 };
+	struct cfg_graph g = {0};
 	int rc;
 
 	for (uint32_t i = 0; i < n; i++)
@@ -597,9 +620,12 @@ static uint64_t slot_mask(int32_t off, uint32_t size)
 static uint32_t mem_size(uint8_t code)
 {
 	switch (BPF_SIZE(code)) {
-	case BPF_B: return 1;
-	case BPF_H: return 2;
-	case BPF_W: return 4;
+	case BPF_B:
+		return 1;
+	case BPF_H:
+		return 2;
+	case BPF_W:
+		return 4;
 	}
 	return 8;
 }
@@ -668,7 +694,8 @@ static struct vflow flow_insn(const struct venv *e, uint32_t pc, bool entry_sub,
 	case BPF_LDX: {
 		bool want = o.prec & d;
 		uint64_t sm = is_fp_base(in->src) ? slot_mask(in->off, mem_size(in->code))
-			      : esc ? ~0ull : 0;
+		              : esc               ? ~0ull
+		                                  : 0;
 		n.live &= (uint16_t)~d;
 		n.prec &= (uint16_t)~d;
 		n.live |= sr;
@@ -797,7 +824,7 @@ static bool flow_sub(struct venv *e, uint32_t s, bool entry_sub)
 		for (uint32_t pc = sub->end; pc-- > sub->start;) {
 			const struct bpf_insn *in = &p->insns[pc];
 			uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
-			struct vflow out = { 0, 0, 0, 0 }, nf;
+			struct vflow out = {0, 0, 0, 0}, nf;
 			uint32_t nx[2];
 			int nn = 0;
 
@@ -881,11 +908,12 @@ void verify_thresholds(struct venv *e)
 		for (uint32_t pc = e->subs[s].start; pc < e->subs[s].end; pc++) {
 			const struct bpf_insn *in = &p->insns[pc];
 			uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
-			if ((p->aux[pc].flags & RT_AUX_LDDW2) || (cls != BPF_JMP && cls != BPF_JMP32) ||
-			    op == BPF_JA || op == BPF_CALL || op == BPF_EXIT ||
-			    BPF_SRC(in->code) != BPF_K)
+			if ((p->aux[pc].flags & RT_AUX_LDDW2) ||
+			    (cls != BPF_JMP && cls != BPF_JMP32) || op == BPF_JA ||
+			    op == BPF_CALL || op == BPF_EXIT || BPF_SRC(in->code) != BPF_K)
 				continue;
-			uint64_t c = cls == BPF_JMP32 ? (uint32_t)in->imm : (uint64_t)(int64_t)in->imm;
+			uint64_t c =
+			    cls == BPF_JMP32 ? (uint32_t)in->imm : (uint64_t)(int64_t)in->imm;
 			thr_add(e, c - 1);
 			thr_add(e, c);
 			thr_add(e, c + 1);
@@ -914,7 +942,7 @@ bool verify_is_prune(const struct venv *e, uint32_t insn)
 /* After the state pass: the deepest chain of frames must fit in 512 bytes.
  * Each subprogram's frame is what the state pass saw it touch. */
 static uint32_t stack_chain(const struct venv *e, uint32_t s, const uint32_t *off,
-			    const uint32_t *edges, uint32_t *memo)
+                            const uint32_t *edges, uint32_t *memo)
 {
 	uint32_t best = 0;
 
@@ -951,8 +979,8 @@ int verify_check_stack_depth(struct venv *e)
 			continue;
 		for (uint32_t pc = e->subs[s].start; pc < e->subs[s].end; pc++) {
 			const struct bpf_insn *in = &p->insns[pc];
-			if (!(p->aux[pc].flags & RT_AUX_LDDW2) && in->code == (BPF_JMP | BPF_CALL) &&
-			    in->src == BPF_PSEUDO_CALL) {
+			if (!(p->aux[pc].flags & RT_AUX_LDDW2) &&
+			    in->code == (BPF_JMP | BPF_CALL) && in->src == BPF_PSEUDO_CALL) {
 				off[s + 1]++;
 				ne++;
 			}
@@ -970,18 +998,20 @@ int verify_check_stack_depth(struct venv *e)
 			continue;
 		for (uint32_t pc = e->subs[s].start; pc < e->subs[s].end; pc++) {
 			const struct bpf_insn *in = &p->insns[pc];
-			if (!(p->aux[pc].flags & RT_AUX_LDDW2) && in->code == (BPF_JMP | BPF_CALL) &&
-			    in->src == BPF_PSEUDO_CALL)
-				edges[off[s] + cnt[s]++] = cfg_sub_at(e, (uint32_t)(pc + 1 + in->imm));
+			if (!(p->aux[pc].flags & RT_AUX_LDDW2) &&
+			    in->code == (BPF_JMP | BPF_CALL) && in->src == BPF_PSEUDO_CALL)
+				edges[off[s] + cnt[s]++] =
+				    cfg_sub_at(e, (uint32_t)(pc + 1 + in->imm));
 		}
 	}
 	entry_sub = cfg_sub_at(e, p->funcs[e->entry_func].start);
 	total = stack_chain(e, entry_sub, off, edges, memo);
 	e->res->max_stack = total;
 	if (total > BPF_STACK_SIZE) {
-		rc = verify_reject(e, p->funcs[e->entry_func].start, RT_VERR_STACK_DEPTH,
-				   "frames on the deepest call chain use %u bytes of stack, more than %d",
-				   total, BPF_STACK_SIZE);
+		rc = verify_reject(
+		    e, p->funcs[e->entry_func].start, RT_VERR_STACK_DEPTH,
+		    "frames on the deepest call chain use %u bytes of stack, more than %d", total,
+		    BPF_STACK_SIZE);
 	}
 out:
 	rt_free(off);

@@ -43,13 +43,13 @@ enum vtype {
 };
 
 struct vreg {
-	uint8_t type;             /* enum vtype */
-	uint8_t writable;         /* CTX, MEM: stores allowed */
-	uint8_t frameno;          /* PTR_STACK */
-	uint8_t region;           /* PTR_GLOBAL */
-	uint32_t id;              /* SCALAR: equal-value class; *_OR_NULL: null-test class */
-	uint32_t ref;             /* REF*: acquired reference id, 0 if not acquired */
-	uint32_t size;            /* CTX, MEM*: object size */
+	uint8_t type;                /* enum vtype */
+	uint8_t writable;            /* CTX, MEM: stores allowed */
+	uint8_t frameno;             /* PTR_STACK */
+	uint8_t region;              /* PTR_GLOBAL */
+	uint32_t id;                 /* SCALAR: equal-value class; *_OR_NULL: null-test class */
+	uint32_t ref;                /* REF*: acquired reference id, 0 if not acquired */
+	uint32_t size;               /* CTX, MEM*: object size */
 	const struct rt_type *rtype; /* REF* */
 	/* SCALAR: the value; pointers: the offset from the base. */
 	int64_t smin, smax;
@@ -59,38 +59,38 @@ struct vreg {
 
 /* Stack slot kinds.  Bytes of a MISC slot are initialised or not per `init`. */
 enum vslot {
-	S_MISC = 0,               /* bytes per `init`: initialised data of unknown value */
-	S_SPILL,                  /* a whole register spilled with an 8-byte store */
+	S_MISC = 0, /* bytes per `init`: initialised data of unknown value */
+	S_SPILL,    /* a whole register spilled with an 8-byte store */
 };
 
 struct vslot_st {
 	uint8_t kind;
-	uint8_t init;             /* S_MISC: bit b set = byte b (from slot's low address) initialised */
-	uint8_t narrow;           /* S_MISC: 0, or 1 + b when bytes [b, b+4) hold a 4-byte
-				   * scalar spill (b = 0 or 4) whose value is `spill` */
-	struct vreg spill;        /* S_SPILL; S_MISC with narrow: the 32-bit value */
+	uint8_t init;      /* S_MISC: bit b set = byte b (from slot's low address) initialised */
+	uint8_t narrow;    /* S_MISC: 0, or 1 + b when bytes [b, b+4) hold a 4-byte
+	                    * scalar spill (b = 0 or 4) whose value is `spill` */
+	struct vreg spill; /* S_SPILL; S_MISC with narrow: the 32-bit value */
 };
 
 #define V_MAX_FRAMES BPF_MAX_CALL_DEPTH
-#define V_NSLOTS (BPF_STACK_SIZE / 8)
+#define V_NSLOTS     (BPF_STACK_SIZE / 8)
 
 struct vframe {
 	struct vreg regs[BPF_NREGS];
-	uint32_t callsite;        /* insn index of the call that made this frame; ~0 for frame 0 */
-	uint32_t subprog;         /* index into venv.subs */
-	uint32_t nslots;          /* slots in use (grown on demand, at most V_NSLOTS) */
-	struct vslot_st *slots;   /* rt_alloc'd, nslots entries; NULL when 0 */
+	uint32_t callsite;      /* insn index of the call that made this frame; ~0 for frame 0 */
+	uint32_t subprog;       /* index into venv.subs */
+	uint32_t nslots;        /* slots in use (grown on demand, at most V_NSLOTS) */
+	struct vslot_st *slots; /* rt_alloc'd, nslots entries; NULL when 0 */
 };
 
 #define V_MAX_REFS 16
 struct vref {
 	uint32_t id;
-	uint32_t insn;            /* where it was acquired, for the diagnostic */
+	uint32_t insn; /* where it was acquired, for the diagnostic */
 	const struct rt_type *rtype;
 };
 
 struct vst {
-	uint32_t insn;            /* next instruction to run */
+	uint32_t insn; /* next instruction to run */
 	uint32_t curframe;
 	uint32_t nrefs;
 	struct vref refs[V_MAX_REFS];
@@ -104,31 +104,31 @@ struct vst {
  * constants there, so a lookup visits one chain per distinct cmask of the
  * insn instead of every kept state. */
 struct vstored {
-	struct vstored *next;     /* same insn */
-	struct vstored *hnext;    /* same hash bucket */
+	struct vstored *next;  /* same insn */
+	struct vstored *hnext; /* same hash bucket */
 	uint64_t key;
 	uint16_t cmask;
 	struct vst st;
 };
 
-#define V_NCMASK 4                /* distinct cmasks indexed per insn */
+#define V_NCMASK 4 /* distinct cmasks indexed per insn */
 
 /* A subprogram: an rt_func range or a local call target. */
 struct vsub {
 	uint32_t start, end;
-	uint32_t stack;           /* deepest stack byte touched, rounded up to 8 */
-	uint32_t depth;           /* longest local-call chain below (cfg pass) */
+	uint32_t stack; /* deepest stack byte touched, rounded up to 8 */
+	uint32_t depth; /* longest local-call chain below (cfg pass) */
 	uint8_t reached;
-	uint8_t ret_prec;         /* some caller needs the exact result (liveness pass) */
+	uint8_t ret_prec; /* some caller needs the exact result (liveness pass) */
 };
 
 /* Per-instruction CFG facts. */
-#define VI_JUMP_TARGET  0x01
-#define VI_PRUNE        0x02
-#define VI_LOOP_HEAD    0x04  /* target of a back edge */
-#define VI_SUB_START    0x08
-#define VI_REACHED      0x10  /* reached by the CFG walk */
-#define VI_REACH_EXIT   0x20  /* some exit is reachable from here */
+#define VI_JUMP_TARGET 0x01
+#define VI_PRUNE       0x02
+#define VI_LOOP_HEAD   0x04 /* target of a back edge */
+#define VI_SUB_START   0x08
+#define VI_REACHED     0x10 /* reached by the CFG walk */
+#define VI_REACH_EXIT  0x20 /* some exit is reachable from here */
 
 /* Every rejection code lives in verify.h (enum rt_verr). */
 
@@ -141,29 +141,29 @@ struct venv {
 	struct rt_verify_result *res;
 	uint32_t entry_func;
 
-	uint8_t *iflags;          /* ninsns: VI_* */
+	uint8_t *iflags; /* ninsns: VI_* */
 	/* Per insn, on entry, for the current frame (verify_liveness): */
-	uint16_t *live;           /* registers that may be read */
-	uint16_t *prec;           /* registers whose exact value may matter */
-	uint64_t *slive;          /* stack slots that may be read (bit k: slot k) */
-	uint64_t *sprec;          /* stack slots whose spilled value may matter */
-	bool fp_escapes;          /* some stack address leaves r10 */
+	uint16_t *live;  /* registers that may be read */
+	uint16_t *prec;  /* registers whose exact value may matter */
+	uint64_t *slive; /* stack slots that may be read (bit k: slot k) */
+	uint64_t *sprec; /* stack slots whose spilled value may matter */
+	bool fp_escapes; /* some stack address leaves r10 */
 	/* Widening thresholds: constants the program compares with (and +-1),
 	 * sorted, as unsigned and as signed values. */
 	uint64_t uthr[V_MAX_THRESH];
 	int64_t sthr[V_MAX_THRESH];
 	uint32_t nthr;
-	uint32_t *subof;          /* ninsns: subprogram index of each insn, ~0 if none */
+	uint32_t *subof; /* ninsns: subprogram index of each insn, ~0 if none */
 	struct vsub *subs;
 	uint32_t nsubs;
 
-	struct vstored **stored;  /* ninsns: states kept at prune points */
-	uint16_t *nstored;        /* ninsns */
+	struct vstored **stored;      /* ninsns: states kept at prune points */
+	uint16_t *nstored;            /* ninsns */
 	uint16_t (*cmasks)[V_NCMASK]; /* ninsns: the cmasks of its kept states */
-	uint8_t *ncmasks;         /* ninsns */
-	struct vstored **htab;    /* hash chains of kept states */
-	uint32_t hsize;           /* buckets, a power of two (0 before the first) */
-	struct vst **stack;       /* pending branches */
+	uint8_t *ncmasks;             /* ninsns */
+	struct vstored **htab;        /* hash chains of kept states */
+	uint32_t hsize;               /* buckets, a power of two (0 before the first) */
+	struct vst **stack;           /* pending branches */
 	uint32_t nstack, capstack;
 
 	uint32_t next_id;
@@ -211,11 +211,11 @@ int verify_atomic(struct venv *e, struct vst *s, const struct bpf_insn *in);
 /* Check [ptr+off, ptr+off+size) of reg; for stack, `need_init` checks bytes,
  * `write` marks them.  Used by loads, stores and call arguments. */
 int verify_access(struct venv *e, struct vst *s, uint32_t regno, const struct vreg *ptr,
-		  int64_t off, uint64_t size_min, uint64_t size_max, bool write,
-		  bool need_init, const char *what);
+                  int64_t off, uint64_t size_min, uint64_t size_max, bool write, bool need_init,
+                  const char *what);
 /* A call wrote [lo, hi_certain) for sure and maybe up to hi_max. */
 void verify_stack_clobber(struct vst *s, const struct vreg *ptr, int64_t lo, int64_t hi_certain,
-			  int64_t hi_max);
+                          int64_t hi_max);
 
 /* verify_call.c */
 int verify_call(struct venv *e, struct vst *s, const struct bpf_insn *in);
@@ -224,22 +224,22 @@ int verify_exit(struct venv *e, struct vst *s, bool *done);
 /* verify_diag.c */
 /* Reject at insn with code; the reason is printf-formatted.  The first
  * rejection wins.  Macros so the runtime needs no va_list formatter. */
-#define verify_reject(e, insn, code, ...)                                      \
-	((e)->failed ? -RT_EREJECT                                             \
-		     : (rt_snprintf((e)->reason, sizeof((e)->reason), __VA_ARGS__), \
-			verify_fail((e), (insn), (code))))
+#define verify_reject(e, insn, code, ...)                                                          \
+	((e)->failed ? -RT_EREJECT                                                                 \
+	             : (rt_snprintf((e)->reason, sizeof((e)->reason), __VA_ARGS__),                \
+	                verify_fail((e), (insn), (code))))
 int verify_fail(struct venv *e, uint32_t insn, int code);
 /* Append to the verbose log (opts->log), if any. */
-#define verify_log(e, ...)                                                     \
-	do {                                                                   \
-		if ((e)->opts && (e)->opts->log && (e)->logpos + 1 < (e)->opts->loglen) { \
-			int n_ = rt_snprintf((e)->opts->log + (e)->logpos,     \
-					     (e)->opts->loglen - (e)->logpos, __VA_ARGS__); \
-			if (n_ > 0)                                            \
-				(e)->logpos += (size_t)n_;                     \
-			if ((e)->logpos >= (e)->opts->loglen)                  \
-				(e)->logpos = (e)->opts->loglen - 1;           \
-		}                                                              \
+#define verify_log(e, ...)                                                                         \
+	do {                                                                                       \
+		if ((e)->opts && (e)->opts->log && (e)->logpos + 1 < (e)->opts->loglen) {          \
+			int n_ = rt_snprintf((e)->opts->log + (e)->logpos,                         \
+			                     (e)->opts->loglen - (e)->logpos, __VA_ARGS__);        \
+			if (n_ > 0)                                                                \
+				(e)->logpos += (size_t)n_;                                         \
+			if ((e)->logpos >= (e)->opts->loglen)                                      \
+				(e)->logpos = (e)->opts->loglen - 1;                               \
+		}                                                                                  \
 	} while (0)
 int verify_code_from_name(const char *name);
 /* Describe a register's abstract value, e.g. "ref_or_null(Console.T)". */

@@ -21,9 +21,12 @@
 static uint32_t size_bytes(uint8_t code)
 {
 	switch (BPF_SIZE(code)) {
-	case BPF_B: return 1;
-	case BPF_H: return 2;
-	case BPF_W: return 4;
+	case BPF_B:
+		return 1;
+	case BPF_H:
+		return 2;
+	case BPF_W:
+		return 4;
 	}
 	return 8;
 }
@@ -55,8 +58,8 @@ static bool slot_byte_init(const struct vslot_st *sl, uint32_t b)
  * read must hold initialised data, never part of a spilled pointer.
  */
 int verify_access(struct venv *e, struct vst *s, uint32_t regno, const struct vreg *ptr,
-		  int64_t off, uint64_t size_min, uint64_t size_max, bool write,
-		  bool need_init, const char *what)
+                  int64_t off, uint64_t size_min, uint64_t size_max, bool write, bool need_init,
+                  const char *what)
 {
 	uint32_t pc = s->insn;
 	char desc[96];
@@ -67,23 +70,25 @@ int verify_access(struct venv *e, struct vst *s, uint32_t regno, const struct vr
 	verify_describe(e, ptr, desc, sizeof(desc));
 	switch (ptr->type) {
 	case V_NOT_INIT:
-		return verify_reject(e, pc, RT_VERR_UNINIT_REG, "r%u is read before it is set", regno);
+		return verify_reject(e, pc, RT_VERR_UNINIT_REG, "r%u is read before it is set",
+		                     regno);
 	case V_SCALAR:
 		return verify_reject(e, pc, RT_VERR_DEREF_SCALAR,
-				     "%s through r%u, which is a number, not a pointer (r%u=%s)", what,
-				     regno, regno, desc);
+		                     "%s through r%u, which is a number, not a pointer (r%u=%s)",
+		                     what, regno, regno, desc);
 	case V_PTR_MEM_OR_NULL:
 	case V_PTR_REF_OR_NULL:
 		return verify_reject(e, pc, RT_VERR_NULL_DEREF,
-				     "r%u is %s; test it against 0 before use (r%u=%s)", regno,
-				     ptr->type == V_PTR_REF_OR_NULL ? "a possibly-null reference"
-								    : "possibly-null memory",
-				     regno, desc);
+		                     "r%u is %s; test it against 0 before use (r%u=%s)", regno,
+		                     ptr->type == V_PTR_REF_OR_NULL ? "a possibly-null reference"
+		                                                    : "possibly-null memory",
+		                     regno, desc);
 	}
 	if (ptr->smin < -V_OFF_LIMIT || ptr->smax > V_OFF_LIMIT || size_max > (1ull << 30))
 		return verify_reject(e, pc, RT_VERR_UNBOUNDED,
-				     "%s through r%u: its offset is not bounded; compare it against the object's size first (r%u=%s)",
-				     what, regno, regno, desc);
+		                     "%s through r%u: its offset is not bounded; compare it "
+		                     "against the object's size first (r%u=%s)",
+		                     what, regno, regno, desc);
 	lo = ptr->smin + off;
 	hi = ptr->smax + off + (int64_t)size_max;
 	switch (ptr->type) {
@@ -108,38 +113,45 @@ int verify_access(struct venv *e, struct vst *s, uint32_t regno, const struct vr
 		const struct rt_type *t = ptr->rtype;
 		if (ptr->smin != ptr->smax)
 			return verify_reject(e, pc, RT_VERR_VAR_OFFSET,
-					     "%s through reference r%u needs a constant offset", what, regno);
+			                     "%s through reference r%u needs a constant offset",
+			                     what, regno);
 		for (uint32_t i = 0; t && i < t->nfields; i++) {
 			const struct rt_field *fl = &t->fields[i];
 			if (lo >= (int64_t)fl->off && hi <= (int64_t)fl->off + fl->size) {
 				if (write && e->entry->guard)
-					return verify_reject(e, pc, RT_VERR_GUARD_STORE,
-							     "a guard may not store into field %s of %s",
-							     fl->name, t->name);
+					return verify_reject(
+					    e, pc, RT_VERR_GUARD_STORE,
+					    "a guard may not store into field %s of %s", fl->name,
+					    t->name);
 				if (write && !fl->writable)
 					return verify_reject(e, pc, RT_VERR_READONLY,
-							     "field %s of %s is read-only", fl->name, t->name);
+					                     "field %s of %s is read-only",
+					                     fl->name, t->name);
 				return 0;
 			}
 		}
-		return verify_reject(e, pc, RT_VERR_REF_FIELD,
-				     "%s of bytes [%lld,%lld) of %s: not inside a declared field (r%u=%s)",
-				     what, (long long)lo, (long long)hi, t ? t->name : "?", regno, desc);
+		return verify_reject(
+		    e, pc, RT_VERR_REF_FIELD,
+		    "%s of bytes [%lld,%lld) of %s: not inside a declared field (r%u=%s)", what,
+		    (long long)lo, (long long)hi, t ? t->name : "?", regno, desc);
 	}
 	default:
-		return verify_reject(e, pc, RT_VERR_DEREF_SCALAR, "%s through r%u (%s)", what, regno, desc);
+		return verify_reject(e, pc, RT_VERR_DEREF_SCALAR, "%s through r%u (%s)", what,
+		                     regno, desc);
 	}
 	if (lo < limit_lo || hi > limit_hi)
-		return verify_reject(e, pc, code,
-				     "%s of bytes [%lld,%lld) is outside the object [%lld,%lld) (r%u=%s)",
-				     what, (long long)lo, (long long)hi, (long long)limit_lo,
-				     (long long)limit_hi, regno, desc);
+		return verify_reject(
+		    e, pc, code,
+		    "%s of bytes [%lld,%lld) is outside the object [%lld,%lld) (r%u=%s)", what,
+		    (long long)lo, (long long)hi, (long long)limit_lo, (long long)limit_hi, regno,
+		    desc);
 	if (write && e->entry->guard && ptr->type != V_PTR_STACK)
 		return verify_reject(e, pc, RT_VERR_GUARD_STORE,
-				     "a guard may not store outside its own stack (r%u=%s)", regno, desc);
+		                     "a guard may not store outside its own stack (r%u=%s)", regno,
+		                     desc);
 	if (write && ptr->type != V_PTR_STACK && !ptr->writable)
 		return verify_reject(e, pc, RT_VERR_READONLY, "%s into read-only memory (r%u=%s)",
-				     what, regno, desc);
+		                     what, regno, desc);
 	if (ptr->type == V_PTR_STACK) {
 		struct vframe *f = s->frames[ptr->frameno];
 		uint32_t depth = (uint32_t)((-lo + 7) & ~7ll);
@@ -154,15 +166,17 @@ int verify_access(struct venv *e, struct vst *s, uint32_t regno, const struct vr
 				uint32_t b;
 				struct vslot_st *sl = slot_at(f, o, &b);
 				if (sl && sl->kind == S_SPILL && sl->spill.type != V_SCALAR)
-					return verify_reject(e, pc,
-							     strcmp(what, "argument") ? RT_VERR_PTR_PARTIAL
-										      : RT_VERR_ARG_PTR_SPILL,
-							     "%s of fp%lld reads part of a spilled pointer",
-							     what, (long long)o);
+					return verify_reject(
+					    e, pc,
+					    strcmp(what, "argument") ? RT_VERR_PTR_PARTIAL
+					                             : RT_VERR_ARG_PTR_SPILL,
+					    "%s of fp%lld reads part of a spilled pointer", what,
+					    (long long)o);
 				if (!slot_byte_init(sl, b))
-					return verify_reject(e, pc, RT_VERR_UNINIT_STACK,
-							     "%s reads fp%lld, which was never written",
-							     what, (long long)o);
+					return verify_reject(
+					    e, pc, RT_VERR_UNINIT_STACK,
+					    "%s reads fp%lld, which was never written", what,
+					    (long long)o);
 			}
 		}
 	}
@@ -199,23 +213,24 @@ static void stack_write(struct vst *s, const struct vreg *ptr, int64_t lo, int64
 }
 
 void verify_stack_clobber(struct vst *s, const struct vreg *ptr, int64_t lo, int64_t hi_certain,
-			  int64_t hi_max)
+                          int64_t hi_max)
 {
 	stack_write(s, ptr, lo, hi_max, false);
 	stack_write(s, ptr, lo, hi_certain, true);
 }
 
 static int check_align(struct venv *e, struct vst *s, uint32_t regno, const struct vreg *ptr,
-		       int64_t off, uint32_t size, bool strict)
+                       int64_t off, uint32_t size, bool strict)
 {
 	uint64_t a = size - 1;
 
 	if (!strict && ptr->type != V_PTR_STACK)
 		return 0;
 	if ((ptr->var.mask & a) || ((ptr->var.value + (uint64_t)off) & a))
-		return verify_reject(e, s->insn, RT_VERR_MISALIGNED,
-				     "%u-byte access through r%u at offset %lld is not %u-byte aligned",
-				     size, regno, (long long)(ptr->smin + off), size);
+		return verify_reject(
+		    e, s->insn, RT_VERR_MISALIGNED,
+		    "%u-byte access through r%u at offset %lld is not %u-byte aligned", size, regno,
+		    (long long)(ptr->smin + off), size);
 	return 0;
 }
 
@@ -248,13 +263,15 @@ int verify_ldx(struct venv *e, struct vst *s, const struct bpf_insn *in)
 		for (int64_t o = lo; o < ptr.smax + in->off + size; o++) {
 			struct vslot_st *x = slot_at(sf, o, &b);
 			if (x && x->kind == S_SPILL && x->spill.type != V_SCALAR)
-				return verify_reject(e, s->insn, RT_VERR_PTR_PARTIAL,
-						     "load of %u bytes at fp%lld reads part of a spilled pointer",
-						     size, (long long)o);
+				return verify_reject(
+				    e, s->insn, RT_VERR_PTR_PARTIAL,
+				    "load of %u bytes at fp%lld reads part of a spilled pointer",
+				    size, (long long)o);
 			if (!slot_byte_init(x, b))
-				return verify_reject(e, s->insn, RT_VERR_UNINIT_STACK,
-						     "load of %u bytes at fp%lld reads a byte never written",
-						     size, (long long)o);
+				return verify_reject(
+				    e, s->insn, RT_VERR_UNINIT_STACK,
+				    "load of %u bytes at fp%lld reads a byte never written", size,
+				    (long long)o);
 		}
 		/* A 4-byte fill of a 4-byte spill, or of the low half of an
 		 * 8-byte scalar spill: the value (zero-extended) is known. */
@@ -277,7 +294,9 @@ int verify_ldx(struct venv *e, struct vst *s, const struct bpf_insn *in)
 			if (size < 8)
 				v &= (1ull << (8 * size)) - 1;
 			if (sx) {
-				int64_t x = size == 1 ? (int8_t)v : size == 2 ? (int16_t)v : (int32_t)v;
+				int64_t x = size == 1   ? (int8_t)v
+				            : size == 2 ? (int16_t)v
+				                        : (int32_t)v;
 				v = (uint64_t)x;
 			}
 			vreg_mark_const(d, v);
@@ -306,7 +325,7 @@ int verify_st(struct venv *e, struct vst *s, const struct bpf_insn *in)
 	if (BPF_CLASS(in->code) == BPF_STX) {
 		if (f->regs[in->src].type == V_NOT_INIT)
 			return verify_reject(e, s->insn, RT_VERR_UNINIT_REG,
-					     "r%u is stored before it is set", in->src);
+			                     "r%u is stored before it is set", in->src);
 		val = f->regs[in->src];
 	} else {
 		vreg_mark_const(&val, (uint64_t)(int64_t)in->imm);
@@ -315,19 +334,23 @@ int verify_st(struct venv *e, struct vst *s, const struct bpf_insn *in)
 		verify_describe(e, &val, desc, sizeof(desc));
 		if (ptr.type != V_PTR_STACK && vreg_is_ptr(&ptr))
 			return verify_reject(e, s->insn, RT_VERR_PTR_STORE,
-					     "r%u is a pointer; pointers may only be stored on the program's own stack (r%u=%s)",
-					     in->src, in->src, desc);
+			                     "r%u is a pointer; pointers may only be stored on the "
+			                     "program's own stack (r%u=%s)",
+			                     in->src, in->src, desc);
 		if (ptr.type == V_PTR_STACK) {
 			if (size != 8)
-				return verify_reject(e, s->insn, RT_VERR_PTR_PARTIAL,
-						     "a %u-byte store of pointer r%u would split it", size, in->src);
+				return verify_reject(
+				    e, s->insn, RT_VERR_PTR_PARTIAL,
+				    "a %u-byte store of pointer r%u would split it", size, in->src);
 			if (ptr.smin != ptr.smax)
-				return verify_reject(e, s->insn, RT_VERR_VAR_OFFSET,
-						     "a pointer can only be spilled at a constant stack offset");
+				return verify_reject(
+				    e, s->insn, RT_VERR_VAR_OFFSET,
+				    "a pointer can only be spilled at a constant stack offset");
 			if (val.type == V_PTR_STACK && val.frameno > ptr.frameno)
 				return verify_reject(e, s->insn, RT_VERR_STACK_ESCAPE,
-						     "r%u points into this function's frame and would outlive it in a caller's frame",
-						     in->src);
+				                     "r%u points into this function's frame and "
+				                     "would outlive it in a caller's frame",
+				                     in->src);
 		}
 	}
 	if ((rc = verify_access(e, s, in->dst, &ptr, in->off, size, size, true, false, "store")))
@@ -373,25 +396,27 @@ int verify_atomic(struct venv *e, struct vst *s, const struct bpf_insn *in)
 	int rc;
 
 	if (src->type == V_NOT_INIT)
-		return verify_reject(e, s->insn, RT_VERR_UNINIT_REG, "r%u is read before it is set", in->src);
+		return verify_reject(e, s->insn, RT_VERR_UNINIT_REG, "r%u is read before it is set",
+		                     in->src);
 	if (vreg_is_ptr(src))
 		return verify_reject(e, s->insn, RT_VERR_PTR_STORE,
-				     "atomic operation would store pointer r%u into memory", in->src);
+		                     "atomic operation would store pointer r%u into memory",
+		                     in->src);
 	if (a == BPF_CMPXCHG) {
 		if (f->regs[0].type == V_NOT_INIT)
 			return verify_reject(e, s->insn, RT_VERR_UNINIT_REG,
-					     "cmpxchg compares with r0, which is not set");
+			                     "cmpxchg compares with r0, which is not set");
 		if (vreg_is_ptr(&f->regs[0]))
 			return verify_reject(e, s->insn, RT_VERR_PTR_STORE,
-					     "cmpxchg would compare memory with pointer r0");
+			                     "cmpxchg would compare memory with pointer r0");
 	}
 	verify_describe(e, &ptr, desc, sizeof(desc));
 	if (ptr.type == V_PTR_REF)
 		return verify_reject(e, s->insn, RT_VERR_ATOMIC_TARGET,
-				     "atomic operations are not allowed on references (r%u=%s)",
-				     in->dst, desc);
+		                     "atomic operations are not allowed on references (r%u=%s)",
+		                     in->dst, desc);
 	if ((rc = verify_access(e, s, in->dst, &ptr, in->off, size, size, true,
-				ptr.type == V_PTR_STACK, "atomic")))
+	                        ptr.type == V_PTR_STACK, "atomic")))
 		return rc;
 	if ((rc = check_align(e, s, in->dst, &ptr, in->off, size, true)))
 		return rc;

@@ -102,21 +102,21 @@
  */
 #include "runtime/verify_impl.h"
 
-#define V_WIDEN_SOFT 32    /* kept states at a loop head before ranges widen */
-#define V_WIDEN_HARD 2048  /* ... before constants widen too */
+#define V_WIDEN_SOFT         32   /* kept states at a loop head before ranges widen */
+#define V_WIDEN_HARD         2048 /* ... before constants widen too */
 #define V_DEFAULT_MAX_STATES 32768
-#define RT_VERIFY_MAX_INSNS 2000000
+#define RT_VERIFY_MAX_INSNS  2000000
 
 /* ---------------------------------------------------------------- tnum -- */
 
 struct tnum tnum_const(uint64_t v)
 {
-	return (struct tnum){ v, 0 };
+	return (struct tnum){v, 0};
 }
 
 struct tnum tnum_unknown(void)
 {
-	return (struct tnum){ 0, ~0ull };
+	return (struct tnum){0, ~0ull};
 }
 
 bool tnum_is_const(struct tnum t)
@@ -128,70 +128,70 @@ static struct tnum tnum_add(struct tnum a, struct tnum b)
 {
 	uint64_t sm = a.mask + b.mask, sv = a.value + b.value, sigma = sm + sv;
 	uint64_t chi = sigma ^ sv, mu = chi | a.mask | b.mask;
-	return (struct tnum){ sv & ~mu, mu };
+	return (struct tnum){sv & ~mu, mu};
 }
 
 static struct tnum tnum_sub(struct tnum a, struct tnum b)
 {
 	uint64_t dv = a.value - b.value, alpha = dv + a.mask, beta = dv - b.mask;
 	uint64_t chi = alpha ^ beta, mu = chi | a.mask | b.mask;
-	return (struct tnum){ dv & ~mu, mu };
+	return (struct tnum){dv & ~mu, mu};
 }
 
 static struct tnum tnum_and(struct tnum a, struct tnum b)
 {
 	uint64_t alpha = a.value | a.mask, beta = b.value | b.mask, v = a.value & b.value;
-	return (struct tnum){ v, alpha & beta & ~v };
+	return (struct tnum){v, alpha & beta & ~v};
 }
 
 static struct tnum tnum_or(struct tnum a, struct tnum b)
 {
 	uint64_t v = a.value | b.value, mu = a.mask | b.mask;
-	return (struct tnum){ v, mu & ~v };
+	return (struct tnum){v, mu & ~v};
 }
 
 static struct tnum tnum_xor(struct tnum a, struct tnum b)
 {
 	uint64_t v = a.value ^ b.value, mu = a.mask | b.mask;
-	return (struct tnum){ v & ~mu, mu };
+	return (struct tnum){v & ~mu, mu};
 }
 
 static struct tnum tnum_lsh(struct tnum a, unsigned s)
 {
-	return (struct tnum){ a.value << s, a.mask << s };
+	return (struct tnum){a.value << s, a.mask << s};
 }
 
 static struct tnum tnum_rsh(struct tnum a, unsigned s)
 {
-	return (struct tnum){ a.value >> s, a.mask >> s };
+	return (struct tnum){a.value >> s, a.mask >> s};
 }
 
 static struct tnum tnum_mul(struct tnum a, struct tnum b)
 {
 	uint64_t acc_v = a.value * b.value;
-	struct tnum acc_m = { 0, 0 };
+	struct tnum acc_m = {0, 0};
 
 	while (a.value || a.mask) {
 		if (a.value & 1)
-			acc_m = tnum_add(acc_m, (struct tnum){ 0, b.mask });
+			acc_m = tnum_add(acc_m, (struct tnum){0, b.mask});
 		else if (a.mask & 1)
-			acc_m = tnum_add(acc_m, (struct tnum){ 0, b.value | b.mask });
+			acc_m = tnum_add(acc_m, (struct tnum){0, b.value | b.mask});
 		a = tnum_rsh(a, 1);
 		b = tnum_lsh(b, 1);
 	}
-	return tnum_add((struct tnum){ acc_v, 0 }, acc_m);
+	return tnum_add((struct tnum){acc_v, 0}, acc_m);
 }
 
 static struct tnum tnum_intersect(struct tnum a, struct tnum b)
 {
 	uint64_t v = a.value | b.value, mu = a.mask & b.mask;
-	return (struct tnum){ v & ~mu, mu };
+	return (struct tnum){v & ~mu, mu};
 }
 
 static struct tnum tnum_join(struct tnum a, struct tnum b)
 {
 	uint64_t mu = a.mask | b.mask | (a.value ^ b.value);
-	return (struct tnum){ a.value & ~mu, mu };
+	return (struct tnum){a.value & ~mu, mu};
 }
 
 /* Is every value of b also a value of a? */
@@ -212,12 +212,12 @@ static struct tnum tnum_range(uint64_t min, uint64_t max)
 	if (bits > 63)
 		return tnum_unknown();
 	delta = (1ull << bits) - 1;
-	return (struct tnum){ min & ~delta, delta };
+	return (struct tnum){min & ~delta, delta};
 }
 
 static struct tnum tnum_cast32(struct tnum a)
 {
-	return (struct tnum){ a.value & 0xffffffffull, a.mask & 0xffffffffull };
+	return (struct tnum){a.value & 0xffffffffull, a.mask & 0xffffffffull};
 }
 
 /* -------------------------------------------------------- scalar values -- */
@@ -269,10 +269,22 @@ void vreg_set_bounds(struct vreg *r, uint64_t umin, uint64_t umax)
 	vreg_sync(r);
 }
 
-static uint64_t umax64(uint64_t a, uint64_t b) { return a > b ? a : b; }
-static uint64_t umin64(uint64_t a, uint64_t b) { return a < b ? a : b; }
-static int64_t smax64(int64_t a, int64_t b) { return a > b ? a : b; }
-static int64_t smin64(int64_t a, int64_t b) { return a < b ? a : b; }
+static uint64_t umax64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+static uint64_t umin64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+static int64_t smax64(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+static int64_t smin64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
 
 /* Bits below the lowest unknown bit of t: the value's residue modulo
  * 2^k is known (k = returned shift, 64 for a constant). */
@@ -354,8 +366,9 @@ void vreg_sync(struct vreg *r)
 /* After refinement: does the value still describe anything? */
 static bool vreg_feasible(const struct vreg *r)
 {
-	return r->umin <= r->umax && r->smin <= r->smax && r->umin <= (r->var.value | r->var.mask) &&
-	       r->umax >= r->var.value && !(r->var.value & r->var.mask);
+	return r->umin <= r->umax && r->smin <= r->smax &&
+	       r->umin <= (r->var.value | r->var.mask) && r->umax >= r->var.value &&
+	       !(r->var.value & r->var.mask);
 }
 
 bool vreg_is_const(const struct vreg *r)
@@ -409,14 +422,22 @@ static void val_zext32(struct vreg *r)
 static uint64_t fold64(uint8_t op, int16_t off, uint64_t d, uint64_t s)
 {
 	switch (op) {
-	case BPF_ADD: return d + s;
-	case BPF_SUB: return d - s;
-	case BPF_MUL: return d * s;
-	case BPF_OR:  return d | s;
-	case BPF_AND: return d & s;
-	case BPF_XOR: return d ^ s;
-	case BPF_LSH: return d << (s & 63);
-	case BPF_RSH: return d >> (s & 63);
+	case BPF_ADD:
+		return d + s;
+	case BPF_SUB:
+		return d - s;
+	case BPF_MUL:
+		return d * s;
+	case BPF_OR:
+		return d | s;
+	case BPF_AND:
+		return d & s;
+	case BPF_XOR:
+		return d ^ s;
+	case BPF_LSH:
+		return d << (s & 63);
+	case BPF_RSH:
+		return d >> (s & 63);
 	case BPF_ARSH:
 		s &= 63;
 		return (s && (d >> 63)) ? (d >> s) | ~(~0ull >> s) : d >> s;
@@ -441,14 +462,22 @@ static uint64_t fold64(uint8_t op, int16_t off, uint64_t d, uint64_t s)
 static uint32_t fold32(uint8_t op, int16_t off, uint32_t d, uint32_t s)
 {
 	switch (op) {
-	case BPF_ADD: return d + s;
-	case BPF_SUB: return d - s;
-	case BPF_MUL: return d * s;
-	case BPF_OR:  return d | s;
-	case BPF_AND: return d & s;
-	case BPF_XOR: return d ^ s;
-	case BPF_LSH: return d << (s & 31);
-	case BPF_RSH: return d >> (s & 31);
+	case BPF_ADD:
+		return d + s;
+	case BPF_SUB:
+		return d - s;
+	case BPF_MUL:
+		return d * s;
+	case BPF_OR:
+		return d | s;
+	case BPF_AND:
+		return d & s;
+	case BPF_XOR:
+		return d ^ s;
+	case BPF_LSH:
+		return d << (s & 31);
+	case BPF_RSH:
+		return d >> (s & 31);
 	case BPF_ARSH:
 		s &= 31;
 		return (s && (d >> 31)) ? (d >> s) | ~(~0u >> s) : d >> s;
@@ -470,12 +499,18 @@ static uint32_t fold32(uint8_t op, int16_t off, uint32_t d, uint32_t s)
 	return 0;
 }
 
-static uint64_t bswap16(uint64_t v) { return ((v & 0xff) << 8) | ((v >> 8) & 0xff); }
+static uint64_t bswap16(uint64_t v)
+{
+	return ((v & 0xff) << 8) | ((v >> 8) & 0xff);
+}
 static uint64_t bswap32(uint64_t v)
 {
 	return (bswap16(v) << 16) | bswap16(v >> 16);
 }
-static uint64_t bswap64(uint64_t v) { return (bswap32(v) << 32) | bswap32(v >> 32); }
+static uint64_t bswap64(uint64_t v)
+{
+	return (bswap32(v) << 32) | bswap32(v >> 32);
+}
 
 /*
  * dst = dst OP src on 64-bit scalar values (or pointer offsets, for ADD and
@@ -495,10 +530,10 @@ static void scalar_alu64(struct vreg *d, const struct vreg *s, uint8_t op, int16
 		struct tnum t = tnum_add(d->var, s->var);
 		/* `|`, not `||`: both sums must be computed. */
 		bool uo = (int)__builtin_add_overflow(d->umin, s->umin, &d->umin) |
-			  (int)__builtin_add_overflow(d->umax, s->umax, &d->umax);
+		          (int)__builtin_add_overflow(d->umax, s->umax, &d->umax);
 		bool so = __builtin_add_overflow(d->smin, s->smin, &sr) ||
-			  (d->smin = sr, __builtin_add_overflow(d->smax, s->smax, &sr)) ||
-			  (d->smax = sr, false);
+		          (d->smin = sr, __builtin_add_overflow(d->smax, s->smax, &sr)) ||
+		          (d->smax = sr, false);
 		if (uo) {
 			d->umin = 0;
 			d->umax = UINT64_MAX;
@@ -515,7 +550,7 @@ static void scalar_alu64(struct vreg *d, const struct vreg *s, uint8_t op, int16
 		bool uo = d->umin < s->umax;
 		int64_t a, b;
 		bool so = (int)__builtin_sub_overflow(d->smin, s->smax, &a) |
-			  (int)__builtin_sub_overflow(d->smax, s->smin, &b);
+		          (int)__builtin_sub_overflow(d->smax, s->smin, &b);
 		if (uo) {
 			d->umin = 0;
 			d->umax = UINT64_MAX;
@@ -790,21 +825,21 @@ struct vst *vst_clone(const struct vst *s)
 }
 
 /* Visit every register and spilled register of every frame. */
-#define FOR_EACH_VREG(s, r, body)                                                \
-	do {                                                                     \
-		for (uint32_t fi_ = 0; fi_ <= (s)->curframe; fi_++) {            \
-			struct vframe *f_ = (s)->frames[fi_];                    \
-			for (uint32_t ri_ = 0; ri_ < BPF_NREGS; ri_++) {         \
-				struct vreg *r = &f_->regs[ri_];                 \
-				body                                             \
-			}                                                        \
-			for (uint32_t si_ = 0; si_ < f_->nslots; si_++) {        \
-				if (f_->slots[si_].kind != S_SPILL)              \
-					continue;                                \
-				struct vreg *r = &f_->slots[si_].spill;          \
-				body                                             \
-			}                                                        \
-		}                                                                \
+#define FOR_EACH_VREG(s, r, body)                                                                  \
+	do {                                                                                       \
+		for (uint32_t fi_ = 0; fi_ <= (s)->curframe; fi_++) {                              \
+			struct vframe *f_ = (s)->frames[fi_];                                      \
+			for (uint32_t ri_ = 0; ri_ < BPF_NREGS; ri_++) {                           \
+				struct vreg *r = &f_->regs[ri_];                                   \
+				body                                                               \
+			}                                                                          \
+			for (uint32_t si_ = 0; si_ < f_->nslots; si_++) {                          \
+				if (f_->slots[si_].kind != S_SPILL)                                \
+					continue;                                                  \
+				struct vreg *r = &f_->slots[si_].spill;                            \
+				body                                                               \
+			}                                                                          \
+		}                                                                                  \
 	} while (0)
 
 /* A null test decided the *_OR_NULL registers of class id. */
@@ -939,7 +974,7 @@ static uint8_t slot_data_init(const struct vslot_st *sl)
 }
 
 static bool slot_covers(const struct vslot_st *o, const struct vslot_st *c, struct idmap *m,
-			bool precise)
+                        bool precise)
 {
 	static const struct vslot_st empty;
 
@@ -999,8 +1034,8 @@ static bool vst_covers(const struct venv *e, const struct vst *o, const struct v
 				return false;
 		for (uint32_t k = 0; k < ns; k++)
 			if (!slot_covers(k < fo->nslots ? &fo->slots[k] : NULL,
-					 k < fc->nslots ? &fc->slots[k] : NULL, &m,
-					 (sprec >> (k & 63)) & 1))
+			                 k < fc->nslots ? &fc->slots[k] : NULL, &m,
+			                 (sprec >> (k & 63)) & 1))
 				return false;
 	}
 	for (uint32_t i = 0; i < o->nrefs; i++)
@@ -1048,7 +1083,10 @@ static void widen_val(const struct venv *e, const struct vreg *o, struct vreg *c
 	if (c->umin < o->umin) {
 		uint64_t v = 0;
 		for (i = e->nthr; i-- > 0;)
-			if (e->uthr[i] <= c->umin) { v = e->uthr[i]; break; }
+			if (e->uthr[i] <= c->umin) {
+				v = e->uthr[i];
+				break;
+			}
 		c->umin = v;
 		grew = true;
 	} else {
@@ -1057,7 +1095,10 @@ static void widen_val(const struct venv *e, const struct vreg *o, struct vreg *c
 	if (c->umax > o->umax) {
 		uint64_t v = UINT64_MAX;
 		for (i = 0; i < e->nthr; i++)
-			if (e->uthr[i] >= c->umax) { v = e->uthr[i]; break; }
+			if (e->uthr[i] >= c->umax) {
+				v = e->uthr[i];
+				break;
+			}
 		c->umax = v;
 		grew = true;
 	} else {
@@ -1066,7 +1107,10 @@ static void widen_val(const struct venv *e, const struct vreg *o, struct vreg *c
 	if (c->smin < o->smin) {
 		int64_t v = INT64_MIN;
 		for (i = e->nthr; i-- > 0;)
-			if (e->sthr[i] <= c->smin) { v = e->sthr[i]; break; }
+			if (e->sthr[i] <= c->smin) {
+				v = e->sthr[i];
+				break;
+			}
 		c->smin = v;
 		grew = true;
 	} else {
@@ -1075,7 +1119,10 @@ static void widen_val(const struct venv *e, const struct vreg *o, struct vreg *c
 	if (c->smax > o->smax) {
 		int64_t v = INT64_MAX;
 		for (i = 0; i < e->nthr; i++)
-			if (e->sthr[i] >= c->smax) { v = e->sthr[i]; break; }
+			if (e->sthr[i] >= c->smax) {
+				v = e->sthr[i];
+				break;
+			}
 		c->smax = v;
 		grew = true;
 	} else {
@@ -1099,8 +1146,7 @@ static void widen_reg(const struct venv *e, const struct vreg *o, struct vreg *c
 {
 	if (c->type == V_NOT_INIT)
 		return;
-	if (o->type != c->type || (c->type != V_SCALAR && !same_base(o, c)) ||
-	    o->ref != c->ref) {
+	if (o->type != c->type || (c->type != V_SCALAR && !same_base(o, c)) || o->ref != c->ref) {
 		memset(c, 0, sizeof(*c));
 		return;
 	}
@@ -1126,8 +1172,8 @@ static void widen_state(const struct venv *e, const struct vst *o, struct vst *c
 					continue;
 			}
 			uint8_t init = slot_data_init(sc) & (so ? slot_data_init(so) : 0);
-			bool narrow = so && so->kind == S_MISC && sc->kind == S_MISC && so->narrow &&
-				      so->narrow == sc->narrow;
+			bool narrow = so && so->kind == S_MISC && sc->kind == S_MISC &&
+			              so->narrow && so->narrow == sc->narrow;
 			if (narrow) {
 				widen_reg(e, &so->spill, &sc->spill, hard);
 				sc->init = init;
@@ -1190,7 +1236,7 @@ static void log_kept(struct venv *e, const struct vst *s)
 		if (sl->kind == S_SPILL) {
 			verify_describe(e, &sl->spill, d, sizeof(d));
 			verify_log(e, " fp-%u%s=%s", 8 * (k + 1),
-				   (e->sprec[s->insn] >> (k & 63)) & 1 ? "*" : "", d);
+			           (e->sprec[s->insn] >> (k & 63)) & 1 ? "*" : "", d);
 		} else if (sl->init) {
 			verify_log(e, " fp-%u=misc(%02x)", 8 * (k + 1), sl->init);
 		}
@@ -1323,7 +1369,7 @@ static int prune_or_keep(struct venv *e, struct vst *cur)
 				break;
 		if (k) {
 			verify_log(e, "insn %u: %s widening after %u kept states\n", pc,
-				   hard ? "hard" : "soft", e->nstored[pc]);
+			           hard ? "hard" : "soft", e->nstored[pc]);
 			widen_state(e, &k->st, cur, hard);
 			if (covered(e, cur))
 				return 1;
@@ -1331,8 +1377,8 @@ static int prune_or_keep(struct venv *e, struct vst *cur)
 	}
 	if (++e->nstates > e->max_states)
 		return verify_reject(e, pc, RT_VERR_TOO_COMPLEX,
-				     "program too complex: more than %u verifier states",
-				     e->max_states);
+		                     "program too complex: more than %u verifier states",
+		                     e->max_states);
 	n = rt_alloc(sizeof(*n));
 	if (!n)
 		return -RT_ENOMEM;
@@ -1366,13 +1412,20 @@ static int need_init(struct venv *e, struct vst *s, uint32_t pc, uint32_t r)
 static const char *ptr_kind_name(const struct vreg *r)
 {
 	switch (r->type) {
-	case V_PTR_STACK: return "a stack pointer";
-	case V_PTR_CTX: return "the context pointer";
-	case V_PTR_GLOBAL: return "a pointer to globals";
-	case V_PTR_MEM: return "a memory pointer";
-	case V_PTR_MEM_OR_NULL: return "a possibly-null memory pointer";
-	case V_PTR_REF: return "a reference";
-	case V_PTR_REF_OR_NULL: return "a possibly-null reference";
+	case V_PTR_STACK:
+		return "a stack pointer";
+	case V_PTR_CTX:
+		return "the context pointer";
+	case V_PTR_GLOBAL:
+		return "a pointer to globals";
+	case V_PTR_MEM:
+		return "a memory pointer";
+	case V_PTR_MEM_OR_NULL:
+		return "a possibly-null memory pointer";
+	case V_PTR_REF:
+		return "a reference";
+	case V_PTR_REF_OR_NULL:
+		return "a possibly-null reference";
 	}
 	return "a scalar";
 }
@@ -1406,10 +1459,10 @@ static int alu(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_insn
 	if (op == BPF_MOV) {
 		if (vreg_is_ptr(&src)) {
 			if (!is64 || in->off)
-				return verify_reject(e, pc, is64 ? RT_VERR_PTR_ALU : RT_VERR_PTR_ALU32,
-						     "r%u is %s; a %s move would turn it into a number",
-						     in->src, ptr_kind_name(&src),
-						     is64 ? "sign-extending" : "32-bit");
+				return verify_reject(
+				    e, pc, is64 ? RT_VERR_PTR_ALU : RT_VERR_PTR_ALU32,
+				    "r%u is %s; a %s move would turn it into a number", in->src,
+				    ptr_kind_name(&src), is64 ? "sign-extending" : "32-bit");
 			*d = src;
 			return 0;
 		}
@@ -1422,10 +1475,12 @@ static int alu(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_insn
 			int bits = in->off;
 			if (tnum_is_const(src.var)) {
 				uint64_t v = src.var.value;
-				int64_t x = bits == 8 ? (int8_t)v : bits == 16 ? (int16_t)v : (int32_t)v;
+				int64_t x = bits == 8    ? (int8_t)v
+				            : bits == 16 ? (int16_t)v
+				                         : (int32_t)v;
 				vreg_mark_const(d, is64 ? (uint64_t)x : (uint32_t)x);
 			} else if (src.umax < (1ull << (bits - 1))) {
-				*d = src;  /* sign bit clear: a plain copy */
+				*d = src; /* sign bit clear: a plain copy */
 				d->id = 0;
 			} else {
 				vreg_mark_unknown(d);
@@ -1462,8 +1517,9 @@ static int alu(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_insn
 			return rc;
 		if (vreg_is_ptr(d))
 			return verify_reject(e, pc, RT_VERR_PTR_ALU,
-					     "r%u is %s; %s would turn it into a number", in->dst,
-					     ptr_kind_name(d), op == BPF_NEG ? "negating it" : "swapping its bytes");
+			                     "r%u is %s; %s would turn it into a number", in->dst,
+			                     ptr_kind_name(d),
+			                     op == BPF_NEG ? "negating it" : "swapping its bytes");
 		d->id = 0;
 		if (op == BPF_NEG) {
 			struct vreg z;
@@ -1478,9 +1534,12 @@ static int alu(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_insn
 		bool swap = is64 || BPF_SRC(in->code) == BPF_TO_BE;
 		if (tnum_is_const(d->var)) {
 			uint64_t v = d->var.value;
-			if (in->imm == 16) v = swap ? bswap16(v) : (uint16_t)v;
-			else if (in->imm == 32) v = swap ? bswap32(v) : (uint32_t)v;
-			else if (swap) v = bswap64(v);
+			if (in->imm == 16)
+				v = swap ? bswap16(v) : (uint16_t)v;
+			else if (in->imm == 32)
+				v = swap ? bswap32(v) : (uint32_t)v;
+			else if (swap)
+				v = bswap64(v);
 			vreg_mark_const(d, v);
 		} else if (in->imm == 64) {
 			if (swap)
@@ -1502,17 +1561,20 @@ static int alu(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_insn
 		uint32_t pr = vreg_is_ptr(d) ? in->dst : in->src;
 		verify_describe(e, p, desc, sizeof(desc));
 		if (!is64)
-			return verify_reject(e, pc, RT_VERR_PTR_ALU32,
-					     "r%u is %s; 32-bit arithmetic on pointers is not allowed (r%u=%s)",
-					     pr, ptr_kind_name(p), pr, desc);
+			return verify_reject(
+			    e, pc, RT_VERR_PTR_ALU32,
+			    "r%u is %s; 32-bit arithmetic on pointers is not allowed (r%u=%s)", pr,
+			    ptr_kind_name(p), pr, desc);
 		if (p->type == V_PTR_REF || p->type == V_PTR_REF_OR_NULL)
 			return verify_reject(e, pc, RT_VERR_REF_ALU,
-					     "r%u is a typed reference; arithmetic on references is not allowed (r%u=%s)",
-					     pr, pr, desc);
+			                     "r%u is a typed reference; arithmetic on references "
+			                     "is not allowed (r%u=%s)",
+			                     pr, pr, desc);
 		if (p->type == V_PTR_MEM_OR_NULL)
-			return verify_reject(e, pc, RT_VERR_NULL_ALU,
-					     "r%u may be null; test it against 0 before arithmetic (r%u=%s)",
-					     pr, pr, desc);
+			return verify_reject(
+			    e, pc, RT_VERR_NULL_ALU,
+			    "r%u may be null; test it against 0 before arithmetic (r%u=%s)", pr, pr,
+			    desc);
 		if (vreg_is_ptr(d) && vreg_is_ptr(&src)) {
 			if (op == BPF_SUB && same_base(d, &src) && d->type != V_PTR_MEM) {
 				struct vreg diff = *d;
@@ -1526,11 +1588,12 @@ static int alu(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_insn
 				vreg_sync(d);
 				return 0;
 			}
-			return verify_reject(e, pc, op == BPF_SUB ? RT_VERR_PTR_SUB : RT_VERR_PTR_ALU,
-					     "r%u and r%u are pointers %s",
-					     in->dst, in->src,
-					     op == BPF_SUB ? "into different objects; their difference would reveal addresses"
-							   : "; only pointer + number is allowed");
+			return verify_reject(
+			    e, pc, op == BPF_SUB ? RT_VERR_PTR_SUB : RT_VERR_PTR_ALU,
+			    "r%u and r%u are pointers %s", in->dst, in->src,
+			    op == BPF_SUB
+			        ? "into different objects; their difference would reveal addresses"
+			        : "; only pointer + number is allowed");
 		}
 		if (op == BPF_ADD || (op == BPF_SUB && vreg_is_ptr(d))) {
 			if (vreg_is_ptr(d)) {
@@ -1543,9 +1606,10 @@ static int alu(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_insn
 			d->id = 0;
 			return 0;
 		}
-		return verify_reject(e, pc, RT_VERR_PTR_ALU,
-				     "r%u is %s; this operation would turn it into a number (r%u=%s)",
-				     pr, ptr_kind_name(p), pr, desc);
+		return verify_reject(
+		    e, pc, RT_VERR_PTR_ALU,
+		    "r%u is %s; this operation would turn it into a number (r%u=%s)", pr,
+		    ptr_kind_name(p), pr, desc);
 	}
 
 	d->id = 0;
@@ -1583,17 +1647,47 @@ static void normalise(uint8_t op, bool taken, int *rel, bool *swap)
 {
 	*swap = false;
 	switch (op) {
-	case BPF_JEQ: *rel = taken ? REL_EQ : REL_NE; break;
-	case BPF_JNE: *rel = taken ? REL_NE : REL_EQ; break;
-	case BPF_JGT: *rel = taken ? REL_GT : REL_GE; *swap = !taken; break;
-	case BPF_JGE: *rel = taken ? REL_GE : REL_GT; *swap = !taken; break;
-	case BPF_JLT: *rel = taken ? REL_GT : REL_GE; *swap = taken; break;
-	case BPF_JLE: *rel = taken ? REL_GE : REL_GT; *swap = taken; break;
-	case BPF_JSGT: *rel = taken ? REL_SGT : REL_SGE; *swap = !taken; break;
-	case BPF_JSGE: *rel = taken ? REL_SGE : REL_SGT; *swap = !taken; break;
-	case BPF_JSLT: *rel = taken ? REL_SGT : REL_SGE; *swap = taken; break;
-	case BPF_JSLE: *rel = taken ? REL_SGE : REL_SGT; *swap = taken; break;
-	default: *rel = taken ? REL_SET : REL_NSET; break;
+	case BPF_JEQ:
+		*rel = taken ? REL_EQ : REL_NE;
+		break;
+	case BPF_JNE:
+		*rel = taken ? REL_NE : REL_EQ;
+		break;
+	case BPF_JGT:
+		*rel = taken ? REL_GT : REL_GE;
+		*swap = !taken;
+		break;
+	case BPF_JGE:
+		*rel = taken ? REL_GE : REL_GT;
+		*swap = !taken;
+		break;
+	case BPF_JLT:
+		*rel = taken ? REL_GT : REL_GE;
+		*swap = taken;
+		break;
+	case BPF_JLE:
+		*rel = taken ? REL_GE : REL_GT;
+		*swap = taken;
+		break;
+	case BPF_JSGT:
+		*rel = taken ? REL_SGT : REL_SGE;
+		*swap = !taken;
+		break;
+	case BPF_JSGE:
+		*rel = taken ? REL_SGE : REL_SGT;
+		*swap = !taken;
+		break;
+	case BPF_JSLT:
+		*rel = taken ? REL_SGT : REL_SGE;
+		*swap = taken;
+		break;
+	case BPF_JSLE:
+		*rel = taken ? REL_SGE : REL_SGT;
+		*swap = taken;
+		break;
+	default:
+		*rel = taken ? REL_SET : REL_NSET;
+		break;
 	}
 }
 
@@ -1607,28 +1701,36 @@ static int rel_decided(int rel, const struct vreg *x, const struct vreg *y)
 		if (tnum_is_const(x->var) && tnum_is_const(y->var))
 			eq = x->var.value == y->var.value;
 		else if (x->umax < y->umin || x->umin > y->umax || x->smax < y->smin ||
-			 x->smin > y->smax ||
-			 ((x->var.value ^ y->var.value) & ~(x->var.mask | y->var.mask)))
+		         x->smin > y->smax ||
+		         ((x->var.value ^ y->var.value) & ~(x->var.mask | y->var.mask)))
 			eq = 0;
 		if (eq < 0)
 			return -1;
 		return rel == REL_EQ ? eq : !eq;
 	}
 	case REL_GT:
-		if (x->umin > y->umax) return 1;
-		if (x->umax <= y->umin) return 0;
+		if (x->umin > y->umax)
+			return 1;
+		if (x->umax <= y->umin)
+			return 0;
 		return -1;
 	case REL_GE:
-		if (x->umin >= y->umax) return 1;
-		if (x->umax < y->umin) return 0;
+		if (x->umin >= y->umax)
+			return 1;
+		if (x->umax < y->umin)
+			return 0;
 		return -1;
 	case REL_SGT:
-		if (x->smin > y->smax) return 1;
-		if (x->smax <= y->smin) return 0;
+		if (x->smin > y->smax)
+			return 1;
+		if (x->smax <= y->smin)
+			return 0;
 		return -1;
 	case REL_SGE:
-		if (x->smin >= y->smax) return 1;
-		if (x->smax < y->smin) return 0;
+		if (x->smin >= y->smax)
+			return 1;
+		if (x->smax < y->smin)
+			return 0;
 		return -1;
 	case REL_SET:
 	case REL_NSET: {
@@ -1664,10 +1766,26 @@ static bool rel_refine(int rel, struct vreg *x, struct vreg *y)
 			if (!tnum_is_const(b->var))
 				continue;
 			uint64_t v = b->var.value;
-			if (a->umin == v) { if (v == UINT64_MAX) return false; a->umin++; }
-			if (a->umax == v) { if (v == 0) return false; a->umax--; }
-			if (a->smin == (int64_t)v) { if ((int64_t)v == INT64_MAX) return false; a->smin++; }
-			if (a->smax == (int64_t)v) { if ((int64_t)v == INT64_MIN) return false; a->smax--; }
+			if (a->umin == v) {
+				if (v == UINT64_MAX)
+					return false;
+				a->umin++;
+			}
+			if (a->umax == v) {
+				if (v == 0)
+					return false;
+				a->umax--;
+			}
+			if (a->smin == (int64_t)v) {
+				if ((int64_t)v == INT64_MAX)
+					return false;
+				a->smin++;
+			}
+			if (a->smax == (int64_t)v) {
+				if ((int64_t)v == INT64_MIN)
+					return false;
+				a->smax--;
+			}
 		}
 		break;
 	case REL_GT:
@@ -1718,12 +1836,22 @@ static bool ptr_nonzero(const struct venv *e, const struct vreg *r)
 	int64_t lo = 0, hi;
 
 	switch (r->type) {
-	case V_PTR_STACK: lo = -BPF_STACK_SIZE; hi = 0; break;
+	case V_PTR_STACK:
+		lo = -BPF_STACK_SIZE;
+		hi = 0;
+		break;
 	case V_PTR_CTX:
-	case V_PTR_MEM: hi = r->size; break;
-	case V_PTR_GLOBAL: hi = r->region < e->p->nglobals ? e->p->globals[r->region].size : 0; break;
-	case V_PTR_REF: hi = r->rtype ? r->rtype->size : 0; break;
-	default: return false;
+	case V_PTR_MEM:
+		hi = r->size;
+		break;
+	case V_PTR_GLOBAL:
+		hi = r->region < e->p->nglobals ? e->p->globals[r->region].size : 0;
+		break;
+	case V_PTR_REF:
+		hi = r->rtype ? r->rtype->size : 0;
+		break;
+	default:
+		return false;
 	}
 	return r->smin >= lo && r->smax <= hi;
 }
@@ -1732,7 +1860,7 @@ static bool ptr_nonzero(const struct venv *e, const struct vreg *r)
  * known bits say about them (the high half stays as it was). */
 static void lo32_refine(struct vst *s, struct vreg *r, const struct vreg *v)
 {
-	struct tnum lift = { v->var.value & 0xffffffffull, v->var.mask | 0xffffffff00000000ull };
+	struct tnum lift = {v->var.value & 0xffffffffull, v->var.mask | 0xffffffff00000000ull};
 	struct tnum t = tnum_intersect(r->var, lift);
 
 	if ((r->var.value ^ lift.value) & ~(r->var.mask | lift.mask))
@@ -1750,7 +1878,7 @@ static void lo32_refine(struct vst *s, struct vreg *r, const struct vreg *v)
 /* Conditional jump: returns 0 and sets *follow to 0 (fall through only), 1
  * (jump only) or 2 (both: *other gets the taken state, already pushed). */
 static int branch(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_insn *in,
-		  struct vst **other)
+                  struct vst **other)
 {
 	uint8_t op = BPF_OP(in->code);
 	bool is32 = BPF_CLASS(in->code) == BPF_JMP32, isx = BPF_SRC(in->code) == BPF_X;
@@ -1776,33 +1904,38 @@ static int branch(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_i
 		const struct vreg *other_op = vreg_is_ptr(d) ? &src : d;
 		verify_describe(e, p, desc, sizeof(desc));
 		if (is32)
-			return verify_reject(e, pc, RT_VERR_PTR_CMP,
-					     "32-bit comparison of %s would reveal part of its address (%s)",
-					     ptr_kind_name(p), desc);
+			return verify_reject(
+			    e, pc, RT_VERR_PTR_CMP,
+			    "32-bit comparison of %s would reveal part of its address (%s)",
+			    ptr_kind_name(p), desc);
 		if (vreg_is_ptr(d) && vreg_is_ptr(&src)) {
 			if (!same_base(d, &src) || d->type == V_PTR_MEM_OR_NULL ||
 			    (d->type == V_PTR_REF_OR_NULL && op != BPF_JEQ && op != BPF_JNE))
 				return verify_reject(e, pc, RT_VERR_PTR_CMP,
-						     "r%u and r%u point to different objects; comparing them would reveal addresses",
-						     in->dst, in->src);
+				                     "r%u and r%u point to different objects; "
+				                     "comparing them would reveal addresses",
+				                     in->dst, in->src);
 			if ((d->type == V_PTR_REF) && op != BPF_JEQ && op != BPF_JNE)
-				return verify_reject(e, pc, RT_VERR_PTR_CMP,
-						     "references can only be compared for equality");
+				return verify_reject(
+				    e, pc, RT_VERR_PTR_CMP,
+				    "references can only be compared for equality");
 			/* Two memory pointers of the same size and rights may come
 			 * from different calls (the verifier does not track which
 			 * object): ordering them would reveal their placement. */
 			if (d->type == V_PTR_MEM && op != BPF_JEQ && op != BPF_JNE)
 				return verify_reject(e, pc, RT_VERR_PTR_CMP,
-						     "r%u and r%u may point into different objects; only ==/!= may compare them",
-						     in->dst, in->src);
+				                     "r%u and r%u may point into different "
+				                     "objects; only ==/!= may compare them",
+				                     in->dst, in->src);
 			decided = -1;
 		} else {
 			if (!vreg_is_null_const(other_op) || (op != BPF_JEQ && op != BPF_JNE))
-				return verify_reject(e, pc, RT_VERR_PTR_CMP,
-						     "%s compared with a number other than 0 by %s would reveal its address (%s)",
-						     ptr_kind_name(p),
-						     op == BPF_JEQ || op == BPF_JNE ? "==/!=" : "an ordering",
-						     desc);
+				return verify_reject(
+				    e, pc, RT_VERR_PTR_CMP,
+				    "%s compared with a number other than 0 by %s would reveal its "
+				    "address (%s)",
+				    ptr_kind_name(p),
+				    op == BPF_JEQ || op == BPF_JNE ? "==/!=" : "an ordering", desc);
 			if (p->type == V_PTR_MEM_OR_NULL || p->type == V_PTR_REF_OR_NULL) {
 				/* The null test: split and mark both edges. */
 				struct vst *t = vst_clone(s);
@@ -1816,8 +1949,8 @@ static int branch(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_i
 					id = p->id;
 					vreg_of(t, vreg_is_ptr(d) ? in->dst : in->src)->id = id;
 				}
-				verify_mark_id(e, t, id, eq);   /* taken edge */
-				verify_mark_id(e, s, id, !eq);  /* fall-through */
+				verify_mark_id(e, t, id, eq);  /* taken edge */
+				verify_mark_id(e, s, id, !eq); /* fall-through */
 				t->insn = target;
 				*other = t;
 				return 2;
@@ -1849,8 +1982,10 @@ static int branch(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_i
 				 * decide only on constants. */
 				if (tnum_is_const(x.var) && tnum_is_const(y.var)) {
 					int32_t a = (int32_t)x.var.value, b = (int32_t)y.var.value;
-					bool r = op == BPF_JSGT ? a > b : op == BPF_JSGE ? a >= b
-						 : op == BPF_JSLT ? a < b : a <= b;
+					bool r = op == BPF_JSGT   ? a > b
+					         : op == BPF_JSGE ? a >= b
+					         : op == BPF_JSLT ? a < b
+					                          : a <= b;
 					return r;
 				}
 				exact = false;
@@ -1918,12 +2053,22 @@ static int branch(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_i
 		/* Write refined values back, keeping ids, and tell the copies. */
 		struct vreg *td = vreg_of(t, in->dst), *ts = isx ? vreg_of(t, in->src) : NULL;
 		uint32_t did = d->id, sid = isx ? sp->id : 0;
-		*td = tx; td->id = did;
+		*td = tx;
+		td->id = did;
 		propagate_scalar(t, td);
-		if (ts) { *ts = ty; ts->id = sid; propagate_scalar(t, ts); }
-		*d = fx; d->id = did;
+		if (ts) {
+			*ts = ty;
+			ts->id = sid;
+			propagate_scalar(t, ts);
+		}
+		*d = fx;
+		d->id = did;
 		propagate_scalar(s, d);
-		if (sp) { *sp = fy; sp->id = sid; propagate_scalar(s, sp); }
+		if (sp) {
+			*sp = fy;
+			sp->id = sid;
+			propagate_scalar(s, sp);
+		}
 		if (!tok) {
 			vst_free(t);
 			return 0;
@@ -1940,14 +2085,14 @@ static int branch(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_i
 		*other = t;
 		return 2;
 	}
-both_unrefined: {
-		struct vst *t = vst_clone(s);
-		if (!t)
-			return -RT_ENOMEM;
-		t->insn = target;
-		*other = t;
-		return 2;
-	}
+both_unrefined : {
+	struct vst *t = vst_clone(s);
+	if (!t)
+		return -RT_ENOMEM;
+	t->insn = target;
+	*other = t;
+	return 2;
+}
 }
 
 static int push(struct venv *e, struct vst *s)
@@ -2009,8 +2154,9 @@ static int init_state(struct venv *e, struct vst *s)
 			val_const(r, 0);
 			break;
 		default:
-			return verify_reject(e, e->p->funcs[e->entry_func].start, RT_VERR_ARG_TYPE,
-					     "entry argument r%d has a kind the verifier cannot model", i + 1);
+			return verify_reject(
+			    e, e->p->funcs[e->entry_func].start, RT_VERR_ARG_TYPE,
+			    "entry argument r%d has a kind the verifier cannot model", i + 1);
 		}
 	}
 	s->insn = e->p->funcs[e->entry_func].start;
@@ -2048,7 +2194,8 @@ static int step(struct venv *e, struct vst *s)
 		s->insn = pc + 1;
 		return 0;
 	case BPF_STX:
-		rc = BPF_MODE(in->code) == BPF_ATOMIC ? verify_atomic(e, s, in) : verify_st(e, s, in);
+		rc = BPF_MODE(in->code) == BPF_ATOMIC ? verify_atomic(e, s, in)
+		                                      : verify_st(e, s, in);
 		if (rc)
 			return rc;
 		s->insn = pc + 1;
@@ -2103,15 +2250,17 @@ int verify_explore(struct venv *e)
 		uint32_t pc = cur->insn;
 
 		if (++e->processed > RT_VERIFY_MAX_INSNS) {
-			rc = verify_reject(e, pc, RT_VERR_TOO_COMPLEX,
-					   "program too complex: more than %u instructions processed",
-					   RT_VERIFY_MAX_INSNS);
+			rc = verify_reject(
+			    e, pc, RT_VERR_TOO_COMPLEX,
+			    "program too complex: more than %u instructions processed",
+			    RT_VERIFY_MAX_INSNS);
 			goto out;
 		}
 		e->p->aux[pc].flags |= RT_AUX_SEEN;
 		if (e->p->aux[pc].flags & RT_AUX_LDDW2) {
 			/* Cannot happen after the CFG pass; refuse rather than trust. */
-			rc = verify_reject(e, pc, RT_VERR_JUMP_LDDW, "execution reaches the middle of an lddw");
+			rc = verify_reject(e, pc, RT_VERR_JUMP_LDDW,
+			                   "execution reaches the middle of an lddw");
 			goto out;
 		}
 		if (bpf_is_lddw(&e->p->insns[pc]))

@@ -102,7 +102,8 @@ int main(int argc, char **argv)
 
 	insns = (struct bpf_insn *)tk_read_fp(stdin, &len);
 	if (!insns) {
-		fprintf(stderr, "bpf-run: %s\n", errno == ENOMEM ? "out of memory" : strerror(errno));
+		fprintf(stderr, "bpf-run: %s\n",
+		        errno == ENOMEM ? "out of memory" : strerror(errno));
 		goto out;
 	}
 	if (len % BPF_INSN_SIZE) {

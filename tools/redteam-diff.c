@@ -45,7 +45,6 @@
 #include "tests/ext/ext_env.h"
 #include "tools/toolkit.h"
 
-
 static int npass, nfail, nrefused;
 static bool verbose;
 static uint32_t sweep = 64;
@@ -60,12 +59,12 @@ struct outcome {
 };
 
 /* One run on one engine from mem (size bytes, copied) and the saved globals. */
-static int run_one(const struct rt_prog *p, uint32_t func, const struct rt_entry *entry,
-		   bool jit, uint64_t fuel, uint8_t *m, uint32_t size, uint32_t memlen,
-		   uint8_t **gsave, struct outcome *o, char *why, size_t whylen)
+static int run_one(const struct rt_prog *p, uint32_t func, const struct rt_entry *entry, bool jit,
+                   uint64_t fuel, uint8_t *m, uint32_t size, uint32_t memlen, uint8_t **gsave,
+                   struct outcome *o, char *why, size_t whylen)
 {
-	uint64_t args[5] = { 0 };
-	struct rt_run run = { .fuel = fuel };
+	uint64_t args[5] = {0};
+	struct rt_run run = {.fuel = fuel};
 	uint32_t nreg;
 	const struct rt_region *er = ext_env_regions(&nreg);
 	struct rt_region regs[16];
@@ -90,7 +89,7 @@ static int run_one(const struct rt_prog *p, uint32_t func, const struct rt_entry
 		}
 	}
 	memcpy(regs, er, nreg * sizeof(*regs));
-	regs[nreg++] = (struct rt_region){ (uintptr_t)m, size, true };
+	regs[nreg++] = (struct rt_region){(uintptr_t)m, size, true};
 	ext_env_reset();
 	if (tk_run(p, func, jit, args, regs, nreg, &run, why, whylen))
 		return -1;
@@ -104,12 +103,12 @@ static int run_one(const struct rt_prog *p, uint32_t func, const struct rt_entry
 
 /* Both engines at one budget; false (with why) on a disagreement. */
 static bool compare_at(const struct rt_prog *p, uint32_t func, const struct rt_entry *entry,
-		       const uint8_t *mem, uint32_t memlen, uint64_t fuel, uint64_t *need,
-		       char *why, size_t whylen)
+                       const uint8_t *mem, uint32_t memlen, uint64_t fuel, uint64_t *need,
+                       char *why, size_t whylen)
 {
 	uint32_t size = memlen;
 	struct outcome o[2];
-	uint8_t *m[2], *gsave[RT_MAX_GLOBALS] = { 0 }, *gout[RT_MAX_GLOBALS] = { 0 };
+	uint8_t *m[2], *gsave[RT_MAX_GLOBALS] = {0}, *gout[RT_MAX_GLOBALS] = {0};
 	bool ok = true;
 
 	if (entry->args[0].kind == RT_ARG_CONST_MEM || entry->args[0].kind == RT_ARG_CONST_MEM_RW ||
@@ -125,7 +124,7 @@ static bool compare_at(const struct rt_prog *p, uint32_t func, const struct rt_e
 		if (mem)
 			memcpy(m[k], mem, memlen);
 		if (run_one(p, func, entry, k == 1, fuel, m[k], size, memlen, gsave, &o[k], why,
-			    whylen)) {
+		            whylen)) {
 			free(m[k]);
 			if (k == 1)
 				free(m[0]);
@@ -140,33 +139,37 @@ static bool compare_at(const struct rt_prog *p, uint32_t func, const struct rt_e
 	if (ok) {
 		if (o[0].status == RT_RUN_FAULT) {
 			snprintf(why, whylen,
-				 "VERIFIER HOLE: the interpreter faulted at insn %u (access outside every allowed region), fuel %llu",
-				 o[0].pc, (unsigned long long)fuel);
+			         "VERIFIER HOLE: the interpreter faulted at insn %u (access "
+			         "outside every allowed region), fuel %llu",
+			         o[0].pc, (unsigned long long)fuel);
 			ok = false;
 		} else if (o[0].status != o[1].status || o[0].fuel != o[1].fuel ||
-			   (o[0].status != RT_RUN_FUEL && o[0].r0 != o[1].r0)) {
+		           (o[0].status != RT_RUN_FUEL && o[0].r0 != o[1].r0)) {
 			snprintf(why, whylen,
-				 "engines disagree at fuel %llu: interpreter r0=%#llx status=%d fuel left %llu (pc %u); jit r0=%#llx status=%d fuel left %llu",
-				 (unsigned long long)fuel, (unsigned long long)o[0].r0, o[0].status,
-				 (unsigned long long)o[0].fuel, o[0].pc, (unsigned long long)o[1].r0,
-				 o[1].status, (unsigned long long)o[1].fuel);
+			         "engines disagree at fuel %llu: interpreter r0=%#llx status=%d "
+			         "fuel left %llu (pc %u); jit r0=%#llx status=%d fuel left %llu",
+			         (unsigned long long)fuel, (unsigned long long)o[0].r0, o[0].status,
+			         (unsigned long long)o[0].fuel, o[0].pc,
+			         (unsigned long long)o[1].r0, o[1].status,
+			         (unsigned long long)o[1].fuel);
 			ok = false;
 		} else if ((o[0].open || o[1].open) && (strict_refs || o[0].status == RT_RUN_OK)) {
 			/* Whatever ended the run (exit, an aborting import, the
 			 * fuel), nothing it acquired may stay held. */
 			snprintf(why, whylen,
-				 "references still held after the run ended with status %d at fuel %llu (interpreter %d, jit %d)",
-				 o[0].status, (unsigned long long)fuel, o[0].open, o[1].open);
+			         "references still held after the run ended with status %d at fuel "
+			         "%llu (interpreter %d, jit %d)",
+			         o[0].status, (unsigned long long)fuel, o[0].open, o[1].open);
 			ok = false;
 		} else if (o[0].status == RT_RUN_OK && size && memcmp(m[0], m[1], size)) {
 			snprintf(why, whylen, "engines disagree on the final memory (fuel %llu)",
-				 (unsigned long long)fuel);
+			         (unsigned long long)fuel);
 			ok = false;
 		} else if (o[0].status == RT_RUN_OK) {
 			for (uint32_t g = 0; g < p->nglobals; g++)
 				if (memcmp(gout[g], p->globals[g].data, p->globals[g].size)) {
 					snprintf(why, whylen, "engines disagree on global %s",
-						 p->globals[g].name);
+					         p->globals[g].name);
 					ok = false;
 					break;
 				}
@@ -175,7 +178,7 @@ static bool compare_at(const struct rt_prog *p, uint32_t func, const struct rt_e
 			*need = fuel - o[0].fuel;
 		if (ok)
 			snprintf(why, whylen, "r0 = %#llx, status %d on both engines",
-				 (unsigned long long)o[0].r0, o[0].status);
+			         (unsigned long long)o[0].r0, o[0].status);
 		free(m[0]);
 		free(m[1]);
 	}
@@ -200,7 +203,7 @@ static void verdict(bool ok, const char *name, const char *why)
 }
 
 static void run_prog(struct rt_prog *p, uint32_t func, const struct rt_entry *entry,
-		     const uint8_t *mem, uint32_t memlen, const char *name)
+                     const uint8_t *mem, uint32_t memlen, const char *name)
 {
 	struct rt_verify_result res;
 	char why[1024];
@@ -235,7 +238,7 @@ static void run_prog(struct rt_prog *p, uint32_t func, const struct rt_entry *en
 		}
 	}
 	snprintf(why + strlen(why), sizeof(why) - strlen(why), ", fuel need %llu agreed",
-		 (unsigned long long)need);
+	         (unsigned long long)need);
 	verdict(true, name, why);
 }
 
@@ -323,7 +326,7 @@ static void raw_file(const char *path)
 	struct rt_entry entry;
 	struct bpf_insn *insns;
 	uint32_t n = (uint32_t)(len / sizeof(struct bpf_insn));
-	uint8_t mem[64] = { 0 };
+	uint8_t mem[64] = {0};
 	char err[256];
 
 	if (!img)
@@ -380,7 +383,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--sweep") && i + 1 < argc)
 			sweep = (uint32_t)strtoul(argv[++i], NULL, 0);
 		else {
-			fprintf(stderr, "usage: redteam-diff [-v] [--sweep N] [--strict-refs] [--raw] [--fuel N] PATH...\n");
+			fprintf(stderr, "usage: redteam-diff [-v] [--sweep N] [--strict-refs] "
+			                "[--raw] [--fuel N] PATH...\n");
 			return 2;
 		}
 	}

@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 	for (uint32_t i = 0; i < p->nfuncs; i++) {
 		const struct rt_func *f = &p->funcs[i];
 		struct rt_entry entry;
-		struct rt_verify_opts opts = { .max_states = max_states };
+		struct rt_verify_opts opts = {.max_states = max_states};
 		struct rt_verify_result res;
 		static char log[1 << 20];
 		struct timespec t0, t1;
@@ -87,8 +87,11 @@ int main(int argc, char **argv)
 		if (!ext_env_entry_for(f->section, &entry)) {
 			if (!only)
 				continue;
-			fprintf(stderr, "%s: error: %s is in section %s, which the sample embedder does not know as an entry (ext/ctxNN, ext/ctxNN_rw, ext/guardNN, ext/pkt, ext/scalar, ext/none)\n",
-				path, f->name, f->section);
+			fprintf(stderr,
+			        "%s: error: %s is in section %s, which the sample embedder does "
+			        "not know as an entry (ext/ctxNN, ext/ctxNN_rw, ext/guardNN, "
+			        "ext/pkt, ext/scalar, ext/none)\n",
+			        path, f->name, f->section);
 			rt_prog_free(p);
 			return 2;
 		}
@@ -104,7 +107,8 @@ int main(int argc, char **argv)
 			fputs(log, stdout);
 		double ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
 		if (rc == 0) {
-			printf("%s: %s: accepted (%u insns processed, %u states, stack %u bytes, %.2f ms)\n",
+			printf("%s: %s: accepted (%u insns processed, %u states, stack %u bytes, "
+			       "%.2f ms)\n",
 			       path, f->name, res.insns_processed, res.states, res.max_stack, ms);
 		} else {
 			const char *m = res.msg;
@@ -119,7 +123,7 @@ int main(int argc, char **argv)
 	rt_prog_free(p);
 	if (!nentries) {
 		fprintf(stderr, "%s: error: %s\n", path,
-			only ? "no such function" : "no entry function in an ext/... section");
+		        only ? "no such function" : "no entry function in an ext/... section");
 		return 2;
 	}
 	return status;

@@ -102,7 +102,7 @@ bool tk_data_section(const char *text, const char *name, char *out, size_t outle
 }
 
 int tk_data_program(const struct rt_asm_test *t, struct bpf_insn **insns, uint32_t *n, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	*insns = NULL;
 	*n = 0;
@@ -139,13 +139,13 @@ void (*tk_set_ledger)(struct rt_ledger *l);
 
 /* One run on one engine, with whatever ledger run->ledger names. */
 static int tk_run_one(const struct rt_prog *p, uint32_t func, bool jit, const uint64_t args[5],
-		      const struct rt_region *regs, uint32_t nregs, struct rt_run *run, char *why,
-		      size_t whylen)
+                      const struct rt_region *regs, uint32_t nregs, struct rt_run *run, char *why,
+                      size_t whylen)
 {
 	int rc;
 
 	if (!jit) {
-		struct rt_check check = { regs, nregs, true };
+		struct rt_check check = {regs, nregs, true};
 
 		rc = rt_interp_run(p, func, args, run, &check);
 	} else {
@@ -168,8 +168,8 @@ static int tk_run_one(const struct rt_prog *p, uint32_t func, bool jit, const ui
 }
 
 int tk_run(const struct rt_prog *p, uint32_t func, bool jit, const uint64_t args[5],
-	   const struct rt_region *regs, uint32_t nregs, struct rt_run *run, char *why,
-	   size_t whylen)
+           const struct rt_region *regs, uint32_t nregs, struct rt_run *run, char *why,
+           size_t whylen)
 {
 	struct rt_ledger own;
 	bool use_own = tk_set_ledger && !run->ledger;

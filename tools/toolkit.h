@@ -49,7 +49,7 @@ bool tk_data_section(const char *text, const char *name, char *out, size_t outle
  * on failure).  0, or a negative RT_E* code with the assembler's message
  * (or "no program", "out of memory") in err. */
 int tk_data_program(const struct rt_asm_test *t, struct bpf_insn **insns, uint32_t *n, char *err,
-		    size_t errlen);
+                    size_t errlen);
 
 /* The conformance suite's entry convention: r1 = the test memory, writable,
  * of exactly memlen bytes (the scalar 0 when there is none), r2 a scalar
@@ -69,8 +69,8 @@ extern void (*tk_set_ledger)(struct rt_ledger *l);
  * 0 with *run filled in (whatever its status), or -1 with why: "jit
  * compile: ..." or "jit|interpreter: error N". */
 int tk_run(const struct rt_prog *p, uint32_t func, bool jit, const uint64_t args[5],
-	   const struct rt_region *regs, uint32_t nregs, struct rt_run *run, char *why,
-	   size_t whylen);
+           const struct rt_region *regs, uint32_t nregs, struct rt_run *run, char *why,
+           size_t whylen);
 
 /* What tk_walk reports for a path. */
 enum tk_walk_event {
@@ -82,8 +82,8 @@ enum tk_walk_event {
 /* Called for each path; a nonzero return stops the walk. */
 typedef int (*tk_walk_fn)(const char *path, enum tk_walk_event ev, void *arg);
 
-#define TK_WALK_RECURSE 0x1u      /* descend into subdirectories */
-#define TK_WALK_DATA_ONLY 0x2u    /* in directories, only the files named *.data */
+#define TK_WALK_RECURSE      0x1u /* descend into subdirectories */
+#define TK_WALK_DATA_ONLY    0x2u /* in directories, only the files named *.data */
 #define TK_WALK_SKIP_PENDING 0x4u /* in directories, pass over names ending -pending */
 
 /*

@@ -160,7 +160,7 @@ static void epilogue(struct text *t)
 
 static char *gen(const char *kind, uint32_t n)
 {
-	struct text t = { 0 };
+	struct text t = {0};
 	uint32_t k = 0;
 
 	rnd_state = 12345;
@@ -209,20 +209,20 @@ static double now_ms(void)
 
 /* Run on one engine with ctx; -1 on failure. */
 static int run_one(const struct rt_prog *p, uint32_t func, const struct rt_jit *j, uint8_t *ctx,
-		   uint32_t ctxlen, uint64_t *r0)
+                   uint32_t ctxlen, uint64_t *r0)
 {
-	struct rt_run run = { .fuel = 1000000 };
-	uint64_t args[5] = { (uintptr_t)ctx, ctxlen, 0, 0, 0 };
+	struct rt_run run = {.fuel = 1000000};
+	uint64_t args[5] = {(uintptr_t)ctx, ctxlen, 0, 0, 0};
 	uint32_t nreg;
 	const struct rt_region *er = ext_env_regions(&nreg);
 	struct rt_region regs[8];
 	int rc;
 
 	memcpy(regs, er, nreg * sizeof(*regs));
-	regs[nreg++] = (struct rt_region){ (uintptr_t)ctx, ctxlen, true };
+	regs[nreg++] = (struct rt_region){(uintptr_t)ctx, ctxlen, true};
 	ext_env_reset();
 	if (!j) {
-		struct rt_check check = { regs, nreg, true };
+		struct rt_check check = {regs, nreg, true};
 		rc = rt_interp_run(p, func, args, &run, &check);
 	} else {
 		rc = rt_jit_run(j, func, args, &run);
@@ -234,7 +234,7 @@ static int run_one(const struct rt_prog *p, uint32_t func, const struct rt_jit *
 }
 
 static int bench(const char *name, struct rt_prog *p, uint32_t func, const struct rt_entry *en,
-		 uint32_t ctxlen, int reps)
+                 uint32_t ctxlen, int reps)
 {
 	struct rt_verify_result res;
 	double vbest = 1e9, jbest = 1e9;
@@ -243,7 +243,7 @@ static int bench(const char *name, struct rt_prog *p, uint32_t func, const struc
 	int rc = 0;
 
 	for (int r = 0; r < reps; r++) {
-		struct rt_verify_opts o = { 0 };
+		struct rt_verify_opts o = {0};
 		double t0 = now_ms();
 		rc = rt_verify(p, func, en, &o, &res);
 		double t1 = now_ms();
@@ -300,15 +300,16 @@ static int bench(const char *name, struct rt_prog *p, uint32_t func, const struc
 				memcpy(p->globals[g].data, saved[g], p->globals[g].size);
 		rb = run_one(p, func, j, ctx[1], len, &b);
 		if (getenv("BENCH_DEBUG"))
-			fprintf(stderr, "%s ctx%d: interp rc %d r0 %#llx, jit rc %d r0 %#llx\n", name, c, ra,
-				(unsigned long long)a, rb, (unsigned long long)b);
+			fprintf(stderr, "%s ctx%d: interp rc %d r0 %#llx, jit rc %d r0 %#llx\n",
+			        name, c, ra, (unsigned long long)a, rb, (unsigned long long)b);
 		if (ra || rb || a != b || memcmp(ctx[0], ctx[1], len)) {
 			diff = "DIFFER";
 			rc = 1;
 		}
 	}
 	rt_jit_free(j);
-	printf("%-22s %6u insns %8u processed %6u states  verify %8.2f ms  jit %6.2f ms  total %8.2f ms  interp/jit %s\n",
+	printf("%-22s %6u insns %8u processed %6u states  verify %8.2f ms  jit %6.2f ms  total "
+	       "%8.2f ms  interp/jit %s\n",
 	       name, p->ninsns, res.insns_processed, res.states, vbest, jbest, vbest + jbest, diff);
 	return rc;
 }
@@ -328,7 +329,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[a], "--dump") && a + 1 < argc)
 			dump = argv[++a];
 		else if (argv[a][0] == '-') {
-			fprintf(stderr, "usage: verifier-bench [--n N] [--reps R] [--dump DIR] [FILE.o...]\n");
+			fprintf(
+			    stderr,
+			    "usage: verifier-bench [--n N] [--reps R] [--dump DIR] [FILE.o...]\n");
 			return 2;
 		}
 	}
@@ -358,13 +361,14 @@ int main(int argc, char **argv)
 			if (!p->funcs[i].entry || !ext_env_entry_for(p->funcs[i].section, &en))
 				continue;
 			snprintf(name, sizeof(name), "%s", tk_basename(argv[a]));
-			status |= bench(name, p, i, &en, en.args[0].size ? en.args[0].size : 0, reps);
+			status |=
+			    bench(name, p, i, &en, en.args[0].size ? en.args[0].size : 0, reps);
 		}
 		rt_prog_free(p);
 	}
 	if (nfiles)
 		return status;
-	static const char *const kinds[] = { "straight", "branchy", "loops" };
+	static const char *const kinds[] = {"straight", "branchy", "loops"};
 	for (int k = 0; k < 3; k++) {
 		char *text = gen(kinds[k], n), name[64];
 		struct bpf_insn *insns;

@@ -76,32 +76,33 @@ static int code_of(const char *s)
 /* Run p's function func on one engine; 0 and *r0 or -1 with why.  status:
  * the one the run must end with, or -1 for RT_RUN_OK or RT_RUN_HELPER. */
 static int run_engine(const struct rt_prog *p, uint32_t func, bool jit, uint64_t args[5],
-		      uint8_t *ctx, uint32_t ctxlen, int status, uint64_t *r0, char *why,
-		      size_t whylen)
+                      uint8_t *ctx, uint32_t ctxlen, int status, uint64_t *r0, char *why,
+                      size_t whylen)
 {
-	struct rt_run run = { .fuel = FUEL };
+	struct rt_run run = {.fuel = FUEL};
 	uint32_t nreg;
 	const struct rt_region *er = ext_env_regions(&nreg);
 	struct rt_region regs[8];
 
 	memcpy(regs, er, nreg * sizeof(*regs));
-	regs[nreg++] = (struct rt_region){ (uintptr_t)ctx, ctxlen, true };
+	regs[nreg++] = (struct rt_region){(uintptr_t)ctx, ctxlen, true};
 	ext_env_reset();
 	if (tk_run(p, func, jit, args, regs, nreg, &run, why, whylen))
 		return -1;
 	if (status >= 0 && run.status != (enum rt_status)status) {
 		snprintf(why, whylen, "%s: run ended at insn %u with status %d, expected %d",
-			 jit ? "jit" : "interpreter", run.pc, run.status, status);
+		         jit ? "jit" : "interpreter", run.pc, run.status, status);
 		return -1;
 	}
 	if (status < 0 && run.status != RT_RUN_OK && run.status != RT_RUN_HELPER) {
-		snprintf(why, whylen, "%s: run aborted at insn %u with status %d (a verifier hole if FAULT=2)",
-			 jit ? "jit" : "interpreter", run.pc, run.status);
+		snprintf(why, whylen,
+		         "%s: run aborted at insn %u with status %d (a verifier hole if FAULT=2)",
+		         jit ? "jit" : "interpreter", run.pc, run.status);
 		return -1;
 	}
 	if (ext_env_open_consoles() != 0) {
 		snprintf(why, whylen, "%s: %d references still held after the run",
-			 jit ? "jit" : "interpreter", ext_env_open_consoles());
+		         jit ? "jit" : "interpreter", ext_env_open_consoles());
 		return -1;
 	}
 	*r0 = run.status == RT_RUN_OK ? run.r0 : 0;
@@ -110,10 +111,10 @@ static int run_engine(const struct rt_prog *p, uint32_t func, bool jit, uint64_t
 
 /* Both engines from the same initial memory; compare results and memory. */
 static bool run_both(const struct rt_prog *p, uint32_t func, const struct rt_entry *entry,
-		     const uint8_t *mem, uint32_t memlen, int status, bool expect, uint64_t result,
-		     char *why, size_t whylen)
+                     const uint8_t *mem, uint32_t memlen, int status, bool expect, uint64_t result,
+                     char *why, size_t whylen)
 {
-	uint8_t *m[2] = { NULL, NULL };
+	uint8_t *m[2] = {NULL, NULL};
 	uint64_t r[2];
 	bool ok = true;
 
@@ -122,13 +123,13 @@ static bool run_both(const struct rt_prog *p, uint32_t func, const struct rt_ent
 	if (entry->args[0].kind == RT_ARG_CONST_MEM || entry->args[0].kind == RT_ARG_CONST_MEM_RW)
 		size = entry->args[0].size > memlen ? entry->args[0].size : memlen;
 	/* Globals persist across runs: both engines start from the same copy. */
-	uint8_t *gsave[RT_MAX_GLOBALS] = { 0 };
+	uint8_t *gsave[RT_MAX_GLOBALS] = {0};
 	for (uint32_t g = 0; g < p->nglobals; g++) {
 		gsave[g] = malloc(p->globals[g].size + 1);
 		memcpy(gsave[g], p->globals[g].data, p->globals[g].size);
 	}
 	for (int k = 0; k < 2; k++) {
-		uint64_t args[5] = { 0 };
+		uint64_t args[5] = {0};
 		for (uint32_t g = 0; g < p->nglobals; g++)
 			memcpy(p->globals[g].data, gsave[g], p->globals[g].size);
 		m[k] = calloc(1, size + 1);
@@ -157,14 +158,14 @@ static bool run_both(const struct rt_prog *p, uint32_t func, const struct rt_ent
 	}
 	if (ok && r[0] != r[1]) {
 		snprintf(why, whylen, "engines disagree: interpreter 0x%llx, jit 0x%llx",
-			 (unsigned long long)r[0], (unsigned long long)r[1]);
+		         (unsigned long long)r[0], (unsigned long long)r[1]);
 		ok = false;
 	} else if (ok && size && memcmp(m[0], m[1], size)) {
 		snprintf(why, whylen, "engines disagree on the final memory");
 		ok = false;
 	} else if (ok && expect && r[0] != result) {
 		snprintf(why, whylen, "r0 = 0x%llx, expected 0x%llx", (unsigned long long)r[0],
-			 (unsigned long long)result);
+		         (unsigned long long)result);
 		ok = false;
 	} else if (ok) {
 		snprintf(why, whylen, "r0 = 0x%llx on both engines", (unsigned long long)r[0]);
@@ -251,11 +252,11 @@ static void data_case(const char *path)
 	if (want >= 0 || t.expect_error) {
 		if (rc == 0) {
 			snprintf(why, sizeof(why), "accepted, expected rejection %s",
-				 want >= 0 ? verify_code_name(want) : "(any)");
+			         want >= 0 ? verify_code_name(want) : "(any)");
 			verdict(false, name, why);
 		} else if (want >= 0 && res.code != want) {
 			snprintf(why, sizeof(why), "rejected with %s, expected %s: %s",
-				 verify_code_name(res.code), verify_code_name(want), res.msg);
+			         verify_code_name(res.code), verify_code_name(want), res.msg);
 			verdict(false, name, why);
 		} else {
 			snprintf(why, sizeof(why), "%s", res.msg);
@@ -264,13 +265,14 @@ static void data_case(const char *path)
 		goto out;
 	}
 	if (rc) {
-		snprintf(why, sizeof(why), "rejected [%s]: %s", verify_code_name(res.code), res.msg);
+		snprintf(why, sizeof(why), "rejected [%s]: %s", verify_code_name(res.code),
+		         res.msg);
 		verdict(false, name, why);
 		goto out;
 	}
 	verdict(run_both(p, 0, &entry, t.mem, t.memlen, status, t.has_result, t.result, why,
-			 sizeof(why)),
-		name, why);
+	                 sizeof(why)),
+	        name, why);
 out:
 	rt_prog_free(p);
 	rt_free(insns);
@@ -290,7 +292,7 @@ static int data_path(const char *path, enum tk_walk_event ev, void *arg)
 }
 
 static void ext_case(const char *objdir, const char *obj, const char *func, const char *what,
-		     const char *a1, const char *a2)
+                     const char *a1, const char *a2)
 {
 	char path[1024], name[512], why[1024], err[512] = "";
 	size_t len;
@@ -328,17 +330,20 @@ static void ext_case(const char *objdir, const char *obj, const char *func, cons
 	rc = rt_verify(p, fi, &entry, NULL, &res);
 	if (!strcmp(what, "accept")) {
 		if (rc) {
-			snprintf(why, sizeof(why), "rejected [%s]: %s", verify_code_name(res.code), res.msg);
+			snprintf(why, sizeof(why), "rejected [%s]: %s", verify_code_name(res.code),
+			         res.msg);
 			verdict(false, name, why);
 		} else if (a1) {
 			uint32_t ctxlen = entry.args[0].kind == RT_ARG_CONST_MEM ||
-						  entry.args[0].kind == RT_ARG_CONST_MEM_RW
-					  ? entry.args[0].size : 0;
-			verdict(run_both(p, fi, &entry, NULL, ctxlen, -1, true, strtoull(a1, NULL, 0), why,
-					 sizeof(why)),
-				name, why);
+			                          entry.args[0].kind == RT_ARG_CONST_MEM_RW
+			                      ? entry.args[0].size
+			                      : 0;
+			verdict(run_both(p, fi, &entry, NULL, ctxlen, -1, true,
+			                 strtoull(a1, NULL, 0), why, sizeof(why)),
+			        name, why);
 		} else {
-			snprintf(why, sizeof(why), "accepted, %u insns processed", res.insns_processed);
+			snprintf(why, sizeof(why), "accepted, %u insns processed",
+			         res.insns_processed);
 			verdict(true, name, why);
 		}
 	} else {
@@ -349,11 +354,11 @@ static void ext_case(const char *objdir, const char *obj, const char *func, cons
 			verdict(false, name, "accepted, expected a rejection");
 		} else if (res.code != want) {
 			snprintf(why, sizeof(why), "rejected with %s, expected %s: %s",
-				 verify_code_name(res.code), a1 ? a1 : "?", res.msg);
+			         verify_code_name(res.code), a1 ? a1 : "?", res.msg);
 			verdict(false, name, why);
 		} else if (line && (!ln || ln->line != line)) {
 			snprintf(why, sizeof(why), "rejected at line %u, expected line %u: %s",
-				 ln ? ln->line : 0, line, res.msg);
+			         ln ? ln->line : 0, line, res.msg);
 			verdict(false, name, why);
 		} else {
 			verdict(true, name, res.msg);
@@ -372,11 +377,12 @@ static void ext_list(const char *expect, const char *objdir)
 		return;
 	}
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *tok[6] = { 0 }, *s2 = NULL;
+		char *tok[6] = {0}, *s2 = NULL;
 		int nt = 0;
 		if (line[0] == '#')
 			continue;
-		for (char *w = strtok_r(line, " \t", &s2); w && nt < 6; w = strtok_r(NULL, " \t", &s2))
+		for (char *w = strtok_r(line, " \t", &s2); w && nt < 6;
+		     w = strtok_r(NULL, " \t", &s2))
 			tok[nt++] = w;
 		if (nt < 3)
 			continue;

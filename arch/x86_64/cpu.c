@@ -131,7 +131,7 @@ int arch_cpu_prepare_ap(struct percpu *p)
 
 		if (err)
 			return err;
-		p->tss.ist[i] = s.top;  /* IST_DF, IST_NMI, IST_MC are 1, 2, 3 */
+		p->tss.ist[i] = s.top; /* IST_DF, IST_NMI, IST_MC are 1, 2, 3 */
 	}
 	return 0;
 }

@@ -209,10 +209,11 @@ static void dg_test(struct dg *g, const struct dispatch_test *t, uint32_t next)
 
 		if (span == 0 && x86_is_simm32((int64_t)lo)) {
 			if (mem)
-				dg_cmp_mem64_imm32(b, r, (int32_t)off, (int32_t)lo); /* cmp [r+off], lo */
+				dg_cmp_mem64_imm32(b, r, (int32_t)off,
+				                   (int32_t)lo); /* cmp [r+off], lo */
 			else
 				x86_alu_ri(b, true, X86_EXT_CMP, r, (int32_t)lo); /* cmp r, lo */
-			dg_jcc(g, X86_CC_NE, next);                          /* jne next */
+			dg_jcc(g, X86_CC_NE, next);                               /* jne next */
 			continue;
 		}
 		if (lo == 0 && span <= 0x7fffffff && mem) {
@@ -231,7 +232,8 @@ static void dg_test(struct dg *g, const struct dispatch_test *t, uint32_t next)
 			x86_alu_rr(b, true, X86_OP_SUB, X86_RAX, X86_RCX); /* sub rax, rcx */
 		}
 		if (span <= 0x7fffffff) {
-			x86_alu_ri(b, true, X86_EXT_CMP, X86_RAX, (int32_t)span); /* cmp rax, span */
+			x86_alu_ri(b, true, X86_EXT_CMP, X86_RAX,
+			           (int32_t)span); /* cmp rax, span */
 		} else {
 			x86_movabs(b, X86_RCX, span);                      /* movabs rcx, span */
 			x86_alu_rr(b, true, X86_OP_CMP, X86_RAX, X86_RCX); /* cmp rax, rcx */
@@ -264,8 +266,9 @@ static void dg_cpu_self(struct dg *g)
 			x86_alu_ri(b, true, X86_EXT_ADD, X86_RAX,
 			           (int32_t)(intptr_t)d->cpu_base); /* add rax, base */
 		} else {
-			x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->cpu_base); /* movabs rcx, base */
-			x86_alu_rr(b, true, X86_OP_ADD, X86_RAX, X86_RCX);          /* add rax, rcx */
+			x86_movabs(b, X86_RCX,
+			           (uint64_t)(uintptr_t)d->cpu_base);      /* movabs rcx, base */
+			x86_alu_rr(b, true, X86_OP_ADD, X86_RAX, X86_RCX); /* add rax, rcx */
 		}
 		return;
 	}
@@ -322,7 +325,7 @@ static void dg_preempt_dec(struct dg *g)
 
 	if (d->preempt) {
 		x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->preempt); /* movabs rcx, &depth */
-		x86_rex(b, false, 0, X86_RCX, false);                     /* dec dword [rcx]: FF /1 */
+		x86_rex(b, false, 0, X86_RCX, false); /* dec dword [rcx]: FF /1 */
 		x86_byte(b, 0xff);
 		x86_modrm_mem(b, 1, X86_RCX, 0);
 		return;
@@ -352,9 +355,9 @@ static void dg_preempt_leave(struct dg *g)
 		return;
 	x86_jcc_rel8(b, X86_CC_NE, 0); /* jnz out: still disabled (patched below) */
 	jnz_end = b->len;
-	dg_mov(b, X86_R15, X86_RAX);                   /* mov r15, rax */
-	dg_call(g, (const void *)d->preempt_check);    /* call preempt_check */
-	dg_mov(b, X86_RAX, X86_R15);                   /* mov rax, r15 */
+	dg_mov(b, X86_R15, X86_RAX);                /* mov r15, rax */
+	dg_call(g, (const void *)d->preempt_check); /* call preempt_check */
+	dg_mov(b, X86_RAX, X86_R15);                /* mov rax, r15 */
 	if (b->code && jnz_end <= b->cap)
 		b->code[jnz_end - 1] = (uint8_t)(b->len - jnz_end);
 }
@@ -384,9 +387,10 @@ static void dg_entry(struct dg *g, uint32_t i)
 
 	dg_bind(g, dg_start(g, i));
 	if (e->h.jit && e->disabled) {
-		x86_movabs(b, X86_RAX, (uint64_t)(uintptr_t)e->disabled); /* movabs rax, &disabled */
-		dg_cmp_mem8(b, X86_RAX, 0, 0);                             /* cmp byte [rax], 0 */
-		dg_jcc(g, X86_CC_NE, next);                                /* jne next */
+		x86_movabs(b, X86_RAX,
+		           (uint64_t)(uintptr_t)e->disabled); /* movabs rax, &disabled */
+		dg_cmp_mem8(b, X86_RAX, 0, 0);                /* cmp byte [rax], 0 */
+		dg_jcc(g, X86_CC_NE, next);                   /* jne next */
 	}
 	for (uint32_t k = 0; k < e->nguards; k++) {
 		const struct dispatch_gen_call *c = &e->g[k];
@@ -406,21 +410,25 @@ static void dg_entry(struct dg *g, uint32_t i)
 	if (e->h.jit) {
 		/* Push a ledger frame: fr.up = *slot; fr.n = 0; fr.overflow = 0;
 		 * *slot = &fr. */
-		x86_load(b, 8, X86_RCX, X86_RSP, LOC_CPU);              /* mov rcx, [cpu] */
-		x86_lea(b, X86_RCX, X86_RCX, (int32_t)d->frame_slot_off); /* lea rcx, [rcx + slot] */
-		x86_load(b, 8, X86_RAX, X86_RCX, 0);                         /* mov rax, [rcx] */
-		x86_store(b, 8, X86_RSP, fr + (int32_t)d->frame_up_off, X86_RAX); /* mov [fr.up], rax */
-		x86_store_imm(b, 4, X86_RSP, fr + (int32_t)d->frame_n_off, 0);  /* mov [fr.n], 0 */
+		x86_load(b, 8, X86_RCX, X86_RSP, LOC_CPU); /* mov rcx, [cpu] */
+		x86_lea(b, X86_RCX, X86_RCX,
+		        (int32_t)d->frame_slot_off); /* lea rcx, [rcx + slot] */
+		x86_load(b, 8, X86_RAX, X86_RCX, 0); /* mov rax, [rcx] */
+		x86_store(b, 8, X86_RSP, fr + (int32_t)d->frame_up_off,
+		          X86_RAX); /* mov [fr.up], rax */
+		x86_store_imm(b, 4, X86_RSP, fr + (int32_t)d->frame_n_off, 0); /* mov [fr.n], 0 */
 		x86_store_imm(b, 1, X86_RSP, fr + (int32_t)d->frame_overflow_off, 0);
-		x86_lea(b, X86_RAX, X86_RSP, fr);    /* lea rax, [fr] */
+		x86_lea(b, X86_RAX, X86_RSP, fr);     /* lea rax, [fr] */
 		x86_store(b, 8, X86_RCX, 0, X86_RAX); /* mov [rcx], rax */
 		dg_args(g, &e->h, e->fuel);
 		dg_call(g, e->h.fn);
 		/* Pop it: *slot = fr.up (rax and rdx hold the result). */
-		x86_load(b, 8, X86_RCX, X86_RSP, LOC_CPU);              /* mov rcx, [cpu] */
-		x86_lea(b, X86_RCX, X86_RCX, (int32_t)d->frame_slot_off); /* lea rcx, [rcx + slot] */
-		x86_load(b, 8, X86_RSI, X86_RSP, fr + (int32_t)d->frame_up_off); /* mov rsi, [fr.up] */
-		x86_store(b, 8, X86_RCX, 0, X86_RSI);                            /* mov [rcx], rsi */
+		x86_load(b, 8, X86_RCX, X86_RSP, LOC_CPU); /* mov rcx, [cpu] */
+		x86_lea(b, X86_RCX, X86_RCX,
+		        (int32_t)d->frame_slot_off); /* lea rcx, [rcx + slot] */
+		x86_load(b, 8, X86_RSI, X86_RSP,
+		         fr + (int32_t)d->frame_up_off);            /* mov rsi, [fr.up] */
+		x86_store(b, 8, X86_RCX, 0, X86_RSI);               /* mov [rcx], rsi */
 		x86_alu_rr(b, true, X86_OP_TEST, X86_RDX, X86_RDX); /* test rdx, rdx */
 		dg_jcc(g, X86_CC_NE, dg_slow(g, i));                /* jnz slow_i */
 		dg_mem32_imm8(b, X86_EXT_CMP, X86_RSP, fr + (int32_t)d->frame_n_off, 0);
@@ -433,9 +441,9 @@ static void dg_entry(struct dg *g, uint32_t i)
 	dg_mov(b, X86_R15, X86_RAX); /* mov r15, rax: the last result */
 	if (d->result_fn) {
 		x86_movabs(b, X86_RDI, (uint64_t)(uintptr_t)d->result_arg); /* movabs rdi, arg */
-		x86_load(b, 8, X86_RSI, X86_RSP, LOC_ACC);                   /* mov rsi, [acc] */
-		dg_mov(b, X86_RDX, X86_RAX);                                 /* mov rdx, rax */
-		x86_load(b, 4, X86_RCX, X86_RSP, LOC_FIRED);                 /* mov ecx, [fired] */
+		x86_load(b, 8, X86_RSI, X86_RSP, LOC_ACC);                  /* mov rsi, [acc] */
+		dg_mov(b, X86_RDX, X86_RAX);                                /* mov rdx, rax */
+		x86_load(b, 4, X86_RCX, X86_RSP, LOC_FIRED);                /* mov ecx, [fired] */
 		dg_call(g, (const void *)d->result_fn);
 		x86_store(b, 8, X86_RSP, LOC_ACC, X86_RAX); /* mov [acc], rax */
 	}
@@ -455,14 +463,14 @@ static void dg_slow_stub(struct dg *g, uint32_t i)
 	struct jit_buf *b = &g->b;
 
 	dg_bind(g, dg_slow(g, i));
-	x86_store(b, 8, X86_RSP, LOC_TMP, X86_RAX);                 /* mov [tmp], rax */
-	x86_movabs(b, X86_RDI, (uint64_t)(uintptr_t)d->set);        /* movabs rdi, set */
-	x86_mov_ri32(b, X86_RSI, i);                                /* mov esi, i */
+	x86_store(b, 8, X86_RSP, LOC_TMP, X86_RAX);          /* mov [tmp], rax */
+	x86_movabs(b, X86_RDI, (uint64_t)(uintptr_t)d->set); /* movabs rdi, set */
+	x86_mov_ri32(b, X86_RSI, i);                         /* mov esi, i */
 	/* rdx already holds the status. */
 	x86_lea(b, X86_RCX, X86_RSP, LOC_FRAME); /* lea rcx, [frame] */
 	dg_call(g, (const void *)d->ext_slow);
 	x86_alu_rr(b, false, X86_OP_TEST, X86_RAX, X86_RAX); /* test eax, eax */
-	dg_jcc(g, X86_CC_NE, dg_start(g, i + 1));           /* jnz next: aborted */
+	dg_jcc(g, X86_CC_NE, dg_start(g, i + 1));            /* jnz next: aborted */
 	x86_load(b, 8, X86_RAX, X86_RSP, LOC_TMP);           /* mov rax, [tmp] */
 	dg_jmp(g, dg_resume(g, i));                          /* jmp resume_i */
 }
@@ -510,13 +518,14 @@ static void dg_emit_lean(struct dg *g)
 
 	for (uint32_t k = 0; k < na; k++)
 		x86_push(b, dg_argreg[k]); /* push rbx .. */
-	x86_push(b, X86_R15);          /* push r15: the CPU's bookkeeping */
+	x86_push(b, X86_R15);              /* push r15: the CPU's bookkeeping */
 	if (pad)
 		x86_alu_ri(b, true, X86_EXT_SUB, X86_RSP, 8); /* sub rsp, 8 */
 	for (uint32_t k = 0; k < na; k++)
 		dg_mov(b, dg_argreg[k], dg_callreg[k]); /* mov rbx, rdi .. */
-	dg_cpu_r15(g, &cpu);                                          /* r15 = this CPU's */
-	dg_mem32_imm8(b, X86_EXT_ADD, X86_R15, cpu + (int32_t)d->nest_off, 1); /* add [r15+nest], 1 */
+	dg_cpu_r15(g, &cpu);                            /* r15 = this CPU's */
+	dg_mem32_imm8(b, X86_EXT_ADD, X86_R15, cpu + (int32_t)d->nest_off,
+	              1); /* add [r15+nest], 1 */
 	if (!d->ephemeral)
 		dg_preempt_dec(g); /* native handlers may block: preemptible from here */
 
@@ -543,7 +552,8 @@ static void dg_emit_lean(struct dg *g)
 	dg_call(g, d->def.fn); /* call default */
 
 	dg_bind(g, dg_done(g));
-	dg_mem32_imm8(b, X86_EXT_SUB, X86_R15, cpu + (int32_t)d->nest_off, 1); /* sub [r15+nest], 1 */
+	dg_mem32_imm8(b, X86_EXT_SUB, X86_R15, cpu + (int32_t)d->nest_off,
+	              1);              /* sub [r15+nest], 1 */
 	x86_jcc_rel8(b, X86_CC_NE, 0); /* jnz out (patched below) */
 	{
 		uint32_t jnz_end = b->len;
@@ -557,17 +567,18 @@ static void dg_emit_lean(struct dg *g)
 			x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->gp); /* movabs rcx, &gp */
 			x86_load(b, 8, X86_RDX, X86_RCX, 0);                /* mov rdx, [rcx] */
 		}
-		x86_store(b, 8, X86_R15, cpu + (int32_t)d->seen_off, X86_RDX); /* mov [r15+seen], rdx */
+		x86_store(b, 8, X86_R15, cpu + (int32_t)d->seen_off,
+		          X86_RDX); /* mov [r15+seen], rdx */
 		if (b->code && jnz_end <= b->cap)
 			b->code[jnz_end - 1] = (uint8_t)(b->len - jnz_end);
 	}
 	dg_preempt_leave(g);
 	if (pad)
 		x86_alu_ri(b, true, X86_EXT_ADD, X86_RSP, 8); /* add rsp, 8 */
-	x86_pop(b, X86_R15);                              /* pop r15 */
+	x86_pop(b, X86_R15);                                  /* pop r15 */
 	for (uint32_t k = na; k-- > 0;)
 		x86_pop(b, dg_argreg[k]); /* pop .. rbx */
-	x86_ret(b);                   /* ret */
+	x86_ret(b);                       /* ret */
 }
 
 static void dg_emit(struct dg *g)
@@ -599,15 +610,16 @@ static void dg_emit(struct dg *g)
 
 	/* Prologue. */
 	for (uint32_t k = 0; k < g->nsaved; k++)
-		x86_push(b, g->saved[k]); /* push rbx .. r15 */
+		x86_push(b, g->saved[k]);                              /* push rbx .. r15 */
 	x86_alu_ri(b, true, X86_EXT_SUB, X86_RSP, (int32_t)g->locals); /* sub rsp, locals */
 	for (uint32_t k = 0; k < g->na; k++)
 		dg_mov(b, dg_argreg[k], dg_callreg[k]); /* mov rbx, rdi .. */
 	/* The raising CPU's bookkeeping, looked up once: a routine runs on
 	 * whichever CPU raises (the raise does not migrate). */
-	dg_cpu_self(g);                                                  /* rax = this CPU's */
-	x86_store(b, 8, X86_RSP, LOC_CPU, X86_RAX);                      /* mov [cpu], rax */
-	dg_mem32_imm8(b, X86_EXT_ADD, X86_RAX, (int32_t)d->nest_off, 1); /* add dword [rax+nest], 1 */
+	dg_cpu_self(g);                             /* rax = this CPU's */
+	x86_store(b, 8, X86_RSP, LOC_CPU, X86_RAX); /* mov [cpu], rax */
+	dg_mem32_imm8(b, X86_EXT_ADD, X86_RAX, (int32_t)d->nest_off,
+	              1); /* add dword [rax+nest], 1 */
 	if (!d->ephemeral)
 		dg_preempt_dec(g); /* native handlers may block: preemptible from here */
 	if (g->fired_reg) {
@@ -643,14 +655,15 @@ static void dg_emit(struct dg *g)
 
 	/* Leave: *nest -= 1; at 0, *seen = *gp.  rax is the result. */
 	dg_bind(g, dg_done(g));
-	x86_load(b, 8, X86_RSI, X86_RSP, LOC_CPU);                       /* mov rsi, [cpu] */
-	dg_mem32_imm8(b, X86_EXT_SUB, X86_RSI, (int32_t)d->nest_off, 1); /* sub dword [rsi+nest], 1 */
-	x86_jcc_rel8(b, X86_CC_NE, 0);                                   /* jnz out (patched below) */
+	x86_load(b, 8, X86_RSI, X86_RSP, LOC_CPU); /* mov rsi, [cpu] */
+	dg_mem32_imm8(b, X86_EXT_SUB, X86_RSI, (int32_t)d->nest_off,
+	              1);              /* sub dword [rsi+nest], 1 */
+	x86_jcc_rel8(b, X86_CC_NE, 0); /* jnz out (patched below) */
 	{
 		uint32_t jnz_end = b->len;
-		x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->gp);          /* movabs rcx, &gp */
-		x86_load(b, 8, X86_RDX, X86_RCX, 0);                         /* mov rdx, [rcx] */
-		x86_store(b, 8, X86_RSI, (int32_t)d->seen_off, X86_RDX);     /* mov [rsi+seen], rdx */
+		x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->gp);      /* movabs rcx, &gp */
+		x86_load(b, 8, X86_RDX, X86_RCX, 0);                     /* mov rdx, [rcx] */
+		x86_store(b, 8, X86_RSI, (int32_t)d->seen_off, X86_RDX); /* mov [rsi+seen], rdx */
 		if (b->code && jnz_end <= b->cap)
 			b->code[jnz_end - 1] = (uint8_t)(b->len - jnz_end);
 	}
@@ -671,8 +684,8 @@ static void dg_emit(struct dg *g)
 		for (uint32_t k = 0; k < 5; k++)
 			x86_store(b, 8, X86_RSP, LOC_ARGS + 8 * (int32_t)k,
 			          k < g->na ? dg_argreg[k] : X86_RAX); /* mov [args+k], a / 0 */
-		x86_movabs(b, X86_RDI, (uint64_t)(uintptr_t)d->set); /* movabs rdi, set */
-		x86_lea(b, X86_RSI, X86_RSP, LOC_ARGS);              /* lea rsi, [args] */
+		x86_movabs(b, X86_RDI, (uint64_t)(uintptr_t)d->set);   /* movabs rdi, set */
+		x86_lea(b, X86_RSI, X86_RSP, LOC_ARGS);                /* lea rsi, [args] */
 		dg_call(g, (const void *)d->unhandled);
 	}
 	dg_jmp(g, dg_done(g));
@@ -703,13 +716,13 @@ static int dg_patch(struct dg *g)
 int dispatch_gen_build(const struct dispatch_gen_desc *d, struct dispatch_gen_code *out)
 {
 	struct dg *g;
-	void (*emit)(struct dg *g);
+	void (*emit)(struct dg * g);
 	size_t size;
 	uint8_t *mem;
 	int err;
 
-	if (!d || !out || (d->n && !d->e) || !d->cpu_self || !d->gp ||
-	    !d->ext_slow || !d->unhandled || (d->native_default && !d->def.fn))
+	if (!d || !out || (d->n && !d->e) || !d->cpu_self || !d->gp || !d->ext_slow ||
+	    !d->unhandled || (d->native_default && !d->def.fn))
 		return -EINVAL;
 	g = rt_alloc(sizeof(*g));
 	if (!g)
@@ -786,9 +799,9 @@ int dispatch_gen_adapter(rt_jit_fn entry, uint64_t fuel, struct dispatch_gen_cod
 	if (!entry || !out || fuel == 0)
 		return -EINVAL;
 	for (int pass = 0; pass < 2; pass++) {
-		x86_load_imm64(&b, X86_R9, fuel);                     /* mov r9, fuel */
+		x86_load_imm64(&b, X86_R9, fuel);                    /* mov r9, fuel */
 		x86_movabs(&b, X86_RAX, (uint64_t)(uintptr_t)entry); /* movabs rax, entry */
-		x86_rex(&b, false, 0, X86_RAX, false);                /* jmp rax: FF /4 */
+		x86_rex(&b, false, 0, X86_RAX, false);               /* jmp rax: FF /4 */
 		x86_byte(&b, 0xff);
 		x86_modrm_rr(&b, 4, X86_RAX);
 		if (pass == 0) {

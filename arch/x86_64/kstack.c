@@ -51,7 +51,7 @@ static void kstack_slot_put(uint32_t s)
 {
 	kstack_bitmap[s / 64] &= ~(1ull << (s % 64));
 	if (s < kstack_hint)
-		kstack_hint = s;        /* reuse low slots first: keeps page tables few */
+		kstack_hint = s; /* reuse low slots first: keeps page tables few */
 }
 
 /* The leaf entry for va, or NULL when some level is absent. */

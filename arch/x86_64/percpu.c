@@ -22,7 +22,7 @@ void percpu_load(struct percpu *p)
 {
 	p->self = p;
 	wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)p);
-	wrmsr(MSR_KERNEL_GS_BASE, 0);   /* the user's GS base, swapped in on return to ring 3 */
+	wrmsr(MSR_KERNEL_GS_BASE, 0); /* the user's GS base, swapped in on return to ring 3 */
 }
 
 void percpu_reload_gs(void)

@@ -104,7 +104,8 @@ int smp_register_ap_init(void (*fn)(void))
 /* Make [pa, pa+len) readable through the direct map; NULL if it cannot be. */
 static const void *smp_phys(uint64_t pa, uint64_t len)
 {
-	uint64_t lo = pa & ~(MMU_PAGE_SIZE - 1), hi = (pa + len + MMU_PAGE_SIZE - 1) & ~(MMU_PAGE_SIZE - 1);
+	uint64_t lo = pa & ~(MMU_PAGE_SIZE - 1),
+	         hi = (pa + len + MMU_PAGE_SIZE - 1) & ~(MMU_PAGE_SIZE - 1);
 
 	if (len == 0 || len > (1u << 20) || pa + len > (1ull << 32))
 		return 0;
@@ -159,7 +160,8 @@ static const struct acpi_header *smp_table(uint64_t pa)
 
 static void smp_parse_madt(const struct acpi_header *madt)
 {
-	const uint8_t *p = (const uint8_t *)madt + sizeof(*madt) + 8, *end = (const uint8_t *)madt + madt->length;
+	const uint8_t *p = (const uint8_t *)madt + sizeof(*madt) + 8,
+	              *end = (const uint8_t *)madt + madt->length;
 
 	while (p + 2 <= end && p[1] >= 2 && p + p[1] <= end) {
 		uint32_t id = UINT32_MAX, flags = 0;
@@ -258,13 +260,16 @@ uint64_t smp_ipi_count(unsigned cpu, unsigned vector)
 {
 	if (cpu >= PERCPU_MAX)
 		return 0;
-	return vector == SMP_IPI_RESCHED ? smp_ipis[cpu][0] : vector == SMP_IPI_CALL ? smp_ipis[cpu][1] : 0;
+	return vector == SMP_IPI_RESCHED ? smp_ipis[cpu][0]
+	       : vector == SMP_IPI_CALL  ? smp_ipis[cpu][1]
+	                                 : 0;
 }
 
 void smp_send_resched(unsigned cpu)
 {
 	if (cpu != cpu_id() && percpu_online(cpu))
-		apic_send_icr(percpu_of(cpu)->apic_id, APIC_ICR_FIXED | APIC_ICR_ASSERT | SMP_IPI_RESCHED);
+		apic_send_icr(percpu_of(cpu)->apic_id,
+		              APIC_ICR_FIXED | APIC_ICR_ASSERT | SMP_IPI_RESCHED);
 }
 
 int smp_call_mask(uint64_t mask, void (*fn)(void *arg), void *arg)
@@ -383,7 +388,7 @@ void smp_ap_main(struct percpu *p)
 		kprintf("smp: CPU %u: no local APIC; it runs without a tick\n", p->id);
 	for (unsigned i = 0; i < smp_nhooks; i++)
 		smp_ap_hooks[i]();
-	sched_start_cpu();          /* marks p online; never returns */
+	sched_start_cpu(); /* marks p online; never returns */
 }
 
 static void smp_delay_us(uint64_t us)
@@ -428,7 +433,8 @@ static bool smp_start_ap(uint32_t apic_id)
 	int err;
 
 	if (!p) {
-		kprintf("smp: more than %d CPUs; APIC id %u and later stay off\n", PERCPU_MAX, apic_id);
+		kprintf("smp: more than %d CPUs; APIC id %u and later stay off\n", PERCPU_MAX,
+		        apic_id);
 		return false;
 	}
 	err = arch_cpu_prepare_ap(p);
@@ -511,7 +517,7 @@ unsigned smp_init(void)
 				break;
 		}
 	}
-	kprintf("smp: %u of %u CPU(s) online (MADT), boot CPU APIC id %u\n", percpu_count(), smp_napic,
-	        self);
+	kprintf("smp: %u of %u CPU(s) online (MADT), boot CPU APIC id %u\n", percpu_count(),
+	        smp_napic, self);
 	return percpu_count();
 }

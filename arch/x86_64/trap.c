@@ -175,7 +175,7 @@ void trap_dispatch(struct trap_frame *f)
 {
 	if (f->vector >= 32) {
 		irq_dispatch((unsigned)f->vector);
-		sched_irq_exit();        /* may switch strands: the frame stays on this stack */
+		sched_irq_exit(); /* may switch strands: the frame stays on this stack */
 		return;
 	}
 	if (f->vector == TRAP_NMI && smp_nmi_halt()) /* another CPU panicked */

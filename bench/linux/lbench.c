@@ -41,8 +41,8 @@
 #define PAGE 4096UL
 
 /* From <linux/futex.h>, which musl-gcc does not see. */
-#define FUTEX_WAIT 0
-#define FUTEX_WAKE 1
+#define FUTEX_WAIT         0
+#define FUTEX_WAKE         1
 #define FUTEX_PRIVATE_FLAG 128
 
 /* ---- timing ---------------------------------------------------------- */
@@ -121,7 +121,10 @@ static void b_null_syscall(uint64_t *s, int n, int w)
 	for (int i = -w; i < n; i++) {
 		long r;
 		uint64_t t0 = tsc();
-		__asm__ volatile("syscall" : "=a"(r) : "0"((long)SYS_getppid) : "rcx", "r11", "memory");
+		__asm__ volatile("syscall"
+		                 : "=a"(r)
+		                 : "0"((long)SYS_getppid)
+		                 : "rcx", "r11", "memory");
 		uint64_t t1 = tsc();
 		if (i >= 0)
 			s[i] = t1 - t0;
@@ -131,7 +134,8 @@ static void b_null_syscall(uint64_t *s, int n, int w)
 static void b_xas_call(uint64_t *s, int n, int w)
 {
 	/* seq odd: the parent's call is pending; even: the child answered. */
-	volatile int *seq = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	volatile int *seq =
+	    mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (seq == MAP_FAILED)
 		die("mmap");
 	*seq = 0;
@@ -220,12 +224,13 @@ static int empty_clone(void *arg)
 static void b_forkjoin_clone(uint64_t *s, int n, int w)
 {
 	const size_t stk_size = 64 * 1024;
-	char *stk = mmap(NULL, stk_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *stk =
+	    mmap(NULL, stk_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (stk == MAP_FAILED)
 		die("mmap");
 	static volatile int ctid;
 	const int flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
-			  CLONE_SYSVSEM | CLONE_CHILD_CLEARTID;
+	                  CLONE_SYSVSEM | CLONE_CHILD_CLEARTID;
 	for (int i = -w; i < n; i++) {
 		ctid = 1;
 		uint64_t t0 = tsc();
@@ -280,7 +285,7 @@ static void b_pingpong_user(uint64_t *s, int n, int w)
 		die("pthread_create");
 	for (int i = -w; i < n; i++) {
 		uint64_t t0 = tsc();
-		condvar_step(0); /* signal the partner ... */
+		condvar_step(0);           /* signal the partner ... */
 		pthread_mutex_lock(&pp.m); /* ... and block until it signals back */
 		while (pp.turn != 0)
 			pthread_cond_wait(&pp.c[0], &pp.m);
@@ -480,7 +485,8 @@ static void b_vm_appel2(uint64_t *s, int n, int w)
 static void b_vm_anon_fault(uint64_t *s, int n, int w)
 {
 	size_t pages = (size_t)(n + w);
-	char *p = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p =
+	    mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		die("mmap");
 	/* One page apart would let fault-around or THP hide the cost: use
@@ -532,25 +538,25 @@ static const struct {
 	const char *id;
 	bench_fn fn;
 } impls[] = {
-	{"null_syscall", b_null_syscall},
-	{"xas_call", b_xas_call},
-	{"xas_pipe", b_xas_pipe},
-	{"forkjoin_user", b_forkjoin_user},
-	{"forkjoin_clone", b_forkjoin_clone},
-	{"pingpong_user", b_pingpong_user},
-	{"pingpong_futex", b_pingpong_futex},
-	{"vm_dirty", b_vm_dirty},
-	{"vm_trap", b_vm_trap},
-	{"vm_fault", b_vm_fault},
-	{"vm_prot1", b_vm_prot1},
-	{"vm_unprot1", b_vm_unprot1},
-	{"vm_prot100", b_vm_prot100},
-	{"vm_unprot100", b_vm_unprot100},
-	{"vm_appel1", b_vm_appel1},
-	{"vm_appel2", b_vm_appel2},
-	{"vm_anon_fault", b_vm_anon_fault},
-	{"fork_exit_wait", b_fork_exit_wait},
-	{"boot_to_init", b_boot_to_init},
+    {"null_syscall", b_null_syscall},
+    {"xas_call", b_xas_call},
+    {"xas_pipe", b_xas_pipe},
+    {"forkjoin_user", b_forkjoin_user},
+    {"forkjoin_clone", b_forkjoin_clone},
+    {"pingpong_user", b_pingpong_user},
+    {"pingpong_futex", b_pingpong_futex},
+    {"vm_dirty", b_vm_dirty},
+    {"vm_trap", b_vm_trap},
+    {"vm_fault", b_vm_fault},
+    {"vm_prot1", b_vm_prot1},
+    {"vm_unprot1", b_vm_unprot1},
+    {"vm_prot100", b_vm_prot100},
+    {"vm_unprot100", b_vm_unprot100},
+    {"vm_appel1", b_vm_appel1},
+    {"vm_appel2", b_vm_appel2},
+    {"vm_anon_fault", b_vm_anon_fault},
+    {"fork_exit_wait", b_fork_exit_wait},
+    {"boot_to_init", b_boot_to_init},
 };
 
 static const struct def {
@@ -593,7 +599,8 @@ static void setup_process(void)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGSEGV, &sa, NULL))
 		die("sigaction");
-	vm = mmap(NULL, VM_PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	vm =
+	    mmap(NULL, VM_PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (vm == MAP_FAILED)
 		die("mmap");
 	madvise(vm, VM_PAGES * PAGE, MADV_NOHUGEPAGE);
@@ -714,7 +721,7 @@ int main(int argc, char **argv)
 			n = run_in_layouts(defs[d].id, n, self);
 		}
 		bench_stats(defs[d].id, samples, n,
-			    strcmp(defs[d].unit, "insns") ? 0 : tsc_overhead);
+		            strcmp(defs[d].unit, "insns") ? 0 : tsc_overhead);
 		lines++;
 	}
 	printf("BENCHEND %d\n", lines);

@@ -129,8 +129,9 @@ static const struct process_personality lx_personality = {lx_module_id, lx_attac
  * personality attached, and Linux's numbers only (the others, Spindle's own
  * system calls, are for other handlers, or answered -ENOSYS by the default). */
 static struct dispatch_test lx_guard = {
-    2, {{0, offsetof(struct process, personality_id), 0, 0},
-        {1, offsetof(struct trap_frame, rax), 0, LX_NR_LIMIT - 1}}};
+    2,
+    {{0, offsetof(struct process, personality_id), 0, 0},
+     {1, offsetof(struct trap_frame, rax), 0, LX_NR_LIMIT - 1}}};
 
 /* The saved frame is the personality's register block (lx.h): the same
  * registers at the same offsets. */
@@ -149,7 +150,7 @@ LX_REGS_AT(r9);
  * system call's path; see docs/userspace.md), and the saved registers go
  * to the personality as they are, not copied. */
 __attribute__((optimize("omit-frame-pointer"))) static int64_t lx_handler(struct process *p,
-                                                                        struct trap_frame *f)
+                                                                          struct trap_frame *f)
 {
 	struct lx_proc *lx = p->personality;
 	long r;

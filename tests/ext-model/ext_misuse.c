@@ -25,17 +25,17 @@ u64 init(void)
 {
 	if (SPINDLE_INSTALL("mine", 0) != 0)
 		return 1;
-	if (SPINDLE_INSTALL("mine", 0) != -17)        /* double install: EEXIST */
+	if (SPINDLE_INSTALL("mine", 0) != -17) /* double install: EEXIST */
 		return 2;
-	if (SPINDLE_INSTALL("log_alert", 0) != -2)    /* another extension's: ENOENT */
+	if (SPINDLE_INSTALL("log_alert", 0) != -2) /* another extension's: ENOENT */
 		return 3;
-	if (SPINDLE_INSTALL("always", 0) != -2)       /* a guard is not a handler */
+	if (SPINDLE_INSTALL("always", 0) != -2) /* a guard is not a handler */
 		return 4;
-	if (SPINDLE_INSTALL("mine,mine", 0) != -2)    /* a handler is not a guard */
+	if (SPINDLE_INSTALL("mine,mine", 0) != -2) /* a handler is not a guard */
 		return 5;
-	if (SPINDLE_INSTALL("mine", 3) != -22)        /* FIRST and LAST: EINVAL */
+	if (SPINDLE_INSTALL("mine", 3) != -22) /* FIRST and LAST: EINVAL */
 		return 6;
-	if (Dispatcher_Uninstall(7) != -2)            /* not one of its bindings */
+	if (Dispatcher_Uninstall(7) != -2) /* not one of its bindings */
 		return 7;
 	return 0;
 }

@@ -2,7 +2,9 @@
  * buffer); the last load reads bytes 1500 and 1501. */
 #include "ext_api.h"
 
-struct buf { u16 w[750]; };
+struct buf {
+	u16 w[750];
+};
 
 SEC("ext/ctx1500") int bad_csum_words(const struct buf *b)
 {

@@ -2,7 +2,10 @@
  * against the array: after widening it is unbounded. */
 #include "ext_api.h"
 
-struct ctx { u32 n; u8 data[12]; };
+struct ctx {
+	u32 n;
+	u8 data[12];
+};
 
 SEC("ext/ctx16") int bad_loop(struct ctx *c)
 {

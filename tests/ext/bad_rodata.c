@@ -1,7 +1,7 @@
 /* Refused: writing .rodata through a cast. */
 #include "ext_api.h"
 
-static const u32 limits[4] = { 1, 2, 3, 4 };
+static const u32 limits[4] = {1, 2, 3, 4};
 
 SEC("ext/ctx8") int bad_rodata(u32 *ctx)
 {

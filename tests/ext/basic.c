@@ -3,9 +3,13 @@
  * the context, constant-size memcpy/memset, a null-checked reference. */
 #include "ext_api.h"
 
-struct ctx { u32 kind; u32 n; u8 bytes[8]; };
+struct ctx {
+	u32 kind;
+	u32 n;
+	u8 bytes[8];
+};
 
-static const u32 weights[4] = { 1, 2, 3, 4 };
+static const u32 weights[4] = {1, 2, 3, 4};
 u64 counter = 5;
 u64 seen;
 char msg[16] = "hello, spindle";
@@ -34,11 +38,21 @@ SEC("ext/ctx16_rw") int basic(struct ctx *c)
 	u64 r = 0;
 
 	switch (c->kind) {
-	case 0: r = 10; break;
-	case 1: r = 20; break;
-	case 2: r = 35; break;
-	case 7: r = 70; break;
-	default: r = weigh(c->kind); break;
+	case 0:
+		r = 10;
+		break;
+	case 1:
+		r = 20;
+		break;
+	case 2:
+		r = 35;
+		break;
+	case 7:
+		r = 70;
+		break;
+	default:
+		r = weigh(c->kind);
+		break;
 	}
 	__builtin_memcpy(tmp, msg, sizeof(tmp));
 	r += ext_log(tmp, sizeof(tmp)) & 1;

@@ -3,9 +3,14 @@
  * few helpers; used to measure verification speed. */
 #include "ext_api.h"
 
-struct ctx { u8 hdr[16]; u8 payload[96]; u32 len; u32 flags; };
+struct ctx {
+	u8 hdr[16];
+	u8 payload[96];
+	u32 len;
+	u32 flags;
+};
 
-static const u8 class_of[16] = { 0, 1, 1, 2, 3, 3, 3, 4, 5, 5, 6, 7, 7, 7, 7, 0 };
+static const u8 class_of[16] = {0, 1, 1, 2, 3, 3, 3, 4, 5, 5, 6, 7, 7, 7, 7, 0};
 u64 stats[8];
 u32 last_state;
 
@@ -37,14 +42,30 @@ static noinline u32 run_machine(const struct ctx *c, u32 n)
 	for (u32 i = 0; i < n; i++) {
 		u8 b = c->payload[i % 96];
 		switch (st) {
-		case 0: st = b == 'G' ? 1 : b == 'P' ? 5 : 0; break;
-		case 1: st = b == 'E' ? 2 : 0; break;
-		case 2: st = b == 'T' ? 3 : 0; break;
-		case 3: st = b == ' ' ? 4 : 0; break;
-		case 4: count++; st = 0; break;
-		case 5: st = b == 'U' ? 6 : 0; break;
-		case 6: st = b == 'T' ? 3 : 0; break;
-		default: st = 0;
+		case 0:
+			st = b == 'G' ? 1 : b == 'P' ? 5 : 0;
+			break;
+		case 1:
+			st = b == 'E' ? 2 : 0;
+			break;
+		case 2:
+			st = b == 'T' ? 3 : 0;
+			break;
+		case 3:
+			st = b == ' ' ? 4 : 0;
+			break;
+		case 4:
+			count++;
+			st = 0;
+			break;
+		case 5:
+			st = b == 'U' ? 6 : 0;
+			break;
+		case 6:
+			st = b == 'T' ? 3 : 0;
+			break;
+		default:
+			st = 0;
 		}
 	}
 	last_state = st;

@@ -6,7 +6,9 @@
  * tests/verifier/refuse-loop-stride*.data. */
 #include "ext_api.h"
 
-struct buf { u16 w[750]; };
+struct buf {
+	u16 w[750];
+};
 
 SEC("ext/ctx1500") int csum(const struct buf *b)
 {

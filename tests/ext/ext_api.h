@@ -7,15 +7,18 @@
 #define TESTS_EXT_EXT_API_H
 
 #define SEC(name) __attribute__((section(name), used))
-#define noinline __attribute__((noinline))
+#define noinline  __attribute__((noinline))
 
 typedef unsigned char u8;
 typedef unsigned short u16;
 typedef unsigned int u32;
 typedef unsigned long long u64;
 
-struct console;                   /* Console.T: opaque */
-struct pkt { u32 len, mark; u16 proto; };
+struct console; /* Console.T: opaque */
+struct pkt {
+	u32 len, mark;
+	u16 proto;
+};
 
 extern long ext_log(const void *mem, unsigned long size);
 extern struct console *console_open(long id);

@@ -11,23 +11,30 @@
 
 #include "tests/ext/ext_env.h"
 
-struct console { char name[16]; uint64_t written; };
-struct pkt { uint32_t len, mark; uint16_t proto; uint8_t priv[22]; };
+struct console {
+	char name[16];
+	uint64_t written;
+};
+struct pkt {
+	uint32_t len, mark;
+	uint16_t proto;
+	uint8_t priv[22];
+};
 
 static struct console consoles[4];
-static struct pkt the_pkt = { .len = 60, .mark = 0, .proto = 17 };
+static struct pkt the_pkt = {.len = 60, .mark = 0, .proto = 17};
 static uint8_t buf64[64];
-static const uint8_t table16[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+static const uint8_t table16[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 static int open_count, pkt_holds;
 static struct rt_ledger *cur_ledger; /* the current run's, or NULL */
 
 static const struct rt_field pkt_fields[] = {
-	{ "len", 0, 4, false },
-	{ "mark", 4, 4, true },
-	{ "proto", 8, 2, false },
+    {"len", 0, 4, false},
+    {"mark", 4, 4, true},
+    {"proto", 8, 2, false},
 };
-const struct rt_type ext_console_type = { "Console.T", sizeof(struct console), NULL, 0 };
-const struct rt_type ext_pkt_type = { "Pkt", sizeof(struct pkt), pkt_fields, 3 };
+const struct rt_type ext_console_type = {"Console.T", sizeof(struct console), NULL, 0};
+const struct rt_type ext_pkt_type = {"Pkt", sizeof(struct pkt), pkt_fields, 3};
 
 static uint64_t ext_log(uint64_t mem, uint64_t size, uint64_t a, uint64_t b, uint64_t c)
 {
@@ -153,42 +160,89 @@ static uint64_t ext_pkt_drop(uint64_t p, uint64_t a, uint64_t b, uint64_t c, uin
 static struct rt_jit_ret ext_abort(uint64_t v, uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 {
 	(void)a, (void)b, (void)c, (void)d;
-	return (struct rt_jit_ret){ v, v == 0xdead ? 1 : 0 };
+	return (struct rt_jit_ret){v, v == 0xdead ? 1 : 0};
 }
 
-#define A(k) { .kind = (k) }
+#define A(k)                                                                                       \
+	{                                                                                          \
+		.kind = (k)                                                                        \
+	}
 static const struct rt_sig sigs[] = {
-	{ "ext_log", (void *)ext_log, 2, { A(RT_ARG_MEM), A(RT_ARG_SIZE) }, { .kind = RT_RET_SCALAR }, 0 },
-	{ "console_open", (void *)console_open, 1, { A(RT_ARG_SCALAR) },
-	  { .kind = RT_RET_REF_OR_NULL, .type = &ext_console_type, .acquire = true }, 0 },
-	{ "console_write", (void *)console_write, 3,
-	  { { .kind = RT_ARG_REF, .type = &ext_console_type }, A(RT_ARG_MEM), A(RT_ARG_SIZE) },
-	  { .kind = RT_RET_SCALAR }, 0 },
-	{ "console_close", (void *)console_close, 1,
-	  { { .kind = RT_ARG_REF, .type = &ext_console_type, .release = true } },
-	  { .kind = RT_RET_VOID }, 0 },
-	{ "ext_now", (void *)ext_now, 0, { A(RT_ARG_NONE) }, { .kind = RT_RET_SCALAR }, RT_SIG_PURE },
-	{ "ext_buf", (void *)ext_buf, 0, { A(RT_ARG_NONE) },
-	  { .kind = RT_RET_MEM_OR_NULL, .size = 64, .writable = true }, 0 },
-	{ "ext_table", (void *)ext_table, 0, { A(RT_ARG_NONE) },
-	  { .kind = RT_RET_MEM_OR_NULL, .size = 16, .writable = false }, RT_SIG_PURE },
-	{ "ext_fill16", (void *)ext_fill16, 1, { { .kind = RT_ARG_CONST_MEM_RW, .size = 16 } },
-	  { .kind = RT_RET_SCALAR }, 0 },
-	{ "ext_hash8", (void *)ext_hash8, 1, { { .kind = RT_ARG_CONST_MEM, .size = 8 } },
-	  { .kind = RT_RET_SCALAR }, RT_SIG_PURE },
-	{ "ext_ctx_len", (void *)ext_ctx_len, 1, { A(RT_ARG_CTX) }, { .kind = RT_RET_SCALAR },
-	  RT_SIG_PURE },
-	{ "ext_pkt_get", (void *)ext_pkt_get, 1, { A(RT_ARG_SCALAR) },
-	  { .kind = RT_RET_REF_OR_NULL, .type = &ext_pkt_type }, 0 },
-	{ "ext_log_opt", (void *)ext_log_opt, 2, { A(RT_ARG_MEM_OR_NULL), A(RT_ARG_SIZE) },
-	  { .kind = RT_RET_SCALAR }, 0 },
-	{ "ext_pkt_hold", (void *)ext_pkt_hold, 1, { { .kind = RT_ARG_REF, .type = &ext_pkt_type } },
-	  { .kind = RT_RET_REF, .type = &ext_pkt_type, .acquire = true }, 0 },
-	{ "ext_pkt_drop", (void *)ext_pkt_drop, 1,
-	  { { .kind = RT_ARG_REF, .type = &ext_pkt_type, .release = true } },
-	  { .kind = RT_RET_VOID }, 0 },
-	{ "ext_abort", (void *)ext_abort, 1, { A(RT_ARG_SCALAR) }, { .kind = RT_RET_SCALAR },
-	  RT_SIG_MAYABORT },
+    {"ext_log", (void *)ext_log, 2, {A(RT_ARG_MEM), A(RT_ARG_SIZE)}, {.kind = RT_RET_SCALAR}, 0},
+    {"console_open",
+     (void *)console_open,
+     1,
+     {A(RT_ARG_SCALAR)},
+     {.kind = RT_RET_REF_OR_NULL, .type = &ext_console_type, .acquire = true},
+     0},
+    {"console_write",
+     (void *)console_write,
+     3,
+     {{.kind = RT_ARG_REF, .type = &ext_console_type}, A(RT_ARG_MEM), A(RT_ARG_SIZE)},
+     {.kind = RT_RET_SCALAR},
+     0},
+    {"console_close",
+     (void *)console_close,
+     1,
+     {{.kind = RT_ARG_REF, .type = &ext_console_type, .release = true}},
+     {.kind = RT_RET_VOID},
+     0},
+    {"ext_now", (void *)ext_now, 0, {A(RT_ARG_NONE)}, {.kind = RT_RET_SCALAR}, RT_SIG_PURE},
+    {"ext_buf",
+     (void *)ext_buf,
+     0,
+     {A(RT_ARG_NONE)},
+     {.kind = RT_RET_MEM_OR_NULL, .size = 64, .writable = true},
+     0},
+    {"ext_table",
+     (void *)ext_table,
+     0,
+     {A(RT_ARG_NONE)},
+     {.kind = RT_RET_MEM_OR_NULL, .size = 16, .writable = false},
+     RT_SIG_PURE},
+    {"ext_fill16",
+     (void *)ext_fill16,
+     1,
+     {{.kind = RT_ARG_CONST_MEM_RW, .size = 16}},
+     {.kind = RT_RET_SCALAR},
+     0},
+    {"ext_hash8",
+     (void *)ext_hash8,
+     1,
+     {{.kind = RT_ARG_CONST_MEM, .size = 8}},
+     {.kind = RT_RET_SCALAR},
+     RT_SIG_PURE},
+    {"ext_ctx_len", (void *)ext_ctx_len, 1, {A(RT_ARG_CTX)}, {.kind = RT_RET_SCALAR}, RT_SIG_PURE},
+    {"ext_pkt_get",
+     (void *)ext_pkt_get,
+     1,
+     {A(RT_ARG_SCALAR)},
+     {.kind = RT_RET_REF_OR_NULL, .type = &ext_pkt_type},
+     0},
+    {"ext_log_opt",
+     (void *)ext_log_opt,
+     2,
+     {A(RT_ARG_MEM_OR_NULL), A(RT_ARG_SIZE)},
+     {.kind = RT_RET_SCALAR},
+     0},
+    {"ext_pkt_hold",
+     (void *)ext_pkt_hold,
+     1,
+     {{.kind = RT_ARG_REF, .type = &ext_pkt_type}},
+     {.kind = RT_RET_REF, .type = &ext_pkt_type, .acquire = true},
+     0},
+    {"ext_pkt_drop",
+     (void *)ext_pkt_drop,
+     1,
+     {{.kind = RT_ARG_REF, .type = &ext_pkt_type, .release = true}},
+     {.kind = RT_RET_VOID},
+     0},
+    {"ext_abort",
+     (void *)ext_abort,
+     1,
+     {A(RT_ARG_SCALAR)},
+     {.kind = RT_RET_SCALAR},
+     RT_SIG_MAYABORT},
 };
 #define NSIGS (sizeof(sigs) / sizeof(sigs[0]))
 
@@ -207,7 +261,7 @@ static const struct rt_sig *helper(void *arg, int32_t id)
 	return id >= 1 && (size_t)id <= NSIGS ? &sigs[id - 1] : NULL;
 }
 
-const struct rt_embed ext_env_embed = { lookup, helper, NULL };
+const struct rt_embed ext_env_embed = {lookup, helper, NULL};
 
 bool ext_env_entry_for(const char *section, struct rt_entry *e)
 {
@@ -247,10 +301,10 @@ bool ext_env_entry_for(const char *section, struct rt_entry *e)
 const struct rt_region *ext_env_regions(uint32_t *n)
 {
 	static struct rt_region r[4];
-	r[0] = (struct rt_region){ (uintptr_t)consoles, sizeof(consoles), true };
-	r[1] = (struct rt_region){ (uintptr_t)&the_pkt, sizeof(the_pkt), true };
-	r[2] = (struct rt_region){ (uintptr_t)buf64, sizeof(buf64), true };
-	r[3] = (struct rt_region){ (uintptr_t)table16, sizeof(table16), false };
+	r[0] = (struct rt_region){(uintptr_t)consoles, sizeof(consoles), true};
+	r[1] = (struct rt_region){(uintptr_t)&the_pkt, sizeof(the_pkt), true};
+	r[2] = (struct rt_region){(uintptr_t)buf64, sizeof(buf64), true};
+	r[3] = (struct rt_region){(uintptr_t)table16, sizeof(table16), false};
 	*n = 4;
 	return r;
 }

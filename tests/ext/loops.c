@@ -3,7 +3,11 @@
  * access in bounds. */
 #include "ext_api.h"
 
-struct ctx { u32 n; u32 step; u8 data[32]; };
+struct ctx {
+	u32 n;
+	u32 step;
+	u8 data[32];
+};
 
 u32 hist[8];
 

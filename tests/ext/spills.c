@@ -2,7 +2,9 @@
  * pointers and scalars around calls; fills must give them back. */
 #include "ext_api.h"
 
-struct ctx { u64 a, b, c, d; };
+struct ctx {
+	u64 a, b, c, d;
+};
 
 SEC("ext/ctx32") int spills(struct ctx *x)
 {

@@ -3,8 +3,8 @@
  *
  * The extensions are the clang BPF objects packed into the image from
  * tests/kernel-ext/ (kernel/kext.h), linked against the kernel embedder of
- * kernel/kext.c (Kext_Log, Kext_Value: the Kext interface, linked through SpinPublic).  The cases check the whole pipeline
- * (load, link, verify, JIT, run) against the interpreter and a C model,
+ * kernel/kext.c (Kext_Log, Kext_Value: the Kext interface, linked through SpinPublic).  The cases
+ * check the whole pipeline (load, link, verify, JIT, run) against the interpreter and a C model,
  * fuel stopping a runaway extension, refusals of hostile and malformed
  * objects with their messages, and the W^X code memory of kernel/rt_env.c:
  * pages RW+NX while written, RX and never W once sealed, and everything

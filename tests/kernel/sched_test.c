@@ -61,7 +61,7 @@ static void sc_anywhere(void)
 /* A strand on the test's own CPU. */
 static int sc_create(strand_entry_fn fn, void *arg, int prio, const char *name, strand_t *h)
 {
-	struct strand_attr a = { .name = name, .prio = prio };
+	struct strand_attr a = {.name = name, .prio = prio};
 
 	return strand_create_pinned(&a, (unsigned)sched_strand_cpu(strand_current()), fn, arg, h);
 }
@@ -78,8 +78,8 @@ static bool sc_log_is(struct sc_log *l, const char *want)
 
 KTEST(sched_priority_order)
 {
-	struct sc_log log = { .n = 0 };
-	struct sc_arg lo = { &log, 'L', 0 }, mid = { &log, 'M', 0 }, hi = { &log, 'H', 0 };
+	struct sc_log log = {.n = 0};
+	struct sc_arg lo = {&log, 'L', 0}, mid = {&log, 'M', 0}, hi = {&log, 'H', 0};
 	strand_t h[3];
 
 	KT_ASSERT_EQ(sc_here(), 0);
@@ -98,8 +98,8 @@ KTEST(sched_priority_order)
 
 KTEST(sched_higher_priority_preempts_creator)
 {
-	struct sc_log log = { .n = 0 };
-	struct sc_arg top = { &log, 'T', 0 };
+	struct sc_log log = {.n = 0};
+	struct sc_arg top = {&log, 'T', 0};
 	strand_t h;
 
 	KT_ASSERT_EQ(sc_here(), 0);
@@ -114,15 +114,15 @@ KTEST(sched_higher_priority_preempts_creator)
 
 KTEST(sched_yield_round_robin)
 {
-	struct sc_log log = { .n = 0 };
-	struct sc_arg a = { &log, 'a', 0 };
+	struct sc_log log = {.n = 0};
+	struct sc_arg a = {&log, 'a', 0};
 	strand_t h;
 
 	KT_ASSERT_EQ(sc_here(), 0);
 	KT_ASSERT_EQ(sc_create(sc_tag, &a, SCHED_PRIO_DEFAULT, "peer", &h), 0);
-	KT_ASSERT_EQ(log.n, 0);                 /* same priority: waits its turn */
+	KT_ASSERT_EQ(log.n, 0); /* same priority: waits its turn */
 	sched_yield();
-	KT_ASSERT_EQ(log.n, 1);                 /* yield let it run */
+	KT_ASSERT_EQ(log.n, 1); /* yield let it run */
 	KT_ASSERT_EQ(strand_join(h, 0), 0);
 	sc_anywhere();
 }
@@ -132,7 +132,7 @@ KTEST(sched_yield_round_robin)
 struct sc_spin {
 	volatile uint64_t count;
 	volatile uint64_t *other;
-	volatile uint64_t saw_other_move;      /* the other counter changed under us */
+	volatile uint64_t saw_other_move; /* the other counter changed under us */
 	volatile bool *stop;
 	uint64_t deadline;
 };
@@ -154,7 +154,7 @@ static void sc_spinner(void *p)
 KTEST(sched_preemption_is_fair)
 {
 	volatile bool stop = false;
-	struct sc_spin a = { 0 }, b = { 0 };
+	struct sc_spin a = {0}, b = {0};
 	struct sched_stats st0, st1;
 	strand_t ha, hb;
 
@@ -162,7 +162,7 @@ KTEST(sched_preemption_is_fair)
 	a.other = &b.count;
 	b.other = &a.count;
 	a.stop = b.stop = &stop;
-	a.deadline = b.deadline = clock_ns() + 3000 * MS;     /* never hang */
+	a.deadline = b.deadline = clock_ns() + 3000 * MS; /* never hang */
 	sched_get_stats(&st0);
 	/* Both below us, both CPU-bound: only the timer can alternate them. */
 	KT_ASSERT_EQ(sc_create(sc_spinner, &a, SCHED_PRIO_DEFAULT - 1, "spin-a", &ha), 0);
@@ -171,7 +171,8 @@ KTEST(sched_preemption_is_fair)
 	 * (two quanta, about 40 ms, when the host is idle); 3 s at most. */
 	for (int i = 0; i < 300; i++) {
 		sched_get_stats(&st1);
-		if (a.saw_other_move > 0 && b.saw_other_move > 0 && st1.preemptions > st0.preemptions)
+		if (a.saw_other_move > 0 && b.saw_other_move > 0 &&
+		    st1.preemptions > st0.preemptions)
 			break;
 		KT_ASSERT_EQ(sched_sleep_ns(10 * MS), 0);
 	}
@@ -200,10 +201,10 @@ KTEST(sched_sleep_lower_bound)
 
 KTEST(sched_sleep_wake_order)
 {
-	struct sc_log log = { .n = 0 };
+	struct sc_log log = {.n = 0};
 	/* One tick apart; the sleep queue is sorted, so the order holds even
 	 * if two deadlines expire in the same tick. */
-	struct sc_arg a = { &log, '3', 30 * MS }, b = { &log, '1', 10 * MS }, c = { &log, '2', 20 * MS };
+	struct sc_arg a = {&log, '3', 30 * MS}, b = {&log, '1', 10 * MS}, c = {&log, '2', 20 * MS};
 	strand_t h[3];
 
 	KT_ASSERT_EQ(sc_here(), 0);
@@ -219,14 +220,14 @@ KTEST(sched_sleep_wake_order)
 
 KTEST(sched_set_priority)
 {
-	struct sc_log log = { .n = 0 };
-	struct sc_arg a = { &log, 'a', 0 };
+	struct sc_log log = {.n = 0};
+	struct sc_arg a = {&log, 'a', 0};
 	strand_t h;
 
 	KT_ASSERT_EQ(sc_here(), 0);
 	KT_ASSERT_EQ(sc_create(sc_tag, &a, SCHED_PRIO_MIN, "raise-me", &h), 0);
 	KT_ASSERT_EQ(log.n, 0);
-	KT_ASSERT_EQ(strand_set_priority(h, SCHED_PRIO_MAX), 0);  /* now it outranks us */
+	KT_ASSERT_EQ(strand_set_priority(h, SCHED_PRIO_MAX), 0); /* now it outranks us */
 	KT_ASSERT_EQ(log.n, 1);
 	KT_ASSERT_EQ(strand_set_priority(h, SCHED_PRIO_MAX + 1), -ESRCH);
 	KT_ASSERT_EQ(strand_join(h, 0), 0);

@@ -21,9 +21,9 @@
 #define MS 1000000ull
 
 static int smp_create_on(unsigned cpu, strand_entry_fn fn, void *arg, int prio, const char *name,
-			 strand_t *h)
+                         strand_t *h)
 {
-	struct strand_attr a = { .name = name, .prio = prio };
+	struct strand_attr a = {.name = name, .prio = prio};
 
 	return strand_create_pinned(&a, cpu, fn, arg, h);
 }
@@ -55,7 +55,7 @@ static void smp_spinner(void *p)
 	struct smp_spin *s = p;
 	uint64_t last;
 
-	sched_preempt_disable();        /* from here on this strand cannot leave its CPU */
+	sched_preempt_disable(); /* from here on this strand cannot leave its CPU */
 	s->cpu = cpu_id();
 	last = *s->other;
 	/* Until both saw the other move SMP_MOVES times (each keeps counting for
@@ -75,7 +75,7 @@ static void smp_spinner(void *p)
 
 KTEST(smp_cpus_run_strands_concurrently)
 {
-	struct smp_spin a = { 0 }, b = { 0 };
+	struct smp_spin a = {0}, b = {0};
 	strand_t ha, hb;
 
 	if (percpu_count() < 2)
@@ -94,7 +94,8 @@ KTEST(smp_cpus_run_strands_concurrently)
 	/* With preemption off, the other counter can only move on another CPU. */
 	if (a.saw_other_move < SMP_MOVES || b.saw_other_move < SMP_MOVES)
 		KT_FAIL("counters moved %lu / %lu times under each other, want %d",
-			(unsigned long)a.saw_other_move, (unsigned long)b.saw_other_move, SMP_MOVES);
+		        (unsigned long)a.saw_other_move, (unsigned long)b.saw_other_move,
+		        SMP_MOVES);
 }
 
 /* ---- pinning and migration ---- */
@@ -114,7 +115,8 @@ KTEST(smp_pin_and_migrate)
 		KT_ASSERT_EQ(sched_pin_current((int)c), 0);
 		KT_ASSERT_EQ(smp_here(), c);
 		KT_ASSERT_EQ(sched_strand_cpu(strand_current()), (int)c);
-		KT_ASSERT_EQ(smp_create_on(c, smp_where, (void *)&where, SCHED_PRIO_MIN, "where", &h), 0);
+		KT_ASSERT_EQ(
+		    smp_create_on(c, smp_where, (void *)&where, SCHED_PRIO_MIN, "where", &h), 0);
 		KT_ASSERT_EQ(strand_join(h, 0), 0);
 		KT_ASSERT_EQ(where, c);
 	}
@@ -122,7 +124,7 @@ KTEST(smp_pin_and_migrate)
 	KT_ASSERT_EQ(smp_here(), 0);
 	KT_ASSERT_EQ(sched_pin_current(-1), 0);
 	{
-		struct strand_attr a = { .name = "bad", .prio = SCHED_PRIO_MIN };
+		struct strand_attr a = {.name = "bad", .prio = SCHED_PRIO_MIN};
 
 		KT_ASSERT_EQ(strand_create_pinned(&a, n, smp_where, (void *)&where, &h), -EINVAL);
 	}
@@ -188,7 +190,7 @@ static void smp_incrementer(void *p)
 		uint64_t v;
 
 		mutex_lock(&sh->m);
-		v = sh->by_mutex;       /* a plain read-modify-write, widened on purpose */
+		v = sh->by_mutex; /* a plain read-modify-write, widened on purpose */
 		arch_cpu_relax();
 		sh->by_mutex = v + 1;
 		mutex_unlock(&sh->m);
@@ -212,7 +214,9 @@ KTEST(smp_mutex_and_spinlock_contention_exact_total)
 	sh.by_mutex = sh.by_spin = 0;
 	sh.cpus_seen = 0;
 	for (unsigned i = 0; i < 4; i++)
-		KT_ASSERT_EQ(smp_create_on(i % n, smp_incrementer, &sh, SCHED_PRIO_DEFAULT, "inc", &h[i]), 0);
+		KT_ASSERT_EQ(
+		    smp_create_on(i % n, smp_incrementer, &sh, SCHED_PRIO_DEFAULT, "inc", &h[i]),
+		    0);
 	for (unsigned i = 0; i < 4; i++)
 		KT_ASSERT_EQ(strand_join(h[i], 0), 0);
 	KT_ASSERT_EQ(sh.by_mutex, 4ull * SMP_ITERS);
@@ -298,7 +302,7 @@ static void smp_busy(void *p)
 
 KTEST(smp_idle_cpu_takes_work)
 {
-	struct smp_bal b = { .stop = false, .cpus = 0 };
+	struct smp_bal b = {.stop = false, .cpus = 0};
 	unsigned n = percpu_count();
 	strand_t h[4];
 

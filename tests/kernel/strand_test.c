@@ -33,7 +33,8 @@ KTEST(strand_create_join_many)
 	unsigned live = strand_count();
 
 	for (int i = 0; i < 200; i++)
-		KT_ASSERT_EQ(strand_create(st_add, (void *)&count, SCHED_PRIO_DEFAULT, "many", &h[i]), 0);
+		KT_ASSERT_EQ(
+		    strand_create(st_add, (void *)&count, SCHED_PRIO_DEFAULT, "many", &h[i]), 0);
 	KT_ASSERT_EQ(strand_count(), live + 200);
 	for (int i = 0; i < 200; i++)
 		KT_ASSERT_EQ(strand_join(h[i], 0), 0);
@@ -47,10 +48,12 @@ KTEST(strand_exit_code_and_name)
 	char name[STRAND_NAME_MAX];
 	int code = 0;
 
-	KT_ASSERT_EQ(strand_create(st_exit_code, (void *)42, SCHED_PRIO_MIN, "exit-42-with-a-name-longer-than-32", &h), 0);
+	KT_ASSERT_EQ(strand_create(st_exit_code, (void *)42, SCHED_PRIO_MIN,
+	                           "exit-42-with-a-name-longer-than-32", &h),
+	             0);
 	KT_ASSERT_EQ(strand_name(h, name, sizeof(name)), 0);
-	KT_ASSERT_EQ(name[STRAND_NAME_MAX - 2], 'n');   /* truncated ... */
-	KT_ASSERT_EQ(name[STRAND_NAME_MAX - 1], 0);     /* ... and terminated */
+	KT_ASSERT_EQ(name[STRAND_NAME_MAX - 2], 'n'); /* truncated ... */
+	KT_ASSERT_EQ(name[STRAND_NAME_MAX - 1], 0);   /* ... and terminated */
 	KT_ASSERT_EQ(strand_join(h, &code), 0);
 	KT_ASSERT_EQ(code, 42);
 	KT_ASSERT_EQ(strand_name(h, name, sizeof(name)), -ESRCH);
@@ -67,12 +70,12 @@ KTEST(strand_join_errors)
 	KT_ASSERT_EQ(strand_join(strand_self(), 0), -EDEADLK);
 	KT_ASSERT_EQ(strand_create(st_add, (void *)&n, SCHED_PRIO_DEFAULT, "j1", &h1), 0);
 	KT_ASSERT_EQ(strand_join(h1, 0), 0);
-	KT_ASSERT_EQ(strand_join(h1, 0), -ESRCH);                 /* joined twice */
+	KT_ASSERT_EQ(strand_join(h1, 0), -ESRCH); /* joined twice */
 	/* The slot is reused (LIFO) with a new generation: the old handle stays dead. */
 	KT_ASSERT_EQ(strand_create(st_add, (void *)&n, SCHED_PRIO_DEFAULT, "j2", &h2), 0);
 	KT_ASSERT_EQ(h2 & 0xffffffffu, h1 & 0xffffffffu);
 	KT_ASSERT(h2 != h1);
-	KT_ASSERT_EQ(strand_join(h1, 0), -ESRCH);                 /* stale */
+	KT_ASSERT_EQ(strand_join(h1, 0), -ESRCH); /* stale */
 	KT_ASSERT_EQ(strand_detach(h1), -ESRCH);
 	KT_ASSERT_EQ(strand_join(h2, 0), 0);
 	KT_ASSERT_EQ(n, 2);
@@ -87,7 +90,7 @@ KTEST(strand_detached_reaped)
 	volatile int n = 0;
 	unsigned live = strand_count();
 
-	struct strand_attr a = { .name = "det", .prio = SCHED_PRIO_MIN };
+	struct strand_attr a = {.name = "det", .prio = SCHED_PRIO_MIN};
 
 	/* On this strand's CPU, below it: it cannot end before the checks below. */
 	KT_ASSERT_EQ(sched_pin_current(0), 0);
@@ -126,7 +129,7 @@ static __attribute__((noinline)) int st_recurse(int depth)
 static void st_overflow_main(void *arg)
 {
 	struct st_overflow *o = arg;
-	struct fault_catch fc = { .vector = FAULT_ANY };
+	struct fault_catch fc = {.vector = FAULT_ANY};
 
 	/* Interrupts off: an interrupt taken at the guard would never see its EOI. */
 	arch_irq_disable();
@@ -142,7 +145,7 @@ static void st_overflow_main(void *arg)
 
 KTEST(strand_stack_overflow_hits_guard)
 {
-	struct st_overflow o = { -1, 0, false };
+	struct st_overflow o = {-1, 0, false};
 	strand_t h;
 
 	KT_ASSERT_EQ(strand_create(st_overflow_main, &o, SCHED_PRIO_DEFAULT, "overflow", &h), 0);
@@ -163,8 +166,8 @@ KTEST(strand_stack_overflow_hits_guard)
  * is a host page fault that costs tens of microseconds on these machines:
  * most of a second of boot.  Running out of the rest fails the same way.
  */
-#define ST_EXHAUST_KEEP   6144u         /* 24 MiB: some 1,400 strands */
-#define ST_EXHAUST_BLOCK  512u          /* pages: 2 MiB */
+#define ST_EXHAUST_KEEP   6144u /* 24 MiB: some 1,400 strands */
+#define ST_EXHAUST_BLOCK  512u  /* pages: 2 MiB */
 #define ST_EXHAUST_BLOCKS 512u
 
 static unsigned st_reserve(uint64_t *blocks)
@@ -173,8 +176,9 @@ static unsigned st_reserve(uint64_t *blocks)
 	uint64_t free;
 	unsigned n = 0;
 
-	pmm_get_stats(&ps);             /* once: it walks the pmm's metadata */
-	for (free = ps.free_pages; n < ST_EXHAUST_BLOCKS && free > ST_EXHAUST_KEEP + ST_EXHAUST_BLOCK;
+	pmm_get_stats(&ps); /* once: it walks the pmm's metadata */
+	for (free = ps.free_pages;
+	     n < ST_EXHAUST_BLOCKS && free > ST_EXHAUST_KEEP + ST_EXHAUST_BLOCK;
 	     free -= ST_EXHAUST_BLOCK) {
 		if (pmm_alloc(ST_EXHAUST_BLOCK, 1, 0, &blocks[n]) != 0)
 			break;
@@ -224,13 +228,14 @@ KTEST(strand_exhaustion_fails_cleanly)
 	KT_ASSERT_EQ(kstack_count(), stacks0);
 	pmm_get_stats(&p1);
 	heap_get_stats(&h1);
-	KT_ASSERT_EQ(h1.live_objects, h0.live_objects - 2);     /* the handle and block arrays */
+	KT_ASSERT_EQ(h1.live_objects, h0.live_objects - 2); /* the handle and block arrays */
 	/* Everything back, but for page tables of new stack slots (one per 2 MiB
 	 * of slots) and pages the heap keeps for reuse. */
 	uint64_t slack = (uint64_t)made * KSTACK_SLOT_SIZE / (2u << 20) + 8 +
-			 (h1.pages_held > h0.pages_held ? h1.pages_held - h0.pages_held : 0);
+	                 (h1.pages_held > h0.pages_held ? h1.pages_held - h0.pages_held : 0);
 	if (p1.free_pages + slack < p0.free_pages)
-		KT_FAIL("%lu pages not returned after %u strands", (unsigned long)(p0.free_pages - p1.free_pages), made);
+		KT_FAIL("%lu pages not returned after %u strands",
+		        (unsigned long)(p0.free_pages - p1.free_pages), made);
 	/* And the system still works. */
 	KT_ASSERT_EQ(ran, (int)made);
 	KT_ASSERT_EQ(strand_create(st_add, (void *)&ran, SCHED_PRIO_DEFAULT, "after", &after), 0);

@@ -23,7 +23,7 @@ KTEST(sync_spinlock_irq_state)
 	KT_ASSERT(spin_held(&a));
 	fb = spin_lock_irqsave(&b);
 	spin_unlock_irqrestore(&b, fb);
-	KT_ASSERT(!arch_irq_enabled());         /* inner restore keeps them off */
+	KT_ASSERT(!arch_irq_enabled()); /* inner restore keeps them off */
 	spin_unlock_irqrestore(&a, fa);
 	KT_ASSERT(arch_irq_enabled());
 	KT_ASSERT(!spin_held(&a));
@@ -87,7 +87,7 @@ KTEST(sync_producer_consumer)
 	static struct pc pc;
 	strand_t h[4];
 
-	pc = (struct pc){ .head = 0 };
+	pc = (struct pc){.head = 0};
 	mutex_init(&pc.m, "pc");
 	cond_init(&pc.not_full, "pc-not-full");
 	cond_init(&pc.not_empty, "pc-not-empty");
@@ -116,7 +116,7 @@ struct pp {
 static void pp_side(void *p)
 {
 	struct pp *pp = p;
-	int me = pp->seen[1] ? 1 : 0;           /* the partner was created second */
+	int me = pp->seen[1] ? 1 : 0; /* the partner was created second */
 
 	(void)me;
 	mutex_lock(&pp->m);
@@ -135,7 +135,7 @@ KTEST(sync_ping_pong)
 	static struct pp pp;
 	strand_t h;
 
-	pp = (struct pp){ .rounds = 1000 };
+	pp = (struct pp){.rounds = 1000};
 	mutex_init(&pp.m, "pp");
 	cond_init(&pp.c[0], "ping");
 	cond_init(&pp.c[1], "pong");
@@ -179,12 +179,12 @@ KTEST(sync_mutex_handoff_and_errors)
 	static struct mx x;
 	strand_t h;
 
-	x = (struct mx){ .n = 0 };
+	x = (struct mx){.n = 0};
 	mutex_init(&x.m, "mx");
-	KT_ASSERT_EQ(mutex_unlock(&x.m), -EPERM);              /* not the owner */
+	KT_ASSERT_EQ(mutex_unlock(&x.m), -EPERM); /* not the owner */
 	KT_ASSERT_EQ(mutex_lock(&x.m), 0);
 	KT_ASSERT(mutex_held(&x.m));
-	KT_ASSERT_EQ(mutex_lock(&x.m), -EDEADLK);              /* recursive */
+	KT_ASSERT_EQ(mutex_lock(&x.m), -EDEADLK); /* recursive */
 	KT_ASSERT_EQ(mutex_trylock(&x.m), -EDEADLK);
 	/* A higher-priority waiter blocks on it, and gets it the moment we let go. */
 	KT_ASSERT_EQ(strand_create(mx_locker, &x, SCHED_PRIO_MAX, "waiter", &h), 0);
@@ -192,7 +192,7 @@ KTEST(sync_mutex_handoff_and_errors)
 	KT_ASSERT_EQ(x.m.wq.waiters, 1);
 	x.order[x.n++] = 'o';
 	KT_ASSERT_EQ(mutex_unlock(&x.m), 0);
-	KT_ASSERT_EQ(x.n, 2);                                 /* it ran already */
+	KT_ASSERT_EQ(x.n, 2); /* it ran already */
 	KT_ASSERT_EQ(x.order[1], 'w');
 	KT_ASSERT_EQ(strand_join(h, 0), 0);
 	KT_ASSERT_EQ(x.result, 0);
@@ -209,15 +209,15 @@ KTEST(sync_destroy_wakes_waiters_with_error)
 	static struct cond c;
 	strand_t h;
 
-	x = (struct mx){ .n = 0 };
+	x = (struct mx){.n = 0};
 	mutex_init(&x.m, "doomed");
 	KT_ASSERT_EQ(mutex_lock(&x.m), 0);
 	KT_ASSERT_EQ(strand_create(mx_locker, &x, SCHED_PRIO_MAX, "victim", &h), 0);
-	KT_ASSERT_EQ(x.m.wq.waiters, 1);                       /* blocked on it */
+	KT_ASSERT_EQ(x.m.wq.waiters, 1); /* blocked on it */
 	KT_ASSERT_EQ(mutex_destroy(&x.m), 0);
 	KT_ASSERT_EQ(strand_join(h, 0), 0);
 	KT_ASSERT_EQ(x.result, -EIDRM);
-	KT_ASSERT_EQ(mutex_lock(&x.m), -EIDRM);               /* later waits fail at once */
+	KT_ASSERT_EQ(mutex_lock(&x.m), -EIDRM); /* later waits fail at once */
 	KT_ASSERT_EQ(mutex_unlock(&x.m), -EIDRM);
 	KT_ASSERT_EQ(mutex_destroy(&x.m), -EIDRM);
 
@@ -229,7 +229,7 @@ KTEST(sync_destroy_wakes_waiters_with_error)
 	KT_ASSERT(mutex_held(&x.m));
 	KT_ASSERT_EQ(cond_signal(&c), -EIDRM);
 	KT_ASSERT_EQ(mutex_unlock(&x.m), 0);
-	KT_ASSERT_EQ(cond_wait(&c, &x.m), -EPERM);             /* mutex not held */
+	KT_ASSERT_EQ(cond_wait(&c, &x.m), -EPERM); /* mutex not held */
 }
 
 struct cw {
@@ -284,7 +284,7 @@ KTEST(sync_semaphore)
 	static struct sm x;
 	strand_t h[2];
 
-	x = (struct sm){ .got = 0 };
+	x = (struct sm){.got = 0};
 	sem_init(&x.s, "sem", 1);
 	KT_ASSERT_EQ(sem_trydown(&x.s), 0);
 	KT_ASSERT_EQ(sem_trydown(&x.s), -EAGAIN);
@@ -293,7 +293,7 @@ KTEST(sync_semaphore)
 	KT_ASSERT_EQ(x.got, 0);
 	KT_ASSERT_EQ(sem_up(&x.s), 0);
 	KT_ASSERT_EQ(x.got, 1);
-	KT_ASSERT_EQ(sem_destroy(&x.s), 0);                    /* the other one errors out */
+	KT_ASSERT_EQ(sem_destroy(&x.s), 0); /* the other one errors out */
 	KT_ASSERT_EQ(strand_join(h[0], 0), 0);
 	KT_ASSERT_EQ(strand_join(h[1], 0), 0);
 	KT_ASSERT_EQ(x.result, -EIDRM);
@@ -315,27 +315,27 @@ KTEST(sync_lock_order_violation_reported)
 	mutex_init_rank(&m_hi, "order-mutex-high", 20);
 	sync_lockorder_set_fatal(false);
 
-	f1 = spin_lock_irqsave(&lo);            /* right order: no report */
+	f1 = spin_lock_irqsave(&lo); /* right order: no report */
 	f2 = spin_lock_irqsave(&hi);
 	spin_unlock_irqrestore(&hi, f2);
 	spin_unlock_irqrestore(&lo, f1);
 	bool clean = sync_lockorder_violations() == v0;
 
-	f1 = spin_lock_irqsave(&hi);            /* wrong order: reported */
+	f1 = spin_lock_irqsave(&hi); /* wrong order: reported */
 	f2 = spin_lock_irqsave(&lo);
 	spin_unlock_irqrestore(&lo, f2);
 	spin_unlock_irqrestore(&hi, f1);
 	uint64_t after_spin = sync_lockorder_violations();
 
 	int e1 = mutex_lock(&m_hi);
-	int e2 = mutex_lock(&m_lo);             /* wrong order: refused */
+	int e2 = mutex_lock(&m_lo); /* wrong order: refused */
 	mutex_unlock(&m_hi);
 	int e3 = mutex_lock(&m_lo);
-	int e4 = mutex_lock(&m_hi);             /* right order */
+	int e4 = mutex_lock(&m_hi); /* right order */
 	mutex_unlock(&m_hi);
 	mutex_unlock(&m_lo);
 
-	f1 = spin_lock_irqsave(&lo);            /* sleeping lock under a spinlock: refused */
+	f1 = spin_lock_irqsave(&lo); /* sleeping lock under a spinlock: refused */
 	int e5 = mutex_lock(&m_lo);
 	spin_unlock_irqrestore(&lo, f1);
 	sync_lockorder_set_fatal(true);

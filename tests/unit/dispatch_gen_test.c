@@ -41,8 +41,14 @@ static void tr(uint64_t kind, uint64_t id, uint64_t a, uint64_t b, uint64_t c)
 
 /* ----------------------------------------------------- the procedures */
 
-#define SC {RT_ARG_SCALAR, NULL, 0, false}
-#define RET {RT_RET_SCALAR, NULL, 0, false, false}
+#define SC                                                                                         \
+	{                                                                                          \
+		RT_ARG_SCALAR, NULL, 0, false                                                      \
+	}
+#define RET                                                                                        \
+	{                                                                                          \
+		RT_RET_SCALAR, NULL, 0, false, false                                               \
+	}
 /* The event: u64 E(a, b, c, d) (four, so closures fit). */
 static const struct rt_sig ev_sig = {"Gen_Event", NULL, 4, {SC, SC, SC, SC}, RET, 0};
 
@@ -59,7 +65,7 @@ static const struct rt_sig ev_sig = {"Gen_Event", NULL, 4, {SC, SC, SC, SC}, RET
 	static uint64_t ng##k(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)          \
 	{                                                                                          \
 		(void)e;                                                                           \
-		tr(2, k, a, b, c + d);                                                         \
+		tr(2, k, a, b, c + d);                                                             \
 		return (a + b + (k)) % 3 != 0;                                                     \
 	}
 #define CLOSURE_H(k)                                                                               \
@@ -88,7 +94,7 @@ static char refs[NPROC];
 	                               uint64_t fuel)                                              \
 	{                                                                                          \
 		(void)e;                                                                           \
-		tr(5, k, a, b, c + d + fuel);                                                  \
+		tr(5, k, a, b, c + d + fuel);                                                      \
 		if ((a + (k)) % 4 == 1)                                                            \
 			dispatch_note_acquire(&refs[k], rel_note);                                 \
 		if ((a + b + (k)) % 5 == 0)                                                        \
@@ -100,9 +106,9 @@ static char refs[NPROC];
 	                               uint64_t fuel)                                              \
 	{                                                                                          \
 		(void)e;                                                                           \
-		tr(6, k, a, b, c + d + fuel);                                                  \
-		return (struct rt_jit_ret){(a + (k)) % 3 != 1, (b + (k)) % 7 == 0 ? RT_RUN_FUEL    \
-		                                                                  : RT_RUN_OK};    \
+		tr(6, k, a, b, c + d + fuel);                                                      \
+		return (struct rt_jit_ret){(a + (k)) % 3 != 1,                                     \
+		                           (b + (k)) % 7 == 0 ? RT_RUN_FUEL : RT_RUN_OK};          \
 	}
 #define JIT_CH(k)                                                                                  \
 	static struct rt_jit_ret jc##k(uint64_t cl, uint64_t a, uint64_t b, uint64_t c,            \
@@ -264,7 +270,8 @@ static void random_guard(struct dispatch_guard *g, rt_import_fn *plain)
 		*g = (struct dispatch_guard){{&s_ng[k], NULL, NULL}, NULL, false};
 		break;
 	case 1:
-		*g = (struct dispatch_guard){{&s_cg[k], NULL, NULL}, (void *)(uintptr_t)(k + 11), true};
+		*g = (struct dispatch_guard){
+		    {&s_cg[k], NULL, NULL}, (void *)(uintptr_t)(k + 11), true};
 		break;
 	default:
 		*g = (struct dispatch_guard){{&s_jg, jgs[k], &inst_mod}, NULL, false};
@@ -308,7 +315,8 @@ static uint32_t compare_raises(struct dispatch_event *ev, uint32_t rounds)
 			if (!bad)
 				for (uint32_t k = 0; k < n1 || k < ntrace; k++)
 					printf("   %u: %" PRIu64 " %" PRIu64 "\n", k,
-					       k < n1 ? t1[k] >> 56 : 99, k < ntrace ? trace[k] >> 56 : 99);
+					       k < n1 ? t1[k] >> 56 : 99,
+					       k < ntrace ? trace[k] >> 56 : 99);
 			bad++;
 		}
 	}
@@ -587,15 +595,19 @@ static void exclusive_native_sets_match_the_walk(void)
 				k = rnd(NPROC);
 				switch (rnd(3)) {
 				case 0:
-					g = (struct dispatch_guard){{&s_ng[k], NULL, NULL}, NULL, false};
+					g = (struct dispatch_guard){
+					    {&s_ng[k], NULL, NULL}, NULL, false};
 					break;
 				case 1:
 					g = (struct dispatch_guard){{&s_cg[k], NULL, NULL},
-					                            (void *)(uintptr_t)(k + 11), true};
+					                            (void *)(uintptr_t)(k + 11),
+					                            true};
 					break;
 				default:
 					g = (struct dispatch_guard){
-					    {&dispatch_test_sig, NULL, NULL}, &tests[rnd(16)], true};
+					    {&dispatch_test_sig, NULL, NULL},
+					    &tests[rnd(16)],
+					    true};
 					break;
 				}
 				req.guard = &g;
@@ -629,7 +641,10 @@ static void exclusive_native_sets_match_the_walk(void)
  * routine's inline compares against the walk's dispatch_test_eval, and the
  * refusals (scalar argument, field past the object, untrusted installer,
  * bad bounds). */
-#define REF16 {RT_ARG_REF, NULL, 16, false}
+#define REF16                                                                                      \
+	{                                                                                          \
+		RT_ARG_REF, NULL, 16, false                                                        \
+	}
 static const struct rt_sig ref_ev_sig = {"Gen_Ref", NULL, 2, {REF16, REF16}, RET, 0};
 static uint64_t ref_h(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
 {
@@ -699,10 +714,12 @@ static void field_tests_match_the_walk(void)
 	CHECK_EQ(dispatch_install(ev, &req, &inst_mod, &b), 0);
 	CHECK(dispatch_is_generated(ev));
 	for (uint32_t r = 0; r < 400; r++) {
-		static const uint64_t pick[] = {0x1234, 0x1235, 0x1233, 0, 1023, 1024, 0x53500000,
-		                                0x53500002, 0x53500003, 0x534fffff, ~0ull};
+		static const uint64_t pick[] = {0x1234,     0x1235,     0x1233,     0,
+		                                1023,       1024,       0x53500000, 0x53500002,
+		                                0x53500003, 0x534fffff, ~0ull};
 		uint64_t x[2] = {rnd(5), pick[rnd(11)]}, y[2] = {pick[rnd(11)], rnd(9)};
-		uint64_t a[5] = {(uint64_t)(uintptr_t)x, (uint64_t)(uintptr_t)y, 0, 0, 0}, got, t1v[8];
+		uint64_t a[5] = {(uint64_t)(uintptr_t)x, (uint64_t)(uintptr_t)y, 0, 0, 0}, got,
+		         t1v[8];
 		uint32_t n1;
 		struct dispatch_outcome o;
 
@@ -719,8 +736,8 @@ static void field_tests_match_the_walk(void)
 	CHECK_EQ(bad, 0);
 	/* Every path taken: the first handler, the second, the default. */
 	CHECK(hits[1] > 0 && hits[2] > 0 && hits[3] > 0);
-	printf("  field tests: %u/%u/%u raises to h1/h2/default, %u mismatches\n", hits[1],
-	       hits[2], hits[3], bad);
+	printf("  field tests: %u/%u/%u raises to h1/h2/default, %u mismatches\n", hits[1], hits[2],
+	       hits[3], bad);
 	CHECK_EQ(dispatch_uninstall_all(&inst_mod), 0);
 	CHECK_EQ(dispatch_event_destroy(ev, &auth_mod), 0);
 	CHECK_EQ(dispatch_event_destroy(sev, &auth_mod), 0);

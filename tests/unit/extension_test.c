@@ -95,7 +95,11 @@ static void teardown(void)
 	CHECK_EQ(dispatch_reclaim(), 0);
 }
 
-#define PUB (struct domain *const[]){domain_spin_public}
+#define PUB                                                                                        \
+	(struct domain *const[])                                                                   \
+	{                                                                                          \
+		domain_spin_public                                                                 \
+	}
 
 static void console_gatekeeper(void)
 {
@@ -153,8 +157,8 @@ static void private_import_refused(void)
 	printf("  refused: %s\n", err);
 	CHECK(strstr(err, "'SPL_High'") != NULL);
 	/* An unprivileged requester cannot hand out SpinPrivate. */
-	CHECK_EQ(load("uses_spl", "spl", &loader_mod,
-	              (struct domain *const[]){domain_spin_private}, 1, &x),
+	CHECK_EQ(load("uses_spl", "spl", &loader_mod, (struct domain *const[]){domain_spin_private},
+	              1, &x),
 	         -EPERM);
 	CHECK_EQ(ext_list(NULL, 0), 0);
 	/* A privileged one can. */
@@ -336,9 +340,9 @@ static void faulty_extension(void)
 	CHECK_EQ(ext_unload(s, err, sizeof(err)), 0);
 
 	/* Default policy: the first abort disables the binding. */
-	CHECK_EQ(dispatch_set_authorizer(Gatekeeper_IntruderAlert_event, NULL, NULL,
-	                                 &gatekeeper_mod),
-	         0);
+	CHECK_EQ(
+	    dispatch_set_authorizer(Gatekeeper_IntruderAlert_event, NULL, NULL, &gatekeeper_mod),
+	    0);
 	CHECK_EQ(load("ext_stats", "stats", &loader_mod, PUB, 1, &s), 0);
 	CHECK_EQ(nameserver_import("stats", &loader_mod, &sd), 0);
 	CHECK_EQ(load("ext_faulty", "faulty", &loader_mod,
@@ -445,11 +449,12 @@ static int image_object(void *arg, const char *object, const void **bytes, size_
 
 static void boot_manifest(void)
 {
-	static const char manifest[] = "# name   object            domains\n"
-	                               "stats    ext_stats.o       SpinPublic\n"
-	                               "\n"
-	                               "user     ext_stats_user.o  SpinPublic,stats  # imports stats\n"
-	                               "spl      uses_spl.o        SpinPrivate privileged\n";
+	static const char manifest[] =
+	    "# name   object            domains\n"
+	    "stats    ext_stats.o       SpinPublic\n"
+	    "\n"
+	    "user     ext_stats_user.o  SpinPublic,stats  # imports stats\n"
+	    "spl      uses_spl.o        SpinPrivate privileged\n";
 	static const char bad1[] = "x uses_spl.o SpinPrivate\n";
 	static const char bad2[] = "x ext_logger.o\n";
 	static const char bad3[] = "x nothing.o SpinPublic\n";

@@ -39,10 +39,10 @@ static struct rt_prog *build(const char *text)
 }
 
 static int verify_as(struct rt_prog *p, const char *section, struct rt_verify_result *res,
-		     uint32_t max_states)
+                     uint32_t max_states)
 {
 	struct rt_entry e;
-	struct rt_verify_opts o = { .max_states = max_states };
+	struct rt_verify_opts o = {.max_states = max_states};
 
 	ext_env_entry_for(section, &e);
 	return rt_verify(p, 0, &e, &o, res);
@@ -67,67 +67,68 @@ static const char *three = "mov %r0, 0\nmov %r0, 1\nexit\n";
 
 static void cfg_refuses_callx(void)
 {
-	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0x8d, .dst = 3 }),
-		 RT_VERR_CALLX);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){.code = 0x8d, .dst = 3}),
+	         RT_VERR_CALLX);
 }
 
 static void cfg_refuses_legacy_loads(void)
 {
-	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = BPF_LD | BPF_ABS | BPF_W }),
-		 RT_VERR_LEGACY_LD);
-	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = BPF_LD | BPF_IND | BPF_B }),
-		 RT_VERR_LEGACY_LD);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){.code = BPF_LD | BPF_ABS | BPF_W}),
+	         RT_VERR_LEGACY_LD);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){.code = BPF_LD | BPF_IND | BPF_B}),
+	         RT_VERR_LEGACY_LD);
 }
 
 static void cfg_refuses_broken_lddw(void)
 {
 	/* lddw as the last instruction: no second slot. */
-	CHECK_EQ(code_after_patch(three, 2, (struct bpf_insn){ .code = 0x18 }), RT_VERR_LDDW);
+	CHECK_EQ(code_after_patch(three, 2, (struct bpf_insn){.code = 0x18}), RT_VERR_LDDW);
 	/* lddw naming a global region the program does not have. */
 	CHECK_EQ(code_after_patch("mov %r0, 0\nlddw %r1, 0\nexit\n", 1,
-				  (struct bpf_insn){ .code = 0x18, .dst = 1, .src = 2, .imm = 3 }),
-		 RT_VERR_BAD_GLOBAL);
+	                          (struct bpf_insn){.code = 0x18, .dst = 1, .src = 2, .imm = 3}),
+	         RT_VERR_BAD_GLOBAL);
 	/* unknown pseudo source (map fd in Linux) */
 	CHECK_EQ(code_after_patch("mov %r0, 0\nlddw %r1, 0\nexit\n", 1,
-				  (struct bpf_insn){ .code = 0x18, .dst = 1, .src = 1 }),
-		 RT_VERR_LDDW);
+	                          (struct bpf_insn){.code = 0x18, .dst = 1, .src = 1}),
+	         RT_VERR_LDDW);
 }
 
 static void cfg_refuses_unlinked_calls(void)
 {
-	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0x85, .src = 2, .imm = 7 }),
-		 RT_VERR_BAD_IMPORT);
-	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0x85, .imm = 5 }),
-		 RT_VERR_BAD_HELPER);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){.code = 0x85, .src = 2, .imm = 7}),
+	         RT_VERR_BAD_IMPORT);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){.code = 0x85, .imm = 5}),
+	         RT_VERR_BAD_HELPER);
 	/* a local call into the middle of lddw / outside the program */
 	CHECK_EQ(code_after_patch("mov %r0, 0\ncall 5\nexit\nlddw %r0, 5\nexit\n", 1,
-				  (struct bpf_insn){ .code = 0x85, .src = 1, .imm = 2 }),
-		 RT_VERR_CALL_TARGET);
-	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0x85, .src = 1, .imm = 50 }),
-		 RT_VERR_CALL_TARGET);
+	                          (struct bpf_insn){.code = 0x85, .src = 1, .imm = 2}),
+	         RT_VERR_CALL_TARGET);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){.code = 0x85, .src = 1, .imm = 50}),
+	         RT_VERR_CALL_TARGET);
 }
 
 static void cfg_refuses_bad_calls_and_reserved(void)
 {
-	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0x85, .src = 7 }),
-		 RT_VERR_RESERVED);
-	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0x05, .dst = 1 }),
-		 RT_VERR_RESERVED);
-	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0xb7, .off = 3 }),
-		 RT_VERR_RESERVED);
-	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0xbf, .src = 1, .off = 7 }),
-		 RT_VERR_RESERVED);
-	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0xe5 }), RT_VERR_BAD_OPCODE);
-	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0x8f }), RT_VERR_BAD_OPCODE);
-	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0xdf, .imm = 16 }),
-		 RT_VERR_BAD_OPCODE);
-	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){ .code = 0x61, .src = 12 }),
-		 RT_VERR_BAD_REG);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){.code = 0x85, .src = 7}),
+	         RT_VERR_RESERVED);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){.code = 0x05, .dst = 1}),
+	         RT_VERR_RESERVED);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){.code = 0xb7, .off = 3}),
+	         RT_VERR_RESERVED);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){.code = 0xbf, .src = 1, .off = 7}),
+	         RT_VERR_RESERVED);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){.code = 0xe5}), RT_VERR_BAD_OPCODE);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){.code = 0x8f}), RT_VERR_BAD_OPCODE);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){.code = 0xdf, .imm = 16}),
+	         RT_VERR_BAD_OPCODE);
+	CHECK_EQ(code_after_patch(three, 1, (struct bpf_insn){.code = 0x61, .src = 12}),
+	         RT_VERR_BAD_REG);
 }
 
 static void aux_flags_filled(void)
 {
-	struct rt_prog *p = build("mov %r0, 0\nlddw %r1, 7\nloop:\nadd %r0, 1\njlt %r0, 3, loop\nexit\n");
+	struct rt_prog *p =
+	    build("mov %r0, 0\nlddw %r1, 7\nloop:\nadd %r0, 1\njlt %r0, 3, loop\nexit\n");
 	struct rt_verify_result res;
 
 	if (!p) {
@@ -163,7 +164,8 @@ static void aux_unseen_dead_branch(void)
 
 static void too_complex_budget(void)
 {
-	struct rt_prog *p = build("mov %r0, 0\nmov %r1, 0\nloop:\nadd %r1, 1\njlt %r1, 100, loop\nexit\n");
+	struct rt_prog *p =
+	    build("mov %r0, 0\nmov %r1, 0\nloop:\nadd %r1, 1\njlt %r1, 100, loop\nexit\n");
 	struct rt_verify_result res;
 
 	if (!p) {
@@ -180,8 +182,9 @@ static void widening_converges(void)
 {
 	/* A million iterations with a data-dependent path inside: the loop head
 	 * is explored exactly for a while, then widened. */
-	struct rt_prog *p = build("mov %r0, 0\nmov %r1, 0\nloop:\njset %r1, 1, odd\nadd %r0, 2\nja next\n"
-				  "odd:\nadd %r0, 1\nnext:\nadd %r1, 1\njlt %r1, 1000000, loop\nexit\n");
+	struct rt_prog *p =
+	    build("mov %r0, 0\nmov %r1, 0\nloop:\njset %r1, 1, odd\nadd %r0, 2\nja next\n"
+	          "odd:\nadd %r0, 1\nnext:\nadd %r1, 1\njlt %r1, 1000000, loop\nexit\n");
 	struct rt_verify_result res;
 
 	if (!p) {
@@ -202,32 +205,32 @@ static void bounds_follow_known_low_bits(void)
 	struct vreg r;
 
 	vreg_set_bounds(&r, 0, 1501);
-	r.var = (struct tnum){ 0, ~1ull };
+	r.var = (struct tnum){0, ~1ull};
 	vreg_sync(&r);
 	CHECK_EQ(r.umax, 1500);
 	CHECK_EQ(r.smax, 1500);
 
 	vreg_set_bounds(&r, 1, 1499);
-	r.var = (struct tnum){ 0, ~3ull };
+	r.var = (struct tnum){0, ~3ull};
 	vreg_sync(&r);
 	CHECK_EQ(r.umin, 4);
 	CHECK_EQ(r.umax, 1496);
 
 	vreg_set_bounds(&r, 0, 1500);
-	r.var = (struct tnum){ 1, ~1ull };
+	r.var = (struct tnum){1, ~1ull};
 	vreg_sync(&r);
 	CHECK_EQ(r.umin, 1);
 	CHECK_EQ(r.umax, 1499);
 
 	vreg_mark_unknown(&r);
-	r.var = (struct tnum){ 0, ~1ull };
+	r.var = (struct tnum){0, ~1ull};
 	vreg_sync(&r);
 	CHECK_EQ(r.umax, UINT64_MAX - 1);
 	CHECK_EQ(r.smin, INT64_MIN);
 	CHECK_EQ(r.smax, INT64_MAX - 1);
 
 	vreg_set_bounds(&r, 0, 0);
-	r.var = (struct tnum){ 1, ~1ull };
+	r.var = (struct tnum){1, ~1ull};
 	vreg_sync(&r);
 	CHECK(r.umin > r.umax); /* empty, not wrapped to a huge umax */
 	CHECK(r.umax <= 1);
@@ -241,8 +244,9 @@ static void pruning_diamonds(void)
 	for (int i = 0; i < 24; i++) {
 		char l[200];
 		snprintf(l, sizeof(l),
-			 "ldxb %%r3, [%%r1+%d]\njset %%r3, 1, a%d\nadd %%r2, 1\nja b%d\na%d:\nadd %%r2, 2\nb%d:\nmov %%r2, 0\n",
-			 i, i, i, i, i);
+		         "ldxb %%r3, [%%r1+%d]\njset %%r3, 1, a%d\nadd %%r2, 1\nja b%d\na%d:\nadd "
+		         "%%r2, 2\nb%d:\nmov %%r2, 0\n",
+		         i, i, i, i, i);
 		strcat(text, l);
 	}
 	strcat(text, "exit\n");
@@ -265,11 +269,11 @@ static void precision_accumulator_prunes(void)
 	 * returned: the sum is imprecise, so it does not keep states apart,
 	 * and the counter (compared with an unknown only) widens at once. */
 	struct rt_prog *p = build("mov %r0, 0\nmov %r3, 0\n"
-				  "loop:\n"
-				  "mov %r4, %r3\nand %r4, 7\nmov %r5, %r1\nadd %r5, %r4\n"
-				  "ldxb %r5, [%r5+0]\nadd %r0, %r5\nadd %r3, 1\n"
-				  "jlt %r3, %r2, loop\n"
-				  "exit\n");
+	                          "loop:\n"
+	                          "mov %r4, %r3\nand %r4, 7\nmov %r5, %r1\nadd %r5, %r4\n"
+	                          "ldxb %r5, [%r5+0]\nadd %r0, %r5\nadd %r3, 1\n"
+	                          "jlt %r3, %r2, loop\n"
+	                          "exit\n");
 	struct rt_verify_result res;
 
 	if (!p) {
@@ -289,15 +293,15 @@ static void counted_states_hashed(void)
 	 * explored (a bound depends on them) but the lookup stays cheap; the
 	 * insn count shows the exploration is still exact, not widened. */
 	struct rt_prog *p = build("mov %r0, 0\nmov %r3, 0\nmov %r6, 0\n"
-				  "loop:\n"
-				  "ldxb %r4, [%r1+0]\n"
-				  "jeq %r4, 1, one\n"
-				  "mov %r6, 1\nja next\n"
-				  "one:\nmov %r6, 3\n"
-				  "next:\n"
-				  "mov %r5, %r1\nadd %r5, %r6\nldxb %r5, [%r5+0]\nadd %r0, %r5\n"
-				  "add %r3, 1\njlt %r3, 200, loop\n"
-				  "exit\n");
+	                          "loop:\n"
+	                          "ldxb %r4, [%r1+0]\n"
+	                          "jeq %r4, 1, one\n"
+	                          "mov %r6, 1\nja next\n"
+	                          "one:\nmov %r6, 3\n"
+	                          "next:\n"
+	                          "mov %r5, %r1\nadd %r5, %r6\nldxb %r5, [%r5+0]\nadd %r0, %r5\n"
+	                          "add %r3, 1\njlt %r3, 200, loop\n"
+	                          "exit\n");
 	struct rt_verify_result res;
 
 	if (!p) {
@@ -325,8 +329,8 @@ static void liveness_and_precision(void)
 	 * 8: r0 += r7
 	 * 9: exit */
 	struct rt_prog *p = build("mov %r6, %r2\nmov %r7, %r2\nstxdw [%r10-8], %r6\n"
-				  "stxdw [%r10-16], %r7\nldxdw %r3, [%r10-8]\nand %r3, 7\n"
-				  "add %r1, %r3\nldxb %r0, [%r1+0]\nadd %r0, %r7\nexit\n");
+	                          "stxdw [%r10-16], %r7\nldxdw %r3, [%r10-8]\nand %r3, 7\n"
+	                          "add %r1, %r3\nldxb %r0, [%r1+0]\nadd %r0, %r7\nexit\n");
 	struct rt_verify_result res;
 	struct rt_entry en;
 	struct venv e;
@@ -351,14 +355,14 @@ static void liveness_and_precision(void)
 	CHECK_EQ(verify_cfg(&e), 0);
 	CHECK_EQ(verify_liveness(&e), 0);
 	CHECK(!e.fp_escapes);
-	CHECK(e.prec[0] & (1u << 2));      /* r2 flows into the index */
-	CHECK(e.prec[2] & (1u << 6));      /* r6 is spilled into a precise slot */
-	CHECK(!(e.prec[3] & (1u << 7)));   /* r7 is only summed and returned */
+	CHECK(e.prec[0] & (1u << 2));    /* r2 flows into the index */
+	CHECK(e.prec[2] & (1u << 6));    /* r6 is spilled into a precise slot */
+	CHECK(!(e.prec[3] & (1u << 7))); /* r7 is only summed and returned */
 	CHECK(e.live[3] & (1u << 7));
-	CHECK(e.sprec[4] & 1u);            /* fp-8 (slot 0) is precise... */
-	CHECK(!(e.slive[4] & 2u));         /* ...fp-16 (slot 1) is never read */
-	CHECK(!(e.slive[2] & 1u));         /* slot 0 is dead before its store */
-	CHECK(!(e.prec[8] & 1u));          /* the entry's result is not precise */
+	CHECK(e.sprec[4] & 1u);    /* fp-8 (slot 0) is precise... */
+	CHECK(!(e.slive[4] & 2u)); /* ...fp-16 (slot 1) is never read */
+	CHECK(!(e.slive[2] & 1u)); /* slot 0 is dead before its store */
+	CHECK(!(e.prec[8] & 1u));  /* the entry's result is not precise */
 	rt_free(e.iflags);
 	rt_free(e.subof);
 	rt_free(e.live);
@@ -398,7 +402,8 @@ static void globals(void)
 {
 	const char *store = "lddw %r1, 0\nstw [%r1+4], 1\nldxw %r0, [%r1+4]\nexit\n";
 	const char *oob = "lddw %r1, 0\nldxw %r0, [%r1+6]\nexit\n";
-	const char *idx = "ldxw %r2, [%r1+0]\nlddw %r1, 0\nand %r2, 7\nadd %r1, %r2\nldxb %r0, [%r1+0]\nexit\n";
+	const char *idx =
+	    "ldxw %r2, [%r1+0]\nlddw %r1, 0\nand %r2, 7\nadd %r1, %r2\nldxb %r0, [%r1+0]\nexit\n";
 	const char *leak = "lddw %r1, 0\nstxdw [%r1+0], %r10\nmov %r0, 0\nexit\n";
 
 	CHECK_EQ(with_global(store, RT_GLOBAL_DATA, 8), 0);
@@ -416,9 +421,9 @@ static void message_has_source_line(void)
 	struct rt_line *saved;
 	uint32_t nsaved;
 	static struct rt_line lines[] = {
-		{ 0, "ext.c", NULL, 41, 1 },
-		{ 1, "ext.c", NULL, 42, 9 },
-		{ 2, "ext.c", NULL, 43, 1 },
+	    {0, "ext.c", NULL, 41, 1},
+	    {1, "ext.c", NULL, 42, 9},
+	    {2, "ext.c", NULL, 43, 1},
 	};
 
 	if (!p) {
@@ -441,8 +446,9 @@ static void message_has_source_line(void)
 
 static void message_names_state(void)
 {
-	struct rt_prog *p = build("mov %r1, 1\ncall 2\nmov %r6, %r0\nstdw [%r10-8], 0\nmov %r2, %r10\n"
-				  "add %r2, -8\nmov %r3, 8\nmov %r1, %r6\ncall 3\nmov %r0, 0\nexit\n");
+	struct rt_prog *p =
+	    build("mov %r1, 1\ncall 2\nmov %r6, %r0\nstdw [%r10-8], 0\nmov %r2, %r10\n"
+	          "add %r2, -8\nmov %r3, 8\nmov %r1, %r6\ncall 3\nmov %r0, 0\nexit\n");
 	struct rt_verify_result res;
 
 	if (!p) {
@@ -471,7 +477,7 @@ static void bad_requests(void)
 {
 	struct rt_prog *p = build(three);
 	struct rt_verify_result res;
-	struct rt_entry e = { 0 };
+	struct rt_entry e = {0};
 
 	if (!p) {
 		CHECK(p);
@@ -488,9 +494,9 @@ static void log_is_written(void)
 {
 	struct rt_prog *p = build("mov %r0, 5\nexit\n");
 	struct rt_verify_result res;
-	struct rt_entry e = { 0 };
+	struct rt_entry e = {0};
 	char log[512];
-	struct rt_verify_opts o = { .log = log, .loglen = sizeof(log) };
+	struct rt_verify_opts o = {.log = log, .loglen = sizeof(log)};
 
 	if (!p) {
 		CHECK(p);

@@ -40,8 +40,8 @@
 #define KSTACK_SLOTS       ((KSTACK_AREA_BASE + KSTACK_AREA_SIZE - KSTACK_STRAND_BASE) / KSTACK_SLOT_SIZE)
 
 struct kstack {
-	uintptr_t bottom;   /* lowest mapped byte; the guard is just below */
-	uintptr_t top;      /* one past the highest byte: initial stack pointer */
+	uintptr_t bottom; /* lowest mapped byte; the guard is just below */
+	uintptr_t top;    /* one past the highest byte: initial stack pointer */
 	uint32_t slot;
 };
 

@@ -51,17 +51,17 @@ struct x86_tss {
 } __attribute__((packed));
 
 struct percpu {
-	uint64_t kstack_top;            /* PERCPU_KSTACK_TOP */
-	uint64_t scratch;               /* PERCPU_SCRATCH */
-	struct percpu *self;            /* PERCPU_SELF */
-	uint32_t id;                    /* PERCPU_ID: dense CPU number */
-	uint32_t preempt;               /* PERCPU_PREEMPT: scheduler's disable depth */
+	uint64_t kstack_top; /* PERCPU_KSTACK_TOP */
+	uint64_t scratch;    /* PERCPU_SCRATCH */
+	struct percpu *self; /* PERCPU_SELF */
+	uint32_t id;         /* PERCPU_ID: dense CPU number */
+	uint32_t preempt;    /* PERCPU_PREEMPT: scheduler's disable depth */
 	uint32_t apic_id;
-	volatile uint32_t online;       /* 1 once the CPU runs the scheduler */
-	void *sched;                    /* kernel/sched.c's struct sched_cpu */
-	void *current;                  /* kernel/sched.c: the strand running here */
-	void *sync;                     /* kernel/sync.c's lock-order state */
-	void *translation;              /* kernel/translation.c: this CPU's loaded context */
+	volatile uint32_t online; /* 1 once the CPU runs the scheduler */
+	void *sched;              /* kernel/sched.c's struct sched_cpu */
+	void *current;            /* kernel/sched.c: the strand running here */
+	void *sync;               /* kernel/sync.c's lock-order state */
+	void *translation;        /* kernel/translation.c: this CPU's loaded context */
 	uint64_t gdt[7] __attribute__((aligned(16)));
 	struct x86_tss tss __attribute__((aligned(16)));
 } __attribute__((aligned(64)));
@@ -90,21 +90,28 @@ static inline unsigned cpu_id(void)
 
 /* The portable names (kernel code uses these through <arch/percpu.h>). */
 #define cpu_self() this_cpu()
-static inline unsigned arch_cpu_id(void) { return cpu_id(); }
+static inline unsigned arch_cpu_id(void)
+{
+	return cpu_id();
+}
 
 /* The scheduler's per-CPU pointers, one load each. */
 static inline void *arch_percpu_sched(void)
 {
 	void *p;
 
-	__asm__ volatile("movq %%gs:%c1, %0" : "=r"(p) : "i"(__builtin_offsetof(struct percpu, sched)));
+	__asm__ volatile("movq %%gs:%c1, %0"
+	                 : "=r"(p)
+	                 : "i"(__builtin_offsetof(struct percpu, sched)));
 	return p;
 }
 static inline void *arch_percpu_sync(void)
 {
 	void *p;
 
-	__asm__ volatile("movq %%gs:%c1, %0" : "=r"(p) : "i"(__builtin_offsetof(struct percpu, sync)));
+	__asm__ volatile("movq %%gs:%c1, %0"
+	                 : "=r"(p)
+	                 : "i"(__builtin_offsetof(struct percpu, sync)));
 	return p;
 }
 
@@ -114,7 +121,9 @@ static inline void *arch_percpu_translation(void)
 {
 	void *p;
 
-	__asm__ volatile("movq %%gs:%c1, %0" : "=r"(p) : "i"(__builtin_offsetof(struct percpu, translation)));
+	__asm__ volatile("movq %%gs:%c1, %0"
+	                 : "=r"(p)
+	                 : "i"(__builtin_offsetof(struct percpu, translation)));
 	return p;
 }
 
@@ -124,12 +133,17 @@ static inline void *arch_percpu_current(void)
 {
 	void *p;
 
-	__asm__ volatile("movq %%gs:%c1, %0" : "=r"(p) : "i"(__builtin_offsetof(struct percpu, current)));
+	__asm__ volatile("movq %%gs:%c1, %0"
+	                 : "=r"(p)
+	                 : "i"(__builtin_offsetof(struct percpu, current)));
 	return p;
 }
 static inline void arch_percpu_set_current(void *s)
 {
-	__asm__ volatile("movq %0, %%gs:%c1" : : "r"(s), "i"(__builtin_offsetof(struct percpu, current)) : "memory");
+	__asm__ volatile("movq %0, %%gs:%c1"
+	                 :
+	                 : "r"(s), "i"(__builtin_offsetof(struct percpu, current))
+	                 : "memory");
 }
 
 /* Preemption depth of this CPU: one instruction, so an interrupt can never

@@ -34,11 +34,11 @@
 #ifndef ARCH_SMP_H
 #define ARCH_SMP_H
 
-#define SMP_TRAMP_PHYS     0x8000    /* real-mode trampoline page (SIPI vector 0x08) */
-#define SMP_AP_TIMEOUT_MS  1000
-#define SMP_IPI_RESCHED    0xf0
-#define SMP_IPI_CALL       0xf1
-#define SMP_IRQ_AP_TICK    0xeb      /* the APs' periodic timer (CPU 0 keeps ARCH_IRQ_TIMER) */
+#define SMP_TRAMP_PHYS    0x8000 /* real-mode trampoline page (SIPI vector 0x08) */
+#define SMP_AP_TIMEOUT_MS 1000
+#define SMP_IPI_RESCHED   0xf0
+#define SMP_IPI_CALL      0xf1
+#define SMP_IRQ_AP_TICK   0xeb /* the APs' periodic timer (CPU 0 keeps ARCH_IRQ_TIMER) */
 
 #ifndef __ASSEMBLY__
 #include <stdbool.h>
@@ -79,10 +79,10 @@ void arch_cpu_init_ap(struct percpu *p);
 uint32_t apic_self_id(void);
 /* icr: vector | delivery mode | level/trigger bits of the ICR low word. */
 void apic_send_icr(uint32_t apic_id, uint32_t icr);
-#define APIC_ICR_FIXED 0x0000u
-#define APIC_ICR_NMI   0x0400u
-#define APIC_ICR_INIT  0x0500u
-#define APIC_ICR_SIPI  0x0600u
+#define APIC_ICR_FIXED  0x0000u
+#define APIC_ICR_NMI    0x0400u
+#define APIC_ICR_INIT   0x0500u
+#define APIC_ICR_SIPI   0x0600u
 #define APIC_ICR_ASSERT 0x4000u
 #define APIC_ICR_LEVEL  0x8000u
 /* Enable this AP's local APIC and start its periodic tick (the boot CPU's

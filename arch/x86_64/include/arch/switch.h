@@ -33,12 +33,12 @@ static inline uintptr_t arch_context_init(uintptr_t top, void (*fn)(void *), voi
 
 	/* ret slot at top-8, so rsp is 16-aligned in arch_strand_start. */
 	*--sp = (uint64_t)(uintptr_t)arch_strand_start;
-	*--sp = 0;                       /* rbp */
+	*--sp = 0;                        /* rbp */
 	*--sp = (uint64_t)(uintptr_t)arg; /* rbx: argument */
-	*--sp = (uint64_t)(uintptr_t)fn; /* r12: function */
-	*--sp = 0;                       /* r13 */
-	*--sp = 0;                       /* r14 */
-	*--sp = 0;                       /* r15 */
+	*--sp = (uint64_t)(uintptr_t)fn;  /* r12: function */
+	*--sp = 0;                        /* r13 */
+	*--sp = 0;                        /* r14 */
+	*--sp = 0;                        /* r15 */
 	return (uintptr_t)sp;
 }
 
