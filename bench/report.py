@@ -135,6 +135,8 @@ def cmd_serial2part(args):
     res, info, end = parse_serial(args.log)
     if end is None:
         sys.exit("serial2part: %s: no BENCHEND line (run incomplete)" % args.log)
+    if end <= 0 or not res:
+        sys.exit("serial2part: %s: no BENCH results" % args.log)
     out = []
     for name, r in res.items():
         unit = defs[name]["unit"] if name in defs else args.unit

@@ -47,4 +47,9 @@ for t in "$@"; do
 	echo "ok fuzz-$t: $n seeds replayed, ${runs:-?} seeded fuzz runs"
 	pass=$((pass + 1))
 done
+if [ $((pass + fail)) -eq 0 ]; then
+	echo "FAIL fuzz: no targets named"
+	fail=1
+fi
 echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

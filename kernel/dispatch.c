@@ -442,6 +442,15 @@ static int dispatch_check_test(const struct rt_sig *ev, const struct dispatch_gu
 	return 0;
 }
 
+/* Release what an extension invocation still holds in its ledger frame. */
+static void dispatch_frame_release(struct dispatch_frame *fr)
+{
+	for (uint32_t i = fr->n; i-- > 0;)
+		if (fr->held[i].release)
+			fr->held[i].release(fr->held[i].ref);
+	fr->n = 0;
+}
+
 /* Run an extension procedure with the invocation ledger in place.  Returns
  * false if the run was aborted (everything it held has been released). */
 static bool dispatch_run_ext(rt_jit_fn fn, bool has_closure, void *closure, const uint64_t a[5],
@@ -461,9 +470,7 @@ static bool dispatch_run_ext(rt_jit_fn fn, bool has_closure, void *closure, cons
 		r = fn(a[0], a[1], a[2], a[3], a[4], fuel);
 	cpu->frame = fr.up;
 	/* A normal exit holds nothing (the verifier proves it); an abort may. */
-	for (uint32_t i = fr.n; i-- > 0;)
-		if (fr.held[i].release)
-			fr.held[i].release(fr.held[i].ref);
+	dispatch_frame_release(&fr);
 	*r0 = r.r0;
 	*status = (uint32_t)r.status;
 	return r.status == RT_RUN_OK;
@@ -477,15 +484,14 @@ static uint64_t dispatch_call_native(dispatch_fn fn, bool has_closure, void *clo
 	return fn(a[0], a[1], a[2], a[3], a[4]);
 }
 
-static void dispatch_aborted(const struct dispatch_set *s, struct dispatch_binding *b,
-                             uint32_t status, struct dispatch_outcome *o)
+/* b's extension handler was aborted: apply its abort policy. */
+static void dispatch_aborted(struct dispatch_binding *b, uint32_t status)
 {
-	o->aborted++;
 	__atomic_add_fetch(&b->aborts, 1, __ATOMIC_RELAXED);
 	if (b->policy == DISPATCH_ABORT_DISABLE)
 		__atomic_store_n(&b->disabled, true, __ATOMIC_RELEASE);
-	if (s->ev->on_abort)
-		s->ev->on_abort(s->ev->on_abort_arg, b, status);
+	if (b->ev->on_abort)
+		b->ev->on_abort(b->ev->on_abort_arg, b, status);
 }
 
 static bool dispatch_guards_hold(const struct dispatch_entry *e, const uint64_t a[5])
@@ -573,7 +579,8 @@ static int dispatch_walk_general(const struct dispatch_set *s, const uint64_t a[
 		if (e->jit) {
 			if (!dispatch_run_ext(e->jit, e->has_closure, e->closure, a, e->fuel, &r,
 			                      &st)) {
-				dispatch_aborted(s, e->b, st, o);
+				o->aborted++;
+				dispatch_aborted(e->b, st);
 				continue;
 			}
 		} else {
@@ -637,16 +644,11 @@ static int dispatch_run_set(const struct dispatch_set *s, const uint64_t a[5],
 static int dispatch_gen_ext_slow(const void *set, uint32_t i, uint64_t status, void *frame)
 {
 	const struct dispatch_set *s = set;
-	struct dispatch_frame *fr = frame;
-	struct dispatch_outcome o = {0};
 
-	for (uint32_t k = fr->n; k-- > 0;)
-		if (fr->held[k].release)
-			fr->held[k].release(fr->held[k].ref);
-	fr->n = 0;
+	dispatch_frame_release(frame);
 	if (status == RT_RUN_OK)
 		return 0;
-	dispatch_aborted(s, s->e[i].b, (uint32_t)status, &o);
+	dispatch_aborted(s->e[i].b, (uint32_t)status);
 	return 1;
 }
 
@@ -1601,11 +1603,7 @@ int dispatch_run_async(struct dispatch_binding *b, const uint64_t a[5], uint64_t
 		goto out;
 	if (e.jit) {
 		if (!dispatch_run_ext(e.jit, e.has_closure, e.closure, a, e.fuel, &r, &st)) {
-			__atomic_add_fetch(&b->aborts, 1, __ATOMIC_RELAXED);
-			if (b->policy == DISPATCH_ABORT_DISABLE)
-				__atomic_store_n(&b->disabled, true, __ATOMIC_RELEASE);
-			if (b->ev->on_abort)
-				b->ev->on_abort(b->ev->on_abort_arg, b, st);
+			dispatch_aborted(b, st);
 			ran = DISPATCH_ASYNC_ABORTED;
 			goto out;
 		}

@@ -33,15 +33,15 @@
  *     authorizer, which may deny, allow, impose guards or add constraints;
  *   - a failing call changes nothing.
  *
- * Epochs and quiescence: each CPU counts how deeply it is inside raises
- * (nest) and how many times it has left the outermost one (qs).  A set
- * retired at time T records every CPU's qs; it may be freed when each CPU is
- * either at nest 0 or has advanced its qs since T.  Raisers only touch their
- * own CPU's counters (no shared writes, no fences on the raise path); the
- * reclaimer reads the others'.  SMP rules: a raise runs with migration
- * disabled (it stays on one CPU), the reclaimer reads other CPUs' counters
- * with acquire loads, and the raiser's counter stores are release stores.
- * Single CPU today: dispatch_cpu_self() is 0.
+ * Quiescence: each CPU counts how deeply it is inside raises (nest) and
+ * records the grace-period counter it saw when it last left its outermost
+ * raise or passed a quiescent point (seen).  A set retired at time T is
+ * tagged with the counter incremented at T; it may be freed when every
+ * CPU's record has reached that tag (kernel/dispatch.c).  Raisers only
+ * touch their own CPU's counters (no shared writes, no fences on the raise
+ * path); the reclaimer reads the others' with acquire loads, and the
+ * raiser's stores are release stores.  A raise must stay on the CPU whose
+ * counters it took (Preemption, below).
  *
  * Preemption.  A direct call (one native, unguarded, closure-free handler)
  * is just that: the handler runs preemptibly and owns its own safety (it

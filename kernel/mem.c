@@ -9,6 +9,10 @@
  *     boot page tables' direct map of the first 4 GiB.
  *  3. mmu_init() builds the final W^X page tables from pmm pages.
  *  4. The heap gets the pmm + direct map as its page source.
+ *
+ * Both allocators get their spinlocks here, before anything else can share
+ * them: strands (once the scheduler preempts), interrupt handlers and the
+ * other CPUs all allocate.
  */
 #include <arch/cpu.h>
 #include <arch/mmu.h>
@@ -19,10 +23,13 @@
 #include "kernel/panic.h"
 #include "kernel/pmm.h"
 #include "kernel/string.h"
+#include "kernel/sync.h"
 
 extern char __kernel_start[], __kernel_end[];
 
 static struct memmap mem_boot_map; /* ~16 KiB: keep it off the stack */
+static struct spinlock mem_pmm_lock = SPINLOCK_INIT("pmm", SYNC_RANK_PMM);
+static struct spinlock mem_heap_lock = SPINLOCK_INIT("heap", SYNC_RANK_HEAP);
 
 const struct memmap *mem_map(void)
 {
@@ -130,6 +137,7 @@ void mem_init(const struct boot_info *bi, bool strict)
 	err = pmm_init(m, phys_to_virt(meta_phys), meta_bytes, meta_phys);
 	if (err)
 		boot_fail("frame allocator refused the memory map: %s", pmm_strerror(err));
+	pmm_set_lock(spin_lock_hook, spin_unlock_hook, &mem_pmm_lock);
 
 	err = mmu_init(m);
 	if (err)
@@ -139,6 +147,9 @@ void mem_init(const struct boot_info *bi, bool strict)
 	    .page_alloc = mem_heap_page_alloc,
 	    .page_free = mem_heap_page_free,
 	    .report = mem_heap_report,
+	    .lock = spin_lock_hook,
+	    .unlock = spin_unlock_hook,
+	    .arg = &mem_heap_lock,
 	};
 	err = heap_init(&ops);
 	if (err)

@@ -123,11 +123,8 @@
 #include <arch/switch.h>
 
 #include "kernel/clock.h"
-#include "kernel/heap.h"
 #include "kernel/kprintf.h"
-#include "kernel/mem.h"
 #include "kernel/panic.h"
-#include "kernel/pmm.h"
 #include "kernel/sched.h"
 #include "kernel/strand.h"
 #include "kernel/sync.h"
@@ -160,11 +157,6 @@ static struct sched_cpu sched_cpus[SCHED_MAX_CPUS];
 static bool sched_on;
 static volatile uint32_t sched_idle_mask; /* bit c: CPU c is idle */
 static void (*volatile sched_quiescent_fn)(void);
-
-/* Locks the allocators get once strands can preempt each other. */
-static struct spinlock sched_pmm_lock = SPINLOCK_INIT("pmm", SYNC_RANK_PMM);
-static struct spinlock sched_heap_lock = SPINLOCK_INIT("heap", SYNC_RANK_HEAP);
-bool sched_heap_locked;
 
 /* This CPU's state; only meaningful while the caller cannot migrate
  * (interrupts off, or preemption disabled). */
@@ -896,54 +888,6 @@ static void sched_idle_main(void *arg)
 	}
 }
 
-static void sched_heap_page_free(void *va, size_t npages, void *arg)
-{
-	(void)arg;
-	mem_page_free(va, npages);
-}
-
-static void *sched_heap_page_alloc(size_t npages, void *arg)
-{
-	(void)arg;
-	return mem_page_alloc(npages);
-}
-
-static void sched_heap_report(int code, const void *ptr, const char *msg, void *arg)
-{
-	(void)arg;
-	kprintf("heap: %s (%s, %p)\n", msg, heap_strerror(code), ptr);
-}
-
-/*
- * Preemption makes the allocators shared between strands: give them locks.
- * The pmm has a hook for that.  The heap takes its lock only at heap_init,
- * which it allows again while it holds no objects (true this early in boot);
- * the page source and report are mem.c's (mem_page_alloc/free).
- */
-static void sched_lock_allocators(void)
-{
-	struct heap_ops ops = {
-	    .page_alloc = sched_heap_page_alloc,
-	    .page_free = sched_heap_page_free,
-	    .report = sched_heap_report,
-	    .lock = spin_lock_hook,
-	    .unlock = spin_unlock_hook,
-	    .arg = &sched_heap_lock,
-	};
-	struct heap_stats hs;
-	int err;
-
-	pmm_set_lock(spin_lock_hook, spin_unlock_hook, &sched_pmm_lock);
-	heap_get_stats(&hs);
-	err = hs.live_objects ? HEAP_E_BUSY : heap_init(&ops);
-	if (err)
-		kprintf("sched: WARNING: cannot install the heap lock (%s, %lu live objects): "
-		        "kmalloc is"
-		        " not preemption-safe\n",
-		        heap_strerror(err), (unsigned long)hs.live_objects);
-	sched_heap_locked = err == 0;
-}
-
 static const char *const sched_idle_names[SCHED_MAX_CPUS] = {
     "idle",  "idle1", "idle2",  "idle3",  "idle4",  "idle5",  "idle6",  "idle7",
     "idle8", "idle9", "idle10", "idle11", "idle12", "idle13", "idle14", "idle15",
@@ -956,7 +900,6 @@ int sched_init(void)
 
 	if (sched_on)
 		return -EINVAL;
-	sched_lock_allocators();
 	spin_init(&c->lock, "runqueue", SYNC_RANK_SCHED);
 	c->id = 0;
 	boot = strand_init();

@@ -82,28 +82,10 @@ $(KEXT_TABLE): $(KEXT_DIR)/kext_images.S $(KEXT_OBJS) $(KEXT_MANIFEST)
 	@$(if $(V),:,echo "  AS      $<")
 	$(KQ)$(KERNEL_CC) $(KERNEL_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
 
-.PHONY: kext-objs bench-kext
+.PHONY: kext-objs
 kext-objs: $(KEXT_OBJS)
 
 # ---- guest benchmark: kernel/bench_kext.c, ids kcall_* ext_kcall verify_jit_small ----
-BENCH_PARTS += kext
-KEXT_BENCH_LOG := $(BUILD)/bench/parts/kext.log
-bench-kext: $(KERNEL_ELF) bench/report.py bench/benchmarks.def
-	@mkdir -p $(BUILD)/bench/parts
-	@rm -f $(KEXT_BENCH_LOG)
-	@st=0; timeout -k 5 300 $(QEMU) $(QEMU_FIRMWARE) $(QEMU_COMMON) -icount shift=0,sleep=off \
-		-serial file:$(KEXT_BENCH_LOG) -kernel $(KERNEL_ELF) -append "bench=kext" || st=$$?; \
-	if [ $$st -ne 33 ]; then \
-		echo "bench-kext: the bench=kext boot ended with status $$st (33 = success)"; \
-		tail -20 $(KEXT_BENCH_LOG); exit 1; fi
-	@grep '^BENCH' $(KEXT_BENCH_LOG)
-	$(BENCH_REPORT) serial2part -o $(BUILD)/bench/parts/kext.json $(KEXT_BENCH_LOG)
-
-# Repeatability (mk/bench.mk, bench/repeat.sh): the same run, BENCH lines on
-# stdout.  Not in BENCH_REPEAT_PARALLEL: a run may have to relink the kernel.
-BENCH_REPEAT += kext
-.PHONY: bench-quick-kext
-bench-quick-kext: $(KERNEL_ELF)
-	@log=$$(mktemp); st=0; timeout -k 5 300 $(QEMU) $(QEMU_FIRMWARE) $(QEMU_COMMON) \
-		-icount shift=0,sleep=off -serial file:$$log -kernel $(KERNEL_ELF) -append "bench=kext" \
-		|| st=$$?; grep '^BENCH' $$log; rm -f $$log; [ $$st -eq 33 ]
+# bench-kext and bench-quick-kext (mk/bench.mk).  A quick run may have to
+# relink the kernel, so kext is not in BENCH_REPEAT_PARALLEL.
+$(eval $(call bench_guest_part,kext))

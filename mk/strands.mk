@@ -1,38 +1,17 @@
 # Strand benchmarks (SPIN Table 3, kernel column): fork-join and ping-pong
 # of in-kernel strands, measured in guest instructions under -icount.
 #
-#   make bench-strands   boots the kernel with "bench=strands", keeps the
-#                        serial log in build/bench/strands.log and converts
-#                        it with bench/report.py into build/bench/parts/strands.json
+#   make bench-strands   boots the kernel on the shared guest machine with
+#                        "bench=strands", keeps the serial log in
+#                        build/bench/strands.log and converts it with
+#                        bench/report.py into build/bench/parts/strands.json
 #   make bench-strands-smp2   the same on the shared guest machine
 #                        ($(BENCH_GUEST_QEMU), mk/bench.mk) with -smp 2: rows
 #                        with smp 2 in build/bench/parts/strands-smp2.json
-BENCH_PARTS += strands strands-smp2
+BENCH_PARTS += strands-smp2
 
-STRANDS_BENCH_LOG := $(BUILD)/bench/strands.log
-
-.PHONY: bench-strands
-bench-strands: $(KERNEL_ELF) bench/report.py bench/benchmarks.def
-	@mkdir -p $(BUILD)/bench/parts
-	@timeout -k 5 120 $(QEMU) $(QEMU_ACCEL) -icount shift=0,sleep=off -m $(QEMU_MEM) \
-		-nodefaults -no-reboot -display none -monitor none \
-		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -bios /usr/share/qemu/qboot.rom \
-		-serial file:$(STRANDS_BENCH_LOG) -kernel $(KERNEL_ELF) -append "bench=strands"; \
-	rc=$$?; if [ $$rc -ne 33 ]; then \
-		echo "bench-strands: guest run failed (status $$rc); see $(STRANDS_BENCH_LOG)"; \
-		tail -n 20 $(STRANDS_BENCH_LOG); exit 1; fi
-	@grep -E '^BENCH' $(STRANDS_BENCH_LOG)
-	$(BENCH_REPORT) serial2part -o $(BUILD)/bench/parts/strands.json $(STRANDS_BENCH_LOG)
-
-# Repeatability (mk/bench.mk, bench/repeat.sh): the same run, BENCH lines on stdout.
-BENCH_REPEAT += strands
-.PHONY: bench-quick-strands
-bench-quick-strands: $(KERNEL_ELF)
-	@log=$$(mktemp); timeout -k 5 120 $(QEMU) $(QEMU_ACCEL) -icount shift=0,sleep=off -m $(QEMU_MEM) \
-		-nodefaults -no-reboot -display none -monitor none \
-		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -bios /usr/share/qemu/qboot.rom \
-		-serial file:$$log -kernel $(KERNEL_ELF) -append "bench=strands"; \
-	rc=$$?; grep '^BENCH' $$log; rm -f $$log; [ $$rc -eq 33 ]
+# bench-strands and bench-quick-strands (mk/bench.mk).
+$(eval $(call bench_guest_part,strands))
 
 STRANDS_SMP2_LOG := $(BUILD)/bench/strands-smp2.log
 

@@ -60,17 +60,17 @@ bench-user: $(KERNEL_ELF) $(USER_CPIO)
 	timeout --foreground 120 $(QEMU) $(QEMU_FIRMWARE) $(QEMU_ACCEL) -icount shift=0,sleep=off \
 		-m $(QEMU_MEM) -no-reboot -display none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-serial stdio -kernel $(KERNEL_ELF) -initrd $(USER_CPIO) -append "init=/bin/nullsys" \
-		</dev/null >$(BUILD)/bench/parts/user.log 2>&1 || test $$? -eq 33
+		</dev/null >$(BUILD)/bench/parts/user.log 2>&1; test $$? -eq 33
 	timeout --foreground 120 $(QEMU) $(QEMU_FIRMWARE) $(QEMU_ACCEL) -icount shift=0,sleep=off \
 		-m $(QEMU_MEM) -no-reboot -display none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-serial stdio -kernel $(KERNEL_ELF) -initrd $(USER_CPIO) \
 		-append "nolockcheck exts=/ext/xas.o procs=/bin/xas_server,/bin/xas_bench" \
-		</dev/null >$(BUILD)/bench/parts/user-xas.log 2>&1 || test $$? -eq 33
+		</dev/null >$(BUILD)/bench/parts/user-xas.log 2>&1; test $$? -eq 33
 	timeout --foreground 120 $(QEMU) $(QEMU_FIRMWARE) $(QEMU_ACCEL) -icount shift=0,sleep=off \
 		-m $(QEMU_MEM) -no-reboot -display none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-serial stdio -kernel $(KERNEL_ELF) -initrd $(USER_CPIO) \
 		-append "nolockcheck init=/bin/vmuser table4" \
-		</dev/null >$(BUILD)/bench/parts/user-vm.log 2>&1 || test $$? -eq 33
+		</dev/null >$(BUILD)/bench/parts/user-vm.log 2>&1; test $$? -eq 33
 	grep -v '^BENCHEND' $(BUILD)/bench/parts/user.log >$(BUILD)/bench/parts/user-all.log
 	grep -v '^BENCHEND' $(BUILD)/bench/parts/user-xas.log >>$(BUILD)/bench/parts/user-all.log
 	cat $(BUILD)/bench/parts/user-vm.log >>$(BUILD)/bench/parts/user-all.log

@@ -120,4 +120,19 @@ static inline int bpf_is_lddw(const struct bpf_insn *i)
 	return i->code == (BPF_LD | BPF_IMM | BPF_DW);
 }
 
+/* Bytes moved by a load, store or atomic of this opcode's BPF_SIZE. */
+static inline uint32_t bpf_size_bytes(uint8_t code)
+{
+	switch (BPF_SIZE(code)) {
+	case BPF_B:
+		return 1;
+	case BPF_H:
+		return 2;
+	case BPF_W:
+		return 4;
+	default:
+		return 8;
+	}
+}
+
 #endif

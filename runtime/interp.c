@@ -19,9 +19,10 @@
  *     with RT_RUN_FAULT.  An accepted program that faults here is a verifier
  *     bug.
  *
- * Arithmetic is done on uint64_t/uint32_t so that wrap-around is defined
- * C; signed division and modulo test the two RFC special cases (divisor 0,
- * and INT_MIN / -1 which would trap on x86 and is UB in C) before dividing.
+ * Arithmetic and byte swaps are alu.h's, which the verifier also folds
+ * constants with: done on uint64_t/uint32_t so that wrap-around is defined
+ * C, with the two RFC special cases of signed division and modulo (divisor
+ * 0, and INT_MIN / -1 which would trap on x86 and is UB in C) tested first.
  *
  * Calls.  Each local call gets a fresh 512-byte frame (r10 = its top);
  * r6-r9, r10 and the return pc are saved in a side array and restored at
@@ -44,6 +45,7 @@
  * run->ledger (exec.h), releasing what the embedder's procedures noted as
  * acquired and not yet released; the JIT's rt_jit_run does the same.
  */
+#include "runtime/alu.h"
 #include "runtime/exec.h"
 
 /* Per-call saved state. */
@@ -135,198 +137,6 @@ static void interp_store(uint64_t addr, uint32_t size, uint64_t v)
 		__builtin_memcpy(dst, &v, 8);
 		break;
 	}
-}
-
-static uint32_t interp_size(uint8_t code)
-{
-	switch (BPF_SIZE(code)) {
-	case BPF_B:
-		return 1;
-	case BPF_H:
-		return 2;
-	case BPF_W:
-		return 4;
-	default:
-		return 8;
-	}
-}
-
-static uint16_t interp_bswap16(uint16_t v)
-{
-	return (uint16_t)((v >> 8) | (v << 8));
-}
-
-static uint32_t interp_bswap32(uint32_t v)
-{
-	return ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >> 8) & 0xff00) | (v >> 24);
-}
-
-static uint64_t interp_bswap64(uint64_t v)
-{
-	return ((uint64_t)interp_bswap32((uint32_t)v) << 32) | interp_bswap32((uint32_t)(v >> 32));
-}
-
-/* Byte swap / truncate per BPF_END: `swap` says whether bytes are reversed. */
-static bool interp_end(uint64_t *r, int32_t imm, bool swap)
-{
-	switch (imm) {
-	case 16:
-		*r = swap ? interp_bswap16((uint16_t)*r) : (uint16_t)*r;
-		return true;
-	case 32:
-		*r = swap ? interp_bswap32((uint32_t)*r) : (uint32_t)*r;
-		return true;
-	case 64:
-		*r = swap ? interp_bswap64(*r) : *r;
-		return true;
-	default:
-		return false;
-	}
-}
-
-/*
- * One ALU operation on 64-bit values.  Returns false for an encoding the
- * ISA does not define (the caller reports RT_RUN_BADINSN).
- */
-static bool interp_alu64(uint8_t op, int16_t off, uint64_t *d, uint64_t s)
-{
-	switch (op) {
-	case BPF_ADD:
-		*d += s;
-		break;
-	case BPF_SUB:
-		*d -= s;
-		break;
-	case BPF_MUL:
-		*d *= s;
-		break;
-	case BPF_OR:
-		*d |= s;
-		break;
-	case BPF_AND:
-		*d &= s;
-		break;
-	case BPF_XOR:
-		*d ^= s;
-		break;
-	case BPF_LSH:
-		*d <<= (s & 63);
-		break;
-	case BPF_RSH:
-		*d >>= (s & 63);
-		break;
-	case BPF_ARSH:
-		/* Arithmetic shift on the two's complement pattern without
-		 * relying on implementation-defined signed right shift. */
-		s &= 63;
-		if (s && (*d >> 63))
-			*d = (*d >> s) | ~(~(uint64_t)0 >> s);
-		else
-			*d >>= s;
-		break;
-	case BPF_DIV:
-		if (off == 0) {
-			*d = s ? *d / s : 0;
-		} else if (off == 1) {
-			if (s == 0)
-				*d = 0;
-			else if (s == ~(uint64_t)0)
-				*d = 0 - *d; /* x / -1 = -x, INT_MIN wraps to itself */
-			else
-				*d = (uint64_t)((int64_t)*d / (int64_t)s);
-		} else {
-			return false;
-		}
-		break;
-	case BPF_MOD:
-		if (off == 0) {
-			if (s)
-				*d %= s;
-		} else if (off == 1) {
-			if (s == ~(uint64_t)0)
-				*d = 0;
-			else if (s)
-				*d = (uint64_t)((int64_t)*d % (int64_t)s);
-		} else {
-			return false;
-		}
-		break;
-	default:
-		return false;
-	}
-	if (op != BPF_DIV && op != BPF_MOD && off != 0)
-		return false;
-	return true;
-}
-
-/* The same on 32-bit values; the caller zero-extends the result. */
-static bool interp_alu32(uint8_t op, int16_t off, uint32_t *d, uint32_t s)
-{
-	switch (op) {
-	case BPF_ADD:
-		*d += s;
-		break;
-	case BPF_SUB:
-		*d -= s;
-		break;
-	case BPF_MUL:
-		*d *= s;
-		break;
-	case BPF_OR:
-		*d |= s;
-		break;
-	case BPF_AND:
-		*d &= s;
-		break;
-	case BPF_XOR:
-		*d ^= s;
-		break;
-	case BPF_LSH:
-		*d <<= (s & 31);
-		break;
-	case BPF_RSH:
-		*d >>= (s & 31);
-		break;
-	case BPF_ARSH:
-		s &= 31;
-		if (s && (*d >> 31))
-			*d = (*d >> s) | ~(~(uint32_t)0 >> s);
-		else
-			*d >>= s;
-		break;
-	case BPF_DIV:
-		if (off == 0) {
-			*d = s ? *d / s : 0;
-		} else if (off == 1) {
-			if (s == 0)
-				*d = 0;
-			else if (s == ~(uint32_t)0)
-				*d = 0 - *d;
-			else
-				*d = (uint32_t)((int32_t)*d / (int32_t)s);
-		} else {
-			return false;
-		}
-		break;
-	case BPF_MOD:
-		if (off == 0) {
-			if (s)
-				*d %= s;
-		} else if (off == 1) {
-			if (s == ~(uint32_t)0)
-				*d = 0;
-			else if (s)
-				*d = (uint32_t)((int32_t)*d % (int32_t)s);
-		} else {
-			return false;
-		}
-		break;
-	default:
-		return false;
-	}
-	if (op != BPF_DIV && op != BPF_MOD && off != 0)
-		return false;
-	return true;
 }
 
 /* Conditional jump predicate; false in *ok for an undefined operation. */
@@ -530,12 +340,12 @@ static enum rt_status interp_loop(struct interp *in, uint32_t pc, uint64_t *reg,
 			} else if (op == BPF_END) {
 				/* ALU64 | END | K is the unconditional bswap. */
 				if (BPF_SRC(code) != BPF_K || i->off != 0 ||
-				    !interp_end(&reg[i->dst], i->imm, true))
+				    !bpf_end(&reg[i->dst], i->imm, true))
 					goto badinsn;
 			} else {
 				src = BPF_SRC(code) == BPF_K ? (uint64_t)(int64_t)i->imm
 				                             : reg[i->src];
-				if (!interp_alu64(op, i->off, &reg[i->dst], src))
+				if (!bpf_alu64(op, i->off, &reg[i->dst], src))
 					goto badinsn;
 			}
 			pc++;
@@ -569,13 +379,13 @@ static enum rt_status interp_loop(struct interp *in, uint32_t pc, uint64_t *reg,
 				/* K: to little endian (a truncation on this host);
 				 * X: to big endian (a swap). */
 				if (i->off != 0 ||
-				    !interp_end(&reg[i->dst], i->imm, BPF_SRC(code) == BPF_TO_BE))
+				    !bpf_end(&reg[i->dst], i->imm, BPF_SRC(code) == BPF_TO_BE))
 					goto badinsn;
 			} else {
 				d = (uint32_t)reg[i->dst];
 				src = BPF_SRC(code) == BPF_K ? (uint32_t)i->imm
 				                             : (uint32_t)reg[i->src];
-				if (!interp_alu32(op, i->off, &d, (uint32_t)src))
+				if (!bpf_alu32(op, i->off, &d, (uint32_t)src))
 					goto badinsn;
 				reg[i->dst] = d;
 			}
@@ -699,7 +509,7 @@ static enum rt_status interp_loop(struct interp *in, uint32_t pc, uint64_t *reg,
 		case BPF_LDX:
 			if (i->dst == BPF_REG_FP || i->imm != 0)
 				goto badinsn;
-			size = interp_size(code);
+			size = bpf_size_bytes(code);
 			if (BPF_MODE(code) != BPF_MEM &&
 			    !(BPF_MODE(code) == BPF_MEMSX && size != 8))
 				goto badinsn;
@@ -721,7 +531,7 @@ static enum rt_status interp_loop(struct interp *in, uint32_t pc, uint64_t *reg,
 		case BPF_ST:
 			if (BPF_MODE(code) != BPF_MEM || i->src != 0)
 				goto badinsn;
-			size = interp_size(code);
+			size = bpf_size_bytes(code);
 			addr = reg[i->dst] + (uint64_t)(int64_t)i->off;
 			if (checking && !interp_access_ok(in, addr, size, true))
 				goto fault;
@@ -730,7 +540,7 @@ static enum rt_status interp_loop(struct interp *in, uint32_t pc, uint64_t *reg,
 			break;
 
 		case BPF_STX:
-			size = interp_size(code);
+			size = bpf_size_bytes(code);
 			addr = reg[i->dst] + (uint64_t)(int64_t)i->off;
 			if (BPF_MODE(code) == BPF_MEM) {
 				if (i->imm != 0)

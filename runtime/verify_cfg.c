@@ -617,19 +617,6 @@ static uint64_t slot_mask(int32_t off, uint32_t size)
 	return m;
 }
 
-static uint32_t mem_size(uint8_t code)
-{
-	switch (BPF_SIZE(code)) {
-	case BPF_B:
-		return 1;
-	case BPF_H:
-		return 2;
-	case BPF_W:
-		return 4;
-	}
-	return 8;
-}
-
 /* Does any instruction put a stack address anywhere but in r10? */
 static bool cfg_fp_escapes(const struct venv *e)
 {
@@ -693,7 +680,7 @@ static struct vflow flow_insn(const struct venv *e, uint32_t pc, bool entry_sub,
 		break;
 	case BPF_LDX: {
 		bool want = o.prec & d;
-		uint64_t sm = is_fp_base(in->src) ? slot_mask(in->off, mem_size(in->code))
+		uint64_t sm = is_fp_base(in->src) ? slot_mask(in->off, bpf_size_bytes(in->code))
 		              : esc               ? ~0ull
 		                                  : 0;
 		n.live &= (uint16_t)~d;
@@ -708,7 +695,7 @@ static struct vflow flow_insn(const struct venv *e, uint32_t pc, bool entry_sub,
 	case BPF_ST:
 	case BPF_STX: {
 		bool atomic = cls == BPF_STX && BPF_MODE(in->code) == BPF_ATOMIC;
-		uint32_t size = mem_size(in->code);
+		uint32_t size = bpf_size_bytes(in->code);
 		n.live |= d;
 		n.prec |= d;
 		if (cls == BPF_STX)

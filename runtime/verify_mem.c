@@ -18,19 +18,6 @@
  */
 #include "runtime/verify_impl.h"
 
-static uint32_t size_bytes(uint8_t code)
-{
-	switch (BPF_SIZE(code)) {
-	case BPF_B:
-		return 1;
-	case BPF_H:
-		return 2;
-	case BPF_W:
-		return 4;
-	}
-	return 8;
-}
-
 #define V_OFF_LIMIT (1ll << 40)
 
 static struct vslot_st *slot_at(struct vframe *f, int64_t off, uint32_t *byte)
@@ -238,7 +225,7 @@ int verify_ldx(struct venv *e, struct vst *s, const struct bpf_insn *in)
 {
 	struct vframe *f = vst_frame(s);
 	struct vreg ptr = f->regs[in->src], *d = &f->regs[in->dst];
-	uint32_t size = size_bytes(in->code);
+	uint32_t size = bpf_size_bytes(in->code);
 	bool sx = BPF_MODE(in->code) == BPF_MEMSX;
 	int rc;
 
@@ -318,7 +305,7 @@ int verify_st(struct venv *e, struct vst *s, const struct bpf_insn *in)
 {
 	struct vframe *f = vst_frame(s);
 	struct vreg ptr = f->regs[in->dst], val;
-	uint32_t size = size_bytes(in->code);
+	uint32_t size = bpf_size_bytes(in->code);
 	char desc[96];
 	int rc;
 
@@ -391,7 +378,7 @@ int verify_atomic(struct venv *e, struct vst *s, const struct bpf_insn *in)
 {
 	struct vframe *f = vst_frame(s);
 	struct vreg ptr = f->regs[in->dst], *src = &f->regs[in->src];
-	uint32_t size = size_bytes(in->code), a = (uint32_t)in->imm;
+	uint32_t size = bpf_size_bytes(in->code), a = (uint32_t)in->imm;
 	char desc[96];
 	int rc;
 

@@ -100,6 +100,7 @@
  * Budgets: opts->max_states kept states and RT_VERIFY_MAX_INSNS processed
  * instructions; exceeding either rejects with RT_VERR_TOO_COMPLEX.
  */
+#include "runtime/alu.h"
 #include "runtime/verify_impl.h"
 
 #define V_WIDEN_SOFT         32   /* kept states at a loop head before ranges widen */
@@ -418,98 +419,20 @@ static void val_zext32(struct vreg *r)
 	vreg_sync(r);
 }
 
-/* Exact ALU on constants, identical to the interpreter (runtime/interp.c). */
+/*
+ * Exact ALU on constants, by the interpreter's own definition (alu.h).  The
+ * encoding was checked by verify_cfg.c, so bpf_alu64/32 cannot refuse it.
+ */
 static uint64_t fold64(uint8_t op, int16_t off, uint64_t d, uint64_t s)
 {
-	switch (op) {
-	case BPF_ADD:
-		return d + s;
-	case BPF_SUB:
-		return d - s;
-	case BPF_MUL:
-		return d * s;
-	case BPF_OR:
-		return d | s;
-	case BPF_AND:
-		return d & s;
-	case BPF_XOR:
-		return d ^ s;
-	case BPF_LSH:
-		return d << (s & 63);
-	case BPF_RSH:
-		return d >> (s & 63);
-	case BPF_ARSH:
-		s &= 63;
-		return (s && (d >> 63)) ? (d >> s) | ~(~0ull >> s) : d >> s;
-	case BPF_DIV:
-		if (off == 0)
-			return s ? d / s : 0;
-		if (s == 0)
-			return 0;
-		if (s == ~0ull)
-			return 0 - d;
-		return (uint64_t)((int64_t)d / (int64_t)s);
-	case BPF_MOD:
-		if (off == 0)
-			return s ? d % s : d;
-		if (s == ~0ull)
-			return 0;
-		return s ? (uint64_t)((int64_t)d % (int64_t)s) : d;
-	}
-	return 0;
+	bpf_alu64(op, off, &d, s);
+	return d;
 }
 
 static uint32_t fold32(uint8_t op, int16_t off, uint32_t d, uint32_t s)
 {
-	switch (op) {
-	case BPF_ADD:
-		return d + s;
-	case BPF_SUB:
-		return d - s;
-	case BPF_MUL:
-		return d * s;
-	case BPF_OR:
-		return d | s;
-	case BPF_AND:
-		return d & s;
-	case BPF_XOR:
-		return d ^ s;
-	case BPF_LSH:
-		return d << (s & 31);
-	case BPF_RSH:
-		return d >> (s & 31);
-	case BPF_ARSH:
-		s &= 31;
-		return (s && (d >> 31)) ? (d >> s) | ~(~0u >> s) : d >> s;
-	case BPF_DIV:
-		if (off == 0)
-			return s ? d / s : 0;
-		if (s == 0)
-			return 0;
-		if (s == ~0u)
-			return 0 - d;
-		return (uint32_t)((int32_t)d / (int32_t)s);
-	case BPF_MOD:
-		if (off == 0)
-			return s ? d % s : d;
-		if (s == ~0u)
-			return 0;
-		return s ? (uint32_t)((int32_t)d % (int32_t)s) : d;
-	}
-	return 0;
-}
-
-static uint64_t bswap16(uint64_t v)
-{
-	return ((v & 0xff) << 8) | ((v >> 8) & 0xff);
-}
-static uint64_t bswap32(uint64_t v)
-{
-	return (bswap16(v) << 16) | bswap16(v >> 16);
-}
-static uint64_t bswap64(uint64_t v)
-{
-	return (bswap32(v) << 32) | bswap32(v >> 32);
+	bpf_alu32(op, off, &d, s);
+	return d;
 }
 
 /*
@@ -1534,12 +1457,7 @@ static int alu(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_insn
 		bool swap = is64 || BPF_SRC(in->code) == BPF_TO_BE;
 		if (tnum_is_const(d->var)) {
 			uint64_t v = d->var.value;
-			if (in->imm == 16)
-				v = swap ? bswap16(v) : (uint16_t)v;
-			else if (in->imm == 32)
-				v = swap ? bswap32(v) : (uint32_t)v;
-			else if (swap)
-				v = bswap64(v);
+			bpf_end(&v, in->imm, swap);
 			vreg_mark_const(d, v);
 		} else if (in->imm == 64) {
 			if (swap)

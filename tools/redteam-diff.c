@@ -71,23 +71,7 @@ static int run_one(const struct rt_prog *p, uint32_t func, const struct rt_entry
 
 	for (uint32_t g = 0; g < p->nglobals; g++)
 		memcpy(p->globals[g].data, gsave[g], p->globals[g].size);
-	for (int i = 0; i < 5; i++) {
-		switch (entry->args[i].kind) {
-		case RT_ARG_CONST_MEM:
-		case RT_ARG_CONST_MEM_RW:
-		case RT_ARG_CTX:
-			args[i] = (uintptr_t)m;
-			break;
-		case RT_ARG_REF:
-			args[i] = (uintptr_t)ext_env_pkt();
-			break;
-		case RT_ARG_SCALAR:
-			args[i] = i == 1 ? memlen : 0;
-			break;
-		default:
-			break;
-		}
-	}
+	ext_env_entry_args(entry, m, memlen, args);
 	memcpy(regs, er, nreg * sizeof(*regs));
 	regs[nreg++] = (struct rt_region){(uintptr_t)m, size, true};
 	ext_env_reset();

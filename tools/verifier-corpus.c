@@ -135,22 +135,7 @@ static bool run_both(const struct rt_prog *p, uint32_t func, const struct rt_ent
 		m[k] = calloc(1, size + 1);
 		if (mem)
 			memcpy(m[k], mem, memlen);
-		for (int i = 0; i < 5; i++) {
-			switch (entry->args[i].kind) {
-			case RT_ARG_CONST_MEM:
-			case RT_ARG_CONST_MEM_RW:
-				args[i] = (uintptr_t)m[k];
-				break;
-			case RT_ARG_REF:
-				args[i] = (uintptr_t)ext_env_pkt();
-				break;
-			case RT_ARG_SCALAR:
-				args[i] = i == 1 ? memlen : 0;
-				break;
-			default:
-				break;
-			}
-		}
+		ext_env_entry_args(entry, m[k], memlen, args);
 		if (run_engine(p, func, k == 1, args, m[k], size, status, &r[k], why, whylen)) {
 			ok = false;
 			break;

@@ -11,6 +11,8 @@
  * swaps the user's back last (<arch/percpu.h>).
  * trap_stub_table lists the stubs for the IDT (cpu.c).
  */
+#include <arch/trap.h>
+
 	.text
 	.balign 16
 trap_common:
@@ -18,42 +20,14 @@ trap_common:
 	jz 1f                                   /* per-CPU GS base (<arch/percpu.h>) */
 	swapgs
 1:	cld
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	TRAP_PUSH_REGS
 	movq %rsp, %rdi
 	pushq 17*8(%rsp)                        /* interrupted rip ... */
 	pushq %rbp                              /* ... and rbp: a frame record */
 	movq %rsp, %rbp
 	call trap_dispatch
 	addq $16, %rsp
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	TRAP_POP_REGS
 	addq $16, %rsp                          /* vector, error code */
 	testb $3, 8(%rsp)                       /* back to ring 3: the user's GS base */
 	jz 2f

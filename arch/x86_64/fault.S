@@ -4,6 +4,8 @@
  * in the catch and makes it current; trap.c's fault_catch_take() is the
  * longjmp half, rewriting the trap frame so iretq "returns" 1 from here.
  */
+#include <arch/percpu.h>
+
 	.text
 	.globl fault_catch_arm
 	.type fault_catch_arm, @function
@@ -19,6 +21,8 @@ fault_catch_arm:
 	movq (%rsp), %rax
 	movq %rax, 56(%rdi)                     /* the return address */
 	movl $-1, 68(%rdi)                      /* caught_vector */
+	movq %gs:PERCPU_CURRENT, %rax
+	movq %rax, 96(%rdi)                     /* owner: the running strand */
 	movq %rdi, fault_catch_current(%rip)
 	xorl %eax, %eax
 	ret

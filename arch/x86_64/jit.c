@@ -423,6 +423,17 @@ static void jit_note_write(struct jit_func *fi, unsigned r)
 		fi->saved |= (uint8_t)(1u << (r - 6));
 }
 
+/* Note a load or store at fp+off: below fp it sets the frame's depth; at or
+ * above fp the analysis gives up and the function gets the whole stack. */
+static void jit_note_fp_access(int16_t off, uint32_t *depth, bool *fp_used, bool *fp_escapes)
+{
+	*fp_used = true;
+	if (off < 0 && (uint32_t)-off > *depth)
+		*depth = (uint32_t)-off;
+	else if (off >= 0)
+		*fp_escapes = true;
+}
+
 /*
  * Decide the shape of function f: stack size, saved registers, whether it
  * is metered.  Pure inspection: anything malformed is left for the
@@ -458,13 +469,8 @@ static void jit_analyse(struct jit_ctx *c, uint32_t f)
 			break;
 		case BPF_LDX:
 			jit_note_write(fi, in->dst);
-			if (in->src == BPF_REG_FP) {
-				fp_used = true;
-				if (in->off < 0 && (uint32_t)-in->off > depth)
-					depth = (uint32_t)-in->off;
-				else if (in->off >= 0)
-					fp_escapes = true;
-			}
+			if (in->src == BPF_REG_FP)
+				jit_note_fp_access(in->off, &depth, &fp_used, &fp_escapes);
 			break;
 		case BPF_ST:
 		case BPF_STX:
@@ -476,13 +482,8 @@ static void jit_analyse(struct jit_ctx *c, uint32_t f)
 				else if (in->imm & BPF_FETCH)
 					jit_note_write(fi, in->src);
 			}
-			if (in->dst == BPF_REG_FP) {
-				fp_used = true;
-				if (in->off < 0 && (uint32_t)-in->off > depth)
-					depth = (uint32_t)-in->off;
-				else if (in->off >= 0)
-					fp_escapes = true;
-			}
+			if (in->dst == BPF_REG_FP)
+				jit_note_fp_access(in->off, &depth, &fp_used, &fp_escapes);
 			break;
 		case BPF_JMP:
 		case BPF_JMP32:
@@ -1211,20 +1212,6 @@ static int jit_lddw(struct jit_ctx *c, uint32_t f, uint32_t i, const struct bpf_
 	return 2;
 }
 
-static unsigned jit_size(uint8_t code)
-{
-	switch (BPF_SIZE(code)) {
-	case BPF_B:
-		return 1;
-	case BPF_H:
-		return 2;
-	case BPF_W:
-		return 4;
-	default:
-		return 8;
-	}
-}
-
 static int jit_atomic(struct jit_ctx *c, const struct bpf_insn *in, unsigned size)
 {
 	struct jit_buf *b = &c->b;
@@ -1292,7 +1279,7 @@ static int jit_mem(struct jit_ctx *c, const struct bpf_insn *in)
 {
 	struct jit_buf *b = &c->b;
 	uint8_t cls = BPF_CLASS(in->code), mode = BPF_MODE(in->code);
-	unsigned size = jit_size(in->code);
+	unsigned size = bpf_size_bytes(in->code);
 	unsigned d = jit_reg[in->dst], s = jit_reg[in->src];
 
 	switch (cls) {
@@ -1370,7 +1357,7 @@ static int jit_fuse_index_load(struct jit_ctx *c, uint32_t f, uint32_t i)
 		return 0;
 	if (in[0].dst >= BPF_REG_FP || in[0].src >= BPF_NREGS || in[1].src >= BPF_NREGS)
 		return 0;
-	size = jit_size(in[2].code);
+	size = bpf_size_bytes(in[2].code);
 	x86_load_idx(&c->b, size, jit_reg[in[0].dst], jit_reg[in[0].src], jit_reg[in[1].src],
 	             in[2].off); /* mov/movzx rA, [rB+rC+off] */
 	return 3;

@@ -183,19 +183,27 @@ static inline void x86_alu_mr(struct jit_buf *b, bool w, uint8_t op, unsigned ba
 	x86_modrm_mem(b, src, base, disp);
 }
 
+/* Opcode, ModRM and immediate of an instruction with a short form taking a
+ * sign-extended imm8 (op_ib) and a long form taking an imm32 (op_id); the
+ * caller has emitted the prefixes. */
+static inline void x86_op_rr_imm(struct jit_buf *b, uint8_t op_ib, uint8_t op_id, unsigned reg,
+                                 unsigned rm, int32_t imm)
+{
+	bool short_form = x86_is_imm8(imm);
+
+	x86_byte(b, short_form ? op_ib : op_id);
+	x86_modrm_rr(b, reg, rm);
+	if (short_form)
+		x86_byte(b, (uint8_t)imm);
+	else
+		x86_imm32(b, (uint32_t)imm);
+}
+
 /* add/or/and/sub/xor/cmp r/m, imm: 83 /ext ib or 81 /ext id. */
 static inline void x86_alu_ri(struct jit_buf *b, bool w, unsigned ext, unsigned dst, int32_t imm)
 {
 	x86_rex(b, w, 0, dst, false);
-	if (x86_is_imm8(imm)) {
-		x86_byte(b, 0x83);
-		x86_modrm_rr(b, ext, dst);
-		x86_byte(b, (uint8_t)imm);
-	} else {
-		x86_byte(b, 0x81);
-		x86_modrm_rr(b, ext, dst);
-		x86_imm32(b, (uint32_t)imm);
-	}
+	x86_op_rr_imm(b, 0x83, 0x81, ext, dst, imm);
 }
 
 /* test r/m, imm32: F7 /0 id. */
@@ -259,15 +267,7 @@ static inline void x86_imul_rr(struct jit_buf *b, bool w, unsigned dst, unsigned
 static inline void x86_imul_rri(struct jit_buf *b, bool w, unsigned dst, unsigned src, int32_t imm)
 {
 	x86_rex(b, w, dst, src, false);
-	if (x86_is_imm8(imm)) {
-		x86_byte(b, 0x6b);
-		x86_modrm_rr(b, dst, src);
-		x86_byte(b, (uint8_t)imm);
-	} else {
-		x86_byte(b, 0x69);
-		x86_modrm_rr(b, dst, src);
-		x86_imm32(b, (uint32_t)imm);
-	}
+	x86_op_rr_imm(b, 0x6b, 0x69, dst, src, imm);
 }
 
 /* shl/shr/sar/rol r/m, cl: D3 /ext. */

@@ -25,11 +25,6 @@ void percpu_load(struct percpu *p)
 	wrmsr(MSR_KERNEL_GS_BASE, 0); /* the user's GS base, swapped in on return to ring 3 */
 }
 
-void percpu_reload_gs(void)
-{
-	wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)&percpu_areas[0]);
-}
-
 void percpu_init_boot(void)
 {
 	struct percpu *p = &percpu_areas[0];

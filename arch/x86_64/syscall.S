@@ -24,6 +24,7 @@
  * thing before either.
  */
 #include <arch/percpu.h>
+#include <arch/trap.h>
 
 #define USER_CS 0x23
 #define USER_DS 0x1b
@@ -47,21 +48,7 @@ uspace_syscall_entry:
 	pushq %rcx                              /* rip */
 	pushq $0                                /* error */
 	pushq $SYSCALL_VECTOR                   /* vector */
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	TRAP_PUSH_REGS
 	xorl %ebp, %ebp                         /* backtraces stop here */
 	movq %rsp, %rdi
 	sti
@@ -79,21 +66,7 @@ uspace_return:
 	movabsq $USER_TOP_HI, %rax
 	cmpq %rax, %rcx
 	jae 2f
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	addq $8, %rsp                           /* rcx: becomes rip */
-	popq %rbx
-	popq %rax
+	TRAP_POP_REGS keep_rcx=1
 	addq $16, %rsp                          /* vector, error */
 	movq 16(%rsp), %r11                     /* rflags, masked: */
 	andl $RFLAGS_USER, %r11d
@@ -108,21 +81,7 @@ uspace_return:
 	call uspace_return_slow                 /* sanitise; kills on a wild rip */
 	cli
 	movq %rbx, %rsp
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	TRAP_POP_REGS
 	addq $16, %rsp
 	swapgs
 	iretq

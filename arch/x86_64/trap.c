@@ -16,6 +16,7 @@
 #include <arch/fault.h>
 #include <arch/layout.h>
 #include <arch/mmu.h>
+#include <arch/percpu.h>
 #include <arch/smp.h>
 #include <arch/trap.h>
 #include <arch/uspace.h>
@@ -91,7 +92,8 @@ static bool fault_catch_take(struct trap_frame *f)
 {
 	struct fault_catch *fc = fault_catch_current;
 
-	if (!fc || (fc->vector != FAULT_ANY && fc->vector != (int)f->vector) || (f->cs & 3))
+	if (!fc || (fc->vector != FAULT_ANY && fc->vector != (int)f->vector) || (f->cs & 3) ||
+	    fc->owner != arch_percpu_current())
 		return false;
 	fault_catch_current = 0;
 	fc->caught_vector = (int)f->vector;

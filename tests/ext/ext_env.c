@@ -327,6 +327,28 @@ void *ext_env_pkt(void)
 	return &the_pkt;
 }
 
+void ext_env_entry_args(const struct rt_entry *e, void *mem, uint64_t memlen, uint64_t args[5])
+{
+	for (int i = 0; i < 5; i++) {
+		switch (e->args[i].kind) {
+		case RT_ARG_CONST_MEM:
+		case RT_ARG_CONST_MEM_RW:
+		case RT_ARG_CTX:
+			args[i] = (uintptr_t)mem;
+			break;
+		case RT_ARG_REF:
+			args[i] = (uintptr_t)ext_env_pkt();
+			break;
+		case RT_ARG_SCALAR:
+			args[i] = i == 1 ? memlen : 0;
+			break;
+		default:
+			args[i] = 0;
+			break;
+		}
+	}
+}
+
 void ext_env_set_ledger(struct rt_ledger *l)
 {
 	cur_ledger = l;

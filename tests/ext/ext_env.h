@@ -74,6 +74,10 @@ int ext_env_open_consoles(void);
 void ext_env_reset(void);
 void *ext_env_pkt(void);
 
+/* r1..r5 for entry e run over mem (memlen bytes given): the context pointer,
+ * the Pkt object for a reference, memlen for a scalar r2, else 0. */
+void ext_env_entry_args(const struct rt_entry *e, void *mem, uint64_t memlen, uint64_t args[5]);
+
 /* The ledger the acquiring and releasing procedures note into (NULL: they
  * note nothing, and a stopped run leaks what it held). */
 void ext_env_set_ledger(struct rt_ledger *l);

@@ -234,11 +234,3 @@ KTEST(sched_set_priority)
 	KT_ASSERT_EQ(strand_set_priority(h, SCHED_PRIO_MIN), -ESRCH);
 	sc_anywhere();
 }
-
-extern bool sched_heap_locked;
-
-KTEST(sched_allocator_locks_installed)
-{
-	/* Preemption needs a locked heap; sched_init installs the lock. */
-	KT_ASSERT(sched_heap_locked);
-}

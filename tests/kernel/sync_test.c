@@ -284,15 +284,22 @@ KTEST(sync_semaphore)
 	static struct sm x;
 	strand_t h[2];
 
+	struct strand_attr a = {.name = "sem", .prio = SCHED_PRIO_MAX};
+	unsigned cpu = (unsigned)sched_strand_cpu(strand_current());
+
+	/* All on this CPU, so the woken waiter has run when sem_up returns
+	 * (on SMP it could otherwise be woken on an idle CPU and lag). */
 	x = (struct sm){.got = 0};
 	sem_init(&x.s, "sem", 1);
 	KT_ASSERT_EQ(sem_trydown(&x.s), 0);
 	KT_ASSERT_EQ(sem_trydown(&x.s), -EAGAIN);
-	KT_ASSERT_EQ(strand_create(sm_down, &x, SCHED_PRIO_MAX, "sem1", &h[0]), 0);
-	KT_ASSERT_EQ(strand_create(sm_down, &x, SCHED_PRIO_MAX, "sem2", &h[1]), 0);
+	KT_ASSERT_EQ(sched_pin_current((int)cpu), 0);
+	KT_ASSERT_EQ(strand_create_pinned(&a, cpu, sm_down, &x, &h[0]), 0);
+	KT_ASSERT_EQ(strand_create_pinned(&a, cpu, sm_down, &x, &h[1]), 0);
 	KT_ASSERT_EQ(x.got, 0);
 	KT_ASSERT_EQ(sem_up(&x.s), 0);
 	KT_ASSERT_EQ(x.got, 1);
+	sched_pin_current(-1);
 	KT_ASSERT_EQ(sem_destroy(&x.s), 0); /* the other one errors out */
 	KT_ASSERT_EQ(strand_join(h[0], 0), 0);
 	KT_ASSERT_EQ(strand_join(h[1], 0), 0);

@@ -48,6 +48,24 @@ static int verify_as(struct rt_prog *p, const char *section, struct rt_verify_re
 	return rt_verify(p, 0, &e, &o, res);
 }
 
+/* Build and verify text as `section`, which must accept it; print the
+ * effort (res) for the efficiency tests to bound.  False if not accepted. */
+static bool accepted_with_effort(const char *text, const char *section,
+                                 struct rt_verify_result *res)
+{
+	struct rt_prog *p = build(text);
+	int rc;
+
+	CHECK(p);
+	if (!p)
+		return false;
+	rc = verify_as(p, section, res, 0);
+	CHECK_EQ(rc, 0);
+	printf("  %u insns processed, %u states\n", res->insns_processed, res->states);
+	rt_prog_free(p);
+	return rc == 0;
+}
+
 /* Verify text as ext/none after patching insn `at` with `patch`. */
 static int code_after_patch(const char *text, uint32_t at, struct bpf_insn patch)
 {
@@ -182,18 +200,12 @@ static void widening_converges(void)
 {
 	/* A million iterations with a data-dependent path inside: the loop head
 	 * is explored exactly for a while, then widened. */
-	struct rt_prog *p =
-	    build("mov %r0, 0\nmov %r1, 0\nloop:\njset %r1, 1, odd\nadd %r0, 2\nja next\n"
-	          "odd:\nadd %r0, 1\nnext:\nadd %r1, 1\njlt %r1, 1000000, loop\nexit\n");
+	const char *text = "mov %r0, 0\nmov %r1, 0\nloop:\njset %r1, 1, odd\nadd %r0, 2\nja next\n"
+	                   "odd:\nadd %r0, 1\nnext:\nadd %r1, 1\njlt %r1, 1000000, loop\nexit\n";
 	struct rt_verify_result res;
 
-	if (!p) {
-		CHECK(p);
-		return;
-	}
-	CHECK_EQ(verify_as(p, "ext/none", &res, 0), 0);
-	CHECK(res.insns_processed < 20000);
-	rt_prog_free(p);
+	if (accepted_with_effort(text, "ext/none", &res))
+		CHECK(res.insns_processed < 20000);
 }
 
 /* Bounds follow the known low bits (vreg_sync): an even value at most 1501
@@ -250,17 +262,10 @@ static void pruning_diamonds(void)
 		strcat(text, l);
 	}
 	strcat(text, "exit\n");
-	struct rt_prog *p = build(text);
 	struct rt_verify_result res;
 
-	if (!p) {
-		CHECK(p);
-		return;
-	}
-	CHECK_EQ(verify_as(p, "ext/ctx24", &res, 0), 0);
-	printf("  %u insns processed, %u states\n", res.insns_processed, res.states);
-	CHECK(res.insns_processed < 2000);
-	rt_prog_free(p);
+	if (accepted_with_effort(text, "ext/ctx24", &res))
+		CHECK(res.insns_processed < 2000);
 }
 
 static void precision_accumulator_prunes(void)
@@ -268,22 +273,16 @@ static void precision_accumulator_prunes(void)
 	/* A loop bounded by an unknown count, with a sum that is only
 	 * returned: the sum is imprecise, so it does not keep states apart,
 	 * and the counter (compared with an unknown only) widens at once. */
-	struct rt_prog *p = build("mov %r0, 0\nmov %r3, 0\n"
-	                          "loop:\n"
-	                          "mov %r4, %r3\nand %r4, 7\nmov %r5, %r1\nadd %r5, %r4\n"
-	                          "ldxb %r5, [%r5+0]\nadd %r0, %r5\nadd %r3, 1\n"
-	                          "jlt %r3, %r2, loop\n"
-	                          "exit\n");
+	const char *text = "mov %r0, 0\nmov %r3, 0\n"
+	                   "loop:\n"
+	                   "mov %r4, %r3\nand %r4, 7\nmov %r5, %r1\nadd %r5, %r4\n"
+	                   "ldxb %r5, [%r5+0]\nadd %r0, %r5\nadd %r3, 1\n"
+	                   "jlt %r3, %r2, loop\n"
+	                   "exit\n";
 	struct rt_verify_result res;
 
-	if (!p) {
-		CHECK(p);
-		return;
-	}
-	CHECK_EQ(verify_as(p, "ext/ctx8", &res, 0), 0);
-	printf("  %u insns processed, %u states\n", res.insns_processed, res.states);
-	CHECK(res.states < 80);
-	rt_prog_free(p);
+	if (accepted_with_effort(text, "ext/ctx8", &res))
+		CHECK(res.states < 80);
 }
 
 static void counted_states_hashed(void)
@@ -292,26 +291,20 @@ static void counted_states_hashed(void)
 	 * the loop head, all differing in precise constants.  They must be
 	 * explored (a bound depends on them) but the lookup stays cheap; the
 	 * insn count shows the exploration is still exact, not widened. */
-	struct rt_prog *p = build("mov %r0, 0\nmov %r3, 0\nmov %r6, 0\n"
-	                          "loop:\n"
-	                          "ldxb %r4, [%r1+0]\n"
-	                          "jeq %r4, 1, one\n"
-	                          "mov %r6, 1\nja next\n"
-	                          "one:\nmov %r6, 3\n"
-	                          "next:\n"
-	                          "mov %r5, %r1\nadd %r5, %r6\nldxb %r5, [%r5+0]\nadd %r0, %r5\n"
-	                          "add %r3, 1\njlt %r3, 200, loop\n"
-	                          "exit\n");
+	const char *text = "mov %r0, 0\nmov %r3, 0\nmov %r6, 0\n"
+	                   "loop:\n"
+	                   "ldxb %r4, [%r1+0]\n"
+	                   "jeq %r4, 1, one\n"
+	                   "mov %r6, 1\nja next\n"
+	                   "one:\nmov %r6, 3\n"
+	                   "next:\n"
+	                   "mov %r5, %r1\nadd %r5, %r6\nldxb %r5, [%r5+0]\nadd %r0, %r5\n"
+	                   "add %r3, 1\njlt %r3, 200, loop\n"
+	                   "exit\n";
 	struct rt_verify_result res;
 
-	if (!p) {
-		CHECK(p);
-		return;
-	}
-	CHECK_EQ(verify_as(p, "ext/ctx8", &res, 0), 0);
-	printf("  %u insns processed, %u states\n", res.insns_processed, res.states);
-	CHECK(res.insns_processed < 10000);
-	rt_prog_free(p);
+	if (accepted_with_effort(text, "ext/ctx8", &res))
+		CHECK(res.insns_processed < 10000);
 }
 
 /* The dataflow of verify_liveness on a small program, through a hand-run

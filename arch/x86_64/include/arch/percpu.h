@@ -18,7 +18,8 @@
  * Fixed offsets (usable from assembly): PERCPU_KSTACK_TOP, the kernel stack
  * the syscall entry switches to (percpu_set_kernel_stack also sets this
  * CPU's TSS.rsp0 for interrupts from ring 3), PERCPU_SCRATCH, a word the
- * entry stub may use to park the user rsp, PERCPU_SELF and PERCPU_ID.
+ * entry stub may use to park the user rsp, PERCPU_SELF, PERCPU_ID and
+ * PERCPU_CURRENT (fault.S records the strand arming a fault catch).
  *
  * Who may call: anyone in the kernel after arch_cpu_init() (which runs
  * percpu_init_boot() before anything else touches per-CPU data).  Nothing
@@ -33,6 +34,7 @@
 #define PERCPU_SELF       16
 #define PERCPU_ID         24
 #define PERCPU_PREEMPT    28
+#define PERCPU_CURRENT    48
 #define PERCPU_MAX        16
 
 #ifndef __ASSEMBLY__
@@ -59,7 +61,7 @@ struct percpu {
 	uint32_t apic_id;
 	volatile uint32_t online; /* 1 once the CPU runs the scheduler */
 	void *sched;              /* kernel/sched.c's struct sched_cpu */
-	void *current;            /* kernel/sched.c: the strand running here */
+	void *current;            /* PERCPU_CURRENT: the strand running here (sched.c) */
 	void *sync;               /* kernel/sync.c's lock-order state */
 	void *translation;        /* kernel/translation.c: this CPU's loaded context */
 	uint64_t gdt[7] __attribute__((aligned(16)));
@@ -71,6 +73,7 @@ _Static_assert(__builtin_offsetof(struct percpu, scratch) == PERCPU_SCRATCH, "pe
 _Static_assert(__builtin_offsetof(struct percpu, self) == PERCPU_SELF, "percpu");
 _Static_assert(__builtin_offsetof(struct percpu, id) == PERCPU_ID, "percpu");
 _Static_assert(__builtin_offsetof(struct percpu, preempt) == PERCPU_PREEMPT, "percpu");
+_Static_assert(__builtin_offsetof(struct percpu, current) == PERCPU_CURRENT, "percpu");
 
 static inline struct percpu *this_cpu(void)
 {
@@ -176,10 +179,6 @@ static inline bool percpu_online(unsigned id)
 }
 /* Point GS base at p on the calling CPU (bring-up only). */
 void percpu_load(struct percpu *p);
-/* Point MSR_GS_BASE at this CPU's area again, leaving MSR_KERNEL_GS_BASE
- * alone (interim, while the syscall entry still swaps GS around its stack
- * switch and uspace_init() zeroes the GS base). */
-void percpu_reload_gs(void);
 /* Claim the next dense id for a CPU being brought up; NULL when full. */
 struct percpu *percpu_claim(uint32_t apic_id);
 /* Mark p online (its CPU runs the scheduler); ids must come online in order. */

@@ -5,9 +5,58 @@
  * (<arch/fault.h>) resumes, another exception below 32 is fatal (report with
  * registers and backtrace, then failure exit), a vector of 32 or more goes to
  * irq_dispatch() (kernel/irq.h).  The layout matches entry.S exactly.
+ *
+ * For assembly, TRAP_PUSH_REGS / TRAP_POP_REGS push and pop the general
+ * registers in struct trap_frame's order; entry.S and syscall.S (whose
+ * syscall frame is a struct trap_frame too) share them.  With keep_rcx=1,
+ * TRAP_POP_REGS skips rcx: the sysret path has loaded it with the rip.
  */
 #ifndef ARCH_TRAP_H
 #define ARCH_TRAP_H
+
+#ifdef __ASSEMBLY__
+/* clang-format off */
+.macro TRAP_PUSH_REGS
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+.endm
+
+.macro TRAP_POP_REGS keep_rcx=0
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	.if \keep_rcx
+	addq $8, %rsp
+	.else
+	popq %rcx
+	.endif
+	popq %rbx
+	popq %rax
+.endm
+/* clang-format on */
+#else
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -40,4 +89,5 @@ const char *trap_name(unsigned vector);
 /* Short mnemonic: "#PF". */
 const char *trap_mnemonic(unsigned vector);
 
+#endif /* __ASSEMBLY__ */
 #endif
