@@ -7,7 +7,7 @@
 # benchmark.  Prints one ok/FAIL line per check and "N passed, M failed".
 set -u
 py=${BENCH_PYTHON:-/usr/bin/python3}
-dir=build/bench/repeat
+dir=${BENCH_REPEAT_DIR:-build/bench/repeat} # mk/bench.mk: $(BUILD)/bench/repeat
 mkdir -p "$dir"
 tp=0 tf=0
 # Names in BENCH_REPEAT_PARALLEL run their two runs at the same time (their

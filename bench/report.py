@@ -34,7 +34,11 @@ JSON array of objects.  THE PART SCHEMA (also in docs/benchmarks.md):
       "baseline_name": "C call",   # optional: what the baseline is
       "ratio":   124.0,            # optional, non-guest rows: spindle /
                                    #   baseline; computed here when absent
-      "note":    "free text"       # optional
+      "note":    "free text",      # optional
+      "error":   "text"            # optional: a BENCHERROR line of the run
+                                   #   (serial2part writes one object per
+                                   #   line, figure null); the table lists
+                                   #   each as a warning, never as a row
     }
   ]
 
@@ -59,7 +63,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_DEFS = os.path.join(HERE, "benchmarks.def")
 SPREAD = ("p10", "p90", "min", "max", "n")
 KNOWN = {"name", "unit", "spindle", "linux", "section", "smp", "baseline",
-         "baseline_name", "ratio", "note"} | set(SPREAD)
+         "baseline_name", "ratio", "note", "error"} | set(SPREAD)
 
 
 # ---- definitions --------------------------------------------------------
@@ -102,8 +106,9 @@ def load_pairs(path):
 BENCH_RE = re.compile(r"^BENCH (\w+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)\s*$")
 
 
-def parse_serial(path):
-    """Returns (results by id, info dict, BENCHEND count or None)."""
+def parse_serial(path, errors=None):
+    """Returns (results by id, info dict, BENCHEND count or None); the text
+    of every BENCHERROR line is appended to errors if given."""
     res, info, end = {}, {}, None
     with open(path, errors="replace") as f:
         for raw in f:
@@ -118,6 +123,9 @@ def parse_serial(path):
                 med, p10, p90, mn, mx, n = (int(x) for x in m.groups()[1:])
                 res[m.group(1)] = {"median": med, "p10": p10, "p90": p90,
                                    "min": mn, "max": mx, "n": n}
+            elif line.startswith("BENCHERROR"):
+                if errors is not None:
+                    errors.append(line[len("BENCHERROR"):].strip() or "(no text)")
             elif line.startswith("BENCHINFO "):
                 parts = line.split(None, 2)
                 if len(parts) == 3:
@@ -132,7 +140,10 @@ def parse_serial(path):
 
 def cmd_serial2part(args):
     defs = {d["id"]: d for d in load_defs(args.defs)}
-    res, info, end = parse_serial(args.log)
+    errors = []
+    res, info, end = parse_serial(args.log, errors)
+    for e in errors:
+        print("serial2part: %s: BENCHERROR %s" % (args.log, e), file=sys.stderr)
     if end is None:
         sys.exit("serial2part: %s: no BENCHEND line (run incomplete)" % args.log)
     if end <= 0 or not res:
@@ -150,6 +161,15 @@ def cmd_serial2part(args):
         if "kernel" in info:
             obj["note"] = info["kernel"]
         out.append(obj)
+    # Each BENCHERROR line travels with the part, so the table can say what
+    # went wrong instead of only showing a missing figure.  The name is the
+    # benchmark id the line starts with ("id: text"), if it has one.
+    for e in errors:
+        m = re.match(r"^(\w+):", e)
+        name = m.group(1) if m else "BENCHERROR"
+        unit = defs[name]["unit"] if name in defs else args.unit
+        out.append({"name": name, "unit": unit, args.side: None,
+                    "section": args.section, "smp": args.smp, "error": e})
     text = json.dumps(out, indent=1) + "\n"
     if args.output:
         tmp = args.output + ".tmp"
@@ -162,10 +182,14 @@ def cmd_serial2part(args):
 
 def cmd_repeat(args):
     """Two runs of the same benchmarks must give identical figures."""
-    a, _, enda = parse_serial(args.log_a)
-    b, _, endb = parse_serial(args.log_b)
+    errs_a, errs_b = [], []
+    a, _, enda = parse_serial(args.log_a, errs_a)
+    b, _, endb = parse_serial(args.log_b, errs_b)
     passed = failed = 0
     label = args.label + " " if args.label else ""
+    for run, errs in (("first", errs_a), ("second", errs_b)):
+        for e in errs:
+            print("warning: %s%s run: BENCHERROR %s" % (label, run, e))
     for run, end, path in (("first", enda, args.log_a), ("second", endb, args.log_b)):
         if end is None or end <= 0:
             print("FAIL %s%s run incomplete (no BENCHEND or no results): %s"
@@ -280,6 +304,9 @@ def cmd_table(args):
             problems.append("Linux baseline %s missing" % path)
             continue
         for o in load_json_array(path, problems):
+            if "error" in o:
+                problems.append("Linux baseline %s: BENCHERROR %s" % (path, o["error"]))
+                continue
             linux[(o["name"], int(o.get("smp", 1)))] = o
             if o.get("note") and o["note"] not in linux_info:
                 linux_info.append(o["note"])
@@ -299,6 +326,9 @@ def cmd_table(args):
     other = {}      # section -> list of objects
     for pname, objs in parts.items():
         for o in objs:
+            if "error" in o:
+                problems.append("part %s: BENCHERROR %s" % (pname, o["error"]))
+                continue
             o = dict(o, _part=pname)
             sec = o.get("section") or "guest"
             if sec == "guest":

@@ -12,7 +12,9 @@
  * either at the sole handler (direct call) or at the slot's trampoline,
  * which walks the set.  The set walk is chosen when the set is built:
  * dispatch_walk_simple for native, unguarded, closure-free synchronous
- * handlers without a result handler, dispatch_walk_general otherwise.  Each
+ * handlers without a result handler, dispatch_walk_native for other sets
+ * of native code only, dispatch_walk_general otherwise (the last two are
+ * one definition, dispatch_walk_entries, compiled for each).  Each
  * non-direct set also gets a routine generated for it (dispatch_generate ->
  * dispatch_gen_build, kernel/dispatch_gen.h), which becomes ev->fast; the
  * walk stays the reference (dispatch_raise, the equivalence tests) and the
@@ -494,13 +496,18 @@ static void dispatch_aborted(struct dispatch_binding *b, uint32_t status)
 		b->ev->on_abort(b->ev->on_abort_arg, b, status);
 }
 
-static bool dispatch_guards_hold(const struct dispatch_entry *e, const uint64_t a[5])
+/* Inlined at every call site, so that its native argument (a constant there)
+ * folds: with native true the extension-only tests compile away. */
+#define DISPATCH_INLINE static inline __attribute__((always_inline))
+
+DISPATCH_INLINE bool dispatch_guards_hold(const struct dispatch_entry *e, const uint64_t a[5],
+                                          const bool native)
 {
 	for (uint32_t i = 0; i < e->nguards; i++) {
 		const struct dispatch_gentry *g = &e->g[i];
 		uint64_t r;
 		uint32_t st;
-		if (g->jit) {
+		if (!native && g->jit) {
 			if (!dispatch_run_ext(g->jit, g->has_closure, g->closure, a, e->fuel, &r,
 			                      &st))
 				return false; /* an aborted guard is false */
@@ -526,57 +533,32 @@ static int dispatch_walk_simple(const struct dispatch_set *s, const uint64_t a[5
 	return DISPATCH_HANDLED;
 }
 
-/* Native handlers and guards (closures and a result handler allowed): no
- * fuel, no ledger, nothing can be disabled. */
-static int dispatch_walk_native(const struct dispatch_set *s, const uint64_t a[5],
-                                struct dispatch_outcome *o)
-{
-	uint64_t acc = s->default_result, last = 0, r;
-
-	for (uint32_t i = 0; i < s->n; i++) {
-		const struct dispatch_entry *e = &s->e[i];
-		uint32_t g = 0;
-		for (; g < e->nguards; g++)
-			if (!dispatch_call_native(e->g[g].native, e->g[g].has_closure,
-			                          e->g[g].closure, a))
-				break;
-		if (g < e->nguards)
-			continue;
-		r = dispatch_call_native(e->native, e->has_closure, e->closure, a);
-		if (s->result_fn)
-			acc = s->result_fn(s->result_arg, acc, r, o->fired);
-		last = r;
-		o->fired++;
-		if (s->exclusive)
-			break; /* the first accepting handler wins */
-	}
-	if (o->fired == 0) {
-		o->result = s->default_result;
-		return DISPATCH_UNHANDLED;
-	}
-	o->result = (o->fired == 1 || !s->result_fn) ? last : acc;
-	return DISPATCH_HANDLED;
-}
-
-static int dispatch_walk_general(const struct dispatch_set *s, const uint64_t a[5],
-                                 struct dispatch_outcome *o)
+/* The walk: guards, handlers, the result handler, exclusivity.  One
+ * definition, compiled twice (dispatch_walk_native, dispatch_walk_general):
+ * with native true, for a set of native handlers and guards only, the tests
+ * that only extension or async entries can pass (disabled flag, async
+ * hand-off, fuel and ledger) are constant-folded away.  In such a set
+ * nothing can be disabled (only an aborted extension handler disables its
+ * binding) and nothing is async, so both copies give the same results. */
+DISPATCH_INLINE int dispatch_walk_entries(const struct dispatch_set *s, const uint64_t a[5],
+                                          struct dispatch_outcome *o, const bool native)
 {
 	uint64_t acc = s->default_result, last = 0, r;
 	uint32_t st;
 
 	for (uint32_t i = 0; i < s->n; i++) {
 		const struct dispatch_entry *e = &s->e[i];
-		if (__atomic_load_n(&e->b->disabled, __ATOMIC_ACQUIRE))
+		if (!native && __atomic_load_n(&e->b->disabled, __ATOMIC_ACQUIRE))
 			continue;
-		if (e->async) {
+		if (!native && e->async) {
 			/* Its guards and handler run later on the runner's strand;
 			 * its result does not reach this raise. */
 			dispatch_async_run_fn(e->b, a);
 			continue;
 		}
-		if (e->nguards && !dispatch_guards_hold(e, a))
+		if (e->nguards && !dispatch_guards_hold(e, a, native))
 			continue;
-		if (e->jit) {
+		if (!native && e->jit) {
 			if (!dispatch_run_ext(e->jit, e->has_closure, e->closure, a, e->fuel, &r,
 			                      &st)) {
 				o->aborted++;
@@ -601,6 +583,20 @@ static int dispatch_walk_general(const struct dispatch_set *s, const uint64_t a[
 	 * combined by the result handler (default: the last one). */
 	o->result = (o->fired == 1 || !s->result_fn) ? last : acc;
 	return DISPATCH_HANDLED;
+}
+
+/* Native handlers and guards (closures and a result handler allowed). */
+static int dispatch_walk_native(const struct dispatch_set *s, const uint64_t a[5],
+                                struct dispatch_outcome *o)
+{
+	return dispatch_walk_entries(s, a, o, true);
+}
+
+/* Anything: extension handlers and guards, disabled bindings, async. */
+static int dispatch_walk_general(const struct dispatch_set *s, const uint64_t a[5],
+                                 struct dispatch_outcome *o)
+{
+	return dispatch_walk_entries(s, a, o, false);
 }
 
 /* Nothing fired: run the default handler if there is one. */
@@ -664,6 +660,27 @@ static uint64_t dispatch_gen_unhandled(const void *set, const uint64_t a[5])
 	return o.result;
 }
 
+/* Count a raise in this CPU's nesting (preemption off: the CPU cannot
+ * change under it).  While the count is non-zero this CPU records no
+ * quiescent point, so nothing the raise can see is reclaimed. */
+static struct dispatch_cpu *dispatch_nest_enter(void)
+{
+	struct dispatch_cpu *cpu = &dispatch_cpus[dispatch_cpu_self()];
+
+	cpu->nest++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	return cpu;
+}
+
+/* Leave it; the outermost raise's exit is a quiescent point. */
+static void dispatch_nest_leave(struct dispatch_cpu *cpu)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (--cpu->nest == 0)
+		__atomic_store_n(&cpu->seen, __atomic_load_n(&dispatch_gp, __ATOMIC_ACQUIRE),
+		                 __ATOMIC_RELEASE);
+}
+
 /* The walk's raise, as the generated routines do it: held says the
  * caller (the slot's entry) has already disabled preemption once. */
 static int dispatch_enter_run(struct dispatch_event *ev, const uint64_t a[5],
@@ -676,18 +693,13 @@ static int dispatch_enter_run(struct dispatch_event *ev, const uint64_t a[5],
 
 	if (!held)
 		dispatch_preempt_inc();
-	cpu = &dispatch_cpus[dispatch_cpu_self()];
-	cpu->nest++;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	cpu = dispatch_nest_enter();
 	s = __atomic_load_n(&ev->set, __ATOMIC_ACQUIRE);
 	ephemeral = s->ephemeral;
 	if (!ephemeral)
 		dispatch_preempt_dec(); /* native handlers may block */
 	st = dispatch_run_set(s, a, o);
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (--cpu->nest == 0)
-		__atomic_store_n(&cpu->seen, __atomic_load_n(&dispatch_gp, __ATOMIC_ACQUIRE),
-		                 __ATOMIC_RELEASE);
+	dispatch_nest_leave(cpu);
 	if (ephemeral)
 		dispatch_preempt_leave();
 	return st;
@@ -1109,6 +1121,20 @@ out_unlock:
 	return err;
 }
 
+/* Compile ev's changed state into a new set and publish it (lock held).
+ * -ENOMEM leaves the old set published: the caller puts back what it
+ * changed, so the event's state and its set still agree. */
+static int dispatch_rebuild(struct dispatch_event *ev)
+{
+	struct dispatch_set *s = dispatch_build(ev);
+
+	if (!s)
+		return -ENOMEM;
+	dispatch_publish(ev, s);
+	dispatch_reclaim_locked();
+	return 0;
+}
+
 static int dispatch_authority_only(struct dispatch_event *ev, const struct module *requester)
 {
 	if (!dispatch_event_valid(ev))
@@ -1136,7 +1162,6 @@ int dispatch_set_authorizer(struct dispatch_event *ev, dispatch_authorizer_fn fn
 int dispatch_set_exclusive(struct dispatch_event *ev, bool exclusive,
                            const struct module *requester)
 {
-	struct dispatch_set *s;
 	int err;
 
 	if ((err = dispatch_lock()))
@@ -1144,14 +1169,8 @@ int dispatch_set_exclusive(struct dispatch_event *ev, bool exclusive,
 	if ((err = dispatch_authority_only(ev, requester)))
 		goto out_unlock;
 	ev->exclusive = exclusive;
-	s = dispatch_build(ev);
-	if (!s) {
+	if ((err = dispatch_rebuild(ev)))
 		ev->exclusive = !exclusive;
-		err = -ENOMEM;
-		goto out_unlock;
-	}
-	dispatch_publish(ev, s);
-	dispatch_reclaim_locked();
 out_unlock:
 	dispatch_unlock();
 	return err;
@@ -1182,6 +1201,19 @@ static int dispatch_authorize(struct dispatch_event *ev, struct dispatch_decisio
 	return ev->authorizer(ev->authorizer_arg, d);
 }
 
+/* Ask the authority whether requester may change ev's op setting (a
+ * decision with nothing to impose: SET_RESULT, SET_DEFAULT; lock held). */
+static int dispatch_authorize_set(struct dispatch_event *ev, enum dispatch_op op,
+                                  const struct module *requester)
+{
+	struct dispatch_decision d = {0};
+
+	d.op = op;
+	d.event = ev;
+	d.requester = requester;
+	return dispatch_authorize(ev, &d);
+}
+
 int dispatch_impose_guard(struct dispatch_decision *d, const struct dispatch_guard *g)
 {
 	if (!d || !g)
@@ -1195,23 +1227,15 @@ int dispatch_impose_guard(struct dispatch_decision *d, const struct dispatch_gua
 int dispatch_set_result(struct dispatch_event *ev, dispatch_result_fn fn, void *arg,
                         uint64_t default_result, const struct module *requester)
 {
-	struct dispatch_decision d = {0};
 	dispatch_result_fn old_fn;
 	void *old_arg;
 	uint64_t old_def;
-	struct dispatch_set *s;
 	int err;
 
 	if ((err = dispatch_lock()))
 		return err;
-	if (!dispatch_event_valid(ev)) {
-		err = -ENOENT;
-		goto out_unlock;
-	}
-	d.op = DISPATCH_OP_SET_RESULT;
-	d.event = ev;
-	d.requester = requester;
-	if ((err = dispatch_authorize(ev, &d)))
+	err = dispatch_event_valid(ev) ? 0 : -ENOENT;
+	if (err || (err = dispatch_authorize_set(ev, DISPATCH_OP_SET_RESULT, requester)))
 		goto out_unlock;
 	old_fn = ev->result_fn;
 	old_arg = ev->result_arg;
@@ -1219,16 +1243,11 @@ int dispatch_set_result(struct dispatch_event *ev, dispatch_result_fn fn, void *
 	ev->result_fn = fn;
 	ev->result_arg = arg;
 	ev->default_result = default_result;
-	s = dispatch_build(ev);
-	if (!s) {
+	if ((err = dispatch_rebuild(ev))) {
 		ev->result_fn = old_fn;
 		ev->result_arg = old_arg;
 		ev->default_result = old_def;
-		err = -ENOMEM;
-		goto out_unlock;
 	}
-	dispatch_publish(ev, s);
-	dispatch_reclaim_locked();
 out_unlock:
 	dispatch_unlock();
 	return err;
@@ -1237,25 +1256,16 @@ out_unlock:
 int dispatch_set_default(struct dispatch_event *ev, const struct dispatch_proc *handler,
                          void *closure, bool has_closure, const struct module *requester)
 {
-	struct dispatch_decision d = {0};
 	struct dispatch_proc old_h;
 	void *old_c;
 	bool old_has, old_hc;
-	struct dispatch_set *s;
 	int err;
 
 	if ((err = dispatch_lock()))
 		return err;
-	if (!dispatch_event_valid(ev)) {
-		err = -ENOENT;
-		goto out_unlock;
-	}
-	if (handler && (err = dispatch_check_proc(ev->sig, handler, has_closure, false)))
-		goto out_unlock;
-	d.op = DISPATCH_OP_SET_DEFAULT;
-	d.event = ev;
-	d.requester = requester;
-	if ((err = dispatch_authorize(ev, &d)))
+	err = dispatch_event_valid(ev) ? 0 : -ENOENT;
+	if (err || (handler && (err = dispatch_check_proc(ev->sig, handler, has_closure, false))) ||
+	    (err = dispatch_authorize_set(ev, DISPATCH_OP_SET_DEFAULT, requester)))
 		goto out_unlock;
 	old_h = ev->default_handler;
 	old_c = ev->default_closure;
@@ -1266,17 +1276,12 @@ int dispatch_set_default(struct dispatch_event *ev, const struct dispatch_proc *
 		ev->default_handler = *handler;
 	ev->default_closure = closure;
 	ev->default_has_closure = has_closure;
-	s = dispatch_build(ev);
-	if (!s) {
+	if ((err = dispatch_rebuild(ev))) {
 		ev->default_handler = old_h;
 		ev->default_closure = old_c;
 		ev->has_default = old_has;
 		ev->default_has_closure = old_hc;
-		err = -ENOMEM;
-		goto out_unlock;
 	}
-	dispatch_publish(ev, s);
-	dispatch_reclaim_locked();
 out_unlock:
 	dispatch_unlock();
 	return err;
@@ -1355,7 +1360,6 @@ int dispatch_install(struct dispatch_event *ev, const struct dispatch_install_re
 {
 	struct dispatch_decision d = {0};
 	struct dispatch_binding *b = NULL;
-	struct dispatch_set *s;
 	bool closure;
 	int err;
 
@@ -1448,15 +1452,11 @@ int dispatch_install(struct dispatch_event *ev, const struct dispatch_install_re
 	b->plain = req->handler.jit ? req->plain : NULL;
 	b->installed = true;
 	dispatch_link(ev, b, req->anchor);
-	s = dispatch_build(ev);
-	if (!s) {
+	if ((err = dispatch_rebuild(ev))) {
 		dispatch_unlink(ev, b);
 		model_free(b);
-		err = -ENOMEM;
 		goto out_unlock;
 	}
-	dispatch_publish(ev, s);
-	dispatch_reclaim_locked();
 	*out = b;
 out_unlock:
 	dispatch_unlock();
@@ -1581,14 +1581,14 @@ int dispatch_run_async(struct dispatch_binding *b, const uint64_t a[5], uint64_t
 	uint32_t st;
 	int ran = 0;
 
-	if (!b || !a)
+	/* The caller has had preemption off since it took b from its queue
+	 * (dispatch.h): that alone keeps b from being reclaimed before the
+	 * nesting count below covers it, and it keeps this run's ledger frame
+	 * and nesting from interleaving with another strand's, as an
+	 * ephemeral raise's are.  So there is nothing to disable here. */
+	if (!b || !a || dispatch_preempt_depth() == 0)
 		return -EINVAL;
-	/* Like a raise of an ephemeral set: its ledger frame and this CPU's
-	 * nesting are not interleaved with another strand's. */
-	dispatch_preempt_inc();
-	cpu = &dispatch_cpus[dispatch_cpu_self()];
-	cpu->nest++;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	cpu = dispatch_nest_enter();
 	if (!b->installed || __atomic_load_n(&b->disabled, __ATOMIC_ACQUIRE)) {
 		ran = -ENOENT;
 		goto out;
@@ -1599,7 +1599,7 @@ int dispatch_run_async(struct dispatch_binding *b, const uint64_t a[5], uint64_t
 	e.nguards = (uint8_t)b->nguards;
 	for (uint32_t g = 0; g < b->nguards; g++)
 		dispatch_fill_guard(&e.g[g], &b->guards[g], b->gplain[g]);
-	if (e.nguards && !dispatch_guards_hold(&e, a))
+	if (e.nguards && !dispatch_guards_hold(&e, a, false))
 		goto out;
 	if (e.jit) {
 		if (!dispatch_run_ext(e.jit, e.has_closure, e.closure, a, e.fuel, &r, &st)) {
@@ -1614,11 +1614,7 @@ int dispatch_run_async(struct dispatch_binding *b, const uint64_t a[5], uint64_t
 	if (result)
 		*result = r;
 out:
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (--cpu->nest == 0)
-		__atomic_store_n(&cpu->seen, __atomic_load_n(&dispatch_gp, __ATOMIC_ACQUIRE),
-		                 __ATOMIC_RELEASE);
-	dispatch_preempt_leave();
+	dispatch_nest_leave(cpu);
 	return ran;
 }
 

@@ -305,7 +305,10 @@ static inline uint64_t dispatch_call(const struct dispatch_event *ev, uint64_t a
 typedef bool (*dispatch_async_fn)(struct dispatch_binding *b, const uint64_t a[5]);
 typedef void (*dispatch_async_cancel_fn)(struct dispatch_binding *b);
 int dispatch_set_async_runner(dispatch_async_fn run, dispatch_async_cancel_fn cancel);
-/* The runner's half: run b's guards and handler now.  Returns 1 if the
+/* The runner's half: run b's guards and handler now.  The caller must have
+ * disabled preemption before it took b from its queue and keep it disabled
+ * until this returns (b is reclaimable as soon as this CPU passes a
+ * quiescent point; -EINVAL if preemption is on).  Returns 1 if the
  * handler ran (*result, if non-NULL, gets its result), 0 if a guard said
  * no, DISPATCH_ASYNC_ABORTED if it was aborted (its policy applied), or
  * -ENOENT if b is no longer installed or is disabled. */

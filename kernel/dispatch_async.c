@@ -78,7 +78,12 @@ static void dispatch_async_main(void *arg)
 		dispatch_async_head = (dispatch_async_head + 1) % DISPATCH_ASYNC_QUEUE;
 		dispatch_async_count--;
 		/* Run it before anyone can uninstall it: preemption stays off
-		 * from taking the entry to the end of its (fuel-bounded) run. */
+		 * from taking the entry to the end of its (fuel-bounded) run.
+		 * This is the run's only preemption disable: once the lock is
+		 * dropped, a preemption would be a quiescent point of this CPU
+		 * and b could be freed before dispatch_run_async counts itself
+		 * in the CPU's raise nesting, so the disable must be taken here
+		 * and dispatch_run_async needs no second one. */
 		sched_preempt_disable();
 		spin_unlock_irqrestore(&dispatch_async_wq.lock, f);
 		st = dispatch_run_async(it.b, it.a, &r);

@@ -2,6 +2,7 @@
  * modules.c: publish the trusted modules at boot and load the boot
  * manifest (kernel/modules.h).
  */
+#include "kernel/clock_iface.h"
 #include "kernel/console.h"
 #include "kernel/dispatch_async.h"
 #include "kernel/extension.h"
@@ -23,10 +24,11 @@ static const struct {
 	const char *name;
 	int (*init)(void);
 } modules_table[] = {
-    {"Dispatcher", ext_init}, {"Console", console_init},
-    {"SPL", spl_init},        {"Gatekeeper", gatekeeper_init},
-    {"Kext", kext_init},      {"Strand", strandev_init},
-    {"VProc", vproc_init},    {"async handlers", dispatch_async_init},
+    {"Dispatcher", ext_init},    {"Console", console_init},
+    {"SPL", spl_init},           {"Gatekeeper", gatekeeper_init},
+    {"Kext", kext_init},         {"Strand", strandev_init},
+    {"VProc", vproc_init},       {"async handlers", dispatch_async_init},
+    {"Clock", clock_iface_init},
 };
 
 int modules_init(void)

@@ -499,6 +499,18 @@ static int frame_error(const struct pmm_frame *f)
 	}
 }
 
+/* validate_run, and every frame of the run is allocated: the first
+ * frame_error, frame by frame, or 0 with *rp set. */
+static int validate_allocated(uint64_t phys, uint64_t count, struct pmm_region **rp)
+{
+	uint64_t pfn = phys >> PMM_PAGE_SHIFT;
+	int err = validate_run(phys, count, rp);
+
+	for (uint64_t p = pfn; err == 0 && p < pfn + count; p++)
+		err = frame_error(frame(*rp, p));
+	return err;
+}
+
 /* Free a validated run of allocated frames. */
 static void free_run(const struct pmm_region *r, uint64_t pfn, uint64_t count)
 {
@@ -547,11 +559,9 @@ int pmm_frame_ref(uint64_t phys)
 	int err;
 
 	pmm_lock();
-	if ((err = validate_run(phys, 1, &r)) != 0)
+	if ((err = validate_allocated(phys, 1, &r)) != 0)
 		goto out_unlock;
 	f = frame(r, phys >> PMM_PAGE_SHIFT);
-	if ((err = frame_error(f)) != 0)
-		goto out_unlock;
 	if (f->refcount == UINT32_MAX) {
 		err = PMM_E_BUSY;
 		goto out_unlock;
@@ -569,11 +579,9 @@ int pmm_frame_unref(uint64_t phys)
 	int err;
 
 	pmm_lock();
-	if ((err = validate_run(phys, 1, &r)) != 0)
+	if ((err = validate_allocated(phys, 1, &r)) != 0)
 		goto out_unlock;
 	f = frame(r, phys >> PMM_PAGE_SHIFT);
-	if ((err = frame_error(f)) != 0)
-		goto out_unlock;
 	if (f->refcount > 1)
 		f->refcount--;
 	else
@@ -590,15 +598,9 @@ int pmm_frame_set_owner(uint64_t phys, uint64_t count, uint32_t owner)
 	int err;
 
 	pmm_lock();
-	if ((err = validate_run(phys, count, &r)) != 0)
-		goto out_unlock;
-	for (uint64_t p = pfn; p < pfn + count; p++) {
-		if ((err = frame_error(frame(r, p))) != 0)
-			goto out_unlock;
-	}
-	for (uint64_t p = pfn; p < pfn + count; p++)
-		frame(r, p)->owner = owner;
-out_unlock:
+	if ((err = validate_allocated(phys, count, &r)) == 0)
+		for (uint64_t p = pfn; p < pfn + count; p++)
+			frame(r, p)->owner = owner;
 	pmm_unlock();
 	return err;
 }

@@ -10,9 +10,9 @@
  * (process_defer).  portal_finish then does the work:
  *
  *   Call: the server waits in Return -> it becomes the portal's caller,
- *     the argument goes to the portal, and the processor is handed to the
- *     server's strand (handoff_block); otherwise the client joins the
- *     portal's queue and blocks.  Woken, it takes the result (rdx; `out`).
+ *     the argument goes to the server, and the processor is handed to the
+ *     server's strand; otherwise the client joins the portal's queue and
+ *     blocks.  Woken, it takes the result (rdx; `out`).
  *   Return: the pending caller (if any) gets the result; with wait, the
  *     server takes the next queued caller at once, or waits - handing the
  *     processor back to the caller it just answered.  Woken by a call, it
@@ -22,11 +22,16 @@
  * system call's second result register), so a round trip copies no user
  * memory unless the caller asks for it with a pointer.
  *
- * The switch between the two processes is the scheduler's: Strand.
- * Checkpoint saves the client's FPU state and Strand.Resume loads the
- * server's Translation context (CR3), kernel stack, FS base and FPU state
- * (kernel/process.c), so the server's system call returns in its own
- * address space.
+ * Blocking is by continuation (kernel/handoff.h): a waiting client or
+ * server keeps only its system call's trap frame; its call chain is given
+ * up, and when it runs again it starts in portal_call_resume or
+ * portal_return_resume right under that frame, finishes the call and
+ * returns to user space.  So the fast path is: the client's system call,
+ * one switch (sched_handoff_cont: straight to the server when it waits on
+ * this CPU, without the run queue), the server's return to user space -
+ * and no unwinding on either side.  Strand.Checkpoint saves the client's
+ * FPU state and Strand.Resume loads the server's Translation context
+ * (CR3), kernel stack, FS base and FPU state (kernel/process.c).
  *
  * Lifetime: a portal lives while handles name it (refs); its server
  * pointer is cleared when the server ends, and everything waiting on it
@@ -34,6 +39,7 @@
  * All portal state, including the portal fields of every process, is
  * under portal_lock; strands are woken after it is dropped.
  */
+#include <arch/uspace.h>
 #include <spindle/errno.h>
 
 #include "kernel/dispatch.h"
@@ -57,7 +63,6 @@ struct portal {
 	bool waiting;                  /* the server is blocked in Return */
 	struct process *caller;        /* the call the server is running */
 	struct process *qhead, *qtail; /* callers waiting for the server */
-	uint64_t arg;                  /* the caller's argument, for the server */
 	uint32_t refs;                 /* handles naming this portal */
 };
 
@@ -192,14 +197,13 @@ int64_t Portal_Return(uint64_t handle, uint64_t result, uint64_t argp, uint64_t 
 
 /* ---- after the raise: block, hand over, wake ---- */
 
-/* Wait until someone sets p->portal_done (the lock is held and p is
- * prepared to block; `to` is the strand to hand the processor to). */
-static void portal_wait(struct process *p, struct strand *to, unsigned long fl)
+/* Until someone sets p->portal_done (a continuation's re-check: a strand
+ * woken for another reason blocks again, on its fresh stack). */
+static void portal_wait_done(struct process *p)
 {
-	spin_unlock_irqrestore(&portal_lock, fl);
-	handoff_block(to, 0);
 	while (!__atomic_load_n(&p->portal_done, __ATOMIC_ACQUIRE)) {
-		fl = spin_lock_irqsave(&portal_lock);
+		unsigned long fl = spin_lock_irqsave(&portal_lock);
+
 		if (p->portal_done) {
 			spin_unlock_irqrestore(&portal_lock, fl);
 			break;
@@ -218,26 +222,170 @@ static inline void portal_answer(struct process *c, int status, uint64_t result)
 	__atomic_store_n(&c->portal_done, true, __ATOMIC_RELEASE);
 }
 
+/* Block p (prepared, lock held as fl) and hand the processor to `to`; p
+ * starts again in resume(p) on the stack right under its trap frame. */
+static __attribute__((noreturn)) void portal_block(struct process *p, struct strand *to,
+                                                   unsigned long fl, void (*resume)(void *))
+{
+	sched_handoff_cont(to, 0, (uintptr_t)p->portal_frame, resume, p, &portal_lock, fl);
+}
+
+/* A call's answer in o's frame (rax status, rdx result, and at `out` -
+ * in o's address space, the current one); back to user space. */
+static __attribute__((noreturn)) void portal_call_return(struct process *o, struct trap_frame *f)
+{
+	uint64_t out = o->portal_a[2];
+
+	f->rax = (uint64_t)(int64_t)o->portal_status;
+	f->rdx = 0;
+	if (!o->portal_status) {
+		f->rdx = o->portal_result;
+		if (out && copy_to_user(out, &o->portal_result, sizeof(uint64_t)))
+			f->rax = (uint64_t)(int64_t)-EFAULT;
+	}
+	uspace_return(f);
+}
+
+/* A client's call, answered: the result (rax 0, rdx, and at `out`) or the
+ * failure; back to user space from the system call's frame. */
+static void portal_call_resume(void *arg)
+{
+	struct process *p = arg;
+
+	portal_wait_done(p);
+	portal_call_return(p, p->portal_frame);
+}
+
+/* A server's Return that waited: the next call's argument (rdx, and at
+ * `argp`); back to user space. */
+static void portal_return_resume(void *arg)
+{
+	struct process *p = arg;
+	struct trap_frame *f = p->portal_frame;
+	uint64_t argp = p->portal_a[2];
+
+	portal_wait_done(p);
+	if (p->portal_end_state) /* it ended while running on a client's strand */
+		process_end_current(p->portal_end_code, p->portal_end_state);
+	f->rax = 0;
+	f->rdx = p->portal_result;
+	if (argp && copy_to_user(argp, &p->portal_result, sizeof(uint64_t)))
+		f->rax = (uint64_t)(int64_t)-EFAULT;
+	uspace_return(f);
+}
+
+/*
+ * Borrowing (the fast path): client p calls while server s waits in
+ * Return.  p's strand itself runs s - s's address space, FPU state and FS
+ * base, s's kernel stack for its system calls and traps
+ * (process_switch_acting) - from the frame s waits in, with the argument
+ * in rdx: no strand is blocked or woken, no scheduler switch.  s's own
+ * strand stays blocked meanwhile (it is woken only by this file, only
+ * while no strand runs s).  p's own frame stays on top of its kernel
+ * stack; s's Return on p's strand (portal_do_return) switches back and
+ * returns there.  Lock held (fl); never returns.
+ */
+static __attribute__((noreturn)) void portal_borrow(struct process *p, struct process *s,
+                                                    struct portal *po, unsigned long fl)
+{
+	struct trap_frame *sf = s->portal_frame;
+	uint64_t arg = p->portal_a[1], argp = s->portal_a[2];
+
+	po->waiting = false;
+	po->caller = p;
+	p->portal_in = po;
+	sf->rax = 0;
+	sf->rdx = arg;
+	spin_unlock_irqsoff(&portal_lock);
+	process_switch_acting(p, s);
+	arch_irq_restore(fl);
+	if (argp && copy_to_user(argp, &arg, sizeof(arg))) /* in s's address space now */
+		sf->rax = (uint64_t)(int64_t)-EFAULT;
+	uspace_return(sf);
+}
+
+/* Back on owner o's own stack and address space after its strand ran the
+ * server: settle the server - waiting again (its strand still waits in its
+ * continuation), or its own strand woken to go on: after a Reply, to serve
+ * a queued caller, or to end - then o's call returns. */
+static void portal_borrow_done(void *arg)
+{
+	struct process *o = arg;
+	struct portal *po = o->portal_in;
+	struct process *s = po->server, *n; /* s cannot end while this runs */
+	unsigned long fl = spin_lock_irqsave(&portal_lock);
+	bool wait = s->portal_op == PORTAL_OP_RETURN_WAIT && !s->portal_end_state;
+
+	if (__builtin_expect(wait && !po->qhead, 1)) {
+		po->waiting = true;
+		spin_unlock_irqrestore(&portal_lock, fl);
+		portal_call_return(o, o->portal_frame);
+	}
+	if (wait) {
+		n = po->qhead;
+		po->qhead = n->portal_next;
+		if (!po->qhead)
+			po->qtail = NULL;
+		po->caller = n;
+		portal_answer(s, 0, n->portal_a[1]);
+	} else {
+		portal_answer(s, 0, 0); /* a Reply returns 0; an end ends */
+	}
+	spin_unlock_irqrestore(&portal_lock, fl);
+	sched_unblock(po->server_strand, 0);
+	portal_call_return(o, o->portal_frame);
+}
+
+/* Leave server s (lock held, fl) for o's own code: answer o, switch o's
+ * strand back, and finish on o's stack - s's kernel stack, where this
+ * runs, must be left before anything can run s again. */
+static __attribute__((noreturn)) void portal_unborrow(struct process *o, struct process *s,
+                                                      int status, uint64_t result,
+                                                      unsigned long fl)
+{
+	o->portal_in->caller = NULL;
+	o->portal_status = status;
+	o->portal_result = result;
+	spin_unlock_irqsoff(&portal_lock);
+	process_switch_acting(o, o);
+	arch_irq_restore(fl);
+	(void)s;
+	arch_call_on_stack((uintptr_t)o->portal_frame, portal_borrow_done, o);
+}
+
+void portal_borrowed_end(struct process *o, struct process *s, int code, int state)
+{
+	unsigned long fl = spin_lock_irqsave(&portal_lock);
+
+	s->portal_end_code = code;
+	s->portal_end_state = state;
+	portal_unborrow(o, s, -EPIPE, 0, fl);
+}
+
 static int64_t portal_do_call(struct process *p, struct trap_frame *f)
 {
-	uint64_t h = p->portal_a[0], out = p->portal_a[2];
+	uint64_t h = p->portal_a[0];
 	unsigned long fl = spin_lock_irqsave(&portal_lock);
 	struct portal *po = p->portal_h[h];
+	struct process *s;
 	struct strand *to = NULL;
 
-	if (!po || !po->server) {
+	if (!po || !(s = po->server)) {
 		spin_unlock_irqrestore(&portal_lock, fl);
 		return -EPIPE;
 	}
 	p->portal_done = false;
-	p->portal_self = sched_current();
+	p->portal_self = arch_percpu_current();
+	p->portal_frame = f;
+	if (po->waiting && !po->caller && !p->host)
+		portal_borrow(p, s, po, fl);
 	if (po->waiting && !po->caller) {
-		/* The fast path: the server waits, take its processor. */
+		/* The server waits but this strand runs a server itself (a
+		 * nested call): wake the server's strand and hand it the CPU. */
 		po->waiting = false;
 		po->caller = p;
-		po->arg = p->portal_a[1];
 		to = po->server_strand;
-		__atomic_store_n(&po->server->portal_done, true, __ATOMIC_RELEASE);
+		portal_answer(s, 0, p->portal_a[1]);
 	} else {
 		p->portal_next = NULL;
 		if (po->qtail)
@@ -247,13 +395,7 @@ static int64_t portal_do_call(struct process *p, struct trap_frame *f)
 		po->qtail = p;
 	}
 	sched_prepare_block();
-	portal_wait(p, to, fl);
-	if (p->portal_status)
-		return p->portal_status;
-	f->rdx = p->portal_result;
-	if (out && copy_to_user(out, &p->portal_result, sizeof(uint64_t)))
-		return -EFAULT;
-	return 0;
+	portal_block(p, to, fl, portal_call_resume);
 }
 
 static int64_t portal_do_return(struct process *p, struct trap_frame *f, bool wait)
@@ -261,38 +403,49 @@ static int64_t portal_do_return(struct process *p, struct trap_frame *f, bool wa
 	uint64_t h = p->portal_a[0], argp = p->portal_a[2];
 	unsigned long fl = spin_lock_irqsave(&portal_lock);
 	struct portal *po = p->portal_h[h];
-	struct process *c = po->caller, *n;
+	struct process *c = po->caller, *n, *o = p->host;
 	struct strand *answered = c ? c->portal_self : NULL;
 	uint64_t arg;
 
+	if (o) {
+		/* p runs on o's strand, serving o's call: only that call can
+		 * be answered here (f stays where p waits: its own stack). */
+		if (c != o) {
+			spin_unlock_irqrestore(&portal_lock, fl);
+			return -EBUSY;
+		}
+		p->portal_frame = f;
+		portal_unborrow(o, p, 0, p->portal_a[1], fl);
+	}
 	if (c) {
 		po->caller = NULL;
 		portal_answer(c, 0, p->portal_a[1]);
 	}
-	if (!wait) {
-		spin_unlock_irqrestore(&portal_lock, fl);
-		if (answered)
-			sched_unblock(answered, 0);
-		return 0;
+	if (wait && !po->qhead) {
+		/* Nobody else calls: wait for the next call, handing the
+		 * processor back to the caller just answered. */
+		po->waiting = true;
+		po->server_strand = sched_current();
+		p->portal_done = false;
+		p->portal_frame = f;
+		sched_prepare_block();
+		portal_block(p, answered, fl, portal_return_resume);
 	}
-	if ((n = po->qhead) != NULL) {
+	arg = 0;
+	if (wait) {
 		/* A caller is queued: serve it without blocking. */
+		n = po->qhead;
 		po->qhead = n->portal_next;
 		if (!po->qhead)
 			po->qtail = NULL;
 		po->caller = n;
 		arg = n->portal_a[1];
-		spin_unlock_irqrestore(&portal_lock, fl);
-		if (answered)
-			sched_unblock(answered, 0);
-	} else {
-		po->waiting = true;
-		po->server_strand = sched_current();
-		p->portal_done = false;
-		sched_prepare_block();
-		portal_wait(p, answered, fl);
-		arg = po->arg;
 	}
+	spin_unlock_irqrestore(&portal_lock, fl);
+	if (answered)
+		sched_unblock(answered, 0);
+	if (!wait)
+		return 0;
 	f->rdx = arg;
 	return argp && copy_to_user(argp, &arg, sizeof(arg)) ? -EFAULT : 0;
 }

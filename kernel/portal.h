@@ -9,11 +9,15 @@
  * portal is named only through handles: the server gets one from Register,
  * and Grant gives one to a process the server names; a process holding no
  * handle for a portal cannot reach it.  Calls are synchronous: the client
- * blocks, the server (blocked in Return) runs with the argument in its own
- * address space, and its next Return wakes the client with the result.
- * The processor goes from one to the other with handoff_block
- * (kernel/handoff.h).  When a server ends, its calls in flight and its
- * queue fail with -EPIPE and later calls through its portals too.
+ * waits, the server (waiting in Return) runs with the argument in its own
+ * address space, and its next Return gives the client the result.  When
+ * the server waits, the call borrows: the client's strand runs the server
+ * (its address space, FPU state, kernel stack; process_switch_acting) until
+ * it returns - no scheduler switch either way.  Otherwise the client
+ * blocks and the processor goes from one strand to the other with
+ * sched_handoff_cont (kernel/handoff.h).  When a server ends, its calls in
+ * flight and its queue fail with -EPIPE and later calls through its
+ * portals too.
  *
  * Who calls: the Portal procedures, from MachineTrap.Syscall handlers (the
  * xas extension) on the calling process's strand; they validate there and
@@ -32,5 +36,10 @@ struct process;
 int portal_init(void);
 /* p ended: its portals fail their callers, its handles are dropped. */
 void portal_process_exit(struct process *p);
+/* Server s, running on client o's strand, ends (exit, or killed with
+ * state PROCESS_KILLED): o's call fails with -EPIPE and o's strand returns
+ * to o; s's own strand is woken to end s (status code).  Never returns. */
+__attribute__((noreturn)) void portal_borrowed_end(struct process *o, struct process *s, int code,
+                                                   int state);
 
 #endif

@@ -75,20 +75,7 @@ static uint64_t process_random_state = 0x9e3779b97f4a7c15ull;
 
 static void process_checkpoint(struct strand_package *pkg, struct strand *s);
 static void process_resume(struct strand_package *pkg, struct strand *s);
-static const struct strand_package_ops process_pkg_ops = {process_checkpoint, process_resume};
-
-static struct process *process_of(struct strand *s)
-{
-	if (!s || !s->package || s->package->ops != &process_pkg_ops)
-		return NULL;
-	return (struct process *)((char *)s->package - __builtin_offsetof(struct process, pkg));
-}
-
-/* The current strand read in line (what sched_current() returns). */
-struct process *process_current(void)
-{
-	return process_of(arch_percpu_current());
-}
+const struct strand_package_ops process_pkg_ops = {process_checkpoint, process_resume};
 
 /* ---- Strand.Checkpoint / Strand.Resume for process strands ---- */
 
@@ -99,25 +86,44 @@ static inline struct process *process_of_pkg(struct strand_package *pkg)
 	return (struct process *)((char *)pkg - __builtin_offsetof(struct process, pkg));
 }
 
+/* The user state is the acting process's: the strand's own process, or
+ * the server a portal call lent the strand to (kernel/portal.c), whose
+ * system calls and traps then land on the server's own kernel stack. */
 __attribute__((optimize("omit-frame-pointer"))) static void
 process_checkpoint(struct strand_package *pkg, struct strand *s)
 {
-	struct process *p = process_of_pkg(pkg);
+	struct process *p = process_of_pkg(pkg), *a = p->acting ? p->acting : p;
 
 	(void)s;
-	uspace_fpu_save(p->fpu);
-	p->fpu_live = true;
+	uspace_fpu_save(a->fpu);
+	a->fpu_live = true;
 }
 
 __attribute__((optimize("omit-frame-pointer"))) static void
 process_resume(struct strand_package *pkg, struct strand *s)
 {
-	struct process *p = process_of_pkg(pkg);
+	struct process *p = process_of_pkg(pkg), *a = p->acting ? p->acting : p;
 
-	translation_switch(p->ctx);
-	uspace_set_kernel_stack(s->stack.top);
-	uspace_set_fs_base(p->fs_base);
-	uspace_fpu_restore(p->fpu);
+	p->kstack_top = s->stack.top;
+	translation_switch(a->ctx);
+	uspace_set_kernel_stack(a->kstack_top);
+	uspace_set_fs_base(a->fs_base);
+	uspace_fpu_restore(a->fpu);
+}
+
+void process_switch_acting(struct process *o, struct process *to)
+{
+	struct process *from = o->acting ? o->acting : o;
+
+	uspace_fpu_save(from->fpu);
+	from->fpu_live = true;
+	from->host = NULL;
+	to->host = to == o ? NULL : o;
+	o->acting = to == o ? NULL : to;
+	translation_switch(to->ctx);
+	uspace_set_kernel_stack(to->kstack_top);
+	uspace_set_fs_base(to->fs_base);
+	uspace_fpu_restore(to->fpu);
 }
 
 /* ---- memory of a process ---- */
@@ -372,6 +378,8 @@ __attribute__((optimize("omit-frame-pointer"))) static void process_syscall(stru
 	if (__builtin_expect(!pkg || pkg->ops != &process_pkg_ops, 0))
 		return; /* a system call from a strand that is no process: impossible */
 	p = (struct process *)((char *)pkg - __builtin_offsetof(struct process, pkg));
+	if (p->acting)
+		p = p->acting; /* the strand runs a portal's server (kernel/portal.c) */
 	/* The raise: the event's call site (MachineTrap_Syscall() without
 	 * its extra hop), i.e. the dispatch routine generated for the set. */
 	raise = __atomic_load_n(__atomic_load_n(&process_syscall_site, __ATOMIC_ACQUIRE),
@@ -406,16 +414,24 @@ void process_exit_request(struct process *p, int code)
 	p->after = process_after_exit;
 }
 
-void process_exit_current(int code)
+void process_end_current(int code, int state)
 {
-	struct process *p = process_current();
+	struct process *p = process_current(), *o = process_owner();
 
+	if (p && p != o)
+		portal_borrowed_end(o, p, code, state); /* ends p on its own strand */
 	if (p) {
 		p->exit_code = code;
-		p->state = PROCESS_EXITED;
+		p->state = (enum process_state)state;
 		portal_process_exit(p);
+		process_ended(p); /* orphans its children, tells its parent */
 	}
 	strand_exit(code);
+}
+
+void process_exit_current(int code)
+{
+	process_end_current(code, PROCESS_EXITED);
 }
 
 static void process_fault(struct trap_frame *f)
@@ -437,10 +453,7 @@ static void process_fault(struct trap_frame *f)
 		kprintf(", address %lx, error %lx", (unsigned long)cr2, (unsigned long)f->error);
 	}
 	kprintf("\n");
-	p->exit_code = 128 + (int)(f->vector & 0x7f);
-	p->state = PROCESS_KILLED;
-	portal_process_exit(p);
-	strand_exit(p->exit_code);
+	process_end_current(128 + (int)(f->vector & 0x7f), PROCESS_KILLED);
 }
 
 /* ---- MachineTrap.Syscall's authorizer ---- */
@@ -743,8 +756,9 @@ int process_spawn(const char *path, const char *const *argv, const char *const *
 	if (err)
 		goto err_free;
 
-	p->pid = process_next_pid++;
+	p->pid = process_pid_alloc();
 	p->id = (uint64_t)p->pid;
+	strlcpy(p->exe, path, sizeof(p->exe));
 	p->ppid = 0;
 	{
 		const char *base = path;
@@ -825,7 +839,8 @@ int process_wait(struct process *p, int *status)
 #define PROCESS_BOOT_ARGS 16
 
 /* Split the command line after "key=" into argv: the value and every
- * word after it.  Returns argc (0 if the key is absent). */
+ * word after it; a word in single quotes may hold spaces ('ls /bin | wc -l'
+ * for sh -c), the quotes dropped.  Returns argc (0 if the key is absent). */
 static int process_boot_args(const char *key, char *buf, size_t size, const char **argv)
 {
 	const char *all = cmdline_get_all(), *s = NULL;
@@ -845,6 +860,12 @@ static int process_boot_args(const char *key, char *buf, size_t size, const char
 		if (!*s)
 			break;
 		argv[argc++] = buf + n;
+		if (*s == '\'') {
+			for (s++; *s && *s != '\'' && n + 1 < size;)
+				buf[n++] = *s++;
+			if (*s == '\'')
+				s++;
+		}
 		while (*s && *s != ' ' && n + 1 < size)
 			buf[n++] = *s++;
 		if (n + 1 >= size)
@@ -1010,4 +1031,69 @@ void process_boot(void)
 	process_wait(p, &status);
 	kprintf("init: %s exited with status %d\n", argv[0], status);
 	arch_exit(status == 0 ? EXIT_CODE_SUCCESS : EXIT_CODE_TEST_FAIL);
+}
+
+/* ---- for kernel/process_fork.c: fork and exec build processes and
+ * images with the same steps as process_spawn ---- */
+
+int process_pid_alloc(void)
+{
+	return __atomic_fetch_add(&process_next_pid, 1, __ATOMIC_RELAXED);
+}
+
+/* A process with a pid, an empty address space (one VirtAddr range over
+ * the user half) and a clean FPU state; not on the process list. */
+struct process *process_alloc(const char *name)
+{
+	struct process *p = kzalloc(sizeof(*p));
+	int err;
+
+	if (!p)
+		return NULL;
+	p->pid = process_pid_alloc();
+	p->id = (uint64_t)p->pid;
+	strlcpy(p->name, name, sizeof(p->name));
+	p->state = PROCESS_RUNNING;
+	p->pkg.ops = &process_pkg_ops;
+	p->pkg.name = "process";
+	uspace_fpu_init(p->fpu);
+	err = translation_create(p->name, &p->ctx_cap);
+	if (!err) {
+		p->ctx = translation_get(p->ctx_cap, &err);
+		err = virtaddr_alloc(&p->ctx->space, ELF_EXEC_USER_MIN,
+		                     USER_TOP - ELF_EXEC_USER_MIN, &p->vrange);
+	}
+	if (err) {
+		process_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+int process_image_build(struct process *p, const struct rootfs_node *file,
+                        const struct elf_exec_info *info, const char *const *argv,
+                        const char *const *envp, uint64_t *sp)
+{
+	int err = process_load_image(p, file, info);
+
+	return err ? err : process_build_stack(p, info, argv, envp, sp);
+}
+
+void process_publish(struct process *p)
+{
+	unsigned long fl = spin_lock_irqsave(&process_list_lock);
+
+	p->list_next = process_list;
+	process_list = p;
+	spin_unlock_irqrestore(&process_list_lock, fl);
+}
+
+void process_destroy(struct process *p)
+{
+	process_free(p);
+}
+
+const struct process_personality *process_personality_get(void)
+{
+	return process_pers;
 }

@@ -43,6 +43,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <arch/percpu.h>
 #include <arch/trap.h>
 
 #include "kernel/cap.h"
@@ -56,6 +57,7 @@
 #define PROCESS_NAME_MAX     32
 #define PROCESS_MAX_HANDLERS 4
 #define PROCESS_PORTALS      8 /* portal handles per process (kernel/portal.c) */
+#define PROCESS_EXE_MAX      256 /* longest program path kept (execve) */
 
 struct translation_ctx;
 struct process_handler;
@@ -98,7 +100,28 @@ struct process {
 	uint64_t portal_result;
 	int portal_status;
 	struct strand *portal_self;  /* this process's strand while it waits */
+	struct trap_frame *portal_frame; /* its system call's frame while it waits */
+	/* Borrowing (kernel/portal.c): while this process's strand runs the
+	 * server of the portal it called, acting is that server (process_
+	 * current() answers it); NULL while it runs its own code.  kstack_top:
+	 * its own strand's kernel stack, where its system calls' frames are
+	 * whichever strand runs it. */
+	struct process *acting;
+	struct process *host; /* while another's strand runs it: that strand's process */
+	uint64_t kstack_top;
+	struct portal *portal_in; /* the portal whose server its strand runs */
+	int portal_end_code;      /* a borrowed run ended the server: its status */
+	int portal_end_state;     /* ... and PROCESS_EXITED or PROCESS_KILLED; 0: none */
 	struct process *portal_next; /* a portal's queue of callers, wake lists */
+	/* Parent and children (kernel/process_fork.c, under its tree lock).
+	 * parent NULL: started by the kernel (process_spawn: its starter
+	 * waits with process_wait) or orphaned (then orphan: the reaper
+	 * frees it when it ends). */
+	char exe[PROCESS_EXE_MAX]; /* the image's path (/proc/self/exe) */
+	struct process *parent, *children, *sibling;
+	bool orphan;
+	struct process *reap_next;     /* the reaper's list */
+	struct trap_frame *fork_frame; /* a fork child's first return to ring 3 */
 };
 
 /* A MachineTrap.Syscall handler (returns the value for rax) and its guard
@@ -153,6 +176,13 @@ struct process_personality {
 	const void *id;
 	int (*attach)(struct process *p, uint64_t brk_start);
 	void (*detach)(struct process *p);
+	/* fork: child's state, a copy of parent's (0 or -ENOMEM); exec: the
+	 * image was replaced (p->exe, brk_start and image_lo/hi are the new
+	 * one's), cannot fail; exit: p ended (state set; before its parent
+	 * may reap it): close its files, wake whoever waits.  Optional. */
+	int (*fork)(struct process *parent, struct process *child);
+	void (*exec)(struct process *p);
+	void (*exit)(struct process *p);
 };
 int process_set_personality(const struct process_personality *pers);
 
@@ -161,8 +191,34 @@ int process_spawn(const char *path, const char *const *argv, const char *const *
                   struct process **out);
 /* Wait for p to end, free it; *status gets its exit status. */
 int process_wait(struct process *p, int *status);
-/* The process the current strand runs for, or NULL. */
-struct process *process_current(void);
+/* The package operations every process strand has (how a strand is known
+ * to be a process's). */
+extern const struct strand_package_ops process_pkg_ops;
+/* The process strand s belongs to, or NULL. */
+static inline struct process *process_of(const struct strand *s)
+{
+	if (!s || !s->package || s->package->ops != &process_pkg_ops)
+		return NULL;
+	return (struct process *)((char *)s->package - __builtin_offsetof(struct process, pkg));
+}
+/* The process the current strand belongs to, or NULL. */
+static inline struct process *process_owner(void)
+{
+	return process_of(arch_percpu_current());
+}
+/* The process whose code the current strand runs, or NULL: its own, or
+ * the portal server it was lent to (kernel/portal.c). */
+static inline struct process *process_current(void)
+{
+	struct process *o = process_owner();
+
+	return o && o->acting ? o->acting : o;
+}
+/* Make o's strand (the current one) run process `to` from now on (o
+ * itself: its own code again): FPU state saved and loaded, address space,
+ * kernel stack for entries from ring 3, FS base.  Interrupts off, so that
+ * a preemption sees one state or the other. */
+void process_switch_acting(struct process *o, struct process *to);
 /* From a system-call handler: run fn(p, saved state, number) once the
  * system call's raise has returned (work that may not run inside a raise:
  * loading an extension, ending the process); its result becomes rax. */
@@ -180,12 +236,51 @@ int process_with_pid(int pid, int (*fn)(struct process *p, void *arg), void *arg
 void process_exit_request(struct process *p, int code);
 /* End the current process now (not from inside a raise). */
 __attribute__((noreturn)) void process_exit_current(int code);
+/* The same with its end state (PROCESS_EXITED, or PROCESS_KILLED by a
+ * fault); a process running on a client's strand (kernel/portal.c) is
+ * ended on its own strand and the client's call fails with -EPIPE. */
+__attribute__((noreturn)) void process_end_current(int code, int state);
 
 /* Map len bytes of fresh zeroed pages at va in p (page aligned). */
 int process_map_anon(struct process *p, uint64_t va, uint64_t len, unsigned prot);
 void process_unmap(struct process *p, uint64_t va, uint64_t len);
 int process_protect(struct process *p, uint64_t va, uint64_t len, unsigned prot);
 void process_set_fs_base(struct process *p, uint64_t base);
+
+/* ---- fork, exec, wait (kernel/process_fork.c) ----
+ * Called on p's own strand after the system call's raise (process_defer),
+ * with its saved registers f.  Errors as process_spawn's, and -ECHILD. */
+
+/* A child of p: a copy of its address space (every page copied), FPU
+ * state, FS base, personality state, and f with rax = 0 (rsp = newsp if
+ * not 0); if child_tid, the child's pid is written there in the child's
+ * memory before it runs.  *out: the child (already running). */
+int process_fork(struct process *p, const struct trap_frame *f, uint64_t newsp,
+                 uint64_t child_tid, struct process **out);
+/* Replace p's image with path's (argv, envp NULL-terminated).  Everything
+ * that can fail happens first, on a new address space; on failure p is
+ * untouched.  On success f is the new program's entry state. */
+int process_exec(struct process *p, struct trap_frame *f, const char *path,
+                 const char *const *argv, const char *const *envp);
+/* The children of p that pid selects (-1: any, > 0: that one; others: as
+ * -1, no groups here): 0 and *out = an ended one, unlinked (the caller
+ * reaps it with process_wait), or 0 and *out = NULL if some are still
+ * running, or -ECHILD if none. */
+int process_child_ended(struct process *p, int pid, struct process **out);
+/* The end of p (exit or fault), on its strand before strand_exit: its
+ * children become orphans (the reaper frees them), the personality's exit. */
+void process_ended(struct process *p);
+/* A fresh pid (never reused). */
+int process_pid_alloc(void);
+/* Internal to process.c and process_fork.c. */
+struct elf_exec_info;
+struct process *process_alloc(const char *name);
+int process_image_build(struct process *p, const struct rootfs_node *file,
+                        const struct elf_exec_info *info, const char *const *argv,
+                        const char *const *envp, uint64_t *sp);
+void process_publish(struct process *p);
+void process_destroy(struct process *p);
+const struct process_personality *process_personality_get(void);
 
 /* kmain: build the root file system from the first boot module and run
  * what the command line asks for ("init=PATH args...", "procs=A,B,...");

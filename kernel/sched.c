@@ -123,6 +123,7 @@
 #include <arch/switch.h>
 
 #include "kernel/clock.h"
+#include "kernel/handoff.h"
 #include "kernel/kprintf.h"
 #include "kernel/panic.h"
 #include "kernel/sched.h"
@@ -146,7 +147,7 @@ struct sched_cpu {
 	struct sched_queue ready[SCHED_NPRIO];
 	struct strand *sleepers; /* by wake_ns, through timer_next */
 	struct strand *reap;     /* dead detached strands */
-	volatile bool need_resched;
+	volatile uint8_t *need_resched; /* in this CPU's arch per-CPU area */
 	uint64_t last_tick;
 	bool tick_seen;
 	volatile uint64_t quiescent; /* switches on this CPU */
@@ -177,13 +178,13 @@ struct strand *sched_current(void)
 
 /* Interrupts off, then this CPU's lock: the CPU cannot change in between.
  * (The lock's own pushf/cli is then redundant but cheap: three instructions.) */
-static inline struct sched_cpu *sched_lock_self(unsigned long *f)
+static inline __attribute__((always_inline)) struct sched_cpu *sched_lock_self(unsigned long *f)
 {
 	struct sched_cpu *c;
 
 	*f = arch_irq_save();
 	c = sched_cpu();
-	(void)spin_lock_irqsave(&c->lock);
+	spin_lock_irqsoff(&c->lock);
 	return c;
 }
 
@@ -294,7 +295,7 @@ static void sched_kick(struct sched_cpu *c, struct strand *s)
 	int idle;
 
 	if (s->prio > c->current->prio || c->current == c->idle) {
-		c->need_resched = true;
+		*c->need_resched = true;
 		if (c->id != cpu_id())
 			smp_send_resched(c->id);
 	} else if (s->pin < 0 && (idle = sched_idle_cpu(c->id)) >= 0) {
@@ -364,19 +365,29 @@ static inline void sched_finish_switch(struct sched_cpu *c)
  * c->migrate.  Returns when the current strand runs again - possibly on
  * another CPU: the result is the sched_cpu it runs on, whose lock is held.
  */
-static struct sched_cpu *sched_switch_to(struct sched_cpu *c, struct strand *next);
+static struct sched_cpu *sched_switch_save(struct sched_cpu *c, struct strand *next,
+                                           uintptr_t *save);
 
 static struct sched_cpu *sched_switch(struct sched_cpu *c)
 {
-	return sched_switch_to(c, sched_pick(c));
+	return sched_switch_save(c, sched_pick(c), &c->current->rsp);
 }
 
 /* The same with the next strand chosen by the caller (not queued). */
-static struct sched_cpu *sched_switch_to(struct sched_cpu *c, struct strand *next)
+static inline struct sched_cpu *sched_switch_to(struct sched_cpu *c, struct strand *next)
+{
+	return sched_switch_save(c, next, &c->current->rsp);
+}
+
+/* The switch, with the current strand's stack pointer stored at save: its
+ * own rsp slot, or a dead word when it blocked with a continuation (its
+ * rsp already names the frame it restarts from). */
+static struct sched_cpu *sched_switch_save(struct sched_cpu *c, struct strand *next,
+                                           uintptr_t *save)
 {
 	struct strand *prev = c->current;
 
-	c->need_resched = false;
+	*c->need_resched = false;
 	if (next == prev) {
 		prev->state = STRAND_RUNNING;
 		return c;
@@ -397,7 +408,7 @@ static struct sched_cpu *sched_switch_to(struct sched_cpu *c, struct strand *nex
 	arch_percpu_set_current(next);
 	c->prev = prev;
 	c->st.switches++;
-	arch_switch(&prev->rsp, next->rsp);
+	arch_switch(save, next->rsp);
 	c = sched_cpu();
 	sched_finish_switch(c);
 	return c;
@@ -489,43 +500,68 @@ bool sched_unblock(struct strand *s, int result)
 	return ok;
 }
 
-/*
- * The current strand, prepared to block (sched_prepare_block), blocks and
- * `to` - blocked, last run on this CPU and allowed here - is woken and
- * switched to under one lock, without passing through the run queue when
- * nothing ready outranks it (else at the head of its queue): the protected
- * procedure call's handoff (kernel/handoff.h declares it).  Any other
- * case is sched_unblock(to) then sched_block().
- */
-int sched_handoff(struct strand *to, int result)
+/* Where a strand blocked by sched_handoff_cont starts again, on the stack
+ * it kept: finish the switch, run the continuation. */
+static void sched_cont_start(void *p)
 {
-	unsigned long f;
-	struct sched_cpu *c = sched_lock_self(&f);
-	struct strand *cur = c->current;
-	bool direct;
+	struct strand *s = p;
 
-	if (to->state != STRAND_BLOCKED || to->cpu != c->id || !sched_allowed(to, c->id) ||
-	    cur->state != STRAND_BLOCKING) {
+	sched_strand_started();
+	s->cont(s->cont_arg);
+	panic("sched: continuation of strand %s returned", s->name);
+}
+
+/*
+ * sched_handoff with a continuation (kernel/handoff.h): the current strand,
+ * prepared to block, gives up its call chain.  Its saved context becomes
+ * a continuation (arch_cont_init: a frame in the strand, not on a stack),
+ * so when it is next switched to - by `to` handing the CPU back, or by any
+ * wakeup - it starts in fn(arg) on the stack at sp as a new strand would.
+ * The blocked strand keeps nothing on its stack and the switch back
+ * unwinds nothing.  If it was woken before it could block,
+ * fn(arg) runs at once on that fresh stack.
+ */
+void sched_handoff_cont(struct strand *to, int result, uintptr_t sp, void (*fn)(void *), void *arg,
+                        struct spinlock *held, unsigned long f)
+{
+	struct sched_cpu *c = sched_cpu(); /* interrupts are off: held was taken with them off */
+	struct strand *cur = c->current;
+	uintptr_t dead;
+	bool direct = false;
+
+	spin_lock_irqsoff(&c->lock); /* hand over hand: no interrupt window */
+	spin_unlock_irqsoff(held);
+	if (to && (to->state != STRAND_BLOCKED || to->cpu != c->id || !sched_allowed(to, c->id))) {
+		/* Not a direct switch: wake it through its run queue. */
 		spin_unlock_irqrestore(&c->lock, f);
 		sched_unblock(to, result);
-		return sched_block();
+		to = NULL;
+		c = sched_lock_self(&f);
 	}
 	arch_preempt_dec();
-	to->wait_result = result;
-	c->st.wakeups++;
-	/* Nothing ready outranks `to`: switch to it without queueing it (the
-	 * pick would take it from the head of its queue); else queue it. */
-	direct = sched_top_prio(c) <= (int)to->prio;
-	if (direct)
-		to->state = STRAND_READY;
-	else
-		sched_enqueue(c, to, true);
-	Strand_Unblock((struct Strand_T *)to); /* EVENT */
+	cur->cont = fn;
+	cur->cont_arg = arg;
+	if (__builtin_expect(cur->state != STRAND_BLOCKING, 0)) {
+		cur->state = STRAND_RUNNING; /* woken before it got here */
+		spin_unlock_irqrestore(&c->lock, f);
+		arch_call_on_stack(sp, fn, arg);
+	}
+	_Static_assert(sizeof(cur->cont_frame) == ARCH_CONT_FRAME_WORDS * sizeof(uintptr_t), "frame");
+	cur->rsp = arch_cont_init(cur->cont_frame, sp, sched_cont_start, cur);
+	if (to) {
+		to->wait_result = result;
+		c->st.wakeups++;
+		direct = sched_top_prio(c) <= (int)to->prio;
+		if (direct)
+			to->state = STRAND_READY;
+		else
+			sched_enqueue(c, to, true);
+		Strand_Unblock((struct Strand_T *)to); /* EVENT */
+	}
 	cur->state = STRAND_BLOCKED;
 	Strand_Block((struct Strand_T *)cur); /* EVENT */
-	c = direct ? sched_switch_to(c, to) : sched_switch(c);
-	spin_unlock_irqrestore(&c->lock, f);
-	return cur->wait_result;
+	(void)sched_switch_save(c, direct ? to : sched_pick(c), &dead);
+	panic("sched: strand %s blocked with a continuation came back", cur->name);
 }
 
 void sched_make_ready(struct strand *s)
@@ -595,7 +631,7 @@ int sched_set_priority(struct strand *s, int prio)
 		s->prio = (uint8_t)prio;
 	}
 	if (sched_top_prio(c) > (int)c->current->prio) {
-		c->need_resched = true;
+		*c->need_resched = true;
 		if (c->id != cpu_id())
 			smp_send_resched(c->id);
 	}
@@ -651,7 +687,7 @@ static void sched_wake_sleepers(struct sched_cpu *c, uint64_t now)
 		sched_enqueue(c, s, false);
 		c->st.wakeups++;
 		if (s->prio > c->current->prio || c->current == c->idle)
-			c->need_resched = true;
+			*c->need_resched = true;
 	}
 }
 
@@ -694,7 +730,7 @@ static struct sched_cpu *sched_preempt_locked(struct sched_cpu *c)
 {
 	struct strand *cur = c->current;
 
-	c->need_resched = false;
+	*c->need_resched = false;
 	if (cur == c->idle)
 		return c->ready_mask ? sched_switch(c) : c;
 	if (cur->state != STRAND_RUNNING || sched_top_prio(c) < (int)cur->prio)
@@ -725,12 +761,12 @@ void sched_preempt_check(void)
 		return;
 	f = arch_irq_save();
 	c = sched_cpu();
-	if (!c->need_resched) {
+	if (!*c->need_resched) {
 		arch_irq_restore(f);
 		return;
 	}
 	(void)spin_lock_irqsave(&c->lock);
-	if (c->need_resched && !arch_preempt_count())
+	if (*c->need_resched && !arch_preempt_count())
 		c = sched_preempt_locked(c);
 	spin_unlock_irqrestore(&c->lock, f);
 }
@@ -744,7 +780,7 @@ void sched_irq_exit(void)
 	if (!sched_on || !(c = sched_cpu()))
 		return;
 	t = clock_ticks();
-	if (t == c->last_tick && !c->need_resched)
+	if (t == c->last_tick && !*c->need_resched)
 		return;
 	f = spin_lock_irqsave(&c->lock);
 	if (t != c->last_tick) {
@@ -763,13 +799,13 @@ void sched_irq_exit(void)
 			cur->quantum = cur->quantum > n ? (uint8_t)(cur->quantum - n) : 0;
 			if (cur->quantum == 0) {
 				if (sched_top_prio(c) >= (int)cur->prio)
-					c->need_resched = true;
+					*c->need_resched = true;
 				else
 					cur->quantum = SCHED_QUANTUM_TICKS;
 			}
 		}
 	}
-	if (c->need_resched && !arch_preempt_count())
+	if (*c->need_resched && !arch_preempt_count())
 		c = sched_preempt_locked(c);
 	spin_unlock_irqrestore(&c->lock, f);
 }
@@ -875,7 +911,7 @@ static void sched_idle_main(void *arg)
 			__atomic_or_fetch(&sched_idle_mask, bit, __ATOMIC_SEQ_CST);
 			if (percpu_count() > 1)
 				sched_pull(c);
-			if (!c->ready_mask && !c->need_resched)
+			if (!c->ready_mask && !*c->need_resched)
 				arch_idle_halt(); /* sti; hlt: the wakeup preempts us on irq exit */
 			__atomic_and_fetch(&sched_idle_mask, ~bit, __ATOMIC_SEQ_CST);
 		}
@@ -902,6 +938,7 @@ int sched_init(void)
 		return -EINVAL;
 	spin_init(&c->lock, "runqueue", SYNC_RANK_SCHED);
 	c->id = 0;
+	c->need_resched = &percpu_of(0)->resched;
 	boot = strand_init();
 	if (!boot)
 		return -ENOMEM;
@@ -939,6 +976,7 @@ int sched_prepare_cpu(unsigned cpu, uintptr_t *stack_top)
 			return -ENOMEM;
 		spin_init(&c->lock, "runqueue", SYNC_RANK_SCHED);
 		c->id = cpu;
+		c->need_resched = &percpu_of(cpu)->resched;
 		c->idle = idle;
 		idle->cpu = (uint16_t)cpu;
 		idle->pin = (int16_t)cpu;

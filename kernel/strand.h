@@ -97,6 +97,11 @@ struct strand {
 	uint64_t wake_ns;          /* sleep deadline (clock_ns) */
 	strand_entry_fn entry;
 	void *arg;
+	/* Where a strand blocked with a continuation (sched_handoff_cont)
+	 * starts again: cont(cont_arg) on a fresh stack. */
+	void (*cont)(void *);
+	void *cont_arg;
+	uintptr_t cont_frame[7]; /* its saved context meanwhile (arch_cont_init) */
 	int exit_code;
 	struct strand *joiner; /* strand blocked in strand_join */
 	uint32_t index, gen;   /* handle */

@@ -223,24 +223,59 @@ static unsigned waitq_wake_locked(struct waitq *wq, unsigned n, int result)
 	return woken;
 }
 
-unsigned waitq_wake_one(struct waitq *wq)
+/* Wake up to n waiters (dead or alive: a destroyed queue has none). */
+static unsigned waitq_wake_n(struct waitq *wq, unsigned n)
 {
 	unsigned long f = spin_lock_irqsave(&wq->lock);
-	unsigned n = waitq_wake_locked(wq, 1, 0);
+	unsigned woken = waitq_wake_locked(wq, n, 0);
 
 	spin_unlock_irqrestore(&wq->lock, f);
 	sched_preempt_check();
-	return n;
+	return woken;
+}
+
+unsigned waitq_wake_one(struct waitq *wq)
+{
+	return waitq_wake_n(wq, 1);
 }
 
 unsigned waitq_wake_all(struct waitq *wq)
 {
-	unsigned long f = spin_lock_irqsave(&wq->lock);
-	unsigned n = waitq_wake_locked(wq, ~0u, 0);
+	return waitq_wake_n(wq, ~0u);
+}
 
+/* Take wq's lock if wq is live: 0 with the lock held (*f gets the saved
+ * flags), or -EIDRM, lock not held, once it has been destroyed.  Every
+ * object operation but a wait (which checks under the lock it already
+ * holds, waitq_wait_locked) starts here. */
+static int waitq_lock_live(struct waitq *wq, unsigned long *f)
+{
+	*f = spin_lock_irqsave(&wq->lock);
+	if (wq->dead) {
+		spin_unlock_irqrestore(&wq->lock, *f);
+		return -EIDRM;
+	}
+	return 0;
+}
+
+/* Wake up to n waiters of a live wq: 0, or -EIDRM once it is destroyed.
+ * unit, when not NULL, is a semaphore's count: a unit nobody was waiting
+ * for is added to it, under the same lock, for the next sem_down. */
+static int waitq_wake_live(struct waitq *wq, unsigned n, uint64_t *unit)
+{
+	unsigned long f;
+	unsigned woken;
+	int err = waitq_lock_live(wq, &f);
+
+	if (err)
+		return err;
+	woken = waitq_wake_locked(wq, n, 0);
+	if (!woken && unit)
+		(*unit)++;
 	spin_unlock_irqrestore(&wq->lock, f);
-	sched_preempt_check();
-	return n;
+	if (woken)
+		sched_preempt_check();
+	return 0;
 }
 
 int waitq_destroy(struct waitq *wq)
@@ -249,11 +284,8 @@ int waitq_destroy(struct waitq *wq)
 
 	if (!wq)
 		return -EINVAL;
-	f = spin_lock_irqsave(&wq->lock);
-	if (wq->dead) {
-		spin_unlock_irqrestore(&wq->lock, f);
+	if (waitq_lock_live(wq, &f))
 		return -EIDRM;
-	}
 	wq->dead = true;
 	waitq_wake_locked(wq, ~0u, -EIDRM);
 	spin_unlock_irqrestore(&wq->lock, f);
@@ -334,11 +366,8 @@ int mutex_lock(struct mutex *m)
 	err = mutex_check_order(m, cur);
 	if (err)
 		return err;
-	f = spin_lock_irqsave(&m->wq.lock);
-	if (m->wq.dead) {
-		spin_unlock_irqrestore(&m->wq.lock, f);
+	if (waitq_lock_live(&m->wq, &f))
 		return -EIDRM;
-	}
 	if (!m->owner) {
 		m->owner = cur;
 		mutex_note_held(m, cur);
@@ -411,11 +440,8 @@ int mutex_destroy(struct mutex *m)
 
 	if (!m)
 		return -EINVAL;
-	f = spin_lock_irqsave(&m->wq.lock);
-	if (m->wq.dead) {
-		spin_unlock_irqrestore(&m->wq.lock, f);
+	if (waitq_lock_live(&m->wq, &f))
 		return -EIDRM;
-	}
 	if (m->owner)
 		mutex_note_released(m, m->owner);
 	m->owner = 0;
@@ -442,11 +468,8 @@ int cond_wait(struct cond *c, struct mutex *m)
 		return -EINVAL;
 	if (m->owner != sched_current())
 		return -EPERM;
-	f = spin_lock_irqsave(&c->wq.lock);
-	if (c->wq.dead) {
-		spin_unlock_irqrestore(&c->wq.lock, f);
+	if (waitq_lock_live(&c->wq, &f))
 		return -EIDRM;
-	}
 	waitq_push(&c->wq, sched_current());
 	sched_prepare_block(); /* no preemption until sched_block */
 	spin_unlock_irqrestore(&c->wq.lock, f);
@@ -458,40 +481,12 @@ int cond_wait(struct cond *c, struct mutex *m)
 
 int cond_signal(struct cond *c)
 {
-	unsigned long f;
-	unsigned n;
-
-	if (!c)
-		return -EINVAL;
-	f = spin_lock_irqsave(&c->wq.lock);
-	if (c->wq.dead) {
-		spin_unlock_irqrestore(&c->wq.lock, f);
-		return -EIDRM;
-	}
-	n = waitq_wake_locked(&c->wq, 1, 0);
-	spin_unlock_irqrestore(&c->wq.lock, f);
-	if (n)
-		sched_preempt_check();
-	return 0;
+	return c ? waitq_wake_live(&c->wq, 1, NULL) : -EINVAL;
 }
 
 int cond_broadcast(struct cond *c)
 {
-	unsigned long f;
-	unsigned n;
-
-	if (!c)
-		return -EINVAL;
-	f = spin_lock_irqsave(&c->wq.lock);
-	if (c->wq.dead) {
-		spin_unlock_irqrestore(&c->wq.lock, f);
-		return -EIDRM;
-	}
-	n = waitq_wake_locked(&c->wq, ~0u, 0);
-	spin_unlock_irqrestore(&c->wq.lock, f);
-	if (n)
-		sched_preempt_check();
-	return 0;
+	return c ? waitq_wake_live(&c->wq, ~0u, NULL) : -EINVAL;
 }
 
 int cond_destroy(struct cond *c)
@@ -543,23 +538,8 @@ int sem_trydown(struct sem *s)
 
 int sem_up(struct sem *s)
 {
-	unsigned long f;
-	unsigned n;
-
-	if (!s)
-		return -EINVAL;
-	f = spin_lock_irqsave(&s->wq.lock);
-	if (s->wq.dead) {
-		spin_unlock_irqrestore(&s->wq.lock, f);
-		return -EIDRM;
-	}
-	n = waitq_wake_locked(&s->wq, 1, 0);
-	if (!n)
-		s->count++;
-	spin_unlock_irqrestore(&s->wq.lock, f);
-	if (n)
-		sched_preempt_check();
-	return 0;
+	/* A woken waiter takes the unit directly (the count is not raised). */
+	return s ? waitq_wake_live(&s->wq, 1, &s->count) : -EINVAL;
 }
 
 int sem_destroy(struct sem *s)

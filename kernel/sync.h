@@ -110,24 +110,38 @@ void spin_init(struct spinlock *l, const char *name, unsigned rank);
  * the holder's CPU; the checker (before spinning, so that a recursive
  * acquisition is reported instead of deadlocking) and the wait are calls.
  */
-static inline unsigned long spin_lock_irqsave(struct spinlock *l)
+/* With interrupts already off (the caller disabled them and restores
+ * them itself): hand-over-hand locking on a path that must not open an
+ * interrupt window between two locks. */
+static inline __attribute__((always_inline)) void spin_lock_irqsoff(struct spinlock *l)
 {
-	unsigned long f = arch_irq_save();
-
 	if (SYNC_DEBUG && __builtin_expect(sync_checking, 0))
 		sync_track_acquire(l);
 	if (__builtin_expect(arch_xchg32(&l->locked, 1) != 0, 0))
 		spin_lock_wait(l);
 	l->cpu = (uint16_t)arch_cpu_id();
-	return f;
 }
 
-static inline void spin_unlock_irqrestore(struct spinlock *l, unsigned long flags)
+static inline __attribute__((always_inline)) void spin_unlock_irqsoff(struct spinlock *l)
 {
 	if (SYNC_DEBUG && __builtin_expect(sync_checking, 0))
 		sync_track_release(l);
 	l->cpu = SPIN_NOCPU;
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
+
+static inline __attribute__((always_inline)) unsigned long spin_lock_irqsave(struct spinlock *l)
+{
+	unsigned long f = arch_irq_save();
+
+	spin_lock_irqsoff(l);
+	return f;
+}
+
+static inline __attribute__((always_inline)) void spin_unlock_irqrestore(struct spinlock *l,
+                                                                        unsigned long flags)
+{
+	spin_unlock_irqsoff(l);
 	arch_irq_restore(flags);
 }
 

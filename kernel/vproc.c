@@ -77,6 +77,17 @@ static struct VProc_T vproc_pool[VPROC_MAX];
 static struct kstack vproc_stacks[VPROC_MAX][VPROC_MAX_THREADS];
 static struct rt_sig vproc_pick_guard_sig;
 
+/* vp is a virtual processor of the pool, in use: a pointer from a caller
+ * is checked against the pool's bounds and element boundaries before it
+ * is read. */
+static bool vproc_valid(const struct VProc_T *vp)
+{
+	uintptr_t a = (uintptr_t)vp, base = (uintptr_t)vproc_pool;
+
+	return a >= base && a < base + sizeof(vproc_pool) && (a - base) % sizeof(*vp) == 0 &&
+	       vp->used;
+}
+
 /* ---- what the package may ask ---- */
 
 uint64_t VProc_Threads(struct VProc_T *vp)
@@ -247,27 +258,32 @@ int vproc_join(uint32_t index)
 	return 0;
 }
 
-int vproc_fork(struct VProc_T *vp, uint32_t index)
+/* Make thread index of vp READY if it is in state from (else return
+ * wrong), then tell its package (Strand.Unblock).  The state changes with
+ * interrupts off, as every thread state does.  A DONE thread gets a fresh
+ * context first: its old one was saved by the loop's switch and is never
+ * resumed, so the stack is free for it. */
+static int vproc_make_ready(struct VProc_T *vp, uint32_t index, enum vproc_tstate from, int wrong)
 {
 	struct vproc_thread *th;
 	bool on;
 
-	if (!vp || vp < vproc_pool || vp >= vproc_pool + VPROC_MAX || !vp->used)
+	if (!vproc_valid(vp))
 		return -EINVAL;
 	if (index >= vp->nthreads)
 		return -ESRCH;
 	th = &vp->th[index];
 	on = arch_irq_enabled();
 	arch_irq_disable();
-	if (th->state != VT_DONE) {
+	if (th->state != from) {
 		if (on)
 			arch_irq_enable();
-		return -EBUSY;
+		return wrong;
 	}
-	/* DONE: its old context was saved by the loop's switch and is never
-	 * resumed, so the stack is free for a fresh one. */
-	th->rsp = arch_context_init(th->stack->top, vproc_thread_start, th);
-	th->joiner = NULL;
+	if (from == VT_DONE) {
+		th->rsp = arch_context_init(th->stack->top, vproc_thread_start, th);
+		th->joiner = NULL;
+	}
 	__atomic_store_n(&th->state, VT_READY, __ATOMIC_RELEASE);
 	if (on)
 		arch_irq_enable();
@@ -275,28 +291,14 @@ int vproc_fork(struct VProc_T *vp, uint32_t index)
 	return 0;
 }
 
+int vproc_fork(struct VProc_T *vp, uint32_t index)
+{
+	return vproc_make_ready(vp, index, VT_DONE, -EBUSY);
+}
+
 int vproc_unblock(struct VProc_T *vp, uint32_t index)
 {
-	struct vproc_thread *th;
-	bool on;
-
-	if (!vp || vp < vproc_pool || vp >= vproc_pool + VPROC_MAX || !vp->used)
-		return -EINVAL;
-	if (index >= vp->nthreads)
-		return -ESRCH;
-	th = &vp->th[index];
-	on = arch_irq_enabled();
-	arch_irq_disable();
-	if (th->state != VT_BLOCKED) {
-		if (on)
-			arch_irq_enable();
-		return -EINVAL;
-	}
-	th->state = VT_READY;
-	if (on)
-		arch_irq_enable();
-	Strand_Unblock((struct Strand_T *)th);
-	return 0;
+	return vproc_make_ready(vp, index, VT_BLOCKED, -EINVAL);
 }
 
 /* ---- the virtual processor ---- */
@@ -418,7 +420,7 @@ int vproc_start(struct VProc_T *vp)
 	struct strand_attr sa = {0};
 	int err;
 
-	if (!vp || vp < vproc_pool || vp >= vproc_pool + VPROC_MAX || !vp->used)
+	if (!vproc_valid(vp))
 		return -EINVAL;
 	if (vp->started)
 		return -EBUSY;
@@ -437,7 +439,7 @@ int vproc_start(struct VProc_T *vp)
 
 int vproc_stop(struct VProc_T *vp)
 {
-	if (!vp || vp < vproc_pool || vp >= vproc_pool + VPROC_MAX || !vp->used)
+	if (!vproc_valid(vp))
 		return -EINVAL;
 	vp->stop = true;
 	if (vp->started)

@@ -118,7 +118,18 @@ bench-quick-linux: $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initramfs.cpio
 BENCH_REPEAT_PARALLEL += linux
 test-bench-repeat: $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initramfs.cpio
 	@BENCH_PYTHON=$(BENCH_PYTHON) BENCH_REPEAT_PARALLEL="$(BENCH_REPEAT_PARALLEL)" \
+		BENCH_REPEAT_DIR=$(BENCH_OUT)/repeat \
 		sh bench/repeat.sh $(BENCH_REPEAT)
+
+# $(call bench_guest_boot,LOG,QEMU ARGUMENTS): one boot of the shared guest
+# machine (-smp 1; the arguments add -kernel, -initrd, -append), under
+# timeout, its serial log in LOG; a recipe line that fails, showing the log's
+# tail, unless the guest left through isa-debug-exit with 33.  For parts that
+# boot with their own command lines (mk/user.mk's bench-user) rather than
+# bench=NAME.
+bench_guest_boot = timeout -k 5 120 $(QEMU) $(BENCH_GUEST_QEMU) -smp 1 -monitor none $(2) \
+	</dev/null >$(1) 2>&1; rc=$$?; if [ $$rc -ne 33 ]; then \
+	echo "bench: guest run failed (status $$rc); see $(1)" >&2; tail -n 20 $(1) >&2; exit 1; fi
 
 # $(call bench_guest_part,NAME): a guest benchmark part whose kernel code is
 # registered in kernel/bench.c as "NAME".  Defines bench-NAME (boots the

@@ -21,7 +21,7 @@ MODEL_KERNEL_CORE := kernel/extref.c kernel/dispatch.c arch/x86_64/dispatch_gen.
 # publication of SpinPublic / SpinPrivate and the boot manifest (modules.c).
 MODEL_KERNEL_MODULES := kernel/console.c kernel/spl.c kernel/gatekeeper.c \
                         kernel/strand_events.c kernel/vproc.c kernel/dispatch_async.c \
-                        kernel/modules.c
+                        kernel/clock_iface.c kernel/modules.c
 MODEL_KERNEL_SRCS := $(MODEL_KERNEL_CORE) $(MODEL_KERNEL_MODULES) $(GEN_DIR)/spindle_interfaces.c
 MODEL_KERNEL_OBJS := $(patsubst %,$(KBUILD)/obj/%.o,$(MODEL_KERNEL_SRCS))
 

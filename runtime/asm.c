@@ -99,29 +99,28 @@ static bool asm_number(const char *t, int64_t *out)
 	return true;
 }
 
-/* 32-bit immediates: anything that fits as int32 or as uint32 (the suite
- * writes 0xffffffff and -1 alike). */
-static bool asm_imm32(const char *t, int32_t *out)
+/* A bits-wide field (immediates, offsets): anything that fits as a signed
+ * or as an unsigned number of that width (the suite writes 0xffffffff and
+ * -1 alike).  *out gets the bit pattern. */
+static bool asm_field(const char *t, unsigned bits, uint64_t *out)
 {
 	int64_t v;
 
 	if (!asm_number(t, &v))
 		return false;
-	if (t[0] == '-' ? v < INT32_MIN : (uint64_t)v > UINT32_MAX)
+	if (t[0] == '-' ? v < -(INT64_C(1) << (bits - 1)) : (uint64_t)v > UINT64_MAX >> (64 - bits))
 		return false;
-	*out = (int32_t)(uint32_t)v;
+	*out = (uint64_t)v;
 	return true;
 }
 
-static bool asm_off16(const char *t, int16_t *out)
+static bool asm_imm32(const char *t, int32_t *out)
 {
-	int64_t v;
+	uint64_t v;
 
-	if (!asm_number(t, &v))
+	if (!asm_field(t, 32, &v))
 		return false;
-	if (t[0] == '-' ? v < INT16_MIN : (uint64_t)v > UINT16_MAX)
-		return false;
-	*out = (int16_t)(uint16_t)v;
+	*out = (int32_t)(uint32_t)v;
 	return true;
 }
 
@@ -163,53 +162,35 @@ static bool asm_mem(const char *t, uint8_t *r, int16_t *off)
 	{
 		char num[ASM_MAX_TOK];
 		size_t m = len - 1 - k;
+		uint64_t v;
 
 		if (m >= sizeof(num) || m < 2)
 			return false;
 		memcpy(num, t + k, m);
 		num[m] = 0;
-		return asm_off16(num, off);
+		if (!asm_field(num, 16, &v))
+			return false;
+		*off = (int16_t)(uint16_t)v;
+		return true;
 	}
 }
 
-/* struct bpf_insn's registers are bit-fields: set them through a byte. */
-static bool asm_dst(struct bpf_insn *i, const char *t)
+/* Where asm_operand puts an operand: a register, or a memory operand
+ * "[rN+off]" (which also sets off), as dst or src. */
+enum asm_opnd { ASM_DST, ASM_SRC, ASM_MEM_DST, ASM_MEM_SRC };
+
+static bool asm_operand(struct bpf_insn *i, const char *t, enum asm_opnd k)
 {
+	bool mem = k == ASM_MEM_DST || k == ASM_MEM_SRC;
 	uint8_t r;
 
-	if (!asm_reg(t, &r))
+	if (!(mem ? asm_mem(t, &r, &i->off) : asm_reg(t, &r)))
 		return false;
-	i->dst = r & 0xf;
-	return true;
-}
-
-static bool asm_src(struct bpf_insn *i, const char *t)
-{
-	uint8_t r;
-
-	if (!asm_reg(t, &r))
-		return false;
-	i->src = r & 0xf;
-	return true;
-}
-
-static bool asm_mem_dst(struct bpf_insn *i, const char *t)
-{
-	uint8_t r;
-
-	if (!asm_mem(t, &r, &i->off))
-		return false;
-	i->dst = r & 0xf;
-	return true;
-}
-
-static bool asm_mem_src(struct bpf_insn *i, const char *t)
-{
-	uint8_t r;
-
-	if (!asm_mem(t, &r, &i->off))
-		return false;
-	i->src = r & 0xf;
+	/* struct bpf_insn's registers are bit-fields: set them through a byte. */
+	if (k == ASM_SRC || k == ASM_MEM_SRC)
+		i->src = r & 0xf;
+	else
+		i->dst = r & 0xf;
 	return true;
 }
 
@@ -321,6 +302,19 @@ static int asm_nops(struct asm_state *s, const char *m, int have, int want)
 	return 0;
 }
 
+/* The operands "dst, src" of an ALU operation or a conditional jump: src
+ * is a register (the opcode gets BPF_X) or a 32-bit immediate. */
+static int asm_dst_src(struct asm_state *s, struct bpf_insn *i, char ops[][ASM_MAX_TOK])
+{
+	if (!asm_operand(i, ops[0], ASM_DST))
+		return asm_fail(s, "bad register", ops[0]);
+	if (asm_operand(i, ops[1], ASM_SRC))
+		i->code |= BPF_X;
+	else if (!asm_imm32(ops[1], &i->imm))
+		return asm_fail(s, "bad register or immediate", ops[1]);
+	return 0;
+}
+
 static int asm_insn(struct asm_state *s, const char *m, char ops[][ASM_MAX_TOK], int nops)
 {
 	struct bpf_insn *i;
@@ -364,7 +358,7 @@ static int asm_insn(struct asm_state *s, const char *m, char ops[][ASM_MAX_TOK],
 		}
 		if ((rc = asm_nops(s, m, nops, 1)))
 			return rc;
-		if (asm_dst(i, ops[0])) {
+		if (asm_operand(i, ops[0], ASM_DST)) {
 			i->code = BPF_OPCODE_CALLX;
 			return 0;
 		}
@@ -379,7 +373,7 @@ static int asm_insn(struct asm_state *s, const char *m, char ops[][ASM_MAX_TOK],
 
 		if ((rc = asm_nops(s, m, nops, 2)))
 			return rc;
-		if (!asm_dst(i, ops[0]))
+		if (!asm_operand(i, ops[0], ASM_DST))
 			return asm_fail(s, "bad register", ops[0]);
 		if (!asm_number(ops[1], &v))
 			return asm_fail(s, "bad 64-bit immediate", ops[1]);
@@ -400,9 +394,9 @@ static int asm_insn(struct asm_state *s, const char *m, char ops[][ASM_MAX_TOK],
 		if ((rc = asm_nops(s, m, nops, 2)))
 			return rc;
 		i->code = BPF_LDX | (sx ? BPF_MEMSX : BPF_MEM) | sz;
-		if (!asm_dst(i, ops[0]))
+		if (!asm_operand(i, ops[0], ASM_DST))
 			return asm_fail(s, "bad register", ops[0]);
-		if (!asm_mem_src(i, ops[1]))
+		if (!asm_operand(i, ops[1], ASM_MEM_SRC))
 			return asm_fail(s, "bad memory operand", ops[1]);
 		return 0;
 	}
@@ -415,9 +409,9 @@ static int asm_insn(struct asm_state *s, const char *m, char ops[][ASM_MAX_TOK],
 		if ((rc = asm_nops(s, m, nops, 2)))
 			return rc;
 		i->code = (x ? BPF_STX : BPF_ST) | BPF_MEM | sz;
-		if (!asm_mem_dst(i, ops[0]))
+		if (!asm_operand(i, ops[0], ASM_MEM_DST))
 			return asm_fail(s, "bad memory operand", ops[0]);
-		if (x ? !asm_src(i, ops[1]) : !asm_imm32(ops[1], &i->imm))
+		if (x ? !asm_operand(i, ops[1], ASM_SRC) : !asm_imm32(ops[1], &i->imm))
 			return asm_fail(s, x ? "bad register" : "bad immediate", ops[1]);
 		return 0;
 	}
@@ -450,9 +444,9 @@ static int asm_insn(struct asm_state *s, const char *m, char ops[][ASM_MAX_TOK],
 			return asm_fail(s, "unknown atomic operation", ops[a]);
 		if (fetch)
 			i->imm |= BPF_FETCH;
-		if (!asm_mem_dst(i, ops[a + 1]))
+		if (!asm_operand(i, ops[a + 1], ASM_MEM_DST))
 			return asm_fail(s, "bad memory operand", ops[a + 1]);
-		if (!asm_src(i, ops[a + 2]))
+		if (!asm_operand(i, ops[a + 2], ASM_SRC))
 			return asm_fail(s, "bad register", ops[a + 2]);
 		return 0;
 	}
@@ -477,7 +471,7 @@ static int asm_insn(struct asm_state *s, const char *m, char ops[][ASM_MAX_TOK],
 				return rc;
 			i->code = code;
 			i->imm = w[0] == '1' ? 16 : w[0] == '3' ? 32 : 64;
-			if (!asm_dst(i, ops[0]))
+			if (!asm_operand(i, ops[0], ASM_DST))
 				return asm_fail(s, "bad register", ops[0]);
 			return 0;
 		}
@@ -502,9 +496,9 @@ static int asm_insn(struct asm_state *s, const char *m, char ops[][ASM_MAX_TOK],
 			return rc;
 		i->code = forms[k].cls | BPF_MOV | BPF_X;
 		i->off = forms[k].off;
-		if (!asm_dst(i, ops[0]))
+		if (!asm_operand(i, ops[0], ASM_DST))
 			return asm_fail(s, "bad register", ops[0]);
-		if (!asm_src(i, ops[1]))
+		if (!asm_operand(i, ops[1], ASM_SRC))
 			return asm_fail(s, "bad register", ops[1]);
 		return 0;
 	}
@@ -516,12 +510,8 @@ static int asm_insn(struct asm_state *s, const char *m, char ops[][ASM_MAX_TOK],
 		if ((rc = asm_nops(s, m, nops, 3)))
 			return rc;
 		i->code = (is32 ? BPF_JMP32 : BPF_JMP) | asm_jmp_ops[k].op;
-		if (!asm_dst(i, ops[0]))
-			return asm_fail(s, "bad register", ops[0]);
-		if (asm_src(i, ops[1]))
-			i->code |= BPF_X;
-		else if (!asm_imm32(ops[1], &i->imm))
-			return asm_fail(s, "bad register or immediate", ops[1]);
+		if ((rc = asm_dst_src(s, i, ops)))
+			return rc;
 		return asm_target(s, i, ops[2], false);
 	}
 	for (k = 0; k < sizeof(asm_alu_ops) / sizeof(asm_alu_ops[0]); k++) {
@@ -532,19 +522,13 @@ static int asm_insn(struct asm_state *s, const char *m, char ops[][ASM_MAX_TOK],
 		if (asm_alu_ops[k].op == BPF_NEG) {
 			if ((rc = asm_nops(s, m, nops, 1)))
 				return rc;
-			if (!asm_dst(i, ops[0]))
+			if (!asm_operand(i, ops[0], ASM_DST))
 				return asm_fail(s, "bad register", ops[0]);
 			return 0;
 		}
 		if ((rc = asm_nops(s, m, nops, 2)))
 			return rc;
-		if (!asm_dst(i, ops[0]))
-			return asm_fail(s, "bad register", ops[0]);
-		if (asm_src(i, ops[1]))
-			i->code |= BPF_X;
-		else if (!asm_imm32(ops[1], &i->imm))
-			return asm_fail(s, "bad register or immediate", ops[1]);
-		return 0;
+		return asm_dst_src(s, i, ops);
 	}
 	return asm_fail(s, "unknown mnemonic", m);
 }

@@ -183,82 +183,62 @@ static bool interp_cond(uint8_t op, uint64_t a, uint64_t b, bool is32, bool *ok)
 	}
 }
 
+/*
+ * One atomic read-modify-write on a T (uint32_t or uint64_t) at m; src and
+ * r0 are the instruction's registers.  A fetching op leaves the old value
+ * in src, CMPXCHG in r0 (zero-extended for 32 bits).  Returns false for an
+ * op the ISA does not define.  Both widths come from this one body, as the
+ * ALU's do (alu.h), so they cannot drift apart.
+ */
+#define INTERP_ATOMIC_DEFINE(name, T)                                                              \
+	static bool name(T *m, int32_t op, uint64_t *src, uint64_t *r0)                            \
+	{                                                                                          \
+		T v = (T)*src, old;                                                                \
+                                                                                                   \
+		switch (op) {                                                                      \
+		case BPF_ADD:                                                                      \
+		case BPF_ADD | BPF_FETCH:                                                          \
+			old = __atomic_fetch_add(m, v, __ATOMIC_SEQ_CST);                          \
+			break;                                                                     \
+		case BPF_OR:                                                                       \
+		case BPF_OR | BPF_FETCH:                                                           \
+			old = __atomic_fetch_or(m, v, __ATOMIC_SEQ_CST);                           \
+			break;                                                                     \
+		case BPF_AND:                                                                      \
+		case BPF_AND | BPF_FETCH:                                                          \
+			old = __atomic_fetch_and(m, v, __ATOMIC_SEQ_CST);                          \
+			break;                                                                     \
+		case BPF_XOR:                                                                      \
+		case BPF_XOR | BPF_FETCH:                                                          \
+			old = __atomic_fetch_xor(m, v, __ATOMIC_SEQ_CST);                          \
+			break;                                                                     \
+		case BPF_XCHG:                                                                     \
+			old = __atomic_exchange_n(m, v, __ATOMIC_SEQ_CST);                         \
+			break;                                                                     \
+		case BPF_CMPXCHG:                                                                  \
+			old = (T)*r0;                                                              \
+			/* On failure `old` receives the current value; either way                 \
+			 * r0 ends up holding what memory held before. */                          \
+			__atomic_compare_exchange_n(m, &old, v, false, __ATOMIC_SEQ_CST,           \
+			                            __ATOMIC_SEQ_CST);                             \
+			*r0 = old;                                                                 \
+			return true;                                                               \
+		default:                                                                           \
+			return false;                                                              \
+		}                                                                                  \
+		if (op & BPF_FETCH)                                                                \
+			*src = old;                                                                \
+		return true;                                                                       \
+	}
+
+INTERP_ATOMIC_DEFINE(interp_atomic32, uint32_t)
+INTERP_ATOMIC_DEFINE(interp_atomic64, uint64_t)
+
 static bool interp_atomic(uint64_t addr, bool dw, int32_t op, uint64_t *src, uint64_t *r0)
 {
-	if (dw) {
-		uint64_t *m = (uint64_t *)(uintptr_t)addr;
-		uint64_t old;
-
-		switch (op) {
-		case BPF_ADD:
-		case BPF_ADD | BPF_FETCH:
-			old = __atomic_fetch_add(m, *src, __ATOMIC_SEQ_CST);
-			break;
-		case BPF_OR:
-		case BPF_OR | BPF_FETCH:
-			old = __atomic_fetch_or(m, *src, __ATOMIC_SEQ_CST);
-			break;
-		case BPF_AND:
-		case BPF_AND | BPF_FETCH:
-			old = __atomic_fetch_and(m, *src, __ATOMIC_SEQ_CST);
-			break;
-		case BPF_XOR:
-		case BPF_XOR | BPF_FETCH:
-			old = __atomic_fetch_xor(m, *src, __ATOMIC_SEQ_CST);
-			break;
-		case BPF_XCHG:
-			old = __atomic_exchange_n(m, *src, __ATOMIC_SEQ_CST);
-			break;
-		case BPF_CMPXCHG:
-			old = *r0;
-			/* On failure `old` receives the current value; either way
-			 * r0 ends up holding what memory held before. */
-			__atomic_compare_exchange_n(m, &old, *src, false, __ATOMIC_SEQ_CST,
-			                            __ATOMIC_SEQ_CST);
-			*r0 = old;
-			return true;
-		default:
-			return false;
-		}
-		if (op & BPF_FETCH)
-			*src = old;
-	} else {
-		uint32_t *m = (uint32_t *)(uintptr_t)addr;
-		uint32_t v = (uint32_t)*src, old;
-
-		switch (op) {
-		case BPF_ADD:
-		case BPF_ADD | BPF_FETCH:
-			old = __atomic_fetch_add(m, v, __ATOMIC_SEQ_CST);
-			break;
-		case BPF_OR:
-		case BPF_OR | BPF_FETCH:
-			old = __atomic_fetch_or(m, v, __ATOMIC_SEQ_CST);
-			break;
-		case BPF_AND:
-		case BPF_AND | BPF_FETCH:
-			old = __atomic_fetch_and(m, v, __ATOMIC_SEQ_CST);
-			break;
-		case BPF_XOR:
-		case BPF_XOR | BPF_FETCH:
-			old = __atomic_fetch_xor(m, v, __ATOMIC_SEQ_CST);
-			break;
-		case BPF_XCHG:
-			old = __atomic_exchange_n(m, v, __ATOMIC_SEQ_CST);
-			break;
-		case BPF_CMPXCHG:
-			old = (uint32_t)*r0;
-			__atomic_compare_exchange_n(m, &old, v, false, __ATOMIC_SEQ_CST,
-			                            __ATOMIC_SEQ_CST);
-			*r0 = old;
-			return true;
-		default:
-			return false;
-		}
-		if (op & BPF_FETCH)
-			*src = old;
-	}
-	return true;
+	if (dw)
+		return interp_atomic64((uint64_t *)(uintptr_t)addr, op, src, r0);
+	return interp_atomic32((uint32_t *)(uintptr_t)addr, op, src, r0);
 }
 
 static bool interp_valid_atomic_op(int32_t op)

@@ -49,6 +49,25 @@ static int cfg_check_reg(struct venv *e, uint32_t pc, uint8_t r, bool written)
 			                     what, in->code);                                      \
 	} while (0)
 
+/* The operands of an ALU or conditional-jump instruction: of src and imm,
+ * the one the source bit does not select must be zero; dst (written by an
+ * ALU operation, only read by a jump) and a register src must exist. */
+static int cfg_check_operands(struct venv *e, uint32_t pc, const struct bpf_insn *in,
+                              bool dst_written)
+{
+	int rc;
+
+	if (BPF_SRC(in->code) == BPF_K)
+		RESERVED(in->src, "src");
+	else
+		RESERVED(in->imm, "imm");
+	if ((rc = cfg_check_reg(e, pc, in->dst, dst_written)))
+		return rc;
+	if (BPF_SRC(in->code) == BPF_X)
+		return cfg_check_reg(e, pc, in->src, false);
+	return 0;
+}
+
 /* Check one instruction's encoding (pass 2). */
 static int cfg_check_insn(struct venv *e, uint32_t pc)
 {
@@ -163,15 +182,7 @@ static int cfg_check_insn(struct venv *e, uint32_t pc)
 		} else {
 			RESERVED(in->off, "off");
 		}
-		if (BPF_SRC(code) == BPF_K)
-			RESERVED(in->src, "src");
-		else
-			RESERVED(in->imm, "imm");
-		if ((rc = cfg_check_reg(e, pc, in->dst, true)))
-			return rc;
-		if (BPF_SRC(code) == BPF_X)
-			return cfg_check_reg(e, pc, in->src, false);
-		return 0;
+		return cfg_check_operands(e, pc, in, true);
 	case BPF_JMP:
 	case BPF_JMP32:
 		if (code == BPF_OPCODE_CALLX)
@@ -211,15 +222,7 @@ static int cfg_check_insn(struct venv *e, uint32_t pc)
 		if (op > BPF_JSLE)
 			return verify_reject(e, pc, RT_VERR_BAD_OPCODE, "unknown opcode 0x%02x",
 			                     code);
-		if (BPF_SRC(code) == BPF_K)
-			RESERVED(in->src, "src");
-		else
-			RESERVED(in->imm, "imm");
-		if ((rc = cfg_check_reg(e, pc, in->dst, false)))
-			return rc;
-		if (BPF_SRC(code) == BPF_X)
-			return cfg_check_reg(e, pc, in->src, false);
-		return 0;
+		return cfg_check_operands(e, pc, in, false);
 	}
 	return verify_reject(e, pc, RT_VERR_BAD_OPCODE, "unknown opcode 0x%02x", code);
 }

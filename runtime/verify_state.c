@@ -982,13 +982,49 @@ static bool vst_same_shape(const struct vst *o, const struct vst *c)
 	return true;
 }
 
+/* Flipping the sign bit maps the signed order onto the unsigned one, so
+ * widen_bound compares int64_t bounds and thresholds as uint64_t ones
+ * (INT64_MIN and INT64_MAX become 0 and UINT64_MAX). */
+#define WIDEN_SIGNED (1ull << 63)
+
+/* One bound of widen_val: *c (a minimum unless up) has moved past o, down
+ * for a minimum, up for a maximum: jump to the nearest threshold at or
+ * beyond it (thr is sorted, n entries), or to the extreme when there is
+ * none, and return true.  Otherwise take o.  bias is 0 for an unsigned
+ * bound, WIDEN_SIGNED for a signed one (its int64_t storage read as
+ * uint64_t, which C allows). */
+static bool widen_bound(uint64_t *c, uint64_t o, const uint64_t *thr, uint32_t n, uint64_t bias,
+                        bool up)
+{
+	uint64_t cv = *c ^ bias, ov = o ^ bias, v = up ? UINT64_MAX : 0;
+
+	if (up ? cv <= ov : cv >= ov) {
+		*c = o;
+		return false;
+	}
+	if (up) {
+		for (uint32_t i = 0; i < n; i++)
+			if ((thr[i] ^ bias) >= cv) {
+				v = thr[i] ^ bias;
+				break;
+			}
+	} else {
+		for (uint32_t i = n; i-- > 0;)
+			if ((thr[i] ^ bias) <= cv) {
+				v = thr[i] ^ bias;
+				break;
+			}
+	}
+	*c = v ^ bias;
+	return true;
+}
+
 /* c := something covering both o and c.  A bound that moved jumps to the
  * next threshold beyond it (a constant the program compares with), or to
  * its extreme when there is none: finitely many steps, so loops converge. */
 static void widen_val(const struct venv *e, const struct vreg *o, struct vreg *c, bool hard)
 {
 	bool grew = false;
-	uint32_t i;
 
 	/* Soft widening keeps constants: a counted loop's counter (and the
 	 * pointer walking with it) stays exact, which is what proves accesses
@@ -1003,54 +1039,12 @@ static void widen_val(const struct venv *e, const struct vreg *o, struct vreg *c
 			return;
 	}
 
-	if (c->umin < o->umin) {
-		uint64_t v = 0;
-		for (i = e->nthr; i-- > 0;)
-			if (e->uthr[i] <= c->umin) {
-				v = e->uthr[i];
-				break;
-			}
-		c->umin = v;
-		grew = true;
-	} else {
-		c->umin = o->umin;
-	}
-	if (c->umax > o->umax) {
-		uint64_t v = UINT64_MAX;
-		for (i = 0; i < e->nthr; i++)
-			if (e->uthr[i] >= c->umax) {
-				v = e->uthr[i];
-				break;
-			}
-		c->umax = v;
-		grew = true;
-	} else {
-		c->umax = o->umax;
-	}
-	if (c->smin < o->smin) {
-		int64_t v = INT64_MIN;
-		for (i = e->nthr; i-- > 0;)
-			if (e->sthr[i] <= c->smin) {
-				v = e->sthr[i];
-				break;
-			}
-		c->smin = v;
-		grew = true;
-	} else {
-		c->smin = o->smin;
-	}
-	if (c->smax > o->smax) {
-		int64_t v = INT64_MAX;
-		for (i = 0; i < e->nthr; i++)
-			if (e->sthr[i] >= c->smax) {
-				v = e->sthr[i];
-				break;
-			}
-		c->smax = v;
-		grew = true;
-	} else {
-		c->smax = o->smax;
-	}
+	grew |= widen_bound(&c->umin, o->umin, e->uthr, e->nthr, 0, false);
+	grew |= widen_bound(&c->umax, o->umax, e->uthr, e->nthr, 0, true);
+	grew |= widen_bound((uint64_t *)&c->smin, (uint64_t)o->smin, (const uint64_t *)e->sthr,
+	                    e->nthr, WIDEN_SIGNED, false);
+	grew |= widen_bound((uint64_t *)&c->smax, (uint64_t)o->smax, (const uint64_t *)e->sthr,
+	                    e->nthr, WIDEN_SIGNED, true);
 	c->var = tnum_join(o->var, c->var);
 	if (grew) {
 		/* Keep only the low bits both states know alike (an index
@@ -1793,6 +1787,29 @@ static void lo32_refine(struct vst *s, struct vreg *r, const struct vreg *v)
 	propagate_scalar(s, r);
 }
 
+/* The edges of a refined conditional jump: s is the fall-through state, t
+ * its clone for the taken edge; tok and fok say which edge is feasible.
+ * Only the fall-through: t is dropped (0).  Only the taken edge: s
+ * continues in t's state (1).  Both: t goes to target as *other (2). */
+static int branch_edges(struct vst *s, struct vst *t, bool tok, bool fok, uint32_t target,
+                        struct vst **other)
+{
+	if (!tok) {
+		vst_free(t);
+		return 0;
+	}
+	if (!fok) {
+		struct vst tmp = *s;
+		*s = *t;
+		*t = tmp;
+		vst_free(t);
+		return 1;
+	}
+	t->insn = target;
+	*other = t;
+	return 2;
+}
+
 /* Conditional jump: returns 0 and sets *follow to 0 (fall through only), 1
  * (jump only) or 2 (both: *other gets the taken state, already pushed). */
 static int branch(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_insn *in,
@@ -1940,20 +1957,7 @@ static int branch(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_i
 			lo32_refine(t, vreg_of(t, in->src), &ty);
 			lo32_refine(s, sp, &fy);
 		}
-		if (!tok) {
-			vst_free(t);
-			return 0;
-		}
-		if (!fok) {
-			struct vst tmp = *s;
-			*s = *t;
-			*t = tmp;
-			vst_free(t);
-			return 1;
-		}
-		t->insn = target;
-		*other = t;
-		return 2;
+		return branch_edges(s, t, tok, fok, target, other);
 	}
 	{
 		struct vst *t = vst_clone(s);
@@ -1987,21 +1991,7 @@ static int branch(struct venv *e, struct vst *s, uint32_t pc, const struct bpf_i
 			sp->id = sid;
 			propagate_scalar(s, sp);
 		}
-		if (!tok) {
-			vst_free(t);
-			return 0;
-		}
-		if (!fok) {
-			/* Only the taken edge: continue in t's state. */
-			struct vst tmp = *s;
-			*s = *t;
-			*t = tmp;
-			vst_free(t);
-			return 1;
-		}
-		t->insn = target;
-		*other = t;
-		return 2;
+		return branch_edges(s, t, tok, fok, target, other);
 	}
 both_unrefined : {
 	struct vst *t = vst_clone(s);

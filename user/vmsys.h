@@ -14,9 +14,12 @@
 #define VM_MODE      (SPIN_EXT_BASE + 4) /* (mode, other): returns faults resolved */
 #define VM_PROT      (SPIN_EXT_BASE + 5) /* (addr): the page's protection */
 #define VM_PROBE     (SPIN_EXT_BASE + 6) /* (x, addr): ExamineMapping(context ^ x) */
-#define VM_COUNT     7
+#define VM_CLOCK     (SPIN_EXT_BASE + 7) /* (): Clock.Cycles() read in the extension */
+#define VM_TRAPPED   (SPIN_EXT_BASE + 8) /* (): Clock.Cycles() at the last trap-mode fault */
+#define VM_COUNT     9
 
 #define VM_MODE_FAULT  0 /* the handler unprotects the faulting page */
 #define VM_MODE_APPEL1 1 /* ... and protects the page `other` */
+#define VM_MODE_TRAP   2 /* as FAULT, reading the clock first thing (VM_TRAPPED) */
 
 #endif

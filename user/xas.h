@@ -12,6 +12,7 @@
 /* Arguments the server treats specially (user/xas_server.c). */
 #define XAS_STOP   0x5354ul /* answer the number of calls served, then exit */
 #define XAS_DIE    0xdeadul /* exit without answering */
+#define XAS_CRASH  0xc4a5ul /* fault without answering */
 #define XAS_SECRET 1000ul   /* the server answers 3 * arg + XAS_SECRET */
 
 static inline long xas_raw(long n, long a, long b, long c)

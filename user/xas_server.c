@@ -3,7 +3,8 @@
  * (its client), checks the refusals a server can meet, then serves calls:
  * each runs here, in this address space, and answers 3 * arg + a value
  * only this process holds.  XAS_STOP: answer the count and exit;
- * XAS_DIE: exit with the call unanswered (the client must see -EPIPE). */
+ * XAS_DIE: exit with the call unanswered (the client must see -EPIPE);
+ * XAS_CRASH: fault with the call unanswered (the same). */
 #include <stdint.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -73,6 +74,10 @@ int main(void)
 			printf("xas_server: exiting with a call unanswered after %llu calls\n",
 			       (unsigned long long)served);
 			return bad ? 1 : 3;
+		}
+		if (arg == XAS_CRASH) {
+			printf("xas_server: faulting with a call unanswered\n");
+			*(volatile uint64_t *)0 = arg;
 		}
 		if (arg == XAS_STOP) {
 			r = xas_raw(SPIN_XAS_REPLY, h, (long)served, 0);

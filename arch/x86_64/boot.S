@@ -9,7 +9,8 @@
  *     the same way, with %eax = 0x36d76289 and %ebx = the boot information.
  *
  * Both paths record which protocol they came from, then share one path:
- * zero .bss, check that the CPU has long mode (a clear serial message and a
+ * check that RAM covers the whole image (BOOT_CHECK_RAM below; a clear
+ * message and a failure exit if not), zero .bss, check that the CPU has long mode (a clear serial message and a
  * failure exit through isa-debug-exit if not), build temporary page tables
  * (identity map of 0-4 GiB so the boot information can still be read, and
  * the higher-half window 0xffffffff80000000 -> physical 0), enable long mode
@@ -28,6 +29,123 @@
 #define PTE_W   0x002
 #define PTE_PS  0x080
 #define PHYS(x) ((x) - KERNEL_VMA)
+#define PVH_MAGIC       0x336ec578
+#define MB2_TAG_MMAP    6
+#define MAP_RAM         1                       /* PVH (e820) and multiboot2 agree */
+
+/* Print the NUL-terminated string at %esi on COM1 (no stack; clobbers %eax, %edx). */
+.macro BOOT_PUTS
+8:	lodsb
+	testb %al, %al
+	jz 9f
+	movw $0x3f8, %dx
+	outb %al, %dx
+	jmp 8b
+9:
+.endm
+
+/*
+ * Find, from the loader's map, whether RAM covers the whole image,
+ * [KERNEL_PHYS, PHYS(__kernel_end)).  The loader copied the image's file
+ * bytes wherever the addresses pointed, RAM or not: on a machine with too
+ * little memory the .bss page tables and boot stack would land on nothing and
+ * the CPU would triple-fault without a word.  This runs first, uses no stack
+ * and no memory of the image outside .boot.text (kept within the image's
+ * first BOOT_EARLY_MAX bytes by kernel.ld), and jumps to no_ram if a byte of
+ * the image is not RAM.  A missing or malformed map skips the check: kmain
+ * then reports the map itself.
+ *
+ * The map's entries are {u64 base, u64 length, u32 type, ...} in both
+ * protocols.  Each pass over the map advances a cursor (%edi, the first byte
+ * not yet known to be RAM) through every RAM entry containing it, so the
+ * entries may come in any order and one range may span several entries; a
+ * pass without progress means a hole.  %esp marks the cursor at the start of
+ * a pass (there is no stack yet).  Keeps %ebx and %ebp; clobbers the rest.
+ */
+.macro BOOT_CHECK_RAM
+	movl $KERNEL_PHYS, %edi
+10:	cmpl $PHYS(__kernel_end), %edi
+	jae 19f                                 /* all RAM */
+	movl %edi, %esp
+	/* %esi = first entry, %ecx = end of the entries, %edx = stride. */
+	cmpl $BOOT_PROTO_PVH, %ebp
+	jne 11f
+	cmpl $PVH_MAGIC, 0(%ebx)
+	jne 19f
+	cmpl $1, 4(%ebx)                        /* the map exists from version 1 on */
+	jb 19f
+	cmpl $0, 44(%ebx)                       /* memmap_paddr above 4 GiB */
+	jne 19f
+	movl 40(%ebx), %esi
+	movl 48(%ebx), %ecx                     /* memmap_entries */
+	cmpl $4096, %ecx
+	ja 19f
+	imull $24, %ecx
+	addl %esi, %ecx
+	jc 19f
+	movl $24, %edx
+	jmp 14f
+11:	cmpl $BOOT_PROTO_MB2, %ebp
+	jne 19f
+	/* multiboot2: tags from info+8 to info+total_size, each 8-aligned. */
+	movl 0(%ebx), %ecx
+	cmpl $(1 << 20), %ecx                   /* bootinfo.c's MB2_INFO_MAX */
+	ja 19f
+	addl %ebx, %ecx
+	jc 19f
+	leal 8(%ebx), %esi
+12:	leal 8(%esi), %eax
+	cmpl %ecx, %eax
+	ja 19f                                  /* no memory map tag */
+	movl 4(%esi), %edx                      /* tag size */
+	cmpl $8, %edx
+	jb 19f
+	cmpl $MB2_TAG_MMAP, 0(%esi)
+	je 13f
+	cmpl $0, 0(%esi)                        /* end tag */
+	je 19f
+	addl $7, %edx
+	andl $~7, %edx
+	addl %edx, %esi
+	jc 19f
+	jmp 12b
+13:	cmpl $16, %edx
+	jb 19f
+	leal (%esi, %edx), %eax                 /* end of the tag ... */
+	cmpl %ecx, %eax
+	ja 19f                                  /* ... past total_size: malformed */
+	movl %eax, %ecx
+	movl 8(%esi), %edx                      /* entry_size */
+	addl $16, %esi
+	cmpl $20, %edx
+	jb 19f
+	/* One pass over the entries. */
+14:	leal (%esi, %edx), %eax
+	cmpl %ecx, %eax
+	ja 17f                                  /* pass done */
+	cmpl $MAP_RAM, 16(%esi)
+	jne 16f
+	cmpl $0, 4(%esi)                        /* base at or above 4 GiB: the image is below */
+	jne 16f
+	cmpl %edi, 0(%esi)
+	ja 16f                                  /* starts after the cursor */
+	movl 0(%esi), %eax
+	addl 8(%esi), %eax                      /* end, low half */
+	jc 15f
+	cmpl $0, 12(%esi)
+	jne 15f                                 /* length >= 4 GiB */
+	cmpl %edi, %eax
+	jbe 16f                                 /* ends at or before the cursor */
+	movl %eax, %edi
+	jmp 16f
+15:	movl $0xffffffff, %edi                  /* RAM to 4 GiB or beyond */
+16:	addl %edx, %esi
+	jmp 14b
+17:	cmpl %esp, %edi
+	jne 10b                                 /* progress: another pass */
+	jmp no_ram
+19:
+.endm
 
 /* ---- multiboot2 header (must be in the first 32 KiB of the file) ---- */
 	.section .multiboot2, "a"
@@ -76,6 +194,7 @@ mb2_entry:
 
 common32:
 	/* %ebp = protocol, %ebx = boot information (physical). */
+	BOOT_CHECK_RAM
 	movl $PHYS(boot_stack_top), %esp
 	movl %ebx, %esi                         /* cpuid below clobbers %ebx */
 
@@ -160,17 +279,43 @@ common32:
 
 no_long_mode:
 	movl $PHYS(msg_no_lm), %esi
-3:	lodsb
-	testb %al, %al
-	jz 4f
+	BOOT_PUTS
+	jmp boot_error32
+
+	/* The image is not all RAM: say where it must be, then fail. */
+no_ram:
+	movl $PHYS(msg_no_ram), %esi
+	BOOT_PUTS
+	movl $PHYS(__kernel_end), %edi
+	movl $8, %ecx
+6:	roll $4, %edi                           /* next hex digit, most significant first */
+	movl %edi, %eax
+	andl $15, %eax
+	cmpb $10, %al
+	jb 7f
+	addb $('a' - '0' - 10), %al
+7:	addb $'0', %al
 	movw $0x3f8, %dx
 	outb %al, %dx
-	jmp 3b
-4:	movw $0xf4, %dx
+	loop 6b
+	movl $PHYS(msg_no_ram_end), %esi
+	BOOT_PUTS
+
+boot_error32:
+	movw $0xf4, %dx
 	movl $EXIT_CODE_BOOT_ERROR, %eax
 	outl %eax, %dx
 5:	hlt
 	jmp 5b
+
+	/* Read by the paths above before the rest of the image is known to be
+	 * RAM, so kept here, in .boot.text, not in .rodata. */
+msg_no_lm:
+	.asciz "Spindle: boot error: this CPU has no 64-bit long mode\r\n"
+msg_no_ram:
+	.asciz "Spindle: boot error: not enough memory: the kernel image needs RAM from 0x00100000 to 0x"
+msg_no_ram_end:
+	.asciz " (give QEMU more with -m)\r\n"
 
 	.code64
 long_entry_low:
@@ -205,8 +350,6 @@ boot_gdt:
 boot_gdt_ptr:
 	.short boot_gdt_ptr - boot_gdt - 1
 	.long PHYS(boot_gdt)
-msg_no_lm:
-	.asciz "Spindle: boot error: this CPU has no 64-bit long mode\r\n"
 
 	.data
 	.balign 4

@@ -37,7 +37,7 @@
  *              resume_i: fold rax into r15 / acc; add dword [fired], 1
  *   tail       cmp fired, 0; je unhandled; choose r15 or acc
  *   done       sub dword [nest], 1; jnz; mov [seen], [gp];
- *              [ephemeral: dec preempt depth; jnz; call preempt_check]
+ *              [ephemeral: dec preempt depth; jnz; resched? else call preempt_check]
  *              epilogue; ret
  *
  * Preemption (kernel/dispatch.h): the routine is entered with the depth
@@ -346,7 +346,7 @@ static void dg_preempt_leave(struct dg *g)
 {
 	const struct dispatch_gen_desc *d = g->d;
 	struct jit_buf *b = &g->b;
-	uint32_t jnz_end;
+	uint32_t jnz_end, je_end = 0;
 
 	if (!d->ephemeral)
 		return;
@@ -355,11 +355,27 @@ static void dg_preempt_leave(struct dg *g)
 		return;
 	x86_jcc_rel8(b, X86_CC_NE, 0); /* jnz out: still disabled (patched below) */
 	jnz_end = b->len;
+#ifdef SPINDLE_KERNEL
+	if (!d->preempt) {
+		/* Nothing asked for a reschedule: no call (the common case costs
+		 * two instructions instead of a call into the scheduler). */
+		x86_byte(b, 0x65); /* cmp byte gs:[PERCPU_RESCHED], 0: 65 80 3C 25 disp32 00 */
+		x86_byte(b, 0x80);
+		x86_byte(b, 0x3c);
+		x86_byte(b, 0x25);
+		x86_imm32(b, PERCPU_RESCHED);
+		x86_byte(b, 0x00);
+		x86_jcc_rel8(b, X86_CC_E, 0); /* je out (patched below) */
+		je_end = b->len;
+	}
+#endif
 	dg_mov(b, X86_R15, X86_RAX);                /* mov r15, rax */
 	dg_call(g, (const void *)d->preempt_check); /* call preempt_check */
 	dg_mov(b, X86_RAX, X86_R15);                /* mov rax, r15 */
 	if (b->code && jnz_end <= b->cap)
 		b->code[jnz_end - 1] = (uint8_t)(b->len - jnz_end);
+	if (b->code && je_end && je_end <= b->cap)
+		b->code[je_end - 1] = (uint8_t)(b->len - je_end);
 }
 
 /* Load the call's arguments: closure first when it has one, then the

@@ -352,6 +352,22 @@ static inline void x86_movsx_rr(struct jit_buf *b, bool w, unsigned size, unsign
 	x86_modrm_rr(b, dst, src);
 }
 
+/* The opcode of a zero-extending load of size 1/2/4/8 bytes (the REX
+ * before it sets W for 8): movzx r32, byte (0F B6) / movzx r32, word
+ * (0F B7) / mov r32 or r64 (8B).  x86_load and x86_load_idx share it. */
+static inline void x86_load_opcode(struct jit_buf *b, unsigned size)
+{
+	if (size == 1) {
+		x86_byte(b, 0x0f);
+		x86_byte(b, 0xb6); /* movzx r32, r/m8 */
+	} else if (size == 2) {
+		x86_byte(b, 0x0f);
+		x86_byte(b, 0xb7); /* movzx r32, r/m16 */
+	} else {
+		x86_byte(b, 0x8b); /* mov r, r/m */
+	}
+}
+
 /* Zero-extending load of size 1/2/4/8 bytes:
  * movzx r32, byte [m] (0F B6) / movzx r32, word [m] (0F B7) /
  * mov r32, [m] (8B) / mov r64, [m] (REX.W 8B). */
@@ -359,15 +375,7 @@ static inline void x86_load(struct jit_buf *b, unsigned size, unsigned dst, unsi
                             int32_t disp)
 {
 	x86_rex(b, size == 8, dst, base, false);
-	if (size == 1) {
-		x86_byte(b, 0x0f);
-		x86_byte(b, 0xb6);
-	} else if (size == 2) {
-		x86_byte(b, 0x0f);
-		x86_byte(b, 0xb7);
-	} else {
-		x86_byte(b, 0x8b);
-	}
+	x86_load_opcode(b, size);
 	x86_modrm_mem(b, dst, base, disp);
 }
 
@@ -409,15 +417,7 @@ static inline void x86_load_idx(struct jit_buf *b, unsigned size, unsigned dst, 
                                 unsigned index, int32_t disp)
 {
 	x86_rex_sib(b, size == 8, dst, base, index);
-	if (size == 1) {
-		x86_byte(b, 0x0f);
-		x86_byte(b, 0xb6);
-	} else if (size == 2) {
-		x86_byte(b, 0x0f);
-		x86_byte(b, 0xb7);
-	} else {
-		x86_byte(b, 0x8b);
-	}
+	x86_load_opcode(b, size);
 	x86_modrm_sib(b, dst, base, index, disp);
 }
 
@@ -484,15 +484,22 @@ static inline void x86_lock_alu_mr(struct jit_buf *b, bool w, uint8_t op, unsign
 	x86_alu_mr(b, w, op, base, disp, src);
 }
 
-/* lock xadd [m], reg: F0 [REX] 0F C1 /r. */
-static inline void x86_lock_xadd(struct jit_buf *b, bool w, unsigned base, int32_t disp,
-                                 unsigned src)
+/* lock <op> [m], reg for a two-byte opcode 0F op: F0 [REX] 0F op /r. */
+static inline void x86_lock_0f_mr(struct jit_buf *b, bool w, uint8_t op, unsigned base,
+                                  int32_t disp, unsigned src)
 {
 	x86_byte(b, 0xf0);
 	x86_rex(b, w, src, base, false);
 	x86_byte(b, 0x0f);
-	x86_byte(b, 0xc1);
+	x86_byte(b, op);
 	x86_modrm_mem(b, src, base, disp);
+}
+
+/* lock xadd [m], reg: F0 [REX] 0F C1 /r. */
+static inline void x86_lock_xadd(struct jit_buf *b, bool w, unsigned base, int32_t disp,
+                                 unsigned src)
+{
+	x86_lock_0f_mr(b, w, 0xc1, base, disp, src);
 }
 
 /* xchg [m], reg: [REX] 87 /r (locked implicitly). */
@@ -507,11 +514,7 @@ static inline void x86_xchg_mr(struct jit_buf *b, bool w, unsigned base, int32_t
 static inline void x86_lock_cmpxchg(struct jit_buf *b, bool w, unsigned base, int32_t disp,
                                     unsigned src)
 {
-	x86_byte(b, 0xf0);
-	x86_rex(b, w, src, base, false);
-	x86_byte(b, 0x0f);
-	x86_byte(b, 0xb1);
-	x86_modrm_mem(b, src, base, disp);
+	x86_lock_0f_mr(b, w, 0xb1, base, disp, src);
 }
 
 /* lea r64, [base + disp]: REX.W 8D /r;  lea r32, [base + disp]: [REX] 8D /r

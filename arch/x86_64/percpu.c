@@ -64,10 +64,3 @@ void percpu_set_online(struct percpu *p)
 		__atomic_store_n(&percpu_nonline, p->id + 1, __ATOMIC_RELEASE);
 }
 
-void percpu_set_kernel_stack(uint64_t top)
-{
-	struct percpu *p = this_cpu();
-
-	p->kstack_top = top;
-	p->tss.rsp[0] = top;
-}

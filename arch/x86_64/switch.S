@@ -40,4 +40,33 @@ arch_strand_start:
 	call *%r12
 	ud2                                     /* fn never returns */
 	.size arch_strand_start, . - arch_strand_start
+
+/* A continuation's first switch (arch_cont_init): the frame popped by
+ * arch_switch lives outside any stack, so move to the stack kept for the
+ * strand (rbx) before anything is pushed, then call r12(r13). */
+	.globl arch_cont_start
+	.type arch_cont_start, @function
+	.balign 16
+arch_cont_start:
+	movq %rbx, %rsp
+	xorl %ebp, %ebp
+	movq %r13, %rdi
+	call *%r12
+	ud2                                     /* fn never returns */
+	.size arch_cont_start, . - arch_cont_start
+
+/* arch_call_on_stack(sp = rdi, fn = rsi, arg = rdx): give up the current
+ * stack, call fn(arg) with rsp = sp (16-byte aligned) and a terminated
+ * frame chain.  fn never returns. */
+	.globl arch_call_on_stack
+	.type arch_call_on_stack, @function
+	.balign 16
+arch_call_on_stack:
+	andq $-16, %rdi
+	movq %rdi, %rsp
+	xorl %ebp, %ebp
+	movq %rdx, %rdi
+	call *%rsi
+	ud2                                     /* fn never returns */
+	.size arch_call_on_stack, . - arch_call_on_stack
 	.section .note.GNU-stack, "", @progbits

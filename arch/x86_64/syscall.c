@@ -24,7 +24,6 @@
 #define MSR_STAR    0xc0000081
 #define MSR_LSTAR   0xc0000082
 #define MSR_FMASK   0xc0000084
-#define MSR_FS_BASE 0xc0000100
 #define EFER_SCE    0x1u
 
 #define CR0_MP         (1u << 1)
@@ -45,7 +44,6 @@ uint8_t uspace_smap; /* read by usercopy.S */
 
 extern char uspace_syscall_entry[], uspace_copy_begin[], uspace_copy_end[], uspace_copy_fault[];
 void uspace_return_slow(struct trap_frame *f);
-__attribute__((noreturn)) void uspace_return(struct trap_frame *f);
 
 /* This CPU's part: the syscall MSRs and SSE for user programs.  The boot
  * CPU runs it from uspace_init, every other CPU during its bring-up. */
@@ -70,16 +68,6 @@ void uspace_init(uspace_syscall_fn syscall, uspace_fault_fn fault)
 		kprintf("uspace: no room for the AP hook; user programs on CPU 0 only\n");
 }
 
-void uspace_set_kernel_stack(uint64_t top)
-{
-	percpu_set_kernel_stack(top); /* the syscall stack and TSS.rsp0 */
-}
-
-void uspace_set_fs_base(uint64_t base)
-{
-	wrmsr(MSR_FS_BASE, base);
-}
-
 void uspace_fpu_init(void *area)
 {
 	uint8_t *a = area;
@@ -90,16 +78,6 @@ void uspace_fpu_init(void *area)
 		a[i] = 0;
 	__builtin_memcpy(a, &fcw, 2);
 	__builtin_memcpy(a + 24, &mxcsr, 4);
-}
-
-void uspace_fpu_save(void *area)
-{
-	__asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory");
-}
-
-void uspace_fpu_restore(const void *area)
-{
-	__asm__ volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
 }
 
 /* The frame's rflags as a user program may have them. */

@@ -29,6 +29,7 @@
 
 struct fault_catch *fault_catch_current;
 bool (*trap_pf_hook)(struct trap_frame *f);
+struct trap_nmi_probe *volatile trap_nmi_probe;
 static int trap_fatal_depth;
 
 static const char *const trap_names[32][2] = {
@@ -173,6 +174,18 @@ static __attribute__((noreturn)) void trap_fatal(struct trap_frame *f)
 	arch_exit(EXIT_CODE_PANIC);
 }
 
+/* this_cpu() is the point: it reads the GS base the entry path chose. */
+static bool trap_nmi_probe_take(void)
+{
+	struct trap_nmi_probe *p = trap_nmi_probe;
+
+	if (!p)
+		return false;
+	p->percpu = this_cpu();
+	p->count++;
+	return true;
+}
+
 void trap_dispatch(struct trap_frame *f)
 {
 	if (f->vector >= 32) {
@@ -181,6 +194,8 @@ void trap_dispatch(struct trap_frame *f)
 		return;
 	}
 	if (f->vector == TRAP_NMI && smp_nmi_halt()) /* another CPU panicked */
+		return;
+	if (f->vector == TRAP_NMI && trap_nmi_probe_take())
 		return;
 	if (f->vector == TRAP_PF && trap_pf_hook && trap_pf_hook(f))
 		return;

@@ -36,7 +36,7 @@
 
 #include "kernel/rootfs.h"
 
-#define LX_MAX_FD   64
+#define LX_MAX_FD   64 /* the cloexec bitmap is one 64-bit word */
 #define LX_MAX_VMAS 128
 #define LX_BRK_MAX  (64ull << 20)
 #define LX_MMAP_MAX (256ull << 20) /* largest single mmap */
@@ -82,15 +82,72 @@
 #define LX_SYS_openat          257
 #define LX_SYS_newfstatat      262
 #define LX_SYS_readlinkat      267
+#define LX_SYS_rt_sigaction    13
+#define LX_SYS_rt_sigprocmask  14
+#define LX_SYS_rt_sigreturn    15
+#define LX_SYS_pipe            22
+#define LX_SYS_dup             32
+#define LX_SYS_dup2            33
+#define LX_SYS_clone           56
+#define LX_SYS_fork            57
+#define LX_SYS_vfork           58
+#define LX_SYS_execve          59
+#define LX_SYS_wait4           61
+#define LX_SYS_kill            62
+#define LX_SYS_fcntl           72
+#define LX_SYS_setpgid         109
+#define LX_SYS_getpgrp         111
+#define LX_SYS_setsid          112
+#define LX_SYS_getpgid         121
+#define LX_SYS_getsid          124
+#define LX_SYS_tkill           200
+#define LX_SYS_tgkill          234
+#define LX_SYS_dup3            292
+#define LX_SYS_pipe2           293
 
-enum lx_file_kind { LX_FILE_CONSOLE = 1, LX_FILE_ROOTFS };
+/* Internal only, never returned to a program: the call would block (an
+ * empty or full pipe, a wait for a child that has not ended).  The call
+ * asked the host to block (ops->block) and is run again once something
+ * that might unblock it happened (Linux's ERESTARTSYS number). */
+#define LX_EBLOCK 512
 
+#define LX_O_NONBLOCK 04000
+#define LX_O_CLOEXEC  02000000
+#define LX_NSIG       64
+#define LX_SIGKILL    9
+#define LX_SIGPIPE    13
+#define LX_SIGTERM    15
+#define LX_SIGCHLD    17
+#define LX_SIGSTOP    19
+#define LX_SIG_DFL    0
+#define LX_SIG_IGN    1
+#define LX_WNOHANG    1
+#define LX_PIPE_SIZE  16384u /* bytes a pipe holds */
+#define LX_PIPE_BUF   4096u  /* writes up to this size are atomic */
+#define LX_EXE_MAX    256    /* longest program path (execve, /proc/self/exe) */
+
+enum lx_file_kind { LX_FILE_CONSOLE = 1, LX_FILE_ROOTFS, LX_FILE_PIPE_R, LX_FILE_PIPE_W };
+
+/* A pipe (lx_pipe.c): a ring of LX_PIPE_SIZE bytes shared by its two open
+ * files.  readers/writers count the open files of each end (0 or 1: dup
+ * and fork share the file, not the end); the pipe is freed with the last.
+ * Every field is under the host's lock (ops->lock). */
+struct lx_pipe {
+	uint32_t head, len; /* first unread byte, bytes held */
+	uint32_t readers, writers;
+	uint8_t *buf;
+};
+
+/* An open file.  Shared by every fd that names it, in this process (dup)
+ * and in others (fork): refs counts those fds, under the host's lock; the
+ * last close frees it (and a pipe end closes). */
 struct lx_file {
 	enum lx_file_kind kind;
-	uint32_t refs;  /* fds sharing it (dup is not offered yet: 1) */
-	uint32_t flags; /* open flags */
+	uint32_t refs;  /* fds naming it, in every process */
+	uint32_t flags; /* open flags (O_NONBLOCK changes with F_SETFL) */
 	const struct rootfs_node *node;
 	uint64_t pos; /* byte offset; directories: getdents position */
+	struct lx_pipe *pipe;
 };
 
 enum lx_vma_kind { LX_VMA_IMAGE = 1, LX_VMA_STACK, LX_VMA_BRK, LX_VMA_ANON };
@@ -117,6 +174,42 @@ struct lx_host_ops {
 	uint64_t (*now_ns)(void *ctx);
 	/* Sleep (or spin) ns nanoseconds. */
 	void (*sleep_ns)(void *ctx, uint64_t ns);
+	/* One lock for what processes share (open files' counts, pipes); it
+	 * is a spinlock: nothing under it may block or touch user memory. */
+	void (*lock)(void *ctx);
+	void (*unlock)(void *ctx);
+	/* Something a blocked call may wait for happened (pipe data, room or
+	 * end; a child ended; a signal): bump the event count, wake waiters. */
+	void (*wake)(void *ctx);
+	/* The event count (read under the lock by a call about to block). */
+	uint64_t (*events)(void *ctx);
+	/* The current call (number nr) would block: once the system call's
+	 * raise is over, wait until the event count moves past p->block_gen,
+	 * then run the call again (the result of the last run is the call's). */
+	void (*block)(void *ctx, uint64_t nr);
+	/* The process calls the process layer finishes after the raise (their
+	 * result replaces this call's): fork with clone flags (validated), the
+	 * parent and child tid pointers; execve of p->exec (owned by the host
+	 * from now on); wait4 (arguments validated, re-read from the saved
+	 * registers).  kill: deliver sig to process pid (> 0); 0, -ESRCH, -EPERM. */
+	long (*fork)(void *ctx, uint64_t flags, uint64_t ptid, uint64_t ctid, uint64_t newsp);
+	long (*exec)(void *ctx);
+	long (*wait)(void *ctx);
+	long (*kill)(void *ctx, int pid, int sig);
+};
+
+/* A rt_sigaction record (the kernel's struct sigaction on x86-64). */
+struct lx_sigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+/* What execve copied in from user space: the resolved program path and
+ * NULL-terminated argv and envp, all in one allocation (lx_exec_args_free). */
+struct lx_exec_args {
+	char path[LX_EXE_MAX];
+	const char **argv, **envp;
+	uint32_t argc, envc;
+	uint64_t bytes; /* the strings' total size */
 };
 
 struct lx_proc {
@@ -131,9 +224,19 @@ struct lx_proc {
 	struct lx_vma vma[LX_MAX_VMAS];
 	uint32_t nvma;
 	uint64_t fs_base, clear_tid;
-	bool exited;
-	int exit_code;
+	bool exited;   /* exit, exit_group or a fatal signal: end after this call */
+	int exit_code; /* exit status, or 128 + signal */
+	int kill_sig;  /* ended by this signal (0: exited) */
 	uint64_t syscalls, unknown_syscalls;
+	uint64_t cloexec; /* bit n: fd n closes on execve */
+	int pgid, sid;
+	uint64_t sigmask;    /* blocked signals (bit sig - 1) */
+	uint64_t sigpending; /* caught signals not delivered (no handlers run yet) */
+	struct lx_sigaction sig[LX_NSIG];
+	uint64_t block_gen;        /* ops->events() when the call decided to block */
+	bool in_retry;             /* the host is running a blocked call again */
+	struct lx_exec_args *exec; /* execve's arguments, for ops->exec */
+	char exe[LX_EXE_MAX];      /* the running image (/proc/self/exe) */
 };
 
 /* Set up p: console on fds 0-2, no memory areas. brk_start must be page
@@ -143,6 +246,35 @@ int lx_proc_init(struct lx_proc *p, const struct lx_host_ops *ops, void *ctx,
                  uint64_t mmap_top);
 /* Close every fd (memory areas are the process layer's to free). */
 void lx_proc_fini(struct lx_proc *p);
+/* fork: child gets a copy of parent (fds share the parent's files, areas,
+ * brk, FS base, signal state, groups) with its own pid, ppid = parent's
+ * pid, and ctx.  Cannot fail. */
+void lx_proc_fork(struct lx_proc *child, const struct lx_proc *parent, void *ctx, int pid);
+/* execve's point of no return (the image was replaced): close the
+ * O_CLOEXEC fds, forget every area and add the new stack and image, reset
+ * brk, the FS base and caught signals (ignored ones stay ignored). */
+void lx_proc_exec(struct lx_proc *p, const char *exe, uint64_t brk_start, uint64_t image_lo,
+                  uint64_t image_hi, uint64_t stack_lo, uint64_t stack_hi);
+void lx_exec_args_free(struct lx_exec_args *a);
+/* Deliver sig to p as a kill would (p may run on another CPU; call with
+ * the host's lock held): the default action of the terminating signals
+ * ends p after its current call or wait; ignored ones are dropped; a
+ * signal with a handler is recorded as pending (handlers are not run).
+ * True if p is to end. */
+bool lx_signal_post(struct lx_proc *p, int sig);
+/* Linux wait status: exited with code, killed by sig; the signal of a
+ * CPU exception vector (14 -> SIGSEGV...). */
+int lx_wait_status(int code, int sig);
+int lx_signal_of_vector(unsigned vector);
+/* Path of a *at call, /proc/self/exe resolved: copied into buf
+ * (ROOTFS_PATH_MAX); its length or -errno. */
+long lx_path_get(struct lx_proc *p, char *buf, uint64_t upath);
+/* The pipe ring (caller holds the lock): copy in / out at most n bytes,
+ * the count moved. */
+uint32_t lx_pipe_put(struct lx_pipe *pp, const uint8_t *src, uint32_t n);
+uint32_t lx_pipe_get(struct lx_pipe *pp, uint8_t *dst, uint32_t n);
+/* Drop one fd's reference to f (close, dup2 over, exec, exit). */
+void lx_file_put(struct lx_proc *p, struct lx_file *f);
 
 /* Record an area mapped by the loader (image, stack): page aligned,
  * disjoint from every other.  0, -EINVAL, -ENOMEM (table full). */
@@ -184,5 +316,25 @@ long lx_sys_mmap(struct lx_proc *p, uint64_t addr, uint64_t len, uint64_t prot, 
                  uint64_t fd, uint64_t off);
 long lx_sys_munmap(struct lx_proc *p, uint64_t addr, uint64_t len);
 long lx_sys_mprotect(struct lx_proc *p, uint64_t addr, uint64_t len, uint64_t prot);
+long lx_sys_pipe2(struct lx_proc *p, uint64_t fds, uint64_t flags);
+long lx_pipe_read(struct lx_proc *p, struct lx_file *f, uint64_t buf, uint64_t count);
+long lx_pipe_write(struct lx_proc *p, struct lx_file *f, uint64_t buf, uint64_t count);
+long lx_sys_dup(struct lx_proc *p, uint64_t fd);
+long lx_sys_dup3(struct lx_proc *p, uint64_t oldfd, uint64_t newfd, uint64_t flags, bool dup2);
+long lx_sys_fcntl(struct lx_proc *p, uint64_t fd, uint64_t cmd, uint64_t arg);
+int lx_fd_install(struct lx_proc *p, struct lx_file *f, uint64_t min, bool cloexec);
+long lx_sys_clone(struct lx_proc *p, uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t ctid);
+long lx_sys_execve(struct lx_proc *p, uint64_t path, uint64_t argv, uint64_t envp);
+long lx_sys_wait4(struct lx_proc *p, int64_t pid, uint64_t status, uint64_t options,
+                  uint64_t rusage);
+long lx_sys_kill(struct lx_proc *p, int64_t pid, int64_t sig);
+long lx_sys_rt_sigaction(struct lx_proc *p, uint64_t sig, uint64_t act, uint64_t oact,
+                         uint64_t size);
+long lx_sys_rt_sigprocmask(struct lx_proc *p, uint64_t how, uint64_t set, uint64_t oset,
+                           uint64_t size);
+long lx_sys_setpgid(struct lx_proc *p, int64_t pid, int64_t pgid);
+long lx_sys_getpgid(struct lx_proc *p, int64_t pid);
+long lx_sys_setsid(struct lx_proc *p);
+long lx_sys_getsid(struct lx_proc *p, int64_t pid);
 
 #endif

@@ -3,7 +3,9 @@
  * openat, close, lseek, fstat, newfstatat, getdents64, ioctl.
  *
  * Files are the console (fds 0-2, a terminal: TIOCGWINSZ and TCGETS
- * answer) and nodes of the read-only root file system.  Opening for
+ * answer), nodes of the read-only root file system and pipe ends (their
+ * reads and writes are in lx_pipe.c).  "/proc/self/exe" names the running
+ * image (lx_path_get).  Opening for
  * writing or creating fails with -EROFS, as on a read-only mount.  Paths
  * are copied in with strncpy_from_user into a bounded kernel buffer
  * (-ENAMETOOLONG past ROOTFS_PATH_MAX); every structure copied out is
@@ -76,6 +78,13 @@ long lx_sys_read(struct lx_proc *p, uint64_t fd, uint64_t buf, uint64_t count)
 		return -EFAULT;
 	if (f->kind == LX_FILE_CONSOLE)
 		return 0; /* no console input yet: end of file */
+	if (f->kind == LX_FILE_PIPE_R || f->kind == LX_FILE_PIPE_W) {
+		long r = f->kind == LX_FILE_PIPE_R ? lx_pipe_read(p, f, buf, count) : -EBADF;
+
+		if (r == -LX_EBLOCK)
+			p->ops->block(p->ctx, LX_SYS_read);
+		return r;
+	}
 	n = f->node;
 	if (rootfs_is_dir(n))
 		return -EISDIR;
@@ -96,8 +105,10 @@ static long lx_write_file(struct lx_proc *p, struct lx_file *f, uint64_t buf, ui
 	char chunk[LX_CHUNK];
 	uint64_t done = 0;
 
+	if (f->kind == LX_FILE_PIPE_W)
+		return lx_pipe_write(p, f, buf, count); /* -LX_EBLOCK: the caller blocks */
 	if (f->kind != LX_FILE_CONSOLE)
-		return -EBADF; /* every rootfs file is open read-only */
+		return -EBADF; /* every rootfs file is open read-only, a pipe's read end too */
 	if (!uaccess_range_ok(buf, count))
 		return -EFAULT;
 	while (done < count) {
@@ -114,12 +125,16 @@ static long lx_write_file(struct lx_proc *p, struct lx_file *f, uint64_t buf, ui
 long lx_sys_write(struct lx_proc *p, uint64_t fd, uint64_t buf, uint64_t count)
 {
 	struct lx_file *f = lx_fd_get(p, fd);
+	long r;
 
 	if (!f)
 		return -EBADF;
 	if (count > LX_RW_MAX)
 		count = LX_RW_MAX;
-	return lx_write_file(p, f, buf, count);
+	r = lx_write_file(p, f, buf, count);
+	if (r == -LX_EBLOCK)
+		p->ops->block(p->ctx, LX_SYS_write);
+	return r;
 }
 
 long lx_sys_writev(struct lx_proc *p, uint64_t fd, uint64_t iov, uint64_t cnt)
@@ -145,7 +160,7 @@ long lx_sys_writev(struct lx_proc *p, uint64_t fd, uint64_t iov, uint64_t cnt)
 		if (v.len && !uaccess_range_ok(v.base, v.len))
 			return -EFAULT;
 	}
-	if (f->kind != LX_FILE_CONSOLE)
+	if (f->kind != LX_FILE_CONSOLE && f->kind != LX_FILE_PIPE_W)
 		return -EBADF;
 	for (uint64_t i = 0; i < cnt; i++) {
 		long r;
@@ -155,9 +170,13 @@ long lx_sys_writev(struct lx_proc *p, uint64_t fd, uint64_t iov, uint64_t cnt)
 		if (v.len == 0)
 			continue;
 		r = lx_write_file(p, f, v.base, v.len);
+		if (r == -LX_EBLOCK && !done)
+			p->ops->block(p->ctx, LX_SYS_writev); /* nothing written yet: wait, again */
 		if (r < 0)
 			return done ? done : r;
 		done += r;
+		if ((uint64_t)r < v.len)
+			break; /* a pipe took part of it: a short write */
 	}
 	return done;
 }
@@ -171,6 +190,22 @@ static long lx_get_path(char *buf, uint64_t upath)
 		return n;
 	if (n >= ROOTFS_PATH_MAX)
 		return -ENAMETOOLONG;
+	return n;
+}
+
+static const char lx_self_exe[] = "/proc/self/exe";
+
+/* There is no /proc: its one name that programs need is /proc/self/exe,
+ * the running image (glibc reads it at start; Debian's busybox executes
+ * it to run an applet in a child), which stands for that image's path. */
+long lx_path_get(struct lx_proc *p, char *buf, uint64_t upath)
+{
+	long n = lx_get_path(buf, upath);
+
+	if (n >= 0 && strcmp(buf, lx_self_exe) == 0 && p->exe[0]) {
+		n = (long)strlen(p->exe); /* < LX_EXE_MAX < ROOTFS_PATH_MAX */
+		memcpy(buf, p->exe, (size_t)n + 1);
+	}
 	return n;
 }
 
@@ -192,16 +227,6 @@ static long lx_dirfd(struct lx_proc *p, int64_t dirfd, const char *path,
 	return 0;
 }
 
-static int lx_fd_install(struct lx_proc *p, struct lx_file *f)
-{
-	for (int i = 0; i < LX_MAX_FD; i++)
-		if (!p->fd[i]) {
-			p->fd[i] = f;
-			return i;
-		}
-	return -EMFILE;
-}
-
 long lx_sys_openat(struct lx_proc *p, int64_t dirfd, uint64_t upath, uint64_t flags, uint64_t mode)
 {
 	const struct rootfs_node *dir, *n;
@@ -214,7 +239,7 @@ long lx_sys_openat(struct lx_proc *p, int64_t dirfd, uint64_t upath, uint64_t fl
 	path = kmalloc(ROOTFS_PATH_MAX);
 	if (!path)
 		return -ENOMEM;
-	err = lx_get_path(path, upath);
+	err = lx_path_get(p, path, upath);
 	if (err < 0)
 		goto out;
 	err = lx_dirfd(p, dirfd, path, &dir);
@@ -247,7 +272,7 @@ long lx_sys_openat(struct lx_proc *p, int64_t dirfd, uint64_t upath, uint64_t fl
 	f->refs = 1;
 	f->flags = (uint32_t)flags;
 	f->node = n;
-	fd = lx_fd_install(p, f);
+	fd = lx_fd_install(p, f, 0, flags & LX_O_CLOEXEC);
 	if (fd < 0)
 		kfree(f);
 	err = fd;
@@ -263,8 +288,8 @@ long lx_sys_close(struct lx_proc *p, uint64_t fd)
 	if (!f)
 		return -EBADF;
 	p->fd[fd] = NULL;
-	if (--f->refs == 0)
-		kfree(f);
+	p->cloexec &= ~(1ull << fd);
+	lx_file_put(p, f);
 	return 0;
 }
 
@@ -275,8 +300,8 @@ long lx_sys_lseek(struct lx_proc *p, uint64_t fd, int64_t off, uint64_t whence)
 
 	if (!f)
 		return -EBADF;
-	if (f->kind == LX_FILE_CONSOLE)
-		return -ESPIPE;
+	if (f->kind != LX_FILE_ROOTFS)
+		return -ESPIPE; /* the console, pipes */
 	if (rootfs_is_dir(f->node)) {
 		/* Directories: only a rewind or a return to a position. */
 		if (whence != LX_SEEK_SET || off < 0)
@@ -315,6 +340,13 @@ static void lx_fill_stat(const struct lx_file *f, const struct rootfs_node *n, s
 		st->nlink = 1;
 		st->mode = 0020620;       /* character device, rw--w---- */
 		st->rdev = (4 << 8) | 64; /* ttyS0 */
+		return;
+	}
+	if (f && (f->kind == LX_FILE_PIPE_R || f->kind == LX_FILE_PIPE_W)) {
+		st->dev = 6;
+		st->ino = 1;
+		st->nlink = 1;
+		st->mode = 0010600; /* FIFO, rw------- */
 		return;
 	}
 	{
@@ -357,7 +389,7 @@ long lx_sys_newfstatat(struct lx_proc *p, int64_t dirfd, uint64_t upath, uint64_
 	path = kmalloc(ROOTFS_PATH_MAX);
 	if (!path)
 		return -ENOMEM;
-	err = lx_get_path(path, upath);
+	err = lx_path_get(p, path, upath);
 	if (err < 0)
 		goto out;
 	if (path[0] == 0) {
@@ -407,6 +439,15 @@ long lx_sys_readlinkat(struct lx_proc *p, int64_t dirfd, uint64_t upath, uint64_
 	err = lx_get_path(path, upath);
 	if (err < 0)
 		goto out;
+	if (strcmp(path, lx_self_exe) == 0 && p->exe[0]) {
+		/* The link's target is the image's path (no NUL, as readlink). */
+		size_t len = strlen(p->exe);
+
+		err = (long)(len < (uint32_t)bufsiz ? len : (uint32_t)bufsiz);
+		if (copy_to_user(buf, p->exe, (size_t)err))
+			err = -EFAULT;
+		goto out;
+	}
 	err = path[0] ? lx_dirfd(p, dirfd, path, &dir) : -ENOENT;
 	if (err)
 		goto out;

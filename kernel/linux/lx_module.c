@@ -15,6 +15,17 @@
  * The host operations map the personality's needs onto the core services:
  * pages from PhysAddr mapped through Translation (process_map_anon),
  * the console, clock_ns and the scheduler's sleep.
+ *
+ * Blocking and the process calls.  A handler never blocks inside the
+ * raise: a call that would block (a pipe, wait4) or that replaces or
+ * copies the process (execve, fork) asks for work after the raise
+ * (process_defer), where these run on the process's own strand.  Waiting
+ * is one mechanism: lx_events counts everything a blocked call may wait
+ * for (pipe data, room or end; a child's end; a signal), bumped by
+ * lx_host_wake after the change, and waiters sleep on lx_waitq until the
+ * count moves past what they saw under the shared lock when they decided
+ * to block - so no wake-up is lost - then run the call again.  A kill of
+ * a blocked process wakes it and it ends there.
  */
 #include <arch/console.h>
 
@@ -28,6 +39,9 @@
 #include "kernel/linux/lx.h"
 #include "kernel/process.h"
 #include "kernel/sched.h"
+#include "kernel/string.h"
+#include "kernel/sync.h"
+#include "kernel/uaccess.h"
 #include "kernel/uerrno.h"
 
 void lx_module_init(void);
@@ -87,9 +101,240 @@ static void lx_host_sleep(void *ctx, uint64_t ns)
 	process_defer((struct process *)ctx, lx_after_sleep, ns);
 }
 
+/* ---- what processes share: the lock, the event count, waiting ---- */
+
+static struct spinlock lx_shared_lock = SPINLOCK_INIT("linux shared", SYNC_RANK_OBJ + 4);
+static unsigned long lx_shared_flags; /* the holder's saved interrupt state */
+static uint64_t lx_events;
+static struct waitq lx_waitq;
+
+static void lx_host_lock(void *ctx)
+{
+	unsigned long fl = spin_lock_irqsave(&lx_shared_lock);
+
+	(void)ctx;
+	lx_shared_flags = fl;
+}
+
+static void lx_host_unlock(void *ctx)
+{
+	(void)ctx;
+	spin_unlock_irqrestore(&lx_shared_lock, lx_shared_flags);
+}
+
+static uint64_t lx_host_events(void *ctx)
+{
+	(void)ctx;
+	return __atomic_load_n(&lx_events, __ATOMIC_ACQUIRE);
+}
+
+static void lx_host_wake(void *ctx)
+{
+	(void)ctx;
+	__atomic_add_fetch(&lx_events, 1, __ATOMIC_ACQ_REL);
+	waitq_wake_all(&lx_waitq);
+}
+
+/* Sleep until the event count is no longer gen, or lx is to end.  The
+ * count is read under the waitq's lock, which a waker takes after bumping
+ * it: either we see the new count or we are on the queue when it wakes. */
+static void lx_wait_events(struct lx_proc *lx, uint64_t gen)
+{
+	unsigned long fl = spin_lock_irqsave(&lx_waitq.lock);
+
+	while (__atomic_load_n(&lx_events, __ATOMIC_ACQUIRE) == gen &&
+	       !__atomic_load_n(&lx->exited, __ATOMIC_ACQUIRE)) {
+		waitq_wait_locked(&lx_waitq, fl);
+		fl = spin_lock_irqsave(&lx_waitq.lock);
+	}
+	spin_unlock_irqrestore(&lx_waitq.lock, fl);
+}
+
+/* After the raise: the process was killed (or exited) while blocked. */
+static void lx_end_if_asked(struct process *p, struct lx_proc *lx)
+{
+	(void)p; /* process_exit_current ends the current one, which p is */
+	if (__atomic_load_n(&lx->exited, __ATOMIC_ACQUIRE))
+		process_exit_current(lx->exit_code);
+}
+
+/* A blocked call, after the raise: wait, run it again, until it is done.
+ * (The raise left its result, -LX_EBLOCK, in rax: the number goes back.) */
+static int64_t lx_after_block(struct process *p, struct trap_frame *f, uint64_t nr)
+{
+	struct lx_proc *lx = p->personality;
+	long r;
+
+	do {
+		lx_wait_events(lx, lx->block_gen);
+		lx_end_if_asked(p, lx);
+		f->rax = nr;
+		lx->in_retry = true;
+		r = lx_syscall_regs(lx, (const struct lx_regs *)f);
+		lx->in_retry = false;
+	} while (r == -LX_EBLOCK);
+	lx_end_if_asked(p, lx); /* SIGPIPE's default action */
+	return r;
+}
+
+static void lx_host_block(void *ctx, uint64_t nr)
+{
+	struct process *p = ctx;
+	struct lx_proc *lx = p->personality;
+
+	if (!lx->in_retry) /* the retry loop already runs after the raise */
+		process_defer(p, lx_after_block, nr);
+}
+
+/* ---- fork, execve, wait4, kill ---- */
+
+struct lx_fork_req {
+	uint64_t flags, ptid, ctid, newsp;
+};
+
+#define LX_CLONE_PARENT_SETTID 0x00100000ull
+#define LX_CLONE_CHILD_SETTID  0x01000000ull
+
+static int64_t lx_after_fork(struct process *p, struct trap_frame *f, uint64_t arg)
+{
+	struct lx_fork_req req = *(struct lx_fork_req *)(uintptr_t)arg;
+	struct process *c;
+	int err;
+
+	kfree((void *)(uintptr_t)arg);
+	err = process_fork(p, f, req.newsp, (req.flags & LX_CLONE_CHILD_SETTID) ? req.ctid : 0, &c);
+	if (err)
+		return err;
+	if (req.flags & LX_CLONE_PARENT_SETTID) {
+		int32_t pid = c->pid;
+
+		(void)copy_to_user(req.ptid, &pid, sizeof(pid)); /* probed before */
+	}
+	return c->pid;
+}
+
+static long lx_host_fork(void *ctx, uint64_t flags, uint64_t ptid, uint64_t ctid, uint64_t newsp)
+{
+	struct lx_fork_req *req = kmalloc(sizeof(*req));
+
+	if (!req)
+		return -ENOMEM;
+	*req = (struct lx_fork_req){flags, ptid, ctid, newsp};
+	process_defer(ctx, lx_after_fork, (uint64_t)(uintptr_t)req);
+	return 0;
+}
+
+static int64_t lx_after_exec(struct process *p, struct trap_frame *f, uint64_t unused)
+{
+	struct lx_proc *lx = p->personality;
+	struct lx_exec_args *a = lx->exec;
+	int err;
+
+	(void)unused;
+	lx->exec = NULL;
+	err = process_exec(p, f, a->path, a->argv, a->envp);
+	lx_exec_args_free(a);
+	return err; /* 0: the new program starts with rax = 0 */
+}
+
+static long lx_host_exec(void *ctx)
+{
+	process_defer(ctx, lx_after_exec, 0);
+	return 0;
+}
+
+/* Linux's wait status of an ended child (read before it is freed). */
+static int lx_child_status(const struct process *c)
+{
+	const struct lx_proc *clx = c->personality_id == lx_module_id ? c->personality : NULL;
+
+	if (c->state == PROCESS_KILLED) /* a fault: 128 + vector */
+		return lx_wait_status(0, lx_signal_of_vector((unsigned)(c->exit_code - 128)));
+	if (clx && clx->kill_sig)
+		return lx_wait_status(0, clx->kill_sig);
+	return lx_wait_status(c->exit_code, 0);
+}
+
+/* wait4(pid, status, options, rusage), its arguments validated. */
+static int64_t lx_after_wait(struct process *p, struct trap_frame *f, uint64_t unused)
+{
+	struct lx_proc *lx = p->personality;
+	int pid = (int32_t)f->rdi, status, cpid, err;
+	uint64_t ustatus = f->rsi, options = f->rdx, rusage = f->r10;
+	struct process *c;
+
+	(void)unused;
+	for (;;) {
+		uint64_t gen = lx_host_events(NULL); /* before looking: no lost end */
+
+		err = process_child_ended(p, pid, &c);
+		if (err)
+			return err; /* -ECHILD */
+		if (c)
+			break;
+		if (options & LX_WNOHANG)
+			return 0;
+		lx_wait_events(lx, gen);
+		lx_end_if_asked(p, lx);
+	}
+	status = lx_child_status(c);
+	cpid = c->pid;
+	process_wait(c, NULL); /* the zombie's strand is gone or going: join, free */
+	if (ustatus && copy_to_user(ustatus, &status, sizeof(status)))
+		return -EFAULT;
+	if (rusage) {
+		uint64_t ru[18] = {0}; /* no accounting: all zero */
+
+		if (copy_to_user(rusage, ru, sizeof(ru)))
+			return -EFAULT;
+	}
+	return cpid;
+}
+
+static long lx_host_wait(void *ctx)
+{
+	process_defer(ctx, lx_after_wait, 0);
+	return 0;
+}
+
+struct lx_kill_req {
+	int sig;
+	bool fatal;
+};
+
+/* Under the process list's lock (it cannot be freed meanwhile). */
+static int lx_kill_one(struct process *t, void *arg)
+{
+	struct lx_kill_req *k = arg;
+
+	if (t->personality_id != lx_module_id || !t->personality)
+		return -EPERM; /* not a Linux process */
+	if (t->state != PROCESS_RUNNING || k->sig == 0)
+		return 0; /* a zombie, or only asking whether it exists */
+	lx_host_lock(NULL);
+	k->fatal = lx_signal_post(t->personality, k->sig);
+	lx_host_unlock(NULL);
+	return 0;
+}
+
+static long lx_host_kill(void *ctx, int pid, int sig)
+{
+	struct lx_kill_req k = {sig, false};
+	int err;
+
+	(void)ctx;
+	err = process_with_pid(pid, lx_kill_one, &k);
+	if (!err && k.fatal)
+		lx_host_wake(NULL); /* if it is blocked, it ends there */
+	return err;
+}
+
+/* ---- the host ---- */
+
 static const struct lx_host_ops lx_host = {
-    lx_host_map,     lx_host_unmap, lx_host_protect, lx_host_set_fs,
-    lx_host_console, lx_host_now,   lx_host_sleep,
+    lx_host_map,   lx_host_unmap, lx_host_protect, lx_host_set_fs, lx_host_console, lx_host_now,
+    lx_host_sleep, lx_host_lock,  lx_host_unlock,  lx_host_wake,   lx_host_events,  lx_host_block,
+    lx_host_fork,  lx_host_exec,  lx_host_wait,    lx_host_kill,
 };
 
 static int lx_attach(struct process *p, uint64_t brk_start)
@@ -112,8 +357,35 @@ static int lx_attach(struct process *p, uint64_t brk_start)
 		kfree(lx);
 		return err;
 	}
+	strlcpy(lx->exe, p->exe, sizeof(lx->exe));
 	p->personality = lx;
 	return 0;
+}
+
+static int lx_fork(struct process *parent, struct process *child)
+{
+	struct lx_proc *lx = kmalloc(sizeof(*lx));
+
+	if (!lx)
+		return -ENOMEM;
+	lx_proc_fork(lx, parent->personality, child, child->pid);
+	child->personality = lx;
+	return 0;
+}
+
+static void lx_exec(struct process *p)
+{
+	lx_proc_exec(p->personality, p->exe, p->brk_start, p->image_lo, p->image_hi,
+	             PROCESS_STACK_TOP - PROCESS_STACK_SIZE, PROCESS_STACK_TOP);
+}
+
+/* The process ended: its files close now (a pipe's reader sees the end
+ * of file without waiting for the parent to reap it), and a parent
+ * waiting in wait4 wakes. */
+static void lx_exit(struct process *p)
+{
+	lx_proc_fini(p->personality);
+	lx_host_wake(NULL);
 }
 
 static void lx_detach(struct process *p)
@@ -123,7 +395,9 @@ static void lx_detach(struct process *p)
 	p->personality = NULL;
 }
 
-static const struct process_personality lx_personality = {lx_module_id, lx_attach, lx_detach};
+static const struct process_personality lx_personality = {
+    lx_module_id, lx_attach, lx_detach, lx_fork, lx_exec, lx_exit,
+};
 
 /* The guard, tested in line by the dispatch routine: the processes this
  * personality attached, and Linux's numbers only (the others, Spindle's own
@@ -168,6 +442,7 @@ void lx_module_init(void)
 	if (done)
 		return;
 	done = true;
+	waitq_init(&lx_waitq, "linux waits");
 	process_set_personality(&lx_personality);
 	lx_guard.t[0].lo = lx_guard.t[0].hi = (uint64_t)(uintptr_t)lx_module_id;
 	if (process_syscall_install(lx_handler, NULL, &lx_guard, &lx_module))

@@ -2,7 +2,8 @@
  * lx_syscall.c: the Linux personality's entry (lx_syscall: number to
  * call), its per-process state, and the calls that touch neither files
  * nor memory areas: identity, uname, time, arch_prctl, set_tid_address,
- * exit and exit_group.
+ * exit and exit_group.  (Process calls and signals: lx_proc.c; the fd
+ * table: lx_fd.c; pipes: lx_pipe.c.)
  *
  * The table is a switch on the number: every number not listed returns
  * -ENOSYS (glibc and musl handle that for the calls they probe), and
@@ -20,7 +21,8 @@
 #define LX_ARCH_GET_FS 0x1003
 #define LX_ARCH_GET_GS 0x1004
 
-static const struct lx_file lx_console_template = {LX_FILE_CONSOLE, 3, 2 /* O_RDWR */, NULL, 0};
+static const struct lx_file lx_console_template = {
+    LX_FILE_CONSOLE, 3, 2 /* O_RDWR */, NULL, 0, NULL};
 
 int lx_proc_init(struct lx_proc *p, const struct lx_host_ops *ops, void *ctx,
                  const struct rootfs *fs, int pid, int ppid, uint64_t brk_start, uint64_t mmap_min,
@@ -42,6 +44,7 @@ int lx_proc_init(struct lx_proc *p, const struct lx_host_ops *ops, void *ctx,
 	p->cwd = fs->root;
 	p->pid = pid;
 	p->ppid = ppid;
+	p->pgid = p->sid = pid; /* every first process leads its own session */
 	p->brk_start = p->brk_cur = brk_start;
 	p->mmap_min = mmap_min;
 	p->mmap_top = mmap_top;
@@ -54,6 +57,8 @@ void lx_proc_fini(struct lx_proc *p)
 	for (uint64_t i = 0; i < LX_MAX_FD; i++)
 		if (p->fd[i])
 			lx_sys_close(p, i);
+	lx_exec_args_free(p->exec);
+	p->exec = NULL;
 }
 
 static long lx_sys_uname(uint64_t buf)
@@ -196,6 +201,53 @@ __attribute__((optimize("omit-frame-pointer"))) long lx_syscall_regs(struct lx_p
 		return lx_sys_readlinkat(p, (int32_t)r->rdi, r->rsi, r->rdx, r->r10);
 	case LX_SYS_newfstatat:
 		return lx_sys_newfstatat(p, (int32_t)r->rdi, r->rsi, r->rdx, r->r10);
+	case LX_SYS_pipe:
+		return lx_sys_pipe2(p, r->rdi, 0);
+	case LX_SYS_pipe2:
+		return lx_sys_pipe2(p, r->rdi, r->rsi);
+	case LX_SYS_dup:
+		return lx_sys_dup(p, (uint32_t)r->rdi);
+	case LX_SYS_dup2:
+		return lx_sys_dup3(p, (uint32_t)r->rdi, (uint32_t)r->rsi, 0, true);
+	case LX_SYS_dup3:
+		return lx_sys_dup3(p, (uint32_t)r->rdi, (uint32_t)r->rsi, r->rdx, false);
+	case LX_SYS_fcntl:
+		return lx_sys_fcntl(p, (uint32_t)r->rdi, r->rsi, r->rdx);
+	case LX_SYS_fork:
+	case LX_SYS_vfork: /* a copy, not a shared address space: fork */
+		return lx_sys_clone(p, LX_SIGCHLD, 0, 0, 0);
+	case LX_SYS_clone: /* flags, newsp, parent tid, child tid, tls */
+		return lx_sys_clone(p, r->rdi, r->rsi, r->rdx, r->r10);
+	case LX_SYS_execve:
+		return lx_sys_execve(p, r->rdi, r->rsi, r->rdx);
+	case LX_SYS_wait4:
+		return lx_sys_wait4(p, (int64_t)r->rdi, r->rsi, r->rdx, r->r10);
+	case LX_SYS_kill:
+		return lx_sys_kill(p, (int64_t)r->rdi, (int64_t)r->rsi);
+	case LX_SYS_tkill:
+		return (int32_t)r->rdi <= 0 ? -EINVAL
+		                            : lx_sys_kill(p, (int64_t)r->rdi, (int64_t)r->rsi);
+	case LX_SYS_tgkill: /* one thread per process: tgid = tid */
+		if ((int32_t)r->rdi <= 0 || (int32_t)r->rsi <= 0)
+			return -EINVAL;
+		if ((int32_t)r->rdi != (int32_t)r->rsi)
+			return -ESRCH;
+		return lx_sys_kill(p, (int64_t)r->rsi, (int64_t)r->rdx);
+	case LX_SYS_rt_sigaction:
+		return lx_sys_rt_sigaction(p, r->rdi, r->rsi, r->rdx, r->r10);
+	case LX_SYS_rt_sigprocmask:
+		return lx_sys_rt_sigprocmask(p, r->rdi, r->rsi, r->rdx, r->r10);
+	case LX_SYS_setpgid:
+		return lx_sys_setpgid(p, (int64_t)r->rdi, (int64_t)r->rsi);
+	case LX_SYS_getpgrp:
+		return p->pgid;
+	case LX_SYS_getpgid:
+		return lx_sys_getpgid(p, (int64_t)r->rdi);
+	case LX_SYS_setsid:
+		return lx_sys_setsid(p);
+	case LX_SYS_getsid:
+		return lx_sys_getsid(p, (int64_t)r->rdi);
+	case LX_SYS_rt_sigreturn: /* no handler is ever run, so never a frame to return from */
 	default:
 		p->unknown_syscalls++;
 		return -ENOSYS;

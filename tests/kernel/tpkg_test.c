@@ -517,6 +517,33 @@ KTEST(tpkg_package_ignoring_unblock_starves_only_its_threads)
 	KT_ASSERT_EQ(rr_unblocks, 1);
 }
 
+/* vproc_fork and vproc_unblock validate the same way (one helper): a
+ * pointer that is not a live pool entry - including one inside the pool
+ * but off an entry's start - is refused before it is read. */
+KTEST(tpkg_fork_and_unblock_refuse_bad_arguments)
+{
+	static struct tp_work w;
+	struct VProc_T *vp = NULL, *inside;
+	uint64_t local[8] = {0};
+
+	memset((void *)&w, 0, sizeof(w));
+	KT_ASSERT_EQ(tp_vproc("vp-args", "pkg_args", 2, &w, &vp), 0);
+	inside = (struct VProc_T *)((char *)vp + sizeof(uint64_t));
+	/* Every thread starts READY: neither DONE (to fork) nor BLOCKED. */
+	KT_ASSERT_EQ(vproc_fork(vp, 0), -EBUSY);
+	KT_ASSERT_EQ(vproc_unblock(vp, 1), -EINVAL);
+	KT_ASSERT_EQ(vproc_fork(vp, 2), -ESRCH);
+	KT_ASSERT_EQ(vproc_unblock(vp, ~0u), -ESRCH);
+	KT_ASSERT_EQ(vproc_fork(inside, 0), -EINVAL);
+	KT_ASSERT_EQ(vproc_unblock(inside, 0), -EINVAL);
+	KT_ASSERT_EQ(vproc_fork((struct VProc_T *)local, 0), -EINVAL);
+	KT_ASSERT_EQ(vproc_unblock(NULL, 0), -EINVAL);
+	KT_ASSERT_EQ(vproc_stop(inside), -EINVAL);
+	KT_ASSERT_EQ(vproc_stop(vp), 0);
+	KT_ASSERT_EQ(vproc_fork(vp, 0), -EINVAL); /* no longer in use */
+	KT_ASSERT_EQ(vproc_stop(vp), -EINVAL);
+}
+
 KTEST(tpkg_handler_without_strand_capability_refused)
 {
 	struct ext *x = NULL;

@@ -669,7 +669,9 @@ KTEST(translation_user_pages_respect_smap)
 /* ---- Reclaim under pressure ---- */
 
 #define VT_MAXCAPS 8192
-static cap_t vt_hog[VT_MAXCAPS];
+/* 64 KiB: from the heap for the test's duration, not static in .bss (the
+ * kernel image would carry it on every boot). */
+static cap_t *vt_hog;
 static cap_t vt_rec_caps[32];
 static int vt_reclaim_calls;
 static cap_t vt_nominee;
@@ -770,16 +772,24 @@ KTEST(physaddr_reclaim_under_pressure_nominates_and_invalidates)
 	KT_ASSERT_EQ(dispatch_install(PhysAddr_Reclaim_event, &req, &vt_module, &h), 0);
 	KT_ASSERT(dispatch_is_direct(PhysAddr_Reclaim_event)); /* one native handler */
 	vt_reclaim_calls = 0;
-	/* Nothing else should allocate while memory is gone. */
-	arch_irq_disable();
-	vt_reclaim_body(kt, &e, &n);
-	translation_switch(translation_kernel_ctx());
-	for (int i = 0; i < n; i++)
-		physaddr_free(vt_hog[i]);
-	for (int i = 0; i < 32; i++)
-		physaddr_free(vt_rec_caps[i]); /* the survivors, if the test failed early */
-	if (irq)
-		arch_irq_enable();
+	vt_hog = kmalloc(VT_MAXCAPS * sizeof(*vt_hog)); /* before memory runs out */
+	if (vt_hog) {
+		/* Nothing else should allocate while memory is gone. */
+		arch_irq_disable();
+		vt_reclaim_body(kt, &e, &n);
+		translation_switch(translation_kernel_ctx());
+		for (int i = 0; i < n; i++)
+			physaddr_free(vt_hog[i]);
+		for (int i = 0; i < 32; i++)
+			physaddr_free(vt_rec_caps[i]); /* the survivors, if the test failed early */
+		if (irq)
+			arch_irq_enable();
+		kfree(vt_hog);
+		vt_hog = NULL;
+	} else {
+		/* Recorded without returning: the cleanup below still runs. */
+		ktest_fail(kt, __FILE__, __LINE__, "no heap for %d capabilities", VT_MAXCAPS);
+	}
 	dispatch_uninstall(h, &vt_module);
 	vt_env_free(&e);
 	KT_ASSERT_EQ(pmm_check(), 0);

@@ -676,6 +676,63 @@ static void async_handlers_recorded_not_run(void)
 	drop_event(ev);
 }
 
+/* The async runner keeps preemption off from taking a binding off its
+ * queue to the end of its run; dispatch_run_async relies on that instead of
+ * disabling it again, and refuses a caller that has not. */
+static void run_async_refuses_preemptible_caller(void)
+{
+	struct dispatch_event *ev = make_event("Console.Write.async2");
+	struct dispatch_install_req r = req_of(&sig_a, DISPATCH_ASYNC);
+	struct dispatch_binding *b = NULL;
+	uint64_t a[5] = {0}, res = 7;
+	CHECK_EQ(dispatch_install(ev, &r, &gatekeeper_mod, &b), 0);
+	CHECK_EQ(dispatch_preempt_depth(), 0);
+	log_reset();
+	CHECK_EQ(dispatch_run_async(b, a, &res), -EINVAL);
+	CHECK_STR(order_log, ""); /* the handler did not run */
+	CHECK_EQ(res, 7);
+	CHECK_EQ(dispatch_run_async(NULL, a, &res), -EINVAL);
+	drop_event(ev);
+}
+
+/* tests/ext-model/kheap_shim.c: allocations fail once this reaches 0. */
+extern long kheap_shim_fail_after;
+
+/* A change whose new set cannot be allocated is undone: the event's state
+ * stays what its published set says (dispatch_rebuild's callers). */
+static void rebuild_failure_leaves_event_unchanged(void)
+{
+	struct dispatch_event *ev = make_event("Console.Write.oom");
+	struct dispatch_install_req r = req_of(&sig_a, 0);
+	struct dispatch_proc def = NATIVE(sig_default);
+	struct dispatch_binding *b = NULL;
+	struct dispatch_outcome o;
+
+	CHECK_EQ(dispatch_install(ev, &r, &gatekeeper_mod, &b), 0);
+	kheap_shim_fail_after = 0;
+	CHECK_EQ(dispatch_set_result(ev, or_results, NULL, 0, &console_mod), -ENOMEM);
+	CHECK_EQ(dispatch_set_default(ev, &def, NULL, false, &console_mod), -ENOMEM);
+	CHECK_EQ(dispatch_set_exclusive(ev, true, &console_mod), -ENOMEM);
+	kheap_shim_fail_after = 1; /* the binding, not its set */
+	r = req_of(&sig_b, 0);
+	CHECK_EQ(dispatch_install(ev, &r, &gatekeeper_mod, &b), -ENOMEM);
+	kheap_shim_fail_after = -1;
+	CHECK(ev->result_fn == NULL);
+	CHECK(!ev->has_default);
+	CHECK(!ev->exclusive);
+	CHECK_EQ(dispatch_handler_count(ev), 2);
+	/* The next set is built from that state: a change left behind would
+	 * show as a combined result, one handler only, or B running. */
+	r = req_of(&sig_c, 0);
+	CHECK_EQ(dispatch_install(ev, &r, &gatekeeper_mod, &b), 0);
+	log_reset();
+	CHECK_EQ(dispatch_raise(ev, (uint64_t[5]){0}, &o), DISPATCH_HANDLED);
+	CHECK_STR(order_log, "IAC");
+	CHECK_EQ(o.fired, 3);
+	CHECK_EQ(o.result, 4);
+	drop_event(ev);
+}
+
 static void many_events_and_slot_reuse(void)
 {
 	static char names[DISPATCH_MAX_EVENTS + 1][24];
@@ -721,6 +778,8 @@ int main(void)
 	RUN(mutation_during_raise);
 	RUN(runaway_extension_is_aborted);
 	RUN(async_handlers_recorded_not_run);
+	RUN(run_async_refuses_preemptible_caller);
+	RUN(rebuild_failure_leaves_event_unchanged);
 	RUN(many_events_and_slot_reuse);
 	return check_done();
 }

@@ -86,8 +86,52 @@ static void h_sleep(void *ctx, uint64_t ns)
 	(void)ctx;
 	slept += ns;
 }
-static const struct lx_host_ops ops = {h_map,   h_unmap, h_protect, h_set_fs,
-                                       h_write, h_now,   h_sleep};
+/* Processes, pipes and blocking are lx_proc_test.c's: here they only
+ * have to be there. */
+static void h_lock(void *ctx)
+{
+	(void)ctx;
+}
+static void h_unlock(void *ctx)
+{
+	(void)ctx;
+}
+static void h_wake(void *ctx)
+{
+	(void)ctx;
+}
+static uint64_t h_events(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+static void h_block(void *ctx, uint64_t nr)
+{
+	(void)ctx, (void)nr;
+}
+static long h_fork(void *ctx, uint64_t flags, uint64_t ptid, uint64_t ctid, uint64_t sp)
+{
+	(void)ctx, (void)flags, (void)ptid, (void)ctid, (void)sp;
+	return -ENOSYS;
+}
+static long h_exec(void *ctx)
+{
+	(void)ctx;
+	return -ENOSYS;
+}
+static long h_wait(void *ctx)
+{
+	(void)ctx;
+	return -ECHILD;
+}
+static long h_kill(void *ctx, int pid, int sig)
+{
+	(void)ctx, (void)pid, (void)sig;
+	return -ESRCH;
+}
+static const struct lx_host_ops ops = {h_map,   h_unmap, h_protect, h_set_fs, h_write,  h_now,
+                                       h_sleep, h_lock,  h_unlock,  h_wake,   h_events, h_block,
+                                       h_fork,  h_exec,  h_wait,    h_kill};
 
 /* ---- an archive for the file tests ---- */
 static uint8_t ar[8192];

@@ -77,6 +77,10 @@ run others-continue 33 "procs=/bin/fault,/bin/hello,/bin/fault,/bin/cat" \
 	"procs: /bin/fault exited with status 142" "procs: /bin/hello exited with status 0" \
 	"procs: /bin/cat exited with status 0" "Welcome to Spindle" "procs: all 4 ended" \
 	! "$NOCRASH" "heap:"
+# fork, wait4, pipes, dup, execve (of /bin/hello and of /proc/self/exe),
+# kill, a faulting child's status, and hostile pointers for each new call.
+run forktest 33 "init=/bin/forktest" "forktest: ok" " passed, 0 failed" \
+	"init: /bin/forktest exited with status 0" ! "$NOCRASH" "FAIL" "heap:"
 run fpu-two-at-once 33 "procs=/bin/fpu,/bin/fpu,/bin/hello" "fpu: ok (1.644933733515)" \
 	"procs: /bin/fpu exited with status 0" "procs: all 3 ended" ! "$NOCRASH" "fpu: FAIL"
 if cpio -it --quiet <"$rootfs" | grep -qx bin/busybox; then
@@ -88,6 +92,20 @@ if cpio -it --quiet <"$rootfs" | grep -qx bin/busybox; then
 	run busybox-cat 33 "init=/bin/busybox cat /etc/issue" "Welcome to Spindle" \
 		! "$NOCRASH"
 	run busybox-uname 33 "init=/bin/busybox uname -a" "Spindle spindle" "x86_64" ! "$NOCRASH"
+	# Shell pipelines: fork, pipes, dup2, wait4 and busybox re-executing
+	# itself through /proc/self/exe for the applets of a pipeline.
+	nls=$(cpio -it --quiet <"$rootfs" | grep -c '^bin/')
+	run busybox-pipe 33 "init=/bin/busybox sh -c 'echo one | cat'" "one" \
+		"init: /bin/busybox exited with status 0" ! "$NOCRASH"
+	run busybox-ls-wc 33 "init=/bin/busybox sh -c 'ls /bin | wc -l | sed s/^/count=/'" \
+		"count=$nls" "init: /bin/busybox exited with status 0" ! "$NOCRASH"
+	run busybox-subst 33 "init=/bin/busybox sh -c 'x=\$(echo hi); echo [\$x]'" "[hi]" \
+		"init: /bin/busybox exited with status 0" ! "$NOCRASH"
+	run busybox-status 35 "init=/bin/busybox sh -c 'false || echo ok; exit 3'" "ok" \
+		"init: /bin/busybox exited with status 3" ! "$NOCRASH"
+	# A child killed by a fault while the shell waits: $? = 128 + SIGSEGV.
+	run busybox-fault-status 33 "init=/bin/busybox sh -c '/bin/fault; echo status=\$?'" \
+		"killed: #PF" "status=139" "init: /bin/busybox exited with status 0" ! "$NOCRASH"
 fi
 run spin-syscalls-extension 33 "init=/bin/extload" \
 	"greet: an extension loaded by a user process" \
@@ -104,15 +122,26 @@ run xas-call 33 "$XAS" "exts: loaded xas from /ext/xas.o" \
 	"xas_server: exiting with a call unanswered" "procs: /bin/xas_server exited with status 3" \
 	"procs: /bin/xas_client exited with status 0" "procs: /bin/xas_intruder exited with status 0" \
 	! "$NOCRASH" "FAIL"
+# The server faults while it runs on the client's strand (a borrowed call):
+# the server alone is killed, the call fails with -EPIPE.
+run xas-server-faults 33 "exts=/ext/xas.o procs=/bin/xas_server,/bin/xas_crash" \
+	"xas_server: faulting with a call unanswered" "process 1 (xas_server) killed: #PF" \
+	"xas_crash: call into the faulting server: -32" "xas_crash: ok" \
+	"procs: /bin/xas_server exited with status 142" "procs: /bin/xas_crash exited with status 0" \
+	! "$NOCRASH"
 run xas-not-loaded 33 "procs=/bin/xas_server" "xas_server: cannot register a portal (-38)" \
 	"procs: /bin/xas_server exited with status 1" ! "$NOCRASH"
 # Application-specific system calls: vmuser loads its own VM extension
 # (system calls + a ProtectionFault handler for its context); vmother, beside
 # it, is not served by it, cannot unload or replace it, is served by its own
 # copy, and its fault is not seen by vmuser's handler (it dies of it).
+# vmuser also reads the public Clock.Cycles through its extension (between
+# two rdtsc of its own, increasing, stamped at the fault handler's entry)
+# and must fail to load /ext/vmpriv.o, which imports the private Bench.Mark.
 run vm-syscalls 33 "init=/bin/vmuser" \
-	"spin: process 1 (vmuser) loaded extension vmsys from /ext/vmsys.o" "vmuser: ok" \
-	"init: /bin/vmuser exited with status 0" ! "$NOCRASH" "FAIL"
+	"spin: process 1 (vmuser) loaded extension vmsys from /ext/vmsys.o" \
+	"vmuser: refused /ext/vmpriv.o: unresolved import 'Bench_Mark'" "vmuser: ok" \
+	"init: /bin/vmuser exited with status 0" ! "$NOCRASH" "FAIL" "loaded extension vmpriv"
 run vm-isolation 33 "procs=/bin/vmuser,/bin/vmother" "vmuser: ok" "vmother: checks ok" \
 	"process 2 (vmother) killed: #PF (page fault)" "procs: /bin/vmuser exited with status 0" \
 	"procs: /bin/vmother exited with status 142" ! "$NOCRASH" "FAIL"
@@ -127,6 +156,12 @@ run smp2-many 33 "procs=/bin/fpu,/bin/fpu,/bin/fault,/bin/hello,/bin/mmap,/bin/b
 	"fpu: ok (1.644933733515)" "mmap: ok" "procs: /bin/fault exited with status 142" \
 	"procs: /bin/brk exited with status 0" "procs: all 6 ended" ! "$NOCRASH" "FAIL"
 run smp2-hostile 33 "init=/bin/hostile" " passed, 0 failed" ! "$NOCRASH" "FAIL"
+run smp2-forktest 33 "init=/bin/forktest" "forktest: ok" " passed, 0 failed" ! "$NOCRASH" "FAIL"
+if cpio -it --quiet <"$rootfs" | grep -qx bin/busybox; then
+	run smp2-busybox-pipes 33 \
+		"init=/bin/busybox sh -c 'ls /bin | wc -l | sed s/^/count=/; echo a b | cat | cat'" \
+		"count=$nls" "a b" "init: /bin/busybox exited with status 0" ! "$NOCRASH"
+fi
 SMP=1
 run no-such-program 35 "init=/bin/nope" "init: cannot start /bin/nope (-2)" ! "$NOCRASH"
 run not-executable 35 "init=/etc/motd" "init: cannot start /etc/motd (-8)" ! "$NOCRASH"

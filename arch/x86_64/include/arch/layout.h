@@ -15,6 +15,21 @@
 
 #define KERNEL_VMA  0xffffffff80000000
 #define KERNEL_PHYS 0x100000
+/*
+ * Size budget of the loaded image (__kernel_end - __kernel_start, bss
+ * included), checked by an ASSERT in kernel.ld.  It is a budget, not a
+ * hardware limit: boot.S maps BOOT_KERNEL_WINDOW bytes of the kernel window
+ * (kernel.ld asserts the image lies inside it), and boot.S refuses, with a
+ * clear message, a machine whose RAM does not cover the image.  16 MiB keeps
+ * growth a deliberate decision while leaving room for tests and extensions.
+ * The constants below are plain hex: the linker script reads them too.
+ */
+#define KERNEL_IMAGE_MAX   0x1000000  /* 16 MiB */
+#define BOOT_KERNEL_WINDOW 0x80000000 /* boot.S: KERNEL_VMA -> physical 0-2 GiB */
+/* The 32-bit entry and its RAM check (.boot.text) must run before anything
+ * beyond them is known to be RAM: they stay in the image's first 64 KiB,
+ * which any machine with RAM above 1 MiB has. */
+#define BOOT_EARLY_MAX 0x10000
 /* All physical memory is mapped here, read/write, never executable. */
 #define DIRECT_MAP_BASE 0xffff888000000000
 #define DIRECT_MAP_MAX  (1ULL << 42) /* 4 TiB of physical address space */

@@ -16,7 +16,7 @@
  * kernel runs.  Nothing else may write MSR_GS_BASE.
  *
  * Fixed offsets (usable from assembly): PERCPU_KSTACK_TOP, the kernel stack
- * the syscall entry switches to (percpu_set_kernel_stack also sets this
+ * the syscall entry switches to (uspace_set_kernel_stack, <arch/uspace.h>, also sets this
  * CPU's TSS.rsp0 for interrupts from ring 3), PERCPU_SCRATCH, a word the
  * entry stub may use to park the user rsp, PERCPU_SELF, PERCPU_ID and
  * PERCPU_CURRENT (fault.S records the strand arming a fault catch).
@@ -35,6 +35,7 @@
 #define PERCPU_ID         24
 #define PERCPU_PREEMPT    28
 #define PERCPU_CURRENT    48
+#define PERCPU_RESCHED    72
 #define PERCPU_MAX        16
 
 #ifndef __ASSEMBLY__
@@ -64,6 +65,10 @@ struct percpu {
 	void *current;            /* PERCPU_CURRENT: the strand running here (sched.c) */
 	void *sync;               /* kernel/sync.c's lock-order state */
 	void *translation;        /* kernel/translation.c: this CPU's loaded context */
+	/* PERCPU_RESCHED: the scheduler's need_resched for this CPU, here so
+	 * that leaving a preemption-disabled section tests it with one
+	 * %gs-relative compare (the dispatcher's generated routines). */
+	volatile uint8_t resched;
 	uint64_t gdt[7] __attribute__((aligned(16)));
 	struct x86_tss tss __attribute__((aligned(16)));
 } __attribute__((aligned(64)));
@@ -74,6 +79,7 @@ _Static_assert(__builtin_offsetof(struct percpu, self) == PERCPU_SELF, "percpu")
 _Static_assert(__builtin_offsetof(struct percpu, id) == PERCPU_ID, "percpu");
 _Static_assert(__builtin_offsetof(struct percpu, preempt) == PERCPU_PREEMPT, "percpu");
 _Static_assert(__builtin_offsetof(struct percpu, current) == PERCPU_CURRENT, "percpu");
+_Static_assert(__builtin_offsetof(struct percpu, resched) == PERCPU_RESCHED, "percpu");
 
 static inline struct percpu *this_cpu(void)
 {
@@ -183,8 +189,6 @@ void percpu_load(struct percpu *p);
 struct percpu *percpu_claim(uint32_t apic_id);
 /* Mark p online (its CPU runs the scheduler); ids must come online in order. */
 void percpu_set_online(struct percpu *p);
-/* Kernel stack for entries from ring 3 on this CPU: PERCPU_KSTACK_TOP and TSS.rsp0. */
-void percpu_set_kernel_stack(uint64_t top);
 
 #endif /* __ASSEMBLY__ */
 #endif

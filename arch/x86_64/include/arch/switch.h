@@ -25,6 +25,10 @@
 
 void arch_switch(uintptr_t *save, uintptr_t next);
 void arch_strand_start(void);
+/* Abandon the current stack: run fn(arg) with the stack pointer at sp
+ * (rounded down to 16 bytes); fn must not return.  Used to resume a
+ * strand's continuation (sched_handoff_cont) on the stack it keeps. */
+__attribute__((noreturn)) void arch_call_on_stack(uintptr_t sp, void (*fn)(void *), void *arg);
 
 /* Build the first frame on a new stack; returns the stack pointer to switch to. */
 static inline uintptr_t arch_context_init(uintptr_t top, void (*fn)(void *), void *arg)
@@ -40,6 +44,29 @@ static inline uintptr_t arch_context_init(uintptr_t top, void (*fn)(void *), voi
 	*--sp = 0;                        /* r14 */
 	*--sp = 0;                        /* r15 */
 	return (uintptr_t)sp;
+}
+
+/*
+ * A strand blocked with a continuation keeps no frame on any stack: its
+ * saved context is the 7-word `frame` (in the strand itself), which makes
+ * the next switch to it move to `sp` (16-byte aligned) and call fn(arg)
+ * there (arch_cont_start), as a new strand starts.  So whatever the stack
+ * under sp is used for meanwhile cannot damage the blocked strand.
+ * Returns the stack pointer to switch to.
+ */
+void arch_cont_start(void);
+#define ARCH_CONT_FRAME_WORDS 7
+static inline uintptr_t arch_cont_init(uintptr_t *frame, uintptr_t sp, void (*fn)(void *),
+                                       void *arg)
+{
+	frame[0] = 0;                          /* r15 */
+	frame[1] = 0;                          /* r14 */
+	frame[2] = (uintptr_t)arg;             /* r13: argument */
+	frame[3] = (uintptr_t)fn;              /* r12: function */
+	frame[4] = sp & ~15ul;                 /* rbx: the stack */
+	frame[5] = 0;                          /* rbp */
+	frame[6] = (uintptr_t)arch_cont_start; /* return address */
+	return (uintptr_t)frame;
 }
 
 /* Disable interrupts, returning the previous flags (for arch_irq_restore). */

@@ -84,6 +84,14 @@ void trap_dispatch(struct trap_frame *f);
  * first for #PF; true means the fault was resolved and the access restarts,
  * false lets the fault catch or the fatal report have it. */
 extern bool (*trap_pf_hook)(struct trap_frame *f);
+/* Test probe (tests/kernel/nmi_test.c): while set, an NMI that is not a
+ * halt request is counted, records the struct percpu its GS base pointed at,
+ * and returns.  The test that sets it sends the NMI itself. */
+struct trap_nmi_probe {
+	volatile uint32_t count;
+	void *volatile percpu;
+};
+extern struct trap_nmi_probe *volatile trap_nmi_probe;
 /* "page fault", ... for a vector below 32; "interrupt" otherwise. */
 const char *trap_name(unsigned vector);
 /* Short mnemonic: "#PF". */

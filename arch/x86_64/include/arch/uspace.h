@@ -40,7 +40,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <arch/percpu.h>
 #include <arch/trap.h>
+#include <arch/x86.h>
 
 #define USPACE_SYSCALL_VECTOR 0x100 /* frame->vector of a system call */
 #define USPACE_USER_CS        0x23
@@ -55,16 +57,38 @@ typedef void (*uspace_fault_fn)(struct trap_frame *f);
 void uspace_init(uspace_syscall_fn syscall, uspace_fault_fn fault);
 /* The stack the CPU switches to on entry from ring 3 (TSS.rsp0 and the
  * syscall per-CPU area). */
-void uspace_set_kernel_stack(uint64_t top);
-void uspace_set_fs_base(uint64_t base);
+#define USPACE_MSR_FS_BASE 0xc0000100
+
+static inline void uspace_set_kernel_stack(uint64_t top)
+{
+	struct percpu *p = this_cpu();
+
+	p->kstack_top = top; /* the syscall stub's stack */
+	p->tss.rsp[0] = top; /* traps and interrupts from ring 3 */
+}
+static inline void uspace_set_fs_base(uint64_t base)
+{
+	wrmsr(USPACE_MSR_FS_BASE, base);
+}
 /* Enter ring 3 with the registers in *f (a fresh program: rip, rsp, rflags
  * are taken from it, cs/ss forced to the user selectors).  f must be on the
  * current kernel stack's top frame; never returns. */
 __attribute__((noreturn)) void uspace_enter(struct trap_frame *f);
+/* Return to ring 3 from the system-call or trap frame f at the top of the
+ * current kernel stack (the stub's own return path: sysretq when the rip
+ * allows, else the sanitising iretq).  For a strand resumed by a
+ * continuation (sched_handoff_cont) whose call chain is gone. */
+__attribute__((noreturn)) void uspace_return(struct trap_frame *f);
 /* A clean FPU/SSE state (FCW 0x37f, MXCSR 0x1f80) in area. */
 void uspace_fpu_init(void *area);
-void uspace_fpu_save(void *area);
-void uspace_fpu_restore(const void *area);
+static inline void uspace_fpu_save(void *area)
+{
+	__asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory");
+}
+static inline void uspace_fpu_restore(const void *area)
+{
+	__asm__ volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
+}
 
 /* Used by the trap path (trap.c): see above.  True if handled. */
 bool uspace_trap(struct trap_frame *f);

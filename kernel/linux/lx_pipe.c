@@ -1,0 +1,188 @@
+/*
+ * lx_pipe.c: pipes for the Linux personality: pipe, pipe2 and the reads
+ * and writes of pipe ends.
+ *
+ * A pipe is a ring of LX_PIPE_SIZE bytes with two open files, its read end
+ * and its write end, which fork and dup share between fds and processes.
+ * Every pipe field is under the host's lock (a spinlock), so user memory is
+ * never touched while it is held: a write copies the user's bytes into a
+ * kernel buffer first, a read copies out of the ring into one and then to
+ * the user.  Each call moves at most LX_PIPE_BUF bytes (a longer write
+ * returns a short count, which C libraries and busybox loop over); writes
+ * of up to LX_PIPE_BUF bytes are atomic, as POSIX requires.
+ *
+ * Semantics (Linux's): reading an empty pipe returns 0 (end of file) once
+ * no write end is open, -EAGAIN with O_NONBLOCK, else blocks; writing with
+ * no read end open fails with -EPIPE (and SIGPIPE's default action ends
+ * the writer unless it ignores or catches SIGPIPE); a full pipe blocks, or
+ * -EAGAIN with O_NONBLOCK.  Blocking is the host's: the call records the
+ * event count under the lock, asks ops->block and returns -LX_EBLOCK; the
+ * host runs it again after the count moves (every change to a pipe that a
+ * waiter could want bumps it through ops->wake).
+ */
+#include "kernel/heap.h"
+#include "kernel/linux/lx.h"
+#include "kernel/string.h"
+#include "kernel/uaccess.h"
+#include "kernel/uerrno.h"
+
+uint32_t lx_pipe_put(struct lx_pipe *pp, const uint8_t *src, uint32_t n)
+{
+	uint32_t room = LX_PIPE_SIZE - pp->len, tail, first;
+
+	if (n > room)
+		n = room;
+	tail = (pp->head + pp->len) % LX_PIPE_SIZE;
+	first = LX_PIPE_SIZE - tail < n ? LX_PIPE_SIZE - tail : n;
+	memcpy(pp->buf + tail, src, first);
+	memcpy(pp->buf, src + first, n - first);
+	pp->len += n;
+	return n;
+}
+
+uint32_t lx_pipe_get(struct lx_pipe *pp, uint8_t *dst, uint32_t n)
+{
+	uint32_t first;
+
+	if (n > pp->len)
+		n = pp->len;
+	first = LX_PIPE_SIZE - pp->head < n ? LX_PIPE_SIZE - pp->head : n;
+	memcpy(dst, pp->buf + pp->head, first);
+	memcpy(dst + first, pp->buf, n - first);
+	pp->head = (pp->head + n) % LX_PIPE_SIZE;
+	pp->len -= n;
+	if (pp->len == 0)
+		pp->head = 0;
+	return n;
+}
+
+long lx_sys_pipe2(struct lx_proc *p, uint64_t ufds, uint64_t flags)
+{
+	struct lx_pipe *pp;
+	struct lx_file *r, *w;
+	int32_t fds[2] = {-1, -1};
+	bool cloexec = flags & LX_O_CLOEXEC;
+	long err = -ENOMEM;
+
+	if (flags & ~(uint64_t)(LX_O_CLOEXEC | LX_O_NONBLOCK))
+		return -EINVAL; /* O_DIRECT (packet mode) and the rest: not offered */
+	if (!uaccess_range_ok(ufds, sizeof(fds)))
+		return -EFAULT;
+	pp = kzalloc(sizeof(*pp));
+	r = kzalloc(sizeof(*r));
+	w = kzalloc(sizeof(*w));
+	if (pp)
+		pp->buf = kmalloc(LX_PIPE_SIZE);
+	if (!pp || !pp->buf || !r || !w)
+		goto err_free;
+	pp->readers = pp->writers = 1;
+	*r = (struct lx_file){LX_FILE_PIPE_R, 1, (uint32_t)(flags & LX_O_NONBLOCK), NULL, 0, pp};
+	*w = (struct lx_file){
+	    LX_FILE_PIPE_W, 1, 1 /* O_WRONLY */ | (uint32_t)(flags & LX_O_NONBLOCK), NULL, 0, pp};
+	fds[0] = lx_fd_install(p, r, 0, cloexec);
+	if (fds[0] < 0) {
+		err = fds[0];
+		goto err_free;
+	}
+	fds[1] = lx_fd_install(p, w, 0, cloexec);
+	if (fds[1] < 0) {
+		err = fds[1];
+		goto err_uninstall;
+	}
+	/* Writing the numbers is the last step; if it faults, undo it all
+	 * (Linux does the same: no fds leak into the table). */
+	if (copy_to_user(ufds, fds, sizeof(fds))) {
+		err = -EFAULT;
+		p->fd[fds[1]] = NULL;
+		goto err_uninstall;
+	}
+	return 0;
+err_uninstall:
+	p->fd[fds[0]] = NULL;
+	p->cloexec &= ~(1ull << fds[0]);
+	if (fds[1] >= 0)
+		p->cloexec &= ~(1ull << fds[1]);
+err_free:
+	if (pp)
+		kfree(pp->buf);
+	kfree(pp);
+	kfree(r);
+	kfree(w);
+	return err;
+}
+
+long lx_pipe_read(struct lx_proc *p, struct lx_file *f, uint64_t buf, uint64_t count)
+{
+	struct lx_pipe *pp = f->pipe;
+	uint32_t n = count < LX_PIPE_BUF ? (uint32_t)count : LX_PIPE_BUF;
+	uint8_t *tmp;
+	long r;
+
+	if (count == 0)
+		return 0;
+	tmp = kmalloc(n);
+	if (!tmp)
+		return -ENOMEM;
+	p->ops->lock(p->ctx);
+	if (pp->len) {
+		r = lx_pipe_get(pp, tmp, n);
+	} else if (!pp->writers) {
+		r = 0; /* end of file */
+	} else if (f->flags & LX_O_NONBLOCK) {
+		r = -EAGAIN;
+	} else {
+		p->block_gen = p->ops->events(p->ctx);
+		r = -LX_EBLOCK;
+	}
+	p->ops->unlock(p->ctx);
+	if (r > 0) {
+		p->ops->wake(p->ctx); /* room for a blocked writer */
+		/* The bytes left the pipe: a fault here loses them, as the
+		 * reader's own doing (the range was checked by the caller). */
+		if (copy_to_user(buf, tmp, (size_t)r))
+			r = -EFAULT;
+	}
+	kfree(tmp);
+	return r;
+}
+
+long lx_pipe_write(struct lx_proc *p, struct lx_file *f, uint64_t buf, uint64_t count)
+{
+	struct lx_pipe *pp = f->pipe;
+	uint32_t n = count < LX_PIPE_BUF ? (uint32_t)count : LX_PIPE_BUF, room;
+	uint8_t *tmp;
+	long r;
+
+	if (count == 0)
+		return 0;
+	if (!uaccess_range_ok(buf, count))
+		return -EFAULT;
+	tmp = kmalloc(n);
+	if (!tmp)
+		return -ENOMEM;
+	if (copy_from_user(tmp, buf, n)) {
+		kfree(tmp);
+		return -EFAULT;
+	}
+	p->ops->lock(p->ctx);
+	room = LX_PIPE_SIZE - pp->len;
+	if (!pp->readers) {
+		r = -EPIPE;
+		lx_signal_post(p, LX_SIGPIPE); /* by default the writer ends after this call */
+	} else if (room == 0 || (count <= LX_PIPE_BUF && room < n)) {
+		/* Full, or not room for an atomic write: wait for a reader. */
+		if (f->flags & LX_O_NONBLOCK) {
+			r = -EAGAIN;
+		} else {
+			p->block_gen = p->ops->events(p->ctx);
+			r = -LX_EBLOCK;
+		}
+	} else {
+		r = lx_pipe_put(pp, tmp, n);
+	}
+	p->ops->unlock(p->ctx);
+	kfree(tmp);
+	if (r > 0)
+		p->ops->wake(p->ctx); /* data for a blocked reader */
+	return r;
+}

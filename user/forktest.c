@@ -1,0 +1,543 @@
+/* forktest: the process calls a shell needs, checked from ring 3 with raw
+ * `syscall` instructions (the kernel's answer unchanged): fork and wait4
+ * statuses, memory copied not shared, pipes (data, end of file, EPIPE,
+ * O_NONBLOCK, a transfer larger than the pipe), dup/dup2/dup3/fcntl,
+ * execve (of /bin/hello with its output through a pipe; of /proc/self/exe
+ * with a close-on-exec fd; failures leave the caller intact), WNOHANG and
+ * ECHILD, a child killed by a fault and by kill, and every new
+ * pointer-taking call fed hostile pointers.  Ends "forktest: N passed, M
+ * failed" and exits 0 only if nothing failed. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#define EPERM   1
+#define ENOENT  2
+#define ESRCH   3
+#define E2BIG   7
+#define ENOEXEC 8
+#define EBADF   9
+#define ECHILD  10
+#define EAGAIN  11
+#define EFAULT  14
+#define EINVAL  22
+#define EPIPE   32
+#define ENOSYS  38
+
+#define O_NONBLOCK 04000
+#define O_CLOEXEC  02000000
+#define WNOHANG    1
+#define SIGKILL    9
+#define SIGSEGV    11
+#define SIGPIPE    13
+#define SIGTERM    15
+#define SIGCHLD    17
+
+static long raw(long n, long a, long b, long c, long d, long e, long f)
+{
+	long r;
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+
+	__asm__ volatile("syscall"
+	                 : "=a"(r)
+	                 : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+	                 : "rcx", "r11", "memory");
+	return r;
+}
+#define R0(n)             raw(n, 0, 0, 0, 0, 0, 0)
+#define R1(n, a)          raw(n, (long)(a), 0, 0, 0, 0, 0)
+#define R2(n, a, b)       raw(n, (long)(a), (long)(b), 0, 0, 0, 0)
+#define R3(n, a, b, c)    raw(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define R4(n, a, b, c, d) raw(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+
+static int passed, failed;
+
+static void expect(const char *what, long got, long want)
+{
+	if (got == want) {
+		passed++;
+	} else {
+		failed++;
+		printf("forktest: FAIL %s: got %ld, want %ld\n", what, got, want);
+		fflush(stdout);
+	}
+}
+
+static __attribute__((noreturn)) void child_exit(int code)
+{
+	R1(SYS_exit_group, code);
+	for (;;)
+		;
+}
+
+static long fork_raw(void)
+{
+	return R0(SYS_fork);
+}
+
+/* wait4(pid) -> status, or the error. */
+static long wait_status(long pid, int *status)
+{
+	return R4(SYS_wait4, pid, status, 0, 0);
+}
+
+static const long bad[] = {
+    0, 8, 0xffff800000000000l, 0xffffffff80100000l, 0x0000800000000000l, -1l, 0x123456789l};
+#define NBAD (sizeof(bad) / sizeof(bad[0]))
+
+static volatile int shared_word = 1;
+
+static void test_fork_wait(void)
+{
+	int status = -1;
+	long me = R0(SYS_getpid), pid;
+
+	pid = fork_raw();
+	if (pid == 0) {
+		/* The child: a copy, its own pid, the parent as ppid. */
+		if (R0(SYS_getppid) != me || R0(SYS_getpid) == me || shared_word != 1)
+			child_exit(99);
+		shared_word = 2; /* not seen by the parent */
+		child_exit(7);
+	}
+	expect("fork returns the child's pid", pid > me, 1);
+	expect("wait4(pid) returns it", wait_status(pid, &status), pid);
+	expect("exit status 7 (status 0x700)", status, 7 << 8);
+	expect("the child's write stayed in the child", shared_word, 1);
+	expect("no more children: ECHILD", wait_status(-1, &status), -ECHILD);
+	expect("WNOHANG without children: ECHILD", R4(SYS_wait4, -1, &status, WNOHANG, 0), -ECHILD);
+
+	/* WNOHANG with a child that is still running (blocked on a pipe). */
+	{
+		int fds[2];
+		char c = 'x';
+
+		expect("pipe", R1(SYS_pipe, fds), 0);
+		pid = fork_raw();
+		if (pid == 0) {
+			char b;
+
+			R1(SYS_close, fds[1]);
+			child_exit(R3(SYS_read, fds[0], &b, 1) == 1 && b == 'x' ? 0 : 1);
+		}
+		expect("WNOHANG, child running: 0", R4(SYS_wait4, pid, &status, WNOHANG, 0), 0);
+		expect("wait4 of a pid that is not a child: ECHILD",
+		       wait_status(pid + 1000, &status), -ECHILD);
+		expect("write wakes the reader", R3(SYS_write, fds[1], &c, 1), 1);
+		expect("then wait4 reaps it", wait_status(pid, &status), pid);
+		expect("its status 0", status, 0);
+		R1(SYS_close, fds[0]);
+		R1(SYS_close, fds[1]);
+	}
+
+	/* fork via clone with busybox's flags, tid pointers filled. */
+	{
+		int ptid = 0, ctid = 0;
+
+		pid = raw(SYS_clone, SIGCHLD | 0x01000000 | 0x00200000 | 0x00100000, 0, (long)&ptid,
+		          (long)&ctid, 0, 0);
+		if (pid == 0)
+			child_exit(ctid == R0(SYS_getpid) ? 5 : 6);
+		expect("clone(fork flags) returns the pid", pid > 0, 1);
+		expect("CLONE_PARENT_SETTID", ptid, pid);
+		expect("clone child: CLONE_CHILD_SETTID in its memory", wait_status(pid, &status),
+		       pid);
+		expect("clone child status 5", status, 5 << 8);
+		expect("CLONE_CHILD_SETTID not in the parent's", ctid, 0);
+	}
+}
+
+static void test_pipes(void)
+{
+	int fds[2], status;
+	char buf[4096];
+	long pid, total = 0, sum = 0, r;
+
+	/* 100 KiB from child to parent: more than the pipe holds, so both
+	 * sides block; then end of file. */
+	expect("pipe2(0)", R2(SYS_pipe2, fds, 0), 0);
+	pid = fork_raw();
+	if (pid == 0) {
+		R1(SYS_close, fds[0]);
+		for (int i = 0; i < 100; i++) {
+			char chunk[1024];
+
+			for (int j = 0; j < 1024; j++)
+				chunk[j] = (char)(i + j);
+			for (long off = 0; off < 1024;) {
+				long w = R3(SYS_write, fds[1], chunk + off, 1024 - off);
+
+				if (w <= 0)
+					child_exit(3);
+				off += w;
+			}
+		}
+		child_exit(0);
+	}
+	R1(SYS_close, fds[1]);
+	while ((r = R3(SYS_read, fds[0], buf, sizeof(buf))) > 0) {
+		for (long i = 0; i < r; i++)
+			sum += (unsigned char)buf[i];
+		total += r;
+	}
+	expect("read to end of file: 0", r, 0);
+	expect("102400 bytes through the pipe", total, 102400);
+	{
+		long want = 0;
+
+		for (int i = 0; i < 100; i++)
+			for (int j = 0; j < 1024; j++)
+				want += (unsigned char)(char)(i + j);
+		expect("the bytes are the child's", sum, want);
+	}
+	expect("writer reaped", wait_status(pid, &status), pid);
+	expect("writer status 0", status, 0);
+	R1(SYS_close, fds[0]);
+
+	/* O_NONBLOCK: empty read -EAGAIN; fill to the pipe's size. */
+	expect("pipe2(O_NONBLOCK|O_CLOEXEC)", R2(SYS_pipe2, fds, O_NONBLOCK | O_CLOEXEC), 0);
+	expect("empty, nonblocking: EAGAIN", R3(SYS_read, fds[0], buf, 1), -EAGAIN);
+	expect("F_GETFD: close-on-exec", R2(SYS_fcntl, fds[0], 1), 1);
+	expect("F_GETFL: O_NONBLOCK|O_RDONLY", R2(SYS_fcntl, fds[0], 3), O_NONBLOCK);
+	memset(buf, 'a', sizeof(buf));
+	total = 0;
+	while ((r = R3(SYS_write, fds[1], buf, 1000)) > 0)
+		total += r;
+	expect("full, nonblocking: EAGAIN", r, -EAGAIN);
+	expect("a pipe holds 16384 bytes", total >= 15000 && total <= 16384, 1);
+	expect("F_SETFL clears O_NONBLOCK", R3(SYS_fcntl, fds[0], 4, 0), 0);
+	expect("F_GETFL after", R2(SYS_fcntl, fds[0], 3), 0);
+	/* No reader: EPIPE (SIGPIPE ignored here, so no signal ends us). */
+	{
+		long act[4] = {1 /* SIG_IGN */, 0, 0, 0};
+
+		expect("ignore SIGPIPE", R4(SYS_rt_sigaction, SIGPIPE, act, 0, 8), 0);
+	}
+	R1(SYS_close, fds[0]);
+	expect("no reader: EPIPE", R3(SYS_write, fds[1], buf, 1), -EPIPE);
+	R1(SYS_close, fds[1]);
+	/* With SIGPIPE's default action, the writer dies of it. */
+	{
+		long act[4] = {0 /* SIG_DFL */, 0, 0, 0};
+
+		expect("pipe", R1(SYS_pipe, fds), 0);
+		R1(SYS_close, fds[0]);
+		pid = fork_raw();
+		if (pid == 0) {
+			R4(SYS_rt_sigaction, SIGPIPE, act, 0, 8);
+			R3(SYS_write, fds[1], buf, 1);
+			child_exit(0); /* not reached */
+		}
+		expect("SIGPIPE child reaped", wait_status(pid, &status), pid);
+		expect("killed by SIGPIPE (status 13)", status, SIGPIPE);
+		R1(SYS_close, fds[1]);
+	}
+}
+
+static void test_dup(void)
+{
+	int fds[2], status;
+	char buf[64];
+	long pid, r;
+
+	expect("dup of a bad fd: EBADF", R1(SYS_dup, 63), -EBADF);
+	expect("dup2 past the table: EBADF", R2(SYS_dup2, 1, 100000), -EBADF);
+	expect("dup2 of an fd to itself", R2(SYS_dup2, 1, 1), 1);
+	expect("dup3 of an fd to itself: EINVAL", R3(SYS_dup3, 1, 1, 0), -EINVAL);
+	expect("dup3 bad flags: EINVAL", R3(SYS_dup3, 1, 20, 1), -EINVAL);
+	expect("fcntl of a bad fd: EBADF", R2(SYS_fcntl, 60, 1), -EBADF);
+	expect("fcntl unknown command: EINVAL", R2(SYS_fcntl, 1, 9999), -EINVAL);
+	expect("F_DUPFD_CLOEXEC from 10", R3(SYS_fcntl, 1, 1030, 10), 10);
+	expect("F_GETFD of it", R2(SYS_fcntl, 10, 1), 1);
+	expect("F_DUPFD negative: EINVAL", R3(SYS_fcntl, 1, 0, -1), -EINVAL);
+	expect("close it", R1(SYS_close, 10), 0);
+	expect("close again: EBADF", R1(SYS_close, 10), -EBADF);
+
+	/* A child's stdout through dup2 onto a pipe. */
+	expect("pipe", R1(SYS_pipe, fds), 0);
+	pid = fork_raw();
+	if (pid == 0) {
+		R2(SYS_dup2, fds[1], 1);
+		R1(SYS_close, fds[0]);
+		R1(SYS_close, fds[1]);
+		R3(SYS_write, 1, "via dup2\n", 9);
+		child_exit(0);
+	}
+	R1(SYS_close, fds[1]);
+	r = R3(SYS_read, fds[0], buf, sizeof(buf));
+	expect("the child's stdout arrives", r, 9);
+	expect("its text", r == 9 && memcmp(buf, "via dup2\n", 9) == 0, 1);
+	expect("then end of file", R3(SYS_read, fds[0], buf, sizeof(buf)), 0);
+	expect("dup2 child reaped", wait_status(pid, &status), pid);
+	R1(SYS_close, fds[0]);
+}
+
+static void test_exec(const char *self)
+{
+	int fds[2], status;
+	char buf[512];
+	long pid, n = 0, r;
+
+	/* Failures leave us as we were. */
+	{
+		const char *argv[] = {"x", NULL};
+
+		expect("execve missing file: ENOENT", R3(SYS_execve, "/bin/nope", argv, 0),
+		       -ENOENT);
+		expect("execve a text file: ENOEXEC", R3(SYS_execve, "/etc/motd", argv, 0),
+		       -ENOEXEC);
+		expect("execve a directory: EACCES", R3(SYS_execve, "/bin", argv, 0), -13);
+		for (unsigned i = 0; i < NBAD; i++) {
+			const long argvbad[] = {(long)"x", bad[i], 0};
+
+			expect("execve hostile path", R3(SYS_execve, bad[i], argv, 0), -EFAULT);
+			if (bad[i])
+				expect("execve hostile argv",
+				       R3(SYS_execve, "/bin/hello", bad[i], 0), -EFAULT);
+			if (bad[i])
+				expect("execve hostile envp",
+				       R3(SYS_execve, "/bin/hello", argv, bad[i]), -EFAULT);
+			if (bad[i])
+				expect("execve hostile argv[1]",
+				       R3(SYS_execve, "/bin/hello", argvbad, 0), -EFAULT);
+		}
+		{
+			static const char *many[400];
+
+			for (int i = 0; i < 399; i++)
+				many[i] = "a";
+			expect("execve 399 arguments: E2BIG", R3(SYS_execve, "/bin/hello", many, 0),
+			       -E2BIG);
+		}
+		{
+			static char big[70000];
+			const char *argv2[] = {big, NULL};
+
+			memset(big, 'b', sizeof(big) - 1);
+			expect("execve a 70000-byte argument: E2BIG",
+			       R3(SYS_execve, "/bin/hello", argv2, 0), -E2BIG);
+		}
+		expect("still here after failed execs", R0(SYS_getpid) > 0, 1);
+	}
+	/* /proc/self/exe is this image. */
+	r = R3(SYS_readlink, "/proc/self/exe", buf, sizeof(buf));
+	expect("readlink /proc/self/exe", r, (long)strlen(self));
+	expect("... names this program", r > 0 && memcmp(buf, self, (size_t)r) == 0, 1);
+
+	/* A child execs /bin/hello with its output into our pipe. */
+	expect("pipe", R1(SYS_pipe, fds), 0);
+	pid = fork_raw();
+	if (pid == 0) {
+		const char *argv[] = {"/bin/hello", "from", "exec", NULL};
+		const char *envp[] = {"FORKTEST=1", NULL};
+
+		R2(SYS_dup2, fds[1], 1);
+		R1(SYS_close, fds[0]);
+		R1(SYS_close, fds[1]);
+		R3(SYS_execve, "/bin/hello", argv, envp);
+		child_exit(42); /* exec failed */
+	}
+	R1(SYS_close, fds[1]);
+	while ((r = R3(SYS_read, fds[0], buf + n, sizeof(buf) - 1 - n)) > 0)
+		n += r;
+	buf[n] = 0;
+	expect("exec'd child's output ends", r, 0);
+	expect("hello ran with our argv", strstr(buf, "argv[2]=exec") != NULL, 1);
+	expect("... and our envp", strstr(buf, "envp[0]=FORKTEST=1") != NULL, 1);
+	expect("exec'd child reaped", wait_status(pid, &status), pid);
+	expect("hello's status 0", status, 0);
+	R1(SYS_close, fds[0]);
+
+	/* execve("/proc/self/exe"): this program again, checking that fd 20
+	 * (close-on-exec) is gone and fd 21 (not) is kept. */
+	pid = fork_raw();
+	if (pid == 0) {
+		const char *argv[] = {self, "fdcheck", NULL};
+
+		R3(SYS_dup3, 1, 20, O_CLOEXEC);
+		R2(SYS_dup2, 1, 21);
+		R3(SYS_execve, "/proc/self/exe", argv, 0);
+		child_exit(42);
+	}
+	expect("re-exec child reaped", wait_status(pid, &status), pid);
+	expect("re-exec: cloexec fd closed, other kept (status 0)", status, 0);
+}
+
+static void test_kill_and_faults(void)
+{
+	int fds[2], status;
+	long pid;
+
+	/* A fault in the child: the parent sees SIGSEGV. */
+	pid = fork_raw();
+	if (pid == 0) {
+		*(volatile int *)0 = 1;
+		child_exit(0);
+	}
+	expect("faulting child reaped", wait_status(pid, &status), pid);
+	expect("killed by SIGSEGV (status 11)", status, SIGSEGV);
+
+	/* SIGTERM to a child blocked reading a pipe. */
+	expect("pipe", R1(SYS_pipe, fds), 0);
+	pid = fork_raw();
+	if (pid == 0) {
+		char b;
+
+		R3(SYS_read, fds[0], &b, 1); /* blocks: we hold the write end */
+		child_exit(0);
+	}
+	expect("kill(child, SIGTERM)", R2(SYS_kill, pid, SIGTERM), 0);
+	expect("killed child reaped", wait_status(pid, &status), pid);
+	expect("killed by SIGTERM (status 15)", status, SIGTERM);
+	/* SIGCHLD's default is to ignore; signal 0 checks existence. */
+	expect("kill(self, SIGCHLD): ignored", R2(SYS_kill, R0(SYS_getpid), SIGCHLD), 0);
+	expect("kill(self, 0)", R2(SYS_kill, R0(SYS_getpid), 0), 0);
+	expect("kill(no such pid): ESRCH", R2(SYS_kill, 99999, SIGTERM), -ESRCH);
+	expect("kill bad signal: EINVAL", R2(SYS_kill, R0(SYS_getpid), 65), -EINVAL);
+	expect("tgkill tgid != tid: ESRCH", R3(SYS_tgkill, 1, 2, 0), -ESRCH);
+	R1(SYS_close, fds[0]);
+	R1(SYS_close, fds[1]);
+	/* A child that forks a grandchild and exits at once: the grandchild
+	 * is an orphan that the kernel reaps. */
+	pid = fork_raw();
+	if (pid == 0) {
+		if (fork_raw() == 0) {
+			long ts[2] = {0, 20000000};
+
+			R2(SYS_nanosleep, ts, 0);
+			child_exit(0);
+		}
+		child_exit(4);
+	}
+	expect("parent of an orphan reaped", wait_status(pid, &status), pid);
+	expect("its status 4", status, 4 << 8);
+	expect("the grandchild is not ours: ECHILD", wait_status(-1, &status), -ECHILD);
+}
+
+static void test_signals_groups(void)
+{
+	long act[4], old[4], mask = 0;
+
+	expect("rt_sigaction bad size: EINVAL", R4(SYS_rt_sigaction, SIGTERM, 0, 0, 4), -EINVAL);
+	expect("rt_sigaction signal 0: EINVAL", R4(SYS_rt_sigaction, 0, 0, old, 8), -EINVAL);
+	expect("rt_sigaction signal 65: EINVAL", R4(SYS_rt_sigaction, 65, 0, old, 8), -EINVAL);
+	act[0] = 0x401000, act[1] = 0x04000000, act[2] = 0x401000, act[3] = 0;
+	expect("rt_sigaction SIGKILL: EINVAL", R4(SYS_rt_sigaction, SIGKILL, act, 0, 8), -EINVAL);
+	expect("rt_sigaction set", R4(SYS_rt_sigaction, SIGTERM, act, 0, 8), 0);
+	expect("rt_sigaction get", R4(SYS_rt_sigaction, SIGTERM, 0, old, 8), 0);
+	expect("... the handler we set", old[0], 0x401000);
+	act[0] = 0;
+	R4(SYS_rt_sigaction, SIGTERM, act, 0, 8);
+	expect("rt_sigprocmask bad how: EINVAL", R4(SYS_rt_sigprocmask, 7, &mask, 0, 8), -EINVAL);
+	mask = 1l << (SIGTERM - 1);
+	expect("block SIGTERM", R4(SYS_rt_sigprocmask, 0, &mask, 0, 8), 0);
+	expect("read the mask", R4(SYS_rt_sigprocmask, 0, 0, &mask, 8), 0);
+	expect("... SIGTERM blocked", mask, 1l << (SIGTERM - 1));
+	mask = 0;
+	expect("unblock all", R4(SYS_rt_sigprocmask, 2, &mask, 0, 8), 0);
+	expect("rt_sigreturn: ENOSYS (no handlers run)", R0(SYS_rt_sigreturn), -ENOSYS);
+	for (unsigned i = 0; i < NBAD; i++) {
+		if (!bad[i])
+			continue;
+		expect("rt_sigaction hostile act", R4(SYS_rt_sigaction, SIGTERM, bad[i], 0, 8),
+		       -EFAULT);
+		expect("rt_sigaction hostile oact", R4(SYS_rt_sigaction, SIGTERM, 0, bad[i], 8),
+		       -EFAULT);
+		expect("rt_sigprocmask hostile set", R4(SYS_rt_sigprocmask, 0, bad[i], 0, 8),
+		       -EFAULT);
+		expect("rt_sigprocmask hostile oset", R4(SYS_rt_sigprocmask, 0, 0, bad[i], 8),
+		       -EFAULT);
+		expect("pipe hostile", R1(SYS_pipe, bad[i]), -EFAULT);
+		expect("pipe2 hostile", R2(SYS_pipe2, bad[i], 0), -EFAULT);
+		expect("wait4 hostile status", R4(SYS_wait4, -1, bad[i], 0, 0), -EFAULT);
+		expect("wait4 hostile rusage", R4(SYS_wait4, -1, 0, 0, bad[i]), -EFAULT);
+		expect("clone hostile parent tid",
+		       raw(SYS_clone, SIGCHLD | 0x00100000, 0, bad[i], 0, 0, 0), -EFAULT);
+		expect("clone hostile child tid",
+		       raw(SYS_clone, SIGCHLD | 0x01000000, 0, 0, bad[i], 0, 0), -EFAULT);
+	}
+	expect("pipe to read-only memory: EFAULT", R1(SYS_pipe, (long)"rodata"), -EFAULT);
+	expect("pipe2 bad flags: EINVAL", R2(SYS_pipe2, act, 1), -EINVAL);
+	expect("wait4 bad options: EINVAL", R4(SYS_wait4, -1, 0, 0x100, 0), -EINVAL);
+	expect("clone(CLONE_VM): EINVAL", raw(SYS_clone, SIGCHLD | 0x100, 0, 0, 0, 0, 0), -EINVAL);
+	expect("clone(CLONE_THREAD): EINVAL",
+	       raw(SYS_clone, 0x10000 | 0x800 | 0x100, 0, 0, 0, 0, 0), -EINVAL);
+	expect("getpgrp is our pid's group", R0(SYS_getpgrp), R1(SYS_getpgid, 0));
+	expect("getsid(0)", R1(SYS_getsid, 0) > 0, 1);
+	expect("getpgid of another pid: ESRCH", R1(SYS_getpgid, 99999), -ESRCH);
+}
+
+static unsigned long long cycles(void)
+{
+	unsigned lo, hi;
+
+	__asm__ volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi));
+	return ((unsigned long long)hi << 32) | lo;
+}
+
+/* "forktest cost": cycles (guest instructions under -icount) of one
+ * fork + child exit + wait4, and of one 1-byte pipe round trip between
+ * two processes (Linux's xas_pipe measures the same ping-pong). */
+static void bench(void)
+{
+	enum { FORKS = 20, TRIPS = 200 };
+	unsigned long long t0, t1;
+	int status, to[2], from[2];
+	char c = 0;
+	long pid;
+
+	t0 = cycles();
+	for (int i = 0; i < FORKS; i++) {
+		pid = fork_raw();
+		if (pid == 0)
+			child_exit(0);
+		wait_status(pid, &status);
+	}
+	t1 = cycles();
+	printf("forktest: fork+exit+wait4 %llu cycles\n", (t1 - t0) / FORKS);
+	R1(SYS_pipe, to);
+	R1(SYS_pipe, from);
+	pid = fork_raw();
+	if (pid == 0) {
+		while (R3(SYS_read, to[0], &c, 1) == 1)
+			R3(SYS_write, from[1], &c, 1);
+		child_exit(0);
+	}
+	R3(SYS_write, to[1], &c, 1); /* warm up */
+	R3(SYS_read, from[0], &c, 1);
+	t0 = cycles();
+	for (int i = 0; i < TRIPS; i++) {
+		R3(SYS_write, to[1], &c, 1);
+		R3(SYS_read, from[0], &c, 1);
+	}
+	t1 = cycles();
+	printf("forktest: pipe round trip %llu cycles\n", (t1 - t0) / TRIPS);
+	R1(SYS_close, to[1]);
+	wait_status(pid, &status);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "cost") == 0) {
+		bench();
+		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "fdcheck") == 0) {
+		/* Run by execve("/proc/self/exe") with fd 20 close-on-exec. */
+		if (R2(SYS_fcntl, 20, 1) != -EBADF || R2(SYS_fcntl, 21, 1) != 0)
+			return 1;
+		return 0;
+	}
+	test_fork_wait();
+	test_pipes();
+	test_dup();
+	test_exec(argv[0]);
+	test_kill_and_faults();
+	test_signals_groups();
+	printf("forktest: %d passed, %d failed\n", passed, failed);
+	if (!failed)
+		printf("forktest: ok\n");
+	return failed ? 1 : 0;
+}
