@@ -145,8 +145,8 @@ struct sched_cpu {
 	uint32_t ready_mask;      /* bit p: ready[p] is not empty */
 	volatile uint32_t nready; /* strands on the run queues (the load) */
 	struct sched_queue ready[SCHED_NPRIO];
-	struct strand *sleepers; /* by wake_ns, through timer_next */
-	struct strand *reap;     /* dead detached strands */
+	struct strand *sleepers;        /* by wake_ns, through timer_next */
+	struct strand *reap;            /* dead detached strands */
 	volatile uint8_t *need_resched; /* in this CPU's arch per-CPU area */
 	uint64_t last_tick;
 	bool tick_seen;
@@ -190,7 +190,8 @@ static inline __attribute__((always_inline)) struct sched_cpu *sched_lock_self(u
 
 /* The lock of the CPU s belongs to (s->cpu can only change while s is
  * MIGRATING, so a re-check after locking suffices). */
-static struct sched_cpu *sched_lock_strand(struct strand *s, unsigned long *f)
+static inline __attribute__((always_inline)) struct sched_cpu *sched_lock_strand(struct strand *s,
+                                                                                 unsigned long *f)
 {
 	for (;;) {
 		struct sched_cpu *c = &sched_cpus[s->cpu];
@@ -546,7 +547,8 @@ void sched_handoff_cont(struct strand *to, int result, uintptr_t sp, void (*fn)(
 		spin_unlock_irqrestore(&c->lock, f);
 		arch_call_on_stack(sp, fn, arg);
 	}
-	_Static_assert(sizeof(cur->cont_frame) == ARCH_CONT_FRAME_WORDS * sizeof(uintptr_t), "frame");
+	_Static_assert(sizeof(cur->cont_frame) == ARCH_CONT_FRAME_WORDS * sizeof(uintptr_t),
+	               "frame");
 	cur->rsp = arch_cont_init(cur->cont_frame, sp, sched_cont_start, cur);
 	if (to) {
 		to->wait_result = result;

@@ -248,7 +248,7 @@ unsigned waitq_wake_all(struct waitq *wq)
  * flags), or -EIDRM, lock not held, once it has been destroyed.  Every
  * object operation but a wait (which checks under the lock it already
  * holds, waitq_wait_locked) starts here. */
-static int waitq_lock_live(struct waitq *wq, unsigned long *f)
+static inline __attribute__((always_inline)) int waitq_lock_live(struct waitq *wq, unsigned long *f)
 {
 	*f = spin_lock_irqsave(&wq->lock);
 	if (wq->dead) {
@@ -261,7 +261,8 @@ static int waitq_lock_live(struct waitq *wq, unsigned long *f)
 /* Wake up to n waiters of a live wq: 0, or -EIDRM once it is destroyed.
  * unit, when not NULL, is a semaphore's count: a unit nobody was waiting
  * for is added to it, under the same lock, for the next sem_down. */
-static int waitq_wake_live(struct waitq *wq, unsigned n, uint64_t *unit)
+static inline __attribute__((always_inline)) int waitq_wake_live(struct waitq *wq, unsigned n,
+                                                                 uint64_t *unit)
 {
 	unsigned long f;
 	unsigned woken;
