@@ -23,6 +23,12 @@
  * (kernel/linux/lx_module.c) is one such trusted handler, with a guard
  * selecting the processes it serves.
  *
+ * fork, exec and waiting (kernel/process_fork.c): a child gets a copy of
+ * every page, the FPU state and the saved registers (rax = 0); exec builds
+ * the new image on a new context and swaps it in only once nothing can
+ * fail; an ended child is a zombie until its parent reaps it, and the
+ * children of an ended process are orphans a reaper strand frees.
+ *
  * Faults: an exception in ring 3 that nothing resolved kills the process:
  * a line names it, the address and the instruction; its strand ends, and
  * process_wait frees the context, its pages and the personality state.
@@ -57,7 +63,8 @@
 #define PROCESS_NAME_MAX     32
 #define PROCESS_MAX_HANDLERS 4
 #define PROCESS_PORTALS      8 /* portal handles per process (kernel/portal.c) */
-#define PROCESS_EXE_MAX      256 /* longest program path kept (execve) */
+
+#define PROCESS_EXE_MAX 256 /* longest program path kept (execve) */
 
 struct translation_ctx;
 struct process_handler;
@@ -99,7 +106,7 @@ struct process {
 	uint64_t portal_a[3];
 	uint64_t portal_result;
 	int portal_status;
-	struct strand *portal_self;  /* this process's strand while it waits */
+	struct strand *portal_self;      /* this process's strand while it waits */
 	struct trap_frame *portal_frame; /* its system call's frame while it waits */
 	/* Borrowing (kernel/portal.c): while this process's strand runs the
 	 * server of the portal it called, acting is that server (process_
@@ -109,9 +116,9 @@ struct process {
 	struct process *acting;
 	struct process *host; /* while another's strand runs it: that strand's process */
 	uint64_t kstack_top;
-	struct portal *portal_in; /* the portal whose server its strand runs */
-	int portal_end_code;      /* a borrowed run ended the server: its status */
-	int portal_end_state;     /* ... and PROCESS_EXITED or PROCESS_KILLED; 0: none */
+	struct portal *portal_in;    /* the portal whose server its strand runs */
+	int portal_end_code;         /* a borrowed run ended the server: its status */
+	int portal_end_state;        /* ... and PROCESS_EXITED or PROCESS_KILLED; 0: none */
 	struct process *portal_next; /* a portal's queue of callers, wake lists */
 	/* Parent and children (kernel/process_fork.c, under its tree lock).
 	 * parent NULL: started by the kernel (process_spawn: its starter
@@ -255,13 +262,13 @@ void process_set_fs_base(struct process *p, uint64_t base);
  * state, FS base, personality state, and f with rax = 0 (rsp = newsp if
  * not 0); if child_tid, the child's pid is written there in the child's
  * memory before it runs.  *out: the child (already running). */
-int process_fork(struct process *p, const struct trap_frame *f, uint64_t newsp,
-                 uint64_t child_tid, struct process **out);
+int process_fork(struct process *p, const struct trap_frame *f, uint64_t newsp, uint64_t child_tid,
+                 struct process **out);
 /* Replace p's image with path's (argv, envp NULL-terminated).  Everything
  * that can fail happens first, on a new address space; on failure p is
  * untouched.  On success f is the new program's entry state. */
-int process_exec(struct process *p, struct trap_frame *f, const char *path,
-                 const char *const *argv, const char *const *envp);
+int process_exec(struct process *p, struct trap_frame *f, const char *path, const char *const *argv,
+                 const char *const *envp);
 /* The children of p that pid selects (-1: any, > 0: that one; others: as
  * -1, no groups here): 0 and *out = an ended one, unlinked (the caller
  * reaps it with process_wait), or 0 and *out = NULL if some are still

@@ -47,7 +47,6 @@
 
 #define PROCESS_PAGE 4096ull
 
-
 static struct spinlock process_tree_lock = SPINLOCK_INIT("process tree", SYNC_RANK_OBJ + 3);
 
 /* ---- the reaper of orphans ---- */

@@ -139,7 +139,7 @@ static inline __attribute__((always_inline)) unsigned long spin_lock_irqsave(str
 }
 
 static inline __attribute__((always_inline)) void spin_unlock_irqrestore(struct spinlock *l,
-                                                                        unsigned long flags)
+                                                                         unsigned long flags)
 {
 	spin_unlock_irqsoff(l);
 	arch_irq_restore(flags);

@@ -196,6 +196,28 @@ static void test_pipes(void)
 	expect("writer status 0", status, 0);
 	R1(SYS_close, fds[0]);
 
+	/* The C library's stdio over a pipe (musl reads with readv). */
+	expect("pipe", R1(SYS_pipe, fds), 0);
+	pid = fork_raw();
+	if (pid == 0) {
+		R1(SYS_close, fds[0]);
+		R3(SYS_write, fds[1], "line one\nline two\n", 18);
+		child_exit(0);
+	}
+	R1(SYS_close, fds[1]);
+	{
+		FILE *in = fdopen(fds[0], "r");
+		char line[64];
+		int lines = 0;
+
+		while (in && fgets(line, sizeof(line), in))
+			lines += strncmp(line, "line ", 5) == 0;
+		expect("fgets reads both lines from the pipe", lines, 2);
+		if (in)
+			fclose(in);
+	}
+	expect("stdio writer reaped", wait_status(pid, &status), pid);
+
 	/* O_NONBLOCK: empty read -EAGAIN; fill to the pipe's size. */
 	expect("pipe2(O_NONBLOCK|O_CLOEXEC)", R2(SYS_pipe2, fds, O_NONBLOCK | O_CLOEXEC), 0);
 	expect("empty, nonblocking: EAGAIN", R3(SYS_read, fds[0], buf, 1), -EAGAIN);

@@ -63,4 +63,3 @@ void percpu_set_online(struct percpu *p)
 	if (p->id == percpu_nonline)
 		__atomic_store_n(&percpu_nonline, p->id + 1, __ATOMIC_RELEASE);
 }
-

@@ -21,10 +21,10 @@
 #include "kernel/kprintf.h"
 #include "kernel/uaccess.h"
 
-#define MSR_STAR    0xc0000081
-#define MSR_LSTAR   0xc0000082
-#define MSR_FMASK   0xc0000084
-#define EFER_SCE    0x1u
+#define MSR_STAR  0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_FMASK 0xc0000084
+#define EFER_SCE  0x1u
 
 #define CR0_MP         (1u << 1)
 #define CR0_EM         (1u << 2)

@@ -3,17 +3,18 @@
  * as a trusted in-kernel module).
  *
  * The personality implements the subset of Linux x86-64 system calls that
- * static musl programs (and simple busybox applets) make, on a per-process
- * state, struct lx_proc: the file-descriptor table (the console as fds 0,
- * 1 and 2; files and directories of the read-only root file system), the
- * memory areas (ELF image, stack, brk heap, anonymous mmaps), identity and
- * exit status.  lx_syscall_regs(proc, regs) is the whole entry: the
- * personality's MachineTrap.Syscall handler (lx_module.c) calls it with the
- * saved registers and puts the result in rax.  Unknown numbers
- * return -ENOSYS.
+ * static musl programs and busybox (its shell pipelines included) make, on a
+ * per-process state, struct lx_proc: the file-descriptor table (the console
+ * as fds 0, 1 and 2; files and directories of the read-only root file
+ * system; pipe ends), the memory areas (ELF image, stack, brk heap,
+ * anonymous mmaps), identity, signal state and exit status.
+ * lx_syscall_regs(proc, regs) is the whole entry: the personality's
+ * MachineTrap.Syscall handler (lx_module.c) calls it with the saved
+ * registers and puts the result in rax.  Unknown numbers return -ENOSYS.
  *
  * Everything machine- or kernel-specific is behind struct lx_host_ops
- * (mapping pages, the FS base, the console, time, exit), and user memory is
+ * (mapping pages, the FS base, the console, time, the shared lock, blocking,
+ * fork/exec/wait/kill, which the process layer finishes), and user memory is
  * reached only through kernel/uaccess.h, so the logic is host-testable with
  * fakes.  Every argument is hostile: bad pointers give -EFAULT, bad values
  * the errno Linux gives, and no kernel memory reaches user space (every
@@ -25,7 +26,10 @@
  * [mmap_min, mmap_top).  Pages are mapped eagerly by ops->vm_map (zeroed).
  *
  * Callers: the process layer, on the process's own strand (one system call
- * at a time per process, so no lock).  Errors: Linux errno values, negated.
+ * at a time per process, so its own state needs no lock).  What processes
+ * share since fork - open files' reference counts and status flags, pipes,
+ * another process's pending signals - is changed under ops->lock only.
+ * Errors: Linux errno values, negated.
  */
 #ifndef KERNEL_LINUX_LX_H
 #define KERNEL_LINUX_LX_H
@@ -63,6 +67,7 @@
 #define LX_SYS_brk             12
 #define LX_SYS_ioctl           16
 #define LX_SYS_writev          20
+#define LX_SYS_readv           19
 #define LX_SYS_nanosleep       35
 #define LX_SYS_getpid          39
 #define LX_SYS_exit            60
@@ -301,6 +306,7 @@ long lx_syscall(struct lx_proc *p, uint64_t nr, const uint64_t a[6]);
 long lx_sys_read(struct lx_proc *p, uint64_t fd, uint64_t buf, uint64_t count);
 long lx_sys_write(struct lx_proc *p, uint64_t fd, uint64_t buf, uint64_t count);
 long lx_sys_writev(struct lx_proc *p, uint64_t fd, uint64_t iov, uint64_t cnt);
+long lx_sys_readv(struct lx_proc *p, uint64_t fd, uint64_t iov, uint64_t cnt);
 long lx_sys_openat(struct lx_proc *p, int64_t dirfd, uint64_t path, uint64_t flags, uint64_t mode);
 long lx_sys_close(struct lx_proc *p, uint64_t fd);
 long lx_sys_lseek(struct lx_proc *p, uint64_t fd, int64_t off, uint64_t whence);

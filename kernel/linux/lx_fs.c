@@ -64,27 +64,19 @@ static struct lx_file *lx_fd_get(struct lx_proc *p, uint64_t fd)
 	return fd < LX_MAX_FD ? p->fd[fd] : NULL;
 }
 
-long lx_sys_read(struct lx_proc *p, uint64_t fd, uint64_t buf, uint64_t count)
+/* Read up to count bytes of f to user buf (range checked by the caller);
+ * -LX_EBLOCK: an empty pipe, the caller blocks. */
+static long lx_read_file(struct lx_proc *p, struct lx_file *f, uint64_t buf, uint64_t count)
 {
-	struct lx_file *f = lx_fd_get(p, fd);
 	const struct rootfs_node *n;
 	uint64_t left;
 
-	if (!f)
-		return -EBADF;
-	if (count > LX_RW_MAX)
-		count = LX_RW_MAX;
-	if (!uaccess_range_ok(buf, count))
-		return -EFAULT;
 	if (f->kind == LX_FILE_CONSOLE)
 		return 0; /* no console input yet: end of file */
-	if (f->kind == LX_FILE_PIPE_R || f->kind == LX_FILE_PIPE_W) {
-		long r = f->kind == LX_FILE_PIPE_R ? lx_pipe_read(p, f, buf, count) : -EBADF;
-
-		if (r == -LX_EBLOCK)
-			p->ops->block(p->ctx, LX_SYS_read);
-		return r;
-	}
+	if (f->kind == LX_FILE_PIPE_R)
+		return lx_pipe_read(p, f, buf, count);
+	if (f->kind == LX_FILE_PIPE_W)
+		return -EBADF;
 	n = f->node;
 	if (rootfs_is_dir(n))
 		return -EISDIR;
@@ -97,6 +89,66 @@ long lx_sys_read(struct lx_proc *p, uint64_t fd, uint64_t buf, uint64_t count)
 		return -EFAULT;
 	f->pos += count;
 	return (long)count;
+}
+
+long lx_sys_read(struct lx_proc *p, uint64_t fd, uint64_t buf, uint64_t count)
+{
+	struct lx_file *f = lx_fd_get(p, fd);
+	long r;
+
+	if (!f)
+		return -EBADF;
+	if (count > LX_RW_MAX)
+		count = LX_RW_MAX;
+	if (!uaccess_range_ok(buf, count))
+		return -EFAULT;
+	r = lx_read_file(p, f, buf, count);
+	if (r == -LX_EBLOCK)
+		p->ops->block(p->ctx, LX_SYS_read);
+	return r;
+}
+
+/* musl's stdio reads with readv.  Validated as writev; a short read (a
+ * pipe, the end of a file) ends it; it blocks only if nothing was read. */
+long lx_sys_readv(struct lx_proc *p, uint64_t fd, uint64_t iov, uint64_t cnt)
+{
+	struct lx_file *f = lx_fd_get(p, fd);
+	struct lx_iovec v;
+	uint64_t total = 0;
+	long done = 0;
+
+	if (!f)
+		return -EBADF;
+	if (cnt > LX_IOV_MAX)
+		return -EINVAL;
+	if (!uaccess_range_ok(iov, cnt * sizeof(v)))
+		return -EFAULT;
+	for (uint64_t i = 0; i < cnt; i++) {
+		if (copy_from_user(&v, iov + i * sizeof(v), sizeof(v)))
+			return -EFAULT;
+		if ((int64_t)v.len < 0 || v.len > (uint64_t)INT64_MAX - total)
+			return -EINVAL;
+		total += v.len;
+		if (v.len && !uaccess_range_ok(v.base, v.len))
+			return -EFAULT;
+	}
+	for (uint64_t i = 0; i < cnt; i++) {
+		long r;
+
+		if (copy_from_user(&v, iov + i * sizeof(v), sizeof(v)))
+			return done ? done : -EFAULT;
+		if (v.len == 0)
+			continue;
+		r = lx_read_file(p, f, v.base, v.len < LX_RW_MAX ? v.len : LX_RW_MAX);
+		if (r == -LX_EBLOCK && !done)
+			p->ops->block(p->ctx, LX_SYS_readv);
+		if (r < 0)
+			return done ? done : r;
+		done += r;
+		if ((uint64_t)r < v.len)
+			break;
+	}
+	return done;
 }
 
 /* Write count bytes at user buf to f; the bytes written or -errno. */

@@ -231,6 +231,8 @@ static int64_t lx_after_exec(struct process *p, struct trap_frame *f, uint64_t u
 	int err;
 
 	(void)unused;
+	if (!a)
+		return -EFAULT; /* cannot happen: execve set it before asking */
 	lx->exec = NULL;
 	err = process_exec(p, f, a->path, a->argv, a->envp);
 	lx_exec_args_free(a);

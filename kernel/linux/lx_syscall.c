@@ -167,6 +167,8 @@ __attribute__((optimize("omit-frame-pointer"))) long lx_syscall_regs(struct lx_p
 		return lx_sys_ioctl(p, (uint32_t)r->rdi, r->rsi, r->rdx);
 	case LX_SYS_writev:
 		return lx_sys_writev(p, (uint32_t)r->rdi, r->rsi, r->rdx);
+	case LX_SYS_readv:
+		return lx_sys_readv(p, (uint32_t)r->rdi, r->rsi, r->rdx);
 	case LX_SYS_nanosleep:
 		return lx_sys_nanosleep(p, r->rdi, r->rsi);
 	case LX_SYS_getpid:

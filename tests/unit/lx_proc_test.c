@@ -303,6 +303,27 @@ static void pipes(void)
 		CHECK_EQ(S(LX_SYS_read, (uint64_t)r, U(128), 10, 0), 5);
 		CHECK(memcmp(fake_umem + 128, "abcde", 5) == 0);
 	}
+	/* readv: fills the first buffer, the rest of the data in the second,
+	 * stops short; on an empty pipe it blocks as readv. */
+	{
+		uint64_t iov[6] = {U(600), 3, U(700), 10, U(800), 10};
+
+		memcpy(fake_umem + 256, iov, sizeof(iov));
+		CHECK_EQ(S(LX_SYS_write, (uint64_t)w, ustr(64, "vector"), 6, 0), 6);
+		CHECK_EQ(S(LX_SYS_readv, (uint64_t)r, U(256), 3, 0), 6);
+		CHECK(memcmp(fake_umem + 600, "vec", 3) == 0 &&
+		      memcmp(fake_umem + 700, "tor", 3) == 0);
+		blocks = 0;
+		CHECK_EQ(S(LX_SYS_readv, (uint64_t)r, U(256), 3, 0), -LX_EBLOCK);
+		CHECK_EQ(blocks, 1);
+		CHECK_EQ(block_nr, (uint64_t)LX_SYS_readv);
+		iov[2] = KPTR;
+		memcpy(fake_umem + 256, iov, sizeof(iov));
+		CHECK_EQ(S(LX_SYS_readv, (uint64_t)r, U(256), 3, 0), -EFAULT);
+		CHECK_EQ(S(LX_SYS_readv, (uint64_t)r, KPTR, 1, 0), -EFAULT);
+		CHECK_EQ(S(LX_SYS_readv, (uint64_t)r, U(256), 5000, 0), -EINVAL);
+		CHECK_EQ(S(LX_SYS_readv, (uint64_t)w, U(256), 1, 0), -EBADF);
+	}
 	/* Fill it: an atomic write that does not fit blocks; a big one is short. */
 	blocks = 0;
 	for (int i = 0; i < 4; i++)
