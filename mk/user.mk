@@ -57,13 +57,15 @@ test-user: $(KERNEL_ELF) $(USER_CPIO)
 # shared guest machine (BENCH_GUEST_QEMU, mk/bench.mk): the null system call
 # (/bin/nullsys); the cross-address-space call (/bin/xas_bench calling
 # /bin/xas_server's portal through the xas extension); Table 4 through the
-# process's own VM extension (/bin/vmuser table4).  The later boots run
+# process's own VM extension (/bin/vmuser table4); a pipe round trip between
+# two Linux processes (/bin/forktest cost: xas_pipe, Linux's own row).  The later boots run
 # without the lock-order checker, as bench= boots do.  bench-quick-user
 # prints the same boots' BENCH lines for the repeatability test.
-BENCH_USER_BOOTS := null xas vm
+BENCH_USER_BOOTS := null xas vm pipe
 BENCH_USER_ARGS_null := init=/bin/nullsys
 BENCH_USER_ARGS_xas := nolockcheck exts=/ext/xas.o procs=/bin/xas_server,/bin/xas_bench
 BENCH_USER_ARGS_vm := nolockcheck init=/bin/vmuser table4
+BENCH_USER_ARGS_pipe := nolockcheck init=/bin/forktest cost
 bench_user_boot = $(call bench_guest_boot,$(1),-kernel $(KERNEL_ELF) -initrd $(USER_CPIO) \
 	-append "$(BENCH_USER_ARGS_$(2))")
 BENCH_REPEAT += user
