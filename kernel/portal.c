@@ -315,6 +315,7 @@ static void portal_borrow_done(void *arg)
 	struct process *s = po->server, *n; /* s cannot end while this runs */
 	unsigned long fl = spin_lock_irqsave(&portal_lock);
 	bool wait = s->portal_op == PORTAL_OP_RETURN_WAIT && !s->portal_end_state;
+	struct strand *ss = po->server_strand; /* read under the lock */
 
 	if (__builtin_expect(wait && !po->qhead, 1)) {
 		po->waiting = true;
@@ -332,7 +333,7 @@ static void portal_borrow_done(void *arg)
 		portal_answer(s, 0, 0); /* a Reply returns 0; an end ends */
 	}
 	spin_unlock_irqrestore(&portal_lock, fl);
-	sched_unblock(po->server_strand, 0);
+	sched_unblock(ss, 0);
 	portal_call_return(o, o->portal_frame);
 }
 
@@ -340,8 +341,7 @@ static void portal_borrow_done(void *arg)
  * strand back, and finish on o's stack - s's kernel stack, where this
  * runs, must be left before anything can run s again. */
 static __attribute__((noreturn)) void portal_unborrow(struct process *o, struct process *s,
-                                                      int status, uint64_t result,
-                                                      unsigned long fl)
+                                                      int status, uint64_t result, unsigned long fl)
 {
 	o->portal_in->caller = NULL;
 	o->portal_status = status;
@@ -377,11 +377,19 @@ static int64_t portal_do_call(struct process *p, struct trap_frame *f)
 	p->portal_done = false;
 	p->portal_self = arch_percpu_current();
 	p->portal_frame = f;
-	if (po->waiting && !po->caller && !p->host)
+	/* A server strand that has just published itself waiting (its
+	 * Return, under this lock) is still on its CPU until its switch away
+	 * completes (sched_handoff_cont: after this lock is dropped; its FPU
+	 * state is saved there too): it still runs on the kernel stack a
+	 * borrower would use.  Borrow only once it is off every CPU (on_cpu
+	 * is cleared after the switch); else take the strand path. */
+	if (po->waiting && !po->caller && !p->host &&
+	    !__atomic_load_n(&po->server_strand->on_cpu, __ATOMIC_ACQUIRE))
 		portal_borrow(p, s, po, fl);
 	if (po->waiting && !po->caller) {
 		/* The server waits but this strand runs a server itself (a
-		 * nested call): wake the server's strand and hand it the CPU. */
+		 * nested call), or the server's strand is still leaving its
+		 * CPU: wake the server's strand and hand it the CPU. */
 		po->waiting = false;
 		po->caller = p;
 		to = po->server_strand;

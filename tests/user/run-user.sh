@@ -131,6 +131,12 @@ run xas-server-faults 33 "exts=/ext/xas.o procs=/bin/xas_server,/bin/xas_crash" 
 	! "$NOCRASH"
 run xas-not-loaded 33 "procs=/bin/xas_server" "xas_server: cannot register a portal (-38)" \
 	"procs: /bin/xas_server exited with status 1" ! "$NOCRASH"
+# The server changes while it runs on the client's strand: it forks and
+# waits for a child, answers another portal (-EBUSY), gets an unmapped argp
+# (the call delivered in rdx, -EFAULT), executes a new image that answers
+# the pending call, and is killed by SIGKILL in a call (-EPIPE, status 9).
+run xas-stress-life 33 "exts=/ext/xas.o init=/bin/xas_stress life borrowed" \
+	"xas_stress: life ok" "init: /bin/xas_stress exited with status 0" ! "$NOCRASH" "FAIL"
 # Application-specific system calls: vmuser loads its own VM extension
 # (system calls + a ProtectionFault handler for its context); vmother, beside
 # it, is not served by it, cannot unload or replace it, is served by its own
@@ -152,6 +158,20 @@ SMP=2
 # migrates may write through a stale entry without faulting.)
 run smp2-xas-call 33 "$XAS" "xas_client: 1000 round trips" "xas_intruder: ok" "xas_client: ok" \
 	"procs: /bin/xas_server exited with status 3" ! "$NOCRASH" "FAIL"
+# Several clients calling one server from both CPUs: every result checked,
+# xmm5 kept on both sides, every call counted.  The server works in each
+# call so that calls overlap (queued callers, served by the server's own
+# strand): a client that finds the server's strand still leaving its CPU
+# must not borrow its kernel stack (kernel/portal.c, portal_do_call).
+run smp2-xas-stress-many 33 "exts=/ext/xas.o init=/bin/xas_stress many 3 1000 3000" \
+	"xas_stress: 3 clients x 1000 calls, 3006 served" "xas_stress: many ok" \
+	"init: /bin/xas_stress exited with status 0" ! "$NOCRASH" "FAIL"
+# The server exits with calls running and queued from both CPUs: each
+# client sees -EPIPE after right answers only.
+run smp2-xas-stress-die 33 "exts=/ext/xas.o init=/bin/xas_stress die 3 1500" \
+	"xas_stress: die ok" "init: /bin/xas_stress exited with status 0" ! "$NOCRASH" "FAIL"
+run smp2-xas-stress-life 33 "exts=/ext/xas.o init=/bin/xas_stress life" \
+	"xas_stress: life ok" "init: /bin/xas_stress exited with status 0" ! "$NOCRASH" "FAIL"
 run smp2-many 33 "procs=/bin/fpu,/bin/fpu,/bin/fault,/bin/hello,/bin/mmap,/bin/brk" \
 	"fpu: ok (1.644933733515)" "mmap: ok" "procs: /bin/fault exited with status 142" \
 	"procs: /bin/brk exited with status 0" "procs: all 6 ended" ! "$NOCRASH" "FAIL"
