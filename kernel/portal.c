@@ -214,6 +214,19 @@ static void portal_wait_done(struct process *p)
 	}
 }
 
+/* The first queued caller becomes the one the server serves (lock held,
+ * queue not empty). */
+static struct process *portal_serve_next(struct portal *po)
+{
+	struct process *n = po->qhead;
+
+	po->qhead = n->portal_next;
+	if (!po->qhead)
+		po->qtail = NULL;
+	po->caller = n;
+	return n;
+}
+
 /* Answer c with status/result (lock held); the caller wakes it. */
 static inline void portal_answer(struct process *c, int status, uint64_t result)
 {
@@ -323,11 +336,7 @@ static void portal_borrow_done(void *arg)
 		portal_call_return(o, o->portal_frame);
 	}
 	if (wait) {
-		n = po->qhead;
-		po->qhead = n->portal_next;
-		if (!po->qhead)
-			po->qtail = NULL;
-		po->caller = n;
+		n = portal_serve_next(po);
 		portal_answer(s, 0, n->portal_a[1]);
 	} else {
 		portal_answer(s, 0, 0); /* a Reply returns 0; an end ends */
@@ -442,11 +451,7 @@ static int64_t portal_do_return(struct process *p, struct trap_frame *f, bool wa
 	arg = 0;
 	if (wait) {
 		/* A caller is queued: serve it without blocking. */
-		n = po->qhead;
-		po->qhead = n->portal_next;
-		if (!po->qhead)
-			po->qtail = NULL;
-		po->caller = n;
+		n = portal_serve_next(po);
 		arg = n->portal_a[1];
 	}
 	spin_unlock_irqrestore(&portal_lock, fl);
