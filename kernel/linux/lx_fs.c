@@ -108,17 +108,20 @@ long lx_sys_read(struct lx_proc *p, uint64_t fd, uint64_t buf, uint64_t count)
 	return r;
 }
 
-/* musl's stdio reads with readv.  Validated as writev; a short read (a
- * pipe, the end of a file) ends it; it blocks only if nothing was read. */
-long lx_sys_readv(struct lx_proc *p, uint64_t fd, uint64_t iov, uint64_t cnt)
+static long lx_write_file(struct lx_proc *p, struct lx_file *f, uint64_t buf, uint64_t count);
+
+/* readv and writev: validate the whole vector first, as Linux does
+ * (lengths, overflow of the sum, every pointer), then move segment by
+ * segment with xfer; a short transfer (a pipe, the end of a file) ends it,
+ * and it blocks (call nr run again) only if nothing moved yet. */
+static long lx_rw_vec(struct lx_proc *p, struct lx_file *f, uint64_t iov, uint64_t cnt,
+                      long (*xfer)(struct lx_proc *, struct lx_file *, uint64_t, uint64_t),
+                      uint64_t nr)
 {
-	struct lx_file *f = lx_fd_get(p, fd);
 	struct lx_iovec v;
 	uint64_t total = 0;
 	long done = 0;
 
-	if (!f)
-		return -EBADF;
 	if (cnt > LX_IOV_MAX)
 		return -EINVAL;
 	if (!uaccess_range_ok(iov, cnt * sizeof(v)))
@@ -127,11 +130,13 @@ long lx_sys_readv(struct lx_proc *p, uint64_t fd, uint64_t iov, uint64_t cnt)
 		if (copy_from_user(&v, iov + i * sizeof(v), sizeof(v)))
 			return -EFAULT;
 		if ((int64_t)v.len < 0 || v.len > (uint64_t)INT64_MAX - total)
-			return -EINVAL;
+			return -EINVAL; /* a negative ssize_t, or the sum overflows */
 		total += v.len;
 		if (v.len && !uaccess_range_ok(v.base, v.len))
 			return -EFAULT;
 	}
+	if (nr == LX_SYS_writev && f->kind != LX_FILE_CONSOLE && f->kind != LX_FILE_PIPE_W)
+		return -EBADF;
 	for (uint64_t i = 0; i < cnt; i++) {
 		long r;
 
@@ -139,9 +144,9 @@ long lx_sys_readv(struct lx_proc *p, uint64_t fd, uint64_t iov, uint64_t cnt)
 			return done ? done : -EFAULT;
 		if (v.len == 0)
 			continue;
-		r = lx_read_file(p, f, v.base, v.len < LX_RW_MAX ? v.len : LX_RW_MAX);
+		r = xfer(p, f, v.base, v.len < LX_RW_MAX ? v.len : LX_RW_MAX);
 		if (r == -LX_EBLOCK && !done)
-			p->ops->block(p->ctx, LX_SYS_readv);
+			p->ops->block(p->ctx, nr); /* nothing moved yet: wait, run again */
 		if (r < 0)
 			return done ? done : r;
 		done += r;
@@ -149,6 +154,14 @@ long lx_sys_readv(struct lx_proc *p, uint64_t fd, uint64_t iov, uint64_t cnt)
 			break;
 	}
 	return done;
+}
+
+/* musl's stdio reads with readv. */
+long lx_sys_readv(struct lx_proc *p, uint64_t fd, uint64_t iov, uint64_t cnt)
+{
+	struct lx_file *f = lx_fd_get(p, fd);
+
+	return f ? lx_rw_vec(p, f, iov, cnt, lx_read_file, LX_SYS_readv) : -EBADF;
 }
 
 /* Write count bytes at user buf to f; the bytes written or -errno. */
@@ -192,45 +205,8 @@ long lx_sys_write(struct lx_proc *p, uint64_t fd, uint64_t buf, uint64_t count)
 long lx_sys_writev(struct lx_proc *p, uint64_t fd, uint64_t iov, uint64_t cnt)
 {
 	struct lx_file *f = lx_fd_get(p, fd);
-	struct lx_iovec v;
-	uint64_t total = 0;
-	long done = 0;
 
-	if (!f)
-		return -EBADF;
-	if (cnt > LX_IOV_MAX)
-		return -EINVAL;
-	if (!uaccess_range_ok(iov, cnt * sizeof(v)))
-		return -EFAULT;
-	/* Validate first (lengths, overflow, pointers), as Linux does. */
-	for (uint64_t i = 0; i < cnt; i++) {
-		if (copy_from_user(&v, iov + i * sizeof(v), sizeof(v)))
-			return -EFAULT;
-		if ((int64_t)v.len < 0 || v.len > (uint64_t)INT64_MAX - total)
-			return -EINVAL; /* a negative ssize_t, or the sum overflows */
-		total += v.len;
-		if (v.len && !uaccess_range_ok(v.base, v.len))
-			return -EFAULT;
-	}
-	if (f->kind != LX_FILE_CONSOLE && f->kind != LX_FILE_PIPE_W)
-		return -EBADF;
-	for (uint64_t i = 0; i < cnt; i++) {
-		long r;
-
-		if (copy_from_user(&v, iov + i * sizeof(v), sizeof(v)))
-			return done ? done : -EFAULT;
-		if (v.len == 0)
-			continue;
-		r = lx_write_file(p, f, v.base, v.len);
-		if (r == -LX_EBLOCK && !done)
-			p->ops->block(p->ctx, LX_SYS_writev); /* nothing written yet: wait, again */
-		if (r < 0)
-			return done ? done : r;
-		done += r;
-		if ((uint64_t)r < v.len)
-			break; /* a pipe took part of it: a short write */
-	}
-	return done;
+	return f ? lx_rw_vec(p, f, iov, cnt, lx_write_file, LX_SYS_writev) : -EBADF;
 }
 
 /* Copy a path from user space into buf[ROOTFS_PATH_MAX]. */
