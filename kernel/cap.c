@@ -18,6 +18,19 @@
  */
 #include "kernel/cap.h"
 #include "kernel/interface.h"
+#ifdef SPINDLE_KERNEL
+#include "kernel/sync.h"
+/* The table's lock: creates and revokes on several CPUs at once (every
+ * PhysAddr page of every process is a capability in cap_kernel).  A leaf
+ * but for the heap (a new chunk), so it ranks just under it. */
+#define CAP_LOCK(t)      spin_lock_irqsave(&(t)->lock)
+#define CAP_UNLOCK(t, f) spin_unlock_irqrestore(&(t)->lock, f)
+#define CAP_RANK_LOCK    (SYNC_RANK_HEAP - 1)
+#else
+/* Hosted (unit tests, tools): one thread. */
+#define CAP_LOCK(t)      ((void)(t), 0ul)
+#define CAP_UNLOCK(t, f) ((void)(t), (void)(f))
+#endif
 
 #define CAP_NO_FREE  UINT32_MAX
 #define CAP_GEN_LAST UINT32_MAX
@@ -37,6 +50,9 @@ struct cap_table {
 	uint32_t nchunks_max;
 	uint32_t free_head; /* index of the first free slot or CAP_NO_FREE */
 	uint32_t live;
+#ifdef SPINDLE_KERNEL
+	struct spinlock lock; /* free list, growth, live, a slot's change of state */
+#endif
 };
 
 struct cap_table *cap_kernel;
@@ -103,6 +119,9 @@ struct cap_table *cap_table_create(uint32_t max_slots)
 		return NULL;
 	}
 	t->free_head = CAP_NO_FREE;
+#ifdef SPINDLE_KERNEL
+	spin_init(&t->lock, "capabilities", CAP_RANK_LOCK);
+#endif
 	return t;
 }
 
@@ -145,12 +164,17 @@ int cap_create(struct cap_table *t, uint8_t type, void *obj, cap_t *out)
 	uint32_t index;
 	int err;
 
+	unsigned long f;
+
 	if (!t || !obj || !out || type == CAP_TYPE_NONE)
 		return -EINVAL;
+	f = CAP_LOCK(t);
 	if (t->free_head == CAP_NO_FREE) {
 		err = cap_grow(t);
-		if (err)
+		if (err) {
+			CAP_UNLOCK(t, f);
 			return err;
+		}
 	}
 	index = t->free_head;
 	s = cap_slot(t, index);
@@ -162,6 +186,7 @@ int cap_create(struct cap_table *t, uint8_t type, void *obj, cap_t *out)
 	__atomic_store_n(&s->type, type, __ATOMIC_RELEASE);
 	t->live++;
 	*out = cap_make(s->gen, index, type);
+	CAP_UNLOCK(t, f);
 	return 0;
 }
 
@@ -198,12 +223,18 @@ void *cap_lookup(const struct cap_table *t, cap_t c, uint8_t type)
 int cap_revoke(struct cap_table *t, cap_t c, uint8_t type, void **obj)
 {
 	struct cap_slot *s;
+	unsigned long f;
 	void *o;
 	int err;
 
+	if (!t)
+		return -EINVAL;
+	f = CAP_LOCK(t); /* checked under the lock: of two revokes one wins */
 	err = cap_check(t, c, type, &o);
-	if (err)
+	if (err) {
+		CAP_UNLOCK(t, f);
 		return err;
+	}
 	s = cap_slot(t, cap_index_of(c));
 	/* From this store on, every copy of c fails its generation check. */
 	if (s->gen == CAP_GEN_LAST) {
@@ -219,6 +250,7 @@ int cap_revoke(struct cap_table *t, cap_t c, uint8_t type, void **obj)
 		t->free_head = cap_index_of(c);
 	}
 	t->live--;
+	CAP_UNLOCK(t, f);
 	if (obj)
 		*obj = o;
 	return 0;

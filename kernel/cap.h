@@ -35,8 +35,8 @@
  * generated interface wrappers resolve to capabilities before the callee
  * checks them (docs/capabilities.md, "Capabilities held by extensions").
  *
- * Locking: cap_create and cap_revoke are serialised by the table's owner
- * (single CPU for now; a spinlock when SMP arrives).  cap_check reads one
+ * Locking: cap_create and cap_revoke take the table's spinlock (in the
+ * kernel; hosted builds are single-threaded).  cap_check reads one
  * slot and takes no lock: it proves that the handle was current when it was
  * checked; keeping the object alive for the duration of the use is the
  * object's own business (reference count or the dispatcher's epochs).

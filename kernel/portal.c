@@ -346,11 +346,12 @@ static void portal_borrow_done(void *arg)
 	portal_call_return(o, o->portal_frame);
 }
 
-/* Leave server s (lock held, fl) for o's own code: answer o, switch o's
- * strand back, and finish on o's stack - s's kernel stack, where this
- * runs, must be left before anything can run s again. */
-static __attribute__((noreturn)) void portal_unborrow(struct process *o, struct process *s,
-                                                      int status, uint64_t result, unsigned long fl)
+/* Leave the server o's strand runs (lock held, fl) for o's own code:
+ * answer o, switch o's strand back, and finish on o's stack - the
+ * server's kernel stack, where this runs, must be left before anything
+ * can run the server again. */
+static __attribute__((noreturn)) void portal_unborrow(struct process *o, int status,
+                                                      uint64_t result, unsigned long fl)
 {
 	o->portal_in->caller = NULL;
 	o->portal_status = status;
@@ -358,7 +359,6 @@ static __attribute__((noreturn)) void portal_unborrow(struct process *o, struct 
 	spin_unlock_irqsoff(&portal_lock);
 	process_switch_acting(o, o);
 	arch_irq_restore(fl);
-	(void)s;
 	arch_call_on_stack((uintptr_t)o->portal_frame, portal_borrow_done, o);
 }
 
@@ -368,7 +368,7 @@ void portal_borrowed_end(struct process *o, struct process *s, int code, int sta
 
 	s->portal_end_code = code;
 	s->portal_end_state = state;
-	portal_unborrow(o, s, -EPIPE, 0, fl);
+	portal_unborrow(o, -EPIPE, 0, fl);
 }
 
 static int64_t portal_do_call(struct process *p, struct trap_frame *f)
@@ -392,7 +392,7 @@ static int64_t portal_do_call(struct process *p, struct trap_frame *f)
 	 * state is saved there too): it still runs on the kernel stack a
 	 * borrower would use.  Borrow only once it is off every CPU (on_cpu
 	 * is cleared after the switch); else take the strand path. */
-	if (po->waiting && !po->caller && !p->host &&
+	if (po->waiting && !po->caller && process_owner() == p &&
 	    !__atomic_load_n(&po->server_strand->on_cpu, __ATOMIC_ACQUIRE))
 		portal_borrow(p, s, po, fl);
 	if (po->waiting && !po->caller) {
@@ -420,11 +420,11 @@ static int64_t portal_do_return(struct process *p, struct trap_frame *f, bool wa
 	uint64_t h = p->portal_a[0], argp = p->portal_a[2];
 	unsigned long fl = spin_lock_irqsave(&portal_lock);
 	struct portal *po = p->portal_h[h];
-	struct process *c = po->caller, *n, *o = p->host;
+	struct process *c = po->caller, *n, *o = process_owner();
 	struct strand *answered = c ? c->portal_self : NULL;
 	uint64_t arg;
 
-	if (o) {
+	if (o != p) {
 		/* p runs on o's strand, serving o's call: only that call can
 		 * be answered here (f stays where p waits: its own stack). */
 		if (c != o) {
@@ -432,7 +432,7 @@ static int64_t portal_do_return(struct process *p, struct trap_frame *f, bool wa
 			return -EBUSY;
 		}
 		p->portal_frame = f;
-		portal_unborrow(o, p, 0, p->portal_a[1], fl);
+		portal_unborrow(o, 0, p->portal_a[1], fl);
 	}
 	if (c) {
 		po->caller = NULL;

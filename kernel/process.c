@@ -92,7 +92,7 @@ static inline struct process *process_of_pkg(struct strand_package *pkg)
 __attribute__((optimize("omit-frame-pointer"))) static void
 process_checkpoint(struct strand_package *pkg, struct strand *s)
 {
-	struct process *p = process_of_pkg(pkg), *a = p->acting ? p->acting : p;
+	struct process *a = process_of_pkg(pkg)->acting;
 
 	(void)s;
 	uspace_fpu_save(a->fpu);
@@ -102,7 +102,7 @@ process_checkpoint(struct strand_package *pkg, struct strand *s)
 __attribute__((optimize("omit-frame-pointer"))) static void
 process_resume(struct strand_package *pkg, struct strand *s)
 {
-	struct process *p = process_of_pkg(pkg), *a = p->acting ? p->acting : p;
+	struct process *p = process_of_pkg(pkg), *a = p->acting;
 
 	p->kstack_top = s->stack.top;
 	translation_switch(a->ctx);
@@ -113,13 +113,11 @@ process_resume(struct strand_package *pkg, struct strand *s)
 
 void process_switch_acting(struct process *o, struct process *to)
 {
-	struct process *from = o->acting ? o->acting : o;
+	struct process *from = o->acting;
 
 	uspace_fpu_save(from->fpu);
 	from->fpu_live = true;
-	from->host = NULL;
-	to->host = to == o ? NULL : o;
-	o->acting = to == o ? NULL : to;
+	o->acting = to;
 	translation_switch(to->ctx);
 	uspace_set_kernel_stack(to->kstack_top);
 	uspace_set_fs_base(to->fs_base);
@@ -378,8 +376,7 @@ __attribute__((optimize("omit-frame-pointer"))) static void process_syscall(stru
 	if (__builtin_expect(!pkg || pkg->ops != &process_pkg_ops, 0))
 		return; /* a system call from a strand that is no process: impossible */
 	p = (struct process *)((char *)pkg - __builtin_offsetof(struct process, pkg));
-	if (p->acting)
-		p = p->acting; /* the strand runs a portal's server (kernel/portal.c) */
+	p = p->acting; /* itself, or a portal's server it was lent to (kernel/portal.c) */
 	/* The raise: the event's call site (MachineTrap_Syscall() without
 	 * its extra hop), i.e. the dispatch routine generated for the set. */
 	raise = __atomic_load_n(__atomic_load_n(&process_syscall_site, __ATOMIC_ACQUIRE),
@@ -703,6 +700,34 @@ static void process_list_remove(struct process *p)
 	spin_unlock_irqrestore(&process_list_lock, fl);
 }
 
+/* Free every page mapped in ctx and then the context: every page mapped
+ * in a process's context was allocated for it alone (the context's reverse
+ * map lists them).  Unloads ctx first if this CPU has it in CR3. */
+void process_space_free(struct translation_ctx *ctx, cap_t cap)
+{
+	if (translation_current() == ctx)
+		translation_switch(translation_kernel_ctx());
+	for (struct rmap_node *n; (n = rmap_table_any(&ctx->maps)) != NULL;) {
+		struct physaddr *obj;
+
+		if (translation_unmap_page(ctx, n->va, &obj, NULL) != 0)
+			break;
+		physaddr_free(obj->cap);
+	}
+	translation_destroy(cap);
+}
+
+/* The last component of path, the process's name ("/bin/sh" -> "sh"). */
+const char *process_basename(const char *path)
+{
+	const char *base = path;
+
+	for (const char *c = path; *c; c++)
+		if (*c == '/' && c[1])
+			base = c + 1;
+	return base;
+}
+
 static void process_free(struct process *p)
 {
 	portal_process_exit(p);
@@ -710,20 +735,8 @@ static void process_free(struct process *p)
 	process_list_remove(p);
 	if (p->personality && process_pers && process_pers->detach)
 		process_pers->detach(p);
-	if (p->ctx) {
-		if (translation_current() == p->ctx)
-			translation_switch(translation_kernel_ctx());
-		/* Every page mapped in the context was allocated for it alone:
-		 * unmap each (the context's reverse map lists them) and free it. */
-		for (struct rmap_node *n; (n = rmap_table_any(&p->ctx->maps)) != NULL;) {
-			struct physaddr *obj;
-
-			if (translation_unmap_page(p->ctx, n->va, &obj, NULL) != 0)
-				break;
-			physaddr_free(obj->cap);
-		}
-		translation_destroy(p->ctx_cap);
-	}
+	if (p->ctx)
+		process_space_free(p->ctx, p->ctx_cap);
 	kfree(p);
 }
 
@@ -732,7 +745,7 @@ int process_spawn(const char *path, const char *const *argv, const char *const *
 {
 	const struct rootfs_node *file;
 	struct elf_exec_info *info;
-	struct process *p;
+	struct process *p = NULL;
 	struct strand_attr attr;
 	uint64_t sp;
 	int err;
@@ -747,43 +760,18 @@ int process_spawn(const char *path, const char *const *argv, const char *const *
 	if (rootfs_is_dir(file))
 		return -EACCES;
 	info = kmalloc(sizeof(*info));
-	p = kzalloc(sizeof(*p));
-	if (!info || !p) {
-		err = -ENOMEM;
-		goto err_free;
-	}
+	if (!info)
+		return -ENOMEM;
 	err = elf_exec_parse(file->data, file->size, PROCESS_IMAGE_LIMIT, info);
 	if (err)
 		goto err_free;
-
-	p->pid = process_pid_alloc();
-	p->id = (uint64_t)p->pid;
-	strlcpy(p->exe, path, sizeof(p->exe));
-	p->ppid = 0;
-	{
-		const char *base = path;
-
-		for (const char *c = path; *c; c++)
-			if (*c == '/' && c[1])
-				base = c + 1;
-		strlcpy(p->name, base, sizeof(p->name));
+	p = process_alloc(process_basename(path));
+	if (!p) {
+		err = -ENOMEM;
+		goto err_free;
 	}
-	p->state = PROCESS_RUNNING;
-	p->pkg.ops = &process_pkg_ops;
-	p->pkg.name = "process";
-	uspace_fpu_init(p->fpu);
-	err = translation_create(p->name, &p->ctx_cap);
-	if (err)
-		goto err_free;
-	p->ctx = translation_get(p->ctx_cap, &err);
-	err = virtaddr_alloc(&p->ctx->space, ELF_EXEC_USER_MIN, USER_TOP - ELF_EXEC_USER_MIN,
-	                     &p->vrange);
-	if (err)
-		goto err_free;
-	err = process_load_image(p, file, info);
-	if (err)
-		goto err_free;
-	err = process_build_stack(p, info, argv, envp, &sp);
+	strlcpy(p->exe, path, sizeof(p->exe));
+	err = process_image_build(p, file, info, argv, envp, &sp);
 	if (err)
 		goto err_free;
 	p->brk_start = info->highest;
@@ -797,15 +785,8 @@ int process_spawn(const char *path, const char *const *argv, const char *const *
 	}
 	p->start_rip = info->entry;
 	p->start_rsp = sp;
-	attr = (struct strand_attr){p->name, 0, false, &p->pkg};
-	attr.prio = SCHED_PRIO_DEFAULT;
-	{
-		unsigned long fl = spin_lock_irqsave(&process_list_lock);
-
-		p->list_next = process_list;
-		process_list = p;
-		spin_unlock_irqrestore(&process_list_lock, fl);
-	}
+	attr = (struct strand_attr){p->name, SCHED_PRIO_DEFAULT, false, &p->pkg};
+	process_publish(p);
 	err = strand_create_attr(&attr, process_strand_main, p, &p->strand);
 	if (err)
 		goto err_free;
@@ -1056,6 +1037,7 @@ struct process *process_alloc(const char *name)
 	p->state = PROCESS_RUNNING;
 	p->pkg.ops = &process_pkg_ops;
 	p->pkg.name = "process";
+	p->acting = p;
 	uspace_fpu_init(p->fpu);
 	err = translation_create(p->name, &p->ctx_cap);
 	if (!err) {

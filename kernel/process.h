@@ -110,11 +110,11 @@ struct process {
 	struct trap_frame *portal_frame; /* its system call's frame while it waits */
 	/* Borrowing (kernel/portal.c): while this process's strand runs the
 	 * server of the portal it called, acting is that server (process_
-	 * current() answers it); NULL while it runs its own code.  kstack_top:
-	 * its own strand's kernel stack, where its system calls' frames are
-	 * whichever strand runs it. */
+	 * current() answers it); itself while it runs its own code.  (The
+	 * process whose strand runs the current one is process_owner().)
+	 * kstack_top: its own strand's kernel stack, where its system calls'
+	 * frames are whichever strand runs it. */
 	struct process *acting;
-	struct process *host; /* while another's strand runs it: that strand's process */
 	uint64_t kstack_top;
 	struct portal *portal_in;    /* the portal whose server its strand runs */
 	int portal_end_code;         /* a borrowed run ended the server: its status */
@@ -219,7 +219,7 @@ static inline struct process *process_current(void)
 {
 	struct process *o = process_owner();
 
-	return o && o->acting ? o->acting : o;
+	return o ? o->acting : NULL;
 }
 /* Make o's strand (the current one) run process `to` from now on (o
  * itself: its own code again): FPU state saved and loaded, address space,
@@ -287,6 +287,8 @@ int process_image_build(struct process *p, const struct rootfs_node *file,
                         const char *const *envp, uint64_t *sp);
 void process_publish(struct process *p);
 void process_destroy(struct process *p);
+void process_space_free(struct translation_ctx *ctx, cap_t cap);
+const char *process_basename(const char *path);
 const struct process_personality *process_personality_get(void);
 
 /* kmain: build the root file system from the first boot module and run

@@ -32,6 +32,7 @@
 #include <spindle/errno.h>
 
 #include <arch/mmu.h>
+#include <arch/switch.h>
 #include <arch/uspace.h>
 
 #include "kernel/elf_exec.h"
@@ -181,22 +182,6 @@ static void process_unlink_child(struct process *p, struct process *c)
 
 /* ---- address spaces ---- */
 
-/* Free every page mapped in ctx (all were allocated for it alone), then
- * the context. */
-static void process_space_free(struct translation_ctx *ctx, cap_t cap)
-{
-	if (translation_current() == ctx)
-		translation_switch(translation_kernel_ctx());
-	for (struct rmap_node *n; (n = rmap_table_any(&ctx->maps)) != NULL;) {
-		struct physaddr *obj;
-
-		if (translation_unmap_page(ctx, n->va, &obj, NULL) != 0)
-			break;
-		physaddr_free(obj->cap);
-	}
-	translation_destroy(cap);
-}
-
 /* Give to every page mapped in from's context a copy in to's, at the same
  * address with the same rights.  The parent's own strand is the only one
  * changing its mappings, and it is here. */
@@ -331,6 +316,7 @@ int process_exec(struct process *p, struct trap_frame *f, const char *path, cons
 	struct process *img;
 	struct translation_ctx *old;
 	cap_t old_cap;
+	unsigned long fl;
 	uint64_t sp;
 	int err;
 
@@ -375,20 +361,17 @@ int process_exec(struct process *p, struct trap_frame *f, const char *path, cons
 	translation_switch(p->ctx);
 	process_space_free(old, old_cap);
 	strlcpy(p->exe, path, sizeof(p->exe));
-	{
-		const char *base = path;
-
-		for (const char *c = path; *c; c++)
-			if (*c == '/' && c[1])
-				base = c + 1;
-		strlcpy(p->name, base, sizeof(p->name));
-	}
+	strlcpy(p->name, process_basename(path), sizeof(p->name));
 	p->brk_start = info->highest;
 	p->image_lo = info->lowest;
 	p->image_hi = info->highest;
 	process_set_fs_base(p, 0);
+	/* Interrupts off: a preemption between the two would checkpoint the
+	 * old program's live registers over the clean state. */
+	fl = arch_irq_save();
 	uspace_fpu_init(p->fpu);
 	uspace_fpu_restore(p->fpu);
+	arch_irq_restore(fl);
 	if (p->personality && pers && pers->exec)
 		pers->exec(p);
 	memset(f, 0, __builtin_offsetof(struct trap_frame, vector)); /* every GPR 0 */

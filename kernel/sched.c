@@ -374,15 +374,10 @@ static struct sched_cpu *sched_switch(struct sched_cpu *c)
 	return sched_switch_save(c, sched_pick(c), &c->current->rsp);
 }
 
-/* The same with the next strand chosen by the caller (not queued). */
-static inline struct sched_cpu *sched_switch_to(struct sched_cpu *c, struct strand *next)
-{
-	return sched_switch_save(c, next, &c->current->rsp);
-}
-
-/* The switch, with the current strand's stack pointer stored at save: its
- * own rsp slot, or a dead word when it blocked with a continuation (its
- * rsp already names the frame it restarts from). */
+/* The switch to next (picked, or chosen by the caller and not queued),
+ * with the current strand's stack pointer stored at save: its own rsp
+ * slot, or a dead word when it blocked with a continuation (its rsp
+ * already names the frame it restarts from). */
 static struct sched_cpu *sched_switch_save(struct sched_cpu *c, struct strand *next,
                                            uintptr_t *save)
 {
@@ -513,14 +508,14 @@ static void sched_cont_start(void *p)
 }
 
 /*
- * sched_handoff with a continuation (kernel/handoff.h): the current strand,
+ * Block with a continuation (kernel/handoff.h): the current strand,
  * prepared to block, gives up its call chain.  Its saved context becomes
  * a continuation (arch_cont_init: a frame in the strand, not on a stack),
  * so when it is next switched to - by `to` handing the CPU back, or by any
  * wakeup - it starts in fn(arg) on the stack at sp as a new strand would.
  * The blocked strand keeps nothing on its stack and the switch back
- * unwinds nothing.  If it was woken before it could block,
- * fn(arg) runs at once on that fresh stack.
+ * unwinds nothing.  If it was woken before it could block, `to` is woken
+ * through its run queue and fn(arg) runs at once on that fresh stack.
  */
 void sched_handoff_cont(struct strand *to, int result, uintptr_t sp, void (*fn)(void *), void *arg,
                         struct spinlock *held, unsigned long f)
@@ -533,11 +528,13 @@ void sched_handoff_cont(struct strand *to, int result, uintptr_t sp, void (*fn)(
 	spin_lock_irqsoff(&c->lock); /* hand over hand: no interrupt window */
 	spin_unlock_irqsoff(held);
 	if (to && (to->state != STRAND_BLOCKED || to->cpu != c->id || !sched_allowed(to, c->id))) {
-		/* Not a direct switch: wake it through its run queue. */
-		spin_unlock_irqrestore(&c->lock, f);
+		/* Not a direct switch (on another CPU, still leaving one, or
+		 * not allowed here): wake it through its run queue.  Interrupts
+		 * stay off, so this is still c. */
+		spin_unlock_irqsoff(&c->lock);
 		sched_unblock(to, result);
 		to = NULL;
-		c = sched_lock_self(&f);
+		spin_lock_irqsoff(&c->lock);
 	}
 	arch_preempt_dec();
 	cur->cont = fn;
@@ -545,6 +542,8 @@ void sched_handoff_cont(struct strand *to, int result, uintptr_t sp, void (*fn)(
 	if (__builtin_expect(cur->state != STRAND_BLOCKING, 0)) {
 		cur->state = STRAND_RUNNING; /* woken before it got here */
 		spin_unlock_irqrestore(&c->lock, f);
+		if (to)
+			sched_unblock(to, result); /* handed nothing: wake it */
 		arch_call_on_stack(sp, fn, arg);
 	}
 	_Static_assert(sizeof(cur->cont_frame) == ARCH_CONT_FRAME_WORDS * sizeof(uintptr_t),

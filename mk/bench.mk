@@ -124,9 +124,9 @@ test-bench-repeat: $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initramfs.cpio
 # $(call bench_guest_boot,LOG,QEMU ARGUMENTS): one boot of the shared guest
 # machine (-smp 1; the arguments add -kernel, -initrd, -append), under
 # timeout, its serial log in LOG; a recipe line that fails, showing the log's
-# tail, unless the guest left through isa-debug-exit with 33.  For parts that
-# boot with their own command lines (mk/user.mk's bench-user) rather than
-# bench=NAME.
+# tail, unless the guest left through isa-debug-exit with 33.  bench-NAME of
+# bench_guest_part below boots with bench=NAME; mk/user.mk's bench-user with
+# its own command lines.
 bench_guest_boot = timeout -k 5 120 $(QEMU) $(BENCH_GUEST_QEMU) -smp 1 -monitor none $(2) \
 	</dev/null >$(1) 2>&1; rc=$$?; if [ $$rc -ne 33 ]; then \
 	echo "bench: guest run failed (status $$rc); see $(1)" >&2; tail -n 20 $(1) >&2; exit 1; fi
@@ -144,11 +144,7 @@ BENCH_REPEAT += $(1)
 .PHONY: bench-$(1) bench-quick-$(1)
 bench-$(1): $$(KERNEL_ELF) bench/report.py bench/benchmarks.def
 	@mkdir -p $$(BUILD)/bench/parts
-	@timeout -k 5 120 $$(QEMU) $$(BENCH_GUEST_QEMU) -monitor none \
-		-kernel $$(KERNEL_ELF) -append "bench=$(1)" >$$(BUILD)/bench/$(1).log 2>&1; \
-	rc=$$$$?; if [ $$$$rc -ne 33 ]; then \
-		echo "bench-$(1): guest run failed (status $$$$rc); see $$(BUILD)/bench/$(1).log"; \
-		tail -n 20 $$(BUILD)/bench/$(1).log; exit 1; fi
+	@$$(call bench_guest_boot,$$(BUILD)/bench/$(1).log,-kernel $$(KERNEL_ELF) -append "bench=$(1)")
 	@grep -E '^BENCH' $$(BUILD)/bench/$(1).log
 	$$(BENCH_REPORT) serial2part -o $$(BUILD)/bench/parts/$(1).json $$(BUILD)/bench/$(1).log
 bench-quick-$(1): $$(KERNEL_ELF)

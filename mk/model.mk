@@ -47,7 +47,7 @@ $(UNIT_OBJDIR)/nameserver/tests/unit/nameserver_test.o: $(GEN_DIR)/spindle_inter
 
 # Freestanding check (part of `make all`): the model's services and the
 # generated tables compile with KERNEL_CFLAGS and need nothing but each other,
-# kernel/string and the kernel heap.  (Weak references to interface
+# kernel/string, the kernel heap and spinlocks (kernel/sync.c).  (Weak references to interface
 # implementations are allowed to stay undefined.)
 MODEL_KERNEL_SRCS := kernel/cap.c kernel/extref.c $(DISPATCH_SRCS) kernel/domain.c kernel/extension.c \
                      kernel/nameserver.c kernel/interface.c $(GEN_DIR)/spindle_interfaces.c
@@ -58,7 +58,8 @@ MODEL_ALLOWED_UNDEF := kzalloc kfree memcpy memset memcmp memmove strcmp strncmp
                        rt_alloc rt_free rt_code_alloc rt_code_seal rt_code_free rt_snprintf \
                        rt_prog_load_elf rt_prog_free rt_verify rt_jit_compile rt_jit_entry \
                        rt_jit_free rt_jit_code_size rt_jit_plain percpu_count sched_set_quiescent_hook \
-                       sched_preempt_check sched_preempt_enable
+                       sched_preempt_check sched_preempt_enable \
+                       spin_init spin_lock_wait sync_checking sync_track_acquire sync_track_release
 ALL_TARGETS += $(MODEL_FREESTANDING_OK)
 
 $(MODEL_KOBJ_DIR)/kernel/%.o: kernel/%.c $(GEN_DIR)/spindle_interfaces.h

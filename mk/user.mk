@@ -36,7 +36,7 @@ BENCH_PARTS  += user
 $(USER_OUT)/bin/%: user/%.c
 	@mkdir -p $(@D)
 	$(USER_CC) $(USER_CFLAGS) -o $@ $<
-# The programs' shared headers (bench.h, xas.h, vmsys.h).
+# The programs' shared headers (bench.h, rawsys.h, xas.h, vmsys.h).
 $(USER_BINS): $(wildcard user/*.h)
 
 # Extensions a user program loads (Spindle's own system calls): /ext/NAME.o.
@@ -51,7 +51,8 @@ $(USER_CPIO): $(USER_BINS) $(USER_EXTS) tests/user/mkrootfs.sh $(wildcard /bin/b
 user: $(USER_CPIO)
 
 test-user: $(KERNEL_ELF) $(USER_CPIO)
-	@QEMU="$(QEMU)" QEMU_ACCEL="$(QEMU_ACCEL)" sh tests/user/run-user.sh $(KERNEL_ELF) $(USER_CPIO)
+	@QEMU="$(QEMU)" QEMU_ACCEL="$(QEMU_ACCEL)" USER_LOG_DIR=$(BUILD)/test/user \
+	    sh tests/user/run-user.sh $(KERNEL_ELF) $(USER_CPIO)
 
 # From ring 3 under -icount (guest instructions), one boot each on the
 # shared guest machine (BENCH_GUEST_QEMU, mk/bench.mk): the null system call

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 
 #include "bench.h"
+#include "rawsys.h"
 
 #define EPERM   1
 #define ENOENT  2
@@ -34,25 +35,6 @@
 #define SIGPIPE    13
 #define SIGTERM    15
 #define SIGCHLD    17
-
-static long raw(long n, long a, long b, long c, long d, long e, long f)
-{
-	long r;
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-
-	__asm__ volatile("syscall"
-	                 : "=a"(r)
-	                 : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-	                 : "rcx", "r11", "memory");
-	return r;
-}
-#define R0(n)             raw(n, 0, 0, 0, 0, 0, 0)
-#define R1(n, a)          raw(n, (long)(a), 0, 0, 0, 0, 0)
-#define R2(n, a, b)       raw(n, (long)(a), (long)(b), 0, 0, 0, 0)
-#define R3(n, a, b, c)    raw(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
-#define R4(n, a, b, c, d) raw(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 
 static int passed, failed;
 

@@ -8,25 +8,13 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
+#include "rawsys.h"
+
 #define EFAULT 14
 #define EINVAL 22
 #define EBADF  9
 #define ENOMEM 12
 #define ENOSYS 38
-
-static long raw(long n, long a, long b, long c, long d, long e, long f)
-{
-	long r;
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-
-	__asm__ volatile("syscall"
-	                 : "=a"(r)
-	                 : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-	                 : "rcx", "r11", "memory");
-	return r;
-}
 
 static int passed, failed;
 

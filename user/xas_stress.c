@@ -62,8 +62,10 @@ static void fail(const char *fmt, long a, long b)
 	printf("\n");
 }
 
-/* A call with pat in xmm5 across it: *after what xmm5 held on return. */
-static long call_fpu(long h, uint64_t arg, uint64_t *res, uint64_t pat, uint64_t *after)
+/* A Call (nr SPIN_XAS_CALL: rdx its result) or a Return (SPIN_XAS_RETURN,
+ * answering a1 and waiting: rdx the next call's argument) with pat in xmm5
+ * across it: *after what xmm5 held on return. */
+static long xas_fpu(long nr, long h, uint64_t a1, uint64_t *rdx, uint64_t pat, uint64_t *after)
 {
 	long r;
 	register uint64_t d __asm__("rdx") = 0;
@@ -71,25 +73,9 @@ static long call_fpu(long h, uint64_t arg, uint64_t *res, uint64_t pat, uint64_t
 
 	__asm__ volatile("movq %[pat], %%xmm5\n\tsyscall\n\tmovq %%xmm5, %[aft]"
 	                 : "=a"(r), "+r"(d), [aft] "=r"(a)
-	                 : "0"((long)SPIN_XAS_CALL), "D"(h), "S"(arg), [pat] "r"(pat)
+	                 : "0"(nr), "D"(h), "S"(a1), [pat] "r"(pat)
 	                 : "rcx", "r11", "xmm5", "memory");
-	*res = d;
-	*after = a;
-	return r;
-}
-
-/* Return (answer result, wait for the next call) with pat in xmm5. */
-static long return_fpu(long h, uint64_t result, uint64_t *arg, uint64_t pat, uint64_t *after)
-{
-	long r;
-	register uint64_t d __asm__("rdx") = 0;
-	uint64_t a;
-
-	__asm__ volatile("movq %[pat], %%xmm5\n\tsyscall\n\tmovq %%xmm5, %[aft]"
-	                 : "=a"(r), "+r"(d), [aft] "=r"(a)
-	                 : "0"((long)SPIN_XAS_RETURN), "D"(h), "S"(result), [pat] "r"(pat)
-	                 : "rcx", "r11", "xmm5", "memory");
-	*arg = d;
+	*rdx = d;
 	*after = a;
 	return r;
 }
@@ -114,7 +100,7 @@ static int many_client(int idx, long n)
 	}
 	for (long i = 0; i <= n; i++) {
 		uint64_t arg = ((uint64_t)idx << 32) | (i == n ? DONE_LO : (uint64_t)i);
-		long r = call_fpu(0, arg, &res, pat + ((uint64_t)i << 16), &after);
+		long r = xas_fpu(SPIN_XAS_CALL, 0, arg, &res, pat + ((uint64_t)i << 16), &after);
 
 		if (r != 0)
 			fail("client call: %ld (i %ld)", r, i);
@@ -156,7 +142,7 @@ static int many(int k, long n, long work)
 				sleep_ms(1);
 	}
 	for (;;) {
-		long r = return_fpu(h, result, &arg, pat + served, &after);
+		long r = xas_fpu(SPIN_XAS_RETURN, h, result, &arg, pat + served, &after);
 
 		if (r != 0) {
 			fail("server return: %ld after %ld calls", r, (long)served);

@@ -10,10 +10,11 @@
  *
  * Both paths record which protocol they came from, then share one path:
  * check that RAM covers the whole image (BOOT_CHECK_RAM below; a clear
- * message and a failure exit if not), zero .bss, check that the CPU has long mode (a clear serial message and a
- * failure exit through isa-debug-exit if not), build temporary page tables
- * (identity map of 0-4 GiB so the boot information can still be read, and
- * the higher-half window 0xffffffff80000000 -> physical 0), enable long mode
+ * message and a failure exit if not), zero .bss, check that the CPU has long
+ * mode (a clear serial message and a failure exit through isa-debug-exit if
+ * not), build temporary page tables (identity map of 0-4 GiB so the boot
+ * information can still be read, and the higher-half window
+ * 0xffffffff80000000 -> physical 0), enable long mode
  * and jump to the kernel's link address, where kmain() is called on the boot
  * stack.  kmain replaces these page tables with the final W^X ones as soon as
  * it knows the memory map (arch/x86_64/mmu.c).

@@ -25,6 +25,18 @@
 
 #define MSR_GS_BASE 0xc0000101
 
+/* trap_dispatch(frame), %rsp being the frame, under a frame record
+ * (interrupted rip, rbp) so that backtraces continue into the interrupted
+ * code.  trap_common and trap_paranoid differ only around it. */
+.macro TRAP_CALL_DISPATCH
+	movq %rsp, %rdi
+	pushq 17*8(%rsp)                        /* interrupted rip ... */
+	pushq %rbp                              /* ... and rbp: a frame record */
+	movq %rsp, %rbp
+	call trap_dispatch
+	addq $16, %rsp
+.endm
+
 	.text
 	.balign 16
 trap_common:
@@ -33,12 +45,7 @@ trap_common:
 	swapgs
 1:	cld
 	TRAP_PUSH_REGS
-	movq %rsp, %rdi
-	pushq 17*8(%rsp)                        /* interrupted rip ... */
-	pushq %rbp                              /* ... and rbp: a frame record */
-	movq %rsp, %rbp
-	call trap_dispatch
-	addq $16, %rsp
+	TRAP_CALL_DISPATCH
 	TRAP_POP_REGS
 	addq $16, %rsp                          /* vector, error code */
 	testb $3, 8(%rsp)                       /* back to ring 3: the user's GS base */
@@ -57,12 +64,7 @@ trap_paranoid:
 	js 1f                                   /* kernel-half: already the kernel's */
 	swapgs
 	movl $1, %ebx                           /* undo on exit */
-1:	movq %rsp, %rdi
-	pushq 17*8(%rsp)                        /* interrupted rip ... */
-	pushq %rbp                              /* ... and rbp: a frame record */
-	movq %rsp, %rbp
-	call trap_dispatch
-	addq $16, %rsp
+1:	TRAP_CALL_DISPATCH
 	testl %ebx, %ebx
 	jz 2f
 	swapgs                                  /* the interrupted code's GS base */

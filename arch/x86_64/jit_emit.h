@@ -206,13 +206,20 @@ static inline void x86_alu_ri(struct jit_buf *b, bool w, unsigned ext, unsigned 
 	x86_op_rr_imm(b, 0x83, 0x81, ext, dst, imm);
 }
 
+/* op r/m, imm32 for an opcode with a ModRM extension: [REX] op /ext id. */
+static inline void x86_op_ext_ri32(struct jit_buf *b, bool w, uint8_t op, unsigned ext,
+                                   unsigned dst, int32_t imm)
+{
+	x86_rex(b, w, 0, dst, false);
+	x86_byte(b, op);
+	x86_modrm_rr(b, ext, dst);
+	x86_imm32(b, (uint32_t)imm);
+}
+
 /* test r/m, imm32: F7 /0 id. */
 static inline void x86_test_ri(struct jit_buf *b, bool w, unsigned dst, int32_t imm)
 {
-	x86_rex(b, w, 0, dst, false);
-	x86_byte(b, 0xf7);
-	x86_modrm_rr(b, 0, dst);
-	x86_imm32(b, (uint32_t)imm);
+	x86_op_ext_ri32(b, w, 0xf7, 0, dst, imm);
 }
 
 /* mov r32, imm32: B8+r id (zero-extends into the 64-bit register). */
@@ -226,10 +233,7 @@ static inline void x86_mov_ri32(struct jit_buf *b, unsigned dst, uint32_t imm)
 /* mov r64, simm32: REX.W C7 /0 id (sign-extends). */
 static inline void x86_mov_ri_sx(struct jit_buf *b, unsigned dst, int32_t imm)
 {
-	x86_rex(b, true, 0, dst, false);
-	x86_byte(b, 0xc7);
-	x86_modrm_rr(b, 0, dst);
-	x86_imm32(b, (uint32_t)imm);
+	x86_op_ext_ri32(b, true, 0xc7, 0, dst, imm);
 }
 
 /* movabs r64, imm64: REX.W B8+r io. */

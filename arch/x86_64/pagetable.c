@@ -51,7 +51,10 @@ static uint32_t pagetable_kernel_gen = 1;
 static uint64_t pagetable_kernel_pa;
 static uint64_t pagetable_nx; /* PTE_NX when EFER.NXE is on */
 static bool pagetable_pcid;   /* CR4.PCIDE is on */
-static uint16_t pagetable_next_pcid = 1;
+/* PCIDs are handed out round robin, 1..PCID_MAX; an atomic counter, as
+ * two CPUs may create contexts at once (a fork beside an exec) and must
+ * not get the same PCID. */
+static uint32_t pagetable_pcid_seq;
 static pagetable_fault_fn pagetable_fault;
 
 static unsigned pt_index(uintptr_t va, int level)
@@ -170,8 +173,9 @@ int pagetable_create(struct pagetable *pt)
 	pt->kernel_gen = 0; /* re-checked at the first load */
 	pt->pcid = 0;
 	if (pagetable_pcid) {
-		pt->pcid = pagetable_next_pcid;
-		pagetable_next_pcid = pagetable_next_pcid == PCID_MAX ? 1 : pagetable_next_pcid + 1;
+		uint32_t n = __atomic_fetch_add(&pagetable_pcid_seq, 1, __ATOMIC_RELAXED);
+
+		pt->pcid = (uint16_t)(n % PCID_MAX + 1);
 		/* A recycled PCID may still tag another context's entries, on
 		 * any CPU. */
 		pt->stale = ~0ull;

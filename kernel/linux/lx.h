@@ -131,6 +131,11 @@
 #define LX_PIPE_BUF   4096u  /* writes up to this size are atomic */
 #define LX_EXE_MAX    256    /* longest program path (execve, /proc/self/exe) */
 
+/* clone's flags for a fork (lx_proc.c validates, lx_module.c carries out). */
+#define LX_CLONE_PARENT_SETTID  0x00100000ull
+#define LX_CLONE_CHILD_CLEARTID 0x00200000ull
+#define LX_CLONE_CHILD_SETTID   0x01000000ull
+
 enum lx_file_kind { LX_FILE_CONSOLE = 1, LX_FILE_ROOTFS, LX_FILE_PIPE_R, LX_FILE_PIPE_W };
 
 /* A pipe (lx_pipe.c): a ring of LX_PIPE_SIZE bytes shared by its two open

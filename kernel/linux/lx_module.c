@@ -192,9 +192,6 @@ struct lx_fork_req {
 	uint64_t flags, ptid, ctid, newsp;
 };
 
-#define LX_CLONE_PARENT_SETTID 0x00100000ull
-#define LX_CLONE_CHILD_SETTID  0x01000000ull
-
 static int64_t lx_after_fork(struct process *p, struct trap_frame *f, uint64_t arg)
 {
 	struct lx_fork_req req = *(struct lx_fork_req *)(uintptr_t)arg;

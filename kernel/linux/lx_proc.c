@@ -28,10 +28,7 @@
 #include "kernel/uerrno.h"
 #include "kernel/ustack.h"
 
-#define LX_CSIGNAL              0x000000ffull
-#define LX_CLONE_PARENT_SETTID  0x00100000ull
-#define LX_CLONE_CHILD_CLEARTID 0x00200000ull
-#define LX_CLONE_CHILD_SETTID   0x01000000ull
+#define LX_CSIGNAL 0x000000ffull
 #define LX_CLONE_FORK_FLAGS                                                                        \
 	(LX_CSIGNAL | LX_CLONE_PARENT_SETTID | LX_CLONE_CHILD_CLEARTID | LX_CLONE_CHILD_SETTID)
 #define LX_WAIT_OPTIONS (1ull | 2ull | 8ull | 0x20000000ull | 0x40000000ull | 0x80000000ull)

@@ -50,6 +50,22 @@ static inline u64 pkg_unblock(struct Strand_T *s)
 	return 0;
 }
 
+/* Round robin: the first runnable thread after prev among the first n (at
+ * most 8), from thread 0 when prev is none of them; -1 if all are blocked.
+ * Counts the pick. */
+static inline s64 pkg_pick_rr(u64 prev, u64 n)
+{
+	stat[PKG_PICKS]++;
+	if (n > 8)
+		n = 8;
+	for (u64 k = 1; k <= n; k++) {
+		u64 i = prev >= n ? k - 1 : (prev + k) % n;
+		if (!(blocked & (1ull << i)))
+			return (s64)i;
+	}
+	return -1;
+}
+
 SPINDLE_EXPORT
 u64 Package_Stat(u64 what)
 {

@@ -15,15 +15,7 @@ SPINDLE_LICENSE("GPL");
 SPINDLE_HANDLER(VProc_Pick)
 s64 deaf_pick(struct VProc_T *vp, u64 prev, u64 n)
 {
-	stat[PKG_PICKS]++;
-	if (n > 8)
-		n = 8;
-	for (u64 k = 1; k <= n; k++) {
-		u64 i = prev >= n ? k - 1 : (prev + k) % n;
-		if (!(blocked & (1ull << i)))
-			return (s64)i;
-	}
-	return -1;
+	return pkg_pick_rr(prev, n);
 }
 
 SPINDLE_HANDLER(Strand_Block)

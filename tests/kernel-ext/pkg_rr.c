@@ -17,17 +17,7 @@ SPINDLE_LICENSE("GPL");
 SPINDLE_HANDLER(VProc_Pick)
 s64 rr_pick(struct VProc_T *vp, u64 prev, u64 n)
 {
-	stat[PKG_PICKS]++;
-	if (n > 8)
-		n = 8;
-	for (u64 k = 1; k <= n; k++) {
-		u64 i = (prev + k) % n;
-		if (prev >= n)
-			i = k - 1;
-		if (!(blocked & (1ull << i)))
-			return (s64)i;
-	}
-	return -1;
+	return pkg_pick_rr(prev, n);
 }
 
 SPINDLE_HANDLER(Strand_Resume)

@@ -143,3 +143,22 @@ KTEST(handoff_cont_woken_first_runs_the_continuation_at_once)
 	KT_ASSERT(c.irq_on);
 	KT_ASSERT(!spin_held(&c.lock));
 }
+
+/* Woken before it blocked, it hands the CPU to nobody: the strand it
+ * named must still be woken (it was once left blocked for good). */
+KTEST(handoff_cont_woken_first_still_wakes_the_given_strand)
+{
+	static struct ho_ctx c;
+	strand_t hb, ha;
+
+	ho_init(&c);
+	c.wake_early = true;
+	KT_ASSERT_EQ(ho_create(ho_plain, &c, &hb), 0);
+	KT_ASSERT(c.to && c.to->state == STRAND_BLOCKED);
+	KT_ASSERT_EQ(ho_create(ho_blocker, &c, &ha), 0);
+	KT_ASSERT_EQ(strand_join(ha, 0), 0);
+	KT_ASSERT_EQ(c.cont_ran, 1);
+	KT_ASSERT_EQ(c.result, 5);
+	KT_ASSERT_EQ(strand_join(hb, 0), 0);
+	KT_ASSERT(c.n == 3 && c.log[0] == 'a' && c.log[1] == 'c' && c.log[2] == 'B');
+}

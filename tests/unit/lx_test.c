@@ -14,6 +14,7 @@
 #include "kernel/uaccess.h"
 #include "kernel/uerrno.h"
 #include "tests/unit/check.h"
+#include "tests/unit/cpio_ar.h"
 #include "tests/unit/fake_umem.h"
 
 #define BRK0     0x01000000ull
@@ -138,15 +139,7 @@ static uint8_t ar[8192];
 static size_t arlen;
 static void ar_add(const char *name, uint32_t mode, const char *data)
 {
-	size_t nlen = strlen(name) + 1, dlen = data ? strlen(data) : 0;
-
-	arlen += (size_t)sprintf((char *)ar + arlen,
-	                         "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X", 1u,
-	                         mode, 0u, 0u, 1u, 0u, dlen, 0u, 0u, 0u, 0u, nlen, 0u);
-	memcpy(ar + arlen, name, nlen);
-	arlen = (arlen + nlen + 3) & ~(size_t)3;
-	memcpy(ar + arlen, data ? data : "", dlen);
-	arlen = (arlen + dlen + 3) & ~(size_t)3;
+	cpio_ar_add(ar, &arlen, name, mode, data);
 }
 
 static struct rootfs *fs;

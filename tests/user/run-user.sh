@@ -11,7 +11,7 @@ set -u
 kernel=$1 rootfs=$2
 qemu=${QEMU:-qemu-system-x86_64}
 accel=${QEMU_ACCEL:--accel tcg -cpu max}
-log_dir=build/test/user
+log_dir=${USER_LOG_DIR:-build/test/user}
 mkdir -p "$log_dir"
 pass=0 fail=0
 
@@ -39,24 +39,9 @@ run_once() {
 	done
 }
 
-# run NAME STATUS CMDLINE EXPECT... [! FORBIDDEN...].  A two-CPU case that
-# fails is run once more: an intermittent fault is under investigation on
-# two CPUs (a process finding corrupt memory or registers, about 1 run in 6
-# on a loaded host; see docs/userspace.md "Open ends").  A pass on the
-# second run is reported as FLAKY with the first run's reason and log, so
-# it stays visible; two failures fail the case.
-flaky=0
+# run NAME STATUS CMDLINE EXPECT... [! FORBIDDEN...]
 run() {
 	run_once "$@"
-	if [ $ok -eq 0 ] && [ "${SMP:-1}" != 1 ]; then
-		first="${why#; }"
-		mv "$log" "$log_dir/$1.first.log"
-		run_once "$@"
-		if [ $ok -eq 1 ]; then
-			echo "FLAKY $1: first run: $first (log $log_dir/$1.first.log)"
-			flaky=$((flaky + 1))
-		fi
-	fi
 	if [ $ok -eq 1 ]; then
 		echo "ok $1"
 		pass=$((pass + 1))
@@ -206,6 +191,5 @@ SMP=1
 run no-such-program 35 "init=/bin/nope" "init: cannot start /bin/nope (-2)" ! "$NOCRASH"
 run not-executable 35 "init=/etc/motd" "init: cannot start /etc/motd (-8)" ! "$NOCRASH"
 
-[ "$flaky" -eq 0 ] || echo "user: $flaky two-CPU case(s) passed only on a second run (FLAKY above)"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
