@@ -36,3 +36,20 @@ uint64_t MachineTrap_Arg(struct MachineTrap_SavedState *ss, uint64_t i)
 		return 0;
 	}
 }
+
+/* The same reads for the JIT to emit in line (runtime/embed.h, struct
+ * rt_inline): the call costs more than the load it makes. */
+#define MT_OFF(r) ((uint16_t) __builtin_offsetof(struct trap_frame, r))
+static const struct rt_inline machinetrap_number_inline = {
+    &MachineTrap_Number_sig, 1, {MT_OFF(rax)}};
+static const struct rt_inline machinetrap_arg_inline = {
+    &MachineTrap_Arg_sig,
+    6,
+    {MT_OFF(rdi), MT_OFF(rsi), MT_OFF(rdx), MT_OFF(r10), MT_OFF(r8), MT_OFF(r9)}};
+
+int machinetrap_inline_init(void)
+{
+	int err = rt_inline_register(&machinetrap_number_inline);
+
+	return err ? err : rt_inline_register(&machinetrap_arg_inline);
+}

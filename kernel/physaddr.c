@@ -199,8 +199,9 @@ int physaddr_alloc(size_t size, const struct physaddr_attr *attr, cap_t *out)
 		physaddr_fifo_tail = p;
 		physaddr_st.reclaimable++;
 	}
-	physaddr_st.objects++;
-	physaddr_st.pages += p->npages;
+	/* Processes on two CPUs allocate and free at once (fork, COW faults). */
+	__atomic_add_fetch(&physaddr_st.objects, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&physaddr_st.pages, p->npages, __ATOMIC_RELAXED);
 	*out = p->cap;
 	return 0;
 
@@ -230,8 +231,8 @@ static void physaddr_destroy(struct physaddr *p)
 		physaddr_st.reclaimable--;
 	}
 	physaddr_release_frames(p, p->npages);
-	physaddr_st.objects--;
-	physaddr_st.pages -= p->npages;
+	__atomic_sub_fetch(&physaddr_st.objects, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&physaddr_st.pages, p->npages, __ATOMIC_RELAXED);
 	kfree(p);
 }
 

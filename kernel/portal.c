@@ -49,6 +49,7 @@
 #include "kernel/nameserver.h"
 #include "kernel/portal.h"
 #include "kernel/process.h"
+#include "kernel/process_switch.h"
 #include "kernel/sched.h"
 #include "kernel/sync.h"
 #include "kernel/uaccess.h"
@@ -156,13 +157,17 @@ int64_t Portal_Grant(uint64_t handle, uint64_t pid)
 }
 
 static int64_t portal_finish(struct process *p, struct trap_frame *f, uint64_t nr);
+static bool portal_call_lend(struct process *p, uint64_t h, uint64_t arg);
+static int64_t portal_return_lent(struct process *s, struct process *o, uint64_t h,
+                                  uint64_t result);
 
 int64_t Portal_Call(uint64_t handle, uint64_t arg, uint64_t out)
 {
-	struct process *p = process_current();
+	struct process *o = process_owner(), *p;
 
-	if (!p)
+	if (!o)
 		return -EPERM;
+	p = o->acting;
 	/* Only this strand and the process's end change its own slots, so
 	 * the table can be read without the lock here. */
 	if (!portal_handle_ok(p, handle))
@@ -173,16 +178,18 @@ int64_t Portal_Call(uint64_t handle, uint64_t arg, uint64_t out)
 		return -EFAULT;
 	p->portal_op = PORTAL_OP_CALL;
 	p->portal_a[0] = handle, p->portal_a[1] = arg, p->portal_a[2] = out;
-	process_defer(p, portal_finish, 0);
+	if (o != p || !portal_call_lend(p, handle, arg))
+		process_defer(p, portal_finish, 0);
 	return 0;
 }
 
 int64_t Portal_Return(uint64_t handle, uint64_t result, uint64_t argp, uint64_t wait)
 {
-	struct process *p = process_current();
+	struct process *o = process_owner(), *p;
 
-	if (!p)
+	if (!o)
 		return -EPERM;
+	p = o->acting;
 	if (!portal_handle_ok(p, handle))
 		return -EBADF;
 	if (!portal_owned(p, handle))
@@ -191,6 +198,8 @@ int64_t Portal_Return(uint64_t handle, uint64_t result, uint64_t argp, uint64_t 
 		return argp && !wait ? -EINVAL : -EFAULT;
 	p->portal_op = wait ? PORTAL_OP_RETURN_WAIT : PORTAL_OP_RETURN;
 	p->portal_a[0] = handle, p->portal_a[1] = result, p->portal_a[2] = argp;
+	if (o != p)
+		return portal_return_lent(p, o, handle, result);
 	process_defer(p, portal_finish, 0);
 	return 0;
 }
@@ -288,25 +297,48 @@ static void portal_return_resume(void *arg)
 }
 
 /*
- * Borrowing (the fast path): client p calls while server s waits in
- * Return.  p's strand itself runs s - s's address space, FPU state and FS
- * base, s's kernel stack for its system calls and traps
- * (process_switch_acting) - from the frame s waits in, with the argument
- * in rdx: no strand is blocked or woken, no scheduler switch.  s's own
- * strand stays blocked meanwhile (it is woken only by this file, only
- * while no strand runs s).  p's own frame stays on top of its kernel
- * stack; s's Return on p's strand (portal_do_return) switches back and
- * returns there.  Lock held (fl); never returns.
+ * Borrowing (the fast path), inside the raise of client p's Call: the
+ * server s waits in Return, so p's strand itself runs s - s's address
+ * space, FPU state and FS base, s's kernel stack for its system calls and
+ * traps (process_switch_acting) - and returns to ring 3 through the frame
+ * s waits in, with the argument in rdx (process_return_through): no strand
+ * is blocked or woken, no scheduler switch, nothing left for after the
+ * raise.  s's own strand stays blocked meanwhile (it is woken only by this
+ * file, only while no strand runs s).  p's own frame stays on top of its
+ * kernel stack; s's Return on p's strand (portal_return_lent) switches back
+ * and returns there.  p runs on its own strand (a nested call from a lent
+ * one takes the strand path).  false: the strand path after the raise
+ * instead (the server is busy, gone, or its strand still leaving its CPU).
  */
-static __attribute__((noreturn)) void portal_borrow(struct process *p, struct process *s,
-                                                    struct portal *po, unsigned long fl)
+static bool portal_call_lend(struct process *p, uint64_t h, uint64_t arg)
 {
-	struct trap_frame *sf = s->portal_frame;
-	uint64_t arg = p->portal_a[1], argp = s->portal_a[2];
+	struct portal *po;
+	struct process *s;
+	struct trap_frame *sf;
+	unsigned long fl;
+	uint64_t argp;
 
+	fl = spin_lock_irqsave(&portal_lock);
+	po = p->portal_h[h];
+	/* A server strand that has just published itself waiting (its
+	 * Return, under this lock) is still on its CPU until its switch away
+	 * completes (sched_handoff_cont: after this lock is dropped; its FPU
+	 * state is saved there too): it still runs on the kernel stack a
+	 * borrower would use.  Borrow only once it is off every CPU (on_cpu
+	 * is cleared after the switch). */
+	if (!po || !(s = po->server) || !po->waiting || po->caller ||
+	    __atomic_load_n(&po->server_strand->on_cpu, __ATOMIC_ACQUIRE)) {
+		spin_unlock_irqrestore(&portal_lock, fl);
+		return false;
+	}
+	sf = s->portal_frame;
+	argp = s->portal_a[2];
+	p->portal_done = false;
+	p->portal_self = arch_percpu_current();
+	p->portal_frame = process_frame(p);
+	p->portal_in = po;
 	po->waiting = false;
 	po->caller = p;
-	p->portal_in = po;
 	sf->rax = 0;
 	sf->rdx = arg;
 	spin_unlock_irqsoff(&portal_lock);
@@ -314,26 +346,57 @@ static __attribute__((noreturn)) void portal_borrow(struct process *p, struct pr
 	arch_irq_restore(fl);
 	if (argp && copy_to_user(argp, &arg, sizeof(arg))) /* in s's address space now */
 		sf->rax = (uint64_t)(int64_t)-EFAULT;
-	uspace_return(sf);
+	process_return_through(p, sf, false);
+	return true;
+}
+
+/* s's Return on the strand of o, whose call it serves, inside the raise:
+ * o's frame gets the result (rdx, and at o's `out`), the strand switches
+ * back to o and returns through o's frame; once it is off s's kernel stack
+ * portal_stack_left settles s.  Only that call can be answered here:
+ * another portal s serves -> -EBUSY. */
+static int64_t portal_return_lent(struct process *s, struct process *o, uint64_t h, uint64_t result)
+{
+	unsigned long fl = spin_lock_irqsave(&portal_lock);
+	struct portal *po = s->portal_h[h];
+	struct trap_frame *of = o->portal_frame;
+	uint64_t out = o->portal_a[2];
+
+	if (po->caller != o) {
+		spin_unlock_irqrestore(&portal_lock, fl);
+		return -EBUSY;
+	}
+	po->caller = NULL;
+	s->portal_frame = process_frame(s); /* where it waits again */
+	of->rax = 0;
+	of->rdx = result;
+	spin_unlock_irqsoff(&portal_lock);
+	process_switch_acting(o, o);
+	arch_irq_restore(fl);
+	if (out && copy_to_user(out, &result, sizeof(result))) /* in o's address space */
+		of->rax = (uint64_t)(int64_t)-EFAULT;
+	process_return_through(s, of, true);
+	return 0;
 }
 
 /* Back on owner o's own stack and address space after its strand ran the
  * server: settle the server - waiting again (its strand still waits in its
  * continuation), or its own strand woken to go on: after a Reply, to serve
- * a queued caller, or to end - then o's call returns. */
-static void portal_borrow_done(void *arg)
+ * a queued caller, or to end.  Interrupts off. */
+static inline __attribute__((always_inline)) void portal_settle(struct process *o)
 {
-	struct process *o = arg;
 	struct portal *po = o->portal_in;
 	struct process *s = po->server, *n; /* s cannot end while this runs */
-	unsigned long fl = spin_lock_irqsave(&portal_lock);
-	bool wait = s->portal_op == PORTAL_OP_RETURN_WAIT && !s->portal_end_state;
-	struct strand *ss = po->server_strand; /* read under the lock */
+	bool wait;
+	struct strand *ss;
 
+	spin_lock_irqsoff(&portal_lock);
+	wait = s->portal_op == PORTAL_OP_RETURN_WAIT && !s->portal_end_state;
+	ss = po->server_strand; /* read under the lock */
 	if (__builtin_expect(wait && !po->qhead, 1)) {
 		po->waiting = true;
-		spin_unlock_irqrestore(&portal_lock, fl);
-		portal_call_return(o, o->portal_frame);
+		spin_unlock_irqsoff(&portal_lock);
+		return;
 	}
 	if (wait) {
 		n = portal_serve_next(po);
@@ -341,34 +404,43 @@ static void portal_borrow_done(void *arg)
 	} else {
 		portal_answer(s, 0, 0); /* a Reply returns 0; an end ends */
 	}
-	spin_unlock_irqrestore(&portal_lock, fl);
+	spin_unlock_irqsoff(&portal_lock);
 	sched_unblock(ss, 0);
+}
+
+void portal_stack_left(void)
+{
+	portal_settle(process_owner());
+}
+
+/* After a server ended on o's strand: settle it, then o's call returns. */
+static void portal_borrow_done(void *arg)
+{
+	struct process *o = arg;
+	unsigned long fl = arch_irq_save();
+
+	portal_settle(o);
+	arch_irq_restore(fl);
 	portal_call_return(o, o->portal_frame);
 }
 
-/* Leave the server o's strand runs (lock held, fl) for o's own code:
- * answer o, switch o's strand back, and finish on o's stack - the
- * server's kernel stack, where this runs, must be left before anything
- * can run the server again. */
-static __attribute__((noreturn)) void portal_unborrow(struct process *o, int status,
-                                                      uint64_t result, unsigned long fl)
-{
-	o->portal_in->caller = NULL;
-	o->portal_status = status;
-	o->portal_result = result;
-	spin_unlock_irqsoff(&portal_lock);
-	process_switch_acting(o, o);
-	arch_irq_restore(fl);
-	arch_call_on_stack((uintptr_t)o->portal_frame, portal_borrow_done, o);
-}
-
+/* s ended (exit or fault) while running on o's strand: o's call fails
+ * with -EPIPE, o's strand switches back and finishes on o's stack - s's
+ * kernel stack, where this runs, must be left before s's own strand may
+ * run again to end s (portal_settle wakes it: no wait, an end). */
 void portal_borrowed_end(struct process *o, struct process *s, int code, int state)
 {
 	unsigned long fl = spin_lock_irqsave(&portal_lock);
 
 	s->portal_end_code = code;
 	s->portal_end_state = state;
-	portal_unborrow(o, -EPIPE, 0, fl);
+	o->portal_in->caller = NULL;
+	o->portal_status = -EPIPE;
+	o->portal_result = 0;
+	spin_unlock_irqsoff(&portal_lock);
+	process_switch_acting(o, o);
+	arch_irq_restore(fl);
+	arch_call_on_stack((uintptr_t)o->portal_frame, portal_borrow_done, o);
 }
 
 static int64_t portal_do_call(struct process *p, struct trap_frame *f)
@@ -386,17 +458,9 @@ static int64_t portal_do_call(struct process *p, struct trap_frame *f)
 	p->portal_done = false;
 	p->portal_self = arch_percpu_current();
 	p->portal_frame = f;
-	/* A server strand that has just published itself waiting (its
-	 * Return, under this lock) is still on its CPU until its switch away
-	 * completes (sched_handoff_cont: after this lock is dropped; its FPU
-	 * state is saved there too): it still runs on the kernel stack a
-	 * borrower would use.  Borrow only once it is off every CPU (on_cpu
-	 * is cleared after the switch); else take the strand path. */
-	if (po->waiting && !po->caller && process_owner() == p &&
-	    !__atomic_load_n(&po->server_strand->on_cpu, __ATOMIC_ACQUIRE))
-		portal_borrow(p, s, po, fl);
 	if (po->waiting && !po->caller) {
-		/* The server waits but this strand runs a server itself (a
+		/* The server waits but could not be borrowed in the raise
+		 * (portal_call_lend): this strand runs a server itself (a
 		 * nested call), or the server's strand is still leaving its
 		 * CPU: wake the server's strand and hand it the CPU. */
 		po->waiting = false;
@@ -420,20 +484,12 @@ static int64_t portal_do_return(struct process *p, struct trap_frame *f, bool wa
 	uint64_t h = p->portal_a[0], argp = p->portal_a[2];
 	unsigned long fl = spin_lock_irqsave(&portal_lock);
 	struct portal *po = p->portal_h[h];
-	struct process *c = po->caller, *n, *o = process_owner();
+	struct process *c = po->caller, *n;
 	struct strand *answered = c ? c->portal_self : NULL;
 	uint64_t arg;
 
-	if (o != p) {
-		/* p runs on o's strand, serving o's call: only that call can
-		 * be answered here (f stays where p waits: its own stack). */
-		if (c != o) {
-			spin_unlock_irqrestore(&portal_lock, fl);
-			return -EBUSY;
-		}
-		p->portal_frame = f;
-		portal_unborrow(o, 0, p->portal_a[1], fl);
-	}
+	/* p runs on its own strand (a Return on a lent one was done in the
+	 * raise: portal_return_lent). */
 	if (c) {
 		po->caller = NULL;
 		portal_answer(c, 0, p->portal_a[1]);

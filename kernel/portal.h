@@ -41,5 +41,10 @@ void portal_process_exit(struct process *p);
  * to o; s's own strand is woken to end s (status code).  Never returns. */
 __attribute__((noreturn)) void portal_borrowed_end(struct process *o, struct process *s, int code,
                                                    int state);
+/* The system-call entry's hook (<arch/uspace.h> uspace_left_fn): the
+ * current strand, which ran a portal's server, has returned to its own
+ * process's stack after the server's Return: the server is settled
+ * (waiting again, or its own strand woken).  Interrupts off. */
+void portal_stack_left(void);
 
 #endif

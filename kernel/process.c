@@ -36,6 +36,7 @@
 #include "kernel/physaddr.h"
 #include "kernel/portal.h"
 #include "kernel/process.h"
+#include "kernel/process_switch.h"
 #include "kernel/sched.h"
 #include "kernel/string.h"
 #include "kernel/sync.h"
@@ -96,7 +97,6 @@ process_checkpoint(struct strand_package *pkg, struct strand *s)
 
 	(void)s;
 	uspace_fpu_save(a->fpu);
-	a->fpu_live = true;
 }
 
 __attribute__((optimize("omit-frame-pointer"))) static void
@@ -111,19 +111,6 @@ process_resume(struct strand_package *pkg, struct strand *s)
 	uspace_fpu_restore(a->fpu);
 }
 
-void process_switch_acting(struct process *o, struct process *to)
-{
-	struct process *from = o->acting;
-
-	uspace_fpu_save(from->fpu);
-	from->fpu_live = true;
-	o->acting = to;
-	translation_switch(to->ctx);
-	uspace_set_kernel_stack(to->kstack_top);
-	uspace_set_fs_base(to->fs_base);
-	uspace_fpu_restore(to->fpu);
-}
-
 /* ---- memory of a process ---- */
 
 static unsigned process_tl_prot(unsigned prot)
@@ -136,10 +123,9 @@ static unsigned process_tl_prot(unsigned prot)
 void process_unmap(struct process *p, uint64_t va, uint64_t len)
 {
 	for (uint64_t a = va; a < va + len; a += PROCESS_PAGE) {
-		struct physaddr *obj;
-
-		if (translation_unmap_page(p->ctx, a, &obj, NULL) == 0)
-			physaddr_free(obj->cap);
+		/* Drops the page's share: freed if no other process maps it
+		 * (pages are shared copy-on-write after a fork). */
+		translation_unmap_release(p->ctx, a);
 	}
 }
 
@@ -334,14 +320,26 @@ static __attribute__((noinline)) int64_t process_syscall_table(struct process *p
 	return h ? h->fn(p, f) : -ENOSYS;
 }
 
+/* The marker process_return_through leaves in p->after (process_syscall
+ * tests for it and returns the frame it names): never called. */
+_Static_assert(USPACE_FRAME_LEFT == 1, "process_return_through's tag (process.h)");
+int64_t process_after_through(struct process *p, struct trap_frame *f, uint64_t nr)
+{
+	(void)p, (void)f, (void)nr;
+	return -EINVAL;
+}
+
 /* Work a handler may not do inside the raise (end the process, load or
- * unload an extension: the dispatcher's raise must be left normally first). */
-static __attribute__((noinline)) void process_syscall_after(struct process *p, struct trap_frame *f)
+ * unload an extension: the dispatcher's raise must be left normally
+ * first). */
+static __attribute__((noinline)) uintptr_t process_syscall_after(struct process *p,
+                                                                 struct trap_frame *f)
 {
 	process_after_fn fn = p->after;
 
 	p->after = NULL;
 	f->rax = (uint64_t)fn(p, f, p->after_nr);
+	return (uintptr_t)f;
 }
 
 /* The boot-time table as a raise (the call site before the event exists). */
@@ -365,7 +363,8 @@ static dispatch_fn *process_syscall_site = &process_syscall_table_site;
  * This is the null system call's path: nothing here that is not needed
  * (no frame pointer either: backtraces from handlers skip this frame; the
  * current strand read in line, as sched_current() does). */
-__attribute__((optimize("omit-frame-pointer"))) static void process_syscall(struct trap_frame *f)
+__attribute__((optimize("omit-frame-pointer"))) static uintptr_t
+process_syscall(struct trap_frame *f)
 {
 	/* The caller runs on a strand (never NULL here): a kernel strand has
 	 * no package, a process strand has this file's. */
@@ -374,7 +373,8 @@ __attribute__((optimize("omit-frame-pointer"))) static void process_syscall(stru
 	struct process *p;
 
 	if (__builtin_expect(!pkg || pkg->ops != &process_pkg_ops, 0))
-		return; /* a system call from a strand that is no process: impossible */
+		return (
+		    uintptr_t)f; /* a system call from a strand that is no process: impossible */
 	p = (struct process *)((char *)pkg - __builtin_offsetof(struct process, pkg));
 	p = p->acting; /* itself, or a portal's server it was lent to (kernel/portal.c) */
 	/* The raise: the event's call site (MachineTrap_Syscall() without
@@ -382,8 +382,14 @@ __attribute__((optimize("omit-frame-pointer"))) static void process_syscall(stru
 	raise = __atomic_load_n(__atomic_load_n(&process_syscall_site, __ATOMIC_ACQUIRE),
 	                        __ATOMIC_ACQUIRE);
 	f->rax = raise((uint64_t)(uintptr_t)p, (uint64_t)(uintptr_t)f, 0, 0, 0);
-	if (__builtin_expect(p->after != NULL, 0))
-		process_syscall_after(p, f);
+	if (__builtin_expect(p->after != NULL, 0)) {
+		if (p->after == process_after_through) { /* a portal switched processes */
+			p->after = NULL;
+			return p->after_nr;
+		}
+		return process_syscall_after(p, f);
+	}
+	return (uintptr_t)f;
 }
 
 void process_after_raise(struct process *p, const struct trap_frame *f, process_after_fn fn)
@@ -431,6 +437,8 @@ void process_exit_current(int code)
 	process_end_current(code, PROCESS_EXITED);
 }
 
+static bool process_fault_personality(struct process *p, struct trap_frame *f);
+
 static void process_fault(struct trap_frame *f)
 {
 	struct process *p = process_current();
@@ -440,14 +448,24 @@ static void process_fault(struct trap_frame *f)
 		        (unsigned long)f->vector);
 		arch_exit(EXIT_CODE_PANIC);
 	}
+	if (process_fault_personality(p, f))
+		return; /* a signal handler runs instead (the trap returns to it) */
 	kprintf("process %d (%s) killed: %s (%s) at rip %lx", p->pid, p->name,
 	        trap_mnemonic((unsigned)f->vector), trap_name((unsigned)f->vector),
 	        (unsigned long)f->rip);
 	if (f->vector == TRAP_PF) {
 		uint64_t cr2;
 
+		unsigned cow = 0;
+
 		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
 		kprintf(", address %lx, error %lx", (unsigned long)cr2, (unsigned long)f->error);
+		/* A write to a copy-on-write page is refused only when no page
+		 * was free for the copy (translation_cow_fault). */
+		if ((f->error & 2) && cr2 < USER_TOP &&
+		    !pagetable_cow_query(&p->ctx->pt, cr2 & ~(PROCESS_PAGE - 1), &cow) &&
+		    (cow & PAGETABLE_COW_W))
+			kprintf(" (copy-on-write: out of memory)");
 	}
 	kprintf("\n");
 	process_end_current(128 + (int)(f->vector & 0x7f), PROCESS_KILLED);
@@ -596,6 +614,8 @@ int process_events_init(void)
 		return 0;
 	if (!domain_spin_public)
 		return -ENODEV; /* the extension model is not running */
+	if ((err = machinetrap_inline_init()))
+		return -ENOMEM;
 	if ((err = domain_create_from_interface(&iface_MachineTrap, &process_module, &d)))
 		return err;
 	err = domain_publish(d);
@@ -670,7 +690,7 @@ int process_set_rootfs(const struct rootfs *fs)
 
 int process_init(void)
 {
-	uspace_init(process_syscall, process_fault);
+	uspace_init(process_syscall, process_fault, portal_stack_left);
 	return 0;
 }
 
@@ -700,20 +720,16 @@ static void process_list_remove(struct process *p)
 	spin_unlock_irqrestore(&process_list_lock, fl);
 }
 
-/* Free every page mapped in ctx and then the context: every page mapped
- * in a process's context was allocated for it alone (the context's reverse
- * map lists them).  Unloads ctx first if this CPU has it in CR3. */
+/* Unmap every page mapped in ctx and then free the context: every page
+ * mapped in a process's context was allocated for it, maybe shared
+ * copy-on-write since (the context's reverse map lists them); each is
+ * freed with its last mapping.  Unloads ctx first if this CPU has it in
+ * CR3. */
 void process_space_free(struct translation_ctx *ctx, cap_t cap)
 {
 	if (translation_current() == ctx)
 		translation_switch(translation_kernel_ctx());
-	for (struct rmap_node *n; (n = rmap_table_any(&ctx->maps)) != NULL;) {
-		struct physaddr *obj;
-
-		if (translation_unmap_page(ctx, n->va, &obj, NULL) != 0)
-			break;
-		physaddr_free(obj->cap);
-	}
+	translation_release_all(ctx); /* each page freed if no other process maps it */
 	translation_destroy(cap);
 }
 
@@ -1078,4 +1094,19 @@ void process_destroy(struct process *p)
 const struct process_personality *process_personality_get(void)
 {
 	return process_pers;
+}
+
+/* A ring-3 fault offered to the process's personality first (a Linux
+ * process with a handler for the fault's signal gets it run): true if it
+ * took it, and the trap returns to the frame it rewrote. */
+static bool process_fault_personality(struct process *p, struct trap_frame *f)
+{
+	const struct process_personality *pers = process_personality_get();
+	uint64_t cr2 = 0;
+
+	if (!pers || !pers->fault || !p->personality || p->personality_id != pers->id)
+		return false;
+	if (f->vector == TRAP_PF)
+		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2)); /* before any other fault */
+	return pers->fault(p, f, cr2);
 }

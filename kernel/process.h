@@ -23,8 +23,9 @@
  * (kernel/linux/lx_module.c) is one such trusted handler, with a guard
  * selecting the processes it serves.
  *
- * fork, exec and waiting (kernel/process_fork.c): a child gets a copy of
- * every page, the FPU state and the saved registers (rax = 0); exec builds
+ * fork, exec and waiting (kernel/process_fork.c): a child shares every
+ * page copy-on-write (Translation copies a page at its first write), the
+ * FPU state and the saved registers (rax = 0); exec builds
  * the new image on a new context and swaps it in only once nothing can
  * fail; an ended child is a zombie until its parent reaps it, and the
  * children of an ended process are orphans a reaper strand frees.
@@ -146,6 +147,9 @@ int process_set_rootfs(const struct rootfs *fs);
  * the dispatcher; 0, or an error if the extension model is not running
  * (then the boot-time handler table serves). */
 int process_events_init(void);
+/* MachineTrap.Number and .Arg as loads the JIT emits in line
+ * (kernel/machinetrap.c; rt_inline_register). */
+int machinetrap_inline_init(void);
 /* Install a system-call handler for owner (a trusted module), guarded by
  * guard (a pure procedure) or by test (the dispatcher's inline test on the
  * process and saved-state fields, kernel/dispatch.h: a few compares in the
@@ -190,6 +194,10 @@ struct process_personality {
 	int (*fork)(struct process *parent, struct process *child);
 	void (*exec)(struct process *p);
 	void (*exit)(struct process *p);
+	/* fault: a ring-3 exception nothing resolved (addr: CR2 of a #PF);
+	 * true if the personality redirected f to a user handler (a signal
+	 * frame), which the trap then returns to; false: p is killed. */
+	bool (*fault)(struct process *p, struct trap_frame *f, uint64_t addr);
 };
 int process_set_personality(const struct process_personality *pers);
 
@@ -221,16 +229,31 @@ static inline struct process *process_current(void)
 
 	return o ? o->acting : NULL;
 }
-/* Make o's strand (the current one) run process `to` from now on (o
- * itself: its own code again): FPU state saved and loaded, address space,
- * kernel stack for entries from ring 3, FS base.  Interrupts off, so that
- * a preemption sees one state or the other. */
-void process_switch_acting(struct process *o, struct process *to);
+/* process_switch_acting (o's strand runs another process): in
+ * kernel/process_switch.h, in line for the portal path. */
 /* From a system-call handler: run fn(p, saved state, number) once the
  * system call's raise has returned (work that may not run inside a raise:
  * loading an extension, ending the process); its result becomes rax. */
 typedef int64_t (*process_after_fn)(struct process *p, struct trap_frame *f, uint64_t nr);
 void process_after_raise(struct process *p, const struct trap_frame *f, process_after_fn fn);
+/* From a system-call handler that has switched the strand to another
+ * process (process_switch_acting): return to ring 3 through that process's
+ * system-call frame `to` (at the top of its kernel stack) instead of p's
+ * own; with left, portal_stack_left runs first, on to's stack, when the
+ * stack the call ran on is no longer in use.  p: the process whose system
+ * call it is (process_current() when the raise began). */
+int64_t process_after_through(struct process *p, struct trap_frame *f, uint64_t nr);
+static inline void process_return_through(struct process *p, struct trap_frame *to, bool left)
+{
+	p->after_nr = (uintptr_t)to | (left ? 1u : 0u); /* USPACE_FRAME_LEFT */
+	p->after = process_after_through;
+}
+/* The frame of p's system call in progress: at the top of its kernel
+ * stack, where the entry from ring 3 builds it whichever strand runs p. */
+static inline struct trap_frame *process_frame(const struct process *p)
+{
+	return (struct trap_frame *)(uintptr_t)p->kstack_top - 1;
+}
 /* From a system-call handler: run fn(p, saved state, value) once the raise
  * has returned (for trusted modules that do not see the saved state);
  * what may block - sleeping, waiting for a portal - runs there. */
@@ -258,7 +281,7 @@ void process_set_fs_base(struct process *p, uint64_t base);
  * Called on p's own strand after the system call's raise (process_defer),
  * with its saved registers f.  Errors as process_spawn's, and -ECHILD. */
 
-/* A child of p: a copy of its address space (every page copied), FPU
+/* A child of p: its address space shared copy-on-write, FPU
  * state, FS base, personality state, and f with rax = 0 (rsp = newsp if
  * not 0); if child_tid, the child's pid is written there in the child's
  * memory before it runs.  *out: the child (already running). */

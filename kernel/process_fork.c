@@ -3,13 +3,16 @@
  * (see kernel/process.h for the model).
  *
  * fork: the child is a new process (process_alloc: pid, Translation
- * context, VirtAddr range) with a copy of every page the parent has mapped
- * - pages are mapped eagerly, so the copy is eager too, through the direct
- * map, each page with the parent's rights - the parent's FPU state (still
- * in the registers: the kernel never touches them), FS base, the
+ * context, VirtAddr range) sharing every page the parent has mapped
+ * copy-on-write (translation_cow_share: the same PhysAddr objects mapped
+ * in both contexts with W withheld, the parent's writable TLB entries
+ * flushed; the first write on either side copies the page, or gives W
+ * back to the last sharer - kernel/translation.c), the parent's FPU state
+ * (still in the registers: the kernel never touches them), FS base, the
  * personality's copy of its state (fd table, areas, brk, signals), and the
  * parent's saved registers with rax = 0, which its strand enters ring 3
- * with.  No copy-on-write yet: a fork of a 2 MiB program copies 2 MiB.
+ * with.  Nothing is copied at fork: a fork of busybox maps ~600 pages and
+ * copies none.
  *
  * exec: everything that can fail happens on a new address space (lookup,
  * elf_exec_parse, the image, the stack with argv/envp); only then, the
@@ -182,47 +185,22 @@ static void process_unlink_child(struct process *p, struct process *c)
 
 /* ---- address spaces ---- */
 
-/* Give to every page mapped in from's context a copy in to's, at the same
- * address with the same rights.  The parent's own strand is the only one
- * changing its mappings, and it is here. */
-static int process_copy_space(struct process *from, struct process *to)
-{
-	const struct rmap_table *t = &from->ctx->maps;
-
-	for (unsigned b = 0; b < RMAP_BUCKETS; b++)
-		for (const struct rmap_node *n = t->bucket[b]; n; n = n->hash_next) {
-			struct physaddr *obj;
-			uint32_t pg;
-			unsigned prot;
-			uint64_t pa;
-			cap_t pc;
-			int err;
-
-			if (translation_lookup(from->ctx, n->va, &obj, &pg, &prot))
-				continue;
-			err = physaddr_alloc(PROCESS_PAGE, NULL, &pc);
-			if (err)
-				return -ENOMEM;
-			physaddr_page(pc, 0, &pa);
-			memcpy(phys_to_virt(pa), phys_to_virt(obj->pa[pg]), PROCESS_PAGE);
-			err =
-			    translation_map_page(to->ctx, n->va, pc, 0, prot & PAGETABLE_PROT_MASK);
-			if (err) {
-				physaddr_free(pc);
-				return err == -EEXIST ? -EEXIST : -ENOMEM;
-			}
-		}
-	return 0;
-}
-
-/* Write 4 bytes at user address va of p's (not loaded) context. */
+/* Write 4 bytes at user address va of p's (not loaded) context, which
+ * shares its pages copy-on-write with its parent: each page written is
+ * made p's own first (a write through the direct map bypasses the COW
+ * mark), and a page p may not write is left alone, as the user's own
+ * write would fault. */
 static void process_poke32(struct process *p, uint64_t va, uint32_t v)
 {
 	for (unsigned i = 0; i < 4; i++, va++, v >>= 8) {
+		uint64_t page = va & ~(PROCESS_PAGE - 1);
 		struct physaddr *obj;
+		unsigned prot;
 		uint32_t pg;
 
-		if (translation_lookup(p->ctx, va & ~(PROCESS_PAGE - 1), &obj, &pg, NULL))
+		translation_cow_fault(p->ctx, page); /* -EACCES if not COW: checked below */
+		if (translation_lookup(p->ctx, page, &obj, &pg, &prot) || !(prot & PAGETABLE_W) ||
+		    __atomic_load_n(&obj->maps.count, __ATOMIC_RELAXED) != 1)
 			return;
 		*((uint8_t *)phys_to_virt(obj->pa[pg]) + (va & (PROCESS_PAGE - 1))) = (uint8_t)v;
 	}
@@ -272,7 +250,9 @@ int process_fork(struct process *p, const struct trap_frame *f, uint64_t newsp, 
 	c->fs_base = p->fs_base;
 	uspace_fpu_save(c->fpu); /* the parent's user FPU state, still live */
 	c->fpu_live = true;
-	err = process_copy_space(p, c);
+	/* Every page shared copy-on-write (the parent's TLB entries flushed);
+	 * on failure destroying the child drops the shares made so far. */
+	err = translation_cow_share(p->ctx, c->ctx);
 	if (err)
 		goto err_free;
 	if (child_tid && uaccess_range_ok(child_tid, 4))

@@ -71,6 +71,21 @@ void rmap_remove(struct rmap_table *t, struct rmap_list *l, struct rmap_node *n)
 	n->hash_pprev = n->obj_pprev = NULL;
 }
 
+void rmap_move(struct rmap_list *from, struct rmap_list *to, struct rmap_node *n)
+{
+	*n->obj_pprev = n->obj_next;
+	if (n->obj_next)
+		n->obj_next->obj_pprev = n->obj_pprev;
+	from->count--;
+
+	n->obj_next = to->head;
+	n->obj_pprev = &to->head;
+	if (to->head)
+		to->head->obj_pprev = &n->obj_next;
+	to->head = n;
+	to->count++;
+}
+
 struct rmap_node *rmap_table_any(const struct rmap_table *t)
 {
 	if (!t->count)

@@ -17,7 +17,9 @@
  *
  * Who calls it: kernel/translation.c and kernel/physaddr.c (core only).
  * Locking: the caller's (Translation's rule: one CPU, interrupts off in the
- * fault path, the context's owner serialising otherwise).
+ * fault path, the context's owner serialising otherwise).  An object shared
+ * copy-on-write is on the tables of several contexts whose owners may run
+ * at once: Translation changes such lists only under its share lock.
  * Errors: none; nodes are allocated by the caller (validate, then act).
  */
 #ifndef SPINDLE_KERNEL_RMAP_H
@@ -56,6 +58,9 @@ struct rmap_node *rmap_lookup(const struct rmap_table *t, uintptr_t va);
 void rmap_insert(struct rmap_table *t, struct rmap_list *l, struct rmap_node *n);
 /* Unlink n from both. */
 void rmap_remove(struct rmap_table *t, struct rmap_list *l, struct rmap_node *n);
+/* Move n from its object's list `from` to `to` (its table is unchanged):
+ * a copy-on-write break gives the mapping a page of its own. */
+void rmap_move(struct rmap_list *from, struct rmap_list *to, struct rmap_node *n);
 /* Any node of t (to empty a table), or NULL. */
 struct rmap_node *rmap_table_any(const struct rmap_table *t);
 

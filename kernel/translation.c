@@ -56,7 +56,9 @@
 #include "kernel/interface.h"
 #include "kernel/kprintf.h"
 #include "kernel/nameserver.h"
+#include "kernel/pmm.h"
 #include "kernel/string.h"
+#include "kernel/sync.h"
 #include "spindle_interfaces.h"
 
 struct tl_grant {
@@ -75,15 +77,12 @@ static struct tl_grant tl_grants[TRANSLATION_MAX_GRANTS];
 static struct rt_sig tl_guard_sig;
 static char tl_why[160];
 static struct translation_stats tl_st;
+/* Changes of PhysAddr objects' reverse-map lists that another context may
+ * be changing at the same time: mappings of copy-on-write contexts (see
+ * translation_cow_share).  A leaf lock: nothing is allocated, no other lock
+ * taken and no TLB shootdown sent while it is held. */
+static struct spinlock tl_share_lock = SPINLOCK_INIT("translation shares", SYNC_RANK_PMM + 10);
 
-/* One CPU's state, reached through its percpu area (arch_percpu_translation):
- * used with interrupts off, or by the fault path, which runs with them off. */
-struct tl_cpu {
-	struct translation_ctx *ctx;           /* loaded here (NULL before init) */
-	const struct translation_fault *fault; /* innermost fault being raised here */
-	int depth;                             /* fault nesting here */
-	uint64_t bit;                          /* 1 << this CPU's id, for pt.cpus/stale */
-};
 static struct tl_cpu tl_cpus[PERCPU_MAX];
 /* One CPU and no PCID: cleared for good when an AP comes up (before it can
  * load a context or touch the lower half, so a flush that still read true
@@ -195,6 +194,106 @@ static inline void tl_flush(struct translation_ctx *ctx, uintptr_t va, size_t np
 	}
 }
 
+/* ---- reverse-map nodes ----
+ *
+ * Every mapping is one rmap node, and a fork maps (and an exit unmaps)
+ * every page of a process, so nodes come from pages of their own rather
+ * than kmalloc (whose debug checks cost more than the rest of a COW share
+ * of a page).  A node page is a header and TL_NODES_PER_PAGE nodes; pages
+ * with free nodes are listed; an empty page goes back to the pmm at once,
+ * so memory accounting stays exact.  The frame is allocated and freed
+ * outside the lock (the pmm's lock ranks below it).
+ */
+struct tl_npage {
+	struct tl_npage *next, **pprev; /* on tl_npages while it has free nodes */
+	struct rmap_node *free;         /* its free nodes (linked through hash_next) */
+	uint64_t pa;
+	uint32_t used;
+};
+#define TL_NODES_PER_PAGE ((TRANSLATION_PAGE - sizeof(struct tl_npage)) / sizeof(struct rmap_node))
+
+static struct tl_npage *tl_npages;
+static struct spinlock tl_node_lock = SPINLOCK_INIT("rmap nodes", SYNC_RANK_PMM + 5);
+
+static struct tl_npage *tl_npage_of(const struct rmap_node *n)
+{
+	return (struct tl_npage *)((uintptr_t)n & ~(uintptr_t)(TRANSLATION_PAGE - 1));
+}
+
+static void tl_npage_unlist(struct tl_npage *pg)
+{
+	*pg->pprev = pg->next;
+	if (pg->next)
+		pg->next->pprev = pg->pprev;
+	pg->next = NULL;
+	pg->pprev = NULL;
+}
+
+static void tl_npage_list(struct tl_npage *pg)
+{
+	pg->next = tl_npages;
+	pg->pprev = &tl_npages;
+	if (tl_npages)
+		tl_npages->pprev = &pg->next;
+	tl_npages = pg;
+}
+
+static struct rmap_node *tl_node_alloc(void)
+{
+	struct rmap_node *n = NULL;
+	struct tl_npage *pg;
+	unsigned long fl;
+	uint64_t pa;
+
+	for (;;) {
+		fl = spin_lock_irqsave(&tl_node_lock);
+		if ((pg = tl_npages) != NULL) {
+			n = pg->free;
+			pg->free = n->hash_next;
+			if (++pg->used == TL_NODES_PER_PAGE)
+				tl_npage_unlist(pg);
+		}
+		spin_unlock_irqrestore(&tl_node_lock, fl);
+		if (n)
+			return n;
+		/* No free node anywhere: a new page (may run Reclaim). */
+		if (pmm_alloc(1, 1, 0, &pa))
+			return NULL;
+		pg = pagetable_phys_to_virt(pa);
+		pg->pa = pa;
+		pg->used = 0;
+		pg->free = NULL;
+		for (size_t i = TL_NODES_PER_PAGE; i-- > 0;) {
+			struct rmap_node *f = (struct rmap_node *)(pg + 1) + i;
+
+			f->hash_next = pg->free;
+			pg->free = f;
+		}
+		fl = spin_lock_irqsave(&tl_node_lock);
+		tl_npage_list(pg);
+		spin_unlock_irqrestore(&tl_node_lock, fl);
+	}
+}
+
+static void tl_node_free(struct rmap_node *n)
+{
+	struct tl_npage *pg = tl_npage_of(n);
+	uint64_t pa = 0;
+	unsigned long fl = spin_lock_irqsave(&tl_node_lock);
+
+	if (pg->used-- == TL_NODES_PER_PAGE)
+		tl_npage_list(pg); /* was full: has a free node again */
+	n->hash_next = pg->free;
+	pg->free = n;
+	if (pg->used == 0) {
+		tl_npage_unlist(pg);
+		pa = pg->pa;
+	}
+	spin_unlock_irqrestore(&tl_node_lock, fl);
+	if (pa)
+		pmm_free(pa, 1);
+}
+
 /* ---- contexts ---- */
 
 static int tl_ctx_init(struct translation_ctx *ctx, const char *name)
@@ -300,34 +399,11 @@ struct translation_ctx *translation_current(void)
 	return tl_this_cpu()->ctx;
 }
 
-/* Every switch between processes runs this: no frame pointer. */
-__attribute__((optimize("omit-frame-pointer"))) struct translation_ctx *
-translation_switch(struct translation_ctx *ctx)
+struct translation_ctx *translation_switch(struct translation_ctx *ctx)
 {
 	unsigned long f = arch_irq_save();
-	struct tl_cpu *me = tl_this_cpu();
-	struct translation_ctx *prev = me->ctx;
-	uint64_t bit = me->bit;
-	bool flush;
+	struct translation_ctx *prev = translation_switch_irqsoff(ctx);
 
-	if (ctx != prev || (__atomic_load_n(&ctx->pt.stale, __ATOMIC_RELAXED) & bit)) {
-		/* Join ctx's CPUs before CR3 can walk its tables: a tl_flush that
-		 * misses this bit ordered its PTE stores before this locked OR,
-		 * so the walks after the load see them. */
-		if (ctx != prev)
-			__atomic_or_fetch(&ctx->pt.cpus, bit, __ATOMIC_SEQ_CST);
-		/* Read after the OR: a flush that sets our stale bit later sees
-		 * our cpus bit and shoots us down instead. */
-		flush = (__atomic_load_n(&ctx->pt.stale, __ATOMIC_SEQ_CST) & bit) != 0;
-		if (flush)
-			__atomic_and_fetch(&ctx->pt.stale, ~bit, __ATOMIC_SEQ_CST);
-		pagetable_activate(&ctx->pt, flush);
-		me->ctx = ctx;
-		/* Only now, with CR3 off prev's tables, may shootdowns of prev
-		 * skip this CPU. */
-		if (prev && prev != ctx)
-			__atomic_and_fetch(&prev->pt.cpus, ~bit, __ATOMIC_RELEASE);
-	}
 	arch_irq_restore(f);
 	return prev;
 }
@@ -356,9 +432,16 @@ static bool tl_unmap_node_noflush(struct translation_ctx *ctx, struct rmap_node 
 
 	pagetable_unmap(&ctx->pt, n->va, NULL, &cached);
 	r->nmapped--;
-	rmap_remove(&ctx->maps, &p->maps, n);
+	if (ctx->pt.cow) { /* p's list may be shared with other contexts */
+		unsigned long fl = spin_lock_irqsave(&tl_share_lock);
+
+		rmap_remove(&ctx->maps, &p->maps, n);
+		spin_unlock_irqrestore(&tl_share_lock, fl);
+	} else {
+		rmap_remove(&ctx->maps, &p->maps, n);
+	}
 	tl_st.unmaps++;
-	kfree(n);
+	tl_node_free(n);
 	return cached;
 }
 
@@ -431,7 +514,7 @@ static unsigned tl_prot_norm(unsigned prot)
 static void tl_free_nodes(struct rmap_node **nodes, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
-		kfree(nodes[i]);
+		tl_node_free(nodes[i]);
 }
 
 /*
@@ -453,7 +536,7 @@ static int tl_map(struct translation_ctx *ctx, cap_t vcap, uintptr_t va, cap_t p
 	if (npages > 1 && !(nodes = kmalloc(npages * sizeof(*nodes))))
 		return -ENOMEM;
 	for (; got < npages; got++) {
-		nodes[got] = kmalloc(sizeof(struct rmap_node));
+		nodes[got] = tl_node_alloc();
 		if (!nodes[got]) {
 			err = -ENOMEM;
 			goto err_free_nodes;
@@ -692,6 +775,212 @@ int translation_clear_state(cap_t c, uintptr_t va, unsigned bits)
 	return err;
 }
 
+/* ---- copy-on-write ---- */
+
+int translation_cow_share(struct translation_ctx *from, struct translation_ctx *to)
+{
+	const struct rmap_table *t = &from->maps;
+	struct virtaddr_range *r = NULL;
+	bool cached = false;
+	int err = 0;
+
+	if (from == to || from == &translation_kctx || to == &translation_kctx)
+		return -EINVAL;
+	/* Both tables honour COW marks from now on (protect keeps them). */
+	from->pt.cow = true;
+	to->pt.cow = true;
+	/* The walk reads from's table, which only its owner (the caller)
+	 * changes; other sharers change only the objects' lists, under the
+	 * lock. */
+	for (unsigned b = 0; b < RMAP_BUCKETS && !err; b++)
+		for (const struct rmap_node *pn = t->bucket[b]; pn && !err; pn = pn->hash_next) {
+			struct physaddr *obj = pn->obj;
+			struct rmap_node *n;
+			unsigned long fl;
+			bool c = false;
+
+			/* Allocate and check first; then act under the lock.  A
+			 * process has one range: look it up only when va leaves it. */
+			if (!r || pn->va < r->start || pn->va >= r->end) {
+				r = virtaddr_find(&to->space, pn->va);
+				if (!r || pn->va >= r->end) {
+					err = -ERANGE;
+					break;
+				}
+			}
+			if (rmap_lookup(&to->maps, pn->va)) {
+				err = -EEXIST;
+				break;
+			}
+			if (!(n = tl_node_alloc())) {
+				err = -ENOMEM;
+				break;
+			}
+			if (pagetable_prepare(&to->pt, pn->va)) {
+				tl_node_free(n);
+				err = -ENOMEM;
+				break;
+			}
+			n->ctx = to;
+			n->obj = obj;
+			n->range = r;
+			n->va = pn->va;
+			n->page = pn->page;
+			fl = spin_lock_irqsave(&tl_share_lock);
+			err = pagetable_share_cow(&from->pt, &to->pt, pn->va, &c);
+			if (!err) {
+				rmap_insert(&to->maps, &obj->maps, n);
+				tl_st.cow_shared++;
+			}
+			spin_unlock_irqrestore(&tl_share_lock, fl);
+			if (err) {
+				tl_node_free(n); /* an rmap node without a leaf: broken */
+				break;
+			}
+			cached |= c;
+			r->nmapped++;
+			tl_st.maps++;
+		}
+	/* The parent's writable entries must be gone from every TLB before
+	 * it can write again: a write through one would reach the child. */
+	if (cached)
+		tl_flush(from, 0, PAGETABLE_FLUSH_THRESHOLD + 1);
+	return err;
+}
+
+int translation_cow_fault(struct translation_ctx *ctx, uintptr_t va)
+{
+	struct physaddr *old, *np = NULL;
+	struct rmap_node *n;
+	unsigned long fl;
+	unsigned cow;
+	bool cached;
+	cap_t nc;
+
+	if ((va & TL_MASK) || va >= PAGETABLE_USER_TOP)
+		return -EINVAL;
+	if (!(n = rmap_lookup(&ctx->maps, va)))
+		return -ENOENT;
+	if (pagetable_cow_query(&ctx->pt, va, &cow))
+		return -ENOENT;
+	/* Not COW, or protected without W: a real fault, for the handlers.
+	 * (No stale read-only entry can fault here: only the context's owner
+	 * breaks its COW pages, and it flushes before it runs on.) */
+	if ((cow & (PAGETABLE_COW | PAGETABLE_COW_W)) != (PAGETABLE_COW | PAGETABLE_COW_W))
+		return -EACCES;
+	old = n->obj;
+	/* The copy needs a page; allocate it only if the object is shared now
+	 * (a hint: checked again under the lock).  While this mapping is on
+	 * old's list no sharer can write it, so the copy is stable. */
+	if (__atomic_load_n(&old->maps.count, __ATOMIC_RELAXED) > 1) {
+		if (physaddr_alloc(TRANSLATION_PAGE, NULL, &nc)) {
+			tl_st.cow_nomem++;
+			return -ENOMEM;
+		}
+		np = physaddr_get(nc, NULL);
+		memcpy(pagetable_phys_to_virt(np->pa[0]), pagetable_phys_to_virt(old->pa[n->page]),
+		       TRANSLATION_PAGE);
+	}
+	fl = spin_lock_irqsave(&tl_share_lock);
+	if (old->maps.count == 1 || !np) {
+		if (old->maps.count > 1) {
+			/* Shared again meanwhile (a fork of a sharer): copy after all. */
+			spin_unlock_irqrestore(&tl_share_lock, fl);
+			return translation_cow_fault(ctx, va);
+		}
+		/* The last mapping: the page is ours alone, W comes back. */
+		cached = pagetable_cow_break(&ctx->pt, va, old->pa[n->page]);
+		tl_st.cow_reuses++;
+	} else {
+		rmap_move(&old->maps, &np->maps, n);
+		n->obj = np;
+		n->page = 0;
+		cached = pagetable_cow_break(&ctx->pt, va, np->pa[0]);
+		np = NULL;
+		tl_st.cow_copies++;
+	}
+	spin_unlock_irqrestore(&tl_share_lock, fl);
+	if (np)
+		physaddr_free(np->cap); /* not needed: we were the last sharer */
+	if (cached)
+		tl_flush(ctx, va, 1);
+	return 0;
+}
+
+int translation_unmap_release(struct translation_ctx *ctx, uintptr_t va)
+{
+	struct rmap_node *n;
+	struct physaddr *p;
+	bool cached = false, last;
+	unsigned long fl;
+
+	if (va & TL_MASK)
+		return -EINVAL;
+	if (!(n = rmap_lookup(&ctx->maps, va)))
+		return -ENOENT;
+	p = n->obj;
+	pagetable_unmap(&ctx->pt, va, NULL, &cached);
+	((struct virtaddr_range *)n->range)->nmapped--;
+	fl = spin_lock_irqsave(&tl_share_lock);
+	rmap_remove(&ctx->maps, &p->maps, n);
+	last = p->maps.count == 0; /* nobody else can reach p then */
+	spin_unlock_irqrestore(&tl_share_lock, fl);
+	tl_st.unmaps++;
+	tl_node_free(n);
+	if (cached)
+		tl_flush(ctx, va, 1);
+	if (last)
+		physaddr_free(p->cap);
+	return 0;
+}
+
+int translation_release_all(struct translation_ctx *ctx)
+{
+	struct rmap_node *dead = NULL, *n;
+	bool cached = false;
+	int count = 0;
+
+	if (ctx == &translation_kctx)
+		return -EPERM;
+	/* Bucket by bucket, one pass; one invalidation of the whole context at
+	 * the end (one shootdown if another CPU still has it loaded, not one
+	 * per page), and only then are the objects whose last mapping went
+	 * freed: their nodes wait on the dead list meanwhile.  Pages still
+	 * shared may be written by their other sharer before that flush; this
+	 * context runs nowhere (exit, exec's old image), so nobody reads them
+	 * through it. */
+	for (unsigned b = 0; b < RMAP_BUCKETS; b++)
+		while ((n = ctx->maps.bucket[b]) != NULL) {
+			struct physaddr *p = n->obj;
+			unsigned long fl;
+			bool c = false, last;
+
+			pagetable_unmap(&ctx->pt, n->va, NULL, &c);
+			cached |= c;
+			((struct virtaddr_range *)n->range)->nmapped--;
+			fl = spin_lock_irqsave(&tl_share_lock);
+			rmap_remove(&ctx->maps, &p->maps, n);
+			last = p->maps.count == 0;
+			spin_unlock_irqrestore(&tl_share_lock, fl);
+			tl_st.unmaps++;
+			count++;
+			if (last) {
+				n->hash_next = dead; /* n->obj still names p */
+				dead = n;
+			} else {
+				tl_node_free(n);
+			}
+		}
+	if (cached)
+		tl_flush(ctx, 0, PAGETABLE_FLUSH_THRESHOLD + 1);
+	while ((n = dead) != NULL) {
+		dead = n->hash_next;
+		physaddr_free(((struct physaddr *)n->obj)->cap);
+		tl_node_free(n);
+	}
+	return count;
+}
+
 /* ---- events ---- */
 
 struct dispatch_event *translation_event(unsigned e)
@@ -899,6 +1188,15 @@ bool translation_fault(uintptr_t va, unsigned access, uintptr_t pc)
 	f.event = !f.range                                ? TRANSLATION_BAD_ADDRESS
 	          : (access & TRANSLATION_ACCESS_PRESENT) ? TRANSLATION_PROTECTION_FAULT
 	                                                  : TRANSLATION_PAGE_NOT_PRESENT;
+	/* A write to a copy-on-write page is the memory services' own
+	 * business: resolved here, before any ProtectionFault handler (a
+	 * process's VM extension sees only the faults of pages it protected). */
+	if (__builtin_expect(ctx->pt.cow, 0) && f.event == TRANSLATION_PROTECTION_FAULT &&
+	    (access & TRANSLATION_ACCESS_WRITE) && translation_cow_fault(ctx, va & ~TL_MASK) == 0) {
+		tl_st.faults[f.event]++;
+		tl_st.resolved++;
+		return true;
+	}
 	me->depth++;
 	me->fault = &f;
 	ev = *tl_events[f.event];

@@ -52,7 +52,9 @@
  * *_page); extensions through the capability-level procedures (contexts,
  * ranges and pages all named by capabilities, checked on every call).
  * Locking: changes to one context's mappings are serialised by its owner
- * (a process, a policy); the TLB side is SMP-safe.  Mutations must not run
+ * (a process, a policy); the TLB side is SMP-safe; the reverse-map lists of
+ * objects shared copy-on-write by several contexts change only under the
+ * share lock (see the copy-on-write section below).  Mutations must not run
  * from interrupt handlers other than the page-fault path, nor with a lock
  * held that another CPU may spin on with interrupts off (a shootdown waits
  * for the other CPUs).  translation_destroy moves CPUs that still have the
@@ -72,6 +74,7 @@
 #include <stdint.h>
 
 #include <arch/pagetable.h>
+#include <arch/percpu.h>
 
 #include "kernel/cap.h"
 #include "kernel/dispatch.h"
@@ -136,6 +139,10 @@ struct translation_stats {
 	/* Changes that had to interrupt other CPUs, and the flushes those
 	 * CPUs did for them (a target that had switched away does none). */
 	uint64_t shootdowns, shootdown_flushes;
+	/* Copy-on-write: pages shared by translation_cow_share, write faults
+	 * that copied the page, that took it back as its last mapping, that
+	 * found no free page (the fault then goes on to the events). */
+	uint64_t cow_shared, cow_copies, cow_reuses, cow_nomem;
 };
 
 int translation_init(void);
@@ -150,6 +157,46 @@ struct translation_ctx *translation_current(void);
  * that may migrate should pin itself first: the context belongs to the
  * CPU, not to the strand (process strands reload theirs on Resume). */
 struct translation_ctx *translation_switch(struct translation_ctx *ctx);
+
+/* One CPU's state, reached through its percpu area (arch_percpu_translation):
+ * used with interrupts off, or by the fault path, which runs with them off. */
+struct tl_cpu {
+	struct translation_ctx *ctx;           /* loaded here (NULL before init) */
+	const struct translation_fault *fault; /* innermost fault being raised here */
+	int depth;                             /* fault nesting here */
+	uint64_t bit;                          /* 1 << this CPU's id, for pt.cpus/stale */
+};
+
+/* translation_switch's work, in line, with interrupts already off (the
+ * process switch path: kernel/process.c); returns the previous context. */
+static inline __attribute__((always_inline)) struct translation_ctx *
+translation_switch_irqsoff(struct translation_ctx *ctx)
+{
+	struct tl_cpu *me = arch_percpu_translation();
+	struct translation_ctx *prev = me->ctx;
+	uint64_t bit = me->bit;
+	bool flush;
+
+	if (ctx == prev && !(__atomic_load_n(&ctx->pt.stale, __ATOMIC_RELAXED) & bit))
+		return prev;
+	/* Join ctx's CPUs before CR3 can walk its tables: a tl_flush that
+	 * misses this bit ordered its PTE stores before this locked OR, so
+	 * the walks after the load see them. */
+	if (ctx != prev)
+		__atomic_or_fetch(&ctx->pt.cpus, bit, __ATOMIC_SEQ_CST);
+	/* Read after the OR: a flush that sets our stale bit later sees our
+	 * cpus bit and shoots us down instead. */
+	flush = (__atomic_load_n(&ctx->pt.stale, __ATOMIC_SEQ_CST) & bit) != 0;
+	if (flush)
+		__atomic_and_fetch(&ctx->pt.stale, ~bit, __ATOMIC_SEQ_CST);
+	pagetable_activate(&ctx->pt, flush);
+	me->ctx = ctx;
+	/* Only now, with CR3 off prev's tables, may shootdowns of prev skip
+	 * this CPU. */
+	if (prev && prev != ctx)
+		__atomic_and_fetch(&prev->pt.cpus, ~bit, __ATOMIC_RELEASE);
+	return prev;
+}
 void translation_set_policy(struct translation_ctx *ctx, translation_fault_fn fn, void *closure);
 
 /* ---- mappings, capability level (the interface) ---- */
@@ -178,6 +225,39 @@ int translation_lookup(struct translation_ctx *ctx, uintptr_t va, struct physadd
 /* Change protection of npages pages from va (unmapped pages skipped). */
 int translation_protect(struct translation_ctx *ctx, uintptr_t va, size_t npages, unsigned prot);
 int translation_page_state(struct translation_ctx *ctx, uintptr_t va, unsigned *state);
+
+/* ---- copy-on-write (fork) ----
+ * A page is shared copy-on-write when it is mapped in several contexts with
+ * the COW mark of <arch/pagetable.h> (W withheld).  The share count is the
+ * PhysAddr object's reverse-map count (p->maps.count: one per mapping), so
+ * no parallel structure exists; it changes only under Translation's share
+ * lock, because the contexts sharing an object are changed by different
+ * owners, maybe on different CPUs.  TLB flushes are done after the lock is
+ * dropped (a shootdown waits for CPUs that may spin on it). */
+
+/* Map every page mapped in from at the same address in to (which has a
+ * VirtAddr range covering each, and nothing mapped there), the same
+ * object and page, both sides marked COW; from is flushed on every CPU
+ * that has it loaded before this returns.  -ENOMEM (a node or table could
+ * not be had: the pages shared so far stay shared; destroying `to` with
+ * translation_unmap_release drops them), -ERANGE (no range in to), -EEXIST.
+ * Owners of both contexts serialise (the parent's strand, to not running). */
+int translation_cow_share(struct translation_ctx *from, struct translation_ctx *to);
+/* Resolve a write to the COW page at va (page aligned) in ctx, loaded or
+ * not: if the object has other mappings, copy the page into a new object
+ * of its own, else give W back; the old entry is flushed.  0, or -ENOENT
+ * (nothing mapped), -EACCES (not COW, or the protection has no W: a real
+ * protection fault), -ENOMEM (no page for the copy).  The fault path calls
+ * it for write protection faults in contexts with COW pages, before any
+ * handler of Translation.ProtectionFault sees the fault. */
+int translation_cow_fault(struct translation_ctx *ctx, uintptr_t va);
+/* Remove the mapping at va and drop its share: the PhysAddr object is
+ * freed if this was its last mapping (after the TLB flush).  0 or -ENOENT,
+ * -EINVAL.  What process address spaces use to unmap (munmap, exit, exec). */
+int translation_unmap_release(struct translation_ctx *ctx, uintptr_t va);
+/* translation_unmap_release of every mapping of ctx (exit, exec): how many
+ * were removed, or -EPERM for the kernel's context. */
+int translation_release_all(struct translation_ctx *ctx);
 
 /* ---- events ---- */
 /* The dispatcher's event for enum translation_event e (NULL before init). */

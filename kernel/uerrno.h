@@ -15,6 +15,9 @@
 #ifndef ESRCH
 #define ESRCH 3
 #endif
+#ifndef EINTR
+#define EINTR 4
+#endif
 #ifndef E2BIG
 #define E2BIG 7
 #endif

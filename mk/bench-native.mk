@@ -23,13 +23,14 @@ $(BENCH_NATIVE_BPF): bench/native/kernels.c bench/native/kernels.h
 	@mkdir -p $(@D)
 	$(BPF_CC) $(BENCH_NATIVE_BPF_CFLAGS) -c $< -o $@
 
-# (Read before runtime.mk: the prerequisite names the library's documented
-# path rather than $(RT_HOST_OPT_LIB), which is not defined yet.)
+# (Read before runtime.mk: the prerequisites name the library's and the
+# toolkit's documented paths rather than $(RT_HOST_OPT_LIB) and
+# $(TK_HOST_OPT_OBJ), which are not defined yet.)
 $(BENCH_NATIVE_BIN): bench/native/bench.c bench/native/kernels.c bench/native/kernels.h \
-		     $(BUILD)/host-opt/libspinrt.a
+		     $(BUILD)/host-opt/obj/tools/toolkit.o $(BUILD)/host-opt/libspinrt.a
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_OPT_CFLAGS) bench/native/bench.c bench/native/kernels.c \
-		$(RT_HOST_OPT_LIB) -o $@
+		$(TK_HOST_OPT_OBJ) $(RT_HOST_OPT_LIB) -o $@
 
 bench-native: $(BENCH_NATIVE_BIN) $(BENCH_NATIVE_BPF)
 	@mkdir -p $(BUILD)/bench/parts

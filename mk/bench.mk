@@ -121,13 +121,14 @@ test-bench-repeat: $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initramfs.cpio
 		BENCH_REPEAT_DIR=$(BENCH_OUT)/repeat \
 		sh bench/repeat.sh $(BENCH_REPEAT)
 
-# $(call bench_guest_boot,LOG,QEMU ARGUMENTS): one boot of the shared guest
-# machine (-smp 1; the arguments add -kernel, -initrd, -append), under
-# timeout, its serial log in LOG; a recipe line that fails, showing the log's
-# tail, unless the guest left through isa-debug-exit with 33.  bench-NAME of
-# bench_guest_part below boots with bench=NAME; mk/user.mk's bench-user with
-# its own command lines.
-bench_guest_boot = timeout -k 5 120 $(QEMU) $(BENCH_GUEST_QEMU) -smp 1 -monitor none $(2) \
+# $(call bench_guest_boot,LOG,QEMU ARGUMENTS[,CPUS]): one boot of the shared
+# guest machine (-smp CPUS, 1 if not given; the arguments add -kernel,
+# -initrd, -append), under timeout, its serial log in LOG; a recipe line that
+# fails, showing the log's tail, unless the guest left through isa-debug-exit
+# with 33.  bench-NAME and bench-quick-NAME of bench_guest_part below boot
+# with bench=NAME; mk/user.mk's bench-user with its own command lines,
+# mk/strands.mk's bench-strands-smp2 with two CPUs.
+bench_guest_boot = timeout -k 5 120 $(QEMU) $(BENCH_GUEST_QEMU) -smp $(or $(3),1) -monitor none $(2) \
 	</dev/null >$(1) 2>&1; rc=$$?; if [ $$rc -ne 33 ]; then \
 	echo "bench: guest run failed (status $$rc); see $(1)" >&2; tail -n 20 $(1) >&2; exit 1; fi
 
@@ -148,7 +149,7 @@ bench-$(1): $$(KERNEL_ELF) bench/report.py bench/benchmarks.def
 	@grep -E '^BENCH' $$(BUILD)/bench/$(1).log
 	$$(BENCH_REPORT) serial2part -o $$(BUILD)/bench/parts/$(1).json $$(BUILD)/bench/$(1).log
 bench-quick-$(1): $$(KERNEL_ELF)
-	@log=$$$$(mktemp); timeout -k 5 120 $$(QEMU) $$(BENCH_GUEST_QEMU) -monitor none \
-		-kernel $$(KERNEL_ELF) -append "bench=$(1)" >$$$$log 2>&1; \
-	rc=$$$$?; grep '^BENCH' $$$$log; rm -f $$$$log; [ $$$$rc -eq 33 ]
+	@log=$$$$(mktemp); trap 'rm -f $$$$log' EXIT; \
+	$$(call bench_guest_boot,$$$$log,-kernel $$(KERNEL_ELF) -append "bench=$(1)"); \
+	grep '^BENCH' $$$$log
 endef

@@ -23,7 +23,7 @@ KERNEL_PORTABLE := kmain kprintf panic ksyms ktest irq clock cmdline mem \
                    elf_exec ustack cpio rootfs process spin_sys \
                    linux/lx_syscall linux/lx_fs linux/lx_mm linux/lx_module portal machinetrap
 # Linux processes: fork/exec/wait (process layer), fd table, pipes, process calls.
-KERNEL_PORTABLE += process_fork linux/lx_fd linux/lx_pipe linux/lx_proc
+KERNEL_PORTABLE += process_fork linux/lx_fd linux/lx_pipe linux/lx_proc linux/lx_signal
 KERNEL_ARCH := boot.S entry.S cpu.c trap.c fault.S serial.c mmu.c bootinfo.c pit.c apic.c \
                switch.S kstack.c mmu_prot.c pagetable.c \
                syscall.S syscall.c usercopy.S uaccess.c bootmod.c \

@@ -103,6 +103,7 @@ $(BUILD)/host-opt/bin/%: tools/%.c $(TK_HOST_OPT_OBJ) $(RT_HOST_OPT_LIB)
 RT_UNIT_TESTS := loader interp asm
 $(RT_UNIT_TESTS:%=$(BUILD)/host/tests/%): $(RT_HOST_LIB)
 UNIT_LDFLAGS_loader += $(RT_HOST_LIB)
+UNIT_SRCS_loader += tools/toolkit.c
 UNIT_LDFLAGS_interp += $(RT_HOST_LIB)
 UNIT_LDFLAGS_asm += $(RT_HOST_LIB)
 

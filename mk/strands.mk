@@ -18,10 +18,6 @@ STRANDS_SMP2_LOG := $(BUILD)/bench/strands-smp2.log
 .PHONY: bench-strands-smp2
 bench-strands-smp2: $(KERNEL_ELF) bench/report.py bench/benchmarks.def
 	@mkdir -p $(BUILD)/bench/parts
-	@timeout -k 5 120 $(QEMU) $(BENCH_GUEST_QEMU) -smp 2 -monitor none \
-		-kernel $(KERNEL_ELF) -append "bench=strands" >$(STRANDS_SMP2_LOG) 2>&1; \
-	rc=$$?; if [ $$rc -ne 33 ]; then \
-		echo "bench-strands-smp2: guest run failed (status $$rc); see $(STRANDS_SMP2_LOG)"; \
-		tail -n 20 $(STRANDS_SMP2_LOG); exit 1; fi
+	@$(call bench_guest_boot,$(STRANDS_SMP2_LOG),-kernel $(KERNEL_ELF) -append "bench=strands",2)
 	@grep -E '^BENCH' $(STRANDS_SMP2_LOG)
 	$(BENCH_REPORT) serial2part --smp 2 -o $(BUILD)/bench/parts/strands-smp2.json $(STRANDS_SMP2_LOG)

@@ -7,7 +7,8 @@ UNIT_CFLAGS_elf_exec += -DKSTRING_RENAME
 UNIT_SRCS_ustack += kernel/ustack.c
 UNIT_SRCS_rootfs += kernel/cpio.c kernel/rootfs.c tests/ext-model/kheap_shim.c
 LX_SRCS := kernel/linux/lx_syscall.c kernel/linux/lx_fs.c kernel/linux/lx_mm.c \
-           kernel/linux/lx_fd.c kernel/linux/lx_pipe.c kernel/linux/lx_proc.c
+           kernel/linux/lx_fd.c kernel/linux/lx_pipe.c kernel/linux/lx_proc.c \
+           kernel/linux/lx_signal.c
 # MachineTrap's procedures (kernel/machinetrap.c): the domain test declares
 # the interface, so it links them.
 UNIT_SRCS_domain += kernel/machinetrap.c
@@ -36,7 +37,7 @@ BENCH_PARTS  += user
 $(USER_OUT)/bin/%: user/%.c
 	@mkdir -p $(@D)
 	$(USER_CC) $(USER_CFLAGS) -o $@ $<
-# The programs' shared headers (bench.h, rawsys.h, xas.h, vmsys.h).
+# The programs' shared headers (bench.h, check.h, rawsys.h, xas.h, vmsys.h).
 $(USER_BINS): $(wildcard user/*.h)
 
 # Extensions a user program loads (Spindle's own system calls): /ext/NAME.o.

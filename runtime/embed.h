@@ -87,6 +87,28 @@ struct rt_ret {
  * it, so only a program run by the JIT may import such a procedure. */
 #define RT_SIG_FUEL 0x4
 
+/* A procedure that is one 64-bit read of its first argument's object: the
+ * JIT may emit `r0 = *(u64 *)(r1 + off[k])` instead of the call, with k 0
+ * for a procedure of one argument and, for two, the constant the program
+ * passes in r2 when the JIT sees it set in the same straight-line code and
+ * it is below n (else the call, which must answer the same).  The embedder
+ * vouches for the equivalence (MachineTrap.Number and .Arg: fields of the
+ * saved registers) and registers the form once, before any program that
+ * imports the procedure is compiled (rt_inline_register);
+ * fuel is charged as for the call. */
+struct rt_inline {
+	const struct rt_sig *sig;
+	uint8_t n; /* 1..8 */
+	uint16_t off[8];
+};
+
+/* Register inl (kept; at most RT_INLINE_MAX, -RT_E2BIG past that) and
+ * find the form registered for sig (NULL: none).  Registration is done at
+ * start-up, before any compile; lookups only read. */
+#define RT_INLINE_MAX 16
+int rt_inline_register(const struct rt_inline *inl);
+const struct rt_inline *rt_inline_find(const struct rt_sig *sig);
+
 struct rt_sig {
 	const char *name;
 	void *fn;      /* native address */

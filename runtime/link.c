@@ -157,3 +157,28 @@ out:
 	rt_free(imp);
 	return rc;
 }
+
+/* The in-line forms the embedder registered (runtime/embed.h). */
+static const struct rt_inline *rt_inlines[RT_INLINE_MAX];
+static unsigned rt_ninlines;
+
+int rt_inline_register(const struct rt_inline *inl)
+{
+	if (!inl || !inl->sig || inl->n == 0 || inl->n > 8 || inl->sig->nargs < 1 ||
+	    inl->sig->nargs > 2)
+		return -RT_EINVAL;
+	if (rt_inline_find(inl->sig))
+		return 0;
+	if (rt_ninlines == RT_INLINE_MAX)
+		return -RT_E2BIG;
+	rt_inlines[rt_ninlines++] = inl;
+	return 0;
+}
+
+const struct rt_inline *rt_inline_find(const struct rt_sig *sig)
+{
+	for (unsigned i = 0; i < rt_ninlines; i++)
+		if (rt_inlines[i]->sig == sig)
+			return rt_inlines[i];
+	return NULL;
+}

@@ -6,27 +6,9 @@
 
 #include <spindle/spin_syscall.h>
 
-static long raw(long n, long a, long b, long c, long d)
-{
-	long r;
-	register long r10 __asm__("r10") = d;
-
-	__asm__ volatile("syscall"
-	                 : "=a"(r)
-	                 : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
-	                 : "rcx", "r11", "memory");
-	return r;
-}
-
-static int bad;
-
-static void expect(const char *what, long got, long want)
-{
-	if (got != want) {
-		bad++;
-		printf("extload: FAIL %s: got %ld, want %ld\n", what, got, want);
-	}
-}
+#define CHECK_PROG "extload"
+#include "check.h"
+#include "rawsys.h"
 
 int main(void)
 {
@@ -34,38 +16,37 @@ int main(void)
 	long n;
 
 	expect("load",
-	       raw(SPIN_SYS_EXT_LOAD, (long)"/ext/greet.o", (long)"greet", (long)err, sizeof(err)),
+	       R4(SPIN_SYS_EXT_LOAD, (long)"/ext/greet.o", (long)"greet", (long)err, sizeof(err)),
 	       0);
-	n = raw(SPIN_SYS_EXT_LIST, (long)list, sizeof(list) - 1, 0, 0);
+	n = R4(SPIN_SYS_EXT_LIST, (long)list, sizeof(list) - 1, 0, 0);
 	list[n > 0 ? n : 0] = 0;
 	expect("listed", n > 0 && strstr(list, "greet\n") != NULL, 1);
 	expect("load twice",
-	       raw(SPIN_SYS_EXT_LOAD, (long)"/ext/greet.o", (long)"greet", (long)err, sizeof(err)),
+	       R4(SPIN_SYS_EXT_LOAD, (long)"/ext/greet.o", (long)"greet", (long)err, sizeof(err)),
 	       -17);
 	err[0] = 0;
 	expect("load a text file",
-	       raw(SPIN_SYS_EXT_LOAD, (long)"/etc/motd", (long)"motd", (long)err, sizeof(err)),
-	       -22);
+	       R4(SPIN_SYS_EXT_LOAD, (long)"/etc/motd", (long)"motd", (long)err, sizeof(err)), -22);
 	printf("extload: refused /etc/motd: %s\n", err);
 	expect("load a missing file",
-	       raw(SPIN_SYS_EXT_LOAD, (long)"/ext/nope.o", (long)"nope", 0, 0), -2);
+	       R4(SPIN_SYS_EXT_LOAD, (long)"/ext/nope.o", (long)"nope", 0, 0), -2);
 	expect("load, kernel path",
-	       raw(SPIN_SYS_EXT_LOAD, (long)0xffff800000000000l, (long)"x", 0, 0), -14);
+	       R4(SPIN_SYS_EXT_LOAD, (long)0xffff800000000000l, (long)"x", 0, 0), -14);
 	expect("load, kernel name",
-	       raw(SPIN_SYS_EXT_LOAD, (long)"/ext/greet.o", (long)0xffffffff80100000l, 0, 0), -14);
+	       R4(SPIN_SYS_EXT_LOAD, (long)"/ext/greet.o", (long)0xffffffff80100000l, 0, 0), -14);
 	expect(
 	    "load, kernel err buffer",
-	    raw(SPIN_SYS_EXT_LOAD, (long)"/etc/motd", (long)"motd", (long)0xffff800000000000l, 64),
+	    R4(SPIN_SYS_EXT_LOAD, (long)"/etc/motd", (long)"motd", (long)0xffff800000000000l, 64),
 	    -14);
-	expect("load, empty name", raw(SPIN_SYS_EXT_LOAD, (long)"/ext/greet.o", (long)"", 0, 0),
+	expect("load, empty name", R4(SPIN_SYS_EXT_LOAD, (long)"/ext/greet.o", (long)"", 0, 0),
 	       -22);
-	expect("list, kernel buffer", raw(SPIN_SYS_EXT_LIST, (long)0xffff800000000000l, 64, 0, 0),
+	expect("list, kernel buffer", R4(SPIN_SYS_EXT_LIST, (long)0xffff800000000000l, 64, 0, 0),
 	       -14);
-	expect("unload a kernel's extension", raw(SPIN_SYS_EXT_UNLOAD, (long)"boot_hello", 0, 0, 0),
+	expect("unload a kernel's extension", R4(SPIN_SYS_EXT_UNLOAD, (long)"boot_hello", 0, 0, 0),
 	       -1);
-	expect("unload", raw(SPIN_SYS_EXT_UNLOAD, (long)"greet", (long)err, sizeof(err), 0), 0);
-	expect("unload again", raw(SPIN_SYS_EXT_UNLOAD, (long)"greet", 0, 0, 0), -2);
-	expect("next number", raw(SPIN_SYS_BASE + SPIN_SYS_COUNT, 0, 0, 0, 0), -38);
-	printf("extload: %s\n", bad ? "FAIL" : "ok");
-	return bad != 0;
+	expect("unload", R4(SPIN_SYS_EXT_UNLOAD, (long)"greet", (long)err, sizeof(err), 0), 0);
+	expect("unload again", R4(SPIN_SYS_EXT_UNLOAD, (long)"greet", 0, 0, 0), -2);
+	expect("next number", R4(SPIN_SYS_BASE + SPIN_SYS_COUNT, 0, 0, 0, 0), -38);
+	printf("extload: %s\n", failed ? "FAIL" : "ok");
+	return failed != 0;
 }

@@ -8,6 +8,8 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
+#define CHECK_PROG "hostile"
+#include "check.h"
 #include "rawsys.h"
 
 #define EFAULT 14
@@ -15,18 +17,6 @@
 #define EBADF  9
 #define ENOMEM 12
 #define ENOSYS 38
-
-static int passed, failed;
-
-static void expect(const char *what, long got, long want)
-{
-	if (got == want) {
-		passed++;
-	} else {
-		failed++;
-		printf("FAIL %s: got %ld, want %ld\n", what, got, want);
-	}
-}
 
 static const char text_in_rodata[] = "/etc/motd";
 

@@ -1,6 +1,7 @@
 /* rawsys.h: a raw `syscall` instruction for the user/ programs that must
  * see the kernel's answer unchanged (-errno in rax, no libc wrapper
- * setting errno or retrying): forktest and hostile. */
+ * setting errno or retrying): forktest, hostile, extload, vmuser and
+ * vmother. */
 #ifndef USER_RAWSYS_H
 #define USER_RAWSYS_H
 

@@ -9,29 +9,10 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#define CHECK_PROG "vmother"
+#include "check.h"
+#include "rawsys.h"
 #include "vmsys.h"
-
-static long raw4(long n, long a, long b, long c, long d)
-{
-	long r;
-	register long r10 __asm__("r10") = d;
-
-	__asm__ volatile("syscall"
-	                 : "=a"(r)
-	                 : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
-	                 : "rcx", "r11", "memory");
-	return r;
-}
-
-static int bad;
-
-static void expect(const char *what, long got, long want)
-{
-	if (got != want) {
-		bad++;
-		printf("vmother: FAIL %s: got %ld, want %ld\n", what, got, want);
-	}
-}
 
 int main(void)
 {
@@ -42,7 +23,7 @@ int main(void)
 	int i;
 
 	for (i = 0; i < 2000; i++) { /* until vmuser has loaded vmsys */
-		n = raw4(SPIN_SYS_EXT_LIST, (long)list, sizeof(list) - 1, 0, 0);
+		n = R4(SPIN_SYS_EXT_LIST, (long)list, sizeof(list) - 1, 0, 0);
 		list[n > 0 ? n : 0] = 0;
 		if (strstr(list, "vmsys\n"))
 			break;
@@ -51,23 +32,22 @@ int main(void)
 	expect("vmuser's extension is loaded", i < 2000, 1);
 	p = mmap(0, 104 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	p[0] = 1;
-	expect("its calls are not ours", raw4(VM_PROTECT, (long)p, 1, 0, 0), -38);
-	expect("nor its queries", raw4(VM_DIRTY, (long)p, 0, 0, 0), -38);
-	expect("unload vmuser's", raw4(SPIN_SYS_EXT_UNLOAD, (long)"vmsys", 0, 0, 0), -1);
+	expect("its calls are not ours", R4(VM_PROTECT, (long)p, 1, 0, 0), -38);
+	expect("nor its queries", R4(VM_DIRTY, (long)p, 0, 0, 0), -38);
+	expect("unload vmuser's", R4(SPIN_SYS_EXT_UNLOAD, (long)"vmsys", 0, 0, 0), -1);
 	expect("load over vmuser's",
-	       raw4(SPIN_SYS_EXT_LOAD, (long)"/ext/vmsys.o", (long)"vmsys", (long)err, sizeof(err)),
+	       R4(SPIN_SYS_EXT_LOAD, (long)"/ext/vmsys.o", (long)"vmsys", (long)err, sizeof(err)),
 	       -17);
-	expect(
-	    "load our own",
-	    raw4(SPIN_SYS_EXT_LOAD, (long)"/ext/vmsys.o", (long)"vmsys2", (long)err, sizeof(err)),
-	    0);
-	expect("ours serves us", raw4(VM_PROT, (long)p, 0, 0, 0) & 2, 2);
+	expect("load our own",
+	       R4(SPIN_SYS_EXT_LOAD, (long)"/ext/vmsys.o", (long)"vmsys2", (long)err, sizeof(err)),
+	       0);
+	expect("ours serves us", R4(VM_PROT, (long)p, 0, 0, 0) & 2, 2);
 	for (int k = -1; k < 64; k++)
-		ok += raw4(VM_PROBE, k < 0 ? 0 : (long)(1ul << k), (long)p, 0, 0) >= 0;
+		ok += R4(VM_PROBE, k < 0 ? 0 : (long)(1ul << k), (long)p, 0, 0) >= 0;
 	expect("our extension holds one context", ok, 1);
-	expect("unload our own", raw4(SPIN_SYS_EXT_UNLOAD, (long)"vmsys2", 0, 0, 0), 0);
+	expect("unload our own", R4(SPIN_SYS_EXT_UNLOAD, (long)"vmsys2", 0, 0, 0), 0);
 	printf("vmother: %s; now a fault vmuser's handler must not see\n",
-	       bad ? "FAIL" : "checks ok");
+	       failed ? "FAIL" : "checks ok");
 	mprotect((void *)p, 4096, PROT_READ);
 	p[0] = 2;
 	printf("vmother: FAIL still alive after writing a read-only page\n");

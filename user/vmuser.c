@@ -16,7 +16,10 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#define CHECK_PROG "vmuser"
 #include "bench.h"
+#include "check.h"
+#include "rawsys.h"
 #include "vmsys.h"
 
 #define PAGE  4096ul
@@ -24,23 +27,12 @@
 #define N     200
 #define W     20
 
-static long raw(long n, long a, long b)
+/* Two arguments and nothing more: the Table 4 loops time this call. */
+static long raw2(long n, long a, long b)
 {
 	long r;
 
 	__asm__ volatile("syscall" : "=a"(r) : "0"(n), "D"(a), "S"(b) : "rcx", "r11", "memory");
-	return r;
-}
-
-static long raw4(long n, long a, long b, long c, long d)
-{
-	long r;
-	register long r10 __asm__("r10") = d;
-
-	__asm__ volatile("syscall"
-	                 : "=a"(r)
-	                 : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
-	                 : "rcx", "r11", "memory");
 	return r;
 }
 
@@ -49,16 +41,7 @@ static inline void poke(volatile char *p, char v)
 	*p = v;
 }
 
-static int bad;
 static char *region;
-
-static void expect(const char *what, long got, long want)
-{
-	if (got != want) {
-		bad++;
-		printf("vmuser: FAIL %s: got %ld, want %ld\n", what, got, want);
-	}
-}
 
 static char *pg(int i)
 {
@@ -76,7 +59,7 @@ static void clock_checks(void)
 
 	for (int k = 0; k < 100; k++) {
 		u0 = bench_tsc();
-		c = raw(VM_CLOCK, 0, 0);
+		c = raw2(VM_CLOCK, 0, 0);
 		u1 = bench_tsc();
 		inside += c > 0 && (uint64_t)c > u0 && (uint64_t)c < u1;
 		up += c > prev;
@@ -84,17 +67,17 @@ static void clock_checks(void)
 	}
 	expect("extension's Clock.Cycles between two rdtsc of ours", inside, 100);
 	expect("extension's Clock.Cycles increasing", up, 100);
-	expect("trap mode", raw(VM_MODE, VM_MODE_TRAP, 0) >= 0, 1);
-	expect("protect for the trap", raw(VM_PROTECT, (long)pg(6), 1), 0);
+	expect("trap mode", raw2(VM_MODE, VM_MODE_TRAP, 0) >= 0, 1);
+	expect("protect for the trap", raw2(VM_PROTECT, (long)pg(6), 1), 0);
 	u0 = bench_tsc();
 	poke(pg(6), 5);
 	u1 = bench_tsc();
-	c = raw(VM_TRAPPED, 0, 0);
+	c = raw2(VM_TRAPPED, 0, 0);
 	expect("handler entry stamped during the write",
 	       c > 0 && (uint64_t)c > u0 && (uint64_t)c < u1, 1);
 	expect("trap mode: the write landed", pg(6)[0], 5);
-	expect("no fault since: the stamp stays", raw(VM_TRAPPED, 0, 0), c);
-	raw(VM_MODE, VM_MODE_FAULT, 0);
+	expect("no fault since: the stamp stays", raw2(VM_TRAPPED, 0, 0), c);
+	raw2(VM_MODE, VM_MODE_FAULT, 0);
 }
 
 static int checks(void)
@@ -103,62 +86,60 @@ static int checks(void)
 	long f0, ok = 0;
 
 	/* Fault: the write to a protected page completes. */
-	expect("protect", raw(VM_PROTECT, (long)pg(0), 1), 0);
-	expect("protected page is read-only", raw(VM_PROT, (long)pg(0), 0) & 2, 0);
-	f0 = raw(VM_MODE, VM_MODE_FAULT, 0);
+	expect("protect", raw2(VM_PROTECT, (long)pg(0), 1), 0);
+	expect("protected page is read-only", raw2(VM_PROT, (long)pg(0), 0) & 2, 0);
+	f0 = raw2(VM_MODE, VM_MODE_FAULT, 0);
 	poke(pg(0), 42);
 	expect("the write landed", pg(0)[0], 42);
-	expect("one fault resolved", raw(VM_MODE, VM_MODE_FAULT, 0), f0 + 1);
-	expect("writable again", raw(VM_PROT, (long)pg(0), 0) & 2, 2);
+	expect("one fault resolved", raw2(VM_MODE, VM_MODE_FAULT, 0), f0 + 1);
+	expect("writable again", raw2(VM_PROT, (long)pg(0), 0) & 2, 2);
 	/* Dirty: a written page is dirty, a page the kernel zeroed is not. */
-	expect("written page dirty", raw(VM_DIRTY, (long)pg(0), 0) & 1, 1);
-	expect("untouched page clean", raw(VM_DIRTY, (long)pg(NPAGE - 1), 0) & 1, 0);
+	expect("written page dirty", raw2(VM_DIRTY, (long)pg(0), 0) & 1, 1);
+	expect("untouched page clean", raw2(VM_DIRTY, (long)pg(NPAGE - 1), 0) & 1, 0);
 	/* Appel1: the handler unprotects the page and protects another. */
-	expect("appel1 mode", raw(VM_MODE, VM_MODE_APPEL1, (long)pg(5)) >= 0, 1);
-	expect("protect 4", raw(VM_PROTECT, (long)pg(4), 1), 0);
+	expect("appel1 mode", raw2(VM_MODE, VM_MODE_APPEL1, (long)pg(5)) >= 0, 1);
+	expect("protect 4", raw2(VM_PROTECT, (long)pg(4), 1), 0);
 	poke(pg(4), 7);
 	expect("appel1: page 4 written", pg(4)[0], 7);
-	expect("appel1: page 5 protected", raw(VM_PROT, (long)pg(5), 0) & 2, 0);
-	raw(VM_MODE, VM_MODE_FAULT, 0);
+	expect("appel1: page 5 protected", raw2(VM_PROT, (long)pg(5), 0) & 2, 0);
+	raw2(VM_MODE, VM_MODE_FAULT, 0);
 	poke(pg(5), 9);
 	expect("page 5 written after its fault", pg(5)[0], 9);
 	/* 100 pages each way. */
-	expect("protect 100", raw(VM_PROTECT, (long)pg(0), 100), 0);
-	expect("page 99 read-only", raw(VM_PROT, (long)pg(99), 0) & 2, 0);
-	expect("page 100 untouched", raw(VM_PROT, (long)pg(100), 0) & 2, 2);
-	expect("unprotect 100", raw(VM_UNPROTECT, (long)pg(0), 100), 0);
-	expect("page 50 writable", raw(VM_PROT, (long)pg(50), 0) & 2, 2);
+	expect("protect 100", raw2(VM_PROTECT, (long)pg(0), 100), 0);
+	expect("page 99 read-only", raw2(VM_PROT, (long)pg(99), 0) & 2, 0);
+	expect("page 100 untouched", raw2(VM_PROT, (long)pg(100), 0) & 2, 2);
+	expect("unprotect 100", raw2(VM_UNPROTECT, (long)pg(0), 100), 0);
+	expect("page 50 writable", raw2(VM_PROT, (long)pg(50), 0) & 2, 2);
 	/* Hostile arguments: refused, nothing changes. */
-	expect("protect below the range", raw(VM_PROTECT, 0x1000, 1), -22);
-	expect("protect unaligned", raw(VM_PROTECT, (long)pg(0) + 1, 1), -22);
-	expect("protect a kernel address", raw(VM_PROTECT, (long)0xffff800000000000l, 1) < 0, 1);
-	expect("protect 2^40 pages", raw(VM_PROTECT, (long)pg(0), 1l << 40) < 0, 1);
-	expect("protect -1 pages", raw(VM_PROTECT, (long)pg(0), -1l) < 0, 1);
-	expect("dirty of a kernel address", raw(VM_DIRTY, (long)0xffffffff80100000l, 0) < 0, 1);
-	expect("dirty of an unmapped page", raw(VM_DIRTY, 0x20000000l, 0) < 0, 1);
-	expect("region below the range", raw(VM_REGION, 0x1000, 1), -22);
-	expect("region too big", raw(VM_REGION, (long)pg(0), 1l << 40), -22);
-	expect("mode out of range", raw(VM_MODE, 9, 0), -22);
-	expect("next number: nobody's", raw(VM_PROTECT + VM_COUNT, 0, 0), -38);
-	expect("page 0 still writable", raw(VM_PROT, (long)pg(0), 0) & 2, 2);
+	expect("protect below the range", raw2(VM_PROTECT, 0x1000, 1), -22);
+	expect("protect unaligned", raw2(VM_PROTECT, (long)pg(0) + 1, 1), -22);
+	expect("protect a kernel address", raw2(VM_PROTECT, (long)0xffff800000000000l, 1) < 0, 1);
+	expect("protect 2^40 pages", raw2(VM_PROTECT, (long)pg(0), 1l << 40) < 0, 1);
+	expect("protect -1 pages", raw2(VM_PROTECT, (long)pg(0), -1l) < 0, 1);
+	expect("dirty of a kernel address", raw2(VM_DIRTY, (long)0xffffffff80100000l, 0) < 0, 1);
+	expect("dirty of an unmapped page", raw2(VM_DIRTY, 0x20000000l, 0) < 0, 1);
+	expect("region below the range", raw2(VM_REGION, 0x1000, 1), -22);
+	expect("region too big", raw2(VM_REGION, (long)pg(0), 1l << 40), -22);
+	expect("mode out of range", raw2(VM_MODE, 9, 0), -22);
+	expect("next number: nobody's", raw2(VM_PROTECT + VM_COUNT, 0, 0), -38);
+	expect("page 0 still writable", raw2(VM_PROT, (long)pg(0), 0) & 2, 2);
 	/* The extension holds exactly one context: its own process's. */
 	for (int k = -1; k < 64; k++)
-		ok += raw(VM_PROBE, k < 0 ? 0 : (long)(1ul << k), (long)pg(0)) >= 0;
+		ok += raw2(VM_PROBE, k < 0 ? 0 : (long)(1ul << k), (long)pg(0)) >= 0;
 	expect("handles naming a context (its own, none forged)", ok, 1);
-	expect("unload by name of another's",
-	       raw4(SPIN_SYS_EXT_UNLOAD, (long)"boot_hello", 0, 0, 0), -1);
+	expect("unload by name of another's", R4(SPIN_SYS_EXT_UNLOAD, (long)"boot_hello", 0, 0, 0),
+	       -1);
 	clock_checks();
 	/* Clock is public; Bench (the kernel benchmarks' mark) is not, and a
 	 * process's extension must still fail to link against it. */
-	expect(
-	    "load an extension importing Bench.Mark",
-	    raw4(SPIN_SYS_EXT_LOAD, (long)"/ext/vmpriv.o", (long)"vmpriv", (long)err, sizeof(err)),
-	    -201); /* -EUNRESOLVED (kernel/interface.h) */
+	expect("load an extension importing Bench.Mark",
+	       R4(SPIN_SYS_EXT_LOAD, (long)"/ext/vmpriv.o", (long)"vmpriv", (long)err, sizeof(err)),
+	       -201); /* -EUNRESOLVED (kernel/interface.h) */
 	expect("the refusal names Bench_Mark", strstr(err, "Bench_Mark") != NULL, 1);
 	printf("vmuser: refused /ext/vmpriv.o: %s\n", err);
-	expect("nothing of it stays loaded", raw4(SPIN_SYS_EXT_UNLOAD, (long)"vmpriv", 0, 0, 0),
-	       -2);
-	return bad;
+	expect("nothing of it stays loaded", R4(SPIN_SYS_EXT_UNLOAD, (long)"vmpriv", 0, 0, 0), -2);
+	return failed;
 }
 
 static uint64_t s[N];
@@ -170,10 +151,10 @@ static void bench(void)
 
 	printf("BENCHINFO kernel Spindle (vmsys extension loaded by the process)\n");
 	printf("BENCHINFO tsc_pair %llu\n", (unsigned long long)pair);
-	raw(VM_MODE, VM_MODE_FAULT, 0);
+	raw2(VM_MODE, VM_MODE_FAULT, 0);
 	for (int i = -W; i < N; i++) { /* Dirty: the status of one page */
 		t0 = bench_tsc();
-		raw(VM_DIRTY, (long)pg(1), 0);
+		raw2(VM_DIRTY, (long)pg(1), 0);
 		t1 = bench_tsc();
 		if (i >= 0)
 			s[i] = t1 - t0;
@@ -182,17 +163,17 @@ static void bench(void)
 	for (int i = -W; i < N; i++) { /* Prot1: one dirty writable page read-only */
 		poke(pg(1), 1);
 		t0 = bench_tsc();
-		raw(VM_PROTECT, (long)pg(1), 1);
+		raw2(VM_PROTECT, (long)pg(1), 1);
 		t1 = bench_tsc();
-		raw(VM_UNPROTECT, (long)pg(1), 1);
+		raw2(VM_UNPROTECT, (long)pg(1), 1);
 		if (i >= 0)
 			s[i] = t1 - t0;
 	}
 	bench_report("vm_prot1_user", s, N, pair, 1);
 	for (int i = -W; i < N; i++) { /* Unprot1 */
-		raw(VM_PROTECT, (long)pg(1), 1);
+		raw2(VM_PROTECT, (long)pg(1), 1);
 		t0 = bench_tsc();
-		raw(VM_UNPROTECT, (long)pg(1), 1);
+		raw2(VM_UNPROTECT, (long)pg(1), 1);
 		t1 = bench_tsc();
 		if (i >= 0)
 			s[i] = t1 - t0;
@@ -202,24 +183,24 @@ static void bench(void)
 		for (int j = 0; j < 100; j++)
 			poke(pg(j), 1);
 		t0 = bench_tsc();
-		raw(VM_PROTECT, (long)pg(0), 100);
+		raw2(VM_PROTECT, (long)pg(0), 100);
 		t1 = bench_tsc();
 		if (i >= 0)
 			s[i] = t1 - t0;
-		raw(VM_UNPROTECT, (long)pg(0), 100);
+		raw2(VM_UNPROTECT, (long)pg(0), 100);
 	}
 	bench_report("vm_prot100_user", s, N, pair, 1);
 	for (int i = -W; i < N; i++) {
-		raw(VM_PROTECT, (long)pg(0), 100);
+		raw2(VM_PROTECT, (long)pg(0), 100);
 		t0 = bench_tsc();
-		raw(VM_UNPROTECT, (long)pg(0), 100);
+		raw2(VM_UNPROTECT, (long)pg(0), 100);
 		t1 = bench_tsc();
 		if (i >= 0)
 			s[i] = t1 - t0;
 	}
 	bench_report("vm_unprot100_user", s, N, pair, 1);
 	for (int i = -W; i < N; i++) { /* Fault: as the faulting thread sees it */
-		raw(VM_PROTECT, (long)pg(2), 1);
+		raw2(VM_PROTECT, (long)pg(2), 1);
 		t0 = bench_tsc();
 		poke(pg(2), 3);
 		t1 = bench_tsc();
@@ -227,12 +208,12 @@ static void bench(void)
 			s[i] = t1 - t0;
 	}
 	bench_report("vm_fault_user", s, N, pair, 1);
-	raw(VM_MODE, VM_MODE_TRAP, 0);
+	raw2(VM_MODE, VM_MODE_TRAP, 0);
 	for (int i = -W; i < N; i++) { /* Trap: the write -> the handler's entry */
-		raw(VM_PROTECT, (long)pg(2), 1);
+		raw2(VM_PROTECT, (long)pg(2), 1);
 		t0 = bench_tsc();
 		poke(pg(2), 3);
-		t1 = (uint64_t)raw(VM_TRAPPED, 0, 0); /* stamped by the handler */
+		t1 = (uint64_t)raw2(VM_TRAPPED, 0, 0); /* stamped by the handler */
 		if (t1 <= t0) {
 			printf("BENCHERROR vm_trap_user: no handler entry stamped (%llu <= %llu)\n",
 			       (unsigned long long)t1, (unsigned long long)t0);
@@ -243,9 +224,9 @@ static void bench(void)
 		if (i == N - 1)
 			bench_report("vm_trap_user", s, N, pair, 1);
 	}
-	raw(VM_MODE, VM_MODE_APPEL1, (long)pg(3));
+	raw2(VM_MODE, VM_MODE_APPEL1, (long)pg(3));
 	for (int i = -W; i < N; i++) { /* Appel1: resolve, protect another page */
-		raw(VM_PROTECT, (long)pg(2), 1);
+		raw2(VM_PROTECT, (long)pg(2), 1);
 		t0 = bench_tsc();
 		poke(pg(2), 3);
 		t1 = bench_tsc();
@@ -253,10 +234,10 @@ static void bench(void)
 			s[i] = t1 - t0;
 	}
 	bench_report("vm_appel1_user", s, N, pair, 1);
-	raw(VM_MODE, VM_MODE_FAULT, 0);
+	raw2(VM_MODE, VM_MODE_FAULT, 0);
 	for (int i = -W; i < N; i++) { /* Appel2: protect 100, fault on each; per page */
 		t0 = bench_tsc();
-		raw(VM_PROTECT, (long)pg(0), 100);
+		raw2(VM_PROTECT, (long)pg(0), 100);
 		for (int j = 0; j < 100; j++)
 			poke(pg(j), 4);
 		t1 = bench_tsc();
@@ -264,7 +245,7 @@ static void bench(void)
 			s[i] = t1 - t0;
 	}
 	bench_report("vm_appel2_user", s, N, pair, 100);
-	printf("vmuser: %ld faults resolved by the extension\n", raw(VM_MODE, VM_MODE_FAULT, 0));
+	printf("vmuser: %ld faults resolved by the extension\n", raw2(VM_MODE, VM_MODE_FAULT, 0));
 	printf("BENCHEND 1\n");
 }
 
@@ -273,7 +254,7 @@ int main(int argc, char **argv)
 	char err[160] = "";
 	long r;
 
-	r = raw4(SPIN_SYS_EXT_LOAD, (long)"/ext/vmsys.o", (long)"vmsys", (long)err, sizeof(err));
+	r = R4(SPIN_SYS_EXT_LOAD, (long)"/ext/vmsys.o", (long)"vmsys", (long)err, sizeof(err));
 	if (r) {
 		printf("vmuser: FAIL cannot load /ext/vmsys.o (%ld): %s\n", r, err);
 		return 1;
@@ -285,7 +266,7 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < NPAGE - 1; i++)
 		poke(pg(i), 0);
-	expect("region", raw(VM_REGION, (long)pg(0), NPAGE - 1), 0);
+	expect("region", raw2(VM_REGION, (long)pg(0), NPAGE - 1), 0);
 	if (argc > 1 && strcmp(argv[1], "table4") == 0) {
 		bench();
 		return 0;
@@ -297,8 +278,8 @@ int main(int argc, char **argv)
 
 		nanosleep(&t, 0);
 	}
-	expect("unload", raw4(SPIN_SYS_EXT_UNLOAD, (long)"vmsys", (long)err, sizeof(err), 0), 0);
-	expect("after unload: nobody's", raw(VM_DIRTY, (long)pg(0), 0), -38);
-	printf("vmuser: %s\n", bad ? "FAIL" : "ok");
-	return bad != 0;
+	expect("unload", R4(SPIN_SYS_EXT_UNLOAD, (long)"vmsys", (long)err, sizeof(err), 0), 0);
+	expect("after unload: nobody's", raw2(VM_DIRTY, (long)pg(0), 0), -38);
+	printf("vmuser: %s\n", failed ? "FAIL" : "ok");
+	return failed != 0;
 }

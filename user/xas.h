@@ -18,10 +18,13 @@
 static inline long xas_raw(long n, long a, long b, long c)
 {
 	long r;
+	register long d __asm__("rdx") = c;
 
+	/* rdx is an output too: a call or return leaves the value passed in
+	 * it (and 0 otherwise). */
 	__asm__ volatile("syscall"
-	                 : "=a"(r)
-	                 : "0"(n), "D"(a), "S"(b), "d"(c)
+	                 : "=a"(r), "+r"(d)
+	                 : "0"(n), "D"(a), "S"(b)
 	                 : "rcx", "r11", "memory");
 	return r;
 }

@@ -6,17 +6,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#define CHECK_PROG "xas_client"
+#include "check.h"
 #include "xas.h"
-
-static int bad;
-
-static void expect(const char *what, long got, long want)
-{
-	if (got != want) {
-		bad++;
-		printf("xas_client: FAIL %s: got %ld, want %ld\n", what, got, want);
-	}
-}
 
 int main(void)
 {
@@ -56,6 +48,6 @@ int main(void)
 	expect("still works", xas_raw(SPIN_XAS_CALL, 0, 5, (long)&res) == 0 && res == 1015, 1);
 	expect("server dies", xas_raw(SPIN_XAS_CALL, 0, XAS_DIE, (long)&res), -32);
 	expect("server gone", xas_raw(SPIN_XAS_CALL, 0, 1, (long)&res), -32);
-	printf("xas_client: %s\n", bad ? "FAIL" : "ok");
-	return bad != 0;
+	printf("xas_client: %s\n", failed ? "FAIL" : "ok");
+	return failed != 0;
 }

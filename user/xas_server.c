@@ -9,18 +9,11 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#define CHECK_PROG "xas_server"
+#include "check.h"
 #include "xas.h"
 
-static int bad;
 static uint64_t secret; /* set at run time: the answer comes from here */
-
-static void expect(const char *what, long got, long want)
-{
-	if (got != want) {
-		bad++;
-		printf("xas_server: FAIL %s: got %ld, want %ld\n", what, got, want);
-	}
-}
 
 int main(void)
 {
@@ -52,7 +45,7 @@ int main(void)
 		nanosleep(&ms, 0);
 	}
 	printf("xas_server: pid %d, portal %ld, granted handle %ld to pid %d%s\n", pid, h, g,
-	       pid + 1, bad ? " (FAIL)" : "");
+	       pid + 1, failed ? " (FAIL)" : "");
 	if (g < 0)
 		return 1;
 	/* Serve: the argument arrives in rdx; every 16th call also at &argm
@@ -64,7 +57,7 @@ int main(void)
 		if (r == 0 && served % 16 == 0 && argm != arg) {
 			printf("xas_server: FAIL argument %llu in rdx, %llu in memory\n",
 			       (unsigned long long)arg, (unsigned long long)argm);
-			bad++;
+			failed++;
 		}
 		if (r < 0) {
 			printf("xas_server: FAIL return: %ld\n", r);
@@ -73,7 +66,7 @@ int main(void)
 		if (arg == XAS_DIE) {
 			printf("xas_server: exiting with a call unanswered after %llu calls\n",
 			       (unsigned long long)served);
-			return bad ? 1 : 3;
+			return failed ? 1 : 3;
 		}
 		if (arg == XAS_CRASH) {
 			printf("xas_server: faulting with a call unanswered\n");
@@ -82,8 +75,8 @@ int main(void)
 		if (arg == XAS_STOP) {
 			r = xas_raw(SPIN_XAS_REPLY, h, (long)served, 0);
 			printf("xas_server: stopped after %llu calls%s\n",
-			       (unsigned long long)served, r || bad ? " (FAIL)" : "");
-			return r || bad;
+			       (unsigned long long)served, r || failed ? " (FAIL)" : "");
+			return r || failed;
 		}
 		result = 3 * arg + secret;
 		served++;

@@ -48,14 +48,14 @@ static uint32_t apic_timer_count; /* initial count of the periodic tick */
 static uint32_t apic_read(unsigned reg)
 {
 	if (apic_x2)
-		return (uint32_t)rdmsr(0x800 + (reg >> 4));
+		return (uint32_t)rdmsr(MSR_X2APIC_REG0 + (reg >> 4));
 	return apic_mmio[reg / 4];
 }
 
 static void apic_write(unsigned reg, uint32_t v)
 {
 	if (apic_x2)
-		wrmsr(0x800 + (reg >> 4), v);
+		wrmsr(MSR_X2APIC_REG0 + (reg >> 4), v);
 	else
 		apic_mmio[reg / 4] = v;
 }
@@ -203,7 +203,7 @@ void apic_send_icr(uint32_t apic_id, uint32_t icr)
 	__asm__ volatile("pushfq; popq %0; cli" : "=r"(f) : : "memory");
 	if (apic_x2) {
 		/* x2APIC: one 64-bit MSR write, no busy bit to wait for. */
-		wrmsr(0x830, ((uint64_t)apic_id << 32) | icr);
+		wrmsr(MSR_X2APIC_ICR, ((uint64_t)apic_id << 32) | icr);
 	} else {
 		while (apic_read(APIC_ICR_LO) & APIC_ICR_BUSY)
 			arch_cpu_relax();

@@ -22,16 +22,14 @@
  * The kernel is linked at KERNEL_VMA + 1 MiB and loaded at 1 MiB physical, so
  * every symbol used before paging is written "sym - KERNEL_VMA".
  */
+#include <arch/bootproto.h>
 #include <arch/layout.h>
+#include <arch/msr.h>
 
-#define MB2_MAGIC       0xe85250d6
-#define MB2_BOOT_MAGIC  0x36d76289
 #define PTE_P   0x001
 #define PTE_W   0x002
 #define PTE_PS  0x080
 #define PHYS(x) ((x) - KERNEL_VMA)
-#define PVH_MAGIC       0x336ec578
-#define MB2_TAG_MMAP    6
 #define MAP_RAM         1                       /* PVH (e820) and multiboot2 agree */
 
 /* Print the NUL-terminated string at %esi on COM1 (no stack; clobbers %eax, %edx). */
@@ -90,7 +88,7 @@
 	jne 19f
 	/* multiboot2: tags from info+8 to info+total_size, each 8-aligned. */
 	movl 0(%ebx), %ecx
-	cmpl $(1 << 20), %ecx                   /* bootinfo.c's MB2_INFO_MAX */
+	cmpl $MB2_INFO_MAX, %ecx
 	ja 19f
 	addl %ebx, %ecx
 	jc 19f
@@ -152,10 +150,10 @@
 	.section .multiboot2, "a"
 	.balign 8
 mb2_header:
-	.long MB2_MAGIC
+	.long MB2_HEADER_MAGIC
 	.long 0                                 /* architecture: i386 (32-bit protected mode) */
 	.long mb2_header_end - mb2_header
-	.long 0x100000000 - (MB2_MAGIC + (mb2_header_end - mb2_header))
+	.long 0x100000000 - (MB2_HEADER_MAGIC + (mb2_header_end - mb2_header))
 	.balign 8
 	/* entry address tag: where GRUB jumps (a physical address) */
 	.short 3, 0
@@ -264,12 +262,12 @@ common32:
 	orl $0x20, %eax
 	movl %eax, %cr4
 	movl %edi, %cr3
-	movl $0xc0000080, %ecx
+	movl $MSR_EFER, %ecx
 	rdmsr
-	orl $0x100, %eax                        /* LME */
+	orl $EFER_LME, %eax
 	btl $20, %esi
 	jnc 2f
-	orl $0x800, %eax                        /* NXE */
+	orl $EFER_NXE, %eax
 2:	wrmsr
 	movl %cr0, %eax
 	orl $0x80010001, %eax                   /* PG | WP | PE */

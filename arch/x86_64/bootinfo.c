@@ -11,12 +11,11 @@
  */
 #include <stdbool.h>
 
+#include <arch/bootproto.h>
 #include <arch/layout.h>
 
 #include "kernel/bootinfo.h"
 #include "kernel/string.h"
-
-#define PVH_MAGIC 0x336ec578u
 
 struct hvm_start_info {
 	uint32_t magic;
@@ -42,11 +41,6 @@ struct mb2_tag {
 	uint32_t type;
 	uint32_t size;
 };
-
-#define MB2_TAG_END     0
-#define MB2_TAG_CMDLINE 1
-#define MB2_TAG_MMAP    6
-#define MB2_INFO_MAX    (1u << 20) /* sanity bound on total_size */
 
 /* The boot page tables identity-map the first 4 GiB. */
 static bool boot_phys_ok(uint64_t pa, uint64_t len)

@@ -7,13 +7,11 @@
  */
 #include <stdbool.h>
 
+#include <arch/bootproto.h>
 #include <arch/layout.h>
 
 #include "kernel/bootmod.h"
 #include "kernel/kprintf.h"
-
-#define PVH_MAGIC      0x336ec578u
-#define MB2_TAG_MODULE 3
 
 struct bootmod_pvh_info {
 	uint32_t magic, version, flags, nr_modules;

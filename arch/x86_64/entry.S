@@ -21,9 +21,8 @@
  * back on exit.  The decision rides in %rbx, which trap_dispatch preserves.
  * trap_stub_table lists the stubs for the IDT (cpu.c).
  */
+#include <arch/msr.h>
 #include <arch/trap.h>
-
-#define MSR_GS_BASE 0xc0000101
 
 /* trap_dispatch(frame), %rsp being the frame, under a frame record
  * (interrupted rip, rbp) so that backtraces continue into the interrupted

@@ -28,6 +28,10 @@
  * A call into a C import therefore needs no shuffling at all: the arguments
  * are already in rdi..r8, the result comes back in rax, and C preserves
  * exactly the registers eBPF promises to preserve (r6-r9, r10) plus r12.
+ * An import the embedder registered as a single read (struct rt_inline:
+ * MachineTrap.Number and .Arg) is not called at all: `mov rax, [rdi+off]`,
+ * the offset chosen by the constant r2 when it has two arguments
+ * (jit_call_inline); r1-r5 are dead after a call, so nothing else changes.
  *
  * Functions.  Every eBPF function becomes a native function.  One that
  * touches r10 gets a frame, `push rbp; mov rbp, rsp; sub rsp, STACK`, so
@@ -1048,7 +1052,67 @@ static const int8_t jit_cc[16] = {
     [BPF_JSLE >> 4] = X86_CC_LE, [BPF_JSET >> 4] = X86_CC_NE,
 };
 
-static int jit_call(struct jit_ctx *c, uint32_t i, const struct bpf_insn *in)
+/* The constant eBPF r2 holds when insn i (a call) runs, if the straight-line
+ * code before it sets it (mov r2, K) and no jump lands in between. */
+static bool jit_r2_const(const struct jit_ctx *c, uint32_t start, uint32_t i, uint64_t *val)
+{
+	const struct bpf_insn *in;
+
+	for (uint32_t j = i; j-- > start;) {
+		if (c->target[j + 1])
+			return false; /* another path arrives after j */
+		if (c->slot2[j])
+			continue; /* an lddw's second half: its first decides */
+		in = &c->p->insns[j];
+		switch (BPF_CLASS(in->code)) {
+		case BPF_ALU64:
+		case BPF_ALU:
+			if (in->dst != 2)
+				continue;
+			if (BPF_OP(in->code) != BPF_MOV || BPF_SRC(in->code) != BPF_K)
+				return false;
+			*val = BPF_CLASS(in->code) == BPF_ALU64 ? (uint64_t)(int64_t)in->imm
+			                                        : (uint64_t)(uint32_t)in->imm;
+			return true;
+		case BPF_LD:
+		case BPF_LDX:
+			if (in->dst == 2)
+				return false;
+			continue;
+		case BPF_STX:
+			if (BPF_MODE(in->code) == BPF_ATOMIC && in->src == 2)
+				return false; /* a fetching atomic writes its source */
+			continue;
+		case BPF_ST:
+			continue;
+		default: /* jumps: a call clobbers r2, exit and ja do not fall through */
+			if (BPF_OP(in->code) == BPF_CALL || BPF_OP(in->code) == BPF_EXIT ||
+			    BPF_OP(in->code) == BPF_JA)
+				return false;
+			continue; /* a conditional jump falls through with r2 unchanged */
+		}
+	}
+	return false;
+}
+
+/* An import with an in-line form (struct rt_inline) whose offset is known
+ * here: its read instead of the call (fuel was charged as for the call). */
+static bool jit_call_inline(struct jit_ctx *c, uint32_t start, uint32_t i, const struct rt_sig *sig)
+{
+	const struct rt_inline *inl = rt_inline_find(sig);
+	uint64_t k = 0;
+
+	if (!inl)
+		return false;
+	if (sig->nargs == 2 && !jit_r2_const(c, start, i, &k))
+		return false;
+	if (k >= inl->n)
+		return false;
+	x86_load(&c->b, 8, X86_RAX, jit_reg[1], (int32_t)inl->off[k]); /* mov rax, [rdi + off] */
+	return true;
+}
+
+static int jit_call(struct jit_ctx *c, uint32_t start, uint32_t i, const struct bpf_insn *in)
 {
 	const struct rt_prog *p = c->p;
 	struct jit_buf *b = &c->b;
@@ -1076,6 +1140,11 @@ static int jit_call(struct jit_ctx *c, uint32_t i, const struct bpf_insn *in)
 		/* In a batched run's fast path the run start paid for it. */
 		if (!c->run_until)
 			jit_fuel(c, i);
+		if (!(sig->flags & (RT_SIG_FUEL | RT_SIG_MAYABORT)) &&
+		    jit_call_inline(c, start, i, sig)) {
+			c->rdx_zero = false;
+			return 1;
+		}
 		if (sig->flags & RT_SIG_FUEL)
 			x86_alu_rr(b, true, X86_OP_MOV, X86_R9,
 			           JIT_FUEL); /* mov r9, r12 (budget) */
@@ -1122,7 +1191,7 @@ static int jit_jmp(struct jit_ctx *c, uint32_t f, uint32_t i, const struct bpf_i
 	int cc;
 
 	if (op == BPF_CALL)
-		return jit_call(c, i, in);
+		return jit_call(c, rf->start, i, in);
 	if (op == BPF_EXIT) {
 		if (in->code != (BPF_JMP | BPF_EXIT) || in->dst || in->src || in->off || in->imm)
 			return jit_fail(c, "malformed exit");

@@ -10,7 +10,9 @@
  * PTE use: P, W, U, A, D, NX as the CPU defines them; bit 9 (available to
  * software) marks "mapped, no access" in an entry whose P is clear, so a
  * mapping can exist with no rights at all (x86 has no present-but-unreadable
- * PTE).  Table pages come from the pmm, zeroed through the direct map.
+ * PTE); bits 10 and 11 mark a copy-on-write leaf (W withheld) and whether
+ * its protection has W.  Table pages come from the pmm, zeroed through the
+ * direct map.
  *
  * The fault path (trap_pf_hook): read CR2 and the error code, turn them into
  * an access mask, and for a not-present fault look at the PTE once to tell
@@ -33,7 +35,9 @@
 #define PTE_A      (1ull << 5)
 #define PTE_D      (1ull << 6)
 #define PTE_PS     (1ull << 7)
-#define PTE_NOACC  (1ull << 9) /* software: mapped, no access (P clear) */
+#define PTE_NOACC  (1ull << 9)  /* software: mapped, no access (P clear) */
+#define PTE_COW    (1ull << 10) /* software: copy-on-write, W withheld */
+#define PTE_COW_W  (1ull << 11) /* software: ... and the protection has W */
 #define PTE_NX     (1ull << 63)
 #define PTE_ADDR   0x000ffffffffff000ull
 #define PTE_TABLE  (PTE_P | PTE_W | PTE_U) /* intermediate levels grant all */
@@ -44,13 +48,13 @@
 #define PCID_MAX       4095u
 #define PML4_KERNEL_LO 256u
 
-static uint64_t *pagetable_kernel_root; /* the kernel PML4 (direct map) */
+uint64_t *pagetable_kernel_root; /* the kernel PML4 (direct map) */
 /* Bumped whenever the kernel PML4 gains a slot: a context whose copy of the
  * kernel half is of this generation needs no re-copy when loaded. */
-static uint32_t pagetable_kernel_gen = 1;
+uint32_t pagetable_kernel_gen = 1;
 static uint64_t pagetable_kernel_pa;
 static uint64_t pagetable_nx; /* PTE_NX when EFER.NXE is on */
-static bool pagetable_pcid;   /* CR4.PCIDE is on */
+bool pagetable_pcid;          /* CR4.PCIDE is on */
 /* PCIDs are handed out round robin, 1..PCID_MAX; an atomic counter, as
  * two CPUs may create contexts at once (a fork beside an exec) and must
  * not get the same PCID. */
@@ -139,7 +143,7 @@ static unsigned pt_prot_of(uint64_t e)
 	if (!(e & PTE_P))
 		return 0;
 	p = PAGETABLE_R;
-	if (e & PTE_W)
+	if (e & (PTE_W | PTE_COW_W)) /* a COW leaf reports the W it withholds */
 		p |= PAGETABLE_W;
 	if (e & PTE_U)
 		p |= PAGETABLE_U;
@@ -172,6 +176,7 @@ int pagetable_create(struct pagetable *pt)
 	pt->stale = 0;
 	pt->kernel_gen = 0; /* re-checked at the first load */
 	pt->pcid = 0;
+	pt->cow = false;
 	if (pagetable_pcid) {
 		uint32_t n = __atomic_fetch_add(&pagetable_pcid_seq, 1, __ATOMIC_RELAXED);
 
@@ -279,6 +284,9 @@ int pagetable_query(const struct pagetable *pt, uintptr_t va, uint64_t *pa, unsi
 	return 0;
 }
 
+static bool pt_protect_cow(struct pagetable *pt, uintptr_t va, size_t npages, unsigned prot,
+                           size_t *changed);
+
 bool pagetable_protect(struct pagetable *pt, uintptr_t va, size_t npages, unsigned prot,
                        size_t *changed)
 {
@@ -286,6 +294,8 @@ bool pagetable_protect(struct pagetable *pt, uintptr_t va, size_t npages, unsign
 	bool cached = false;
 	size_t n = 0;
 
+	if (pt->cow)
+		return pt_protect_cow(pt, va, npages, prot, changed);
 	while (npages) {
 		unsigned idx = pt_index(va, 0);
 		size_t run = 512 - idx;
@@ -311,6 +321,102 @@ bool pagetable_protect(struct pagetable *pt, uintptr_t va, size_t npages, unsign
 	if (changed)
 		*changed = n;
 	return cached;
+}
+
+/* ---- copy-on-write leaves ---- */
+
+/* The leaf bits of prot on a COW leaf: W withheld, remembered in PTE_COW_W. */
+static uint64_t pt_cow_bits(uint64_t bits)
+{
+	return (bits & PTE_W) ? (bits & ~PTE_W) | PTE_COW_W | PTE_COW : bits | PTE_COW;
+}
+
+/* pagetable_protect in a table with COW leaves: the same, except that a COW
+ * leaf stays COW (a shared frame must never become writable here). */
+static bool pt_protect_cow(struct pagetable *pt, uintptr_t va, size_t npages, unsigned prot,
+                           size_t *changed)
+{
+	uint64_t bits = pt_leaf_bits(prot), cbits = pt_cow_bits(bits);
+	bool cached = false;
+	size_t n = 0;
+
+	while (npages) {
+		unsigned idx = pt_index(va, 0);
+		size_t run = 512 - idx;
+		uint64_t *t = pt_find_table(pt->root, va);
+
+		if (run > npages)
+			run = npages;
+		if (t) {
+			for (uint64_t *e = &t[idx], *end = e + run; e < end; e++) {
+				uint64_t old = *e;
+
+				if (!(old & PTE_MAPPED))
+					continue;
+				cached |= (old & PTE_P) != 0;
+				*e = (old & (PTE_ADDR | PTE_A | PTE_D)) |
+				     ((old & PTE_COW) ? cbits : bits);
+				n++;
+			}
+		}
+		va += run * PAGETABLE_PAGE_SIZE;
+		npages -= run;
+	}
+	if (changed)
+		*changed = n;
+	return cached;
+}
+
+/* The leaf of a mapped page at va, or NULL. */
+static uint64_t *pt_mapped_leaf(const struct pagetable *pt, uintptr_t va)
+{
+	uint64_t *t;
+
+	if (pt_bad(va, 0) || !(t = pt_find_table(pt->root, va)) ||
+	    !(t[pt_index(va, 0)] & PTE_MAPPED))
+		return NULL;
+	return &t[pt_index(va, 0)];
+}
+
+int pagetable_share_cow(struct pagetable *from, struct pagetable *to, uintptr_t va, bool *cached)
+{
+	uint64_t *e = pt_mapped_leaf(from, va), *t, old, cow;
+
+	if (!e)
+		return -ENOENT;
+	t = pt_find_table(to->root, va);
+	if (!t)
+		return -ENOMEM; /* not prepared */
+	if (t[pt_index(va, 0)] & PTE_MAPPED)
+		return -EEXIST;
+	from->cow = to->cow = true;
+	old = *e;
+	cow = (old & PTE_W) ? (old & ~PTE_W) | PTE_COW | PTE_COW_W : old | PTE_COW;
+	*e = cow;
+	t[pt_index(va, 0)] = cow & ~(PTE_A | PTE_D);
+	*cached = (old & PTE_W) != 0;
+	return 0;
+}
+
+int pagetable_cow_query(const struct pagetable *pt, uintptr_t va, unsigned *cow)
+{
+	uint64_t *e = pt_mapped_leaf(pt, va);
+
+	if (!e)
+		return -ENOENT;
+	*cow = ((*e & PTE_COW) ? PAGETABLE_COW : 0) | ((*e & PTE_COW_W) ? PAGETABLE_COW_W : 0);
+	return 0;
+}
+
+bool pagetable_cow_break(struct pagetable *pt, uintptr_t va, uint64_t pa)
+{
+	uint64_t *e = pt_mapped_leaf(pt, va), old;
+
+	if (!e || (pa & ~PTE_ADDR))
+		return false;
+	old = *e;
+	*e = (old & ~(PTE_ADDR | PTE_COW | PTE_COW_W)) | pa | ((old & PTE_COW_W) ? PTE_W : 0);
+	return (old & PTE_P) != 0;
 }
 
 int pagetable_clear_state(struct pagetable *pt, uintptr_t va, unsigned bits)
@@ -352,25 +458,12 @@ void pagetable_flush_range(uintptr_t va, size_t npages)
 		invlpg(va);
 }
 
-void pagetable_activate(struct pagetable *pt, bool flush)
+void pagetable_sync_kernel(struct pagetable *pt, uint32_t gen)
 {
-	uint64_t cr3 = pt->root_pa;
-
-	uint32_t gen = __atomic_load_n(&pagetable_kernel_gen, __ATOMIC_ACQUIRE);
-
-	if (pt->root != pagetable_kernel_root && pt->kernel_gen != gen) {
-		/* The kernel half gained a PML4 slot since the copy. */
-		for (unsigned i = PML4_KERNEL_LO; i < 512; i++)
-			if (pt->root[i] != pagetable_kernel_root[i])
-				pt->root[i] = pagetable_kernel_root[i];
-		pt->kernel_gen = gen;
-	}
-	if (pagetable_pcid) {
-		cr3 |= pt->pcid;
-		if (!flush)
-			cr3 |= CR3_NOFLUSH;
-	}
-	write_cr3(cr3);
+	for (unsigned i = PML4_KERNEL_LO; i < 512; i++)
+		if (pt->root[i] != pagetable_kernel_root[i])
+			pt->root[i] = pagetable_kernel_root[i];
+	pt->kernel_gen = gen;
 }
 
 uint64_t pagetable_current_root(void)

@@ -11,9 +11,6 @@
 #include <arch/percpu.h>
 #include <arch/x86.h>
 
-#define MSR_GS_BASE        0xc0000101
-#define MSR_KERNEL_GS_BASE 0xc0000102
-
 static struct percpu percpu_areas[PERCPU_MAX];
 static unsigned percpu_nclaimed = 1;
 static volatile unsigned percpu_nonline = 1;

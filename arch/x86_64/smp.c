@@ -448,7 +448,7 @@ static bool smp_start_ap(uint32_t apic_id)
 	tp->kernel_cr3 = read_cr3();
 	tp->stack_top = stack_top;
 	tp->percpu = (uint64_t)(uintptr_t)p;
-	tp->efer_bits = 0x100 | (rdmsr(MSR_EFER) & EFER_NXE);
+	tp->efer_bits = EFER_LME | (rdmsr(MSR_EFER) & EFER_NXE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 
 	apic_send_icr(apic_id, APIC_ICR_INIT | APIC_ICR_ASSERT);

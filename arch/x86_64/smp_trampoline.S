@@ -16,6 +16,7 @@
  * same layout as below) before each SIPI.
  */
 #include <arch/layout.h>
+#include <arch/msr.h>
 #include <arch/smp.h>
 
 #define TR(x) (SMP_TRAMP_PHYS + ((x) - smp_tramp_start))
@@ -48,7 +49,7 @@ tramp_pm32:
 	movl %eax, %cr4
 	movl TR(smp_tramp_params) + 0, %eax     /* boot_cr3 */
 	movl %eax, %cr3
-	movl $0xc0000080, %ecx                  /* EFER */
+	movl $MSR_EFER, %ecx
 	rdmsr
 	orl TR(smp_tramp_params) + 32, %eax     /* LME, and NXE if the boot CPU has it */
 	wrmsr

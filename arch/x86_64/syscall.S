@@ -12,7 +12,11 @@
  * path are shared with uspace_enter.
  *
  * The stub calls the process layer's hook (uspace_syscall_handler, set by
- * uspace_init) directly and falls into the return.
+ * uspace_init) directly; it answers the frame to return through - the
+ * call's own, or another process's (a portal call switched the strand to
+ * it), tagged USPACE_FRAME_LEFT when the hook uspace_left_handler must run
+ * first, once the stack the call ran on is left - and the stub moves to it
+ * and falls into the return.
  *
  * uspace_return (rdi = frame at the stack top): restores the registers and
  * returns with sysretq when rip < USER_TOP (canonical, and not the last
@@ -29,6 +33,7 @@
 #define USER_CS 0x23
 #define USER_DS 0x1b
 #define SYSCALL_VECTOR 0x100
+#define USPACE_FRAME_LEFT 1                     /* <arch/uspace.h> */
 #define USER_TOP_HI 0x00007ffffffff000
 #define RFLAGS_USER  0x2408d5                   /* CF PF AF ZF SF TF DF OF AC ID */
 #define RFLAGS_FIXED 0x202                      /* bit 1, IF */
@@ -53,7 +58,17 @@ uspace_syscall_entry:
 	movq %rsp, %rdi
 	sti
 	call *uspace_syscall_handler(%rip)      /* process_syscall(frame) */
-	cli                                     /* rsp is the frame already */
+	cli
+	cmpq %rax, %rsp                         /* the frame to return through: */
+	je 1f                                   /* this call's own (rsp is it) */
+	movq %rax, %rsp                         /* another process's */
+	testb $USPACE_FRAME_LEFT, %al
+	jz 1f
+	/* ... whose owner must learn that this strand has left the stack it
+	 * ran on (kernel/portal.c: a lent server's stack): rsp = the untagged
+	 * frame, the hook runs below it. */
+	andq $-2, %rsp
+	call *uspace_left_handler(%rip)
 	jmp 1f
 	.size uspace_syscall_entry, . - uspace_syscall_entry
 

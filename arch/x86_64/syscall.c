@@ -21,11 +21,6 @@
 #include "kernel/kprintf.h"
 #include "kernel/uaccess.h"
 
-#define MSR_STAR  0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_FMASK 0xc0000084
-#define EFER_SCE  0x1u
-
 #define CR0_MP         (1u << 1)
 #define CR0_EM         (1u << 2)
 #define CR0_TS         (1u << 3)
@@ -39,6 +34,7 @@
 #define USPACE_RFLAGS_FIXED 0x202ull /* bit 1, IF */
 
 uspace_syscall_fn uspace_syscall_handler; /* called by syscall.S */
+uspace_left_fn uspace_left_handler;       /* called by syscall.S */
 static uspace_fault_fn uspace_fault_handler;
 uint8_t uspace_smap; /* read by usercopy.S */
 
@@ -58,9 +54,10 @@ static void uspace_init_cpu(void)
 	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
 }
 
-void uspace_init(uspace_syscall_fn syscall, uspace_fault_fn fault)
+void uspace_init(uspace_syscall_fn syscall, uspace_fault_fn fault, uspace_left_fn left)
 {
 	uspace_syscall_handler = syscall;
+	uspace_left_handler = left;
 	uspace_fault_handler = fault;
 	uspace_smap = (arch_cpu_features() & ARCH_FEAT_SMAP) ? 1 : 0;
 	uspace_init_cpu();

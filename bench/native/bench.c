@@ -29,6 +29,7 @@
 #include "runtime/exec.h"
 #include "runtime/prog.h"
 #include "runtime/verify.h"
+#include "tools/toolkit.h"
 
 #define ROUNDS 42
 /* JIT'd code is measured as COPIES separately compiled copies at different
@@ -188,27 +189,6 @@ struct loaded {
 	char why[512];
 	size_t code;
 };
-
-static void *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	void *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 /*
  * SPINDLE_JIT_DUMP=DIR: write each JIT'd block to DIR/NAME.bin (the last
@@ -631,7 +611,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench-native KERNELS.bpf.o OUT.json\n");
 		return 2;
 	}
-	elf = slurp(argv[1], &len);
+	elf = tk_read_file(argv[1], &len);
 	if (!elf) {
 		perror(argv[1]);
 		return 1;

@@ -109,12 +109,18 @@
 #define LX_SYS_tgkill          234
 #define LX_SYS_dup3            292
 #define LX_SYS_pipe2           293
+#define LX_SYS_sigaltstack     131
 
 /* Internal only, never returned to a program: the call would block (an
  * empty or full pipe, a wait for a child that has not ended).  The call
  * asked the host to block (ops->block) and is run again once something
  * that might unblock it happened (Linux's ERESTARTSYS number). */
 #define LX_EBLOCK 512
+/* Internal only: a blocking call (pipe read or write, wait4) was
+ * interrupted by a signal whose handler is to run.  Signal delivery turns
+ * it into -EINTR, or restarts the call if the handler has SA_RESTART
+ * (Linux's ERESTARTSYS, which user space never sees either). */
+#define LX_ERESTART 513
 
 #define LX_O_NONBLOCK 04000
 #define LX_O_CLOEXEC  02000000
@@ -124,12 +130,29 @@
 #define LX_SIGTERM    15
 #define LX_SIGCHLD    17
 #define LX_SIGSTOP    19
+#define LX_SIGSEGV    11
+#define LX_SIGABRT    6
 #define LX_SIG_DFL    0
 #define LX_SIG_IGN    1
-#define LX_WNOHANG    1
-#define LX_PIPE_SIZE  16384u /* bytes a pipe holds */
-#define LX_PIPE_BUF   4096u  /* writes up to this size are atomic */
-#define LX_EXE_MAX    256    /* longest program path (execve, /proc/self/exe) */
+/* sa_flags (x86-64 values) */
+#define LX_SA_SIGINFO   0x00000004ull
+#define LX_SA_ONSTACK   0x08000000ull
+#define LX_SA_RESTART   0x10000000ull
+#define LX_SA_NODEFER   0x40000000ull
+#define LX_SA_RESETHAND 0x80000000ull
+#define LX_SA_RESTORER  0x04000000ull
+/* siginfo si_code values used here */
+#define LX_SI_USER     0
+#define LX_SI_KERNEL   0x80
+#define LX_SI_TKILL    (-6)
+#define LX_CLD_EXITED  1
+#define LX_CLD_KILLED  2
+#define LX_SEGV_MAPERR 1
+#define LX_SEGV_ACCERR 2
+#define LX_WNOHANG     1
+#define LX_PIPE_SIZE   16384u /* bytes a pipe holds */
+#define LX_PIPE_BUF    4096u  /* writes up to this size are atomic */
+#define LX_EXE_MAX     256    /* longest program path (execve, /proc/self/exe) */
 
 /* clone's flags for a fork (lx_proc.c validates, lx_module.c carries out). */
 #define LX_CLONE_PARENT_SETTID  0x00100000ull
@@ -142,10 +165,14 @@ enum lx_file_kind { LX_FILE_CONSOLE = 1, LX_FILE_ROOTFS, LX_FILE_PIPE_R, LX_FILE
  * files.  readers/writers count the open files of each end (0 or 1: dup
  * and fork share the file, not the end); the pipe is freed with the last.
  * Every field is under the host's lock (ops->lock). */
+struct lx_proc;
+struct lx_regs;
 struct lx_pipe {
 	uint32_t head, len; /* first unread byte, bytes held */
 	uint32_t readers, writers;
 	uint8_t *buf;
+	uint32_t gen;            /* bumped by every change a waiter may want */
+	struct lx_proc *waiters; /* processes asleep on this pipe (wait_next) */
 };
 
 /* An open file.  Shared by every fd that names it, in this process (dup)
@@ -182,20 +209,16 @@ struct lx_host_ops {
 	/* Write to the console; returns bytes written. */
 	long (*console_write)(void *ctx, const char *buf, size_t len);
 	uint64_t (*now_ns)(void *ctx);
-	/* Sleep (or spin) ns nanoseconds. */
+	/* Sleep ns nanoseconds once the raise is over (nanosleep: a signal to
+	 * be handled ends it early with -EINTR). */
 	void (*sleep_ns)(void *ctx, uint64_t ns);
 	/* One lock for what processes share (open files' counts, pipes); it
 	 * is a spinlock: nothing under it may block or touch user memory. */
 	void (*lock)(void *ctx);
 	void (*unlock)(void *ctx);
-	/* Something a blocked call may wait for happened (pipe data, room or
-	 * end; a child ended; a signal): bump the event count, wake waiters. */
-	void (*wake)(void *ctx);
-	/* The event count (read under the lock by a call about to block). */
-	uint64_t (*events)(void *ctx);
-	/* The current call (number nr) would block: once the system call's
-	 * raise is over, wait until the event count moves past p->block_gen,
-	 * then run the call again (the result of the last run is the call's). */
+	/* The current call (number nr) would block on p->wait_pipe: once the
+	 * system call's raise is over, lx_pipe_wait, then run the call again
+	 * (the result of the last run is the call's). */
 	void (*block)(void *ctx, uint64_t nr);
 	/* The process calls the process layer finishes after the raise (their
 	 * result replaces this call's): fork with clone flags (validated), the
@@ -206,11 +229,30 @@ struct lx_host_ops {
 	long (*exec)(void *ctx);
 	long (*wait)(void *ctx);
 	long (*kill)(void *ctx, int pid, int sig);
+	/* Waiting on one object (a pipe), lx_pipe.c: under the lock, the
+	 * caller marks itself about to sleep (the strand keeps its CPU) and
+	 * gets a token; unblock(token), also under the lock, wakes it (before
+	 * or after it slept: never lost); sleep() then sleeps, lock released. */
+	void *(*prepare_block)(void *ctx);
+	void (*unblock)(void *token);
+	void (*sleep)(void *ctx);
+	/* The user FPU/SSE state as an fxsave image (512 bytes, 16-aligned):
+	 * save the live state into area, or make area the live state. */
+	void (*fpu_save)(void *ctx, void *area);
+	void (*fpu_load)(void *ctx, const void *area);
 };
 
 /* A rt_sigaction record (the kernel's struct sigaction on x86-64). */
 struct lx_sigaction {
 	uint64_t handler, flags, restorer, mask;
+};
+
+/* What a pending signal's siginfo says (lx_signal.c builds the 128-byte
+ * Linux record from it): si_code, the sender's pid (kill, SIGCHLD), a
+ * child's status (SIGCHLD), the fault address (SIGSEGV...). */
+struct lx_siginfo {
+	int32_t code, pid, status;
+	uint64_t addr;
 };
 
 /* What execve copied in from user space: the resolved program path and
@@ -241,9 +283,21 @@ struct lx_proc {
 	uint64_t cloexec; /* bit n: fd n closes on execve */
 	int pgid, sid;
 	uint64_t sigmask;    /* blocked signals (bit sig - 1) */
-	uint64_t sigpending; /* caught signals not delivered (no handlers run yet) */
+	uint64_t sigpending; /* caught or blocked signals not delivered yet */
 	struct lx_sigaction sig[LX_NSIG];
-	uint64_t block_gen;        /* ops->events() when the call decided to block */
+	struct lx_siginfo siginfo[LX_NSIG]; /* of each pending signal */
+	/* sigpending & ~sigmask != 0: a handler is to run before the return to
+	 * user mode (set and cleared under the lock; read without it by the
+	 * system-call path, which at worst delivers at the next call). */
+	bool sig_ready;
+	uint64_t altstack_sp, altstack_size; /* sigaltstack; size 0: disabled */
+	/* Waiting on a pipe (lx_pipe.c, under the lock): the pipe and its gen
+	 * when the call decided to block; while asleep, the list it is on and
+	 * the host's token. */
+	struct lx_pipe *wait_pipe;
+	uint32_t wait_gen;
+	struct lx_proc *wait_next, **wait_list;
+	void *wait_token;
 	bool in_retry;             /* the host is running a blocked call again */
 	struct lx_exec_args *exec; /* execve's arguments, for ops->exec */
 	char exe[LX_EXE_MAX];      /* the running image (/proc/self/exe) */
@@ -269,9 +323,33 @@ void lx_exec_args_free(struct lx_exec_args *a);
 /* Deliver sig to p as a kill would (p may run on another CPU; call with
  * the host's lock held): the default action of the terminating signals
  * ends p after its current call or wait; ignored ones are dropped; a
- * signal with a handler is recorded as pending (handlers are not run).
- * True if p is to end. */
+ * signal with a handler, or a blocked one, is recorded as pending with its
+ * siginfo (info NULL: sent by the kernel) and, when it can be delivered,
+ * p->sig_ready is set and p is woken from a pipe wait.  True if p is to
+ * end.  (lx_signal.c) */
 bool lx_signal_post(struct lx_proc *p, int sig);
+bool lx_signal_post_info(struct lx_proc *p, int sig, const struct lx_siginfo *info);
+/* Before returning to user mode from a call (nr, its result res) or a
+ * fault (nr = -1): if a caught signal can be delivered, build its frame on
+ * the user stack and point the registers at its handler; the value for rax
+ * (0 for a handler; else res, with -LX_ERESTART made -EINTR or a restart).
+ * A frame that cannot be written, or a handler without SA_RESTORER, ends p
+ * with SIGSEGV (p->exited).  Without the lock. */
+long lx_signal_deliver(struct lx_proc *p, struct lx_regs *r, long res, uint64_t nr);
+/* A fault's signal with a handler that can run (caught, not blocked):
+ * made pending with its siginfo; true if so (else the fault kills). */
+bool lx_signal_fault(struct lx_proc *p, int sig, int code, uint64_t addr);
+/* After the mask or a disposition changed (lock held): a pending signal
+ * now unblocked with its default action takes it; sig_ready recomputed. */
+void lx_signal_recheck(struct lx_proc *p);
+/* Wake p from a pipe wait, under the lock (a signal, its end). */
+void lx_wait_cancel(struct lx_proc *p);
+/* After the raise of a call that returned -LX_EBLOCK for a pipe: sleep
+ * until the pipe changes or a signal comes (no lost wake-up: decided under
+ * the lock against the pipe's gen). */
+void lx_pipe_wait(struct lx_proc *p);
+/* pp changed (lock held): bump its gen, wake who sleeps on it. */
+void lx_pipe_changed(struct lx_proc *p, struct lx_pipe *pp);
 /* Linux wait status: exited with code, killed by sig; the signal of a
  * CPU exception vector (14 -> SIGSEGV...). */
 int lx_wait_status(int code, int sig);
@@ -291,20 +369,24 @@ void lx_file_put(struct lx_proc *p, struct lx_file *f);
 int lx_vma_add(struct lx_proc *p, uint64_t start, uint64_t end, uint32_t prot,
                enum lx_vma_kind kind);
 
-/* The general registers of a Linux x86-64 system call (rax = number; rdi,
- * rsi, rdx, r10, r8, r9 = arguments), in the order the kernel saves them
- * (struct trap_frame's r15 .. rax), so the kernel glue passes its saved
- * frame as it is (lx_module.c checks the offsets) and no argument is
- * copied.  Only rax and the six argument registers are read. */
+/* The saved user registers of a Linux x86-64 system call (rax = number;
+ * rdi, rsi, rdx, r10, r8, r9 = arguments) in the order the kernel saves
+ * them (struct trap_frame: r15 .. rax, vector, error, then the CPU's rip,
+ * cs, rflags, rsp, ss), so the kernel glue passes its saved frame as it is
+ * (lx_module.c checks the offsets) and no argument is copied.  Signal
+ * delivery and rt_sigreturn (lx_signal.c) read and write all of them;
+ * the rest of the personality reads rax and the six arguments. */
 struct lx_regs {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
 	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss;
 };
 
 /* One system call; the value for rax.  After exit/exit_group p->exited is
  * set and the process layer must not return to user mode.  lx_syscall
  * takes the number and the six arguments as values (host tests). */
-long lx_syscall_regs(struct lx_proc *p, const struct lx_regs *r);
+long lx_syscall_regs(struct lx_proc *p, struct lx_regs *r);
 long lx_syscall(struct lx_proc *p, uint64_t nr, const uint64_t a[6]);
 
 /* Internal to kernel/linux/: one file per group of calls. */
@@ -343,6 +425,8 @@ long lx_sys_rt_sigaction(struct lx_proc *p, uint64_t sig, uint64_t act, uint64_t
                          uint64_t size);
 long lx_sys_rt_sigprocmask(struct lx_proc *p, uint64_t how, uint64_t set, uint64_t oset,
                            uint64_t size);
+long lx_sys_rt_sigreturn(struct lx_proc *p, struct lx_regs *r);
+long lx_sys_sigaltstack(struct lx_proc *p, uint64_t ss, uint64_t oss, uint64_t sp);
 long lx_sys_setpgid(struct lx_proc *p, int64_t pid, int64_t pgid);
 long lx_sys_getpgid(struct lx_proc *p, int64_t pid);
 long lx_sys_setsid(struct lx_proc *p);

@@ -51,7 +51,7 @@ int lx_fd_install(struct lx_proc *p, struct lx_file *f, uint64_t min, bool cloex
 void lx_file_put(struct lx_proc *p, struct lx_file *f)
 {
 	struct lx_pipe *pp = NULL;
-	bool last, wake = false;
+	bool last;
 
 	p->ops->lock(p->ctx);
 	last = --f->refs == 0;
@@ -60,7 +60,9 @@ void lx_file_put(struct lx_proc *p, struct lx_file *f)
 			f->pipe->readers--;
 		else
 			f->pipe->writers--;
-		wake = true; /* a reader may see end of file, a writer EPIPE */
+		/* A reader may see end of file, a writer EPIPE.  (With both
+		 * ends gone nobody can be asleep on it.) */
+		lx_pipe_changed(p, f->pipe);
 		if (!f->pipe->readers && !f->pipe->writers)
 			pp = f->pipe;
 	}
@@ -72,8 +74,6 @@ void lx_file_put(struct lx_proc *p, struct lx_file *f)
 		kfree(pp);
 	}
 	kfree(f);
-	if (wake)
-		p->ops->wake(p->ctx);
 }
 
 /* One more fd names f. */

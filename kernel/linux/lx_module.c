@@ -17,17 +17,29 @@
  * the console, clock_ns and the scheduler's sleep.
  *
  * Blocking and the process calls.  A handler never blocks inside the
- * raise: a call that would block (a pipe, wait4) or that replaces or
- * copies the process (execve, fork) asks for work after the raise
- * (process_defer), where these run on the process's own strand.  Waiting
- * is one mechanism: lx_events counts everything a blocked call may wait
- * for (pipe data, room or end; a child's end; a signal), bumped by
- * lx_host_wake after the change, and waiters sleep on lx_waitq until the
- * count moves past what they saw under the shared lock when they decided
- * to block - so no wake-up is lost - then run the call again.  A kill of
- * a blocked process wakes it and it ends there.
+ * raise: a call that would block (a pipe, wait4, nanosleep) or that
+ * replaces or copies the process (execve, fork) asks for work after the
+ * raise (process_defer), where these run on the process's own strand.
+ * A pipe call sleeps on its pipe alone (lx_pipe_wait: the strand is
+ * marked blocking under the shared lock and woken by the pipe's next
+ * change, sched_prepare_block/sched_unblock), then runs again.  wait4
+ * waits on one counter, lx_events, bumped by every child's end and every
+ * kill (lx_host_wake), and sleeps on lx_waitq until it moves past what it
+ * saw before looking; nanosleep sleeps in slices.  A kill of a blocked
+ * process wakes it: it ends there, or its call returns -EINTR (or
+ * restarts) and the handler runs.
+ *
+ * Signals (lx_signal.c has the portable half): a caught signal is
+ * delivered before the return to user mode - at the end of the system
+ * call (lx_handler, when sig_ready is set), at the end of a call finished
+ * after the raise (lx_after_return), and for a ring-3 fault the process
+ * layer offers the personality first (lx_fault).  The FPU state saved in
+ * the frame is the live user state (the kernel never touches the FPU
+ * registers): fxsave into a buffer on the kernel stack, copied out, and
+ * fxrstor of the frame's image at rt_sigreturn.
  */
 #include <arch/console.h>
+#include <arch/uspace.h>
 
 #include <stddef.h>
 
@@ -86,12 +98,38 @@ static uint64_t lx_host_now(void *ctx)
 	return clock_ns();
 }
 
+static int64_t lx_after_return(struct process *p, struct trap_frame *f, long r, uint64_t nr);
+static void lx_end_if_asked(struct process *p, struct lx_proc *lx);
+
+/* nanosleep sleeps in slices so that a signal or a kill ends it within
+ * one (the scheduler's sleep cannot be cut short). */
+#define LX_SLEEP_SLICE_NS 20000000ull
+
 static int64_t lx_after_sleep(struct process *p, struct trap_frame *f, uint64_t ns)
 {
-	(void)p, (void)f;
-	if (sched_sleep_ns(ns))
-		clock_delay_ns(ns);
-	return 0; /* nanosleep's result */
+	struct lx_proc *lx = p->personality;
+	uint64_t end = clock_ns() + ns, now;
+	long r = 0;
+
+	if (ns == 0 && sched_sleep_ns(0))
+		clock_delay_ns(0);
+	while ((now = clock_ns()) < end) {
+		uint64_t left = end - now,
+		         chunk = left < LX_SLEEP_SLICE_NS ? left : LX_SLEEP_SLICE_NS;
+
+		if (__atomic_load_n(&lx->sig_ready, __ATOMIC_ACQUIRE)) {
+			uint64_t rem[2] = {left / 1000000000ull, left % 1000000000ull};
+
+			r = -EINTR; /* Linux: a handler ends nanosleep, SA_RESTART or not */
+			if (f->rsi && copy_to_user(f->rsi, rem, sizeof(rem)))
+				r = -EFAULT;
+			break;
+		}
+		if (sched_sleep_ns(chunk))
+			clock_delay_ns(chunk);
+		lx_end_if_asked(p, lx);
+	}
+	return lx_after_return(p, f, r, LX_SYS_nanosleep);
 }
 
 /* The strand may not block inside the raise (the dispatcher counts raises
@@ -99,6 +137,20 @@ static int64_t lx_after_sleep(struct process *p, struct trap_frame *f, uint64_t 
 static void lx_host_sleep(void *ctx, uint64_t ns)
 {
 	process_defer((struct process *)ctx, lx_after_sleep, ns);
+}
+
+/* The user FPU/SSE registers are live while the kernel runs for the
+ * process (the kernel never touches them). */
+static void lx_host_fpu_save(void *ctx, void *area)
+{
+	(void)ctx;
+	uspace_fpu_save(area);
+}
+
+static void lx_host_fpu_load(void *ctx, const void *area)
+{
+	(void)ctx;
+	uspace_fpu_restore(area);
 }
 
 /* ---- what processes share: the lock, the event count, waiting ---- */
@@ -122,9 +174,8 @@ static void lx_host_unlock(void *ctx)
 	spin_unlock_irqrestore(&lx_shared_lock, lx_shared_flags);
 }
 
-static uint64_t lx_host_events(void *ctx)
+static uint64_t lx_host_events(void)
 {
-	(void)ctx;
 	return __atomic_load_n(&lx_events, __ATOMIC_ACQUIRE);
 }
 
@@ -135,15 +186,37 @@ static void lx_host_wake(void *ctx)
 	waitq_wake_all(&lx_waitq);
 }
 
-/* Sleep until the event count is no longer gen, or lx is to end.  The
- * count is read under the waitq's lock, which a waker takes after bumping
- * it: either we see the new count or we are on the queue when it wakes. */
+/* Waiting on one pipe (lx_pipe_wait): the strand stays on its CPU from
+ * the decision, under the shared lock, to the sleep. */
+static void *lx_host_prepare_block(void *ctx)
+{
+	(void)ctx;
+	sched_prepare_block();
+	return sched_current();
+}
+
+static void lx_host_unblock(void *token)
+{
+	sched_unblock(token, 0);
+}
+
+static void lx_host_sleep_blocked(void *ctx)
+{
+	(void)ctx;
+	sched_block();
+}
+
+/* Sleep until the event count is no longer gen, or lx is to end or to
+ * handle a signal.  The count is read under the waitq's lock, which a
+ * waker takes after bumping it: either we see the new count or we are on
+ * the queue when it wakes. */
 static void lx_wait_events(struct lx_proc *lx, uint64_t gen)
 {
 	unsigned long fl = spin_lock_irqsave(&lx_waitq.lock);
 
 	while (__atomic_load_n(&lx_events, __ATOMIC_ACQUIRE) == gen &&
-	       !__atomic_load_n(&lx->exited, __ATOMIC_ACQUIRE)) {
+	       !__atomic_load_n(&lx->exited, __ATOMIC_ACQUIRE) &&
+	       !__atomic_load_n(&lx->sig_ready, __ATOMIC_ACQUIRE)) {
 		waitq_wait_locked(&lx_waitq, fl);
 		fl = spin_lock_irqsave(&lx_waitq.lock);
 	}
@@ -158,23 +231,38 @@ static void lx_end_if_asked(struct process *p, struct lx_proc *lx)
 		process_exit_current(lx->exit_code);
 }
 
-/* A blocked call, after the raise: wait, run it again, until it is done.
- * (The raise left its result, -LX_EBLOCK, in rax: the number goes back.) */
+/* The end of every call finished after the raise (its result r): the
+ * process ends if it was asked to, else a signal to be handled is
+ * delivered (rax = 0 for the handler; the result goes into the frame). */
+static int64_t lx_after_return(struct process *p, struct trap_frame *f, long r, uint64_t nr)
+{
+	struct lx_proc *lx = p->personality;
+
+	lx_end_if_asked(p, lx);
+	if (__atomic_load_n(&lx->sig_ready, __ATOMIC_ACQUIRE) || r == -LX_ERESTART) {
+		r = lx_signal_deliver(lx, (struct lx_regs *)f, r, nr);
+		lx_end_if_asked(p, lx); /* no stack for the frame: SIGSEGV */
+	}
+	return r;
+}
+
+/* A blocked pipe call, after the raise: sleep on the pipe, run it again,
+ * until it is done.  (The raise left -LX_EBLOCK in rax: the number goes
+ * back.) */
 static int64_t lx_after_block(struct process *p, struct trap_frame *f, uint64_t nr)
 {
 	struct lx_proc *lx = p->personality;
 	long r;
 
 	do {
-		lx_wait_events(lx, lx->block_gen);
+		lx_pipe_wait(lx);
 		lx_end_if_asked(p, lx);
 		f->rax = nr;
 		lx->in_retry = true;
-		r = lx_syscall_regs(lx, (const struct lx_regs *)f);
+		r = lx_syscall_regs(lx, (struct lx_regs *)f);
 		lx->in_retry = false;
 	} while (r == -LX_EBLOCK);
-	lx_end_if_asked(p, lx); /* SIGPIPE's default action */
-	return r;
+	return lx_after_return(p, f, r, nr); /* SIGPIPE's default action, handlers */
 }
 
 static void lx_host_block(void *ctx, uint64_t nr)
@@ -201,13 +289,13 @@ static int64_t lx_after_fork(struct process *p, struct trap_frame *f, uint64_t a
 	kfree((void *)(uintptr_t)arg);
 	err = process_fork(p, f, req.newsp, (req.flags & LX_CLONE_CHILD_SETTID) ? req.ctid : 0, &c);
 	if (err)
-		return err;
+		return lx_after_return(p, f, err, LX_SYS_clone);
 	if (req.flags & LX_CLONE_PARENT_SETTID) {
 		int32_t pid = c->pid;
 
 		(void)copy_to_user(req.ptid, &pid, sizeof(pid)); /* probed before */
 	}
-	return c->pid;
+	return lx_after_return(p, f, c->pid, LX_SYS_clone);
 }
 
 static long lx_host_fork(void *ctx, uint64_t flags, uint64_t ptid, uint64_t ctid, uint64_t newsp)
@@ -233,7 +321,9 @@ static int64_t lx_after_exec(struct process *p, struct trap_frame *f, uint64_t u
 	lx->exec = NULL;
 	err = process_exec(p, f, a->path, a->argv, a->envp);
 	lx_exec_args_free(a);
-	return err; /* 0: the new program starts with rax = 0 */
+	/* 0: the new program starts with rax = 0 (its handlers are all
+	 * default: nothing to deliver) */
+	return err ? lx_after_return(p, f, err, LX_SYS_execve) : 0;
 }
 
 static long lx_host_exec(void *ctx)
@@ -264,15 +354,17 @@ static int64_t lx_after_wait(struct process *p, struct trap_frame *f, uint64_t u
 
 	(void)unused;
 	for (;;) {
-		uint64_t gen = lx_host_events(NULL); /* before looking: no lost end */
+		uint64_t gen = lx_host_events(); /* before looking: no lost end */
 
 		err = process_child_ended(p, pid, &c);
 		if (err)
-			return err; /* -ECHILD */
+			return lx_after_return(p, f, err, LX_SYS_wait4); /* -ECHILD */
 		if (c)
 			break;
 		if (options & LX_WNOHANG)
-			return 0;
+			return lx_after_return(p, f, 0, LX_SYS_wait4);
+		if (__atomic_load_n(&lx->sig_ready, __ATOMIC_ACQUIRE))
+			return lx_after_return(p, f, -LX_ERESTART, LX_SYS_wait4);
 		lx_wait_events(lx, gen);
 		lx_end_if_asked(p, lx);
 	}
@@ -280,14 +372,14 @@ static int64_t lx_after_wait(struct process *p, struct trap_frame *f, uint64_t u
 	cpid = c->pid;
 	process_wait(c, NULL); /* the zombie's strand is gone or going: join, free */
 	if (ustatus && copy_to_user(ustatus, &status, sizeof(status)))
-		return -EFAULT;
+		return lx_after_return(p, f, -EFAULT, LX_SYS_wait4);
 	if (rusage) {
 		uint64_t ru[18] = {0}; /* no accounting: all zero */
 
 		if (copy_to_user(rusage, ru, sizeof(ru)))
-			return -EFAULT;
+			return lx_after_return(p, f, -EFAULT, LX_SYS_wait4);
 	}
-	return cpid;
+	return lx_after_return(p, f, cpid, LX_SYS_wait4);
 }
 
 static long lx_host_wait(void *ctx)
@@ -298,42 +390,69 @@ static long lx_host_wait(void *ctx)
 
 struct lx_kill_req {
 	int sig;
-	bool fatal;
+	struct lx_siginfo info;
+	bool wake;
 };
 
 /* Under the process list's lock (it cannot be freed meanwhile). */
 static int lx_kill_one(struct process *t, void *arg)
 {
 	struct lx_kill_req *k = arg;
+	struct lx_proc *tl = t->personality;
 
-	if (t->personality_id != lx_module_id || !t->personality)
+	if (t->personality_id != lx_module_id || !tl)
 		return -EPERM; /* not a Linux process */
 	if (t->state != PROCESS_RUNNING || k->sig == 0)
 		return 0; /* a zombie, or only asking whether it exists */
 	lx_host_lock(NULL);
-	k->fatal = lx_signal_post(t->personality, k->sig);
+	/* A pipe sleeper is woken by the post itself; wait4 and nanosleep
+	 * look at the shared count. */
+	k->wake = lx_signal_post_info(tl, k->sig, &k->info) || tl->sig_ready;
 	lx_host_unlock(NULL);
 	return 0;
 }
 
-static long lx_host_kill(void *ctx, int pid, int sig)
+/* Send sig with info to pid; 0, -ESRCH, -EPERM. */
+static int lx_send(int pid, int sig, const struct lx_siginfo *info)
 {
-	struct lx_kill_req k = {sig, false};
+	struct lx_kill_req k = {sig, *info, false};
 	int err;
 
-	(void)ctx;
 	err = process_with_pid(pid, lx_kill_one, &k);
-	if (!err && k.fatal)
-		lx_host_wake(NULL); /* if it is blocked, it ends there */
+	if (!err && k.wake)
+		lx_host_wake(NULL); /* if it waits for a child, it ends or handles it */
 	return err;
+}
+
+static long lx_host_kill(void *ctx, int pid, int sig)
+{
+	struct lx_siginfo info = {LX_SI_USER, ((struct process *)ctx)->pid, 0, 0};
+
+	return lx_send(pid, sig, &info);
 }
 
 /* ---- the host ---- */
 
 static const struct lx_host_ops lx_host = {
-    lx_host_map,   lx_host_unmap, lx_host_protect, lx_host_set_fs, lx_host_console, lx_host_now,
-    lx_host_sleep, lx_host_lock,  lx_host_unlock,  lx_host_wake,   lx_host_events,  lx_host_block,
-    lx_host_fork,  lx_host_exec,  lx_host_wait,    lx_host_kill,
+    .vm_map = lx_host_map,
+    .vm_unmap = lx_host_unmap,
+    .vm_protect = lx_host_protect,
+    .set_fs_base = lx_host_set_fs,
+    .console_write = lx_host_console,
+    .now_ns = lx_host_now,
+    .sleep_ns = lx_host_sleep,
+    .lock = lx_host_lock,
+    .unlock = lx_host_unlock,
+    .block = lx_host_block,
+    .fork = lx_host_fork,
+    .exec = lx_host_exec,
+    .wait = lx_host_wait,
+    .kill = lx_host_kill,
+    .prepare_block = lx_host_prepare_block,
+    .unblock = lx_host_unblock,
+    .sleep = lx_host_sleep_blocked,
+    .fpu_save = lx_host_fpu_save,
+    .fpu_load = lx_host_fpu_load,
 };
 
 static int lx_attach(struct process *p, uint64_t brk_start)
@@ -379,12 +498,48 @@ static void lx_exec(struct process *p)
 }
 
 /* The process ended: its files close now (a pipe's reader sees the end
- * of file without waiting for the parent to reap it), and a parent
- * waiting in wait4 wakes. */
+ * of file without waiting for the parent to reap it), the parent gets
+ * SIGCHLD (ignored unless it catches it), and a parent waiting in wait4
+ * wakes. */
 static void lx_exit(struct process *p)
 {
+	int st = lx_child_status(p);
+	struct lx_siginfo info = {(st & 0x7f) ? LX_CLD_KILLED : LX_CLD_EXITED, p->pid,
+	                          (st & 0x7f) ? (st & 0x7f) : (st >> 8) & 0xff, 0};
+
 	lx_proc_fini(p->personality);
+	if (p->ppid > 0)
+		(void)lx_send(p->ppid, LX_SIGCHLD, &info); /* -ESRCH: the parent is gone */
 	lx_host_wake(NULL);
+}
+
+/* A ring-3 exception the memory system did not resolve (addr: the fault
+ * address of a #PF): if the process handles the signal it maps to, the
+ * handler's frame is built on its stack and the trap returns to the
+ * handler (true); otherwise the process layer kills it (false). */
+static bool lx_fault(struct process *p, struct trap_frame *f, uint64_t addr)
+{
+	struct lx_proc *lx = p->personality;
+	unsigned v = (unsigned)f->vector;
+	int sig, code = LX_SI_KERNEL;
+
+	/* Only a real exception at a user address: not the check of an
+	 * impossible return (the syscall vector, a non-canonical rip). */
+	if (v >= 32 || f->rip >= USER_TOP || lx->exited)
+		return false;
+	sig = lx_signal_of_vector(v);
+	if (v == TRAP_PF)
+		code = (f->error & 1) ? LX_SEGV_ACCERR : LX_SEGV_MAPERR;
+	else if (sig == 4)
+		code = 2, addr = f->rip; /* ILL_ILLOPN */
+	else if (sig == 8)
+		code = 1, addr = f->rip; /* FPE_INTDIV */
+	else
+		addr = 0; /* #GP and the rest: SI_KERNEL, as Linux reports them */
+	if (!lx_signal_fault(lx, sig, code, addr))
+		return false;
+	f->rax = (uint64_t)lx_signal_deliver(lx, (struct lx_regs *)f, (long)f->rax, ~0ull);
+	return !lx->exited; /* no room for the frame: killed as before */
 }
 
 static void lx_detach(struct process *p)
@@ -395,7 +550,7 @@ static void lx_detach(struct process *p)
 }
 
 static const struct process_personality lx_personality = {
-    lx_module_id, lx_attach, lx_detach, lx_fork, lx_exec, lx_exit,
+    lx_module_id, lx_attach, lx_detach, lx_fork, lx_exec, lx_exit, lx_fault,
 };
 
 /* The guard, tested in line by the dispatch routine: the processes this
@@ -411,13 +566,44 @@ static struct dispatch_test lx_guard = {
 #define LX_REGS_AT(reg)                                                                            \
 	_Static_assert(offsetof(struct trap_frame, reg) == offsetof(struct lx_regs, reg),          \
 	               "struct lx_regs mirrors struct trap_frame: " #reg)
-LX_REGS_AT(rax);
+LX_REGS_AT(r15);
+LX_REGS_AT(r14);
+LX_REGS_AT(r13);
+LX_REGS_AT(r12);
+LX_REGS_AT(r11);
+LX_REGS_AT(r10);
+LX_REGS_AT(r9);
+LX_REGS_AT(r8);
+LX_REGS_AT(rbp);
 LX_REGS_AT(rdi);
 LX_REGS_AT(rsi);
 LX_REGS_AT(rdx);
-LX_REGS_AT(r10);
-LX_REGS_AT(r8);
-LX_REGS_AT(r9);
+LX_REGS_AT(rcx);
+LX_REGS_AT(rbx);
+LX_REGS_AT(rax);
+LX_REGS_AT(vector);
+LX_REGS_AT(error);
+LX_REGS_AT(rip);
+LX_REGS_AT(cs);
+LX_REGS_AT(rflags);
+LX_REGS_AT(rsp);
+LX_REGS_AT(ss);
+_Static_assert(sizeof(struct lx_regs) == sizeof(struct trap_frame), "lx_regs = trap_frame");
+
+/* The rare end of a call: the process is to end, or a signal is to be
+ * handled before the return (unless the call finishes after the raise:
+ * lx_after_return delivers then).  f->rax is still the number. */
+static __attribute__((noinline)) long lx_handler_slow(struct process *p, struct trap_frame *f,
+                                                      long r)
+{
+	struct lx_proc *lx = p->personality;
+
+	if (!lx->exited && !p->after)
+		r = lx_signal_deliver(lx, (struct lx_regs *)f, r, f->rax);
+	if (lx->exited)
+		process_exit_request(p, lx->exit_code);
+	return r;
+}
 
 /* The handler of every Linux system call: no frame pointer (the null
  * system call's path; see docs/userspace.md), and the saved registers go
@@ -428,9 +614,9 @@ __attribute__((optimize("omit-frame-pointer"))) static int64_t lx_handler(struct
 	struct lx_proc *lx = p->personality;
 	long r;
 
-	r = lx_syscall_regs(lx, (const struct lx_regs *)f);
-	if (lx->exited)
-		process_exit_request(p, lx->exit_code);
+	r = lx_syscall_regs(lx, (struct lx_regs *)f);
+	if (__builtin_expect(lx->exited | lx->sig_ready, 0))
+		r = lx_handler_slow(p, f, r);
 	return r;
 }
 

@@ -15,10 +15,13 @@
  * no write end is open, -EAGAIN with O_NONBLOCK, else blocks; writing with
  * no read end open fails with -EPIPE (and SIGPIPE's default action ends
  * the writer unless it ignores or catches SIGPIPE); a full pipe blocks, or
- * -EAGAIN with O_NONBLOCK.  Blocking is the host's: the call records the
- * event count under the lock, asks ops->block and returns -LX_EBLOCK; the
- * host runs it again after the count moves (every change to a pipe that a
- * waiter could want bumps it through ops->wake).
+ * -EAGAIN with O_NONBLOCK.  Blocking: the call records the pipe and its
+ * generation under the lock and returns -LX_EBLOCK (its caller asks
+ * ops->block); after the raise the host sleeps in lx_pipe_wait on that
+ * pipe alone and runs the call again.  A writer wakes exactly the
+ * processes asleep on its pipe; a signal to be handled makes a call that
+ * would block return -LX_ERESTART (-EINTR, or a restart with SA_RESTART)
+ * and wakes a sleeper.
  */
 #include "kernel/heap.h"
 #include "kernel/linux/lx.h"
@@ -111,38 +114,117 @@ err_free:
 	return err;
 }
 
+/* ---- waiting on a pipe ----
+ *
+ * A call that finds its pipe empty (read) or full (write) records the pipe
+ * and its gen under the lock and returns -LX_EBLOCK; once the system
+ * call's raise is over the host calls lx_pipe_wait, which, under the lock
+ * again, sleeps only if the gen has not moved and no signal or end came:
+ * a change made in between is seen, and one made later finds the process
+ * on the pipe's list.  Every change to a pipe bumps its gen and wakes the
+ * processes on its list, and no others. */
+
+/* Wake every process asleep on pp (lock held): its contents or ends
+ * changed. */
+static void lx_pipe_wake_locked(const struct lx_host_ops *ops, struct lx_pipe *pp)
+{
+	struct lx_proc *w;
+
+	pp->gen++;
+	while ((w = pp->waiters) != NULL) {
+		pp->waiters = w->wait_next;
+		w->wait_next = NULL;
+		w->wait_list = NULL;
+		ops->unblock(w->wait_token);
+	}
+}
+
+void lx_pipe_changed(struct lx_proc *p, struct lx_pipe *pp)
+{
+	lx_pipe_wake_locked(p->ops, pp);
+}
+
+void lx_wait_cancel(struct lx_proc *p)
+{
+	struct lx_proc **pp;
+
+	if (!p->wait_list)
+		return;
+	for (pp = p->wait_list; *pp; pp = &(*pp)->wait_next)
+		if (*pp == p) {
+			*pp = p->wait_next;
+			break;
+		}
+	p->wait_next = NULL;
+	p->wait_list = NULL;
+	p->ops->unblock(p->wait_token);
+}
+
+void lx_pipe_wait(struct lx_proc *p)
+{
+	struct lx_pipe *pp = p->wait_pipe;
+
+	p->ops->lock(p->ctx);
+	if (!pp || pp->gen != p->wait_gen || p->sig_ready || p->exited) {
+		p->ops->unlock(p->ctx);
+		return;
+	}
+	p->wait_token = p->ops->prepare_block(p->ctx);
+	p->wait_list = &pp->waiters;
+	p->wait_next = pp->waiters;
+	pp->waiters = p;
+	p->ops->unlock(p->ctx);
+	p->ops->sleep(p->ctx); /* until a waker took it off the list */
+	p->wait_pipe = NULL;
+}
+
+/* The call would block (lock held): -LX_ERESTART if a signal is to be
+ * handled first, else record what to wait for. */
+static long lx_pipe_would_block(struct lx_proc *p, struct lx_pipe *pp)
+{
+	if (p->sig_ready)
+		return -LX_ERESTART;
+	p->wait_pipe = pp;
+	p->wait_gen = pp->gen;
+	return -LX_EBLOCK;
+}
+
+/* Small transfers (the common one-byte case) bounce through the stack,
+ * larger ones through the heap. */
+#define LX_PIPE_STACK_BUF 256
+
 long lx_pipe_read(struct lx_proc *p, struct lx_file *f, uint64_t buf, uint64_t count)
 {
 	struct lx_pipe *pp = f->pipe;
 	uint32_t n = count < LX_PIPE_BUF ? (uint32_t)count : LX_PIPE_BUF;
-	uint8_t *tmp;
+	uint8_t small[LX_PIPE_STACK_BUF], *tmp = small;
 	long r;
 
 	if (count == 0)
 		return 0;
-	tmp = kmalloc(n);
-	if (!tmp)
-		return -ENOMEM;
+	if (n > sizeof(small)) {
+		tmp = kmalloc(n);
+		if (!tmp)
+			return -ENOMEM;
+	}
 	p->ops->lock(p->ctx);
 	if (pp->len) {
 		r = lx_pipe_get(pp, tmp, n);
+		lx_pipe_wake_locked(p->ops, pp); /* room for a blocked writer */
 	} else if (!pp->writers) {
 		r = 0; /* end of file */
 	} else if (f->flags & LX_O_NONBLOCK) {
 		r = -EAGAIN;
 	} else {
-		p->block_gen = p->ops->events(p->ctx);
-		r = -LX_EBLOCK;
+		r = lx_pipe_would_block(p, pp);
 	}
 	p->ops->unlock(p->ctx);
-	if (r > 0) {
-		p->ops->wake(p->ctx); /* room for a blocked writer */
-		/* The bytes left the pipe: a fault here loses them, as the
-		 * reader's own doing (the range was checked by the caller). */
-		if (copy_to_user(buf, tmp, (size_t)r))
-			r = -EFAULT;
-	}
-	kfree(tmp);
+	/* The bytes left the pipe: a fault here loses them, as the reader's
+	 * own doing (the range was checked by the caller). */
+	if (r > 0 && copy_to_user(buf, tmp, (size_t)r))
+		r = -EFAULT;
+	if (tmp != small)
+		kfree(tmp);
 	return r;
 }
 
@@ -150,39 +232,41 @@ long lx_pipe_write(struct lx_proc *p, struct lx_file *f, uint64_t buf, uint64_t 
 {
 	struct lx_pipe *pp = f->pipe;
 	uint32_t n = count < LX_PIPE_BUF ? (uint32_t)count : LX_PIPE_BUF, room;
-	uint8_t *tmp;
+	uint8_t small[LX_PIPE_STACK_BUF], *tmp = small;
 	long r;
 
 	if (count == 0)
 		return 0;
 	if (!uaccess_range_ok(buf, count))
 		return -EFAULT;
-	tmp = kmalloc(n);
-	if (!tmp)
-		return -ENOMEM;
+	if (n > sizeof(small)) {
+		tmp = kmalloc(n);
+		if (!tmp)
+			return -ENOMEM;
+	}
 	if (copy_from_user(tmp, buf, n)) {
-		kfree(tmp);
-		return -EFAULT;
+		r = -EFAULT;
+		goto out;
 	}
 	p->ops->lock(p->ctx);
 	room = LX_PIPE_SIZE - pp->len;
 	if (!pp->readers) {
+		struct lx_siginfo si = {LX_SI_USER, p->pid, 0, 0};
+
 		r = -EPIPE;
-		lx_signal_post(p, LX_SIGPIPE); /* by default the writer ends after this call */
+		/* By default the writer ends after this call; caught, its
+		 * handler runs before the call returns. */
+		lx_signal_post_info(p, LX_SIGPIPE, &si);
 	} else if (room == 0 || (count <= LX_PIPE_BUF && room < n)) {
 		/* Full, or not room for an atomic write: wait for a reader. */
-		if (f->flags & LX_O_NONBLOCK) {
-			r = -EAGAIN;
-		} else {
-			p->block_gen = p->ops->events(p->ctx);
-			r = -LX_EBLOCK;
-		}
+		r = (f->flags & LX_O_NONBLOCK) ? -EAGAIN : lx_pipe_would_block(p, pp);
 	} else {
 		r = lx_pipe_put(pp, tmp, n);
+		lx_pipe_wake_locked(p->ops, pp); /* data for a blocked reader */
 	}
 	p->ops->unlock(p->ctx);
-	kfree(tmp);
-	if (r > 0)
-		p->ops->wake(p->ctx); /* data for a blocked reader */
+out:
+	if (tmp != small)
+		kfree(tmp);
 	return r;
 }

@@ -1,9 +1,9 @@
 /*
  * lx_proc.c: the Linux personality's process calls - fork (fork, vfork,
- * clone with fork's flags), execve, wait4, kill, tkill, tgkill, the signal
- * state (rt_sigaction, rt_sigprocmask) and process groups and sessions -
+ * clone with fork's flags), execve, wait4 and process groups and sessions -
  * and what they do to the per-process state: the copy a child gets, the
- * reset at execve's point of no return, the Linux wait status.
+ * reset at execve's point of no return, the Linux wait status.  (Signals:
+ * lx_signal.c.)
  *
  * The address space, the strand and the parent/child bookkeeping are the
  * process layer's (kernel/process_fork.c): these calls validate every
@@ -11,15 +11,6 @@
  * copied into one bounded kernel block) and hand the rest to the host
  * (ops->fork, exec, wait, kill), which finishes once the system call's
  * raise has returned, where blocking is allowed.
- *
- * Signals, honestly scoped: dispositions and the mask are kept and
- * reported as Linux does, and a kill takes the default action: the
- * terminating signals end the process (wait status = the signal), the
- * ignored-by-default ones (SIGCHLD, SIGCONT, SIGURG, SIGWINCH) and the stop
- * signals (no job control) are dropped, SIG_IGN drops.  A signal whose
- * disposition is a handler, or which is blocked, is recorded as pending:
- * user handlers are never run (rt_sigreturn is -ENOSYS), and a blocked
- * default-action signal takes effect when it is unblocked.
  */
 #include "kernel/heap.h"
 #include "kernel/linux/lx.h"
@@ -33,17 +24,6 @@
 	(LX_CSIGNAL | LX_CLONE_PARENT_SETTID | LX_CLONE_CHILD_CLEARTID | LX_CLONE_CHILD_SETTID)
 #define LX_WAIT_OPTIONS (1ull | 2ull | 8ull | 0x20000000ull | 0x40000000ull | 0x80000000ull)
 #define LX_RUSAGE_SIZE  144
-#define LX_SIG_BLOCK    0
-#define LX_SIG_UNBLOCK  1
-#define LX_SIG_SETMASK  2
-#define LX_SIGBIT(s)    (1ull << ((s)-1))
-#define LX_UNBLOCKABLE  (LX_SIGBIT(LX_SIGKILL) | LX_SIGBIT(LX_SIGSTOP))
-/* Signals whose default action is not to terminate: ignored by default
- * (SIGCHLD 17, SIGCONT 18, SIGURG 23, SIGWINCH 28) or stop (19-22; no job
- * control here, so dropped). */
-#define LX_SIG_NOT_FATAL                                                                           \
-	(LX_SIGBIT(17) | LX_SIGBIT(18) | LX_SIGBIT(19) | LX_SIGBIT(20) | LX_SIGBIT(21) |           \
-	 LX_SIGBIT(22) | LX_SIGBIT(23) | LX_SIGBIT(28))
 /* execve's arguments: USTACK_MAX_ARGS pointers and LX_EXEC_STRINGS bytes of
  * strings at most (the initial stack has a 64 KiB argument area). */
 #define LX_EXEC_STRINGS (48u << 10)
@@ -60,6 +40,10 @@ void lx_proc_fork(struct lx_proc *child, const struct lx_proc *parent, void *ctx
 	child->exit_code = child->kill_sig = 0;
 	child->syscalls = child->unknown_syscalls = 0;
 	child->sigpending = 0; /* pending signals are the parent's (POSIX) */
+	child->sig_ready = false;
+	child->wait_pipe = NULL;
+	child->wait_next = NULL;
+	child->wait_list = NULL;
 	child->in_retry = false;
 	child->exec = NULL;
 	parent->ops->lock(parent->ctx);
@@ -81,9 +65,13 @@ void lx_proc_exec(struct lx_proc *p, const char *exe, uint64_t brk_start, uint64
 	lx_vma_add(p, image_lo, image_hi, LX_PROT_READ, LX_VMA_IMAGE);
 	p->brk_start = p->brk_cur = brk_start;
 	p->fs_base = p->clear_tid = 0;
+	p->altstack_sp = p->altstack_size = 0;
+	p->ops->lock(p->ctx);
 	for (int s = 0; s < LX_NSIG; s++)
 		if (p->sig[s].handler != LX_SIG_IGN)
 			memset(&p->sig[s], 0, sizeof(p->sig[s])); /* caught: back to default */
+	lx_signal_recheck(p); /* a pending one now at its default action acts */
+	p->ops->unlock(p->ctx);
 	{
 		size_t n = strlen(exe);
 
@@ -239,114 +227,6 @@ long lx_sys_wait4(struct lx_proc *p, int64_t pid, uint64_t status, uint64_t opti
 	if (rusage && lx_probe_rw(rusage, LX_RUSAGE_SIZE))
 		return -EFAULT;
 	return p->ops->wait(p->ctx);
-}
-
-/* ---- signals ---- */
-
-/* Called with the host's lock held. */
-bool lx_signal_post(struct lx_proc *p, int sig)
-{
-	uint64_t handler;
-
-	if (sig <= 0 || sig > LX_NSIG)
-		return false;
-	handler = p->sig[sig - 1].handler;
-	if (sig != LX_SIGKILL) {
-		if (handler == LX_SIG_IGN)
-			return false;
-		if (handler != LX_SIG_DFL || (p->sigmask & LX_SIGBIT(sig))) {
-			p->sigpending |= LX_SIGBIT(sig); /* no handlers run: kept */
-			return false;
-		}
-		if (LX_SIG_NOT_FATAL & LX_SIGBIT(sig))
-			return false;
-	}
-	if (!p->exited) {
-		p->kill_sig = sig;
-		p->exit_code = 128 + sig;
-	}
-	__atomic_store_n(&p->exited, true, __ATOMIC_RELEASE);
-	return true;
-}
-
-/* After the mask or a disposition changed (the host's lock held: a kill
- * from another process may be posting): a pending signal that is now
- * unblocked with its default action takes it. */
-static void lx_signal_recheck(struct lx_proc *p)
-{
-	uint64_t ready = p->sigpending & ~p->sigmask;
-
-	for (int s = 1; ready && s <= LX_NSIG; s++)
-		if ((ready & LX_SIGBIT(s)) && p->sig[s - 1].handler == LX_SIG_DFL) {
-			p->sigpending &= ~LX_SIGBIT(s);
-			lx_signal_post(p, s);
-		}
-}
-
-long lx_sys_kill(struct lx_proc *p, int64_t pid, int64_t sig)
-{
-	int32_t tpid = (int32_t)pid, tsig = (int32_t)sig;
-
-	if (tsig < 0 || tsig > LX_NSIG)
-		return -EINVAL;
-	if (tpid <= 0)
-		return -ENOSYS; /* process groups and "everyone": not offered */
-	return p->ops->kill(p->ctx, tpid, tsig);
-}
-
-long lx_sys_rt_sigaction(struct lx_proc *p, uint64_t sig, uint64_t act, uint64_t oact,
-                         uint64_t size)
-{
-	struct lx_sigaction na;
-
-	if (size != 8 || sig < 1 || sig > LX_NSIG)
-		return -EINVAL;
-	if (act && (sig == LX_SIGKILL || sig == LX_SIGSTOP))
-		return -EINVAL;
-	if (act && copy_from_user(&na, act, sizeof(na)))
-		return -EFAULT;
-	if (oact && copy_to_user(oact, &p->sig[sig - 1], sizeof(na)))
-		return -EFAULT;
-	if (act) {
-		na.mask &= ~LX_UNBLOCKABLE;
-		p->ops->lock(p->ctx);
-		p->sig[sig - 1] = na;
-		if (na.handler == LX_SIG_IGN)
-			p->sigpending &= ~LX_SIGBIT(sig); /* POSIX: discarded */
-		lx_signal_recheck(p);
-		p->ops->unlock(p->ctx);
-	}
-	return 0;
-}
-
-long lx_sys_rt_sigprocmask(struct lx_proc *p, uint64_t how, uint64_t set, uint64_t oset,
-                           uint64_t size)
-{
-	uint64_t ns = 0;
-
-	if (size != 8)
-		return -EINVAL;
-	if (set) {
-		if (how > LX_SIG_SETMASK)
-			return -EINVAL;
-		if (copy_from_user(&ns, set, sizeof(ns)))
-			return -EFAULT;
-	}
-	if (oset && copy_to_user(oset, &p->sigmask, sizeof(p->sigmask)))
-		return -EFAULT;
-	if (set) {
-		p->ops->lock(p->ctx);
-		if (how == LX_SIG_BLOCK)
-			p->sigmask |= ns;
-		else if (how == LX_SIG_UNBLOCK)
-			p->sigmask &= ~ns;
-		else
-			p->sigmask = ns;
-		p->sigmask &= ~LX_UNBLOCKABLE;
-		lx_signal_recheck(p);
-		p->ops->unlock(p->ctx);
-	}
-	return 0;
 }
 
 /* ---- process groups and sessions: the caller's own ---- */

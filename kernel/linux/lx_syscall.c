@@ -92,7 +92,8 @@ static long lx_sys_nanosleep(struct lx_proc *p, uint64_t req, uint64_t rem)
 {
 	int64_t ts[2];
 
-	(void)rem; /* never interrupted: rem is not written */
+	/* rem is written by the host if a signal interrupts the sleep. */
+	(void)rem;
 	if (copy_from_user(ts, req, sizeof(ts)))
 		return -EFAULT;
 	if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
@@ -133,7 +134,7 @@ static long lx_sys_exit(struct lx_proc *p, uint64_t code)
 /* The null system call's path: no frame pointer (docs/userspace.md).  Each
  * case reads the argument registers it needs from the saved state. */
 __attribute__((optimize("omit-frame-pointer"))) long lx_syscall_regs(struct lx_proc *p,
-                                                                     const struct lx_regs *r)
+                                                                     struct lx_regs *r)
 {
 	uint64_t nr = r->rax;
 
@@ -249,7 +250,10 @@ __attribute__((optimize("omit-frame-pointer"))) long lx_syscall_regs(struct lx_p
 		return lx_sys_setsid(p);
 	case LX_SYS_getsid:
 		return lx_sys_getsid(p, (int64_t)r->rdi);
-	case LX_SYS_rt_sigreturn: /* no handler is ever run, so never a frame to return from */
+	case LX_SYS_rt_sigreturn:
+		return lx_sys_rt_sigreturn(p, r);
+	case LX_SYS_sigaltstack:
+		return lx_sys_sigaltstack(p, r->rdi, r->rsi, r->rsp);
 	default:
 		p->unknown_syscalls++;
 		return -ENOSYS;

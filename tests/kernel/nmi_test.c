@@ -25,9 +25,7 @@
 
 #include "kernel/ktest.h"
 
-#define NMI_TEST_MSR_GS_BASE        0xc0000101
-#define NMI_TEST_MSR_KERNEL_GS_BASE 0xc0000102
-#define NMI_TEST_SPIN               100000000u /* far longer than delivery takes */
+#define NMI_TEST_SPIN 100000000u /* far longer than delivery takes */
 
 struct nmi_test_result {
 	uint32_t count;     /* NMIs the probe saw */
@@ -45,20 +43,20 @@ static void nmi_test_send(bool user_gs, struct nmi_test_result *r)
 
 	arch_irq_disable(); /* no preemption, no migration: one CPU throughout */
 	r->expected = this_cpu();
-	saved_kgs = rdmsr(NMI_TEST_MSR_KERNEL_GS_BASE);
+	saved_kgs = rdmsr(MSR_KERNEL_GS_BASE);
 	trap_nmi_probe = &probe;
 	if (user_gs) {
-		wrmsr(NMI_TEST_MSR_KERNEL_GS_BASE, 0); /* the user's GS base */
+		wrmsr(MSR_KERNEL_GS_BASE, 0); /* the user's GS base */
 		__asm__ volatile("swapgs" : : : "memory");
 	}
 	apic_send_icr(apic, APIC_ICR_NMI | APIC_ICR_ASSERT);
 	for (uint32_t i = 0; i < NMI_TEST_SPIN && probe.count == 0; i++)
 		arch_cpu_relax();
-	r->gs_window = rdmsr(NMI_TEST_MSR_GS_BASE);
+	r->gs_window = rdmsr(MSR_GS_BASE);
 	if (user_gs)
 		__asm__ volatile("swapgs" : : : "memory");
 	trap_nmi_probe = NULL;
-	wrmsr(NMI_TEST_MSR_KERNEL_GS_BASE, saved_kgs);
+	wrmsr(MSR_KERNEL_GS_BASE, saved_kgs);
 	if (irq)
 		arch_irq_enable();
 	r->count = probe.count;

@@ -8,6 +8,7 @@
  */
 #include "runtime/asm.h"
 #include "runtime/exec.h"
+#include "tests/unit/bpf_build.h"
 #include "tests/unit/check.h"
 
 static uint64_t h_sum(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
@@ -27,11 +28,7 @@ static const struct rt_sig sig_sum = {
     .name = "sum",
     .fn = (void *)h_sum,
     .nargs = 5,
-    .args = {{RT_ARG_SCALAR, 0, 0, 0},
-             {RT_ARG_SCALAR, 0, 0, 0},
-             {RT_ARG_SCALAR, 0, 0, 0},
-             {RT_ARG_SCALAR, 0, 0, 0},
-             {RT_ARG_SCALAR, 0, 0, 0}},
+    .args = BPF_BUILD_ARGS5,
     .ret = {.kind = RT_RET_SCALAR},
 };
 static const struct rt_sig sig_abort = {
@@ -53,23 +50,7 @@ static const struct rt_embed embed = {NULL, helper, NULL};
 
 static struct rt_prog *build(const char *text)
 {
-	struct bpf_insn *insns;
-	uint32_t n;
-	struct rt_prog *p = NULL;
-	char err[256];
-
-	if (rt_asm(text, strlen(text), &insns, &n, err, sizeof(err))) {
-		printf("asm: %s\n", err);
-		return NULL;
-	}
-	if (rt_prog_from_raw(insns, n, &p, err, sizeof(err)) ||
-	    rt_prog_link(p, &embed, err, sizeof(err))) {
-		printf("load/link: %s\n", err);
-		rt_prog_free(p);
-		p = NULL;
-	}
-	rt_free(insns);
-	return p;
+	return bpf_build_asm(text, &embed);
 }
 
 /* Run text with r1 = mem (checked region) and r2 = len. */

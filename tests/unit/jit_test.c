@@ -26,6 +26,7 @@
 #include "runtime/prog.h"
 #include "runtime/verify.h"
 #include "tests/ext/ext_env.h"
+#include "tests/unit/bpf_build.h"
 #include "tests/unit/check.h"
 #include "tools/toolkit.h"
 
@@ -63,11 +64,7 @@ static const struct rt_sig sig_sum5 = {
     .name = "sum5",
     .fn = (void *)h_sum5,
     .nargs = 5,
-    .args = {{.kind = RT_ARG_SCALAR},
-             {.kind = RT_ARG_SCALAR},
-             {.kind = RT_ARG_SCALAR},
-             {.kind = RT_ARG_SCALAR},
-             {.kind = RT_ARG_SCALAR}},
+    .args = BPF_BUILD_ARGS5,
     .ret = {.kind = RT_RET_SCALAR},
 };
 static const struct rt_sig sig_unwind = {
@@ -82,11 +79,7 @@ static const struct rt_sig sig_noabort = {
     .name = "noabort",
     .fn = (void *)h_noabort,
     .nargs = 5,
-    .args = {{.kind = RT_ARG_SCALAR},
-             {.kind = RT_ARG_SCALAR},
-             {.kind = RT_ARG_SCALAR},
-             {.kind = RT_ARG_SCALAR},
-             {.kind = RT_ARG_SCALAR}},
+    .args = BPF_BUILD_ARGS5,
     .ret = {.kind = RT_RET_SCALAR},
     .flags = RT_SIG_MAYABORT,
 };
@@ -113,10 +106,31 @@ static struct rt_sig sig_shared = {
     .flags = RT_SIG_MAYABORT | RT_SIG_FUEL,
 };
 
+/* 9: a field read the JIT may compile in line (struct rt_inline): word k
+ * of the memory r1 points to.  The call itself adds 1000, so a result
+ * shows which of the two ran (the in-line read must answer what the
+ * embedder vouches for; here the difference is the point of the test). */
+static uint64_t h_field(uint64_t mem, uint64_t k)
+{
+	helper_calls++;
+	return ((const uint64_t *)(uintptr_t)mem)[k & 7] + 1000;
+}
+static const struct rt_sig sig_field = {
+    .name = "field",
+    .fn = (void *)h_field,
+    .nargs = 2,
+    .args = {{.kind = RT_ARG_SCALAR}, {.kind = RT_ARG_SCALAR}},
+    .ret = {.kind = RT_RET_SCALAR},
+    .flags = RT_SIG_PURE,
+};
+static const struct rt_inline inl_field = {&sig_field, 4, {0, 8, 16, 24}};
+
 static const struct rt_sig *t_helper(void *arg, int32_t id)
 {
 	(void)arg;
 	switch (id) {
+	case 9:
+		return &sig_field;
 	case 8:
 		return sig_shared.fn ? &sig_shared : NULL;
 	case 1:
@@ -141,43 +155,14 @@ static const struct rt_embed t_embed = {.lookup = t_lookup, .helper = t_helper};
 
 /* ---- building and running ------------------------------------------ */
 
-static struct rt_prog *build_insns_env(const struct bpf_insn *insns, uint32_t n,
-                                       const struct rt_embed *env)
-{
-	struct rt_prog *p = NULL;
-	char err[512] = "";
-
-	if (rt_prog_from_raw(insns, n, &p, err, sizeof(err))) {
-		printf("  load: %s\n", err);
-		return NULL;
-	}
-	if (rt_prog_link(p, env, err, sizeof(err))) {
-		printf("  link: %s\n", err);
-		rt_prog_free(p);
-		return NULL;
-	}
-	return p;
-}
-
 static struct rt_prog *build_insns(const struct bpf_insn *insns, uint32_t n)
 {
-	return build_insns_env(insns, n, &t_embed);
+	return bpf_build_insns(insns, n, &t_embed);
 }
 
 static struct rt_prog *build(const char *text)
 {
-	struct bpf_insn *insns = NULL;
-	struct rt_prog *p;
-	uint32_t n = 0;
-	char err[512] = "";
-
-	if (rt_asm(text, strlen(text), &insns, &n, err, sizeof(err))) {
-		printf("  asm: %s\n", err);
-		return NULL;
-	}
-	p = build_insns(insns, n);
-	rt_free(insns);
-	return p;
+	return bpf_build_asm(text, &t_embed);
 }
 
 struct outcome {
@@ -632,6 +617,57 @@ static void imports(void)
 	            "a:\nmov %r8, 3\ncall local b\nexit\n"
 	            "b:\nmov %r9, 4\nmov %r1, 0\ncall 5\nmov %r0, 98\nexit",
 	            NULL, 0, NULL, FUEL, 0, RT_RUN_HELPER, __LINE__);
+}
+
+/* An import registered as a single read: with r2 a constant below n, set
+ * in the same straight-line code, the JIT reads the field (no call, so the
+ * result lacks the call's +1000); otherwise, or past n, it calls.  The
+ * interpreter always calls. */
+static void inline_imports(void)
+{
+	static const struct {
+		const char *text;
+		uint64_t jit_r0; /* the interpreter's is the field + 1000 */
+		bool called;
+	} c[] = {
+	    {"mov %r2, 2\ncall 9\nexit", 30, false},
+	    {"mov %r2, 0\nmov %r6, 5\ncall 9\nexit", 10, false},
+	    {"mov32 %r2, 3\ncall 9\nexit", 40, false},
+	    {"mov %r2, 5\ncall 9\nexit", 1060, true},   /* past n: the call */
+	    {"mov %r2, %r3\ncall 9\nexit", 1020, true}, /* not a constant (r3 = 1) */
+	    /* A jump lands between the mov and the call: r2 is not known. */
+	    {"mov %r2, 1\njeq %r1, 0, l\nl:\ncall 9\nexit", 1020, true},
+	    /* r2 changed after the constant. */
+	    {"mov %r2, 1\nadd %r2, 1\ncall 9\nexit", 1030, true},
+	};
+	uint64_t mem[8] = {10, 20, 30, 40, 50, 60, 70, 80};
+
+	CHECK_EQ(rt_inline_register(&inl_field), 0);
+	CHECK_EQ(rt_inline_register(&inl_field), 0); /* once is enough */
+	CHECK(rt_inline_find(&sig_field) == &inl_field);
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct rt_prog *p = build(c[i].text);
+		struct run_spec rs;
+		struct outcome oi, oj;
+
+		CHECK(p != NULL);
+		if (!p)
+			continue;
+		memset(&rs, 0, sizeof(rs));
+		rs.mem = mem;
+		rs.memlen = sizeof(mem);
+		rs.mem_args = 1;
+		rs.args[2] = 1;
+		rs.fuel = FUEL;
+		CHECK(run_engine(p, 0, &rs, false, NULL, &oi));
+		CHECK(run_engine(p, 0, &rs, true, NULL, &oj));
+		CHECK_EQ(oj.run.r0, c[i].jit_r0);
+		CHECK_EQ(oi.run.r0, (c[i].jit_r0 % 1000) + 1000);
+		CHECK_EQ(oi.helper_calls, 1);
+		CHECK_EQ(oj.helper_calls, c[i].called ? 1 : 0);
+		CHECK_EQ(oi.run.fuel, oj.run.fuel); /* charged as for the call */
+		rt_prog_free(p);
+	}
 }
 
 /* The peepholes and fuel pads: every shape next to what would break them. */
@@ -1157,7 +1193,7 @@ static bool diff_one(const char *path, bool ext, struct diff_stats *st)
 		return false;
 	}
 	if (tk_data_program(&t, &insns, &n, err, sizeof(err)) ||
-	    !(p = build_insns_env(insns, n, ext ? &ext_env_embed : &t_embed))) {
+	    !(p = bpf_build_insns(insns, n, ext ? &ext_env_embed : &t_embed))) {
 		/* A program the assembler refuses cannot be run by anyone. */
 		st->skipped++;
 		goto out;
@@ -1324,23 +1360,19 @@ static void stopped_runs_release_references(void)
 
 	for (uint32_t c = 0; c < 2; c++) {
 		const char *text = c == 0 ? fuel_stop : abort_held;
-		struct bpf_insn *insns = NULL;
 		struct rt_prog *p = NULL;
 		struct rt_verify_result vr;
 		struct rt_entry entry;
-		uint32_t n = 0;
 		char err[512] = "";
 
 		CHECK(ext_env_entry_for(cases[c].entry, &entry));
-		CHECK_EQ(rt_asm(text, strlen(text), &insns, &n, err, sizeof(err)), 0);
-		p = insns ? build_insns_env(insns, n, &ext_env_embed) : NULL;
+		p = bpf_build_asm(text, &ext_env_embed);
 		CHECK(p != NULL);
 		memset(&vr, 0, sizeof(vr));
 		if (!p || rt_verify(p, 0, &entry, NULL, &vr)) {
 			printf("  case %u: %s\n", c, vr.msg);
 			CHECK(!"refused");
 			rt_prog_free(p);
-			rt_free(insns);
 			continue;
 		}
 		for (int jit = 0; jit < 2; jit++) {
@@ -1397,7 +1429,6 @@ static void stopped_runs_release_references(void)
 			CHECK_EQ(ext_env_open_consoles(), 0);
 		}
 		rt_prog_free(p);
-		rt_free(insns);
 	}
 }
 
@@ -1414,6 +1445,7 @@ int main(void)
 	RUN(lddw_and_globals);
 	RUN(local_calls);
 	RUN(imports);
+	RUN(inline_imports);
 	RUN(fuel);
 	RUN(batched_runs);
 	RUN(abort_pc);

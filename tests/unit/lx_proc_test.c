@@ -7,11 +7,13 @@
  * its forked child sharing files and pipes.  ASan/UBSan watch every
  * reference count: a file freed too early or never freed is reported.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "kernel/linux/lx.h"
+#include "kernel/linux/lx_sigframe.h"
 #include "kernel/rootfs.h"
 #include "kernel/uaccess.h"
 #include "kernel/uerrno.h"
@@ -24,8 +26,9 @@
 #define MMAP_TOP 0x40100000ull
 #define KPTR     0xffff888000001000ull
 
-static int lock_depth, lock_nested, wakes, blocks, exec_calls, wait_calls;
-static uint64_t events, block_nr, fork_flags, fork_ptid, fork_ctid;
+static int lock_depth, lock_nested, wakes, blocks, exec_calls, wait_calls, blocks_prepared, sleeps;
+static uint64_t block_nr, fork_flags, fork_ptid, fork_ctid;
+static void *last_woken;
 static int kill_pid, kill_sig;
 
 static int h_map(void *c, uint64_t va, uint64_t len, uint32_t prot)
@@ -72,18 +75,43 @@ static void h_unlock(void *c)
 	(void)c;
 	lock_depth--;
 }
-static void h_wake(void *c)
+/* Waiting on a pipe: the token is the waiter's address; unblock is
+ * called under the lock (no lost wake-up) and counted; the fake sleep runs
+ * what "another process" does meanwhile (sleep_hook), once. */
+static void *h_prepare_block(void *c)
 {
-	(void)c;
-	CHECK_EQ(lock_depth, 0); /* never under the lock */
-	events++;
-	wakes++;
+	CHECK_EQ(lock_depth, 1);
+	blocks_prepared++;
+	return c;
 }
-static uint64_t h_events(void *c)
+static void h_unblock(void *token)
+{
+	CHECK_EQ(lock_depth, 1);
+	wakes++;
+	last_woken = token;
+}
+static void (*sleep_hook)(void);
+static void h_sleep_blocked(void *c)
+{
+	void (*hook)(void) = sleep_hook;
+
+	(void)c;
+	CHECK_EQ(lock_depth, 0);
+	sleeps++;
+	sleep_hook = NULL;
+	if (hook)
+		hook();
+}
+static uint8_t fpu_image[512];
+static void h_fpu_save(void *c, void *area)
 {
 	(void)c;
-	CHECK_EQ(lock_depth, 1); /* read under the lock */
-	return events;
+	memcpy(area, fpu_image, 464); /* fxsave leaves 464..511 alone */
+}
+static void h_fpu_load(void *c, const void *area)
+{
+	(void)c;
+	memcpy(fpu_image, area, sizeof(fpu_image));
 }
 static void h_block(void *c, uint64_t nr)
 {
@@ -115,9 +143,27 @@ static long h_kill(void *c, int pid, int sig)
 	kill_pid = pid, kill_sig = sig;
 	return 0;
 }
-static const struct lx_host_ops ops = {h_map,   h_unmap, h_protect, h_set_fs, h_write,  h_now,
-                                       h_sleep, h_lock,  h_unlock,  h_wake,   h_events, h_block,
-                                       h_fork,  h_exec,  h_wait,    h_kill};
+static const struct lx_host_ops ops = {
+    .vm_map = h_map,
+    .vm_unmap = h_unmap,
+    .vm_protect = h_protect,
+    .set_fs_base = h_set_fs,
+    .console_write = h_write,
+    .now_ns = h_now,
+    .sleep_ns = h_sleep,
+    .lock = h_lock,
+    .unlock = h_unlock,
+    .block = h_block,
+    .fork = h_fork,
+    .exec = h_exec,
+    .wait = h_wait,
+    .kill = h_kill,
+    .prepare_block = h_prepare_block,
+    .unblock = h_unblock,
+    .sleep = h_sleep_blocked,
+    .fpu_save = h_fpu_save,
+    .fpu_load = h_fpu_load,
+};
 
 static uint8_t ar[4096];
 static size_t arlen;
@@ -133,7 +179,9 @@ static void setup(void)
 {
 	memset(fake_umem, 0, sizeof(fake_umem));
 	lock_depth = lock_nested = wakes = blocks = exec_calls = wait_calls = 0;
-	events = 100;
+	blocks_prepared = sleeps = 0;
+	last_woken = NULL;
+	sleep_hook = NULL;
 	if (!fs) {
 		ar_add("bin/busybox", 0100755, "ELF");
 		ar_add("etc/motd", 0100644, "motd\n");
@@ -179,7 +227,7 @@ static int32_t fd_at(uint64_t off, int i)
 static void pipe_ring(void)
 {
 	static uint8_t buf[LX_PIPE_SIZE];
-	struct lx_pipe pp = {0, 0, 1, 1, buf};
+	struct lx_pipe pp = {.readers = 1, .writers = 1, .buf = buf};
 	uint8_t in[6000], out[6000];
 
 	for (unsigned i = 0; i < sizeof(in); i++)
@@ -266,15 +314,20 @@ static void pipes(void)
 		memcpy(&mode, fake_umem + 512 + 24, 4);
 		CHECK_EQ(mode & 0170000u, 0010000u); /* S_IFIFO */
 	}
-	/* Empty: a blocking read asks the host to block, with the event count. */
+	/* Empty: a blocking read asks the host to block, on this pipe. */
 	CHECK_EQ(S(LX_SYS_read, (uint64_t)r, U(64), 10, 0), -LX_EBLOCK);
 	CHECK_EQ(blocks, 1);
 	CHECK_EQ(block_nr, (uint64_t)LX_SYS_read);
-	CHECK_EQ(parent.block_gen, 100ull);
-	/* Data, then the read takes it and wakes a writer. */
-	wakes = 0;
-	CHECK_EQ(S(LX_SYS_write, (uint64_t)w, ustr(64, "hello"), 5, 0), 5);
-	CHECK_EQ(wakes, 1);
+	CHECK(parent.wait_pipe == parent.fd[r]->pipe);
+	CHECK_EQ(parent.wait_gen, parent.fd[r]->pipe->gen);
+	/* Data moves the pipe's gen (what a sleeper waits for). */
+	{
+		uint32_t gen = parent.fd[r]->pipe->gen;
+
+		CHECK_EQ(S(LX_SYS_write, (uint64_t)w, ustr(64, "hello"), 5, 0), 5);
+		CHECK(parent.fd[r]->pipe->gen != gen);
+		CHECK_EQ(wakes, 0); /* nobody asleep: nobody woken */
+	}
 	CHECK_EQ(S(LX_SYS_read, (uint64_t)r, U(128), 3, 0), 3);
 	CHECK(memcmp(fake_umem + 128, "hel", 3) == 0);
 	CHECK_EQ(S(LX_SYS_read, (uint64_t)r, U(128), 10, 0), 2);
@@ -329,10 +382,14 @@ static void pipes(void)
 	/* O_NONBLOCK instead of blocking. */
 	CHECK_EQ(S(LX_SYS_fcntl, (uint64_t)w, 4, LX_O_NONBLOCK, 0), 0);
 	CHECK_EQ(S(LX_SYS_write, (uint64_t)w, U(0), 1, 0), -EAGAIN);
-	/* The write end closes: the reader drains, then end of file. */
-	wakes = 0;
-	CHECK_EQ(S(LX_SYS_close, (uint64_t)w, 0, 0, 0), 0);
-	CHECK_EQ(wakes, 1);
+	/* The write end closes (the gen moves): the reader drains, then end
+	 * of file. */
+	{
+		uint32_t gen = parent.fd[r]->pipe->gen;
+
+		CHECK_EQ(S(LX_SYS_close, (uint64_t)w, 0, 0, 0), 0);
+		CHECK(parent.fd[r]->pipe->gen != gen);
+	}
 	{
 		long total = 0, n;
 
@@ -410,9 +467,7 @@ static void fork_exec(void)
 	CHECK_EQ(child.brk_cur, 0x600000ull);
 	CHECK(strcmp(child.exe, "/bin/hello") == 0);
 	/* The child ends: its files close, the reader sees end of file. */
-	wakes = 0;
 	lx_proc_fini(&child);
-	CHECK(wakes >= 1);
 	CHECK_EQ(S(LX_SYS_read, (uint64_t)r, U(128), 10, 0), 0);
 	CHECK_EQ(parent.fd[1]->refs, 4u);
 	teardown();
@@ -566,7 +621,6 @@ static void signals(void)
 	CHECK_EQ(S(LX_SYS_rt_sigprocmask, 2, U(400), 0, 8), 0);
 	CHECK_EQ(parent.sigmask & (1ull << 8), 0ull);
 	CHECK(lx_signal_post(&parent, LX_SIGKILL));
-	CHECK_EQ(S(LX_SYS_rt_sigreturn, 0, 0, 0, 0), -ENOSYS);
 	/* Wait statuses as Linux encodes them. */
 	CHECK_EQ(lx_wait_status(3, 0), 0x300);
 	CHECK_EQ(lx_wait_status(256 + 7, 0), 0x700);
@@ -576,6 +630,391 @@ static void signals(void)
 	CHECK_EQ(lx_signal_of_vector(6), 4);   /* #UD: SIGILL */
 	CHECK_EQ(lx_signal_of_vector(0), 8);   /* #DE: SIGFPE */
 	CHECK_EQ(lx_signal_of_vector(3), 5);   /* #BP: SIGTRAP */
+	teardown();
+}
+
+/* ---- waiting on a pipe: only its own changes wake, none is lost ---- */
+static int wait_rfd, wait_wfd;
+static void child_writes(void)
+{
+	CHECK_EQ(sysc(&child, LX_SYS_write, (uint64_t)wait_wfd, ustr(64, "z"), 1, 0), 1);
+}
+static void pipe_waits(void)
+{
+	struct lx_pipe *pp;
+	int r2, w2;
+
+	setup();
+	CHECK_EQ(S(LX_SYS_pipe2, U(0), 0, 0, 0), 0);
+	wait_rfd = fd_at(0, 0), wait_wfd = fd_at(0, 1);
+	CHECK_EQ(S(LX_SYS_pipe2, U(0), 0, 0, 0), 0);
+	r2 = fd_at(0, 0), w2 = fd_at(0, 1);
+	pp = parent.fd[wait_rfd]->pipe;
+	lx_proc_fork(&child, &parent, (void *)&child, 6);
+	/* The pipe changed between the decision and the wait: no sleep. */
+	CHECK_EQ(S(LX_SYS_read, (uint64_t)wait_rfd, U(128), 1, 0), -LX_EBLOCK);
+	child_writes();
+	lx_pipe_wait(&parent);
+	CHECK_EQ(sleeps, 0);
+	CHECK_EQ(blocks_prepared, 0);
+	CHECK_EQ(S(LX_SYS_read, (uint64_t)wait_rfd, U(128), 1, 0), 1);
+	/* Asleep on the pipe: the writer wakes exactly this process, under
+	 * the lock; a change to another pipe does not. */
+	CHECK_EQ(S(LX_SYS_read, (uint64_t)wait_rfd, U(128), 1, 0), -LX_EBLOCK);
+	CHECK_EQ(sysc(&child, LX_SYS_write, (uint64_t)w2, ustr(64, "y"), 1, 0), 1);
+	CHECK_EQ(wakes, 0);
+	sleep_hook = child_writes;
+	lx_pipe_wait(&parent);
+	CHECK_EQ(sleeps, 1);
+	CHECK_EQ(blocks_prepared, 1);
+	CHECK_EQ(wakes, 1);
+	CHECK(last_woken == NULL); /* parent's ctx (the token) is NULL here */
+	CHECK(pp->waiters == NULL);
+	CHECK(parent.wait_list == NULL);
+	CHECK_EQ(S(LX_SYS_read, (uint64_t)wait_rfd, U(128), 1, 0), 1);
+	/* A caught signal wakes a sleeper and makes the call -LX_ERESTART. */
+	{
+		uint64_t act[4] = {0x401000, LX_SA_RESTORER, 0x401100, 0};
+
+		memcpy(fake_umem + 300, act, sizeof(act));
+		CHECK_EQ(S(LX_SYS_rt_sigaction, 10, U(300), 0, 8), 0);
+	}
+	CHECK_EQ(S(LX_SYS_read, (uint64_t)wait_rfd, U(128), 1, 0), -LX_EBLOCK);
+	wakes = 0;
+	parent.wait_token = &parent; /* as if asleep: put it on the list */
+	parent.wait_list = &pp->waiters;
+	pp->waiters = &parent;
+	h_lock(NULL);
+	CHECK(!lx_signal_post(&parent, 10));
+	h_unlock(NULL);
+	CHECK_EQ(wakes, 1);
+	CHECK(last_woken == &parent);
+	CHECK(pp->waiters == NULL);
+	CHECK(parent.sig_ready);
+	CHECK_EQ(S(LX_SYS_read, (uint64_t)wait_rfd, U(128), 1, 0), -LX_ERESTART);
+	CHECK_EQ(S(LX_SYS_write, (uint64_t)w2, U(0), 1, 0), 1); /* room: no wait, no EINTR */
+	/* A fatal signal wakes it too. */
+	parent.sigpending = 0, parent.sig_ready = false;
+	wakes = 0;
+	parent.wait_list = &pp->waiters;
+	pp->waiters = &parent;
+	h_lock(NULL);
+	CHECK(lx_signal_post(&parent, LX_SIGKILL));
+	h_unlock(NULL);
+	CHECK_EQ(wakes, 1);
+	CHECK(pp->waiters == NULL);
+	(void)r2;
+	lx_proc_fini(&child);
+	teardown();
+}
+
+/* ---- the signal frame: layout, delivery, rt_sigreturn ---- */
+static void frame_layout(void)
+{
+	/* musl's mcontext gregs[] indices and Linux's uapi offsets. */
+	CHECK_EQ(offsetof(struct lx_ucontext, mcontext), 40u);
+	CHECK_EQ(offsetof(struct lx_ucontext, sigmask), 296u);
+	CHECK_EQ(offsetof(struct lx_sigcontext, r8), 0u);
+	CHECK_EQ(offsetof(struct lx_sigcontext, rdi), 8 * 8u);
+	CHECK_EQ(offsetof(struct lx_sigcontext, rax), 13 * 8u);
+	CHECK_EQ(offsetof(struct lx_sigcontext, rsp), 15 * 8u);
+	CHECK_EQ(offsetof(struct lx_sigcontext, rip), 16 * 8u);
+	CHECK_EQ(offsetof(struct lx_sigcontext, eflags), 17 * 8u);
+	CHECK_EQ(offsetof(struct lx_sigcontext, err), 19 * 8u);
+	CHECK_EQ(offsetof(struct lx_sigcontext, trapno), 20 * 8u);
+	CHECK_EQ(offsetof(struct lx_sigcontext, oldmask), 21 * 8u);
+	CHECK_EQ(offsetof(struct lx_sigcontext, cr2), 22 * 8u);
+	CHECK_EQ(offsetof(struct lx_sigcontext, fpstate), 23 * 8u);
+	CHECK_EQ(offsetof(struct lx_rt_sigframe, uc), 8u);
+	CHECK_EQ(offsetof(struct lx_rt_sigframe, info), 312u);
+	CHECK_EQ(offsetof(struct lx_siginfo_rec, u.addr), 16u);
+	CHECK_EQ(offsetof(struct lx_siginfo_rec, u.kill.pid), 16u);
+	CHECK_EQ(offsetof(struct lx_siginfo_rec, u.kill.status), 24u);
+}
+
+#define SIGUSR1 10
+#define SIGUSR2 12
+#define STACK0  0x80000u /* the fake user stack pointer's offset */
+
+static void set_action(int sig, uint64_t flags, uint64_t mask)
+{
+	uint64_t act[4] = {0x401000, flags, 0x401100, mask};
+
+	memcpy(fake_umem + 300, act, sizeof(act));
+	CHECK_EQ(S(LX_SYS_rt_sigaction, (uint64_t)sig, U(300), 0, 8), 0);
+}
+
+static void fill_regs(struct lx_regs *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->r15 = 15, r->r14 = 14, r->r13 = 13, r->r12 = 12, r->r11 = 0x246, r->r10 = 10;
+	r->r9 = 9, r->r8 = 8, r->rbp = 0xbb, r->rdi = 0xd1, r->rsi = 0x51, r->rdx = 0xd0;
+	r->rcx = 0x402002, r->rbx = 0xb0, r->rax = 39;
+	r->vector = 0x100, r->rip = 0x402002, r->cs = 0x23, r->rflags = 0x246 | 0x400 | 0x100;
+	r->rsp = U(STACK0), r->ss = 0x1b;
+}
+
+static void post(int sig)
+{
+	h_lock(NULL);
+	lx_signal_post_info(&parent, sig, &(struct lx_siginfo){LX_SI_USER, 77, 0, 0});
+	h_unlock(NULL);
+}
+
+static void signal_delivery(void)
+{
+	struct lx_regs r, saved;
+	struct lx_rt_sigframe f;
+	uint64_t frame, fp;
+	long ret;
+
+	setup();
+	for (unsigned i = 0; i < sizeof(fpu_image); i++)
+		fpu_image[i] = (uint8_t)i;
+	memset(fpu_image + 464, 0xee, 48); /* what fxsave leaves alone must not leak */
+	set_action(SIGUSR1, LX_SA_SIGINFO | LX_SA_RESTORER, 1ull << (SIGUSR2 - 1));
+	parent.sigmask = 1ull << 2; /* SIGQUIT blocked before */
+	post(SIGUSR1);
+	CHECK(parent.sig_ready);
+	fill_regs(&r);
+	saved = r;
+	ret = lx_signal_deliver(&parent, &r, 39, LX_SYS_getpid);
+	CHECK_EQ(ret, 0);
+	CHECK(!parent.exited);
+	CHECK(!parent.sig_ready);
+	CHECK_EQ(r.rip, 0x401000ull);
+	CHECK_EQ(r.rdi, (uint64_t)SIGUSR1);
+	frame = r.rsp;
+	CHECK_EQ((frame + 8) % 16, 0ull); /* as after a call */
+	CHECK(frame + sizeof(f) + LX_FXSAVE_SIZE + LX_REDZONE <= saved.rsp);
+	CHECK_EQ(r.rsi, frame + 312);
+	CHECK_EQ(r.rdx, frame + 8);
+	CHECK_EQ(r.rflags & (0x400 | 0x100), 0ull); /* DF, TF cleared */
+	memcpy(&f, P(frame), sizeof(f));
+	CHECK_EQ(f.pretcode, 0x401100ull);
+	CHECK_EQ(f.uc.mcontext.rax, 39ull);
+	CHECK_EQ(f.uc.mcontext.rip, 0x402002ull);
+	CHECK_EQ(f.uc.mcontext.rsp, saved.rsp);
+	CHECK_EQ(f.uc.mcontext.r12, 12ull);
+	CHECK_EQ(f.uc.mcontext.rbp, 0xbbull);
+	CHECK_EQ(f.uc.mcontext.eflags, saved.rflags);
+	CHECK_EQ(f.uc.sigmask, 1ull << 2);
+	CHECK_EQ(f.uc.stack.flags, LX_SS_DISABLE);
+	CHECK_EQ(f.info.signo, SIGUSR1);
+	CHECK_EQ(f.info.code, LX_SI_USER);
+	CHECK_EQ(f.info.u.kill.pid, 77);
+	fp = f.uc.mcontext.fpstate;
+	CHECK_EQ(fp % 64, 0ull);
+	CHECK(fp >= frame + sizeof(f) && fp + LX_FXSAVE_SIZE <= saved.rsp - LX_REDZONE);
+	{
+		static const uint8_t zero[48];
+		int same = 1;
+
+		for (unsigned i = 0; i < 464; i++)
+			same &= ((uint8_t *)P(fp))[i] == (uint8_t)i; /* the live state, saved */
+		CHECK(same);
+
+		CHECK(memcmp((uint8_t *)P(fp) + 464, zero, 48) == 0);
+	}
+	/* The handler runs with a clean FPU state, sa_mask and the signal blocked. */
+	CHECK_EQ(fpu_image[0], 0x7f);
+	CHECK_EQ(parent.sigmask, (1ull << 2) | (1ull << (SIGUSR1 - 1)) | (1ull << (SIGUSR2 - 1)));
+	/* Its ret pops pretcode; rt_sigreturn restores all of it. */
+	r.rsp += 8;
+	r.rax = LX_SYS_rt_sigreturn;
+	r.r12 = r.rbx = r.rbp = 0xdead;
+	ret = lx_syscall_regs(&parent, &r);
+	CHECK_EQ(ret, 39);
+	CHECK(!parent.exited);
+	CHECK_EQ(r.rip, saved.rip);
+	CHECK_EQ(r.rsp, saved.rsp);
+	CHECK_EQ(r.r12, 12ull);
+	CHECK_EQ(r.rbx, 0xb0ull);
+	CHECK_EQ(r.rbp, 0xbbull);
+	CHECK_EQ(r.rflags, saved.rflags);
+	CHECK_EQ(parent.sigmask, 1ull << 2);
+	CHECK_EQ(fpu_image[0], 0); /* the saved image loaded back */
+	CHECK_EQ(fpu_image[100], 100);
+
+	/* Blocked: pending, not ready; unblocking makes it ready. */
+	parent.sigmask |= 1ull << (SIGUSR1 - 1);
+	post(SIGUSR1);
+	CHECK(!parent.sig_ready);
+	{
+		uint64_t m = 1ull << (SIGUSR1 - 1);
+
+		memcpy(fake_umem + 400, &m, 8);
+		CHECK_EQ(S(LX_SYS_rt_sigprocmask, 1, U(400), 0, 8), 0);
+		CHECK(parent.sig_ready);
+	}
+	/* An interrupted blocking call: -EINTR without SA_RESTART ... */
+	fill_regs(&r);
+	CHECK_EQ(lx_signal_deliver(&parent, &r, -LX_ERESTART, LX_SYS_read), 0);
+	memcpy(&f, P(r.rsp), sizeof(f));
+	CHECK_EQ((int64_t)f.uc.mcontext.rax, -EINTR);
+	CHECK_EQ(f.uc.mcontext.rip, 0x402002ull);
+	parent.sigmask = 0;
+	/* ... restarted (rip back on the syscall, rax the number) with it. */
+	set_action(SIGUSR1, LX_SA_RESTORER | LX_SA_RESTART, 0);
+	post(SIGUSR1);
+	fill_regs(&r);
+	CHECK_EQ(lx_signal_deliver(&parent, &r, -LX_ERESTART, LX_SYS_read), 0);
+	memcpy(&f, P(r.rsp), sizeof(f));
+	CHECK_EQ(f.uc.mcontext.rax, (uint64_t)LX_SYS_read);
+	CHECK_EQ(f.uc.mcontext.rip, 0x402000ull);
+	/* Nothing to deliver: the result stays (and the internal code never
+	 * reaches user space). */
+	parent.sigmask = 0;
+	fill_regs(&r);
+	CHECK_EQ(lx_signal_deliver(&parent, &r, 5, LX_SYS_read), 5);
+	CHECK_EQ(lx_signal_deliver(&parent, &r, -LX_ERESTART, LX_SYS_read), -EINTR);
+	CHECK_EQ(r.rip, 0x402002ull);
+	/* SA_NODEFER: the signal stays unblocked; SA_RESETHAND: default after. */
+	set_action(SIGUSR1, LX_SA_RESTORER | LX_SA_NODEFER | LX_SA_RESETHAND, 0);
+	post(SIGUSR1);
+	fill_regs(&r);
+	CHECK_EQ(lx_signal_deliver(&parent, &r, 0, LX_SYS_getpid), 0);
+	CHECK_EQ(parent.sigmask, 0ull);
+	CHECK_EQ(parent.sig[SIGUSR1 - 1].handler, (uint64_t)LX_SIG_DFL);
+	teardown();
+}
+
+static void signal_hostile(void)
+{
+	struct lx_regs r;
+	struct lx_rt_sigframe f;
+	uint64_t frame;
+
+	/* No SA_RESTORER: no way back, SIGSEGV (as Linux on x86-64). */
+	setup();
+	set_action(SIGUSR1, 0, 0);
+	post(SIGUSR1);
+	fill_regs(&r);
+	lx_signal_deliver(&parent, &r, 0, LX_SYS_getpid);
+	CHECK(parent.exited);
+	CHECK_EQ(parent.kill_sig, 11);
+	teardown();
+	/* A stack pointer with no room below it (or in the kernel half). */
+	setup();
+	set_action(SIGUSR1, LX_SA_RESTORER, 0);
+	post(SIGUSR1);
+	fill_regs(&r);
+	r.rsp = U(256);
+	lx_signal_deliver(&parent, &r, 0, LX_SYS_getpid);
+	CHECK(parent.exited);
+	CHECK_EQ(parent.kill_sig, 11);
+	teardown();
+	setup();
+	set_action(SIGUSR1, LX_SA_RESTORER, 0);
+	post(SIGUSR1);
+	fill_regs(&r);
+	r.rsp = 600; /* wraps below zero */
+	lx_signal_deliver(&parent, &r, 0, LX_SYS_getpid);
+	CHECK_EQ(parent.kill_sig, 11);
+	teardown();
+	/* rt_sigreturn: unreadable frames, a kernel rip: SIGSEGV. */
+	{
+		const uint64_t sps[] = {0, 4, KPTR, U(FAKE_UMEM_SIZE - 64), 0x0000800000000000ull};
+
+		for (unsigned i = 0; i < sizeof(sps) / sizeof(sps[0]); i++) {
+			setup();
+			fill_regs(&r);
+			r.rsp = sps[i];
+			r.rax = LX_SYS_rt_sigreturn;
+			lx_syscall_regs(&parent, &r);
+			CHECK(parent.exited);
+			CHECK_EQ(parent.kill_sig, 11);
+			teardown();
+		}
+	}
+	/* A hand-made frame: a kernel rip is refused; every rflags bit, a
+	 * reserved MXCSR bit, SIGKILL in the mask, a kernel cs are cleaned. */
+	setup();
+	frame = U(0x1000);
+	memset(&f, 0, sizeof(f));
+	f.uc.mcontext.rip = KPTR;
+	memcpy(P(frame), &f, sizeof(f));
+	fill_regs(&r);
+	r.rsp = frame + 8;
+	r.rax = LX_SYS_rt_sigreturn;
+	lx_syscall_regs(&parent, &r);
+	CHECK_EQ(parent.kill_sig, 11);
+	teardown();
+	setup();
+	memset(&f, 0, sizeof(f));
+	f.uc.mcontext.rip = 0x401234;
+	f.uc.mcontext.rsp = U(0x8000);
+	f.uc.mcontext.eflags = ~0ull;
+	f.uc.mcontext.cs = 0x08;
+	f.uc.mcontext.ss = 0;
+	f.uc.mcontext.rax = 123;
+	f.uc.mcontext.fpstate = U(0x2000);
+	f.uc.sigmask = ~0ull;
+	memcpy(P(frame), &f, sizeof(f));
+	memset(P(U(0x2000)), 0xff, LX_FXSAVE_SIZE);
+	fill_regs(&r);
+	r.rsp = frame + 8;
+	r.rax = LX_SYS_rt_sigreturn;
+	CHECK_EQ(lx_syscall_regs(&parent, &r), 123);
+	CHECK(!parent.exited);
+	CHECK_EQ(r.rip, 0x401234ull);
+	CHECK_EQ(r.cs, 0x23ull); /* the system call's, not the frame's */
+	CHECK_EQ(r.ss, 0x1bull);
+	CHECK_EQ(r.rflags, 0x202 | LX_FIX_EFLAGS); /* only the FIX bits from the frame */
+	CHECK_EQ(r.rflags & 0x3000, 0ull);         /* no IOPL */
+	{
+		uint32_t mxcsr;
+
+		memcpy(&mxcsr, fpu_image + 24, 4);
+		CHECK_EQ(mxcsr, LX_MXCSR_MASK);
+	}
+	CHECK_EQ(parent.sigmask & ((1ull << 8) | (1ull << 18)), 0ull); /* KILL, STOP */
+	teardown();
+}
+
+static void altstack(void)
+{
+	struct lx_regs r;
+	uint64_t ss[3] = {U(0x40000), 0, 1024};
+
+	setup();
+	memcpy(fake_umem + 500, ss, sizeof(ss));
+	CHECK_EQ(S(LX_SYS_sigaltstack, U(500), 0, 0, 0), -ENOMEM);
+	ss[1] = 0x80000000ull; /* SS_AUTODISARM: not offered */
+	ss[2] = 0x10000;
+	memcpy(fake_umem + 500, ss, sizeof(ss));
+	CHECK_EQ(S(LX_SYS_sigaltstack, U(500), 0, 0, 0), -EINVAL);
+	ss[1] = 0;
+	memcpy(fake_umem + 500, ss, sizeof(ss));
+	CHECK_EQ(S(LX_SYS_sigaltstack, KPTR, 0, 0, 0), -EFAULT);
+	CHECK_EQ(S(LX_SYS_sigaltstack, U(500), KPTR, 0, 0), -EFAULT);
+	CHECK_EQ(parent.altstack_size, 0ull); /* a bad oss changed nothing */
+	CHECK_EQ(S(LX_SYS_sigaltstack, U(500), U(600), 0, 0), 0);
+	CHECK_EQ(parent.altstack_size, 0x10000ull);
+	{
+		int32_t fl;
+
+		memcpy(&fl, fake_umem + 608, 4);
+		CHECK_EQ(fl, LX_SS_DISABLE);
+	}
+	/* SA_ONSTACK: the frame at the top of the alternate stack. */
+	set_action(SIGUSR1, LX_SA_RESTORER | LX_SA_ONSTACK, 0);
+	post(SIGUSR1);
+	fill_regs(&r);
+	CHECK_EQ(lx_signal_deliver(&parent, &r, 0, LX_SYS_getpid), 0);
+	CHECK(r.rsp > U(0x40000) && r.rsp < U(0x50000));
+	/* On it, it cannot change (sigaltstack sees rsp). */
+	memset(fake_umem + 700, 0, 24);
+	r.rax = LX_SYS_sigaltstack, r.rdi = U(500), r.rsi = U(700);
+	CHECK_EQ(lx_syscall_regs(&parent, &r), -EPERM);
+	r.rdi = 0;
+	CHECK_EQ(lx_syscall_regs(&parent, &r), 0);
+	{
+		int32_t fl;
+
+		memcpy(&fl, fake_umem + 708, 4);
+		CHECK_EQ(fl, LX_SS_ONSTACK);
+	}
 	teardown();
 }
 
@@ -621,6 +1060,11 @@ int main(void)
 	RUN(process_calls);
 	RUN(signals);
 	RUN(groups_and_self_exe);
+	RUN(pipe_waits);
+	RUN(frame_layout);
+	RUN(signal_delivery);
+	RUN(signal_hostile);
+	RUN(altstack);
 	rootfs_destroy(fs);
 	return check_done();
 }

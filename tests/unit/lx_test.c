@@ -97,15 +97,6 @@ static void h_unlock(void *ctx)
 {
 	(void)ctx;
 }
-static void h_wake(void *ctx)
-{
-	(void)ctx;
-}
-static uint64_t h_events(void *ctx)
-{
-	(void)ctx;
-	return 0;
-}
 static void h_block(void *ctx, uint64_t nr)
 {
 	(void)ctx, (void)nr;
@@ -130,9 +121,22 @@ static long h_kill(void *ctx, int pid, int sig)
 	(void)ctx, (void)pid, (void)sig;
 	return -ESRCH;
 }
-static const struct lx_host_ops ops = {h_map,   h_unmap, h_protect, h_set_fs, h_write,  h_now,
-                                       h_sleep, h_lock,  h_unlock,  h_wake,   h_events, h_block,
-                                       h_fork,  h_exec,  h_wait,    h_kill};
+static const struct lx_host_ops ops = {
+    .vm_map = h_map,
+    .vm_unmap = h_unmap,
+    .vm_protect = h_protect,
+    .set_fs_base = h_set_fs,
+    .console_write = h_write,
+    .now_ns = h_now,
+    .sleep_ns = h_sleep,
+    .lock = h_lock,
+    .unlock = h_unlock,
+    .block = h_block,
+    .fork = h_fork,
+    .exec = h_exec,
+    .wait = h_wait,
+    .kill = h_kill,
+};
 
 /* ---- an archive for the file tests ---- */
 static uint8_t ar[8192];

@@ -14,28 +14,13 @@
 #include "runtime/verify.h"
 #include "runtime/verify_impl.h"
 #include "tests/ext/ext_env.h"
+#include "tests/unit/bpf_build.h"
 #include "tests/unit/check.h"
 
 /* Assemble, load raw and link against the sample embedder. */
 static struct rt_prog *build(const char *text)
 {
-	struct bpf_insn *insns;
-	uint32_t n;
-	struct rt_prog *p = NULL;
-	char err[256];
-
-	if (rt_asm(text, strlen(text), &insns, &n, err, sizeof(err))) {
-		printf("asm: %s\n", err);
-		return NULL;
-	}
-	if (rt_prog_from_raw(insns, n, &p, err, sizeof(err)) ||
-	    rt_prog_link(p, &ext_env_embed, err, sizeof(err))) {
-		printf("load: %s\n", err);
-		rt_prog_free(p);
-		p = NULL;
-	}
-	rt_free(insns);
-	return p;
+	return bpf_build_asm(text, &ext_env_embed);
 }
 
 static int verify_as(struct rt_prog *p, const char *section, struct rt_verify_result *res,

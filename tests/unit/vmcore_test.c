@@ -174,10 +174,28 @@ static void rmap_insert_lookup_remove(void)
 		total += c;
 	}
 	CHECK_EQ(total, N - (N + 2) / 3);
+	/* A copy-on-write break moves a node to another object's list: the
+	 * table still finds it, both lists stay consistent. */
+	for (int i = 1; i < N; i += 3)
+		if (i % 4 == 1)
+			rmap_move(&objs[1], &objs[0], &nodes[i]);
+	for (int k = 0; k < 2; k++) {
+		int c = 0;
+		for (struct rmap_node *n = objs[k].head; n; n = n->obj_next) {
+			CHECK(n->page % 4 == 0 || n->page % 4 == 1);
+			CHECK(k == 0 || n->page % 3 != 1);
+			CHECK(*n->obj_pprev == n);
+			c++;
+		}
+		CHECK_EQ(c, (int)objs[k].count);
+	}
+	for (int i = 1; i < N; i += 3)
+		CHECK(rmap_lookup((i & 1) ? &t2 : &t1, nodes[i].va) == &nodes[i]);
 	/* Empty a table through rmap_table_any. */
 	struct rmap_node *n;
 	while ((n = rmap_table_any(&t1)) != NULL)
-		rmap_remove(&t1, &objs[n->page % 4], n);
+		rmap_remove(&t1, &objs[(n->page % 4 == 1 && n->page % 3 == 1) ? 0 : n->page % 4],
+		            n);
 	CHECK_EQ(t1.count, 0);
 	free(nodes);
 }

@@ -86,6 +86,18 @@ run others-continue 33 "procs=/bin/fault,/bin/hello,/bin/fault,/bin/cat" \
 # kill, a faulting child's status, and hostile pointers for each new call.
 run forktest 33 "init=/bin/forktest" "forktest: ok" " passed, 0 failed" \
 	"init: /bin/forktest exited with status 0" ! "$NOCRASH" "FAIL" "heap:"
+# Copy-on-write fork (kernel/translation.c), the kernel's side: forktest's
+# child whose COW write finds no free page is killed with the reason named,
+# as many pages are free afterwards as before, the kernel goes on.
+run forktest-cow-oom 33 "init=/bin/forktest" "(copy-on-write: out of memory)" \
+	"pages free with the hogging child" "16 MiB touched: fork+exit+wait4" "forktest: ok" \
+	! "$NOCRASH" "FAIL" "heap:"
+# Signals with user handlers (musl's sigaction, raise, kill, sigreturn with
+# registers and SSE intact, masks, SA_RESETHAND/NODEFER/RESTART/ONSTACK,
+# -EINTR from pipe read, wait4 and nanosleep, SIGCHLD, abort, SIGSEGV and
+# SIGILL handlers, hostile rt_sigreturn frames).
+run sigtest 33 "init=/bin/sigtest" "sigtest: ok" " passed, 0 failed" \
+	"init: /bin/sigtest exited with status 0" ! "$NOCRASH" "FAIL" "heap:"
 run fpu-two-at-once 33 "procs=/bin/fpu,/bin/fpu,/bin/hello" "fpu: ok (1.644933733515)" \
 	"procs: /bin/fpu exited with status 0" "procs: all 3 ended" ! "$NOCRASH" "fpu: FAIL"
 if cpio -it --quiet <"$rootfs" | grep -qx bin/busybox; then
@@ -97,6 +109,12 @@ if cpio -it --quiet <"$rootfs" | grep -qx bin/busybox; then
 	run busybox-cat 33 "init=/bin/busybox cat /etc/issue" "Welcome to Spindle" \
 		! "$NOCRASH"
 	run busybox-uname 33 "init=/bin/busybox uname -a" "Spindle spindle" "x86_64" ! "$NOCRASH"
+	# A subshell is a fork: its assignment stays in the copy-on-write child.
+	run busybox-cow 33 "init=/bin/busybox sh -c 'x=parent; (x=child; echo in \$x); echo out \$x'" \
+		"in child" "out parent" "init: /bin/busybox exited with status 0" ! "$NOCRASH"
+	# The shell's trap: a handler run for a signal sent to itself.
+	run busybox-trap 33 "init=/bin/busybox sh -c 'trap \"echo caught\" USR1; kill -USR1 \$\$; echo after'" \
+		"caught" "after" "init: /bin/busybox exited with status 0" ! "$NOCRASH"
 	# Shell pipelines: fork, pipes, dup2, wait4 and busybox re-executing
 	# itself through /proc/self/exe for the applets of a pipeline.
 	nls=$(cpio -it --quiet <"$rootfs" | grep -c '^bin/')
@@ -182,7 +200,11 @@ run smp2-many 33 "procs=/bin/fpu,/bin/fpu,/bin/fault,/bin/hello,/bin/mmap,/bin/b
 	"procs: /bin/brk exited with status 0" "procs: all 6 ended" ! "$NOCRASH" "FAIL"
 run smp2-hostile 33 "init=/bin/hostile" " passed, 0 failed" ! "$NOCRASH" "FAIL"
 run smp2-forktest 33 "init=/bin/forktest" "forktest: ok" " passed, 0 failed" ! "$NOCRASH" "FAIL"
+run smp2-sigtest 33 "init=/bin/sigtest" "sigtest: ok" " passed, 0 failed" ! "$NOCRASH" "FAIL"
 if cpio -it --quiet <"$rootfs" | grep -qx bin/busybox; then
+	run smp2-busybox-cow 33 \
+		"init=/bin/busybox sh -c 'x=parent; for i in 1 2 3 4 5 6; do (x=\$i; echo sub\$x) | cat; done; echo out \$x'" \
+		"sub1" "sub6" "out parent" "init: /bin/busybox exited with status 0" ! "$NOCRASH"
 	run smp2-busybox-pipes 33 \
 		"init=/bin/busybox sh -c 'ls /bin | wc -l | sed s/^/count=/; echo a b | cat | cat'" \
 		"count=$nls" "a b" "init: /bin/busybox exited with status 0" ! "$NOCRASH"

@@ -72,6 +72,10 @@ struct pagetable {
 	/* Bit c = CPU c (dense ids, <arch/percpu.h>).  cpus: has it loaded now;
 	 * stale: its TLB may hold old entries of it, flush at its next load. */
 	uint64_t cpus, stale;
+	/* Some leaf has ever been copy-on-write (pagetable_share_cow):
+	 * pagetable_protect then keeps the COW marks (a slower loop, which
+	 * contexts that never shared a page do not pay for). */
+	bool cow;
 };
 
 /* A decoded page fault. */
@@ -113,16 +117,63 @@ bool pagetable_protect(struct pagetable *pt, uintptr_t va, size_t npages, unsign
 /* Clear the dirty and accessed bits of a mapped page (0 or -ENOENT). */
 int pagetable_clear_state(struct pagetable *pt, uintptr_t va, unsigned bits);
 
+/*
+ * Copy-on-write marks (software bits of the leaf).  A COW leaf maps a frame
+ * that may be shared with other contexts: the hardware W bit is withheld
+ * whatever the protection says, and whether the protection includes W is
+ * kept beside it, so a write faults and Translation decides (copy the
+ * frame, or make it writable when this is its last mapping).  Query and
+ * protect report and change the protection as if the mark were not there
+ * (a COW page asked to be RW reads back RW); pagetable_protect keeps the
+ * mark (mprotect of a COW range stays COW).
+ */
+#define PAGETABLE_COW   0x1u /* the leaf is copy-on-write */
+#define PAGETABLE_COW_W 0x2u /* ... and its protection includes W */
+/* fork's step, one walk on each side: mark from's page at va COW and map
+ * the same frame with the same protection at va in to, COW too.  to's
+ * tables must be prepared (pagetable_prepare).  0 and *cached (from's old
+ * entry may be cached writable: the caller flushes), -ENOENT (nothing
+ * mapped in from), -EEXIST (to has a mapping there), -ENOMEM (not
+ * prepared).  Sets both tables' cow. */
+int pagetable_share_cow(struct pagetable *from, struct pagetable *to, uintptr_t va, bool *cached);
+/* The COW marks of the mapped page at va (0 or -ENOENT). */
+int pagetable_cow_query(const struct pagetable *pt, uintptr_t va, unsigned *cow);
+/* End the COW state of the mapped page at va: map pa there (the same frame
+ * or a private copy) with the protection the leaf had (W given back if it
+ * was withheld).  Returns whether the old entry may be cached (the caller
+ * flushes).  The page must be mapped and COW. */
+bool pagetable_cow_break(struct pagetable *pt, uintptr_t va, uint64_t pa);
+
 /* TLB: the loaded context only (see the rules above). */
 void pagetable_flush_page(uintptr_t va);
 void pagetable_flush_range(uintptr_t va, size_t npages);
 void pagetable_flush_all(void);
 
+/* pagetable.c's state that pagetable_activate reads in line (every
+ * process switch loads a context). */
+extern uint64_t *pagetable_kernel_root;
+extern uint32_t pagetable_kernel_gen;
+extern bool pagetable_pcid;
+/* pt's copy of the kernel half is older than generation gen: re-copy. */
+void pagetable_sync_kernel(struct pagetable *pt, uint32_t gen);
 /* Load pt into CR3 on this CPU (kernel half synchronised first).  flush:
  * drop the TLB entries this CPU may hold for pt (with PCID, omit the
  * no-flush bit; without PCID every load drops them).  Translation keeps
  * pt->cpus and pt->stale; this only loads. */
-void pagetable_activate(struct pagetable *pt, bool flush);
+static inline void pagetable_activate(struct pagetable *pt, bool flush)
+{
+	uint64_t cr3 = pt->root_pa;
+	uint32_t gen = __atomic_load_n(&pagetable_kernel_gen, __ATOMIC_ACQUIRE);
+
+	if (__builtin_expect(pt->kernel_gen != gen, 0) && pt->root != pagetable_kernel_root)
+		pagetable_sync_kernel(pt, gen); /* the kernel half gained a PML4 slot */
+	if (pagetable_pcid) {
+		cr3 |= pt->pcid;
+		if (!flush)
+			cr3 |= 1ull << 63; /* CR3 bit 63: keep this PCID's entries */
+	}
+	__asm__ volatile("mov %0, %%cr3" ::"r"(cr3) : "memory");
+}
 /* Physical address of the root the CPU uses now. */
 uint64_t pagetable_current_root(void);
 

@@ -49,16 +49,21 @@
 #define USPACE_USER_DS        0x1b
 #define USPACE_FPU_AREA       512
 
-/* Handlers for the portable layer.  syscall: handle f (result in f->rax).
- * fault: a ring-3 exception (or an impossible return); must not return. */
-typedef void (*uspace_syscall_fn)(struct trap_frame *f);
+/* Handlers for the portable layer.  syscall: handle f (result in f->rax)
+ * and answer the frame to return to ring 3 through: f, or the frame of
+ * another process the strand now runs (at the top of that process's
+ * kernel stack), tagged USPACE_FRAME_LEFT when `left` must be called on
+ * that frame's stack first - the call's own stack is then no longer in use.
+ * fault: a ring-3 exception (or an impossible return); must not return.
+ * left: called with interrupts off; returns normally. */
+#define USPACE_FRAME_LEFT 1ul
+typedef uintptr_t (*uspace_syscall_fn)(struct trap_frame *f);
 typedef void (*uspace_fault_fn)(struct trap_frame *f);
+typedef void (*uspace_left_fn)(void);
 
-void uspace_init(uspace_syscall_fn syscall, uspace_fault_fn fault);
+void uspace_init(uspace_syscall_fn syscall, uspace_fault_fn fault, uspace_left_fn left);
 /* The stack the CPU switches to on entry from ring 3 (TSS.rsp0 and the
  * syscall per-CPU area). */
-#define USPACE_MSR_FS_BASE 0xc0000100
-
 static inline void uspace_set_kernel_stack(uint64_t top)
 {
 	struct percpu *p = this_cpu();
@@ -68,7 +73,7 @@ static inline void uspace_set_kernel_stack(uint64_t top)
 }
 static inline void uspace_set_fs_base(uint64_t base)
 {
-	wrmsr(USPACE_MSR_FS_BASE, base);
+	wrmsr(MSR_FS_BASE, base);
 }
 /* Enter ring 3 with the registers in *f (a fresh program: rip, rsp, rflags
  * are taken from it, cs/ss forced to the user selectors).  f must be on the

@@ -1,12 +1,15 @@
 /*
  * arch/x86.h: x86-64 instruction wrappers (port I/O, MSRs, control registers,
- * CPUID, TSC) for code under arch/x86_64/ only.  Portable code uses the
- * contracts in <arch/cpu.h> instead.  All functions are inline and cannot fail.
+ * CPUID, TSC) for code under arch/x86_64/ only; the MSR numbers are in
+ * <arch/msr.h>, included here.  Portable code uses the contracts in
+ * <arch/cpu.h> instead.  All functions are inline and cannot fail.
  */
 #ifndef ARCH_X86_H
 #define ARCH_X86_H
 
 #include <stdint.h>
+
+#include <arch/msr.h>
 
 static inline void outb(uint16_t port, uint8_t v)
 {
@@ -75,10 +78,6 @@ static inline void invlpg(uint64_t va)
 {
 	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
 }
-
-#define MSR_EFER      0xc0000080
-#define EFER_NXE      (1u << 11)
-#define MSR_APIC_BASE 0x1b
 
 #define CR0_WP   (1u << 16)
 #define CR4_UMIP (1u << 11)
