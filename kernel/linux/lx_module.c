@@ -83,12 +83,15 @@ static void lx_host_set_fs(void *ctx, uint64_t base)
 
 static long lx_host_console(void *ctx, const char *buf, size_t len)
 {
+	unsigned long f = kprintf_lock(); /* one write, one piece on the wire */
+
 	(void)ctx;
 	for (size_t i = 0; i < len; i++) {
 		if (buf[i] == '\n')
 			arch_console_putc('\r');
 		arch_console_putc(buf[i]);
 	}
+	kprintf_unlock(f);
 	return (long)len;
 }
 
