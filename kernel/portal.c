@@ -333,7 +333,8 @@ static bool portal_call_lend(struct process *p, uint64_t h, uint64_t arg)
 	}
 	sf = s->portal_frame;
 	argp = s->portal_a[2];
-	p->portal_done = false;
+	/* Never blocks on this path (portal_done is for the strand path),
+	 * but stays the strand a failing server would wake (portal_fail). */
 	p->portal_self = arch_percpu_current();
 	p->portal_frame = process_frame(p);
 	p->portal_in = po;

@@ -83,7 +83,6 @@ struct process {
 	struct strand_package pkg; /* this process's "thread package" */
 	uint64_t fs_base;
 	uint8_t fpu[512] __attribute__((aligned(16)));
-	bool fpu_live; /* fpu holds a state to restore */
 	int64_t (*after)(struct process *p, struct trap_frame *f, uint64_t nr); /* see below */
 	uint64_t after_nr;             /* the number of the call that asked for it */
 	uint64_t start_rip, start_rsp; /* where the program starts */

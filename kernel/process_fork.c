@@ -249,7 +249,6 @@ int process_fork(struct process *p, const struct trap_frame *f, uint64_t newsp, 
 	c->image_hi = p->image_hi;
 	c->fs_base = p->fs_base;
 	uspace_fpu_save(c->fpu); /* the parent's user FPU state, still live */
-	c->fpu_live = true;
 	/* Every page shared copy-on-write (the parent's TLB entries flushed);
 	 * on failure destroying the child drops the shares made so far. */
 	err = translation_cow_share(p->ctx, c->ctx);

@@ -284,59 +284,21 @@ int pagetable_query(const struct pagetable *pt, uintptr_t va, uint64_t *pa, unsi
 	return 0;
 }
 
-static bool pt_protect_cow(struct pagetable *pt, uintptr_t va, size_t npages, unsigned prot,
-                           size_t *changed);
-
-bool pagetable_protect(struct pagetable *pt, uintptr_t va, size_t npages, unsigned prot,
-                       size_t *changed)
-{
-	uint64_t bits = pt_leaf_bits(prot);
-	bool cached = false;
-	size_t n = 0;
-
-	if (pt->cow)
-		return pt_protect_cow(pt, va, npages, prot, changed);
-	while (npages) {
-		unsigned idx = pt_index(va, 0);
-		size_t run = 512 - idx;
-		uint64_t *t = pt_find_table(pt->root, va);
-
-		if (run > npages)
-			run = npages;
-		if (t) {
-			/* The hot loop of Prot100: a few instructions a page. */
-			for (uint64_t *e = &t[idx], *end = e + run; e < end; e++) {
-				uint64_t old = *e;
-
-				if (!(old & PTE_MAPPED))
-					continue;
-				cached |= (old & PTE_P) != 0;
-				*e = (old & (PTE_ADDR | PTE_A | PTE_D)) | bits;
-				n++;
-			}
-		}
-		va += run * PAGETABLE_PAGE_SIZE;
-		npages -= run;
-	}
-	if (changed)
-		*changed = n;
-	return cached;
-}
-
-/* ---- copy-on-write leaves ---- */
-
 /* The leaf bits of prot on a COW leaf: W withheld, remembered in PTE_COW_W. */
 static uint64_t pt_cow_bits(uint64_t bits)
 {
 	return (bits & PTE_W) ? (bits & ~PTE_W) | PTE_COW_W | PTE_COW : bits | PTE_COW;
 }
 
-/* pagetable_protect in a table with COW leaves: the same, except that a COW
- * leaf stays COW (a shared frame must never become writable here). */
-static bool pt_protect_cow(struct pagetable *pt, uintptr_t va, size_t npages, unsigned prot,
-                           size_t *changed)
+/* Set the leaf bits of npages mapped pages from va: `bits`, or `cbits` on
+ * a COW leaf when cow (a shared frame must never become writable here).
+ * In line twice, so the loop of a context that never shared a page - the
+ * hot loop of Prot100, a few instructions a page - has no COW test. */
+static inline __attribute__((always_inline)) bool pt_protect_leaves(struct pagetable *pt,
+                                                                    uintptr_t va, size_t npages,
+                                                                    uint64_t bits, uint64_t cbits,
+                                                                    bool cow, size_t *changed)
 {
-	uint64_t bits = pt_leaf_bits(prot), cbits = pt_cow_bits(bits);
 	bool cached = false;
 	size_t n = 0;
 
@@ -355,7 +317,7 @@ static bool pt_protect_cow(struct pagetable *pt, uintptr_t va, size_t npages, un
 					continue;
 				cached |= (old & PTE_P) != 0;
 				*e = (old & (PTE_ADDR | PTE_A | PTE_D)) |
-				     ((old & PTE_COW) ? cbits : bits);
+				     ((cow && (old & PTE_COW)) ? cbits : bits);
 				n++;
 			}
 		}
@@ -366,6 +328,18 @@ static bool pt_protect_cow(struct pagetable *pt, uintptr_t va, size_t npages, un
 		*changed = n;
 	return cached;
 }
+
+bool pagetable_protect(struct pagetable *pt, uintptr_t va, size_t npages, unsigned prot,
+                       size_t *changed)
+{
+	uint64_t bits = pt_leaf_bits(prot);
+
+	if (pt->cow) /* some leaf has been COW: keep the marks (a COW leaf stays COW) */
+		return pt_protect_leaves(pt, va, npages, bits, pt_cow_bits(bits), true, changed);
+	return pt_protect_leaves(pt, va, npages, bits, bits, false, changed);
+}
+
+/* ---- copy-on-write leaves ---- */
 
 /* The leaf of a mapped page at va, or NULL. */
 static uint64_t *pt_mapped_leaf(const struct pagetable *pt, uintptr_t va)

@@ -885,33 +885,27 @@ static void signal_hostile(void)
 	struct lx_rt_sigframe f;
 	uint64_t frame;
 
-	/* No SA_RESTORER: no way back, SIGSEGV (as Linux on x86-64). */
-	setup();
-	set_action(SIGUSR1, 0, 0);
-	post(SIGUSR1);
-	fill_regs(&r);
-	lx_signal_deliver(&parent, &r, 0, LX_SYS_getpid);
-	CHECK(parent.exited);
-	CHECK_EQ(parent.kill_sig, 11);
-	teardown();
-	/* A stack pointer with no room below it (or in the kernel half). */
-	setup();
-	set_action(SIGUSR1, LX_SA_RESTORER, 0);
-	post(SIGUSR1);
-	fill_regs(&r);
-	r.rsp = U(256);
-	lx_signal_deliver(&parent, &r, 0, LX_SYS_getpid);
-	CHECK(parent.exited);
-	CHECK_EQ(parent.kill_sig, 11);
-	teardown();
-	setup();
-	set_action(SIGUSR1, LX_SA_RESTORER, 0);
-	post(SIGUSR1);
-	fill_regs(&r);
-	r.rsp = 600; /* wraps below zero */
-	lx_signal_deliver(&parent, &r, 0, LX_SYS_getpid);
-	CHECK_EQ(parent.kill_sig, 11);
-	teardown();
+	/* No SA_RESTORER: no way back; a stack pointer with no room below it,
+	 * or one that wraps below zero: SIGSEGV each (as Linux on x86-64). */
+	{
+		const struct {
+			uint64_t flags;
+			uint64_t rsp; /* 0: fill_regs's */
+		} bad[] = {{0, 0}, {LX_SA_RESTORER, U(256)}, {LX_SA_RESTORER, 600}};
+
+		for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			setup();
+			set_action(SIGUSR1, bad[i].flags, 0);
+			post(SIGUSR1);
+			fill_regs(&r);
+			if (bad[i].rsp)
+				r.rsp = bad[i].rsp;
+			lx_signal_deliver(&parent, &r, 0, LX_SYS_getpid);
+			CHECK(parent.exited);
+			CHECK_EQ(parent.kill_sig, 11);
+			teardown();
+		}
+	}
 	/* rt_sigreturn: unreadable frames, a kernel rip: SIGSEGV. */
 	{
 		const uint64_t sps[] = {0, 4, KPTR, U(FAKE_UMEM_SIZE - 64), 0x0000800000000000ull};
