@@ -373,8 +373,7 @@ process_syscall(struct trap_frame *f)
 	struct process *p;
 
 	if (__builtin_expect(!pkg || pkg->ops != &process_pkg_ops, 0))
-		return (
-		    uintptr_t)f; /* a system call from a strand that is no process: impossible */
+		return (uintptr_t)f; /* a strand that is no process: impossible */
 	p = (struct process *)((char *)pkg - __builtin_offsetof(struct process, pkg));
 	p = p->acting; /* itself, or a portal's server it was lent to (kernel/portal.c) */
 	/* The raise: the event's call site (MachineTrap_Syscall() without
@@ -458,7 +457,7 @@ static void process_fault(struct trap_frame *f)
 
 		unsigned cow = 0;
 
-		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+		cr2 = read_cr2();
 		kprintf(", address %lx, error %lx", (unsigned long)cr2, (unsigned long)f->error);
 		/* A write to a copy-on-write page is refused only when no page
 		 * was free for the copy (translation_cow_fault). */
@@ -1107,6 +1106,6 @@ static bool process_fault_personality(struct process *p, struct trap_frame *f)
 	if (!pers || !pers->fault || !p->personality || p->personality_id != pers->id)
 		return false;
 	if (f->vector == TRAP_PF)
-		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2)); /* before any other fault */
+		cr2 = read_cr2(); /* before any other fault */
 	return pers->fault(p, f, cr2);
 }

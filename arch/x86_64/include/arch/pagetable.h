@@ -48,6 +48,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <arch/x86.h>
+
 #define PAGETABLE_PAGE_SIZE 4096ul
 #define PAGETABLE_USER_TOP  0x0000800000000000ul /* end of the lower (context) half */
 /* Above this many pages a range invalidation reloads CR3 instead of invlpg. */
@@ -172,7 +174,7 @@ static inline void pagetable_activate(struct pagetable *pt, bool flush)
 		if (!flush)
 			cr3 |= 1ull << 63; /* CR3 bit 63: keep this PCID's entries */
 	}
-	__asm__ volatile("mov %0, %%cr3" ::"r"(cr3) : "memory");
+	write_cr3(cr3);
 }
 /* Physical address of the root the CPU uses now. */
 uint64_t pagetable_current_root(void);
