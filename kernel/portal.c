@@ -58,10 +58,19 @@
 
 enum { PORTAL_OP_CALL = 1, PORTAL_OP_RETURN, PORTAL_OP_RETURN_WAIT };
 
+/* Where the server is (po->state).  WAITING: blocked in Return, ready to
+ * be called or borrowed.  LEAVING: it answered a borrowed call and waits
+ * again, but the lent strand is still on its kernel stack; the strand's
+ * portal_stack_left makes it WAITING without the lock (a compare-and-swap,
+ * the one change of state made without it).  LEAVING_Q: the same, but it
+ * must not simply wait - a caller queued meanwhile (or it asked for no
+ * wait): the stack-left step settles it under the lock. */
+enum { PO_BUSY = 0, PO_WAITING, PO_LEAVING, PO_LEAVING_Q };
+
 struct portal {
 	struct process *server;        /* NULL once the server ended */
 	struct strand *server_strand;  /* the server's strand while it waits */
-	bool waiting;                  /* the server is blocked in Return */
+	uint32_t state;                /* PO_*: lock held, or atomic (above) */
 	struct process *caller;        /* the call the server is running */
 	struct process *qhead, *qtail; /* callers waiting for the server */
 	uint32_t refs;                 /* handles naming this portal */
@@ -157,11 +166,13 @@ int64_t Portal_Grant(uint64_t handle, uint64_t pid)
 }
 
 static int64_t portal_finish(struct process *p, struct trap_frame *f, uint64_t nr);
-static bool portal_call_lend(struct process *p, uint64_t h, uint64_t arg);
+static bool portal_call_lend(struct process *p, struct portal *po, uint64_t arg);
 static int64_t portal_return_lent(struct process *s, struct process *o, uint64_t h,
                                   uint64_t result);
 
-int64_t Portal_Call(uint64_t handle, uint64_t arg, uint64_t out)
+/* No frame pointer: half of each round trip (backtraces skip this frame). */
+__attribute__((optimize("omit-frame-pointer"))) int64_t Portal_Call(uint64_t handle, uint64_t arg,
+                                                                    uint64_t out)
 {
 	struct process *o = process_owner(), *p;
 
@@ -176,14 +187,18 @@ int64_t Portal_Call(uint64_t handle, uint64_t arg, uint64_t out)
 		return -EDEADLK; /* the server would wait for itself */
 	if (out && !uaccess_range_ok(out, sizeof(uint64_t)))
 		return -EFAULT;
+	p->portal_a[2] = out; /* both paths answer there */
+	if (o == p && portal_call_lend(p, p->portal_h[handle], arg))
+		return 0;
 	p->portal_op = PORTAL_OP_CALL;
-	p->portal_a[0] = handle, p->portal_a[1] = arg, p->portal_a[2] = out;
-	if (o != p || !portal_call_lend(p, handle, arg))
-		process_defer(p, portal_finish, 0);
+	p->portal_a[0] = handle, p->portal_a[1] = arg;
+	process_defer(p, portal_finish, 0);
 	return 0;
 }
 
-int64_t Portal_Return(uint64_t handle, uint64_t result, uint64_t argp, uint64_t wait)
+/* No frame pointer: half of each round trip (backtraces skip this frame). */
+__attribute__((optimize("omit-frame-pointer"))) int64_t
+Portal_Return(uint64_t handle, uint64_t result, uint64_t argp, uint64_t wait)
 {
 	struct process *o = process_owner(), *p;
 
@@ -196,10 +211,13 @@ int64_t Portal_Return(uint64_t handle, uint64_t result, uint64_t argp, uint64_t 
 		return -EPERM; /* only the server answers */
 	if (argp && (!wait || !uaccess_range_ok(argp, sizeof(uint64_t))))
 		return argp && !wait ? -EINVAL : -EFAULT;
+	/* The op and argp outlive the call: the stack-left step and the next
+	 * borrower read them. */
 	p->portal_op = wait ? PORTAL_OP_RETURN_WAIT : PORTAL_OP_RETURN;
-	p->portal_a[0] = handle, p->portal_a[1] = result, p->portal_a[2] = argp;
+	p->portal_a[2] = argp;
 	if (o != p)
 		return portal_return_lent(p, o, handle, result);
+	p->portal_a[0] = handle, p->portal_a[1] = result;
 	process_defer(p, portal_finish, 0);
 	return 0;
 }
@@ -310,24 +328,24 @@ static void portal_return_resume(void *arg)
  * one takes the strand path).  false: the strand path after the raise
  * instead (the server is busy, gone, or its strand still leaving its CPU).
  */
-static bool portal_call_lend(struct process *p, uint64_t h, uint64_t arg)
+static bool portal_call_lend(struct process *p, struct portal *po, uint64_t arg)
 {
-	struct portal *po;
 	struct process *s;
 	struct trap_frame *sf;
 	unsigned long fl;
 	uint64_t argp;
 
+	/* po is p's handle's portal (p's own slots change only on this
+	 * strand or at p's end), alive while the handle names it. */
 	fl = spin_lock_irqsave(&portal_lock);
-	po = p->portal_h[h];
 	/* A server strand that has just published itself waiting (its
 	 * Return, under this lock) is still on its CPU until its switch away
 	 * completes (sched_handoff_cont: after this lock is dropped; its FPU
 	 * state is saved there too): it still runs on the kernel stack a
 	 * borrower would use.  Borrow only once it is off every CPU (on_cpu
 	 * is cleared after the switch). */
-	if (!po || !(s = po->server) || !po->waiting || po->caller ||
-	    __atomic_load_n(&po->server_strand->on_cpu, __ATOMIC_ACQUIRE)) {
+	if (!(s = po->server) || __atomic_load_n(&po->state, __ATOMIC_ACQUIRE) != PO_WAITING ||
+	    po->caller || __atomic_load_n(&po->server_strand->on_cpu, __ATOMIC_ACQUIRE)) {
 		spin_unlock_irqrestore(&portal_lock, fl);
 		return false;
 	}
@@ -338,7 +356,7 @@ static bool portal_call_lend(struct process *p, uint64_t h, uint64_t arg)
 	p->portal_self = arch_percpu_current();
 	p->portal_frame = process_frame(p);
 	p->portal_in = po;
-	po->waiting = false;
+	po->state = PO_BUSY; /* from WAITING: only lock holders change that */
 	po->caller = p;
 	sf->rax = 0;
 	sf->rdx = arg;
@@ -368,6 +386,12 @@ static int64_t portal_return_lent(struct process *s, struct process *o, uint64_t
 		return -EBUSY;
 	}
 	po->caller = NULL;
+	/* It waits again once this strand is off its stack (portal_stack_left),
+	 * unless it must be woken instead. */
+	__atomic_store_n(&po->state,
+	                 s->portal_op == PORTAL_OP_RETURN_WAIT && !po->qhead ? PO_LEAVING
+	                                                                     : PO_LEAVING_Q,
+	                 __ATOMIC_RELEASE);
 	s->portal_frame = process_frame(s); /* where it waits again */
 	of->rax = 0;
 	of->rdx = result;
@@ -384,7 +408,7 @@ static int64_t portal_return_lent(struct process *s, struct process *o, uint64_t
  * server: settle the server - waiting again (its strand still waits in its
  * continuation), or its own strand woken to go on: after a Reply, to serve
  * a queued caller, or to end.  Interrupts off. */
-static inline __attribute__((always_inline)) void portal_settle(struct process *o)
+static void portal_settle(struct process *o)
 {
 	struct portal *po = o->portal_in;
 	struct process *s = po->server, *n; /* s cannot end while this runs */
@@ -394,11 +418,12 @@ static inline __attribute__((always_inline)) void portal_settle(struct process *
 	spin_lock_irqsoff(&portal_lock);
 	wait = s->portal_op == PORTAL_OP_RETURN_WAIT && !s->portal_end_state;
 	ss = po->server_strand; /* read under the lock */
-	if (__builtin_expect(wait && !po->qhead, 1)) {
-		po->waiting = true;
+	if (wait && !po->qhead) {
+		__atomic_store_n(&po->state, PO_WAITING, __ATOMIC_RELEASE);
 		spin_unlock_irqsoff(&portal_lock);
 		return;
 	}
+	__atomic_store_n(&po->state, PO_BUSY, __ATOMIC_RELAXED);
 	if (wait) {
 		n = portal_serve_next(po);
 		portal_answer(s, 0, n->portal_a[1]);
@@ -409,9 +434,21 @@ static inline __attribute__((always_inline)) void portal_settle(struct process *
 	sched_unblock(ss, 0);
 }
 
+/* The entry code's hook once a lent strand is off a server's stack
+ * (USPACE_FRAME_LEFT, after portal_return_lent): the strand is o's own, a
+ * process strand by construction.  The common case - the server waits
+ * again and nobody queued - is one compare-and-swap; the rest is settled
+ * under the lock. */
 void portal_stack_left(void)
 {
-	portal_settle(process_owner());
+	struct process *o = process_of_strand((const struct strand *)arch_percpu_current());
+	uint32_t leaving = PO_LEAVING;
+
+	if (__builtin_expect(__atomic_compare_exchange_n(&o->portal_in->state, &leaving, PO_WAITING,
+	                                                 false, __ATOMIC_RELEASE, __ATOMIC_RELAXED),
+	                     1))
+		return;
+	portal_settle(o);
 }
 
 /* After a server ended on o's strand: settle it, then o's call returns. */
@@ -459,12 +496,21 @@ static int64_t portal_do_call(struct process *p, struct trap_frame *f)
 	p->portal_done = false;
 	p->portal_self = arch_percpu_current();
 	p->portal_frame = f;
-	if (po->waiting && !po->caller) {
+	/* A lent strand may still be leaving the server's stack (LEAVING):
+	 * queue, and make its stack-left step serve the queue - unless it
+	 * has just made the server WAITING (the swap fails: look again). */
+	uint32_t st = __atomic_load_n(&po->state, __ATOMIC_ACQUIRE);
+
+	while (st == PO_LEAVING &&
+	       !__atomic_compare_exchange_n(&po->state, &st, PO_LEAVING_Q, false, __ATOMIC_ACQ_REL,
+	                                    __ATOMIC_ACQUIRE))
+		;
+	if (st == PO_WAITING && !po->caller) {
 		/* The server waits but could not be borrowed in the raise
 		 * (portal_call_lend): this strand runs a server itself (a
 		 * nested call), or the server's strand is still leaving its
 		 * CPU: wake the server's strand and hand it the CPU. */
-		po->waiting = false;
+		po->state = PO_BUSY;
 		po->caller = p;
 		to = po->server_strand;
 		portal_answer(s, 0, p->portal_a[1]);
@@ -498,7 +544,7 @@ static int64_t portal_do_return(struct process *p, struct trap_frame *f, bool wa
 	if (wait && !po->qhead) {
 		/* Nobody else calls: wait for the next call, handing the
 		 * processor back to the caller just answered. */
-		po->waiting = true;
+		__atomic_store_n(&po->state, PO_WAITING, __ATOMIC_RELEASE);
 		po->server_strand = sched_current();
 		p->portal_done = false;
 		p->portal_frame = f;
@@ -563,7 +609,7 @@ void portal_process_exit(struct process *p)
 			}
 			po->server = NULL;
 			po->server_strand = NULL;
-			po->waiting = false;
+			__atomic_store_n(&po->state, PO_BUSY, __ATOMIC_RELAXED);
 			po->caller = NULL;
 			po->qhead = po->qtail = NULL;
 		}

@@ -215,6 +215,11 @@ static inline struct process *process_of(const struct strand *s)
 		return NULL;
 	return (struct process *)((char *)s->package - __builtin_offsetof(struct process, pkg));
 }
+/* The same for a strand known to be a process's (no test). */
+static inline struct process *process_of_strand(const struct strand *s)
+{
+	return (struct process *)((char *)s->package - __builtin_offsetof(struct process, pkg));
+}
 /* The process the current strand belongs to, or NULL. */
 static inline struct process *process_owner(void)
 {

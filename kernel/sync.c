@@ -131,11 +131,17 @@ void spin_lock_wait(struct spinlock *l)
 bool spin_held(const struct spinlock *l)
 {
 	unsigned long f = arch_irq_save();
-	bool held;
+	bool held = l->locked != 0;
 
-	/* l->cpu is SPIN_NOCPU from before the unlock until after the next
-	 * holder's xchg, so it names this CPU only while this CPU holds l. */
-	held = l->locked && l->cpu == arch_cpu_id();
+	/* Only the checker records holders (the fast path stores no owner). */
+	if (held && sync_checking) {
+		const struct sync_cpu *c = sync_cpu();
+		unsigned i = 0;
+
+		while (i < c->nheld && c->held[i] != l)
+			i++;
+		held = i < c->nheld;
+	}
 	arch_irq_restore(f);
 	return held;
 }

@@ -83,15 +83,13 @@ struct strand;
 struct spinlock {
 	volatile uint32_t locked;
 	uint16_t rank;
-	uint16_t cpu; /* holder's CPU, SPIN_NOCPU when free */
 	const char *name;
 	unsigned long hook_flags; /* saved by spin_lock_hook() */
 };
 
-#define SPIN_NOCPU 0xffff
 #define SPINLOCK_INIT(n, r)                                                                        \
 	{                                                                                          \
-		0, (r), SPIN_NOCPU, (n), 0                                                         \
+		0, (r), (n), 0                                                                     \
 	}
 
 /* True while the lock-order checker runs (read on every lock operation). */
@@ -106,9 +104,10 @@ void spin_init(struct spinlock *l, const char *name, unsigned rank);
 /*
  * The lock and unlock fast paths are inline: in the strand benchmarks a
  * round trip takes a dozen spinlocks, and a call with its frame cost as
- * much as the lock itself.  Uncontended, a lock is pushf/cli, one xchg and
- * the holder's CPU; the checker (before spinning, so that a recursive
- * acquisition is reported instead of deadlocking) and the wait are calls.
+ * much as the lock itself.  Uncontended, a lock is pushf/cli and one xchg
+ * (the holder is recorded only by the checker: spin_held); the checker
+ * (before spinning, so that a recursive acquisition is reported instead of
+ * deadlocking) and the wait are calls.
  */
 /* With interrupts already off (the caller disabled them and restores
  * them itself): hand-over-hand locking on a path that must not open an
@@ -119,14 +118,12 @@ static inline __attribute__((always_inline)) void spin_lock_irqsoff(struct spinl
 		sync_track_acquire(l);
 	if (__builtin_expect(arch_xchg32(&l->locked, 1) != 0, 0))
 		spin_lock_wait(l);
-	l->cpu = (uint16_t)arch_cpu_id();
 }
 
 static inline __attribute__((always_inline)) void spin_unlock_irqsoff(struct spinlock *l)
 {
 	if (SYNC_DEBUG && __builtin_expect(sync_checking, 0))
 		sync_track_release(l);
-	l->cpu = SPIN_NOCPU;
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 }
 
@@ -145,6 +142,8 @@ static inline __attribute__((always_inline)) void spin_unlock_irqrestore(struct 
 	arch_irq_restore(flags);
 }
 
+/* Held by this CPU - exact while the checker runs (its list of the locks
+ * each CPU holds); without it, only whether some CPU holds l. */
 bool spin_held(const struct spinlock *l);
 /* lock(arg)/unlock(arg) callbacks for services with lock hooks (pmm, heap). */
 void spin_lock_hook(void *lock);

@@ -10,10 +10,13 @@
 #include <spindle/spin_syscall.h>
 
 /* Arguments the server treats specially (user/xas_server.c). */
-#define XAS_STOP   0x5354ul /* answer the number of calls served, then exit */
-#define XAS_DIE    0xdeadul /* exit without answering */
-#define XAS_CRASH  0xc4a5ul /* fault without answering */
-#define XAS_SECRET 1000ul   /* the server answers 3 * arg + XAS_SECRET */
+/* Arguments from XAS_CONTROL up are requests to the test server, not calls
+ * (one compare on its loop's path). */
+#define XAS_CONTROL 0x5350000000000000ul
+#define XAS_STOP    (XAS_CONTROL + 1) /* answer the number of calls served, then exit */
+#define XAS_DIE     (XAS_CONTROL + 2) /* exit without answering */
+#define XAS_CRASH   (XAS_CONTROL + 3) /* fault without answering */
+#define XAS_SECRET  1000ul            /* the server answers 3 * arg + XAS_SECRET */
 
 static inline long xas_raw(long n, long a, long b, long c)
 {

@@ -165,11 +165,12 @@ void pagetable_sync_kernel(struct pagetable *pt, uint32_t gen);
 static inline void pagetable_activate(struct pagetable *pt, bool flush)
 {
 	uint64_t cr3 = pt->root_pa;
+	bool pcid = pagetable_pcid; /* before the acquire: one read with the caller's */
 	uint32_t gen = __atomic_load_n(&pagetable_kernel_gen, __ATOMIC_ACQUIRE);
 
 	if (__builtin_expect(pt->kernel_gen != gen, 0) && pt->root != pagetable_kernel_root)
 		pagetable_sync_kernel(pt, gen); /* the kernel half gained a PML4 slot */
-	if (pagetable_pcid) {
+	if (pcid) {
 		cr3 |= pt->pcid;
 		if (!flush)
 			cr3 |= 1ull << 63; /* CR3 bit 63: keep this PCID's entries */
