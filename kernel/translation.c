@@ -161,8 +161,7 @@ static __attribute__((noinline)) void tl_flush_cpus(struct translation_ctx *ctx,
 		goto out;
 	}
 	if (!loaded) {
-		if (pagetable_has_pcid())
-			__atomic_or_fetch(&ctx->pt.stale, ~0ull, __ATOMIC_RELAXED);
+		__atomic_or_fetch(&ctx->pt.stale, ~0ull, __ATOMIC_RELAXED);
 		tl_st.deferred++;
 		goto out;
 	}
@@ -190,8 +189,7 @@ static inline void tl_flush(struct translation_ctx *ctx, uintptr_t va, size_t np
 	} else if (tl_this_cpu()->ctx == ctx) {
 		tl_flush_here(va, npages);
 	} else {
-		if (pagetable_has_pcid()) /* else the next load drops them anyway */
-			ctx->pt.stale = ~0ull;
+		ctx->pt.stale = ~0ull;
 		tl_st.deferred++;
 	}
 }

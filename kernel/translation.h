@@ -185,9 +185,8 @@ translation_switch_irqsoff(struct translation_ctx *ctx)
 	if (ctx != prev)
 		__atomic_or_fetch(&ctx->pt.cpus, bit, __ATOMIC_SEQ_CST);
 	/* Read after the OR: a flush that sets our stale bit later sees our
-	 * cpus bit and shoots us down instead.  Stale bits exist only with
-	 * PCID (without it every load drops the old entries: tl_flush). */
-	flush = pagetable_pcid && (__atomic_load_n(&ctx->pt.stale, __ATOMIC_SEQ_CST) & bit) != 0;
+	 * cpus bit and shoots us down instead. */
+	flush = (__atomic_load_n(&ctx->pt.stale, __ATOMIC_SEQ_CST) & bit) != 0;
 	if (flush)
 		__atomic_and_fetch(&ctx->pt.stale, ~bit, __ATOMIC_SEQ_CST);
 	pagetable_activate(&ctx->pt, flush);
