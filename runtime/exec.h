@@ -2,7 +2,8 @@
  * exec.h - running a verified program: the interpreter and the JIT share
  * this contract, so either can be swapped for the other and compared.
  *
- * Fuel: every backward jump and every call (local or import) costs one unit;
+ * Fuel: every backward jump and every call (local or import) costs one unit,
+ * except a call of an import registered as a single read (rt_import_free);
  * when the budget reaches zero the run stops with RT_RUN_FUEL at that
  * instruction, with no further side effects.  A budget of RT_FUEL_UNLIMITED
  * disables metering only in tools; the kernel always passes a budget.
@@ -95,6 +96,19 @@ struct rt_check {
 	bool enabled;
 };
 
+/*
+ * A call of an import the embedder registered as one 64-bit read (struct
+ * rt_inline, runtime/embed.h), and that can neither abort nor share a
+ * budget, costs no fuel on either engine: its work is bounded like a load's,
+ * and the JIT compiles it to a load wherever it can, so charging it would
+ * put fuel machinery (and a status) into code that has none otherwise.
+ */
+static inline bool rt_import_free(const struct rt_sig *sig)
+{
+	return sig && sig->fn && !(sig->flags & (RT_SIG_MAYABORT | RT_SIG_FUEL)) &&
+	       rt_inline_find(sig) != NULL;
+}
+
 /* Run entry function `func` with args r1..r5. */
 int rt_interp_run(const struct rt_prog *p, uint32_t func, const uint64_t args[5],
                   struct rt_run *run, const struct rt_check *check);
@@ -129,8 +143,9 @@ typedef struct rt_jit_ret (*rt_abortable_fn)(uint64_t, uint64_t, uint64_t, uint6
 
 struct rt_jit; /* opaque: the sealed code block */
 /*
- * A plain entry (no loop, no call: it can neither run out of fuel nor
- * abort) is also an ordinary C function of its arguments.  rt_jit_plain
+ * A plain entry (no loop and no call but in-line reads of rt_import_free
+ * imports: it can neither run out of fuel nor abort) is also an ordinary C
+ * function of its arguments.  rt_jit_plain
  * returns it as such, or NULL for a metered entry; a caller holding one
  * calls it like any C procedure, with only the arguments it declares
  * (cast through uintptr_t to its real type), no budget and no status to
@@ -138,6 +153,24 @@ struct rt_jit; /* opaque: the sealed code block */
  * otherwise it may also zero rdx, which a C caller ignores.
  */
 rt_import_fn rt_jit_plain(const struct rt_jit *j, uint32_t func);
+/*
+ * An entry that needs no metering by its caller.  For a function whose
+ * control flow has no cycle (backward jumps to shared tails are fine: no
+ * path repeats), with no local call and no RT_SIG_MAYABORT or RT_SIG_FUEL
+ * import, of at most RT_JIT_UNMETERED_MAX instructions, the JIT also
+ * compiles an unmetered copy of the body: a C function of r1..r5 (rdi..r8;
+ * result in rax; it may clobber rdx, r9, r10, r11 like any C function)
+ * with no fuel checks and no status, since it can neither run out nor
+ * abort.  rt_jit_unmetered returns it and sets *worst (if worst is not
+ * NULL) to an upper bound of the fuel the metered entry can charge on any
+ * path: its charged call sites plus its backward jumps, each of which runs
+ * at most once.  A caller that would give the metered entry a budget >=
+ * *worst may call this one instead: the metered run could never stop.  A
+ * plain function's entry is its plain body, with *worst = 0.  NULL (and
+ * *worst untouched) for anything else.
+ */
+#define RT_JIT_UNMETERED_MAX 512
+rt_import_fn rt_jit_unmetered(const struct rt_jit *j, uint32_t func, uint64_t *worst);
 int rt_jit_compile(const struct rt_prog *p, struct rt_jit **out, char *err, size_t errlen);
 rt_jit_fn rt_jit_entry(const struct rt_jit *j, uint32_t func);
 size_t rt_jit_code_size(const struct rt_jit *j);

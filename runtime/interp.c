@@ -388,7 +388,11 @@ static enum rt_status interp_loop(struct interp *in, uint32_t pc, uint64_t *reg,
 			} else if (op == BPF_CALL) {
 				if (is32 || BPF_SRC(code) != BPF_K || i->dst != 0 || i->off != 0)
 					goto badinsn; /* includes callx (0x8d) */
-				if (!interp_charge(run))
+				/* A single-read import costs nothing (exec.h). */
+				if (!(i->src == BPF_PSEUDO_IMPORT &&
+				      (uint32_t)i->imm < p->nimports &&
+				      rt_import_free(p->imports[(uint32_t)i->imm].sig)) &&
+				    !interp_charge(run))
 					goto fuel;
 				if (i->src == BPF_PSEUDO_CALL) {
 					target = (uint64_t)pc + 1 + (uint64_t)(int64_t)i->imm;

@@ -32,6 +32,9 @@
  * MachineTrap.Number and .Arg) is not called at all: `mov rax, [rdi+off]`,
  * the offset chosen by the constant r2 when it has two arguments
  * (jit_call_inline); r1-r5 are dead after a call, so nothing else changes.
+ * Such an import is free (rt_import_free, exec.h): it costs no fuel on
+ * either engine, in line or called, and a read in line is not a call for
+ * what follows (a function whose only calls are such reads is plain).
  *
  * Functions.  Every eBPF function becomes a native function.  One that
  * touches r10 gets a frame, `push rbp; mov rbp, rsp; sub rsp, STACK`, so
@@ -42,8 +45,9 @@
  * (among r6-r9), which is both what eBPF's local calls and what SysV
  * require.  Stack alignment is kept so that every call sees rsp = 0 mod 16.
  *
- * Fuel.  exec.h charges one unit per taken backward jump and per call,
- * before the instruction acts; a budget of N allows exactly N.  The JIT
+ * Fuel.  exec.h charges one unit per taken backward jump and per call
+ * (free imports excepted), before the instruction acts; a budget of N
+ * allows exactly N.  The JIT
  * keeps the budget in r12 and charges with `sub r12, 1; jb abort_fuel` (jb
  * fires when r12 was already 0, leaving the budget untouched in effect).
  * Calls are charged just before the call.  Back-edges are charged at the
@@ -85,14 +89,16 @@
  * they can consume fuel or abort after the charge.
  *
  * Function kinds:
- *   plain   no back-edge and no call: no fuel machinery at all.  The entry
- *           point is the body, called directly from C; it returns status 0
- *           with `xor edx, edx`, left out where rdx (eBPF r3) is known to
- *           be 0 already (after `r3 = 0`, or after an abortable import
- *           returned status 0 and nothing wrote r3 since, with no label in
- *           between: jit_track_rdx; flat functions too).  If no instruction
- *           names r3 at all, the xor moves to a one-instruction entry in
- *           front of the body instead, and the body itself is an ordinary
+ *   plain   no back-edge and no call other than in-line reads: no fuel
+ *           machinery at all.
+ *           The entry point is the body, called directly from C; it
+ *           returns status 0 with `xor edx, edx`, left out where rdx (eBPF
+ *           r3) is known to be 0 already (after `r3 = 0`, or after an
+ *           abortable import returned status 0 and nothing wrote r3 since,
+ *           with no label in between: jit_track_rdx; flat functions too).
+ *           If no instruction names r3 at all, the xor moves to a
+ *           one-instruction entry in front of the body instead, and the
+ *           body itself is an ordinary
  *           C function of its arguments (rt_jit_plain: a caller that knows
  *           it holds a plain entry calls it exactly like C).  A program of
  *           plain functions (no loops, no calls) costs nothing for being
@@ -124,7 +130,25 @@
  * register a SysV caller ignores), which rt_jit_run's shim stores for its
  * caller, so tests can compare fuel accounting with the interpreter's.
  * Plain functions never touch r9, so for every kind "budget in r9, what is
- * left in r9" holds, which is what makes shared budgets possible:
+ * left in r9" holds, which is what makes shared budgets possible (below).
+ *
+ * Unmetered copies (rt_jit_unmetered).  A metered function that can only
+ * stop for want of fuel, and only a bounded amount of it, needs its
+ * metering only when the budget is short: one whose control flow has no
+ * cycle (jit_acyclic: clang's backward jumps to a shared exit are fine),
+ * with no local call and no RT_SIG_MAYABORT or RT_SIG_FUEL import.  Each of
+ * its charged calls and backward jumps runs at most once, so it never
+ * charges more than their number (`worst`).  Such a function of at most
+ * RT_JIT_UNMETERED_MAX instructions is emitted a second time after its
+ * metered code, in the same block: the same instructions with their own
+ * labels (JB_UNM), the frame and saved registers of its own (no r12, no
+ * budget, no abort landings, no out-of-line code), backward jumps straight
+ * to their targets, and exits without `xor edx, edx`.  It is a C function
+ * of r1..r5, for a caller that would give the metered entry at least
+ * `worst` (the dispatcher).  The limit bounds the extra code and pass time
+ * to that of one more function of 512 instructions.
+ *
+ * Shared budgets:
  *
  * Shared budgets (RT_SIG_FUEL, runtime/embed.h).  An import with this flag
  * is itself metered code with this entry convention (another extension's
@@ -153,6 +177,9 @@
  *   rA = rB; rA += rC; rA = *(rA + off)  ->  mov rA, [rB + rC + off]
  *   rA = rB; rA += K (or rC)             ->  lea rA, [rB + K (or rC)]
  *   if cond goto +1; goto T              ->  j!cond T   (or its pad)
+ *   r1 = rS; [r2 = K;] call read         ->  mov rax, [rS + off]
+ * (the last for an in-line read: r1 is dead after the call, so the load
+ * is its only reader; jit_r1_forwarded).
  *
  * Sizing.  Code is generated by running the same emitter several times.
  * Every jump target is a label whose offset comes from the previous pass;
@@ -194,6 +221,7 @@ enum {
 	JF_ABORT_FUEL, /* flat functions: local abort landings */
 	JF_ABORT_HELPER,
 	JF_ABORT_OUT,
+	JF_UNMETERED, /* its unmetered copy (rt_jit_unmetered), if any */
 	JF_COUNT
 };
 
@@ -214,10 +242,18 @@ enum {
 
 /* The shape of one function (see "Function kinds" above). */
 struct jit_func {
-	uint32_t stack; /* bytes reserved below rbp, a multiple of 16 */
-	uint8_t saved;  /* bit k: eBPF r(6+k) is written, so saved */
-	bool metered;   /* has a back-edge or a call: fuel checks */
-	bool calls;     /* any call: keep rsp 16-byte aligned */
+	uint32_t stack;    /* bytes reserved below rbp, a multiple of 16 */
+	uint8_t saved;     /* bit k: eBPF r(6+k) is written, so saved */
+	bool metered;      /* has a back-edge or a call that costs fuel */
+	bool calls;        /* any call emitted (not in line): keep rsp 16-byte
+	                      aligned */
+	bool backedge;     /* some jump goes backward */
+	bool own_frame;    /* needs a frame for itself (before jit_classify
+	                      forces one on nested functions) */
+	bool must_meter;   /* calls an RT_SIG_MAYABORT or RT_SIG_FUEL import */
+	bool unmetered;    /* also compiled without metering (JF_UNMETERED) */
+	uint32_t ncharged; /* import call sites that charge fuel */
+	uint32_t nback;    /* backward jumps (each charges when taken) */
 	bool calls_local;
 	bool callee; /* the target of some local call */
 	bool flat;
@@ -235,20 +271,24 @@ struct jit_ctx {
 	const struct rt_prog *p;
 	struct jit_buf b;
 	struct jit_func *fn;
-	int32_t *func_at;   /* insn index -> function starting there, or -1 */
-	bool *slot2;        /* insn index is the second slot of an lddw */
-	bool *target;       /* insn index is a jump target */
-	bool *backtarget;   /* ... of a back-edge: it gets a fuel pad */
-	bool fallthrough;   /* the code emitted last can fall through */
-	bool *near_import;  /* per import: call rel32 reaches it */
-	uint8_t *site;      /* per insn: JS_* (abort stubs, out-of-line pads) */
-	uint32_t *pad_src;  /* back-edge target -> the source its pad reports */
-	int32_t *back_to;   /* back-edge source -> its target, or -1 */
-	uint32_t *run_end;  /* first call of a batched run -> insn after its
-	                       last call (0: no run starts here) */
-	uint32_t *run_k;    /* ... and the number of calls it charges at once */
-	uint32_t run_until; /* inside a batched run's fast path: its end */
-	bool rdx_zero;      /* rdx (eBPF r3) is known to hold 0 here */
+	int32_t *func_at;    /* insn index -> function starting there, or -1 */
+	bool *slot2;         /* insn index is the second slot of an lddw */
+	bool *target;        /* insn index is a jump target */
+	bool *backtarget;    /* ... of a back-edge: it gets a fuel pad */
+	bool fallthrough;    /* the code emitted last can fall through */
+	bool *near_import;   /* per import: call rel32 reaches it */
+	uint8_t *site;       /* per insn: JS_* (abort stubs, out-of-line pads) */
+	uint32_t *pad_src;   /* back-edge target -> the source its pad reports */
+	int32_t *back_to;    /* back-edge source -> its target, or -1 */
+	uint32_t *run_end;   /* first call of a batched run -> insn after its
+	                        last call (0: no run starts here) */
+	uint32_t *run_k;     /* ... and the number of calls it charges at once */
+	uint32_t run_until;  /* inside a batched run's fast path: its end */
+	bool rdx_zero;       /* rdx (eBPF r3) is known to hold 0 here */
+	bool unmetered;      /* emitting a function's unmetered copy: no fuel
+	                        checks, labels from JB_UNM, exits without the
+	                        status (rt_jit_unmetered) */
+	struct jit_func ufn; /* ... and the shape it is emitted with */
 	/* Labels: insns 0..n, fuel pads 0..n, fuel-abort stubs 0..n,
 	 * helper-abort stubs 0..n, out-of-line pads 0..n, slow paths of
 	 * batched runs 0..n, then JF_* of each function, then JL_*. */
@@ -277,6 +317,7 @@ enum {
 	JB_HSTUB, /* helper-abort stub of a RT_SIG_MAYABORT call */
 	JB_XPAD,  /* out-of-line pad of a back-edge source */
 	JB_SLOW,  /* slow path of a batched run of import calls */
+	JB_UNM,   /* the instruction in its function's unmetered copy */
 	JB_COUNT
 };
 
@@ -292,6 +333,12 @@ enum {
 static uint32_t jl_blk(const struct jit_ctx *c, uint32_t blk, uint32_t i)
 {
 	return blk * (c->p->ninsns + 1) + i;
+}
+
+/* Instruction i as a jump target: in the copy being emitted. */
+static uint32_t jl_insn(const struct jit_ctx *c, uint32_t i)
+{
+	return c->unmetered ? jl_blk(c, JB_UNM, i) : i;
 }
 
 /* The fuel pad in front of back-edge target t. */
@@ -438,10 +485,26 @@ static void jit_note_fp_access(int16_t off, uint32_t *depth, bool *fp_used, bool
 		*fp_escapes = true;
 }
 
+static const struct rt_inline *jit_inline_at(const struct jit_ctx *c, uint32_t start, uint32_t i,
+                                             const struct rt_sig *sig, uint64_t *slot);
+
+/* The import a call instruction names, if it is one (else NULL). */
+static const struct rt_sig *jit_import_of(const struct rt_prog *p, const struct bpf_insn *in)
+{
+	if (in->src != BPF_PSEUDO_IMPORT || (uint32_t)in->imm >= p->nimports)
+		return NULL;
+	return p->imports[in->imm].sig;
+}
+
 /*
  * Decide the shape of function f: stack size, saved registers, whether it
  * is metered.  Pure inspection: anything malformed is left for the
  * instruction compiler to refuse (it sees every instruction again).
+ *
+ * A call of a free import (rt_import_free: a single read) charges nothing,
+ * so it does not make a function metered; where its in-line form applies
+ * it is not a call at all (no alignment, no clobbered registers), which is
+ * decided once the function's jump targets are all known.
  */
 static void jit_analyse(struct jit_ctx *c, uint32_t f)
 {
@@ -492,13 +555,19 @@ static void jit_analyse(struct jit_ctx *c, uint32_t f)
 		case BPF_JMP:
 		case BPF_JMP32:
 			if (op == BPF_CALL) {
+				const struct rt_sig *sig = jit_import_of(p, in);
+
+				if (rt_import_free(sig))
+					break; /* see below */
 				fi->calls = true;
 				fi->metered = true;
 				c->site[i] |= JS_FUEL;
-				if (in->src == BPF_PSEUDO_IMPORT &&
-				    (uint32_t)in->imm < p->nimports && p->imports[in->imm].sig &&
-				    (p->imports[in->imm].sig->flags & RT_SIG_MAYABORT))
+				if (sig && (sig->flags & RT_SIG_MAYABORT))
 					c->site[i] |= JS_HELPER;
+				if (sig && (sig->flags & (RT_SIG_MAYABORT | RT_SIG_FUEL)))
+					fi->must_meter = true;
+				else if (in->src == BPF_PSEUDO_IMPORT)
+					fi->ncharged++;
 				if (in->src == BPF_PSEUDO_CALL) {
 					target = (int64_t)i + 1 + in->imm;
 					fi->calls_local = true;
@@ -530,16 +599,36 @@ static void jit_analyse(struct jit_ctx *c, uint32_t f)
 			 * this function's frame, not the caller's rbp. */
 			if (in->dst == BPF_REG_FP)
 				fp_used = true;
-			if (target <= (int64_t)i)
+			if (target <= (int64_t)i) {
 				fi->metered = true;
+				fi->backedge = true;
+				fi->nback++;
+			}
 			break;
 		}
+	}
+	/* Free imports: a call only where the in-line form does not apply. */
+	for (i = rf->start; i < rf->end; i++) {
+		const struct bpf_insn *in = &p->insns[i];
+		const struct rt_sig *sig;
+
+		if (in->code == (BPF_JMP | BPF_CALL) && (sig = jit_import_of(p, in)) &&
+		    rt_import_free(sig) && !jit_inline_at(c, rf->start, i, sig, NULL)) {
+			/* Charges nothing, but a C callee may change r9 and
+			 * r11, which a plain entry must leave alone (its
+			 * callers' "budget in r9" contract): metered. */
+			fi->calls = true;
+			fi->metered = true;
+		}
+		if (bpf_is_lddw(in))
+			i++;
 	}
 	if (fp_escapes)
 		fi->stack = BPF_STACK_SIZE;
 	else
 		fi->stack = (depth + 15) & ~15u;
 	fi->frame = fi->stack > 0 || fp_used || fp_escapes;
+	fi->own_frame = fi->frame;
 }
 
 /* After every function is analysed (callee is known only then). */
@@ -582,17 +671,20 @@ static void jit_find_runs(struct jit_ctx *c, uint32_t f)
 	for (i = rf->start; i <= rf->end; i++) {
 		const struct bpf_insn *in = i < rf->end ? &p->insns[i] : NULL;
 		uint8_t cls = in ? BPF_CLASS(in->code) : 0;
-		bool ordinary = false, breaks;
+		bool ordinary = false, free = false, breaks;
 
 		if (in && in->code == (BPF_JMP | BPF_CALL) && in->src == BPF_PSEUDO_IMPORT &&
 		    !in->dst && !in->off && (uint32_t)in->imm < p->nimports) {
 			const struct rt_sig *sig = p->imports[in->imm].sig;
 
-			ordinary =
-			    sig && sig->fn && !(sig->flags & (RT_SIG_MAYABORT | RT_SIG_FUEL));
+			/* A free import neither counts nor ends a run: it
+			 * charges nothing in either copy. */
+			free = rt_import_free(sig);
+			ordinary = !free && sig && sig->fn &&
+			           !(sig->flags & (RT_SIG_MAYABORT | RT_SIG_FUEL));
 		}
 		breaks = !in || (c->target[i] && k) ||
-		         ((cls == BPF_JMP || cls == BPF_JMP32) && !ordinary) ||
+		         ((cls == BPF_JMP || cls == BPF_JMP32) && !ordinary && !free) ||
 		         (p->aux && !(p->aux[i].flags & RT_AUX_SEEN));
 		if (breaks) {
 			if (k >= 2 && last + 1 < rf->end) {
@@ -610,6 +702,78 @@ static void jit_find_runs(struct jit_ctx *c, uint32_t f)
 		if (in && bpf_is_lddw(in))
 			i++;
 	}
+}
+
+/* The successors of instruction i inside its function rf (at most 2). */
+static unsigned jit_succ(const struct rt_prog *p, const struct rt_func *rf, uint32_t i,
+                         uint32_t out[2])
+{
+	const struct bpf_insn *in = &p->insns[i];
+	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+	int64_t t[2];
+	unsigned n = 0, k, m = 0;
+
+	if (cls == BPF_JMP || cls == BPF_JMP32) {
+		if (op == BPF_EXIT)
+			return 0;
+		if (op == BPF_JA) {
+			t[n++] = (int64_t)i + 1 + (cls == BPF_JMP32 ? in->imm : in->off);
+		} else {
+			t[n++] = (int64_t)i + 1;
+			if (op != BPF_CALL)
+				t[n++] = (int64_t)i + 1 + in->off;
+		}
+	} else {
+		t[n++] = (int64_t)i + (bpf_is_lddw(in) ? 2 : 1);
+	}
+	for (k = 0; k < n; k++)
+		if (t[k] >= rf->start && t[k] < rf->end)
+			out[m++] = (uint32_t)t[k];
+	return m;
+}
+
+/*
+ * Whether function f's control flow has no cycle, so that every
+ * instruction runs at most once per call.  clang places shared tails
+ * before the branches that reach them, so loop-free handlers still jump
+ * backward (each such jump costs fuel on both engines); what matters for
+ * an unmetered copy is only that no path repeats.  Kahn's algorithm over
+ * every instruction (dead code included: a cycle there only costs the
+ * copy).  Allocation failure answers "no", the safe side.
+ */
+static bool jit_acyclic(const struct jit_ctx *c, uint32_t f)
+{
+	const struct rt_prog *p = c->p;
+	const struct rt_func *rf = &p->funcs[f];
+	uint32_t n = rf->end - rf->start, i, k, head = 0, tail = 0, done = 0, s[2];
+	uint32_t *indeg = rt_alloc(2 * sizeof(uint32_t) * n), *queue;
+	unsigned m;
+
+	if (!indeg)
+		return false;
+	queue = indeg + n;
+	for (i = rf->start; i < rf->end; i++) {
+		if (c->slot2[i])
+			continue;
+		m = jit_succ(p, rf, i, s);
+		for (k = 0; k < m; k++)
+			indeg[s[k] - rf->start]++;
+	}
+	for (i = 0; i < n; i++)
+		if (!indeg[i])
+			queue[tail++] = i;
+	while (head < tail) {
+		i = queue[head++] + rf->start;
+		done++;
+		if (c->slot2[i])
+			continue;
+		m = jit_succ(p, rf, i, s);
+		for (k = 0; k < m; k++)
+			if (--indeg[s[k] - rf->start] == 0)
+				queue[tail++] = s[k] - rf->start;
+	}
+	rt_free(indeg);
+	return done == n;
 }
 
 /* ---- prologue / epilogue --------------------------------------------- */
@@ -657,8 +821,9 @@ static void jit_epilogue(struct jit_ctx *c, const struct jit_func *fi, bool ok)
 	if (fi->frame)
 		x86_leave(&c->b); /* leave */
 	/* Plain and flat functions are entered directly from C and return
-	 * the status in rdx; nested ones return through the common entry. */
-	if (ok && (!fi->metered || fi->flat) && !c->rdx_zero && !fi->xor_at_entry)
+	 * the status in rdx; nested ones return through the common entry,
+	 * unmetered copies return no status. */
+	if (ok && (!fi->metered || fi->flat) && !c->rdx_zero && !fi->xor_at_entry && !c->unmetered)
 		x86_alu_rr(&c->b, false, X86_OP_XOR, X86_RDX, X86_RDX); /* xor edx, edx */
 	x86_ret(&c->b);                                                 /* ret */
 }
@@ -1095,20 +1260,83 @@ static bool jit_r2_const(const struct jit_ctx *c, uint32_t start, uint32_t i, ui
 	return false;
 }
 
-/* An import with an in-line form (struct rt_inline) whose offset is known
- * here: its read instead of the call (fuel was charged as for the call). */
-static bool jit_call_inline(struct jit_ctx *c, uint32_t start, uint32_t i, const struct rt_sig *sig)
+/* The in-line form (struct rt_inline) of the call at i, if it applies
+ * there: one argument, or r2 a constant below n set in the same
+ * straight-line code (*slot = that constant). */
+static const struct rt_inline *jit_inline_at(const struct jit_ctx *c, uint32_t start, uint32_t i,
+                                             const struct rt_sig *sig, uint64_t *slot)
 {
-	const struct rt_inline *inl = rt_inline_find(sig);
+	const struct rt_inline *inl = rt_import_free(sig) ? rt_inline_find(sig) : NULL;
 	uint64_t k = 0;
 
 	if (!inl)
-		return false;
+		return NULL;
 	if (sig->nargs == 2 && !jit_r2_const(c, start, i, &k))
-		return false;
+		return NULL;
 	if (k >= inl->n)
+		return NULL;
+	if (slot)
+		*slot = k;
+	return inl;
+}
+
+/*
+ * Peephole: clang passes an accessor's object as `r1 = rS` just before
+ * the call, at most a `r2 = K` in between.  When that call is compiled in
+ * line, the load is the only reader of r1 (r1-r5 are dead after a call),
+ * so the mov is dropped and the load reads rS itself, mov rax, [rS + off].
+ * Exact as long as nothing jumps in after the mov and rS is not r2 when
+ * r2 is set in between.  Returns the call's index when the instruction at
+ * m is such a mov, else 0.
+ */
+static uint32_t jit_r1_forwarded(const struct jit_ctx *c, uint32_t f, uint32_t m)
+{
+	const struct rt_prog *p = c->p;
+	const struct rt_func *rf = &p->funcs[f];
+	const struct bpf_insn *in = &p->insns[m];
+	uint32_t i;
+
+	if (in->code != (BPF_ALU64 | BPF_MOV | BPF_X) || in->dst != 1 || in->off || in->imm ||
+	    in->src == 1 || in->src >= BPF_REG_FP)
+		return 0;
+	for (i = m + 1; i < rf->end && i <= m + 2; i++) {
+		const struct bpf_insn *x = &p->insns[i];
+		const struct rt_sig *sig;
+
+		if (c->target[i])
+			return 0;
+		if (x->code == (BPF_JMP | BPF_CALL)) {
+			sig = jit_import_of(p, x);
+			return !x->dst && !x->off && sig &&
+			               jit_inline_at(c, rf->start, i, sig, NULL)
+			           ? i
+			           : 0;
+		}
+		if ((x->code != (BPF_ALU64 | BPF_MOV | BPF_K) &&
+		     x->code != (BPF_ALU | BPF_MOV | BPF_K)) ||
+		    x->dst != 2 || x->src || x->off || in->src == 2)
+			return 0;
+	}
+	return 0;
+}
+
+/* A free import whose in-line form applies here: its read instead of the
+ * call (neither costs fuel: rt_import_free), from r1 or from the register
+ * a dropped `r1 = rS` copied (jit_r1_forwarded). */
+static bool jit_call_inline(struct jit_ctx *c, uint32_t start, uint32_t i, const struct rt_sig *sig)
+{
+	uint64_t k = 0;
+	const struct rt_inline *inl = jit_inline_at(c, start, i, sig, &k);
+	unsigned base = jit_reg[1], d;
+
+	if (!inl)
 		return false;
-	x86_load(&c->b, 8, X86_RAX, jit_reg[1], (int32_t)inl->off[k]); /* mov rax, [rdi + off] */
+	for (d = 1; d <= 2 && i >= start + d; d++)
+		if (jit_r1_forwarded(c, c->cur_func, i - d) == i) {
+			base = jit_reg[c->p->insns[i - d].src];
+			break;
+		}
+	x86_load(&c->b, 8, X86_RAX, base, (int32_t)inl->off[k]); /* mov rax, [rdi/rS + off] */
 	return true;
 }
 
@@ -1137,11 +1365,11 @@ static int jit_call(struct jit_ctx *c, uint32_t start, uint32_t i, const struct 
 		if (k >= p->nimports || !(sig = p->imports[k].sig) || !sig->fn)
 			return jit_fail(c, "call of an unlinked import");
 		fn = (uintptr_t)sig->fn;
-		/* In a batched run's fast path the run start paid for it. */
-		if (!c->run_until)
+		/* In a batched run's fast path the run start paid for it; an
+		 * unmetered copy pays nothing, and free imports cost nothing. */
+		if (!c->run_until && !c->unmetered && !rt_import_free(sig))
 			jit_fuel(c, i);
-		if (!(sig->flags & (RT_SIG_FUEL | RT_SIG_MAYABORT)) &&
-		    jit_call_inline(c, start, i, sig)) {
+		if (jit_call_inline(c, start, i, sig)) {
 			c->rdx_zero = false;
 			return 1;
 		}
@@ -1173,9 +1401,12 @@ static int jit_call(struct jit_ctx *c, uint32_t start, uint32_t i, const struct 
 }
 
 /* Where back-edge i -> t goes to be charged: t's pad, or its own when
- * that pad reports another source's index on a fuel abort. */
+ * that pad reports another source's index on a fuel abort.  An unmetered
+ * copy (acyclic, charging nothing) goes straight to t. */
 static uint32_t jit_backedge(const struct jit_ctx *c, uint32_t i, uint32_t t)
 {
+	if (c->unmetered)
+		return jl_insn(c, t);
 	return (c->site[i] & JS_XPAD) ? jl_blk(c, JB_XPAD, i) : jl_pad(c, t);
 }
 
@@ -1195,7 +1426,7 @@ static int jit_jmp(struct jit_ctx *c, uint32_t f, uint32_t i, const struct bpf_i
 	if (op == BPF_EXIT) {
 		if (in->code != (BPF_JMP | BPF_EXIT) || in->dst || in->src || in->off || in->imm)
 			return jit_fail(c, "malformed exit");
-		jit_epilogue(c, fi, true);
+		jit_epilogue(c, c->unmetered ? &c->ufn : fi, true);
 		c->fallthrough = false;
 		return 1;
 	}
@@ -1212,7 +1443,7 @@ static int jit_jmp(struct jit_ctx *c, uint32_t f, uint32_t i, const struct bpf_i
 		if (t <= i)
 			jit_jump(c, -1, jit_backedge(c, i, (uint32_t)t)); /* jmp pad(target) */
 		else
-			jit_jump(c, -1, (uint32_t)t); /* jmp target */
+			jit_jump(c, -1, jl_insn(c, (uint32_t)t)); /* jmp target */
 		c->fallthrough = false;
 		return 1;
 	}
@@ -1249,11 +1480,13 @@ static int jit_jmp(struct jit_ctx *c, uint32_t f, uint32_t i, const struct bpf_i
 		if (t2 <= i + 1)
 			jit_jump(c, cc ^ 1, jit_backedge(c, i + 1, (uint32_t)t2)); /* j!cc pad(T) */
 		else if (t2 != i + 2)
-			jit_jump(c, cc ^ 1, (uint32_t)t2); /* j!cc T */
+			jit_jump(c, cc ^ 1, jl_insn(c, (uint32_t)t2)); /* j!cc T */
 		return 2;
 	}
 	/* A taken back-edge costs fuel, charged in the target's pad. */
-	jit_jump(c, cc, t > i ? (uint32_t)t : jit_backedge(c, i, (uint32_t)t)); /* jcc target/pad */
+	jit_jump(c, cc,
+	         t > i ? jl_insn(c, (uint32_t)t)
+	               : jit_backedge(c, i, (uint32_t)t)); /* jcc target/pad */
 	return 1;
 }
 
@@ -1508,6 +1741,8 @@ static int jit_emit_one(struct jit_ctx *c, uint32_t f, uint32_t i)
 
 	c->cur_insn = i;
 	c->fallthrough = true;
+	if (jit_r1_forwarded(c, f, i))
+		return 1; /* r1 = rS for an in-line accessor: it reads rS */
 	n = jit_fuse_index_load(c, f, i);
 	if (!n)
 		n = jit_fuse_lea(c, f, i);
@@ -1539,6 +1774,48 @@ static int jit_emit_range(struct jit_ctx *c, uint32_t f, uint32_t i, uint32_t en
 		i += (uint32_t)n;
 	}
 	return 0;
+}
+
+/*
+ * The unmetered copy of function f (rt_jit_unmetered): the same
+ * instructions with their own labels (JB_UNM), the frame and saved
+ * registers the body needs for itself, no r12, no fuel checks (f has no
+ * back-edge and jit_call charges nothing here), no batched runs and no
+ * status at the exits.  Nothing in it can abort (no RT_SIG_MAYABORT or
+ * RT_SIG_FUEL import), so it has no out-of-line code either.
+ */
+static int jit_unmetered_copy(struct jit_ctx *c, uint32_t f)
+{
+	const struct rt_func *rf = &c->p->funcs[f];
+	const struct jit_func *fi = &c->fn[f];
+	struct jit_func *u = &c->ufn;
+	uint32_t i, k;
+	int n = 0;
+
+	memset(u, 0, sizeof(*u));
+	u->stack = fi->stack;
+	u->saved = fi->saved;
+	u->calls = fi->calls;
+	u->frame = fi->own_frame;
+	u->fuel = JIT_FUEL; /* never used */
+	u->pad = u->calls && !((jit_popcount4(u->saved) + u->frame) & 1);
+	c->unmetered = true;
+	c->fallthrough = true;
+	c->rdx_zero = false;
+	c->run_until = 0;
+	jit_label(c, jl_func(c, f, JF_UNMETERED));
+	jit_prologue(c, u);
+	for (i = rf->start; i < rf->end; i += (uint32_t)n) {
+		jit_label(c, jl_blk(c, JB_UNM, i));
+		n = jit_emit_one(c, f, i);
+		if (n < 0)
+			break;
+		for (k = 1; k < (uint32_t)n; k++)
+			c->cur[jl_blk(c, JB_UNM, i + k)] = c->b.len;
+	}
+	x86_int3(&c->b); /* int3: never fall off a function */
+	c->unmetered = false;
+	return n < 0 ? n : 0;
 }
 
 /* One code generation pass; sizes only unless c->b.code is set. */
@@ -1623,6 +1900,11 @@ static int jit_pass(struct jit_ctx *c)
 			return n;
 		if (c->fn[f].flat)
 			jit_flat_aborts(c, f);
+		if (c->fn[f].unmetered) {
+			n = jit_unmetered_copy(c, f);
+			if (n < 0)
+				return n;
+		}
 	}
 	/* Addresses of the imports out of call rel32's reach. */
 	while (c->b.len & 7)
@@ -1712,9 +1994,12 @@ static bool jit_near(uintptr_t target, uintptr_t base, size_t size)
 /* ---- the public face ------------------------------------------------- */
 
 struct jit_entry {
-	uint32_t entry; /* offset of the SysV entry point */
-	uint32_t body;  /* offset of the native function (rt_jit_plain) */
+	uint32_t entry;     /* offset of the SysV entry point */
+	uint32_t body;      /* offset of the native function (rt_jit_plain) */
+	uint32_t unmetered; /* offset of its unmetered copy, if has_unmetered */
+	uint32_t worst;     /* the most fuel the metered entry can charge */
 	bool metered;
+	bool has_unmetered;
 };
 
 struct rt_jit {
@@ -1784,7 +2069,16 @@ static int jit_setup(struct jit_ctx *c, const struct rt_prog *p)
 	for (f = 0; f < p->nfuncs; f++)
 		jit_find_runs(c, f);
 	for (f = 0; f < p->nfuncs; f++) {
-		jit_classify(&c->fn[f]);
+		const struct rt_func *rf = &p->funcs[f];
+		struct jit_func *fi = &c->fn[f];
+
+		jit_classify(fi);
+		/* An unmetered copy for a metered function that cannot run
+		 * out or abort unless its budget is short (rt_jit_unmetered);
+		 * the size limit bounds the extra code and passes. */
+		fi->unmetered = fi->metered && !fi->calls_local && !fi->must_meter &&
+		                rf->end - rf->start <= RT_JIT_UNMETERED_MAX &&
+		                (!fi->backedge || jit_acyclic(c, f));
 		if (c->fn[f].metered)
 			c->any_metered = true;
 		if (c->fn[f].metered && !c->fn[f].flat)
@@ -1907,6 +2201,9 @@ again:
 		j->fn[f].entry = c.prev[jl_func(&c, f, JF_ENTRY)];
 		j->fn[f].body = c.prev[jl_func(&c, f, JF_BODY)];
 		j->fn[f].metered = c.fn[f].metered;
+		j->fn[f].has_unmetered = c.fn[f].unmetered;
+		j->fn[f].unmetered = c.prev[jl_func(&c, f, JF_UNMETERED)];
+		j->fn[f].worst = c.fn[f].ncharged + c.fn[f].nback;
 	}
 	*out = j;
 	j = NULL;
@@ -1934,6 +2231,23 @@ rt_import_fn rt_jit_plain(const struct rt_jit *j, uint32_t func)
 	if (!j || func >= j->nfuncs || j->fn[func].metered)
 		return NULL;
 	return (rt_import_fn)(uintptr_t)(j->code + j->fn[func].body);
+}
+
+rt_import_fn rt_jit_unmetered(const struct rt_jit *j, uint32_t func, uint64_t *worst)
+{
+	uint32_t off;
+
+	if (!j || func >= j->nfuncs)
+		return NULL;
+	if (!j->fn[func].metered)
+		off = j->fn[func].body; /* plain: charges nothing */
+	else if (j->fn[func].has_unmetered)
+		off = j->fn[func].unmetered;
+	else
+		return NULL;
+	if (worst)
+		*worst = j->fn[func].metered ? j->fn[func].worst : 0;
+	return (rt_import_fn)(uintptr_t)(j->code + off);
 }
 
 size_t rt_jit_code_size(const struct rt_jit *j)

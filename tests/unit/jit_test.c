@@ -125,10 +125,51 @@ static const struct rt_sig sig_field = {
 };
 static const struct rt_inline inl_field = {&sig_field, 4, {0, 8, 16, 24}};
 
+/* 10: an honest single read (word k of r1's memory), as the embedder's
+ * MachineTrap accessors are: the call and the JIT's in-line load answer
+ * the same, so both engines can be compared on it.  Not counted in
+ * helper_calls, since only the interpreter calls it. */
+static uint64_t h_word(uint64_t mem, uint64_t k)
+{
+	/* Any C function may leave rdx (eBPF r3, the JIT's status register)
+	 * changed: this one always does, so an entry that forgets to zero
+	 * the status after calling it shows. */
+	__asm__ volatile("mov $0x5a5a, %%edx" ::: "rdx");
+	return ((const uint64_t *)(uintptr_t)mem)[k & 7];
+}
+static const struct rt_sig sig_word = {
+    .name = "word",
+    .fn = (void *)h_word,
+    .nargs = 2,
+    .args = {{.kind = RT_ARG_SCALAR}, {.kind = RT_ARG_SCALAR}},
+    .ret = {.kind = RT_RET_SCALAR},
+    .flags = RT_SIG_PURE,
+};
+static const struct rt_inline inl_word = {&sig_word, 8, {0, 8, 16, 24, 32, 40, 48, 56}};
+
+/* 11: the stack alignment its caller gave it (0 when rsp was 0 mod 16 at
+ * the call, as SysV requires), plus its argument. */
+__attribute__((noinline)) static uint64_t h_align(uint64_t a)
+{
+	helper_calls++;
+	return ((uintptr_t)__builtin_frame_address(0) & 15) + a;
+}
+static const struct rt_sig sig_align = {
+    .name = "align",
+    .fn = (void *)h_align,
+    .nargs = 1,
+    .args = {{.kind = RT_ARG_SCALAR}},
+    .ret = {.kind = RT_RET_SCALAR},
+};
+
 static const struct rt_sig *t_helper(void *arg, int32_t id)
 {
 	(void)arg;
 	switch (id) {
+	case 11:
+		return &sig_align;
+	case 10:
+		return &sig_word;
 	case 9:
 		return &sig_field;
 	case 8:
@@ -1077,6 +1118,422 @@ static void callee_saved(void)
 	}
 }
 
+/* ---- free imports and unmetered entries ----------------------------- */
+
+static const uint64_t words[8] = {10, 20, 30, 40, 50, 60, 70, 80};
+
+/* Every budget from 0 to max on both engines, with r1 = words. */
+static void sweep_budgets_mem(const char *text, uint64_t max, int line)
+{
+	struct rt_prog *p = build(text);
+	uint64_t fuel;
+
+	if (!p) {
+		printf("  (program at line %d did not build)\n", line);
+		CHECK(p != NULL);
+		return;
+	}
+	for (fuel = 0; fuel <= max; fuel++)
+		if (!run_both_args(p, 0, words, sizeof(words), NULL, fuel, NULL)) {
+			printf("  (program at line %d, budget %llu)\n", line,
+			       (unsigned long long)fuel);
+			CHECK(!"interpreter and JIT disagree");
+			break;
+		}
+	rt_prog_free(p);
+}
+
+/* A single-read import (rt_import_free) costs no fuel on either engine,
+ * in line or called, alone, in a loop or between batched calls. */
+static void free_imports_cost_nothing(void)
+{
+	CHECK_EQ(rt_inline_register(&inl_word), 0);
+	CHECK(rt_import_free(&sig_word));
+	CHECK(!rt_import_free(&sig_sum5));   /* no in-line form */
+	CHECK(!rt_import_free(&sig_unwind)); /* abortable */
+	CHECK(!rt_import_free(NULL));
+	/* In line: a budget of 0 is enough. */
+	expect_full("mov %r2, 3\ncall 10\nexit", words, sizeof(words), NULL, 0, 40, RT_RUN_OK,
+	            __LINE__);
+	/* Called (r2 not a constant the JIT sees): still free. */
+	expect_full("mov %r3, 5\nmov %r2, %r3\ncall 10\nexit", words, sizeof(words), NULL, 0, 60,
+	            RT_RUN_OK, __LINE__);
+	/* Between charged calls (a batched run): only llabs counts. */
+	sweep_budgets_mem("mov %r6, %r1\nmov %r2, 1\ncall 10\nmov %r1, %r0\ncall 7\n"
+	                  "mov %r1, %r6\nmov %r2, 4\ncall 10\nmov %r1, %r0\ncall 7\n"
+	                  "mov %r1, %r6\nmov %r7, 6\nmov %r2, %r7\ncall 10\nmov %r1, %r0\n"
+	                  "call 7\nexit",
+	                  4, __LINE__);
+	/* In a loop (the back-edges alone are charged), in line and called. */
+	sweep_budgets_mem("mov %r6, %r1\nmov %r7, 0\nmov %r8, 0\nl:\nmov %r1, %r6\n"
+	                  "mov %r2, 2\ncall 10\nadd %r7, %r0\nmov %r1, %r6\nmov %r2, %r8\n"
+	                  "call 10\nadd %r7, %r0\nadd %r8, 1\njlt %r8, 3, l\nmov %r0, %r7\n"
+	                  "exit",
+	                  4, __LINE__);
+}
+
+/* A guard that calls only an in-line accessor (MachineTrap.Number's
+ * shape: user/ext/xas.c's is_xas) is plain: no fuel, no status, a C
+ * function of its context. */
+static void guard_with_inline_accessor_is_plain(void)
+{
+	static const char guard[] = "mov %r2, 0\ncall 10\nadd %r0, -20\nmov %r1, %r0\n"
+	                            "mov %r0, 1\njlt %r1, 3, +1\nmov %r0, 0\nexit";
+	/* The accessor called instead (r2 not a known constant): free, but a
+	 * call, so metered (a C callee may change r9); its unmetered entry
+	 * has nothing to charge, and its status is zeroed after the call
+	 * clobbered rdx. */
+	static const char called[] = "mov %r2, %r1\nsub %r2, %r1\nadd %r2, 2\ncall 10\nexit";
+	struct rt_prog *p = build(guard), *q = build(called);
+	struct rt_jit *j = NULL, *jq = NULL;
+	char err[256] = "";
+
+	CHECK_EQ(rt_inline_register(&inl_word), 0);
+	CHECK(p && q);
+	if (!p || !q || rt_jit_compile(p, &j, err, sizeof(err)) ||
+	    rt_jit_compile(q, &jq, err, sizeof(err))) {
+		printf("  %s\n", err);
+		CHECK(!"did not compile");
+	} else {
+		uint64_t (*g)(uint64_t) = (uint64_t(*)(uint64_t))(uintptr_t)rt_jit_plain(j, 0);
+		uint64_t mem[8], worst = 99, nr;
+		struct rt_jit_ret r;
+
+		CHECK(g != NULL);
+		CHECK(rt_jit_unmetered(j, 0, &worst) == rt_jit_plain(j, 0));
+		CHECK_EQ(worst, 0);
+		memcpy(mem, words, sizeof(mem));
+		for (nr = 15; g && nr < 26; nr++) {
+			mem[0] = nr;
+			CHECK_EQ(g((uintptr_t)mem), nr - 20 < 3);
+			CHECK(run_both_args(p, 0, mem, sizeof(mem), NULL, 0, NULL));
+		}
+		CHECK(rt_jit_plain(jq, 0) == NULL);
+		r = rt_jit_entry(jq, 0)((uintptr_t)words, 0, 77, 0, 0, 0);
+		CHECK_EQ(r.r0, 30);
+		CHECK_EQ(r.status, RT_RUN_OK);
+		worst = 99;
+		CHECK(rt_jit_unmetered(jq, 0, &worst) != NULL);
+		CHECK_EQ(worst, 0);
+		if (rt_jit_unmetered(jq, 0, NULL))
+			CHECK_EQ(rt_jit_unmetered(jq, 0, NULL)((uintptr_t)words, 0, 0, 0, 0), 30);
+		CHECK(run_both_args(q, 0, words, sizeof(words), NULL, 0, NULL));
+	}
+	rt_jit_free(j);
+	rt_jit_free(jq);
+	rt_prog_free(p);
+	rt_prog_free(q);
+}
+
+/* `r1 = rS` before an in-line accessor is dropped and the load reads rS
+ * (jit_r1_forwarded); every neighbour that must keep the mov still works. */
+static void inline_accessor_reads_the_source(void)
+{
+	static const uint8_t from_rbx[] = {0x48, 0x8b, 0x43, 0x18}; /* mov rax, [rbx+24] */
+	static const uint8_t mov_rdi_rbx[] = {0x48, 0x89, 0xdf};    /* mov rdi, rbx */
+	struct rt_prog *p;
+	struct rt_jit *j = NULL;
+	char err[256] = "";
+
+	CHECK_EQ(rt_inline_register(&inl_word), 0);
+	expect_full("mov %r6, %r1\nmov %r1, %r6\nmov %r2, 3\ncall 10\nexit", words, sizeof(words),
+	            NULL, FUEL, 40, RT_RUN_OK, __LINE__);
+	expect_full("mov %r2, 1\nmov %r7, %r1\nmov %r1, %r7\ncall 10\nexit", words, sizeof(words),
+	            NULL, FUEL, 20, RT_RUN_OK, __LINE__);
+	/* r2 is both the source and set in between: the mov stays. */
+	expect_full("mov %r2, %r1\nmov %r1, %r2\nmov %r2, 4\ncall 10\nexit", words, sizeof(words),
+	            NULL, FUEL, 50, RT_RUN_OK, __LINE__);
+	/* r0 as the source, and two accessors in a row from r9. */
+	expect_full("mov %r0, %r1\nmov %r9, %r1\nmov %r1, %r0\nmov %r2, 2\ncall 10\n"
+	            "mov %r6, %r0\nmov %r1, %r9\nmov %r2, 7\ncall 10\nadd %r0, %r6\nexit",
+	            words, sizeof(words), NULL, FUEL, 30 + 80, RT_RUN_OK, __LINE__);
+	/* A jump lands between the mov and the call: the mov stays. */
+	expect_full("mov %r6, %r1\nmov %r1, %r6\njeq %r6, 0, +1\nl:\nmov %r2, 5\ncall 10\nexit",
+	            words, sizeof(words), NULL, FUEL, 60, RT_RUN_OK, __LINE__);
+	/* Something else in between: the mov stays. */
+	expect_full("mov %r6, %r1\nmov %r1, %r6\nmov %r3, 1\nmov %r2, 6\ncall 10\nexit", words,
+	            sizeof(words), NULL, FUEL, 70, RT_RUN_OK, __LINE__);
+	/* The code: the load from rbx (r6), no mov into rdi. */
+	p = build("mov %r6, %r1\nmov %r1, %r6\nmov %r2, 3\ncall 10\nexit");
+	CHECK(p != NULL);
+	if (p && rt_jit_compile(p, &j, err, sizeof(err)) == 0) {
+		const uint8_t *code = rt_jit_code(j);
+		size_t n = rt_jit_code_size(j), k;
+		bool load = false, mov = false;
+
+		for (k = 0; k + 4 <= n; k++) {
+			load |= !memcmp(code + k, from_rbx, sizeof(from_rbx));
+			mov |= !memcmp(code + k, mov_rdi_rbx, sizeof(mov_rdi_rbx));
+		}
+		CHECK(load);
+		CHECK(!mov);
+	}
+	rt_jit_free(j);
+	rt_prog_free(p);
+}
+
+/* A handler of on_xas's shape: the number and arguments through the
+ * in-line accessor, then one of three paths of ordinary calls (sum5,
+ * llabs, the alignment probe), two of them ending by a backward jump to a
+ * shared exit as clang lays out on_xas (no cycle, but each costs fuel).
+ * 4 charged calls + 2 backward jumps; at most 3 units on a path. */
+static const char xas_like[] =
+    "mov %r6, %r1\nmov %r2, 0\ncall 10\nja start\ndone:\nexit\n"
+    "start:\njne %r0, 1, other\n"
+    "mov %r1, %r6\nmov %r2, 1\ncall 10\nmov %r7, %r0\n"
+    "mov %r1, %r6\nmov %r2, 2\ncall 10\nmov %r1, %r7\n"
+    "mov %r2, %r0\nmov %r3, 3\nmov %r4, 4\nmov %r5, 5\ncall 1\nja done\n"
+    "other:\njne %r0, 2, last\nmov %r1, %r6\nmov %r2, 3\ncall 10\n"
+    "mov %r1, %r0\ncall 7\nmov %r1, %r0\nmov %r2, 1\nmov %r3, 0\n"
+    "mov %r4, 0\nmov %r5, 0\ncall 1\njne %r0, -1, done\nmov %r0, 0\nexit\n"
+    "last:\nmov %r1, %r6\nmov %r2, 5\ncall 10\nmov %r6, %r0\n"
+    "stdw [%r10-8], 9\nmov %r1, 7\ncall 11\nadd %r0, %r6\n"
+    "ldxdw %r1, [%r10-8]\nadd %r0, %r1\nexit";
+
+/* rt_jit_unmetered on a loop-free handler: the same r0 and helper calls
+ * as the metered entry and the interpreter for many inputs, and *worst at
+ * least the fuel the metered run used. */
+static void unmetered_entry_matches_metered(void)
+{
+	struct rt_prog *p = build(xas_like);
+	struct rt_jit *j = NULL;
+	char err[256] = "";
+	uint64_t seed = 12345, worst = 0, maxused = 0;
+	rt_import_fn u;
+	unsigned k, w;
+
+	CHECK_EQ(rt_inline_register(&inl_word), 0);
+	CHECK(p != NULL);
+	if (!p || rt_jit_compile(p, &j, err, sizeof(err))) {
+		printf("  %s\n", err);
+		CHECK(!"did not compile");
+		rt_prog_free(p);
+		return;
+	}
+	CHECK(rt_jit_plain(j, 0) == NULL); /* metered: it calls the kernel */
+	u = rt_jit_unmetered(j, 0, &worst);
+	CHECK(u != NULL);
+	CHECK_EQ(worst, 6);
+	for (k = 0; u && k < 200; k++) {
+		uint64_t mem[8], r0, calls, used;
+		struct outcome o;
+
+		for (w = 0; w < 8; w++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			mem[w] = seed >> (k & 31);
+		}
+		mem[0] = k % 4;
+		if (!run_both_args(p, 0, mem, sizeof(mem), NULL, FUEL, &o)) {
+			printf("  (input %u)\n", k);
+			CHECK(!"interpreter and JIT disagree");
+			break;
+		}
+		helper_calls = 0;
+		r0 = u((uintptr_t)mem, 0, 0, 0, 0);
+		calls = helper_calls;
+		CHECK_EQ(r0, o.run.r0);
+		CHECK_EQ(calls, o.helper_calls);
+		CHECK_EQ(o.run.status, RT_RUN_OK);
+		used = FUEL - o.run.fuel;
+		CHECK(used <= worst);
+		if (used > maxused)
+			maxused = used;
+	}
+	CHECK_EQ(maxused, 3);
+	rt_jit_free(j);
+	rt_prog_free(p);
+	/* Fuel parity at every budget up to and past worst, on every path. */
+	for (k = 1; k <= 3; k++) {
+		uint64_t mem[8];
+		uint64_t fuel;
+
+		memcpy(mem, words, sizeof(mem));
+		mem[0] = k;
+		p = build(xas_like);
+		for (fuel = 0; p && fuel <= 7; fuel++)
+			if (!run_both_args(p, 0, mem, sizeof(mem), NULL, fuel, NULL)) {
+				printf("  (path %u, budget %llu)\n", k, (unsigned long long)fuel);
+				CHECK(!"interpreter and JIT disagree");
+				break;
+			}
+		rt_prog_free(p);
+	}
+}
+
+/* What gets an unmetered entry and what does not. */
+static void unmetered_entry_only_when_safe(void)
+{
+	static const struct {
+		const char *text;
+		uint32_t func;
+		bool has;
+		uint64_t worst;
+	} c[] = {
+	    {"mov %r0, %r1\nexit", 0, true, 0},                               /* plain */
+	    {"mov %r1, 1\ncall 7\ncall 7\ncall 7\nexit", 0, true, 3},         /* a batched run */
+	    {"mov %r0, 0\nl:\nadd %r0, 1\njlt %r0, 3, l\nexit", 0, false, 0}, /* a loop */
+	    {"mov %r6, 0\nl:\nmov %r1, 1\ncall 7\nadd %r6, 1\njlt %r6, 3, l\nexit", 0, false, 0},
+	    {"mov %r1, 1\ncall 6\nexit", 0, false, 0}, /* RT_SIG_MAYABORT */
+	    {"mov %r1, 1\ncall 8\nexit", 0, false, 0}, /* RT_SIG_FUEL */
+	    {"mov %r1, 1\ncall local f\nexit\nf:\nmov %r1, 2\ncall 7\nexit", 0, false, 0},
+	    /* ... whose callee calls only imports: a copy of its own. */
+	    {"mov %r1, 1\ncall local f\nexit\nf:\nmov %r1, 2\ncall 7\nexit", 1, true, 1},
+	    {"mov %r0, 1\nexit", 1, false, 0}, /* no such function */
+	    /* Backward jumps to shared tails, no cycle: 1 call + 2 jumps. */
+	    {"jeq %r1, 0, a\nmov %r1, -3\ncall 7\nja b\nc:\nexit\nb:\nadd %r0, 1\nja c\n"
+	     "a:\nmov %r0, 9\nja c",
+	     0, true, 3},
+	    /* A cycle through a forward and a backward jump. */
+	    {"mov %r1, 1\ncall 7\nb:\njeq %r0, 0, a\nexit\na:\nja b", 0, false, 0},
+	};
+	char big[RT_JIT_UNMETERED_MAX * 12 + 64];
+	unsigned k, n;
+	int len;
+
+	sig_shared.fn = (void *)h_sum5; /* compiled, never run */
+	for (k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		struct rt_prog *p = build(c[k].text);
+		struct rt_jit *j = NULL;
+		char err[256] = "";
+		uint64_t worst = 77;
+		rt_import_fn u;
+
+		CHECK(p != NULL);
+		if (!p || rt_jit_compile(p, &j, err, sizeof(err))) {
+			printf("  %s (case %u)\n", err, k);
+			CHECK(!"did not compile");
+			rt_prog_free(p);
+			continue;
+		}
+		u = rt_jit_unmetered(j, c[k].func, &worst);
+		if ((u != NULL) != c[k].has || (c[k].has && worst != c[k].worst))
+			printf("  (case %u)\n", k);
+		CHECK_EQ(u != NULL, c[k].has);
+		CHECK_EQ(worst, c[k].has ? c[k].worst : 77);
+		if (u && k == 7)
+			CHECK_EQ(u(5, 0, 0, 0, 0), 2); /* llabs(2) */
+		if (u && k == 9) {
+			CHECK_EQ(u(0, 0, 0, 0, 0), 9);
+			CHECK_EQ(u(5, 0, 0, 0, 0), 4);
+		}
+		rt_jit_free(j);
+		rt_prog_free(p);
+	}
+	sig_shared.fn = NULL;
+	CHECK(rt_jit_unmetered(NULL, 0, NULL) == NULL);
+	/* The engines agree on the backward jumps' fuel at every budget. */
+	for (k = 0; k <= 5; k += 5) {
+		const uint64_t a[5] = {k, 0, 0, 0, 0};
+
+		sweep_budgets(c[9].text, a, 4, __LINE__);
+	}
+	/* The size limit: RT_JIT_UNMETERED_MAX instructions get a copy, one
+	 * more does not. */
+	for (n = RT_JIT_UNMETERED_MAX; n <= RT_JIT_UNMETERED_MAX + 1; n++) {
+		struct rt_prog *p;
+		struct rt_jit *j = NULL;
+		char err[256] = "";
+		uint64_t worst = 0;
+		rt_import_fn u;
+
+		len = snprintf(big, sizeof(big), "mov %%r1, -4\ncall 7\n");
+		for (k = 3; k < n; k++)
+			len += snprintf(big + len, sizeof(big) - (size_t)len, "add %%r0, 1\n");
+		snprintf(big + len, sizeof(big) - (size_t)len, "exit\n");
+		p = build(big);
+		CHECK(p != NULL);
+		if (!p || rt_jit_compile(p, &j, err, sizeof(err))) {
+			printf("  %s\n", err);
+			CHECK(!"did not compile");
+		} else {
+			CHECK_EQ(p->ninsns, n);
+			u = rt_jit_unmetered(j, 0, &worst);
+			CHECK_EQ(u != NULL, n == RT_JIT_UNMETERED_MAX);
+			if (u)
+				CHECK_EQ(u(0, 0, 0, 0, 0), 4 + (n - 3));
+		}
+		rt_jit_free(j);
+		rt_prog_free(p);
+	}
+}
+
+/* The unmetered entry called from C with 1 to 5 arguments (the rest set
+ * by the program), and keeping every callee-saved register. */
+static void unmetered_entry_is_c(void)
+{
+	static const char *progs[5] = {
+	    "mov %r2, 0\nmov %r3, 0\nmov %r4, 0\nmov %r5, 0\ncall 1\nexit",
+	    "mov %r3, 0\nmov %r4, 0\nmov %r5, 0\ncall 1\nexit",
+	    "mov %r4, 0\nmov %r5, 0\ncall 1\nexit",
+	    "mov %r5, 0\ncall 1\nexit",
+	    "call 1\nexit",
+	};
+	static const char saved[] = "mov %r6, 1\nmov %r7, 2\nmov %r8, 3\nmov %r9, 4\nmov %r1, 0\n"
+	                            "call 7\nstdw [%r10-8], 5\nldxdw %r0, [%r10-8]\nadd %r0, %r6\n"
+	                            "exit";
+	struct rt_prog *p;
+	struct rt_jit *j;
+	char err[256] = "";
+	unsigned n;
+
+	for (n = 1; n <= 5; n++) {
+		rt_import_fn u;
+		uint64_t worst = 0;
+
+		p = build(progs[n - 1]);
+		j = NULL;
+		CHECK(p != NULL);
+		if (!p || rt_jit_compile(p, &j, err, sizeof(err))) {
+			printf("  %s\n", err);
+			CHECK(!"did not compile");
+			rt_prog_free(p);
+			continue;
+		}
+		u = rt_jit_unmetered(j, 0, &worst);
+		CHECK(u != NULL);
+		CHECK_EQ(worst, 1);
+		helper_calls = 0;
+		switch (u ? n : 0) {
+		case 1:
+			CHECK_EQ(((uint64_t(*)(uint64_t))(uintptr_t)u)(7), 7);
+			break;
+		case 2:
+			CHECK_EQ(((uint64_t(*)(uint64_t, uint64_t))(uintptr_t)u)(7, 11), 7 + 22);
+			break;
+		case 3:
+			CHECK_EQ(
+			    ((uint64_t(*)(uint64_t, uint64_t, uint64_t))(uintptr_t)u)(7, 11, 13),
+			    7 + 22 + 39);
+			break;
+		case 4:
+			CHECK_EQ(((uint64_t(*)(uint64_t, uint64_t, uint64_t, uint64_t))(
+			             uintptr_t)u)(7, 11, 13, 17),
+			         7 + 22 + 39 + 68);
+			break;
+		case 5:
+			CHECK_EQ(u(7, 11, 13, 17, 19), 7 + 22 + 39 + 68 + 95);
+			break;
+		}
+		CHECK_EQ(helper_calls, u ? 1 : 0);
+		rt_jit_free(j);
+		rt_prog_free(p);
+	}
+	p = build(saved);
+	j = NULL;
+	CHECK(p != NULL);
+	if (p && rt_jit_compile(p, &j, err, sizeof(err)) == 0) {
+		rt_import_fn u = rt_jit_unmetered(j, 0, NULL);
+
+		CHECK(u != NULL);
+		if (u) {
+			CHECK_EQ(jit_test_call_checked((void *)u, 100), 0);
+			CHECK_EQ(u(0, 0, 0, 0, 0), 6);
+		}
+	}
+	rt_jit_free(j);
+	rt_prog_free(p);
+}
+
 static void refusals(void)
 {
 	static const struct bpf_insn bad_op[] = {
@@ -1456,6 +1913,12 @@ int main(void)
 	RUN(jmp_on_r10_without_stack_gets_a_frame);
 	RUN(peepholes);
 	RUN(callee_saved);
+	RUN(free_imports_cost_nothing);
+	RUN(guard_with_inline_accessor_is_plain);
+	RUN(inline_accessor_reads_the_source);
+	RUN(unmetered_entry_matches_metered);
+	RUN(unmetered_entry_only_when_safe);
+	RUN(unmetered_entry_is_c);
 	RUN(refusals);
 	RUN(stopped_runs_release_references);
 	RUN(differential_conformance);
