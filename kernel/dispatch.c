@@ -29,7 +29,11 @@
  * it is not inside a raise.  The raise path writes only its own CPU's
  * counters, so it never waits and needs no fence.
  *
- * Extension handlers are called through the JIT ABI with a fuel budget.  An
+ * Extension handlers are called through the JIT ABI with a fuel budget,
+ * unless the installer offered a native form that the binding's fuel covers
+ * (dispatch_install_req: plain, unmetered, an inline guard test): then as
+ * native code, which cannot abort (dispatch_guard_forms, dispatch_handler_
+ * form; an unmetered one that calls imports keeps the set ephemeral).  An
  * aborted run (rt_status != RT_RUN_OK) does not count as fired; the
  * references it acquired through interfaces are released from the
  * invocation's ledger (dispatch_note_acquire) and the binding's abort policy
@@ -59,13 +63,22 @@ struct dispatch_binding {
 	struct dispatch_event *ev;
 	const struct module *owner;
 	struct dispatch_proc handler;
-	rt_import_fn plain; /* handler.jit's plain C entry (install_req), or NULL */
+	/* handler.jit's native form (install_req: plain or unmetered, and the
+	 * binding's fuel covers its worst case), or NULL; pcalls: it calls
+	 * interface procedures (unmetered), so it runs with preemption off. */
+	rt_import_fn plain;
+	bool pcalls;
 	void *closure;
 	uint32_t options;
 	uint64_t fuel;
 	enum dispatch_abort_policy policy;
 	struct dispatch_guard guards[DISPATCH_MAX_GUARDS];
-	rt_import_fn gplain[DISPATCH_MAX_GUARDS]; /* their plain C entries, or NULL */
+	rt_import_fn gplain[DISPATCH_MAX_GUARDS]; /* their native forms, or NULL */
+	bool gcalls[DISPATCH_MAX_GUARDS];         /* ... that call interface procedures */
+	/* The installer's extension guard as an inline test (install_req's
+	 * guard_test), at index gtest_at (DISPATCH_MAX_GUARDS: none). */
+	struct dispatch_test gtest;
+	uint32_t gtest_at;
 	uint32_t nguards;
 	bool installed;
 	bool disabled;   /* atomic: set by the raise path on abort */
@@ -77,6 +90,7 @@ struct dispatch_gentry {
 	rt_jit_fn jit;
 	void *closure;
 	bool has_closure;
+	bool calls; /* native is extension code that calls imports: preemption off */
 };
 
 struct dispatch_entry {
@@ -84,6 +98,7 @@ struct dispatch_entry {
 	rt_jit_fn jit;
 	void *closure;
 	bool has_closure;
+	bool calls; /* as in dispatch_gentry */
 	bool async; /* handed to the async runner, not run by the raise */
 	uint8_t nguards;
 	uint64_t fuel;
@@ -742,24 +757,40 @@ int dispatch_raise(struct dispatch_event *ev, const uint64_t args[5], struct dis
 
 /* ------------------------------------------------------------ set build */
 
+/* An extension entry with a native form (plain or unmetered, and within
+ * the binding's fuel) is called as the C function it is. */
 static void dispatch_fill_entry(struct dispatch_entry *e, const struct dispatch_proc *p,
-                                rt_import_fn plain, void *closure, bool has_closure, uint64_t fuel)
+                                rt_import_fn plain, bool calls, void *closure, bool has_closure,
+                                uint64_t fuel)
 {
-	/* A plain extension entry is called as the C function it is. */
 	e->jit = plain ? NULL : p->jit;
 	e->native = plain ? (dispatch_fn)plain : p->jit ? NULL : (dispatch_fn)p->sig->fn;
+	e->calls = plain && calls;
 	e->closure = closure;
 	e->has_closure = has_closure;
 	e->fuel = fuel;
 }
 
-static void dispatch_fill_guard(struct dispatch_gentry *x, const struct dispatch_guard *g,
-                                rt_import_fn plain)
+static void dispatch_fill_guard(struct dispatch_gentry *x, const struct dispatch_binding *b,
+                                uint32_t g)
 {
-	x->jit = plain ? NULL : g->proc.jit;
-	x->native = plain ? (dispatch_fn)plain : g->proc.jit ? NULL : (dispatch_fn)g->proc.sig->fn;
-	x->closure = g->closure;
-	x->has_closure = g->has_closure;
+	const struct dispatch_guard *bg = &b->guards[g];
+	rt_import_fn plain = b->gplain[g];
+
+	if (g == b->gtest_at) {
+		/* The extension guard's meaning, tested instead of run: the
+		 * routine compares in line (dispatch_generate). */
+		*x = (struct dispatch_gentry){dispatch_test_eval, NULL, (void *)&b->gtest, true,
+		                              false};
+		return;
+	}
+	x->jit = plain ? NULL : bg->proc.jit;
+	x->native = plain          ? (dispatch_fn)plain
+	            : bg->proc.jit ? NULL
+	                           : (dispatch_fn)bg->proc.sig->fn;
+	x->calls = plain && b->gcalls[g];
+	x->closure = bg->closure;
+	x->has_closure = bg->has_closure;
 }
 
 static bool dispatch_runnable(const struct dispatch_binding *b)
@@ -861,7 +892,7 @@ static struct dispatch_set *dispatch_build(struct dispatch_event *ev)
 	s->exclusive = ev->exclusive;
 	if (ev->has_default) {
 		s->has_default = true;
-		dispatch_fill_entry(&s->def, &ev->default_handler, NULL, ev->default_closure,
+		dispatch_fill_entry(&s->def, &ev->default_handler, NULL, false, ev->default_closure,
 		                    ev->default_has_closure, ev->default_fuel);
 	}
 	for (struct dispatch_binding *b = ev->bindings; b; b = b->next) {
@@ -869,22 +900,23 @@ static struct dispatch_set *dispatch_build(struct dispatch_event *ev)
 		if (!dispatch_runnable(b))
 			continue;
 		e = &s->e[i++];
-		dispatch_fill_entry(e, &b->handler, b->plain, b->closure,
+		dispatch_fill_entry(e, &b->handler, b->plain, b->pcalls, b->closure,
 		                    b->options & DISPATCH_CLOSURE, b->fuel);
 		e->b = b;
 		e->nguards = (uint8_t)b->nguards;
 		for (uint32_t g = 0; g < b->nguards; g++) {
-			const struct dispatch_guard *bg = &b->guards[g];
-			dispatch_fill_guard(&e->g[g], bg, b->gplain[g]);
+			dispatch_fill_guard(&e->g[g], b, g);
 			if (e->g[g].jit)
 				native = false;
 		}
 		e->async = b->options & DISPATCH_ASYNC;
 		async |= e->async;
-		if (e->jit)
+		/* Extension code runs with preemption off: metered entries and
+		 * native forms that call interface procedures. */
+		if (e->jit || e->calls)
 			s->ephemeral = true;
 		for (uint32_t g = 0; g < e->nguards; g++)
-			s->ephemeral |= e->g[g].jit != NULL;
+			s->ephemeral |= e->g[g].jit || e->g[g].calls;
 		if (e->jit || e->async)
 			native = false;
 		if (e->jit || e->has_closure || e->nguards || e->async)
@@ -895,8 +927,8 @@ static struct dispatch_set *dispatch_build(struct dispatch_event *ev)
 	                   : dispatch_walk_general;
 	s->ephemeral |= s->has_default && s->def.jit;
 	s->limbo.is_set = true;
-	s->direct =
-	    n == 1 && !s->e[0].jit && !s->e[0].has_closure && !s->e[0].nguards && !s->e[0].async;
+	s->direct = n == 1 && !s->e[0].jit && !s->e[0].calls && !s->e[0].has_closure &&
+	            !s->e[0].nguards && !s->e[0].async;
 	if (s->direct)
 		s->ephemeral = false; /* its default never runs: the one handler always fires */
 	if (!s->direct && dispatch_codegen && !async)
@@ -1001,6 +1033,7 @@ static struct dispatch_binding *dispatch_new_binding(struct dispatch_event *ev,
 	b->owner = owner;
 	b->handler = *h;
 	b->fuel = ev->default_fuel;
+	b->gtest_at = DISPATCH_MAX_GUARDS;
 	return b;
 }
 
@@ -1355,6 +1388,56 @@ static void dispatch_unlink(struct dispatch_event *ev, struct dispatch_binding *
 	b->next = b->prev = NULL;
 }
 
+/* The native forms an installer offers for an extension handler or guard
+ * (install_req: plain, unmetered, guard_test) are for extension entries
+ * only, one per procedure, and a guard test must be well formed for ev. */
+static int dispatch_check_native_forms(const struct rt_sig *ev,
+                                       const struct dispatch_install_req *req)
+{
+	bool gext = req->guard && req->guard->proc.jit;
+
+	if ((req->plain && req->unmetered) || (req->guard_plain && req->guard_unmetered))
+		return -EINVAL;
+	if ((req->plain || req->unmetered) && !req->handler.jit)
+		return -EINVAL;
+	if ((req->guard_plain || req->guard_unmetered || req->guard_test) && !gext)
+		return -EINVAL;
+	if (req->guard_test) {
+		struct dispatch_guard t = {
+		    {&dispatch_test_sig, NULL, NULL}, (void *)req->guard_test, true};
+
+		return dispatch_check_test(ev, &t);
+	}
+	return 0;
+}
+
+/* The installer's extension guard (at index b->nguards, about to be added):
+ * its inline test or native form when b's fuel covers its worst case. */
+static void dispatch_guard_forms(struct dispatch_binding *b, const struct dispatch_install_req *req)
+{
+	uint32_t g = b->nguards;
+
+	if (!req->guard->proc.jit || b->fuel < req->guard_worst)
+		return;
+	if (req->guard_test) {
+		b->gtest = *req->guard_test;
+		b->gtest_at = g;
+		return;
+	}
+	b->gplain[g] = req->guard_plain ? req->guard_plain : req->guard_unmetered;
+	b->gcalls[g] = req->guard_unmetered != NULL;
+}
+
+/* The same for the handler. */
+static void dispatch_handler_form(struct dispatch_binding *b,
+                                  const struct dispatch_install_req *req)
+{
+	if (!req->handler.jit || b->fuel < req->worst)
+		return;
+	b->plain = req->plain ? req->plain : req->unmetered;
+	b->pcalls = req->unmetered != NULL;
+}
+
 int dispatch_install(struct dispatch_event *ev, const struct dispatch_install_req *req,
                      const struct module *requester, struct dispatch_binding **out)
 {
@@ -1388,6 +1471,8 @@ int dispatch_install(struct dispatch_event *ev, const struct dispatch_install_re
 	                                                    req->guard->has_closure, true))) {
 		goto out_unlock;
 	}
+	if ((err = dispatch_check_native_forms(ev->sig, req)))
+		goto out_unlock;
 	for (struct dispatch_binding *x = ev->bindings; x; x = x->next)
 		if (x->owner == requester && dispatch_same_proc(&x->handler, &req->handler) &&
 		    x->closure == (closure ? req->closure : NULL)) {
@@ -1446,10 +1531,10 @@ int dispatch_install(struct dispatch_event *ev, const struct dispatch_install_re
 	for (uint32_t i = 0; i < d.nimposed; i++)
 		b->guards[b->nguards++] = d.imposed[i];
 	if (req->guard) {
-		b->gplain[b->nguards] = req->guard->proc.jit ? req->guard_plain : NULL;
+		dispatch_guard_forms(b, req);
 		b->guards[b->nguards++] = *req->guard;
 	}
-	b->plain = req->handler.jit ? req->plain : NULL;
+	dispatch_handler_form(b, req);
 	b->installed = true;
 	dispatch_link(ev, b, req->anchor);
 	if ((err = dispatch_rebuild(ev))) {
@@ -1593,12 +1678,12 @@ int dispatch_run_async(struct dispatch_binding *b, const uint64_t a[5], uint64_t
 		ran = -ENOENT;
 		goto out;
 	}
-	dispatch_fill_entry(&e, &b->handler, b->plain, b->closure, b->options & DISPATCH_CLOSURE,
-	                    b->fuel);
+	dispatch_fill_entry(&e, &b->handler, b->plain, b->pcalls, b->closure,
+	                    b->options & DISPATCH_CLOSURE, b->fuel);
 	e.b = b;
 	e.nguards = (uint8_t)b->nguards;
 	for (uint32_t g = 0; g < b->nguards; g++)
-		dispatch_fill_guard(&e.g[g], &b->guards[g], b->gplain[g]);
+		dispatch_fill_guard(&e.g[g], b, g);
 	if (e.nguards && !dispatch_guards_hold(&e, a, false))
 		goto out;
 	if (e.jit) {
@@ -1668,6 +1753,22 @@ bool dispatch_binding_disabled(const struct dispatch_binding *b)
 uint32_t dispatch_binding_aborts(const struct dispatch_binding *b)
 {
 	return __atomic_load_n(&b->aborts, __ATOMIC_RELAXED);
+}
+
+uint32_t dispatch_binding_forms(const struct dispatch_binding *b)
+{
+	uint32_t f = 0;
+
+	if (!b)
+		return 0;
+	if (b->plain)
+		f |= DISPATCH_FORM_NATIVE_HANDLER;
+	for (uint32_t g = 0; g < b->nguards; g++)
+		if (b->gplain[g])
+			f |= DISPATCH_FORM_NATIVE_GUARD;
+	if (b->gtest_at < b->nguards)
+		f |= DISPATCH_FORM_INLINE_GUARD;
+	return f;
 }
 
 const struct module *dispatch_binding_owner(const struct dispatch_binding *b)

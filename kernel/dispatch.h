@@ -49,13 +49,14 @@
  * static function that disables preemption (arch_preempt_inc, one
  * instruction) before it loads the routine and jumps to it, so nothing can
  * reclaim the routine between the load and its first instruction.  A set
- * with extension code (a metered extension handler, guard or default) runs
+ * with extension code (a metered extension handler, guard or default, or
+ * the unmetered form of one that calls interface procedures) runs
  * entirely with preemption disabled: its ledger frames and the CPU's raise
  * nesting are never interleaved with another strand's, and the strand does
  * not migrate (bounded: extension code runs on fuel, SPIN's EPHEMERAL
  * handlers); it re-enables on the way out and reschedules if an interrupt
- * asked for it.  A set of native code only (plain extension entries count
- * as native) re-enables preemption as soon as it has counted itself in the
+ * asked for it.  A set of native code only (plain extension entries and
+ * inline tests count as native) re-enables preemption as soon as it has counted itself in the
  * CPU's nesting, because its native handlers may block (a system call that
  * sleeps): such handlers must not migrate while inside the raise (pin the
  * strand) on SMP.  dispatch_preempt_depth() is this CPU's depth (hosted
@@ -163,6 +164,28 @@ struct dispatch_install_req {
 	 * neither run out of fuel nor abort nor acquire anything).  The
 	 * dispatcher then calls it as it calls native code. */
 	rt_import_fn plain, guard_plain;
+	/* Optional, the same for entries that call interface procedures
+	 * (rt_jit_unmetered: loop-free, no import that may abort or that
+	 * meters): a native entry that charges no fuel and cannot abort.
+	 * Called with no budget, no status test and no ledger frame, so the
+	 * installer must not offer one for a program that imports procedures
+	 * that acquire or release references (the metered entry keeps its
+	 * frame).  Unlike a plain entry it runs with preemption disabled, as
+	 * metered code does: the procedures it calls expect that. */
+	rt_import_fn unmetered, guard_unmetered;
+	/* The most fuel the metered entry can charge (0 for a plain entry
+	 * that calls nothing).  A native form (plain, unmetered or the inline
+	 * test) is used only when the binding's fuel, after the authorizer,
+	 * is at least this: then the metered run could not have stopped
+	 * either, and both behave the same. */
+	uint64_t worst, guard_worst;
+	/* Optional, for an extension guard: its meaning as an inline test
+	 * (struct dispatch_test, one term), which the routine then tests in
+	 * line instead of calling the guard.  The installer vouches that it is
+	 * exactly the guard's result (kernel/extension.c derives it from the
+	 * verified code: runtime/guard_range.h); the dispatcher checks it is
+	 * well formed for the event and keeps a copy. */
+	const struct dispatch_test *guard_test;
 };
 
 enum dispatch_op {
@@ -333,6 +356,11 @@ uint32_t dispatch_foreign_bindings(const struct dispatch_event *ev);
 bool dispatch_binding_disabled(const struct dispatch_binding *b);
 uint32_t dispatch_binding_aborts(const struct dispatch_binding *b);
 const struct module *dispatch_binding_owner(const struct dispatch_binding *b);
+/* How b's extension code is called (install_req's native forms in use). */
+#define DISPATCH_FORM_NATIVE_HANDLER 0x1 /* the handler's plain or unmetered form */
+#define DISPATCH_FORM_NATIVE_GUARD   0x2 /* a guard's plain or unmetered form */
+#define DISPATCH_FORM_INLINE_GUARD   0x4 /* the guard as an inline test (guard_test) */
+uint32_t dispatch_binding_forms(const struct dispatch_binding *b);
 
 /*
  * Acquisition ledger.  While an extension handler runs, interface

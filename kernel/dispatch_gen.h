@@ -17,8 +17,9 @@
  *   - count itself in the CPU's raise nesting (*nest += 1); unless the set
  *     is ephemeral (it runs extension code), re-enable preemption right
  *     after (depth -= 1): native handlers may block;
- *   - for each entry: if it is an extension handler whose binding was
- *     disabled (*disabled), skip it; call each guard (closure first when it
+ *   - for each entry: if it is a (metered) extension handler whose binding
+ *     was disabled (*disabled), skip it (a native form cannot abort, so its
+ *     binding is never disabled); call each guard (closure first when it
  *     has one; extension guards with the entry's fuel: a non-zero status is
  *     false); if any is false skip it; call the handler (extension handlers
  *     inside a ledger frame pushed on *frame_slot, with their fuel; after

@@ -31,6 +31,7 @@
 #include "kernel/extref.h"
 #include "kernel/nameserver.h"
 #include "runtime/exec.h"
+#include "runtime/guard_range.h"
 #include "runtime/verify.h"
 #include "spindle_interfaces.h"
 
@@ -221,18 +222,64 @@ static struct rt_jit_ret ext_cap_shim(uint64_t closure, uint64_t a1, uint64_t a2
 	return r;
 }
 
+/* Does function func of x call a procedure that acquires or releases
+ * references?  Its runs then need a ledger frame (kernel/dispatch.h), which
+ * only the metered entry gets.  (Only its own instructions: a function with
+ * an unmetered form makes no local call.) */
+static bool ext_calls_refs(const struct ext *x, uint32_t func)
+{
+	const struct rt_prog *p = x->prog;
+	const struct rt_func *f = &p->funcs[func];
+
+	for (uint32_t pc = f->start; pc < f->end; pc++) {
+		const struct bpf_insn *in = &p->insns[pc];
+		const struct rt_sig *s;
+
+		if (in->code != (BPF_JMP | BPF_CALL) || in->src != BPF_PSEUDO_IMPORT)
+			continue;
+		s = (uint32_t)in->imm < p->nimports ? p->imports[in->imm].sig : NULL;
+		if (!s || s->ret.acquire)
+			return true;
+		for (uint32_t a = 0; a < s->nargs && a < 5; a++)
+			if (s->args[a].release)
+				return true;
+	}
+	return false;
+}
+
+/* The native forms of entry func for the dispatcher (install_req): plain
+ * (calls nothing) or unmetered (calls imports that cannot abort), with the
+ * most fuel the metered entry can charge; no unmetered form for a function
+ * whose runs need a ledger frame. */
+struct ext_forms {
+	rt_import_fn plain, unmetered;
+	uint64_t worst;
+};
+
+static void ext_forms_of(const struct ext *x, uint32_t func, struct ext_forms *f)
+{
+	uint64_t worst = 0;
+	rt_import_fn u = rt_jit_unmetered(x->jit, func, &worst);
+
+	*f = (struct ext_forms){rt_jit_plain(x->jit, func), NULL, 0};
+	if (f->plain)
+		f->worst = u ? worst : 0; /* no call at all when u is NULL */
+	else if (u && !ext_calls_refs(x, func))
+		f->unmetered = u, f->worst = worst;
+}
+
 /* The proc the dispatcher installs for entry func of x on the event ev: its
- * JIT entry (with its plain C form when it has one), or, for an event with
+ * JIT entry (with its native forms when it has them), or, for an event with
  * capability arguments or result, a shim (recorded in x, freed with it). */
 static int ext_proc_for(struct ext *x, const struct rt_sig *ev, const struct rt_sig *sig,
-                        uint32_t func, rt_jit_fn fn, struct dispatch_proc *p, rt_import_fn *plain,
-                        void **closure, bool *has_closure)
+                        uint32_t func, rt_jit_fn fn, struct dispatch_proc *p,
+                        struct ext_forms *forms, void **closure, bool *has_closure)
 {
 	const struct iface_capinfo *ci = iface_capinfo_of(ev);
 	struct ext_shim *sh;
 
 	*p = (struct dispatch_proc){sig, fn, &x->mod};
-	*plain = rt_jit_plain(x->jit, func);
+	ext_forms_of(x, func, forms);
 	*closure = NULL;
 	*has_closure = false;
 	if (!ci)
@@ -252,7 +299,7 @@ static int ext_proc_for(struct ext *x, const struct rt_sig *ev, const struct rt_
 		sh->sig.args[i + 1] = ev->args[i];
 	x->shims[x->nshims++] = sh;
 	*p = (struct dispatch_proc){&sh->sig, (rt_jit_fn)ext_cap_shim, &x->mod};
-	*plain = NULL;
+	*forms = (struct ext_forms){NULL, NULL, 0};
 	*closure = sh;
 	*has_closure = true;
 	return 0;
@@ -304,6 +351,25 @@ static struct ext_entry *ext_entry_named(struct ext *x, const char *name, enum e
 	return NULL;
 }
 
+/* A guard whose code is a range test of one field of an argument (runtime/
+ * guard_range.h: exact, from the verified code) as the dispatcher's inline
+ * test, so that the dispatch routine compares in line instead of calling
+ * it.  false: it is not one (the guard is called). */
+static int ext_entry_args(const struct rt_sig *sig, uint32_t skip, struct rt_entry *e);
+
+static bool ext_guard_test(const struct ext *x, const struct ext_entry *ge, struct dispatch_test *t)
+{
+	struct rt_entry entry;
+	struct rt_guard_range r;
+
+	if (ext_entry_args(ge->item->sig, 0, &entry) ||
+	    rt_guard_range(x->prog, ge->func, &entry, &r, NULL) || r.arg >= 4)
+		return false;
+	*t = (struct dispatch_test){
+	    1, {{r.arg, r.off == RT_GUARD_VALUE ? DISPATCH_TEST_VALUE : r.off, r.lo, r.hi}}};
+	return true;
+}
+
 /* -------------------------------------------------- the Dispatcher API */
 
 int64_t Dispatcher_Install(const void *spec, uint64_t len, uint64_t options)
@@ -311,6 +377,8 @@ int64_t Dispatcher_Install(const void *spec, uint64_t len, uint64_t options)
 	struct ext *x = ext_initialising;
 	struct dispatch_install_req req = {0};
 	struct dispatch_guard g;
+	struct dispatch_test test;
+	struct ext_forms hf, gf;
 	struct ext_entry *h, *ge = NULL;
 	struct dispatch_binding *b = NULL;
 	struct dispatch_event *ev;
@@ -351,14 +419,20 @@ int64_t Dispatcher_Install(const void *spec, uint64_t len, uint64_t options)
 	if (!ev)
 		return -ENOENT; /* its authority has not declared it (yet) */
 	nshims = x->nshims;
-	err = ext_proc_for(x, h->item->sig, h->item->sig, h->func, h->fn, &req.handler, &req.plain,
+	err = ext_proc_for(x, h->item->sig, h->item->sig, h->func, h->fn, &req.handler, &hf,
 	                   &req.closure, &hc);
+	req.plain = hf.plain, req.unmetered = hf.unmetered, req.worst = hf.worst;
 	if (!err && hc)
 		req.options |= DISPATCH_CLOSURE;
 	if (!err && ge) {
-		err = ext_proc_for(x, ge->item->sig, &ge->sig, ge->func, ge->fn, &g.proc,
-		                   &req.guard_plain, &g.closure, &g.has_closure);
+		err = ext_proc_for(x, ge->item->sig, &ge->sig, ge->func, ge->fn, &g.proc, &gf,
+		                   &g.closure, &g.has_closure);
 		req.guard = &g;
+		req.guard_plain = gf.plain, req.guard_unmetered = gf.unmetered;
+		req.guard_worst = gf.worst;
+		if (!err && !g.has_closure && (gf.plain || gf.unmetered) &&
+		    ext_guard_test(x, ge, &test))
+			req.guard_test = &test;
 	}
 	if (err) {
 		ext_drop_shims(x, nshims);

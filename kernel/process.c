@@ -691,9 +691,12 @@ int process_set_rootfs(const struct rootfs *fs)
 	return 0;
 }
 
+static void process_interrupted(struct trap_frame *f);
+
 int process_init(void)
 {
 	uspace_init(process_syscall, process_fault, portal_stack_left);
+	uspace_set_intr_handler(process_interrupted);
 	return 0;
 }
 
@@ -1112,4 +1115,19 @@ static bool process_fault_personality(struct process *p, struct trap_frame *f)
 	if (f->vector == TRAP_PF)
 		cr2 = read_cr2(); /* before any other fault */
 	return pers->fault(p, f, cr2);
+}
+
+/* An interrupt returns to a process in ring 3 (the arch trap path, after
+ * the scheduler's turn, interrupts off): offered to its personality, which
+ * may act on what arrived while the process ran in user mode - a kill's
+ * signal for a process that makes no system call.  Costs the system-call
+ * path nothing: only interrupts from ring 3 come here. */
+static void process_interrupted(struct trap_frame *f)
+{
+	const struct process_personality *pers = process_personality_get();
+	struct process *p = process_current();
+
+	if (!p || !pers || !pers->interrupted || !p->personality || p->personality_id != pers->id)
+		return;
+	pers->interrupted(p, f);
 }

@@ -197,6 +197,11 @@ struct process_personality {
 	 * true if the personality redirected f to a user handler (a signal
 	 * frame), which the trap then returns to; false: p is killed. */
 	bool (*fault)(struct process *p, struct trap_frame *f, uint64_t addr);
+	/* interrupted: an interrupt is about to return to p in ring 3 through
+	 * f (p made no system call: it may be spinning in user mode); the
+	 * personality may point f at a signal handler, or end p (then it does
+	 * not return).  Interrupts off.  Optional. */
+	void (*interrupted)(struct process *p, struct trap_frame *f);
 };
 int process_set_personality(const struct process_personality *pers);
 

@@ -28,6 +28,8 @@ KERNEL_ARCH := boot.S entry.S cpu.c trap.c fault.S serial.c mmu.c bootinfo.c pit
                switch.S kstack.c mmu_prot.c pagetable.c \
                syscall.S syscall.c usercopy.S uaccess.c bootmod.c \
                percpu.c smp.c smp_trampoline.S
+# The exact return to ring 3 (iretq) for rt_sigreturn of a fault's signal frame.
+KERNEL_ARCH += uspace_iret.S
 KERNEL_SRCS := $(addprefix arch/x86_64/,$(KERNEL_ARCH)) \
                $(patsubst %,kernel/%.c,$(KERNEL_PORTABLE)) \
                $(wildcard tests/kernel/*.c)

@@ -57,7 +57,8 @@ MODEL_FREESTANDING_OK := $(MODEL_KOBJ_DIR)/check.ok
 MODEL_ALLOWED_UNDEF := kzalloc kfree memcpy memset memcmp memmove strcmp strncmp strlen strnlen strchr \
                        rt_alloc rt_free rt_code_alloc rt_code_seal rt_code_free rt_snprintf \
                        rt_prog_load_elf rt_prog_free rt_verify rt_jit_compile rt_jit_entry \
-                       rt_jit_free rt_jit_code_size rt_jit_plain percpu_count sched_set_quiescent_hook \
+                       rt_jit_free rt_jit_code_size rt_jit_plain rt_jit_unmetered rt_guard_range \
+                       percpu_count sched_set_quiescent_hook \
                        sched_preempt_check sched_preempt_enable \
                        spin_init spin_lock_wait sync_checking sync_track_acquire sync_track_release
 ALL_TARGETS += $(MODEL_FREESTANDING_OK)
@@ -120,6 +121,11 @@ bench-dispatch: $(MODEL_BENCH) $(BUILD)/ext-model/bench_ext.o
 UNIT_SRCS_dispatch_gen += $(DISPATCH_SRCS) $(MODEL_SHIM)
 UNIT_LDFLAGS_dispatch_gen += $(RT_HOST_LIB)
 $(BUILD)/host/tests/dispatch_gen: $(RT_HOST_LIB)
+
+# dispatch_guard_test: extension guards recognised as inline tests
+# (runtime/guard_range.c) against the interpreter.
+UNIT_LDFLAGS_dispatch_guard += $(RT_HOST_LIB)
+$(BUILD)/host/tests/dispatch_guard: $(RT_HOST_LIB)
 
 # extension_test: the lifecycle with real extensions (kernel/extension.c).
 UNIT_SRCS_extension += kernel/extension.c kernel/nameserver.c $(MODEL_GEN_SRCS) $(MODEL_SHIM)

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -421,6 +422,342 @@ static void test_faults(void)
 	}
 }
 
+/* A SIGSEGV handler that repairs the fault (the page made writable) and
+ * returns: the faulting store runs again and the code around it finds
+ * every register as it left it - rcx and r11 too, which a return through
+ * sysret would replace with rip and rflags - and its flags (CF PF AF ZF SF
+ * DF OF), though the handler ran with DF clear and called mprotect.
+ * regs_probe(page) sets all fifteen registers to known values, stores to
+ * page, then records them in probe_out[] (rsp last) and rflags. */
+#define PROBE(n) (0x5a5a5a5a00000000ull | (n))
+uint64_t probe_out[16], probe_flags, probe_rsp;
+void *volatile probe_page;
+static volatile int fix_hits, fix_ctx_ok;
+void regs_probe(void *page);
+extern char regs_probe_store[];
+__asm__(".text\n"
+        ".globl regs_probe\n"
+        "regs_probe:\n"
+        "  push %rbx; push %rbp; push %r12; push %r13; push %r14; push %r15\n"
+        "  mov %rsp, probe_rsp(%rip)\n"
+        "  pushq $0xcd7\n" /* CF PF AF ZF SF DF OF */
+        "  popfq\n"
+        "  movabs $0x5a5a5a5a00000000, %rax\n"
+        "  movabs $0x5a5a5a5a00000001, %rbx\n"
+        "  movabs $0x5a5a5a5a00000002, %rcx\n"
+        "  movabs $0x5a5a5a5a00000003, %rdx\n"
+        "  movabs $0x5a5a5a5a00000004, %rsi\n"
+        "  movabs $0x5a5a5a5a00000005, %rbp\n"
+        "  movabs $0x5a5a5a5a00000008, %r8\n"
+        "  movabs $0x5a5a5a5a00000009, %r9\n"
+        "  movabs $0x5a5a5a5a0000000a, %r10\n"
+        "  movabs $0x5a5a5a5a0000000b, %r11\n"
+        "  movabs $0x5a5a5a5a0000000c, %r12\n"
+        "  movabs $0x5a5a5a5a0000000d, %r13\n"
+        "  movabs $0x5a5a5a5a0000000e, %r14\n"
+        "  movabs $0x5a5a5a5a0000000f, %r15\n"
+        ".globl regs_probe_store\n"
+        "regs_probe_store:\n"
+        "  mov %rax, (%rdi)\n" /* faults: the page is read-only */
+        "  mov %rax, probe_out+0(%rip)\n"
+        "  mov %rbx, probe_out+8(%rip)\n"
+        "  mov %rcx, probe_out+16(%rip)\n"
+        "  mov %rdx, probe_out+24(%rip)\n"
+        "  mov %rsi, probe_out+32(%rip)\n"
+        "  mov %rbp, probe_out+40(%rip)\n"
+        "  mov %rdi, probe_out+48(%rip)\n"
+        "  mov %r8, probe_out+64(%rip)\n"
+        "  mov %r9, probe_out+72(%rip)\n"
+        "  mov %r10, probe_out+80(%rip)\n"
+        "  mov %r11, probe_out+88(%rip)\n"
+        "  mov %r12, probe_out+96(%rip)\n"
+        "  mov %r13, probe_out+104(%rip)\n"
+        "  mov %r14, probe_out+112(%rip)\n"
+        "  mov %r15, probe_out+120(%rip)\n"
+        "  mov %rsp, probe_out+56(%rip)\n"
+        "  pushfq\n"
+        "  popq probe_flags(%rip)\n"
+        "  cld\n"
+        "  pop %r15; pop %r14; pop %r13; pop %r12; pop %rbp; pop %rbx\n"
+        "  ret\n");
+
+static void on_fault_fix(int sig, siginfo_t *si, void *uc)
+{
+	ucontext_t *u = uc;
+	greg_t *g = u->uc_mcontext.gregs;
+
+	(void)sig;
+	fix_hits++;
+	fix_ctx_ok = si->si_addr == probe_page && g[REG_RCX] == (greg_t)PROBE(2) &&
+	             g[REG_R11] == (greg_t)PROBE(11) && g[REG_RIP] == (greg_t)regs_probe_store;
+	if (fix_hits == 1)
+		mprotect(probe_page, 4096, PROT_READ | PROT_WRITE);
+}
+
+static void test_fault_return(void)
+{
+	static const int idx[] = {0, 1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15};
+	void *page = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int intact = 1;
+
+	expect("fault return: page mapped", page != MAP_FAILED, 1);
+	if (page == MAP_FAILED)
+		return;
+	probe_page = page;
+	catch (SIGSEGV, on_fault_fix, 0);
+	fix_hits = 0;
+	regs_probe(page);
+	signal(SIGSEGV, SIG_DFL);
+	expect("fault return: the handler ran once", fix_hits, 1);
+	expect("fault return: ucontext had rcx, r11, rip of the fault", fix_ctx_ok, 1);
+	expect("fault return: the store completed", *(volatile uint64_t *)page == PROBE(0), 1);
+	for (unsigned i = 0; i < sizeof(idx) / sizeof(idx[0]); i++)
+		if (probe_out[idx[i]] != PROBE((uint64_t)idx[i])) {
+			printf("sigtest: register slot %d: %#lx\n", idx[i],
+			       (unsigned long)probe_out[idx[i]]);
+			intact = 0;
+		}
+	expect("fault return: every general register intact", intact, 1);
+	expect("fault return: rcx intact", (long)probe_out[2], (long)PROBE(2));
+	expect("fault return: r11 intact", (long)probe_out[11], (long)PROBE(11));
+	expect("fault return: rdi (the page) intact", probe_out[6] == (uint64_t)page, 1);
+	expect("fault return: rsp intact", probe_out[7] == probe_rsp, 1);
+	expect("fault return: flags intact (CF PF AF ZF SF DF OF)", (long)(probe_flags & 0xcd5),
+	       0xcd5);
+	munmap(page, 4096);
+}
+
+static long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static volatile int mask_in_handler_usr2;
+
+static void on_mask(int sig, siginfo_t *si, void *uc)
+{
+	sigset_t cur;
+
+	(void)si, (void)uc;
+	hits++;
+	last_sig = sig;
+	sigprocmask(SIG_SETMASK, NULL, &cur);
+	mask_in_handler_usr2 = sigismember(&cur, SIGUSR2);
+}
+
+/* rt_sigpending, rt_sigtimedwait (musl's sigtimedwait, sigwaitinfo),
+ * rt_sigsuspend, and their refusals through raw system calls. */
+static void test_wait_calls(void)
+{
+	sigset_t usr1, none, pend, old, cur;
+	siginfo_t si;
+	struct timespec zero = {0, 0}, t50 = {0, 50000000}, t5 = {5, 0};
+	long t0, r;
+	pid_t k;
+
+	sigemptyset(&none);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	catch (SIGUSR1, on_info, 0);
+	hits = 0;
+	sigprocmask(SIG_BLOCK, &usr1, &old);
+	/* sigpending: the blocked pending signals. */
+	expect("sigpending: none", sigpending(&pend) == 0 && !sigismember(&pend, SIGUSR1), 1);
+	raise(SIGUSR1);
+	expect("sigpending: the blocked one", sigpending(&pend) == 0 && sigismember(&pend, SIGUSR1),
+	       1);
+	expect("blocked: handler not run", hits, 0);
+	/* sigtimedwait takes it; its handler never runs. */
+	memset(&si, 0, sizeof(si));
+	expect("sigtimedwait: takes the pending signal", sigtimedwait(&usr1, &si, &zero), SIGUSR1);
+	expect("sigtimedwait: si_signo", si.si_signo, SIGUSR1);
+	expect("sigtimedwait: si_code SI_USER", si.si_code, SI_USER);
+	expect("sigtimedwait: si_pid", si.si_pid, getpid());
+	expect("sigtimedwait: no handler ran", hits, 0);
+	expect("sigtimedwait: no longer pending",
+	       sigpending(&pend) == 0 && !sigismember(&pend, SIGUSR1), 1);
+	/* A poll with nothing pending, and a timeout that elapses. */
+	expect("sigtimedwait poll: EAGAIN",
+	       sigtimedwait(&usr1, &si, &zero) == -1 && errno == EAGAIN, 1);
+	t0 = now_ms();
+	r = sigtimedwait(&usr1, &si, &t50);
+	expect("sigtimedwait 50 ms: EAGAIN", r == -1 && errno == EAGAIN, 1);
+	r = now_ms() - t0;
+	expect("sigtimedwait 50 ms: waited 40..2000 ms", r >= 40 && r < 2000, 1);
+	/* Woken by another process's kill: without a timeout, and with one. */
+	k = killer(SIGUSR1, 100, -1);
+	memset(&si, 0, sizeof(si));
+	expect("sigwaitinfo: woken by a kill", sigwaitinfo(&usr1, &si), SIGUSR1);
+	expect("sigwaitinfo: the sender's pid", si.si_pid, k);
+	wait_child(k);
+	k = killer(SIGUSR1, 100, -1);
+	t0 = now_ms();
+	expect("sigtimedwait 5 s: woken by a kill", sigtimedwait(&usr1, &si, &t5), SIGUSR1);
+	expect("sigtimedwait 5 s: well before the timeout", now_ms() - t0 < 4000, 1);
+	wait_child(k);
+	expect("waited signals: no handler ran", hits, 0);
+	/* A blocked signal of the set is taken even when ignored. */
+	{
+		sigset_t usr2;
+
+		sigemptyset(&usr2);
+		sigaddset(&usr2, SIGUSR2);
+		signal(SIGUSR2, SIG_IGN);
+		sigprocmask(SIG_BLOCK, &usr2, NULL);
+		k = killer(SIGUSR2, 100, -1);
+		expect("sigwaitinfo: a blocked ignored signal is taken", sigwaitinfo(&usr2, NULL),
+		       SIGUSR2);
+		wait_child(k);
+		sigprocmask(SIG_UNBLOCK, &usr2, NULL);
+		signal(SIGUSR2, SIG_DFL);
+	}
+	/* A caught signal outside the set ends the wait with EINTR and runs
+	 * (musl's sigtimedwait retries on EINTR: the raw call). */
+	catch (SIGUSR2, on_info, 0);
+	k = killer(SIGUSR2, 100, -1);
+	r = syscall(SYS_rt_sigtimedwait, &usr1, &si, NULL, 8);
+	expect("rt_sigtimedwait: a handler's signal: EINTR", r == -1 && errno == EINTR, 1);
+	expect("rt_sigtimedwait: that handler ran", hits == 1 && last_sig == SIGUSR2, 1);
+	wait_child(k);
+	/* sigsuspend: the call's mask until a handler ran, then the old one;
+	 * the handler runs with the call's mask (SIGUSR2 blocked here). */
+	catch (SIGUSR1, on_mask, 0);
+	hits = 0;
+	{
+		sigset_t only2;
+
+		sigemptyset(&only2);
+		sigaddset(&only2, SIGUSR2);
+		k = killer(SIGUSR1, 100, -1);
+		r = sigsuspend(&only2);
+		expect("sigsuspend: EINTR", r == -1 && errno == EINTR, 1);
+		expect("sigsuspend: the handler ran", hits == 1 && last_sig == SIGUSR1, 1);
+		expect("sigsuspend: handler ran under the call's mask", mask_in_handler_usr2, 1);
+		sigprocmask(SIG_SETMASK, NULL, &cur);
+		expect("sigsuspend: old mask back (SIGUSR1 blocked)", sigismember(&cur, SIGUSR1),
+		       1);
+		expect("sigsuspend: old mask back (SIGUSR2 not)", sigismember(&cur, SIGUSR2), 0);
+		wait_child(k);
+		/* Already pending: returns at once. */
+		raise(SIGUSR1);
+		expect("sigsuspend, pending: EINTR", sigsuspend(&none) == -1 && errno == EINTR, 1);
+		expect("sigsuspend, pending: the handler ran", hits, 2);
+	}
+	/* Refusals: sigsetsize, wild pointers, a bad timeout. */
+	{
+		const long kptr = (long)0xffff800000001000ull;
+		struct timespec bad = {0, 1000000000};
+
+		errno = 0;
+		expect("rt_sigpending size 16: EINVAL",
+		       syscall(SYS_rt_sigpending, &pend, 16) == -1 && errno == EINVAL, 1);
+		expect("rt_sigpending kernel pointer: EFAULT",
+		       syscall(SYS_rt_sigpending, kptr, 8) == -1 && errno == EFAULT, 1);
+		expect("rt_sigsuspend size 4: EINVAL",
+		       syscall(SYS_rt_sigsuspend, &none, 4) == -1 && errno == EINVAL, 1);
+		expect("rt_sigsuspend kernel pointer: EFAULT",
+		       syscall(SYS_rt_sigsuspend, kptr, 8) == -1 && errno == EFAULT, 1);
+		expect("rt_sigtimedwait size 4: EINVAL",
+		       syscall(SYS_rt_sigtimedwait, &usr1, NULL, &zero, 4) == -1 && errno == EINVAL,
+		       1);
+		expect("rt_sigtimedwait wild set: EFAULT",
+		       syscall(SYS_rt_sigtimedwait, kptr, NULL, &zero, 8) == -1 && errno == EFAULT,
+		       1);
+		expect("rt_sigtimedwait wild siginfo: EFAULT",
+		       syscall(SYS_rt_sigtimedwait, &usr1, kptr, &zero, 8) == -1 && errno == EFAULT,
+		       1);
+		expect("rt_sigtimedwait wild timeout: EFAULT",
+		       syscall(SYS_rt_sigtimedwait, &usr1, NULL, kptr, 8) == -1 && errno == EFAULT,
+		       1);
+		expect("rt_sigtimedwait tv_nsec 1e9: EINVAL",
+		       syscall(SYS_rt_sigtimedwait, &usr1, NULL, &bad, 8) == -1 && errno == EINVAL,
+		       1);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	signal(SIGUSR1, SIG_DFL);
+	signal(SIGUSR2, SIG_DFL);
+}
+
+/* A process spinning in user mode, making no system call, gets a kill's
+ * signal when an interrupt (the timer's) returns to it.  The child tells
+ * the parent through a pipe that it is about to spin - its last system
+ * call - and spins for at most SPIN_CYCLES of the time-stamp counter (no
+ * kernel entry either; several seconds), then exits 99: a signal that
+ * never reaches a spinning process fails the check instead of hanging the
+ * suite.  (The exit's own system call would let a kill act then: so the
+ * child must also end within SPIN_MAX_MS of the kill.) */
+#define SPIN_CYCLES 20000000000ull
+#define SPIN_MAX_MS 2000
+static volatile int spin_flag;
+static long spin_ms; /* from the kill to the child's end */
+
+static uint64_t tsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static void on_spin(int sig)
+{
+	(void)sig;
+	spin_flag = 1;
+}
+
+/* Fork a child that (with a SIGUSR1 handler if catch_it) spins; kill it
+ * with sig once it spins; its wait status. */
+static int spin_and_kill(int sig, int catch_it)
+{
+	int p[2], st;
+	char c;
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		uint64_t t0;
+
+		if (catch_it)
+			signal(SIGUSR1, on_spin);
+		spin_flag = 0;
+		t0 = tsc();
+		(void)!write(p[1], "s", 1); /* the last system call before the loop */
+		while (!spin_flag && tsc() - t0 < SPIN_CYCLES)
+			;
+		_exit(spin_flag ? 5 : 99);
+	}
+	(void)!read(p[0], &c, 1);
+	msleep(50); /* it is in its loop now */
+	spin_ms = now_ms();
+	kill(pid, sig);
+	st = wait_child(pid);
+	spin_ms = now_ms() - spin_ms;
+	close(p[0]);
+	close(p[1]);
+	return st;
+}
+
+static void test_spinning(void)
+{
+	int st;
+
+	st = spin_and_kill(SIGTERM, 0);
+	expect("spinning child: SIGTERM kills it", WIFSIGNALED(st) ? WTERMSIG(st) : -st, SIGTERM);
+	expect("spinning child: SIGTERM acts while it spins", spin_ms < SPIN_MAX_MS, 1);
+	st = spin_and_kill(SIGKILL, 0);
+	expect("spinning child: SIGKILL kills it", WIFSIGNALED(st) ? WTERMSIG(st) : -st, SIGKILL);
+	expect("spinning child: SIGKILL acts while it spins", spin_ms < SPIN_MAX_MS, 1);
+	st = spin_and_kill(SIGUSR1, 1);
+	expect("spinning child: its SIGUSR1 handler ran and it left its loop",
+	       WIFEXITED(st) ? WEXITSTATUS(st) : -st, 5);
+	expect("spinning child: the handler ran while it spins", spin_ms < SPIN_MAX_MS, 1);
+}
+
 static void test_abort(void)
 {
 	pid_t pid = fork();
@@ -485,8 +822,9 @@ static void test_hostile_sigreturn(void)
 		sigreturn_at((void *)0x1000);
 	st = wait_child(pid);
 	expect("unmapped frame: SIGSEGV", WIFSIGNALED(st) ? WTERMSIG(st) : -st, SIGSEGV);
-	/* A plausible frame with every rflags bit set, garbage selectors, a
-	 * garbage MXCSR: the process lands at rip with sane rflags. */
+	/* A plausible frame with every rflags bit set but TF (below),
+	 * garbage selectors, a garbage MXCSR: the process lands at rip with
+	 * sane rflags. */
 	pid = fork();
 	if (pid == 0) {
 		/* frame[0] = pretcode; ucontext at frame[1]: flags, link,
@@ -498,7 +836,7 @@ static void test_hostile_sigreturn(void)
 		memset(fx, 0xff, sizeof(fx));
 		g[15] = (uint64_t)(landing_stack + sizeof(landing_stack) - 8); /* rsp */
 		g[16] = (uint64_t)landed;                                      /* rip */
-		g[17] = ~0ull;                                                 /* eflags */
+		g[17] = ~0ull & ~0x100ull;                                     /* eflags */
 		g[18] = 0x0000000000080008ull; /* cs = kernel code, ss = 0 */
 		g[23] = (uint64_t)fx;          /* fpstate: MXCSR all ones */
 		sigreturn_at(&frame[1]);
@@ -506,6 +844,21 @@ static void test_hostile_sigreturn(void)
 	st = wait_child(pid);
 	expect("hostile rflags/cs/mxcsr: landed with sane rflags",
 	       WIFEXITED(st) ? WEXITSTATUS(st) : -st, 42);
+	/* TF from a frame is honoured, as on Linux: one instruction, then a
+	 * debug trap - SIGTRAP, which kills without a handler. */
+	pid = fork();
+	if (pid == 0) {
+		uint64_t *g = &frame[6];
+
+		memset(frame, 0, sizeof(frame));
+		g[15] = (uint64_t)(landing_stack + sizeof(landing_stack) - 8);
+		g[16] = (uint64_t)landed;
+		g[17] = 0x302; /* IF, TF */
+		sigreturn_at(&frame[1]);
+	}
+	st = wait_child(pid);
+	expect("TF in the frame: single-step SIGTRAP", WIFSIGNALED(st) ? WTERMSIG(st) : -st,
+	       SIGTRAP);
 }
 
 int main(void)
@@ -519,6 +872,9 @@ int main(void)
 	test_sigchld();
 	test_altstack();
 	test_faults();
+	test_fault_return();
+	test_wait_calls();
+	test_spinning();
 	test_abort();
 	test_hostile_sigreturn();
 	printf("sigtest: %s: %d passed, %d failed\n", failed ? "FAILED" : "ok", passed, failed);

@@ -40,6 +40,12 @@
  *              [ephemeral: dec preempt depth; jnz; resched? else call preempt_check]
  *              epilogue; ret
  *
+ * Two shorter forms serve exclusive sets of native code (plain and unmetered
+ * extension entries included) with a native default: the lean form (no
+ * locals, the first accepted handler is the only call: dg_emit_lean) and,
+ * when every guard is an inline test and nothing takes a closure, the bare
+ * form (no callee-saved register at all: dg_emit_bare).
+ *
  * Preemption (kernel/dispatch.h): the routine is entered with the depth
  * raised once by the slot's entry.  A set of native code only lowers it as
  * soon as it has counted itself in the CPU's nesting; an ephemeral set (it
@@ -195,14 +201,15 @@ static void dg_cmp_mem64_imm32(struct jit_buf *b, unsigned base, int32_t disp, i
 }
 
 /* An inline-test guard (kernel/dispatch.h): each term lo <= v <= hi, v an
- * argument (in its callee-saved register) or a field of the object it
- * refers to; a false term jumps to `next`. */
-static void dg_test(struct dg *g, const struct dispatch_test *t, uint32_t next)
+ * argument (in argreg[arg]) or a field of the object it refers to; a false
+ * term jumps to `next`.  Clobbers rax and `tmp`. */
+static void dg_test_in(struct dg *g, const struct dispatch_test *t, uint32_t next,
+                       const unsigned *argreg, unsigned tmp)
 {
 	struct jit_buf *b = &g->b;
 
 	for (uint32_t i = 0; i < t->n; i++) {
-		unsigned r = dg_argreg[t->t[i].arg];
+		unsigned r = argreg[t->t[i].arg];
 		uint32_t off = t->t[i].off;
 		uint64_t lo = t->t[i].lo, span = t->t[i].hi - t->t[i].lo;
 		bool mem = off != DISPATCH_TEST_VALUE;
@@ -228,18 +235,24 @@ static void dg_test(struct dg *g, const struct dispatch_test *t, uint32_t next)
 		if (lo && x86_is_simm32((int64_t)lo)) {
 			x86_alu_ri(b, true, X86_EXT_SUB, X86_RAX, (int32_t)lo); /* sub rax, lo */
 		} else if (lo) {
-			x86_movabs(b, X86_RCX, lo);                        /* movabs rcx, lo */
-			x86_alu_rr(b, true, X86_OP_SUB, X86_RAX, X86_RCX); /* sub rax, rcx */
+			x86_movabs(b, tmp, lo);                        /* movabs tmp, lo */
+			x86_alu_rr(b, true, X86_OP_SUB, X86_RAX, tmp); /* sub rax, tmp */
 		}
 		if (span <= 0x7fffffff) {
 			x86_alu_ri(b, true, X86_EXT_CMP, X86_RAX,
 			           (int32_t)span); /* cmp rax, span */
 		} else {
-			x86_movabs(b, X86_RCX, span);                      /* movabs rcx, span */
-			x86_alu_rr(b, true, X86_OP_CMP, X86_RAX, X86_RCX); /* cmp rax, rcx */
+			x86_movabs(b, tmp, span);                      /* movabs tmp, span */
+			x86_alu_rr(b, true, X86_OP_CMP, X86_RAX, tmp); /* cmp rax, tmp */
 		}
 		dg_jcc(g, X86_CC_A, next); /* ja next: outside [lo, hi] */
 	}
+}
+
+/* The arguments in their callee-saved registers. */
+static void dg_test(struct dg *g, const struct dispatch_test *t, uint32_t next)
+{
+	dg_test_in(g, t, next, dg_argreg, X86_RCX);
 }
 
 /* rax = the raising CPU's bookkeeping.  In the kernel, where GS holds this
@@ -317,17 +330,17 @@ static void dg_cpu_r15(struct dg *g, int32_t *disp)
 
 /* Preemption depth -= 1 (ZF: it reached 0).  Kernel: dec dword
  * gs:[PERCPU_PREEMPT], one instruction; hosted: the stand-in counter
- * (clobbers rcx). */
-static void dg_preempt_dec(struct dg *g)
+ * (clobbers tmp). */
+static void dg_preempt_dec_with(struct dg *g, unsigned tmp)
 {
 	const struct dispatch_gen_desc *d = g->d;
 	struct jit_buf *b = &g->b;
 
 	if (d->preempt) {
-		x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->preempt); /* movabs rcx, &depth */
-		x86_rex(b, false, 0, X86_RCX, false); /* dec dword [rcx]: FF /1 */
+		x86_movabs(b, tmp, (uint64_t)(uintptr_t)d->preempt); /* movabs tmp, &depth */
+		x86_rex(b, false, 0, tmp, false);                    /* dec dword [tmp]: FF /1 */
 		x86_byte(b, 0xff);
-		x86_modrm_mem(b, 1, X86_RCX, 0);
+		x86_modrm_mem(b, 1, tmp, 0);
 		return;
 	}
 #ifdef SPINDLE_KERNEL
@@ -337,6 +350,11 @@ static void dg_preempt_dec(struct dg *g)
 	x86_byte(b, 0x25);
 	x86_imm32(b, PERCPU_PREEMPT);
 #endif
+}
+
+static void dg_preempt_dec(struct dg *g)
+{
+	dg_preempt_dec_with(g, X86_RCX);
 }
 
 /* Leaving an ephemeral set's routine (rax is the result, r15 is saved):
@@ -597,6 +615,162 @@ static void dg_emit_lean(struct dg *g)
 	x86_ret(b);                       /* ret */
 }
 
+/* The bare form: a lean set (dg_lean) whose guards are all inline tests
+ * and whose handlers and default take no closure - the system-call event,
+ * where each personality's guard tests the caller's process and the call's
+ * number - and whose CPU bookkeeping is found without a call:
+ *
+ *   prologue   rax = this CPU's (dg_cpu_inline); push rax;
+ *              add dword [rax + nest], 1; [native only: dec preempt depth]
+ *   entry i    its tests on rdi.. (scratch rax, r11); call h; leave
+ *   tail       call default; leave
+ *   leave      pop rcx; sub dword [rcx + nest], 1; jnz out; [seen] = *gp
+ *   out        [ephemeral: preempt leave (push rax; call; pop rax)]; ret
+ *
+ * No callee-saved register and no copy of the arguments: nothing is called
+ * before the one procedure that runs, so the raise's arguments are still in
+ * rdi.. when it is called.  The CPU's bookkeeping is kept in the one stack
+ * slot that also aligns the stack for the call.  Each exit has its own copy
+ * of the leave sequence (no jump to a shared one). */
+static bool dg_cpu_inline_ok(const struct dispatch_gen_desc *d)
+{
+#ifdef SPINDLE_KERNEL
+	int64_t base = (int64_t)(uintptr_t)d->cpu_base;
+
+	if (d->cpu_base && d->cpu_size && (d->cpu_size & (d->cpu_size - 1)) == 0 &&
+	    x86_is_simm32(base + (int64_t)d->nest_off) &&
+	    x86_is_simm32(base + (int64_t)d->seen_off))
+		return true;
+#endif
+	return d->cpu_fixed != NULL;
+}
+
+/* reg = this CPU's bookkeeping, at [reg + *disp] (dg_cpu_inline_ok). */
+static void dg_cpu_inline(struct dg *g, unsigned reg, int32_t *disp)
+{
+	const struct dispatch_gen_desc *d = g->d;
+	struct jit_buf *b = &g->b;
+#ifdef SPINDLE_KERNEL
+	uint32_t size = d->cpu_size;
+
+	if (!d->cpu_fixed) {
+		x86_byte(b, 0x65); /* mov reg32, gs:[PERCPU_ID]: 65 [44] 8B /r(SIB) 25 disp32 */
+		if (reg >= 8)
+			x86_byte(b, 0x44);
+		x86_byte(b, 0x8b);
+		x86_byte(b, (uint8_t)(0x04 | ((reg & 7) << 3)));
+		x86_byte(b, 0x25);
+		x86_imm32(b, PERCPU_ID);
+		if (size > 1)
+			x86_shift_ri(b, true, X86_SH_SHL, reg,
+			             (uint8_t)__builtin_ctz(size)); /* shl reg, log2(size) */
+		*disp = (int32_t)(intptr_t)d->cpu_base;
+		return;
+	}
+#endif
+	x86_movabs(b, reg, (uint64_t)(uintptr_t)d->cpu_fixed); /* movabs reg, cpu */
+	*disp = 0;
+}
+
+static bool dg_bare(const struct dispatch_gen_desc *d)
+{
+	if (!dg_lean(d) || !dg_cpu_inline_ok(d))
+		return false;
+	for (uint32_t i = 0; i < d->n; i++) {
+		if (d->e[i].h.has_closure)
+			return false;
+		for (uint32_t k = 0; k < d->e[i].nguards; k++)
+			if (!d->e[i].g[k].test)
+				return false;
+	}
+	return true;
+}
+
+/* Leave the bare form (rax is the result; the CPU slot on top). */
+static void dg_bare_leave(struct dg *g, int32_t cpu)
+{
+	const struct dispatch_gen_desc *d = g->d;
+	struct jit_buf *b = &g->b;
+	uint32_t jnz_end, jnz2_end = 0, je_end = 0;
+
+	x86_pop(b, X86_RCX); /* pop rcx: this CPU's */
+	dg_mem32_imm8(b, X86_EXT_SUB, X86_RCX, cpu + (int32_t)d->nest_off,
+	              1);              /* sub [rcx+nest], 1 */
+	x86_jcc_rel8(b, X86_CC_NE, 0); /* jnz out (patched below) */
+	jnz_end = b->len;
+	if (x86_is_simm32((int64_t)(uintptr_t)d->gp)) {
+		x86_byte(b, 0x48); /* mov rdx, [gp]: 48 8B 14 25 disp32 */
+		x86_byte(b, 0x8b);
+		x86_byte(b, 0x14);
+		x86_byte(b, 0x25);
+		x86_imm32(b, (uint32_t)(uintptr_t)d->gp);
+	} else {
+		x86_movabs(b, X86_RDX, (uint64_t)(uintptr_t)d->gp); /* movabs rdx, &gp */
+		x86_load(b, 8, X86_RDX, X86_RDX, 0);                /* mov rdx, [rdx] */
+	}
+	x86_store(b, 8, X86_RCX, cpu + (int32_t)d->seen_off, X86_RDX); /* mov [rcx+seen], rdx */
+	if (b->code && jnz_end <= b->cap)
+		b->code[jnz_end - 1] = (uint8_t)(b->len - jnz_end);
+	if (d->ephemeral) {
+		dg_preempt_dec(g);
+		if (d->preempt_check) {
+			x86_jcc_rel8(b, X86_CC_NE, 0); /* jnz ret: still disabled */
+			jnz2_end = b->len;
+#ifdef SPINDLE_KERNEL
+			if (!d->preempt) {
+				x86_byte(b, 0x65); /* cmp byte gs:[PERCPU_RESCHED], 0 */
+				x86_byte(b, 0x80);
+				x86_byte(b, 0x3c);
+				x86_byte(b, 0x25);
+				x86_imm32(b, PERCPU_RESCHED);
+				x86_byte(b, 0x00);
+				x86_jcc_rel8(b, X86_CC_E, 0); /* je ret (patched below) */
+				je_end = b->len;
+			}
+#endif
+			x86_push(b, X86_RAX); /* push rax: the result (and alignment) */
+			dg_call(g, (const void *)d->preempt_check); /* call preempt_check */
+			x86_pop(b, X86_RAX);                        /* pop rax */
+			if (b->code && jnz2_end <= b->cap)
+				b->code[jnz2_end - 1] = (uint8_t)(b->len - jnz2_end);
+			if (b->code && je_end && je_end <= b->cap)
+				b->code[je_end - 1] = (uint8_t)(b->len - je_end);
+		}
+	}
+	x86_ret(b); /* ret */
+}
+
+static void dg_emit_bare(struct dg *g)
+{
+	const struct dispatch_gen_desc *d = g->d;
+	struct jit_buf *b = &g->b;
+	int32_t cpu;
+
+	for (uint32_t l = 0; l < g->nlabels; l++)
+		g->label[l] = UINT32_MAX;
+	g->nfix = 0;
+
+	dg_cpu_inline(g, X86_RAX, &cpu); /* rax = this CPU's */
+	x86_push(b, X86_RAX);            /* push rax: kept for the way out */
+	dg_mem32_imm8(b, X86_EXT_ADD, X86_RAX, cpu + (int32_t)d->nest_off,
+	              1); /* add [rax+nest], 1 */
+	if (!d->ephemeral)
+		dg_preempt_dec_with(g, X86_R11); /* preemptible from here (rdi.. kept) */
+
+	for (uint32_t i = 0; i < d->n; i++) {
+		const struct dispatch_gen_entry *e = &d->e[i];
+
+		dg_bind(g, dg_start(g, i));
+		for (uint32_t k = 0; k < e->nguards; k++)
+			dg_test_in(g, e->g[k].test, dg_start(g, i + 1), dg_callreg, X86_R11);
+		dg_call(g, e->h.fn); /* call h: the arguments are where they came */
+		dg_bare_leave(g, cpu);
+	}
+	dg_bind(g, dg_start(g, d->n));
+	dg_call(g, d->def.fn); /* call default */
+	dg_bare_leave(g, cpu);
+}
+
 static void dg_emit(struct dg *g)
 {
 	const struct dispatch_gen_desc *d = g->d;
@@ -752,7 +926,7 @@ int dispatch_gen_build(const struct dispatch_gen_desc *d, struct dispatch_gen_co
 	}
 	/* Pass 1: size with every call in its long form. */
 	g->b = (struct jit_buf){.code = NULL};
-	emit = dg_lean(d) ? dg_emit_lean : dg_emit;
+	emit = dg_bare(d) ? dg_emit_bare : dg_lean(d) ? dg_emit_lean : dg_emit;
 	emit(g);
 	if (g->overflow) {
 		err = -EINVAL;

@@ -36,6 +36,7 @@
 uspace_syscall_fn uspace_syscall_handler; /* called by syscall.S */
 uspace_left_fn uspace_left_handler;       /* called by syscall.S */
 static uspace_fault_fn uspace_fault_handler;
+static uspace_intr_fn uspace_intr_handler;
 uint8_t uspace_smap; /* read by usercopy.S */
 
 extern char uspace_syscall_entry[], uspace_copy_begin[], uspace_copy_end[], uspace_copy_fault[];
@@ -106,6 +107,17 @@ void uspace_enter(struct trap_frame *f)
 	if (!uspace_returnable(f))
 		uspace_fault_handler(f);
 	uspace_return(f);
+}
+
+void uspace_set_intr_handler(uspace_intr_fn fn)
+{
+	uspace_intr_handler = fn;
+}
+
+void uspace_interrupted(struct trap_frame *f)
+{
+	if (uspace_intr_handler)
+		uspace_intr_handler(f);
 }
 
 bool uspace_trap(struct trap_frame *f)

@@ -191,6 +191,8 @@ void trap_dispatch(struct trap_frame *f)
 	if (f->vector >= 32) {
 		irq_dispatch((unsigned)f->vector);
 		sched_irq_exit(); /* may switch strands: the frame stays on this stack */
+		if (f->cs & 3)
+			uspace_interrupted(f); /* back to a program: a signal may act */
 		return;
 	}
 	if (f->vector == TRAP_NMI && smp_nmi_halt()) /* another CPU panicked */

@@ -110,6 +110,9 @@
 #define LX_SYS_dup3            292
 #define LX_SYS_pipe2           293
 #define LX_SYS_sigaltstack     131
+#define LX_SYS_rt_sigpending   127
+#define LX_SYS_rt_sigtimedwait 128
+#define LX_SYS_rt_sigsuspend   130
 
 /* Internal only, never returned to a program: the call would block (an
  * empty or full pipe, a wait for a child that has not ended).  The call
@@ -240,6 +243,19 @@ struct lx_host_ops {
 	 * save the live state into area, or make area the live state. */
 	void (*fpu_save)(void *ctx, void *area);
 	void (*fpu_load)(void *ctx, const void *area);
+	/* rt_sigreturn restored the registers from a signal frame: return to
+	 * user mode giving back every one of them, rcx and r11 included (the
+	 * system-call return reloads those with rip and rflags), with rax =
+	 * the call's result rax.  The host delivers a signal first if one is
+	 * ready, as at the end of any call. */
+	void (*exact_return)(void *ctx, uint64_t rax);
+	/* Once the raise is over, wait (nr: rt_sigsuspend or rt_sigtimedwait)
+	 * until a signal is to be handled (sig_ready), p is to end, a signal
+	 * of p->sigwait is pending, or the clock passes deadline_ns (~0: no
+	 * deadline); then finish: rt_sigsuspend returns -EINTR (its handler
+	 * runs), rt_sigtimedwait takes a waited signal (lx_sigwait_take) or
+	 * returns -EINTR or -EAGAIN, and ends its wait (lx_sigwait_end). */
+	void (*sigwait)(void *ctx, uint64_t nr, uint64_t deadline_ns);
 };
 
 /* A rt_sigaction record (the kernel's struct sigaction on x86-64). */
@@ -291,6 +307,15 @@ struct lx_proc {
 	 * system-call path, which at worst delivers at the next call). */
 	bool sig_ready;
 	uint64_t altstack_sp, altstack_size; /* sigaltstack; size 0: disabled */
+	/* rt_sigsuspend: the mask to put back once its handler's frame has
+	 * recorded it (the frame's mask is saved_mask, not the temporary one),
+	 * or, if no handler runs, at the return (Linux's saved_sigmask). */
+	uint64_t saved_mask;
+	bool restore_mask;
+	/* rt_sigtimedwait (under the lock): the signals it waits for.  One of
+	 * them that is blocked is recorded as pending whatever its disposition
+	 * (Linux's real_blocked), and its arrival wakes the waiter. */
+	uint64_t sigwait;
 	/* Waiting on a pipe (lx_pipe.c, under the lock): the pipe and its gen
 	 * when the call decided to block; while asleep, the list it is on and
 	 * the host's token. */
@@ -342,6 +367,16 @@ bool lx_signal_fault(struct lx_proc *p, int sig, int code, uint64_t addr);
 /* After the mask or a disposition changed (lock held): a pending signal
  * now unblocked with its default action takes it; sig_ready recomputed. */
 void lx_signal_recheck(struct lx_proc *p);
+/* A waited-for signal of rt_sigtimedwait (p->sigwait) is pending: its
+ * sender must wake p (lock held). */
+bool lx_sigwait_pending(const struct lx_proc *p);
+/* rt_sigtimedwait's work: take the next pending signal of p->sigwait
+ * without running its handler, write its siginfo to uinfo (if not 0):
+ * the signal's number; -EAGAIN if none is pending; -EFAULT if uinfo
+ * cannot be written (the signal stays pending).  Without the lock. */
+long lx_sigwait_take(struct lx_proc *p, uint64_t uinfo);
+/* rt_sigtimedwait's wait is over (p->sigwait cleared).  Without the lock. */
+void lx_sigwait_end(struct lx_proc *p);
 /* Wake p from a pipe wait, under the lock (a signal, its end). */
 void lx_wait_cancel(struct lx_proc *p);
 /* After the raise of a call that returned -LX_EBLOCK for a pipe: sleep
@@ -426,6 +461,10 @@ long lx_sys_rt_sigaction(struct lx_proc *p, uint64_t sig, uint64_t act, uint64_t
 long lx_sys_rt_sigprocmask(struct lx_proc *p, uint64_t how, uint64_t set, uint64_t oset,
                            uint64_t size);
 long lx_sys_rt_sigreturn(struct lx_proc *p, struct lx_regs *r);
+long lx_sys_rt_sigpending(struct lx_proc *p, uint64_t set, uint64_t size);
+long lx_sys_rt_sigsuspend(struct lx_proc *p, uint64_t mask, uint64_t size);
+long lx_sys_rt_sigtimedwait(struct lx_proc *p, uint64_t set, uint64_t info, uint64_t ts,
+                            uint64_t size);
 long lx_sys_sigaltstack(struct lx_proc *p, uint64_t ss, uint64_t oss, uint64_t sp);
 long lx_sys_setpgid(struct lx_proc *p, int64_t pid, int64_t pgid);
 long lx_sys_getpgid(struct lx_proc *p, int64_t pid);

@@ -36,7 +36,18 @@
  * layer offers the personality first (lx_fault).  The FPU state saved in
  * the frame is the live user state (the kernel never touches the FPU
  * registers): fxsave into a buffer on the kernel stack, copied out, and
- * fxrstor of the frame's image at rt_sigreturn.
+ * fxrstor of the frame's image at rt_sigreturn.  A process running in user
+ * mode without making system calls gets its signal when an interrupt (the
+ * timer's, at the latest) returns to it: the process layer offers the
+ * personality that return (lx_interrupted), which delivers a caught
+ * signal or ends the process, as after a system call.
+ *
+ * rt_sigreturn returns through iretq (uspace_return_iret, after the raise),
+ * not the system-call return's sysretq, which would load rcx and r11 with
+ * rip and rflags: a handler that returns from a fault gives the faulting
+ * code back every register.  rt_sigsuspend and rt_sigtimedwait wait after
+ * the raise as wait4 does (lx_events), a timed rt_sigtimedwait in slices
+ * as nanosleep.
  */
 #include <arch/console.h>
 #include <arch/uspace.h>
@@ -219,7 +230,9 @@ static void lx_wait_events(struct lx_proc *lx, uint64_t gen)
 
 	while (__atomic_load_n(&lx_events, __ATOMIC_ACQUIRE) == gen &&
 	       !__atomic_load_n(&lx->exited, __ATOMIC_ACQUIRE) &&
-	       !__atomic_load_n(&lx->sig_ready, __ATOMIC_ACQUIRE)) {
+	       !__atomic_load_n(&lx->sig_ready, __ATOMIC_ACQUIRE) &&
+	       !(__atomic_load_n(&lx->sigwait, __ATOMIC_ACQUIRE) &
+	         __atomic_load_n(&lx->sigpending, __ATOMIC_ACQUIRE))) {
 		waitq_wait_locked(&lx_waitq, fl);
 		fl = spin_lock_irqsave(&lx_waitq.lock);
 	}
@@ -408,9 +421,10 @@ static int lx_kill_one(struct process *t, void *arg)
 	if (t->state != PROCESS_RUNNING || k->sig == 0)
 		return 0; /* a zombie, or only asking whether it exists */
 	lx_host_lock(NULL);
-	/* A pipe sleeper is woken by the post itself; wait4 and nanosleep
-	 * look at the shared count. */
-	k->wake = lx_signal_post_info(tl, k->sig, &k->info) || tl->sig_ready;
+	/* A pipe sleeper is woken by the post itself; wait4, rt_sigsuspend
+	 * and rt_sigtimedwait look at the shared count. */
+	k->wake =
+	    lx_signal_post_info(tl, k->sig, &k->info) || tl->sig_ready || lx_sigwait_pending(tl);
 	lx_host_unlock(NULL);
 	return 0;
 }
@@ -432,6 +446,89 @@ static long lx_host_kill(void *ctx, int pid, int sig)
 	struct lx_siginfo info = {LX_SI_USER, ((struct process *)ctx)->pid, 0, 0};
 
 	return lx_send(pid, sig, &info);
+}
+
+/* ---- rt_sigreturn's exact return; rt_sigsuspend, rt_sigtimedwait ---- */
+
+/* After rt_sigreturn's raise: a signal now unblocked is delivered (its
+ * frame saves these registers), then the return gives back every one of
+ * them.  Never returns: the call chain is left for the frame, as a
+ * continuation's return does. */
+static int64_t lx_after_sigreturn(struct process *p, struct trap_frame *f, uint64_t rax)
+{
+	f->rax = (uint64_t)lx_after_return(p, f, (long)rax, LX_SYS_rt_sigreturn);
+	uspace_return_iret(f);
+}
+
+static void lx_host_exact_return(void *ctx, uint64_t rax)
+{
+	process_defer((struct process *)ctx, lx_after_sigreturn, rax);
+}
+
+/* rt_sigsuspend, after the raise: sleep until a handler is to run (or the
+ * process ends); -EINTR, and the handler's frame records the mask from
+ * before the call. */
+static int64_t lx_after_sigsuspend(struct process *p, struct trap_frame *f, uint64_t unused)
+{
+	struct lx_proc *lx = p->personality;
+	long r;
+
+	(void)unused;
+	for (;;) {
+		uint64_t gen = lx_host_events(); /* before looking: no lost kill */
+
+		lx_end_if_asked(p, lx);
+		if (__atomic_load_n(&lx->sig_ready, __ATOMIC_ACQUIRE))
+			break;
+		lx_wait_events(lx, gen);
+	}
+	r = lx_signal_deliver(lx, (struct lx_regs *)f, -EINTR, LX_SYS_rt_sigsuspend);
+	lx_end_if_asked(p, lx); /* no stack for the frame: SIGSEGV */
+	return r;
+}
+
+/* rt_sigtimedwait, after the raise: until a signal of its set is pending
+ * (taken: its number), a handler is to run (-EINTR), or the deadline
+ * passes (-EAGAIN).  Without a deadline it sleeps on the shared count,
+ * which a kill bumps; with one, in slices as nanosleep. */
+static int64_t lx_after_sigtimedwait(struct process *p, struct trap_frame *f, uint64_t deadline)
+{
+	struct lx_proc *lx = p->personality;
+	long r;
+
+	for (;;) {
+		uint64_t gen = lx_host_events(), now;
+
+		lx_end_if_asked(p, lx);
+		r = lx_sigwait_take(lx, f->rsi); /* rsi: the siginfo pointer, validated */
+		if (r != -EAGAIN)
+			break;
+		if (__atomic_load_n(&lx->sig_ready, __ATOMIC_ACQUIRE)) {
+			r = -EINTR; /* never restarted (Linux) */
+			break;
+		}
+		now = clock_ns();
+		if (now >= deadline)
+			break; /* -EAGAIN */
+		if (deadline == ~0ull) {
+			lx_wait_events(lx, gen);
+		} else {
+			uint64_t left = deadline - now;
+			uint64_t chunk = left < LX_SLEEP_SLICE_NS ? left : LX_SLEEP_SLICE_NS;
+
+			if (sched_sleep_ns(chunk))
+				clock_delay_ns(chunk);
+		}
+	}
+	lx_sigwait_end(lx);
+	return lx_after_return(p, f, r, LX_SYS_rt_sigtimedwait);
+}
+
+static void lx_host_sigwait(void *ctx, uint64_t nr, uint64_t deadline)
+{
+	process_defer((struct process *)ctx,
+	              nr == LX_SYS_rt_sigsuspend ? lx_after_sigsuspend : lx_after_sigtimedwait,
+	              deadline);
 }
 
 /* ---- the host ---- */
@@ -456,6 +553,8 @@ static const struct lx_host_ops lx_host = {
     .sleep = lx_host_sleep_blocked,
     .fpu_save = lx_host_fpu_save,
     .fpu_load = lx_host_fpu_load,
+    .exact_return = lx_host_exact_return,
+    .sigwait = lx_host_sigwait,
 };
 
 static int lx_attach(struct process *p, uint64_t brk_start)
@@ -545,6 +644,23 @@ static bool lx_fault(struct process *p, struct trap_frame *f, uint64_t addr)
 	return !lx->exited; /* no room for the frame: killed as before */
 }
 
+/* An interrupt returns to the process in user mode, where it may spin
+ * without a system call: a signal sent meanwhile acts now - a handler's
+ * frame is built on the interrupted registers (the interrupt's own iretq
+ * returns to it, every register exact), or the process ends (the default
+ * action of a kill, or no room for the frame). */
+static void lx_interrupted(struct process *p, struct trap_frame *f)
+{
+	struct lx_proc *lx = p->personality;
+
+	if (!(__atomic_load_n(&lx->exited, __ATOMIC_ACQUIRE) |
+	      __atomic_load_n(&lx->sig_ready, __ATOMIC_ACQUIRE)))
+		return;
+	if (!lx->exited)
+		f->rax = (uint64_t)lx_signal_deliver(lx, (struct lx_regs *)f, (long)f->rax, ~0ull);
+	lx_end_if_asked(p, lx);
+}
+
 static void lx_detach(struct process *p)
 {
 	lx_proc_fini(p->personality);
@@ -553,7 +669,7 @@ static void lx_detach(struct process *p)
 }
 
 static const struct process_personality lx_personality = {
-    lx_module_id, lx_attach, lx_detach, lx_fork, lx_exec, lx_exit, lx_fault,
+    lx_module_id, lx_attach, lx_detach, lx_fork, lx_exec, lx_exit, lx_fault, lx_interrupted,
 };
 
 /* The guard, tested in line by the dispatch routine: the processes this

@@ -41,6 +41,8 @@ void lx_proc_fork(struct lx_proc *child, const struct lx_proc *parent, void *ctx
 	child->syscalls = child->unknown_syscalls = 0;
 	child->sigpending = 0; /* pending signals are the parent's (POSIX) */
 	child->sig_ready = false;
+	child->restore_mask = false; /* (a parent forks from no signal wait) */
+	child->sigwait = 0;
 	child->wait_pipe = NULL;
 	child->wait_next = NULL;
 	child->wait_list = NULL;

@@ -29,8 +29,24 @@
  * before the fxsave image is loaded, SIGKILL and SIGSTOP cannot become
  * blocked; a frame that cannot be read ends the process with SIGSEGV.
  *
+ * rt_sigreturn hands the restored registers to the host's exact return
+ * (ops->exact_return): a frame built at a fault holds the faulting code's
+ * rcx and r11, which the system-call return would overwrite.
+ *
+ * Waiting for signals (Linux's semantics): rt_sigsuspend replaces the mask
+ * until a handler has run and always returns -EINTR; the handler's frame
+ * records the mask from before the call (saved_mask), so its rt_sigreturn
+ * puts that back.  rt_sigtimedwait takes a pending signal of its set
+ * without running its handler; while it waits, a signal of the set that
+ * the mask blocks is recorded whatever its disposition and wakes it, one
+ * the mask does not block acts as usual (a handler's signal is taken, a
+ * default-fatal one kills); a handler's signal outside the set ends the
+ * wait with -EINTR and runs.  rt_sigpending reports the blocked pending
+ * signals.
+ *
  * Locking: what another process may change (pending signals, sig_ready, a
- * pipe wait) is under ops->lock; user memory is touched without it.
+ * pipe wait, the set a sigtimedwait waits for) is under ops->lock; user
+ * memory is touched without it.
  */
 #include "kernel/linux/lx.h"
 #include "kernel/linux/lx_sigframe.h"
@@ -83,7 +99,10 @@ bool lx_signal_post_info(struct lx_proc *p, int sig, const struct lx_siginfo *in
 		return false;
 	handler = p->sig[sig - 1].handler;
 	if (sig != LX_SIGKILL) {
-		if (handler == LX_SIG_IGN)
+		/* Awaited by rt_sigtimedwait while blocked: never ignored. */
+		bool awaited = (p->sigwait & p->sigmask & LX_SIGBIT(sig)) != 0;
+
+		if (handler == LX_SIG_IGN && !awaited)
 			return false;
 		if (handler != LX_SIG_DFL || (p->sigmask & LX_SIGBIT(sig))) {
 			/* Standard signals do not queue: the first one's info stays. */
@@ -275,14 +294,41 @@ long lx_sys_sigaltstack(struct lx_proc *p, uint64_t uss, uint64_t uoss, uint64_t
 
 /* ---- delivery ---- */
 
+/* The signal of set taken first: the synchronous ones, then the lowest. */
+static int lx_signal_pick(uint64_t set)
+{
+	if (set & LX_SIG_SYNC)
+		set &= LX_SIG_SYNC;
+	return set ? __builtin_ctzll(set) + 1 : 0;
+}
+
 /* The next signal to deliver (lock held), 0 if none. */
 static int lx_signal_next(const struct lx_proc *p)
 {
-	uint64_t ready = p->sigpending & ~p->sigmask;
+	return lx_signal_pick(p->sigpending & ~p->sigmask);
+}
 
-	if (ready & LX_SIG_SYNC)
-		ready &= LX_SIG_SYNC;
-	return ready ? __builtin_ctzll(ready) + 1 : 0;
+/* The 128-byte Linux siginfo of sig (info si), every byte set. */
+static void lx_siginfo_fill(struct lx_siginfo_rec *rec, int sig, const struct lx_siginfo *si)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->signo = sig;
+	rec->code = si->code;
+	if (sig == 4 || sig == 7 || sig == 8 || sig == 11) {
+		rec->u.addr = si->addr;
+	} else {
+		rec->u.kill.pid = si->pid;
+		rec->u.kill.status = si->status;
+	}
+}
+
+/* rt_sigsuspend's mask goes back (lock held): no handler recorded it. */
+static void lx_signal_restore_saved(struct lx_proc *p)
+{
+	if (p->restore_mask) {
+		p->restore_mask = false;
+		lx_signal_setmask(p, p->saved_mask);
+	}
 }
 
 /* A clean FPU/SSE state (what a handler starts with): FCW 0x37f, MXCSR
@@ -351,14 +397,7 @@ static int lx_signal_frame(struct lx_proc *p, struct lx_regs *r, int sig,
 		sc->cr2 = si->addr;
 	}
 	f.uc.sigmask = oldmask;
-	f.info.signo = sig;
-	f.info.code = si->code;
-	if (sig == 4 || sig == 7 || sig == 8 || sig == 11) {
-		f.info.u.addr = si->addr;
-	} else {
-		f.info.u.kill.pid = si->pid;
-		f.info.u.kill.status = si->status;
-	}
+	lx_siginfo_fill(&f.info, sig, si);
 
 	memset(fx, 0, sizeof(fx)); /* fxsave leaves bytes 464..511 alone */
 	p->ops->fpu_save(p->ctx, fx);
@@ -392,6 +431,7 @@ long lx_signal_deliver(struct lx_proc *p, struct lx_regs *r, long res, uint64_t 
 	p->ops->lock(p->ctx);
 	sig = p->exited ? 0 : lx_signal_next(p);
 	if (!sig) {
+		lx_signal_restore_saved(p);
 		lx_signal_update(p);
 		p->ops->unlock(p->ctx);
 		return (long)rax;
@@ -400,11 +440,13 @@ long lx_signal_deliver(struct lx_proc *p, struct lx_regs *r, long res, uint64_t 
 	p->sigpending &= ~bit;
 	act = p->sig[sig - 1];
 	si = p->siginfo[sig - 1];
-	oldmask = p->sigmask;
+	/* After rt_sigsuspend the frame records the mask from before it. */
+	oldmask = p->restore_mask ? p->saved_mask : p->sigmask;
 	if (act.handler == LX_SIG_IGN || act.handler == LX_SIG_DFL) {
 		/* Its disposition changed while it was pending: act on it now. */
 		if (act.handler == LX_SIG_DFL && !(LX_SIG_NOT_FATAL & bit))
 			lx_signal_kill(p, sig);
+		lx_signal_restore_saved(p);
 		lx_signal_update(p);
 		p->ops->unlock(p->ctx);
 		return (long)rax;
@@ -418,6 +460,7 @@ long lx_signal_deliver(struct lx_proc *p, struct lx_regs *r, long res, uint64_t 
 	}
 	if (act.flags & LX_SA_RESETHAND)
 		p->sig[sig - 1].handler = LX_SIG_DFL;
+	p->restore_mask = false; /* the frame has it: rt_sigreturn restores it */
 	p->sigmask =
 	    (p->sigmask | act.mask | ((act.flags & LX_SA_NODEFER) ? 0 : bit)) & ~LX_UNBLOCKABLE;
 	lx_signal_update(p);
@@ -474,10 +517,124 @@ long lx_sys_rt_sigreturn(struct lx_proc *p, struct lx_regs *r)
 	p->ops->lock(p->ctx);
 	lx_signal_setmask(p, uc.sigmask);
 	p->ops->unlock(p->ctx);
+	/* rcx and r11 are the frame's, not rip and rflags (a fault's frame):
+	 * the return must give back every register. */
+	p->ops->exact_return(p->ctx, sc->rax);
 	return (long)sc->rax;
 bad:
 	p->ops->lock(p->ctx);
 	lx_signal_kill(p, LX_SIGSEGV);
 	p->ops->unlock(p->ctx);
 	return -EFAULT;
+}
+
+/* ---- waiting for signals: rt_sigpending, rt_sigsuspend, rt_sigtimedwait ---- */
+
+long lx_sys_rt_sigpending(struct lx_proc *p, uint64_t uset, uint64_t size)
+{
+	uint64_t set;
+
+	/* Linux copies sigsetsize bytes and refuses only more than its set. */
+	if (size > sizeof(set))
+		return -EINVAL;
+	p->ops->lock(p->ctx);
+	set = p->sigpending & p->sigmask; /* the others are delivered already */
+	p->ops->unlock(p->ctx);
+	if (copy_to_user(uset, &set, size))
+		return -EFAULT;
+	return 0;
+}
+
+long lx_sys_rt_sigsuspend(struct lx_proc *p, uint64_t umask, uint64_t size)
+{
+	uint64_t mask;
+
+	if (size != sizeof(mask))
+		return -EINVAL;
+	if (copy_from_user(&mask, umask, sizeof(mask)))
+		return -EFAULT;
+	p->ops->lock(p->ctx);
+	if (!p->restore_mask) {
+		p->saved_mask = p->sigmask;
+		p->restore_mask = true;
+	}
+	lx_signal_setmask(p, mask); /* a pending default-fatal one acts now */
+	p->ops->unlock(p->ctx);
+	p->ops->sigwait(p->ctx, LX_SYS_rt_sigsuspend, ~0ull);
+	return 0; /* the host's wait gives the result: -EINTR */
+}
+
+bool lx_sigwait_pending(const struct lx_proc *p)
+{
+	return (p->sigwait & p->sigpending) != 0;
+}
+
+long lx_sigwait_take(struct lx_proc *p, uint64_t uinfo)
+{
+	struct lx_siginfo_rec rec;
+	struct lx_siginfo si = {0, 0, 0, 0};
+	int sig;
+
+	p->ops->lock(p->ctx);
+	sig = lx_signal_pick(p->sigpending & p->sigwait);
+	if (sig)
+		si = p->siginfo[sig - 1];
+	p->ops->unlock(p->ctx);
+	if (!sig)
+		return -EAGAIN;
+	/* Written before it is taken: a bad uinfo leaves it pending.  (Only
+	 * this process takes its signals, and a second one merges into it.) */
+	lx_siginfo_fill(&rec, sig, &si);
+	if (uinfo && copy_to_user(uinfo, &rec, sizeof(rec)))
+		return -EFAULT;
+	p->ops->lock(p->ctx);
+	p->sigpending &= ~LX_SIGBIT(sig);
+	lx_signal_update(p);
+	p->ops->unlock(p->ctx);
+	return sig;
+}
+
+void lx_sigwait_end(struct lx_proc *p)
+{
+	p->ops->lock(p->ctx);
+	p->sigwait = 0;
+	p->ops->unlock(p->ctx);
+}
+
+#define LX_NSEC       1000000000ll
+#define LX_TS_FOREVER 10000000000ll /* seconds (317 years): no deadline */
+
+long lx_sys_rt_sigtimedwait(struct lx_proc *p, uint64_t uset, uint64_t uinfo, uint64_t uts,
+                            uint64_t size)
+{
+	struct {
+		int64_t sec, nsec;
+	} ts = {0, 0};
+	uint64_t set, deadline = ~0ull;
+	long r;
+
+	if (size != sizeof(set))
+		return -EINVAL;
+	if (copy_from_user(&set, uset, sizeof(set)))
+		return -EFAULT;
+	if (uts && copy_from_user(&ts, uts, sizeof(ts)))
+		return -EFAULT;
+	if (uts && (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= LX_NSEC))
+		return -EINVAL;
+	/* Refused before anything is taken or waited for (Linux finds out
+	 * only when it writes the siginfo, after taking the signal). */
+	if (uinfo && !uaccess_range_ok(uinfo, sizeof(struct lx_siginfo_rec)))
+		return -EFAULT;
+	p->ops->lock(p->ctx);
+	p->sigwait = set & ~LX_UNBLOCKABLE;
+	p->ops->unlock(p->ctx);
+	r = lx_sigwait_take(p, uinfo);
+	if (r != -EAGAIN || (uts && ts.sec == 0 && ts.nsec == 0)) {
+		lx_sigwait_end(p); /* taken, a bad uinfo, or a poll */
+		return r;
+	}
+	if (uts && ts.sec < LX_TS_FOREVER)
+		deadline = p->ops->now_ns(p->ctx) + (uint64_t)ts.sec * LX_NSEC + (uint64_t)ts.nsec;
+	p->ops->sigwait(p->ctx, LX_SYS_rt_sigtimedwait, deadline);
+	return 0; /* the host's wait gives the result */
 }

@@ -254,6 +254,12 @@ __attribute__((optimize("omit-frame-pointer"))) long lx_syscall_regs(struct lx_p
 		return lx_sys_rt_sigreturn(p, r);
 	case LX_SYS_sigaltstack:
 		return lx_sys_sigaltstack(p, r->rdi, r->rsi, r->rsp);
+	case LX_SYS_rt_sigpending:
+		return lx_sys_rt_sigpending(p, r->rdi, r->rsi);
+	case LX_SYS_rt_sigsuspend:
+		return lx_sys_rt_sigsuspend(p, r->rdi, r->rsi);
+	case LX_SYS_rt_sigtimedwait:
+		return lx_sys_rt_sigtimedwait(p, r->rdi, r->rsi, r->rdx, r->r10);
 	default:
 		p->unknown_syscalls++;
 		return -ENOSYS;

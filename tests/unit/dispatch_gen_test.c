@@ -135,9 +135,29 @@ static char refs[NPROC];
 		tr(11, k, a, b, c + d);                                                            \
 		return (a * 3 + b + (k)) % 4 != 0;                                                 \
 	}
+/* Unmetered extension entries (rt_jit_unmetered): C functions that may
+ * call interface procedures, so they run with preemption disabled (the
+ * trace records the depth); used only when the binding's fuel covers their
+ * worst case, else the JIT entry beside them runs. */
+#define UNM_H(k)                                                                                   \
+	static uint64_t uh##k(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)          \
+	{                                                                                          \
+		(void)e;                                                                           \
+		tr(12, k, a, b, c + d);                                                            \
+		return (k)*41 + a * 7 + b;                                                         \
+	}
+#define UNM_G(k)                                                                                   \
+	static uint64_t ug##k(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)          \
+	{                                                                                          \
+		(void)e;                                                                           \
+		tr(13, k, a, b, c + d);                                                            \
+		return (a * 5 + b + (k)) % 3 != 0;                                                 \
+	}
 #define ALL(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 ALL(PLAIN_H)
 ALL(PLAIN_G)
+ALL(UNM_H)
+ALL(UNM_G)
 ALL(NATIVE_H)
 ALL(NATIVE_G)
 ALL(CLOSURE_H)
@@ -163,6 +183,10 @@ static const rt_jit_fn jcs[NPROC] = {ALL(REF_JC)};
 #define REF_PG(k) pg##k,
 static const rt_import_fn phs[NPROC] = {ALL(REF_PH)};
 static const rt_import_fn pgs[NPROC] = {ALL(REF_PG)};
+#define REF_UH(k) uh##k,
+#define REF_UG(k) ug##k,
+static const rt_import_fn uhs[NPROC] = {ALL(REF_UH)};
+static const rt_import_fn ugs[NPROC] = {ALL(REF_UG)};
 
 /* One signature per procedure (sig->fn is its native address). */
 static struct rt_sig s_nh[NPROC], s_ng[NPROC], s_ch[NPROC], s_cg[NPROC], s_j, s_jg, s_jc;
@@ -251,13 +275,27 @@ static void random_test(struct dispatch_test *t)
 	}
 }
 
-static void random_guard(struct dispatch_guard *g, rt_import_fn *plain)
+static void random_guard(struct dispatch_guard *g, struct dispatch_install_req *req)
 {
 	uint32_t k = rnd(NPROC);
-	if (plain && rnd(5) == 0) {
-		/* A plain extension guard: its JIT entry must not run. */
+	if (req && rnd(4) == 0) {
+		/* An extension guard with a native form: plain (its JIT entry
+		 * must not run), unmetered or an inline test (either only when
+		 * the fuel covers its worst case). */
 		*g = (struct dispatch_guard){{&s_jg, jgs[k], &inst_mod}, NULL, false};
-		*plain = pgs[k];
+		switch (rnd(3)) {
+		case 0:
+			req->guard_plain = pgs[k];
+			break;
+		case 1:
+			req->guard_unmetered = ugs[k];
+			req->guard_worst = rnd(1200);
+			break;
+		default:
+			req->guard_test = &tests[rnd(16)];
+			req->guard_worst = rnd(1200);
+			break;
+		}
 		return;
 	}
 	if (rnd(4) == 0) {
@@ -367,9 +405,16 @@ static void random_sets_match_the_walk(void)
 			struct dispatch_install_req req = {0};
 			struct dispatch_guard g;
 			uint32_t k = (round * 3 + i) % NPROC;
-			switch (rnd(5)) {
+			switch (rnd(6)) {
 			case 0:
 				req.handler = (struct dispatch_proc){&s_nh[k], NULL, NULL};
+				break;
+			case 5:
+				/* An unmetered extension handler (rt_jit_unmetered):
+				 * used only when the fuel covers its worst case. */
+				req.handler = (struct dispatch_proc){&s_j, jhs[k], &inst_mod};
+				req.unmetered = uhs[k];
+				req.worst = rnd(1200);
 				break;
 			case 4:
 				/* A plain extension handler (rt_jit_plain). */
@@ -391,7 +436,7 @@ static void random_sets_match_the_walk(void)
 				break;
 			}
 			if (rnd(2)) {
-				random_guard(&g, &req.guard_plain);
+				random_guard(&g, &req);
 				req.guard = &g;
 			}
 			switch (rnd(6)) {
@@ -571,6 +616,9 @@ static void exclusive_native_sets_match_the_walk(void)
 		struct dispatch_event *ev = NULL;
 		struct dispatch_proc def = {&s_nh[rnd(NPROC)], NULL, NULL};
 		uint32_t want = 1 + rnd(6);
+		/* A third of the sets: only inline tests and no closures (the
+		 * routine's bare form, as for system calls). */
+		bool bare = rnd(3) == 0;
 
 		CHECK_EQ(dispatch_event_create("Gen_Event", &ev_sig, &auth_mod, NULL, &ev), 0);
 		if (!ev)
@@ -584,16 +632,33 @@ static void exclusive_native_sets_match_the_walk(void)
 			struct dispatch_binding *b;
 			uint32_t k = (round + i) % NPROC; /* distinct: a handler installs once */
 
-			if (rnd(2)) {
+			switch (bare ? 2 * rnd(2) : rnd(3)) {
+			case 0:
 				req.handler = (struct dispatch_proc){&s_nh[k], NULL, NULL};
-			} else {
+				break;
+			case 1:
 				req.handler = (struct dispatch_proc){&s_ch[k], NULL, NULL};
 				req.options |= DISPATCH_CLOSURE;
 				req.closure = (void *)(uintptr_t)(round + i);
+				break;
+			default:
+				/* An unmetered extension handler within its fuel: the
+				 * set stays lean, with preemption off throughout. */
+				req.handler = (struct dispatch_proc){&s_j, jhs[k], &inst_mod};
+				req.unmetered = uhs[k];
+				req.worst = rnd(50);
+				req.fuel = 50;
+				break;
 			}
 			if (rnd(4)) {
 				k = rnd(NPROC);
-				switch (rnd(3)) {
+				switch (bare ? 2 + rnd(2) : rnd(4)) {
+				case 3:
+					/* An extension guard the routine tests in line. */
+					g = (struct dispatch_guard){
+					    {&s_jg, jgs[k], &inst_mod}, NULL, false};
+					req.guard_test = &tests[rnd(16)];
+					break;
 				case 0:
 					g = (struct dispatch_guard){
 					    {&s_ng[k], NULL, NULL}, NULL, false};
@@ -624,7 +689,8 @@ static void exclusive_native_sets_match_the_walk(void)
 			ntrace = 0;
 			(void)dispatch_call(ev, rnd(40), rnd(40), rnd(9), rnd(9), 0);
 			for (uint32_t t = 0; t < ntrace; t++)
-				ran += (trace[t] >> 56) == 1 || (trace[t] >> 56) == 3;
+				ran += (trace[t] >> 56) == 1 || (trace[t] >> 56) == 3 ||
+				       (trace[t] >> 56) == 12;
 			multi += ran > 1;
 		}
 		CHECK_EQ(dispatch_uninstall_all(&inst_mod), 0);
@@ -634,6 +700,138 @@ static void exclusive_native_sets_match_the_walk(void)
 	CHECK_EQ(multi, 0);
 	printf("  %u exclusive sets, %u mismatches, %u raises ran two handlers\n", sets, bad,
 	       multi);
+	CHECK_EQ(dispatch_reclaim(), 0);
+}
+
+/* Native forms of extension entries follow the binding's final fuel: an
+ * unmetered handler or an inline guard test replaces the JIT entry only
+ * when the fuel (after the authorizer) covers its worst case; the
+ * unmetered one runs with preemption disabled, inside the raise, without a
+ * ledger frame; malformed offers are refused. */
+static uint32_t unm_depth;
+static bool unm_inside;
+static uint64_t unm_probe(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
+{
+	(void)b, (void)c, (void)d, (void)e;
+	unm_depth = dispatch_preempt_depth();
+	unm_inside = dispatch_inside_raise();
+	tr(12, 50, a, 0, 0);
+	return a * 2;
+}
+
+static uint64_t lower_to;
+static int lower_fuel(void *arg, struct dispatch_decision *d)
+{
+	(void)arg;
+	if (lower_to)
+		d->fuel = lower_to;
+	return 0;
+}
+
+static uint32_t count_kind(uint64_t kind)
+{
+	uint32_t n = 0;
+
+	for (uint32_t t = 0; t < ntrace; t++)
+		n += (trace[t] >> 56) == kind;
+	return n;
+}
+
+static void native_forms_follow_the_fuel(void)
+{
+	static const struct dispatch_test in_10_20 = {1, {{0, DISPATCH_TEST_VALUE, 10, 20}}};
+	static const struct dispatch_test bad_order = {1, {{0, DISPATCH_TEST_VALUE, 20, 10}}};
+	static const struct dispatch_test bad_arg = {1, {{4, DISPATCH_TEST_VALUE, 0, 1}}};
+	static const struct dispatch_test bad_field = {1, {{0, 8, 0, 1}}};
+	struct dispatch_proc def = {&s_nh[7], NULL, NULL};
+	struct dispatch_event *ev = NULL;
+	struct dispatch_binding *b = NULL;
+	struct dispatch_install_req req;
+	struct dispatch_guard g = {{&s_jg, jgs[3], &inst_mod}, NULL, false};
+	struct dispatch_outcome o;
+	uint64_t a[5] = {15, 1, 0, 0, 0};
+
+	sigs_init();
+	CHECK_EQ(dispatch_event_create("Gen_Event", &ev_sig, &auth_mod, NULL, &ev), 0);
+	if (!ev)
+		return;
+	CHECK_EQ(dispatch_set_exclusive(ev, true, &auth_mod), 0);
+	CHECK_EQ(dispatch_set_default(ev, &def, NULL, false, &auth_mod), 0);
+	CHECK_EQ(dispatch_set_authorizer(ev, lower_fuel, NULL, &auth_mod), 0);
+	for (int pass = 0; pass < 4; pass++) {
+		/* 0: fuel covers both; 1: the handler's worst is one more than
+		 * the fuel; 2: the guard's; 3: the authorizer lowers the fuel. */
+		memset(&req, 0, sizeof(req));
+		req.handler = (struct dispatch_proc){&s_j, jhs[2], &inst_mod};
+		req.unmetered = unm_probe;
+		req.worst = pass == 1 ? 101 : 100;
+		req.guard = &g;
+		req.guard_test = &in_10_20;
+		req.guard_worst = pass == 2 ? 101 : 1;
+		req.fuel = 100;
+		lower_to = pass == 3 ? 99 : 0;
+		CHECK_EQ(dispatch_install(ev, &req, &inst_mod, &b), 0);
+		CHECK(dispatch_is_generated(ev));
+		for (int walk = 0; walk < 2; walk++) {
+			uint64_t r;
+
+			ntrace = 0;
+			unm_depth = 99;
+			if (walk) {
+				CHECK_EQ(dispatch_raise(ev, a, &o), DISPATCH_HANDLED);
+				r = o.result;
+			} else {
+				r = dispatch_call(ev, a[0], a[1], a[2], a[3], a[4]);
+			}
+			if (pass == 0) {
+				CHECK_EQ(r, 30);
+				CHECK_EQ(count_kind(12), 1);
+				CHECK_EQ(unm_depth, 1); /* extension code: preemption off */
+				CHECK(unm_inside);
+			} else {
+				CHECK_EQ(count_kind(12), pass == 2 ? 1 : 0);
+				CHECK_EQ(count_kind(5), pass == 2 ? 0 : 1); /* the JIT entry */
+			}
+			/* The guard: tested in line unless its worst case is not
+			 * covered (pass 2: then its JIT entry runs). */
+			CHECK_EQ(count_kind(6), pass == 2 ? 1 : 0);
+			CHECK_EQ(dispatch_preempt_depth(), 0);
+		}
+		/* Outside [10, 20]: the default (native).  (Pass 2 runs the
+		 * guard's JIT entry, a stand-in that accepts 5.) */
+		ntrace = 0;
+		if (pass != 2) {
+			CHECK_EQ(dispatch_call(ev, 5, 1, 0, 0, 0), 7 * 1000 + 5 + 3);
+			CHECK_EQ(count_kind(12) + count_kind(5), 0);
+		}
+		CHECK_EQ(dispatch_uninstall(b, &inst_mod), 0);
+	}
+	lower_to = 0;
+	/* Malformed offers. */
+	memset(&req, 0, sizeof(req));
+	req.handler = (struct dispatch_proc){&s_nh[1], NULL, NULL};
+	req.unmetered = unm_probe; /* for a native handler */
+	CHECK_EQ(dispatch_install(ev, &req, &inst_mod, &b), -EINVAL);
+	req.handler = (struct dispatch_proc){&s_j, jhs[1], &inst_mod};
+	req.plain = phs[1]; /* two native forms */
+	CHECK_EQ(dispatch_install(ev, &req, &inst_mod, &b), -EINVAL);
+	req.plain = NULL;
+	req.guard_test = &in_10_20; /* no extension guard */
+	CHECK_EQ(dispatch_install(ev, &req, &inst_mod, &b), -EINVAL);
+	req.guard = &g;
+	req.guard_test = &bad_order;
+	CHECK_EQ(dispatch_install(ev, &req, &inst_mod, &b), -EINVAL);
+	req.guard_test = &bad_arg;
+	CHECK_EQ(dispatch_install(ev, &req, &inst_mod, &b), -EINVAL);
+	req.guard_test = &bad_field; /* a field of a scalar */
+	CHECK_EQ(dispatch_install(ev, &req, &inst_mod, &b), -EINVAL);
+	req.guard_test = NULL;
+	req.guard_plain = pgs[1];
+	req.guard_unmetered = ugs[1];
+	CHECK_EQ(dispatch_install(ev, &req, &inst_mod, &b), -EINVAL);
+	CHECK_EQ(dispatch_handler_count(ev), 0);
+	CHECK_EQ(dispatch_uninstall_all(&inst_mod), 0);
+	CHECK_EQ(dispatch_event_destroy(ev, &auth_mod), 0);
 	CHECK_EQ(dispatch_reclaim(), 0);
 }
 
@@ -862,6 +1060,7 @@ int main(void)
 	RUN(random_sets_match_the_walk);
 	RUN(exclusive_native_sets_match_the_walk);
 	RUN(field_tests_match_the_walk);
+	RUN(native_forms_follow_the_fuel);
 	RUN(abort_disables_and_releases);
 	RUN(routine_survives_its_own_retirement);
 	RUN(walk_is_the_fallback);

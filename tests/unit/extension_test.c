@@ -124,12 +124,41 @@ static void console_gatekeeper(void)
 	CHECK_EQ(console_closes, 1);
 	CHECK_EQ(Gatekeeper_IntruderAlert(1, 2), 0); /* the guard says no */
 	CHECK_EQ(console_opens, 1);
+	/* The handler acquires a console: metered, with its ledger frame; the
+	 * guard only calls Gatekeeper.Level: its unmetered entry runs. */
+	CHECK_EQ(dispatch_binding_forms(ext_binding(x, 0)), DISPATCH_FORM_NATIVE_GUARD);
 	/* Someone else cannot remove its binding. */
 	CHECK_EQ(dispatch_uninstall(ext_binding(x, 0), &console_mod), -EPERM);
 	CHECK_EQ(ext_unload(x, err, sizeof(err)), 0);
 	CHECK(dispatch_is_direct(Gatekeeper_IntruderAlert_event));
 	CHECK_EQ(Gatekeeper_IntruderAlert(5, 2), 5);
 	CHECK_EQ(ext_unload(x, err, sizeof(err)), -ENOENT); /* already gone */
+	teardown();
+}
+
+/* Extension code the dispatcher need not meter (ext_unmetered.c): the
+ * loop-free handler runs its unmetered entry, the range-test guard is
+ * tested in line; the results are the extension's. */
+static void unmetered_and_inline(void)
+{
+	struct ext *x = NULL;
+
+	setup();
+	CHECK_EQ(load("ext_unmetered", "unmetered", &loader_mod, PUB, 1, &x), 0);
+	if (err[0])
+		printf("  %s\n", err);
+	CHECK_EQ(dispatch_binding_forms(ext_binding(x, 0)),
+	         DISPATCH_FORM_NATIVE_HANDLER | DISPATCH_FORM_INLINE_GUARD);
+	CHECK(dispatch_is_generated(Gatekeeper_IntruderAlert_event));
+	/* Level is 3: scaled = 3 * level + code + 3 when 3 <= level <= 6;
+	 * otherwise the intrinsic's answer (level >= 3 ? level : 0). */
+	for (uint64_t level = 0; level < 10; level++)
+		CHECK_EQ(Gatekeeper_IntruderAlert(level, 2), level >= 3 && level <= 6
+		                                                 ? 3 * level + 2 + 3
+		                                             : level >= 3 ? level
+		                                                          : 0);
+	CHECK_EQ(Gatekeeper_IntruderAlert((uint64_t)-1, 2), (uint64_t)-1);
+	CHECK_EQ(ext_unload(x, err, sizeof(err)), 0);
 	teardown();
 }
 
@@ -694,6 +723,7 @@ int main(void)
 {
 	CHECK_EQ(dispatch_init(), 0);
 	RUN(console_gatekeeper);
+	RUN(unmetered_and_inline);
 	RUN(field_read_refused);
 	RUN(private_import_refused);
 	RUN(authorizers_deny_and_impose);

@@ -54,10 +54,11 @@ static long h_write(void *c, const char *b, size_t n)
 	(void)c, (void)b;
 	return (long)n;
 }
+static uint64_t fake_now;
 static uint64_t h_now(void *c)
 {
 	(void)c;
-	return 0;
+	return fake_now;
 }
 static void h_sleep(void *c, uint64_t ns)
 {
@@ -113,6 +114,21 @@ static void h_fpu_load(void *c, const void *area)
 	(void)c;
 	memcpy(fpu_image, area, sizeof(fpu_image));
 }
+static int exact_returns, sigwaits;
+static uint64_t exact_rax, sigwait_nr, sigwait_deadline;
+static void h_exact_return(void *c, uint64_t rax)
+{
+	(void)c;
+	exact_returns++;
+	exact_rax = rax;
+}
+static void h_sigwait(void *c, uint64_t nr, uint64_t deadline)
+{
+	(void)c;
+	sigwaits++;
+	sigwait_nr = nr;
+	sigwait_deadline = deadline;
+}
 static void h_block(void *c, uint64_t nr)
 {
 	(void)c;
@@ -163,6 +179,8 @@ static const struct lx_host_ops ops = {
     .sleep = h_sleep_blocked,
     .fpu_save = h_fpu_save,
     .fpu_load = h_fpu_load,
+    .exact_return = h_exact_return,
+    .sigwait = h_sigwait,
 };
 
 static uint8_t ar[4096];
@@ -180,6 +198,8 @@ static void setup(void)
 	memset(fake_umem, 0, sizeof(fake_umem));
 	lock_depth = lock_nested = wakes = blocks = exec_calls = wait_calls = 0;
 	blocks_prepared = sleeps = 0;
+	exact_returns = sigwaits = 0;
+	exact_rax = sigwait_nr = sigwait_deadline = fake_now = 0;
 	last_woken = NULL;
 	sleep_hook = NULL;
 	if (!fs) {
@@ -826,6 +846,10 @@ static void signal_delivery(void)
 	ret = lx_syscall_regs(&parent, &r);
 	CHECK_EQ(ret, 39);
 	CHECK(!parent.exited);
+	CHECK_EQ(exact_returns, 1); /* every register back: rcx, r11 too */
+	CHECK_EQ(exact_rax, 39ull);
+	CHECK_EQ(r.rcx, saved.rcx);
+	CHECK_EQ(r.r11, saved.r11);
 	CHECK_EQ(r.rip, saved.rip);
 	CHECK_EQ(r.rsp, saved.rsp);
 	CHECK_EQ(r.r12, 12ull);
@@ -918,6 +942,7 @@ static void signal_hostile(void)
 			lx_syscall_regs(&parent, &r);
 			CHECK(parent.exited);
 			CHECK_EQ(parent.kill_sig, 11);
+			CHECK_EQ(exact_returns, 0); /* nothing to return to */
 			teardown();
 		}
 	}
@@ -1045,6 +1070,226 @@ static void groups_and_self_exe(void)
 	teardown();
 }
 
+/* ---- rt_sigpending, rt_sigsuspend, rt_sigtimedwait ---- */
+#define BIT(s) (1ull << ((s)-1))
+
+/* A frame's registers as a fault left them: rcx and r11 are not rip and
+ * rflags; rt_sigreturn must hand back every one (the host's exact return). */
+static void sigreturn_fault_frame(void)
+{
+	struct lx_regs r, saved;
+
+	setup();
+	set_action(11, LX_SA_RESTORER | LX_SA_SIGINFO, 0);
+	CHECK(lx_signal_fault(&parent, 11, LX_SEGV_ACCERR, 0x5000));
+	fill_regs(&r);
+	r.vector = 14, r.error = 7;
+	r.rcx = 0xc0c0c0c0c0c0c0c0ull, r.r11 = 0x1111111111111111ull, r.rax = 0xa0;
+	saved = r;
+	CHECK_EQ(lx_signal_deliver(&parent, &r, (long)r.rax, ~0ull), 0);
+	r.rsp += 8;
+	r.rax = LX_SYS_rt_sigreturn;
+	r.rcx = r.rip = 0x401100, r.r11 = 0x246, r.vector = 0x100;
+	CHECK_EQ(lx_syscall_regs(&parent, &r), 0xa0);
+	CHECK_EQ(exact_returns, 1);
+	CHECK_EQ(exact_rax, 0xa0ull);
+	CHECK_EQ(r.rcx, saved.rcx);
+	CHECK_EQ(r.r11, saved.r11);
+	CHECK_EQ(r.rip, saved.rip);
+	CHECK_EQ(r.rflags, saved.rflags);
+	teardown();
+}
+
+static void sigpending_calls(void)
+{
+	uint64_t set = ~0ull;
+
+	setup();
+	CHECK_EQ(S(LX_SYS_rt_sigpending, U(64), 9, 0, 0), -EINVAL);
+	CHECK_EQ(S(LX_SYS_rt_sigpending, KPTR, 8, 0, 0), -EFAULT);
+	CHECK_EQ(S(LX_SYS_rt_sigpending, 0, 8, 0, 0), -EFAULT);
+	CHECK_EQ(S(LX_SYS_rt_sigpending, U(FAKE_UMEM_SIZE - 8), 8, 0, 0), -EFAULT); /* read-only */
+	memcpy(fake_umem + 64, &set, 8);
+	CHECK_EQ(S(LX_SYS_rt_sigpending, U(64), 8, 0, 0), 0);
+	memcpy(&set, fake_umem + 64, 8);
+	CHECK_EQ(set, 0ull);
+	/* Blocked pending signals only: a caught unblocked one is delivered. */
+	parent.sigmask = BIT(SIGUSR1) | BIT(2);
+	set_action(SIGUSR2, LX_SA_RESTORER, 0);
+	post(SIGUSR1);
+	post(2);
+	post(SIGUSR2);
+	CHECK_EQ(S(LX_SYS_rt_sigpending, U(64), 8, 0, 0), 0);
+	memcpy(&set, fake_umem + 64, 8);
+	CHECK_EQ(set, BIT(SIGUSR1) | BIT(2));
+	/* Linux copies sigsetsize bytes (fewer than 8 too). */
+	memset(fake_umem + 64, 0xee, 8);
+	CHECK_EQ(S(LX_SYS_rt_sigpending, U(64), 1, 0, 0), 0);
+	CHECK_EQ(fake_umem[64], (uint8_t)(BIT(2) | BIT(SIGUSR1)));
+	CHECK_EQ(fake_umem[65], 0xee);
+	teardown();
+}
+
+static void sigsuspend_calls(void)
+{
+	struct lx_regs r;
+	struct lx_rt_sigframe f;
+	uint64_t m = BIT(SIGUSR2);
+
+	setup();
+	memcpy(fake_umem + 64, &m, 8);
+	CHECK_EQ(S(LX_SYS_rt_sigsuspend, U(64), 4, 0, 0), -EINVAL);
+	CHECK_EQ(S(LX_SYS_rt_sigsuspend, U(64), 16, 0, 0), -EINVAL);
+	CHECK_EQ(S(LX_SYS_rt_sigsuspend, KPTR, 8, 0, 0), -EFAULT);
+	CHECK_EQ(S(LX_SYS_rt_sigsuspend, 0, 8, 0, 0), -EFAULT);
+	CHECK_EQ(sigwaits, 0);
+	CHECK(!parent.restore_mask);
+	/* SIGUSR1 blocked before; the call's mask blocks only SIGUSR2. */
+	set_action(SIGUSR1, LX_SA_RESTORER, 0);
+	parent.sigmask = BIT(SIGUSR1) | BIT(3);
+	CHECK_EQ(S(LX_SYS_rt_sigsuspend, U(64), 8, 0, 0), 0);
+	CHECK_EQ(sigwaits, 1);
+	CHECK_EQ(sigwait_nr, (uint64_t)LX_SYS_rt_sigsuspend);
+	CHECK_EQ(sigwait_deadline, ~0ull);
+	CHECK_EQ(parent.sigmask, BIT(SIGUSR2));
+	CHECK(parent.restore_mask);
+	CHECK(!parent.sig_ready);
+	post(SIGUSR1);
+	CHECK(parent.sig_ready);
+	/* The host's wait ends; the handler runs with the call's mask plus the
+	 * signal, and its frame records the mask from before the call. */
+	fill_regs(&r);
+	CHECK_EQ(lx_signal_deliver(&parent, &r, -EINTR, LX_SYS_rt_sigsuspend), 0);
+	memcpy(&f, P(r.rsp), sizeof(f));
+	CHECK_EQ((int64_t)f.uc.mcontext.rax, -EINTR);
+	CHECK_EQ(f.uc.sigmask, BIT(SIGUSR1) | BIT(3));
+	CHECK_EQ(parent.sigmask, BIT(SIGUSR2) | BIT(SIGUSR1));
+	CHECK(!parent.restore_mask);
+	r.rsp += 8;
+	r.rax = LX_SYS_rt_sigreturn;
+	CHECK_EQ(lx_syscall_regs(&parent, &r), -EINTR);
+	CHECK_EQ(parent.sigmask, BIT(SIGUSR1) | BIT(3));
+	/* No handler to run (the process ends otherwise): the mask goes back
+	 * at the return all the same. */
+	CHECK_EQ(S(LX_SYS_rt_sigsuspend, U(64), 8, 0, 0), 0);
+	fill_regs(&r);
+	CHECK_EQ(lx_signal_deliver(&parent, &r, -EINTR, LX_SYS_rt_sigsuspend), -EINTR);
+	CHECK(!parent.restore_mask);
+	CHECK_EQ(parent.sigmask, BIT(SIGUSR1) | BIT(3));
+	/* A pending default-fatal signal the call's mask unblocks acts now. */
+	post(3); /* SIGQUIT, blocked */
+	CHECK(!parent.exited);
+	CHECK_EQ(S(LX_SYS_rt_sigsuspend, U(64), 8, 0, 0), 0);
+	CHECK(parent.exited);
+	CHECK_EQ(parent.kill_sig, 3);
+	teardown();
+}
+
+static void sigtimedwait_calls(void)
+{
+	struct lx_siginfo_rec rec;
+	uint64_t set = BIT(SIGUSR1) | BIT(SIGUSR2) | BIT(LX_SIGKILL) | BIT(LX_SIGCHLD);
+	int64_t ts[2] = {0, 0};
+
+	setup();
+	memcpy(fake_umem + 64, &set, 8);
+	memcpy(fake_umem + 80, ts, sizeof(ts));
+	/* Refusals, each before anything is waited for or taken. */
+	CHECK_EQ(S(LX_SYS_rt_sigtimedwait, U(64), U(200), U(80), 4), -EINVAL);
+	CHECK_EQ(S(LX_SYS_rt_sigtimedwait, KPTR, U(200), U(80), 8), -EFAULT);
+	CHECK_EQ(S(LX_SYS_rt_sigtimedwait, 0, U(200), U(80), 8), -EFAULT);
+	CHECK_EQ(S(LX_SYS_rt_sigtimedwait, U(64), U(200), KPTR, 8), -EFAULT);
+	CHECK_EQ(S(LX_SYS_rt_sigtimedwait, U(64), KPTR, U(80), 8), -EFAULT);
+	CHECK_EQ(S(LX_SYS_rt_sigtimedwait, U(64), 0x0000800000000000ull, U(80), 8), -EFAULT);
+	{
+		const int64_t bad[][2] = {{0, 1000000000}, {0, -1}, {-1, 0}};
+
+		for (unsigned i = 0; i < 3; i++) {
+			memcpy(fake_umem + 96, bad[i], 16);
+			CHECK_EQ(S(LX_SYS_rt_sigtimedwait, U(64), U(200), U(96), 8), -EINVAL);
+		}
+	}
+	CHECK_EQ(sigwaits, 0);
+	/* A zero timeout polls: -EAGAIN, no wait, the set forgotten. */
+	CHECK_EQ(S(LX_SYS_rt_sigtimedwait, U(64), U(200), U(80), 8), -EAGAIN);
+	CHECK_EQ(sigwaits, 0);
+	CHECK_EQ(parent.sigwait, 0ull);
+	/* A blocked pending signal of the set: taken, no handler, siginfo. */
+	parent.sigmask = BIT(SIGUSR1) | BIT(SIGUSR2);
+	set_action(SIGUSR1, LX_SA_RESTORER, 0);
+	post(SIGUSR2);
+	post(SIGUSR1);
+	memset(fake_umem + 200, 0xee, 128);
+	CHECK_EQ(S(LX_SYS_rt_sigtimedwait, U(64), U(200), U(80), 8), SIGUSR1);
+	memcpy(&rec, fake_umem + 200, sizeof(rec));
+	CHECK_EQ(rec.signo, SIGUSR1);
+	CHECK_EQ(rec.code, LX_SI_USER);
+	CHECK_EQ(rec.u.kill.pid, 77);
+	CHECK_EQ(rec.errnum, 0);
+	CHECK_EQ(rec.u.bytes[111], 0); /* every byte written */
+	CHECK_EQ(parent.sigpending, BIT(SIGUSR2));
+	CHECK_EQ(parent.sigmask, BIT(SIGUSR1) | BIT(SIGUSR2)); /* the mask untouched */
+	/* A siginfo that cannot be written: -EFAULT, the signal stays. */
+	CHECK_EQ(S(LX_SYS_rt_sigtimedwait, U(64), U(FAKE_UMEM_SIZE - 128), U(80), 8), -EFAULT);
+	CHECK_EQ(parent.sigpending, BIT(SIGUSR2));
+	CHECK_EQ(S(LX_SYS_rt_sigtimedwait, U(64), 0, U(80), 8), SIGUSR2); /* no siginfo */
+	CHECK_EQ(parent.sigpending, 0ull);
+	/* A caught, unblocked pending signal of the set is taken too. */
+	parent.sigmask = 0;
+	parent.sigpending = BIT(SIGUSR1);
+	parent.sig_ready = true;
+	CHECK_EQ(S(LX_SYS_rt_sigtimedwait, U(64), U(200), U(80), 8), SIGUSR1);
+	CHECK(!parent.sig_ready);
+	/* Nothing pending: the host waits - for ever without a timeout, until
+	 * now + the timeout with one. */
+	fake_now = 1000;
+	CHECK_EQ(S(LX_SYS_rt_sigtimedwait, U(64), U(200), 0, 8), 0);
+	CHECK_EQ(sigwaits, 1);
+	CHECK_EQ(sigwait_nr, (uint64_t)LX_SYS_rt_sigtimedwait);
+	CHECK_EQ(sigwait_deadline, ~0ull);
+	CHECK_EQ(parent.sigwait, set & ~BIT(LX_SIGKILL)); /* SIGKILL is never waited for */
+	lx_sigwait_end(&parent);
+	ts[0] = 2, ts[1] = 5;
+	memcpy(fake_umem + 80, ts, sizeof(ts));
+	CHECK_EQ(S(LX_SYS_rt_sigtimedwait, U(64), U(200), U(80), 8), 0);
+	CHECK_EQ(sigwait_deadline, 1000 + 2000000000ull + 5);
+	/* While it waits: a blocked signal of the set is recorded even if
+	 * ignored, and its sender must wake the waiter; an unblocked ignored
+	 * one is dropped; one outside the set is as ever. */
+	parent.sigmask = BIT(SIGUSR2);
+	set_action(SIGUSR1, LX_SA_RESTORER, 0);
+	{
+		uint64_t ign[4] = {LX_SIG_IGN, 0, 0, 0};
+
+		memcpy(fake_umem + 300, ign, sizeof(ign));
+		CHECK_EQ(S(LX_SYS_rt_sigaction, SIGUSR2, U(300), 0, 8), 0);
+		CHECK_EQ(S(LX_SYS_rt_sigaction, LX_SIGCHLD, U(300), 0, 8), 0);
+	}
+	post(LX_SIGCHLD);
+	CHECK(!lx_sigwait_pending(&parent));
+	post(SIGUSR2);
+	CHECK(lx_sigwait_pending(&parent));
+	CHECK(!parent.sig_ready);
+	CHECK_EQ(lx_sigwait_take(&parent, U(200)), SIGUSR2);
+	CHECK(!lx_sigwait_pending(&parent));
+	CHECK_EQ(lx_sigwait_take(&parent, U(200)), -EAGAIN);
+	lx_sigwait_end(&parent);
+	CHECK_EQ(parent.sigwait, 0ull);
+	/* Not waiting: the blocked ignored signal is dropped again. */
+	post(SIGUSR2);
+	CHECK_EQ(parent.sigpending, 0ull);
+	/* A default-fatal signal of the set that was not blocked kills. */
+	parent.sigmask = 0;
+	set = BIT(LX_SIGTERM);
+	memcpy(fake_umem + 64, &set, 8);
+	CHECK_EQ(S(LX_SYS_rt_sigtimedwait, U(64), U(200), 0, 8), 0);
+	post(LX_SIGTERM);
+	CHECK(parent.exited);
+	CHECK_EQ(parent.kill_sig, LX_SIGTERM);
+	lx_sigwait_end(&parent);
+	teardown();
+}
+
 int main(void)
 {
 	RUN(pipe_ring);
@@ -1059,6 +1304,10 @@ int main(void)
 	RUN(signal_delivery);
 	RUN(signal_hostile);
 	RUN(altstack);
+	RUN(sigreturn_fault_frame);
+	RUN(sigpending_calls);
+	RUN(sigsuspend_calls);
+	RUN(sigtimedwait_calls);
 	rootfs_destroy(fs);
 	return check_done();
 }

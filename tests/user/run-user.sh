@@ -95,7 +95,9 @@ run forktest-cow-oom 33 "init=/bin/forktest" "(copy-on-write: out of memory)" \
 # Signals with user handlers (musl's sigaction, raise, kill, sigreturn with
 # registers and SSE intact, masks, SA_RESETHAND/NODEFER/RESTART/ONSTACK,
 # -EINTR from pipe read, wait4 and nanosleep, SIGCHLD, abort, SIGSEGV and
-# SIGILL handlers, hostile rt_sigreturn frames).
+# SIGILL handlers, hostile rt_sigreturn frames, a SIGSEGV handler returning
+# to the fault with every register intact, sigpending/sigsuspend/
+# sigtimedwait/sigwaitinfo, kills reaching children spinning in user mode).
 run sigtest 33 "init=/bin/sigtest" "sigtest: ok" " passed, 0 failed" \
 	"init: /bin/sigtest exited with status 0" ! "$NOCRASH" "FAIL" "heap:"
 run fpu-two-at-once 33 "procs=/bin/fpu,/bin/fpu,/bin/hello" "fpu: ok (1.644933733515)" \

@@ -84,6 +84,11 @@ __attribute__((noreturn)) void uspace_enter(struct trap_frame *f);
  * allows, else the sanitising iretq).  For a strand resumed by a
  * continuation (sched_handoff_cont) whose call chain is gone. */
 __attribute__((noreturn)) void uspace_return(struct trap_frame *f);
+/* The same, always through iretq (arch/x86_64/uspace_iret.S): every
+ * register of f comes back, rcx and r11 included, which sysretq would load
+ * with rip and rflags.  For a frame whose registers were not saved by the
+ * system call itself: rt_sigreturn of a signal frame built at a fault. */
+__attribute__((noreturn)) void uspace_return_iret(struct trap_frame *f);
 /* A clean FPU/SSE state (FCW 0x37f, MXCSR 0x1f80) in area. */
 void uspace_fpu_init(void *area);
 static inline void uspace_fpu_save(void *area)
@@ -97,5 +102,12 @@ static inline void uspace_fpu_restore(const void *area)
 
 /* Used by the trap path (trap.c): see above.  True if handled. */
 bool uspace_trap(struct trap_frame *f);
+/* An interrupt is about to return to ring 3 through f (trap.c, after the
+ * scheduler's turn, interrupts off): the portable layer's hook, if set,
+ * may act for the interrupted program - deliver a signal into f, or end
+ * the program (it does not return then).  Never on the system-call path. */
+typedef void (*uspace_intr_fn)(struct trap_frame *f);
+void uspace_set_intr_handler(uspace_intr_fn fn);
+void uspace_interrupted(struct trap_frame *f);
 
 #endif
