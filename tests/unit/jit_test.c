@@ -162,10 +162,33 @@ static const struct rt_sig sig_align = {
     .ret = {.kind = RT_RET_SCALAR},
 };
 
+/* 40: where it was called from.  Returns the word at p (if not 0) plus
+ * a, plus 1000 when its return address is inside [probe_lo, probe_hi): a
+ * JIT'd function that calls it, rather than jumping to it (a tail call:
+ * the return address is then the JIT'd function's caller's). */
+static uintptr_t probe_lo, probe_hi;
+__attribute__((noinline)) static uint64_t h_probe(uint64_t p, uint64_t a)
+{
+	uintptr_t ra = (uintptr_t)__builtin_return_address(0);
+
+	helper_calls++;
+	return (p ? *(const uint64_t *)(uintptr_t)p : 0) + a +
+	       (ra >= probe_lo && ra < probe_hi ? 1000 : 0);
+}
+static const struct rt_sig sig_probe = {
+    .name = "probe",
+    .fn = (void *)h_probe,
+    .nargs = 2,
+    .args = {{.kind = RT_ARG_SCALAR}, {.kind = RT_ARG_SCALAR}},
+    .ret = {.kind = RT_RET_SCALAR},
+};
+
 static const struct rt_sig *t_helper(void *arg, int32_t id)
 {
 	(void)arg;
 	switch (id) {
+	case 40:
+		return &sig_probe;
 	case 11:
 		return &sig_align;
 	case 10:
@@ -1088,6 +1111,30 @@ __asm__(".text\n"
         "  pop %r15\n  pop %r14\n  pop %r13\n  pop %r12\n  pop %rbp\n  pop %rbx\n"
         "  ret\n");
 
+/* The same with r1 = its second argument (an unmetered entry reading its
+ * context): fn(r1, 0, 0, 0, 0). */
+uint64_t jit_test_call_checked_r1(void *fn, uint64_t r1);
+__asm__(".text\n"
+        ".globl jit_test_call_checked_r1\n"
+        "jit_test_call_checked_r1:\n"
+        "  push %rbx\n  push %rbp\n  push %r12\n  push %r13\n  push %r14\n  push %r15\n"
+        "  sub $8, %rsp\n"
+        "  mov %rdi, %rax\n  mov %rsi, %rdi\n"
+        "  mov $0x1111, %rbx\n  mov $0x2222, %rbp\n  mov $0x3333, %r12\n"
+        "  mov $0x4444, %r13\n  mov $0x5555, %r14\n  mov $0x6666, %r15\n"
+        "  xor %esi, %esi\n  xor %edx, %edx\n  xor %ecx, %ecx\n  xor %r8d, %r8d\n"
+        "  call *%rax\n"
+        "  xor %eax, %eax\n"
+        "  cmp $0x1111, %rbx\n  setne %al\n"
+        "  cmp $0x2222, %rbp\n  setne %cl\n  shl $1, %cl\n  or %cl, %al\n"
+        "  cmp $0x3333, %r12\n  setne %cl\n  shl $2, %cl\n  or %cl, %al\n"
+        "  cmp $0x4444, %r13\n  setne %cl\n  shl $3, %cl\n  or %cl, %al\n"
+        "  cmp $0x5555, %r14\n  setne %cl\n  shl $4, %cl\n  or %cl, %al\n"
+        "  cmp $0x6666, %r15\n  setne %cl\n  shl $5, %cl\n  or %cl, %al\n"
+        "  add $8, %rsp\n"
+        "  pop %r15\n  pop %r14\n  pop %r13\n  pop %r12\n  pop %rbp\n  pop %rbx\n"
+        "  ret\n");
+
 static void callee_saved(void)
 {
 	static const char *progs[] = {
@@ -1270,6 +1317,275 @@ static void inline_accessor_reads_the_source(void)
 	}
 	rt_jit_free(j);
 	rt_prog_free(p);
+}
+
+/* Whether the code of j holds the byte sequence pat. */
+static bool code_has(const struct rt_jit *j, const uint8_t *pat, size_t len)
+{
+	const uint8_t *code = rt_jit_code(j);
+	size_t n = rt_jit_code_size(j), k;
+
+	for (k = 0; k + len <= n; k++)
+		if (!memcmp(code + k, pat, len))
+			return true;
+	return false;
+}
+
+/* expect_full on words, and the unmetered entry (if any) answering the
+ * same from a fresh copy of them. */
+static void expect_words_both_entries(const char *text, uint64_t want, int line)
+{
+	struct rt_prog *p;
+	struct rt_jit *j = NULL;
+	char err[256] = "";
+
+	expect_full(text, words, sizeof(words), NULL, FUEL, want, RT_RUN_OK, line);
+	p = build(text);
+	if (p && rt_jit_compile(p, &j, err, sizeof(err)) == 0) {
+		rt_import_fn u = rt_jit_unmetered(j, 0, NULL);
+		uint64_t mem[8];
+
+		memcpy(mem, words, sizeof(mem));
+		if (u && u((uintptr_t)mem, sizeof(mem), 0, 0, 0) != want)
+			printf("  (unmetered entry, program at line %d)\n", line);
+		CHECK(!u || u((uintptr_t)mem, sizeof(mem), 0, 0, 0) == want);
+	}
+	rt_jit_free(j);
+	rt_prog_free(p);
+}
+
+/* `r2 = K` before an in-line accessor is dropped (jit_r2_dropped): the
+ * load has K as its offset, and nothing else reads r2 before the call. */
+static void inline_accessor_drops_the_slot_mov(void)
+{
+	static const uint8_t mov_esi_3[] = {0xbe, 0x03, 0x00, 0x00, 0x00}; /* mov esi, 3 */
+	static const uint8_t mov_rsi_3[] = {0x48, 0xc7, 0xc6, 0x03, 0x00, 0x00, 0x00};
+	static const char *dropped[] = {
+	    "mov %r6, %r1\nmov %r1, %r6\nmov %r2, 3\ncall 10\nexit",
+	    "mov %r6, %r1\nmov %r2, 3\nmov %r1, %r6\ncall 10\nexit",
+	    "mov32 %r2, 3\nmov %r0, 1\nstdw [%r10-8], 1\ncall 10\nexit",
+	};
+	static const char *kept[] = {
+	    /* Read by something else before the call. */
+	    "mov %r2, 3\nmov %r7, %r2\ncall 10\nadd %r0, %r7\nexit",
+	    /* A jump target in between: called, r2 its argument. */
+	    "mov %r2, 3\njeq %r1, 0, +1\nmov %r0, 0\ncall 10\nexit",
+	    /* Too far from the call. */
+	    "mov %r2, 3\nmov %r0, 0\nmov %r0, 0\nmov %r0, 0\nmov %r0, 0\nmov %r0, 0\n"
+	    "call 10\nexit",
+	};
+	unsigned k;
+
+	CHECK_EQ(rt_inline_register(&inl_word), 0);
+	for (k = 0; k < 3; k++) {
+		struct rt_prog *p = build(dropped[k]);
+		struct rt_jit *j = NULL;
+		char err[256] = "";
+
+		CHECK(p != NULL);
+		if (p && rt_jit_compile(p, &j, err, sizeof(err)) == 0) {
+			CHECK(!code_has(j, mov_esi_3, sizeof(mov_esi_3)));
+			CHECK(!code_has(j, mov_rsi_3, sizeof(mov_rsi_3)));
+		}
+		rt_jit_free(j);
+		rt_prog_free(p);
+		expect_words_both_entries(dropped[k], 40, __LINE__);
+	}
+	for (k = 0; k < 3; k++) {
+		struct rt_prog *p = build(kept[k]);
+		struct rt_jit *j = NULL;
+		char err[256] = "";
+
+		CHECK(p != NULL);
+		if (p && rt_jit_compile(p, &j, err, sizeof(err)) == 0)
+			CHECK(code_has(j, mov_esi_3, sizeof(mov_esi_3)) ||
+			      code_has(j, mov_rsi_3, sizeof(mov_rsi_3)));
+		rt_jit_free(j);
+		rt_prog_free(p);
+	}
+	expect_words_both_entries(kept[0], 43, __LINE__);
+	expect_words_both_entries(kept[1], 40, __LINE__);
+	expect_words_both_entries(kept[2], 40, __LINE__);
+	/* Two accessors, each slot mov dropped, the first result kept in r7. */
+	expect_words_both_entries("mov %r6, %r1\nmov %r1, %r6\nmov %r2, 1\ncall 10\nmov %r7, %r0\n"
+	                          "mov %r1, %r6\nmov %r2, 6\ncall 10\nadd %r0, %r7\nexit",
+	                          20 + 70, __LINE__);
+}
+
+/* Compile text; *u = its unmetered entry (NULL if none), the probe's
+ * range set to the code. */
+static struct rt_jit *compile_probe(const char *text, struct rt_prog **pp, rt_import_fn *u)
+{
+	struct rt_jit *j = NULL;
+	char err[256] = "";
+
+	*u = NULL;
+	*pp = build(text);
+	CHECK(*pp != NULL);
+	if (!*pp || rt_jit_compile(*pp, &j, err, sizeof(err))) {
+		printf("  %s\n", err);
+		CHECK(!"did not compile");
+		return NULL;
+	}
+	probe_lo = (uintptr_t)rt_jit_code(j);
+	probe_hi = probe_lo + rt_jit_code_size(j);
+	*u = rt_jit_unmetered(j, 0, NULL);
+	return j;
+}
+
+/* `call import; exit` in an unmetered copy is a jump to the import
+ * (jit_tail), also when the exit is reached through `ja`s and when the
+ * copy has a frame and saved registers to undo first; never with a
+ * pointer into the frame that the import could be given, never in the
+ * metered entry (its status and budget come after the call). */
+static void unmetered_tail_calls(void)
+{
+	static const struct {
+		const char *text;
+		uint64_t a1;
+		uint64_t want; /* from the unmetered entry; +1000 if called */
+	} c[] = {
+	    {"mov %r2, 5\ncall 40\nexit", 0, 5},
+	    /* Saved registers and a frame (stack use without escape). */
+	    {"mov %r6, 7\nstdw [%r10-8], 2\nldxdw %r2, [%r10-8]\nadd %r2, %r6\nmov %r1, 0\n"
+	     "call 40\nexit",
+	     0, 9},
+	    /* A first call is a real one, the second is the tail. */
+	    {"mov %r6, %r1\nmov %r1, 0\nmov %r2, 3\ncall 40\nmov %r2, %r0\nmov %r1, %r6\n"
+	     "call 40\nexit",
+	     0, 1003},
+	    /* The exit shared through two `ja`s, and also reached by a jump. */
+	    {"jeq %r1, 0, out\nmov %r2, 4\nmov %r1, 0\ncall 40\nja hop\nout:\nmov %r0, 1\n"
+	     "exit\nhop:\nja out2\nout2:\nexit",
+	     6, 4},
+	    /* A pointer into the frame as the argument: called. */
+	    {"stdw [%r10-8], 21\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 0\ncall 40\nexit", 0, 1021},
+	    /* Something after the call: called. */
+	    {"mov %r2, 5\ncall 40\nadd %r0, 1\nexit", 0, 1006},
+	};
+	unsigned k;
+
+	for (k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		struct rt_prog *p;
+		rt_import_fn u;
+		struct rt_jit *j = compile_probe(c[k].text, &p, &u);
+		struct rt_jit_ret r;
+		uint64_t a[5] = {c[k].a1, 0, 0, 0, 0};
+
+		CHECK(u != NULL);
+		if (j && u) {
+			if (u(c[k].a1, 0, 0, 0, 0) != c[k].want)
+				printf("  (case %u: %llu)\n", k,
+				       (unsigned long long)u(c[k].a1, 0, 0, 0, 0));
+			CHECK_EQ(u(c[k].a1, 0, 0, 0, 0), c[k].want);
+			CHECK_EQ(jit_test_call_checked((void *)u, c[k].a1), 0);
+			/* The metered entry calls it (+1000) and returns the
+			 * status and the budget left. */
+			r = rt_jit_entry(j, 0)(c[k].a1, 0, 0, 0, 0, 100);
+			CHECK_EQ(r.r0, c[k].want % 1000 + 1000 + (k == 2 ? 1000 : 0));
+			CHECK_EQ(r.status, RT_RUN_OK);
+		}
+		rt_jit_free(j);
+		/* The interpreter: never "called from the code". */
+		if (p) {
+			struct outcome o;
+
+			probe_lo = probe_hi = 0;
+			CHECK(run_both_args(p, 0, NULL, 0, a, FUEL, &o));
+			CHECK_EQ(o.run.r0, c[k].want % 1000);
+		}
+		rt_prog_free(p);
+	}
+	/* The stack alignment an import sees through a tail call is SysV's. */
+	{
+		struct rt_prog *p = build("mov %r6, 3\nmov %r1, %r6\ncall 11\nexit");
+		struct rt_jit *j = NULL;
+		char err[256] = "";
+
+		if (p && rt_jit_compile(p, &j, err, sizeof(err)) == 0 &&
+		    rt_jit_unmetered(j, 0, NULL))
+			CHECK_EQ(rt_jit_unmetered(j, 0, NULL)(0, 0, 0, 0, 0), 3);
+		else
+			CHECK(!"did not compile");
+		rt_jit_free(j);
+		rt_prog_free(p);
+	}
+}
+
+/* Push instructions at the start of code (push r64: [41] 50+r). */
+static unsigned leading_pushes(const uint8_t *code)
+{
+	unsigned n = 0;
+
+	for (;;) {
+		if (code[0] >= 0x50 && code[0] <= 0x57)
+			code++;
+		else if (code[0] == 0x41 && code[1] >= 0x50 && code[1] <= 0x57)
+			code += 2;
+		else
+			return n;
+		n++;
+	}
+}
+
+/* An unmetered copy whose only real call is its tail call keeps r6-r9 in
+ * caller-saved r9, r10, r11 (jit_unmetered_regs) and pushes nothing for
+ * them; a real call in the middle, or an instruction that needs the
+ * scratch registers, keeps the usual map.  Results as before either way,
+ * and the caller's callee-saved registers intact. */
+static void unmetered_regs_without_calls(void)
+{
+#define XAS_READS                                                                                  \
+	"mov %r6, %r1\nmov %r1, %r6\nmov %r2, 0\ncall 10\nmov %r7, %r0\nmov %r1, %r6\n"            \
+	"mov %r2, 1\ncall 10\nmov %r8, %r0\nmov %r1, %r6\nmov %r2, 2\ncall 10\n"
+	static const struct {
+		const char *text;
+		unsigned pushes;
+		uint64_t want;
+	} c[] = {
+	    /* r6-r8 moved: nothing pushed. */
+	    {XAS_READS "add %r0, %r7\nadd %r0, %r8\nmov %r2, %r0\nmov %r1, 0\ncall 40\nexit", 0,
+	     60},
+	    /* r6-r9: three moved, r9 stays in r15. */
+	    {XAS_READS "mov %r9, %r7\nadd %r0, %r7\nadd %r0, %r8\nadd %r0, %r9\nmov %r2, %r0\n"
+	               "mov %r1, 0\ncall 40\nexit",
+	     1, 70},
+	    /* A real call in the middle: r6-r8 must survive it. */
+	    {XAS_READS "mov %r2, %r0\nmov %r1, 0\ncall 40\nadd %r0, %r7\nadd %r0, %r8\n"
+	               "mov %r2, %r0\nmov %r1, 0\ncall 40\nexit",
+	     3, 60},
+	    /* Division and shifts by a register use r10/r11 as scratch. */
+	    {XAS_READS "div %r0, %r7\nadd %r0, %r8\nmov %r2, %r0\nmov %r1, 0\ncall 40\nexit", 3,
+	     23},
+	    {XAS_READS "mov %r3, 1\nlsh %r0, %r3\nadd %r0, %r8\nmov %r2, %r0\nmov %r1, 0\n"
+	               "call 40\nexit",
+	     3, 80},
+	};
+#undef XAS_READS
+	unsigned k;
+
+	CHECK_EQ(rt_inline_register(&inl_word), 0);
+	for (k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		struct rt_prog *p = build(c[k].text);
+		struct rt_jit *j = NULL;
+		char err[256] = "";
+		rt_import_fn u = NULL;
+
+		probe_lo = probe_hi = 0;
+		CHECK(p != NULL);
+		if (p && rt_jit_compile(p, &j, err, sizeof(err)) == 0)
+			u = rt_jit_unmetered(j, 0, NULL);
+		CHECK(u != NULL);
+		if (u) {
+			if (leading_pushes((const uint8_t *)(uintptr_t)u) != c[k].pushes)
+				printf("  (case %u)\n", k);
+			CHECK_EQ(leading_pushes((const uint8_t *)(uintptr_t)u), c[k].pushes);
+			CHECK_EQ(jit_test_call_checked_r1((void *)u, (uintptr_t)words), 0);
+		}
+		rt_jit_free(j);
+		rt_prog_free(p);
+		expect_words_both_entries(c[k].text, c[k].want, __LINE__);
+	}
 }
 
 /* A handler of on_xas's shape: the number and arguments through the
@@ -1916,9 +2232,12 @@ int main(void)
 	RUN(free_imports_cost_nothing);
 	RUN(guard_with_inline_accessor_is_plain);
 	RUN(inline_accessor_reads_the_source);
+	RUN(inline_accessor_drops_the_slot_mov);
 	RUN(unmetered_entry_matches_metered);
 	RUN(unmetered_entry_only_when_safe);
 	RUN(unmetered_entry_is_c);
+	RUN(unmetered_tail_calls);
+	RUN(unmetered_regs_without_calls);
 	RUN(refusals);
 	RUN(stopped_runs_release_references);
 	RUN(differential_conformance);
