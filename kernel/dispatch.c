@@ -187,7 +187,8 @@ static inline void dispatch_preempt_leave(void)
 {
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 #ifdef SPINDLE_KERNEL
-	sched_preempt_enable();
+	if (arch_preempt_dec_resched()) /* sched_preempt_enable without the call */
+		sched_preempt_check();
 #else
 	dispatch_host_preempt--;
 #endif
@@ -687,13 +688,52 @@ static struct dispatch_cpu *dispatch_nest_enter(void)
 	return cpu;
 }
 
-/* Leave it; the outermost raise's exit is a quiescent point. */
-static void dispatch_nest_leave(struct dispatch_cpu *cpu)
+/* Leave it; the outermost raise's exit is a quiescent point.  One locked
+ * decrement: a native set's raise gets here preemptible (another raise on
+ * this CPU may interleave) and possibly on another CPU than it counted
+ * itself on.  A quiescent point recorded late or out of order only delays
+ * reclaiming. */
+static inline __attribute__((always_inline)) void dispatch_nest_leave(struct dispatch_cpu *cpu)
 {
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (--cpu->nest == 0)
+	if (__builtin_expect(__atomic_sub_fetch(&cpu->nest, 1, __ATOMIC_RELEASE) == 0, 1))
 		__atomic_store_n(&cpu->seen, __atomic_load_n(&dispatch_gp, __ATOMIC_ACQUIRE),
 		                 __ATOMIC_RELEASE);
+}
+
+/* The generated routines' last step (dispatch_gen.h, leave), entered by a
+ * jump once the routine has restored its registers: from the nesting's
+ * decrement on this CPU may count as quiescent and the routine may be
+ * reclaimed, so what follows it - the reschedule of an ephemeral set, the
+ * return - must not run in the routine's own code. */
+__attribute__((optimize("omit-frame-pointer"))) static uint64_t dispatch_gen_leave(uint64_t result,
+                                                                                   void *cpu)
+{
+	dispatch_nest_leave(cpu);
+	return result;
+}
+
+/* An ephemeral set's, back at preemption depth 0 with a reschedule asked
+ * for (out of line: the common way out keeps the result in rdi/rax). */
+#ifdef SPINDLE_KERNEL
+static __attribute__((noinline)) uint64_t dispatch_gen_leave_resched(uint64_t result)
+{
+	sched_preempt_check();
+	return result;
+}
+#endif
+
+__attribute__((optimize("omit-frame-pointer"))) static uint64_t
+dispatch_gen_leave_ephemeral(uint64_t result, void *cpu)
+{
+	dispatch_nest_leave(cpu);
+#ifdef SPINDLE_KERNEL
+	if (__builtin_expect(arch_preempt_dec_resched(), 0))
+		return dispatch_gen_leave_resched(result);
+#else
+	dispatch_preempt_leave();
+#endif
+	return result;
 }
 
 /* The walk's raise, as the generated routines do it: held says the
@@ -852,12 +892,9 @@ static void dispatch_generate(struct dispatch_set *s)
 	d.cpu_base = dispatch_cpus;
 	d.cpu_size = sizeof(dispatch_cpus[0]);
 	d.nest_off = offsetof(struct dispatch_cpu, nest);
-	d.seen_off = offsetof(struct dispatch_cpu, seen);
 	d.frame_slot_off = offsetof(struct dispatch_cpu, frame);
-	d.gp = &dispatch_gp;
-#ifdef SPINDLE_KERNEL
-	d.preempt_check = sched_preempt_check;
-#else
+	d.leave = s->ephemeral ? dispatch_gen_leave_ephemeral : dispatch_gen_leave;
+#ifndef SPINDLE_KERNEL
 	d.cpu_fixed = &dispatch_cpus[0]; /* dispatch_cpu_self() is 0 */
 	d.preempt = &dispatch_host_preempt;
 #endif

@@ -32,10 +32,15 @@
  *     unhandled(set, a) for everything else (extension default, no default);
  *   - exclusive: the first handler that fires ends the entry loop;
  *   - one fired or no result handler: the last result; else the acc;
- *   - leave: nest -= 1, and at nest 0 record seen = *gp (nest, seen and
- *     the frame slot are the raising CPU's: cpu_self() + their offsets);
- *     ephemeral: re-enable preemption (depth -= 1) and, at depth 0, call
- *     preempt_check (a reschedule an interrupt asked for meanwhile).
+ *   - leave: restore its registers and stack, then jump to leave(result,
+ *     cpu) - static code that does nest -= 1, at nest 0 records seen = gp,
+ *     and for an ephemeral set re-enables preemption (a reschedule an
+ *     interrupt asked for meanwhile runs there) - which returns the result
+ *     to the routine's caller.  From the nest decrement on the CPU counts
+ *     as quiescent, so nothing of the routine may run after it: a strand
+ *     switched out there (the reschedule, or a native set's preemptible
+ *     tail) could come back to a routine the reclaimer has freed.  (nest
+ *     and the frame slot are the raising CPU's: cpu_self() + offsets.)
  * The depth is the kernel's per-CPU preemption counter (one %gs-relative
  * dec), or, when preempt is non-NULL (hosted builds), that counter.
  * That is exactly the walk in dispatch.c, which stays the reference (tests
@@ -91,14 +96,16 @@ struct dispatch_gen_desc {
 	 * cpu_size): a kernel backend may compute it in line instead. */
 	const void *cpu_base;
 	uint32_t cpu_size;
-	uint32_t nest_off, seen_off, frame_slot_off;
-	const uint64_t *gp;
+	uint32_t nest_off, frame_slot_off;
+	/* The last step (above): rdi = the result, rsi = this CPU's
+	 * bookkeeping; kernel/dispatch.c's, one for ephemeral sets and one
+	 * for native ones. */
+	uint64_t (*leave)(uint64_t result, void *cpu);
 	/* Hosted builds: the one CPU's bookkeeping, a constant (no cpu_self
 	 * call), and the plain counter standing in for the preemption depth. */
 	const void *cpu_fixed;
 	uint32_t *preempt;
-	bool ephemeral;              /* keep preemption disabled to the end */
-	void (*preempt_check)(void); /* ephemeral, at depth 0 on the way out */
+	bool ephemeral; /* keep preemption disabled to the end */
 	uint32_t frame_size, frame_up_off, frame_n_off, frame_overflow_off;
 	int (*ext_slow)(const void *set, uint32_t i, uint64_t status, void *frame);
 	uint64_t (*unhandled)(const void *set, const uint64_t a[5]);

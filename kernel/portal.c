@@ -441,7 +441,7 @@ static void portal_settle(struct process *o)
  * under the lock. */
 void portal_stack_left(void)
 {
-	struct process *o = process_of_strand((const struct strand *)arch_percpu_current());
+	struct process *o = process_of_package(((struct strand *)arch_percpu_current())->package);
 	uint32_t leaving = PO_LEAVING;
 
 	if (__builtin_expect(__atomic_compare_exchange_n(&o->portal_in->state, &leaving, PO_WAITING,

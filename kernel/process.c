@@ -81,19 +81,14 @@ const struct strand_package_ops process_pkg_ops = {process_checkpoint, process_r
 /* ---- Strand.Checkpoint / Strand.Resume for process strands ---- */
 
 /* The scheduler calls these with the strand's package, which is a
- * process's own (these are its ops): the process is the package's. */
-static inline struct process *process_of_pkg(struct strand_package *pkg)
-{
-	return (struct process *)((char *)pkg - __builtin_offsetof(struct process, pkg));
-}
-
+ * process's own (these are its ops): process_of_package. */
 /* The user state is the acting process's: the strand's own process, or
  * the server a portal call lent the strand to (kernel/portal.c), whose
  * system calls and traps then land on the server's own kernel stack. */
 __attribute__((optimize("omit-frame-pointer"))) static void
 process_checkpoint(struct strand_package *pkg, struct strand *s)
 {
-	struct process *a = process_of_pkg(pkg)->acting;
+	struct process *a = process_of_package(pkg)->acting;
 
 	(void)s;
 	uspace_fpu_save(a->fpu);
@@ -102,7 +97,7 @@ process_checkpoint(struct strand_package *pkg, struct strand *s)
 __attribute__((optimize("omit-frame-pointer"))) static void
 process_resume(struct strand_package *pkg, struct strand *s)
 {
-	struct process *p = process_of_pkg(pkg), *a = p->acting;
+	struct process *p = process_of_package(pkg), *a = p->acting;
 
 	p->kstack_top = s->stack.top;
 	translation_switch(a->ctx);
@@ -374,7 +369,7 @@ process_syscall(struct trap_frame *f)
 
 	if (__builtin_expect(!pkg || pkg->ops != &process_pkg_ops, 0))
 		return (uintptr_t)f; /* a strand that is no process: impossible */
-	p = (struct process *)((char *)pkg - __builtin_offsetof(struct process, pkg));
+	p = process_of_package(pkg);
 	p = p->acting; /* itself, or a portal's server it was lent to (kernel/portal.c) */
 	/* The raise: the event's call site (MachineTrap_Syscall() without
 	 * its extra hop), i.e. the dispatch routine generated for the set. */
@@ -695,8 +690,7 @@ static void process_interrupted(struct trap_frame *f);
 
 int process_init(void)
 {
-	uspace_init(process_syscall, process_fault, portal_stack_left);
-	uspace_set_intr_handler(process_interrupted);
+	uspace_init(process_syscall, process_fault, portal_stack_left, process_interrupted);
 	return 0;
 }
 

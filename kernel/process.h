@@ -213,17 +213,18 @@ int process_wait(struct process *p, int *status);
 /* The package operations every process strand has (how a strand is known
  * to be a process's). */
 extern const struct strand_package_ops process_pkg_ops;
+/* The process a process strand's package is part of (no test: the caller
+ * knows it is one of process_pkg_ops). */
+static inline struct process *process_of_package(struct strand_package *pkg)
+{
+	return (struct process *)((char *)pkg - __builtin_offsetof(struct process, pkg));
+}
 /* The process strand s belongs to, or NULL. */
 static inline struct process *process_of(const struct strand *s)
 {
 	if (!s || !s->package || s->package->ops != &process_pkg_ops)
 		return NULL;
-	return (struct process *)((char *)s->package - __builtin_offsetof(struct process, pkg));
-}
-/* The same for a strand known to be a process's (no test). */
-static inline struct process *process_of_strand(const struct strand *s)
-{
-	return (struct process *)((char *)s->package - __builtin_offsetof(struct process, pkg));
+	return process_of_package(s->package);
 }
 /* The process the current strand belongs to, or NULL. */
 static inline struct process *process_owner(void)

@@ -109,6 +109,11 @@ static inline bool rt_import_free(const struct rt_sig *sig)
 	       rt_inline_find(sig) != NULL;
 }
 
+/* Does `a op b` hold, op a conditional jump's BPF_OP (BPF_JEQ .. BPF_JSLE,
+ * BPF_JSET), on 32 or 64 bits?  *ok false (and false) for an op the ISA
+ * does not define. */
+bool rt_bpf_cond(uint8_t op, uint64_t a, uint64_t b, bool is32, bool *ok);
+
 /* Run entry function `func` with args r1..r5. */
 int rt_interp_run(const struct rt_prog *p, uint32_t func, const uint64_t args[5],
                   struct rt_run *run, const struct rt_check *check);

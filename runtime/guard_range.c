@@ -19,6 +19,7 @@
  * in-bounds reads, and it refuses rather than approximates.
  */
 #include "runtime/guard_range.h"
+#include "runtime/exec.h"
 
 enum gr_kind { GR_UNKNOWN = 0, GR_CONST, GR_ARG, GR_FIELD };
 
@@ -94,33 +95,6 @@ static int gr_meet(struct gr *g, struct gr_set *out, const struct gr_set *x, con
 		}
 	*out = r;
 	return 0;
-}
-
-/* Does `x op y` hold (64-bit)? */
-static bool gr_cmp(uint8_t op, uint64_t x, uint64_t y)
-{
-	switch (op) {
-	case BPF_JEQ:
-		return x == y;
-	case BPF_JNE:
-		return x != y;
-	case BPF_JGT:
-		return x > y;
-	case BPF_JGE:
-		return x >= y;
-	case BPF_JLT:
-		return x < y;
-	case BPF_JLE:
-		return x <= y;
-	case BPF_JSGT:
-		return (int64_t)x > (int64_t)y;
-	case BPF_JSGE:
-		return (int64_t)x >= (int64_t)y;
-	case BPF_JSLT:
-		return (int64_t)x < (int64_t)y;
-	default: /* BPF_JSLE */
-		return (int64_t)x <= (int64_t)y;
-	}
 }
 
 /* `k op s` is `s op' k`. */
@@ -363,7 +337,9 @@ static int gr_branch(struct gr *g, struct gr_path *t, const struct bpf_insn *in,
 	y = BPF_SRC(in->code) == BPF_K ? (struct gr_val){GR_CONST, 0, 0, (uint64_t)(int64_t)in->imm}
 	                               : t->r[in->src];
 	if (x.kind == GR_CONST && y.kind == GR_CONST) {
-		*go = gr_cmp(op, x.c, y.c);
+		bool ok; /* the op was checked when the jump was read */
+
+		*go = rt_bpf_cond(op, x.c, y.c, false, &ok);
 		return 0;
 	}
 	if (x.kind == GR_CONST && y.kind == GR_FIELD) {

@@ -139,8 +139,9 @@ static void interp_store(uint64_t addr, uint32_t size, uint64_t v)
 	}
 }
 
-/* Conditional jump predicate; false in *ok for an undefined operation. */
-static bool interp_cond(uint8_t op, uint64_t a, uint64_t b, bool is32, bool *ok)
+/* Conditional jump predicate (exec.h): the interpreter's, and the one every
+ * other reader of eBPF conditions uses (runtime/guard_range.c). */
+bool rt_bpf_cond(uint8_t op, uint64_t a, uint64_t b, bool is32, bool *ok)
 {
 	int64_t sa, sb;
 
@@ -452,7 +453,7 @@ static enum rt_status interp_loop(struct interp *in, uint32_t pc, uint64_t *reg,
 			} else {
 				src = BPF_SRC(code) == BPF_K ? (uint64_t)(int64_t)i->imm
 				                             : reg[i->src];
-				taken = interp_cond(op, reg[i->dst], src, is32, &ok);
+				taken = rt_bpf_cond(op, reg[i->dst], src, is32, &ok);
 				if (!ok)
 					goto badinsn;
 				target = (uint64_t)pc + 1 + (uint64_t)(int64_t)i->off;

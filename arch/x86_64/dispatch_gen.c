@@ -23,7 +23,7 @@
  *     [rsp + LOC_ACC]       the result handler's accumulator
  *     [rsp + LOC_TMP]       a result kept across a slow path
  *     [rsp + LOC_ARGS]      a1..a5 as an array, for the unhandled path
- *     [rsp + LOC_CPU]       the raising CPU's bookkeeping (nest, seen, frame
+ *     [rsp + LOC_CPU]       the raising CPU's bookkeeping (nest, frame
  *                           slot), from d->cpu_self() at entry
  *     [rsp + LOC_FRAME]     the ledger frame of an extension handler run
  *
@@ -36,9 +36,9 @@
  *                    pop it; test rdx; jnz slow_i; cmp dword [n], 0; jne slow_i
  *              resume_i: fold rax into r15 / acc; add dword [fired], 1
  *   tail       cmp fired, 0; je unhandled; choose r15 or acc
- *   done       sub dword [nest], 1; jnz; mov [seen], [gp];
- *              [ephemeral: dec preempt depth; jnz; resched? else call preempt_check]
- *              epilogue; ret
+ *   done       rdi = rax; rsi = [cpu]; epilogue; jmp leave (dispatch_gen.h:
+ *              the nesting, the quiescent point and preemption are left in
+ *              static code, after the last instruction of the routine)
  *
  * Two shorter forms serve exclusive sets of native code (plain and unmetered
  * extension entries included) with a native default: the lean form (no
@@ -307,8 +307,7 @@ static void dg_cpu_r15(struct dg *g, int32_t *disp)
 	int64_t base = (int64_t)(uintptr_t)d->cpu_base;
 
 	if (d->cpu_base && size && (size & (size - 1)) == 0 &&
-	    x86_is_simm32(base + (int64_t)d->nest_off) &&
-	    x86_is_simm32(base + (int64_t)d->seen_off)) {
+	    x86_is_simm32(base + (int64_t)d->nest_off)) {
 		uint8_t shift = (uint8_t)__builtin_ctz(size);
 
 		x86_byte(b, 0x65); /* mov r15d, gs:[PERCPU_ID]: 65 44 8B 3C 25 disp32 */
@@ -357,43 +356,30 @@ static void dg_preempt_dec(struct dg *g)
 	dg_preempt_dec_with(g, X86_RCX);
 }
 
-/* Leaving an ephemeral set's routine (rax is the result, r15 is saved):
- * re-enable preemption and, back at depth 0, let the scheduler act on a
- * reschedule asked for meanwhile. */
-static void dg_preempt_leave(struct dg *g)
+/* jmp target: rel32 when it reaches, else through r11 (rax holds the
+ * result).  While sizing (code == NULL) always the long form. */
+static void dg_jmp_to(struct dg *g, const void *target)
 {
-	const struct dispatch_gen_desc *d = g->d;
 	struct jit_buf *b = &g->b;
-	uint32_t jnz_end, je_end = 0;
-
-	if (!d->ephemeral)
-		return;
-	dg_preempt_dec(g);
-	if (!d->preempt_check)
-		return;
-	x86_jcc_rel8(b, X86_CC_NE, 0); /* jnz out: still disabled (patched below) */
-	jnz_end = b->len;
-#ifdef SPINDLE_KERNEL
-	if (!d->preempt) {
-		/* Nothing asked for a reschedule: no call (the common case costs
-		 * two instructions instead of a call into the scheduler). */
-		x86_byte(b, 0x65); /* cmp byte gs:[PERCPU_RESCHED], 0: 65 80 3C 25 disp32 00 */
-		x86_byte(b, 0x80);
-		x86_byte(b, 0x3c);
-		x86_byte(b, 0x25);
-		x86_imm32(b, PERCPU_RESCHED);
-		x86_byte(b, 0x00);
-		x86_jcc_rel8(b, X86_CC_E, 0); /* je out (patched below) */
-		je_end = b->len;
+	if (b->code) {
+		int64_t rel =
+		    (int64_t)(uintptr_t)target - (int64_t)(uintptr_t)(b->code + b->len + 5);
+		if (x86_is_simm32(rel)) {
+			x86_jmp_rel32(b, (int32_t)rel); /* jmp rel32 */
+			return;
+		}
 	}
-#endif
-	dg_mov(b, X86_R15, X86_RAX);                /* mov r15, rax */
-	dg_call(g, (const void *)d->preempt_check); /* call preempt_check */
-	dg_mov(b, X86_RAX, X86_R15);                /* mov rax, r15 */
-	if (b->code && jnz_end <= b->cap)
-		b->code[jnz_end - 1] = (uint8_t)(b->len - jnz_end);
-	if (b->code && je_end && je_end <= b->cap)
-		b->code[je_end - 1] = (uint8_t)(b->len - je_end);
+	x86_movabs(b, X86_R11, (uint64_t)(uintptr_t)target); /* movabs r11, target */
+	x86_jmp_r(b, X86_R11);                               /* jmp r11 */
+}
+
+/* The routine's last instructions (rax = the result, rsi = this CPU's
+ * bookkeeping, registers and stack already restored): the static leave
+ * returns the result to the routine's caller (dispatch_gen.h). */
+static void dg_leave(struct dg *g)
+{
+	dg_mov(&g->b, X86_RDI, X86_RAX); /* mov rdi, rax */
+	dg_jmp_to(g, (const void *)g->d->leave);
 }
 
 /* Load the call's arguments: closure first when it has one, then the
@@ -518,8 +504,8 @@ static void dg_slow_stub(struct dg *g, uint32_t i)
  *   entry i    per guard: args; call g; test rax; jz next
  *              args; call h; jmp done
  *   tail       args; call default
- *   done       sub dword [r15 + nest], 1; jnz out; [seen] = *gp
- *   out        [add rsp, 8]; pop r15, a(nargs)..a1; ret
+ *   done       lea rsi, [r15 + base]; [add rsp, 8]; pop r15, a(nargs)..a1;
+ *              jmp leave (static)
  *
  * No locals, no fired counter, no result fold: exactly one procedure (a
  * handler or the default) produces the result. */
@@ -586,33 +572,13 @@ static void dg_emit_lean(struct dg *g)
 	dg_call(g, d->def.fn); /* call default */
 
 	dg_bind(g, dg_done(g));
-	dg_mem32_imm8(b, X86_EXT_SUB, X86_R15, cpu + (int32_t)d->nest_off,
-	              1);              /* sub [r15+nest], 1 */
-	x86_jcc_rel8(b, X86_CC_NE, 0); /* jnz out (patched below) */
-	{
-		uint32_t jnz_end = b->len;
-		if (x86_is_simm32((int64_t)(uintptr_t)d->gp)) {
-			x86_byte(b, 0x48); /* mov rdx, [gp]: 48 8B 14 25 disp32 */
-			x86_byte(b, 0x8b);
-			x86_byte(b, 0x14);
-			x86_byte(b, 0x25);
-			x86_imm32(b, (uint32_t)(uintptr_t)d->gp);
-		} else {
-			x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->gp); /* movabs rcx, &gp */
-			x86_load(b, 8, X86_RDX, X86_RCX, 0);                /* mov rdx, [rcx] */
-		}
-		x86_store(b, 8, X86_R15, cpu + (int32_t)d->seen_off,
-		          X86_RDX); /* mov [r15+seen], rdx */
-		if (b->code && jnz_end <= b->cap)
-			b->code[jnz_end - 1] = (uint8_t)(b->len - jnz_end);
-	}
-	dg_preempt_leave(g);
+	x86_lea(b, X86_RSI, X86_R15, cpu); /* lea rsi, [r15 + cpu]: this CPU's */
 	if (pad)
 		x86_alu_ri(b, true, X86_EXT_ADD, X86_RSP, 8); /* add rsp, 8 */
 	x86_pop(b, X86_R15);                                  /* pop r15 */
 	for (uint32_t k = na; k-- > 0;)
 		x86_pop(b, dg_argreg[k]); /* pop .. rbx */
-	x86_ret(b);                       /* ret */
+	dg_leave(g);
 }
 
 /* The bare form: a lean set (dg_lean) whose guards are all inline tests
@@ -624,8 +590,7 @@ static void dg_emit_lean(struct dg *g)
  *              add dword [rax + nest], 1; [native only: dec preempt depth]
  *   entry i    its tests on rdi.. (scratch rax, r11); call h; leave
  *   tail       call default; leave
- *   leave      pop rcx; sub dword [rcx + nest], 1; jnz out; [seen] = *gp
- *   out        [ephemeral: preempt leave (push rax; call; pop rax)]; ret
+ *   leave      pop rsi; [lea rsi, [rsi + base]]; jmp leave (static)
  *
  * No callee-saved register and no copy of the arguments: nothing is called
  * before the one procedure that runs, so the raise's arguments are still in
@@ -638,8 +603,7 @@ static bool dg_cpu_inline_ok(const struct dispatch_gen_desc *d)
 	int64_t base = (int64_t)(uintptr_t)d->cpu_base;
 
 	if (d->cpu_base && d->cpu_size && (d->cpu_size & (d->cpu_size - 1)) == 0 &&
-	    x86_is_simm32(base + (int64_t)d->nest_off) &&
-	    x86_is_simm32(base + (int64_t)d->seen_off))
+	    x86_is_simm32(base + (int64_t)d->nest_off))
 		return true;
 #endif
 	return d->cpu_fixed != NULL;
@@ -689,55 +653,12 @@ static bool dg_bare(const struct dispatch_gen_desc *d)
 /* Leave the bare form (rax is the result; the CPU slot on top). */
 static void dg_bare_leave(struct dg *g, int32_t cpu)
 {
-	const struct dispatch_gen_desc *d = g->d;
 	struct jit_buf *b = &g->b;
-	uint32_t jnz_end, jnz2_end = 0, je_end = 0;
 
-	x86_pop(b, X86_RCX); /* pop rcx: this CPU's */
-	dg_mem32_imm8(b, X86_EXT_SUB, X86_RCX, cpu + (int32_t)d->nest_off,
-	              1);              /* sub [rcx+nest], 1 */
-	x86_jcc_rel8(b, X86_CC_NE, 0); /* jnz out (patched below) */
-	jnz_end = b->len;
-	if (x86_is_simm32((int64_t)(uintptr_t)d->gp)) {
-		x86_byte(b, 0x48); /* mov rdx, [gp]: 48 8B 14 25 disp32 */
-		x86_byte(b, 0x8b);
-		x86_byte(b, 0x14);
-		x86_byte(b, 0x25);
-		x86_imm32(b, (uint32_t)(uintptr_t)d->gp);
-	} else {
-		x86_movabs(b, X86_RDX, (uint64_t)(uintptr_t)d->gp); /* movabs rdx, &gp */
-		x86_load(b, 8, X86_RDX, X86_RDX, 0);                /* mov rdx, [rdx] */
-	}
-	x86_store(b, 8, X86_RCX, cpu + (int32_t)d->seen_off, X86_RDX); /* mov [rcx+seen], rdx */
-	if (b->code && jnz_end <= b->cap)
-		b->code[jnz_end - 1] = (uint8_t)(b->len - jnz_end);
-	if (d->ephemeral) {
-		dg_preempt_dec(g);
-		if (d->preempt_check) {
-			x86_jcc_rel8(b, X86_CC_NE, 0); /* jnz ret: still disabled */
-			jnz2_end = b->len;
-#ifdef SPINDLE_KERNEL
-			if (!d->preempt) {
-				x86_byte(b, 0x65); /* cmp byte gs:[PERCPU_RESCHED], 0 */
-				x86_byte(b, 0x80);
-				x86_byte(b, 0x3c);
-				x86_byte(b, 0x25);
-				x86_imm32(b, PERCPU_RESCHED);
-				x86_byte(b, 0x00);
-				x86_jcc_rel8(b, X86_CC_E, 0); /* je ret (patched below) */
-				je_end = b->len;
-			}
-#endif
-			x86_push(b, X86_RAX); /* push rax: the result (and alignment) */
-			dg_call(g, (const void *)d->preempt_check); /* call preempt_check */
-			x86_pop(b, X86_RAX);                        /* pop rax */
-			if (b->code && jnz2_end <= b->cap)
-				b->code[jnz2_end - 1] = (uint8_t)(b->len - jnz2_end);
-			if (b->code && je_end && je_end <= b->cap)
-				b->code[je_end - 1] = (uint8_t)(b->len - je_end);
-		}
-	}
-	x86_ret(b); /* ret */
+	x86_pop(b, X86_RSI); /* pop rsi: this CPU's (less the base) */
+	if (cpu)
+		x86_lea(b, X86_RSI, X86_RSI, cpu); /* lea rsi, [rsi + base] */
+	dg_leave(g);
 }
 
 static void dg_emit_bare(struct dg *g)
@@ -843,25 +764,13 @@ static void dg_emit(struct dg *g)
 		x86_load(b, 8, X86_RAX, X86_RSP, LOC_ACC);            /* mov rax, [acc] */
 	}
 
-	/* Leave: *nest -= 1; at 0, *seen = *gp.  rax is the result. */
+	/* Leave (rax is the result). */
 	dg_bind(g, dg_done(g));
-	x86_load(b, 8, X86_RSI, X86_RSP, LOC_CPU); /* mov rsi, [cpu] */
-	dg_mem32_imm8(b, X86_EXT_SUB, X86_RSI, (int32_t)d->nest_off,
-	              1);              /* sub dword [rsi+nest], 1 */
-	x86_jcc_rel8(b, X86_CC_NE, 0); /* jnz out (patched below) */
-	{
-		uint32_t jnz_end = b->len;
-		x86_movabs(b, X86_RCX, (uint64_t)(uintptr_t)d->gp);      /* movabs rcx, &gp */
-		x86_load(b, 8, X86_RDX, X86_RCX, 0);                     /* mov rdx, [rcx] */
-		x86_store(b, 8, X86_RSI, (int32_t)d->seen_off, X86_RDX); /* mov [rsi+seen], rdx */
-		if (b->code && jnz_end <= b->cap)
-			b->code[jnz_end - 1] = (uint8_t)(b->len - jnz_end);
-	}
-	dg_preempt_leave(g);
+	x86_load(b, 8, X86_RSI, X86_RSP, LOC_CPU);                     /* mov rsi, [cpu] */
 	x86_alu_ri(b, true, X86_EXT_ADD, X86_RSP, (int32_t)g->locals); /* add rsp, locals */
 	for (uint32_t k = g->nsaved; k-- > 0;)
 		x86_pop(b, g->saved[k]); /* pop r15 .. rbx */
-	x86_ret(b);                      /* ret */
+	dg_leave(g);
 
 	/* Nothing fired. */
 	dg_bind(g, dg_unhandled(g));
@@ -911,7 +820,7 @@ int dispatch_gen_build(const struct dispatch_gen_desc *d, struct dispatch_gen_co
 	uint8_t *mem;
 	int err;
 
-	if (!d || !out || (d->n && !d->e) || !d->cpu_self || !d->gp || !d->ext_slow ||
+	if (!d || !out || (d->n && !d->e) || !d->cpu_self || !d->leave || !d->ext_slow ||
 	    !d->unhandled || (d->native_default && !d->def.fn))
 		return -EINVAL;
 	g = rt_alloc(sizeof(*g));

@@ -600,6 +600,14 @@ static inline void x86_call_r(struct jit_buf *b, unsigned r)
 	x86_modrm_rr(b, 2, r);
 }
 
+/* jmp r64: [41] FF /4. */
+static inline void x86_jmp_r(struct jit_buf *b, unsigned r)
+{
+	x86_rex(b, false, 0, r, false);
+	x86_byte(b, 0xff);
+	x86_modrm_rr(b, 4, r);
+}
+
 /* jmp rel8 (EB cb) / jmp rel32 (E9 cd). */
 static inline void x86_jmp_rel8(struct jit_buf *b, int8_t rel)
 {

@@ -55,11 +55,13 @@ static void uspace_init_cpu(void)
 	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
 }
 
-void uspace_init(uspace_syscall_fn syscall, uspace_fault_fn fault, uspace_left_fn left)
+void uspace_init(uspace_syscall_fn syscall, uspace_fault_fn fault, uspace_left_fn left,
+                 uspace_intr_fn intr)
 {
 	uspace_syscall_handler = syscall;
 	uspace_left_handler = left;
 	uspace_fault_handler = fault;
+	uspace_intr_handler = intr;
 	uspace_smap = (arch_cpu_features() & ARCH_FEAT_SMAP) ? 1 : 0;
 	uspace_init_cpu();
 	if (smp_register_ap_init(uspace_init_cpu))
@@ -107,11 +109,6 @@ void uspace_enter(struct trap_frame *f)
 	if (!uspace_returnable(f))
 		uspace_fault_handler(f);
 	uspace_return(f);
-}
-
-void uspace_set_intr_handler(uspace_intr_fn fn)
-{
-	uspace_intr_handler = fn;
 }
 
 void uspace_interrupted(struct trap_frame *f)

@@ -165,6 +165,23 @@ static inline void arch_preempt_dec(void)
 {
 	__asm__ volatile("decl %%gs:%c0" : : "i"(PERCPU_PREEMPT) : "memory");
 }
+/* Lower the depth; true when it reached 0 with a reschedule asked for
+ * meanwhile (the caller then lets the scheduler act: sched_preempt_check).
+ * The common case is two instructions and no call. */
+static inline bool arch_preempt_dec_resched(void)
+{
+	__asm__ goto("decl %%gs:%c0\n\t"
+	             "jnz %l[no]\n\t"
+	             "cmpb $0, %%gs:%c1\n\t"
+	             "je %l[no]"
+	             :
+	             : "i"(PERCPU_PREEMPT), "i"(PERCPU_RESCHED)
+	             : "memory", "cc"
+	             : no);
+	return true;
+no:
+	return false;
+}
 static inline unsigned arch_preempt_count(void)
 {
 	unsigned v;

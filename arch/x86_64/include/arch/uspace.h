@@ -60,8 +60,14 @@
 typedef uintptr_t (*uspace_syscall_fn)(struct trap_frame *f);
 typedef void (*uspace_fault_fn)(struct trap_frame *f);
 typedef void (*uspace_left_fn)(void);
+/* intr: an interrupt is about to return to ring 3 through f (trap.c, after
+ * the scheduler's turn, interrupts off): it may act for the interrupted
+ * program - deliver a signal into f, or end the program (it does not
+ * return then).  Never on the system-call path. */
+typedef void (*uspace_intr_fn)(struct trap_frame *f);
 
-void uspace_init(uspace_syscall_fn syscall, uspace_fault_fn fault, uspace_left_fn left);
+void uspace_init(uspace_syscall_fn syscall, uspace_fault_fn fault, uspace_left_fn left,
+                 uspace_intr_fn intr);
 /* The stack the CPU switches to on entry from ring 3 (TSS.rsp0 and the
  * syscall per-CPU area). */
 static inline void uspace_set_kernel_stack(uint64_t top)
@@ -102,12 +108,7 @@ static inline void uspace_fpu_restore(const void *area)
 
 /* Used by the trap path (trap.c): see above.  True if handled. */
 bool uspace_trap(struct trap_frame *f);
-/* An interrupt is about to return to ring 3 through f (trap.c, after the
- * scheduler's turn, interrupts off): the portable layer's hook, if set,
- * may act for the interrupted program - deliver a signal into f, or end
- * the program (it does not return then).  Never on the system-call path. */
-typedef void (*uspace_intr_fn)(struct trap_frame *f);
-void uspace_set_intr_handler(uspace_intr_fn fn);
+/* The trap path's call of uspace_init's intr hook (see above). */
 void uspace_interrupted(struct trap_frame *f);
 
 #endif
