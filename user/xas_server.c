@@ -67,8 +67,9 @@ int main(void)
 				return 1;
 			}
 			if (arg == XAS_DIE) {
-				printf("xas_server: exiting with a call unanswered after %llu calls\n",
-				       (unsigned long long)served);
+				printf(
+				    "xas_server: exiting with a call unanswered after %llu calls\n",
+				    (unsigned long long)served);
 				return failed ? 1 : 3;
 			}
 			if (arg == XAS_CRASH) {

@@ -121,6 +121,14 @@ static uint32_t dg_done(const struct dg *g)
 	return 3 * g->d->n + 2;
 }
 
+/* Before each emitting pass: every label unbound, no fixups. */
+static void dg_reset(struct dg *g)
+{
+	for (uint32_t l = 0; l < g->nlabels; l++)
+		g->label[l] = UINT32_MAX;
+	g->nfix = 0;
+}
+
 static void dg_bind(struct dg *g, uint32_t l)
 {
 	g->label[l] = g->b.len;
@@ -532,9 +540,7 @@ static void dg_emit_lean(struct dg *g)
 	bool pad = (na + 1) % 2 == 0;
 	int32_t cpu; /* r15 + cpu: this CPU's bookkeeping */
 
-	for (uint32_t l = 0; l < g->nlabels; l++)
-		g->label[l] = UINT32_MAX;
-	g->nfix = 0;
+	dg_reset(g);
 
 	for (uint32_t k = 0; k < na; k++)
 		x86_push(b, dg_argreg[k]); /* push rbx .. */
@@ -667,9 +673,7 @@ static void dg_emit_bare(struct dg *g)
 	struct jit_buf *b = &g->b;
 	int32_t cpu;
 
-	for (uint32_t l = 0; l < g->nlabels; l++)
-		g->label[l] = UINT32_MAX;
-	g->nfix = 0;
+	dg_reset(g);
 
 	dg_cpu_inline(g, X86_RAX, &cpu); /* rax = this CPU's */
 	x86_push(b, X86_RAX);            /* push rax: kept for the way out */
@@ -698,9 +702,7 @@ static void dg_emit(struct dg *g)
 	struct jit_buf *b = &g->b;
 	uint32_t fs;
 
-	for (uint32_t l = 0; l < g->nlabels; l++)
-		g->label[l] = UINT32_MAX;
-	g->nfix = 0;
+	dg_reset(g);
 
 	/* Register plan: only the callee-saved registers the routine uses. */
 	g->na = d->nargs < 5 ? d->nargs : 5;
