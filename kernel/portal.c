@@ -174,11 +174,13 @@ static int64_t portal_return_lent(struct process *s, struct process *o, uint64_t
 __attribute__((optimize("omit-frame-pointer"))) int64_t Portal_Call(uint64_t handle, uint64_t arg,
                                                                     uint64_t out)
 {
-	struct process *o = process_owner(), *p;
+	struct strand *cur = arch_percpu_current();
+	struct process *o, *p;
 
-	if (!o)
+	/* A process strand (owner and acting process: kernel/strand.h). */
+	if (!cur || !(o = cur->proc_owner))
 		return -EPERM;
-	p = o->acting;
+	p = cur->proc_acting;
 	/* Only this strand and the process's end change its own slots, so
 	 * the table can be read without the lock here. */
 	if (!portal_handle_ok(p, handle))
@@ -200,11 +202,12 @@ __attribute__((optimize("omit-frame-pointer"))) int64_t Portal_Call(uint64_t han
 __attribute__((optimize("omit-frame-pointer"))) int64_t
 Portal_Return(uint64_t handle, uint64_t result, uint64_t argp, uint64_t wait)
 {
-	struct process *o = process_owner(), *p;
+	struct strand *cur = arch_percpu_current();
+	struct process *o, *p;
 
-	if (!o)
+	if (!cur || !(o = cur->proc_owner))
 		return -EPERM;
-	p = o->acting;
+	p = cur->proc_acting;
 	if (!portal_handle_ok(p, handle))
 		return -EBADF;
 	if (!portal_owned(p, handle))
@@ -441,7 +444,7 @@ static void portal_settle(struct process *o)
  * under the lock. */
 void portal_stack_left(void)
 {
-	struct process *o = process_of_package(((struct strand *)arch_percpu_current())->package);
+	struct process *o = ((struct strand *)arch_percpu_current())->proc_owner;
 	uint32_t leaving = PO_LEAVING;
 
 	if (__builtin_expect(__atomic_compare_exchange_n(&o->portal_in->state, &leaving, PO_WAITING,

@@ -276,6 +276,7 @@ static void process_strand_main(void *arg)
 	struct process *p = arg;
 	struct trap_frame f;
 
+	process_bind_strand(p);
 	memset(&f, 0, sizeof(f));
 	f.rip = p->start_rip;
 	f.rsp = p->start_rsp;
@@ -333,6 +334,8 @@ static __attribute__((noinline)) uintptr_t process_syscall_after(struct process 
 	process_after_fn fn = p->after;
 
 	p->after = NULL;
+	if (fn == process_after_through) /* a portal switched processes */
+		return p->after_nr;
 	f->rax = (uint64_t)fn(p, f, p->after_nr);
 	return (uintptr_t)f;
 }
@@ -361,17 +364,13 @@ static dispatch_fn *process_syscall_site = &process_syscall_table_site;
 __attribute__((optimize("omit-frame-pointer"))) static uintptr_t
 process_syscall(struct trap_frame *f)
 {
-	/* The caller runs on a strand (never NULL here): a kernel strand has
-	 * no package, a process strand has this file's. */
-	struct strand_package *pkg = ((struct strand *)arch_percpu_current())->package;
+	/* Only a process strand enters from ring 3, and it is bound
+	 * (process_bind_strand) before it first gets there: p is never NULL. */
+	struct process *p = ((struct strand *)arch_percpu_current())->proc_acting;
 	dispatch_fn raise;
-	struct process *p;
 
-	if (__builtin_expect(!pkg || pkg->ops != &process_pkg_ops, 0))
-		return (uintptr_t)f; /* a strand that is no process: impossible */
-	p = process_of_package(pkg);
-	p = p->acting; /* itself, or a portal's server it was lent to (kernel/portal.c) */
-	/* The raise: the event's call site (MachineTrap_Syscall() without
+	/* p: itself, or a portal's server it was lent to (kernel/portal.c).
+	 * The raise: the event's call site (MachineTrap_Syscall() without
 	 * its extra hop), i.e. the dispatch routine generated for the set. */
 	raise = __atomic_load_n(__atomic_load_n(&process_syscall_site, __ATOMIC_ACQUIRE),
 	                        __ATOMIC_ACQUIRE);
@@ -380,13 +379,8 @@ process_syscall(struct trap_frame *f)
 	 * the boot table's site ignores them too. */
 	f->rax = ((uint64_t(*)(uint64_t, uint64_t))(uintptr_t)raise)((uint64_t)(uintptr_t)p,
 	                                                             (uint64_t)(uintptr_t)f);
-	if (__builtin_expect(p->after != NULL, 0)) {
-		if (p->after == process_after_through) { /* a portal switched processes */
-			p->after = NULL;
-			return p->after_nr;
-		}
-		return process_syscall_after(p, f);
-	}
+	if (__builtin_expect(p->after != NULL, 0))
+		return process_syscall_after(p, f); /* a tail call */
 	return (uintptr_t)f;
 }
 

@@ -226,18 +226,30 @@ static inline struct process *process_of(const struct strand *s)
 		return NULL;
 	return process_of_package(s->package);
 }
-/* The process the current strand belongs to, or NULL. */
+/* The process the current strand belongs to, or NULL (the strand's
+ * copy: kernel/strand.h, proc_owner). */
 static inline struct process *process_owner(void)
 {
-	return process_of(arch_percpu_current());
+	struct strand *s = arch_percpu_current();
+
+	return s ? s->proc_owner : NULL;
 }
 /* The process whose code the current strand runs, or NULL: its own, or
- * the portal server it was lent to (kernel/portal.c). */
+ * the portal server it was lent to (kernel/portal.c); the strand's copy
+ * of its owner's acting. */
 static inline struct process *process_current(void)
 {
-	struct process *o = process_owner();
+	struct strand *s = arch_percpu_current();
 
-	return o ? o->acting : NULL;
+	return s ? s->proc_acting : NULL;
+}
+/* On p's own new strand, before it first enters ring 3: the strand's
+ * copies of its owner and acting process (both p). */
+static inline void process_bind_strand(struct process *p)
+{
+	struct strand *s = arch_percpu_current();
+
+	s->proc_owner = s->proc_acting = p;
 }
 /* process_switch_acting (o's strand runs another process): in
  * kernel/process_switch.h, in line for the portal path. */

@@ -213,6 +213,7 @@ static void process_fork_main(void *arg)
 	struct process *p = arg;
 	struct trap_frame f = *p->fork_frame;
 
+	process_bind_strand(p);
 	kfree(p->fork_frame);
 	p->fork_frame = NULL;
 	uspace_enter(&f); /* returns from fork with rax = 0 */

@@ -20,6 +20,7 @@ static inline __attribute__((always_inline)) void process_switch_acting(struct p
 {
 	uspace_fpu_save(o->acting->fpu);
 	o->acting = to;
+	((struct strand *)arch_percpu_current())->proc_acting = to;
 	translation_switch_irqsoff(to->ctx);
 	uspace_set_kernel_stack(to->kstack_top);
 	uspace_set_fs_base(to->fs_base);

@@ -195,6 +195,7 @@ static void strand_prepare(struct strand *s, const char *name, int prio, uint32_
 	s->exit_code = 0;
 	s->joiner = 0;
 	s->package = pkg;
+	s->proc_owner = s->proc_acting = 0;
 	s->held_mutexes = 0;
 	s->switches_in = 0;
 	s->ticks = 0;

@@ -73,6 +73,7 @@ enum strand_state {
  * the switch path: they must be short and must not block.
  */
 struct strand_package;
+struct process;
 struct strand_package_ops {
 	void (*checkpoint)(struct strand_package *pkg, struct strand *s);
 	void (*resume)(struct strand_package *pkg, struct strand *s);
@@ -107,6 +108,13 @@ struct strand {
 	uint32_t index, gen;   /* handle */
 	struct kstack stack;   /* unused for the boot strand */
 	struct strand_package *package;
+	/* A process strand's own process and the one whose code it runs (its
+	 * own, or a portal server it is lent to): kernel/process.h's
+	 * process_owner and process_current, read first thing on every
+	 * system call - here, one load from the current strand, rather than
+	 * through the package.  Set on the strand itself before it first
+	 * enters ring 3 (process.c); NULL for a kernel strand. */
+	struct process *proc_owner, *proc_acting;
 	struct mutex *held_mutexes; /* lock-order checking */
 	uint64_t switches_in;       /* times put on a CPU */
 	uint64_t ticks;             /* timer ticks charged to it */

@@ -177,23 +177,29 @@ translation_switch_irqsoff(struct translation_ctx *ctx)
 	uint64_t bit = me->bit;
 	bool flush;
 
-	if (ctx == prev && !(__atomic_load_n(&ctx->pt.stale, __ATOMIC_RELAXED) & bit))
+	if (ctx == prev) {
+		/* Loaded already; reloaded only if a flush was deferred to
+		 * this CPU's next load (its stale bit). */
+		if (__builtin_expect(!(__atomic_load_n(&ctx->pt.stale, __ATOMIC_RELAXED) & bit), 1))
+			return prev;
+		__atomic_and_fetch(&ctx->pt.stale, ~bit, __ATOMIC_SEQ_CST);
+		pagetable_activate(&ctx->pt, true);
 		return prev;
+	}
 	/* Join ctx's CPUs before CR3 can walk its tables: a tl_flush that
 	 * misses this bit ordered its PTE stores before this locked OR, so
 	 * the walks after the load see them. */
-	if (ctx != prev)
-		__atomic_or_fetch(&ctx->pt.cpus, bit, __ATOMIC_SEQ_CST);
+	__atomic_or_fetch(&ctx->pt.cpus, bit, __ATOMIC_SEQ_CST);
 	/* Read after the OR: a flush that sets our stale bit later sees our
 	 * cpus bit and shoots us down instead. */
 	flush = (__atomic_load_n(&ctx->pt.stale, __ATOMIC_SEQ_CST) & bit) != 0;
-	if (flush)
+	if (__builtin_expect(flush, 0))
 		__atomic_and_fetch(&ctx->pt.stale, ~bit, __ATOMIC_SEQ_CST);
 	pagetable_activate(&ctx->pt, flush);
 	me->ctx = ctx;
 	/* Only now, with CR3 off prev's tables, may shootdowns of prev skip
 	 * this CPU. */
-	if (prev && prev != ctx)
+	if (__builtin_expect(prev != NULL, 1))
 		__atomic_and_fetch(&prev->pt.cpus, ~bit, __ATOMIC_RELEASE);
 	return prev;
 }

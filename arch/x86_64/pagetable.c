@@ -161,6 +161,17 @@ static bool pt_bad(uintptr_t va, unsigned prot)
 
 /* ---- contexts ---- */
 
+/* pt's two CR3 values (struct pagetable): with PCID, its PCID in bits
+ * 11:0 and, to keep the PCID's entries, bit 63. */
+static void pt_set_cr3(struct pagetable *pt)
+{
+	pt->cr3[0] = pt->cr3[1] = pt->root_pa;
+	if (pagetable_pcid) {
+		pt->cr3[1] |= pt->pcid;
+		pt->cr3[0] |= pt->pcid | 1ull << 63;
+	}
+}
+
 int pagetable_create(struct pagetable *pt)
 {
 	uint64_t pa;
@@ -185,6 +196,7 @@ int pagetable_create(struct pagetable *pt)
 		 * any CPU. */
 		pt->stale = ~0ull;
 	}
+	pt_set_cr3(pt);
 	return 0;
 }
 
@@ -212,6 +224,7 @@ void pagetable_destroy(struct pagetable *pt)
 	pmm_free(pt->root_pa, 1);
 	pt->root = NULL;
 	pt->root_pa = 0;
+	pt->cr3[0] = pt->cr3[1] = 0;
 }
 
 void pagetable_kernel(struct pagetable *pt)
@@ -219,6 +232,7 @@ void pagetable_kernel(struct pagetable *pt)
 	pt->root = pagetable_kernel_root;
 	pt->root_pa = pagetable_kernel_pa;
 	pt->pcid = 0;
+	pt_set_cr3(pt);
 	pt->cpus = 0;
 	pt->stale = 0;
 }

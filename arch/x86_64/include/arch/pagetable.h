@@ -71,6 +71,10 @@ struct pagetable {
 	uint64_t root_pa;    /* its physical address */
 	uint16_t pcid;       /* 0 without PCID */
 	uint32_t kernel_gen; /* generation of its kernel-half copy (0: none yet) */
+	/* What a load writes to CR3, worked out once (pagetable_create):
+	 * [0] keeps this PCID's TLB entries (bit 63), [1] drops them; both
+	 * root_pa without PCID. */
+	uint64_t cr3[2];
 	/* Bit c = CPU c (dense ids, <arch/percpu.h>).  cpus: has it loaded now;
 	 * stale: its TLB may hold old entries of it, flush at its next load. */
 	uint64_t cpus, stale;
@@ -164,18 +168,11 @@ void pagetable_sync_kernel(struct pagetable *pt, uint32_t gen);
  * pt->cpus and pt->stale; this only loads. */
 static inline void pagetable_activate(struct pagetable *pt, bool flush)
 {
-	uint64_t cr3 = pt->root_pa;
-	bool pcid = pagetable_pcid; /* before the acquire: one read with the caller's */
 	uint32_t gen = __atomic_load_n(&pagetable_kernel_gen, __ATOMIC_ACQUIRE);
 
 	if (__builtin_expect(pt->kernel_gen != gen, 0) && pt->root != pagetable_kernel_root)
 		pagetable_sync_kernel(pt, gen); /* the kernel half gained a PML4 slot */
-	if (pcid) {
-		cr3 |= pt->pcid;
-		if (!flush)
-			cr3 |= 1ull << 63; /* CR3 bit 63: keep this PCID's entries */
-	}
-	write_cr3(cr3);
+	write_cr3(pt->cr3[flush]);
 }
 /* Physical address of the root the CPU uses now. */
 uint64_t pagetable_current_root(void);

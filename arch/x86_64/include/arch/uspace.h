@@ -72,10 +72,15 @@ void uspace_init(uspace_syscall_fn syscall, uspace_fault_fn fault, uspace_left_f
  * syscall per-CPU area). */
 static inline void uspace_set_kernel_stack(uint64_t top)
 {
-	struct percpu *p = this_cpu();
-
-	p->kstack_top = top; /* the syscall stub's stack */
-	p->tss.rsp[0] = top; /* traps and interrupts from ring 3 */
+	/* Two %gs-relative stores (no load of this_cpu()): the syscall
+	 * stub's stack, and the TSS's rsp0 for traps and interrupts from
+	 * ring 3.  Half of every process switch on the portal path. */
+	__asm__ volatile("movq %0, %%gs:%c1\n\tmovq %0, %%gs:%c2"
+	                 :
+	                 : "r"(top), "i"(__builtin_offsetof(struct percpu, kstack_top)),
+	                   "i"(__builtin_offsetof(struct percpu, tss) +
+	                       __builtin_offsetof(struct x86_tss, rsp[0]))
+	                 : "memory");
 }
 static inline void uspace_set_fs_base(uint64_t base)
 {
