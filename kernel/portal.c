@@ -36,9 +36,13 @@
  * Lifetime: a portal lives while handles name it (refs); its server
  * pointer is cleared when the server ends, and everything waiting on it
  * is woken with -EPIPE.  A process's handles are dropped when it ends.
- * All portal state, including the portal fields of every process, is
- * under portal_lock; strands are woken after it is dropped.
+ * Portal state, including the portal fields of every process, is under
+ * portal_lock, except what the borrowing fast path changes without it: the
+ * server's state word (compare-and-swap: see PO_* below), and the fields
+ * a successful swap hands to one strand (the caller, the two processes'
+ * frames).  Strands are woken after the lock is dropped.
  */
+#include <arch/cpu.h>
 #include <arch/uspace.h>
 #include <spindle/errno.h>
 
@@ -59,18 +63,26 @@
 enum { PORTAL_OP_CALL = 1, PORTAL_OP_RETURN, PORTAL_OP_RETURN_WAIT };
 
 /* Where the server is (po->state).  WAITING: blocked in Return, ready to
- * be called or borrowed.  LEAVING: it answered a borrowed call and waits
- * again, but the lent strand is still on its kernel stack; the strand's
- * portal_stack_left makes it WAITING without the lock (a compare-and-swap,
- * the one change of state made without it).  LEAVING_Q: the same, but it
- * must not simply wait - a caller queued meanwhile (or it asked for no
- * wait): the stack-left step settles it under the lock. */
-enum { PO_BUSY = 0, PO_WAITING, PO_LEAVING, PO_LEAVING_Q };
+ * be called or borrowed; no caller is queued.  BUSY: running a call (or
+ * gone); BUSY_Q: the same, and a caller has queued since.  LEAVING: it
+ * answered a borrowed call and waits again, but the lent strand is still
+ * on its kernel stack; LEAVING_Q: the same, but it must not simply wait - a
+ * caller queued meanwhile (or it asked for no wait).
+ *
+ * The borrowing fast path changes the state without the lock: a lender
+ * takes the server WAITING -> BUSY, its Return gives it back BUSY ->
+ * LEAVING (or LEAVING_Q), and once the strand is off the server's stack
+ * LEAVING -> WAITING (portal_stack_left); everything else is settled under
+ * the lock.  So every change away from WAITING, BUSY or LEAVING is a
+ * compare-and-swap, under the lock or not: a caller queueing under the
+ * lock marks BUSY as BUSY_Q and LEAVING as LEAVING_Q, which the lock-free
+ * steps then see.  A queue is never left behind a WAITING server. */
+enum { PO_BUSY = 0, PO_WAITING, PO_LEAVING, PO_LEAVING_Q, PO_BUSY_Q };
 
 struct portal {
 	struct process *server;        /* NULL once the server ended */
 	struct strand *server_strand;  /* the server's strand while it waits */
-	uint32_t state;                /* PO_*: lock held, or atomic (above) */
+	uint32_t state;                /* PO_* (above) */
 	struct process *caller;        /* the call the server is running */
 	struct process *qhead, *qtail; /* callers waiting for the server */
 	uint32_t refs;                 /* handles naming this portal */
@@ -166,9 +178,10 @@ int64_t Portal_Grant(uint64_t handle, uint64_t pid)
 }
 
 static int64_t portal_finish(struct process *p, struct trap_frame *f, uint64_t nr);
-static bool portal_call_lend(struct process *p, struct portal *po, uint64_t arg);
-static int64_t portal_return_lent(struct process *s, struct process *o, uint64_t h,
-                                  uint64_t result);
+static bool portal_call_lend(struct strand *cur, struct process *p, struct portal *po,
+                             uint64_t arg);
+static int64_t portal_return_lent(struct strand *cur, struct process *s, struct process *o,
+                                  uint64_t h, uint64_t result);
 
 /* No frame pointer: half of each round trip (backtraces skip this frame). */
 __attribute__((optimize("omit-frame-pointer"))) int64_t Portal_Call(uint64_t handle, uint64_t arg,
@@ -190,7 +203,7 @@ __attribute__((optimize("omit-frame-pointer"))) int64_t Portal_Call(uint64_t han
 	if (out && !uaccess_range_ok(out, sizeof(uint64_t)))
 		return -EFAULT;
 	p->portal_a[2] = out; /* both paths answer there */
-	if (o == p && portal_call_lend(p, p->portal_h[handle], arg))
+	if (o == p && portal_call_lend(cur, p, p->portal_h[handle], arg))
 		return 0;
 	p->portal_op = PORTAL_OP_CALL;
 	p->portal_a[0] = handle, p->portal_a[1] = arg;
@@ -219,7 +232,7 @@ Portal_Return(uint64_t handle, uint64_t result, uint64_t argp, uint64_t wait)
 	p->portal_op = wait ? PORTAL_OP_RETURN_WAIT : PORTAL_OP_RETURN;
 	p->portal_a[2] = argp;
 	if (o != p)
-		return portal_return_lent(p, o, handle, result);
+		return portal_return_lent(cur, p, o, handle, result);
 	p->portal_a[0] = handle, p->portal_a[1] = result;
 	process_defer(p, portal_finish, 0);
 	return 0;
@@ -331,40 +344,46 @@ static void portal_return_resume(void *arg)
  * one takes the strand path).  false: the strand path after the raise
  * instead (the server is busy, gone, or its strand still leaving its CPU).
  */
-static bool portal_call_lend(struct process *p, struct portal *po, uint64_t arg)
+static bool portal_call_lend(struct strand *cur, struct process *p, struct portal *po, uint64_t arg)
 {
+	uint32_t waiting = PO_WAITING;
+	unsigned long fl;
 	struct process *s;
 	struct trap_frame *sf;
-	unsigned long fl;
+	struct strand *ss;
 	uint64_t argp;
 
 	/* po is p's handle's portal (p's own slots change only on this
-	 * strand or at p's end), alive while the handle names it. */
-	fl = spin_lock_irqsave(&portal_lock);
-	/* A server strand that has just published itself waiting (its
-	 * Return, under this lock) is still on its CPU until its switch away
-	 * completes (sched_handoff_cont: after this lock is dropped; its FPU
-	 * state is saved there too): it still runs on the kernel stack a
-	 * borrower would use.  Borrow only once it is off every CPU (on_cpu
-	 * is cleared after the switch). */
-	if (!(s = po->server) || __atomic_load_n(&po->state, __ATOMIC_ACQUIRE) != PO_WAITING ||
-	    po->caller || __atomic_load_n(&po->server_strand->on_cpu, __ATOMIC_ACQUIRE)) {
-		spin_unlock_irqrestore(&portal_lock, fl);
+	 * strand or at p's end), alive while the handle names it.  Taking
+	 * the server WAITING -> BUSY makes this strand the only one that may
+	 * run it or wake it (the acquire pairs with the release that
+	 * published WAITING, after its frame, argp and strand). */
+	fl = arch_irq_save();
+	if (!__atomic_compare_exchange_n(&po->state, &waiting, PO_BUSY, false, __ATOMIC_ACQUIRE,
+	                                 __ATOMIC_RELAXED)) {
+		arch_irq_restore(fl);
 		return false;
 	}
+	s = po->server; /* alive: it waits in Return */
+	ss = po->server_strand;
+	/* A server that has just published itself waiting is still on its
+	 * CPU until its switch away completes (sched_handoff_cont; its FPU
+	 * state is saved there too), on the kernel stack this strand is about
+	 * to use: wait for that (on_cpu is cleared after the switch; nobody
+	 * else can put it back on a CPU now). */
+	while (__builtin_expect(__atomic_load_n(&ss->on_cpu, __ATOMIC_ACQUIRE), 0))
+		arch_cpu_relax();
 	sf = s->portal_frame;
 	argp = s->portal_a[2];
 	/* Never blocks on this path (portal_done is for the strand path),
 	 * but stays the strand a failing server would wake (portal_fail). */
-	p->portal_self = arch_percpu_current();
+	p->portal_self = cur;
 	p->portal_frame = process_frame(p);
 	p->portal_in = po;
-	po->state = PO_BUSY; /* from WAITING: only lock holders change that */
 	po->caller = p;
 	sf->rax = 0;
 	sf->rdx = arg;
-	spin_unlock_irqsoff(&portal_lock);
-	process_switch_acting(p, s);
+	process_switch_acting(cur, p, s);
 	arch_irq_restore(fl);
 	if (argp && copy_to_user(argp, &arg, sizeof(arg))) /* in s's address space now */
 		sf->rax = (uint64_t)(int64_t)-EFAULT;
@@ -377,29 +396,33 @@ static bool portal_call_lend(struct process *p, struct portal *po, uint64_t arg)
  * back to o and returns through o's frame; once it is off s's kernel stack
  * portal_stack_left settles s.  Only that call can be answered here:
  * another portal s serves -> -EBUSY. */
-static int64_t portal_return_lent(struct process *s, struct process *o, uint64_t h, uint64_t result)
+static int64_t portal_return_lent(struct strand *cur, struct process *s, struct process *o,
+                                  uint64_t h, uint64_t result)
 {
-	unsigned long fl = spin_lock_irqsave(&portal_lock);
 	struct portal *po = s->portal_h[h];
 	struct trap_frame *of = o->portal_frame;
 	uint64_t out = o->portal_a[2];
+	uint32_t busy = PO_BUSY;
+	unsigned long fl;
 
-	if (po->caller != o) {
-		spin_unlock_irqrestore(&portal_lock, fl);
+	/* caller is o's (set by its lend, cleared here or when s ends on
+	 * this strand): no lock needed to read it. */
+	if (po->caller != o)
 		return -EBUSY;
-	}
+	fl = arch_irq_save();
 	po->caller = NULL;
-	/* It waits again once this strand is off its stack (portal_stack_left),
-	 * unless it must be woken instead. */
-	__atomic_store_n(&po->state,
-	                 s->portal_op == PORTAL_OP_RETURN_WAIT && !po->qhead ? PO_LEAVING
-	                                                                     : PO_LEAVING_Q,
-	                 __ATOMIC_RELEASE);
 	s->portal_frame = process_frame(s); /* where it waits again */
+	/* It waits again once this strand is off its stack (portal_stack_left)
+	 * - unless a caller queued meanwhile (BUSY_Q) or it asked for no
+	 * wait: then it must be settled there under the lock.  Release: its
+	 * frame and op are published with it. */
+	if (s->portal_op != PORTAL_OP_RETURN_WAIT ||
+	    !__atomic_compare_exchange_n(&po->state, &busy, PO_LEAVING, false, __ATOMIC_RELEASE,
+	                                 __ATOMIC_RELAXED))
+		__atomic_store_n(&po->state, PO_LEAVING_Q, __ATOMIC_RELEASE);
 	of->rax = 0;
 	of->rdx = result;
-	spin_unlock_irqsoff(&portal_lock);
-	process_switch_acting(o, o);
+	process_switch_acting(cur, s, o);
 	arch_irq_restore(fl);
 	if (out && copy_to_user(out, &result, sizeof(result))) /* in o's address space */
 		of->rax = (uint64_t)(int64_t)-EFAULT;
@@ -479,7 +502,7 @@ void portal_borrowed_end(struct process *o, struct process *s, int code, int sta
 	o->portal_status = -EPIPE;
 	o->portal_result = 0;
 	spin_unlock_irqsoff(&portal_lock);
-	process_switch_acting(o, o);
+	process_switch_acting(arch_percpu_current(), s, o);
 	arch_irq_restore(fl);
 	arch_call_on_stack((uintptr_t)o->portal_frame, portal_borrow_done, o);
 }
@@ -499,21 +522,25 @@ static int64_t portal_do_call(struct process *p, struct trap_frame *f)
 	p->portal_done = false;
 	p->portal_self = arch_percpu_current();
 	p->portal_frame = f;
-	/* A lent strand may still be leaving the server's stack (LEAVING):
-	 * queue, and make its stack-left step serve the queue - unless it
-	 * has just made the server WAITING (the swap fails: look again). */
-	uint32_t st = __atomic_load_n(&po->state, __ATOMIC_ACQUIRE);
+	/* Take a waiting server, or queue and mark the state so that the
+	 * lock-free steps see the queue: a lent strand still leaving the
+	 * server's stack (LEAVING) must make its stack-left step serve it, a
+	 * borrowed run's Return (BUSY) must not simply wait again.  Each a
+	 * compare-and-swap against those steps (a failed one looks again). */
+	uint32_t st = __atomic_load_n(&po->state, __ATOMIC_ACQUIRE), want;
 
-	while (st == PO_LEAVING &&
-	       !__atomic_compare_exchange_n(&po->state, &st, PO_LEAVING_Q, false, __ATOMIC_ACQ_REL,
-	                                    __ATOMIC_ACQUIRE))
-		;
-	if (st == PO_WAITING && !po->caller) {
-		/* The server waits but could not be borrowed in the raise
+	do {
+		want = st == PO_WAITING   ? PO_BUSY
+		       : st == PO_LEAVING ? PO_LEAVING_Q
+		       : st == PO_BUSY    ? PO_BUSY_Q
+		                          : st;
+	} while (want != st && !__atomic_compare_exchange_n(&po->state, &st, want, false,
+	                                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+	if (st == PO_WAITING) {
+		/* The server waits but was not borrowed in the raise
 		 * (portal_call_lend): this strand runs a server itself (a
-		 * nested call), or the server's strand is still leaving its
-		 * CPU: wake the server's strand and hand it the CPU. */
-		po->state = PO_BUSY;
+		 * nested call), or a lent strand was still leaving it then:
+		 * wake the server's strand and hand it the CPU. */
 		po->caller = p;
 		to = po->server_strand;
 		portal_answer(s, 0, p->portal_a[1]);
@@ -547,10 +574,12 @@ static int64_t portal_do_return(struct process *p, struct trap_frame *f, bool wa
 	if (wait && !po->qhead) {
 		/* Nobody else calls: wait for the next call, handing the
 		 * processor back to the caller just answered. */
-		__atomic_store_n(&po->state, PO_WAITING, __ATOMIC_RELEASE);
 		po->server_strand = sched_current();
 		p->portal_done = false;
 		p->portal_frame = f;
+		/* Last, with release: a lender (portal_call_lend, no lock)
+		 * reads the strand, frame and argp once it sees WAITING. */
+		__atomic_store_n(&po->state, PO_WAITING, __ATOMIC_RELEASE);
 		sched_prepare_block();
 		portal_block(p, answered, fl, portal_return_resume);
 	}

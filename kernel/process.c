@@ -84,20 +84,23 @@ const struct strand_package_ops process_pkg_ops = {process_checkpoint, process_r
  * process's own (these are its ops): process_of_package. */
 /* The user state is the acting process's: the strand's own process, or
  * the server a portal call lent the strand to (kernel/portal.c), whose
- * system calls and traps then land on the server's own kernel stack. */
+ * system calls and traps then land on the server's own kernel stack.
+ * (Until the strand is bound, on its first run, it is its own.) */
+static inline struct process *process_acting_of(struct strand_package *pkg, struct strand *s)
+{
+	return s->proc_acting ? s->proc_acting : process_of_package(pkg);
+}
+
 __attribute__((optimize("omit-frame-pointer"))) static void
 process_checkpoint(struct strand_package *pkg, struct strand *s)
 {
-	struct process *a = process_of_package(pkg)->acting;
-
-	(void)s;
-	uspace_fpu_save(a->fpu);
+	uspace_fpu_save(process_acting_of(pkg, s)->fpu);
 }
 
 __attribute__((optimize("omit-frame-pointer"))) static void
 process_resume(struct strand_package *pkg, struct strand *s)
 {
-	struct process *p = process_of_package(pkg), *a = p->acting;
+	struct process *p = process_of_package(pkg), *a = process_acting_of(pkg, s);
 
 	p->kstack_top = s->stack.top;
 	translation_switch(a->ctx);
@@ -1047,7 +1050,6 @@ struct process *process_alloc(const char *name)
 	p->state = PROCESS_RUNNING;
 	p->pkg.ops = &process_pkg_ops;
 	p->pkg.name = "process";
-	p->acting = p;
 	uspace_fpu_init(p->fpu);
 	err = translation_create(p->name, &p->ctx_cap);
 	if (!err) {

@@ -109,12 +109,12 @@ struct process {
 	struct strand *portal_self;      /* this process's strand while it waits */
 	struct trap_frame *portal_frame; /* its system call's frame while it waits */
 	/* Borrowing (kernel/portal.c): while this process's strand runs the
-	 * server of the portal it called, acting is that server (process_
-	 * current() answers it); itself while it runs its own code.  (The
-	 * process whose strand runs the current one is process_owner().)
-	 * kstack_top: its own strand's kernel stack, where its system calls'
-	 * frames are whichever strand runs it. */
-	struct process *acting;
+	 * server of the portal it called, the strand's proc_acting is that
+	 * server (process_current() answers it; kernel/strand.h), itself
+	 * while it runs its own code.  (The process whose strand runs the
+	 * current one is process_owner().)  kstack_top: its own strand's
+	 * kernel stack, where its system calls' frames are whichever strand
+	 * runs it. */
 	uint64_t kstack_top;
 	struct portal *portal_in;    /* the portal whose server its strand runs */
 	int portal_end_code;         /* a borrowed run ended the server: its status */

@@ -11,16 +11,15 @@
 #include "kernel/process.h"
 #include "kernel/translation.h"
 
-/* Make o's strand (the current one) run process `to` from now on (o
- * itself: its own code again): FPU state saved and loaded, address space,
- * kernel stack for entries from ring 3, FS base.  Interrupts off, so that
- * a preemption sees one state or the other. */
-static inline __attribute__((always_inline)) void process_switch_acting(struct process *o,
-                                                                        struct process *to)
+/* Make the current strand cur, running process `from`, run process `to`
+ * from now on (its owner: its own code again): FPU state saved and loaded,
+ * address space, kernel stack for entries from ring 3, FS base.
+ * Interrupts off, so that a preemption sees one state or the other. */
+static inline __attribute__((always_inline)) void
+process_switch_acting(struct strand *cur, struct process *from, struct process *to)
 {
-	uspace_fpu_save(o->acting->fpu);
-	o->acting = to;
-	((struct strand *)arch_percpu_current())->proc_acting = to;
+	uspace_fpu_save(from->fpu);
+	cur->proc_acting = to;
 	translation_switch_irqsoff(to->ctx);
 	uspace_set_kernel_stack(to->kstack_top);
 	uspace_set_fs_base(to->fs_base);
