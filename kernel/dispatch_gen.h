@@ -30,7 +30,16 @@
  *     fired) when there is one, acc starting at default_result); count it;
  *   - nothing fired: call a native default handler directly, or
  *     unhandled(set, a) for everything else (extension default, no default);
- *   - exclusive: the first handler that fires ends the entry loop;
+ *   - exclusive: the first handler that fires ends the entry loop.  An
+ *     exclusive set of native code (no result handler, a native default)
+ *     may be tested in another order when that cannot show: if every
+ *     entry's guards include, among the inline tests before its first
+ *     called guard, a term on one key (the same arg and off) and those
+ *     terms' intervals are pairwise disjoint, at most one entry can accept
+ *     a raise, so the routine may search the intervals for the one whose
+ *     interval holds the key's value and test only that entry's other
+ *     terms and guards, in their order (the result and every call are the
+ *     walk's; arch/x86_64/dispatch_gen.c: the keyed search);
  *   - one fired or no result handler: the last result; else the acc;
  *   - leave: restore its registers and stack, then jump to leave(result,
  *     cpu) - static code that does nest -= 1, at nest 0 records seen = gp,
@@ -116,6 +125,10 @@ struct dispatch_gen_code {
 	size_t size;
 	dispatch_fn fn;
 };
+
+/* How many routines dispatch_gen_build has built with the keyed search
+ * (above; written under the caller's lock): tests check a set took it. */
+extern uint64_t dispatch_gen_keyed_built;
 
 /* Build and seal the routine for d.  On failure *out is untouched. */
 int dispatch_gen_build(const struct dispatch_gen_desc *d, struct dispatch_gen_code *out);

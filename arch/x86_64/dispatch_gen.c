@@ -44,7 +44,10 @@
  * extension entries included) with a native default: the lean form (no
  * locals, the first accepted handler is the only call: dg_emit_lean) and,
  * when every guard is an inline test and nothing takes a closure, the bare
- * form (no callee-saved register at all: dg_emit_bare).
+ * form (no callee-saved register at all: dg_emit_bare).  In both, when the
+ * entries' guards all test one key on disjoint intervals, the entries are
+ * not a chain but a search for the only one that can accept (the keyed
+ * search, below dg_bare_body).
  *
  * Preemption (kernel/dispatch.h): the routine is entered with the depth
  * raised once by the slot's entry.  A set of native code only lowers it as
@@ -74,6 +77,8 @@
 
 #define DG_MAX_FIXUPS 1024
 
+uint64_t dispatch_gen_keyed_built;
+
 static const unsigned dg_argreg[5] = {X86_RBX, X86_RBP, X86_R12, X86_R13, X86_R14};
 static const unsigned dg_callreg[6] = {X86_RDI, X86_RSI, X86_RDX, X86_RCX, X86_R8, X86_R9};
 
@@ -95,10 +100,26 @@ struct dg {
 	bool fired_reg; /* no result handler and na < 5: fired is dg_argreg[na] */
 	unsigned saved[7];
 	uint32_t nsaved;
+	/* The lean and bare forms: where this CPU's bookkeeping is (the
+	 * register or stack slot plus cpu) and where the arguments are
+	 * (dg_argreg: lean; dg_callreg: bare). */
+	int32_t cpu;
+	const unsigned *argreg;
+	/* The keyed search (dg_key_plan): one key, every entry's term on it
+	 * (key[i], by entry) and the entries by ascending interval (order). */
+	bool keyed;
+	uint32_t key_arg, key_off;
+	struct dg_key {
+		uint64_t lo, hi;
+		uint32_t guard, term; /* where the term is: e->g[guard].test->t[term] */
+	} * key;
+	uint32_t *order;
+	uint32_t pos0;        /* entry 0's position in order */
+	struct dg_plan *plan; /* dg_key_cost */
 };
 
 /* Labels: start[i] for i in 0..n (start[n] is the tail), then resume[i],
- * slow[i], unhandled, done. */
+ * slow[i], unhandled, done, node[i], left[i]. */
 static uint32_t dg_start(const struct dg *g, uint32_t i)
 {
 	(void)g;
@@ -119,6 +140,17 @@ static uint32_t dg_unhandled(const struct dg *g)
 static uint32_t dg_done(const struct dg *g)
 {
 	return 3 * g->d->n + 2;
+}
+/* The keyed search's nodes: node[k] is where the search over the sorted
+ * entries k.. starts (each k is the right half of at most one split). */
+static uint32_t dg_node(const struct dg *g, uint32_t k)
+{
+	return 3 * g->d->n + 3 + k;
+}
+/* ... and left[m], where the positions below an equality node m start. */
+static uint32_t dg_left(const struct dg *g, uint32_t m)
+{
+	return 4 * g->d->n + 3 + m;
 }
 
 /* Before each emitting pass: every label unbound, no fixups. */
@@ -210,9 +242,11 @@ static void dg_cmp_mem64_imm32(struct jit_buf *b, unsigned base, int32_t disp, i
 
 /* An inline-test guard (kernel/dispatch.h): each term lo <= v <= hi, v an
  * argument (in argreg[arg]) or a field of the object it refers to; a false
- * term jumps to `next`.  Clobbers rax and `tmp`. */
+ * term jumps to `next`.  Term `skip` is left out (the keyed search has
+ * already established it; DG_NO_SKIP: none).  Clobbers rax and `tmp`. */
+#define DG_NO_SKIP UINT32_MAX
 static void dg_test_in(struct dg *g, const struct dispatch_test *t, uint32_t next,
-                       const unsigned *argreg, unsigned tmp)
+                       const unsigned *argreg, unsigned tmp, uint32_t skip)
 {
 	struct jit_buf *b = &g->b;
 
@@ -221,6 +255,9 @@ static void dg_test_in(struct dg *g, const struct dispatch_test *t, uint32_t nex
 		uint32_t off = t->t[i].off;
 		uint64_t lo = t->t[i].lo, span = t->t[i].hi - t->t[i].lo;
 		bool mem = off != DISPATCH_TEST_VALUE;
+
+		if (i == skip)
+			continue;
 
 		if (span == 0 && x86_is_simm32((int64_t)lo)) {
 			if (mem)
@@ -260,7 +297,7 @@ static void dg_test_in(struct dg *g, const struct dispatch_test *t, uint32_t nex
 /* The arguments in their callee-saved registers. */
 static void dg_test(struct dg *g, const struct dispatch_test *t, uint32_t next)
 {
-	dg_test_in(g, t, next, dg_argreg, X86_RCX);
+	dg_test_in(g, t, next, dg_argreg, X86_RCX, DG_NO_SKIP);
 }
 
 /* rax = the raising CPU's bookkeeping.  In the kernel, where GS holds this
@@ -516,7 +553,8 @@ static void dg_slow_stub(struct dg *g, uint32_t i)
  *              jmp leave (static)
  *
  * No locals, no fired counter, no result fold: exactly one procedure (a
- * handler or the default) produces the result. */
+ * handler or the default) produces the result.  The entries are the chain
+ * above or, when their guards allow it, the keyed search (dg_key_plan). */
 static bool dg_lean(const struct dispatch_gen_desc *d)
 {
 	if (!d->exclusive || d->result_fn || !d->native_default || d->def.has_closure)
@@ -531,6 +569,400 @@ static bool dg_lean(const struct dispatch_gen_desc *d)
 	return true;
 }
 
+/* Entry i of the lean form, from its guards to its exit: a false guard
+ * jumps to `fail`; term `st` of guard `sg` is left out (the keyed search
+ * has tested it; sg == DG_NO_SKIP: none). */
+static void dg_lean_body(struct dg *g, uint32_t i, uint32_t fail, uint32_t sg, uint32_t st)
+{
+	const struct dispatch_gen_entry *e = &g->d->e[i];
+	struct jit_buf *b = &g->b;
+
+	for (uint32_t k = 0; k < e->nguards; k++) {
+		if (e->g[k].test) {
+			dg_test_in(g, e->g[k].test, fail, dg_argreg, X86_RCX,
+			           k == sg ? st : DG_NO_SKIP);
+			continue;
+		}
+		dg_args(g, &e->g[k], 0);
+		dg_call(g, e->g[k].fn);
+		x86_alu_rr(b, true, X86_OP_TEST, X86_RAX, X86_RAX); /* test rax, rax */
+		dg_jcc(g, X86_CC_E, fail);                          /* jz fail */
+	}
+	dg_args(g, &e->h, 0);
+	dg_call(g, e->h.fn);
+	dg_jmp(g, dg_done(g)); /* jmp done */
+}
+
+/* Leave the bare form (rax is the result; the CPU slot on top). */
+static void dg_bare_leave(struct dg *g)
+{
+	struct jit_buf *b = &g->b;
+
+	x86_pop(b, X86_RSI); /* pop rsi: this CPU's (less the base) */
+	if (g->cpu)
+		x86_lea(b, X86_RSI, X86_RSI, g->cpu); /* lea rsi, [rsi + base] */
+	dg_leave(g);
+}
+
+/* Entry i of the bare form: its tests, the call, the way out. */
+static void dg_bare_body(struct dg *g, uint32_t i, uint32_t fail, uint32_t sg, uint32_t st)
+{
+	const struct dispatch_gen_entry *e = &g->d->e[i];
+
+	for (uint32_t k = 0; k < e->nguards; k++)
+		dg_test_in(g, e->g[k].test, fail, dg_callreg, X86_R11, k == sg ? st : DG_NO_SKIP);
+	dg_call(g, e->h.fn); /* call h: the arguments are where they came */
+	dg_bare_leave(g);
+}
+
+static void dg_body(struct dg *g, uint32_t i, uint32_t fail, uint32_t sg, uint32_t st)
+{
+	if (g->argreg == dg_callreg)
+		dg_bare_body(g, i, fail, sg, st);
+	else
+		dg_lean_body(g, i, fail, sg, st);
+}
+
+/*
+ * The keyed search, for the lean and bare forms.  Both are exclusive: the
+ * first entry whose guards all hold runs, and nothing else.  When every
+ * entry's guards include a term on one key - the same argument, or the
+ * same field of the object it refers to (struct dispatch_test's arg and
+ * off) - and those terms' intervals [lo, hi] are pairwise disjoint, at most
+ * one entry can accept any raise: the one whose interval holds the key's
+ * value.  The order of testing then cannot change the result, so the
+ * routine finds that only candidate with a few compares over the sorted
+ * intervals, tests the candidate's other terms and guards (in their order)
+ * and calls its handler, or else the default, exactly as when no guard of
+ * the chain holds.
+ *
+ * The search is a tree of compares against the intervals' bounds, each
+ * node one compare and one or two jumps: an ordered split (cmp key, lo[m];
+ * jae - or cmp key, hi[m]; ja), or, for an entry of a single value, an
+ * equality node (cmp key, v; je it; jb below).  A candidate then compares
+ * whichever of its own bounds the path has not established (none when its
+ * interval is adjacent to the bound that split it off, starts at 0 or ends
+ * at UINT64_MAX).  The tree is the cheapest for all entries counted alike,
+ * found at build time by a small dynamic program over the sorted positions
+ * (dg_key_cost; ties favour earlier bindings; up to DG_KEY_MAX entries),
+ * except at the root: there the first entry in binding order is isolated
+ * with its own bounds (cmp key, hi; ja rest - and cmp key, lo; jb below
+ * when it has entries below; or cmp key, v; je it), so that it never costs
+ * more than in the chain.  For the system-call event (Linux's numbers
+ * 0..0x3ff bound first, Spindle's three, the xas extension's five single
+ * numbers) a Linux call pays what it did and an xas call no longer pays
+ * the tests of every entry bound before it.
+ *
+ * The key is compared where it is (cmp [arg + off], imm: one instruction,
+ * as a register compare is), not loaded first: a load would add one.  Like
+ * the walk, which reads the field once per guard, the routine reads it more
+ * than once; both rely on the raise's objects not changing under it.
+ *
+ * When an entry's key term is preceded by a called guard (lean form), the
+ * walk would have called it for entries the search passes over, so the
+ * search is not used: the term must come among the leading inline tests.
+ */
+
+/* Entry e's interval on the key (arg, off): the intersection of its terms
+ * on it among the inline tests before its first called guard, and where
+ * the first of them is (the candidate need not test that one again; it
+ * tests any other, which then holds).  false: no such term, or terms no
+ * value satisfies. */
+static bool dg_key_term(const struct dispatch_gen_entry *e, uint32_t arg, uint32_t off,
+                        struct dg_key *k)
+{
+	bool found = false;
+
+	for (uint32_t gi = 0; gi < e->nguards && e->g[gi].test; gi++) {
+		const struct dispatch_test *t = e->g[gi].test;
+
+		for (uint32_t ti = 0; ti < t->n; ti++) {
+			if (t->t[ti].arg != arg || t->t[ti].off != off)
+				continue;
+			if (!found)
+				*k = (struct dg_key){t->t[ti].lo, t->t[ti].hi, gi, ti};
+			if (t->t[ti].lo > k->lo)
+				k->lo = t->t[ti].lo;
+			if (t->t[ti].hi < k->hi)
+				k->hi = t->t[ti].hi;
+			found = true;
+		}
+	}
+	return found && k->lo <= k->hi;
+}
+
+/* Can the set be searched on the key (arg, off)?  Fills key[] and order[]. */
+static bool dg_key_try(struct dg *g, uint32_t arg, uint32_t off)
+{
+	const struct dispatch_gen_desc *d = g->d;
+
+	for (uint32_t i = 0; i < d->n; i++) {
+		uint32_t j = i;
+
+		if (!dg_key_term(&d->e[i], arg, off, &g->key[i]))
+			return false;
+		/* Insertion sort by lo: n is a handful. */
+		for (; j > 0 && g->key[g->order[j - 1]].lo > g->key[i].lo; j--)
+			g->order[j] = g->order[j - 1];
+		g->order[j] = i;
+	}
+	for (uint32_t j = 1; j < d->n; j++)
+		if (g->key[g->order[j - 1]].hi >= g->key[g->order[j]].lo)
+			return false; /* overlapping: two entries could accept one raise */
+	return true;
+}
+
+/* cmp key, bound: the flags of the unsigned comparison.  Clobbers rax
+ * (a bound that is no sign-extended imm32). */
+static void dg_key_cmp(struct dg *g, uint64_t bound)
+{
+	struct jit_buf *b = &g->b;
+	unsigned r = g->argreg[g->key_arg];
+	int32_t off = (int32_t)g->key_off;
+	bool mem = g->key_off != DISPATCH_TEST_VALUE;
+
+	if (x86_is_simm32((int64_t)bound)) {
+		if (mem)
+			dg_cmp_mem64_imm32(b, r, off, (int32_t)bound); /* cmp [r+off], bound */
+		else
+			x86_alu_ri(b, true, X86_EXT_CMP, r, (int32_t)bound); /* cmp r, bound */
+		return;
+	}
+	x86_movabs(b, X86_RAX, bound); /* movabs rax, bound */
+	if (mem)
+		x86_alu_mr(b, true, X86_OP_CMP, r, off, X86_RAX); /* cmp [r+off], rax */
+	else
+		x86_alu_rr(b, true, X86_OP_CMP, r, X86_RAX); /* cmp r, rax */
+}
+
+/* The search plan (dg_key_cost): the cheapest tree for sorted positions
+ * a..z given what the path has established: L, that key >= lo[a]; H, that
+ * key <= hi[z].  Each node is one of
+ *   DG_LO  m   cmp key, lo[m]; jae node[m]       a..m-1 | m..z
+ *   DG_HI  m   cmp key, hi[m]; ja node[m + 1]    a..m | m+1..z
+ *   DG_EQ  m   cmp key, v[m]; je entry m; [jb left[m]]   (lo[m] == hi[m])
+ * and a single position is the candidate: it compares the bounds not yet
+ * established (one jne for a single value), then runs the entry. */
+enum { DG_LEAF, DG_LO, DG_HI, DG_EQ };
+struct dg_plan {
+	uint64_t cost; /* weighted instructions of the subtree */
+	uint8_t kind, m;
+};
+#define DG_KEY_MAX 16 /* more entries: the chain */
+
+static bool dg_adj(const struct dg *g, uint32_t i, uint32_t j)
+{
+	return g->key[g->order[i]].hi + 1 == g->key[g->order[j]].lo;
+}
+
+static bool dg_point(const struct dg *g, uint32_t j)
+{
+	return g->key[g->order[j]].lo == g->key[g->order[j]].hi;
+}
+
+/* Instructions of position j's own bounds test as a candidate. */
+static uint64_t dg_leaf_len(const struct dg *g, uint32_t j, bool L, bool H)
+{
+	if (!L && !H && dg_point(g, j))
+		return 2; /* cmp; jne */
+	return (L ? 0 : 2) + (H ? 0 : 2);
+}
+
+/* Every entry counts alike; within a tie the earlier binding is the
+ * cheaper (as in the chain): weight 65536 - i, and no tree here is long
+ * enough for the tie-breaker to outweigh one instruction. */
+static uint64_t dg_weight(const struct dg *g, uint32_t a, uint32_t z)
+{
+	uint64_t w = 0;
+
+	for (uint32_t j = a; j <= z; j++)
+		w += 65536 - g->order[j];
+	return w;
+}
+
+static struct dg_plan *dg_plan_at(struct dg *g, uint32_t a, uint32_t z, bool L, bool H)
+{
+	return &g->plan[((a * DG_KEY_MAX + z) * 2 + L) * 2 + H];
+}
+
+/* Fill the plan for every a..z, shortest first. */
+static void dg_key_cost(struct dg *g)
+{
+	uint32_t n = g->d->n;
+
+	for (uint32_t len = 1; len <= n; len++)
+		for (uint32_t a = 0; a + len <= n; a++)
+			for (uint32_t f = 0; f < 4; f++) {
+				uint32_t z = a + len - 1;
+				bool L = f & 2, H = f & 1;
+				uint64_t w = dg_weight(g, a, z), c;
+				struct dg_plan *p = dg_plan_at(g, a, z, L, H);
+
+				*p = (struct dg_plan){dg_leaf_len(g, a, L, H) * w, DG_LEAF, 0};
+				if (len == 1)
+					continue;
+				p->cost = UINT64_MAX;
+				for (uint32_t m = a; m <= z; m++) {
+					if (m > a) {
+						c = 2 * w +
+						    dg_plan_at(g, a, m - 1, L, dg_adj(g, m - 1, m))
+						        ->cost +
+						    dg_plan_at(g, m, z, true, H)->cost;
+						if (c < p->cost)
+							*p = (struct dg_plan){c, DG_LO, (uint8_t)m};
+					}
+					if (m < z) {
+						c = 2 * w + dg_plan_at(g, a, m, L, true)->cost +
+						    dg_plan_at(g, m + 1, z, dg_adj(g, m, m + 1), H)
+						        ->cost;
+						if (c < p->cost)
+							*p = (struct dg_plan){c, DG_HI, (uint8_t)m};
+					}
+					if (!dg_point(g, m))
+						continue;
+					c = 2 * w;
+					if (m == a)
+						c += dg_plan_at(g, a + 1, z,
+						                L && dg_adj(g, a, a + 1), H)
+						         ->cost;
+					else if (m == z)
+						c += dg_plan_at(g, a, z - 1, L,
+						                H && dg_adj(g, z - 1, z))
+						         ->cost;
+					else
+						c += w - (65536 - g->order[m]) /* jb */ +
+						     dg_plan_at(g, a, m - 1, L, dg_adj(g, m - 1, m))
+						         ->cost +
+						     dg_plan_at(g, m + 1, z, dg_adj(g, m, m + 1), H)
+						         ->cost;
+					if (c < p->cost)
+						*p = (struct dg_plan){c, DG_EQ, (uint8_t)m};
+				}
+			}
+}
+
+/* Choose the key: the first of entry 0's leading terms that every entry
+ * has, with disjoint intervals.  Only for the lean and bare forms. */
+static void dg_key_plan(struct dg *g)
+{
+	const struct dispatch_gen_desc *d = g->d;
+	const struct dispatch_gen_entry *e0 = &d->e[0];
+
+	g->keyed = false;
+	if (!d->n || d->n > DG_KEY_MAX || !g->key || !g->order)
+		return;
+	for (uint32_t gi = 0; gi < e0->nguards && e0->g[gi].test; gi++) {
+		const struct dispatch_test *t = e0->g[gi].test;
+
+		for (uint32_t ti = 0; ti < t->n; ti++)
+			if (dg_key_try(g, t->t[ti].arg, t->t[ti].off)) {
+				g->key_arg = t->t[ti].arg;
+				g->key_off = t->t[ti].off;
+				for (g->pos0 = 0; g->order[g->pos0] != 0; g->pos0++)
+					;
+				g->plan = rt_alloc(sizeof(*g->plan) * DG_KEY_MAX * DG_KEY_MAX * 4);
+				if (!g->plan)
+					return; /* the chain */
+				dg_key_cost(g);
+				g->keyed = true;
+				return;
+			}
+	}
+}
+
+/* The candidate at position j: the bounds not yet established, then the
+ * entry (its other terms and guards). */
+static void dg_key_leaf(struct dg *g, uint32_t j, bool L, bool H)
+{
+	uint32_t i = g->order[j], fail = dg_start(g, g->d->n);
+	const struct dg_key *k = &g->key[i];
+
+	if (!L && !H && k->lo == k->hi) {
+		dg_key_cmp(g, k->lo);       /* cmp key, v */
+		dg_jcc(g, X86_CC_NE, fail); /* jne default */
+	} else {
+		if (!L) {
+			dg_key_cmp(g, k->lo);      /* cmp key, lo */
+			dg_jcc(g, X86_CC_B, fail); /* jb default */
+		}
+		if (!H) {
+			dg_key_cmp(g, k->hi);      /* cmp key, hi */
+			dg_jcc(g, X86_CC_A, fail); /* ja default */
+		}
+	}
+	dg_body(g, i, fail, k->guard, k->term);
+}
+
+/* The search over positions a..z.  With `first`, the node that isolates
+ * entry 0 (at position p0) whatever the plan says: its own bounds, as the
+ * chain would test them. */
+static void dg_key_tree(struct dg *g, uint32_t a, uint32_t z, bool L, bool H, bool first)
+{
+	const struct dg_plan *p = dg_plan_at(g, a, z, L, H);
+	uint32_t kind = p->kind, m = p->m, p0 = g->pos0;
+
+	if (first && a < z) {
+		if (dg_point(g, p0))
+			kind = DG_EQ, m = p0;
+		else if (p0 < z)
+			kind = DG_HI, m = p0;
+		else
+			kind = DG_LO, m = p0;
+	}
+	switch (kind) {
+	case DG_LEAF:
+		dg_key_leaf(g, a, L, H);
+		return;
+	case DG_LO:
+		dg_key_cmp(g, g->key[g->order[m]].lo); /* cmp key, lo[m] */
+		dg_jcc(g, X86_CC_AE, dg_node(g, m));   /* jae node[m] */
+		dg_key_tree(g, a, m - 1, L, dg_adj(g, m - 1, m), false);
+		dg_bind(g, dg_node(g, m));
+		dg_key_tree(g, m, z, true, H, first);
+		return;
+	case DG_HI:
+		dg_key_cmp(g, g->key[g->order[m]].hi);  /* cmp key, hi[m] */
+		dg_jcc(g, X86_CC_A, dg_node(g, m + 1)); /* ja node[m + 1] */
+		dg_key_tree(g, a, m, L, true, first);
+		dg_bind(g, dg_node(g, m + 1));
+		dg_key_tree(g, m + 1, z, dg_adj(g, m, m + 1), H, false);
+		return;
+	default:                                               /* DG_EQ */
+		dg_key_cmp(g, g->key[g->order[m]].lo);         /* cmp key, v[m] */
+		dg_jcc(g, X86_CC_E, dg_start(g, g->order[m])); /* je entry */
+		if (m == a) {
+			dg_key_tree(g, a + 1, z, L && dg_adj(g, a, a + 1), H, false);
+		} else if (m == z) {
+			dg_key_tree(g, a, z - 1, L, H && dg_adj(g, z - 1, z), false);
+		} else {
+			dg_jcc(g, X86_CC_B, dg_left(g, m)); /* jb left */
+			dg_key_tree(g, m + 1, z, dg_adj(g, m, m + 1), H, false);
+			dg_bind(g, dg_left(g, m));
+			dg_key_tree(g, a, m - 1, L, dg_adj(g, m - 1, m), false);
+		}
+		dg_bind(g, dg_start(g, g->order[m]));
+		dg_body(g, g->order[m], dg_start(g, g->d->n), g->key[g->order[m]].guard,
+		        g->key[g->order[m]].term);
+		return;
+	}
+}
+
+/* The entries of the lean or bare form: the search, or the chain. */
+static void dg_entries(struct dg *g)
+{
+	const struct dispatch_gen_desc *d = g->d;
+
+	if (g->keyed) {
+		dg_key_tree(g, 0, d->n - 1, g->key[g->order[0]].lo == 0,
+		            g->key[g->order[d->n - 1]].hi == UINT64_MAX, true);
+		return;
+	}
+	for (uint32_t i = 0; i < d->n; i++) {
+		dg_bind(g, dg_start(g, i));
+		dg_body(g, i, dg_start(g, i + 1), DG_NO_SKIP, 0);
+	}
+}
+
 static void dg_emit_lean(struct dg *g)
 {
 	const struct dispatch_gen_desc *d = g->d;
@@ -538,9 +970,9 @@ static void dg_emit_lean(struct dg *g)
 	uint32_t na = d->nargs < 5 ? d->nargs : 5;
 	/* Return address + (na + 1) pushes: aligned when na + 1 is odd. */
 	bool pad = (na + 1) % 2 == 0;
-	int32_t cpu; /* r15 + cpu: this CPU's bookkeeping */
 
 	dg_reset(g);
+	g->argreg = dg_argreg;
 
 	for (uint32_t k = 0; k < na; k++)
 		x86_push(b, dg_argreg[k]); /* push rbx .. */
@@ -549,36 +981,19 @@ static void dg_emit_lean(struct dg *g)
 		x86_alu_ri(b, true, X86_EXT_SUB, X86_RSP, 8); /* sub rsp, 8 */
 	for (uint32_t k = 0; k < na; k++)
 		dg_mov(b, dg_argreg[k], dg_callreg[k]); /* mov rbx, rdi .. */
-	dg_cpu_r15(g, &cpu);                            /* r15 = this CPU's */
-	dg_mem32_imm8(b, X86_EXT_ADD, X86_R15, cpu + (int32_t)d->nest_off,
+	dg_cpu_r15(g, &g->cpu);                         /* r15 = this CPU's, at [r15 + cpu] */
+	dg_mem32_imm8(b, X86_EXT_ADD, X86_R15, g->cpu + (int32_t)d->nest_off,
 	              1); /* add [r15+nest], 1 */
 	if (!d->ephemeral)
 		dg_preempt_dec(g); /* native handlers may block: preemptible from here */
 
-	for (uint32_t i = 0; i < d->n; i++) {
-		const struct dispatch_gen_entry *e = &d->e[i];
-
-		dg_bind(g, dg_start(g, i));
-		for (uint32_t k = 0; k < e->nguards; k++) {
-			if (e->g[k].test) {
-				dg_test(g, e->g[k].test, dg_start(g, i + 1));
-				continue;
-			}
-			dg_args(g, &e->g[k], 0);
-			dg_call(g, e->g[k].fn);
-			x86_alu_rr(b, true, X86_OP_TEST, X86_RAX, X86_RAX); /* test rax, rax */
-			dg_jcc(g, X86_CC_E, dg_start(g, i + 1));            /* jz next */
-		}
-		dg_args(g, &e->h, 0);
-		dg_call(g, e->h.fn);
-		dg_jmp(g, dg_done(g)); /* jmp done */
-	}
+	dg_entries(g);
 	dg_bind(g, dg_start(g, d->n));
 	dg_args(g, &d->def, 0);
 	dg_call(g, d->def.fn); /* call default */
 
 	dg_bind(g, dg_done(g));
-	x86_lea(b, X86_RSI, X86_R15, cpu); /* lea rsi, [r15 + cpu]: this CPU's */
+	x86_lea(b, X86_RSI, X86_R15, g->cpu); /* lea rsi, [r15 + cpu]: this CPU's */
 	if (pad)
 		x86_alu_ri(b, true, X86_EXT_ADD, X86_RSP, 8); /* add rsp, 8 */
 	x86_pop(b, X86_R15);                                  /* pop r15 */
@@ -602,7 +1017,8 @@ static void dg_emit_lean(struct dg *g)
  * before the one procedure that runs, so the raise's arguments are still in
  * rdi.. when it is called.  The CPU's bookkeeping is kept in the one stack
  * slot that also aligns the stack for the call.  Each exit has its own copy
- * of the leave sequence (no jump to a shared one). */
+ * of the leave sequence (no jump to a shared one).  The entries are the
+ * chain or the keyed search, as in the lean form. */
 static bool dg_cpu_inline_ok(const struct dispatch_gen_desc *d)
 {
 #ifdef SPINDLE_KERNEL
@@ -656,44 +1072,25 @@ static bool dg_bare(const struct dispatch_gen_desc *d)
 	return true;
 }
 
-/* Leave the bare form (rax is the result; the CPU slot on top). */
-static void dg_bare_leave(struct dg *g, int32_t cpu)
-{
-	struct jit_buf *b = &g->b;
-
-	x86_pop(b, X86_RSI); /* pop rsi: this CPU's (less the base) */
-	if (cpu)
-		x86_lea(b, X86_RSI, X86_RSI, cpu); /* lea rsi, [rsi + base] */
-	dg_leave(g);
-}
-
 static void dg_emit_bare(struct dg *g)
 {
 	const struct dispatch_gen_desc *d = g->d;
 	struct jit_buf *b = &g->b;
-	int32_t cpu;
 
 	dg_reset(g);
+	g->argreg = dg_callreg;
 
-	dg_cpu_inline(g, X86_RAX, &cpu); /* rax = this CPU's */
-	x86_push(b, X86_RAX);            /* push rax: kept for the way out */
-	dg_mem32_imm8(b, X86_EXT_ADD, X86_RAX, cpu + (int32_t)d->nest_off,
+	dg_cpu_inline(g, X86_RAX, &g->cpu); /* rax = this CPU's, at [rax + cpu] */
+	x86_push(b, X86_RAX);               /* push rax: kept for the way out */
+	dg_mem32_imm8(b, X86_EXT_ADD, X86_RAX, g->cpu + (int32_t)d->nest_off,
 	              1); /* add [rax+nest], 1 */
 	if (!d->ephemeral)
 		dg_preempt_dec_with(g, X86_R11); /* preemptible from here (rdi.. kept) */
 
-	for (uint32_t i = 0; i < d->n; i++) {
-		const struct dispatch_gen_entry *e = &d->e[i];
-
-		dg_bind(g, dg_start(g, i));
-		for (uint32_t k = 0; k < e->nguards; k++)
-			dg_test_in(g, e->g[k].test, dg_start(g, i + 1), dg_callreg, X86_R11);
-		dg_call(g, e->h.fn); /* call h: the arguments are where they came */
-		dg_bare_leave(g, cpu);
-	}
+	dg_entries(g);
 	dg_bind(g, dg_start(g, d->n));
 	dg_call(g, d->def.fn); /* call default */
-	dg_bare_leave(g, cpu);
+	dg_bare_leave(g);
 }
 
 static void dg_emit(struct dg *g)
@@ -829,15 +1226,21 @@ int dispatch_gen_build(const struct dispatch_gen_desc *d, struct dispatch_gen_co
 	if (!g)
 		return -ENOMEM;
 	g->d = d;
-	g->nlabels = 3 * d->n + 3;
+	g->nlabels = 5 * d->n + 3;
 	g->label = rt_alloc(sizeof(*g->label) * g->nlabels);
 	if (!g->label) {
 		err = -ENOMEM;
 		goto out_free;
 	}
+	emit = dg_bare(d) ? dg_emit_bare : dg_lean(d) ? dg_emit_lean : dg_emit;
+	if (emit != dg_emit && d->n) {
+		/* Without the memory the plan needs, the chain serves. */
+		g->key = rt_alloc(sizeof(*g->key) * d->n);
+		g->order = rt_alloc(sizeof(*g->order) * d->n);
+		dg_key_plan(g);
+	}
 	/* Pass 1: size with every call in its long form. */
 	g->b = (struct jit_buf){.code = NULL};
-	emit = dg_bare(d) ? dg_emit_bare : dg_lean(d) ? dg_emit_lean : dg_emit;
 	emit(g);
 	if (g->overflow) {
 		err = -EINVAL;
@@ -868,8 +1271,12 @@ int dispatch_gen_build(const struct dispatch_gen_desc *d, struct dispatch_gen_co
 	out->mem = mem;
 	out->size = size;
 	out->fn = (dispatch_fn)(uintptr_t)mem;
+	dispatch_gen_keyed_built += g->keyed;
 	err = 0;
 out_free:
+	rt_free(g->plan);
+	rt_free(g->order);
+	rt_free(g->key);
 	rt_free(g->label);
 	rt_free(g);
 	return err;

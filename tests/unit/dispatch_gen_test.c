@@ -21,6 +21,7 @@
 #include "tests/unit/check.h"
 
 #include "kernel/dispatch.h"
+#include "kernel/dispatch_gen.h"
 
 static const struct module auth_mod = {"Auth", MODULE_TRUSTED};
 static const struct module inst_mod = {"Installer", MODULE_TRUSTED};
@@ -942,6 +943,257 @@ static void field_tests_match_the_walk(void)
 	CHECK_EQ(dispatch_reclaim(), 0);
 }
 
+/* ------------------------------------------------------ the keyed search */
+
+/* Exclusive sets whose entries all test one key (an argument's value, or a
+ * field of the object an argument refers to): with pairwise disjoint
+ * intervals the routine searches them instead of testing the chain
+ * (arch/x86_64/dispatch_gen.c); with overlapping ones, or a called guard
+ * before the key's test, it keeps the chain.  Either way every raise must
+ * match the walk: result, calls and their order, the default.  The key's
+ * values are drawn from the intervals' edges (lo - 1, lo, hi, hi + 1), 0
+ * and UINT64_MAX; intervals are adjacent or apart, single values or wide,
+ * start at 0, end at UINT64_MAX, and straddle the bounds an x86 immediate
+ * can hold (2^31, 2^32, 2^64 - 2^31). */
+#define REF_H(k)                                                                                   \
+	static uint64_t rh##k(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)          \
+	{                                                                                          \
+		const uint64_t *x = (const uint64_t *)(uintptr_t)a;                                \
+		const uint64_t *y = (const uint64_t *)(uintptr_t)b;                                \
+		(void)c, (void)d, (void)e;                                                         \
+		tr(13, k, x[0] ^ x[1], y[0], y[1]);                                                \
+		return (k)*100 + (x[1] & 0xff);                                                    \
+	}
+ALL(REF_H)
+#define REF_RH(k) rh##k,
+static const dispatch_fn rhs[NPROC] = {ALL(REF_RH)};
+static struct rt_sig s_rh[NPROC];
+
+static struct dispatch_test key_tests[NPROC], key_extra[NPROC];
+static struct dispatch_guard key_imposed[NPROC];
+static uint32_t key_installing;
+static bool key_impose;
+static int key_authorize(void *arg, struct dispatch_decision *d)
+{
+	(void)arg;
+	if (key_impose)
+		return dispatch_impose_guard(d, &key_imposed[key_installing]);
+	return 0;
+}
+
+/* m sorted, pairwise disjoint intervals into lo[], hi[]. */
+static void key_intervals(uint32_t m, uint64_t *lo, uint64_t *hi)
+{
+	static const uint64_t bases[] = {
+	    0, 0x7fffffe0ull, 0xffffffe0ull, 0xffffffff7fffffe0ull, ~0ull - 8 * 40, 1000};
+	uint64_t at = bases[rnd(6)];
+
+	if (rnd(3) == 0)
+		at = 0; /* the first starts at 0 */
+	for (uint32_t j = 0; j < m; j++) {
+		uint64_t w = rnd(3) == 0 ? 0 : rnd(3) == 0 ? rnd(20) : 3 + rnd(5);
+
+		if (j && rnd(3))
+			at += rnd(3) == 0 ? 1 + rnd(4) : 0; /* adjacent or apart */
+		lo[j] = at;
+		hi[j] = at + w < at ? ~0ull : at + w;
+		if (j + 1 == m && rnd(4) == 0)
+			hi[j] = ~0ull; /* the last ends at UINT64_MAX */
+		if (hi[j] == ~0ull) {
+			m = j + 1;
+			for (uint32_t k = j + 1; k < NPROC; k++)
+				lo[k] = 1, hi[k] = 0; /* none: the caller stops at m */
+			return;
+		}
+		at = hi[j] + 1;
+	}
+}
+
+static uint64_t key_value(uint32_t m, const uint64_t *lo, const uint64_t *hi)
+{
+	uint32_t j = rnd(m);
+
+	switch (rnd(7)) {
+	case 0:
+		return lo[j] - 1;
+	case 1:
+		return lo[j];
+	case 2:
+		return hi[j];
+	case 3:
+		return hi[j] + 1;
+	case 4:
+		return lo[j] + rnd((uint32_t)(hi[j] - lo[j] < 100 ? hi[j] - lo[j] + 1 : 100));
+	case 5:
+		return rnd(2) ? 0 : ~0ull;
+	default:
+		return rnd(50);
+	}
+}
+
+static void keyed_sets_match_the_walk(void)
+{
+	uint32_t bad = 0, sets = 600, keyed = 0, chained = 0, hits = 0, raises = 0;
+
+	sigs_init();
+	for (uint32_t k = 0; k < NPROC; k++)
+		s_rh[k] = (struct rt_sig){"rh", (void *)rhs[k], 2, {REF16, REF16}, RET, 0};
+	for (uint32_t round = 0; round < sets; round++) {
+		/* Half the sets key on a field of a referenced object (the
+		 * system call's number in its saved frame), half on a value. */
+		bool field = round % 2, lean = !field && rnd(3) == 0;
+		uint32_t m = round < 8 ? 1 + round : 1 + rnd(NPROC), n = 0;
+		uint32_t karg = field ? rnd(2) : rnd(4),
+		         koff = field ? 8 * rnd(2) : DISPATCH_TEST_VALUE;
+		bool overlap = m > 1 && rnd(5) == 0, called_first = lean && rnd(4) == 0;
+		uint64_t lo[NPROC], hi[NPROC], built;
+		uint32_t perm[NPROC];
+		struct dispatch_event *ev = NULL;
+		struct dispatch_proc def = {field ? &ref_def_sig : &s_nh[rnd(NPROC)], NULL, NULL};
+
+		key_intervals(m, lo, hi);
+		while (m > 1 && lo[m - 1] > hi[m - 1])
+			m--;
+		if (overlap) {
+			uint32_t j = 1 + rnd(m - 1);
+			lo[j] = lo[j - 1] + rnd((uint32_t)(hi[j - 1] - lo[j - 1] < 4 ? 1 : 4));
+			if (hi[j] < lo[j])
+				hi[j] = lo[j];
+		}
+		/* Binding order: a random permutation of the sorted intervals. */
+		for (uint32_t j = 0; j < m; j++) {
+			uint32_t r = rnd(j + 1);
+			perm[j] = perm[r];
+			perm[r] = j;
+		}
+		CHECK_EQ(dispatch_event_create(field ? "Gen_Ref" : "Gen_Event",
+		                               field ? &ref_ev_sig : &ev_sig, &auth_mod, NULL, &ev),
+		         0);
+		if (!ev)
+			return;
+		CHECK_EQ(dispatch_set_exclusive(ev, true, &auth_mod), 0);
+		CHECK_EQ(dispatch_set_default(ev, &def, NULL, false, &auth_mod), 0);
+		CHECK_EQ(dispatch_set_authorizer(ev, key_authorize, NULL, &auth_mod), 0);
+		for (uint32_t i = 0; i < m; i++) {
+			struct dispatch_install_req req = {0};
+			struct dispatch_guard g;
+			struct dispatch_binding *b;
+			struct dispatch_test *t = &key_tests[i];
+			uint32_t j = perm[i], kt = 0;
+
+			/* The key's term, alone or beside another (before or
+			 * after it) on another argument or on the same key. */
+			t->n = 1 + rnd(2);
+			if (t->n == 2) {
+				uint32_t oarg = field ? rnd(2) : rnd(4);
+				uint32_t ooff = field ? 8 * rnd(2) : DISPATCH_TEST_VALUE;
+				uint64_t olo = field ? 0 : rnd(10);
+				kt = rnd(2);
+				t->t[1 - kt].arg = oarg;
+				t->t[1 - kt].off = ooff;
+				t->t[1 - kt].lo = olo;
+				t->t[1 - kt].hi = rnd(4) == 0 ? ~0ull : olo + rnd(40);
+			}
+			t->t[kt].arg = karg;
+			t->t[kt].off = koff;
+			t->t[kt].lo = lo[j];
+			t->t[kt].hi = hi[j];
+			if (t->n == 2 && t->t[1 - kt].arg == karg && t->t[1 - kt].off == koff) {
+				/* A second term on the key: wider, so the interval is
+				 * still [lo, hi]. */
+				t->t[1 - kt].lo = lo[j] - (lo[j] < 3 ? lo[j] : rnd(3));
+				t->t[1 - kt].hi = hi[j] > ~0ull - 3 ? hi[j] : hi[j] + rnd(3);
+			}
+			g = (struct dispatch_guard){{&dispatch_test_sig, NULL, NULL}, t, true};
+			req.guard = &g;
+			/* Sometimes a second guard imposed before it: a test, or
+			 * (lean sets) a called guard. */
+			key_impose = called_first || rnd(4) == 0;
+			key_installing = i;
+			if (called_first && i == m - 1) {
+				key_imposed[i] = (struct dispatch_guard){
+				    {&s_ng[rnd(NPROC)], NULL, NULL}, NULL, false};
+			} else {
+				struct dispatch_test *x = &key_extra[i];
+				/* On another argument than the key's. */
+				*x = (struct dispatch_test){
+				    1,
+				    {{field ? 1 - karg : (karg + 1 + rnd(3)) % 4,
+				      field ? 8 * rnd(2) : DISPATCH_TEST_VALUE, 0,
+				      field ? ~0ull >> rnd(2) : 20 + rnd(40)}}};
+				key_imposed[i] = (struct dispatch_guard){
+				    {&dispatch_test_sig, NULL, NULL}, x, true};
+			}
+			if (field) {
+				req.handler = (struct dispatch_proc){&s_rh[i], NULL, NULL};
+			} else if (lean && rnd(2)) {
+				req.handler = (struct dispatch_proc){&s_ch[i], NULL, NULL};
+				req.options |= DISPATCH_CLOSURE;
+				req.closure = (void *)(uintptr_t)(round + i);
+			} else {
+				req.handler = (struct dispatch_proc){&s_nh[i], NULL, NULL};
+			}
+			built = dispatch_gen_keyed_built;
+			if (dispatch_install(ev, &req, &inst_mod, &b) == 0)
+				n++;
+		}
+		key_impose = false;
+		/* The last set built: keyed exactly when it may be. */
+		if (n == m && m > 0) {
+			bool want = !overlap && !called_first;
+			CHECK(dispatch_is_generated(ev) || m == 1);
+			if (dispatch_is_generated(ev))
+				CHECK_EQ(dispatch_gen_keyed_built - built, want ? 1u : 0u);
+			keyed += want && dispatch_is_generated(ev);
+			chained += !want;
+		}
+		CHECK_EQ(n, m);
+		for (uint32_t r = 0; r < 64; r++) {
+			uint64_t x[2], y[2], a[5] = {0}, got, t1v[8];
+			uint32_t n1;
+			struct dispatch_outcome o;
+			int st;
+
+			if (field) {
+				x[0] = rnd(2) ? key_value(m, lo, hi) : rnd(30);
+				x[1] = rnd(2) ? key_value(m, lo, hi) : rnd(30);
+				y[0] = rnd(2) ? key_value(m, lo, hi) : rnd(30);
+				y[1] = rnd(2) ? key_value(m, lo, hi) : rnd(30);
+				a[0] = (uint64_t)(uintptr_t)x;
+				a[1] = (uint64_t)(uintptr_t)y;
+			} else {
+				for (uint32_t k = 0; k < 4; k++)
+					a[k] = rnd(3) ? key_value(m, lo, hi) : rnd(60);
+			}
+			ntrace = 0;
+			got = dispatch_call(ev, a[0], a[1], a[2], a[3], a[4]);
+			memcpy(t1v, trace, sizeof(t1v));
+			n1 = ntrace;
+			ntrace = 0;
+			st = dispatch_raise(ev, a, &o);
+			if (got != o.result || n1 != ntrace || n1 > 8 ||
+			    memcmp(t1v, trace, 8 * n1)) {
+				if (!bad)
+					printf("  mismatch: set %u (m %u, field %d): gen %" PRIu64
+					       " walk %" PRIu64 " (st %d)\n",
+					       round, m, field, got, o.result, st);
+				bad++;
+			}
+			hits += !o.defaulted;
+			raises++;
+		}
+		CHECK_EQ(dispatch_uninstall_all(&inst_mod), 0);
+		CHECK_EQ(dispatch_event_destroy(ev, &auth_mod), 0);
+	}
+	CHECK_EQ(bad, 0);
+	/* Both forms ran, and handlers as well as defaults answered. */
+	CHECK(keyed > sets / 2 && chained > 20);
+	CHECK(hits > raises / 8 && hits < raises - raises / 8);
+	printf("  %u sets (%u searched, %u chained), %u raises (%u handled), %u mismatches\n", sets,
+	       keyed, chained, raises, hits, bad);
+	CHECK_EQ(dispatch_reclaim(), 0);
+}
+
 /* ------------------------------------------------- simulated preemption */
 
 /* A "timer tick" the handlers call: when the dispatcher lets the raise be
@@ -1060,6 +1312,7 @@ int main(void)
 	RUN(random_sets_match_the_walk);
 	RUN(exclusive_native_sets_match_the_walk);
 	RUN(field_tests_match_the_walk);
+	RUN(keyed_sets_match_the_walk);
 	RUN(native_forms_follow_the_fuel);
 	RUN(abort_disables_and_releases);
 	RUN(routine_survives_its_own_retirement);
