@@ -209,6 +209,7 @@
  * int3 instead of a refusal.
  */
 #include "runtime/exec.h"
+#include "runtime/jit_sink.h"
 #include "arch/x86_64/jit_emit.h"
 
 /* eBPF register -> x86 register (see the map above). */
@@ -281,24 +282,29 @@ struct jit_ctx {
 	uint8_t ureg[BPF_NREGS]; /* an unmetered copy's map (jit_unmetered_regs) */
 	struct jit_buf b;
 	struct jit_func *fn;
-	int32_t *func_at;    /* insn index -> function starting there, or -1 */
-	bool *slot2;         /* insn index is the second slot of an lddw */
-	bool *target;        /* insn index is a jump target */
-	bool *backtarget;    /* ... of a back-edge: it gets a fuel pad */
-	bool fallthrough;    /* the code emitted last can fall through */
-	bool *near_import;   /* per import: call rel32 reaches it */
-	uint8_t *site;       /* per insn: JS_* (abort stubs, out-of-line pads) */
-	uint32_t *pad_src;   /* back-edge target -> the source its pad reports */
-	int32_t *back_to;    /* back-edge source -> its target, or -1 */
-	uint32_t *run_end;   /* first call of a batched run -> insn after its
-	                        last call (0: no run starts here) */
-	uint32_t *run_k;     /* ... and the number of calls it charges at once */
-	uint32_t run_until;  /* inside a batched run's fast path: its end */
-	bool rdx_zero;       /* rdx (eBPF r3) is known to hold 0 here */
-	bool unmetered;      /* emitting a function's unmetered copy: no fuel
-	                        checks, labels from JB_UNM, exits without the
-	                        status (rt_jit_unmetered) */
-	struct jit_func ufn; /* ... and the shape it is emitted with */
+	int32_t *func_at;           /* insn index -> function starting there, or -1 */
+	bool *slot2;                /* insn index is the second slot of an lddw */
+	bool *target;               /* insn index is a jump target */
+	bool *backtarget;           /* ... of a back-edge: it gets a fuel pad */
+	bool fallthrough;           /* the code emitted last can fall through */
+	bool *near_import;          /* per import: call rel32 reaches it */
+	uint8_t *site;              /* per insn: JS_* (abort stubs, out-of-line pads) */
+	uint32_t *pad_src;          /* back-edge target -> the source its pad reports */
+	int32_t *back_to;           /* back-edge source -> its target, or -1 */
+	uint32_t *run_end;          /* first call of a batched run -> insn after its
+	                               last call (0: no run starts here) */
+	uint32_t *run_k;            /* ... and the number of calls it charges at once */
+	uint32_t run_until;         /* inside a batched run's fast path: its end */
+	struct rt_sink_fact *sfact; /* per insn: what its code touches */
+	uint8_t *sink_dst;          /* per in-line read: the register its
+	                               load writes (0: r0), see jit_sinks */
+	bool *sink_drop;            /* per insn: a move a sink absorbed */
+	bool any_sink;              /* some sink_drop is set */
+	bool rdx_zero;              /* rdx (eBPF r3) is known to hold 0 here */
+	bool unmetered;             /* emitting a function's unmetered copy: no fuel
+	                               checks, labels from JB_UNM, exits without the
+	                               status (rt_jit_unmetered) */
+	struct jit_func ufn;        /* ... and the shape it is emitted with */
 	/* Labels: insns 0..n, fuel pads 0..n, fuel-abort stubs 0..n,
 	 * helper-abort stubs 0..n, out-of-line pads 0..n, slow paths of
 	 * batched runs 0..n, then JF_* of each function, then JL_*. */
@@ -1401,8 +1407,97 @@ static bool jit_call_inline(struct jit_ctx *c, uint32_t start, uint32_t i, const
 			base = c->reg[c->p->insns[i - d].src];
 			break;
 		}
-	x86_load(&c->b, 8, X86_RAX, base, (int32_t)inl->off[k]); /* mov rax, [rdi/rS + off] */
+	/* mov rax (or a sink's register), [rdi/rS + off] */
+	x86_load(&c->b, 8, c->reg[c->sink_dst[i]], base, (int32_t)inl->off[k]);
 	return true;
+}
+
+/* Whether the code of instruction in (not a call, jump or lddw) touches
+ * exactly the registers it names: no division (rax, rdx), no shift by a
+ * register (rcx), no atomic (rax, scratch). */
+static bool jit_names_all(const struct bpf_insn *in)
+{
+	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+
+	if (in->dst >= BPF_NREGS || in->src >= BPF_NREGS)
+		return false;
+	switch (cls) {
+	case BPF_ALU:
+	case BPF_ALU64:
+		if (op == BPF_DIV || op == BPF_MOD)
+			return false;
+		if (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH)
+			return BPF_SRC(in->code) == BPF_K;
+		return op == BPF_ADD || op == BPF_SUB || op == BPF_OR || op == BPF_AND ||
+		       op == BPF_XOR || op == BPF_MUL || op == BPF_MOV || op == BPF_NEG ||
+		       op == BPF_END;
+	case BPF_LDX:
+		return BPF_MODE(in->code) == BPF_MEM || BPF_MODE(in->code) == BPF_MEMSX;
+	case BPF_ST:
+	case BPF_STX:
+		return BPF_MODE(in->code) == BPF_MEM;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Sinks (runtime/jit_sink.h): an in-line read whose result only travels
+ * through moves (`r7 = r0; ...; r1 = r7`) loads straight into the last
+ * register and the moves emit nothing.  This describes each instruction
+ * of f as jit_emit_one will emit it (the forwarded and dropped movs emit
+ * nothing, an in-line read reads its base and writes rax, everything else
+ * touches exactly what it names or is a barrier) and lets rt_sink_plan
+ * decide; jit_call_inline and jit_emit_one then follow the plan.  Every
+ * peephole it consults depends only on the program and its jump targets,
+ * so the plan holds for both copies of f and every pass.
+ */
+static void jit_sinks(struct jit_ctx *c, uint32_t f)
+{
+	const struct rt_prog *p = c->p;
+	const struct rt_func *rf = &p->funcs[f];
+	uint32_t i, d;
+
+	/* No free import, no in-line read: nothing to plan (sink_dst and
+	 * sink_drop stay as rt_alloc zeroed them). */
+	for (i = rf->start; i < rf->end; i++)
+		if (p->insns[i].code == (BPF_JMP | BPF_CALL) && !c->slot2[i] &&
+		    rt_import_free(jit_import_of(p, &p->insns[i])))
+			break;
+	if (i == rf->end)
+		return;
+	for (i = rf->start; i < rf->end; i++) {
+		const struct bpf_insn *in = &p->insns[i];
+		struct rt_sink_fact *sf = &c->sfact[i];
+		const struct rt_sig *sig;
+
+		sf->target = c->target[i];
+		sf->base = 0;
+		sf->kind = RT_SINK_BARRIER;
+		if (c->slot2[i] || bpf_is_lddw(in))
+			continue;
+		if (jit_r1_forwarded(c, f, i) || jit_r2_dropped(c, f, i)) {
+			sf->kind = RT_SINK_SILENT;
+		} else if (in->code == (BPF_JMP | BPF_CALL)) {
+			/* Exactly the calls jit_call compiles in line. */
+			sig = jit_import_of(p, in);
+			if (in->dst || in->off || !sig || !sig->fn ||
+			    !jit_inline_at(c, rf->start, i, sig, NULL))
+				continue;
+			sf->kind = RT_SINK_INLINE;
+			sf->base = 1;
+			for (d = 1; d <= 2 && i >= rf->start + d; d++)
+				if (jit_r1_forwarded(c, f, i - d) == i) {
+					sf->base = p->insns[i - d].src;
+					break;
+				}
+		} else if (jit_names_all(in)) {
+			sf->kind = RT_SINK_PLAIN;
+		}
+	}
+	rt_sink_plan(p->insns, rf->start, rf->end, c->sfact, c->sink_dst, c->sink_drop);
+	for (i = rf->start; i < rf->end; i++)
+		c->any_sink |= c->sink_drop[i];
 }
 
 /*
@@ -1875,6 +1970,12 @@ static int jit_emit_one(struct jit_ctx *c, uint32_t f, uint32_t i)
 		return 1; /* r1 = rS for an in-line accessor: it reads rS */
 	if (jit_r2_dropped(c, f, i))
 		return 1; /* r2 = K for an in-line accessor: K is its offset */
+	if (c->any_sink && c->sink_drop[i]) {
+		/* A move of an in-line read's result: the load wrote
+		 * its destination already (jit_sinks). */
+		jit_track_rdx(c, i, 1);
+		return 1;
+	}
 	n = jit_fuse_index_load(c, f, i);
 	if (!n)
 		n = jit_fuse_lea(c, f, i);
@@ -2228,9 +2329,12 @@ static int jit_setup(struct jit_ctx *c, const struct rt_prog *p)
 	/* pad_src, back_to, run_end, run_k and site share one allocation
 	 * (allocations are not free in the kernel). */
 	c->pad_src = rt_alloc((4 * sizeof(uint32_t) + 1) * p->ninsns);
+	c->sfact = rt_alloc((sizeof(struct rt_sink_fact) + 1 + sizeof(bool)) * p->ninsns);
 	if (!c->prev || !c->cur || !c->fn || !c->func_at || !c->slot2 || !c->target ||
-	    !c->backtarget || !c->near_import || !c->pad_src)
+	    !c->backtarget || !c->near_import || !c->pad_src || !c->sfact)
 		return -RT_ENOMEM;
+	c->sink_dst = (uint8_t *)(c->sfact + p->ninsns);
+	c->sink_drop = (bool *)(c->sink_dst + p->ninsns);
 	c->back_to = (int32_t *)(c->pad_src + p->ninsns);
 	c->run_end = c->pad_src + 2 * p->ninsns;
 	c->run_k = c->pad_src + 3 * p->ninsns;
@@ -2266,6 +2370,8 @@ static int jit_setup(struct jit_ctx *c, const struct rt_prog *p)
 			c->site[i] |= JS_XPAD;
 	for (f = 0; f < p->nfuncs; f++)
 		jit_find_runs(c, f);
+	for (f = 0; f < p->nfuncs; f++)
+		jit_sinks(c, f);
 	for (f = 0; f < p->nfuncs; f++) {
 		const struct rt_func *rf = &p->funcs[f];
 		struct jit_func *fi = &c->fn[f];
@@ -2297,6 +2403,7 @@ static void jit_ctx_free(struct jit_ctx *c)
 	rt_free(c->backtarget);
 	rt_free(c->near_import);
 	rt_free(c->pad_src); /* and back_to, run_end, run_k, site */
+	rt_free(c->sfact);   /* and sink_dst, sink_drop */
 }
 
 int rt_jit_compile(const struct rt_prog *p, struct rt_jit **out, char *err, size_t errlen)

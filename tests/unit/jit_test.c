@@ -23,6 +23,7 @@
 
 #include "runtime/asm.h"
 #include "runtime/exec.h"
+#include "runtime/jit_sink.h"
 #include "runtime/prog.h"
 #include "runtime/verify.h"
 #include "tests/ext/ext_env.h"
@@ -1588,6 +1589,479 @@ static void unmetered_regs_without_calls(void)
 	}
 }
 
+/* ---- sinks: an in-line read loaded straight where its value goes ---- */
+
+#define I_MOVX(d, s)                                                                               \
+	{                                                                                          \
+		BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0                                            \
+	}
+#define I_MOVK(d, k)                                                                               \
+	{                                                                                          \
+		BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, k                                            \
+	}
+#define I_ADDX(d, s)                                                                               \
+	{                                                                                          \
+		BPF_ALU64 | BPF_ADD | BPF_X, d, s, 0, 0                                            \
+	}
+#define I_CALL                                                                                     \
+	{                                                                                          \
+		BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_IMPORT, 0, 0                                     \
+	}
+#define I_EXIT                                                                                     \
+	{                                                                                          \
+		BPF_JMP | BPF_EXIT, 0, 0, 0, 0                                                     \
+	}
+#define I_JA(off)                                                                                  \
+	{                                                                                          \
+		BPF_JMP | BPF_JA, 0, 0, off, 0                                                     \
+	}
+#define I_JEQK(d, k, off)                                                                          \
+	{                                                                                          \
+		BPF_JMP | 0x10, d, 0, off, k                                                       \
+	}
+
+/* rt_sink_dead_after on hand-made code: reads, writes, calls, exits,
+ * `ja`s followed, conditional jumps and the end taken as reads. */
+static void sink_liveness(void)
+{
+	static const struct bpf_insn a[] = {
+	    I_MOVX(7, 0), /* 0 */
+	    I_MOVK(1, 1), /* 1 */
+	    I_CALL,       /* 2: writes r0, r1-r5; keeps r6-r9 */
+	    I_ADDX(8, 8), /* 3 */
+	    I_JA(1),      /* 4 */
+	    I_MOVK(8, 0), /* 5: skipped by the ja */
+	    I_EXIT,       /* 6: reads r0 only */
+	};
+	static const struct bpf_insn b[] = {
+	    I_MOVX(7, 0),    /* 0 */
+	    I_JEQK(1, 0, 1), /* 1: two successors */
+	    I_MOVK(7, 0),    /* 2 */
+	    I_EXIT,          /* 3 */
+	};
+
+	CHECK(rt_sink_dead_after(a, 0, 7, 0, 0));   /* the call writes r0 */
+	CHECK(rt_sink_dead_after(a, 0, 7, 0, 7));   /* never read before the exit */
+	CHECK(rt_sink_dead_after(a, 0, 7, 0, 1));   /* insn 1 writes r1 */
+	CHECK(!rt_sink_dead_after(a, 0, 7, 1, 1));  /* the call reads r1 */
+	CHECK(!rt_sink_dead_after(a, 0, 7, 2, 8));  /* the add reads r8 */
+	CHECK(!rt_sink_dead_after(a, 0, 7, 4, 0));  /* r0 read by the exit */
+	CHECK(rt_sink_dead_after(a, 0, 7, 4, 8));   /* the ja skips the write: dead at exit */
+	CHECK(!rt_sink_dead_after(a, 0, 6, 4, 0));  /* function ends early: live */
+	CHECK(!rt_sink_dead_after(b, 0, 4, 0, 7));  /* a branch: not followed */
+	CHECK(!rt_sink_dead_after(b, 0, 4, 0, 10)); /* r10 never */
+}
+
+/* rt_sink_plan on hand-made facts: on_xas's call path, and every
+ * neighbour that must keep its moves. */
+static void sink_plan_cases(void)
+{
+	/* The xas call path: r1 = r6 (silent), r2 = K (silent), read, r7 =
+	 * r0, ..., r1 = r7; r2 = r8; r3 = r0; call. */
+	static const struct bpf_insn x[] = {
+	    I_MOVX(1, 6), I_MOVK(2, 0), I_CALL,       I_MOVX(7, 0),         /* 0-3 */
+	    I_MOVX(1, 6), I_MOVK(2, 1), I_CALL,       I_MOVX(8, 0),         /* 4-7 */
+	    I_MOVX(1, 6), I_MOVK(2, 2), I_CALL,                             /* 8-10 */
+	    I_MOVX(1, 7), I_MOVX(2, 8), I_MOVX(3, 0), I_CALL,       I_EXIT, /* 11-15 */
+	};
+	enum { N = sizeof(x) / sizeof(x[0]) };
+	struct rt_sink_fact f[N];
+	uint8_t dst[N];
+	bool drop[N];
+	unsigned k;
+
+#define FACTS_XAS()                                                                                \
+	do {                                                                                       \
+		memset(f, 0, sizeof(f));                                                           \
+		for (k = 0; k < N; k++)                                                            \
+			f[k].kind = RT_SINK_PLAIN;                                                 \
+		for (k = 0; k < 12; k += 4) {                                                      \
+			f[k].kind = f[k + 1].kind = RT_SINK_SILENT;                                \
+			f[k + 2].kind = RT_SINK_INLINE;                                            \
+			f[k + 2].base = 6;                                                         \
+		}                                                                                  \
+		f[14].kind = f[15].kind = RT_SINK_BARRIER;                                         \
+	} while (0)
+
+	FACTS_XAS();
+	rt_sink_plan(x, 0, N, f, dst, drop);
+	CHECK_EQ(dst[2], 1);
+	CHECK_EQ(dst[6], 2);
+	CHECK_EQ(dst[10], 3);
+	for (k = 0; k < N; k++)
+		CHECK_EQ(drop[k], k == 3 || k == 7 || k == 11 || k == 12 || k == 13);
+
+	/* A jump target on the last move: only the first hop (r7) stays. */
+	FACTS_XAS();
+	f[11].target = true;
+	rt_sink_plan(x, 0, N, f, dst, drop);
+	CHECK_EQ(dst[2], 7);
+	CHECK(drop[3] && !drop[11]);
+	CHECK_EQ(dst[6], 8);  /* r8 = r0 before the target, r2 = r8 after */
+	CHECK_EQ(dst[10], 0); /* its move r3 = r0 after the target */
+
+	/* A jump target on `r7 = r0`: no sink for the first read. */
+	FACTS_XAS();
+	f[3].target = true;
+	rt_sink_plan(x, 0, N, f, dst, drop);
+	CHECK_EQ(dst[2], 0);
+	CHECK(!drop[3] && !drop[11]);
+
+	/* The second read's load reads r1 itself (not forwarded): r1 must
+	 * keep what `r1 = r6` put there, so the first value stops in r7. */
+	FACTS_XAS();
+	f[4].kind = RT_SINK_PLAIN;
+	f[6].base = 1;
+	rt_sink_plan(x, 0, N, f, dst, drop);
+	CHECK_EQ(dst[2], 7);
+	CHECK(drop[3] && !drop[11]);
+	CHECK_EQ(dst[6], 2);
+
+	/* A barrier (a real call, a division) in between: no second hop. */
+	FACTS_XAS();
+	f[9].kind = RT_SINK_BARRIER;
+	rt_sink_plan(x, 0, N, f, dst, drop);
+	CHECK_EQ(dst[2], 7);
+	CHECK_EQ(dst[6], 8);
+	CHECK(!drop[11] && !drop[12]);
+
+	/* r0 read after `r7 = r0` (before it is redefined): nothing. */
+	{
+		static const struct bpf_insn y[] = {
+		    I_CALL,
+		    I_MOVX(7, 0),
+		    I_ADDX(7, 0),
+		    I_EXIT,
+		};
+		struct rt_sink_fact g[4] = {{RT_SINK_INLINE, 1, false},
+		                            {RT_SINK_PLAIN, 0, false},
+		                            {RT_SINK_PLAIN, 0, false},
+		                            {RT_SINK_BARRIER, 0, false}};
+
+		rt_sink_plan(y, 0, 4, g, dst, drop);
+		CHECK_EQ(dst[0], 0);
+		CHECK(!drop[1]);
+	}
+	/* r0 live at the exit (`r7 = r0; exit`): nothing; a 32-bit move
+	 * (it truncates): nothing. */
+	{
+		static const struct bpf_insn y[] = {I_CALL, I_MOVX(7, 0), I_EXIT};
+		static const struct bpf_insn z[] = {
+		    I_CALL, {BPF_ALU | BPF_MOV | BPF_X, 7, 0, 0, 0}, I_MOVK(0, 0), I_EXIT};
+		struct rt_sink_fact g[4] = {{RT_SINK_INLINE, 1, false},
+		                            {RT_SINK_PLAIN, 0, false},
+		                            {RT_SINK_PLAIN, 0, false},
+		                            {RT_SINK_BARRIER, 0, false}};
+
+		rt_sink_plan(y, 0, 3, g, dst, drop);
+		CHECK_EQ(dst[0], 0);
+		rt_sink_plan(z, 0, 4, g, dst, drop);
+		CHECK_EQ(dst[0], 0);
+	}
+}
+
+/* The call path of on_xas (user/ext/xas.c) as clang writes it, and its
+ * unmetered code: the three arguments loaded straight into rdi, rsi, rdx
+ * (r6 lives in r9 there), none of the moves left. */
+static const char xas_call_path[] =
+    "mov %r6, %r1\nmov %r1, %r6\nmov %r2, 7\ncall 10\njeq %r0, 1, call\n"
+    "mov %r0, -38\nexit\n"
+    "call:\nmov %r1, %r6\nmov %r2, 0\ncall 10\nmov %r7, %r0\n"
+    "mov %r1, %r6\nmov %r2, 1\ncall 10\nmov %r8, %r0\n"
+    "mov %r1, %r6\nmov %r2, 2\ncall 10\n"
+    "mov %r1, %r7\nmov %r2, %r8\nmov %r3, %r0\nmov %r4, 4\nmov %r5, 5\ncall 1\nexit";
+
+static void sink_xas_call_path(void)
+{
+	static const uint8_t ld_rdi[] = {0x49, 0x8b, 0x39};       /* mov rdi, [r9] */
+	static const uint8_t ld_rsi[] = {0x49, 0x8b, 0x71, 0x08}; /* mov rsi, [r9+8] */
+	static const uint8_t ld_rdx[] = {0x49, 0x8b, 0x51, 0x10}; /* mov rdx, [r9+16] */
+	static const uint8_t mov_rdi_r10[] = {0x4c, 0x89, 0xd7};  /* mov rdi, r10 */
+	static const uint8_t mov_rdx_rax[] = {0x48, 0x89, 0xc2};  /* mov rdx, rax */
+	uint64_t mem[8] = {10, 20, 30, 40, 50, 60, 70, 1};
+	struct rt_prog *p;
+	struct rt_jit *j = NULL;
+	char err[256] = "";
+	rt_import_fn u = NULL;
+	struct outcome o;
+	uint64_t want = 10 + 2 * 20 + 3 * 30 + 4 * 4 + 5 * 5;
+
+	CHECK_EQ(rt_inline_register(&inl_word), 0);
+	p = build(xas_call_path);
+	CHECK(p != NULL);
+	if (p && rt_jit_compile(p, &j, err, sizeof(err)) == 0)
+		u = rt_jit_unmetered(j, 0, NULL);
+	CHECK(u != NULL);
+	if (u) {
+		CHECK(code_has(j, ld_rdi, sizeof(ld_rdi)));
+		CHECK(code_has(j, ld_rsi, sizeof(ld_rsi)));
+		CHECK(code_has(j, ld_rdx, sizeof(ld_rdx)));
+		CHECK(!code_has(j, mov_rdi_r10, sizeof(mov_rdi_r10)));
+		CHECK(!code_has(j, mov_rdx_rax, sizeof(mov_rdx_rax)));
+		CHECK_EQ(u((uintptr_t)mem, 0, 0, 0, 0), want);
+		mem[7] = 0;
+		CHECK_EQ(u((uintptr_t)mem, 0, 0, 0, 0), (uint64_t)-38);
+		mem[7] = 1;
+	}
+	rt_jit_free(j);
+	/* The metered entry and the interpreter agree (both paths). */
+	if (p) {
+		CHECK(run_both_args(p, 0, mem, sizeof(mem), NULL, FUEL, &o));
+		CHECK_EQ(o.run.r0, want);
+		mem[7] = 0;
+		CHECK(run_both_args(p, 0, mem, sizeof(mem), NULL, FUEL, &o));
+		CHECK_EQ(o.run.r0, (uint64_t)-38);
+	}
+	rt_prog_free(p);
+}
+
+/* Programs that must keep their moves, each checked on both engines and
+ * the unmetered entry (wrong answers, not code shapes, are the point). */
+static void sink_refusals_run_right(void)
+{
+#define RD(k) "mov %r1, %r6\nmov %r2, " #k "\ncall 10\n"
+#define Z345  "mov %r3, 0\nmov %r4, 0\nmov %r5, 0\n"
+	static const struct {
+		const char *text;
+		uint64_t want; /* words = 10, 20, ... 80; call 1 = a + 2b + 3c + 4d + 5e */
+	} c[] = {
+	    /* r0 read after the move. */
+	    {"mov %r6, %r1\n" RD(0) "mov %r7, %r0\nadd %r7, %r0\nmov %r1, %r7\nmov %r2, 0\n" Z345
+	                            "call 1\nexit",
+	     20},
+	    /* A branch target between the read and the move. */
+	    {"mov %r6, %r1\nmov %r7, 5\n" RD(1) "jeq %r7, 0, +0\nmov %r7, %r0\n" RD(
+	         2) "add %r0, %r7\nexit",
+	     50},
+	    {"mov %r6, %r1\nmov %r0, 3\njeq %r6, 0, l\n" RD(1) "l:\nmov %r7, %r0\n" RD(
+	         2) "add %r0, %r7\nexit",
+	     50},
+	    /* The move's destination read by the next read (r1 not forwarded:
+	     * r3 set in between) before the move. */
+	    {"mov %r6, %r1\n" RD(3) "mov %r7, %r0\nmov %r1, %r6\nmov %r3, 0\nmov %r2, 4\ncall 10\n"
+	                            "mov %r1, %r7\nmov %r2, %r0\n" Z345 "call 1\nexit",
+	     40 + 2 * 50},
+	    /* The destination of the last move written in between. */
+	    {"mov %r6, %r1\n" RD(0) "mov %r7, %r0\nmov %r2, 9\nmov %r8, %r2\nmov %r2, %r7\n"
+	                            "add %r2, %r8\nmov %r1, 0\n" Z345 "call 1\nexit",
+	     2 * 19},
+	    /* The moved-from register read again after the move. */
+	    {"mov %r6, %r1\n" RD(5) "mov %r7, %r0\nmov %r1, %r7\nmov %r2, %r7\n" Z345
+	                            "call 1\nexit",
+	     60 + 2 * 60},
+	    /* A division (rax, rdx) between the read and rdx's move. */
+	    {"mov %r6, %r1\n" RD(
+	         2) "mov %r7, %r0\nmov %r8, 7\ndiv %r8, 2\nmov %r3, %r7\n"
+	            "mov %r1, %r8\nmov %r2, 0\nmov %r4, 0\nmov %r5, 0\ncall 1\nexit",
+	     3 + 3 * 30},
+	    /* A shift by a register (rcx) before rcx's move. */
+	    {"mov %r6, %r1\n" RD(
+	         6) "mov %r7, %r0\nmov %r8, 1\nmov %r9, 3\nlsh %r8, %r9\n"
+	            "mov %r4, %r7\nmov %r1, %r8\nmov %r2, 0\nmov %r3, 0\nmov %r5, 0\ncall 1\nexit",
+	     8 + 4 * 70},
+	    /* A real call between: its result, not the read, reaches r2. */
+	    {"mov %r6, %r1\n" RD(
+	         0) "mov %r7, %r0\nmov %r1, 1\nmov %r2, 2\nmov %r3, 3\n"
+	            "mov %r4, 4\nmov %r5, 5\ncall 1\nmov %r1, %r7\nmov %r2, %r0\n" Z345
+	            "call 1\nexit",
+	     10 + 2 * 55},
+	};
+#undef Z345
+#undef RD
+	unsigned k;
+
+	CHECK_EQ(rt_inline_register(&inl_word), 0);
+	for (k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		probe_lo = probe_hi = 0;
+		expect_words_both_entries(c[k].text, c[k].want, __LINE__ * 1000 + (int)k);
+	}
+}
+
+/* Random programs built around in-line reads and the moves clang puts
+ * after them (and everything that may stand in a sink's way: other moves,
+ * arithmetic, the stack, divisions, shifts by a register, real calls,
+ * forward branches), each compared on the interpreter, the metered JIT
+ * entry and the unmetered one.  Registers are read only once written on
+ * every path (r1-r5 are gone after any call), as the verifier demands. */
+static uint32_t sink_rng(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	return (uint32_t)(*s >> 33);
+}
+
+static void sink_random_program(uint64_t *seed, char *t, size_t cap)
+{
+	static const unsigned pool[] = {0, 1, 2, 3, 4, 5, 7, 8, 9}; /* never r6 (the pointer) */
+	uint16_t def = 1u << 6, at_label[4] = {0};
+	int label_in[4] = {0};
+	unsigned steps = 6 + sink_rng(seed) % 14, s, r, a, b, l;
+	size_t n = 0;
+	bool stack = true;
+
+#define EMIT(...) (n += (size_t)snprintf(t + n, cap - n, __VA_ARGS__))
+#define PICK_DEF(v)                                                                                \
+	do {                                                                                       \
+		(v) = pool[sink_rng(seed) % 9];                                                    \
+	} while (!(def & (1u << (v))))
+	EMIT("mov %%r6, %%r1\nmov %%r0, 1\nmov %%r7, 2\nstdw [%%r10-8], 3\n");
+	def |= 1u << 0 | 1u << 7;
+	for (s = 0; s < steps; s++) {
+		for (l = 0; l < 4; l++)
+			if (label_in[l] && --label_in[l] == 0) {
+				EMIT("l%u_%u:\n", l, s);
+				def &= at_label[l];
+			}
+		switch (sink_rng(seed) % 12) {
+		case 0:
+		case 1:
+		case 2: /* an in-line read, mostly forwarded, its result moved on */
+			r = sink_rng(seed) % 4;
+			if (r == 0)
+				EMIT("mov %%r2, %u\nmov %%r1, %%r6\ncall 10\n", sink_rng(seed) % 8);
+			else if (r == 1)
+				EMIT("mov %%r1, %%r6\nmov %%r3, 1\nmov %%r2, %u\ncall 10\n",
+				     sink_rng(seed) % 8);
+			else
+				EMIT("mov %%r1, %%r6\nmov %%r2, %u\ncall 10\n", sink_rng(seed) % 8);
+			def = (uint16_t)((def & ~0x3eu) | 1u);
+			if (sink_rng(seed) % 3) {
+				a = pool[1 + sink_rng(seed) % 8];
+				EMIT("mov %%r%u, %%r0\n", a);
+				def |= (uint16_t)(1u << a);
+			}
+			break;
+		case 3:
+		case 4: /* a move (often into an argument register) */
+			PICK_DEF(b);
+			a = pool[sink_rng(seed) % 9];
+			EMIT("mov %%r%u, %%r%u\n", a, b);
+			def |= (uint16_t)(1u << a);
+			break;
+		case 5: /* arithmetic */
+			PICK_DEF(a);
+			PICK_DEF(b);
+			EMIT("%s %%r%u, %%r%u\n",
+			     (const char *[]){"add", "xor", "mul", "sub"}[s & 3], a, b);
+			break;
+		case 6: /* the stack */
+			if (stack && sink_rng(seed) % 2) {
+				a = pool[sink_rng(seed) % 9];
+				EMIT("ldxdw %%r%u, [%%r10-8]\n", a);
+				def |= (uint16_t)(1u << a);
+			} else {
+				PICK_DEF(a);
+				EMIT("stxdw [%%r10-8], %%r%u\n", a);
+				stack = true;
+			}
+			break;
+		case 7: /* division or a shift by a register (rax, rdx, rcx) */
+			PICK_DEF(a);
+			if (sink_rng(seed) % 2) {
+				EMIT("%s %%r%u, %u\n", s & 1 ? "div" : "mod", a,
+				     1 + sink_rng(seed) % 7);
+			} else {
+				PICK_DEF(b);
+				EMIT("lsh %%r%u, %%r%u\n", a, b);
+			}
+			break;
+		case 8: /* a real call of its five arguments */
+			for (r = 1; r <= 5; r++) {
+				PICK_DEF(b);
+				EMIT("mov %%r%u, %%r%u\n", r, b);
+				def |= (uint16_t)(1u << r);
+			}
+			EMIT("call 1\n");
+			def = (uint16_t)((def & ~0x3eu) | 1u);
+			break;
+		case 9: /* a forward branch over the next steps */
+			for (l = 0; l < 4 && label_in[l]; l++)
+				;
+			if (l == 4)
+				break;
+			PICK_DEF(a);
+			label_in[l] = 1 + (int)(sink_rng(seed) % 4);
+			EMIT("jgt %%r%u, %u, l%u_%u\n", a, sink_rng(seed) % 64, l, s + label_in[l]);
+			at_label[l] = def;
+			break;
+		default: /* a constant */
+			a = pool[sink_rng(seed) % 9];
+			EMIT("mov %%r%u, %u\n", a, sink_rng(seed) % 100);
+			def |= (uint16_t)(1u << a);
+			break;
+		}
+	}
+	for (l = 0; l < 4; l++)
+		if (label_in[l]) {
+			EMIT("l%u_%u:\n", l, s + label_in[l] - 1);
+			def &= at_label[l];
+		}
+	/* The end: every live value folded into the result, or passed to a
+	 * tail call of sum5 (the xas shape). */
+	if (!(def & 1u)) {
+		EMIT("mov %%r0, 0\n");
+		def |= 1u;
+	}
+	if (sink_rng(seed) % 2) {
+		for (r = 1; r <= 9; r++)
+			if (r != 6 && (def & (1u << r)))
+				EMIT("add %%r0, %%r%u\n", r);
+		EMIT("exit\n");
+	} else {
+		for (r = 1; r <= 9; r++)
+			if (r != 6 && (def & (1u << r)) && r > 5)
+				EMIT("add %%r0, %%r%u\n", r);
+		for (r = 1; r <= 5; r++)
+			if (!(def & (1u << r)))
+				EMIT("mov %%r%u, %u\n", r, r);
+		EMIT("add %%r5, %%r0\ncall 1\nexit\n");
+	}
+#undef PICK_DEF
+#undef EMIT
+}
+
+static void sink_random_differential(void)
+{
+	enum { PROGRAMS = 3000 };
+	static char text[8192];
+	uint64_t seed = 0x5eed, mem[8];
+	unsigned k, built = 0, unmetered = 0;
+
+	CHECK_EQ(rt_inline_register(&inl_word), 0);
+	probe_lo = probe_hi = 0;
+	for (k = 0; k < PROGRAMS; k++) {
+		struct rt_prog *p;
+		struct rt_jit *j = NULL;
+		char err[256] = "";
+		struct outcome o;
+		rt_import_fn u = NULL;
+
+		sink_random_program(&seed, text, sizeof(text));
+		p = build(text);
+		if (!p) {
+			printf("  did not build:\n%s", text);
+			CHECK(p != NULL);
+			continue;
+		}
+		built++;
+		if (!run_both_args(p, 0, words, sizeof(words), NULL, FUEL, &o)) {
+			printf("  program %u:\n%s", k, text);
+			CHECK(!"interpreter and JIT disagree");
+		} else if (rt_jit_compile(p, &j, err, sizeof(err)) == 0 &&
+		           (u = rt_jit_unmetered(j, 0, NULL)) != NULL) {
+			unmetered++;
+			memcpy(mem, words, sizeof(mem));
+			if (u((uintptr_t)mem, sizeof(mem), 0, 0, 0) != o.run.r0)
+				printf("  program %u (unmetered entry):\n%s", k, text);
+			CHECK_EQ(u((uintptr_t)mem, sizeof(mem), 0, 0, 0), o.run.r0);
+		}
+		rt_jit_free(j);
+		rt_prog_free(p);
+	}
+	printf("  %u programs, %u with an unmetered entry\n", built, unmetered);
+	CHECK_EQ(built, PROGRAMS);
+	CHECK(unmetered > PROGRAMS / 4);
+}
+
 /* A handler of on_xas's shape: the number and arguments through the
  * in-line accessor, then one of three paths of ordinary calls (sum5,
  * llabs, the alignment probe), two of them ending by a backward jump to a
@@ -2238,6 +2712,11 @@ int main(void)
 	RUN(unmetered_entry_is_c);
 	RUN(unmetered_tail_calls);
 	RUN(unmetered_regs_without_calls);
+	RUN(sink_liveness);
+	RUN(sink_plan_cases);
+	RUN(sink_xas_call_path);
+	RUN(sink_refusals_run_right);
+	RUN(sink_random_differential);
 	RUN(refusals);
 	RUN(stopped_runs_release_references);
 	RUN(differential_conformance);
