@@ -319,8 +319,9 @@ static __attribute__((noinline)) int64_t process_syscall_table(struct process *p
 	return h ? h->fn(p, f) : -ENOSYS;
 }
 
-/* The marker process_return_through leaves in p->after (process_syscall
- * tests for it and returns the frame it names): never called. */
+/* The marker process_return_through leaves in p->after
+ * (process_syscall_after tests for it and returns the frame it names):
+ * never called. */
 _Static_assert(USPACE_FRAME_LEFT == 1, "process_return_through's tag (process.h)");
 int64_t process_after_through(struct process *p, struct trap_frame *f, uint64_t nr)
 {

@@ -219,15 +219,8 @@ static inline struct process *process_of_package(struct strand_package *pkg)
 {
 	return (struct process *)((char *)pkg - __builtin_offsetof(struct process, pkg));
 }
-/* The process strand s belongs to, or NULL. */
-static inline struct process *process_of(const struct strand *s)
-{
-	if (!s || !s->package || s->package->ops != &process_pkg_ops)
-		return NULL;
-	return process_of_package(s->package);
-}
-/* The process the current strand belongs to, or NULL (the strand's
- * copy: kernel/strand.h, proc_owner). */
+/* The process the current strand belongs to, or NULL (kernel/strand.h,
+ * proc_owner). */
 static inline struct process *process_owner(void)
 {
 	struct strand *s = arch_percpu_current();
@@ -235,16 +228,16 @@ static inline struct process *process_owner(void)
 	return s ? s->proc_owner : NULL;
 }
 /* The process whose code the current strand runs, or NULL: its own, or
- * the portal server it was lent to (kernel/portal.c); the strand's copy
- * of its owner's acting. */
+ * the portal server it was lent to (kernel/portal.c; kernel/strand.h,
+ * proc_acting). */
 static inline struct process *process_current(void)
 {
 	struct strand *s = arch_percpu_current();
 
 	return s ? s->proc_acting : NULL;
 }
-/* On p's own new strand, before it first enters ring 3: the strand's
- * copies of its owner and acting process (both p). */
+/* On p's own new strand, before it first enters ring 3: its owner and
+ * acting process (both p). */
 static inline void process_bind_strand(struct process *p)
 {
 	struct strand *s = arch_percpu_current();

@@ -109,11 +109,11 @@ struct strand {
 	struct kstack stack;   /* unused for the boot strand */
 	struct strand_package *package;
 	/* A process strand's own process and the one whose code it runs (its
-	 * own, or a portal server it is lent to): kernel/process.h's
-	 * process_owner and process_current, read first thing on every
-	 * system call - here, one load from the current strand, rather than
-	 * through the package.  Set on the strand itself before it first
-	 * enters ring 3 (process.c); NULL for a kernel strand. */
+	 * own, or a portal server it is lent to: process_switch_acting
+	 * changes it): kernel/process.h's process_owner and process_current,
+	 * read first thing on every system call - one load from the current
+	 * strand.  Set on the strand itself before it first enters ring 3
+	 * (process_bind_strand); NULL for a kernel strand. */
 	struct process *proc_owner, *proc_acting;
 	struct mutex *held_mutexes; /* lock-order checking */
 	uint64_t switches_in;       /* times put on a CPU */

@@ -54,7 +54,7 @@ uint64_t *pagetable_kernel_root; /* the kernel PML4 (direct map) */
 uint32_t pagetable_kernel_gen = 1;
 static uint64_t pagetable_kernel_pa;
 static uint64_t pagetable_nx; /* PTE_NX when EFER.NXE is on */
-bool pagetable_pcid;          /* CR4.PCIDE is on */
+static bool pagetable_pcid;   /* CR4.PCIDE is on */
 /* PCIDs are handed out round robin, 1..PCID_MAX; an atomic counter, as
  * two CPUs may create contexts at once (a fork beside an exec) and must
  * not get the same PCID. */

@@ -838,9 +838,11 @@ static void fuel(void)
 	            NULL, 0, NULL, 10, 55, RT_RUN_OK, __LINE__);
 }
 
-/* Every budget from 0 to `max` on both engines: r0, status, fuel left,
- * helper calls and (for aborts) the pc must agree. */
-static void sweep_budgets(const char *text, const uint64_t *args, uint64_t max, int line)
+/* Every budget from 0 to `max` on both engines, with r1 = mem (len bytes)
+ * or the arguments args: r0, status, fuel left, helper calls and (for
+ * aborts) the pc must agree. */
+static void sweep_budgets_with(const char *text, const void *mem, size_t len, const uint64_t *args,
+                               uint64_t max, int line)
 {
 	struct rt_prog *p = build(text);
 	uint64_t fuel;
@@ -851,13 +853,18 @@ static void sweep_budgets(const char *text, const uint64_t *args, uint64_t max, 
 		return;
 	}
 	for (fuel = 0; fuel <= max; fuel++)
-		if (!run_both_args(p, 0, NULL, 0, args, fuel, NULL)) {
+		if (!run_both_args(p, 0, mem, len, args, fuel, NULL)) {
 			printf("  (program at line %d, budget %llu)\n", line,
 			       (unsigned long long)fuel);
 			CHECK(!"interpreter and JIT disagree");
 			break;
 		}
 	rt_prog_free(p);
+}
+
+static void sweep_budgets(const char *text, const uint64_t *args, uint64_t max, int line)
+{
+	sweep_budgets_with(text, NULL, 0, args, max, line);
 }
 
 /* Straight-line import calls are charged once per run (jit_find_runs);
@@ -1088,39 +1095,16 @@ static void shared_budget(void)
 
 /* The entry point keeps the SysV callee-saved registers, including after
  * an abort from a nested frame.  The trampoline loads known values into
- * rbx, rbp, r12-r15, calls fn(r1=0, ..., fuel), and returns a bit mask of
- * the registers that changed. */
-uint64_t jit_test_call_checked(void *fn, uint64_t fuel);
+ * rbx, rbp, r12-r15, calls fn(r1, 0, 0, 0, 0, fuel) (r1: the context an
+ * unmetered entry reads; fuel: a metered entry's r9), and returns a bit
+ * mask of the registers that changed. */
+uint64_t jit_test_call_checked(void *fn, uint64_t r1, uint64_t fuel);
 __asm__(".text\n"
         ".globl jit_test_call_checked\n"
         "jit_test_call_checked:\n"
         "  push %rbx\n  push %rbp\n  push %r12\n  push %r13\n  push %r14\n  push %r15\n"
         "  sub $8, %rsp\n"
-        "  mov %rdi, %rax\n  mov %rsi, %r9\n"
-        "  mov $0x1111, %rbx\n  mov $0x2222, %rbp\n  mov $0x3333, %r12\n"
-        "  mov $0x4444, %r13\n  mov $0x5555, %r14\n  mov $0x6666, %r15\n"
-        "  xor %edi, %edi\n  xor %esi, %esi\n  xor %edx, %edx\n  xor %ecx, %ecx\n  xor %r8d, %r8d\n"
-        "  call *%rax\n"
-        "  xor %eax, %eax\n"
-        "  cmp $0x1111, %rbx\n  setne %al\n"
-        "  cmp $0x2222, %rbp\n  setne %cl\n  shl $1, %cl\n  or %cl, %al\n"
-        "  cmp $0x3333, %r12\n  setne %cl\n  shl $2, %cl\n  or %cl, %al\n"
-        "  cmp $0x4444, %r13\n  setne %cl\n  shl $3, %cl\n  or %cl, %al\n"
-        "  cmp $0x5555, %r14\n  setne %cl\n  shl $4, %cl\n  or %cl, %al\n"
-        "  cmp $0x6666, %r15\n  setne %cl\n  shl $5, %cl\n  or %cl, %al\n"
-        "  add $8, %rsp\n"
-        "  pop %r15\n  pop %r14\n  pop %r13\n  pop %r12\n  pop %rbp\n  pop %rbx\n"
-        "  ret\n");
-
-/* The same with r1 = its second argument (an unmetered entry reading its
- * context): fn(r1, 0, 0, 0, 0). */
-uint64_t jit_test_call_checked_r1(void *fn, uint64_t r1);
-__asm__(".text\n"
-        ".globl jit_test_call_checked_r1\n"
-        "jit_test_call_checked_r1:\n"
-        "  push %rbx\n  push %rbp\n  push %r12\n  push %r13\n  push %r14\n  push %r15\n"
-        "  sub $8, %rsp\n"
-        "  mov %rdi, %rax\n  mov %rsi, %rdi\n"
+        "  mov %rdi, %rax\n  mov %rsi, %rdi\n  mov %rdx, %r9\n"
         "  mov $0x1111, %rbx\n  mov $0x2222, %rbp\n  mov $0x3333, %r12\n"
         "  mov $0x4444, %r13\n  mov $0x5555, %r14\n  mov $0x6666, %r15\n"
         "  xor %esi, %esi\n  xor %edx, %edx\n  xor %ecx, %ecx\n  xor %r8d, %r8d\n"
@@ -1160,7 +1144,7 @@ static void callee_saved(void)
 			continue;
 		CHECK_EQ(rt_jit_compile(p, &j, err, sizeof(err)), 0);
 		if (j)
-			CHECK_EQ(jit_test_call_checked((void *)rt_jit_entry(j, 0), 100), 0);
+			CHECK_EQ(jit_test_call_checked((void *)rt_jit_entry(j, 0), 0, 100), 0);
 		rt_jit_free(j);
 		rt_prog_free(p);
 	}
@@ -1173,22 +1157,7 @@ static const uint64_t words[8] = {10, 20, 30, 40, 50, 60, 70, 80};
 /* Every budget from 0 to max on both engines, with r1 = words. */
 static void sweep_budgets_mem(const char *text, uint64_t max, int line)
 {
-	struct rt_prog *p = build(text);
-	uint64_t fuel;
-
-	if (!p) {
-		printf("  (program at line %d did not build)\n", line);
-		CHECK(p != NULL);
-		return;
-	}
-	for (fuel = 0; fuel <= max; fuel++)
-		if (!run_both_args(p, 0, words, sizeof(words), NULL, fuel, NULL)) {
-			printf("  (program at line %d, budget %llu)\n", line,
-			       (unsigned long long)fuel);
-			CHECK(!"interpreter and JIT disagree");
-			break;
-		}
-	rt_prog_free(p);
+	sweep_budgets_with(text, words, sizeof(words), NULL, max, line);
 }
 
 /* A single-read import (rt_import_free) costs no fuel on either engine,
@@ -1479,7 +1448,7 @@ static void unmetered_tail_calls(void)
 				printf("  (case %u: %llu)\n", k,
 				       (unsigned long long)u(c[k].a1, 0, 0, 0, 0));
 			CHECK_EQ(u(c[k].a1, 0, 0, 0, 0), c[k].want);
-			CHECK_EQ(jit_test_call_checked((void *)u, c[k].a1), 0);
+			CHECK_EQ(jit_test_call_checked((void *)u, c[k].a1, 0), 0);
 			/* The metered entry calls it (+1000) and returns the
 			 * status and the budget left. */
 			r = rt_jit_entry(j, 0)(c[k].a1, 0, 0, 0, 0, 100);
@@ -1581,7 +1550,7 @@ static void unmetered_regs_without_calls(void)
 			if (leading_pushes((const uint8_t *)(uintptr_t)u) != c[k].pushes)
 				printf("  (case %u)\n", k);
 			CHECK_EQ(leading_pushes((const uint8_t *)(uintptr_t)u), c[k].pushes);
-			CHECK_EQ(jit_test_call_checked_r1((void *)u, (uintptr_t)words), 0);
+			CHECK_EQ(jit_test_call_checked((void *)u, (uintptr_t)words, 0), 0);
 		}
 		rt_jit_free(j);
 		rt_prog_free(p);
@@ -2316,7 +2285,7 @@ static void unmetered_entry_is_c(void)
 
 		CHECK(u != NULL);
 		if (u) {
-			CHECK_EQ(jit_test_call_checked((void *)u, 100), 0);
+			CHECK_EQ(jit_test_call_checked((void *)u, 0, 100), 0);
 			CHECK_EQ(u(0, 0, 0, 0, 0), 6);
 		}
 	}

@@ -159,7 +159,6 @@ void pagetable_flush_all(void);
  * process switch loads a context). */
 extern uint64_t *pagetable_kernel_root;
 extern uint32_t pagetable_kernel_gen;
-extern bool pagetable_pcid;
 /* pt's copy of the kernel half is older than generation gen: re-copy. */
 void pagetable_sync_kernel(struct pagetable *pt, uint32_t gen);
 /* Load pt into CR3 on this CPU (kernel half synchronised first).  flush:
